@@ -1,0 +1,153 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Change is one edit of one record: the fields it sets, stamped with the
+// editor's clock. A change is made once, where the edit happens, and travels
+// unchanged; its ID makes applying it again harmless.
+type Change struct {
+	ID     uuid.UUID        // unique; a retried push carries the same ID
+	Kind   Kind             // the record's kind
+	Record uuid.UUID        // the record's ID
+	Author uuid.UUID        // the cadre who made the edit
+	Stamp  Stamp            // when, by whose clock; Stamp.Device is the origin device
+	Fields Fields           // the fields set, with their new values
+	Base   map[string]Stamp // per field, the stamp the editor saw; absent for a new field
+}
+
+// FieldState is one field of a record as a replica holds it.
+type FieldState struct {
+	Value  json.RawMessage
+	Stamp  Stamp
+	Author uuid.UUID
+}
+
+// MergeField merges an incoming value into the current state of one field.
+// has says whether the replica holds the field at all; base is the stamp the
+// incoming editor saw for it.
+//
+// The higher stamp wins. The incoming edit is concurrent with the current value
+// when its editor did not see that value (base differs from cur.Stamp); then
+// the losing value, if it differs from the winner, is returned as lost, to be
+// kept as a Conflict. Sequential edits never conflict. The rule is symmetric
+// in the sense that matters: whatever order two concurrent edits arrive in, the
+// same value wins and the same value is lost.
+func MergeField(cur FieldState, has bool, in FieldState, base Stamp) (next FieldState, lost *FieldState) {
+	if !has {
+		return in, nil
+	}
+	if in.Stamp == cur.Stamp {
+		return cur, nil // the same edit again
+	}
+	winner, loser := cur, in
+	if in.Stamp.After(cur.Stamp) {
+		winner, loser = in, cur
+	}
+	concurrent := base != cur.Stamp
+	if concurrent && !jsonEqual(winner.Value, loser.Value) {
+		l := loser
+		return winner, &l
+	}
+	return winner, nil
+}
+
+func jsonEqual(a, b json.RawMessage) bool { return bytes.Equal(compact(a), compact(b)) }
+
+// Conflict keeps a value that lost to a concurrent edit, so that a team leader
+// can see both and choose. Replicas that detect the same loss make the same
+// conflict: its ID is derived from the losing edit (ConflictID).
+type Conflict struct {
+	Meta
+	Household    uuid.UUID       `json:"household"` // for scoping; uuid.Nil for roster records
+	RecordKind   Kind            `json:"record_kind"`
+	Record       uuid.UUID       `json:"record"`
+	Field        string          `json:"field"`
+	Winner       json.RawMessage `json:"winner"`
+	WinnerStamp  string          `json:"winner_stamp"`
+	WinnerAuthor uuid.UUID       `json:"winner_author"`
+	Loser        json.RawMessage `json:"loser"`
+	LoserStamp   string          `json:"loser_stamp"`
+	LoserAuthor  uuid.UUID       `json:"loser_author"`
+	Resolved     bool            `json:"resolved"`
+	ResolvedBy   uuid.UUID       `json:"resolved_by"`
+	ResolvedAt   time.Time       `json:"resolved_at"`
+}
+
+// Kind returns KindConflict.
+func (*Conflict) Kind() Kind { return KindConflict }
+
+// Validate checks the conflict on its own.
+func (c *Conflict) Validate(time.Time) error {
+	if c.Record == uuid.Nil || c.Field == "" {
+		return Errorf(EINVALID, "record", "冲突记录不完整", "the conflict record is incomplete")
+	}
+	if c.Resolved && c.ResolvedBy == uuid.Nil {
+		return Errorf(EINVALID, "resolved_by", "请记录处理人", "record who resolved the conflict")
+	}
+	return nil
+}
+
+var conflictSpace = uuid.MustParse("6f1c3b7e-52a4-4c1e-9a55-1b0c6d2f8e01")
+
+// ConflictID returns the ID of the conflict that keeps the value of field in
+// record written at stamp lost: the same on every replica.
+func ConflictID(record uuid.UUID, field string, lost Stamp) uuid.UUID {
+	b := make([]byte, 0, 16+len(field)+12+16)
+	b = append(b, record[:]...)
+	b = append(b, field...)
+	b = binary.BigEndian.AppendUint64(b, uint64(lost.Wall))
+	b = binary.BigEndian.AppendUint32(b, lost.Logical)
+	b = append(b, lost.Device[:]...)
+	return uuid.NewSHA1(conflictSpace, b)
+}
+
+// NewConflict describes a lost value of field in a record of kind, household
+// being the household the record belongs to (for scoping). The conflict's
+// fields are stamped with the winner's stamp by the replica that records it, so
+// two replicas that saw different winners converge on the later one.
+func NewConflict(kind Kind, record, household uuid.UUID, field string, winner, lost FieldState) *Conflict {
+	return &Conflict{
+		Meta: Meta{
+			ID:      ConflictID(record, field, lost.Stamp),
+			Created: winner.Stamp.Time(),
+			Author:  winner.Author,
+			Device:  winner.Stamp.Device,
+		},
+		Household:    household,
+		RecordKind:   kind,
+		Record:       record,
+		Field:        field,
+		Winner:       winner.Value,
+		WinnerStamp:  winner.Stamp.String(),
+		WinnerAuthor: winner.Author,
+		Loser:        lost.Value,
+		LoserStamp:   lost.Stamp.String(),
+		LoserAuthor:  lost.Author,
+	}
+}
+
+// ConflictChange returns the change that creates c on a replica, stamped with
+// the winning edit's stamp. Its ID is derived from the conflict and the winner,
+// so replicas that detect the same loss make the same change, and a replica
+// that receives it from another applies it once.
+func ConflictChange(c *Conflict, winner Stamp) (Change, error) {
+	f, err := Encode(c)
+	if err != nil {
+		return Change{}, err
+	}
+	return Change{
+		ID:     uuid.NewSHA1(conflictSpace, append(c.ID[:], winner.String()...)),
+		Kind:   KindConflict,
+		Record: c.ID,
+		Author: c.Author,
+		Stamp:  winner,
+		Fields: f,
+	}, nil
+}

@@ -1,0 +1,117 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Status is a household's standing in the assistance file.
+type Status string
+
+// The statuses.
+const (
+	Registered Status = "registered" // 建档立卡贫困户 (not yet lifted out)
+	Lifted     Status = "lifted"     // 已脱贫户 (still followed)
+	Monitored  Status = "monitored"  // 监测户 (at risk of relapse)
+	Ordinary   Status = "ordinary"   // 一般户
+)
+
+// StatusName returns the Chinese and English names of a status.
+func StatusName(s Status) (zh, en string) {
+	switch s {
+	case Registered:
+		return "建档立卡贫困户", "registered poor"
+	case Lifted:
+		return "已脱贫户", "lifted out of poverty"
+	case Monitored:
+		return "监测户", "monitored for relapse"
+	case Ordinary:
+		return "一般户", "ordinary"
+	}
+	return string(s), string(s)
+}
+
+// Household is a 户: its head, where it lives and the facts a cadre must be able
+// to recite at the door (一口清). Members are separate records.
+type Household struct {
+	Meta
+	HeadName       string    `json:"head_name"`
+	Phone          string    `json:"phone"`
+	IDNumber       string    `json:"id_number"` // head's resident ID number
+	Group          uuid.UUID `json:"group"`     // the 社 it belongs to
+	NaturalVillage uuid.UUID `json:"natural_village"`
+	Address        string    `json:"address"`
+	Status         Status    `json:"status"`
+	Farmland       float64   `json:"farmland"` // mu (亩)
+	Size           int       `json:"size"`     // number of people, head included
+	Income         string    `json:"income"`   // main sources of income, free text
+	Notes          string    `json:"notes"`
+}
+
+// Kind returns KindHousehold.
+func (*Household) Kind() Kind { return KindHousehold }
+
+// Validate checks the household on its own.
+func (h *Household) Validate(time.Time) error {
+	if err := checkName("head_name", "户主姓名", "head of household", h.HeadName); err != nil {
+		return err
+	}
+	if h.Group == uuid.Nil {
+		return Errorf(EINVALID, "group", "请选择所属的社", "choose the household's group (社)")
+	}
+	if err := CheckPhone("phone", h.Phone); err != nil {
+		return err
+	}
+	if err := CheckIDNumber("id_number", h.IDNumber); err != nil {
+		return err
+	}
+	if err := checkSet("status", "户类型", "status", h.Status, Registered, Lifted, Monitored, Ordinary); err != nil {
+		return err
+	}
+	if h.Farmland < 0 || h.Farmland > 10000 {
+		return Errorf(EINVALID, "farmland", "耕地面积应在 0 到 10000 亩之间", "farmland must be between 0 and 10,000 mu")
+	}
+	if h.Size < 1 || h.Size > 50 {
+		return Errorf(EINVALID, "size", "家庭人口应在 1 到 50 人之间", "household size must be between 1 and 50")
+	}
+	if err := checkText("notes", "备注", "notes", h.Notes); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Member is one person of a household (家庭成员), the head included.
+type Member struct {
+	Meta
+	Household uuid.UUID `json:"household"`
+	Name      string    `json:"name"`
+	Relation  string    `json:"relation"` // 户主, 配偶, 子, 女, 父, 母, 孙子, ...
+	Gender    string    `json:"gender"`   // "男" or "女"
+	BirthYear int       `json:"birth_year"`
+	IDNumber  string    `json:"id_number"`
+	Health    string    `json:"health"` // 健康, 慢性病, 残疾, ...
+	Work      string    `json:"work"`   // 务农, 外出务工, 在校生, ...
+}
+
+// Kind returns KindMember.
+func (*Member) Kind() Kind { return KindMember }
+
+// Validate checks the member on its own.
+func (m *Member) Validate(now time.Time) error {
+	if m.Household == uuid.Nil {
+		return Errorf(EINVALID, "household", "成员必须属于一户", "a member must belong to a household")
+	}
+	if err := checkName("name", "成员姓名", "member name", m.Name); err != nil {
+		return err
+	}
+	if m.Gender != "" {
+		if err := checkSet("gender", "性别", "gender", m.Gender, "男", "女"); err != nil {
+			return err
+		}
+	}
+	if m.BirthYear != 0 && (m.BirthYear < 1900 || m.BirthYear > now.Year()) {
+		return Errorf(EINVALID, "birth_year", "出生年份 %d 不合理", "birth year %d is not plausible", m.BirthYear)
+	}
+	return CheckIDNumber("id_number", m.IDNumber)
+}
