@@ -1,0 +1,190 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// SchemaVersion is the layout version this code writes. Opening a file of an
+// older version migrates it (see migrate.go); a newer one is refused.
+const SchemaVersion = 2
+
+// ErrLocked is returned by Open when another process holds the database.
+var ErrLocked = &domain.Error{
+	Code: domain.EUNAVAILABLE,
+	Zh:   "数据库正被另一个程序使用（是否已有一个帮扶走访或服务器在运行？）",
+	En:   "the database is in use by another process (is another Bangfu app or server running?)",
+}
+
+// ErrNewerSchema is returned by Open for a file written by a newer version.
+var ErrNewerSchema = &domain.Error{
+	Code: domain.EINVALID,
+	Zh:   "数据文件来自更新的版本，请升级本程序",
+	En:   "the data file was written by a newer version; please upgrade",
+}
+
+var (
+	bucketMeta   = []byte("meta")
+	bucketLog    = []byte("log")
+	bucketSeen   = []byte("seen")
+	bucketCursor = []byte("cursor")
+	bucketRec    = []byte("rec")
+	bucketIdx    = []byte("idx")
+
+	keySchema = []byte("schema")
+	keyDevice = []byte("device")
+	keyClock  = []byte("clock")
+)
+
+// Options configure Open.
+type Options struct {
+	// Device is the replica's device ID. If zero, the ID stored in the file is
+	// used, or a new one is made for a new file. A non-zero Device that differs
+	// from the stored one is an error: a file belongs to one device.
+	Device uuid.UUID
+	// Now reads the wall clock; time.Now if nil. Tests inject a clock.
+	Now func() time.Time
+	// Timeout bounds the wait for the file lock; 1 s if zero.
+	Timeout time.Duration
+	// NoSync skips fsync on commit. Only for benchmarks and bulk imports that
+	// can be redone.
+	NoSync bool
+}
+
+// DB is one replica's database. It is safe for concurrent use.
+type DB struct {
+	bolt   *bolt.DB
+	clock  *domain.Clock
+	device uuid.UUID
+	now    func() time.Time
+	path   string
+}
+
+// Open opens or creates the database at path.
+func Open(path string, opt *Options) (*DB, error) {
+	if opt == nil {
+		opt = &Options{}
+	}
+	timeout := opt.Timeout
+	if timeout == 0 {
+		timeout = time.Second
+	}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opt.NoSync})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db := &DB{bolt: b, now: now, path: path}
+	if err := db.init(opt.Device); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) init(device uuid.UUID) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		version := uint32(0)
+		if v := meta.Get(keySchema); v != nil {
+			version = binary.BigEndian.Uint32(v)
+		}
+		fresh := version == 0 && meta.Get(keyDevice) == nil
+		switch {
+		case version > SchemaVersion:
+			return ErrNewerSchema
+		case fresh:
+			version = SchemaVersion
+		}
+		for _, name := range [][]byte{bucketLog, bucketSeen, bucketCursor, bucketRec, bucketIdx} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		if version < SchemaVersion {
+			if err := migrate(tx, version); err != nil {
+				return fmt.Errorf("migrate from schema %d: %w", version, err)
+			}
+		}
+		if err := meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
+			return err
+		}
+
+		stored := meta.Get(keyDevice)
+		switch {
+		case stored != nil && device != uuid.Nil && !equalBytes(stored, device[:]):
+			return &domain.Error{Code: domain.EINVALID,
+				Zh: "数据文件属于另一台设备", En: "the data file belongs to another device"}
+		case stored != nil:
+			copy(device[:], stored)
+		case device == uuid.Nil:
+			device = uuid.New()
+			fallthrough
+		default:
+			if err := meta.Put(keyDevice, device[:]); err != nil {
+				return err
+			}
+		}
+		db.device = device
+		db.clock = domain.NewClock(device, db.now)
+		if v := meta.Get(keyClock); v != nil {
+			if s, err := domain.ParseStamp(string(v)); err == nil {
+				db.clock.Reset(s)
+			}
+		}
+		return nil
+	})
+}
+
+func equalBytes(a, b []byte) bool { return string(a) == string(b) }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path returns the file's path.
+func (db *DB) Path() string { return db.path }
+
+// Device returns the replica's device ID.
+func (db *DB) Device() uuid.UUID { return db.device }
+
+// Clock returns the replica's hybrid logical clock.
+func (db *DB) Clock() *domain.Clock { return db.clock }
+
+// Now returns the replica's corrected wall time.
+func (db *DB) Now() time.Time { return db.clock.Wall() }
+
+// saveClock persists the clock's latest stamp in tx, so that a restarted
+// replica never issues a stamp it issued before.
+func (db *DB) saveClock(tx *bolt.Tx) error {
+	return tx.Bucket(bucketMeta).Put(keyClock, []byte(db.clock.Last().String()))
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"encoding/binary"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// An index maps a record to the keys it is found under in the bucket
+// idx/<name>. Keys carry everything a query needs to walk them in order; the
+// values are empty. A deleted record has no keys. Indexes are updated in the
+// same transaction as the record, by diffing the keys of the old and the new
+// version.
+type index struct {
+	name string
+	keys func(domain.Record) [][]byte
+}
+
+// The indexes, by the kind of record they index.
+var indexes = map[domain.Kind][]index{
+	domain.KindPlace: {
+		{"place_parent", func(r domain.Record) [][]byte { p := r.(*domain.Place); return one(p.Parent[:], p.ID[:]) }},
+	},
+	domain.KindHousehold: {
+		{"hh_group", func(r domain.Record) [][]byte { h := r.(*domain.Household); return one(h.Group[:], h.ID[:]) }},
+	},
+	domain.KindMember: {
+		{"member_hh", func(r domain.Record) [][]byte { m := r.(*domain.Member); return one(m.Household[:], m.ID[:]) }},
+	},
+	domain.KindAssignment: {
+		{"assign_target", func(r domain.Record) [][]byte { a := r.(*domain.Assignment); return one(a.Target[:], a.ID[:]) }},
+		{"assign_cadre", func(r domain.Record) [][]byte { a := r.(*domain.Assignment); return one(a.Cadre[:], a.ID[:]) }},
+	},
+	domain.KindVisit: {
+		{"visit_hh", func(r domain.Record) [][]byte {
+			v := r.(*domain.Visit)
+			return one(v.Household[:], newest(v.At), v.ID[:])
+		}},
+		{"visit_cadre", func(r domain.Record) [][]byte { v := r.(*domain.Visit); return one(v.Cadre[:], newest(v.At), v.ID[:]) }},
+	},
+	domain.KindProblem: {
+		{"problem_hh", func(r domain.Record) [][]byte {
+			p := r.(*domain.Problem)
+			return one(p.Household[:], newest(p.Created), p.ID[:])
+		}},
+		{"problem_open", func(r domain.Record) [][]byte {
+			p := r.(*domain.Problem)
+			if !p.IsOpen() {
+				return nil
+			}
+			return one(oldest(p.Created), p.ID[:])
+		}},
+	},
+	domain.KindPlan: {
+		{"plan_hh", func(r domain.Record) [][]byte { p := r.(*domain.Plan); return one(p.Household[:], p.ID[:]) }},
+		{"plan_submitted", func(r domain.Record) [][]byte {
+			p := r.(*domain.Plan)
+			if p.Status != domain.PlanSubmitted {
+				return nil
+			}
+			return one(p.ID[:])
+		}},
+	},
+	domain.KindMeasure: {
+		{"measure_plan", func(r domain.Record) [][]byte { m := r.(*domain.Measure); return one(m.Plan[:], m.ID[:]) }},
+	},
+	domain.KindReview: {
+		{"review_plan", func(r domain.Record) [][]byte { v := r.(*domain.Review); return one(v.Plan[:], newest(v.At), v.ID[:]) }},
+	},
+	domain.KindConflict: {
+		{"conflict_open", func(r domain.Record) [][]byte {
+			c := r.(*domain.Conflict)
+			if c.Resolved {
+				return nil
+			}
+			return one(oldest(c.Created), c.ID[:])
+		}},
+	},
+}
+
+// one returns a single key made of parts.
+func one(parts ...[]byte) [][]byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return [][]byte{k}
+}
+
+// newest encodes t so that later times sort first.
+func newest(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, math.MaxUint64-uint64(t.UnixMilli()))
+}
+
+// oldest encodes t so that earlier times sort first.
+func oldest(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint64(t.UnixMilli())) }
+
+// reindex replaces the index keys of old (nil if new) by those of rec.
+func reindex(tx *bolt.Tx, kind domain.Kind, old, rec domain.Record) error {
+	for _, ix := range indexes[kind] {
+		b, err := tx.Bucket(bucketIdx).CreateBucketIfNotExists([]byte(ix.name))
+		if err != nil {
+			return err
+		}
+		var oldKeys, newKeys [][]byte
+		if old != nil && !old.Metadata().Deleted {
+			oldKeys = ix.keys(old)
+		}
+		if rec != nil && !rec.Metadata().Deleted {
+			newKeys = ix.keys(rec)
+		}
+		keep := map[string]bool{}
+		for _, k := range newKeys {
+			keep[string(k)] = true
+		}
+		for _, k := range oldKeys {
+			if !keep[string(k)] {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		for _, k := range newKeys {
+			if err := b.Put(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scan calls fn with the last 16 bytes (the record ID) of every key of index
+// name that starts with prefix, in key order, until fn returns false.
+func scan(tx *bolt.Tx, name string, prefix []byte, fn func(key []byte, id uuid.UUID) bool) {
+	b := tx.Bucket(bucketIdx).Bucket([]byte(name))
+	if b == nil {
+		return
+	}
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) < 16 {
+			continue
+		}
+		if !fn(k, uuid.UUID(k[len(k)-16:])) {
+			return
+		}
+	}
+}
+
+func hasPrefix(b, prefix []byte) bool {
+	return len(b) >= len(prefix) && string(b[:len(prefix)]) == string(prefix)
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// checkRefs checks a local edit against the records it points at: a visit's
+// household must exist, a measure's due date must not precede its plan, and so
+// on. Changes from other replicas are not held to this (they may arrive in any
+// order); their origin checked them.
+func checkRefs(tx *bolt.Tx, rec domain.Record) error {
+	switch r := rec.(type) {
+	case *domain.Place:
+		if r.Level == domain.City {
+			return nil
+		}
+		p, err := place(tx, r.Parent, "parent")
+		if err != nil {
+			return err
+		}
+		return r.ValidParent(p)
+	case *domain.Household:
+		g, err := place(tx, r.Group, "group")
+		if err != nil {
+			return err
+		}
+		if g.Level != domain.Group {
+			return domain.Errorf(domain.EINVALID, "group", "“%s”不是一个社", "%q is not a group (社)", g.Name)
+		}
+		if r.NaturalVillage != uuid.Nil {
+			if _, err := place(tx, r.NaturalVillage, "natural_village"); err != nil {
+				return err
+			}
+		}
+	case *domain.Member:
+		return exists(tx, domain.KindHousehold, r.Household, "household")
+	case *domain.Assignment:
+		if err := exists(tx, domain.KindCadre, r.Cadre, "cadre"); err != nil {
+			return err
+		}
+		if r.Role.IsPairing() {
+			return exists(tx, domain.KindHousehold, r.Target, "target")
+		}
+		p, err := place(tx, r.Target, "target")
+		if err != nil {
+			return err
+		}
+		want := r.Role.TargetLevel()
+		if p.Level != want && !(r.Role == domain.Office && p.Level == domain.City) {
+			zh, en := domain.RoleName(r.Role)
+			wzh, wen := domain.LevelName(want)
+			return domain.Errorf(domain.EINVALID, "target", "%[1]s应安排到%[2]s", "a %[3]s is assigned to a %[4]s", zh, wzh, en, wen)
+		}
+	case *domain.Visit:
+		if err := exists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
+			return err
+		}
+		return exists(tx, domain.KindCadre, r.Cadre, "cadre")
+	case *domain.Problem:
+		if err := exists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
+			return err
+		}
+		if r.Visit != uuid.Nil {
+			return exists(tx, domain.KindVisit, r.Visit, "visit")
+		}
+	case *domain.Plan:
+		if err := exists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
+			return err
+		}
+		var other uuid.UUID
+		scan(tx, "plan_hh", r.Household[:], func(_ []byte, id uuid.UUID) bool {
+			if id != r.ID {
+				other = id
+			}
+			return other == uuid.Nil
+		})
+		if other != uuid.Nil {
+			return domain.Errorf(domain.ECONFLICT, "household", "这户已有一户一策计划，请在原计划上修改",
+				"this household already has a plan; edit that one")
+		}
+	case *domain.Measure:
+		rp, err := load(tx, domain.KindPlan, r.Plan)
+		if err != nil {
+			return refErr(err, "plan")
+		}
+		p := rp.(*domain.Plan)
+		if p.Household != r.Household {
+			return domain.Errorf(domain.EINVALID, "household", "措施与计划不属于同一户", "the measure and its plan belong to different households")
+		}
+		return r.CheckDue(p)
+	case *domain.Review:
+		rp, err := load(tx, domain.KindPlan, r.Plan)
+		if err != nil {
+			return refErr(err, "plan")
+		}
+		if rp.(*domain.Plan).Household != r.Household {
+			return domain.Errorf(domain.EINVALID, "household", "审核与计划不属于同一户", "the review and its plan belong to different households")
+		}
+		return exists(tx, domain.KindCadre, r.Reviewer, "reviewer")
+	}
+	return nil
+}
+
+func exists(tx *bolt.Tx, kind domain.Kind, id uuid.UUID, field string) error {
+	_, err := load(tx, kind, id)
+	return refErr(err, field)
+}
+
+func place(tx *bolt.Tx, id uuid.UUID, field string) (*domain.Place, error) {
+	r, err := load(tx, domain.KindPlace, id)
+	if err != nil {
+		return nil, refErr(err, field)
+	}
+	return r.(*domain.Place), nil
+}
+
+// refErr names the field at fault in a not-found error.
+func refErr(err error, field string) error {
+	var e *domain.Error
+	if errors.As(err, &e) && e.Code == domain.ENOTFOUND {
+		c := *e
+		c.Field = field
+		return &c
+	}
+	return err
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// scopeOf returns the household, village and town a record belongs to, as far
+// as the replica knows them: what a server needs to decide who may see it.
+// Cadres belong to no place: their names and phones are posted on every
+// village's supervision board (岗位监督栏).
+func scopeOf(tx *bolt.Tx, rec domain.Record) (household, village, town uuid.UUID) {
+	switch r := rec.(type) {
+	case *domain.Place:
+		village, town = placeScope(tx, r)
+		return uuid.Nil, village, town
+	case *domain.Assignment:
+		if r.Role.IsPairing() {
+			household = r.Target
+		} else if p, err := loadPlace(tx, r.Target); err == nil {
+			village, town = placeScope(tx, p)
+			return uuid.Nil, village, town
+		}
+	case *domain.Conflict:
+		household = r.Household
+		if household == uuid.Nil {
+			return uuid.Nil, uuid.Nil, uuid.Nil
+		}
+	default:
+		household = domain.HouseholdOf(rec)
+	}
+	if household == uuid.Nil {
+		return
+	}
+	village, town = householdScope(tx, household)
+	return household, village, town
+}
+
+// householdScope returns the village and town of a household, through its group.
+func householdScope(tx *bolt.Tx, household uuid.UUID) (village, town uuid.UUID) {
+	r, err := getRow(tx, domain.KindHousehold, household)
+	if err != nil || r == nil {
+		return uuid.Nil, uuid.Nil
+	}
+	rec, err := r.record(domain.KindHousehold, household)
+	if err != nil {
+		return uuid.Nil, uuid.Nil
+	}
+	g, err := loadPlace(tx, rec.(*domain.Household).Group)
+	if err != nil {
+		return uuid.Nil, uuid.Nil
+	}
+	return placeScope(tx, g)
+}
+
+// placeScope walks up from p to the village and town that contain it (p itself
+// when it is one).
+func placeScope(tx *bolt.Tx, p *domain.Place) (village, town uuid.UUID) {
+	for i := 0; p != nil && i < 8; i++ {
+		switch p.Level {
+		case domain.Village:
+			village = p.ID
+		case domain.Town:
+			town = p.ID
+			return
+		case domain.City:
+			return
+		}
+		next, err := loadPlace(tx, p.Parent)
+		if err != nil {
+			return
+		}
+		p = next
+	}
+	return
+}
+
+func loadPlace(tx *bolt.Tx, id uuid.UUID) (*domain.Place, error) {
+	r, err := getRow(tx, domain.KindPlace, id)
+	if err != nil || r == nil {
+		return nil, notFound(domain.KindPlace, id)
+	}
+	rec, err := r.record(domain.KindPlace, id)
+	if err != nil {
+		return nil, err
+	}
+	return rec.(*domain.Place), nil
+}

@@ -1,0 +1,246 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// Put saves records edited by author, all in one transaction: each record is
+// validated on its own and against the records it points at, compared with the
+// stored version, and only the fields that changed become a change, stamped by
+// the replica's clock and logged for sync. A record that did not change writes
+// nothing. If any record is invalid, nothing is written and the error says
+// which and why.
+//
+// A new record (zero ID) gets a fresh UUID; Put sets the IDs and Meta of the
+// records it is given.
+func (db *DB) Put(author uuid.UUID, recs ...domain.Record) error {
+	now := db.Now()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, rec := range recs {
+			if err := db.put(tx, author, rec, now); err != nil {
+				return err
+			}
+		}
+		return db.saveClock(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("store: put: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) put(tx *bolt.Tx, author uuid.UUID, rec domain.Record, now time.Time) error {
+	m := rec.Metadata()
+	if m.ID == uuid.Nil {
+		m.ID = uuid.New()
+	}
+	r, err := getRow(tx, rec.Kind(), m.ID)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		if m.Created.IsZero() {
+			m.Created = now
+		}
+		if m.Author == uuid.Nil {
+			m.Author = author
+		}
+		if m.Device == uuid.Nil {
+			m.Device = db.device
+		}
+	} else if stored, err := r.record(rec.Kind(), m.ID); err == nil {
+		sm := stored.Metadata()
+		if m.Created.IsZero() {
+			m.Created = sm.Created
+		}
+		if m.Author == uuid.Nil {
+			m.Author = sm.Author
+		}
+		if m.Device == uuid.Nil {
+			m.Device = sm.Device
+		}
+	}
+	if !m.Deleted {
+		if err := rec.Validate(now); err != nil {
+			return err
+		}
+		if err := checkRefs(tx, rec); err != nil {
+			return err
+		}
+	}
+	fields, err := domain.Encode(rec)
+	if err != nil {
+		return err
+	}
+	var prev domain.Fields
+	if r != nil {
+		prev = r.fields()
+	}
+	diff := domain.Diff(prev, fields)
+	if len(diff) == 0 {
+		return nil
+	}
+	ch := domain.Change{ID: uuid.New(), Kind: rec.Kind(), Record: m.ID, Author: author, Stamp: db.clock.Now(), Fields: diff}
+	if r != nil {
+		for name := range diff {
+			if st, ok := r.state(name); ok {
+				if ch.Base == nil {
+					ch.Base = map[string]domain.Stamp{}
+				}
+				ch.Base[name] = st.Stamp
+			}
+		}
+	}
+	_, err = db.merge(tx, uuid.Nil, ch)
+	return err
+}
+
+// Delete marks a record deleted (a tombstone): it disappears from queries but
+// stays for sync, so that every replica learns of the deletion.
+func (db *DB) Delete(author uuid.UUID, kind domain.Kind, id uuid.UUID) error {
+	now := db.Now()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		rec, err := load(tx, kind, id)
+		if err != nil {
+			return err
+		}
+		rec.Metadata().Deleted = true
+		if err := db.put(tx, author, rec, now); err != nil {
+			return err
+		}
+		return db.saveClock(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete %s %s: %w", kind, id, err)
+	}
+	return nil
+}
+
+// Apply merges changes received from the replica from, in one transaction.
+// A change already seen is skipped, so applying a batch twice is harmless.
+// Each change is checked on its own: a change whose record would not be valid
+// is not applied and its error is returned at its index in rejected (nil
+// elsewhere); the others are. The error result is for failures of the store
+// itself, after which nothing was written.
+func (db *DB) Apply(from uuid.UUID, changes []domain.Change) (rejected []error, err error) {
+	rejected = make([]error, len(changes))
+	now := db.Now()
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		for i, ch := range changes {
+			if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
+				continue
+			}
+			if err := checkChange(tx, ch, now); err != nil {
+				rejected[i] = err
+				continue
+			}
+			if _, err := db.merge(tx, from, ch); err != nil {
+				return err
+			}
+			db.clock.Observe(ch.Stamp)
+		}
+		return db.saveClock(tx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: apply %d changes: %w", len(changes), err)
+	}
+	return rejected, nil
+}
+
+// checkChange reports whether applying ch would leave a valid record.
+func checkChange(tx *bolt.Tx, ch domain.Change, now time.Time) error {
+	if ch.ID == uuid.Nil || ch.Record == uuid.Nil || len(ch.Fields) == 0 {
+		return domain.Errorf(domain.EINVALID, "change", "变更不完整", "the change is incomplete")
+	}
+	r, err := getRow(tx, ch.Kind, ch.Record)
+	if err != nil {
+		return err
+	}
+	f := domain.Fields{}
+	if r != nil {
+		f = r.fields()
+	}
+	for k, v := range ch.Fields {
+		f[k] = v
+	}
+	rec, err := domain.Decode(ch.Kind, ch.Record, f)
+	if err != nil {
+		return domain.Errorf(domain.EINVALID, "fields", "变更内容无法读取：%v", "the change cannot be read: %v", err)
+	}
+	if rec.Metadata().Deleted {
+		return nil
+	}
+	// Time bounds are checked against the change's own stamp: a visit made
+	// offline days ago is not in the future now, and one stamped in the future
+	// is caught by the sync protocol's clock check.
+	at := ch.Stamp.Time()
+	if now.After(at) {
+		at = now
+	}
+	return rec.Validate(at)
+}
+
+// merge applies one change: field by field with domain.MergeField, keeping
+// lost values as conflicts, then the indexes and the log. It reports whether
+// the change was new.
+func (db *DB) merge(tx *bolt.Tx, from uuid.UUID, ch domain.Change) (bool, error) {
+	if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
+		return false, nil
+	}
+	r, err := getRow(tx, ch.Kind, ch.Record)
+	if err != nil {
+		return false, err
+	}
+	var old domain.Record
+	if r == nil {
+		r = &row{Fields: map[string]cell{}}
+	} else if old, err = r.record(ch.Kind, ch.Record); err != nil {
+		return false, err
+	}
+	type loss struct {
+		field         string
+		winner, loser domain.FieldState
+	}
+	var losses []loss
+	for name, value := range ch.Fields {
+		cur, has := r.state(name)
+		in := domain.FieldState{Value: clone(value), Stamp: ch.Stamp, Author: ch.Author}
+		next, lost := domain.MergeField(cur, has, in, ch.Base[name])
+		r.set(name, next)
+		if lost != nil && ch.Kind != domain.KindConflict {
+			losses = append(losses, loss{name, next, *lost})
+		}
+	}
+	if err := putRow(tx, ch.Kind, ch.Record, r); err != nil {
+		return false, err
+	}
+	rec, err := r.record(ch.Kind, ch.Record)
+	if err != nil {
+		return false, err
+	}
+	if err := reindex(tx, ch.Kind, old, rec); err != nil {
+		return false, err
+	}
+	e := &Entry{From: from, Change: ch}
+	e.Household, e.Village, e.Town = scopeOf(tx, rec)
+	if err := appendLog(tx, e); err != nil {
+		return false, err
+	}
+	for _, l := range losses {
+		c := domain.NewConflict(ch.Kind, ch.Record, e.Household, l.field, l.winner, l.loser)
+		cc, err := domain.ConflictChange(c, l.winner.Stamp)
+		if err != nil {
+			return false, err
+		}
+		if _, err := db.merge(tx, uuid.Nil, cc); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
