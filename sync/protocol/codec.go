@@ -1,0 +1,436 @@
+package protocol
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"bangfu/domain"
+)
+
+// gzipMin is the smallest body worth compressing: below it gzip's 18 bytes
+// of framing cost more than they save.
+const gzipMin = 200
+
+// Marshal returns the wire encoding of v: JSON without HTML escaping and
+// without a trailing newline.
+func Marshal(v any) ([]byte, error) {
+	b, err := marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("protocol: encode %T: %w", v, err)
+	}
+	return b, nil
+}
+
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Unmarshal decodes data, the JSON text of a request, into v the way a
+// server does: exactly one JSON object, no unknown fields (a field added to
+// a request is a new version), and, when v has a Validate method (every
+// request and response type here does), the version and content checked.
+// A body whose "v" is not Version is refused with an error matching
+// [ErrVersion] even when the rest does not fit this version's shapes. Every
+// error is an EINVALID *domain.Error.
+func Unmarshal(data []byte, v any) error {
+	if err := decodeJSON(data, v, true); err != nil {
+		if ver, ok := peekVersion(data); ok && ver != Version {
+			return versionError(ver)
+		}
+		return malformed(err)
+	}
+	return validate(v)
+}
+
+func decodeJSON(data []byte, v any, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		if err == io.EOF {
+			return errors.New("empty body")
+		}
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+func validate(v any) error {
+	if val, ok := v.(interface{ Validate() error }); ok {
+		return val.Validate()
+	}
+	return nil
+}
+
+// peekVersion returns the top-level "v" of data, if data is an object with
+// an integer "v".
+func peekVersion(data []byte) (int, bool) {
+	var p struct {
+		V *int `json:"v"`
+	}
+	if json.Unmarshal(data, &p) != nil || p.V == nil {
+		return 0, false
+	}
+	return *p.V, true
+}
+
+func malformed(err error) error {
+	var e *domain.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return domain.Errorf(domain.EINVALID, "body", "请求不是有效的 JSON：%v", "malformed JSON: %v", err)
+}
+
+// errCap is returned by a capReader that has read past its limit.
+var errCap = errors.New("protocol: body over the limit")
+
+// capReader reads at most left bytes from r and fails with errCap when r has
+// more, without reading further: what keeps a gzip bomb from filling memory.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errCap
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, errCap
+	}
+	return n, err
+}
+
+// errEncoding reports a Content-Encoding other than gzip or identity.
+type errEncoding string
+
+func (e errEncoding) Error() string { return "unsupported Content-Encoding " + strconv.Quote(string(e)) }
+
+var gzipReaders sync.Pool
+
+// readBody reads a body sent with header h and length (-1 if unknown):
+// gzip-compressed bodies at most maxWire bytes as sent, and at most maxPlain
+// bytes of content either way.
+func readBody(h http.Header, body io.Reader, length, maxWire, maxPlain int64) ([]byte, error) {
+	if body == nil || body == http.NoBody {
+		return nil, nil
+	}
+	switch enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		if length > maxPlain {
+			return nil, errCap
+		}
+		return readAll(&capReader{r: body, left: maxPlain}, length)
+	case "gzip", "x-gzip":
+		if length > maxWire {
+			return nil, errCap
+		}
+		raw := &capReader{r: body, left: maxWire}
+		zr, ok := gzipReaders.Get().(*gzip.Reader)
+		var err error
+		if ok {
+			err = zr.Reset(raw)
+		} else {
+			zr, err = gzip.NewReader(raw)
+		}
+		if err != nil {
+			if zr != nil {
+				gzipReaders.Put(zr)
+			}
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		defer gzipReaders.Put(zr)
+		data, err := readAll(&capReader{r: zr, left: maxPlain}, -1)
+		if err != nil && !errors.Is(err, errCap) {
+			err = fmt.Errorf("gzip: %w", err)
+		}
+		return data, err
+	default:
+		return nil, errEncoding(enc)
+	}
+}
+
+func readAll(r io.Reader, length int64) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, length+1))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+// compress returns data gzip-compressed.
+func compress(data []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(data)/4 + 64)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
+	zw.Write(data) // writes to a bytes.Buffer do not fail
+	zw.Close()
+	return buf.Bytes()
+}
+
+// acceptsGzip reports whether a request with header h accepts a gzip body.
+func acceptsGzip(h http.Header) bool {
+	gz, star := -1.0, -1.0
+	for _, v := range h.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			name, params, _ := strings.Cut(part, ";")
+			q := 1.0
+			if k, val, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+					q = f
+				}
+			}
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "gzip", "x-gzip":
+				gz = q
+			case "*":
+				star = q
+			}
+		}
+	}
+	if gz >= 0 {
+		return gz > 0
+	}
+	return star > 0
+}
+
+// isJSON reports whether header h says the body is JSON.
+func isJSON(h http.Header) bool {
+	t, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && t == "application/json"
+}
+
+// ReadRequest reads the body of r into v, a pointer to one of the request
+// types, as a server must: Content-Type application/json, Content-Encoding
+// gzip or none, at most MaxCompressedBytes as sent and MaxRequestBytes of
+// JSON (a body declared larger is refused before it is read), then
+// [Unmarshal]. Every error is an EINVALID *domain.Error with the reason in
+// Chinese and English, to be answered with [WriteError].
+func ReadRequest(r *http.Request, v any) error {
+	if !isJSON(r.Header) {
+		return domain.Errorf(domain.EINVALID, "content-type",
+			"请求的 Content-Type 应为 application/json，而不是 %q",
+			"the request's Content-Type must be application/json, not %q", clip(r.Header.Get("Content-Type")))
+	}
+	data, err := readBody(r.Header, r.Body, r.ContentLength, MaxCompressedBytes, MaxRequestBytes)
+	if err != nil {
+		return requestBodyError(err)
+	}
+	return Unmarshal(data, v)
+}
+
+func requestBodyError(err error) error {
+	var enc errEncoding
+	switch {
+	case errors.Is(err, errCap):
+		return domain.Errorf(domain.EINVALID, ErrTooLarge.Field,
+			"请求太大：压缩后最多 %d MiB，解压后最多 %d MiB；请分批同步",
+			"request too large: at most %d MiB compressed and %d MiB of JSON; sync in smaller batches",
+			MaxCompressedBytes>>20, MaxRequestBytes>>20)
+	case errors.As(err, &enc):
+		return domain.Errorf(domain.EINVALID, "content-encoding",
+			"不支持的 Content-Encoding %q（应为 gzip 或不压缩）",
+			"unsupported Content-Encoding %q (use gzip or none)", clip(string(enc)))
+	}
+	return domain.Errorf(domain.EINVALID, "body", "无法读取请求内容：%v", "cannot read the request body: %v", err)
+}
+
+// WriteJSON answers with status and v as JSON, gzip-compressed when the
+// request r accepts it and the body is large enough to gain. Responses are
+// marked not to be cached. It returns the error of writing, which means the
+// client has gone.
+func WriteJSON(w http.ResponseWriter, r *http.Request, status int, v any) error {
+	body, err := marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body, _ = marshal(ErrorBodyOf(err))
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Accept-Encoding")
+	if len(body) >= gzipMin && r != nil && acceptsGzip(r.Header) {
+		body = compress(body)
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if r != nil && r.Method == http.MethodHead {
+		return nil
+	}
+	_, err = w.Write(body)
+	return err
+}
+
+// WriteError answers with the status [StatusCode] gives err and the
+// [ErrorBody] [ErrorBodyOf] gives it; a 401 carries WWW-Authenticate.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) error {
+	status := StatusCode(err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="bangfu"`)
+	}
+	return WriteJSON(w, r, status, ErrorBodyOf(err))
+}
+
+// BearerToken returns the token of r's "Authorization: Bearer <token>"
+// header, and whether there is one.
+func BearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// NewRequest returns a request to url with v, if not nil, as its JSON body
+// (gzip-compressed when large enough to gain), accepting a gzip-compressed
+// answer, and carrying token, if not empty, as a bearer token. A body over
+// the size limits is refused here with an error matching [ErrTooLarge], so
+// the device sends fewer changes. Read the answer with [ReadResponse].
+func NewRequest(ctx context.Context, method, url, token string, v any) (*http.Request, error) {
+	if err := checkURL(url); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "url", "服务器地址无效：%s", "bad server address: %s", clip(url))
+	}
+	if v != nil {
+		body, err := Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		if len(body) > MaxRequestBytes {
+			return nil, requestBodyError(errCap)
+		}
+		if len(body) >= gzipMin {
+			body = compress(body)
+			if len(body) > MaxCompressedBytes {
+				return nil, requestBodyError(errCap)
+			}
+			req.Header.Set("Content-Encoding", "gzip")
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = int64(len(body))
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Encoding", "gzip")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req, nil
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return domain.Errorf(domain.EINVALID, "url",
+			"服务器地址无效：%q（应以 http:// 或 https:// 开头）",
+			"bad server address %q (it starts with http:// or https://)", clip(raw))
+	}
+	return nil
+}
+
+// ReadResponse reads resp into v and closes its body. For a 2xx answer it
+// decodes the JSON (unknown fields are ignored, so a server may add fields
+// within a version) and checks it with v's Validate method; an answer that
+// cannot be read — cut short, not JSON, a Wi-Fi login page — is an
+// EUNAVAILABLE error, worth retrying. For any other status it returns the
+// *domain.Error of the [ErrorBody], or one made from the status when the body
+// is not an error body (a proxy's page): see [Transient].
+func ReadResponse(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	data, err := readBody(resp.Header, resp.Body, resp.ContentLength, MaxResponseBytes, MaxResponseBytes)
+	if err != nil {
+		if !ok {
+			return statusError(resp.StatusCode)
+		}
+		if errors.Is(err, errCap) {
+			return domain.Errorf(domain.EINVALID, "size", "服务器的回复太大（超过 %d MiB）",
+				"the server's answer is too large (over %d MiB)", MaxResponseBytes>>20)
+		}
+		return unreadable(err)
+	}
+	if !ok {
+		return errorOf(resp.StatusCode, resp.Header, data)
+	}
+	if !isJSON(resp.Header) {
+		return domain.Errorf(domain.EUNAVAILABLE, "content-type",
+			"收到的不是同步服务器的回复（可能需要先登录 Wi-Fi）",
+			"the answer is not from the sync server (Content-Type %q; a Wi-Fi login page?)", clip(resp.Header.Get("Content-Type")))
+	}
+	if v == nil {
+		return nil
+	}
+	if err := decodeJSON(data, v, false); err != nil {
+		if ver, ok := peekVersion(data); ok && ver != Version {
+			return versionError(ver)
+		}
+		return unreadable(err)
+	}
+	return validate(v)
+}
+
+func unreadable(err error) error {
+	return &domain.Error{Code: domain.EUNAVAILABLE, Field: "body",
+		Zh: "服务器的回复不完整或无法读取，请稍后重试",
+		En: fmt.Sprintf("the server's answer was cut short or unreadable (%v); try again later", err)}
+}
+
+// errorOf returns the error a non-2xx response reports.
+func errorOf(status int, h http.Header, data []byte) error {
+	var b ErrorBody
+	if !isJSON(h) || json.Unmarshal(data, &b) != nil {
+		return statusError(status)
+	}
+	if _, known := statusOf[b.Error.Code]; !known {
+		return statusError(status)
+	}
+	e := b.Err()
+	if e.Zh == "" || e.En == "" {
+		g := statusError(status)
+		if e.Zh == "" {
+			e.Zh = g.Zh
+		}
+		if e.En == "" {
+			e.En = g.En
+		}
+	}
+	return e
+}

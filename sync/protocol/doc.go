@@ -1,0 +1,180 @@
+// Package protocol is the wire format of 帮扶走访 sync, version 1: the
+// endpoints, the JSON bodies, the rules both sides follow, and the one place
+// where domain changes are converted to and from the wire. The server
+// (sync/server) and the device (sync/client) both use it; this comment is the
+// reference a second implementation is written from. The golden files in
+// testdata/ are exact bodies of each kind.
+//
+// # Model
+//
+// Every database is a replica with a log of changes, each change an edit of
+// some fields of one record (see bangfu/domain: Change, Stamp, MergeField). A
+// sync is one HTTP round trip between a device and its upstream (the server,
+// or a team leader's tablet acting as one): the device sends the changes it
+// has not yet had acknowledged, and its pull cursor; the upstream applies the
+// changes, then answers how far the push is durable, the changes in the
+// device's scope that the device has not seen, a new cursor, whether more
+// pages wait, and its own time.
+//
+// # Endpoints
+//
+//	POST /v1/enroll   EnrollRequest  -> EnrollResponse   no token
+//	POST /v1/sync     SyncRequest    -> SyncResponse     Authorization: Bearer <token>
+//	GET  /healthz                    -> Health           no token
+//
+// # Headers
+//
+// A request with a body has Content-Type: application/json (anything else is
+// refused) and, when compressed, Content-Encoding: gzip; the only encodings are
+// gzip and none. A client sends Accept-Encoding: gzip to receive compressed
+// answers. Bodies of 200 bytes or more are compressed by this package, smaller
+// ones are not (gzip's framing would cost more than it saves); a receiver
+// accepts either. Every answer has Content-Type: application/json and
+// Cache-Control: no-store, and a Date header (the server's clock, to the
+// second). A device token travels as "Authorization: Bearer <token>"; tokens
+// are opaque strings.
+//
+// # Encoding
+//
+// Bodies are UTF-8 JSON objects; every body carries "v": 1. UUIDs are
+// lowercase in the 8-4-4-4-12 form; times ("now") are RFC 3339 in UTC with
+// milliseconds; "through" and "acked" are unsigned 64-bit integers. A server
+// refuses unknown fields in a request (a new request field is a new version)
+// and anything after the object; a client ignores unknown fields in an answer
+// (a server may add fields within a version).
+//
+// # Enrolment
+//
+// An administrator issues a one-time code for a cadre (it expires, and works
+// once). The device trades it for its identity and token:
+//
+//	POST /v1/enroll
+//	{"v":1,"code":"7QK4-M2PX","name":"马兴文的手机"}
+//
+//	200
+//	{"v":1,"device":"0b3d…","token":"…","cadre":"5c1a…","now":"2025-03-01T08:30:00.125Z"}
+//
+// "device" is the device's ID from now on: its clock stamps with it. An
+// unknown, used or expired code is 401 unauthorized.
+//
+// # Sync
+//
+//	POST /v1/sync
+//	Authorization: Bearer <token>
+//	{"v":1,"cursor":"<cursor>","through":57,"changes":[<change>, …]}
+//
+//	200
+//	{"v":1,"now":"2025-03-01T08:30:00.125Z","acked":57,"changes":[<change>, …],"cursor":"<cursor>","more":false}
+//
+// A change is one edit of one record:
+//
+//	{
+//	  "id":     "9f0c5b1e-2a44-4d7e-8f31-6b2c0a9d4e17",   the change's own UUID
+//	  "kind":   "visit",                                  the record's kind
+//	  "record": "3e7a1c90-5d2b-4f6a-9c18-7b4e2d0f5a36",   the record's UUID
+//	  "author": "5c1a8e2f-7b3d-4a9c-8e61-0d4f2b7c9a15",   the cadre; all zeros for none
+//	  "stamp":  "1740817800125.0.0b3d2f6e-…",             wall ms . logical . device UUID
+//	  "fields": {"notes": "…", "at": "2025-03-01T08:00:00Z", "policies": true},
+//	  "base":   {"notes": "1740731400000.2.0b3d2f6e-…"}   omitted when empty
+//	}
+//
+// "kind" is one of place, household, member, cadre, assignment, visit,
+// problem, plan, measure, review, conflict; a new kind is a new version.
+// "fields" maps field names (the JSON names of the record's fields, 1 to 64
+// bytes) to their new JSON values; a change carries only the fields it sets.
+// "base" maps a field to the stamp of the value the editor saw when it set
+// that field (absent for a field it saw unset); it tells a concurrent edit,
+// whose loser is kept as a conflict record, from a sequential one. Stamps are
+// hybrid logical clock readings, "<unix ms>.<counter>.<device uuid>" in
+// decimal without leading zeros; they order edits (wall, then counter, then
+// device bytes). The ID and record must not be all zeros. Anything else is
+// refused with 400.
+//
+// # Acknowledgement and idempotency
+//
+// The device numbers its log entries 1, 2, 3…; "through" is the highest
+// sequence this push covers (entries the device received from this upstream
+// are not sent back, so "through" may exceed the sequence of the last change
+// sent), 0 if it has never had anything to push. The upstream applies the
+// push in one transaction and answers "acked": the sequence through which the
+// push is durable, which is "through" when every change is applied. The device
+// then advances its push cursor to "acked" (never backwards) and does not send
+// those changes again. Any failure — an error answer, a dropped connection, a
+// lost answer — leaves the push cursor where it was, and the same changes are
+// sent again. That is safe: the upstream applies a change whose "id" it has
+// seen before at most once, so a retried or duplicated push changes nothing
+// the second time. A push is applied whole or not at all; a push touching a
+// record outside the device's scope is refused with 403 and changes nothing.
+//
+// # Cursor and paging
+//
+// The pull cursor is an opaque string of at most 512 bytes made by the
+// upstream; the device stores the last one it received from each upstream
+// and sends it back unchanged, "" the first time. The answer holds the
+// changes after the cursor that are in the device's scope and did not come
+// from the device, in the upstream's log order, and the cursor just past
+// them. The device applies them and stores the new cursor in one transaction,
+// so a crash in between pulls the same changes again (harmless: IDs). A page
+// holds changes up to PageBytes (8 MiB of change JSON, as Change.Size counts
+// it), at least one change when any wait, so a first sync of a whole village
+// takes a few round trips, not one per record. "more": true says the page was
+// full and more changes wait: the device syncs again at once, with whatever
+// it has to push. A device also keeps a push within PageBytes of changes,
+// setting "through" to the last entry it sent. An upstream that cannot resume
+// from a cursor (e.g. restored from a backup) answers 400 with field
+// "cursor" (ErrCursor): the device clears its cursor and pulls from the start.
+//
+// # Clocks
+//
+// "now" in an answer is the upstream's time. The device sets its clock offset
+// to now − (t0 + t1)/2, where t0 and t1 are its own clock when it sent the
+// request and when the answer arrived, and observes every stamp it pulls. A
+// server refuses a push with any stamp more than domain.MaxSkew (5 minutes)
+// ahead of its clock: 400 with field "clock" (ErrClockAhead, see CheckStamps).
+// The device then sets its offset from the answer's Date header, restamps its
+// unsent changes that are too far ahead (nobody has seen them, so this is
+// safe) and pushes again.
+//
+// # Errors
+//
+// Every 4xx and 5xx answer from the sync server has this body:
+//
+//	{"v":1,"error":{"code":"invalid","field":"stamp","zh":"时间戳无效：…","en":"bad stamp …"}}
+//
+// "code" is a domain error code, and the status follows from it (StatusCode):
+//
+//	invalid       400  the request is malformed or refused; "zh"/"en" say why
+//	unauthorized  401  unknown, expired or revoked token or enrolment code
+//	forbidden     403  outside the device's scope
+//	not_found     404  no such thing
+//	conflict      409  contradicts the server's state
+//	unavailable   503  try again later
+//	internal      500  the server failed
+//
+// "field", when present, names what is at fault; some values are part of the
+// protocol: "v" (unsupported version, ErrVersion), "size" (body too large,
+// ErrTooLarge), "clock" (stamps too far ahead, ErrClockAhead) and "cursor"
+// (ErrCursor). "zh" and "en" are the same message in Chinese and English, for
+// people. A client that meets a status without such a body (a proxy, a Wi-Fi
+// login page) derives the code from the status: 408, 429, 502, 503 and 504
+// are unavailable, other 4xx invalid, other 5xx internal. Unavailable and
+// internal errors, and network failures, are transient: the device retries
+// later with backoff. The others are reported to the person (Transient).
+//
+// # Versions
+//
+// A request whose "v" the server does not speak is refused with 400, field
+// "v", and a message saying which side is older; the server checks "v" before
+// anything else, so a newer client's request with new fields still gets this
+// answer. GET /healthz answers {"ok":true,"v":1} with the version the server
+// speaks.
+//
+// # Size limits
+//
+// A request body is at most MaxCompressedBytes (8 MiB) as sent when
+// compressed and MaxRequestBytes (32 MiB) of JSON; a server refuses a larger
+// one with 400, field "size", before reading it when Content-Length says so
+// and as soon as it passes the limit otherwise (decompression stops there, so
+// a gzip bomb costs no more memory than the limit). A client reads at most
+// MaxResponseBytes (64 MiB) of answer.
+package protocol

@@ -1,0 +1,288 @@
+package protocol
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+)
+
+// Version is the protocol version this package speaks: the "v" of every body.
+const Version = 1
+
+// The endpoints.
+const (
+	PathEnroll = "/v1/enroll" // POST: trade a one-time code for a device token
+	PathSync   = "/v1/sync"   // POST: push unsent changes, pull unseen ones
+	PathHealth = "/healthz"   // GET: is the server up, and which version it speaks
+)
+
+// Size limits. A receiver refuses a body beyond them with [ErrTooLarge].
+const (
+	// MaxRequestBytes caps a request body after decompression: the JSON text.
+	MaxRequestBytes = 32 << 20
+	// MaxCompressedBytes caps a gzip-compressed request body as it travels.
+	// An uncompressed body is capped by MaxRequestBytes alone.
+	MaxCompressedBytes = 8 << 20
+	// MaxResponseBytes caps a response body after decompression on the
+	// client: a full page plus one oversized change and the envelope.
+	MaxResponseBytes = 2 * MaxRequestBytes
+	// PageBytes is the budget, in uncompressed bytes as measured by
+	// [Change.Size], for the changes of one sync response; a server fills a
+	// page up to it. A device keeps each push within it too.
+	PageBytes = 8 << 20
+	// MaxFieldName caps the length in bytes of a field name in a change.
+	MaxFieldName = 64
+	// MaxCursorBytes caps the length of a cursor.
+	MaxCursorBytes = 512
+	// MaxCodeBytes caps an enrolment code and a device name.
+	MaxCodeBytes = 256
+)
+
+// Sentinel errors a client tests with errors.Is; they travel in the error
+// body as their code and field, so they match on both sides of the wire.
+var (
+	// ErrVersion is returned for a body whose "v" this side does not speak.
+	ErrVersion = &domain.Error{Code: domain.EINVALID, Field: "v",
+		Zh: "协议版本不受支持", En: "unsupported protocol version"}
+	// ErrTooLarge is returned for a body beyond the size limits; the device
+	// sends fewer changes at a time.
+	ErrTooLarge = &domain.Error{Code: domain.EINVALID, Field: "size",
+		Zh: "请求太大", En: "request too large"}
+	// ErrClockAhead is returned by [CheckStamps] when a stamp is more than
+	// domain.MaxSkew ahead of the server's clock; the device corrects its
+	// clock offset from the response's Date header, restamps its unsent
+	// changes and pushes again.
+	ErrClockAhead = &domain.Error{Code: domain.EINVALID, Field: "clock",
+		Zh: "设备时钟比服务器快", En: "the device clock is ahead of the server's"}
+	// ErrCursor is returned for a cursor the server cannot resume from; the
+	// device forgets its cursor and pulls from the start (change IDs make the
+	// repeated changes harmless).
+	ErrCursor = &domain.Error{Code: domain.EINVALID, Field: "cursor",
+		Zh: "同步位置无效", En: "invalid sync cursor"}
+)
+
+// versionError explains an unsupported version v to whoever sent it.
+func versionError(v int) *domain.Error {
+	if v == 0 {
+		return domain.Errorf(domain.EINVALID, "v",
+			"缺少协议版本号 \"v\"（本端使用版本 %d）",
+			"missing protocol version \"v\" (this side speaks version %d)", Version)
+	}
+	if v > Version {
+		return domain.Errorf(domain.EINVALID, "v",
+			"协议版本 %d 比本端（版本 %d）新：请升级较旧的一方（应用或服务器）",
+			"protocol version %d is newer than this side's (version %d): upgrade the older side (app or server)", v, Version)
+	}
+	return domain.Errorf(domain.EINVALID, "v",
+		"协议版本 %d 已不再支持（本端使用版本 %d）：请升级应用",
+		"protocol version %d is no longer supported (this side speaks version %d): update the app", v, Version)
+}
+
+// checkVersion returns nil when v is Version.
+func checkVersion(v int) error {
+	if v != Version {
+		return versionError(v)
+	}
+	return nil
+}
+
+// Time is a time on the wire: RFC 3339 in UTC with milliseconds, e.g.
+// "2025-03-01T08:30:00.125Z". Any RFC 3339 time is accepted when decoding.
+type Time struct{ time.Time }
+
+// timeLayout is the form Time encodes to.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// At returns t as a wire time, truncated to the millisecond.
+func At(t time.Time) Time { return Time{t.UTC().Truncate(time.Millisecond)} }
+
+// MarshalJSON encodes t in the wire form.
+func (t Time) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(timeLayout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, timeLayout)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON decodes an RFC 3339 time, keeping it in UTC.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return domain.Errorf(domain.EINVALID, "now", "时间格式无效：%s", "bad time: %s", clip(string(b)))
+	}
+	v, err := time.Parse(time.RFC3339Nano, string(b[1:len(b)-1]))
+	if err != nil {
+		return domain.Errorf(domain.EINVALID, "now", "时间格式无效：%s", "bad time: %s", clip(string(b)))
+	}
+	t.Time = v.UTC()
+	return nil
+}
+
+// EnrollRequest is the body of POST /v1/enroll: a one-time code issued by an
+// administrator for a cadre, and a name for the device that people recognise.
+type EnrollRequest struct {
+	V    int    `json:"v"`
+	Code string `json:"code"` // the one-time enrolment code
+	Name string `json:"name"` // e.g. 马兴文的手机
+}
+
+// Validate checks the request on its own.
+func (r *EnrollRequest) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.Code) == "" {
+		return domain.Errorf(domain.EINVALID, "code", "请输入注册码", "enter the enrolment code")
+	}
+	if len(r.Code) > MaxCodeBytes {
+		return domain.Errorf(domain.EINVALID, "code", "注册码太长", "the enrolment code is too long")
+	}
+	if strings.TrimSpace(r.Name) == "" {
+		return domain.Errorf(domain.EINVALID, "name", "请填写设备名称", "enter a name for the device")
+	}
+	if len(r.Name) > MaxCodeBytes {
+		return domain.Errorf(domain.EINVALID, "name", "设备名称太长", "the device name is too long")
+	}
+	return nil
+}
+
+// EnrollResponse is the answer to a successful enrolment: the device's
+// identity (which its clock stamps with), its bearer token, the cadre it acts
+// for, and the server's time.
+type EnrollResponse struct {
+	V      int       `json:"v"`
+	Device uuid.UUID `json:"device"`
+	Token  string    `json:"token"`
+	Cadre  uuid.UUID `json:"cadre"`
+	Now    Time      `json:"now"`
+}
+
+// Validate checks the response on its own.
+func (r *EnrollResponse) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if r.Device == uuid.Nil || r.Cadre == uuid.Nil || r.Token == "" || r.Now.IsZero() {
+		return domain.Errorf(domain.EINVALID, "device", "服务器的注册回复不完整", "the server's enrolment answer is incomplete")
+	}
+	return nil
+}
+
+// SyncRequest is the body of POST /v1/sync: the device's unsent changes and
+// where its last pull stopped.
+type SyncRequest struct {
+	V int `json:"v"`
+	// Cursor is the cursor of the last response the device applied; "" on
+	// the first sync with this server.
+	Cursor string `json:"cursor"`
+	// Through is the device's highest local log sequence covered by this
+	// push (changes received from this server are skipped, so it can be
+	// higher than the last change's); 0 if the device has pushed nothing yet.
+	Through uint64 `json:"through"`
+	// Changes are the device's unsent changes, oldest first.
+	Changes []Change `json:"changes"`
+}
+
+// Validate checks the request on its own: version, cursor and every change.
+// It does not check stamps against a clock; the server calls [CheckStamps].
+func (r *SyncRequest) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if err := checkCursor(r.Cursor); err != nil {
+		return err
+	}
+	if len(r.Changes) > 0 && r.Through == 0 {
+		return domain.Errorf(domain.EINVALID, "through",
+			"推送了更改却没有给出 through", "changes pushed with through = 0")
+	}
+	_, err := DecodeChanges(r.Changes)
+	return err
+}
+
+// MarshalJSON encodes r with "changes" as a list even when there are none.
+func (r SyncRequest) MarshalJSON() ([]byte, error) {
+	type plain SyncRequest
+	if r.Changes == nil {
+		r.Changes = []Change{}
+	}
+	return marshal(plain(r))
+}
+
+// SyncResponse is the answer to a sync: how far the push is durable, the
+// changes the device has not seen (a page of them), where to resume, and the
+// server's time.
+type SyncResponse struct {
+	V int `json:"v"`
+	// Now is the server's time when it answered; the device derives its
+	// clock offset from it.
+	Now Time `json:"now"`
+	// Acked is the device sequence through which the push is durable: the
+	// request's Through once every change in it is applied. The device
+	// advances its push cursor to it and never sends those changes again.
+	Acked uint64 `json:"acked"`
+	// Changes are the changes in the device's scope it has not seen, in
+	// the server's log order, at most about PageBytes of them.
+	Changes []Change `json:"changes"`
+	// Cursor is where the next pull resumes; the device stores it once it
+	// has applied Changes.
+	Cursor string `json:"cursor"`
+	// More reports that the page is full and more changes wait: the device
+	// syncs again at once.
+	More bool `json:"more"`
+}
+
+// Validate checks the response on its own: version, time, cursor and every
+// change.
+func (r *SyncResponse) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if r.Now.IsZero() {
+		return domain.Errorf(domain.EINVALID, "now", "服务器回复缺少时间", "the server's answer has no time")
+	}
+	if err := checkCursor(r.Cursor); err != nil {
+		return err
+	}
+	_, err := DecodeChanges(r.Changes)
+	return err
+}
+
+// MarshalJSON encodes r with "changes" as a list even when there are none.
+func (r SyncResponse) MarshalJSON() ([]byte, error) {
+	type plain SyncResponse
+	if r.Changes == nil {
+		r.Changes = []Change{}
+	}
+	return marshal(plain(r))
+}
+
+// Health is the body of GET /healthz.
+type Health struct {
+	OK bool `json:"ok"`
+	V  int  `json:"v"` // the version the server speaks
+}
+
+func checkCursor(c string) error {
+	if len(c) > MaxCursorBytes || !utf8.ValidString(c) {
+		return domain.Errorf(domain.EINVALID, "cursor", "同步位置无效（过长）", "invalid sync cursor (too long)")
+	}
+	return nil
+}
+
+// clip shortens text quoted in an error message.
+func clip(s string) string {
+	const max = 48
+	if len(s) <= max {
+		return s
+	}
+	for i := max; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return ""
+}
