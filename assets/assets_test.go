@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/lang"
+	"github.com/BurntSushi/toml"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/font/sfnt"
 
@@ -404,4 +405,55 @@ func samePixels(a, b image.Image) bool {
 		}
 	}
 	return true
+}
+
+// fyneApp is the part of FyneApp.toml the fyne tool reads for packaging.
+type fyneApp struct {
+	Languages []string
+	Details   struct {
+		Icon, Name, ID, Version string
+		Build                   int
+	}
+}
+
+// TestFyneAppToml checks that the packaging metadata agrees with the assets:
+// the icon is this package's icon, the name is the Chinese app title, and every
+// language listed has a translation file.
+func TestFyneAppToml(t *testing.T) {
+	root := moduleRoot(t)
+	var meta fyneApp
+	if _, err := toml.DecodeFile(filepath.Join(root, "FyneApp.toml"), &meta); err != nil {
+		t.Fatal(err)
+	}
+	icon, err := os.ReadFile(filepath.Join(root, meta.Details.Icon))
+	if err != nil {
+		t.Fatalf("Details.Icon %q: %v", meta.Details.Icon, err)
+	}
+	if !bytes.Equal(icon, assets.Icon.Content()) {
+		t.Errorf("Details.Icon %q is not assets/icon.png", meta.Details.Icon)
+	}
+	zh := readTranslations(t, "zh_Hans.json")
+	if want := zh["app.title"].forms["other"]; meta.Details.Name != want {
+		t.Errorf("Details.Name = %q, want the app title %q", meta.Details.Name, want)
+	}
+	if !regexp.MustCompile(`^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*){2,}$`).MatchString(meta.Details.ID) {
+		t.Errorf("Details.ID = %q, want a reverse-DNS ID such as cn.gov.linxia.bangfu", meta.Details.ID)
+	}
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(meta.Details.Version) || meta.Details.Build < 1 {
+		t.Errorf("Details.Version = %q, Build = %d; want x.y.z and a build number", meta.Details.Version, meta.Details.Build)
+	}
+	files := map[string]string{"zh-Hans": "zh_Hans.json", "en": "en.json"}
+	if len(meta.Languages) == 0 || meta.Languages[0] != "zh-Hans" {
+		t.Errorf("Languages = %v, want Chinese first", meta.Languages)
+	}
+	for _, l := range meta.Languages {
+		name, ok := files[l]
+		if !ok {
+			t.Errorf("Languages lists %q, which has no translation file", l)
+			continue
+		}
+		if _, err := fs.Stat(assets.Translations, assets.TranslationsDir+"/"+name); err != nil {
+			t.Errorf("Languages lists %q but %s is missing: %v", l, name, err)
+		}
+	}
 }
