@@ -108,6 +108,22 @@ func checkNotFuture(field, zh, en string, t, now time.Time) error {
 	return nil
 }
 
+// beforeDay reports whether t falls on an earlier calendar day than day, each
+// read in its own time zone: the zone it was entered in, which travels with it
+// (RFC 3339 keeps the offset). Truncate(24*time.Hour) would cut at midnight UTC,
+// 08:00 in China, and call a follow-up due today "before" a morning visit.
+func beforeDay(t, day time.Time) bool {
+	ty, tm, td := t.Date()
+	dy, dm, dd := day.Date()
+	if ty != dy {
+		return ty < dy
+	}
+	if tm != dm {
+		return tm < dm
+	}
+	return td < dd
+}
+
 func checkSet[T comparable](field, zh, en string, v T, allowed ...T) error {
 	for _, a := range allowed {
 		if v == a {

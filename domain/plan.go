@@ -175,9 +175,9 @@ func (m *Measure) Validate(time.Time) error {
 	return checkSet("progress", "进度", "progress", m.Progress, NotStarted, InProgress, Done, Stuck)
 }
 
-// CheckDue reports a due date before the plan's start.
+// CheckDue reports a due date on a calendar day before the plan's start.
 func (m *Measure) CheckDue(p *Plan) error {
-	if m.Due.Before(p.Start.Truncate(24 * time.Hour)) {
+	if beforeDay(m.Due, p.Start) {
 		return Errorf(EINVALID, "due", "完成期限（%s）不能早于计划开始日期（%s）",
 			"the due date (%s) cannot be before the plan starts (%s)",
 			m.Due.Format(time.DateOnly), p.Start.Format(time.DateOnly))

@@ -290,6 +290,14 @@ func TestValidateVisit(t *testing.T) {
 			v.FollowUp, v.Due = "回访饮水", time.Date(2024, 6, 2, 0, 0, 0, 0, cst)
 		}), ""},
 		{"notes of MaxText characters", with(validVisit, func(v *domain.Visit) { v.Notes = maxText }), ""},
+		// Dates are calendar days where they were entered (UTC+8), not in UTC.
+		{"follow-up due the same day", with(validVisit, func(v *domain.Visit) { v.Due = time.Date(2024, 6, 1, 0, 0, 0, 0, cst) }), ""},
+		{"early visit, follow-up due the same day", with(validVisit, func(v *domain.Visit) {
+			v.At, v.Due = time.Date(2024, 6, 1, 7, 0, 0, 0, cst), time.Date(2024, 6, 1, 0, 0, 0, 0, cst)
+		}), ""},
+		{"follow-up due the same day, picked as a UTC date", with(validVisit, func(v *domain.Visit) {
+			v.At, v.Due = time.Date(2024, 6, 1, 7, 0, 0, 0, cst), time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+		}), ""},
 		{"no household", with(validVisit, func(v *domain.Visit) { v.Household = uuid.Nil }), "household"},
 		{"no cadre", with(validVisit, func(v *domain.Visit) { v.Cadre = uuid.Nil }), "cadre"},
 		{"no time", with(validVisit, func(v *domain.Visit) { v.At = time.Time{} }), "at"},
@@ -304,6 +312,9 @@ func TestValidateVisit(t *testing.T) {
 		{"blank notes", with(validVisit, func(v *domain.Visit) { v.Notes = " \n " }), "notes"},
 		{"notes too long", with(validVisit, func(v *domain.Visit) { v.Notes = longText }), "notes"},
 		{"follow-up due the day before", with(validVisit, func(v *domain.Visit) { v.Due = time.Date(2024, 5, 31, 0, 0, 0, 0, cst) }), "due"},
+		{"early visit, follow-up due the afternoon before", with(validVisit, func(v *domain.Visit) {
+			v.At, v.Due = time.Date(2024, 6, 1, 7, 0, 0, 0, cst), time.Date(2024, 5, 31, 12, 0, 0, 0, cst)
+		}), "due"},
 		{"follow-up too long", with(validVisit, func(v *domain.Visit) { v.FollowUp = longText }), "follow_up"},
 	})
 }
@@ -381,6 +392,8 @@ func TestMeasureCheckDue(t *testing.T) {
 		{"the afternoon the plan starts", time.Date(2024, 3, 1, 15, 0, 0, 0, cst), true},
 		{"a year later", time.Date(2025, 3, 1, 0, 0, 0, 0, cst), true},
 		{"the day before", time.Date(2024, 2, 29, 0, 0, 0, 0, cst), false},
+		{"noon the day before", time.Date(2024, 2, 29, 12, 0, 0, 0, cst), false},
+		{"late the day before", time.Date(2024, 2, 29, 23, 59, 0, 0, cst), false},
 		{"a month before", time.Date(2024, 2, 1, 0, 0, 0, 0, cst), false},
 	}
 	for _, tc := range cases {

@@ -115,7 +115,7 @@ func (v *Visit) Validate(now time.Time) error {
 	if err := checkText("notes", "走访记录", "notes", v.Notes); err != nil {
 		return err
 	}
-	if !v.Due.IsZero() && v.Due.Before(v.At.Truncate(24*time.Hour)) {
+	if !v.Due.IsZero() && beforeDay(v.Due, v.At) {
 		return Errorf(EINVALID, "due", "跟进期限不能早于走访日期", "the follow-up date cannot be before the visit")
 	}
 	return checkText("follow_up", "后续跟进", "follow-up", v.FollowUp)
