@@ -49,13 +49,17 @@
 // once). The device trades it for its identity and token:
 //
 //	POST /v1/enroll
-//	{"v":1,"code":"7QK4-M2PX","name":"马兴文的手机"}
+//	{"v":1,"code":"7QK4-M2PX","name":"马兴文的手机","device":"0b3d…"}
 //
 //	200
-//	{"v":1,"device":"0b3d…","token":"…","cadre":"5c1a…","now":"2025-03-01T08:30:00.125Z"}
+//	{"v":1,"device":"0b3d…","token":"…","cadre":"5c1a…","now":"2025-03-01T08:30:00.125Z","server":"77e0…"}
 //
-// "device" is the device's ID from now on: its clock stamps with it. An
-// unknown, used or expired code is 401 unauthorized.
+// "device" in the request is the ID the device made for itself when its
+// database was created (its clock stamps with it); the server binds the token
+// to that device and the cadre, and echoes the ID. "server" is the upstream's
+// own replica ID: the device records pulled changes as received from it and
+// never pushes them back. An unknown, used or expired code is 401
+// unauthorized; a request without "device" is 400.
 //
 // # Sync
 //
@@ -99,7 +103,11 @@
 // push in one transaction and answers "acked": the sequence through which the
 // push is durable, which is "through" when every change is applied. The device
 // then advances its push cursor to "acked" (never backwards) and does not send
-// those changes again. Any failure — an error answer, a dropped connection, a
+// those changes again. A change that is well formed but that the upstream
+// cannot apply (the record would not be valid there) is acknowledged all the
+// same and listed in "rejected" with its reason
+// ({"id":"…","code":"invalid","field":"notes","zh":"…","en":"…"}), so the
+// device can show it instead of sending it forever. Any failure — an error answer, a dropped connection, a
 // lost answer — leaves the push cursor where it was, and the same changes are
 // sent again. That is safe: the upstream applies a change whose "id" it has
 // seen before at most once, so a retried or duplicated push changes nothing

@@ -122,11 +122,16 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 }
 
 // EnrollRequest is the body of POST /v1/enroll: a one-time code issued by an
-// administrator for a cadre, and a name for the device that people recognise.
+// administrator for a cadre, a name for the device that people recognise, and
+// the device's own ID.
 type EnrollRequest struct {
 	V    int    `json:"v"`
 	Code string `json:"code"` // the one-time enrolment code
 	Name string `json:"name"` // e.g. 马兴文的手机
+	// Device is the ID the device made for itself when its database was
+	// created (its clock stamps with it); the server binds the token to it.
+	// A server refuses an enrolment without it.
+	Device uuid.UUID `json:"device,omitzero"`
 }
 
 // Validate checks the request on its own.
@@ -158,6 +163,9 @@ type EnrollResponse struct {
 	Token  string    `json:"token"`
 	Cadre  uuid.UUID `json:"cadre"`
 	Now    Time      `json:"now"`
+	// Server is the upstream's own replica ID: the device records the
+	// changes it pulls as received from this ID, and never pushes them back.
+	Server uuid.UUID `json:"server,omitzero"`
 }
 
 // Validate checks the response on its own.
@@ -233,6 +241,33 @@ type SyncResponse struct {
 	// More reports that the page is full and more changes wait: the device
 	// syncs again at once.
 	More bool `json:"more"`
+	// Rejected lists the pushed changes the upstream could not apply (a
+	// record that would not be valid, say), each with the reason. They are
+	// acknowledged all the same — sending them again would not help — and
+	// the device shows them to its user.
+	Rejected []Rejection `json:"rejected,omitempty"`
+}
+
+// Rejection is a pushed change the upstream refused, and why.
+type Rejection struct {
+	ID    string `json:"id"` // the change's UUID
+	Code  string `json:"code"`
+	Field string `json:"field,omitempty"`
+	Zh    string `json:"zh"`
+	En    string `json:"en"`
+}
+
+// Err returns the *domain.Error that r reports.
+func (r Rejection) Err() *domain.Error {
+	return &domain.Error{Code: r.Code, Field: r.Field, Zh: r.Zh, En: r.En}
+}
+
+// RejectionOf describes the refusal of change id for err, as
+// [ErrorBodyOf] does: an error that is not a *domain.Error becomes
+// EINTERNAL with a generic message.
+func RejectionOf(id uuid.UUID, err error) Rejection {
+	i := ErrorBodyOf(err).Error
+	return Rejection{ID: id.String(), Code: i.Code, Field: i.Field, Zh: i.Zh, En: i.En}
 }
 
 // Validate checks the response on its own: version, time, cursor and every
@@ -246,6 +281,11 @@ func (r *SyncResponse) Validate() error {
 	}
 	if err := checkCursor(r.Cursor); err != nil {
 		return err
+	}
+	for _, rj := range r.Rejected {
+		if _, err := parseID("rejected", rj.ID); err != nil {
+			return err
+		}
 	}
 	_, err := DecodeChanges(r.Changes)
 	return err
