@@ -69,7 +69,7 @@ func (h *Household) Validate(time.Time) error {
 	if err := checkSet("status", "户类型", "status", h.Status, Registered, Lifted, Monitored, Ordinary); err != nil {
 		return err
 	}
-	if h.Farmland < 0 || h.Farmland > 10000 {
+	if !(h.Farmland >= 0 && h.Farmland <= 10000) { // also NaN, which JSON cannot carry
 		return Errorf(EINVALID, "farmland", "耕地面积应在 0 到 10000 亩之间", "farmland must be between 0 and 10,000 mu")
 	}
 	if h.Size < 1 || h.Size > 50 {

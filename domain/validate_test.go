@@ -3,6 +3,7 @@ package domain_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -236,6 +237,8 @@ func TestValidateHousehold(t *testing.T) {
 		{"unknown status", with(validHousehold, func(h *domain.Household) { h.Status = "poor" }), "status"},
 		{"negative farmland", with(validHousehold, func(h *domain.Household) { h.Farmland = -1 }), "farmland"},
 		{"too much farmland", with(validHousehold, func(h *domain.Household) { h.Farmland = 10001 }), "farmland"},
+		{"farmland not a number", with(validHousehold, func(h *domain.Household) { h.Farmland = math.NaN() }), "farmland"},
+		{"infinite farmland", with(validHousehold, func(h *domain.Household) { h.Farmland = math.Inf(1) }), "farmland"},
 		{"nobody lives there", with(validHousehold, func(h *domain.Household) { h.Size = 0 }), "size"},
 		{"too many people", with(validHousehold, func(h *domain.Household) { h.Size = 51 }), "size"},
 		{"notes too long", with(validHousehold, func(h *domain.Household) { h.Notes = longText }), "notes"},
