@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,9 +115,14 @@ func (c *Clock) Now() Stamp {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	wall := c.now().Add(c.offset).UnixMilli()
-	if wall > c.last.Wall {
+	switch {
+	case wall > c.last.Wall:
 		c.last = Stamp{Wall: wall, Device: c.device}
-	} else {
+	case c.last.Logical == math.MaxUint32:
+		// The counter is full (an observed stamp can carry any counter):
+		// borrow the next millisecond rather than wrap to 0 and go backwards.
+		c.last = Stamp{Wall: c.last.Wall + 1, Device: c.device}
+	default:
 		c.last = Stamp{Wall: c.last.Wall, Logical: c.last.Logical + 1, Device: c.device}
 	}
 	return c.last

@@ -355,3 +355,21 @@ func TestClockConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// TestClockCounterOverflow: a stamp whose counter is at its maximum (another
+// replica's, observed) must not make the next stamp wrap to counter 0 in the
+// same millisecond, which would sort before it.
+func TestClockCounterOverflow(t *testing.T) {
+	wall := &fakeNow{t: t0}
+	c := domain.NewClock(devLow, wall.now)
+	full := stamp(t0.UnixMilli(), math.MaxUint32, devHigh)
+	c.Observe(full)
+	prev := full
+	for range 3 {
+		s := c.Now()
+		if !s.After(prev) {
+			t.Fatalf("Now() = %s, not after %s", s, prev)
+		}
+		prev = s
+	}
+}
