@@ -39,6 +39,12 @@ type FieldState struct {
 // kept as a Conflict. Sequential edits never conflict. The rule is symmetric
 // in the sense that matters: whatever order two concurrent edits arrive in, the
 // same value wins and the same value is lost.
+//
+// An edit whose editor saw the current value normally carries a higher stamp
+// (the editor's clock observed it). If it does not — the editor's clock
+// ignored a stamp too far ahead, see Clock.Observe — it still loses, so that
+// every replica keeps the same winner, but it is returned as lost rather than
+// dropped: no edit disappears without a trace.
 func MergeField(cur FieldState, has bool, in FieldState, base Stamp) (next FieldState, lost *FieldState) {
 	if !has {
 		return in, nil
@@ -50,8 +56,8 @@ func MergeField(cur FieldState, has bool, in FieldState, base Stamp) (next Field
 	if in.Stamp.After(cur.Stamp) {
 		winner, loser = in, cur
 	}
-	concurrent := base != cur.Stamp
-	if concurrent && !jsonEqual(winner.Value, loser.Value) {
+	sequential := base == cur.Stamp && winner.Stamp == in.Stamp
+	if !sequential && !jsonEqual(winner.Value, loser.Value) {
 		l := loser
 		return winner, &l
 	}

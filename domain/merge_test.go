@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"testing"
+	"time"
 
 	"bangfu/domain"
 
@@ -366,5 +367,42 @@ func TestConflictReplicasAgree(t *testing.T) {
 	}
 	if later.Record != ch.Record {
 		t.Errorf("changes for one conflict name different records: %s, %s", later.Record, ch.Record)
+	}
+}
+
+// TestMergeFieldSequentialBehind: an edit whose author saw the current value
+// but whose stamp is lower cannot win, or replicas that receive the two in the
+// other order would disagree; but it must not vanish either: it is returned as
+// lost, to be kept as a conflict. It happens when the author's clock ignored
+// the current value's stamp as too far ahead (Clock.Observe, tested in
+// TestClockObserveIgnoresFarFuture): the phone below stamps at t0 the edit of
+// a value stamped beyond t0+MaxSkew.
+func TestMergeFieldSequentialBehind(t *testing.T) {
+	ahead := field(`"散养鸡 30 只"`, stamp(t0.Add(domain.MaxSkew+time.Minute).UnixMilli(), 0, devHigh), authorB)
+	cur, _ := domain.MergeField(base, true, ahead, base.Stamp)
+
+	edit := field(`"散养鸡 50 只"`, stamp(t0.UnixMilli(), 1, devLow), authorA)
+	next, lost := domain.MergeField(cur, true, edit, cur.Stamp)
+	if !sameField(next, ahead) {
+		t.Errorf("winner %s, want the higher stamp %s", showField(next), showField(ahead))
+	}
+	if lost == nil || !sameField(*lost, edit) {
+		t.Errorf("the cadre's edit %s was dropped: lost %s", showField(edit), showLost(lost))
+	}
+
+	// A replica that gets the two the other way round ends the same, with the
+	// edit kept as lost too (so both make the same conflict).
+	other, _ := domain.MergeField(base, true, edit, ahead.Stamp)
+	other, lost = domain.MergeField(other, true, ahead, base.Stamp)
+	if !sameField(other, next) {
+		t.Errorf("other order: winner %s, want %s", showField(other), showField(next))
+	}
+	if lost == nil || !sameField(*lost, edit) {
+		t.Errorf("other order: lost %s, want %s", showLost(lost), showField(edit))
+	}
+
+	// Writing the value the field already holds loses nothing.
+	if _, lost := domain.MergeField(cur, true, field(string(ahead.Value), edit.Stamp, authorA), cur.Stamp); lost != nil {
+		t.Errorf("an equal value was reported lost: %s", showLost(lost))
 	}
 }
