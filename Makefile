@@ -38,23 +38,26 @@ run:
 	@bash scripts/setup.sh run
 	@DATA='$(DATA)' bash scripts/rundemo.sh
 
-# test: the first -race build of Fyne's cgo code takes about 3 minutes on 2 cores;
-# later runs reuse the build cache. The log is kept in tmp/test.log.
+# test runs go vet and then the tests even when vet fails, so one run reports
+# everything. The first -race build of Fyne's cgo code takes about 3 minutes on
+# 2 cores; later runs reuse the build cache. Logs: tmp/vet.log, tmp/test.log.
 test: setup
 	@mkdir -p tmp
 	@echo "== go vet ./..."
-	@$(GO) vet ./...
-	@echo "== go test -race -count=1 -timeout 20m ./...   (first -race build of Fyne: ~3 min)"
-	@status=0; \
+	@vet=0; \
+	$(GO) vet ./... 2>&1 | tee tmp/vet.log || vet=$$?; \
+	echo "== go test -race -count=1 -timeout 20m ./...   (first -race build of Fyne: ~3 min)"; \
+	status=0; \
 	$(GO) test -race -count=1 -timeout 20m ./... 2>&1 | tee tmp/test.log || status=$$?; \
-	bash scripts/testsummary.sh tmp/test.log; \
-	exit $$status
+	bash scripts/testsummary.sh tmp/test.log $$status; \
+	if [[ $$vet != 0 ]]; then echo "== go vet failed: see above or tmp/vet.log"; fi; \
+	if [[ $$vet != 0 || $$status != 0 ]]; then exit 1; fi
 
 test-short: setup
 	@mkdir -p tmp
 	@status=0; \
 	$(GO) test -short -count=1 ./... 2>&1 | tee tmp/test.log || status=$$?; \
-	bash scripts/testsummary.sh tmp/test.log; \
+	bash scripts/testsummary.sh tmp/test.log $$status; \
 	exit $$status
 
 # bench runs the benchmarks of every package that has some, then prints them as
