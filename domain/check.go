@@ -31,8 +31,9 @@ func checkText(field, zh, en, v string) error {
 	return nil
 }
 
-// CheckPhone accepts an empty phone, an 11-digit mobile number starting with 1,
-// or a landline of 7 to 12 digits with an optional area code and dash.
+// CheckPhone accepts an empty phone, an 11-digit mobile number starting with 1
+// (dashes allowed, as in 138-9301-2345), or a landline of 7 to 12 digits with
+// an optional area code and dash. No landline number starts with 1.
 func CheckPhone(field, v string) error {
 	if v == "" {
 		return nil
@@ -47,7 +48,7 @@ func CheckPhone(field, v string) error {
 			return Errorf(EINVALID, field, "电话号码“%s”只能包含数字", "phone number %q may contain digits only", v)
 		}
 	}
-	if v[0] == '1' && !strings.Contains(v, "-") && digits != 11 {
+	if v[0] == '1' && digits != 11 {
 		return Errorf(EINVALID, field, "手机号码“%s”应为 11 位", "mobile number %q must have 11 digits", v)
 	}
 	if digits < 7 || digits > 12 {
