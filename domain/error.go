@@ -79,5 +79,5 @@ var (
 // its message: a sentinel matches by code, and by field when it names one.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && (t.Field == "" || t.Field == e.Field)
+	return ok && t != nil && t.Code == e.Code && (t.Field == "" || t.Field == e.Field)
 }

@@ -689,6 +689,13 @@ func TestErrorsIs(t *testing.T) {
 		{"other field", invalidPhone, &domain.Error{Code: domain.EINVALID, Field: "head_name"}, false},
 		{"not-found does not match a field", notFound, &domain.Error{Code: domain.ENOTFOUND, Field: "visit"}, false},
 	}
+	var unset *domain.Error // a typed nil target must not panic
+	cases = append(cases, struct {
+		name   string
+		err    error
+		target error
+		want   bool
+	}{"typed nil target", invalidPhone, unset, false})
 	for _, tc := range cases {
 		if got := errors.Is(tc.err, tc.target); got != tc.want {
 			t.Errorf("%s: errors.Is(%v, %v) = %v, want %v", tc.name, tc.err, tc.target, got, tc.want)
