@@ -96,10 +96,11 @@ func IDCheckDigit(first17 string) byte {
 
 // MaskID shows only the last four characters of an ID number.
 func MaskID(v string) string {
-	if len(v) <= 4 {
+	r := []rune(v)
+	if len(r) <= 4 {
 		return v
 	}
-	return strings.Repeat("*", len(v)-4) + v[len(v)-4:]
+	return strings.Repeat("*", len(r)-4) + string(r[len(r)-4:])
 }
 
 func checkNotFuture(field, zh, en string, t, now time.Time) error {

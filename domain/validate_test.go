@@ -659,10 +659,18 @@ func TestMaskID(t *testing.T) {
 		{"1002X", "*002X"},
 		{idX, "**************002X"},
 		{idDigit, "**************1232"},
+		// Characters, not bytes: a value typed with full-width digits (not a
+		// valid ID, but it may reach the screen) is not cut mid-character.
+		{"６２２９０１１２３２", "******１２３２"},
+		{"身份证号1232", "****1232"},
 	}
 	for _, tc := range cases {
-		if got := domain.MaskID(tc.in); got != tc.out {
+		got := domain.MaskID(tc.in)
+		if got != tc.out {
 			t.Errorf("MaskID(%q) = %q, want %q", tc.in, got, tc.out)
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("MaskID(%q) is not valid UTF-8", tc.in)
 		}
 	}
 }
