@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the layout version this code writes. Opening a file of an
 // older version migrates it (see migrate.go); a newer one is refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = &domain.Error{
@@ -39,10 +39,12 @@ var (
 	bucketCursor = []byte("cursor")
 	bucketRec    = []byte("rec")
 	bucketIdx    = []byte("idx")
+	bucketDraft  = []byte("draft")
 
-	keySchema = []byte("schema")
-	keyDevice = []byte("device")
-	keyClock  = []byte("clock")
+	keySchema   = []byte("schema")
+	keyDevice   = []byte("device")
+	keyClock    = []byte("clock")
+	keySettings = []byte("settings")
 )
 
 // Options configure Open.
@@ -117,7 +119,7 @@ func (db *DB) init(device uuid.UUID) error {
 		case fresh:
 			version = SchemaVersion
 		}
-		for _, name := range [][]byte{bucketLog, bucketSeen, bucketCursor, bucketRec, bucketIdx} {
+		for _, name := range [][]byte{bucketLog, bucketSeen, bucketCursor, bucketRec, bucketIdx, bucketDraft} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

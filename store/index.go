@@ -28,6 +28,12 @@ var indexes = map[domain.Kind][]index{
 	},
 	domain.KindHousehold: {
 		{"hh_group", func(r domain.Record) [][]byte { h := r.(*domain.Household); return one(h.Group[:], h.ID[:]) }},
+		// hh_search: the normalized search text (see searchKey), a zero byte,
+		// the group and the household. Search walks it without decoding rows.
+		{"hh_search", func(r domain.Record) [][]byte {
+			h := r.(*domain.Household)
+			return one([]byte(searchKey(h.HeadName, h.Phone, h.IDNumber)), []byte{0}, h.Group[:], h.ID[:])
+		}},
 	},
 	domain.KindMember: {
 		{"member_hh", func(r domain.Record) [][]byte { m := r.(*domain.Member); return one(m.Household[:], m.ID[:]) }},
@@ -54,6 +60,13 @@ var indexes = map[domain.Kind][]index{
 				return nil
 			}
 			return one(oldest(p.Created), p.ID[:])
+		}},
+		{"problem_open_hh", func(r domain.Record) [][]byte {
+			p := r.(*domain.Problem)
+			if !p.IsOpen() {
+				return nil
+			}
+			return one(p.Household[:], oldest(p.Created), p.ID[:])
 		}},
 	},
 	domain.KindPlan: {

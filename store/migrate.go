@@ -10,8 +10,10 @@ import (
 // transaction that opens it, so a crash leaves it at the old version.
 //
 // Version 1 had no secondary indexes: version 2 builds them from the records.
+// Version 3 added hh_search (search by name, pinyin, phone and ID tail) and
+// problem_open_hh (open problems by household): rebuilding makes them too.
 func migrate(tx *bolt.Tx, from uint32) error {
-	if from < 2 {
+	if from < 3 {
 		if err := rebuildIndexes(tx); err != nil {
 			return err
 		}

@@ -1,0 +1,47 @@
+package store
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// SaveDraft keeps data under key as local scratch: a visit being typed, say,
+// so that it survives the app being closed. Drafts are not records: they are
+// not logged and never synced.
+func (db *DB) SaveDraft(key string, data []byte) error {
+	if key == "" {
+		return domain.Errorf(domain.EINVALID, "key", "草稿缺少名称", "the draft has no key")
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDraft).Put([]byte(key), append([]byte{}, data...))
+	})
+	if err != nil {
+		return fmt.Errorf("store: save draft %q: %w", key, err)
+	}
+	return nil
+}
+
+// Draft returns the draft saved under key, or nil and no error if there is none.
+func (db *DB) Draft(key string) ([]byte, error) {
+	var out []byte
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		out = clone(tx.Bucket(bucketDraft).Get([]byte(key)))
+		return nil
+	})
+	return out, err
+}
+
+// DeleteDraft removes the draft saved under key; removing none is no error.
+func (db *DB) DeleteDraft(key string) error {
+	if key == "" {
+		return nil
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketDraft).Delete([]byte(key)) })
+	if err != nil {
+		return fmt.Errorf("store: delete draft %q: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,476 @@
+package store_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+func wantNames(t *testing.T, what string, rows []store.HouseholdRow, want ...string) {
+	t.Helper()
+	if got := names(rows); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func TestMyHouseholds(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+
+	rows, err := db.MyHouseholds(v.li.ID, v.now)
+	must(t, err)
+	// 李建国 is group cadre of 一社 (王兴文, 马玉兰, 张海军) and helper of
+	// 王兴文 (listed once) and of 王小红 in 二社. Never visited first, then
+	// most days since the last visit: 马玉兰 35, 王兴文 3, 王小红 1.
+	wantNames(t, "MyHouseholds(李建国)", rows, "张海军", "马玉兰", "王兴文", "王小红")
+	byName := map[string]store.HouseholdRow{}
+	for _, r := range rows {
+		byName[r.HeadName] = r
+	}
+
+	w := byName["王兴文"]
+	if w.ID != v.wang.ID || w.Group != v.g1.ID || w.GroupName != "一社" || w.Village != v.vil.ID ||
+		w.Phone != v.wang.Phone || w.IDTail != v.wang.IDNumber[14:] || w.Status != domain.Registered || w.Size != 4 {
+		t.Errorf("row of 王兴文 = %+v", w)
+	}
+	if !w.LastVisit.Equal(v.daysAgo(3)) || w.DaysSince != 3 || w.Overdue || w.OpenProblems != 1 {
+		t.Errorf("王兴文: last %v days %d overdue %v problems %d; want %v, 3, false, 1",
+			w.LastVisit, w.DaysSince, w.Overdue, w.OpenProblems, v.daysAgo(3))
+	}
+	if z := byName["张海军"]; !z.LastVisit.IsZero() || z.DaysSince != -1 || !z.Overdue || z.OpenProblems != 0 {
+		t.Errorf("张海军 (never visited) = %+v", z)
+	}
+	if m := byName["马玉兰"]; m.DaysSince != 35 || !m.Overdue || m.OpenProblems != 0 {
+		t.Errorf("马玉兰 (35 days, problem resolved) = %+v", m)
+	}
+	if x := byName["王小红"]; x.GroupName != "二社" || x.DaysSince != 1 || x.Overdue || x.OpenProblems != 1 {
+		t.Errorf("王小红 = %+v", x)
+	}
+
+	// The county-level leader pairs with three households and is group cadre nowhere.
+	rows, err = db.MyHouseholds(v.ma.ID, v.now)
+	must(t, err)
+	wantNames(t, "MyHouseholds(马福林)", rows, "马玉兰", "王兴文", "王小红")
+	// The time of the query moves the days: 30 days later everyone is overdue.
+	rows, err = db.MyHouseholds(v.ma.ID, v.now.AddDate(0, 0, 30))
+	must(t, err)
+	for _, r := range rows {
+		if !r.Overdue {
+			t.Errorf("30 days later %s is not overdue (%d days)", r.HeadName, r.DaysSince)
+		}
+	}
+	// A cadre with no assignment has no households; an unknown one neither.
+	for _, id := range []uuid.UUID{uuid.New(), v.office} {
+		rows, err = db.MyHouseholds(id, v.now)
+		must(t, err)
+		if len(rows) != 0 {
+			t.Errorf("MyHouseholds(%s) = %v, want none", id, names(rows))
+		}
+	}
+}
+
+func TestGroupAndVillageHouseholds(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+
+	rows, err := db.GroupHouseholds(v.g2.ID, v.now)
+	must(t, err)
+	wantNames(t, "GroupHouseholds(二社)", rows, "韩东生", "王小红")
+	rows, err = db.VillageHouseholds(v.vil.ID, v.now)
+	must(t, err)
+	wantNames(t, "VillageHouseholds(王坪村)", rows, "张海军", "韩东生", "马玉兰", "王兴文", "王小红")
+	rows, err = db.VillageHouseholds(v.town.ID, v.now)
+	must(t, err)
+	wantNames(t, "VillageHouseholds(a town)", rows)
+
+	// Moving a household to the other group moves it between the lists.
+	h, err := db.Get(domain.KindHousehold, v.han.ID)
+	must(t, err)
+	h.(*domain.Household).Group = v.g1.ID
+	mustPut(t, db, v.office, h)
+	rows, err = db.GroupHouseholds(v.g2.ID, v.now)
+	must(t, err)
+	wantNames(t, "GroupHouseholds(二社) after the move", rows, "王小红")
+	rows, err = db.GroupHouseholds(v.g1.ID, v.now)
+	must(t, err)
+	wantNames(t, "GroupHouseholds(一社) after the move", rows, "张海军", "韩东生", "马玉兰", "王兴文")
+}
+
+func TestOverview(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+
+	o, err := db.Overview(v.vil.ID, v.now)
+	must(t, err)
+	if o.Village.ID != v.vil.ID || len(o.Groups) != 2 || o.Groups[0].Group.ID != v.g1.ID || o.Groups[1].Group.ID != v.g2.ID {
+		t.Fatalf("Overview groups = %+v", o.Groups)
+	}
+	sum := func(hs ...*domain.Household) (people int, mu float64) {
+		for _, h := range hs {
+			people += h.Size
+			mu += h.Farmland
+		}
+		return people, mu
+	}
+	p1, f1 := sum(v.wang, v.mayu, v.zhanghj)
+	p2, f2 := sum(v.wangxh, v.han)
+	want := []store.GroupStats{
+		// 一社: June visits: 王兴文 on the 12th (not the one in May); overdue 张海军 and
+		// 马玉兰; 王兴文's open problem and submitted plan; 张海军 has no pairing.
+		{Group: o.Groups[0].Group, Households: 3, People: p1, Farmland: f1, VisitsThisMonth: 1, Overdue: 2, OpenProblems: 1, AwaitingReview: 1, Gaps: 1},
+		// 二社: 王小红 visited on the 5th and the 14th; 韩东生 never (an ordinary
+		// household needs no pairing); 王小红's problem was reported to the village.
+		{Group: o.Groups[1].Group, Households: 2, People: p2, Farmland: f2, VisitsThisMonth: 2, Overdue: 1, OpenProblems: 1, AwaitingReview: 0, Gaps: 0},
+	}
+	for i := range want {
+		got := o.Groups[i]
+		got.Farmland = round2(got.Farmland)
+		want[i].Farmland = round2(want[i].Farmland)
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("group %d = %+v\nwant %+v", i, got, want[i])
+		}
+	}
+	total := store.GroupStats{Households: 5, People: p1 + p2, Farmland: round2(f1 + f2), VisitsThisMonth: 3, Overdue: 3, OpenProblems: 2, AwaitingReview: 1, Gaps: 1}
+	if o.Total != total {
+		t.Errorf("total = %+v\nwant %+v", o.Total, total)
+	}
+	if o.Total.Farmland != 32.5 {
+		t.Errorf("farmland %v, want exactly 32.5", o.Total.Farmland)
+	}
+
+	if _, err := db.Overview(v.g1.ID, v.now); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("Overview of a group: %v, want not found", err)
+	}
+	if _, err := db.Overview(uuid.New(), v.now); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("Overview of an unknown village: %v, want not found", err)
+	}
+}
+
+func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
+
+func TestOpenProblemsAndPlans(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+
+	ps, err := db.OpenProblems(v.vil.ID, v.now)
+	must(t, err)
+	if len(ps) != 2 || ps[0].Problem.ID != v.problems[2].ID || ps[1].Problem.ID != v.problems[0].ID {
+		t.Fatalf("OpenProblems = %+v, want 王小红's (10 days) then 王兴文's (3 days)", ps)
+	}
+	if ps[0].AgeDays != 10 || ps[0].Household.HeadName != "王小红" || ps[1].AgeDays != 3 || ps[1].Household.ID != v.wang.ID {
+		t.Errorf("OpenProblems rows = %+v / %+v", ps[0], ps[1])
+	}
+	all, err := db.OpenProblems(uuid.Nil, v.now)
+	must(t, err)
+	if len(all) != 2 {
+		t.Errorf("OpenProblems(everywhere) = %d rows", len(all))
+	}
+	other, err := db.OpenProblems(uuid.New(), v.now)
+	must(t, err)
+	if len(other) != 0 {
+		t.Errorf("OpenProblems(another village) = %d rows", len(other))
+	}
+
+	// Resolving a problem takes it off the list.
+	p, err := db.Get(domain.KindProblem, v.problems[2].ID)
+	must(t, err)
+	pr := p.(*domain.Problem)
+	pr.Status, pr.ResolvedBy, pr.ResolvedAt, pr.Resolution = domain.ProblemResolved, v.zhao.ID, v.now, "村里已组织维修"
+	mustPut(t, db, v.zhao.ID, pr)
+	ps, err = db.OpenProblems(v.vil.ID, v.now)
+	must(t, err)
+	if len(ps) != 1 || ps[0].Problem.ID != v.problems[0].ID {
+		t.Errorf("after resolving: %+v", ps)
+	}
+
+	plans, err := db.PlansAwaitingReview(v.vil.ID, v.now)
+	must(t, err)
+	if len(plans) != 1 || plans[0].Plan.ID != v.plan.ID || plans[0].Household.ID != v.wang.ID ||
+		plans[0].Measures != 3 || plans[0].Done != 1 {
+		t.Fatalf("PlansAwaitingReview = %+v", plans)
+	}
+	// A second household submits its plan later: it comes second.
+	p2 := &domain.Plan{Household: v.wangxh.ID, Goal: "修缮住房", Start: v.daysAgo(5), Status: domain.PlanDraft}
+	mustPut(t, db, v.he.ID, p2)
+	p2.Status = domain.PlanSubmitted
+	mustPut(t, db, v.he.ID, p2)
+	plans, err = db.PlansAwaitingReview(uuid.Nil, v.now)
+	must(t, err)
+	if len(plans) != 2 || plans[0].Plan.ID != v.plan.ID || plans[1].Plan.ID != p2.ID || plans[1].Measures != 0 {
+		t.Errorf("two plans awaiting review = %+v", plans)
+	}
+	// Approving the first (a review and the plan's new status in one Put)
+	// leaves the second.
+	pl, err := db.Get(domain.KindPlan, v.plan.ID)
+	must(t, err)
+	pl.(*domain.Plan).Status = domain.PlanStatusAfter(domain.VerdictApprove, domain.PlanSubmitted)
+	mustPut(t, db, v.zhao.ID, pl, &domain.Review{Plan: v.plan.ID, Household: v.wang.ID, Reviewer: v.zhao.ID,
+		Verdict: domain.VerdictApprove, At: v.now})
+	plans, err = db.PlansAwaitingReview(v.vil.ID, v.now)
+	must(t, err)
+	if len(plans) != 1 || plans[0].Plan.ID != p2.ID {
+		t.Errorf("after approval = %+v", plans)
+	}
+}
+
+func TestRosterAndAssistance(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+
+	ro, err := db.Roster(v.vil.ID)
+	must(t, err)
+	if len(ro.Households) != 5 || len(ro.Cadres) != 5 || len(ro.Assignments) != len(v.assignments) {
+		t.Errorf("Roster: %d households, %d cadres, %d assignments; want 5, 5, %d",
+			len(ro.Households), len(ro.Cadres), len(ro.Assignments), len(v.assignments))
+	}
+	all, err := db.Roster(uuid.Nil)
+	must(t, err)
+	if len(all.Households) != 5 || len(all.Cadres) != 5 || len(all.Assignments) != len(v.assignments) {
+		t.Errorf("Roster(everything): %d, %d, %d", len(all.Households), len(all.Cadres), len(all.Assignments))
+	}
+
+	g, err := db.Assistance(v.vil.ID)
+	must(t, err)
+	if len(g.Households) != 1 || g.Households[0].Household.ID != v.zhanghj.ID || len(g.Households[0].Missing) != 3 {
+		t.Errorf("household gaps = %+v, want 张海军 missing three levels", g.Households)
+	}
+	if len(g.Cadres) != 1 || g.Cadres[0].Cadre.ID != v.zhao.ID || g.Cadres[0].Have != 1 || g.Cadres[0].Want != 2 {
+		t.Errorf("cadre gaps = %+v, want 赵德明 1 of 2", g.Cadres)
+	}
+	if len(g.Mismatches) != 0 {
+		t.Errorf("mismatches = %+v", g.Mismatches)
+	}
+
+	// The quotas are settings: with a section quota of 1, 赵德明 is no gap.
+	s, err := db.Settings()
+	must(t, err)
+	s.Quotas.Section = 1
+	must(t, db.SetSettings(s))
+	g, err = db.Assistance(v.vil.ID)
+	must(t, err)
+	if len(g.Cadres) != 0 {
+		t.Errorf("with section quota 1: cadre gaps %+v", g.Cadres)
+	}
+
+	as, err := db.Assignments(v.li.ID)
+	must(t, err)
+	roles := map[domain.Role]int{}
+	for _, a := range as {
+		roles[a.Role]++
+	}
+	if len(as) != 3 || roles[domain.GroupCadre] != 1 || roles[domain.Helper] != 2 {
+		t.Errorf("Assignments(李建国) = %v", roles)
+	}
+	// Deleting an assignment removes it, and its household gains a gap.
+	for _, a := range as {
+		if a.Role == domain.Helper && a.Target == v.wangxh.ID {
+			must(t, db.Delete(v.office, domain.KindAssignment, a.ID))
+		}
+	}
+	as, err = db.Assignments(v.li.ID)
+	must(t, err)
+	if len(as) != 2 {
+		t.Errorf("after deleting one: %d assignments", len(as))
+	}
+	g, err = db.Assistance(uuid.Nil)
+	must(t, err)
+	if len(g.Households) != 2 {
+		t.Errorf("after deleting 王小红's helper: household gaps %+v", g.Households)
+	}
+}
+
+func TestPlacesAndCadres(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	// Ten more groups, written out of order, to check the numeric order.
+	for _, n := range []string{"十社", "三社", "十二社", "九社", "五社", "四社", "八社", "六社", "七社", "十一社"} {
+		mustPut(t, db, v.office, &domain.Place{Level: domain.Group, Name: n, Parent: v.vil.ID})
+	}
+	gs, err := db.Places(domain.Group, v.vil.ID)
+	must(t, err)
+	var got []string
+	for _, g := range gs {
+		got = append(got, g.Name)
+	}
+	want := []string{"一社", "二社", "三社", "四社", "五社", "六社", "七社", "八社", "九社", "十社", "十一社", "十二社"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Places(group) = %v\nwant %v", got, want)
+	}
+	nv, err := db.Places(domain.NaturalVillage, v.vil.ID)
+	must(t, err)
+	if len(nv) != 2 || nv[0].Name != "大湾" || nv[1].Name != "阳洼" {
+		t.Errorf("natural villages = %v", nv)
+	}
+	all, err := db.Places(domain.Group, uuid.Nil)
+	must(t, err)
+	if len(all) != 12 {
+		t.Errorf("Places(group, everywhere) = %d", len(all))
+	}
+	cities, err := db.Places(domain.City, uuid.Nil)
+	must(t, err)
+	if len(cities) != 1 || cities[0].ID != v.city.ID {
+		t.Errorf("cities = %v", cities)
+	}
+
+	cs, err := db.Cadres()
+	must(t, err)
+	got = nil
+	for _, c := range cs {
+		got = append(got, c.Name)
+	}
+	if want := []string{"何秀英", "张志明", "李建国", "赵德明", "马福林"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Cadres() = %v, want %v", got, want)
+	}
+}
+
+func TestCadreActivityAndVisitsBy(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+
+	rows, err := db.CadreActivity(v.vil.ID, v.now)
+	must(t, err)
+	type fact struct {
+		groups     []string
+		last       time.Time
+		month      int
+		notVisited []string
+	}
+	got := map[string]fact{}
+	var order []string
+	for _, r := range rows {
+		var gs []string
+		for _, g := range r.Groups {
+			gs = append(gs, g.Name)
+		}
+		got[r.Cadre.Name] = fact{gs, r.LastVisit, r.VisitsThisMonth, names(r.NotVisited)}
+		order = append(order, r.Cadre.Name)
+	}
+	if want := []string{"何秀英", "张志明", "李建国", "赵德明", "马福林"}; !reflect.DeepEqual(order, want) {
+		t.Errorf("CadreActivity order = %v, want %v", order, want)
+	}
+	want := map[string]fact{
+		"何秀英": {[]string{"二社"}, v.daysAgo(10), 1, []string{"韩东生", "马玉兰"}},
+		"张志明": {nil, time.Time{}, 0, []string{"马玉兰"}},
+		"李建国": {[]string{"一社"}, v.daysAgo(3), 1, []string{"张海军", "马玉兰"}},
+		"赵德明": {nil, v.daysAgo(1), 1, []string{}},
+		"马福林": {nil, time.Time{}, 0, []string{"马玉兰"}},
+	}
+	for name, w := range want {
+		g := got[name]
+		if !reflect.DeepEqual(g.groups, w.groups) || !g.last.Equal(w.last) || g.month != w.month ||
+			!reflect.DeepEqual(append([]string{}, g.notVisited...), w.notVisited) {
+			t.Errorf("%s: %+v\nwant %+v", name, g, w)
+		}
+	}
+
+	vs, err := db.VisitsBy(v.li.ID, 0)
+	must(t, err)
+	if len(vs) != 2 || vs[0].ID != v.visits[1].ID || vs[1].ID != v.visits[0].ID {
+		t.Errorf("VisitsBy(李建国) = %v, want newest first", vs)
+	}
+	vs, err = db.VisitsBy(v.li.ID, 1)
+	must(t, err)
+	if len(vs) != 1 || vs[0].ID != v.visits[1].ID {
+		t.Errorf("VisitsBy(李建国, 1) = %v", vs)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	s, err := db.Summary()
+	must(t, err)
+	people, mu := 0, 0.0
+	for _, h := range v.households() {
+		people += h.Size
+		mu += h.Farmland
+	}
+	want := store.Summary{Towns: 1, Villages: 1, NaturalVillages: 2, Groups: 2, Households: 5, People: people,
+		Farmland: round2(mu), CadresByRank: map[domain.Rank]int{domain.RankOther: 2, domain.RankCounty: 1, domain.RankSection: 2},
+		Visits: len(v.visits), OpenProblems: 2, AwaitingReview: 1, HouseholdGaps: 1, CadreGaps: 1}
+	if !reflect.DeepEqual(*s, want) {
+		t.Errorf("Summary = %+v\nwant %+v", *s, want)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	s, err := db.Settings()
+	must(t, err)
+	if !reflect.DeepEqual(s, store.DefaultSettings()) || s.OverdueDays != 30 || !reflect.DeepEqual(s.Quotas, domain.DefaultQuotas()) {
+		t.Fatalf("default settings = %+v", s)
+	}
+	for _, bad := range []store.Settings{
+		{OverdueDays: 0, Quotas: domain.DefaultQuotas()},
+		{OverdueDays: 366, Quotas: domain.DefaultQuotas()},
+		{OverdueDays: 30, Quotas: domain.Quotas{County: -1}},
+		{OverdueDays: 30, Quotas: domain.Quotas{County: 3, Statuses: []domain.Status{"rich"}}},
+	} {
+		err := db.SetSettings(bad)
+		var e *domain.Error
+		if !errors.As(err, &e) || e.Code != domain.EINVALID || e.Zh == "" || e.En == "" || e.Zh == e.En {
+			t.Errorf("SetSettings(%+v) = %v, want an invalid-input error in Chinese and English", bad, err)
+		}
+	}
+	if got, _ := db.Settings(); !reflect.DeepEqual(got, store.DefaultSettings()) {
+		t.Errorf("after rejected settings: %+v", got)
+	}
+
+	// 马玉兰 was visited 35 days ago: overdue at 30 days, not at 40.
+	must(t, db.SetSettings(store.Settings{OverdueDays: 40, Quotas: domain.DefaultQuotas()}))
+	rows, err := db.MyHouseholds(v.he.ID, v.now)
+	must(t, err)
+	for _, r := range rows {
+		if r.HeadName == "马玉兰" && r.Overdue {
+			t.Errorf("马玉兰 overdue with OverdueDays 40 (%d days)", r.DaysSince)
+		}
+	}
+	// Settings survive a reopen.
+	path := db.Path()
+	db.Close()
+	db2 := mustOpenAt(t, path, fixtureNow)
+	if s, _ := db2.Settings(); s.OverdueDays != 40 {
+		t.Errorf("after reopen OverdueDays = %d", s.OverdueDays)
+	}
+}
+
+func TestDrafts(t *testing.T) {
+	db := mustOpen(t)
+	buildVillage(t, db, fixtureNow)
+	seq, _ := db.LastSeq()
+
+	d, err := db.Draft("visit/new")
+	if d != nil || err != nil {
+		t.Fatalf("Draft of nothing = %q, %v", d, err)
+	}
+	buf := []byte(`{"notes":"母亲慢性病"}`)
+	must(t, db.SaveDraft("visit/new", buf))
+	buf[2] = 'X' // the store keeps its own copy
+	d, err = db.Draft("visit/new")
+	must(t, err)
+	if string(d) != `{"notes":"母亲慢性病"}` {
+		t.Errorf("Draft = %q", d)
+	}
+	must(t, db.SaveDraft("visit/new", []byte("v2")))
+	if d, _ = db.Draft("visit/new"); string(d) != "v2" {
+		t.Errorf("overwritten draft = %q", d)
+	}
+	if err := db.SaveDraft("", []byte("x")); err == nil {
+		t.Error("a draft without a key was saved")
+	}
+	must(t, db.DeleteDraft("visit/new"))
+	must(t, db.DeleteDraft("never saved"))
+	if d, _ = db.Draft("visit/new"); d != nil {
+		t.Errorf("deleted draft = %q", d)
+	}
+	if after, _ := db.LastSeq(); after != seq {
+		t.Errorf("drafts wrote to the log: %d -> %d", seq, after)
+	}
+}

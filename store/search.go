@@ -1,0 +1,180 @@
+package store
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/mozillazg/go-pinyin"
+	bolt "go.etcd.io/bbolt"
+)
+
+// keySep separates the parts of a search key: the name, its pinyin initials,
+// its full pinyin, the phone and the ID tail. A query never contains it, so a
+// match never spans two parts.
+const keySep = "\x1f"
+
+// searchKey returns the text a household is found by: the head's name, the
+// initials and the full pinyin of the name, the phone and the last four
+// characters of the ID number, in lower case, separated by keySep. It is
+// stored in the hh_search index and in HouseholdRow.Key.
+func searchKey(name, phone, idNumber string) string {
+	name = normalize(name)
+	var initials, full strings.Builder
+	args := pinyin.NewArgs()
+	for _, r := range name {
+		if r < unicode.MaxASCII {
+			// Latin letters and digits stand for themselves.
+			initials.WriteRune(r)
+			full.WriteRune(r)
+			continue
+		}
+		py := pinyin.SinglePinyin(r, args)
+		if len(py) == 0 || py[0] == "" {
+			continue
+		}
+		initials.WriteByte(py[0][0])
+		full.WriteString(py[0])
+	}
+	return strings.Join([]string{name, initials.String(), full.String(), normalize(phone), normalize(idTail(idNumber))}, keySep)
+}
+
+// idTail returns the last four characters of an ID number.
+func idTail(id string) string {
+	if len(id) <= 4 {
+		return id
+	}
+	return id[len(id)-4:]
+}
+
+// normalize lowers q and drops spaces and control characters, so that
+// "Wang Xing Wen" and "wangxingwen" are the same query.
+func normalize(q string) string {
+	var b strings.Builder
+	b.Grow(len(q))
+	for _, r := range q {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// matchKey reports whether the normalized query q is a substring of one part
+// of a search key.
+func matchKey(key, q string) bool {
+	if q == "" {
+		return true
+	}
+	for key != "" {
+		part, rest, _ := strings.Cut(key, keySep)
+		if strings.Contains(part, q) {
+			return true
+		}
+		key = rest
+	}
+	return false
+}
+
+// Match reports whether row matches a query typed in a search box: a
+// substring of the name, of the pinyin initials (typing "wxw" finds 王兴文), of
+// the full pinyin, of the phone, or of the ID tail. Case and spaces are
+// ignored. The empty query matches everything.
+func Match(row HouseholdRow, query string) bool {
+	key := row.Key
+	if key == "" {
+		key = searchKey(row.HeadName, row.Phone, row.IDTail)
+	}
+	return matchKey(key, normalize(query))
+}
+
+// Search returns the households matching query (see Match) within village
+// (uuid.Nil: everywhere), at most limit of them (limit <= 0: all), in the
+// order of MyHouseholds: never visited first, then most days since the last
+// visit, then by name.
+//
+// It walks the search index, which holds every household's search text, and
+// decodes only the households it returns.
+func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) ([]HouseholdRow, error) {
+	q := normalize(query)
+	var out []HouseholdRow
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		r, err := newReader(tx)
+		if err != nil {
+			return err
+		}
+		var groups map[uuid.UUID]bool
+		if village != uuid.Nil {
+			groups = map[uuid.UUID]bool{}
+			for _, g := range r.groupsOf(village) {
+				groups[g.ID] = true
+			}
+		}
+		type hit struct {
+			id   uuid.UUID
+			name string
+			last time.Time
+		}
+		var hits []hit
+		b := tx.Bucket(bucketIdx).Bucket([]byte("hh_search"))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) < 33 || k[len(k)-33] != 0 {
+				continue
+			}
+			if groups != nil && !groups[uuid.UUID(k[len(k)-32:len(k)-16])] {
+				continue
+			}
+			text := string(k[:len(k)-33])
+			if !matchKey(text, q) {
+				continue
+			}
+			name, _, _ := strings.Cut(text, keySep)
+			id := uuid.UUID(k[len(k)-16:])
+			hits = append(hits, hit{id: id, name: name, last: r.lastVisit(id)})
+		}
+		// Order by what the index and visit_hh hold, then decode only the
+		// first limit households.
+		sort.Slice(hits, func(i, j int) bool {
+			a, b := hits[i], hits[j]
+			return lessRow(a.last, b.last, a.name, b.name, a.id, b.id, now)
+		})
+		if limit > 0 && len(hits) > limit {
+			hits = hits[:limit]
+		}
+		for _, h := range hits {
+			hh := r.household(h.id)
+			if hh == nil {
+				continue
+			}
+			out = append(out, r.row(hh, now))
+		}
+		// The index holds the name in normalized (lower) case: sort again
+		// by the rows' own names so the order matches the lists exactly.
+		sortRows(out)
+		return nil
+	})
+	return out, err
+}
+
+// lessRow orders households overdue first: never visited, then most whole
+// days since the last visit, then by name, then by ID.
+func lessRow(lastA, lastB time.Time, nameA, nameB string, idA, idB uuid.UUID, now time.Time) bool {
+	if lastA.IsZero() != lastB.IsZero() {
+		return lastA.IsZero()
+	}
+	if da, db := daysSince(lastA, now), daysSince(lastB, now); da != db {
+		return da > db
+	}
+	if nameA != nameB {
+		return nameA < nameB
+	}
+	return bytes.Compare(idA[:], idB[:]) < 0
+}

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// Settings are per-replica settings kept in the meta bucket. They are not
+// synced: each office, tablet or phone keeps its own.
+type Settings struct {
+	OverdueDays int           // a household not visited for this many days is overdue (default 30)
+	Quotas      domain.Quotas // three-level rules (default domain.DefaultQuotas())
+}
+
+// DefaultOverdueDays is the default of Settings.OverdueDays.
+const DefaultOverdueDays = 30
+
+// DefaultSettings returns the settings of a replica that has none stored.
+func DefaultSettings() Settings {
+	return Settings{OverdueDays: DefaultOverdueDays, Quotas: domain.DefaultQuotas()}
+}
+
+// settingsJSON is the stored form of Settings.
+type settingsJSON struct {
+	OverdueDays int             `json:"overdue_days"`
+	County      int             `json:"county"`
+	Section     int             `json:"section"`
+	Other       int             `json:"other"`
+	Statuses    []domain.Status `json:"statuses"`
+}
+
+// Validate checks the settings: OverdueDays from 1 to 365, quotas from 0 to
+// 100, known statuses.
+func (s Settings) Validate() error {
+	if s.OverdueDays < 1 || s.OverdueDays > 365 {
+		return domain.Errorf(domain.EINVALID, "overdue_days", "走访提醒天数应在 1 到 365 之间（现为 %d）",
+			"the days before a household is overdue must be between 1 and 365 (not %d)", s.OverdueDays)
+	}
+	for _, q := range []struct {
+		v      int
+		zh, en string
+	}{{s.Quotas.County, "县级领导", "county-level"}, {s.Quotas.Section, "科级干部", "section-level"}, {s.Quotas.Other, "其他党员干部", "other"}} {
+		if q.v < 0 || q.v > 100 {
+			return domain.Errorf(domain.EINVALID, "quotas", "%[1]s结对户数应在 0 到 100 之间（现为 %[3]d）",
+				"the %[2]s quota must be between 0 and 100 (not %[3]d)", q.zh, q.en, q.v)
+		}
+	}
+	for _, st := range s.Quotas.Statuses {
+		switch st {
+		case domain.Registered, domain.Lifted, domain.Monitored, domain.Ordinary:
+		default:
+			return domain.Errorf(domain.EINVALID, "quotas", "未知的户类型“%s”", "unknown household status %q", st)
+		}
+	}
+	return nil
+}
+
+// Settings returns the replica's settings, or DefaultSettings if none were set.
+func (db *DB) Settings() (Settings, error) {
+	var s Settings
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		s, err = readSettings(tx)
+		return err
+	})
+	return s, err
+}
+
+// SetSettings validates and stores the replica's settings.
+func (db *DB) SetSettings(s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	v, err := json.Marshal(settingsJSON{OverdueDays: s.OverdueDays, County: s.Quotas.County,
+		Section: s.Quotas.Section, Other: s.Quotas.Other, Statuses: s.Quotas.Statuses})
+	if err != nil {
+		return err
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySettings, v) })
+	if err != nil {
+		return fmt.Errorf("store: set settings: %w", err)
+	}
+	return nil
+}
+
+func readSettings(tx *bolt.Tx) (Settings, error) {
+	v := tx.Bucket(bucketMeta).Get(keySettings)
+	if v == nil {
+		return DefaultSettings(), nil
+	}
+	var j settingsJSON
+	if err := json.Unmarshal(v, &j); err != nil {
+		return Settings{}, fmt.Errorf("store: read settings: %w", err)
+	}
+	statuses := append([]domain.Status(nil), j.Statuses...)
+	return Settings{OverdueDays: j.OverdueDays,
+		Quotas: domain.Quotas{County: j.County, Section: j.Section, Other: j.Other, Statuses: statuses}}, nil
+}
