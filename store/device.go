@@ -1,0 +1,530 @@
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// The server-side records of enrolment: they never sync, and live in their
+// own buckets, created on first use.
+//
+//	enrol     SHA-256 of a normalised code -> enrolCode (JSON)
+//	devices   device ID -> deviceRow (JSON)
+var (
+	bucketEnrol   = []byte("enrol")
+	bucketDevices = []byte("devices")
+)
+
+// codeAlphabet is what enrolment codes are made of: digits and capitals
+// without the ones people confuse (0 O, 1 I L).
+const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// tokenPrefix starts every device token, so a token is recognisable in a
+// log line or a bug report and a future format can be told apart.
+const tokenPrefix = "bft1."
+
+// Device is an enrolled device as the server knows it.
+type Device struct {
+	ID       uuid.UUID // the device's own ID (its clock stamps with it)
+	Cadre    uuid.UUID // the cadre it acts for
+	Name     string    // e.g. 马兴文的手机
+	Enrolled time.Time // when it enrolled
+	LastSync time.Time // its latest successful sync; zero if none
+	Revoked  time.Time // when it was revoked; zero if it is not
+}
+
+// deviceRow is a device's stored form: the token is kept only as its hash.
+type deviceRow struct {
+	Cadre     uuid.UUID `json:"cadre"`
+	Name      string    `json:"name"`
+	TokenHash []byte    `json:"token_hash"`
+	Enrolled  time.Time `json:"enrolled"`
+	LastSync  time.Time `json:"last_sync"`
+	Revoked   time.Time `json:"revoked"`
+}
+
+func (r *deviceRow) device(id uuid.UUID) Device {
+	return Device{ID: id, Cadre: r.Cadre, Name: r.Name, Enrolled: r.Enrolled, LastSync: r.LastSync, Revoked: r.Revoked}
+}
+
+// enrolCode is a one-time code's stored form.
+type enrolCode struct {
+	Cadre   uuid.UUID `json:"cadre"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	Used    time.Time `json:"used"`   // zero until used
+	Device  uuid.UUID `json:"device"` // the device that used it
+}
+
+// Errors of enrolment and authentication. Each is an EUNAUTHORIZED (or
+// EINVALID) *domain.Error that a cadre can read; match them with errors.Is.
+var (
+	// ErrCodeUnknown is returned for a code that was never issued.
+	ErrCodeUnknown = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "code",
+		Zh: "注册码不正确，请核对后重新输入", En: "the enrolment code is not valid; check it and try again"}
+	// ErrCodeUsed is returned for a code that has already enrolled a device.
+	ErrCodeUsed = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "code_used",
+		Zh: "注册码已被使用，请向管理员申请新的注册码", En: "the enrolment code has already been used; ask the administrator for a new one"}
+	// ErrCodeExpired is returned for a code past its expiry.
+	ErrCodeExpired = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "code_expired",
+		Zh: "注册码已过期，请向管理员申请新的注册码", En: "the enrolment code has expired; ask the administrator for a new one"}
+	// ErrTokenUnknown is returned for a token that belongs to no enrolled device.
+	ErrTokenUnknown = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "token",
+		Zh: "设备未注册或凭证无效，请重新注册", En: "this device is not enrolled or its credentials are not valid; enrol it again"}
+	// ErrRevoked is returned for the token of a revoked device.
+	ErrRevoked = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "revoked",
+		Zh: "此设备已被停用（如手机丢失），请联系管理员", En: "this device has been revoked (a lost phone?); contact the administrator"}
+)
+
+// NormalizeCode returns an enrolment code as typed by a person in the form it
+// was issued: capitals, without spaces or dashes.
+func NormalizeCode(code string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(code) {
+		if r == ' ' || r == '-' || r == '\t' || r == '—' || r == '－' {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// CreateEnrolCode issues a one-time code that enrols one device for cadre,
+// valid for ttl. The code is eight characters in two groups ("7QK4-M2PX"),
+// from an alphabet without look-alikes; only its SHA-256 is stored.
+func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error) {
+	if ttl <= 0 {
+		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
+	}
+	var buf [8]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		return "", fmt.Errorf("store: enrol code: %w", err)
+	}
+	code := make([]byte, 0, 9)
+	for i, b := range buf {
+		if i == 4 {
+			code = append(code, '-')
+		}
+		// 256 is not a multiple of 31; the bias (at most 1/256 per
+		// character) costs a fraction of a bit of the ~40.
+		code = append(code, codeAlphabet[int(b)%len(codeAlphabet)])
+	}
+	now := db.Now()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if _, err := load(tx, domain.KindCadre, cadre); err != nil {
+			return refErr(err, "cadre")
+		}
+		b, err := tx.CreateBucketIfNotExists(bucketEnrol)
+		if err != nil {
+			return err
+		}
+		v, err := json.Marshal(enrolCode{Cadre: cadre, Created: now, Expires: now.Add(ttl)})
+		if err != nil {
+			return err
+		}
+		return b.Put(hashSecret(NormalizeCode(string(code))), v)
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: enrol code for cadre %s: %w", cadre, err)
+	}
+	return string(code), nil
+}
+
+// Enroll trades a one-time code for a device token: it binds device, named
+// name, to the code's cadre, marks the code used, and returns the token (only
+// its hash is kept) and the cadre. A device that enrols again (with a new
+// code) gets a new token, and a revoked one is reinstated: the new code is the
+// administrator's consent.
+func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error) {
+	if device == uuid.Nil || device == db.device {
+		return "", uuid.Nil, domain.Errorf(domain.EINVALID, "device", "设备标识无效", "the device ID is not valid")
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", uuid.Nil, domain.Errorf(domain.EINVALID, "name", "请填写设备名称", "enter a name for the device")
+	}
+	var secret [32]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return "", uuid.Nil, fmt.Errorf("store: enroll: %w", err)
+	}
+	token = tokenPrefix + device.String() + "." + base64.RawURLEncoding.EncodeToString(secret[:])
+	key := hashSecret(NormalizeCode(code))
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		codes, err := tx.CreateBucketIfNotExists(bucketEnrol)
+		if err != nil {
+			return err
+		}
+		v := codes.Get(key)
+		if v == nil {
+			return ErrCodeUnknown
+		}
+		var c enrolCode
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode enrol code: %w", err)
+		}
+		switch {
+		case !c.Used.IsZero():
+			return ErrCodeUsed
+		case !now.Before(c.Expires):
+			return ErrCodeExpired
+		}
+		if _, err := load(tx, domain.KindCadre, c.Cadre); err != nil {
+			return domain.Errorf(domain.EUNAUTHORIZED, "cadre", "注册码所属的干部已不在名册中",
+				"the cadre this code was issued for is no longer on the roster")
+		}
+		c.Used, c.Device = now, device
+		if v, err = json.Marshal(c); err != nil {
+			return err
+		}
+		if err := codes.Put(key, v); err != nil {
+			return err
+		}
+		devs, err := tx.CreateBucketIfNotExists(bucketDevices)
+		if err != nil {
+			return err
+		}
+		row := deviceRow{Cadre: c.Cadre, Name: name, TokenHash: hashSecret(token), Enrolled: now}
+		if v, err = json.Marshal(row); err != nil {
+			return err
+		}
+		cadre = c.Cadre
+		return devs.Put(device[:], v)
+	})
+	if err != nil {
+		return "", uuid.Nil, fmt.Errorf("store: enroll device %s: %w", device, err)
+	}
+	return token, cadre, nil
+}
+
+// Authenticate returns the device a token belongs to. The token's hash is
+// compared with the stored one in constant time. An unknown token is
+// ErrTokenUnknown, a revoked device's ErrRevoked.
+func (db *DB) Authenticate(token string) (Device, error) {
+	rest, ok := strings.CutPrefix(token, tokenPrefix)
+	if !ok || len(rest) < 37 || rest[36] != '.' {
+		return Device{}, ErrTokenUnknown
+	}
+	id, err := uuid.Parse(rest[:36])
+	if err != nil {
+		return Device{}, ErrTokenUnknown
+	}
+	var d Device
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		row, err := getDevice(tx, id)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return ErrTokenUnknown
+		}
+		if subtle.ConstantTimeCompare(hashSecret(token), row.TokenHash) != 1 {
+			return ErrTokenUnknown
+		}
+		if !row.Revoked.IsZero() {
+			return ErrRevoked
+		}
+		d = row.device(id)
+		return nil
+	})
+	return d, err
+}
+
+func getDevice(tx *bolt.Tx, id uuid.UUID) (*deviceRow, error) {
+	b := tx.Bucket(bucketDevices)
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get(id[:])
+	if v == nil {
+		return nil, nil
+	}
+	row := new(deviceRow)
+	if err := json.Unmarshal(v, row); err != nil {
+		return nil, fmt.Errorf("decode device %s: %w", id, err)
+	}
+	return row, nil
+}
+
+// updateDevice applies fn to the stored device id in one transaction.
+func (db *DB) updateDevice(id uuid.UUID, fn func(*deviceRow)) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		row, err := getDevice(tx, id)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return &domain.Error{Code: domain.ENOTFOUND, Field: "device",
+				Zh: fmt.Sprintf("设备 %s 未注册", short(id)), En: fmt.Sprintf("device %s is not enrolled", short(id))}
+		}
+		fn(row)
+		v, err := json.Marshal(row)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketDevices).Put(id[:], v)
+	})
+}
+
+// Revoke stops a device (a lost phone): its token is refused from now on.
+// Its records stay; a new enrolment code reinstates it.
+func (db *DB) Revoke(device uuid.UUID, now time.Time) error {
+	err := db.updateDevice(device, func(r *deviceRow) {
+		if r.Revoked.IsZero() {
+			r.Revoked = now
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("store: revoke device: %w", err)
+	}
+	return nil
+}
+
+// Touch records a successful sync of device at now.
+func (db *DB) Touch(device uuid.UUID, now time.Time) error {
+	err := db.updateDevice(device, func(r *deviceRow) {
+		if now.After(r.LastSync) {
+			r.LastSync = now
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("store: touch device: %w", err)
+	}
+	return nil
+}
+
+// Devices returns the enrolled devices, revoked ones included, in order of
+// enrolment.
+func (db *DB) Devices() ([]Device, error) {
+	var out []Device
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDevices)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var row deviceRow
+			if err := json.Unmarshal(v, &row); err != nil {
+				return fmt.Errorf("decode device: %w", err)
+			}
+			out = append(out, row.device(uuid.UUID(k)))
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b Device) int {
+		if c := a.Enrolled.Compare(b.Enrolled); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.ID[:], b.ID[:])
+	})
+	return out, err
+}
+
+// Location is where a record belongs in the hierarchy, as far as the replica
+// knows: what decides who may read and write it. Zero IDs are unknown or not
+// applicable (a cadre belongs nowhere; a town has no village).
+type Location struct {
+	Household uuid.UUID
+	Group     uuid.UUID
+	Village   uuid.UUID
+	Town      uuid.UUID
+}
+
+// locate returns where rec belongs, reading the places and households it
+// points at from tx but taking rec itself as given (it may not be stored yet).
+func locate(tx *bolt.Tx, rec domain.Record) Location {
+	switch r := rec.(type) {
+	case *domain.Household:
+		l := groupLocation(tx, r.Group)
+		l.Household = r.ID
+		return l
+	case *domain.Place:
+		var l Location
+		l.Village, l.Town = placeScope(tx, r)
+		if r.Level == domain.Group {
+			l.Group = r.ID
+		}
+		return l
+	case *domain.Assignment:
+		if r.Role.IsPairing() {
+			return householdLocation(tx, r.Target)
+		}
+		p, err := loadPlace(tx, r.Target)
+		if err != nil {
+			return Location{}
+		}
+		return locate(tx, p)
+	case *domain.Cadre:
+		return Location{}
+	}
+	if h := domain.HouseholdOf(rec); h != uuid.Nil {
+		return householdLocation(tx, h)
+	}
+	return Location{}
+}
+
+// householdLocation returns the location of the stored household id; only the
+// household is known when it is not stored.
+func householdLocation(tx *bolt.Tx, id uuid.UUID) Location {
+	if r, err := getRow(tx, domain.KindHousehold, id); err == nil && r != nil {
+		if rec, err := r.record(domain.KindHousehold, id); err == nil {
+			l := groupLocation(tx, rec.(*domain.Household).Group)
+			l.Household = id
+			return l
+		}
+	}
+	return Location{Household: id}
+}
+
+func groupLocation(tx *bolt.Tx, group uuid.UUID) Location {
+	g, err := loadPlace(tx, group)
+	if err != nil {
+		return Location{Group: group}
+	}
+	return locate(tx, g)
+}
+
+// Assigned is one of a cadre's assignments, resolved against the roster.
+type Assigned struct {
+	Role       domain.Role
+	Target     uuid.UUID    // a household, or a place
+	Level      domain.Level // the target place's level; "" for a household
+	Location   Location     // where the target is
+	Households []uuid.UUID  // for a group: the households in it
+}
+
+// Reach returns the live assignments of cadre, each with where its target is
+// and, for a group, the group's households: what a server needs to work out a
+// cadre's scope. Assignments whose target is missing are left out.
+func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
+	var out []Assigned
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var ids []uuid.UUID
+		scan(tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
+			ids = append(ids, id)
+			return true
+		})
+		for _, id := range ids {
+			rec, err := load(tx, domain.KindAssignment, id)
+			if err != nil {
+				continue
+			}
+			a := rec.(*domain.Assignment)
+			if a.Cadre != cadre {
+				continue
+			}
+			x := Assigned{Role: a.Role, Target: a.Target}
+			if a.Role.IsPairing() {
+				if _, err := load(tx, domain.KindHousehold, a.Target); err != nil {
+					continue
+				}
+				x.Location = householdLocation(tx, a.Target)
+			} else {
+				p, err := loadPlace(tx, a.Target)
+				if err != nil || p.Deleted {
+					continue
+				}
+				x.Level, x.Location = p.Level, locate(tx, p)
+				if p.Level == domain.Group {
+					scan(tx, "hh_group", p.ID[:], func(_ []byte, h uuid.UUID) bool {
+						x.Households = append(x.Households, h)
+						return true
+					})
+				}
+			}
+			out = append(out, x)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: reach of cadre %s: %w", cadre, err)
+	}
+	return out, nil
+}
+
+// Check decides whether a change received from another replica may be
+// applied, given where its record was before (existed false for a new
+// record) and where it will be after. A non-nil error refuses the whole batch.
+type Check func(ch domain.Change, before Location, existed bool, after Location) error
+
+// ApplyChecked is Apply with a check of every change against the state the
+// earlier changes of the batch left, in the same transaction: a change the
+// check refuses makes ApplyChecked return the check's error having written
+// nothing. Changes already seen are not checked (they change nothing), and a
+// change that would leave an invalid record is rejected as by Apply. A nil
+// check allows everything. A
+// server uses it to refuse a push that reaches outside the device's scope.
+func (db *DB) ApplyChecked(from uuid.UUID, changes []domain.Change, check Check) (rejected []error, err error) {
+	rejected = make([]error, len(changes))
+	now := db.Now()
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		for i, ch := range changes {
+			if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
+				continue
+			}
+			if _, err := domain.New(ch.Kind); err != nil {
+				rejected[i] = err
+				continue
+			}
+			var before Location
+			r, err := getRow(tx, ch.Kind, ch.Record)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				old, err := r.record(ch.Kind, ch.Record)
+				if err != nil {
+					return err
+				}
+				before = locate(tx, old)
+			}
+			f := domain.Fields{}
+			if r != nil {
+				f = r.fields()
+			}
+			for k, v := range ch.Fields {
+				f[k] = v
+			}
+			next, err := domain.Decode(ch.Kind, ch.Record, f)
+			if err != nil {
+				rejected[i] = domain.Errorf(domain.EINVALID, "fields", "变更内容无法读取：%v", "the change cannot be read: %v", err)
+				continue
+			}
+			if check != nil {
+				if err := check(ch, before, r != nil, locate(tx, next)); err != nil {
+					return err
+				}
+			}
+			if err := checkChange(tx, ch, now); err != nil {
+				rejected[i] = err
+				continue
+			}
+			if _, err := db.merge(tx, from, ch); err != nil {
+				return err
+			}
+			db.clock.Observe(ch.Stamp)
+		}
+		return db.saveClock(tx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: apply %d changes: %w", len(changes), err)
+	}
+	return rejected, nil
+}
