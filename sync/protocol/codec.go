@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,13 +45,18 @@ func marshal(v any) ([]byte, error) {
 
 // Unmarshal decodes data, the JSON text of a request, into v the way a
 // server does: exactly one JSON object, no unknown fields (a field added to
-// a request is a new version), and, when v has a Validate method (every
+// a request is a new version), keys matched exactly (JSON is case-sensitive)
+// and never repeated, and, when v has a Validate method (every
 // request and response type here does), the version and content checked.
 // A body whose "v" is not Version is refused with an error matching
 // [ErrVersion] even when the rest does not fit this version's shapes. Every
 // error is an EINVALID *domain.Error.
 func Unmarshal(data []byte, v any) error {
-	if err := decodeJSON(data, v, true); err != nil {
+	err := decodeJSON(data, v, true)
+	if err == nil {
+		err = checkKeys(data, shapeOf(reflect.TypeOf(v)))
+	}
+	if err != nil {
 		if ver, ok := peekVersion(data); ok && ver != Version {
 			return versionError(ver)
 		}
@@ -131,7 +137,9 @@ func (c *capReader) Read(p []byte) (int, error) {
 // errEncoding reports a Content-Encoding other than gzip or identity.
 type errEncoding string
 
-func (e errEncoding) Error() string { return "unsupported Content-Encoding " + strconv.Quote(string(e)) }
+func (e errEncoding) Error() string {
+	return "unsupported Content-Encoding " + strconv.Quote(string(e))
+}
 
 var gzipReaders sync.Pool
 
@@ -392,7 +400,7 @@ func ReadResponse(resp *http.Response, v any) error {
 	}
 	if !isJSON(resp.Header) {
 		return domain.Errorf(domain.EUNAVAILABLE, "content-type",
-			"收到的不是同步服务器的回复（可能需要先登录 Wi-Fi）",
+			"收到的不是同步服务器的回复（Content-Type %q，可能需要先登录 Wi-Fi）",
 			"the answer is not from the sync server (Content-Type %q; a Wi-Fi login page?)", clip(resp.Header.Get("Content-Type")))
 	}
 	if v == nil {

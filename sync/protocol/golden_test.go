@@ -1,0 +1,193 @@
+package protocol_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/sync/protocol"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// id returns a fixed UUID named by name, so that golden files are stable.
+func id(name string) uuid.UUID {
+	return uuid.NewSHA1(uuid.MustParse("2b1f0a64-8c3e-4d57-9a6b-0e4c7d2f1a38"), []byte(name))
+}
+
+var (
+	phone  = id("device: 马兴文的手机")
+	tablet = id("device: 王队长的平板")
+	cadre  = id("cadre: 马兴文")
+	leader = id("cadre: 王队长")
+	house  = id("household: 马进福")
+	now    = time.Date(2025, 3, 1, 8, 30, 0, 125e6, time.UTC)
+)
+
+func stamp(wall time.Time, logical uint32, device uuid.UUID) domain.Stamp {
+	return domain.Stamp{Wall: wall.UnixMilli(), Logical: logical, Device: device}
+}
+
+// goldenSync are the changes of the golden sync request: a new visit, an
+// edit of a plan's measure with the stamps its editor saw, and a deletion.
+func goldenChanges() []protocol.Change {
+	return []protocol.Change{{
+		ID:     id("change: visit").String(),
+		Kind:   domain.KindVisit,
+		Record: id("visit 1").String(),
+		Author: cadre.String(),
+		Stamp:  stamp(now.Add(-time.Hour), 0, phone).String(),
+		Fields: map[string]json.RawMessage{
+			"household": json.RawMessage(`"` + house.String() + `"`),
+			"cadre":     json.RawMessage(`"` + cadre.String() + `"`),
+			"at":        json.RawMessage(`"2025-03-01T07:10:00Z"`),
+			"type":      json.RawMessage(`"routine"`),
+			"notes":     json.RawMessage(`"家中4口人，儿子在兰州务工；散养鸡 35 只长势良好。"`),
+			"policies":  json.RawMessage(`true`),
+			"water":     json.RawMessage(`"safe"`),
+			"fees":      json.RawMessage(`"paid"`),
+		},
+	}, {
+		ID:     id("change: measure").String(),
+		Kind:   domain.KindMeasure,
+		Record: id("measure 1").String(),
+		Author: leader.String(),
+		Stamp:  stamp(now.Add(-time.Minute), 3, tablet).String(),
+		Fields: map[string]json.RawMessage{
+			"progress": json.RawMessage(`"in_progress"`),
+			"target":   json.RawMessage(`"散养鸡 50 只 & 花椒 2 亩, 年增收 <3000> 元"`),
+		},
+		Base: map[string]string{
+			"progress": stamp(now.Add(-48*time.Hour), 0, phone).String(),
+			"target":   stamp(now.Add(-48*time.Hour), 1, phone).String(),
+		},
+	}, {
+		ID:     id("change: delete problem").String(),
+		Kind:   domain.KindProblem,
+		Record: id("problem 1").String(),
+		Author: cadre.String(),
+		Stamp:  stamp(now.Add(-30*time.Second), 0, phone).String(),
+		Fields: map[string]json.RawMessage{"deleted": json.RawMessage(`true`)},
+		Base:   map[string]string{"deleted": stamp(now.Add(-72*time.Hour), 0, phone).String()},
+	}}
+}
+
+// goldens are the golden files: each a fixed value and a fresh value to
+// decode into.
+var goldens = []struct {
+	file  string
+	value any
+	fresh func() any
+}{
+	{"enroll_request.json",
+		&protocol.EnrollRequest{V: 1, Code: "7QK4-M2PX", Name: "马兴文的手机"},
+		func() any { return new(protocol.EnrollRequest) }},
+	{"enroll_response.json",
+		&protocol.EnrollResponse{V: 1, Device: phone, Token: "bft1.q8Zr0uXo2m5d7Kc3PzVwYg", Cadre: cadre, Now: protocol.At(now)},
+		func() any { return new(protocol.EnrollResponse) }},
+	{"sync_request.json",
+		&protocol.SyncRequest{V: 1, Cursor: "c1.4211", Through: 57, Changes: goldenChanges()},
+		func() any { return new(protocol.SyncRequest) }},
+	{"sync_request_noop.json",
+		&protocol.SyncRequest{V: 1, Cursor: "c1.4242", Through: 57, Changes: []protocol.Change{}},
+		func() any { return new(protocol.SyncRequest) }},
+	{"sync_response.json",
+		&protocol.SyncResponse{V: 1, Now: protocol.At(now), Acked: 57, Changes: goldenChanges()[1:], Cursor: "c1.4242", More: true},
+		func() any { return new(protocol.SyncResponse) }},
+	{"error.json",
+		&protocol.ErrorBody{V: 1, Error: protocol.ErrorInfo{Code: "invalid", Field: "stamp",
+			Zh: `第 0 条更改：时间戳无效："yesterday"`,
+			En: `change 0: bad stamp "yesterday" (want <wall ms>.<logical>.<device uuid>)`}},
+		func() any { return new(protocol.ErrorBody) }},
+	{"health.json", &protocol.Health{OK: true, V: 1}, func() any { return new(protocol.Health) }},
+}
+
+func readGolden(t testing.TB, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestGoldenEncode(t *testing.T) {
+	for _, g := range goldens {
+		t.Run(g.file, func(t *testing.T) {
+			got, err := protocol.Marshal(g.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", g.file)
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := readGolden(t, g.file)
+			if !bytes.Equal(got, want) {
+				t.Errorf("encoding differs from %s (run go test -update if the change is intended)\ngot:  %s\nwant: %s", path, got, want)
+			}
+		})
+	}
+}
+
+func TestGoldenDecode(t *testing.T) {
+	for _, g := range goldens {
+		t.Run(g.file, func(t *testing.T) {
+			got := g.fresh()
+			if err := protocol.Unmarshal(readGolden(t, g.file), got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, g.value) {
+				t.Errorf("decoding %s:\ngot:  %+v\nwant: %+v", g.file, got, g.value)
+			}
+		})
+	}
+}
+
+// TestGoldenShapes checks the golden files against the documented shapes
+// without this package's types, as a second implementation would read them.
+func TestGoldenShapes(t *testing.T) {
+	var req map[string]any
+	if err := json.Unmarshal(readGolden(t, "sync_request.json"), &req); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"v", "cursor", "through", "changes"} {
+		if _, ok := req[key]; !ok {
+			t.Errorf("sync request has no %q", key)
+		}
+	}
+	if len(req) != 4 {
+		t.Errorf("sync request has %d keys, want 4: %v", len(req), req)
+	}
+	changes := req["changes"].([]any)
+	first := changes[0].(map[string]any)
+	if _, ok := first["base"]; ok {
+		t.Error("an empty base is written")
+	}
+	if first["stamp"] != "1740814200125.0."+phone.String() {
+		t.Errorf("stamp = %v", first["stamp"])
+	}
+	var resp map[string]any
+	if err := json.Unmarshal(readGolden(t, "sync_response.json"), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp["now"] != "2025-03-01T08:30:00.125Z" || resp["more"] != true || resp["acked"] != 57.0 {
+		t.Errorf("sync response = %v", resp)
+	}
+	if !bytes.Contains(readGolden(t, "sync_request.json"), []byte(`<3000> 元`)) {
+		t.Error("HTML characters are escaped on the wire")
+	}
+	if got := string(readGolden(t, "health.json")); got != `{"ok":true,"v":1}` {
+		t.Errorf("health = %s", got)
+	}
+}
