@@ -1,0 +1,204 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+func (c *cli) enroll(args []string) error {
+	fs := c.flags("enroll", "-data DIR -cadre NAME|ID [-ttl 72h]", `
+为干部生成一次性注册码：在手机或平板上输入服务器地址和此码，设备即注册为该干部的设备。
+注册码只能用一次，过期作废；服务器只保存它的散列值。
+Prints a one-time enrolment code for a cadre: typed on a phone or tablet with the server's
+address, it enrols the device as that cadre's. A code works once and expires; the server
+keeps only its hash.`, lockedHelp)
+	dir := dataFlag(fs)
+	who := fs.String("cadre", "", "干部姓名或 ID / the cadre's name or ID")
+	ttl := fs.Duration("ttl", 72*time.Hour, "有效期 / how long the code is valid")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
+	}
+	if *who == "" {
+		return usagef("请用 -cadre 指定干部（姓名或 ID）", "name the cadre with -cadre (a name or an ID)")
+	}
+	if *ttl <= 0 {
+		return usagef("-ttl 必须大于零", "-ttl must be positive")
+	}
+	db, err := openStore(*dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cadre, err := findCadre(db, *who)
+	if err != nil {
+		return err
+	}
+	code, err := db.CreateEnrolCode(cadre.ID, *ttl)
+	if err != nil {
+		return err
+	}
+	expires := db.Now().Add(*ttl)
+	fmt.Fprintf(c.stdout, "干部 / cadre: %s (%s)\n", cadre.Name, cadre.ID)
+	fmt.Fprintf(c.stdout, "注册码 / enrolment code: %s\n", code)
+	fmt.Fprintf(c.stdout, "有效期至 / valid until: %s（仅限使用一次 / single use）\n", expires.Local().Format("2006-01-02 15:04 MST"))
+	return nil
+}
+
+// findCadre finds a live cadre by ID or by name; a name two cadres share is
+// an error that lists them with their IDs.
+func findCadre(db *store.DB, who string) (*domain.Cadre, error) {
+	if id, err := uuid.Parse(who); err == nil {
+		r, err := db.Get(domain.KindCadre, id)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, domain.Errorf(domain.ENOTFOUND, "cadre", "没有 ID 为 %[1]s 的干部", "no cadre has the ID %[1]s", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return r.(*domain.Cadre), nil
+	}
+	var same []*domain.Cadre
+	err := db.Each(domain.KindCadre, func(r domain.Record) error {
+		if c := r.(*domain.Cadre); c.Name == strings.TrimSpace(who) {
+			same = append(same, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch len(same) {
+	case 0:
+		return nil, domain.Errorf(domain.ENOTFOUND, "cadre", "名册中没有叫“%[1]s”的干部", "no cadre named %[1]q is on the roster", who)
+	case 1:
+		return same[0], nil
+	}
+	var list []string
+	for _, c := range same {
+		list = append(list, fmt.Sprintf("%s %s %s", c.ID, c.Phone, c.Unit))
+	}
+	return nil, domain.Errorf(domain.EINVALID, "cadre", "有 %[1]d 名干部叫“%[2]s”，请用 ID 指定：\n  %[3]s",
+		"%[1]d cadres are named %[2]q; give the ID instead:\n  %[3]s", len(same), who, strings.Join(list, "\n  "))
+}
+
+func (c *cli) devices(args []string) error {
+	fs := c.flags("devices", "-data DIR", `
+列出已注册的设备：设备 ID、名称、所属干部、注册时间、最近同步时间、是否已注销。
+Lists enrolled devices: ID, name, cadre, when enrolled, last sync, and whether revoked.`, lockedHelp)
+	dir := dataFlag(fs)
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
+	}
+	db, err := openStore(*dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	devs, err := db.Devices()
+	if err != nil {
+		return err
+	}
+	if len(devs) == 0 {
+		fmt.Fprintln(c.stdout, "还没有注册的设备 / no devices enrolled yet")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "设备 ID / device\t名称 / name\t干部 / cadre\t注册 / enrolled\t最近同步 / last sync\t状态 / state")
+	for _, d := range devs {
+		name := d.Cadre.String()
+		if r, err := db.Get(domain.KindCadre, d.Cadre); err == nil {
+			name = r.(*domain.Cadre).Name
+		}
+		state := "正常 / active"
+		if !d.Revoked.IsZero() {
+			state = "已注销 / revoked " + when(d.Revoked)
+		}
+		last := when(d.LastSync)
+		if last == "" {
+			last = "从未 / never"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, name, when(d.Enrolled), last, state)
+	}
+	return tw.Flush()
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+func (c *cli) revoke(args []string) error {
+	fs := c.flags("revoke", "-data DIR DEVICE-ID", `
+注销一台设备（如手机丢失）：它的凭证从此被拒绝，已同步的记录保留。DEVICE-ID 可以是完整 ID，
+也可以是 bangfud devices 列出的 ID 的唯一前缀（至少 8 位）。给该干部生成新的注册码可以重新启用。
+Revokes a device (a lost phone): its token is refused from now on; what it synced stays.
+DEVICE-ID is the full ID or a unique prefix (8 characters or more) of one listed by bangfud
+devices. A new enrolment code for the cadre reinstates it.`, lockedHelp)
+	dir := dataFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("请给出一个设备 ID", "give one device ID")
+	}
+	db, err := openStore(*dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	devs, err := db.Devices()
+	if err != nil {
+		return err
+	}
+	d, err := findDevice(devs, pos[0])
+	if err != nil {
+		return err
+	}
+	if !d.Revoked.IsZero() {
+		fmt.Fprintf(c.stdout, "设备 %[1]s 已于 %[2]s 注销 / device %[1]s was already revoked at %[2]s\n", d.ID, when(d.Revoked))
+		return nil
+	}
+	if err := db.Revoke(d.ID, db.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "已注销设备 / revoked device: %s (%s)\n", d.ID, d.Name)
+	return nil
+}
+
+// findDevice finds a device by its ID or a unique prefix of it.
+func findDevice(devs []store.Device, id string) (store.Device, error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if len(id) < 8 {
+		return store.Device{}, usagef("设备 ID 至少要 8 位", "a device ID needs at least 8 characters")
+	}
+	var found []store.Device
+	for _, d := range devs {
+		if strings.HasPrefix(d.ID.String(), id) {
+			found = append(found, d)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return store.Device{}, domain.Errorf(domain.ENOTFOUND, "device", "没有 ID 为 %[1]s 的设备（bangfud devices 可列出设备）",
+			"no device has the ID %[1]s (bangfud devices lists them)", id)
+	case 1:
+		return found[0], nil
+	}
+	return store.Device{}, domain.Errorf(domain.EINVALID, "device", "有 %[1]d 台设备的 ID 以 %[2]s 开头，请给出完整 ID",
+		"%[1]d devices have IDs starting with %[2]s; give the full ID", len(found), id)
+}

@@ -1,0 +1,127 @@
+package roster
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"bangfu/domain"
+)
+
+// statusNames maps the words a roster uses for a household's status.
+var statusNames = map[string]domain.Status{
+	"建档立卡贫困户": domain.Registered, "建档立卡户": domain.Registered, "贫困户": domain.Registered,
+	"未脱贫户": domain.Registered, "未脱贫": domain.Registered, "registered": domain.Registered,
+	"registered poor": domain.Registered,
+	"已脱贫户":            domain.Lifted, "脱贫户": domain.Lifted, "已脱贫": domain.Lifted, "lifted": domain.Lifted,
+	"lifted out of poverty": domain.Lifted,
+	"监测户":                   domain.Monitored, "监测对象": domain.Monitored, "边缘户": domain.Monitored, "边缘易致贫户": domain.Monitored,
+	"monitored": domain.Monitored, "monitored for relapse": domain.Monitored,
+	"一般户": domain.Ordinary, "一般农户": domain.Ordinary, "非贫困户": domain.Ordinary, "ordinary": domain.Ordinary,
+}
+
+// rankNames maps the words a roster uses for a cadre's rank.
+var rankNames = map[string]domain.Rank{
+	"县级领导": domain.RankCounty, "县级": domain.RankCounty, "县级干部": domain.RankCounty, "county": domain.RankCounty,
+	"county-level leader": domain.RankCounty,
+	"科级干部":                domain.RankSection, "科级": domain.RankSection, "科级领导": domain.RankSection, "section": domain.RankSection,
+	"section-level cadre": domain.RankSection,
+	"其他党员干部":              domain.RankOther, "其他": domain.RankOther, "一般干部": domain.RankOther, "党员干部": domain.RankOther,
+	"other": domain.RankOther, "other cadre": domain.RankOther,
+}
+
+// roleNames maps the words a roster uses for a role. Village committee
+// offices (支部书记, 村委主任, 村监委主任) become the village committee role with
+// the office as the assignment's title.
+var roleNames = func() map[string]domain.Role {
+	m := map[string]domain.Role{
+		"县级结对": domain.PairCounty, "县级领导": domain.PairCounty, "县级领导结对": domain.PairCounty,
+		"科级结对": domain.PairSection, "科级干部": domain.PairSection, "科级干部结对": domain.PairSection,
+		"责任人": domain.Helper, "帮扶人": domain.Helper, "第一社长": domain.GroupCadre, "包社": domain.GroupCadre,
+		"包社组长": domain.GroupCadreLead, "工作队长": domain.TeamLeader, "队长": domain.TeamLeader,
+		"工作队员": domain.TeamMember, "队员": domain.TeamMember, "包镇": domain.TownLead, "包村": domain.VillageLead,
+		"两委": domain.VillageCommittee, "联系村": domain.CityContact,
+	}
+	for _, r := range []domain.Role{domain.PairCounty, domain.PairSection, domain.Helper, domain.GroupCadre,
+		domain.GroupCadreLead, domain.FirstSecretary, domain.TeamLeader, domain.TeamMember, domain.VillageLead,
+		domain.VillageCommittee, domain.CityContact, domain.TownLead, domain.Office} {
+		zh, en := domain.RoleName(r)
+		m[zh] = r
+		m[strings.ToLower(en)] = r
+		m[string(r)] = r
+	}
+	for _, office := range committeeOffices {
+		m[office] = domain.VillageCommittee
+	}
+	return m
+}()
+
+var committeeOffices = []string{"支部书记", "村支书", "村党支部书记", "村委主任", "村委会主任", "村监委主任"}
+
+func isCommitteeOffice(s string) bool {
+	for _, o := range committeeOffices {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+func lookup[T any](m map[string]T, s string) (T, bool) {
+	v, ok := m[s]
+	if !ok {
+		v, ok = m[strings.ToLower(strings.TrimSpace(s))]
+	}
+	return v, ok
+}
+
+func parseStatus(s string) (domain.Status, error) {
+	if v, ok := lookup(statusNames, s); ok {
+		return v, nil
+	}
+	return "", domain.Errorf(domain.EINVALID, "status",
+		"户类型“%s”无法识别（可填：建档立卡贫困户、已脱贫户、监测户、一般户）",
+		"status %q is not recognised (use registered, lifted, monitored or ordinary)", s)
+}
+
+func parseRank(s string) (domain.Rank, error) {
+	if v, ok := lookup(rankNames, s); ok {
+		return v, nil
+	}
+	return "", domain.Errorf(domain.EINVALID, "rank",
+		"职级“%s”无法识别（可填：县级领导、科级干部、其他党员干部）",
+		"rank %q is not recognised (use county, section or other)", s)
+}
+
+func parseRole(s string) (domain.Role, error) {
+	if v, ok := lookup(roleNames, s); ok {
+		return v, nil
+	}
+	return "", domain.Errorf(domain.EINVALID, "role",
+		"职责“%s”无法识别（可填：县级结对、科级结对、帮扶责任人、包社干部、驻村工作队长、第一书记等，见 bangfud import -h）",
+		"role %q is not recognised (e.g. pair_county, pair_section, helper, group_cadre, team_leader; see bangfud import -h)", s)
+}
+
+// parseFarmland reads an area in mu: "12.5", "12.5亩", "1,592.4".
+func parseFarmland(s string) (float64, error) {
+	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(s), "亩"), "mu"))
+	t = strings.ReplaceAll(t, ",", "")
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, domain.Errorf(domain.EINVALID, "farmland", "耕地面积“%s”不是数字", "farmland %q is not a number", s)
+	}
+	return math.Round(v*100) / 100, nil
+}
+
+// parseSize reads a number of people: "5", "5人", "5.0" (as a spreadsheet
+// may store it).
+func parseSize(s string) (int, error) {
+	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "人"))
+	if v, err := strconv.Atoi(t); err == nil {
+		return v, nil
+	}
+	if v, err := strconv.ParseFloat(t, 64); err == nil && v == math.Trunc(v) && math.Abs(v) < 1e6 {
+		return int(v), nil
+	}
+	return 0, domain.Errorf(domain.EINVALID, "size", "家庭人口“%s”不是整数", "household size %q is not a whole number", s)
+}
