@@ -349,7 +349,10 @@ func (p *planner) household(row Row) (domain.Record, error) {
 
 	// Find the household the row describes.
 	id := row.Get("id_number")
-	cur := p.byIDNumber[id]
+	var cur *domain.Household
+	if id != "" {
+		cur = p.byIDNumber[id]
+	}
 	if cur == nil {
 		// By head and group; with an ID number, only a household that has none.
 		var same []*domain.Household
@@ -430,7 +433,9 @@ func (p *planner) household(row Row) (domain.Record, error) {
 		return nil, nil
 	}
 	*cur = *h // later rows (assignments) see the household as changed
-	p.byIDNumber[h.IDNumber] = cur
+	if h.IDNumber != "" {
+		p.byIDNumber[h.IDNumber] = cur
+	}
 	p.res.UpdatedHouseholds++
 	return h, nil
 }
