@@ -223,8 +223,13 @@ func (r *reader) assignmentsTo(id uuid.UUID) []*domain.Assignment {
 }
 
 // householdsOf returns the IDs of the households a cadre is responsible for:
-// those of their groups and those they are paired with, each once.
+// those of their groups and those they are paired with, each once. A deleted
+// cadre has none; a cadre whose record has not arrived yet has those of their
+// assignments.
 func (r *reader) householdsOf(cadre uuid.UUID) []uuid.UUID {
+	if row, err := getRow(r.tx, domain.KindCadre, cadre); err != nil || (row != nil && row.deleted()) {
+		return nil
+	}
 	seen := map[uuid.UUID]bool{}
 	var out []uuid.UUID
 	add := func(id uuid.UUID) {
@@ -262,7 +267,7 @@ func (r *reader) lastVisit(household uuid.UUID) time.Time {
 func (r *reader) visitsSince(index string, prefix []byte, since time.Time) int {
 	n := 0
 	scan(r.tx, index, prefix, func(k []byte, _ uuid.UUID) bool {
-		if newestTime(k[len(prefix):len(prefix)+8]).Before(since) {
+		if newestTime(k[len(prefix) : len(prefix)+8]).Before(since) {
 			return false
 		}
 		n++

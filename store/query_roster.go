@@ -11,8 +11,9 @@ import (
 
 // Roster returns what the three-level check reads for a village: its
 // households, the cadres assigned to the village or its places or paired with
-// its households, and those assignments. uuid.Nil: everything the replica
-// holds. Households are sorted by name, cadres by name.
+// its households, and every live assignment of those cadres (their pairings
+// elsewhere included). uuid.Nil: everything the replica holds. Households and
+// cadres are sorted by name.
 func (db *DB) Roster(village uuid.UUID) (domain.Roster, error) {
 	var ro domain.Roster
 	err := db.view(func(r *reader) error {
@@ -23,16 +24,61 @@ func (db *DB) Roster(village uuid.UUID) (domain.Roster, error) {
 	return ro, err
 }
 
-// Assistance runs the three-level check (domain.CheckAssistance) over the
-// roster of a village (uuid.Nil: everything) with the replica's quotas.
+// Assistance runs the three-level check (domain.CheckAssistance) for a
+// village (uuid.Nil: everything) with the replica's quotas. A cadre of the
+// village is held to their quota over all their pairings, in this village or
+// another, so that a county-level leader paired with one household in each of
+// three villages is no gap; household gaps and rank mismatches are those of
+// the village's households.
 func (db *DB) Assistance(village uuid.UUID) (domain.Gaps, error) {
 	var g domain.Gaps
 	err := db.view(func(r *reader) error {
-		ro, err := r.rosterOf(village)
-		g = domain.CheckAssistance(ro, r.settings.Quotas)
+		var err error
+		g, err = r.assistance(village)
 		return err
 	})
 	return g, err
+}
+
+// assistance is Assistance within a transaction.
+func (r *reader) assistance(village uuid.UUID) (domain.Gaps, error) {
+	ro, err := r.rosterOf(village)
+	if err != nil || village == uuid.Nil {
+		return domain.CheckAssistance(ro, r.settings.Quotas), err
+	}
+	mine := map[uuid.UUID]bool{}
+	for _, h := range ro.Households {
+		mine[h.ID] = true
+	}
+	// The households the village's cadres pair with elsewhere count towards
+	// their quotas.
+	ext := ro
+	ext.Households = append([]*domain.Household(nil), ro.Households...)
+	added := map[uuid.UUID]bool{}
+	for _, a := range ro.Assignments {
+		if a.Role.IsPairing() && !mine[a.Target] && !added[a.Target] {
+			added[a.Target] = true
+			if h := r.household(a.Target); h != nil {
+				ext.Households = append(ext.Households, h)
+			}
+		}
+	}
+	g := domain.CheckAssistance(ext, r.settings.Quotas)
+	hs := g.Households[:0]
+	for _, x := range g.Households {
+		if mine[x.Household.ID] {
+			hs = append(hs, x)
+		}
+	}
+	g.Households = hs
+	ms := g.Mismatches[:0]
+	for _, x := range g.Mismatches {
+		if mine[x.Assignment.Target] {
+			ms = append(ms, x)
+		}
+	}
+	g.Mismatches = ms
+	return g, nil
 }
 
 // rosterOf returns the roster of a village, or everything for uuid.Nil.
@@ -61,12 +107,13 @@ func (r *reader) roster(village uuid.UUID) domain.Roster {
 	seen := map[uuid.UUID]bool{}
 	for _, t := range targets {
 		for _, a := range r.assignmentsTo(t) {
-			ro.Assignments = append(ro.Assignments, a)
-			if !seen[a.Cadre] {
-				seen[a.Cadre] = true
-				if c := r.cadre(a.Cadre); c != nil {
-					ro.Cadres = append(ro.Cadres, c)
-				}
+			if seen[a.Cadre] {
+				continue
+			}
+			seen[a.Cadre] = true
+			if c := r.cadre(a.Cadre); c != nil {
+				ro.Cadres = append(ro.Cadres, c)
+				ro.Assignments = append(ro.Assignments, r.assignmentsOf(c.ID)...)
 			}
 		}
 	}
@@ -106,6 +153,13 @@ func sortRoster(ro *domain.Roster) {
 		return string(a.ID[:]) < string(b.ID[:])
 	})
 	sortCadres(ro.Cadres)
+	sort.SliceStable(ro.Assignments, func(i, j int) bool {
+		a, b := ro.Assignments[i], ro.Assignments[j]
+		if !a.Created.Equal(b.Created) {
+			return a.Created.Before(b.Created)
+		}
+		return string(a.ID[:]) < string(b.ID[:])
+	})
 }
 
 func sortCadres(cs []*domain.Cadre) {

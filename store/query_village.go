@@ -43,7 +43,11 @@ func (db *DB) Overview(village uuid.UUID, now time.Time) (*Overview, error) {
 		}
 		o = &Overview{Village: v}
 		gaps := map[uuid.UUID]bool{}
-		for _, g := range domain.CheckAssistance(r.roster(village), r.settings.Quotas).Households {
+		ga, err := r.assistance(village)
+		if err != nil {
+			return err
+		}
+		for _, g := range ga.Households {
 			gaps[g.Household.ID] = true
 		}
 		submitted := map[uuid.UUID]int{}

@@ -25,6 +25,7 @@ func searchKey(name, phone, idNumber string) string {
 	name = normalize(name)
 	var initials, full strings.Builder
 	args := pinyin.NewArgs()
+	first := true
 	for _, r := range name {
 		if r < unicode.MaxASCII {
 			// Latin letters and digits stand for themselves.
@@ -32,15 +33,34 @@ func searchKey(name, phone, idNumber string) string {
 			full.WriteRune(r)
 			continue
 		}
-		py := pinyin.SinglePinyin(r, args)
-		if len(py) == 0 || py[0] == "" {
+		py := surnameReadings[r]
+		if !first || py == "" {
+			py = nameReadings[r]
+		}
+		first = false
+		if py == "" {
+			if ps := pinyin.SinglePinyin(r, args); len(ps) > 0 {
+				py = ps[0]
+			}
+		}
+		if py == "" {
 			continue
 		}
-		initials.WriteByte(py[0][0])
-		full.WriteString(py[0])
+		initials.WriteByte(py[0])
+		full.WriteString(py)
 	}
 	return strings.Join([]string{name, initials.String(), full.String(), normalize(phone), normalize(idTail(idNumber))}, keySep)
 }
+
+// The readings of characters whose usual reading in a name differs from the
+// first one go-pinyin gives: anywhere in a name, and as a surname (the first
+// character).
+var (
+	nameReadings    = map[rune]string{'长': "chang"}
+	surnameReadings = map[rune]string{'曾': "zeng", '单': "shan", '解': "xie", '仇': "qiu", '朴': "piao",
+		'查': "zha", '区': "ou", '乐': "yue", '覃': "qin", '缪': "miao", '盖': "ge", '种': "chong",
+		'翟': "zhai", '召': "shao"}
+)
 
 // idTail returns the last four characters of an ID number.
 func idTail(id string) string {

@@ -1,0 +1,116 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+func TestCard(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+
+	c, err := db.Card(v.wang.ID, v.now)
+	must(t, err)
+	if d := sameFields(t, c.Household, v.wang); d != nil {
+		t.Errorf("card household differs: %v", d)
+	}
+	if c.Group.ID != v.g1.ID || c.Village.ID != v.vil.ID || c.NaturalVillage == nil || c.NaturalVillage.ID != v.north.ID {
+		t.Errorf("card places: %v %v %v", c.Group, c.Village, c.NaturalVillage)
+	}
+	var members []string
+	for _, m := range c.Members {
+		members = append(members, m.Name)
+	}
+	// Head first, then by birth year.
+	if want := []string{"王兴文", "刘桂兰", "马秀英", "王小军"}; !reflect.DeepEqual(members, want) {
+		t.Errorf("members = %v, want %v", members, want)
+	}
+	type helper struct {
+		role domain.Role
+		name string
+	}
+	var helpers []helper
+	for _, h := range c.Helpers {
+		helpers = append(helpers, helper{h.Role, h.Cadre.Name})
+	}
+	wantHelpers := []helper{{domain.GroupCadre, "李建国"}, {domain.PairCounty, "马福林"}, {domain.PairSection, "张志明"}, {domain.Helper, "李建国"}}
+	if !reflect.DeepEqual(helpers, wantHelpers) {
+		t.Errorf("helpers = %v, want %v", helpers, wantHelpers)
+	}
+	if len(c.Visits) != 2 || c.Visits[0].ID != v.visits[1].ID || c.Visits[1].ID != v.visits[0].ID {
+		t.Errorf("visits not newest first: %v", c.Visits)
+	}
+	if !c.LastVisit.Equal(v.daysAgo(3)) || c.DaysSince != 3 {
+		t.Errorf("last visit %v, %d days", c.LastVisit, c.DaysSince)
+	}
+	if c.Plan == nil || c.Plan.ID != v.plan.ID || c.Plan.Status != domain.PlanSubmitted {
+		t.Fatalf("plan = %+v", c.Plan)
+	}
+	// By due date: training (1 month), handicraft (2), farming (4).
+	if len(c.Measures) != 3 || c.Measures[0].ID != v.measures[1].ID || c.Measures[1].ID != v.measures[2].ID || c.Measures[2].ID != v.measures[0].ID {
+		t.Errorf("measures not by due date: %v", c.Measures)
+	}
+	if len(c.Reviews) != 2 || c.Reviews[0].ID != v.reviews[1].ID {
+		t.Errorf("reviews not newest first: %v", c.Reviews)
+	}
+	if len(c.Problems) != 1 || c.Problems[0].ID != v.problems[0].ID {
+		t.Errorf("open problems = %v", c.Problems)
+	}
+
+	// A household with nothing: only its group cadre helps.
+	c, err = db.Card(v.han.ID, v.now)
+	must(t, err)
+	if c.NaturalVillage != nil || c.Plan != nil || len(c.Visits) != 0 || len(c.Members) != 0 ||
+		len(c.Problems) != 0 || !c.LastVisit.IsZero() || c.DaysSince != -1 {
+		t.Errorf("empty card = %+v", c)
+	}
+	if len(c.Helpers) != 1 || c.Helpers[0].Role != domain.GroupCadre || c.Helpers[0].Cadre.ID != v.he.ID {
+		t.Errorf("helpers of 韩东生 = %+v", c.Helpers)
+	}
+
+	// Only the last ten visits, newest first; problems oldest first.
+	for i := 12; i >= 1; i-- {
+		x := &domain.Visit{Household: v.han.ID, Cadre: v.he.ID, At: v.daysAgo(i), Type: domain.VisitRoutine, Notes: fmt.Sprint("第", 13-i, "次")}
+		mustPut(t, db, v.he.ID, x)
+		if i%4 == 0 {
+			p := &domain.Problem{Household: v.han.ID, Visit: x.ID, Text: fmt.Sprint("问题", i), Status: domain.ProblemOpen}
+			p.Created = x.At
+			mustPut(t, db, v.he.ID, p)
+		}
+	}
+	c, err = db.Card(v.han.ID, v.now)
+	must(t, err)
+	if len(c.Visits) != store.CardVisits {
+		t.Fatalf("%d visits on the card, want %d", len(c.Visits), store.CardVisits)
+	}
+	for i, x := range c.Visits {
+		if want := v.daysAgo(i + 1); !x.At.Equal(want) {
+			t.Errorf("visit %d at %v, want %v", i, x.At, want)
+		}
+	}
+	if c.DaysSince != 1 {
+		t.Errorf("DaysSince = %d", c.DaysSince)
+	}
+	var texts []string
+	for _, p := range c.Problems {
+		texts = append(texts, p.Text)
+	}
+	if want := []string{"问题12", "问题8", "问题4"}; !reflect.DeepEqual(texts, want) {
+		t.Errorf("problems = %v, want oldest first %v", texts, want)
+	}
+
+	if _, err := db.Card(uuid.New(), v.now); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("Card of nobody: %v, want not found", err)
+	}
+	var e *domain.Error
+	if _, err := db.Card(uuid.New(), v.now); !errors.As(err, &e) || e.Zh == "" || e.En == "" {
+		t.Errorf("Card error is not bilingual: %v", err)
+	}
+}

@@ -1,0 +1,298 @@
+package store_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+// compactJSON returns v in compact form, for comparing field values.
+func compactJSON(tb testing.TB, v json.RawMessage) string {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, v); err != nil {
+		tb.Fatalf("compact %s: %v", v, err)
+	}
+	return b.String()
+}
+
+// sameFields reports the fields in which got and want differ.
+func sameFields(tb testing.TB, got, want domain.Record) []string {
+	tb.Helper()
+	gf, err := domain.Encode(got)
+	must(tb, err)
+	wf, err := domain.Encode(want)
+	must(tb, err)
+	var diff []string
+	for k, w := range wf {
+		g, ok := gf[k]
+		if !ok || compactJSON(tb, g) != compactJSON(tb, w) {
+			diff = append(diff, k+": "+string(g)+" != "+string(w))
+		}
+	}
+	for k := range gf {
+		if _, ok := wf[k]; !ok {
+			diff = append(diff, k+": unexpected")
+		}
+	}
+	return diff
+}
+
+// TestRoundTrip writes one record of every kind and reads it back: every
+// field, and every field's stamp and author.
+func TestRoundTrip(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	conflict := &domain.Conflict{Household: v.wang.ID, RecordKind: domain.KindHousehold, Record: v.wang.ID,
+		Field: "phone", Winner: json.RawMessage(`"13800000001"`), WinnerStamp: "1.0." + uuid.Nil.String(),
+		WinnerAuthor: v.li.ID, Loser: json.RawMessage(`"13900000009"`), LoserStamp: "0.5." + uuid.Nil.String(),
+		LoserAuthor: v.he.ID}
+	mustPut(t, db, v.office, conflict)
+
+	recs := []domain.Record{v.city, v.wang, v.members[1], v.li, v.assignments[3], v.visits[1],
+		v.problems[2], v.plan, v.measures[0], v.reviews[0], conflict}
+	kinds := map[domain.Kind]bool{}
+	for _, want := range recs {
+		kinds[want.Kind()] = true
+		id := want.Metadata().ID
+		if id == uuid.Nil {
+			t.Fatalf("%s: Put did not set the ID", want.Kind())
+		}
+		got, err := db.Get(want.Kind(), id)
+		if err != nil {
+			t.Fatalf("Get(%s, %s): %v", want.Kind(), id, err)
+		}
+		if got.Metadata().ID != id {
+			t.Errorf("%s: Get returned ID %s", want.Kind(), got.Metadata().ID)
+		}
+		if d := sameFields(t, got, want); d != nil {
+			t.Errorf("%s round trip differs: %v", want.Kind(), d)
+		}
+		if m := got.Metadata(); !m.Created.Equal(want.Metadata().Created) || m.Device != db.Device() || m.Author == uuid.Nil {
+			t.Errorf("%s meta = %+v", want.Kind(), m)
+		}
+		if up := got.Metadata().Updated; !up.Equal(fixtureNow.Truncate(time.Millisecond)) {
+			t.Errorf("%s Updated = %v, want the clock's %v", want.Kind(), up, fixtureNow)
+		}
+		fs, err := db.FieldStates(want.Kind(), id)
+		must(t, err)
+		wf, _ := domain.Encode(want)
+		if len(fs) != len(wf) {
+			t.Errorf("%s: %d field states for %d fields", want.Kind(), len(fs), len(wf))
+		}
+		for name, value := range wf {
+			st, ok := fs[name]
+			if !ok || compactJSON(t, st.Value) != compactJSON(t, value) {
+				t.Errorf("%s.%s state %s, want %s", want.Kind(), name, st.Value, value)
+			}
+			if st.Stamp.Device != db.Device() || st.Stamp.Wall != fixtureNow.UnixMilli() || st.Author == uuid.Nil {
+				t.Errorf("%s.%s stamp %s author %s", want.Kind(), name, st.Stamp, st.Author)
+			}
+		}
+	}
+	if len(kinds) != len(domain.Kinds) {
+		t.Errorf("round trip covered %d kinds of %d", len(kinds), len(domain.Kinds))
+	}
+
+	// An edit changes one field: only that field's stamp and author move.
+	before, _ := db.FieldStates(domain.KindHousehold, v.wang.ID)
+	h, _ := db.Get(domain.KindHousehold, v.wang.ID)
+	h.(*domain.Household).Notes = "低保户"
+	mustPut(t, db, v.li.ID, h)
+	after, _ := db.FieldStates(domain.KindHousehold, v.wang.ID)
+	for name, st := range after {
+		moved := st.Stamp != before[name].Stamp
+		if moved != (name == "notes") {
+			t.Errorf("field %s: stamp moved %v", name, moved)
+		}
+	}
+	if after["notes"].Author != v.li.ID || compactJSON(t, after["notes"].Value) != `"低保户"` {
+		t.Errorf("notes = %+v", after["notes"])
+	}
+	// Saving the same record again writes nothing.
+	seq, _ := db.LastSeq()
+	mustPut(t, db, v.li.ID, h)
+	if s, _ := db.LastSeq(); s != seq {
+		t.Errorf("an unchanged Put logged %d entries", s-seq)
+	}
+}
+
+// TestTombstones deletes one record of every kind that a query shows and
+// checks that it is gone from Get, Each, every query and every index, and
+// that the deletion is logged for sync.
+func TestTombstones(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/t.db"
+	db := mustOpenAt(t, path, fixtureNow)
+	v := buildVillage(t, db, fixtureNow)
+	seq0, _ := db.LastSeq()
+
+	type del struct {
+		kind domain.Kind
+		id   uuid.UUID
+	}
+	dels := []del{
+		{domain.KindVisit, v.visits[1].ID},     // 王兴文's latest visit
+		{domain.KindProblem, v.problems[2].ID}, // 王小红's open problem
+		{domain.KindMeasure, v.measures[1].ID},
+		{domain.KindReview, v.reviews[1].ID},
+		{domain.KindMember, v.members[0].ID},
+		{domain.KindAssignment, v.assignments[4].ID}, // 张志明 pairs with 王兴文
+		{domain.KindHousehold, v.zhanghj.ID},
+		{domain.KindCadre, v.zhang.ID},
+		{domain.KindPlace, v.south.ID},
+		{domain.KindConflict, uuid.Nil}, // filled below
+	}
+	c := &domain.Conflict{Household: v.wang.ID, RecordKind: domain.KindHousehold, Record: v.wang.ID, Field: "notes",
+		Winner: json.RawMessage(`"a"`), Loser: json.RawMessage(`"b"`)}
+	mustPut(t, db, v.office, c)
+	dels[len(dels)-1].id = c.ID
+	seq0, _ = db.LastSeq()
+	for _, d := range dels {
+		must(t, db.Delete(v.office, d.kind, d.id))
+	}
+	// The plan goes last: its measures and reviews were checked against it.
+	must(t, db.Delete(v.office, domain.KindPlan, v.plan.ID))
+	dels = append(dels, del{domain.KindPlan, v.plan.ID})
+
+	for _, d := range dels {
+		if _, err := db.Get(d.kind, d.id); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("Get(%s) after Delete: %v", d.kind, err)
+		}
+		must(t, db.Each(d.kind, func(r domain.Record) error {
+			if r.Metadata().ID == d.id {
+				t.Errorf("Each(%s) still yields the deleted record", d.kind)
+			}
+			return nil
+		}))
+		// The tombstone stays for sync.
+		fs, err := db.FieldStates(d.kind, d.id)
+		if err != nil || string(fs["deleted"].Value) != "true" {
+			t.Errorf("FieldStates(%s) after Delete: %v %s", d.kind, err, fs["deleted"].Value)
+		}
+		if err := db.Delete(v.office, d.kind, d.id); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("deleting a deleted %s: %v", d.kind, err)
+		}
+	}
+	if seq, _ := db.LastSeq(); seq != seq0+uint64(len(dels)) {
+		t.Errorf("%d deletions logged %d entries", len(dels), seq-seq0)
+	}
+
+	// Queries.
+	rows, err := db.VillageHouseholds(v.vil.ID, v.now)
+	must(t, err)
+	wantNames(t, "VillageHouseholds after deletions", rows, "韩东生", "王兴文", "马玉兰", "王小红")
+	for _, r := range rows {
+		if r.HeadName == "王兴文" && (r.DaysSince != 40 || r.OpenProblems != 1) {
+			t.Errorf("王兴文 after deleting the latest visit: %d days, %d problems", r.DaysSince, r.OpenProblems)
+		}
+		if r.HeadName == "王小红" && r.OpenProblems != 0 {
+			t.Errorf("王小红 still has %d open problems", r.OpenProblems)
+		}
+	}
+	if rows, _ := db.Search(uuid.Nil, "张海军", v.now, 0); len(rows) != 0 {
+		t.Errorf("Search finds a deleted household: %v", names(rows))
+	}
+	if rows, _ := db.Search(uuid.Nil, "zhj", v.now, 0); len(rows) != 0 {
+		t.Errorf("Search by initials finds a deleted household: %v", names(rows))
+	}
+	if _, err := db.Card(v.zhanghj.ID, v.now); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("Card of a deleted household: %v", err)
+	}
+	card, err := db.Card(v.wang.ID, v.now)
+	must(t, err)
+	if len(card.Visits) != 1 || len(card.Members) != 3 || card.Plan != nil || len(card.Measures) != 0 || len(card.Reviews) != 0 {
+		t.Errorf("card after deletions: %d visits, %d members, plan %v, %d measures, %d reviews",
+			len(card.Visits), len(card.Members), card.Plan, len(card.Measures), len(card.Reviews))
+	}
+	for _, h := range card.Helpers {
+		if h.Cadre.ID == v.zhang.ID {
+			t.Errorf("card lists a deleted pairing's cadre")
+		}
+	}
+	if ps, _ := db.OpenProblems(uuid.Nil, v.now); len(ps) != 1 {
+		t.Errorf("OpenProblems after deleting one: %d", len(ps))
+	}
+	if pl, _ := db.PlansAwaitingReview(uuid.Nil, v.now); len(pl) != 0 {
+		t.Errorf("PlansAwaitingReview lists a deleted plan")
+	}
+	if cs, _ := db.Conflicts(uuid.Nil, false); len(cs) != 0 {
+		t.Errorf("Conflicts lists a deleted conflict")
+	}
+	if cs, _ := db.Cadres(); len(cs) != 4 {
+		t.Errorf("Cadres after deleting one: %d", len(cs))
+	}
+	if ps, _ := db.Places(domain.NaturalVillage, v.vil.ID); len(ps) != 1 {
+		t.Errorf("natural villages after deleting one: %d", len(ps))
+	}
+	if vs, _ := db.VisitsBy(v.li.ID, 0); len(vs) != 1 {
+		t.Errorf("VisitsBy after deleting a visit: %d", len(vs))
+	}
+	if mine, _ := db.MyHouseholds(v.zhang.ID, v.now); len(mine) != 0 {
+		t.Errorf("a deleted cadre still has households: %v", names(mine))
+	}
+	if s, _ := db.Summary(); s.Households != 4 || s.Visits != len(v.visits)-1 || s.OpenProblems != 1 || s.AwaitingReview != 0 {
+		t.Errorf("Summary after deletions: %+v", s)
+	}
+
+	// No index holds a key of a deleted record.
+	db.Close()
+	raw, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	must(t, err)
+	defer raw.Close()
+	deleted := map[uuid.UUID]bool{}
+	for _, d := range dels {
+		deleted[d.id] = true
+	}
+	must(t, raw.View(func(tx *bolt.Tx) error {
+		idx := tx.Bucket([]byte("idx"))
+		if idx == nil {
+			t.Fatal("no idx bucket")
+		}
+		return idx.ForEach(func(name, _ []byte) error {
+			return idx.Bucket(name).ForEach(func(k, _ []byte) error {
+				if len(k) >= 16 && deleted[uuid.UUID(k[len(k)-16:])] {
+					t.Errorf("index %s still holds deleted %s", name, uuid.UUID(k[len(k)-16:]))
+				}
+				return nil
+			})
+		})
+	}))
+}
+
+func TestOpenTwiceIsLocked(t *testing.T) {
+	path := t.TempDir() + "/x.db"
+	db := mustOpenAt(t, path, fixtureNow)
+	start := time.Now()
+	_, err := store.Open(path, &store.Options{Timeout: 100 * time.Millisecond})
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("second Open took %v", d)
+	}
+	var e *domain.Error
+	if !errors.As(err, &e) || e.Zh == "" || e.En == "" {
+		t.Errorf("ErrLocked is not a bilingual *domain.Error: %v", err)
+	}
+	dev := db.Device()
+	db.Close()
+	// The file keeps its device; another device ID is refused.
+	db2, err := store.Open(path, nil)
+	must(t, err)
+	if db2.Device() != dev {
+		t.Errorf("device after reopen %s, want %s", db2.Device(), dev)
+	}
+	db2.Close()
+	if _, err := store.Open(path, &store.Options{Device: uuid.New()}); err == nil {
+		t.Error("a file opened as another device")
+	}
+}

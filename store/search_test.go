@@ -1,0 +1,130 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+func TestMatch(t *testing.T) {
+	wang := store.HouseholdRow{HeadName: "王兴文", Phone: "13800000001", IDTail: "123X"}
+	latin := store.HouseholdRow{HeadName: "Ma Li", Phone: "0930-5551234"}
+	lv := store.HouseholdRow{HeadName: "吕长青"}
+	cases := []struct {
+		row   store.HouseholdRow
+		query string
+		want  bool
+	}{
+		{wang, "", true},
+		{wang, "   ", true},
+		{wang, "王兴文", true},
+		{wang, "兴文", true},
+		{wang, "王 兴", true},
+		{wang, "王兴武", false},
+		{wang, "wxw", true}, // the example
+		{wang, "WXW", true},
+		{wang, "wx", true},
+		{wang, "xw", true},
+		{wang, "wxm", false},
+		{wang, "wangxingwen", true},
+		{wang, "Wang Xing Wen", true},
+		{wang, "xingwen", true},
+		{wang, "wangxw", false}, // mixed full pinyin and initials is not supported
+		{wang, "13800000001", true},
+		{wang, "0001", true},
+		{wang, "139", false},
+		{wang, "123x", true}, // the ID tail, either case
+		{wang, "123X", true},
+		{wang, "3x", true},
+		{wang, "wen138", false}, // a match never spans two parts of the key
+		{wang, "0001123", false},
+		{latin, "mali", true},
+		{latin, "ma li", true},
+		{latin, "ml", false},
+		{latin, "5551234", true},
+		{latin, "0930-555", true},
+		{lv, "lcq", true},
+		{lv, "lvchangqing", true}, // ü is written v
+		{lv, "吕", true},
+		{store.HouseholdRow{HeadName: "曾乐"}, "zl", true}, // 曾 as a surname is zeng; 乐 elsewhere le
+		{store.HouseholdRow{HeadName: "曾乐"}, "zengle", true},
+		{store.HouseholdRow{HeadName: "乐曾"}, "yc", true},
+	}
+	for _, c := range cases {
+		if got := store.Match(c.row, c.query); got != c.want {
+			t.Errorf("Match(%s, %q) = %v, want %v", c.row.HeadName, c.query, got, c.want)
+		}
+	}
+}
+
+func TestSearch(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+
+	cases := []struct {
+		village uuid.UUID
+		query   string
+		limit   int
+		want    []string
+	}{
+		{v.vil.ID, "wxw", 0, []string{"王兴文"}},
+		{uuid.Nil, "wxw", 0, []string{"王兴文"}},
+		{v.vil.ID, "WXW", 10, []string{"王兴文"}},
+		{v.vil.ID, "wangxingwen", 0, []string{"王兴文"}},
+		{v.vil.ID, "兴文", 0, []string{"王兴文"}},
+		{v.vil.ID, "王", 0, []string{"王兴文", "王小红"}},    // 3 days, then 1 day
+		{v.vil.ID, "w", 0, []string{"王兴文", "王小红"}},    // initials of both
+		{v.vil.ID, "13800000002", 0, []string{"马玉兰"}}, // phone
+		{v.vil.ID, "0000000", 0, []string{"张海军", "马玉兰", "王兴文"}},
+		{v.vil.ID, v.wangxh.IDNumber[14:], 0, []string{"王小红"}}, // ID tail
+		{v.vil.ID, "", 0, []string{"张海军", "韩东生", "马玉兰", "王兴文", "王小红"}},
+		{v.vil.ID, "", 2, []string{"张海军", "韩东生"}},
+		{v.vil.ID, "zhanghaijun", 1, []string{"张海军"}},
+		{v.vil.ID, "nobody", 0, nil},
+		{uuid.New(), "wxw", 0, nil}, // another village
+		{v.g1.ID, "wxw", 0, nil},    // a group is not a village
+	}
+	for _, c := range cases {
+		rows, err := db.Search(c.village, c.query, v.now, c.limit)
+		must(t, err)
+		wantNames(t, "Search("+c.query+")", rows, c.want...)
+		for _, r := range rows {
+			if !store.Match(r, c.query) {
+				t.Errorf("Search(%q) returned %s, which Match rejects", c.query, r.HeadName)
+			}
+			if r.Key == "" || r.GroupName == "" || r.Village != v.vil.ID {
+				t.Errorf("Search row %+v is incomplete", r)
+			}
+		}
+	}
+
+	// The rows are the same as the lists'.
+	all, err := db.VillageHouseholds(v.vil.ID, v.now)
+	must(t, err)
+	found, err := db.Search(v.vil.ID, "", v.now, 0)
+	must(t, err)
+	for i := range all {
+		if all[i] != found[i] {
+			t.Errorf("row %d: Search %+v\nlist %+v", i, found[i], all[i])
+		}
+	}
+
+	// Renaming and deleting move the index.
+	h, err := db.Get(domain.KindHousehold, v.wang.ID)
+	must(t, err)
+	h.(*domain.Household).HeadName = "李兴文"
+	mustPut(t, db, v.office, h)
+	rows, err := db.Search(uuid.Nil, "wxw", v.now, 0)
+	must(t, err)
+	wantNames(t, "Search(wxw) after the rename", rows)
+	rows, err = db.Search(uuid.Nil, "lxw", v.now, 0)
+	must(t, err)
+	wantNames(t, "Search(lxw) after the rename", rows, "李兴文")
+	must(t, db.Delete(v.office, domain.KindHousehold, v.wang.ID))
+	rows, err = db.Search(uuid.Nil, "lxw", v.now, 0)
+	must(t, err)
+	wantNames(t, "Search(lxw) after the deletion", rows)
+}
