@@ -1,0 +1,293 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/google/uuid"
+
+	"bangfu/assets"
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+// Options adjust an App; the zero value is what the real app uses.
+type Options struct {
+	// Now reads the time used for "days since the last visit" and for the
+	// time of new records; the store's corrected clock if nil.
+	Now func() time.Time
+	// Manual leaves syncing to the Sync button: no background sync loop.
+	// Tests use it so that every sync is one they started and can wait for.
+	Manual bool
+	// Server is the server address offered on the enrolment screen.
+	Server string
+}
+
+// App is 帮扶走访's user interface in one window: enrolment, then a group
+// cadre's households or a team leader's village, with the sync bar below.
+type App struct {
+	// Window is the app's window.
+	Window fyne.Window
+	// Enroll is the enrolment screen while the device is not enrolled.
+	Enroll *Enroll
+	// Bar is the sync bar, always visible once enrolled.
+	Bar *SyncBar
+	// Households is a group cadre's list of households (nil for a team leader).
+	Households *Households
+	// Menu is a team leader's list of sections (nil for a group cadre).
+	Menu *Menu
+
+	fyne     fyne.App
+	db       Store
+	sync     Syncer
+	opt      Options
+	tasks    tasks
+	nav      *Nav
+	cadre    uuid.UUID
+	me       *domain.Cadre
+	leader   bool
+	villages []*domain.Place
+	cancel   context.CancelFunc
+}
+
+// New returns the app for the Fyne app fa, the local replica db and the
+// device's sync client sc. Call Show (or Run) to open its window.
+func New(fa fyne.App, db Store, sc Syncer, opt Options) *App {
+	a := &App{fyne: fa, db: db, sync: sc, opt: opt}
+	SetLanguage(fa.Preferences().StringWithFallback(prefLanguage, Chinese))
+	a.Window = fa.NewWindow(lang.L("app.title"))
+	a.Window.SetIcon(assets.Icon)
+	a.Window.Resize(fyne.NewSize(1024, 720))
+	a.Window.SetOnClosed(a.stop)
+	return a
+}
+
+// prefLanguage is the preference that keeps the chosen language.
+const prefLanguage = "language"
+
+// now is the time screens use.
+func (a *App) now() time.Time {
+	if a.opt.Now != nil {
+		return a.opt.Now()
+	}
+	return a.db.Now()
+}
+
+// Nav returns the app's navigation: what is shown and the way back.
+func (a *App) Nav() *Nav { return a.nav }
+
+// Leader reports whether the signed-in cadre leads a village or more.
+func (a *App) Leader() bool { return a.leader }
+
+// Cadre returns the signed-in cadre, nil before enrolment.
+func (a *App) Cadre() *domain.Cadre { return a.me }
+
+// Wait blocks until all background work started so far has finished and shown
+// its result. Tests call it after each action.
+func (a *App) Wait() { a.tasks.wait() }
+
+// Failed shows why the app cannot start (the store is in use by another
+// process, say) in a window, and runs until it is closed.
+func Failed(fa fyne.App, err error) {
+	SetLanguage(fa.Preferences().StringWithFallback(prefLanguage, Chinese))
+	w := fa.NewWindow(lang.L("app.title"))
+	msg := dangerLabel(errText(err))
+	w.SetContent(container.NewPadded(container.NewVBox(
+		widget.NewLabelWithStyle(lang.L("common.error"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), msg)))
+	w.Resize(fyne.NewSize(480, 200))
+	w.ShowAndRun()
+}
+
+// Run shows the window and runs the Fyne event loop until the window closes.
+func (a *App) Run() {
+	a.Show()
+	a.Window.ShowAndRun()
+}
+
+// Show builds the window's content: the enrolment screen on a new device,
+// the main screens on an enrolled one.
+func (a *App) Show() {
+	a.Window.SetContent(container.NewCenter(widget.NewLabel(lang.L("common.loading"))))
+	a.Window.Show()
+	a.tasks.run(func() func() {
+		st := a.sync.Status()
+		return func() {
+			if !st.Enrolled || st.Cadre == uuid.Nil {
+				server := st.Server
+				if server == "" {
+					server = a.opt.Server
+				}
+				a.showEnroll(server)
+				return
+			}
+			a.start(st.Cadre)
+		}
+	})
+}
+
+func (a *App) showEnroll(server string) {
+	a.Enroll = newEnroll(a, server)
+	a.Bar, a.Households, a.Menu, a.nav = nil, nil, nil, nil
+	a.Window.SetContent(a.Enroll.Content())
+}
+
+// start reads who the cadre is and what they lead, then builds the screens.
+func (a *App) start(cadre uuid.UUID) {
+	a.Enroll = nil
+	a.cadre = cadre
+	loading := widget.NewLabel(lang.L("common.loading"))
+	a.Window.SetContent(container.NewCenter(loading))
+	a.tasks.run(func() func() {
+		me, villages, leader, err := a.whoAmI()
+		return func() {
+			if err != nil {
+				loading.SetText(errText(err))
+				loading.Importance = widget.DangerImportance
+				loading.Refresh()
+				// The roster may arrive with the first sync.
+				a.Bar = newSyncBar(a)
+				a.Window.SetContent(container.NewBorder(nil, a.Bar.Content(), nil, nil, container.NewCenter(loading)))
+				a.startSync()
+				return
+			}
+			a.me, a.villages, a.leader = me, villages, leader
+			a.build()
+		}
+	})
+}
+
+// whoAmI reads the signed-in cadre, whether they lead, and the villages they
+// lead.
+func (a *App) whoAmI() (*domain.Cadre, []*domain.Place, bool, error) {
+	rec, err := a.db.Get(domain.KindCadre, a.cadre)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	me := rec.(*domain.Cadre)
+	as, err := a.db.Assignments(a.cadre)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	leader := false
+	var villages []*domain.Place
+	seen := map[uuid.UUID]bool{}
+	add := func(p *domain.Place) {
+		if !seen[p.ID] {
+			seen[p.ID] = true
+			villages = append(villages, p)
+		}
+	}
+	for _, as := range as {
+		if !as.Role.Leads() {
+			continue
+		}
+		leader = true
+		rec, err := a.db.Get(domain.KindPlace, as.Target)
+		if err != nil {
+			continue // the place has not arrived yet
+		}
+		switch p := rec.(*domain.Place); p.Level {
+		case domain.Village:
+			add(p)
+		case domain.Town, domain.City:
+			towns := []*domain.Place{p}
+			if p.Level == domain.City {
+				towns, _ = a.db.Places(domain.Town, p.ID)
+			}
+			for _, t := range towns {
+				vs, _ := a.db.Places(domain.Village, t.ID)
+				for _, v := range vs {
+					add(v)
+				}
+			}
+		}
+	}
+	return me, villages, leader, nil
+}
+
+// build lays out the main screens for the cadre's role.
+func (a *App) build() {
+	a.nav = newNav()
+	a.Bar = newSyncBar(a)
+	if a.leader {
+		a.Menu = newMenu(a)
+		a.nav.SetMaster(a.Menu)
+		a.Menu.open(0)
+	} else {
+		a.Households = newHouseholds(a, lang.L("households.title"), func() ([]store.HouseholdRow, error) {
+			return a.db.MyHouseholds(a.cadre, a.now())
+		}, nil)
+		a.nav.SetMaster(a.Households)
+	}
+	a.Window.SetContent(container.NewBorder(nil, a.Bar.Content(), nil, nil, a.nav.root))
+	a.startSync()
+}
+
+// settingsButton opens the settings.
+func (a *App) settingsButton() *widget.Button {
+	b := widget.NewButtonWithIcon("", theme.SettingsIcon(), func() { a.nav.Open(newSettings(a)) })
+	b.Importance = widget.LowImportance
+	return b
+}
+
+// startSync starts the background sync loop and follows the client's status.
+// With Options.Manual it only shows the status.
+func (a *App) startSync() {
+	a.Bar.refresh()
+	if a.opt.Manual || a.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	ch, unsubscribe := a.sync.Subscribe()
+	go func() {
+		defer unsubscribe()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case st := <-ch:
+				fyne.Do(func() {
+					if a.Bar != nil {
+						a.Bar.update(st)
+					}
+				})
+			}
+		}
+	}()
+	go a.sync.Run(ctx)
+}
+
+// stop ends the background sync loop.
+func (a *App) stop() {
+	if a.cancel != nil {
+		a.cancel()
+		a.cancel = nil
+	}
+}
+
+// changed tells the sync client that local changes wait to be sent, and
+// updates the sync bar.
+func (a *App) changed() {
+	a.sync.Trigger()
+	if a.Bar != nil {
+		a.Bar.refresh()
+	}
+}
+
+// synced reloads what is in view after a sync brought changes, and builds the
+// main screens if the cadre's roster arrived only now.
+func (a *App) synced() {
+	if a.nav == nil {
+		if a.Enroll == nil && a.cadre != uuid.Nil {
+			a.start(a.cadre)
+		}
+		return
+	}
+	a.nav.Reload()
+}

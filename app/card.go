@@ -1,0 +1,254 @@
+package app
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+// Card is the household card (一口清): the facts a cadre recites at the door,
+// the members, the helpers with their phones, the plan's measures with their
+// progress, the open problems and the last visits.
+type Card struct {
+	// RecordVisit opens the visit form for the household.
+	RecordVisit *widget.Button
+	// OpenPlan opens the household's plan (一户一策).
+	OpenPlan *widget.Button
+	// Phones are the tappable phone numbers (tel: links): the head's, then the helpers'.
+	Phones []*widget.Hyperlink
+	// Body holds the card's sections once loaded.
+	Body *fyne.Container
+	// Error shows why the card could not be read.
+	Error *widget.Label
+	// Data is the card last read.
+	Data *store.Card
+
+	app       *App
+	household uuid.UUID
+	title     string
+	content   fyne.CanvasObject
+}
+
+func newCard(a *App, household uuid.UUID) *Card {
+	c := &Card{app: a, household: household, title: lang.L("card.title")}
+	c.RecordVisit = widget.NewButtonWithIcon(lang.L("card.record_visit"), theme.ContentAddIcon(), func() {
+		a.nav.Push(newVisitForm(a, household, c.headName()))
+	})
+	c.RecordVisit.Importance = widget.HighImportance
+	c.OpenPlan = widget.NewButtonWithIcon(lang.L("card.plan"), theme.DocumentIcon(), func() {
+		a.nav.Push(newPlanScreen(a, household, c.headName()))
+	})
+	c.Error = widget.NewLabel("")
+	c.Error.Importance = widget.DangerImportance
+	c.Error.Wrapping = fyne.TextWrapWord
+	c.Error.Hide()
+	c.Body = container.NewVBox(widget.NewLabel(lang.L("common.loading")))
+	buttons := container.NewGridWithColumns(2, c.OpenPlan, c.RecordVisit)
+	c.content = container.NewBorder(c.Error, buttons, nil, nil, container.NewVScroll(c.Body))
+	return c
+}
+
+func (c *Card) headName() string {
+	if c.Data != nil && c.Data.Household != nil {
+		return c.Data.Household.HeadName
+	}
+	return ""
+}
+
+// Title returns the head of household's name once the card is read.
+func (c *Card) Title() string { return c.title }
+
+// Content returns the card.
+func (c *Card) Content() fyne.CanvasObject { return c.content }
+
+func (c *Card) load() {
+	a := c.app
+	a.tasks.run(func() func() {
+		card, err := a.db.Card(c.household, a.now())
+		return func() {
+			if err != nil {
+				c.Error.SetText(errText(err))
+				c.Error.Show()
+				return
+			}
+			c.Error.Hide()
+			c.show(card)
+		}
+	})
+}
+
+// show fills the card's sections from card.
+func (c *Card) show(card *store.Card) {
+	c.Data = card
+	h := card.Household
+	c.title = h.HeadName
+	c.app.nav.retitle(c)
+	c.Phones = nil
+
+	head := widget.NewLabelWithStyle(h.HeadName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	head.SizeName = theme.SizeNameSubHeadingText
+	where := []string{}
+	if card.Village != nil {
+		where = append(where, card.Village.Name)
+	}
+	if card.Group != nil {
+		where = append(where, card.Group.Name)
+	}
+	if card.NaturalVillage != nil {
+		where = append(where, card.NaturalVillage.Name)
+	}
+	sub := widget.NewLabel(join(statusText(h.Status), strings.Join(where, " "), daysText(card.DaysSince)))
+	sub.Wrapping = fyne.TextWrapWord
+	if card.DaysSince < 0 {
+		sub.Importance = widget.DangerImportance
+	}
+
+	facts := container.New(layout.NewFormLayout())
+	fact := func(name string, value fyne.CanvasObject) {
+		k := widget.NewLabel(name)
+		k.TextStyle.Bold = true
+		facts.Add(k)
+		facts.Add(value)
+	}
+	text := func(s string) fyne.CanvasObject {
+		l := widget.NewLabel(s)
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
+	fact(lang.L("card.id_number"), text(domain.MaskID(h.IDNumber)))
+	fact(lang.L("card.phone"), c.phone(h.Phone))
+	fact(lang.L("card.address"), text(h.Address))
+	fact(lang.L("card.size"), text(count("households.members", h.Size)))
+	fact(lang.L("card.farmland"), text(lang.L("card.mu", map[string]any{"Mu": strconv.FormatFloat(h.Farmland, 'f', -1, 64)})))
+	fact(lang.L("card.income"), text(h.Income))
+	if strings.TrimSpace(h.Notes) != "" {
+		fact(lang.L("card.notes"), text(h.Notes))
+	}
+
+	members := container.NewVBox()
+	for _, m := range card.Members {
+		line := join(m.Name, m.Relation, m.Gender, birth(m.BirthYear, c.app.now()), m.Health, m.Work, domain.MaskID(m.IDNumber))
+		l := widget.NewLabel(line)
+		l.Wrapping = fyne.TextWrapWord
+		members.Add(l)
+	}
+
+	helpers := container.NewVBox()
+	for _, hp := range card.Helpers {
+		if hp.Cadre == nil {
+			continue
+		}
+		name := widget.NewLabel(join(roleText(hp.Role), hp.Cadre.Name, hp.Cadre.Unit))
+		name.Wrapping = fyne.TextWrapWord
+		helpers.Add(container.NewBorder(nil, nil, nil, c.phone(hp.Cadre.Phone), name))
+	}
+	if len(helpers.Objects) == 0 {
+		helpers.Add(dangerLabel(lang.L("card.no_helpers")))
+	}
+
+	plan := container.NewVBox()
+	if card.Plan == nil {
+		plan.Add(widget.NewLabel(lang.L("card.no_plan")))
+	} else {
+		plan.Add(wrapLabel(join(card.Plan.Goal, planStatusText(card.Plan.Status))))
+		done := 0
+		for _, m := range card.Measures {
+			if m.Progress == domain.Done {
+				done++
+			}
+		}
+		if n := len(card.Measures); n > 0 {
+			bar := widget.NewProgressBar()
+			bar.Max = float64(n)
+			bar.Value = float64(done)
+			bar.TextFormatter = func() string { return lang.L("card.measures_done", map[string]any{"Done": done, "Total": n}) }
+			plan.Add(bar)
+		}
+		for _, m := range card.Measures {
+			l := wrapLabel(join(measureKindText(m.Type), m.Description, m.Target, dateText(m.Due), progressText(m.Progress)))
+			if m.Progress == domain.Stuck || (m.Progress != domain.Done && m.Due.Before(c.app.now())) {
+				l.Importance = widget.WarningImportance
+			}
+			plan.Add(l)
+		}
+	}
+
+	problems := container.NewVBox()
+	for _, p := range card.Problems {
+		age := int(c.app.now().Sub(p.Created) / (24 * time.Hour))
+		l := wrapLabel(join(p.Text, problemStatusText(p.Status), count("problems.age", age)))
+		l.Importance = widget.WarningImportance
+		problems.Add(l)
+	}
+	if len(card.Problems) == 0 {
+		problems.Add(widget.NewLabel(lang.L("card.no_problems")))
+	}
+
+	visits := container.NewVBox()
+	for _, v := range card.Visits {
+		visits.Add(wrapLabel(join(dateText(v.At), visitKindText(v.Type), v.Notes)))
+	}
+	if len(card.Visits) == 0 {
+		visits.Add(dangerLabel(lang.L("households.never_visited")))
+	}
+
+	c.Body.Objects = []fyne.CanvasObject{
+		head, sub,
+		section(lang.L("card.facts")), facts,
+		section(lang.L("card.members")), members,
+		section(lang.L("card.helpers")), helpers,
+		section(lang.L("card.plan")), plan,
+		section(lang.L("card.problems")), problems,
+		section(lang.L("card.visits")), visits,
+	}
+	c.Body.Refresh()
+}
+
+// phone returns a tappable tel: link for a phone number, or a dash.
+func (c *Card) phone(p string) fyne.CanvasObject {
+	if p == "" {
+		return widget.NewLabel("—")
+	}
+	u := &url.URL{Scheme: "tel", Opaque: p}
+	link := widget.NewHyperlink(p, u)
+	c.Phones = append(c.Phones, link)
+	return link
+}
+
+// birth formats a birth year with the age it gives.
+func birth(year int, now time.Time) string {
+	if year == 0 {
+		return ""
+	}
+	return lang.L("card.born", map[string]any{"Year": year, "Age": now.Year() - year})
+}
+
+func section(title string) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Importance = widget.HighImportance
+	return container.NewVBox(widget.NewSeparator(), l)
+}
+
+func wrapLabel(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func dangerLabel(s string) *widget.Label {
+	l := wrapLabel(s)
+	l.Importance = widget.DangerImportance
+	return l
+}

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+	"bangfu/sync/client"
+)
+
+// The interfaces below are what the screens need of the local replica. Each
+// screen calls one of them; *store.DB satisfies them all (see Store).
+
+// Writer saves records edited by a cadre, several in one transaction.
+type Writer interface {
+	Put(author uuid.UUID, recs ...domain.Record) error
+}
+
+// Lister lists the households a cadre is responsible for, overdue first.
+type Lister interface {
+	MyHouseholds(cadre uuid.UUID, now time.Time) ([]store.HouseholdRow, error)
+}
+
+// VillageLister lists the households of a group or a whole village.
+type VillageLister interface {
+	GroupHouseholds(group uuid.UUID, now time.Time) ([]store.HouseholdRow, error)
+	VillageHouseholds(village uuid.UUID, now time.Time) ([]store.HouseholdRow, error)
+}
+
+// CardReader reads a household card (一口清).
+type CardReader interface {
+	Card(household uuid.UUID, now time.Time) (*store.Card, error)
+}
+
+// Drafts keeps unsynced scratch text, such as a visit being typed.
+type Drafts interface {
+	SaveDraft(key string, data []byte) error
+	Draft(key string) ([]byte, error)
+	DeleteDraft(key string) error
+}
+
+// SettingsStore reads and writes the replica's settings.
+type SettingsStore interface {
+	Settings() (store.Settings, error)
+	SetSettings(s store.Settings) error
+}
+
+// Roster answers who the signed-in cadre is and what they lead.
+type Roster interface {
+	Get(kind domain.Kind, id uuid.UUID) (domain.Record, error)
+	Assignments(cadre uuid.UUID) ([]*domain.Assignment, error)
+	Places(level domain.Level, parent uuid.UUID) ([]*domain.Place, error)
+	Cadres() ([]*domain.Cadre, error)
+}
+
+// Leader holds the team leader's queries over a village.
+type Leader interface {
+	Overview(village uuid.UUID, now time.Time) (*store.Overview, error)
+	OpenProblems(village uuid.UUID, now time.Time) ([]store.ProblemRow, error)
+	PlansAwaitingReview(village uuid.UUID, now time.Time) ([]store.PlanRow, error)
+	Assistance(village uuid.UUID) (domain.Gaps, error)
+	CadreActivity(village uuid.UUID, now time.Time) ([]store.CadreRow, error)
+	Conflicts(village uuid.UUID, open bool) ([]store.ConflictRow, error)
+	ResolveConflict(author, conflict uuid.UUID, keepLoser bool) error
+}
+
+// Store is everything the app needs of the local replica. *store.DB is one.
+type Store interface {
+	Writer
+	Lister
+	VillageLister
+	CardReader
+	Drafts
+	SettingsStore
+	Roster
+	Leader
+	// Now is the replica's corrected wall clock.
+	Now() time.Time
+	// Device is the replica's device ID.
+	Device() uuid.UUID
+}
+
+var _ Store = (*store.DB)(nil)
+
+// Syncer is the device's sync client; *client.Client is one. Status reads the
+// store, so the app calls it off the UI goroutine.
+type Syncer interface {
+	Enroll(ctx context.Context, url, code, name string) error
+	Sync(ctx context.Context) error
+	Run(ctx context.Context)
+	Trigger()
+	Status() client.Status
+	Subscribe() (<-chan client.Status, func())
+}
+
+// signer is a sync client that can forget its enrolment.
+type signer interface {
+	SignOut() error
+}
+
+var _ Syncer = (*client.Client)(nil)

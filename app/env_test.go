@@ -1,0 +1,117 @@
+package app_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/google/uuid"
+
+	"bangfu/app"
+	"bangfu/domain/demo"
+	"bangfu/store"
+	"bangfu/sync/client"
+	"bangfu/sync/server"
+)
+
+// Window sizes of the two layouts.
+var (
+	phone  = fyne.NewSize(400, 800)
+	tablet = fyne.NewSize(1280, 800)
+)
+
+// env is a real sync server on 127.0.0.1 with the demo village in its store.
+type env struct {
+	t    *testing.T
+	db   *store.DB // the server's replica
+	url  string
+	data *demo.Data
+	fa   fyne.App
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// newEnv starts a server with the demo village, and a Fyne test app with the
+// app's theme, in Chinese.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	for _, v := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"} {
+		t.Setenv(v, "")
+	}
+	db := openStore(t, "server.db")
+	d := loadDemo(t, db)
+	srv := httptest.NewServer(server.New(db, server.Options{Now: func() time.Time { return demoNow }, Logger: quiet}))
+	t.Cleanup(srv.Close)
+	fa := test.NewTempApp(t)
+	fa.Settings().SetTheme(app.NewTheme())
+	return &env{t: t, db: db, url: srv.URL, data: d, fa: fa}
+}
+
+// code issues a one-time enrolment code for cadre.
+func (e *env) code(cadre uuid.UUID) string {
+	e.t.Helper()
+	c, err := e.db.CreateEnrolCode(cadre, time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// device is a phone or tablet: its own store and sync client.
+type device struct {
+	db     *store.DB
+	client *client.Client
+}
+
+// newDevice opens an empty store for a device and its sync client.
+func (e *env) newDevice(name string) *device {
+	e.t.Helper()
+	db := openStore(e.t, name+".db")
+	return e.deviceOn(db)
+}
+
+// deviceOn returns a device on an existing store.
+func (e *env) deviceOn(db *store.DB) *device {
+	e.t.Helper()
+	cl, err := client.New(db, client.Options{Interval: -1, Logger: quiet, Now: func() time.Time { return demoNow }})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &device{db: db, client: cl}
+}
+
+// open opens the app for a device in a window of the given size, and waits
+// for its first screen.
+func (e *env) open(d *device, size fyne.Size) *app.App {
+	e.t.Helper()
+	a := app.New(e.fa, d.db, d.client, app.Options{Manual: true, Now: func() time.Time { return demoNow }})
+	a.Window.Resize(size)
+	a.Show()
+	a.Wait()
+	e.t.Cleanup(func() { a.Window.Close(); a.Wait() })
+	return a
+}
+
+// enrolled opens the app on a new device enrolled for cadre, synced, in a
+// window of the given size.
+func (e *env) enrolled(name string, cadre uuid.UUID, size fyne.Size) (*app.App, *device) {
+	e.t.Helper()
+	d := e.newDevice(name)
+	a := e.open(d, size)
+	if a.Enroll == nil {
+		e.t.Fatal("a new device does not show the enrolment screen")
+	}
+	test.Type(a.Enroll.Server, e.url)
+	test.Type(a.Enroll.Code, e.code(cadre))
+	test.Type(a.Enroll.Name, name)
+	test.Tap(a.Enroll.Submit)
+	a.Wait()
+	if a.Enroll != nil {
+		e.t.Fatalf("enrolment failed: %s", a.Enroll.Error.Text)
+	}
+	return a, d
+}

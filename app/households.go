@@ -1,0 +1,162 @@
+package app
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"bangfu/store"
+)
+
+// Households is a list of households, overdue first, searched as you type: a
+// cadre's "my households", or for a team leader a village's or a group's. The
+// list is virtual, so thousands of rows scroll smoothly.
+type Households struct {
+	// Search filters the list by name, phone, ID tail or pinyin initials.
+	Search *widget.Entry
+	// List shows the rows that match; Rows returns them.
+	List *widget.List
+	// Count says how many households are shown, out of how many.
+	Count *widget.Label
+	// Error shows why the list could not be read.
+	Error *widget.Label
+
+	app     *App
+	title   string
+	fetch   func() ([]store.HouseholdRow, error)
+	filter  func(store.HouseholdRow) bool
+	all     []store.HouseholdRow
+	shown   []store.HouseholdRow
+	loaded  bool
+	content fyne.CanvasObject
+}
+
+// newHouseholds returns a list titled title whose rows fetch reads (off the
+// UI goroutine); filter, if not nil, keeps only some of them.
+func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, error), filter func(store.HouseholdRow) bool) *Households {
+	h := &Households{app: a, title: title, fetch: fetch, filter: filter}
+	h.Search = widget.NewEntry()
+	h.Search.SetPlaceHolder(lang.L("households.search_hint"))
+	h.Search.OnChanged = func(string) { h.apply() }
+	h.Count = widget.NewLabel(lang.L("common.loading"))
+	h.Count.SizeName = "captionText"
+	h.Error = widget.NewLabel("")
+	h.Error.Importance = widget.DangerImportance
+	h.Error.Wrapping = fyne.TextWrapWord
+	h.Error.Hide()
+	h.List = widget.NewList(
+		func() int { return len(h.shown) },
+		func() fyne.CanvasObject {
+			name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			name.Truncation = fyne.TextTruncateEllipsis
+			info := widget.NewLabel("")
+			info.Truncation = fyne.TextTruncateEllipsis
+			return container.NewVBox(name, info)
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id >= len(h.shown) {
+				return
+			}
+			r := h.shown[id]
+			box := o.(*fyne.Container)
+			name, info := box.Objects[0].(*widget.Label), box.Objects[1].(*widget.Label)
+			name.SetText(join(r.HeadName, r.GroupName, statusText(r.Status)))
+			info.SetText(rowInfo(r))
+			if r.Overdue {
+				info.Importance = widget.DangerImportance
+			} else {
+				info.Importance = widget.MediumImportance
+			}
+			info.Refresh()
+		})
+	h.List.OnSelected = func(id widget.ListItemID) {
+		if id >= len(h.shown) {
+			return
+		}
+		r := h.shown[id]
+		if a.nav.Phone() {
+			h.List.UnselectAll()
+		}
+		a.nav.Open(newCard(a, r.ID))
+	}
+	top := container.NewVBox(h.Search, h.Error)
+	h.content = container.NewBorder(top, h.Count, nil, nil, h.List)
+	return h
+}
+
+// rowInfo is the second line of a household row: days since the last visit
+// and open problems.
+func rowInfo(r store.HouseholdRow) string {
+	parts := []string{daysText(r.DaysSince)}
+	if r.OpenProblems > 0 {
+		parts = append(parts, count("households.open_problems", r.OpenProblems))
+	}
+	return join(parts...)
+}
+
+// Title returns the list's title.
+func (h *Households) Title() string { return h.title }
+
+// Content returns the search box, the list and the count.
+func (h *Households) Content() fyne.CanvasObject { return h.content }
+
+// Rows returns the rows shown, in order.
+func (h *Households) Rows() []store.HouseholdRow {
+	return append([]store.HouseholdRow(nil), h.shown...)
+}
+
+// load reads the rows in the background and shows them.
+func (h *Households) load() {
+	h.app.tasks.run(func() func() {
+		rows, err := h.fetch()
+		if err == nil && h.filter != nil {
+			kept := rows[:0]
+			for _, r := range rows {
+				if h.filter(r) {
+					kept = append(kept, r)
+				}
+			}
+			rows = kept
+		}
+		return func() {
+			if err != nil {
+				h.Error.SetText(errText(err))
+				h.Error.Show()
+				return
+			}
+			h.Error.Hide()
+			h.all, h.loaded = rows, true
+			h.apply()
+		}
+	})
+}
+
+// apply filters the rows by the search text.
+func (h *Households) apply() {
+	q := h.Search.Text
+	if q == "" {
+		h.shown = h.all
+	} else {
+		h.shown = make([]store.HouseholdRow, 0, len(h.all))
+		for _, r := range h.all {
+			if store.Match(r, q) {
+				h.shown = append(h.shown, r)
+			}
+		}
+	}
+	switch {
+	case !h.loaded:
+		h.Count.SetText(lang.L("common.loading"))
+	case len(h.shown) == 0:
+		h.Count.SetText(lang.L("households.empty"))
+	case len(h.shown) == len(h.all):
+		h.Count.SetText(count("households.count", len(h.all)))
+	default:
+		h.Count.SetText(fmt.Sprintf("%d / %d", len(h.shown), len(h.all)))
+	}
+	h.List.UnselectAll()
+	h.List.Refresh()
+}

@@ -1,0 +1,422 @@
+package app
+
+import (
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+var progressOptions = []domain.Progress{domain.NotStarted, domain.InProgress, domain.Done, domain.Stuck}
+
+// PlanScreen is a household's plan (一户一策): its goal, its measures with
+// their progress, which can be moved on the spot, and the team leader's
+// comments. A cadre adds and edits measures and submits the plan for review.
+type PlanScreen struct {
+	// Goal is the plan's goal; SaveGoal creates the plan or saves the goal.
+	Goal     *widget.Entry
+	SaveGoal *widget.Button
+	// Status says where the plan stands in review.
+	Status *widget.Label
+	// Submit sends the plan to the team leader for review.
+	Submit *widget.Button
+	// Measures lists the measures; Progress[i] moves the progress of the i-th.
+	Measures *fyne.Container
+	Progress []*widget.Select
+	// Edit[i] opens the i-th measure for editing.
+	Edit       []*widget.Button
+	AddMeasure *widget.Button
+	// Reviews shows the team leader's comments, newest first.
+	Reviews *fyne.Container
+	Error   *widget.Label
+	// Data is the household card the plan was read from.
+	Data *store.Card
+
+	app       *App
+	household uuid.UUID
+	title     string
+	filling   bool
+	content   fyne.CanvasObject
+}
+
+func newPlanScreen(a *App, household uuid.UUID, head string) *PlanScreen {
+	p := &PlanScreen{app: a, household: household, title: lang.L("plan.title")}
+	if head != "" {
+		p.title = lang.L("plan.title_of", map[string]any{"Name": head})
+	}
+	p.Goal = widget.NewMultiLineEntry()
+	p.Goal.Wrapping = fyne.TextWrapWord
+	p.Goal.SetPlaceHolder(lang.L("plan.goal_hint"))
+	p.SaveGoal = widget.NewButton(lang.L("plan.create"), p.saveGoal)
+	p.Status = widget.NewLabel("")
+	p.Submit = widget.NewButtonWithIcon(lang.L("plan.submit"), theme.MailSendIcon(), p.submit)
+	p.Submit.Importance = widget.HighImportance
+	p.Submit.Hide()
+	p.Measures = container.NewVBox()
+	p.AddMeasure = widget.NewButtonWithIcon(lang.L("plan.add_measure"), theme.ContentAddIcon(), func() {
+		if p.Data == nil || p.Data.Plan == nil {
+			return
+		}
+		a.nav.Push(newMeasureForm(a, p.Data, nil))
+	})
+	p.AddMeasure.Disable()
+	p.Reviews = container.NewVBox()
+	p.Error = widget.NewLabel("")
+	p.Error.Importance = widget.DangerImportance
+	p.Error.Wrapping = fyne.TextWrapWord
+	p.Error.Hide()
+	bold := func(text string) fyne.CanvasObject {
+		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	body := container.NewVBox(
+		bold(lang.L("plan.goal")), p.Goal, container.NewBorder(nil, nil, nil, p.SaveGoal, p.Status),
+		section(lang.L("plan.measures")), p.Measures, p.AddMeasure,
+		section(lang.L("plan.reviews")), p.Reviews,
+	)
+	p.content = container.NewBorder(p.Error, p.Submit, nil, nil, container.NewVScroll(body))
+	return p
+}
+
+// Title returns "一户一策 王兴文".
+func (p *PlanScreen) Title() string { return p.title }
+
+// Content returns the plan.
+func (p *PlanScreen) Content() fyne.CanvasObject { return p.content }
+
+func (p *PlanScreen) load() {
+	a := p.app
+	a.tasks.run(func() func() {
+		card, err := a.db.Card(p.household, a.now())
+		return func() {
+			if err != nil {
+				p.fail(err)
+				return
+			}
+			p.Error.Hide()
+			p.show(card)
+		}
+	})
+}
+
+func (p *PlanScreen) fail(err error) {
+	p.Error.SetText(errText(err))
+	p.Error.Show()
+}
+
+func (p *PlanScreen) show(card *store.Card) {
+	p.filling = true
+	defer func() { p.filling = false }()
+	p.Data = card
+	plan := card.Plan
+	if plan == nil {
+		p.Goal.SetText("")
+		p.Status.SetText(lang.L("card.no_plan"))
+		p.SaveGoal.SetText(lang.L("plan.create"))
+		p.Submit.Hide()
+		p.AddMeasure.Disable()
+	} else {
+		p.Goal.SetText(plan.Goal)
+		p.Status.SetText(join(planStatusText(plan.Status), lang.L("plan.since", map[string]any{"Date": dateText(plan.Start)})))
+		p.SaveGoal.SetText(lang.L("plan.save_goal"))
+		setVisible(p.Submit, plan.Status == domain.PlanDraft || plan.Status == domain.PlanReturned)
+		p.AddMeasure.Enable()
+	}
+	p.Measures.Objects = nil
+	p.Progress, p.Edit = nil, nil
+	opts := make([]string, len(progressOptions))
+	for i, o := range progressOptions {
+		opts[i] = progressText(o)
+	}
+	for _, m := range card.Measures {
+		m := m
+		desc := wrapLabel(join(measureKindText(m.Type), m.Description))
+		desc.TextStyle.Bold = true
+		detail := wrapLabel(join(m.Target, lang.L("plan.due", map[string]any{"Date": dateText(m.Due)}), p.ownerName(m.Owner)))
+		sel := widget.NewSelect(opts, nil)
+		for i, o := range progressOptions {
+			if o == m.Progress {
+				sel.SetSelectedIndex(i)
+			}
+		}
+		sel.OnChanged = func(string) {
+			if p.filling {
+				return
+			}
+			next := *m
+			next.Progress = progressOptions[sel.SelectedIndex()]
+			p.put(&next)
+		}
+		edit := widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), func() {
+			p.app.nav.Push(newMeasureForm(p.app, card, m))
+		})
+		edit.Importance = widget.LowImportance
+		p.Progress = append(p.Progress, sel)
+		p.Edit = append(p.Edit, edit)
+		p.Measures.Add(container.NewVBox(desc, container.NewBorder(nil, nil, nil, container.NewHBox(sel, edit), detail), widget.NewSeparator()))
+	}
+	if len(card.Measures) == 0 {
+		p.Measures.Add(widget.NewLabel(lang.L("plan.no_measures")))
+	}
+	p.Measures.Refresh()
+	p.Reviews.Objects = nil
+	for _, r := range card.Reviews {
+		p.Reviews.Add(wrapLabel(join(dateText(r.At), verdictText(r.Verdict), p.ownerName(r.Reviewer), r.Comment)))
+	}
+	if len(card.Reviews) == 0 {
+		p.Reviews.Add(widget.NewLabel(lang.L("plan.no_reviews")))
+	}
+	p.Reviews.Refresh()
+}
+
+// ownerName returns the name of a helper of the household, or "".
+func (p *PlanScreen) ownerName(id uuid.UUID) string {
+	if p.Data != nil {
+		for _, h := range p.Data.Helpers {
+			if h.Cadre != nil && h.Cadre.ID == id {
+				return h.Cadre.Name
+			}
+		}
+	}
+	if p.app.me != nil && p.app.me.ID == id {
+		return p.app.me.Name
+	}
+	return ""
+}
+
+// put saves records and reloads the plan.
+func (p *PlanScreen) put(recs ...domain.Record) {
+	a := p.app
+	a.tasks.run(func() func() {
+		err := a.db.Put(a.cadre, recs...)
+		return func() {
+			if err != nil {
+				p.fail(err)
+			} else {
+				a.changed()
+			}
+			p.load()
+		}
+	})
+}
+
+func (p *PlanScreen) saveGoal() {
+	now := p.app.now()
+	var plan domain.Plan
+	if p.Data != nil && p.Data.Plan != nil {
+		plan = *p.Data.Plan
+	} else {
+		plan = domain.Plan{Household: p.household, Start: day(now), Status: domain.PlanDraft}
+	}
+	plan.Goal = strings.TrimSpace(p.Goal.Text)
+	if err := plan.Validate(now); err != nil {
+		p.fail(err)
+		return
+	}
+	p.put(&plan)
+}
+
+func (p *PlanScreen) submit() {
+	if p.Data == nil || p.Data.Plan == nil {
+		return
+	}
+	plan := *p.Data.Plan
+	plan.Goal = strings.TrimSpace(p.Goal.Text)
+	plan.Status = domain.PlanSubmitted
+	p.put(&plan)
+}
+
+// day returns midnight at the start of t's day, in t's location.
+func day(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+func verdictText(v domain.Verdict) string {
+	switch v {
+	case domain.VerdictApprove:
+		return lang.L("verdict.approve")
+	case domain.VerdictReturn:
+		return lang.L("verdict.return")
+	}
+	return lang.L("verdict.comment")
+}
+
+// MeasureForm adds or edits a measure of a plan: kind, description, owner,
+// target, due date and progress.
+type MeasureForm struct {
+	Kind        *widget.Select
+	Description *widget.Entry
+	Owner       *widget.Select
+	Target      *widget.Entry
+	Due         *widget.DateEntry
+	Progress    *widget.Select
+	Save        *widget.Button
+	Error       *widget.Label
+
+	app     *App
+	card    *store.Card
+	measure *domain.Measure
+	owners  []uuid.UUID
+	content fyne.CanvasObject
+}
+
+func newMeasureForm(a *App, card *store.Card, m *domain.Measure) *MeasureForm {
+	f := &MeasureForm{app: a, card: card, measure: m}
+	kinds := make([]string, len(domain.MeasureKinds))
+	for i, k := range domain.MeasureKinds {
+		kinds[i] = measureKindText(k)
+	}
+	f.Kind = widget.NewSelect(kinds, nil)
+	f.Description = widget.NewMultiLineEntry()
+	f.Description.Wrapping = fyne.TextWrapWord
+	f.Description.SetPlaceHolder(lang.L("measure.description_hint"))
+	var names []string
+	seen := map[uuid.UUID]bool{}
+	for _, h := range card.Helpers {
+		if h.Cadre != nil && !seen[h.Cadre.ID] {
+			seen[h.Cadre.ID] = true
+			f.owners = append(f.owners, h.Cadre.ID)
+			names = append(names, join(h.Cadre.Name, roleText(h.Role)))
+		}
+	}
+	if a.me != nil && !seen[a.me.ID] {
+		f.owners = append(f.owners, a.me.ID)
+		names = append(names, a.me.Name)
+	}
+	f.Owner = widget.NewSelect(names, nil)
+	f.Target = widget.NewEntry()
+	f.Target.SetPlaceHolder(lang.L("measure.target_hint"))
+	f.Due = widget.NewDateEntry()
+	f.Due.SetPlaceHolder(lang.L("visit.due_hint"))
+	popts := make([]string, len(progressOptions))
+	for i, o := range progressOptions {
+		popts[i] = progressText(o)
+	}
+	f.Progress = widget.NewSelect(popts, nil)
+	f.Progress.SetSelectedIndex(0)
+	if m != nil {
+		for i, k := range domain.MeasureKinds {
+			if k == m.Type {
+				f.Kind.SetSelectedIndex(i)
+			}
+		}
+		f.Description.SetText(m.Description)
+		for i, o := range f.owners {
+			if o == m.Owner {
+				f.Owner.SetSelectedIndex(i)
+			}
+		}
+		f.Target.SetText(m.Target)
+		if !m.Due.IsZero() {
+			due := m.Due
+			f.Due.SetDate(&due)
+		}
+		for i, o := range progressOptions {
+			if o == m.Progress {
+				f.Progress.SetSelectedIndex(i)
+			}
+		}
+	} else {
+		for i, o := range f.owners {
+			if o == a.cadre {
+				f.Owner.SetSelectedIndex(i)
+			}
+		}
+	}
+	f.Error = widget.NewLabel("")
+	f.Error.Importance = widget.DangerImportance
+	f.Error.Wrapping = fyne.TextWrapWord
+	f.Error.Hide()
+	f.Save = widget.NewButtonWithIcon(lang.L("measure.save"), theme.DocumentSaveIcon(), f.save)
+	f.Save.Importance = widget.HighImportance
+	form := widget.NewForm(
+		widget.NewFormItem(lang.L("measure.kind"), f.Kind),
+		widget.NewFormItem(lang.L("measure.description"), f.Description),
+		widget.NewFormItem(lang.L("measure.owner"), f.Owner),
+		widget.NewFormItem(lang.L("measure.target"), f.Target),
+		widget.NewFormItem(lang.L("measure.due"), f.Due),
+		widget.NewFormItem(lang.L("measure.progress"), f.Progress),
+	)
+	f.content = container.NewBorder(nil, container.NewVBox(f.Error, f.Save), nil, nil, container.NewVScroll(form))
+	return f
+}
+
+// Title returns "新增措施" or "修改措施".
+func (f *MeasureForm) Title() string {
+	if f.measure == nil {
+		return lang.L("measure.new")
+	}
+	return lang.L("measure.edit")
+}
+
+// Content returns the form.
+func (f *MeasureForm) Content() fyne.CanvasObject { return f.content }
+
+// record builds the measure from the form, or says what is wrong.
+func (f *MeasureForm) record() (*domain.Measure, error) {
+	now := f.app.now()
+	m := &domain.Measure{}
+	if f.measure != nil {
+		*m = *f.measure
+	} else {
+		m.Plan, m.Household = f.card.Plan.ID, f.card.Plan.Household
+	}
+	m.Type = ""
+	if i := f.Kind.SelectedIndex(); i >= 0 {
+		m.Type = domain.MeasureKinds[i]
+	}
+	m.Description = strings.TrimSpace(f.Description.Text)
+	m.Owner = uuid.Nil
+	if i := f.Owner.SelectedIndex(); i >= 0 {
+		m.Owner = f.owners[i]
+	}
+	m.Target = strings.TrimSpace(f.Target.Text)
+	m.Due = time.Time{}
+	if f.Due.Date != nil {
+		m.Due = day(*f.Due.Date)
+	}
+	m.Progress = progressOptions[max(0, f.Progress.SelectedIndex())]
+	if m.Type == "" {
+		return nil, domain.Errorf(domain.EINVALID, "type", "请选择措施类型", "choose the kind of measure")
+	}
+	if err := m.Validate(now); err != nil {
+		return nil, err
+	}
+	if err := m.CheckDue(f.card.Plan); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (f *MeasureForm) save() {
+	m, err := f.record()
+	if err != nil {
+		f.Error.SetText(errText(err))
+		f.Error.Show()
+		return
+	}
+	f.Error.Hide()
+	a := f.app
+	f.Save.Disable()
+	a.tasks.run(func() func() {
+		err := a.db.Put(a.cadre, m)
+		return func() {
+			f.Save.Enable()
+			if err != nil {
+				f.Error.SetText(errText(err))
+				f.Error.Show()
+				return
+			}
+			a.changed()
+			a.nav.Pop()
+		}
+	})
+}

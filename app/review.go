@@ -1,0 +1,403 @@
+package app
+
+import (
+	"encoding/json"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+// Review lets a team leader read a household's plan with the household's
+// recent visits, and comment on it, sign it off or send it back. The review
+// and the plan's new status are saved in one transaction; the cadre sees both
+// after their next sync.
+type Review struct {
+	// Body shows the plan, its measures, the recent visits and earlier reviews.
+	Body    *fyne.Container
+	Comment *widget.Entry
+	// Note saves the comment only; Approve signs the plan off; Return sends it back.
+	Note    *widget.Button
+	Approve *widget.Button
+	Return  *widget.Button
+	Error   *widget.Label
+	// Data is the household card the plan was read from.
+	Data *store.Card
+
+	app       *App
+	household uuid.UUID
+	title     string
+	content   fyne.CanvasObject
+}
+
+func newReview(a *App, household uuid.UUID) *Review {
+	r := &Review{app: a, household: household, title: lang.L("review.title")}
+	r.Body = container.NewVBox(widget.NewLabel(lang.L("common.loading")))
+	r.Comment = widget.NewMultiLineEntry()
+	r.Comment.Wrapping = fyne.TextWrapWord
+	r.Comment.SetPlaceHolder(lang.L("review.comment_hint"))
+	r.Comment.SetMinRowsVisible(2)
+	r.Note = widget.NewButton(lang.L("review.comment"), func() { r.decide(domain.VerdictComment) })
+	r.Approve = widget.NewButtonWithIcon(lang.L("review.approve"), theme.ConfirmIcon(), func() { r.decide(domain.VerdictApprove) })
+	r.Approve.Importance = widget.HighImportance
+	r.Return = widget.NewButtonWithIcon(lang.L("review.return"), theme.MailReplyIcon(), func() { r.decide(domain.VerdictReturn) })
+	r.Return.Importance = widget.WarningImportance
+	r.Error = widget.NewLabel("")
+	r.Error.Importance = widget.DangerImportance
+	r.Error.Wrapping = fyne.TextWrapWord
+	r.Error.Hide()
+	bottom := container.NewVBox(r.Error, r.Comment, container.NewGridWithColumns(3, r.Note, r.Return, r.Approve))
+	r.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(r.Body))
+	return r
+}
+
+// Title returns "审核计划 王兴文".
+func (r *Review) Title() string { return r.title }
+
+// Content returns the screen.
+func (r *Review) Content() fyne.CanvasObject { return r.content }
+
+func (r *Review) load() {
+	a := r.app
+	a.tasks.run(func() func() {
+		card, err := a.db.Card(r.household, a.now())
+		return func() {
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			r.show(card)
+		}
+	})
+}
+
+func (r *Review) fail(err error) {
+	r.Error.SetText(errText(err))
+	r.Error.Show()
+}
+
+func (r *Review) show(card *store.Card) {
+	r.Data = card
+	r.title = lang.L("review.title_of", map[string]any{"Name": card.Household.HeadName})
+	r.app.nav.retitle(r)
+	objs := []fyne.CanvasObject{}
+	add := func(o ...fyne.CanvasObject) { objs = append(objs, o...) }
+	add(wrapLabel(join(card.Household.HeadName, statusText(card.Household.Status), count("households.members", card.Household.Size), daysText(card.DaysSince))))
+	add(section(lang.L("card.plan")))
+	if card.Plan == nil {
+		add(widget.NewLabel(lang.L("card.no_plan")))
+	} else {
+		add(wrapLabel(card.Plan.Goal), widget.NewLabel(join(planStatusText(card.Plan.Status), lang.L("plan.since", map[string]any{"Date": dateText(card.Plan.Start)}))))
+		for _, m := range card.Measures {
+			add(wrapLabel(join(measureKindText(m.Type), m.Description, m.Target, lang.L("plan.due", map[string]any{"Date": dateText(m.Due)}), progressText(m.Progress))))
+		}
+	}
+	add(section(lang.L("card.visits")))
+	for i, v := range card.Visits {
+		if i == 5 {
+			break
+		}
+		add(wrapLabel(join(dateText(v.At), visitKindText(v.Type), v.Notes)))
+	}
+	if len(card.Visits) == 0 {
+		add(dangerLabel(lang.L("households.never_visited")))
+	}
+	add(section(lang.L("card.problems")))
+	for _, p := range card.Problems {
+		add(wrapLabel(join(p.Text, problemStatusText(p.Status))))
+	}
+	if len(card.Problems) == 0 {
+		add(widget.NewLabel(lang.L("card.no_problems")))
+	}
+	add(section(lang.L("plan.reviews")))
+	for _, rv := range card.Reviews {
+		add(wrapLabel(join(dateText(rv.At), verdictText(rv.Verdict), rv.Comment)))
+	}
+	if len(card.Reviews) == 0 {
+		add(widget.NewLabel(lang.L("plan.no_reviews")))
+	}
+	r.Body.Objects = objs
+	r.Body.Refresh()
+	enabled := card.Plan != nil
+	for _, b := range []*widget.Button{r.Note, r.Approve, r.Return} {
+		if enabled {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+// decide saves a review with verdict v and the plan's new status, together.
+func (r *Review) decide(v domain.Verdict) {
+	a := r.app
+	if r.Data == nil || r.Data.Plan == nil {
+		return
+	}
+	now := a.now()
+	plan := *r.Data.Plan
+	rv := &domain.Review{Plan: plan.ID, Household: plan.Household, Reviewer: a.cadre, Verdict: v,
+		Comment: strings.TrimSpace(r.Comment.Text), At: now}
+	if err := rv.Validate(now); err != nil {
+		r.fail(err)
+		return
+	}
+	plan.Status = domain.PlanStatusAfter(v, plan.Status)
+	r.Error.Hide()
+	a.tasks.run(func() func() {
+		err := a.db.Put(a.cadre, rv, &plan)
+		return func() {
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			r.Comment.SetText("")
+			a.changed()
+			a.nav.Pop()
+		}
+	})
+}
+
+// Resolve closes an open problem with a note of how it was resolved.
+type Resolve struct {
+	Resolution *widget.Entry
+	Submit     *widget.Button
+	Error      *widget.Label
+
+	app     *App
+	row     store.ProblemRow
+	content fyne.CanvasObject
+}
+
+func newResolve(a *App, row store.ProblemRow) *Resolve {
+	r := &Resolve{app: a, row: row}
+	p := row.Problem
+	info := container.NewVBox(
+		widget.NewLabelWithStyle(join(row.Household.HeadName, row.Household.GroupName), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		wrapLabel(p.Text),
+		widget.NewLabel(join(problemStatusText(p.Status), lang.L("problems.found", map[string]any{"Date": dateText(p.Created)}), count("problems.age", row.AgeDays))),
+	)
+	open := widget.NewButtonWithIcon(lang.L("problems.open_card"), theme.HomeIcon(), func() { a.nav.Push(newCard(a, row.Household.ID)) })
+	r.Resolution = widget.NewMultiLineEntry()
+	r.Resolution.Wrapping = fyne.TextWrapWord
+	r.Resolution.SetPlaceHolder(lang.L("problems.resolution_hint"))
+	r.Submit = widget.NewButtonWithIcon(lang.L("problems.resolve"), theme.ConfirmIcon(), r.resolve)
+	r.Submit.Importance = widget.HighImportance
+	r.Error = widget.NewLabel("")
+	r.Error.Importance = widget.DangerImportance
+	r.Error.Wrapping = fyne.TextWrapWord
+	r.Error.Hide()
+	r.content = container.NewVScroll(container.NewVBox(info, open, widget.NewSeparator(),
+		widget.NewLabel(lang.L("problems.resolution")), r.Resolution, r.Error, r.Submit))
+	return r
+}
+
+// Title returns "解决问题".
+func (r *Resolve) Title() string { return lang.L("problems.resolve_title") }
+
+// Content returns the screen.
+func (r *Resolve) Content() fyne.CanvasObject { return r.content }
+
+func (r *Resolve) resolve() {
+	a := r.app
+	now := a.now()
+	p := *r.row.Problem
+	p.Status = domain.ProblemResolved
+	p.ResolvedBy, p.ResolvedAt = a.cadre, now
+	p.Resolution = strings.TrimSpace(r.Resolution.Text)
+	if err := p.Validate(now); err != nil {
+		r.Error.SetText(errText(err))
+		r.Error.Show()
+		return
+	}
+	r.Error.Hide()
+	a.tasks.run(func() func() {
+		err := a.db.Put(a.cadre, &p)
+		return func() {
+			if err != nil {
+				r.Error.SetText(errText(err))
+				r.Error.Show()
+				return
+			}
+			a.changed()
+			a.nav.Pop()
+		}
+	})
+}
+
+// conflicts lists the edits that lost to a concurrent edit and wait for a
+// team leader.
+func conflicts(a *App, village uuid.UUID) Screen {
+	return newListScreen(a, lang.L("conflicts.title"), func() ([]Item, error) {
+		rows, err := a.db.Conflicts(village, true)
+		if err != nil {
+			return nil, err
+		}
+		var items []Item
+		for _, r := range rows {
+			r := r
+			who := ""
+			if r.Household != nil {
+				who = join(r.Household.HeadName, r.Household.GroupName)
+			}
+			items = append(items, Item{
+				Title:  join(who, kindText(r.Conflict.RecordKind), fieldText(r.Conflict.Field)),
+				Detail: join(valueText(r.Conflict.Winner), valueText(r.Conflict.Loser)),
+				Warn:   true,
+				open:   func() { a.nav.Push(newConflict(a, r)) },
+			})
+		}
+		return items, nil
+	})
+}
+
+// Conflict shows a lost edit beside the value that won, and keeps the one the
+// team leader picks.
+type Conflict struct {
+	KeepWinner *widget.Button
+	KeepLoser  *widget.Button
+	Error      *widget.Label
+
+	app     *App
+	row     store.ConflictRow
+	content fyne.CanvasObject
+}
+
+func newConflict(a *App, row store.ConflictRow) *Conflict {
+	c := &Conflict{app: a, row: row}
+	cf := row.Conflict
+	side := func(head string, value []byte, author *domain.Cadre, stamp string, keep *widget.Button) fyne.CanvasObject {
+		name := ""
+		if author != nil {
+			name = author.Name
+		}
+		when := ""
+		if s, err := domain.ParseStamp(stamp); err == nil {
+			when = timeText(s.Time())
+		}
+		v := wrapLabel(valueText(value))
+		v.TextStyle.Bold = true
+		return widget.NewCard(head, join(name, when), container.NewVBox(v, keep))
+	}
+	c.KeepWinner = widget.NewButton(lang.L("conflicts.keep"), func() { c.resolve(false) })
+	c.KeepLoser = widget.NewButton(lang.L("conflicts.keep"), func() { c.resolve(true) })
+	c.KeepLoser.Importance = widget.HighImportance
+	c.KeepWinner.Importance = widget.HighImportance
+	c.Error = widget.NewLabel("")
+	c.Error.Importance = widget.DangerImportance
+	c.Error.Wrapping = fyne.TextWrapWord
+	c.Error.Hide()
+	who := ""
+	if row.Household != nil {
+		who = join(row.Household.HeadName, row.Household.GroupName)
+	}
+	head := wrapLabel(join(who, kindText(cf.RecordKind), fieldText(cf.Field)))
+	head.TextStyle.Bold = true
+	explain := wrapLabel(lang.L("conflicts.explain"))
+	sides := container.NewGridWithColumns(2,
+		side(lang.L("conflicts.current"), cf.Winner, row.Winner, cf.WinnerStamp, c.KeepWinner),
+		side(lang.L("conflicts.lost"), cf.Loser, row.Loser, cf.LoserStamp, c.KeepLoser))
+	c.content = container.NewVScroll(container.NewVBox(head, explain, sides, c.Error))
+	return c
+}
+
+// Title returns "冲突".
+func (c *Conflict) Title() string { return lang.L("conflicts.one") }
+
+// Content returns the two values side by side.
+func (c *Conflict) Content() fyne.CanvasObject { return c.content }
+
+func (c *Conflict) resolve(keepLoser bool) {
+	a := c.app
+	a.tasks.run(func() func() {
+		err := a.db.ResolveConflict(a.cadre, c.row.Conflict.ID, keepLoser)
+		return func() {
+			if err != nil {
+				c.Error.SetText(errText(err))
+				c.Error.Show()
+				return
+			}
+			a.changed()
+			a.nav.Pop()
+		}
+	})
+}
+
+// kindText names a record kind.
+func kindText(k domain.Kind) string {
+	switch k {
+	case domain.KindPlace:
+		return lang.L("kind.place")
+	case domain.KindHousehold:
+		return lang.L("kind.household")
+	case domain.KindMember:
+		return lang.L("kind.member")
+	case domain.KindCadre:
+		return lang.L("kind.cadre")
+	case domain.KindAssignment:
+		return lang.L("kind.assignment")
+	case domain.KindVisit:
+		return lang.L("kind.visit")
+	case domain.KindProblem:
+		return lang.L("kind.problem")
+	case domain.KindPlan:
+		return lang.L("kind.plan")
+	case domain.KindMeasure:
+		return lang.L("kind.measure")
+	case domain.KindReview:
+		return lang.L("kind.review")
+	}
+	return string(k)
+}
+
+// fieldText names the fields people edit at once most often, and returns the
+// field's own name for the others.
+func fieldText(f string) string {
+	switch f {
+	case "goal":
+		return lang.L("field.goal")
+	case "status":
+		return lang.L("field.status")
+	case "description":
+		return lang.L("field.description")
+	case "target":
+		return lang.L("field.target")
+	case "due":
+		return lang.L("field.due")
+	case "progress":
+		return lang.L("field.progress")
+	case "owner":
+		return lang.L("field.owner")
+	case "phone":
+		return lang.L("card.phone")
+	case "address":
+		return lang.L("card.address")
+	case "notes":
+		return lang.L("card.notes")
+	case "income":
+		return lang.L("card.income")
+	case "text":
+		return lang.L("field.text")
+	}
+	return f
+}
+
+// valueText shows a field's JSON value: a string as itself, other values as
+// their JSON text.
+func valueText(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		if s == "" {
+			return lang.L("conflicts.empty")
+		}
+		return s
+	}
+	return string(v)
+}

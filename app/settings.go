@@ -1,0 +1,267 @@
+package app
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+)
+
+// Settings holds the app's settings: language, the overdue threshold, the
+// server and device, and signing out. Signing out warns while changes wait to
+// be sent and never drops them: it syncs first, and signs out only once
+// nothing waits.
+type Settings struct {
+	Language    *widget.RadioGroup
+	OverdueDays *widget.Entry
+	SaveOverdue *widget.Button
+	// Saved confirms a saved threshold; Error says what is wrong.
+	Saved *widget.Label
+	Error *widget.Label
+	// Details shows the cadre, the server and the device.
+	Details *widget.Form
+	SignOut *widget.Button
+	// Warning, ConfirmSignOut and CancelSignOut appear after SignOut is tapped.
+	Warning        *widget.Label
+	ConfirmSignOut *widget.Button
+	CancelSignOut  *widget.Button
+
+	app     *App
+	waiting int
+	confirm *fyne.Container
+	content fyne.CanvasObject
+}
+
+var languageNames = []string{"中文", "English"}
+
+func newSettings(a *App) *Settings {
+	s := &Settings{app: a}
+	s.Language = widget.NewRadioGroup(languageNames, nil)
+	s.Language.Horizontal = true
+	s.Language.Required = true
+	if Language() == English {
+		s.Language.SetSelected(languageNames[1])
+	} else {
+		s.Language.SetSelected(languageNames[0])
+	}
+	s.Language.OnChanged = func(v string) {
+		code := Chinese
+		if v == languageNames[1] {
+			code = English
+		}
+		if code != Language() {
+			a.setLanguage(code)
+		}
+	}
+	s.OverdueDays = widget.NewEntry()
+	s.OverdueDays.SetPlaceHolder("30")
+	s.SaveOverdue = widget.NewButton(lang.L("settings.save"), s.saveOverdue)
+	s.Saved = widget.NewLabel("")
+	s.Saved.Importance = widget.SuccessImportance
+	s.Saved.Hide()
+	s.Error = widget.NewLabel("")
+	s.Error.Importance = widget.DangerImportance
+	s.Error.Wrapping = fyne.TextWrapWord
+	s.Error.Hide()
+
+	s.Details = widget.NewForm()
+	s.SignOut = widget.NewButtonWithIcon(lang.L("settings.sign_out"), theme.LogoutIcon(), s.askSignOut)
+	s.Warning = widget.NewLabel("")
+	s.Warning.Importance = widget.WarningImportance
+	s.Warning.Wrapping = fyne.TextWrapWord
+	s.ConfirmSignOut = widget.NewButton("", s.signOut)
+	s.ConfirmSignOut.Importance = widget.DangerImportance
+	s.CancelSignOut = widget.NewButton(lang.L("common.cancel"), func() { s.confirm.Hide() })
+	s.confirm = container.NewVBox(s.Warning, container.NewGridWithColumns(2, s.CancelSignOut, s.ConfirmSignOut))
+	s.confirm.Hide()
+
+	bold := func(text string) fyne.CanvasObject {
+		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	hint := wrapLabel(lang.L("settings.overdue_hint"))
+	hint.SizeName = theme.SizeNameCaptionText
+	body := container.NewVBox(
+		bold(lang.L("settings.language")), s.Language,
+		bold(lang.L("settings.overdue")), hint, container.NewBorder(nil, nil, nil, s.SaveOverdue, s.OverdueDays), s.Saved, s.Error,
+		section(lang.L("settings.account")), s.Details,
+		s.SignOut, s.confirm,
+	)
+	s.content = container.NewVScroll(body)
+	return s
+}
+
+// Title returns "设置".
+func (s *Settings) Title() string { return lang.L("settings.title") }
+
+// Content returns the settings.
+func (s *Settings) Content() fyne.CanvasObject { return s.content }
+
+func (s *Settings) load() {
+	a := s.app
+	a.tasks.run(func() func() {
+		st, err := a.db.Settings()
+		server := a.sync.Status().Server
+		return func() {
+			if err != nil {
+				s.fail(err)
+				return
+			}
+			s.OverdueDays.SetText(strconv.Itoa(st.OverdueDays))
+			s.details(server)
+		}
+	})
+}
+
+func (s *Settings) details(server string) {
+	a := s.app
+	s.Details.Items = nil
+	add := func(name, value string) {
+		l := wrapLabel(value)
+		s.Details.Append(name, l)
+	}
+	if a.me != nil {
+		add(lang.L("settings.cadre"), join(a.me.Name, rankText(a.me.Rank), a.me.Unit))
+	}
+	role := lang.L("settings.role_cadre")
+	if a.leader {
+		role = lang.L("settings.role_leader")
+	}
+	add(lang.L("settings.role"), role)
+	var vs []string
+	for _, v := range a.villages {
+		vs = append(vs, v.Name)
+	}
+	if len(vs) > 0 {
+		add(lang.L("settings.villages"), strings.Join(vs, "、"))
+	}
+	add(lang.L("settings.server"), server)
+	add(lang.L("settings.device_name"), a.fyne.Preferences().String(prefDeviceName))
+	add(lang.L("settings.device"), a.db.Device().String())
+	s.Details.Refresh()
+}
+
+func (s *Settings) fail(err error) {
+	s.Saved.Hide()
+	s.Error.SetText(errText(err))
+	s.Error.Show()
+}
+
+func (s *Settings) saveOverdue() {
+	a := s.app
+	days, err := strconv.Atoi(strings.TrimSpace(s.OverdueDays.Text))
+	if err != nil {
+		s.fail(domain.Errorf(domain.EINVALID, "overdue_days", "请输入天数（1 到 365）", "enter a number of days (1 to 365)"))
+		return
+	}
+	a.tasks.run(func() func() {
+		st, err := a.db.Settings()
+		if err == nil {
+			st.OverdueDays = days
+			err = a.db.SetSettings(st)
+		}
+		return func() {
+			if err != nil {
+				s.fail(err)
+				return
+			}
+			s.Error.Hide()
+			s.Saved.SetText(lang.L("settings.saved"))
+			s.Saved.Show()
+			if a.Households != nil {
+				a.Households.load()
+			}
+		}
+	})
+}
+
+// askSignOut shows the warning: how many changes wait, and what signing out
+// will do about them.
+func (s *Settings) askSignOut() {
+	a := s.app
+	a.tasks.run(func() func() {
+		st := a.sync.Status()
+		return func() {
+			s.waiting = st.Pending
+			if st.Pending > 0 {
+				s.Warning.SetText(count("settings.sign_out_waiting", st.Pending))
+				s.ConfirmSignOut.SetText(lang.L("settings.sync_and_sign_out"))
+			} else {
+				s.Warning.SetText(lang.L("settings.sign_out_sure"))
+				s.ConfirmSignOut.SetText(lang.L("settings.sign_out"))
+			}
+			s.confirm.Show()
+		}
+	})
+}
+
+// signOut syncs what waits, and signs out only if nothing is left waiting.
+func (s *Settings) signOut() {
+	a := s.app
+	s.ConfirmSignOut.Disable()
+	a.tasks.run(func() func() {
+		var err error
+		st := a.sync.Status()
+		if st.Pending > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			err = a.sync.Sync(ctx)
+			cancel()
+			st = a.sync.Status()
+		}
+		if err == nil && st.Pending == 0 {
+			if so, ok := a.sync.(signer); ok {
+				err = so.SignOut()
+			}
+			if err == nil {
+				return func() { a.signedOut(st.Server) }
+			}
+		}
+		return func() {
+			s.ConfirmSignOut.Enable()
+			if a.Bar != nil {
+				a.Bar.show(st)
+			}
+			if err != nil {
+				s.Warning.SetText(lang.L("settings.sign_out_failed", map[string]any{"Reason": errText(err)}))
+			} else {
+				s.Warning.SetText(count("settings.sign_out_waiting", st.Pending))
+			}
+		}
+	})
+}
+
+// signedOut returns to the enrolment screen.
+func (a *App) signedOut(server string) {
+	a.stop()
+	a.me, a.cadre, a.leader, a.villages = nil, uuid.Nil, false, nil
+	a.showEnroll(server)
+}
+
+// setLanguage switches the language and rebuilds the screens, staying in the
+// settings.
+func (a *App) setLanguage(code string) {
+	a.fyne.Preferences().SetString(prefLanguage, code)
+	if err := SetLanguage(code); err != nil {
+		fyne.LogError("app: language", err)
+	}
+	a.Window.SetTitle(lang.L("app.title"))
+	if a.nav == nil {
+		server := ""
+		if a.Enroll != nil {
+			server = a.Enroll.Server.Text
+		}
+		a.showEnroll(server)
+		return
+	}
+	a.build()
+	a.nav.Open(newSettings(a))
+}

@@ -1,0 +1,438 @@
+package app
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+)
+
+// VisitForm records a visit (入户走访): the kind of visit, notes, the checklist
+// (policies explained, "两费" collection, drinking water), problems found, each
+// of which can be escalated to the village or the town, and the follow-up owed.
+// The defaults make the common visit a few taps plus the notes. Everything
+// typed is saved as a draft as it is typed, so a phone that kills the app loses
+// nothing; the draft is removed when the visit is saved.
+type VisitForm struct {
+	Kind     *widget.Select
+	Notes    *widget.Entry
+	Policies *widget.Check
+	Policy   *widget.Entry // which policies were explained
+	Fees     *widget.RadioGroup
+	Water    *widget.RadioGroup
+	// Problems are the problems found, in the order added.
+	Problems   []*ProblemInput
+	AddProblem *widget.Button
+	FollowUp   *widget.Entry
+	Due        *widget.DateEntry
+	Save       *widget.Button
+	// Error says what is wrong with the visit, in words.
+	Error *widget.Label
+	// Draft says whether the draft is saved.
+	Draft *widget.Label
+
+	app       *App
+	household uuid.UUID
+	title     string
+	problems  *fyne.Container
+	saver     latest
+	filling   bool
+	saving    bool
+	content   fyne.CanvasObject
+}
+
+// ProblemInput is one problem found on a visit.
+type ProblemInput struct {
+	Text     *widget.Entry
+	Escalate *widget.Select // not escalated, to the village, to the town
+	Remove   *widget.Button
+	box      fyne.CanvasObject
+}
+
+// visitDraft is what is kept of a visit being typed.
+type visitDraft struct {
+	Type     domain.VisitKind `json:"type"`
+	Notes    string           `json:"notes"`
+	Policies bool             `json:"policies"`
+	Policy   string           `json:"policy"`
+	Fees     domain.Fees      `json:"fees"`
+	Water    domain.Water     `json:"water"`
+	Problems []problemDraft   `json:"problems"`
+	FollowUp string           `json:"follow_up"`
+	Due      time.Time        `json:"due"`
+}
+
+type problemDraft struct {
+	Text   string               `json:"text"`
+	Status domain.ProblemStatus `json:"status"`
+}
+
+// draftKey is the key of a household's visit draft.
+func draftKey(household uuid.UUID) string { return "visit/" + household.String() }
+
+var (
+	feeOptions   = []domain.Fees{domain.FeesPaid, domain.FeesPartly, domain.FeesUnpaid, domain.FeesExempt}
+	waterOptions = []domain.Water{domain.WaterSafe, domain.WaterUnsafe}
+	escalations  = []domain.ProblemStatus{domain.ProblemOpen, domain.ProblemVillage, domain.ProblemTown}
+)
+
+func feesText(f domain.Fees) string {
+	switch f {
+	case domain.FeesPaid:
+		return lang.L("fees.paid")
+	case domain.FeesPartly:
+		return lang.L("fees.partly")
+	case domain.FeesUnpaid:
+		return lang.L("fees.unpaid")
+	case domain.FeesExempt:
+		return lang.L("fees.exempt")
+	}
+	return string(f)
+}
+
+func waterText(w domain.Water) string {
+	switch w {
+	case domain.WaterSafe:
+		return lang.L("water.safe")
+	case domain.WaterUnsafe:
+		return lang.L("water.unsafe")
+	}
+	return string(w)
+}
+
+// escalateText names where a new problem goes: nowhere yet, the village or the town.
+func escalateText(s domain.ProblemStatus) string {
+	switch s {
+	case domain.ProblemVillage:
+		return lang.L("escalate.village")
+	case domain.ProblemTown:
+		return lang.L("escalate.town")
+	}
+	return lang.L("escalate.open")
+}
+
+func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
+	f := &VisitForm{app: a, household: household, title: lang.L("visit.title")}
+	if head != "" {
+		f.title = lang.L("visit.title_of", map[string]any{"Name": head})
+	}
+	changed := func() { f.changed() }
+
+	kinds := make([]string, len(domain.VisitKinds))
+	for i, k := range domain.VisitKinds {
+		kinds[i] = visitKindText(k)
+	}
+	f.Kind = widget.NewSelect(kinds, func(string) { changed() })
+	f.Kind.SetSelectedIndex(0)
+
+	f.Notes = widget.NewMultiLineEntry()
+	f.Notes.SetPlaceHolder(lang.L("visit.notes_hint"))
+	f.Notes.Wrapping = fyne.TextWrapWord
+	f.Notes.SetMinRowsVisible(4)
+	f.Notes.OnChanged = func(string) { changed() }
+
+	f.Policy = widget.NewEntry()
+	f.Policy.SetPlaceHolder(lang.L("visit.policy_hint"))
+	f.Policy.OnChanged = func(string) { changed() }
+	f.Policy.Hide()
+	f.Policies = widget.NewCheck(lang.L("visit.policies"), func(on bool) {
+		setVisible(f.Policy, on)
+		changed()
+	})
+
+	fees := make([]string, len(feeOptions))
+	for i, o := range feeOptions {
+		fees[i] = feesText(o)
+	}
+	f.Fees = widget.NewRadioGroup(fees, func(string) { changed() })
+	f.Fees.Horizontal = true
+	water := make([]string, len(waterOptions))
+	for i, o := range waterOptions {
+		water[i] = waterText(o)
+	}
+	f.Water = widget.NewRadioGroup(water, func(string) { changed() })
+	f.Water.Horizontal = true
+
+	f.problems = container.NewVBox()
+	f.AddProblem = widget.NewButtonWithIcon(lang.L("visit.add_problem"), theme.ContentAddIcon(), func() {
+		p := f.addProblem(problemDraft{Status: domain.ProblemOpen})
+		if c := fyne.CurrentApp().Driver().CanvasForObject(f.AddProblem); c != nil {
+			c.Focus(p.Text)
+		}
+		changed()
+	})
+
+	f.FollowUp = widget.NewEntry()
+	f.FollowUp.SetPlaceHolder(lang.L("visit.follow_up_hint"))
+	f.FollowUp.OnChanged = func(string) { changed() }
+	f.Due = widget.NewDateEntry()
+	f.Due.SetPlaceHolder(lang.L("visit.due_hint"))
+	f.Due.OnChanged = func(*time.Time) { changed() }
+
+	f.Error = widget.NewLabel("")
+	f.Error.Importance = widget.DangerImportance
+	f.Error.Wrapping = fyne.TextWrapWord
+	f.Error.Hide()
+	f.Draft = widget.NewLabel("")
+	f.Draft.SizeName = theme.SizeNameCaptionText
+	f.Save = widget.NewButtonWithIcon(lang.L("visit.save"), theme.DocumentSaveIcon(), f.save)
+	f.Save.Importance = widget.HighImportance
+
+	label := func(text string) fyne.CanvasObject {
+		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	form := container.NewVBox(
+		label(lang.L("visit.kind")), f.Kind,
+		label(lang.L("visit.notes")), f.Notes,
+		label(lang.L("visit.checklist")), f.Policies, f.Policy,
+		widget.NewLabel(lang.L("visit.fees")), f.Fees,
+		widget.NewLabel(lang.L("visit.water")), f.Water,
+		label(lang.L("visit.problems")), f.problems, f.AddProblem,
+		label(lang.L("visit.follow_up")), f.FollowUp, f.Due,
+	)
+	bottom := container.NewVBox(f.Error, container.NewBorder(nil, nil, nil, f.Save, f.Draft))
+	f.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(form))
+	return f
+}
+
+// Title returns "走访 王兴文".
+func (f *VisitForm) Title() string { return f.title }
+
+// Content returns the form.
+func (f *VisitForm) Content() fyne.CanvasObject { return f.content }
+
+func (f *VisitForm) addProblem(d problemDraft) *ProblemInput {
+	p := &ProblemInput{}
+	p.Text = widget.NewEntry()
+	p.Text.SetPlaceHolder(lang.L("visit.problem_hint"))
+	p.Text.SetText(d.Text)
+	p.Text.OnChanged = func(string) { f.changed() }
+	opts := make([]string, len(escalations))
+	for i, s := range escalations {
+		opts[i] = escalateText(s)
+	}
+	p.Escalate = widget.NewSelect(opts, func(string) { f.changed() })
+	p.Escalate.SetSelectedIndex(0)
+	for i, s := range escalations {
+		if s == d.Status {
+			p.Escalate.SetSelectedIndex(i)
+		}
+	}
+	p.Remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+		for i, q := range f.Problems {
+			if q == p {
+				f.Problems = append(f.Problems[:i], f.Problems[i+1:]...)
+				break
+			}
+		}
+		f.problems.Remove(p.box)
+		f.changed()
+	})
+	p.Remove.Importance = widget.LowImportance
+	p.box = container.NewBorder(nil, nil, nil, container.NewHBox(p.Escalate, p.Remove), p.Text)
+	f.Problems = append(f.Problems, p)
+	f.problems.Add(p.box)
+	return p
+}
+
+// draft reads the form.
+func (f *VisitForm) draft() visitDraft {
+	d := visitDraft{
+		Type:     domain.VisitRoutine,
+		Notes:    f.Notes.Text,
+		Policies: f.Policies.Checked,
+		Policy:   f.Policy.Text,
+		FollowUp: f.FollowUp.Text,
+	}
+	if i := f.Kind.SelectedIndex(); i >= 0 {
+		d.Type = domain.VisitKinds[i]
+	}
+	for i, o := range feeOptions {
+		if f.Fees.Selected == feesText(o) && f.Fees.Selected != "" {
+			d.Fees = feeOptions[i]
+		}
+	}
+	for i, o := range waterOptions {
+		if f.Water.Selected == waterText(o) && f.Water.Selected != "" {
+			d.Water = waterOptions[i]
+		}
+	}
+	for _, p := range f.Problems {
+		pd := problemDraft{Text: p.Text.Text, Status: domain.ProblemOpen}
+		if i := p.Escalate.SelectedIndex(); i >= 0 {
+			pd.Status = escalations[i]
+		}
+		d.Problems = append(d.Problems, pd)
+	}
+	if f.Due.Date != nil {
+		d.Due = *f.Due.Date
+	}
+	return d
+}
+
+// fill sets the form from a draft.
+func (f *VisitForm) fill(d visitDraft) {
+	f.filling = true
+	defer func() { f.filling = false }()
+	for i, k := range domain.VisitKinds {
+		if k == d.Type {
+			f.Kind.SetSelectedIndex(i)
+		}
+	}
+	f.Notes.SetText(d.Notes)
+	f.Policies.SetChecked(d.Policies)
+	f.Policy.SetText(d.Policy)
+	if d.Fees != domain.FeesUnknown {
+		f.Fees.SetSelected(feesText(d.Fees))
+	}
+	if d.Water != domain.WaterUnknown {
+		f.Water.SetSelected(waterText(d.Water))
+	}
+	for _, p := range d.Problems {
+		f.addProblem(p)
+	}
+	f.FollowUp.SetText(d.FollowUp)
+	if !d.Due.IsZero() {
+		due := d.Due
+		f.Due.SetDate(&due)
+	}
+}
+
+// load reads the household's draft, if any, into a form nobody has typed in.
+func (f *VisitForm) load() {
+	a := f.app
+	a.tasks.run(func() func() {
+		data, err := a.db.Draft(draftKey(f.household))
+		return func() {
+			if err != nil {
+				f.Draft.SetText(errText(err))
+				return
+			}
+			if data == nil {
+				return
+			}
+			var d visitDraft
+			if err := json.Unmarshal(data, &d); err != nil {
+				return // an unreadable draft is scratch: start afresh
+			}
+			if f.blank() {
+				f.fill(d)
+				f.Draft.SetText(lang.L("visit.draft_restored"))
+			}
+		}
+	})
+}
+
+// blank reports whether nothing has been entered yet.
+func (f *VisitForm) blank() bool {
+	d := f.draft()
+	return d.Notes == "" && !d.Policies && d.Fees == "" && d.Water == "" && len(d.Problems) == 0 && d.FollowUp == "" && d.Due.IsZero() && d.Type == domain.VisitRoutine
+}
+
+// changed saves the draft in the background.
+func (f *VisitForm) changed() {
+	if f.filling || f.saving || f.app == nil || f.Draft == nil {
+		return
+	}
+	data, err := json.Marshal(f.draft())
+	if err != nil {
+		return
+	}
+	key := draftKey(f.household)
+	f.saver.put(&f.app.tasks, data, func(b []byte) error { return f.app.db.SaveDraft(key, b) }, func(err error) {
+		if f.saving {
+			return
+		}
+		if err != nil {
+			f.Draft.SetText(errText(err))
+			return
+		}
+		f.Draft.SetText(lang.L("visit.draft_saved"))
+	})
+}
+
+// records builds the visit and its problems from the form, or says what is wrong.
+func (f *VisitForm) records(now time.Time) (*domain.Visit, []domain.Record, error) {
+	a := f.app
+	d := f.draft()
+	v := &domain.Visit{
+		Meta:      domain.Meta{ID: uuid.New()},
+		Household: f.household,
+		Cadre:     a.cadre,
+		At:        now,
+		Type:      d.Type,
+		Notes:     strings.TrimSpace(d.Notes),
+		Policies:  d.Policies,
+		Policy:    strings.TrimSpace(d.Policy),
+		Fees:      d.Fees,
+		Water:     d.Water,
+		FollowUp:  strings.TrimSpace(d.FollowUp),
+		Due:       d.Due,
+	}
+	if err := v.Validate(now); err != nil {
+		return nil, nil, err
+	}
+	recs := []domain.Record{v}
+	problems := d.Problems
+	if d.Water == domain.WaterUnsafe {
+		problems = append(problems, problemDraft{Text: lang.L("visit.water_problem"), Status: domain.ProblemOpen})
+	}
+	for _, pd := range problems {
+		if strings.TrimSpace(pd.Text) == "" {
+			continue
+		}
+		p := &domain.Problem{Household: f.household, Visit: v.ID, Text: strings.TrimSpace(pd.Text), Status: pd.Status}
+		if pd.Status != domain.ProblemOpen {
+			p.ReportedBy, p.ReportedAt = a.cadre, now
+		}
+		if err := p.Validate(now); err != nil {
+			return nil, nil, err
+		}
+		recs = append(recs, p)
+	}
+	return v, recs, nil
+}
+
+// save checks the visit and saves it with its problems in one transaction.
+func (f *VisitForm) save() {
+	a := f.app
+	if f.saving {
+		return
+	}
+	now := a.now()
+	_, recs, err := f.records(now)
+	if err != nil {
+		f.Error.SetText(errText(err))
+		f.Error.Show()
+		return
+	}
+	f.Error.Hide()
+	f.saving = true
+	f.Save.Disable()
+	a.tasks.run(func() func() {
+		f.saver.flush() // a draft save still running must not outlive the visit
+		err := a.db.Put(a.cadre, recs...)
+		if err == nil {
+			err = a.db.DeleteDraft(draftKey(f.household))
+		}
+		return func() {
+			f.saving = false
+			f.Save.Enable()
+			if err != nil {
+				f.Error.SetText(errText(err))
+				f.Error.Show()
+				return
+			}
+			a.changed()
+			a.nav.Pop()
+		}
+	})
+}
