@@ -1,0 +1,738 @@
+// Package client syncs a device's store with its upstream (the sync server,
+// or a team leader's tablet acting as one) over sync/protocol.
+//
+// # A sync
+//
+// [Client.Sync] is one HTTP round trip in the common case: it sends the
+// changes made on the device since the push cursor (everything in the log not
+// received from the upstream) with the pull cursor, applies the changes in the
+// answer as received from the upstream, advances the push cursor to what the
+// upstream acknowledged and the pull cursor to the answer's, and sets the
+// clock's offset from the upstream's time. When the answer says more changes
+// wait, or the device had more to push than fits a page, it goes round again
+// at once. When the upstream refuses the push because the device's clock ran
+// fast, the device restamps its unsent changes to the upstream's clock and
+// pushes again, once.
+//
+// A sync cut off at any point — a request lost, an answer lost, the app
+// killed — leaves the cursors where they were or further, never beyond what
+// is durable on both sides, so the next sync simply does it again: change IDs
+// make a second application harmless, on both sides.
+//
+// # In the background
+//
+// [Client.Run] syncs when asked ([Client.Trigger]), periodically, and on its
+// own when the upstream becomes reachable again after a failure: it probes
+// GET /healthz with exponential backoff and jitter, capped. Transient failures
+// (no network, a server error, an answer cut short) are retried that way;
+// permanent ones (a revoked device, a change out of scope, a refused request)
+// stop the background syncing until the user asks again, and reach the user
+// through [Client.Status] in plain words, Chinese or English.
+//
+// # What the device stores
+//
+// The account (server URL, token, cadre, the upstream's ID), the cursors, the
+// clock offset and the changes the upstream rejected are kept in the store's
+// cursor bucket, so they survive a restart.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+	"bangfu/sync/protocol"
+)
+
+// Names in the store's cursor bucket.
+const (
+	keyAccount  = "sync.account"
+	keyPush     = "sync.push"
+	keyPull     = "sync.pull"
+	keyLast     = "sync.last"
+	keyOffset   = "sync.offset"
+	keyRejected = "sync.rejected"
+)
+
+// maxRejected bounds the rejected changes kept for the user.
+const maxRejected = 100
+
+// ErrNotEnrolled is returned by Sync on a device that has not enrolled.
+var ErrNotEnrolled = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "enrol",
+	Zh: "本设备尚未注册，请输入服务器地址和注册码", En: "this device is not enrolled yet; enter the server address and an enrolment code"}
+
+// Options configure a Client. The zero value is usable once the device has
+// enrolled.
+type Options struct {
+	// URL is the upstream's base URL (e.g. "https://sync.example.cn"). If
+	// empty, the URL stored at enrolment is used.
+	URL string
+	// Token is the device token. If empty, the token stored at enrolment.
+	Token string
+	// HTTP sends the requests; a client with a 5-minute timeout if nil.
+	// Tests give one whose Transport injects faults.
+	HTTP *http.Client
+	// Now reads the time shown as the last sync; the store's corrected
+	// clock if nil.
+	Now func() time.Time
+	// MinBackoff and MaxBackoff bound the wait between attempts after a
+	// transient failure: it doubles from MinBackoff (2 s if zero) up to
+	// MaxBackoff (5 min if zero), with jitter.
+	MinBackoff, MaxBackoff time.Duration
+	// Interval is how often Run syncs while all is well; 5 min if zero,
+	// never if negative (only when asked).
+	Interval time.Duration
+	// Logger receives what the client does; slog.Default() if nil.
+	Logger *slog.Logger
+	// Seed seeds the backoff jitter; 0 picks one at random.
+	Seed uint64
+}
+
+// Status is what the user sees of sync.
+type Status struct {
+	Enrolled  bool       // the device has an account
+	Server    string     // the upstream's URL
+	Cadre     uuid.UUID  // the cadre the device acts for
+	LastSync  time.Time  // the last successful sync; zero if none
+	Pending   int        // changes waiting to be sent
+	Reachable bool       // the upstream answered the last attempt
+	Syncing   bool       // a sync is under way
+	Err       error      // the last failure; nil after a success
+	Rejected  []Rejected // changes the upstream refused to apply, oldest first
+}
+
+// Message returns the last failure in words for a person, in lang ("zh" or
+// "en"), or "" when the last sync succeeded.
+func (s Status) Message(lang string) string { return domain.Message(s.Err, lang) }
+
+// Rejected is a pushed change the upstream refused to apply, and why.
+type Rejected struct {
+	Change uuid.UUID     `json:"change"`
+	Kind   domain.Kind   `json:"kind"`
+	Record uuid.UUID     `json:"record"`
+	At     time.Time     `json:"at"`
+	Err    *domain.Error `json:"err"`
+}
+
+// account is what enrolment stores.
+type account struct {
+	URL    string    `json:"url"`
+	Token  string    `json:"token"`
+	Cadre  uuid.UUID `json:"cadre"`
+	Server uuid.UUID `json:"server"`
+}
+
+// urlSpace derives an upstream ID from its URL for a client given a token
+// without enrolling (the upstream's ID is learnt at enrolment).
+var urlSpace = uuid.MustParse("a4f1e7c2-3b5d-4e8f-9a60-2c7d1b3e5f48")
+
+// Client syncs one store with its upstream. Its methods are safe for
+// concurrent use.
+type Client struct {
+	db   *store.DB
+	opts Options
+	http *http.Client
+	log  *slog.Logger
+	now  func() time.Time
+
+	syncMu  sync.Mutex    // one sync at a time
+	trigger chan struct{} // Trigger -> Run
+
+	mu      sync.Mutex // guards what follows
+	acct    account
+	status  Status
+	subs    map[chan Status]struct{}
+	rng     *rand.Rand
+	running bool
+}
+
+// New returns a client for db. It reads the stored account, cursors and
+// clock offset; it does no I/O on the network.
+func New(db *store.DB, opts Options) (*Client, error) {
+	c := &Client{db: db, opts: opts, http: opts.HTTP, log: opts.Logger, now: opts.Now,
+		trigger: make(chan struct{}, 1), subs: map[chan Status]struct{}{}}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: 5 * time.Minute}
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.now == nil {
+		c.now = db.Now
+	}
+	if c.opts.MinBackoff <= 0 {
+		c.opts.MinBackoff = 2 * time.Second
+	}
+	if c.opts.MaxBackoff <= 0 {
+		c.opts.MaxBackoff = 5 * time.Minute
+	}
+	if c.opts.MaxBackoff < c.opts.MinBackoff {
+		c.opts.MaxBackoff = c.opts.MinBackoff
+	}
+	if c.opts.Interval == 0 {
+		c.opts.Interval = 5 * time.Minute
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	c.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+
+	if v, err := db.Cursor(keyAccount); err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	} else if v != "" {
+		if err := json.Unmarshal([]byte(v), &c.acct); err != nil {
+			return nil, fmt.Errorf("client: stored account: %w", err)
+		}
+	}
+	if opts.URL != "" {
+		c.acct.URL = strings.TrimRight(opts.URL, "/")
+	}
+	if opts.Token != "" {
+		c.acct.Token = opts.Token
+	}
+	if c.acct.Server == uuid.Nil && c.acct.URL != "" {
+		c.acct.Server = uuid.NewSHA1(urlSpace, []byte(c.acct.URL))
+	}
+	if v, _ := db.Cursor(keyOffset); v != "" {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			db.Clock().SetOffset(time.Duration(ms) * time.Millisecond)
+		}
+	}
+	if v, _ := db.Cursor(keyLast); v != "" {
+		c.status.LastSync, _ = time.Parse(time.RFC3339Nano, v)
+	}
+	if v, _ := db.Cursor(keyRejected); v != "" {
+		json.Unmarshal([]byte(v), &c.status.Rejected)
+	}
+	c.status.Enrolled = c.acct.Token != "" && c.acct.URL != ""
+	c.status.Server, c.status.Cadre = c.acct.URL, c.acct.Cadre
+	return c, nil
+}
+
+// Upstream returns the ID of the upstream replica: changes received from it
+// are recorded with this origin and never pushed back.
+func (c *Client) Upstream() uuid.UUID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.acct.Server
+}
+
+// Enroll trades a one-time code for a device token at the server at url, and
+// stores the account. name is how people will recognise the device. Enrolling
+// with another server starts its cursors afresh, so everything the device
+// holds that did not come from the new server is pushed to it.
+func (c *Client) Enroll(ctx context.Context, url, code, name string) error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	url = strings.TrimRight(strings.TrimSpace(url), "/")
+	body := protocol.EnrollRequest{V: protocol.Version, Code: strings.TrimSpace(code), Name: strings.TrimSpace(name), Device: c.db.Device()}
+	if err := body.Validate(); err != nil {
+		return err
+	}
+	var resp protocol.EnrollResponse
+	t0 := c.raw()
+	if _, err := c.do(ctx, http.MethodPost, url+protocol.PathEnroll, "", &body, &resp); err != nil {
+		c.setErr(err)
+		return err
+	}
+	if resp.Device != c.db.Device() {
+		err := domain.Errorf(domain.EINVALID, "device", "服务器的注册回复与本设备不符", "the server's enrolment answer is for another device")
+		c.setErr(err)
+		return err
+	}
+	server := resp.Server
+	if server == uuid.Nil {
+		server = uuid.NewSHA1(urlSpace, []byte(url))
+	}
+	acct := account{URL: url, Token: resp.Token, Cadre: resp.Cadre, Server: server}
+	c.mu.Lock()
+	prev := c.acct.Server
+	c.mu.Unlock()
+	if prev != server {
+		for _, k := range []string{keyPush, keyPull} {
+			if err := c.db.SetCursor(k, ""); err != nil {
+				return fmt.Errorf("client: enroll: %w", err)
+			}
+		}
+	}
+	v, _ := json.Marshal(acct)
+	if err := c.db.SetCursor(keyAccount, string(v)); err != nil {
+		return fmt.Errorf("client: enroll: %w", err)
+	}
+	c.setOffset(resp.Now.Time, t0, c.raw())
+	c.mu.Lock()
+	c.acct = acct
+	c.status.Enrolled, c.status.Server, c.status.Cadre = true, url, resp.Cadre
+	c.status.Err, c.status.Reachable = nil, true
+	c.mu.Unlock()
+	c.log.Info("enrolled", "server", url, "cadre", resp.Cadre, "device", c.db.Device())
+	c.publish()
+	c.Trigger()
+	return nil
+}
+
+// SignOut forgets the device token and cadre, keeping the server's address
+// and the cursors, so that enrolling again with the same server carries on
+// where it stopped. It refuses while changes wait to be sent: sync first.
+func (c *Client) SignOut() error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	if n := c.Status().Pending; n > 0 {
+		return domain.Errorf(domain.ECONFLICT, "pending", "还有 %d 条更改未同步，请先同步再退出",
+			"%d changes have not been synced yet; sync before signing out", n)
+	}
+	c.mu.Lock()
+	acct := account{URL: c.acct.URL, Server: c.acct.Server}
+	c.mu.Unlock()
+	v, _ := json.Marshal(acct)
+	if err := c.db.SetCursor(keyAccount, string(v)); err != nil {
+		return fmt.Errorf("client: sign out: %w", err)
+	}
+	c.mu.Lock()
+	c.acct = acct
+	c.status.Enrolled, c.status.Cadre, c.status.Err = false, uuid.Nil, nil
+	c.mu.Unlock()
+	c.log.Info("signed out", "server", acct.URL)
+	c.publish()
+	return nil
+}
+
+// Sync syncs once with the upstream (see the package documentation) and
+// returns the failure, if any, which Status reports too.
+func (c *Client) Sync(ctx context.Context) error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	c.mu.Lock()
+	c.status.Syncing = true
+	acct := c.acct
+	c.mu.Unlock()
+	c.publish()
+
+	err := c.sync(ctx, acct)
+
+	c.mu.Lock()
+	c.status.Syncing = false
+	c.mu.Unlock()
+	if err != nil {
+		c.setErr(err)
+		return err
+	}
+	now := c.now()
+	c.db.SetCursor(keyLast, now.Format(time.RFC3339Nano))
+	c.mu.Lock()
+	c.status.LastSync, c.status.Err, c.status.Reachable = now, nil, true
+	c.mu.Unlock()
+	c.publish()
+	return nil
+}
+
+func (c *Client) sync(ctx context.Context, acct account) error {
+	if acct.Token == "" || acct.URL == "" {
+		return ErrNotEnrolled
+	}
+	restamped, cursorReset := false, false
+	for round := 1; ; round++ {
+		push, pull, err := c.cursors()
+		if err != nil {
+			return err
+		}
+		req, through, full, sent, err := c.outbox(acct.Server, push)
+		if err != nil {
+			return err
+		}
+		req.Cursor = pull
+		var resp protocol.SyncResponse
+		t0 := c.raw()
+		h, err := c.do(ctx, http.MethodPost, acct.URL+protocol.PathSync, acct.Token, &req, &resp)
+		t1 := c.raw()
+		switch {
+		case errors.Is(err, protocol.ErrClockAhead) && !restamped:
+			restamped = true
+			date, derr := http.ParseTime(h.Get("Date"))
+			if derr != nil {
+				return err
+			}
+			n, rerr := c.db.Restamp(push, date)
+			if rerr != nil {
+				return rerr
+			}
+			c.saveOffset()
+			c.log.Warn("clock ahead of the server: restamped unsent changes", "changes", n, "offset", c.db.Clock().Offset())
+			continue
+		case errors.Is(err, protocol.ErrCursor) && !cursorReset:
+			cursorReset = true
+			c.log.Warn("the server cannot resume from the pull cursor: pulling from the start")
+			if err := c.db.SetCursor(keyPull, ""); err != nil {
+				return err
+			}
+			continue
+		case err != nil:
+			return err
+		}
+
+		acked := min(resp.Acked, through)
+		if acked > push {
+			if err := c.db.SetCursor(keyPush, strconv.FormatUint(acked, 10)); err != nil {
+				return err
+			}
+		}
+		if len(resp.Rejected) > 0 {
+			c.reject(resp.Rejected, sent)
+		}
+		changes, err := protocol.DecodeChanges(resp.Changes)
+		if err != nil {
+			return err
+		}
+		if len(changes) > 0 {
+			rej, err := c.db.Apply(acct.Server, changes)
+			if err != nil {
+				return err
+			}
+			for i, e := range rej {
+				if e != nil {
+					c.log.Warn("pulled change not applied", "change", changes[i].ID, "kind", changes[i].Kind, "err", e)
+				}
+			}
+		}
+		if resp.Cursor != pull {
+			if err := c.db.SetCursor(keyPull, resp.Cursor); err != nil {
+				return err
+			}
+		}
+		c.setOffset(resp.Now.Time, t0, t1)
+		c.log.Debug("synced", "round", round, "pushed", len(req.Changes), "acked", acked,
+			"rejected", len(resp.Rejected), "pulled", len(changes), "more", resp.More)
+		if !resp.More && !full {
+			return nil
+		}
+		if resp.Cursor == pull && acked <= push && round > 1 {
+			return domain.Errorf(domain.EINTERNAL, "cursor", "同步没有进展，请稍后重试", "sync is making no progress; try again later")
+		}
+	}
+}
+
+// cursors returns the stored push and pull cursors.
+func (c *Client) cursors() (push uint64, pull string, err error) {
+	v, err := c.db.Cursor(keyPush)
+	if err != nil {
+		return 0, "", err
+	}
+	if v != "" {
+		if push, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return 0, "", fmt.Errorf("client: stored push cursor %q: %w", v, err)
+		}
+	}
+	pull, err = c.db.Cursor(keyPull)
+	return push, pull, err
+}
+
+// outbox builds the push after sequence push: the log entries not received
+// from upstream, within the page budget. through is the last sequence the
+// push covers; full reports that more entries wait.
+func (c *Client) outbox(upstream uuid.UUID, push uint64) (req protocol.SyncRequest, through uint64, full bool, sent map[uuid.UUID]domain.Change, err error) {
+	req = protocol.SyncRequest{V: protocol.Version}
+	through = push
+	sent = map[uuid.UUID]domain.Change{}
+	size := 0
+	err = c.db.Log(push, func(e store.Entry) (bool, error) {
+		if e.From == upstream {
+			through = e.Seq
+			return true, nil
+		}
+		w, err := protocol.FromDomain(e.Change)
+		if err != nil {
+			return false, fmt.Errorf("client: log entry %d: %w", e.Seq, err)
+		}
+		n := w.Size()
+		if len(req.Changes) > 0 && size+n > protocol.PageBytes {
+			full = true
+			return false, nil
+		}
+		req.Changes = append(req.Changes, w)
+		sent[e.Change.ID] = e.Change
+		size += n
+		through = e.Seq
+		return true, nil
+	})
+	req.Through = through
+	return req, through, full, sent, err
+}
+
+// reject keeps the changes the upstream refused, for the user.
+func (c *Client) reject(rs []protocol.Rejection, sent map[uuid.UUID]domain.Change) {
+	now := c.now()
+	c.mu.Lock()
+	for _, r := range rs {
+		id, _ := uuid.Parse(r.ID)
+		ch := sent[id]
+		c.log.Warn("change rejected by the server", "change", id, "kind", ch.Kind, "record", ch.Record, "reason", r.En)
+		c.status.Rejected = append(c.status.Rejected, Rejected{Change: id, Kind: ch.Kind, Record: ch.Record, At: now, Err: r.Err()})
+	}
+	if n := len(c.status.Rejected); n > maxRejected {
+		c.status.Rejected = append([]Rejected(nil), c.status.Rejected[n-maxRejected:]...)
+	}
+	v, _ := json.Marshal(c.status.Rejected)
+	c.mu.Unlock()
+	c.db.SetCursor(keyRejected, string(v))
+}
+
+// ClearRejected forgets the rejected changes once the user has seen them.
+func (c *Client) ClearRejected() error {
+	c.mu.Lock()
+	c.status.Rejected = nil
+	c.mu.Unlock()
+	c.publish()
+	return c.db.SetCursor(keyRejected, "")
+}
+
+// raw returns the device's own clock, without the offset.
+func (c *Client) raw() time.Time {
+	clk := c.db.Clock()
+	return clk.Wall().Add(-clk.Offset())
+}
+
+// setOffset sets the clock offset from the upstream's time now, read between
+// t0 and t1 on the device's own clock.
+func (c *Client) setOffset(now, t0, t1 time.Time) {
+	if now.IsZero() {
+		return
+	}
+	mid := t0.Add(t1.Sub(t0) / 2)
+	c.db.Clock().SetOffset(now.Sub(mid).Round(time.Millisecond))
+	c.saveOffset()
+}
+
+func (c *Client) saveOffset() {
+	ms := c.db.Clock().Offset().Milliseconds()
+	if err := c.db.SetCursor(keyOffset, strconv.FormatInt(ms, 10)); err != nil {
+		c.log.Warn("cannot save the clock offset", "err", err)
+	}
+}
+
+// do sends one request and reads the answer into out. Network failures are
+// EUNAVAILABLE errors in plain words. It returns the answer's header, also
+// for an error answer.
+func (c *Client) do(ctx context.Context, method, url, token string, in, out any) (http.Header, error) {
+	req, err := protocol.NewRequest(ctx, method, url, token, in)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		c.log.Debug("request failed", "url", url, "err", err)
+		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Field: "network",
+			Zh: "无法连接服务器，请检查网络后重试", En: "cannot reach the server; check the network and try again"}
+	}
+	return resp.Header, protocol.ReadResponse(resp, out)
+}
+
+// probe reports whether the upstream answers GET /healthz.
+func (c *Client) probe(ctx context.Context, url string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	var h protocol.Health
+	_, err := c.do(ctx, http.MethodGet, url+protocol.PathHealth, "", nil, &h)
+	return err == nil && h.OK
+}
+
+// Trigger asks Run to sync now. It never blocks.
+func (c *Client) Trigger() {
+	select {
+	case c.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Run syncs in the background until ctx is done: when triggered,
+// every Interval, and, after a transient failure, as soon as a probe finds
+// the upstream reachable again (probing with exponential backoff and
+// jitter). After a permanent failure it waits for Trigger. Run is meant to be
+// started once, in its own goroutine.
+func (c *Client) Run(ctx context.Context) {
+	c.mu.Lock()
+	if c.running {
+		c.mu.Unlock()
+		panic("client: Run called twice")
+	}
+	c.running = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.running = false
+		c.mu.Unlock()
+	}()
+
+	const (
+		idle    = iota // synced: next at Interval
+		backoff        // transient failure: probe after a backoff
+		stopped        // permanent failure or not enrolled: wait for Trigger
+	)
+	state, attempt := idle, 0
+	var wait <-chan time.Time
+	var timer *time.Timer
+	arm := func(d time.Duration) {
+		if timer != nil {
+			timer.Stop()
+		}
+		if d < 0 {
+			wait = nil
+			return
+		}
+		timer = time.NewTimer(d)
+		wait = timer.C
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	syncNow := func() {
+		err := c.Sync(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil:
+			state, attempt = idle, 0
+			arm(c.opts.Interval)
+		case protocol.Transient(err):
+			state = backoff
+			attempt++
+			arm(c.backoff(attempt))
+		default:
+			state = stopped
+			c.log.Warn("sync stopped until asked again", "err", err)
+			arm(-1)
+		}
+	}
+	if c.Status().Enrolled {
+		syncNow()
+	} else {
+		state = stopped
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.trigger:
+			syncNow()
+		case <-wait:
+			if state != backoff {
+				syncNow()
+				continue
+			}
+			c.mu.Lock()
+			url := c.acct.URL
+			c.mu.Unlock()
+			if c.probe(ctx, url) {
+				c.setReachable(true)
+				syncNow()
+				continue
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			c.setReachable(false)
+			attempt++
+			arm(c.backoff(attempt))
+		}
+	}
+}
+
+// backoff returns the wait before attempt n (from 1): MinBackoff doubled
+// n-1 times, capped at MaxBackoff, then jittered to between half and all of
+// it, so that devices that failed together do not come back together.
+func (c *Client) backoff(n int) time.Duration {
+	d := c.opts.MinBackoff
+	for i := 1; i < n && d < c.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, c.opts.MaxBackoff)
+	c.mu.Lock()
+	j := time.Duration(c.rng.Int64N(int64(d/2) + 1))
+	c.mu.Unlock()
+	return d/2 + j
+}
+
+// Status returns the current status, with the count of changes waiting.
+func (c *Client) Status() Status {
+	c.mu.Lock()
+	s := c.status
+	s.Rejected = append([]Rejected(nil), s.Rejected...)
+	upstream := c.acct.Server
+	c.mu.Unlock()
+	push, _, err := c.cursors()
+	if err == nil {
+		s.Pending, _ = c.db.Pending(upstream, push)
+	}
+	return s
+}
+
+// Subscribe returns a channel that receives the status whenever it changes,
+// and a function that ends the subscription. The channel holds only the
+// latest status: a slow reader skips to it, and the client never waits for
+// a reader.
+func (c *Client) Subscribe() (<-chan Status, func()) {
+	ch := make(chan Status, 1)
+	c.mu.Lock()
+	c.subs[ch] = struct{}{}
+	c.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			c.mu.Lock()
+			delete(c.subs, ch)
+			c.mu.Unlock()
+		})
+	}
+}
+
+// publish sends the current status to every subscriber.
+func (c *Client) publish() {
+	s := c.Status()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ch := range c.subs {
+		select {
+		case <-ch: // drop the stale one
+		default:
+		}
+		select {
+		case ch <- s:
+		default:
+		}
+	}
+}
+
+func (c *Client) setErr(err error) {
+	c.mu.Lock()
+	c.status.Err = err
+	c.status.Reachable = domain.ErrorCode(err) != domain.EUNAVAILABLE
+	c.mu.Unlock()
+	c.publish()
+}
+
+func (c *Client) setReachable(ok bool) {
+	c.mu.Lock()
+	changed := c.status.Reachable != ok
+	c.status.Reachable = ok
+	c.mu.Unlock()
+	if changed {
+		c.publish()
+	}
+}

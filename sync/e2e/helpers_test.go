@@ -1,0 +1,189 @@
+package e2e_test
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+	"bangfu/sync/synctest"
+)
+
+// sees is what a device should hold, written down from the roster by hand
+// (not by the server's rules): the households of its cadre, and the places of
+// the villages it works in with their town and city.
+type sees struct {
+	households map[uuid.UUID]bool
+	places     map[uuid.UUID]bool
+}
+
+func seesOf(w *synctest.World, hs []*domain.Household, villages ...*domain.Place) sees {
+	s := sees{households: map[uuid.UUID]bool{}, places: map[uuid.UUID]bool{w.City.ID: true, w.Town.ID: true}}
+	for _, h := range hs {
+		s.households[h.ID] = true
+	}
+	for _, v := range villages {
+		s.places[v.ID] = true
+		for _, g := range []*domain.Place{w.G1, w.G2, w.G3} {
+			if g.Parent == v.ID {
+				s.places[g.ID] = true
+			}
+		}
+	}
+	return s
+}
+
+// visible reports whether a device that sees s should hold rec.
+func (s sees) visible(rec domain.Record) bool {
+	switch r := rec.(type) {
+	case *domain.Cadre:
+		return true
+	case *domain.Place:
+		return s.places[r.ID]
+	case *domain.Assignment:
+		if r.Role.IsPairing() {
+			return s.households[r.Target]
+		}
+		return s.places[r.Target]
+	case *domain.Conflict:
+		if r.Household == uuid.Nil {
+			return true
+		}
+	}
+	return s.households[domain.HouseholdOf(rec)]
+}
+
+// counts are the checks made, for the test log.
+type counts struct {
+	records, fields, visits, conflicts, edits int
+}
+
+func (c counts) String() string {
+	return fmt.Sprintf("%d records and %d fields compared, %d visits checked once each, %d conflict records, %d edited values traced",
+		c.records, c.fields, c.visits, c.conflicts, c.edits)
+}
+
+// converged checks that every device holds exactly the server's records it
+// should see, field by field; that every visit in visits is on the server
+// once with its notes; and that no edited value was lost without a trace.
+func converged(t *testing.T, srv *store.DB, devs map[string]*store.DB, scopes map[string]sees, visits map[uuid.UUID]string) counts {
+	t.Helper()
+	var c counts
+	want, err := synctest.Records(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := map[synctest.Key]domain.Record{}
+	for k, st := range want {
+		r, err := synctest.Decode(k, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[k] = r
+	}
+	for _, name := range slices.Sorted(maps.Keys(devs)) {
+		got, err := synctest.Records(devs[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, st := range want {
+			if !scopes[name].visible(recs[k]) {
+				if _, ok := got[k]; ok {
+					t.Errorf("%s holds %s, outside its scope", name, k)
+				}
+				continue
+			}
+			c.records++
+			c.fields += len(st)
+			if !reflect.DeepEqual(got[k], st) {
+				t.Errorf("%s: %s differs from the server:\n%s", name, k, diff(got[k], st))
+			}
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				t.Errorf("%s holds %s, which the server does not", name, k)
+			}
+		}
+	}
+	// Visits: each once, with what was written.
+	n := 0
+	for k, r := range recs {
+		if k.Kind != domain.KindVisit {
+			continue
+		}
+		n++
+		if notes, ok := visits[k.ID]; ok && r.(*domain.Visit).Notes != notes {
+			t.Errorf("visit %s has notes %q, want %q", k, r.(*domain.Visit).Notes, notes)
+		}
+	}
+	for id := range visits {
+		if _, ok := recs[synctest.Key{Kind: domain.KindVisit, ID: id}]; !ok {
+			t.Errorf("visit %s is missing on the server", id)
+		}
+	}
+	if n != len(visits) {
+		t.Errorf("the server holds %d visits, %d were made", n, len(visits))
+	}
+	c.visits = len(visits)
+	// Every change once in the server's log.
+	ids := map[uuid.UUID]int{}
+	if err := srv.Log(0, func(e store.Entry) (bool, error) { ids[e.Change.ID]++; return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	for id, k := range ids {
+		if k > 1 {
+			t.Errorf("change %s is %d times in the server's log", id, k)
+		}
+	}
+	for k := range recs {
+		if k.Kind == domain.KindConflict {
+			c.conflicts++
+		}
+	}
+	check, err := synctest.CheckNothingLost(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range check.Lost {
+		t.Errorf("lost: %s", l)
+	}
+	c.edits = check.Edits
+	return c
+}
+
+func diff(got, want map[string]domain.FieldState) string {
+	var b strings.Builder
+	for _, f := range slices.Sorted(maps.Keys(want)) {
+		if !reflect.DeepEqual(got[f], want[f]) {
+			fmt.Fprintf(&b, "\t%s: device %s @ %s, server %s @ %s\n", f, got[f].Value, got[f].Stamp, want[f].Value, want[f].Stamp)
+		}
+	}
+	for f := range got {
+		if _, ok := want[f]; !ok {
+			fmt.Fprintf(&b, "\t%s: only on the device\n", f)
+		}
+	}
+	return b.String()
+}
+
+// conflictsOn returns the conflict records on field of record that db holds.
+func conflictsOn(t *testing.T, db *store.DB, record uuid.UUID, field string) []*domain.Conflict {
+	t.Helper()
+	var out []*domain.Conflict
+	err := db.Each(domain.KindConflict, func(r domain.Record) error {
+		if c := r.(*domain.Conflict); c.Record == record && c.Field == field {
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,177 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+// scope is what a device may read and write: worked out from its cadre's
+// assignments at every sync, so a reassignment takes effect at once.
+//
+//   - A pairing (三级帮扶) reaches the household; a group cadre (包社干部)
+//     every household of the group, and new households in it.
+//   - A first secretary, team leader or member, group cadre lead, village
+//     lead, village committee member or county-level contact reaches the whole
+//     village; a town lead, or an office assigned to a town, the whole town;
+//     an office assigned to the city, everything.
+//   - Records of a household (members, visits, problems, the plan, measures,
+//     reviews, conflicts) follow the household.
+//   - The roster is public where the cadre works, as on the supervision board
+//     (岗位监督栏): places and assignments in the villages and towns of the
+//     cadre's households and places, and every cadre, are readable. Only
+//     leads (domain.Role.Leads) write places and assignments in their
+//     villages or towns, and cadres; anyone may edit their own cadre record.
+//   - A conflict record that belongs to no household (a roster field edited
+//     twice at once) is readable, and may be marked resolved, by anyone.
+type scope struct {
+	all        bool
+	cadre      uuid.UUID
+	households map[uuid.UUID]bool // household data readable and writable
+	groups     map[uuid.UUID]bool // households in these groups, new ones included
+	villages   map[uuid.UUID]bool // whole villages
+	towns      map[uuid.UUID]bool // whole towns
+	// The roster (places, assignments) is readable in these.
+	rosterVillages map[uuid.UUID]bool
+	rosterTowns    map[uuid.UUID]bool
+	// The roster is writable in these.
+	leadVillages map[uuid.UUID]bool
+	leadTowns    map[uuid.UUID]bool
+}
+
+// newScope works out the scope of cadre from the assignments the store
+// resolved.
+func newScope(cadre uuid.UUID, reach []store.Assigned) *scope {
+	s := &scope{cadre: cadre,
+		households: map[uuid.UUID]bool{}, groups: map[uuid.UUID]bool{},
+		villages: map[uuid.UUID]bool{}, towns: map[uuid.UUID]bool{},
+		rosterVillages: map[uuid.UUID]bool{}, rosterTowns: map[uuid.UUID]bool{},
+		leadVillages: map[uuid.UUID]bool{}, leadTowns: map[uuid.UUID]bool{},
+	}
+	add := func(m map[uuid.UUID]bool, id uuid.UUID) {
+		if id != uuid.Nil {
+			m[id] = true
+		}
+	}
+	for _, a := range reach {
+		loc := a.Location
+		add(s.rosterVillages, loc.Village)
+		add(s.rosterTowns, loc.Town)
+		switch {
+		case a.Role.IsPairing():
+			add(s.households, a.Target)
+		case a.Role == domain.GroupCadre:
+			add(s.groups, a.Target)
+			for _, h := range a.Households {
+				add(s.households, h)
+			}
+		case a.Level == domain.City:
+			s.all = true
+		case a.Level == domain.Town:
+			add(s.towns, a.Target)
+			if a.Role.Leads() {
+				add(s.leadTowns, a.Target)
+			}
+		case a.Level == domain.Village:
+			add(s.villages, a.Target)
+			if a.Role.Leads() {
+				add(s.leadVillages, a.Target)
+			}
+		}
+	}
+	return s
+}
+
+// readable reports whether the device may pull log entry e.
+func (s *scope) readable(e *store.Entry) bool {
+	switch {
+	case s.all:
+		return true
+	case e.Household != uuid.Nil:
+		return s.households[e.Household] || s.villages[e.Village] || s.towns[e.Town]
+	case e.Village != uuid.Nil:
+		return s.rosterVillages[e.Village] || s.villages[e.Village] || s.towns[e.Town]
+	case e.Town != uuid.Nil:
+		return s.rosterTowns[e.Town] || s.towns[e.Town]
+	}
+	return true // cadres, the city, conflicts on the roster
+}
+
+// household reports whether the device may write the data of a household at l.
+func (s *scope) household(l store.Location) bool {
+	return (l.Household != uuid.Nil && s.households[l.Household]) || s.groups[l.Group] ||
+		s.villages[l.Village] || s.towns[l.Town]
+}
+
+// roster reports whether the device may write places and assignments at l.
+func (s *scope) roster(l store.Location) bool {
+	return s.leadVillages[l.Village] || s.leadTowns[l.Town]
+}
+
+// leads reports whether the device's cadre leads anything.
+func (s *scope) leads() bool { return len(s.leadVillages) > 0 || len(s.leadTowns) > 0 }
+
+// check is the store.Check of a push: a change may be applied if its record
+// is in scope both where it was and where it will be.
+func (s *scope) check(ch domain.Change, before store.Location, existed bool, after store.Location) error {
+	if s.all {
+		return nil
+	}
+	ok := func(l store.Location) bool {
+		switch ch.Kind {
+		case domain.KindPlace, domain.KindAssignment:
+			return s.roster(l)
+		case domain.KindCadre:
+			return s.leads() || ch.Record == s.cadre
+		case domain.KindConflict:
+			if l.Household == uuid.Nil {
+				return true
+			}
+		}
+		return s.household(l)
+	}
+	if ok(after) && (!existed || ok(before)) {
+		return nil
+	}
+	return forbidden(ch)
+}
+
+// forbidden is the error that refuses a push for change ch.
+func forbidden(ch domain.Change) error {
+	id := ch.Record.String()[:8]
+	zh, en := kindName(ch.Kind)
+	return &domain.Error{Code: domain.EFORBIDDEN, Field: "scope",
+		Zh: fmt.Sprintf("本设备无权修改这条%s（%s）：它不在您负责的范围内。本次同步未保存任何更改，请联系驻村工作队长。", zh, id),
+		En: fmt.Sprintf("this device may not change this %s (%s): it is outside your responsibilities. Nothing from this sync was saved; contact your team leader.", en, id)}
+}
+
+func kindName(k domain.Kind) (zh, en string) {
+	switch k {
+	case domain.KindPlace:
+		return "地点", "place"
+	case domain.KindHousehold:
+		return "农户信息", "household"
+	case domain.KindMember:
+		return "家庭成员", "household member"
+	case domain.KindCadre:
+		return "干部信息", "cadre"
+	case domain.KindAssignment:
+		return "帮扶安排", "assignment"
+	case domain.KindVisit:
+		return "走访记录", "visit"
+	case domain.KindProblem:
+		return "问题", "problem"
+	case domain.KindPlan:
+		return "帮扶计划", "plan"
+	case domain.KindMeasure:
+		return "措施", "measure"
+	case domain.KindReview:
+		return "审核意见", "review"
+	case domain.KindConflict:
+		return "冲突记录", "conflict record"
+	}
+	return string(k), string(k)
+}
