@@ -44,7 +44,9 @@ func newEnv(t *testing.T) *env {
 	}
 	db := openStore(t, "server.db")
 	d := loadDemo(t, db)
-	srv := httptest.NewServer(server.New(db, server.Options{Now: func() time.Time { return demoNow }, Logger: quiet}))
+	// The server runs a second ahead of the stores, so that a code issued for a
+	// nanosecond has expired when it is used.
+	srv := httptest.NewServer(server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet}))
 	t.Cleanup(srv.Close)
 	fa := test.NewTempApp(t)
 	fa.Settings().SetTheme(app.NewTheme())
@@ -92,7 +94,14 @@ func (e *env) open(d *device, size fyne.Size) *app.App {
 	a.Window.Resize(size)
 	a.Show()
 	a.Wait()
-	e.t.Cleanup(func() { a.Window.Close(); a.Wait() })
+	e.t.Cleanup(func() {
+		for _, w := range e.fa.Driver().AllWindows() {
+			if w == a.Window {
+				w.Close()
+			}
+		}
+		a.Wait()
+	})
 	return a
 }
 

@@ -1,0 +1,112 @@
+package app_test
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"bangfu/app"
+	"bangfu/store"
+)
+
+// enrolWith fills the enrolment screen and submits it.
+func enrolWith(a *app.App, server, code, name string) {
+	a.Enroll.Server.SetText(server)
+	a.Enroll.Code.SetText(code)
+	a.Enroll.Name.SetText(name)
+	test.Tap(a.Enroll.Submit)
+	a.Wait()
+}
+
+// TestEnrollErrors: each way enrolment can fail shows its message on the
+// enrolment screen, and the device stays there; the right code then works.
+func TestEnrollErrors(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDevice("phone")
+	a := e.open(d, phone)
+	if a.Enroll == nil {
+		t.Fatal("no enrolment screen on a new device")
+	}
+
+	// A closed port on 127.0.0.1: nothing listens there.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+
+	used := e.code(e.data.GroupCadre.ID)
+	if _, _, err := e.db.Enroll(used, e.newDevice("other").db.Device(), "另一台手机", demoNow); err != nil {
+		t.Fatal(err)
+	}
+	expired, err := e.db.CreateEnrolCode(e.data.GroupCadre.ID, time.Nanosecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, server, code, device string
+		want                       string
+	}{
+		{"no server", "", "ABCD-EFGH", "手机", "请输入服务器地址"},
+		{"no code", e.url, "", "手机", "请输入注册码"},
+		{"no name", e.url, "ABCD-EFGH", "", "请填写设备名称"},
+		{"wrong code", e.url, "ABCD-EFGH", "手机", store.ErrCodeUnknown.Zh},
+		{"used code", e.url, used, "手机", store.ErrCodeUsed.Zh},
+		{"expired code", e.url, expired, "手机", store.ErrCodeExpired.Zh},
+		{"unreachable server", closed, "ABCD-EFGH", "手机", "无法连接服务器"},
+	} {
+		enrolWith(a, tc.server, tc.code, tc.device)
+		if a.Enroll == nil {
+			t.Fatalf("%s: the device enrolled", tc.name)
+		}
+		if got := labelText(t, a.Enroll.Error); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: message %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	enrolWith(a, e.url, e.code(e.data.GroupCadre.ID), "马兴文的手机")
+	if a.Enroll != nil {
+		t.Fatalf("the right code did not enrol: %s", a.Enroll.Error.Text)
+	}
+	if a.Households == nil || len(a.Households.Rows()) == 0 {
+		t.Fatal("no households after enrolment")
+	}
+}
+
+// TestRevokedDevice: a device revoked on the server says so on the sync bar
+// and offers to enrol again; a new code brings it back with its data.
+func TestRevokedDevice(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	if err := e.db.Revoke(d.db.Device(), demoNow); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(a.Bar.Sync)
+	a.Wait()
+	if got := labelText(t, a.Bar.Error); got != store.ErrRevoked.Zh {
+		t.Errorf("revoked: sync bar says %q, want %q", got, store.ErrRevoked.Zh)
+	}
+	if !a.Bar.ReEnroll.Visible() {
+		t.Fatal("no way to enrol again after revocation")
+	}
+	test.Tap(a.Bar.ReEnroll)
+	a.Wait()
+	if a.Enroll == nil {
+		t.Fatal("enrol again does not open the enrolment screen")
+	}
+	if a.Enroll.Server.Text != e.url {
+		t.Errorf("the server address is not kept: %q", a.Enroll.Server.Text)
+	}
+	enrolWith(a, e.url, e.code(e.data.GroupCadre.ID), "phone")
+	if a.Enroll != nil {
+		t.Fatalf("enrolling again failed: %s", a.Enroll.Error.Text)
+	}
+	if a.Bar.Error.Visible() {
+		t.Errorf("after enrolling again the bar still says %q", a.Bar.Error.Text)
+	}
+}
