@@ -44,7 +44,7 @@ type command struct {
 }
 
 var commands = []command{
-	// SERVE
+	{"serve", "运行同步服务器", "run the sync server", (*cli).serve},
 	{"demo", "写入演示村（王坪村）", "write the demo village (王坪村)", (*cli).demo},
 	{"stats", "显示花名册汇总", "print the roster summary", (*cli).stats},
 	{"import", "从 CSV 或 XLSX 导入花名册", "import a roster from CSV or XLSX", (*cli).importRoster},

@@ -74,7 +74,7 @@ func TestReadCSVGBK(t *testing.T) {
 func TestReadCSVBadHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		name, text, want string
-		line           int
+		line             int
 	}{
 		{"unknown column", "户主,社,村,户口本号\n马兴文,一社,王坪村,123\n", "户口本号", 1},
 		{"no table kind", "社,村\n一社,王坪村\n", "户主", 1},

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"bangfu/domain"
+	"bangfu/domain/demo"
+	"bangfu/store"
+	"bangfu/sync/server"
+)
+
+// demoSeed is the seed of the demo village that serve -demo loads.
+const demoSeed = 1
+
+func (c *cli) serve(args []string) error {
+	fs := c.flags("serve", "-addr HOST:PORT -data DIR [-demo] [-tls-cert F -tls-key F] [-log-level L]", `
+运行同步服务器：数据保存在 DIR/bangfu.db（内嵌 bbolt），提供 /v1/enroll、/v1/sync 和 /healthz。
+-demo：数据库为空时写入演示村（王坪村），并打印演示包社干部和驻村工作队长的一次性注册码，
+用手机或平板输入服务器地址和注册码即可体验两种角色。收到 SIGINT（Ctrl+C）或 SIGTERM 时，
+服务器不再接受新连接，等正在进行的同步完成（最多 -shutdown-timeout）后退出。
+服务器运行期间独占数据库，管理命令（import、enroll 等）需先停止服务器。
+Runs the sync server on DIR/bangfu.db (embedded bbolt), serving /v1/enroll, /v1/sync and
+/healthz. -demo loads the demo village (王坪村) into an empty store and prints one-time
+enrolment codes for the demo group cadre and the demo team leader, so a phone and a tablet
+can try both roles at once. On SIGINT (Ctrl+C) or SIGTERM the server stops accepting
+connections, lets the syncs in flight finish (at most -shutdown-timeout) and exits.
+While it runs it holds the store alone: stop it before running an admin command.`, "")
+	addr := fs.String("addr", ":8080", "监听地址 HOST:PORT（端口 0 表示任选）/ listen address HOST:PORT (port 0: any free port)")
+	dir := dataFlag(fs)
+	withDemo := fs.Bool("demo", false, "数据库为空时写入演示村并打印注册码 / load the demo village into an empty store and print enrolment codes")
+	cert := fs.String("tls-cert", "", "TLS 证书文件（PEM）/ TLS certificate file (PEM)")
+	key := fs.String("tls-key", "", "TLS 私钥文件（PEM）/ TLS key file (PEM)")
+	level := fs.String("log-level", "info", "日志级别 / log level: debug|info|warn|error")
+	grace := fs.Duration("shutdown-timeout", 30*time.Second, "停止时等待进行中同步的最长时间 / how long shutdown waits for syncs in flight")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
+	}
+	if (*cert == "") != (*key == "") {
+		return usagef("-tls-cert 和 -tls-key 要一起给出", "-tls-cert and -tls-key go together")
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return usagef("-log-level 只能是 debug、info、warn 或 error", "-log-level must be debug, info, warn or error")
+	}
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: lvl}))
+
+	db, err := openStore(*dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return domain.Errorf(domain.EUNAVAILABLE, "addr", "无法监听 %[1]s：%[2]v", "cannot listen on %[1]s: %[2]v", *addr, err)
+	}
+	scheme := "http"
+	if *cert != "" {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+
+	if *withDemo {
+		if err := c.serveDemo(db, log, ln.Addr(), scheme); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
+	srv := &http.Server{
+		Handler:           server.New(db, server.Options{Logger: log}),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() {
+		if *cert != "" {
+			done <- srv.ServeTLS(ln, *cert, *key)
+		} else {
+			done <- srv.Serve(ln)
+		}
+	}()
+	fmt.Fprintf(c.stderr, "listening on %s\n", url)
+	log.Info("server started", "addr", ln.Addr().String(), "data", filepath.Clean(db.Path()), "tls", *cert != "")
+
+	sig := c.signals
+	if sig == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sig = ch
+	}
+	select {
+	case err := <-done:
+		// Serve failed on its own (a bad certificate, say).
+		return fmt.Errorf("服务器停止 (the server stopped): %w", err)
+	case s := <-sig:
+		log.Info("shutting down: finishing syncs in flight", "signal", s.String(), "timeout", grace.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("shutdown deadline passed: closing the remaining connections", "err", err)
+		srv.Close()
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("serve", "err", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("关闭数据库失败 (closing the store failed): %w", err)
+	}
+	log.Info("server stopped")
+	return nil
+}
+
+// serveDemo loads the demo village into an empty store and prints enrolment
+// codes for the demo group cadre and team leader with the server's URLs.
+func (c *cli) serveDemo(db *store.DB, log *slog.Logger, addr net.Addr, scheme string) error {
+	d := demo.Village(demoSeed, time.Now())
+	empty, err := isEmpty(db)
+	if err != nil {
+		return err
+	}
+	if empty {
+		start := time.Now()
+		if err := writeDemo(db, d, newProgress(c.stderr)); err != nil {
+			return err
+		}
+		log.Info("demo village loaded", "households", d.Counts.Households, "people", d.Counts.People,
+			"visits", d.Counts.Visits, "took", time.Since(start).Round(time.Millisecond).String())
+	}
+	w := c.stdout
+	fmt.Fprintln(w, "演示 / demo: 王坪村")
+	fmt.Fprintln(w, "服务器地址 / server URL:")
+	for _, u := range serverURLs(addr, scheme) {
+		fmt.Fprintf(w, "  %s\n", u)
+	}
+	for _, who := range []struct {
+		zh, en string
+		cadre  *domain.Cadre
+	}{{"包社干部（手机）", "group cadre (phone)", d.GroupCadre}, {"驻村工作队长（平板）", "team leader (tablet)", d.TeamLeader}} {
+		cadre, err := demoCadre(db, who.cadre)
+		if err != nil {
+			log.Warn("demo cadre not in the store: no enrolment code", "cadre", who.cadre.Name, "err", err)
+			continue
+		}
+		code, err := db.CreateEnrolCode(cadre.ID, 72*time.Hour)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s / %s: %s — 一次性注册码 / one-time enrolment code: %s\n", who.zh, who.en, cadre.Name, code)
+	}
+	fmt.Fprintln(w, "注册码 72 小时内有效，只能用一次；重启 -demo 会生成新码。/ Codes are valid for 72 h, once; restarting with -demo prints new ones.")
+	return nil
+}
+
+// demoCadre finds a demo cadre in the store: by ID, or by name and phone when
+// the store was loaded by another version of the generator.
+func demoCadre(db *store.DB, want *domain.Cadre) (*domain.Cadre, error) {
+	if r, err := db.Get(domain.KindCadre, want.ID); err == nil {
+		return r.(*domain.Cadre), nil
+	}
+	var found *domain.Cadre
+	err := db.Each(domain.KindCadre, func(r domain.Record) error {
+		if c := r.(*domain.Cadre); c.Name == want.Name && c.Phone == want.Phone {
+			found = c
+		}
+		return nil
+	})
+	if err == nil && found == nil {
+		err = domain.ErrNotFound
+	}
+	return found, err
+}
+
+// serverURLs returns the URLs a device can reach the server at: the listen
+// address itself, or for an unspecified host every non-loopback address of
+// the machine (what a phone on the same network types) and localhost.
+func serverURLs(addr net.Addr, scheme string) []string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return []string{scheme + "://" + addr.String()}
+	}
+	port := fmt.Sprint(tcp.Port)
+	var out []string
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() || ipn.IP.To4() == nil {
+				continue
+			}
+			out = append(out, scheme+"://"+net.JoinHostPort(ipn.IP.String(), port))
+		}
+	}
+	out = append(out, scheme+"://"+net.JoinHostPort("localhost", port))
+	return out
+}
