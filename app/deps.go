@@ -94,10 +94,7 @@ type Syncer interface {
 	Trigger()
 	Status() client.Status
 	Subscribe() (<-chan client.Status, func())
-}
-
-// signer is a sync client that can forget its enrolment.
-type signer interface {
+	// SignOut forgets the enrolment; it refuses while changes wait.
 	SignOut() error
 }
 

@@ -114,8 +114,10 @@ func (e *env) enrolled(name string, cadre uuid.UUID, size fyne.Size) (*app.App, 
 	if a.Enroll == nil {
 		e.t.Fatal("a new device does not show the enrolment screen")
 	}
+	a.Enroll.Server.SetText("")
 	test.Type(a.Enroll.Server, e.url)
 	test.Type(a.Enroll.Code, e.code(cadre))
+	a.Enroll.Name.SetText("")
 	test.Type(a.Enroll.Name, name)
 	test.Tap(a.Enroll.Submit)
 	a.Wait()

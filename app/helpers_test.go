@@ -127,3 +127,6 @@ func labelText(t *testing.T, l *widget.Label) string {
 var _ = domain.KindCadre
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// widgetCell is a cell of a table.
+func widgetCell(row, col int) widget.TableCellID { return widget.TableCellID{Row: row, Col: col} }

@@ -218,9 +218,7 @@ func (s *Settings) signOut() {
 			st = a.sync.Status()
 		}
 		if err == nil && st.Pending == 0 {
-			if so, ok := a.sync.(signer); ok {
-				err = so.SignOut()
-			}
+			err = a.sync.SignOut()
 			if err == nil {
 				return func() { a.signedOut(st.Server) }
 			}
