@@ -217,4 +217,3 @@ func names(rows []store.HouseholdRow) []string {
 	}
 	return out
 }
-

@@ -85,6 +85,7 @@ type reader struct {
 	settings Settings
 	places   map[uuid.UUID]*domain.Place
 	cadres   map[uuid.UUID]*domain.Cadre
+	indexes  map[string]*bolt.Bucket
 }
 
 func newReader(tx *bolt.Tx) (*reader, error) {
@@ -92,7 +93,30 @@ func newReader(tx *bolt.Tx) (*reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &reader{tx: tx, settings: s, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{}}, nil
+	return &reader{tx: tx, settings: s, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
+		indexes: map[string]*bolt.Bucket{}}, nil
+}
+
+// scan is the package's scan with the index buckets opened once per reader:
+// a list of thousands of households seeks visit_hh thousands of times.
+func (r *reader) scan(name string, prefix []byte, fn func(key []byte, id uuid.UUID) bool) {
+	b, ok := r.indexes[name]
+	if !ok {
+		b = r.tx.Bucket(bucketIdx).Bucket([]byte(name))
+		r.indexes[name] = b
+	}
+	if b == nil {
+		return
+	}
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) < 16 {
+			continue
+		}
+		if !fn(k, uuid.UUID(k[len(k)-16:])) {
+			return
+		}
+	}
 }
 
 // get returns the live record of kind with id, or nil.
@@ -144,7 +168,7 @@ func (r *reader) household(id uuid.UUID) *domain.Household {
 // ids returns the record IDs under prefix in index name, in key order.
 func (r *reader) ids(name string, prefix []byte) []uuid.UUID {
 	var out []uuid.UUID
-	scan(r.tx, name, prefix, func(_ []byte, id uuid.UUID) bool {
+	r.scan(name, prefix, func(_ []byte, id uuid.UUID) bool {
 		out = append(out, id)
 		return true
 	})
@@ -255,7 +279,7 @@ func (r *reader) householdsOf(cadre uuid.UUID) []uuid.UUID {
 // visit_hh index (newest first), zero if it was never visited.
 func (r *reader) lastVisit(household uuid.UUID) time.Time {
 	var last time.Time
-	scan(r.tx, "visit_hh", household[:], func(k []byte, _ uuid.UUID) bool {
+	r.scan("visit_hh", household[:], func(k []byte, _ uuid.UUID) bool {
 		last = newestTime(k[16:24])
 		return false
 	})
@@ -266,7 +290,7 @@ func (r *reader) lastVisit(household uuid.UUID) time.Time {
 // newest time, ID) made at or after since.
 func (r *reader) visitsSince(index string, prefix []byte, since time.Time) int {
 	n := 0
-	scan(r.tx, index, prefix, func(k []byte, _ uuid.UUID) bool {
+	r.scan(index, prefix, func(k []byte, _ uuid.UUID) bool {
 		if newestTime(k[len(prefix) : len(prefix)+8]).Before(since) {
 			return false
 		}
@@ -284,7 +308,7 @@ func newestTime(b []byte) time.Time {
 // openProblems counts a household's open problems.
 func (r *reader) openProblems(household uuid.UUID) int {
 	n := 0
-	scan(r.tx, "problem_open_hh", household[:], func([]byte, uuid.UUID) bool { n++; return true })
+	r.scan("problem_open_hh", household[:], func([]byte, uuid.UUID) bool { n++; return true })
 	return n
 }
 
@@ -341,18 +365,9 @@ func daysSince(t, now time.Time) int {
 
 // sortRows sorts household rows overdue first (see MyHouseholds).
 func sortRows(rows []HouseholdRow) {
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if a.LastVisit.IsZero() != b.LastVisit.IsZero() {
-			return a.LastVisit.IsZero()
-		}
-		if a.DaysSince != b.DaysSince {
-			return a.DaysSince > b.DaysSince
-		}
-		if a.HeadName != b.HeadName {
-			return a.HeadName < b.HeadName
-		}
-		return string(a.ID[:]) < string(b.ID[:])
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := &rows[i], &rows[j]
+		return lessRow(a.DaysSince, b.DaysSince, a.HeadName, b.HeadName, a.ID, b.ID)
 	})
 }
 

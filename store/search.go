@@ -137,7 +137,7 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 		type hit struct {
 			id   uuid.UUID
 			name string
-			last time.Time
+			days int // -1: never visited
 		}
 		var hits []hit
 		b := tx.Bucket(bucketIdx).Bucket([]byte("hh_search"))
@@ -158,13 +158,13 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 			}
 			name, _, _ := strings.Cut(text, keySep)
 			id := uuid.UUID(k[len(k)-16:])
-			hits = append(hits, hit{id: id, name: name, last: r.lastVisit(id)})
+			hits = append(hits, hit{id: id, name: name, days: daysSince(r.lastVisit(id), now)})
 		}
 		// Order by what the index and visit_hh hold, then decode only the
 		// first limit households.
 		sort.Slice(hits, func(i, j int) bool {
-			a, b := hits[i], hits[j]
-			return lessRow(a.last, b.last, a.name, b.name, a.id, b.id, now)
+			a, b := &hits[i], &hits[j]
+			return lessRow(a.days, b.days, a.name, b.name, a.id, b.id)
 		})
 		if limit > 0 && len(hits) > limit {
 			hits = hits[:limit]
@@ -184,13 +184,13 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 	return out, err
 }
 
-// lessRow orders households overdue first: never visited, then most whole
-// days since the last visit, then by name, then by ID.
-func lessRow(lastA, lastB time.Time, nameA, nameB string, idA, idB uuid.UUID, now time.Time) bool {
-	if lastA.IsZero() != lastB.IsZero() {
-		return lastA.IsZero()
+// lessRow orders households overdue first: never visited (days -1), then
+// most whole days since the last visit, then by name, then by ID.
+func lessRow(da, db int, nameA, nameB string, idA, idB uuid.UUID) bool {
+	if (da < 0) != (db < 0) {
+		return da < 0
 	}
-	if da, db := daysSince(lastA, now), daysSince(lastB, now); da != db {
+	if da != db {
 		return da > db
 	}
 	if nameA != nameB {
