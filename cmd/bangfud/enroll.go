@@ -34,7 +34,7 @@ keeps only its hash.`, lockedHelp)
 	if *ttl <= 0 {
 		return usagef("-ttl 必须大于零", "-ttl must be positive")
 	}
-	db, err := openStore(*dir)
+	db, err := openExisting(*dir)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ Lists enrolled devices: ID, name, cadre, when enrolled, last sync, and whether r
 	} else if len(pos) > 0 {
 		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
 	}
-	db, err := openStore(*dir)
+	db, err := openExisting(*dir)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ devices. A new enrolment code for the cadre reinstates it.`, lockedHelp)
 	if len(pos) != 1 {
 		return usagef("请给出一个设备 ID", "give one device ID")
 	}
-	db, err := openStore(*dir)
+	db, err := openExisting(*dir)
 	if err != nil {
 		return err
 	}

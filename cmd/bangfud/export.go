@@ -34,7 +34,7 @@ with an assignment there.`, lockedHelp)
 	if !strings.EqualFold(filepath.Ext(*out), ".xlsx") {
 		return usagef("输出文件应以 .xlsx 结尾", "the output file should end in .xlsx")
 	}
-	db, err := openStore(*dir)
+	db, err := openExisting(*dir)
 	if err != nil {
 		return err
 	}

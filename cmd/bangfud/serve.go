@@ -72,6 +72,15 @@ While it runs it holds the store alone: stop it before running an admin command.
 	}
 	url := scheme + "://" + ln.Addr().String()
 
+	// Catch the signals before the demo loads, so that Ctrl+C during the
+	// load stops the server cleanly after the batch in progress.
+	sig := c.signals
+	if sig == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sig = ch
+	}
 	if *withDemo {
 		if err := c.serveDemo(db, log, ln.Addr(), scheme); err != nil {
 			ln.Close()
@@ -96,13 +105,6 @@ While it runs it holds the store alone: stop it before running an admin command.
 	fmt.Fprintf(c.stderr, "listening on %s\n", url)
 	log.Info("server started", "addr", ln.Addr().String(), "data", filepath.Clean(db.Path()), "tls", *cert != "")
 
-	sig := c.signals
-	if sig == nil {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(ch)
-		sig = ch
-	}
 	select {
 	case err := <-done:
 		// Serve failed on its own (a bad certificate, say).

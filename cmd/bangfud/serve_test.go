@@ -3,12 +3,22 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -70,7 +80,7 @@ func startServer(t *testing.T, args ...string) *server {
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
-		re := regexp.MustCompile(`^listening on (http://\S+)$`)
+		re := regexp.MustCompile(`^listening on (https?://\S+)$`)
 		for sc.Scan() {
 			line := sc.Text()
 			s.mu.Lock()
@@ -98,13 +108,22 @@ func (s *server) output() string {
 	return "stdout:\n" + s.stdout.String() + "\nstderr:\n" + s.stderr.String()
 }
 
-// codes returns the enrolment codes printed on stdout.
+// codes returns the enrolment codes printed on stdout, waiting a little for
+// two of them: stdout is copied by another goroutine than the one that saw
+// the "listening on" line of stderr.
 func (s *server) codes() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	re := regexp.MustCompile(`one-time enrolment code: ([2-9A-Z]{4}-[2-9A-Z]{4})`)
 	var out []string
-	for _, m := range regexp.MustCompile(`one-time enrolment code: ([2-9A-Z]{4}-[2-9A-Z]{4})`).FindAllStringSubmatch(s.stdout.String(), -1) {
-		out = append(out, m[1])
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		s.mu.Lock()
+		out = out[:0]
+		for _, m := range re.FindAllStringSubmatch(s.stdout.String(), -1) {
+			out = append(out, m[1])
+		}
+		s.mu.Unlock()
+		if len(out) >= 2 {
+			break
+		}
 	}
 	return out
 }
@@ -290,6 +309,68 @@ func TestServeRefusesSecondServer(t *testing.T) {
 	}
 	if code := srv.stop(syscall.SIGTERM); code != 0 {
 		t.Errorf("serve exited %d:\n%s", code, srv.output())
+	}
+}
+
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bangfud test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir, "-tls-cert", certFile, "-tls-key", keyFile)
+	if !strings.HasPrefix(srv.url, "https://") {
+		t.Fatalf("TLS server URL %s", srv.url)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(srv.url + "/healthz")
+	if err != nil {
+		t.Fatalf("healthz over TLS: %v\n%s", err, srv.output())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz over TLS: %d", resp.StatusCode)
+	}
+	if resp, err := http.Get("http://" + strings.TrimPrefix(srv.url, "https://") + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("the TLS server answered plain HTTP with success")
+		}
+	}
+	if code := srv.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, srv.output())
+	}
+}
+
+func TestAdminCommandsNeedAStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "empty")
+	for _, args := range [][]string{{"stats"}, {"devices"}, {"enroll", "-cadre", "x"}, {"export", "-o", filepath.Join(t.TempDir(), "x.xlsx")}} {
+		r := run(t, append(append(args[:1:1], "-data", dir), args[1:]...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "no store in") {
+			t.Errorf("%s on a directory without a store: %s", args[0], r)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a command created %s", dir)
 	}
 }
 

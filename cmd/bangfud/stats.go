@@ -23,7 +23,7 @@ farmland, cadres by rank, visits, open problems, plans awaiting review and three
 	} else if len(pos) > 0 {
 		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
 	}
-	db, err := openStore(*dir)
+	db, err := openExisting(*dir)
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
+	"bangfu/domain"
 	"bangfu/store"
 )
 
@@ -37,6 +40,18 @@ func openStore(dir string) (*store.DB, error) {
 		return nil, &lockedError{dir: dir}
 	}
 	return db, err
+}
+
+// openExisting opens DIR/bangfu.db like openStore, but refuses a data
+// directory without a store instead of creating an empty one: commands that
+// only read or administer a roster have nothing to do there.
+func openExisting(dir string) (*store.DB, error) {
+	path := filepath.Join(dir, dbFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, domain.Errorf(domain.ENOTFOUND, "data", "%[1]s 中没有数据库（%[2]s）：请先运行 bangfud demo、bangfud import 或 bangfud serve，或用 -data 指定数据目录",
+			"there is no store in %[1]s (%[2]s): run bangfud demo, bangfud import or bangfud serve first, or name the data directory with -data", dir, path)
+	}
+	return openStore(dir)
 }
 
 // isEmpty reports whether the store holds no records yet.
