@@ -61,7 +61,15 @@ func FromDomain(c domain.Change) (Change, error) {
 // the kind is known, that field names are 1 to MaxFieldName bytes and that
 // every value is JSON. The values are compacted copies. A failed check is an
 // EINVALID *domain.Error naming the wire field.
-func (c Change) Domain() (domain.Change, error) {
+func (c Change) Domain() (domain.Change, error) { return c.convert(true) }
+
+// check checks c as Domain does, without making the domain change.
+func (c Change) check() error {
+	_, err := c.convert(false)
+	return err
+}
+
+func (c Change) convert(build bool) (domain.Change, error) {
 	id, err := parseID("id", c.ID)
 	if err != nil {
 		return domain.Change{}, err
@@ -82,28 +90,46 @@ func (c Change) Domain() (domain.Change, error) {
 	if err != nil {
 		return domain.Change{}, err
 	}
-	d := domain.Change{ID: id, Kind: c.Kind, Record: rec, Author: author, Stamp: stamp,
-		Fields: make(domain.Fields, len(c.Fields))}
+	d := domain.Change{ID: id, Kind: c.Kind, Record: rec, Author: author, Stamp: stamp}
+	var values *bytes.Buffer // one array for all the compacted values
+	if build {
+		d.Fields = make(domain.Fields, len(c.Fields))
+		n := 0
+		for _, v := range c.Fields {
+			n += len(v)
+		}
+		values = bytes.NewBuffer(make([]byte, 0, n))
+	}
 	for name, v := range c.Fields {
 		if err := checkFieldName("fields", name); err != nil {
 			return domain.Change{}, err
 		}
-		var buf bytes.Buffer
-		if len(v) == 0 || json.Compact(&buf, v) != nil {
+		bad := len(v) == 0
+		if build && !bad {
+			start := values.Len()
+			bad = json.Compact(values, v) != nil
+			d.Fields[name] = values.Bytes()[start:values.Len():values.Len()]
+		} else if !bad {
+			bad = !json.Valid(v)
+		}
+		if bad {
 			return domain.Change{}, domain.Errorf(domain.EINVALID, "fields",
 				"字段 %q 的值不是有效的 JSON", "the value of field %q is not valid JSON", clip(name))
 		}
-		d.Fields[name] = json.RawMessage(buf.Bytes())
 	}
-	if len(c.Base) > 0 {
+	if len(c.Base) > 0 && build {
 		d.Base = make(map[string]domain.Stamp, len(c.Base))
-		for name, s := range c.Base {
-			if err := checkFieldName("base", name); err != nil {
-				return domain.Change{}, err
-			}
-			if d.Base[name], err = parseStamp("base", s); err != nil {
-				return domain.Change{}, err
-			}
+	}
+	for name, s := range c.Base {
+		if err := checkFieldName("base", name); err != nil {
+			return domain.Change{}, err
+		}
+		st, err := parseStamp("base", s)
+		if err != nil {
+			return domain.Change{}, err
+		}
+		if build {
+			d.Base[name] = st
 		}
 	}
 	return d, nil
@@ -218,6 +244,16 @@ func checkFieldName(field, name string) error {
 	if name == "" || len(name) > MaxFieldName {
 		return domain.Errorf(domain.EINVALID, field,
 			"字段名 %q 无效（应为 1 到 %d 字节）", "bad field name %q (want 1 to %d bytes)", clip(name), MaxFieldName)
+	}
+	return nil
+}
+
+// checkChanges checks changes as DecodeChanges does, without converting.
+func checkChanges(changes []Change) error {
+	for i, c := range changes {
+		if err := c.check(); err != nil {
+			return at(i, err)
+		}
 	}
 	return nil
 }

@@ -52,9 +52,9 @@ func marshal(v any) ([]byte, error) {
 // [ErrVersion] even when the rest does not fit this version's shapes. Every
 // error is an EINVALID *domain.Error.
 func Unmarshal(data []byte, v any) error {
-	err := decodeJSON(data, v, true)
+	err := decodeJSON(data, v)
 	if err == nil {
-		err = checkKeys(data, shapeOf(reflect.TypeOf(v)))
+		err = checkKeys(data, shapeOf(reflect.TypeOf(v))) // unknown, repeated or miscased keys
 	}
 	if err != nil {
 		if ver, ok := peekVersion(data); ok && ver != Version {
@@ -65,21 +65,13 @@ func Unmarshal(data []byte, v any) error {
 	return validate(v)
 }
 
-func decodeJSON(data []byte, v any, strict bool) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if strict {
-		dec.DisallowUnknownFields()
+// decodeJSON decodes data, exactly one JSON value, into v, ignoring unknown
+// keys.
+func decodeJSON(data []byte, v any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return errors.New("empty body")
 	}
-	if err := dec.Decode(v); err != nil {
-		if err == io.EOF {
-			return errors.New("empty body")
-		}
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
+	return json.Unmarshal(data, v)
 }
 
 func validate(v any) error {
@@ -406,7 +398,7 @@ func ReadResponse(resp *http.Response, v any) error {
 	if v == nil {
 		return nil
 	}
-	if err := decodeJSON(data, v, false); err != nil {
+	if err := decodeJSON(data, v); err != nil {
 		if ver, ok := peekVersion(data); ok && ver != Version {
 			return versionError(ver)
 		}

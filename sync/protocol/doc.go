@@ -123,7 +123,7 @@
 // from the device, in the upstream's log order, and the cursor just past
 // them. The device applies them and stores the new cursor in one transaction,
 // so a crash in between pulls the same changes again (harmless: IDs). A page
-// holds changes up to PageBytes (8 MiB of change JSON, as Change.Size counts
+// holds changes up to PageBytes (12 MiB of change JSON, as Change.Size counts
 // it), at least one change when any wait, so a first sync of a whole village
 // takes a few round trips, not one per record. "more": true says the page was
 // full and more changes wait: the device syncs again at once, with whatever

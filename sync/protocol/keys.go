@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"reflect"
@@ -132,7 +133,8 @@ func (k *keyChecker) value(s *shape) error {
 
 func (k *keyChecker) object(s *shape) error {
 	k.i++ // {
-	seen := make(map[string]struct{}, len(s.keys))
+	// An object has few keys: a linear search beats a map.
+	var seen [][]byte
 	for {
 		k.ws()
 		switch k.b[k.i] {
@@ -146,16 +148,18 @@ func (k *keyChecker) object(s *shape) error {
 		start := k.i
 		k.str()
 		key := unquote(k.b[start:k.i])
-		if _, dup := seen[key]; dup {
-			return domain.Errorf(domain.EINVALID, "body", "字段 %q 重复出现", "duplicate field %q", clip(key))
+		for _, prev := range seen {
+			if bytes.Equal(prev, key) {
+				return domain.Errorf(domain.EINVALID, "body", "字段 %q 重复出现", "duplicate field %q", clip(string(key)))
+			}
 		}
-		seen[key] = struct{}{}
+		seen = append(seen, key)
 		var child *shape
 		if !s.open {
-			c, ok := s.keys[key]
+			c, ok := s.keys[string(key)]
 			if !ok {
 				return domain.Errorf(domain.EINVALID, "body",
-					"未知字段 %q（字段名区分大小写）", "unknown field %q (names are case-sensitive)", clip(key))
+					"未知字段 %q（字段名区分大小写）", "unknown field %q (names are case-sensitive)", clip(string(key)))
 			}
 			child = c
 		}
@@ -215,13 +219,12 @@ func (k *keyChecker) skip() {
 	}
 }
 
-func unquote(raw []byte) string {
-	for _, c := range raw {
-		if c == '\\' {
-			var s string
-			json.Unmarshal(raw, &s) // valid: encoding/json accepted it
-			return s
-		}
+// unquote returns the text of raw, a valid JSON string.
+func unquote(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1]
 	}
-	return string(raw[1 : len(raw)-1])
+	var s string
+	json.Unmarshal(raw, &s) // valid: encoding/json accepted it
+	return []byte(s)
 }
