@@ -41,6 +41,9 @@ type App struct {
 	Households *Households
 	// Menu is a team leader's list of sections (nil for a group cadre).
 	Menu *Menu
+	// Settings opens the settings from a group cadre's list (a team leader's
+	// menu has them as a section).
+	Settings *widget.Button
 
 	fyne     fyne.App
 	db       Store
@@ -222,6 +225,8 @@ func (a *App) build() {
 		a.Households = newHouseholds(a, lang.L("households.title"), func() ([]store.HouseholdRow, error) {
 			return a.db.MyHouseholds(a.cadre, a.now())
 		}, nil)
+		a.Settings = a.settingsButton()
+		a.Households.actions = []fyne.CanvasObject{a.Settings}
 		a.nav.SetMaster(a.Households)
 	}
 	a.Window.SetContent(container.NewBorder(nil, a.Bar.Content(), nil, nil, a.nav.root))

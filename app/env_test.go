@@ -3,7 +3,9 @@ package app_test
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +33,7 @@ type env struct {
 	url  string
 	data *demo.Data
 	fa   fyne.App
+	down atomic.Bool // the network is down: connections drop
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -46,11 +49,20 @@ func newEnv(t *testing.T) *env {
 	d := loadDemo(t, db)
 	// The server runs a second ahead of the stores, so that a code issued for a
 	// nanosecond has expired when it is used.
-	srv := httptest.NewServer(server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet}))
+	h := server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet})
+	e := &env{t: t, db: db, data: d}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.down.Load() {
+			panic(http.ErrAbortHandler) // the connection drops, as on a lost signal
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
+	e.url = srv.URL
 	fa := test.NewTempApp(t)
 	fa.Settings().SetTheme(app.NewTheme())
-	return &env{t: t, db: db, url: srv.URL, data: d, fa: fa}
+	e.fa = fa
+	return e
 }
 
 // code issues a one-time enrolment code for cadre.

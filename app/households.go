@@ -28,6 +28,7 @@ type Households struct {
 	title   string
 	fetch   func() ([]store.HouseholdRow, error)
 	filter  func(store.HouseholdRow) bool
+	actions []fyne.CanvasObject
 	all     []store.HouseholdRow
 	shown   []store.HouseholdRow
 	loaded  bool
@@ -102,6 +103,9 @@ func (h *Households) Title() string { return h.title }
 
 // Content returns the search box, the list and the count.
 func (h *Households) Content() fyne.CanvasObject { return h.content }
+
+// Actions returns the buttons of the list's header.
+func (h *Households) Actions() []fyne.CanvasObject { return h.actions }
 
 // Rows returns the rows shown, in order.
 func (h *Households) Rows() []store.HouseholdRow {
