@@ -125,3 +125,15 @@ func parseSize(s string) (int, error) {
 	}
 	return 0, domain.Errorf(domain.EINVALID, "size", "家庭人口“%s”不是整数", "household size %q is not a whole number", s)
 }
+
+// checkIDCell explains an ID number that a spreadsheet stored as a number: it
+// comes back in scientific notation with its last digits lost, and only
+// retyping it in a text column brings them back.
+func checkIDCell(field, v string) error {
+	if strings.ContainsAny(v, "Ee") && strings.Contains(v, "+") {
+		return domain.Errorf(domain.EINVALID, field,
+			"身份证号“%[1]s”被 Excel 存成了数字，后几位已丢失：请把该列设为文本格式后重新输入",
+			"the ID number %[1]q was stored as a number by Excel and lost its last digits: format the column as text and type it again", v)
+	}
+	return nil
+}

@@ -349,6 +349,9 @@ func (p *planner) household(row Row) (domain.Record, error) {
 
 	// Find the household the row describes.
 	id := row.Get("id_number")
+	if err := checkIDCell("id_number", id); err != nil {
+		return nil, err
+	}
 	var cur *domain.Household
 	if id != "" {
 		cur = p.byIDNumber[id]
@@ -649,6 +652,9 @@ func (p *planner) target(row Row, role domain.Role) (uuid.UUID, error) {
 
 func (p *planner) targetHousehold(row Row) (uuid.UUID, error) {
 	if id := row.Get("id_number"); id != "" {
+		if err := checkIDCell("id_number", id); err != nil {
+			return uuid.Nil, err
+		}
 		if h := p.byIDNumber[id]; h != nil {
 			return h.ID, nil
 		}

@@ -166,6 +166,7 @@ func TestPlanRowErrors(t *testing.T) {
 		{"new household without size", "户主,社,村,户类型\n马福,一社,王坪村,一般户\n", "家庭人口"},
 		{"pairing of the wrong rank", "干部,干部电话,职责,村,户主\n马强,13800000001,科级结对,王坪村,马兴文\n", "不能承担科级干部结对"},
 		{"unknown role", "干部,干部电话,职责,村\n马强,13800000001,打酱油,王坪村\n", "职责“打酱油”无法识别"},
+		{"ID number stored as a number", "户主,社,村,户类型,人口,身份证号\n马福,一社,王坪村,一般户,3,6.2290119650312E+17\n", "设为文本"},
 		{"cell beyond the header", "户主,社,村,户类型,人口\n马福,一社,王坪村,一般户,3,多余\n", "超出表头"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
