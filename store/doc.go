@@ -19,8 +19,20 @@
 //	seen                    change ID -> sequence: a change is applied once
 //	cursor                  name -> value (sync cursors)
 //	idx/...                 secondary indexes (see index.go)
+//	draft                   key -> bytes: local drafts, never logged or synced
 //
 // Keys are big-endian so that bbolt's byte order is numeric order.
+//
+// # Queries
+//
+// The screens' questions each take one read transaction and walk the indexes
+// rather than the records: a cadre's households ([DB.MyHouseholds]), overdue
+// first; a group's or a village's; search by name, pinyin initials or full
+// pinyin, phone and ID-number tail ([DB.Search], [Match]); the household card
+// (一口清, [DB.Card]); a village's overview, open problems, plans awaiting
+// review, conflicts and cadres' activity for a team leader; the roster and
+// the three-level check ([DB.Assistance]); and [DB.Summary] for the server's
+// stats. Times are passed in (now), so that tests fix the clock.
 //
 // # One opener
 //

@@ -30,6 +30,9 @@ var indexes = map[domain.Kind][]index{
 		{"hh_group", func(r domain.Record) [][]byte { h := r.(*domain.Household); return one(h.Group[:], h.ID[:]) }},
 		// hh_search: the normalized search text (see searchKey), a zero byte,
 		// the group and the household. Search walks it without decoding rows.
+		// searchKey is part of the layout: a change to it (or to the pinyin
+		// module's readings) needs a new SchemaVersion, so that migrate
+		// rebuilds the keys; reindex could not find the old ones otherwise.
 		{"hh_search", func(r domain.Record) [][]byte {
 			h := r.(*domain.Household)
 			return one([]byte(searchKey(h.HeadName, h.Phone, h.IDNumber)), []byte{0}, h.Group[:], h.ID[:])

@@ -86,8 +86,8 @@ func (db *DB) ResolveConflict(author, conflict uuid.UUID, keepLoser bool) error 
 			if err != nil {
 				return err
 			}
-			if r == nil || r.deleted() {
-				return notFound(c.RecordKind, c.Record)
+			if r == nil || (r.deleted() && c.Field != "deleted") {
+				return notFound(c.RecordKind, c.Record) // nothing left to edit
 			}
 			f := r.fields()
 			f[c.Field] = clone(c.Loser)

@@ -140,6 +140,7 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 			days int // -1: never visited
 		}
 		var hits []hit
+		seen := map[uuid.UUID]bool{}
 		b := tx.Bucket(bucketIdx).Bucket([]byte("hh_search"))
 		if b == nil {
 			return nil
@@ -158,6 +159,10 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 			}
 			name, _, _ := strings.Cut(text, keySep)
 			id := uuid.UUID(k[len(k)-16:])
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
 			hits = append(hits, hit{id: id, name: name, days: daysSince(r.lastVisit(id), now)})
 		}
 		// Order by what the index and visit_hh hold, then decode only the
