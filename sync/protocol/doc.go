@@ -38,10 +38,12 @@
 //
 // Bodies are UTF-8 JSON objects; every body carries "v": 1. UUIDs are
 // lowercase in the 8-4-4-4-12 form; times ("now") are RFC 3339 in UTC with
-// milliseconds; "through" and "acked" are unsigned 64-bit integers. A server
-// refuses unknown fields in a request (a new request field is a new version)
-// and anything after the object; a client ignores unknown fields in an answer
-// (a server may add fields within a version).
+// milliseconds; "through" and "acked" are unsigned 64-bit integers (beyond
+// 2^53: parse them as integers, not doubles). Keys are case-sensitive and
+// appear once per object. A server refuses unknown keys in a request (a new
+// request field is a new version), repeated keys and anything after the
+// object; a client ignores unknown keys in an answer (a server may add fields
+// within a version).
 //
 // # Enrolment
 //
@@ -105,11 +107,14 @@
 // then advances its push cursor to "acked" (never backwards) and does not send
 // those changes again. A change that is well formed but that the upstream
 // cannot apply (the record would not be valid there) is acknowledged all the
-// same and listed in "rejected" with its reason
-// ({"id":"…","code":"invalid","field":"notes","zh":"…","en":"…"}), so the
-// device can show it instead of sending it forever. Any failure — an error answer, a dropped connection, a
-// lost answer — leaves the push cursor where it was, and the same changes are
-// sent again. That is safe: the upstream applies a change whose "id" it has
+// same and listed in "rejected" with its reason, so the device can show it
+// instead of sending it forever:
+//
+//	"rejected":[{"id":"<change uuid>","code":"invalid","field":"notes","zh":"…","en":"…"}]
+//
+// ("rejected" is omitted when empty). Any failure — an error answer, a
+// dropped connection, a lost answer — leaves the push cursor where it was,
+// and the same changes are sent again. That is safe: the upstream applies a change whose "id" it has
 // seen before at most once, so a retried or duplicated push changes nothing
 // the second time. A push is applied whole or not at all; a push touching a
 // record outside the device's scope is refused with 403 and changes nothing.
@@ -172,9 +177,9 @@
 // # Versions
 //
 // A request whose "v" the server does not speak is refused with 400, field
-// "v", and a message saying which side is older; the server checks "v" before
-// anything else, so a newer client's request with new fields still gets this
-// answer. GET /healthz answers {"ok":true,"v":1} with the version the server
+// "v", and a message saying which side is older; "v" is checked before the
+// rest of the body, so a newer client's request with new fields still gets
+// this answer rather than "unknown field". GET /healthz answers {"ok":true,"v":1} with the version the server
 // speaks.
 //
 // # Size limits

@@ -29,6 +29,7 @@ var (
 	cadre  = id("cadre: 马兴文")
 	leader = id("cadre: 王队长")
 	house  = id("household: 马进福")
+	server = id("server: 临夏市")
 	now    = time.Date(2025, 3, 1, 8, 30, 0, 125e6, time.UTC)
 )
 
@@ -88,10 +89,10 @@ var goldens = []struct {
 	fresh func() any
 }{
 	{"enroll_request.json",
-		&protocol.EnrollRequest{V: 1, Code: "7QK4-M2PX", Name: "马兴文的手机"},
+		&protocol.EnrollRequest{V: 1, Code: "7QK4-M2PX", Name: "马兴文的手机", Device: phone},
 		func() any { return new(protocol.EnrollRequest) }},
 	{"enroll_response.json",
-		&protocol.EnrollResponse{V: 1, Device: phone, Token: "bft1.q8Zr0uXo2m5d7Kc3PzVwYg", Cadre: cadre, Now: protocol.At(now)},
+		&protocol.EnrollResponse{V: 1, Device: phone, Token: "bft1.q8Zr0uXo2m5d7Kc3PzVwYg", Cadre: cadre, Now: protocol.At(now), Server: server},
 		func() any { return new(protocol.EnrollResponse) }},
 	{"sync_request.json",
 		&protocol.SyncRequest{V: 1, Cursor: "c1.4211", Through: 57, Changes: goldenChanges()},
@@ -100,7 +101,9 @@ var goldens = []struct {
 		&protocol.SyncRequest{V: 1, Cursor: "c1.4242", Through: 57, Changes: []protocol.Change{}},
 		func() any { return new(protocol.SyncRequest) }},
 	{"sync_response.json",
-		&protocol.SyncResponse{V: 1, Now: protocol.At(now), Acked: 57, Changes: goldenChanges()[1:], Cursor: "c1.4242", More: true},
+		&protocol.SyncResponse{V: 1, Now: protocol.At(now), Acked: 57, Changes: goldenChanges()[1:], Cursor: "c1.4242", More: true,
+			Rejected: []protocol.Rejection{protocol.RejectionOf(id("change: visit"),
+				domain.Errorf(domain.EINVALID, "notes", "请简要记录走访情况", "write a few words about the visit"))}},
 		func() any { return new(protocol.SyncResponse) }},
 	{"error.json",
 		&protocol.ErrorBody{V: 1, Error: protocol.ErrorInfo{Code: "invalid", Field: "stamp",

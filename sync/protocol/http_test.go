@@ -484,6 +484,10 @@ func TestClientErrors(t *testing.T) {
 		{"newer server", func(w http.ResponseWriter, r *http.Request) {
 			protocol.WriteJSON(w, r, 200, map[string]any{"v": 2, "now": "2025-03-01T08:30:00.125Z", "pages": 3})
 		}, domain.EINVALID, false, protocol.ErrVersion},
+		{"bad rejection from the server", func(w http.ResponseWriter, r *http.Request) {
+			protocol.WriteJSON(w, r, 200, protocol.SyncResponse{V: 1, Now: protocol.At(now), Cursor: "c",
+				Rejected: []protocol.Rejection{{ID: "visit 1", Code: "invalid", Zh: "错", En: "bad"}}})
+		}, domain.EINVALID, false, nil},
 		{"unknown kind from the server", func(w http.ResponseWriter, r *http.Request) {
 			protocol.WriteJSON(w, r, 200, json.RawMessage(`{"v":1,"now":"2025-03-01T08:30:00.125Z","acked":0,"changes":[`+change("kind", "photo")+`],"cursor":"c","more":false}`))
 		}, domain.EINVALID, false, nil},
@@ -597,7 +601,7 @@ func TestHealthAndEnroll(t *testing.T) {
 		t.Errorf("health: %+v, %v", h, err)
 	}
 	var er protocol.EnrollResponse
-	if err := do(http.MethodPost, protocol.PathEnroll, protocol.EnrollRequest{V: 1, Code: "7QK4", Name: "马兴文的手机"}, &er); err != nil {
+	if err := do(http.MethodPost, protocol.PathEnroll, protocol.EnrollRequest{V: 1, Code: "7QK4", Name: "马兴文的手机", Device: phone}, &er); err != nil {
 		t.Fatal(err)
 	}
 	if er.Token != "t.7QK4" || er.Device != phone || !er.Now.Equal(now) {
@@ -605,6 +609,8 @@ func TestHealthAndEnroll(t *testing.T) {
 	}
 	err := do(http.MethodPost, protocol.PathEnroll, protocol.EnrollRequest{V: 1, Code: " ", Name: "手机"}, &er)
 	checkInvalid(t, err, "code")
-	err = do(http.MethodPost, protocol.PathEnroll, protocol.EnrollRequest{V: 1, Code: "7QK4"}, &er)
+	err = do(http.MethodPost, protocol.PathEnroll, protocol.EnrollRequest{V: 1, Code: "7QK4", Device: phone}, &er)
 	checkInvalid(t, err, "name")
+	err = do(http.MethodPost, protocol.PathEnroll, protocol.EnrollRequest{V: 1, Code: "7QK4", Name: "手机"}, &er)
+	checkInvalid(t, err, "device")
 }

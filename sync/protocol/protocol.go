@@ -153,6 +153,10 @@ func (r *EnrollRequest) Validate() error {
 	if len(r.Name) > MaxCodeBytes {
 		return domain.Errorf(domain.EINVALID, "name", "设备名称太长", "the device name is too long")
 	}
+	if r.Device == uuid.Nil {
+		return domain.Errorf(domain.EINVALID, "device", "注册请求缺少设备标识（请升级应用）",
+			"the enrolment request has no device ID (update the app)")
+	}
 	return nil
 }
 
