@@ -28,6 +28,9 @@ type Lister interface {
 type VillageLister interface {
 	GroupHouseholds(group uuid.UUID, now time.Time) ([]store.HouseholdRow, error)
 	VillageHouseholds(village uuid.UUID, now time.Time) ([]store.HouseholdRow, error)
+	// Search with village uuid.Nil and an empty query lists every household
+	// the replica holds: a town lead's whole town.
+	Search(village uuid.UUID, query string, now time.Time, limit int) ([]store.HouseholdRow, error)
 }
 
 // CardReader reads a household card (一口清).

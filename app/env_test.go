@@ -42,11 +42,19 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // app's theme, in Chinese.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, village())
+}
+
+// newEnvWith starts a server with the records of d.
+func newEnvWith(t *testing.T, d *demo.Data) *env {
+	t.Helper()
 	for _, v := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"} {
 		t.Setenv(v, "")
 	}
 	db := openStore(t, "server.db")
-	d := loadDemo(t, db)
+	if err := db.Put(d.TeamLeader.ID, d.Records()...); err != nil {
+		t.Fatalf("load demo: %v", err)
+	}
 	// The server runs a second ahead of the stores, so that a code issued for a
 	// nanosecond has expired when it is used.
 	h := server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet})

@@ -64,14 +64,19 @@ func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, err
 			r := h.shown[id]
 			box := o.(*fyne.Container)
 			name, info := box.Objects[0].(*widget.Label), box.Objects[1].(*widget.Label)
-			name.SetText(join(r.HeadName, r.GroupName, statusText(r.Status)))
-			info.SetText(rowInfo(r))
-			if r.Overdue {
-				info.Importance = widget.DangerImportance
-			} else {
-				info.Importance = widget.MediumImportance
+			// One refresh per label: rows are refilled on every scroll.
+			if text := join(r.HeadName, r.GroupName, statusText(r.Status)); name.Text != text {
+				name.Text = text
+				name.Refresh()
 			}
-			info.Refresh()
+			imp := widget.MediumImportance
+			if r.Overdue {
+				imp = widget.DangerImportance
+			}
+			if text := rowInfo(r); info.Text != text || info.Importance != imp {
+				info.Text, info.Importance = text, imp
+				info.Refresh()
+			}
 		})
 	h.List.OnSelected = func(id widget.ListItemID) {
 		if id >= len(h.shown) {

@@ -55,6 +55,14 @@ func newMenu(a *App) *Menu {
 		}},
 		{lang.L("settings.title"), theme.SettingsIcon(), func() Screen { return newSettings(a) }},
 	}
+	if len(a.villages) > 1 {
+		all := menuItem{lang.L("village.all_households"), theme.StorageIcon(), func() Screen {
+			return newHouseholds(a, lang.L("village.all_households"), func() ([]store.HouseholdRow, error) {
+				return a.db.Search(uuid.Nil, "", a.now(), 0)
+			}, nil)
+		}}
+		m.sections = append(m.sections[:7], all, m.sections[7])
+	}
 	m.List = widget.NewList(
 		func() int { return len(m.sections) },
 		func() fyne.CanvasObject {
