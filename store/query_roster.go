@@ -265,7 +265,7 @@ func (db *DB) CadreActivity(village uuid.UUID, now time.Time) ([]CadreRow, error
 				}
 			}
 			sortPlaces(cr.Groups)
-			scan(r.tx, "visit_cadre", c.ID[:], func(k []byte, _ uuid.UUID) bool {
+			r.scan("visit_cadre", c.ID[:], func(k []byte, _ uuid.UUID) bool {
 				cr.LastVisit = newestTime(k[16:24]).In(now.Location())
 				return false
 			})
@@ -359,6 +359,6 @@ func (db *DB) Summary() (*Summary, error) {
 // for an index with one key per record.
 func (r *reader) count(name string) int {
 	n := 0
-	scan(r.tx, name, nil, func([]byte, uuid.UUID) bool { n++; return true })
+	r.scan(name, nil, func([]byte, uuid.UUID) bool { n++; return true })
 	return n
 }
