@@ -66,6 +66,10 @@ const (
 	keyRejected = "sync.rejected"
 )
 
+// maxRounds bounds the round trips of one Sync; a sync that needs more
+// continues at the next one.
+const maxRounds = 1000
+
 // maxRejected bounds the rejected changes kept for the user.
 const maxRejected = 100
 
@@ -416,7 +420,19 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		c.log.Debug("synced", "round", round, "pushed", len(req.Changes), "acked", acked,
 			"rejected", len(resp.Rejected), "pulled", len(changes), "more", resp.More)
 		if !resp.More && !full {
-			return nil
+			// Applying the pull may have recorded conflicts here (and the
+			// user may have edited meanwhile): send those now rather than
+			// leave them waiting after a sync that looked complete.
+			waiting, err := c.db.Pending(acct.Server, max(acked, push))
+			if err != nil {
+				return err
+			}
+			if waiting == 0 || round >= maxRounds {
+				return nil
+			}
+		}
+		if round >= maxRounds {
+			return domain.Errorf(domain.EUNAVAILABLE, "rounds", "同步尚未完成，稍后继续", "sync has not finished yet; it will continue later")
 		}
 		if resp.Cursor == pull && acked <= push && round > 1 {
 			return domain.Errorf(domain.EINTERNAL, "cursor", "同步没有进展，请稍后重试", "sync is making no progress; try again later")

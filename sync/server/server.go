@@ -121,6 +121,9 @@ func New(db Store, opts Options) *Server {
 // ServeHTTP serves the endpoints, logging one line per request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// The Date header is the server's clock, the one stamps are checked
+	// against: a device refused for a fast clock restamps to it.
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	ctx := context.WithValue(r.Context(), logKey{}, &reqLog{})
 	r = r.WithContext(ctx)

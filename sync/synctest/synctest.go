@@ -353,8 +353,10 @@ type Check struct {
 // after a final sync) that no edited value was lost without a trace: every
 // value any change wrote to a field is the field's value now, or equal to
 // it, or was overwritten by an edit whose author had seen it (the edit's
-// base), or is kept as the loser of a conflict record. It does not use the
-// merge rule: it reads the log, the records and the conflict records.
+// base), or is kept as the loser of a conflict record — or another edit of
+// the same field wrote the same value and is one of those (the merge rule
+// keeps no conflict between equal values). It does not use the merge rule:
+// it reads the log, the records and the conflict records.
 func CheckNothingLost(db *store.DB) (Check, error) {
 	var c Check
 	recs, err := Records(db)
@@ -405,19 +407,29 @@ func CheckNothingLost(db *store.DB) (Check, error) {
 	if err != nil {
 		return c, err
 	}
+	// Edits that wrote the same value to the same field are one piece of
+	// information: the merge rule keeps no conflict between equal values,
+	// so it is enough that one of them was kept, seen or is current.
+	type valueKey struct {
+		fieldKey
+		value string
+	}
+	kept2 := map[valueKey]bool{}
 	for _, e := range edits {
 		c.Edits++
 		now, ok := recs[e.key][e.field]
 		lk := lossKey{fieldKey{e.key.ID, e.field}, e.stamp.String()}
-		switch {
-		case ok && now.Stamp == e.stamp:
-		case ok && compact(now.Value) == e.value:
-		case seen[lk]:
-		case kept[lk] == e.value:
-		default:
-			c.Lost = append(c.Lost, fmt.Sprintf("%s.%s = %s (stamp %s) is neither current (%s), seen by a later edit, nor kept as a conflict",
-				e.key, e.field, e.value, e.stamp, now.Value))
+		if (ok && now.Stamp == e.stamp) || (ok && compact(now.Value) == e.value) || seen[lk] || kept[lk] == e.value {
+			kept2[valueKey{lk.fieldKey, e.value}] = true
 		}
+	}
+	for _, e := range edits {
+		if kept2[valueKey{fieldKey{e.key.ID, e.field}, e.value}] {
+			continue
+		}
+		now := recs[e.key][e.field]
+		c.Lost = append(c.Lost, fmt.Sprintf("%s.%s = %s (stamp %s) is neither current (%s), seen by a later edit, nor kept as a conflict",
+			e.key, e.field, e.value, e.stamp, now.Value))
 	}
 	return c, nil
 }

@@ -1,0 +1,341 @@
+package e2e_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+	"bangfu/sync/client"
+	"bangfu/sync/protocol"
+	"bangfu/sync/server"
+	"bangfu/sync/synctest"
+)
+
+var (
+	faultSeed   = flag.Uint64("fault.seed", 1, "seed of the fault simulation")
+	faultRounds = flag.Int("fault.rounds", 0, "rounds of the fault simulation (0: 300, or 40 with -short)")
+)
+
+// The faults the flaky transport injects.
+const (
+	faultNone      = "none"
+	faultDropReq   = "drop request"
+	faultDropResp  = "drop response after commit"
+	faultDuplicate = "duplicate request"
+	faultCutResp   = "cut response body"
+	faultCutReq    = "cut request body"
+)
+
+// flaky is an http.RoundTripper that loses, repeats and cuts requests and
+// answers at random (seeded), passing the rest to a real transport.
+type flaky struct {
+	next http.RoundTripper
+
+	mu     sync.Mutex
+	rng    *rand.Rand
+	off    bool
+	counts map[string]int
+}
+
+func (f *flaky) pick() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fault := faultNone
+	if !f.off {
+		switch p := f.rng.IntN(100); {
+		case p < 10:
+			fault = faultDropReq
+		case p < 22:
+			fault = faultDropResp
+		case p < 32:
+			fault = faultDuplicate
+		case p < 42:
+			fault = faultCutResp
+		case p < 50:
+			fault = faultCutReq
+		}
+	}
+	f.counts[fault]++
+	return fault
+}
+
+func (f *flaky) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch f.pick() {
+	case faultDropReq:
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errors.New("injected: connection refused")
+	case faultDropResp:
+		resp, err := f.next.RoundTrip(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return nil, errors.New("injected: connection reset before the answer")
+	case faultDuplicate:
+		// A proxy that retries: the same request twice at once.
+		if req.GetBody != nil {
+			body, _ := req.GetBody()
+			dup := req.Clone(req.Context())
+			dup.Body = body
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if resp, err := f.next.RoundTrip(dup); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}()
+			resp, err := f.next.RoundTrip(req)
+			<-done
+			return resp, err
+		}
+	case faultCutResp:
+		resp, err := f.next.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b[:len(b)/2]), errReader{}))
+		return resp, nil
+	case faultCutReq:
+		if req.Body != nil && req.ContentLength > 1 {
+			b, _ := io.ReadAll(req.Body)
+			req.Body.Close()
+			cut := req.Clone(req.Context())
+			cut.Body = io.NopCloser(bytes.NewReader(b[:len(b)/2]))
+			cut.GetBody = nil
+			if resp, err := f.next.RoundTrip(cut); err == nil {
+				resp.Body.Close()
+			}
+			return nil, errors.New("injected: connection cut while sending")
+		}
+	}
+	return f.next.RoundTrip(req)
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// TestFaults runs rounds in which two phones and a tablet edit at random and
+// sync through a transport that drops requests, drops answers after the
+// server committed, duplicates requests, cuts bodies both ways, while the
+// server (and sometimes a device) restarts between rounds. After a final
+// clean sync every replica holds exactly what it should, identical field by
+// field, every visit is on the server once, and every overridden value is
+// kept as a conflict record.
+func TestFaults(t *testing.T) {
+	rounds := *faultRounds
+	if rounds == 0 {
+		rounds = 300
+		if testing.Short() {
+			rounds = 40
+		}
+	}
+	seed := *faultSeed
+	rng := rand.New(rand.NewPCG(seed, 7))
+	t.Logf("seed %d, %d rounds (-fault.seed, -fault.rounds)", seed, rounds)
+	start := time.Now()
+
+	dir := t.TempDir()
+	// Small pages, so that syncs take several round trips and faults cut
+	// them in the middle.
+	srv := synctest.StartServer(t, filepath.Join(dir, "server.db"), server.Options{PageBytes: 16 << 10}, nil)
+	w, err := synctest.BuildWorld(srv.DB, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &flaky{next: http.DefaultTransport.(*http.Transport).Clone(), rng: rand.New(rand.NewPCG(seed, 11)),
+		counts: map[string]int{}, off: true}
+	opts := client.Options{HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}, Seed: seed}
+	phone1 := synctest.NewDevice(t, dir, "phone1", srv, w.Cadre1.ID, opts, nil)
+	phone2 := synctest.NewDevice(t, dir, "phone2", srv, w.Cadre2.ID, opts, nil)
+	tablet := synctest.NewDevice(t, dir, "tablet", srv, w.Leader.ID, opts, nil)
+	devs := []*synctest.Device{phone1, phone2, tablet}
+	households := map[*synctest.Device][]*domain.Household{
+		phone1: append(w.Group(w.G1), w.Paired),
+		phone2: w.Group(w.G2),
+		tablet: append(w.Group(w.G1), w.Group(w.G2)...),
+	}
+	scopes := map[string]sees{
+		"phone1": seesOf(w, households[phone1], w.Village),
+		"phone2": seesOf(w, households[phone2], w.Village),
+		"tablet": seesOf(w, households[tablet], w.Village),
+	}
+	for _, d := range devs {
+		if err := d.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr.mu.Lock()
+	tr.off = false
+	tr.mu.Unlock()
+
+	visits := map[uuid.UUID]string{}
+	edits := map[string]int{}
+	syncs := map[string]int{}
+	restarts := map[string]int{}
+	for round := 1; round <= rounds; round++ {
+		for _, i := range rng.Perm(len(devs)) {
+			d := devs[i]
+			for range rng.IntN(4) {
+				edits[randomEdit(t, rng, d, households[d], visits, round)]++
+			}
+			if rng.IntN(100) < 60 {
+				err := d.Sync()
+				switch {
+				case err == nil:
+					syncs["succeeded"]++
+				case protocol.Transient(err):
+					syncs["failed: "+domain.ErrorCode(err)]++
+				default:
+					t.Fatalf("round %d: %s: permanent error %v", round, d.Name, err)
+				}
+			}
+			if rng.IntN(100) < 4 {
+				d.Restart(t)
+				restarts["device"]++
+			}
+		}
+		if rng.IntN(100) < 10 {
+			srv.Restart(t)
+			restarts["server"]++
+		}
+	}
+
+	// A final clean sync, twice round so that everyone has everyone's.
+	tr.mu.Lock()
+	tr.off = true
+	tr.mu.Unlock()
+	for range 2 {
+		for _, d := range devs {
+			if err := d.Sync(); err != nil {
+				t.Fatalf("final sync of %s: %v", d.Name, err)
+			}
+		}
+	}
+	for _, d := range devs {
+		if st := d.Client.Status(); st.Pending != 0 || len(st.Rejected) != 0 {
+			t.Errorf("%s after the final sync: %d waiting, rejected %+v", d.Name, st.Pending, st.Rejected)
+		}
+	}
+	c := converged(t, srv.DB, map[string]*store.DB{"phone1": phone1.DB, "phone2": phone2.DB, "tablet": tablet.DB}, scopes, visits)
+
+	tr.mu.Lock()
+	faults := maps.Clone(tr.counts)
+	tr.mu.Unlock()
+	t.Logf("faults injected: %s", show(faults))
+	t.Logf("edits: %s; syncs: %s; restarts: %s", show(edits), show(syncs), show(restarts))
+	t.Logf("checks: %s", c)
+	t.Logf("took %s", time.Since(start).Round(time.Millisecond))
+	if faults[faultDropResp] == 0 || faults[faultDuplicate] == 0 || faults[faultCutReq] == 0 || faults[faultCutResp] == 0 || faults[faultDropReq] == 0 {
+		t.Errorf("some faults were never injected: %v", faults)
+	}
+	if c.conflicts == 0 || syncs["succeeded"] == 0 {
+		t.Errorf("the simulation made no conflicts or no successful sync: %s, %v", c, syncs)
+	}
+}
+
+func show(m map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// randomEdit makes one random edit on d, of the kind it returns.
+func randomEdit(t *testing.T, rng *rand.Rand, d *synctest.Device, hs []*domain.Household, visits map[uuid.UUID]string, round int) string {
+	t.Helper()
+	h := hs[rng.IntN(len(hs))]
+	put := func(r domain.Record) {
+		t.Helper()
+		if err := d.DB.Put(d.Cadre, r); err != nil {
+			t.Fatalf("%s: %v", d.Name, err)
+		}
+	}
+	switch p := rng.IntN(100); {
+	case p < 35:
+		notes := fmt.Sprintf("第%d轮 %s 走访%s：%s", round, d.Name, h.HeadName, []string{"家中有人", "外出务工", "散养鸡长势良好", "饮水已通"}[rng.IntN(4)])
+		v := &domain.Visit{Household: h.ID, Cadre: d.Cadre, At: d.DB.Now().Add(-time.Duration(rng.IntN(300)) * time.Minute),
+			Type: domain.VisitKinds[rng.IntN(len(domain.VisitKinds))], Notes: notes, Policies: rng.IntN(2) == 0}
+		put(v)
+		visits[v.ID] = notes
+		return "visit"
+	case p < 60:
+		r, err := d.DB.Get(domain.KindHousehold, h.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Name, err)
+		}
+		hh := r.(*domain.Household)
+		field := []string{"phone", "notes", "income", "address"}[rng.IntN(4)]
+		switch field {
+		case "phone":
+			hh.Phone = fmt.Sprintf("139%08d", rng.IntN(100000000))
+		case "notes":
+			hh.Notes = fmt.Sprintf("%s 第%d轮备注 %d", d.Name, round, rng.IntN(1000))
+		case "income":
+			hh.Income = []string{"务农", "务工", "养殖", "务工、养殖", "手工"}[rng.IntN(5)]
+		case "address":
+			hh.Address = fmt.Sprintf("%d号", rng.IntN(200))
+		}
+		put(hh)
+		return "household " + field
+	case p < 80:
+		var ms []*domain.Measure
+		d.DB.Each(domain.KindMeasure, func(r domain.Record) error {
+			if m := r.(*domain.Measure); m.Household == h.ID {
+				ms = append(ms, m)
+			}
+			return nil
+		})
+		if len(ms) == 0 {
+			return "none"
+		}
+		m := ms[rng.IntN(len(ms))]
+		if rng.IntN(2) == 0 {
+			m.Progress = []domain.Progress{domain.NotStarted, domain.InProgress, domain.Done, domain.Stuck}[rng.IntN(4)]
+			put(m)
+			return "measure progress"
+		}
+		m.Target = fmt.Sprintf("年增收 %d 元", 1000+100*rng.IntN(30))
+		put(m)
+		return "measure target"
+	case p < 90:
+		var plan *domain.Plan
+		d.DB.Each(domain.KindPlan, func(r domain.Record) error {
+			if p := r.(*domain.Plan); p.Household == h.ID {
+				plan = p
+			}
+			return nil
+		})
+		if plan == nil {
+			return "none"
+		}
+		put(&domain.Measure{Plan: plan.ID, Household: h.ID, Type: domain.MeasureKinds[rng.IntN(len(domain.MeasureKinds))],
+			Description: fmt.Sprintf("%s 第%d轮新增措施", d.Name, round), Owner: d.Cadre, Target: "见成效",
+			Due: plan.Start.AddDate(0, 1+rng.IntN(11), 0), Progress: domain.NotStarted})
+		return "new measure"
+	default:
+		put(&domain.Problem{Household: h.ID, Text: fmt.Sprintf("%s 第%d轮发现的问题", d.Name, round), Status: domain.ProblemOpen})
+		return "problem"
+	}
+}
