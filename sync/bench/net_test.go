@@ -21,6 +21,12 @@ type usage struct {
 // Bytes returns the bytes both ways.
 func (u usage) Bytes() int64 { return u.Sent + u.Received }
 
+// add returns the sum of u and v.
+func (u usage) add(v usage) usage {
+	return usage{Requests: u.Requests + v.Requests, Sent: u.Sent + v.Sent,
+		Received: u.Received + v.Received, Dials: u.Dials + v.Dials}
+}
+
 // sub returns the usage between an earlier snapshot and u.
 func (u usage) sub(before usage) usage {
 	return usage{Requests: u.Requests - before.Requests, Sent: u.Sent - before.Sent,
