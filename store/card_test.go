@@ -64,6 +64,22 @@ func TestCard(t *testing.T) {
 		t.Errorf("open problems = %v", c.Problems)
 	}
 
+	// The card's records are the caller's copies.
+	c.Household.HeadName, c.Group.Name, c.Helpers[0].Cadre.Name = "改掉", "改掉", "改掉"
+	again, err := db.Card(v.wang.ID, v.now)
+	must(t, err)
+	if again.Household.HeadName != "王兴文" || again.Group.Name != "一社" || again.Helpers[0].Cadre.Name != "李建国" {
+		t.Errorf("editing a returned card changed the next one: %s %s %s", again.Household.HeadName, again.Group.Name, again.Helpers[0].Cadre.Name)
+	}
+	// An edit shows on the next card.
+	h, err := db.Get(domain.KindHousehold, v.wang.ID)
+	must(t, err)
+	h.(*domain.Household).Phone = "13800000099"
+	mustPut(t, db, v.li.ID, h)
+	if again, _ = db.Card(v.wang.ID, v.now); again.Household.Phone != "13800000099" {
+		t.Errorf("card after an edit shows phone %s", again.Household.Phone)
+	}
+
 	// A household with nothing: only its group cadre helps.
 	c, err = db.Card(v.han.ID, v.now)
 	must(t, err)

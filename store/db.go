@@ -69,6 +69,7 @@ type DB struct {
 	device uuid.UUID
 	now    func() time.Time
 	path   string
+	cache  recordCache // decoded records for the queries (query_cache.go)
 }
 
 // Open opens or creates the database at path.

@@ -70,7 +70,7 @@ func (db *DB) VillageHouseholds(village uuid.UUID, now time.Time) ([]HouseholdRo
 // view runs fn in a read transaction with a reader over it.
 func (db *DB) view(fn func(*reader) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
-		r, err := newReader(tx)
+		r, err := db.newReader(tx)
 		if err != nil {
 			return err
 		}
@@ -82,18 +82,19 @@ func (db *DB) view(fn func(*reader) error) error {
 // places and cadres it decodes. Everything it returns is a decoded copy.
 type reader struct {
 	tx       *bolt.Tx
+	cache    *recordCache
 	settings Settings
 	places   map[uuid.UUID]*domain.Place
 	cadres   map[uuid.UUID]*domain.Cadre
 	indexes  map[string]*bolt.Bucket
 }
 
-func newReader(tx *bolt.Tx) (*reader, error) {
+func (db *DB) newReader(tx *bolt.Tx) (*reader, error) {
 	s, err := readSettings(tx)
 	if err != nil {
 		return nil, err
 	}
-	return &reader{tx: tx, settings: s, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
+	return &reader{tx: tx, cache: &db.cache, settings: s, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
 		indexes: map[string]*bolt.Bucket{}}, nil
 }
 
@@ -123,6 +124,9 @@ func (r *reader) scan(name string, prefix []byte, fn func(key []byte, id uuid.UU
 func (r *reader) get(kind domain.Kind, id uuid.UUID) domain.Record {
 	if id == uuid.Nil {
 		return nil
+	}
+	if cacheable(kind) {
+		return r.cache.load(r.tx, kind, id)
 	}
 	rec, err := load(r.tx, kind, id)
 	if err != nil {

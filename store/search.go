@@ -123,7 +123,7 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 	q := normalize(query)
 	var out []HouseholdRow
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		r, err := newReader(tx)
+		r, err := db.newReader(tx)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// recordCache keeps the places, cadres and households a query decoded, with
+// the stored bytes they were decoded from. A later query reuses a decoded
+// record only if the bytes it reads in its own transaction are the same, so
+// the cache can never be stale and needs no invalidation; a record that
+// changed is simply decoded again. Decoding a row is most of what a list or a
+// search costs, and these records rarely change: a search box queries on
+// every keystroke. Callers always get copies.
+type recordCache struct {
+	mu sync.Mutex
+	m  map[cacheKey]cacheEntry
+}
+
+type cacheKey struct {
+	kind domain.Kind
+	id   uuid.UUID
+}
+
+type cacheEntry struct {
+	raw []byte
+	rec domain.Record // nil for a deleted record
+}
+
+// maxCached bounds the cache; when full it starts again.
+const maxCached = 50000
+
+// cacheable reports whether records of kind are cached; their types must be
+// flat structs (no slices, maps or pointers), so that a struct copy is a deep
+// copy.
+func cacheable(kind domain.Kind) bool {
+	return kind == domain.KindPlace || kind == domain.KindCadre || kind == domain.KindHousehold
+}
+
+// load returns a copy of the live record of kind with id as tx holds it, or
+// nil if there is none or it is deleted.
+func (c *recordCache) load(tx *bolt.Tx, kind domain.Kind, id uuid.UUID) domain.Record {
+	b := kindBucket(tx, kind)
+	if b == nil {
+		return nil
+	}
+	raw := b.Get(id[:])
+	if raw == nil {
+		return nil
+	}
+	k := cacheKey{kind, id}
+	c.mu.Lock()
+	e, ok := c.m[k]
+	c.mu.Unlock()
+	if ok && bytes.Equal(e.raw, raw) {
+		return copyRecord(e.rec)
+	}
+	var rec domain.Record
+	r, err := decodeRow(raw)
+	if err != nil {
+		return nil
+	}
+	if !r.deleted() {
+		if rec, err = r.record(kind, id); err != nil {
+			return nil
+		}
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = map[cacheKey]cacheEntry{}
+	}
+	c.m[k] = cacheEntry{raw: clone(raw), rec: rec}
+	c.mu.Unlock()
+	return copyRecord(rec)
+}
+
+// copyRecord returns a copy of a cached record.
+func copyRecord(rec domain.Record) domain.Record {
+	switch r := rec.(type) {
+	case *domain.Place:
+		c := *r
+		return &c
+	case *domain.Cadre:
+		c := *r
+		return &c
+	case *domain.Household:
+		c := *r
+		return &c
+	}
+	return nil
+}
