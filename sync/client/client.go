@@ -637,6 +637,10 @@ func (c *Client) Run(ctx context.Context) {
 		}
 	}
 	if c.Status().Enrolled {
+		select {
+		case <-c.trigger: // the first sync answers it
+		default:
+		}
 		syncNow()
 	} else {
 		state = stopped
