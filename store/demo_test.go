@@ -244,10 +244,12 @@ func TestDemoVillage(t *testing.T) {
 	if groups != 9 || len(o.Groups) != 9 {
 		t.Errorf("%d groups in the data, %d in the overview; want 9", groups, len(o.Groups))
 	}
-	for i := 1; i < len(o.Groups); i++ {
-		if o.Groups[i-1].Group.Name == "十社" || o.Groups[0].Group.Name != "一社" {
-			t.Errorf("groups not in numeric order: %s before %s", o.Groups[i-1].Group.Name, o.Groups[i].Group.Name)
-		}
+	var order []string
+	for _, g := range o.Groups {
+		order = append(order, g.Group.Name)
+	}
+	if want := []string{"一社", "二社", "三社", "四社", "五社", "六社", "七社", "八社", "九社"}; !reflect.DeepEqual(order, want) {
+		t.Errorf("overview groups in order %v, want %v", order, want)
 	}
 	total.Farmland = math.Round(total.Farmland*100) / 100
 	if o.Total != total || o.Total.Households != 252 || o.Total.People != 1140 || o.Total.Farmland != 1592.4 {

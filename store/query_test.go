@@ -432,6 +432,22 @@ func TestSettings(t *testing.T) {
 			t.Errorf("马玉兰 overdue with OverdueDays 40 (%d days)", r.DaysSince)
 		}
 	}
+	// The boundary: 35 days since the visit is overdue at 35, not at 36.
+	for _, c := range []struct {
+		days    int
+		overdue bool
+	}{{35, true}, {36, false}} {
+		must(t, db.SetSettings(store.Settings{OverdueDays: c.days, Quotas: domain.DefaultQuotas()}))
+		rows, err := db.MyHouseholds(v.he.ID, v.now)
+		must(t, err)
+		for _, r := range rows {
+			if r.HeadName == "马玉兰" && (r.DaysSince != 35 || r.Overdue != c.overdue) {
+				t.Errorf("OverdueDays %d: 马玉兰 %d days, overdue %v; want 35, %v", c.days, r.DaysSince, r.Overdue, c.overdue)
+			}
+		}
+	}
+	must(t, db.SetSettings(store.Settings{OverdueDays: 40, Quotas: domain.DefaultQuotas()}))
+
 	// Settings survive a reopen.
 	path := db.Path()
 	db.Close()
