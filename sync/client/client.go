@@ -423,9 +423,16 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			// Applying the pull may have recorded conflicts here (and the
 			// user may have edited meanwhile): send those now rather than
 			// leave them waiting after a sync that looked complete.
-			waiting, err := c.db.Pending(acct.Server, max(acked, push))
+			last, waiting, err := c.received(acct.Server, max(acked, push))
 			if err != nil {
 				return err
+			}
+			if waiting == 0 && last > max(acked, push) {
+				// Only what was just pulled follows: the push cursor can
+				// pass it, so the next sync and Status need not walk it.
+				if err := c.db.SetCursor(keyPush, strconv.FormatUint(last, 10)); err != nil {
+					return err
+				}
 			}
 			if waiting == 0 || round >= maxRounds {
 				return nil
@@ -485,6 +492,21 @@ func (c *Client) outbox(upstream uuid.UUID, push uint64) (req protocol.SyncReque
 	})
 	req.Through = through
 	return req, through, full, sent, err
+}
+
+// received walks the log after sequence after: last is the sequence of the
+// last entry before the first one to push, and waiting counts those to push.
+func (c *Client) received(upstream uuid.UUID, after uint64) (last uint64, waiting int, err error) {
+	last = after
+	err = c.db.Log(after, func(e store.Entry) (bool, error) {
+		if e.From != upstream {
+			waiting++
+		} else if waiting == 0 {
+			last = e.Seq
+		}
+		return true, nil
+	})
+	return last, waiting, err
 }
 
 // reject keeps the changes the upstream refused, for the user.
