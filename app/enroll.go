@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"bangfu/assets"
@@ -59,7 +60,7 @@ func newEnroll(a *App, server string) *Enroll {
 	icon.FillMode = canvas.ImageFillContain
 	icon.SetMinSize(fyne.NewSize(72, 72))
 	title := widget.NewLabelWithStyle(lang.L("app.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	title.SizeName = "headingText"
+	title.SizeName = theme.SizeNameHeadingText
 	intro := widget.NewLabel(lang.L("enroll.intro"))
 	intro.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(

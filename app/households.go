@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"bangfu/store"
@@ -43,7 +44,7 @@ func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, err
 	h.Search.SetPlaceHolder(lang.L("households.search_hint"))
 	h.Search.OnChanged = func(string) { h.apply() }
 	h.Count = widget.NewLabel(lang.L("common.loading"))
-	h.Count.SizeName = "captionText"
+	h.Count.SizeName = theme.SizeNameCaptionText
 	h.Error = widget.NewLabel("")
 	h.Error.Importance = widget.DangerImportance
 	h.Error.Wrapping = fyne.TextWrapWord
@@ -108,6 +109,8 @@ func (h *Households) Title() string { return h.title }
 
 // Content returns the search box, the list and the count.
 func (h *Households) Content() fyne.CanvasObject { return h.content }
+
+func (h *Households) unselect() { h.List.UnselectAll() }
 
 // Actions returns the buttons of the list's header.
 func (h *Households) Actions() []fyne.CanvasObject { return h.actions }

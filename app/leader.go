@@ -79,6 +79,7 @@ func newMenu(a *App) *Menu {
 		}
 		a.nav.Open(m.sections[id].open())
 	}
+
 	var names []string
 	for _, v := range a.villages {
 		names = append(names, v.Name)
@@ -109,6 +110,8 @@ func (m *Menu) Title() string {
 
 // Content returns the menu.
 func (m *Menu) Content() fyne.CanvasObject { return m.content }
+
+func (m *Menu) unselect() { m.List.UnselectAll() }
 
 // open opens the i-th section.
 func (m *Menu) open(i int) {

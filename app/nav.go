@@ -90,6 +90,11 @@ type Nav struct {
 	laidOut     bool
 }
 
+// unselecter is a master list that keeps its selection on a tablet, to show
+// which row the detail is of; on a phone nothing stays selected, so that a row
+// can be tapped again.
+type unselecter interface{ unselect() }
+
 func newNav() *Nav {
 	n := &Nav{}
 	n.masterPane = newPane(nil)
@@ -227,6 +232,9 @@ func (l *split) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	if phone != n.phone || !n.laidOut {
 		n.phone, n.laidOut = phone, true
 		n.place()
+		if u, ok := n.master.(unselecter); ok && phone {
+			u.unselect()
+		}
 	}
 	master, divider, detail, placeholder := objs[0], objs[1], objs[2], objs[3]
 	if phone {
@@ -236,7 +244,7 @@ func (l *split) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		}
 		return
 	}
-	w := max(size.Width*0.38, min(360, size.Width/2))
+	w := min(max(size.Width*0.3, 320), 420)
 	master.Move(fyne.NewPos(0, 0))
 	master.Resize(fyne.NewSize(w, size.Height))
 	divider.Move(fyne.NewPos(w, 0))

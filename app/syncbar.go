@@ -42,7 +42,6 @@ func newSyncBar(a *App) *SyncBar {
 	b.Reachable = widget.NewLabel("")
 	for _, l := range []*widget.Label{b.Waiting, b.Last, b.Reachable} {
 		l.SizeName = theme.SizeNameCaptionText
-		l.Truncation = fyne.TextTruncateEllipsis
 	}
 	b.Error = widget.NewLabel("")
 	b.Error.Importance = widget.DangerImportance
@@ -56,7 +55,7 @@ func newSyncBar(a *App) *SyncBar {
 		a.showEnroll(b.Status.Server)
 	})
 	b.ReEnroll.Hide()
-	info := container.NewVBox(b.Waiting, container.NewHBox(b.Last, b.Reachable))
+	info := container.NewVBox(b.Waiting, b.Last, b.Reachable)
 	b.content = container.NewVBox(
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, b.ReEnroll, b.Error),
