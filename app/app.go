@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -37,6 +38,8 @@ type App struct {
 	Enroll *Enroll
 	// Bar is the sync bar, always visible once enrolled.
 	Bar *SyncBar
+	// Waiting says why the main screens are not shown yet (no roster).
+	Waiting *widget.Label
 	// Households is a group cadre's list of households (nil for a team leader).
 	Households *Households
 	// Menu is a team leader's list of sections (nil for a group cadre).
@@ -144,21 +147,28 @@ func (a *App) start(cadre uuid.UUID) {
 	a.Enroll = nil
 	a.cadre = cadre
 	loading := widget.NewLabel(lang.L("common.loading"))
+	a.Waiting = loading
 	a.Window.SetContent(container.NewCenter(loading))
 	a.tasks.run(func() func() {
 		me, villages, leader, err := a.whoAmI()
 		return func() {
 			if err != nil {
-				loading.SetText(errText(err))
+				msg := errText(err)
+				if errors.Is(err, domain.ErrNotFound) {
+					msg = lang.L("app.no_roster")
+				}
+				loading.SetText(msg)
+				loading.Wrapping = fyne.TextWrapWord
 				loading.Importance = widget.DangerImportance
 				loading.Refresh()
 				// The roster may arrive with the first sync.
 				a.Bar = newSyncBar(a)
-				a.Window.SetContent(container.NewBorder(nil, a.Bar.Content(), nil, nil, container.NewCenter(loading)))
+				a.Window.SetContent(container.NewBorder(nil, a.Bar.Content(), nil, nil, container.NewPadded(container.NewVBox(loading))))
 				a.startSync()
 				return
 			}
 			a.me, a.villages, a.leader = me, villages, leader
+			a.Waiting = nil
 			a.build()
 		}
 	})

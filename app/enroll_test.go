@@ -110,3 +110,32 @@ func TestRevokedDevice(t *testing.T) {
 		t.Errorf("after enrolling again the bar still says %q", a.Bar.Error.Text)
 	}
 }
+
+// TestRosterArrivesLater: when the first sync after enrolment fails, the app
+// says the roster has not arrived, and shows the households as soon as a sync
+// brings it.
+func TestRosterArrivesLater(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDevice("phone")
+	a := e.open(d, phone)
+	e.noSync.Store(true)
+	enrolWith(a, e.url, e.code(e.data.GroupCadre.ID), "phone")
+	if a.Enroll != nil {
+		t.Fatalf("enrolment failed: %s", a.Enroll.Error.Text)
+	}
+	if a.Waiting == nil || !strings.Contains(a.Waiting.Text, "还没有从服务器取得您的名册") {
+		t.Fatalf("without a roster the app does not say so")
+	}
+	if got := labelText(t, a.Bar.Error); !strings.Contains(got, "无法连接服务器") {
+		t.Errorf("the sync bar says %q", got)
+	}
+	e.noSync.Store(false)
+	test.Tap(a.Bar.Sync)
+	a.Wait()
+	if a.Households == nil || len(a.Households.Rows()) == 0 {
+		t.Fatal("the households do not appear after the roster arrives")
+	}
+	if a.Waiting != nil {
+		t.Error("the waiting message is still set")
+	}
+}

@@ -34,6 +34,8 @@ type env struct {
 	data *demo.Data
 	fa   fyne.App
 	down atomic.Bool // the network is down: connections drop
+	// noSync drops the connections of syncs only.
+	noSync atomic.Bool
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -60,7 +62,7 @@ func newEnvWith(t *testing.T, d *demo.Data) *env {
 	h := server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet})
 	e := &env{t: t, db: db, data: d}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if e.down.Load() {
+		if e.down.Load() || e.noSync.Load() && r.URL.Path == "/v1/sync" {
 			panic(http.ErrAbortHandler) // the connection drops, as on a lost signal
 		}
 		h.ServeHTTP(w, r)

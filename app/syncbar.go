@@ -32,6 +32,7 @@ type SyncBar struct {
 	Status client.Status
 
 	app     *App
+	seen    bool // a status has been shown
 	content fyne.CanvasObject
 }
 
@@ -104,7 +105,7 @@ func (b *SyncBar) refresh() {
 // update shows a status; if it reports a sync that landed since the last one
 // shown, the screens in view reload.
 func (b *SyncBar) update(st client.Status) {
-	landed := st.LastSync.After(b.Status.LastSync) && !b.Status.LastSync.IsZero()
+	landed := b.seen && st.LastSync.After(b.Status.LastSync)
 	b.show(st)
 	if landed {
 		b.app.synced()
@@ -116,7 +117,7 @@ func (b *SyncBar) show(st client.Status) {
 	if st.LastSync.Before(b.Status.LastSync) {
 		st.LastSync = b.Status.LastSync
 	}
-	b.Status = st
+	b.Status, b.seen = st, true
 	if st.Pending == 0 {
 		b.Waiting.SetText(lang.L("sync.nothing_waiting"))
 		b.Waiting.Importance = widget.SuccessImportance
