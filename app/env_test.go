@@ -112,7 +112,13 @@ func (e *env) deviceOn(db *store.DB) *device {
 // for its first screen.
 func (e *env) open(d *device, size fyne.Size) *app.App {
 	e.t.Helper()
-	a := app.New(e.fa, d.db, d.client, app.Options{Manual: true, Now: func() time.Time { return demoNow }})
+	return e.openWith(d, size, app.Options{Manual: true, Now: func() time.Time { return demoNow }})
+}
+
+// openWith opens the app for a device with the given options.
+func (e *env) openWith(d *device, size fyne.Size, opt app.Options) *app.App {
+	e.t.Helper()
+	a := app.New(e.fa, d.db, d.client, opt)
 	a.Window.Resize(size)
 	a.Show()
 	a.Wait()

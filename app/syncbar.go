@@ -105,7 +105,8 @@ func (b *SyncBar) refresh() {
 // update shows a status; if it reports a sync that landed since the last one
 // shown, the screens in view reload.
 func (b *SyncBar) update(st client.Status) {
-	landed := b.seen && st.LastSync.After(b.Status.LastSync)
+	prev := b.Status
+	landed := b.seen && !st.Syncing && st.Err == nil && (st.LastSync.After(prev.LastSync) || prev.Syncing)
 	b.show(st)
 	if landed {
 		b.app.synced()
