@@ -83,8 +83,9 @@ func pairedIn(d *demo.Data, households []*domain.Household) (uuid.UUID, []*domai
 	return best, paired[best]
 }
 
-// prepare makes the round's edits on both devices and syncs the tablet. It
-// returns the changes the phone will push and those it will pull.
+// prepare makes the round's edits on both phones and syncs the other one. It
+// returns the changes the group cadre's phone will push and those it will
+// pull.
 func (s *smallSync) prepare(tb testing.TB) (push, pull []domain.Change) {
 	tb.Helper()
 	s.round++
@@ -137,7 +138,7 @@ type moved struct {
 // budget is the most bytes (b) may put on the wire.
 func (m moved) budget() int64 { return int64(smallFactor*float64(m.payload)) + smallSlack }
 
-// run does one round: prepare, then the phone's sync, measured, and checks
+// run does one round: prepare, then the group cadre's sync, measured, and checks
 // that every change arrived.
 func (s *smallSync) run(tb testing.TB, measure func(func())) moved {
 	tb.Helper()
