@@ -94,18 +94,20 @@ func BenchmarkFirstSync10k(b *testing.B) {
 func benchFirst(b *testing.B, f *fixture, cadre uuid.UUID) {
 	e := newEnv(b, f, b.TempDir())
 	var total usage
-	var payload, changes, allowed int64
+	var payload, plain, changes, allowed int64
 	b.ResetTimer()
 	b.StopTimer()
 	for range b.N {
 		r := firstSync(b, e, cadre, timed(b))
 		total = total.add(r.use)
 		payload += r.payload
+		plain += r.plain
 		changes += int64(r.changes)
 		allowed += r.allowed()
 	}
 	report(b, total, b.N)
 	b.ReportMetric(float64(payload)/float64(b.N), "payload-gzip-B")
+	b.ReportMetric(float64(plain)/float64(b.N), "payload-json-B")
 	b.ReportMetric(float64(changes)/float64(b.N), "changes")
 	b.ReportMetric(float64(allowed)/float64(b.N), "max-req")
 }

@@ -341,8 +341,16 @@ func (d *device) lastSeq(tb testing.TB) uint64 {
 // carrying them could weigh.
 func gzipSize(tb testing.TB, changes []domain.Change) int64 {
 	tb.Helper()
+	_, gz := payloadSize(tb, changes)
+	return gz
+}
+
+// payloadSize returns the size of changes as one JSON array on the wire,
+// and that gzip-compressed.
+func payloadSize(tb testing.TB, changes []domain.Change) (plain, gz int64) {
+	tb.Helper()
 	if len(changes) == 0 {
-		return 0
+		return 0, 0
 	}
 	wire, err := protocol.EncodeChanges(changes)
 	if err != nil {
@@ -356,7 +364,7 @@ func gzipSize(tb testing.TB, changes []domain.Change) int64 {
 	zw := gzip.NewWriter(&buf)
 	zw.Write(b)
 	zw.Close()
-	return int64(buf.Len())
+	return int64(len(b)), int64(buf.Len())
 }
 
 // checkSeen fails unless the device has applied every change.

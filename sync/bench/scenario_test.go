@@ -159,6 +159,7 @@ func (s *smallSync) run(tb testing.TB, measure func(func())) moved {
 type first struct {
 	use     usage
 	payload int64 // gzip size of the changes pulled, as one body
+	plain   int64 // their size as JSON
 	changes int
 	dev     *device
 }
@@ -175,7 +176,8 @@ func firstSync(tb testing.TB, e *env, cadre uuid.UUID, measure func(func())) fir
 	var u usage
 	measure(func() { u = d.sync(tb) })
 	changes := d.since(tb, 0)
-	return first{use: u, payload: gzipSize(tb, changes), changes: len(changes), dev: d}
+	plain, gz := payloadSize(tb, changes)
+	return first{use: u, payload: gz, plain: plain, changes: len(changes), dev: d}
 }
 
 // now runs f: for tests, which measure nothing but what is on the wire.
