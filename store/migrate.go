@@ -1,6 +1,9 @@
 package store
 
 import (
+	"encoding/binary"
+	"fmt"
+
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
@@ -12,9 +15,76 @@ import (
 // Version 1 had no secondary indexes: version 2 builds them from the records.
 // Version 3 added hh_search (search by name, pinyin, phone and ID tail) and
 // problem_open_hh (open problems by household): rebuilding makes them too.
+// Version 4 stores rows and log entries in a compact binary form instead of
+// JSON (see rowcodec.go and log.go): every row and entry is rewritten.
 func migrate(tx *bolt.Tx, from uint32) error {
 	if from < 3 {
 		if err := rebuildIndexes(tx); err != nil {
+			return err
+		}
+	}
+	if from < 4 {
+		if err := rewriteRows(tx); err != nil {
+			return err
+		}
+		if err := rewriteLog(tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewriteRows re-encodes every row in the current form.
+func rewriteRows(tx *bolt.Tx) error {
+	for _, kind := range domain.Kinds {
+		b := tx.Bucket(bucketRec).Bucket([]byte(kind))
+		if b == nil {
+			continue
+		}
+		if err := rewrite(b, func(_, v []byte) ([]byte, error) {
+			r, err := decodeRow(v)
+			if err != nil {
+				return nil, err
+			}
+			return r.encode()
+		}); err != nil {
+			return fmt.Errorf("rows of %s: %w", kind, err)
+		}
+	}
+	return nil
+}
+
+// rewriteLog re-encodes every log entry in the current form.
+func rewriteLog(tx *bolt.Tx) error {
+	return rewrite(tx.Bucket(bucketLog), func(k, v []byte) ([]byte, error) {
+		e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+		if err != nil {
+			return nil, err
+		}
+		return encodeEntry(&e)
+	})
+}
+
+// rewrite replaces every value of b by conv of it. The new values are put
+// after the walk, as bbolt forbids writing to a bucket while iterating it.
+func rewrite(b *bolt.Bucket, conv func(k, v []byte) ([]byte, error)) error {
+	type kv struct{ k, v []byte }
+	var out []kv
+	if err := b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return nil // a nested bucket
+		}
+		nv, err := conv(k, v)
+		if err != nil {
+			return err
+		}
+		out = append(out, kv{clone(k), nv})
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, p := range out {
+		if err := b.Put(p.k, p.v); err != nil {
 			return err
 		}
 	}

@@ -178,18 +178,17 @@ func restampChange(tx *bolt.Tx, ch *domain.Change, next domain.Stamp, remap map[
 	if err != nil {
 		return err
 	}
-	oldText := old.String()
 	r.Updated = 0
 	for name, c := range r.Fields {
-		if c.S == oldText {
+		if c.S == old {
 			if _, ok := ch.Fields[name]; ok {
-				c.S = next.String()
+				c.S = next
 				c.V = json.RawMessage(clone(ch.Fields[name]))
 				r.Fields[name] = c
 			}
 		}
-		if s, err := domain.ParseStamp(c.S); err == nil && s.Wall > r.Updated {
-			r.Updated = s.Wall
+		if c.S.Wall > r.Updated {
+			r.Updated = c.S.Wall
 		}
 	}
 	if err := putRow(tx, ch.Kind, ch.Record, r); err != nil {

@@ -14,26 +14,17 @@ import (
 // row is a record as the store keeps it: every field with the stamp and author
 // of the edit that set it. It is the store's own encoding, converted to and
 // from domain records here and nowhere else.
+// Its encoding is in rowcodec.go.
 type row struct {
-	Fields  map[string]cell `json:"f"`
-	Updated int64           `json:"u"` // wall ms of the latest change
+	Fields  map[string]cell
+	Updated int64 // wall ms of the latest change
 }
 
 type cell struct {
-	V json.RawMessage `json:"v"`
-	S string          `json:"s"` // domain.Stamp.String()
-	A uuid.UUID       `json:"a"`
+	V json.RawMessage // the value
+	S domain.Stamp    // the stamp of the edit that set it
+	A uuid.UUID       // that edit's author
 }
-
-func decodeRow(b []byte) (*row, error) {
-	r := new(row)
-	if err := json.Unmarshal(b, r); err != nil {
-		return nil, fmt.Errorf("decode row: %w", err)
-	}
-	return r, nil
-}
-
-func (r *row) encode() ([]byte, error) { return json.Marshal(r) }
 
 // fields returns the row's field values.
 func (r *row) fields() domain.Fields {
@@ -50,12 +41,11 @@ func (r *row) state(name string) (domain.FieldState, bool) {
 	if !ok {
 		return domain.FieldState{}, false
 	}
-	s, _ := domain.ParseStamp(c.S)
-	return domain.FieldState{Value: c.V, Stamp: s, Author: c.A}, true
+	return domain.FieldState{Value: c.V, Stamp: c.S, Author: c.A}, true
 }
 
 func (r *row) set(name string, st domain.FieldState) {
-	r.Fields[name] = cell{V: st.Value, S: st.Stamp.String(), A: st.Author}
+	r.Fields[name] = cell{V: st.Value, S: st.Stamp, A: st.Author}
 	if st.Stamp.Wall > r.Updated {
 		r.Updated = st.Stamp.Wall
 	}

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+)
+
+// Rows are stored in a compact binary form (schema 4 and later):
+//
+//	format   byte     rowBinary
+//	updated  uvarint  wall ms of the latest change
+//	nstamps  uvarint  then per stamp: wall uvarint, logical uvarint, device [16], author [16]
+//	nfields  uvarint  then per field: name (uvarint length + bytes), stamp index uvarint,
+//	                  value (uvarint length + JSON bytes)
+//
+// Most records are written by one change, so their fields share one stamp and
+// the table holds it once. Fields are written in name order, so equal rows
+// encode to equal bytes. Files of schema 3 and earlier stored rows as JSON
+// (first byte '{'); decodeRow still reads those, and migration rewrites them.
+const rowBinary = 0x01
+
+var errRowFormat = errors.New("unknown row format")
+
+func decodeRow(b []byte) (*row, error) {
+	if len(b) > 0 && b[0] == '{' {
+		return decodeJSONRow(b)
+	}
+	r, err := decodeBinaryRow(b)
+	if err != nil {
+		return nil, fmt.Errorf("decode row: %w", err)
+	}
+	return r, nil
+}
+
+type stampAuthor struct {
+	s domain.Stamp
+	a uuid.UUID
+}
+
+func (r *row) encode() ([]byte, error) {
+	names := make([]string, 0, len(r.Fields))
+	size := 16
+	for name, c := range r.Fields {
+		names = append(names, name)
+		size += len(name) + len(c.V) + 6
+	}
+	sort.Strings(names)
+	index := map[stampAuthor]uint64{}
+	var table []stampAuthor
+	for _, name := range names {
+		c := r.Fields[name]
+		k := stampAuthor{c.S, c.A}
+		if _, ok := index[k]; !ok {
+			index[k] = uint64(len(table))
+			table = append(table, k)
+		}
+	}
+	b := make([]byte, 0, size+len(table)*48)
+	b = append(b, rowBinary)
+	b = binary.AppendUvarint(b, uint64(r.Updated))
+	b = binary.AppendUvarint(b, uint64(len(table)))
+	for _, t := range table {
+		b = binary.AppendUvarint(b, uint64(t.s.Wall))
+		b = binary.AppendUvarint(b, uint64(t.s.Logical))
+		b = append(b, t.s.Device[:]...)
+		b = append(b, t.a[:]...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, name := range names {
+		c := r.Fields[name]
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		b = append(b, name...)
+		b = binary.AppendUvarint(b, index[stampAuthor{c.S, c.A}])
+		b = binary.AppendUvarint(b, uint64(len(c.V)))
+		b = append(b, c.V...)
+	}
+	return b, nil
+}
+
+// rowReader reads the binary form, remembering the first error.
+type rowReader struct {
+	b   []byte
+	err error
+}
+
+func (d *rowReader) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errors.New("truncated row")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *rowReader) bytes(n uint64) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.err = errors.New("truncated row")
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func decodeBinaryRow(b []byte) (*row, error) {
+	if len(b) == 0 || b[0] != rowBinary {
+		return nil, errRowFormat
+	}
+	d := &rowReader{b: b[1:]}
+	r := &row{Updated: int64(d.uvarint())}
+	nt := d.uvarint()
+	if nt > uint64(len(d.b)) {
+		return nil, errors.New("bad stamp count")
+	}
+	table := make([]stampAuthor, nt)
+	for i := range table {
+		table[i].s.Wall = int64(d.uvarint())
+		table[i].s.Logical = uint32(d.uvarint())
+		copy(table[i].s.Device[:], d.bytes(16))
+		copy(table[i].a[:], d.bytes(16))
+	}
+	nf := d.uvarint()
+	if nf > uint64(len(d.b)) {
+		return nil, errors.New("bad field count")
+	}
+	r.Fields = make(map[string]cell, nf)
+	for i := uint64(0); i < nf && d.err == nil; i++ {
+		name := string(d.bytes(d.uvarint()))
+		si := d.uvarint()
+		v := d.bytes(d.uvarint())
+		if d.err == nil && si >= uint64(len(table)) {
+			d.err = errors.New("bad stamp index")
+		}
+		if d.err != nil {
+			break
+		}
+		t := table[si]
+		r.Fields[name] = cell{V: clone(v), S: t.s, A: t.a}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return r, nil
+}
+
+// decodeJSONRow reads the JSON rows of schema 3 and earlier.
+func decodeJSONRow(b []byte) (*row, error) {
+	var old struct {
+		Fields map[string]struct {
+			V json.RawMessage `json:"v"`
+			S string          `json:"s"`
+			A uuid.UUID       `json:"a"`
+		} `json:"f"`
+		Updated int64 `json:"u"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return nil, fmt.Errorf("decode row: %w", err)
+	}
+	r := &row{Fields: make(map[string]cell, len(old.Fields)), Updated: old.Updated}
+	for name, c := range old.Fields {
+		s, err := domain.ParseStamp(c.S)
+		if err != nil {
+			return nil, fmt.Errorf("decode row: field %s: %w", name, err)
+		}
+		r.Fields[name] = cell{V: c.V, S: s, A: c.A}
+	}
+	return r, nil
+}
