@@ -23,8 +23,23 @@ type Entry struct {
 	Change    domain.Change // the change itself
 }
 
-// entry is the log's stored form.
-type entry struct {
+// A log entry is stored as a fixed binary header followed by the change's
+// fields as JSON (schema 4 and later):
+//
+//	format     byte      logBinary
+//	from, household, village, town, id, record, author   [16] each
+//	stamp      wall uvarint, logical uvarint, device [16]
+//	kind       uvarint length + bytes
+//	body       JSON {"f": fields, "b": {field: stamp}}
+//
+// The header is what a server reads to decide who may pull an entry, so it
+// can skip entries out of a device's scope without decoding their fields.
+// Files of schema 3 and earlier stored whole entries as JSON (first byte '{');
+// decodeEntry still reads those, and migration rewrites them.
+const logBinary = 0x01
+
+// entryJSON is the stored form of schema 3 and earlier.
+type entryJSON struct {
 	From      uuid.UUID         `json:"from"`
 	Household uuid.UUID         `json:"hh"`
 	Village   uuid.UUID         `json:"vil"`
@@ -38,21 +53,93 @@ type entry struct {
 	Base      map[string]string `json:"b,omitempty"`
 }
 
+// entryBody is the JSON tail of the binary form.
+type entryBody struct {
+	Fields domain.Fields     `json:"f"`
+	Base   map[string]string `json:"b,omitempty"`
+}
+
 func encodeEntry(e *Entry) ([]byte, error) {
-	s := entry{From: e.From, Household: e.Household, Village: e.Village, Town: e.Town,
-		ID: e.Change.ID, Kind: e.Change.Kind, Record: e.Change.Record, Author: e.Change.Author,
-		Stamp: e.Change.Stamp.String(), Fields: e.Change.Fields}
+	body := entryBody{Fields: e.Change.Fields}
 	if len(e.Change.Base) > 0 {
-		s.Base = make(map[string]string, len(e.Change.Base))
+		body.Base = make(map[string]string, len(e.Change.Base))
 		for k, v := range e.Change.Base {
-			s.Base[k] = v.String()
+			body.Base[k] = v.String()
 		}
 	}
-	return json.Marshal(&s)
+	js, err := json.Marshal(&body)
+	if err != nil {
+		return nil, err
+	}
+	ch := &e.Change
+	b := make([]byte, 0, 1+7*16+30+len(ch.Kind)+len(js))
+	b = append(b, logBinary)
+	for _, id := range [...]uuid.UUID{e.From, e.Household, e.Village, e.Town, ch.ID, ch.Record, ch.Author} {
+		b = append(b, id[:]...)
+	}
+	b = binary.AppendUvarint(b, uint64(ch.Stamp.Wall))
+	b = binary.AppendUvarint(b, uint64(ch.Stamp.Logical))
+	b = append(b, ch.Stamp.Device[:]...)
+	b = binary.AppendUvarint(b, uint64(len(ch.Kind)))
+	b = append(b, ch.Kind...)
+	return append(b, js...), nil
+}
+
+// decodeHeader decodes everything but the change's fields and bases, and
+// returns the undecoded JSON body (nil for the old JSON form, which it decodes
+// whole).
+func decodeHeader(seq uint64, b []byte) (Entry, []byte, error) {
+	if len(b) > 0 && b[0] == '{' {
+		e, err := decodeJSONEntry(seq, b)
+		return e, nil, err
+	}
+	if len(b) == 0 || b[0] != logBinary {
+		return Entry{}, nil, fmt.Errorf("decode log entry %d: unknown format", seq)
+	}
+	d := &rowReader{b: b[1:]}
+	e := Entry{Seq: seq}
+	ch := &e.Change
+	for _, id := range [...]*uuid.UUID{&e.From, &e.Household, &e.Village, &e.Town, &ch.ID, &ch.Record, &ch.Author} {
+		copy(id[:], d.bytes(16))
+	}
+	ch.Stamp.Wall = int64(d.uvarint())
+	ch.Stamp.Logical = uint32(d.uvarint())
+	copy(ch.Stamp.Device[:], d.bytes(16))
+	ch.Kind = domain.Kind(d.bytes(d.uvarint()))
+	if d.err != nil {
+		return Entry{}, nil, fmt.Errorf("decode log entry %d: %w", seq, d.err)
+	}
+	return e, d.b, nil
+}
+
+// decodeBody fills in the change's fields and bases from the JSON body.
+func decodeBody(e *Entry, body []byte) error {
+	if body == nil {
+		return nil // decoded whole already
+	}
+	var s entryBody
+	if err := json.Unmarshal(body, &s); err != nil {
+		return fmt.Errorf("decode log entry %d: %w", e.Seq, err)
+	}
+	e.Change.Fields = s.Fields
+	base, err := parseBase(s.Base)
+	if err != nil {
+		return fmt.Errorf("decode log entry %d: %w", e.Seq, err)
+	}
+	e.Change.Base = base
+	return nil
 }
 
 func decodeEntry(seq uint64, b []byte) (Entry, error) {
-	var s entry
+	e, body, err := decodeHeader(seq, b)
+	if err != nil {
+		return Entry{}, err
+	}
+	return e, decodeBody(&e, body)
+}
+
+func decodeJSONEntry(seq uint64, b []byte) (Entry, error) {
+	var s entryJSON
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Entry{}, fmt.Errorf("decode log entry %d: %w", seq, err)
 	}
@@ -60,23 +147,35 @@ func decodeEntry(seq uint64, b []byte) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("decode log entry %d: %w", seq, err)
 	}
-	e := Entry{Seq: seq, From: s.From, Household: s.Household, Village: s.Village, Town: s.Town,
-		Change: domain.Change{ID: s.ID, Kind: s.Kind, Record: s.Record, Author: s.Author, Stamp: stamp, Fields: s.Fields}}
-	if len(s.Base) > 0 {
-		e.Change.Base = make(map[string]domain.Stamp, len(s.Base))
-		for k, v := range s.Base {
-			if e.Change.Base[k], err = domain.ParseStamp(v); err != nil {
-				return Entry{}, fmt.Errorf("decode log entry %d: %w", seq, err)
-			}
-		}
+	base, err := parseBase(s.Base)
+	if err != nil {
+		return Entry{}, fmt.Errorf("decode log entry %d: %w", seq, err)
 	}
-	return e, nil
+	return Entry{Seq: seq, From: s.From, Household: s.Household, Village: s.Village, Town: s.Town,
+		Change: domain.Change{ID: s.ID, Kind: s.Kind, Record: s.Record, Author: s.Author, Stamp: stamp,
+			Fields: s.Fields, Base: base}}, nil
+}
+
+func parseBase(m map[string]string) (map[string]domain.Stamp, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	base := make(map[string]domain.Stamp, len(m))
+	for k, v := range m {
+		s, err := domain.ParseStamp(v)
+		if err != nil {
+			return nil, err
+		}
+		base[k] = s
+	}
+	return base, nil
 }
 
 // appendLog adds e to the log under the next sequence number and marks its
 // change as seen.
 func appendLog(tx *bolt.Tx, e *Entry) error {
 	log := tx.Bucket(bucketLog)
+	log.FillPercent = 1 // keys only ever grow: pack pages full
 	seq, err := log.NextSequence()
 	if err != nil {
 		return err
@@ -95,11 +194,26 @@ func appendLog(tx *bolt.Tx, e *Entry) error {
 // Log calls fn for every log entry after sequence after, in order, until fn
 // returns false or an error.
 func (db *DB) Log(after uint64, fn func(Entry) (bool, error)) error {
+	return db.LogWhere(after, nil, fn)
+}
+
+// LogWhere is Log for entries that keep accepts. keep sees each entry with its
+// header decoded — Seq, From, Household, Village, Town and the change's ID,
+// Kind, Record, Author and Stamp — but not its fields or bases, which are
+// decoded only for the entries kept: a server can skip what is out of a
+// device's scope cheaply. A nil keep keeps everything.
+func (db *DB) LogWhere(after uint64, keep func(*Entry) bool, fn func(Entry) (bool, error)) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketLog).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+			e, body, err := decodeHeader(binary.BigEndian.Uint64(k), v)
 			if err != nil {
+				return err
+			}
+			if keep != nil && !keep(&e) {
+				continue
+			}
+			if err := decodeBody(&e, body); err != nil {
 				return err
 			}
 			more, err := fn(e)
@@ -150,12 +264,12 @@ func (db *DB) Outbox(upstream uuid.UUID, after uint64, max int) ([]Entry, error)
 // upstream: the changes waiting to be sent.
 func (db *DB) Pending(upstream uuid.UUID, after uint64) (int, error) {
 	n := 0
-	err := db.Log(after, func(e Entry) (bool, error) {
+	err := db.LogWhere(after, func(e *Entry) bool {
 		if e.From != upstream {
 			n++
 		}
-		return true, nil
-	})
+		return false // counted from the header alone
+	}, nil)
 	return n, err
 }
 
