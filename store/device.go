@@ -458,4 +458,3 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 	}
 	return out, nil
 }
-
