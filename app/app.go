@@ -27,6 +27,11 @@ type Options struct {
 	Manual bool
 	// Server is the server address offered on the enrolment screen.
 	Server string
+	// DeferUI keeps the results of background work until Wait, which shows
+	// them on its caller's goroutine. Tests under Fyne's test driver set it,
+	// so that only the test's goroutine touches widgets (that driver runs
+	// fyne.Do on whichever goroutine calls it).
+	DeferUI bool
 }
 
 // App is 帮扶走访's user interface in one window: enrolment, then a group
@@ -65,6 +70,9 @@ type App struct {
 // device's sync client sc. Call Show (or Run) to open its window.
 func New(fa fyne.App, db Store, sc Syncer, opt Options) *App {
 	a := &App{fyne: fa, db: db, sync: sc, opt: opt}
+	if opt.DeferUI {
+		a.tasks.queue = make(chan func())
+	}
 	SetLanguage(fa.Preferences().StringWithFallback(prefLanguage, Chinese))
 	a.Window = fa.NewWindow(lang.L("app.title"))
 	a.Window.SetIcon(assets.Icon)
@@ -94,7 +102,8 @@ func (a *App) Leader() bool { return a.leader }
 func (a *App) Cadre() *domain.Cadre { return a.me }
 
 // Wait blocks until all background work started so far has finished and shown
-// its result. Tests call it after each action.
+// its result (with Options.DeferUI, Wait shows the results itself). Tests call
+// it after each action.
 func (a *App) Wait() { a.tasks.wait() }
 
 // Failed shows why the app cannot start (the store is in use by another
@@ -267,7 +276,7 @@ func (a *App) startSync() {
 			case <-ctx.Done():
 				return
 			case st := <-ch:
-				fyne.Do(func() {
+				a.tasks.ui(func() {
 					if a.Bar != nil {
 						a.Bar.update(st)
 					}

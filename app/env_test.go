@@ -112,7 +112,7 @@ func (e *env) deviceOn(db *store.DB) *device {
 // for its first screen.
 func (e *env) open(d *device, size fyne.Size) *app.App {
 	e.t.Helper()
-	return e.openWith(d, size, app.Options{Manual: true, Now: func() time.Time { return demoNow }})
+	return e.openWith(d, size, app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }})
 }
 
 // openWith opens the app for a device with the given options.

@@ -7,11 +7,18 @@ import (
 )
 
 // tasks runs the app's disk and network work off the UI goroutine. Work
-// returns the function that shows its result, which runs on the UI goroutine
-// through fyne.DoAndWait. Wait lets tests (and shutdown) wait until every piece
-// of work started so far, and the UI updates it asked for, have finished.
+// returns the function that shows its result, which runs on the UI goroutine.
+// wait lets tests (and shutdown) wait until every piece of work started so far,
+// and the UI updates it asked for, have finished.
+//
+// By default results go through fyne.DoAndWait. Fyne's test driver, though,
+// runs fyne.Do on the goroutine that calls it, so that results would touch
+// widgets from many goroutines at once. With a queue (Options.DeferUI) results
+// wait in it instead, and wait runs them on its caller's goroutine, which in a
+// test is the test's: one goroutine owns the widgets, as on a real device.
 type tasks struct {
-	wg sync.WaitGroup
+	wg    sync.WaitGroup
+	queue chan func() // nil: results go through fyne.DoAndWait
 }
 
 // run calls work in a new goroutine and then, if work returns a function,
@@ -21,14 +28,46 @@ func (t *tasks) run(work func() func()) {
 	go func() {
 		defer t.wg.Done()
 		if show := work(); show != nil {
-			fyne.DoAndWait(show)
+			t.ui(show)
 		}
 	}()
 }
 
+// ui runs f on the UI goroutine and returns when it has run.
+func (t *tasks) ui(f func()) {
+	if t.queue == nil {
+		fyne.DoAndWait(f)
+		return
+	}
+	done := make(chan struct{})
+	t.queue <- func() {
+		defer close(done)
+		f()
+	}
+	<-done
+}
+
 // wait blocks until all work started with run has finished, including work
-// started by that work.
-func (t *tasks) wait() { t.wg.Wait() }
+// started by that work. With a queue it runs the queued results meanwhile.
+func (t *tasks) wait() {
+	if t.queue == nil {
+		t.wg.Wait()
+		return
+	}
+	idle := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(idle)
+	}()
+	for {
+		select {
+		case f := <-t.queue:
+			f()
+		case <-idle:
+			return
+		}
+	}
+}
 
 // latest runs a save function for the newest value handed to it, at most one at
 // a time, dropping values superseded while a save was running: a draft saved
