@@ -280,3 +280,56 @@ func TestGapsAndCadres(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewVerdicts: sending back needs a comment; a comment alone keeps the
+// plan awaiting review; sending back with a comment returns it. Each review and
+// the plan's status are stored together.
+func TestReviewVerdicts(t *testing.T) {
+	e := newEnv(t)
+	a, d, _ := leaderOverview(t, e)
+	a.Menu.List.Select(1)
+	a.Wait()
+	plans := a.Nav().Top().(*app.ListScreen)
+	if len(plans.Items) == 0 {
+		t.Fatal("no plan awaits review")
+	}
+	plans.Open(0)
+	a.Wait()
+	rv := a.Nav().Top().(*app.Review)
+	plan := rv.Data.Plan
+	before := len(rv.Data.Reviews)
+
+	test.Tap(rv.Return)
+	a.Wait()
+	if got := labelText(t, rv.Error); got != "请填写意见" {
+		t.Errorf("send back without a comment: %q", got)
+	}
+
+	test.Type(rv.Comment, "请补充外出务工的具体单位。")
+	test.Tap(rv.Note)
+	a.Wait()
+	c := must(d.db.Card(plan.Household, demoNow))
+	if c.Plan.Status != domain.PlanSubmitted || len(c.Reviews) != before+1 || c.Reviews[0].Verdict != domain.VerdictComment {
+		t.Errorf("after a comment: plan %s, %d reviews", c.Plan.Status, len(c.Reviews))
+	}
+
+	plans.Open(0)
+	a.Wait()
+	rv = a.Nav().Top().(*app.Review)
+	test.Type(rv.Comment, "措施与家庭劳动力不符，请修改。")
+	test.Tap(rv.Return)
+	a.Wait()
+	c = must(d.db.Card(plan.Household, demoNow))
+	returned := false
+	for _, r := range c.Reviews { // the two reviews share the test's fixed clock: find it by its text
+		returned = returned || r.Verdict == domain.VerdictReturn && r.Comment == "措施与家庭劳动力不符，请修改。" && r.Reviewer == e.data.TeamLeader.ID
+	}
+	if c.Plan.Status != domain.PlanReturned || len(c.Reviews) != before+2 || !returned {
+		t.Errorf("after sending back: plan %s, %d reviews, the return stored: %v", c.Plan.Status, len(c.Reviews), returned)
+	}
+	for _, it := range plans.Items {
+		if strings.HasPrefix(it.Title, c.Household.HeadName+" · ") {
+			t.Error("a plan sent back is still awaiting review")
+		}
+	}
+}
