@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"bangfu/app"
-	"bangfu/domain"
 	"bangfu/store"
 )
 
@@ -113,5 +112,3 @@ func uuidOfPlan(t *testing.T, db *store.DB, row store.HouseholdRow) [16]byte {
 	}
 	return c.Plan.ID
 }
-
-var _ = domain.KindPlan

@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"bangfu/app"
-	"bangfu/domain"
 )
 
 // TestCadreFlow: a group cadre enrols a phone against a real server, records
@@ -15,7 +14,7 @@ import (
 // server has the visit.
 func TestCadreFlow(t *testing.T) {
 	e := newEnv(t)
-	a, d := e.enrolled("马兴文的手机", e.data.GroupCadre.ID, phone)
+	a, _ := e.enrolled("马兴文的手机", e.data.GroupCadre.ID, phone)
 	if a.Leader() {
 		t.Fatal("a group cadre is taken for a leader")
 	}
@@ -75,6 +74,4 @@ func TestCadreFlow(t *testing.T) {
 	if len(c.Visits) == 0 || c.Visits[0].Notes != "家中一切正常，讲解了医保政策。" || c.Visits[0].Cadre != e.data.GroupCadre.ID {
 		t.Fatalf("the server does not have the visit: %+v", c.Visits)
 	}
-	_ = d
-	_ = domain.KindVisit
 }

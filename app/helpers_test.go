@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"bangfu/domain"
 	"bangfu/domain/demo"
 	"bangfu/store"
 )
@@ -123,8 +122,6 @@ func labelText(t *testing.T, l *widget.Label) string {
 	}
 	return l.Text
 }
-
-var _ = domain.KindCadre
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 

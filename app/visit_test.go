@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -215,5 +214,4 @@ func TestVisitErrors(t *testing.T) {
 	if got := labelText(t, form.Error); got != "write a few words about the visit" {
 		t.Errorf("empty notes in English: %q", got)
 	}
-	_ = time.Second
 }
