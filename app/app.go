@@ -147,7 +147,7 @@ func (a *App) Show() {
 
 func (a *App) showEnroll(server string) {
 	a.Enroll = newEnroll(a, server)
-	a.Bar, a.Households, a.Menu, a.nav = nil, nil, nil, nil
+	a.Bar, a.Households, a.Menu, a.Settings, a.nav = nil, nil, nil, nil, nil
 	a.Window.SetContent(a.Enroll.Content())
 }
 
