@@ -60,8 +60,10 @@ type Store interface {
 	// ApplyChecked applies changes received from device from in one
 	// transaction, checking each against where its record is.
 	ApplyChecked(from uuid.UUID, changes []domain.Change, check store.Check) ([]error, error)
-	// Log calls fn for the log entries after sequence after, in order.
-	Log(after uint64, fn func(store.Entry) (bool, error)) error
+	// LogWhere calls fn, in order, for the log entries after sequence after
+	// that keep accepts; keep sees an entry's header (origin, scope, the
+	// change's IDs, kind and stamp) before its fields are decoded.
+	LogWhere(after uint64, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error
 	// LastSeq returns the sequence of the newest log entry.
 	LastSeq() (uint64, error)
 	// Enroll trades a one-time code for a device token.
@@ -247,11 +249,16 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 
 	pulled, size := 0, 0
 	cursor := after
-	err = s.db.Log(after, func(e store.Entry) (bool, error) {
-		if !s.sendable(dev.ID, sc, &e) {
-			cursor = e.Seq
-			return true, nil
+	// Entries the device may not have, or sent itself, are skipped from
+	// their header alone; the cursor passes them, so they are not walked again.
+	keep := func(e *store.Entry) bool {
+		if s.sendable(dev.ID, sc, e) {
+			return true
 		}
+		cursor = e.Seq
+		return false
+	}
+	err = s.db.LogWhere(after, keep, func(e store.Entry) (bool, error) {
 		wc, err := protocol.FromDomain(e.Change)
 		if err != nil {
 			// A change that cannot travel is logged and skipped, so that one

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -555,4 +556,76 @@ func FuzzSync(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCursorPassesSkipped: entries the device may not pull (another village)
+// or pushed itself are skipped, and the cursor moves past them, so the next
+// sync does not walk them again; what it may pull still arrives after them.
+func TestCursorPassesSkipped(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w := e.w
+	now := time.Now()
+	dev, token := e.enroll(t, w.Cadre1.ID)
+	_, farToken := e.enroll(t, w.Cadre3.ID)
+	status, resp, _ := e.sync(t, token, 0)
+	if status != http.StatusOK {
+		t.Fatalf("first sync: %d", status)
+	}
+	pull := func(cursor string, through uint64, changes ...domain.Change) protocol.SyncResponse {
+		t.Helper()
+		wire, err := protocol.EncodeChanges(changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, body := e.post(t, protocol.PathSync, token, protocol.SyncRequest{V: 1, Cursor: cursor, Through: through, Changes: wire})
+		var r protocol.SyncResponse
+		if status != http.StatusOK || json.Unmarshal(body, &r) != nil {
+			t.Fatalf("sync: %d %s", status, body)
+		}
+		return r
+	}
+	wantCursor := func(r protocol.SyncResponse) {
+		t.Helper()
+		last, _ := e.srv.DB.LastSeq()
+		if want := fmt.Sprintf("%d@%s", last, e.srv.DB.Device().String()[:8]); r.Cursor != want {
+			t.Fatalf("cursor %q, want %q (the end of the log)", r.Cursor, want)
+		}
+	}
+
+	// The device's own visit: applied, not sent back, passed.
+	own := change(t, dev, w.Cadre1.ID, newVisit(w.Group(w.G1)[0], w.Cadre1.ID, now), now)
+	r := pull(resp.Cursor, 1, own)
+	if len(r.Changes) != 0 || r.More {
+		t.Fatalf("own change sent back: %+v", r.Changes)
+	}
+	wantCursor(r)
+
+	// Visits in another village: skipped, passed.
+	far := w.Group(w.G3)
+	var farChanges []domain.Change
+	for i := range 5 {
+		farChanges = append(farChanges, change(t, uuid.New(), w.Cadre3.ID, newVisit(far[i%len(far)], w.Cadre3.ID, now), now))
+	}
+	wire, _ := protocol.EncodeChanges(farChanges)
+	if status, body := e.post(t, protocol.PathSync, farToken, protocol.SyncRequest{V: 1, Through: 5, Changes: wire}); status != http.StatusOK {
+		t.Fatalf("far push: %d %s", status, body)
+	}
+	r2 := pull(r.Cursor, 1)
+	if len(r2.Changes) != 0 {
+		t.Fatalf("out of scope changes pulled: %+v", r2.Changes)
+	}
+	wantCursor(r2)
+
+	// One in scope after more out of scope: it arrives, alone.
+	_, leaderToken := e.enroll(t, w.Leader.ID)
+	mine := change(t, uuid.New(), w.Leader.ID, newVisit(w.Group(w.G1)[1], w.Leader.ID, now), now)
+	wire, _ = protocol.EncodeChanges(append(farChanges[:0:0], mine))
+	if status, body := e.post(t, protocol.PathSync, leaderToken, protocol.SyncRequest{V: 1, Through: 1, Changes: wire}); status != http.StatusOK {
+		t.Fatalf("leader push: %d %s", status, body)
+	}
+	r3 := pull(r2.Cursor, 1)
+	if len(r3.Changes) != 1 || r3.Changes[0].ID != mine.ID.String() {
+		t.Fatalf("pulled %+v, want the leader's visit only", r3.Changes)
+	}
+	wantCursor(r3)
 }
