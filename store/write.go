@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -222,6 +224,14 @@ func checkChange(tx *bolt.Tx, ch domain.Change) error {
 		f[k] = v
 	}
 	if _, err := domain.Decode(ch.Kind, ch.Record, f); err != nil {
+		for _, name := range slices.Sorted(maps.Keys(ch.Fields)) {
+			if _, err := domain.Decode(ch.Kind, ch.Record, domain.Fields{name: ch.Fields[name]}); err != nil {
+				return domain.Errorf(domain.EINVALID, "fields",
+					"变更无法合并：字段“%s”的值类型不符（发出它的应用可能有误或版本过旧）",
+					"the change cannot be merged: the value of field %q has the wrong type (the app that sent it may be faulty or out of date)",
+					name)
+			}
+		}
 		return domain.Errorf(domain.EINVALID, "fields", "变更内容无法读取：%v", "the change cannot be read: %v", err)
 	}
 	return nil

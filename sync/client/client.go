@@ -114,14 +114,17 @@ type Status struct {
 	Reachable bool       // the upstream answered the last attempt
 	Syncing   bool       // a sync is under way
 	Err       error      // the last failure; nil after a success
-	Rejected  []Rejected // changes the upstream refused to apply, oldest first
+	Rejected  []Rejected // changes the upstream could not merge, oldest first
 }
 
 // Message returns the last failure in words for a person, in lang ("zh" or
 // "en"), or "" when the last sync succeeded.
 func (s Status) Message(lang string) string { return domain.Message(s.Err, lang) }
 
-// Rejected is a pushed change the upstream refused to apply, and why.
+// Rejected is a pushed change the upstream could not merge, and why: it set
+// no fields, or a value of the wrong type — a fault of the app that made it,
+// since the upstream merges every well-typed change and leaves content rules
+// to the device where the edit is made.
 type Rejected struct {
 	Change uuid.UUID     `json:"change"`
 	Kind   domain.Kind   `json:"kind"`

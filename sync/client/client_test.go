@@ -1,7 +1,10 @@
 package client_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"bangfu/domain"
 	"bangfu/store"
@@ -157,66 +162,167 @@ func TestRunStopsOnPermanentError(t *testing.T) {
 	}
 }
 
-// TestRejected: a change the server cannot apply (valid on the phone, not
-// once merged with the tablet's concurrent edit) is acknowledged, shown to
-// the user, kept across a restart, and not sent again.
-func TestRejected(t *testing.T) {
-	srv, w := setup(t)
-	dir := t.TempDir()
-	tr := newCounter()
-	phone := synctest.NewDevice(t, dir, "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: tr}}, nil)
-	tablet := synctest.NewDevice(t, dir, "tablet", srv, w.Leader.ID, client.Options{}, nil)
-	if err := phone.Sync(); err != nil {
-		t.Fatal(err)
+// garbler is a transport that plays a buggy or outdated app: in the pushes
+// it carries, it rewrites the change with ID target so that one field's value
+// has the wrong JSON type (a number where the record holds text), keeping
+// the body's gzip. It records the IDs of every change pushed.
+type garbler struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	target uuid.UUID
+	field  string
+	hits   int               // changes rewritten
+	pushed map[uuid.UUID]int // change ID -> times pushed
+}
+
+func (g *garbler) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path != protocol.PathSync || r.Body == nil {
+		return g.next.RoundTrip(r)
 	}
-	v := &domain.Visit{Household: w.Group(w.G1)[0].ID, Cadre: w.Cadre1.ID, At: phone.DB.Now().Add(-time.Hour),
-		Type: domain.VisitPolicy, Notes: "宣传医保政策", Policies: true}
-	if err := phone.DB.Put(w.Cadre1.ID, v); err != nil {
-		t.Fatal(err)
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
 	}
-	for _, d := range []*synctest.Device{phone, tablet} {
-		if err := d.Sync(); err != nil {
-			t.Fatal(err)
+	gzipped := r.Header.Get("Content-Encoding") == "gzip"
+	js := body
+	if gzipped {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		if js, err = io.ReadAll(zr); err != nil {
+			return nil, err
 		}
 	}
-	// The tablet makes it a routine visit (needs notes); the phone, not
-	// knowing, clears the notes (fine for a policy visit).
-	r, _ := tablet.DB.Get(domain.KindVisit, v.ID)
-	r.(*domain.Visit).Type = domain.VisitRoutine
-	if err := tablet.DB.Put(w.Leader.ID, r); err != nil {
+	var req protocol.SyncRequest
+	if err := json.Unmarshal(js, &req); err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	for _, c := range req.Changes {
+		id := uuid.MustParse(c.ID)
+		g.pushed[id]++
+		if id == g.target {
+			c.Fields[g.field] = json.RawMessage(`42`)
+			g.hits++
+		}
+	}
+	g.mu.Unlock()
+	if js, err = json.Marshal(&req); err != nil {
+		return nil, err
+	}
+	body = js
+	if gzipped {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write(js)
+		zw.Close()
+		body = b.Bytes()
+	}
+	out := r.Clone(r.Context())
+	out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return g.next.RoundTrip(out)
+}
+
+func (g *garbler) times(id uuid.UUID) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.pushed[id]
+}
+
+// lastChange returns the ID of the newest change in db's log.
+func lastChange(t *testing.T, db *store.DB) uuid.UUID {
+	t.Helper()
+	seq, err := db.LastSeq()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tablet.Sync(); err != nil {
+	var id uuid.UUID
+	db.Log(seq-1, func(e store.Entry) (bool, error) { id = e.Change.ID; return false, nil })
+	return id
+}
+
+// TestRejected: a pushed change the server cannot merge (here a value of
+// the wrong type, as a buggy or older app would send) is refused alone: the
+// rest of the push is applied, the refused change is acknowledged, shown to
+// the user in Chinese and English, kept across a restart, and not sent
+// again; ClearRejected forgets it for good.
+func TestRejected(t *testing.T) {
+	srv, w := setup(t)
+	tr := newCounter()
+	g := &garbler{next: tr, field: "notes", pushed: map[uuid.UUID]int{}}
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: g}}, nil)
+	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	v.Notes = ""
+	v := visit(t, phone, w.Group(w.G1)[0], "宣传医保政策")
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	// An edit of the notes, garbled on its way, between two good changes
+	// in the same push.
+	before := visit(t, phone, w.Group(w.G1)[1], "同一次同步的前一条走访")
+	v.Notes = "宣传医保政策，已讲解报销流程"
 	if err := phone.DB.Put(w.Cadre1.ID, v); err != nil {
 		t.Fatal(err)
 	}
+	bad := lastChange(t, phone.DB)
+	g.mu.Lock()
+	g.target = bad
+	g.mu.Unlock()
+	after := visit(t, phone, w.Group(w.G1)[2], "同一次同步的后一条走访")
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
+	}
+	g.mu.Lock()
+	hits := g.hits
+	g.mu.Unlock()
+	if hits != 1 {
+		t.Fatalf("the transport garbled %d changes, want 1", hits)
+	}
+	for _, r := range []*domain.Visit{before, after} {
+		if _, err := srv.DB.Get(domain.KindVisit, r.ID); err != nil {
+			t.Fatalf("a good change of the same push did not reach the server: %v", err)
+		}
+	}
+	if ok, _ := srv.DB.Seen(bad); ok {
+		t.Fatal("the server applied the garbled change")
+	}
+	if r, err := srv.DB.Get(domain.KindVisit, v.ID); err != nil || r.(*domain.Visit).Notes != "宣传医保政策" {
+		t.Fatalf("the visit on the server: %+v %v", r, err)
 	}
 	st := phone.Client.Status()
-	if len(st.Rejected) != 1 || st.Rejected[0].Kind != domain.KindVisit || st.Rejected[0].Record != v.ID ||
-		st.Rejected[0].Err.Field != "notes" || st.Rejected[0].Err.Zh == "" || st.Pending != 0 {
+	if len(st.Rejected) != 1 || st.Rejected[0].Change != bad || st.Rejected[0].Kind != domain.KindVisit || st.Rejected[0].Record != v.ID ||
+		st.Rejected[0].Err == nil || st.Rejected[0].Err.Field != "fields" || st.Pending != 0 {
 		t.Fatalf("status %+v", st)
 	}
+	if e := st.Rejected[0].Err; !strings.Contains(e.Zh, "notes") || !strings.Contains(e.Zh, "类型不符") || !strings.Contains(e.En, "wrong type") {
+		t.Fatalf("the reason in words: %q / %q", e.Zh, e.En)
+	}
 	phone.Restart(t)
-	if st := phone.Client.Status(); len(st.Rejected) != 1 || st.Rejected[0].Record != v.ID {
+	if st := phone.Client.Status(); len(st.Rejected) != 1 || st.Rejected[0].Change != bad || st.Rejected[0].Err == nil || st.Rejected[0].Err.Zh == "" {
 		t.Fatalf("after a restart: %+v", st.Rejected)
 	}
-	before := tr.count(protocol.PathSync)
+	sent := tr.count(protocol.PathSync)
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if st := phone.Client.Status(); len(st.Rejected) != 1 {
-		t.Fatalf("the rejected change was sent again: %+v", st.Rejected)
+	if n := g.times(bad); n != 1 {
+		t.Fatalf("the rejected change was pushed %d times", n)
 	}
-	if tr.count(protocol.PathSync) != before+1 {
-		t.Fatalf("a no-op sync took %d requests", tr.count(protocol.PathSync)-before)
+	if st := phone.Client.Status(); len(st.Rejected) != 1 || st.Pending != 0 {
+		t.Fatalf("after another sync: %+v", st)
+	}
+	if n := tr.count(protocol.PathSync) - sent; n != 1 {
+		t.Fatalf("a no-op sync took %d requests", n)
 	}
 	if err := phone.Client.ClearRejected(); err != nil {
 		t.Fatal(err)
+	}
+	if st := phone.Client.Status(); len(st.Rejected) != 0 {
+		t.Fatalf("after ClearRejected: %+v", st.Rejected)
 	}
 	phone.Restart(t)
 	if st := phone.Client.Status(); len(st.Rejected) != 0 {

@@ -105,18 +105,26 @@
 // push in one transaction and answers "acked": the sequence through which the
 // push is durable, which is "through" when every change is applied. The device
 // then advances its push cursor to "acked" (never backwards) and does not send
-// those changes again. A change that is well formed but that the upstream
-// cannot apply (the record would not be valid there) is acknowledged all the
-// same and listed in "rejected" with its reason, so the device can show it
-// instead of sending it forever:
+// those changes again. A change that is well formed on the wire but that the
+// upstream cannot merge — it sets no fields, or a value does not fit the
+// record's type (a number where the record holds text, a time that does not
+// parse) — is acknowledged all the same and listed in "rejected" with its
+// reason, so the device can show it instead of sending it forever:
 //
-//	"rejected":[{"id":"<change uuid>","code":"invalid","field":"notes","zh":"…","en":"…"}]
+//	"rejected":[{"id":"<change uuid>","code":"invalid","field":"fields","zh":"…","en":"…"}]
 //
-// ("rejected" is omitted when empty). Any failure — an error answer, a
-// dropped connection, a lost answer — leaves the push cursor where it was,
-// and the same changes are sent again. That is safe: the upstream applies a change whose "id" it has
-// seen before at most once, so a retried or duplicated push changes nothing
-// the second time. A push is applied whole or not at all; a push touching a
+// ("rejected" is omitted when empty). The upstream does not judge content:
+// the rules of a record (a routine visit has notes, a visit is not in the
+// future) are checked by the device where the edit is made, and a change that
+// merges is applied even when the merged record breaks one. Two edits, each
+// valid, can merge into a record no single edit made; refusing it on one
+// replica and not another would leave them different for good.
+//
+// Any failure — an error answer, a dropped connection, a lost answer — leaves
+// the push cursor where it was, and the same changes are sent again. That is
+// safe: the upstream applies a change whose "id" it has seen before at most
+// once, so a retried or duplicated push changes nothing the second time. A
+// push is applied whole or not at all; a push touching a
 // record outside the device's scope is refused with 403 and changes nothing.
 //
 // # Cursor and paging

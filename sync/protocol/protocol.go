@@ -246,8 +246,8 @@ type SyncResponse struct {
 	// More reports that the page is full and more changes wait: the device
 	// syncs again at once.
 	More bool `json:"more"`
-	// Rejected lists the pushed changes the upstream could not apply (a
-	// record that would not be valid, say), each with the reason. They are
+	// Rejected lists the pushed changes the upstream could not merge (no
+	// fields, or a value of the wrong type), each with the reason. They are
 	// acknowledged all the same — sending them again would not help — and
 	// the device shows them to its user.
 	Rejected []Rejection `json:"rejected,omitempty"`

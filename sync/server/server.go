@@ -16,9 +16,18 @@
 // inside the transaction that applies the push: one change out of scope
 // refuses the whole push (403) and nothing is written. Changes are applied
 // as received from the device, so they are never sent back to it. The answer
-// acknowledges the push, lists the changes the server could not apply, and
+// acknowledges the push, lists the changes the server could not merge, and
 // carries a page of the log entries after the device's cursor that are in its
-// scope and did not come from it.
+// scope and did not come from it; entries out of scope are skipped from their
+// header, without decoding their fields.
+//
+// The server merges what it is sent; it does not judge content. A change is
+// rejected, alone, only when it cannot be merged: it is incomplete, or a value
+// does not fit the record's type (a buggy or older app). Content rules (a
+// routine visit needs notes, a visit is not in the future) are checked where
+// the edit is made; a merge that refused them could refuse on one replica
+// what another accepted — two edits, each valid, can merge into a record no
+// single edit made — and the replicas would differ for good.
 //
 // # Scope
 //
@@ -58,7 +67,8 @@ type Store interface {
 	// origin of what they pull.
 	Device() uuid.UUID
 	// ApplyChecked applies changes received from device from in one
-	// transaction, checking each against where its record is.
+	// transaction, checking each against where its record is; it returns,
+	// per change, why one that cannot be merged was not applied.
 	ApplyChecked(from uuid.UUID, changes []domain.Change, check store.Check) ([]error, error)
 	// LogWhere calls fn, in order, for the log entries after sequence after
 	// that keep accepts; keep sees an entry's header (origin, scope, the

@@ -399,22 +399,48 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("a minute ahead: %d %+v", status, bad)
 	}
 
-	// A change that would leave an invalid record is rejected, acknowledged
-	// and reported; the rest of the push is applied.
+	// A change the server cannot merge — a value of the wrong JSON type, as
+	// a buggy or older app might send, or no fields at all — is rejected on
+	// its own: acknowledged and reported with its reason; the rest of the
+	// push is applied. A change whose record breaks a content rule (a
+	// routine visit without notes) is merged: content rules are the editing
+	// device's (store.DB.Put), and a merge that refused them could leave
+	// replicas different for good.
+	wrongType := change(t, dev, e.w.Cadre1.ID, newVisit(h, e.w.Cadre1.ID, now), now)
+	wrongType.Fields["notes"] = json.RawMessage(`42`)
+	noFields := change(t, dev, e.w.Cadre1.ID, newVisit(h, e.w.Cadre1.ID, now), now)
+	noFields.Fields = domain.Fields{}
 	empty := newVisit(h, e.w.Cadre1.ID, now)
 	empty.Notes = ""
-	bad1 := change(t, dev, e.w.Cadre1.ID, empty, now)
+	unruly := change(t, dev, e.w.Cadre1.ID, empty, now)
 	good := change(t, dev, e.w.Cadre1.ID, newVisit(h, e.w.Cadre1.ID, now), now)
-	status, resp, _ := e.sync(t, token, 9, bad1, good)
-	if status != http.StatusOK || resp.Acked != 9 || len(resp.Rejected) != 1 || resp.Rejected[0].ID != bad1.ID.String() ||
-		resp.Rejected[0].Code != domain.EINVALID || resp.Rejected[0].Field != "notes" || resp.Rejected[0].Zh == "" {
-		t.Fatalf("rejection: %d %+v", status, resp)
+	status, resp, _ := e.sync(t, token, 9, wrongType, noFields, unruly, good)
+	if status != http.StatusOK || resp.Acked != 9 || len(resp.Rejected) != 2 {
+		t.Fatalf("rejection: %d acked %d rejected %+v", status, resp.Acked, resp.Rejected)
 	}
-	if ok, _ := e.srv.DB.Seen(bad1.ID); ok {
-		t.Fatal("the rejected change was applied")
+	for i, c := range []struct {
+		ch            domain.Change
+		field, zh, en string
+	}{
+		{wrongType, "fields", "字段“notes”的值类型不符", `field "notes" has the wrong type`},
+		{noFields, "change", "不完整", "incomplete"},
+	} {
+		r := resp.Rejected[i]
+		if r.ID != c.ch.ID.String() || r.Code != domain.EINVALID || r.Field != c.field ||
+			!strings.Contains(r.Zh, c.zh) || !strings.Contains(r.En, c.en) {
+			t.Errorf("rejection %d: %+v, want change %s field %q", i, r, c.ch.ID, c.field)
+		}
+		if ok, _ := e.srv.DB.Seen(c.ch.ID); ok {
+			t.Errorf("the rejected change %s was applied", c.ch.ID)
+		}
 	}
-	if ok, _ := e.srv.DB.Seen(good.ID); !ok {
-		t.Fatal("the good change was not applied")
+	for _, ch := range []domain.Change{unruly, good} {
+		if ok, _ := e.srv.DB.Seen(ch.ID); !ok {
+			t.Fatalf("change %s was not applied", ch.ID)
+		}
+	}
+	if r, err := e.srv.DB.Get(domain.KindVisit, unruly.Record); err != nil || r.(*domain.Visit).Notes != "" {
+		t.Fatalf("the visit without notes on the server: %+v %v", r, err)
 	}
 
 	// Malformed requests get a 4xx with a reason.
