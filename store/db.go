@@ -44,6 +44,7 @@ var (
 	keySchema   = []byte("schema")
 	keyDevice   = []byte("device")
 	keyClock    = []byte("clock")
+	keyOffset   = []byte("offset")
 	keySettings = []byte("settings")
 )
 
@@ -156,6 +157,9 @@ func (db *DB) init(device uuid.UUID) error {
 				db.clock.Reset(s)
 			}
 		}
+		if v := meta.Get(keyOffset); len(v) == 8 {
+			db.clock.SetOffset(time.Duration(int64(binary.BigEndian.Uint64(v))))
+		}
 		return nil
 	})
 }
@@ -177,10 +181,32 @@ func (db *DB) Clock() *domain.Clock { return db.clock }
 // Now returns the replica's corrected wall time.
 func (db *DB) Now() time.Time { return db.clock.Wall() }
 
-// saveClock persists the clock's latest stamp in tx, so that a restarted
-// replica never issues a stamp it issued before.
+// SetClockOffset sets the correction of the replica's clock (see
+// domain.Clock.SetOffset) and stores it, so that a replica opened again reads
+// corrected time from the start, before it can sync: a phone whose clock is
+// hours off keeps stamping close to true time across restarts. A device sets
+// it from its upstream's time at every sync.
+func (db *DB) SetClockOffset(d time.Duration) error {
+	old := db.clock.Offset()
+	db.clock.SetOffset(d)
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return db.saveClock(tx) })
+	if err != nil {
+		db.clock.SetOffset(old)
+		return fmt.Errorf("store: set clock offset: %w", err)
+	}
+	return nil
+}
+
+// saveClock persists the clock's latest stamp and its offset in tx, so that a
+// restarted replica never issues a stamp it issued before, and reads the
+// time as corrected when it was closed (Restamp corrects the offset in the
+// transaction that restamps).
 func (db *DB) saveClock(tx *bolt.Tx) error {
-	return tx.Bucket(bucketMeta).Put(keyClock, []byte(db.clock.Last().String()))
+	meta := tx.Bucket(bucketMeta)
+	if err := meta.Put(keyClock, []byte(db.clock.Last().String())); err != nil {
+		return err
+	}
+	return meta.Put(keyOffset, binary.BigEndian.AppendUint64(nil, uint64(db.clock.Offset())))
 }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

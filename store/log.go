@@ -289,3 +289,19 @@ func (db *DB) SetCursor(name, value string) error {
 		return tx.Bucket(bucketCursor).Put([]byte(name), []byte(value))
 	})
 }
+
+// SetCursors stores several values (name -> value) in one transaction: all
+// or none of them are stored.
+func (db *DB) SetCursors(cursors map[string]string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error { return putCursors(tx, cursors) })
+}
+
+func putCursors(tx *bolt.Tx, cursors map[string]string) error {
+	b := tx.Bucket(bucketCursor)
+	for name, value := range cursors {
+		if err := b.Put([]byte(name), []byte(value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

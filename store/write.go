@@ -146,6 +146,23 @@ type Check func(ch domain.Change, before Location, existed bool, after Location)
 // check allows everything. A server uses it to refuse a push that reaches
 // outside the device's scope.
 func (db *DB) ApplyChecked(from uuid.UUID, changes []domain.Change, check Check) (rejected []error, err error) {
+	return db.apply(from, changes, check, nil)
+}
+
+// ApplyPull is Apply for a page of changes pulled from the upstream from,
+// that also stores cursors (name -> value, as SetCursors does) in the same
+// transaction: the changes and the cursor past them are durable together or
+// not at all, so a crash can neither lose a page behind a stored cursor nor
+// separate the page from the device's other sync state written with it (the
+// push cursor the answer acknowledged, the rejections it listed). With no
+// changes it stores only the cursors.
+func (db *DB) ApplyPull(from uuid.UUID, changes []domain.Change, cursors map[string]string) (rejected []error, err error) {
+	return db.apply(from, changes, nil, func(tx *bolt.Tx) error { return putCursors(tx, cursors) })
+}
+
+// apply merges changes as ApplyChecked describes, then calls also, if not
+// nil, in the same transaction.
+func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Check, also func(*bolt.Tx) error) (rejected []error, err error) {
 	rejected = make([]error, len(changes))
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for i, ch := range changes {
@@ -165,6 +182,11 @@ func (db *DB) ApplyChecked(from uuid.UUID, changes []domain.Change, check Check)
 				return err
 			}
 			db.clock.Observe(ch.Stamp)
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		return db.saveClock(tx)
 	})

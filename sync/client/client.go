@@ -5,10 +5,12 @@
 //
 // [Client.Sync] is one HTTP round trip in the common case: it sends the
 // changes made on the device since the push cursor (everything in the log not
-// received from the upstream) with the pull cursor, applies the changes in the
-// answer as received from the upstream, advances the push cursor to what the
-// upstream acknowledged and the pull cursor to the answer's, and sets the
-// clock's offset from the upstream's time. When the answer says more changes
+// received from the upstream) with the pull cursor; then, in one store
+// transaction ([store.DB.ApplyPull]), it applies the changes in the answer as
+// received from the upstream, advances the push cursor to what the upstream
+// acknowledged and the pull cursor to the answer's, and keeps the changes the
+// upstream rejected; and it sets the clock's offset from the upstream's time
+// ([store.DB.SetClockOffset]). When the answer says more changes
 // wait, or the device had more to push than fits a page, it goes round again
 // at once. When the upstream refuses the push because the device's clock ran
 // fast, the device restamps its unsent changes to the upstream's clock and
@@ -17,7 +19,10 @@
 // A sync cut off at any point — a request lost, an answer lost, the app
 // killed — leaves the cursors where they were or further, never beyond what
 // is durable on both sides, so the next sync simply does it again: change IDs
-// make a second application harmless, on both sides.
+// make a second application harmless, on both sides. What is still written on
+// its own is harmless to lose: the clock offset (measured again at the next
+// sync), the time of the last sync (shown only), and the push cursor moved
+// past entries just pulled (the next sync walks them again and sends none).
 //
 // # In the background
 //
@@ -31,9 +36,10 @@
 //
 // # What the device stores
 //
-// The account (server URL, token, cadre, the upstream's ID), the cursors, the
-// clock offset and the changes the upstream rejected are kept in the store's
-// cursor bucket, so they survive a restart.
+// The account (server URL, token, cadre, the upstream's ID), the cursors and
+// the changes the upstream rejected are kept in the store's cursor bucket, so
+// they survive a restart; the clock offset is kept by the store itself, which
+// restores it when it opens.
 package client
 
 import (
@@ -62,7 +68,7 @@ const (
 	keyPush     = "sync.push"
 	keyPull     = "sync.pull"
 	keyLast     = "sync.last"
-	keyOffset   = "sync.offset"
+	keyOffset   = "sync.offset" // clients before the store kept the offset
 	keyRejected = "sync.rejected"
 )
 
@@ -166,7 +172,7 @@ type Client struct {
 }
 
 // New returns a client for db. It reads the stored account, cursors and
-// clock offset; it does no I/O on the network.
+// rejections; it does no I/O on the network.
 func New(db *store.DB, opts Options) (*Client, error) {
 	c := &Client{db: db, opts: opts, http: opts.HTTP, log: opts.Logger, now: opts.Now,
 		trigger: make(chan struct{}, 1), subs: map[chan Status]struct{}{}}
@@ -214,8 +220,14 @@ func New(db *store.DB, opts Options) (*Client, error) {
 		c.acct.Server = uuid.NewSHA1(urlSpace, []byte(c.acct.URL))
 	}
 	if v, _ := db.Cursor(keyOffset); v != "" {
+		// An offset stored by an older client: the store keeps it now.
 		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			db.Clock().SetOffset(time.Duration(ms) * time.Millisecond)
+			if err := db.SetClockOffset(time.Duration(ms) * time.Millisecond); err != nil {
+				return nil, fmt.Errorf("client: %w", err)
+			}
+		}
+		if err := db.SetCursor(keyOffset, ""); err != nil {
+			return nil, fmt.Errorf("client: %w", err)
 		}
 	}
 	if v, _ := db.Cursor(keyLast); v != "" {
@@ -268,15 +280,12 @@ func (c *Client) Enroll(ctx context.Context, url, code, name string) error {
 	c.mu.Lock()
 	prev := c.acct.Server
 	c.mu.Unlock()
-	if prev != server {
-		for _, k := range []string{keyPush, keyPull} {
-			if err := c.db.SetCursor(k, ""); err != nil {
-				return fmt.Errorf("client: enroll: %w", err)
-			}
-		}
-	}
 	v, _ := json.Marshal(acct)
-	if err := c.db.SetCursor(keyAccount, string(v)); err != nil {
+	state := map[string]string{keyAccount: string(v)}
+	if prev != server {
+		state[keyPush], state[keyPull] = "", ""
+	}
+	if err := c.db.SetCursors(state); err != nil {
 		return fmt.Errorf("client: enroll: %w", err)
 	}
 	c.setOffset(resp.Now.Time, t0, c.raw())
@@ -372,11 +381,11 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			if derr != nil {
 				return err
 			}
+			// Restamp also corrects and stores the clock's offset.
 			n, rerr := c.db.Restamp(push, date)
 			if rerr != nil {
 				return rerr
 			}
-			c.saveOffset()
 			c.log.Warn("clock ahead of the server: restamped unsent changes", "changes", n, "offset", c.db.Clock().Offset())
 			continue
 		case errors.Is(err, protocol.ErrCursor) && !cursorReset:
@@ -391,20 +400,28 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		}
 
 		acked := min(resp.Acked, through)
-		if acked > push {
-			if err := c.db.SetCursor(keyPush, strconv.FormatUint(acked, 10)); err != nil {
-				return err
-			}
-		}
-		if len(resp.Rejected) > 0 {
-			c.reject(resp.Rejected, sent)
-		}
 		changes, err := protocol.DecodeChanges(resp.Changes)
 		if err != nil {
 			return err
 		}
-		if len(changes) > 0 {
-			rej, err := c.db.Apply(acct.Server, changes)
+		// The pulled changes, the cursors and the rejections: one
+		// transaction, so a crash keeps all of the answer or none of it
+		// (and none is harmless: the same push and pull are redone).
+		state := map[string]string{}
+		if acked > push {
+			state[keyPush] = strconv.FormatUint(acked, 10)
+		}
+		if resp.Cursor != pull {
+			state[keyPull] = resp.Cursor
+		}
+		var rejected []Rejected
+		if len(resp.Rejected) > 0 {
+			rejected = c.rejected(resp.Rejected, sent)
+			v, _ := json.Marshal(rejected)
+			state[keyRejected] = string(v)
+		}
+		if len(changes) > 0 || len(state) > 0 {
+			rej, err := c.db.ApplyPull(acct.Server, changes, state)
 			if err != nil {
 				return err
 			}
@@ -414,10 +431,10 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 				}
 			}
 		}
-		if resp.Cursor != pull {
-			if err := c.db.SetCursor(keyPull, resp.Cursor); err != nil {
-				return err
-			}
+		if rejected != nil {
+			c.mu.Lock()
+			c.status.Rejected = rejected
+			c.mu.Unlock()
 		}
 		c.setOffset(resp.Now.Time, t0, t1)
 		c.log.Debug("synced", "round", round, "pushed", len(req.Changes), "acked", acked,
@@ -433,6 +450,8 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			if waiting == 0 && last > max(acked, push) {
 				// Only what was just pulled follows: the push cursor can
 				// pass it, so the next sync and Status need not walk it.
+				// Written on its own: if it is lost, the next sync walks
+				// those entries again and sends none of them.
 				if err := c.db.SetCursor(keyPush, strconv.FormatUint(last, 10)); err != nil {
 					return err
 				}
@@ -512,31 +531,38 @@ func (c *Client) received(upstream uuid.UUID, after uint64) (last uint64, waitin
 	return last, waiting, err
 }
 
-// reject keeps the changes the upstream refused, for the user.
-func (c *Client) reject(rs []protocol.Rejection, sent map[uuid.UUID]domain.Change) {
+// rejected returns the rejections kept for the user with rs, the changes
+// the upstream refused in the last answer, added (the newest maxRejected).
+func (c *Client) rejected(rs []protocol.Rejection, sent map[uuid.UUID]domain.Change) []Rejected {
 	now := c.now()
 	c.mu.Lock()
+	out := append([]Rejected(nil), c.status.Rejected...)
+	c.mu.Unlock()
 	for _, r := range rs {
 		id, _ := uuid.Parse(r.ID)
 		ch := sent[id]
 		c.log.Warn("change rejected by the server", "change", id, "kind", ch.Kind, "record", ch.Record, "reason", r.En)
-		c.status.Rejected = append(c.status.Rejected, Rejected{Change: id, Kind: ch.Kind, Record: ch.Record, At: now, Err: r.Err()})
+		out = append(out, Rejected{Change: id, Kind: ch.Kind, Record: ch.Record, At: now, Err: r.Err()})
 	}
-	if n := len(c.status.Rejected); n > maxRejected {
-		c.status.Rejected = append([]Rejected(nil), c.status.Rejected[n-maxRejected:]...)
+	if n := len(out); n > maxRejected {
+		out = out[n-maxRejected:]
 	}
-	v, _ := json.Marshal(c.status.Rejected)
-	c.mu.Unlock()
-	c.db.SetCursor(keyRejected, string(v))
+	return out
 }
 
-// ClearRejected forgets the rejected changes once the user has seen them.
+// ClearRejected forgets the rejected changes once the user has seen them. It
+// waits for a sync under way, which may be adding some.
 func (c *Client) ClearRejected() error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	if err := c.db.SetCursor(keyRejected, ""); err != nil {
+		return fmt.Errorf("client: clear rejected: %w", err)
+	}
 	c.mu.Lock()
 	c.status.Rejected = nil
 	c.mu.Unlock()
 	c.publish()
-	return c.db.SetCursor(keyRejected, "")
+	return nil
 }
 
 // raw returns the device's own clock, without the offset.
@@ -552,13 +578,7 @@ func (c *Client) setOffset(now, t0, t1 time.Time) {
 		return
 	}
 	mid := t0.Add(t1.Sub(t0) / 2)
-	c.db.Clock().SetOffset(now.Sub(mid).Round(time.Millisecond))
-	c.saveOffset()
-}
-
-func (c *Client) saveOffset() {
-	ms := c.db.Clock().Offset().Milliseconds()
-	if err := c.db.SetCursor(keyOffset, strconv.FormatInt(ms, 10)); err != nil {
+	if err := c.db.SetClockOffset(now.Sub(mid).Round(time.Millisecond)); err != nil {
 		c.log.Warn("cannot save the clock offset", "err", err)
 	}
 }

@@ -437,3 +437,57 @@ func TestSignOut(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOffsetKept: the clock offset measured at a sync is kept by the store,
+// so a phone whose clock runs three hours fast reads true time as soon as
+// its store opens again, before any sync or client; an offset stored by an
+// older client moves into the store.
+func TestOffsetKept(t *testing.T) {
+	srv, w := setup(t)
+	fast := func() time.Time { return time.Now().Add(3 * time.Hour) }
+	d := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{}, &store.Options{Now: fast})
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if skew := d.DB.Now().Sub(time.Now()); skew.Abs() > 2*time.Second {
+		t.Fatalf("after a sync the phone is %s off", skew)
+	}
+	if err := d.DB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(d.Path, &store.Options{Now: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skew := db.Now().Sub(time.Now()); skew.Abs() > 2*time.Second {
+		t.Fatalf("reopened, the phone is %s off", skew)
+	}
+
+	// An older client kept the offset in its cursors.
+	if err := db.SetClockOffset(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCursor("sync.offset", "-10800000"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.New(db, client.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if off := db.Clock().Offset(); off != -3*time.Hour {
+		t.Fatalf("offset %s after the older client's was moved", off)
+	}
+	if v, _ := db.Cursor("sync.offset"); v != "" {
+		t.Fatalf("the older client's offset is still in the cursors: %q", v)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = store.Open(d.Path, &store.Options{Now: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if off := db.Clock().Offset(); off != -3*time.Hour {
+		t.Fatalf("reopened, offset %s", off)
+	}
+}
