@@ -63,6 +63,7 @@ type App struct {
 	me       *domain.Cadre
 	leader   bool
 	villages []*domain.Place
+	loading  bool // start is reading who the cadre is
 	cancel   context.CancelFunc
 }
 
@@ -158,9 +159,11 @@ func (a *App) start(cadre uuid.UUID) {
 	loading := widget.NewLabel(lang.L("common.loading"))
 	a.Waiting = loading
 	a.Window.SetContent(container.NewCenter(loading))
+	a.loading = true
 	a.tasks.run(func() func() {
-		me, villages, leader, err := a.whoAmI()
+		me, villages, leader, err := a.whoAmI(cadre)
 		return func() {
+			a.loading = false
 			if err != nil {
 				msg := errText(err)
 				if errors.Is(err, domain.ErrNotFound) {
@@ -185,13 +188,13 @@ func (a *App) start(cadre uuid.UUID) {
 
 // whoAmI reads the signed-in cadre, whether they lead, and the villages they
 // lead.
-func (a *App) whoAmI() (*domain.Cadre, []*domain.Place, bool, error) {
-	rec, err := a.db.Get(domain.KindCadre, a.cadre)
+func (a *App) whoAmI(cadre uuid.UUID) (*domain.Cadre, []*domain.Place, bool, error) {
+	rec, err := a.db.Get(domain.KindCadre, cadre)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	me := rec.(*domain.Cadre)
-	as, err := a.db.Assignments(a.cadre)
+	as, err := a.db.Assignments(cadre)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -241,8 +244,9 @@ func (a *App) build() {
 		a.nav.SetMaster(a.Menu)
 		a.Menu.open(0)
 	} else {
+		cadre := a.cadre
 		a.Households = newHouseholds(a, lang.L("households.title"), func() ([]store.HouseholdRow, error) {
-			return a.db.MyHouseholds(a.cadre, a.now())
+			return a.db.MyHouseholds(cadre, a.now())
 		}, nil)
 		a.Settings = a.settingsButton()
 		a.Households.actions = []fyne.CanvasObject{a.Settings}
@@ -308,7 +312,7 @@ func (a *App) changed() {
 // main screens if the cadre's roster arrived only now.
 func (a *App) synced() {
 	if a.nav == nil {
-		if a.Enroll == nil && a.cadre != uuid.Nil {
+		if a.Enroll == nil && a.cadre != uuid.Nil && !a.loading {
 			a.start(a.cadre)
 		}
 		return

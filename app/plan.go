@@ -194,8 +194,9 @@ func (p *PlanScreen) ownerName(id uuid.UUID) string {
 // put saves records and reloads the plan.
 func (p *PlanScreen) put(recs ...domain.Record) {
 	a := p.app
+	author := a.cadre
 	a.tasks.run(func() func() {
-		err := a.db.Put(a.cadre, recs...)
+		err := a.db.Put(author, recs...)
 		return func() {
 			if err != nil {
 				p.fail(err)
@@ -406,8 +407,9 @@ func (f *MeasureForm) save() {
 	f.Error.Hide()
 	a := f.app
 	f.Save.Disable()
+	author := a.cadre
 	a.tasks.run(func() func() {
-		err := a.db.Put(a.cadre, m)
+		err := a.db.Put(author, m)
 		return func() {
 			f.Save.Enable()
 			if err != nil {

@@ -151,8 +151,9 @@ func (r *Review) decide(v domain.Verdict) {
 	}
 	plan.Status = domain.PlanStatusAfter(v, plan.Status)
 	r.Error.Hide()
+	author := a.cadre
 	a.tasks.run(func() func() {
-		err := a.db.Put(a.cadre, rv, &plan)
+		err := a.db.Put(author, rv, &plan)
 		return func() {
 			if err != nil {
 				r.fail(err)
@@ -218,8 +219,9 @@ func (r *Resolve) resolve() {
 		return
 	}
 	r.Error.Hide()
+	author := a.cadre
 	a.tasks.run(func() func() {
-		err := a.db.Put(a.cadre, &p)
+		err := a.db.Put(author, &p)
 		return func() {
 			if err != nil {
 				r.Error.SetText(errText(err))
@@ -316,8 +318,9 @@ func (c *Conflict) Content() fyne.CanvasObject { return c.content }
 
 func (c *Conflict) resolve(keepLoser bool) {
 	a := c.app
+	author, id := a.cadre, c.row.Conflict.ID
 	a.tasks.run(func() func() {
-		err := a.db.ResolveConflict(a.cadre, c.row.Conflict.ID, keepLoser)
+		err := a.db.ResolveConflict(author, id, keepLoser)
 		return func() {
 			if err != nil {
 				c.Error.SetText(errText(err))

@@ -417,9 +417,10 @@ func (f *VisitForm) save() {
 	f.Error.Hide()
 	f.saving = true
 	f.Save.Disable()
+	author := a.cadre
 	a.tasks.run(func() func() {
 		f.saver.flush() // a draft save still running must not outlive the visit
-		err := a.db.Put(a.cadre, recs...)
+		err := a.db.Put(author, recs...)
 		if err == nil {
 			err = a.db.DeleteDraft(draftKey(f.household))
 		}
