@@ -38,11 +38,13 @@ type CardReader interface {
 	Card(household uuid.UUID, now time.Time) (*store.Card, error)
 }
 
-// Drafts keeps unsynced scratch text, such as a visit being typed.
+// Drafts keeps unsynced scratch text, such as a visit being typed, and saves
+// the records a draft becomes together with the draft's removal.
 type Drafts interface {
 	SaveDraft(key string, data []byte) error
 	Draft(key string) ([]byte, error)
 	DeleteDraft(key string) error
+	PutDraft(author uuid.UUID, key string, recs ...domain.Record) error
 }
 
 // SettingsStore reads and writes the replica's settings.

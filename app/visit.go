@@ -420,10 +420,7 @@ func (f *VisitForm) save() {
 	author := a.cadre
 	a.tasks.run(func() func() {
 		f.saver.flush() // a draft save still running must not outlive the visit
-		err := a.db.Put(author, recs...)
-		if err == nil {
-			err = a.db.DeleteDraft(draftKey(f.household))
-		}
+		err := a.db.PutDraft(author, draftKey(f.household), recs...)
 		return func() {
 			f.saving = false
 			f.Save.Enable()

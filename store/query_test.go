@@ -490,3 +490,29 @@ func TestDrafts(t *testing.T) {
 		t.Errorf("drafts wrote to the log: %d -> %d", seq, after)
 	}
 }
+
+// TestPutDraft: the records a draft becomes and the draft's removal are one
+// transaction — a bad record leaves the draft, a good one removes it.
+func TestPutDraft(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	key := "visit/" + v.wang.ID.String()
+	must(t, db.SaveDraft(key, []byte(`{"notes":"家中种植花椒3亩"}`)))
+
+	bad := &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: v.daysAgo(0), Type: domain.VisitRoutine}
+	if err := db.PutDraft(v.li.ID, key, bad); err == nil {
+		t.Fatal("a visit without notes was saved")
+	}
+	if d, _ := db.Draft(key); d == nil {
+		t.Fatal("a failed save removed the draft")
+	}
+
+	good := &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: v.daysAgo(0), Type: domain.VisitRoutine, Notes: "家中种植花椒3亩"}
+	must(t, db.PutDraft(v.li.ID, key, good))
+	if d, _ := db.Draft(key); d != nil {
+		t.Fatalf("the draft outlived its visit: %q", d)
+	}
+	if _, err := db.Get(domain.KindVisit, good.ID); err != nil {
+		t.Fatalf("the visit was not saved: %v", err)
+	}
+}

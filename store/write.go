@@ -22,10 +22,22 @@ import (
 // A new record (zero ID) gets a fresh UUID; Put sets the IDs and Meta of the
 // records it is given.
 func (db *DB) Put(author uuid.UUID, recs ...domain.Record) error {
+	return db.PutDraft(author, "", recs...)
+}
+
+// PutDraft is Put that also removes the draft saved under key (see SaveDraft)
+// in the same transaction: a visit typed as a draft becomes a record, and a
+// crash can leave the draft or the record but never both, nor neither.
+func (db *DB) PutDraft(author uuid.UUID, key string, recs ...domain.Record) error {
 	now := db.Now()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, rec := range recs {
 			if err := db.put(tx, author, rec, now); err != nil {
+				return err
+			}
+		}
+		if key != "" {
+			if err := tx.Bucket(bucketDraft).Delete([]byte(key)); err != nil {
 				return err
 			}
 		}
