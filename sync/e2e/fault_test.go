@@ -138,10 +138,13 @@ func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 // TestFaults runs rounds in which two phones and a tablet edit at random and
 // sync through a transport that drops requests, drops answers after the
 // server committed, duplicates requests, cuts bodies both ways, while the
-// server (and sometimes a device) restarts between rounds. After a final
-// clean sync every replica holds exactly what it should, identical field by
-// field, every visit is on the server once, and every overridden value is
-// kept as a conflict record.
+// server (and sometimes a device) restarts between rounds. Some rounds the
+// tablet and a phone edit the same visit at once, fields a content rule ties
+// together (see contest): merged, the visit may break the rule, and since
+// merging does not judge content it must still be the same everywhere. After
+// a final clean sync every replica holds exactly what it should, identical
+// field by field, nothing was rejected, every visit is on the server once,
+// and every overridden value is kept as a conflict record.
 func TestFaults(t *testing.T) {
 	rounds := *faultRounds
 	if rounds == 0 {
@@ -215,6 +218,11 @@ func TestFaults(t *testing.T) {
 				restarts["device"]++
 			}
 		}
+		if rng.IntN(100) < 15 {
+			for _, e := range contest(t, rng, tablet, []*synctest.Device{phone1, phone2}[rng.IntN(2)], visits, round) {
+				edits["contested "+e]++
+			}
+		}
 		if rng.IntN(100) < 10 {
 			srv.Restart(t)
 			restarts["server"]++
@@ -262,7 +270,18 @@ func show(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// randomEdit makes one random edit on d, of the kind it returns.
+// randomEdit makes one random edit on d, of the kind it returns. Visits
+// in visits map to their notes when made, or to "" once an edit may have
+// changed them.
+//
+// Edits of a visit's fields that a content rule ties together — the type and
+// the notes (a routine visit needs notes, a policy visit does not), the time
+// and the follow-up date (not before the visit) — are made on several
+// devices at once, each valid where it is made, so that merges make records
+// no single edit made and that may break the rule: every replica must still
+// end with the same record. The device that edits a visit checks the whole
+// record (store.DB.Put), so an edit of a visit a merge left breaking a rule
+// is refused there, as the app would refuse it; such refusals are counted.
 func randomEdit(t *testing.T, rng *rand.Rand, d *synctest.Device, hs []*domain.Household, visits map[uuid.UUID]string, round int) string {
 	t.Helper()
 	h := hs[rng.IntN(len(hs))]
@@ -273,7 +292,26 @@ func randomEdit(t *testing.T, rng *rand.Rand, d *synctest.Device, hs []*domain.H
 		}
 	}
 	switch p := rng.IntN(100); {
-	case p < 35:
+	case p < 42 && p >= 30:
+		var vs []*domain.Visit
+		d.DB.Each(domain.KindVisit, func(r domain.Record) error {
+			vs = append(vs, r.(*domain.Visit))
+			return nil
+		})
+		if len(vs) == 0 {
+			return "none"
+		}
+		// One of the three newest the device holds: the visits people go
+		// back to, a cadre completing notes, a leader reclassifying.
+		slices.SortFunc(vs, func(a, b *domain.Visit) int {
+			if c := b.Created.Compare(a.Created); c != 0 {
+				return c
+			}
+			return bytes.Compare(a.ID[:], b.ID[:])
+		})
+		v := vs[rng.IntN(min(3, len(vs)))]
+		return editVisit(t, rng, d, v, visitFields[rng.IntN(len(visitFields))], visits, round)
+	case p < 30:
 		notes := fmt.Sprintf("第%d轮 %s 走访%s：%s", round, d.Name, h.HeadName, []string{"家中有人", "外出务工", "散养鸡长势良好", "饮水已通"}[rng.IntN(4)])
 		v := &domain.Visit{Household: h.ID, Cadre: d.Cadre, At: d.DB.Now().Add(-time.Duration(rng.IntN(300)) * time.Minute),
 			Type: domain.VisitKinds[rng.IntN(len(domain.VisitKinds))], Notes: notes, Policies: rng.IntN(2) == 0}
@@ -337,5 +375,70 @@ func randomEdit(t *testing.T, rng *rand.Rand, d *synctest.Device, hs []*domain.H
 	default:
 		put(&domain.Problem{Household: h.ID, Text: fmt.Sprintf("%s 第%d轮发现的问题", d.Name, round), Status: domain.ProblemOpen})
 		return "problem"
+	}
+}
+
+// The visit fields edited: two pairs that content rules tie together.
+var visitFields = []string{"type", "notes", "at", "due"}
+
+// editVisit edits one field of v on d: the type (routine or policy), the
+// notes (cleared, on a policy visit, half the time), the time, or the
+// follow-up date. An edit the device refuses (the record, as merged, breaks
+// a content rule, or the edit would) is counted as refused, as the app would
+// show it to its user.
+func editVisit(t *testing.T, rng *rand.Rand, d *synctest.Device, v *domain.Visit, field string, visits map[uuid.UUID]string, round int) string {
+	t.Helper()
+	switch field {
+	case "type":
+		v.Type = []domain.VisitKind{domain.VisitRoutine, domain.VisitPolicy}[rng.IntN(2)]
+	case "notes":
+		if v.Type == domain.VisitPolicy && rng.IntN(2) == 0 {
+			v.Notes = ""
+		} else {
+			v.Notes = fmt.Sprintf("第%d轮 %s 补记：%s", round, d.Name, []string{"已核实", "需再访", "政策已讲解"}[rng.IntN(3)])
+		}
+		visits[v.ID] = ""
+	case "at":
+		v.At = v.At.Add(time.Duration(rng.IntN(180)-150) * time.Minute)
+	case "due":
+		v.Due = v.At.AddDate(0, 0, rng.IntN(7)).Truncate(24 * time.Hour)
+		v.FollowUp = fmt.Sprintf("%s 跟进", d.Name)
+	}
+	err := d.DB.Put(d.Cadre, v)
+	if domain.ErrorCode(err) == domain.EINVALID {
+		return "visit " + field + " refused on the device"
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", d.Name, err)
+	}
+	return "visit " + field
+}
+
+// contest has the leader's tablet and a cadre's phone edit the same visit
+// before either syncs, each a field that a content rule ties to the other's:
+// the tablet the type or the time, the phone the notes or the follow-up
+// date. Each edit is valid where it is made; merged, the record may break
+// the rule (a routine visit without notes, a follow-up before the visit).
+func contest(t *testing.T, rng *rand.Rand, tablet, phone *synctest.Device, visits map[uuid.UUID]string, round int) []string {
+	t.Helper()
+	var shared []*domain.Visit
+	phone.DB.Each(domain.KindVisit, func(r domain.Record) error {
+		if _, err := tablet.DB.Get(domain.KindVisit, r.Metadata().ID); err == nil {
+			shared = append(shared, r.(*domain.Visit))
+		}
+		return nil
+	})
+	if len(shared) == 0 {
+		return []string{"none"}
+	}
+	v := shared[rng.IntN(len(shared))]
+	r, err := tablet.DB.Get(domain.KindVisit, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair := rng.IntN(2)
+	return []string{
+		editVisit(t, rng, tablet, r.(*domain.Visit), []string{"type", "at"}[pair], visits, round),
+		editVisit(t, rng, phone, v, []string{"notes", "due"}[pair], visits, round),
 	}
 }

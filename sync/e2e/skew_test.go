@@ -36,7 +36,10 @@ func (c *clocks) skewed(skew *atomic.Int64) func() time.Time {
 // server's time and its edits order by when they were really made — and one
 // whose clock jumps five hours back does not lose everything: its edits
 // after values it has seen still win (its clock never runs behind what it
-// saw), and its concurrent edits that lose are kept as conflicts.
+// saw), and its concurrent edits that lose are kept as conflicts. A visit
+// recorded on the fast phone, its time hours ahead by the phone's clock,
+// reaches the server all the same: the server merges it and leaves the
+// record's content to the phone that made it.
 func TestClockSkew(t *testing.T) {
 	ck := &clocks{base: time.Now().Truncate(time.Second)}
 	dir := t.TempDir()
@@ -90,6 +93,11 @@ func TestClockSkew(t *testing.T) {
 	// field, later in truth though earlier by the phone's clock.
 	ck.advance(time.Minute)
 	edit(fast, H.ID, func(h *domain.Household) { h.Phone, h.Notes = "13800000001", "快钟手机的备注" })
+	fastVisit := &domain.Visit{Household: H.ID, Cadre: fast.Cadre, At: fast.DB.Now().Add(-10 * time.Minute),
+		Type: domain.VisitRoutine, Notes: "快钟手机记录的走访"}
+	if err := fast.DB.Put(fast.Cadre, fastVisit); err != nil {
+		t.Fatal(err)
+	}
 	edit(slow, K.ID, func(h *domain.Household) { h.Income, h.Address = "慢钟：养殖", "二社 8 号（慢钟）" })
 	ck.advance(time.Minute)
 	edit(tablet, H.ID, func(h *domain.Household) { h.Phone = "13800000002" })
@@ -112,6 +120,16 @@ func TestClockSkew(t *testing.T) {
 	}
 	if cs := conflictsOn(t, srv.DB, H.ID, "phone"); len(cs) != 1 || string(cs[0].Loser) != `"13800000001"` {
 		t.Fatalf("the fast phone's overridden value is not kept: %+v", cs)
+	}
+	r, err := srv.DB.Get(domain.KindVisit, fastVisit.ID)
+	if err != nil {
+		t.Fatalf("the visit recorded on the fast phone did not reach the server: %v (rejected %+v)", err, fast.Client.Status().Rejected)
+	}
+	if v := r.(*domain.Visit); !v.At.Equal(fastVisit.At) || v.At.Before(ck.now().Add(4*time.Hour)) {
+		t.Fatalf("the fast phone's visit on the server at %s, recorded at %s (true time %s)", v.At, fastVisit.At, ck.now())
+	}
+	if st := fast.Client.Status(); len(st.Rejected) != 0 || st.Pending != 0 {
+		t.Fatalf("fast phone after its sync: %d waiting, rejected %+v", st.Pending, st.Rejected)
 	}
 	limit := ck.now().Add(domain.MaxSkew).UnixMilli()
 	srv.DB.Log(0, func(e store.Entry) (bool, error) {
@@ -149,7 +167,7 @@ func TestClockSkew(t *testing.T) {
 	for _, d := range []*synctest.Device{tablet, fast, slow, tablet} {
 		sync(d)
 	}
-	visits := map[uuid.UUID]string{}
+	visits := map[uuid.UUID]string{fastVisit.ID: fastVisit.Notes}
 	c := converged(t, srv.DB, map[string]*store.DB{"fast": fast.DB, "slow": slow.DB, "tablet": tablet.DB}, map[string]sees{
 		"fast":   seesOf(w, append(w.Group(w.G1), w.Paired), w.Village),
 		"slow":   seesOf(w, w.Group(w.G2), w.Village),
