@@ -138,10 +138,11 @@ func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 // TestFaults runs rounds in which two phones and a tablet edit at random and
 // sync through a transport that drops requests, drops answers after the
 // server committed, duplicates requests, cuts bodies both ways, while the
-// server (and sometimes a device) restarts between rounds. Some rounds the
-// tablet and a phone edit the same visit at once, fields a content rule ties
-// together (see contest): merged, the visit may break the rule, and since
-// merging does not judge content it must still be the same everywhere. After
+// server (and sometimes a device) restarts between rounds. Every eighth round
+// the tablet and a phone edit the same visit at once, fields a content rule
+// ties together or the same one (see contest): merged, the visit may break
+// the rule, and since merging does not judge content it must still be the
+// same everywhere. After
 // a final clean sync every replica holds exactly what it should, identical
 // field by field, nothing was rejected, every visit is on the server once,
 // and every overridden value is kept as a conflict record.
@@ -218,8 +219,9 @@ func TestFaults(t *testing.T) {
 				restarts["device"]++
 			}
 		}
-		if rng.IntN(100) < 15 {
-			for _, e := range contest(t, rng, tablet, []*synctest.Device{phone1, phone2}[rng.IntN(2)], visits, round) {
+		if round%8 == 0 {
+			phone := []*synctest.Device{phone1, phone2}[rng.IntN(2)]
+			for _, e := range contest(t, rng, tablet, phone, contested[(round/8)%len(contested)], visits, round) {
 				edits["contested "+e]++
 			}
 		}
@@ -313,7 +315,7 @@ func randomEdit(t *testing.T, rng *rand.Rand, d *synctest.Device, hs []*domain.H
 		return editVisit(t, rng, d, v, visitFields[rng.IntN(len(visitFields))], visits, round)
 	case p < 30:
 		notes := fmt.Sprintf("第%d轮 %s 走访%s：%s", round, d.Name, h.HeadName, []string{"家中有人", "外出务工", "散养鸡长势良好", "饮水已通"}[rng.IntN(4)])
-		v := &domain.Visit{Household: h.ID, Cadre: d.Cadre, At: d.DB.Now().Add(-time.Duration(rng.IntN(300)) * time.Minute),
+		v := &domain.Visit{Household: h.ID, Cadre: d.Cadre, At: d.DB.Now().Add(-time.Duration(rng.IntN(4*24*60)) * time.Minute),
 			Type: domain.VisitKinds[rng.IntN(len(domain.VisitKinds))], Notes: notes, Policies: rng.IntN(2) == 0}
 		put(v)
 		visits[v.ID] = notes
@@ -381,16 +383,22 @@ func randomEdit(t *testing.T, rng *rand.Rand, d *synctest.Device, hs []*domain.H
 // The visit fields edited: two pairs that content rules tie together.
 var visitFields = []string{"type", "notes", "at", "due"}
 
-// editVisit edits one field of v on d: the type (routine or policy), the
-// notes (cleared, on a policy visit, half the time), the time, or the
-// follow-up date. An edit the device refuses (the record, as merged, breaks
-// a content rule, or the edit would) is counted as refused, as the app would
-// show it to its user.
+// editVisit edits one field of v on d: the type (a policy visit becomes
+// routine, any other a policy visit), the notes (cleared, on a policy visit,
+// half the time), the time (a day earlier or, if that is not in the future,
+// later), or the follow-up date (the visit's day or one of the two after). An
+// edit the device refuses (the record, as merged, breaks a content rule, or
+// the edit would) is counted as refused, as the app would show it to its
+// user.
 func editVisit(t *testing.T, rng *rand.Rand, d *synctest.Device, v *domain.Visit, field string, visits map[uuid.UUID]string, round int) string {
 	t.Helper()
 	switch field {
 	case "type":
-		v.Type = []domain.VisitKind{domain.VisitRoutine, domain.VisitPolicy}[rng.IntN(2)]
+		if v.Type == domain.VisitPolicy {
+			v.Type = domain.VisitRoutine
+		} else {
+			v.Type = domain.VisitPolicy
+		}
 	case "notes":
 		if v.Type == domain.VisitPolicy && rng.IntN(2) == 0 {
 			v.Notes = ""
@@ -399,9 +407,13 @@ func editVisit(t *testing.T, rng *rand.Rand, d *synctest.Device, v *domain.Visit
 		}
 		visits[v.ID] = ""
 	case "at":
-		v.At = v.At.Add(time.Duration(rng.IntN(180)-150) * time.Minute)
+		if later := v.At.AddDate(0, 0, 1); rng.IntN(2) == 0 && later.Before(d.DB.Now()) {
+			v.At = later
+		} else {
+			v.At = v.At.AddDate(0, 0, -1)
+		}
 	case "due":
-		v.Due = v.At.AddDate(0, 0, rng.IntN(7)).Truncate(24 * time.Hour)
+		v.Due = v.At.AddDate(0, 0, rng.IntN(3))
 		v.FollowUp = fmt.Sprintf("%s 跟进", d.Name)
 	}
 	err := d.DB.Put(d.Cadre, v)
@@ -414,12 +426,18 @@ func editVisit(t *testing.T, rng *rand.Rand, d *synctest.Device, v *domain.Visit
 	return "visit " + field
 }
 
+// contested are the pairs of visit fields the tablet and a phone edit at
+// once in contest: two that a content rule ties together (type and notes,
+// time and follow-up date), and the same field (notes), whose loser is kept
+// as a conflict.
+var contested = [][2]string{{"type", "notes"}, {"at", "due"}, {"notes", "notes"}}
+
 // contest has the leader's tablet and a cadre's phone edit the same visit
-// before either syncs, each a field that a content rule ties to the other's:
-// the tablet the type or the time, the phone the notes or the follow-up
-// date. Each edit is valid where it is made; merged, the record may break
-// the rule (a routine visit without notes, a follow-up before the visit).
-func contest(t *testing.T, rng *rand.Rand, tablet, phone *synctest.Device, visits map[uuid.UUID]string, round int) []string {
+// before either syncs: the tablet the first field of pair, the phone the
+// second. Each edit is valid where it is made; merged, the record may break
+// a rule (a routine visit without notes, a follow-up before the visit), or
+// one edit loses to the other and is kept as a conflict.
+func contest(t *testing.T, rng *rand.Rand, tablet, phone *synctest.Device, pair [2]string, visits map[uuid.UUID]string, round int) []string {
 	t.Helper()
 	var shared []*domain.Visit
 	phone.DB.Each(domain.KindVisit, func(r domain.Record) error {
@@ -431,14 +449,26 @@ func contest(t *testing.T, rng *rand.Rand, tablet, phone *synctest.Device, visit
 	if len(shared) == 0 {
 		return []string{"none"}
 	}
+	if pair[0] == "type" {
+		// A policy visit, if any, which the tablet makes routine while the
+		// phone may clear its notes.
+		var policy []*domain.Visit
+		for _, v := range shared {
+			if v.Type == domain.VisitPolicy {
+				policy = append(policy, v)
+			}
+		}
+		if len(policy) > 0 {
+			shared = policy
+		}
+	}
 	v := shared[rng.IntN(len(shared))]
 	r, err := tablet.DB.Get(domain.KindVisit, v.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair := rng.IntN(2)
 	return []string{
-		editVisit(t, rng, tablet, r.(*domain.Visit), []string{"type", "at"}[pair], visits, round),
-		editVisit(t, rng, phone, v, []string{"notes", "due"}[pair], visits, round),
+		editVisit(t, rng, tablet, r.(*domain.Visit), pair[0], visits, round),
+		editVisit(t, rng, phone, v, pair[1], visits, round),
 	}
 }
