@@ -8,14 +8,26 @@
 // Each exported method is one bbolt transaction. A local edit ([DB.Put],
 // [DB.Delete]) and a change received from another replica ([DB.Apply]) write
 // the record, its indexes and the log entry together, so a crash can never
-// separate a record from the change that sync must send for it. Bytes never
-// leave a transaction without being copied.
+// separate a record from the change that sync must send for it. A page pulled
+// from upstream is applied together with the sync cursors it advances
+// ([DB.ApplyPull]), and a visit typed as a draft is saved together with the
+// draft's removal ([DB.PutDraft]). Bytes never leave a transaction without
+// being copied.
+//
+// # Merging
+//
+// Content rules (each record's Validate, and the references a local edit must
+// resolve) are checked by [DB.Put], where the edit is made. Changes from other
+// replicas are merged field by field with domain.MergeField and refused only
+// when they cannot be merged at all (no fields, values of the wrong type):
+// a merge that refused on content could refuse on one replica what another
+// accepted, and the two would differ for good.
 //
 // # Layout
 //
-//	meta                    schema version, device ID, clock, settings
-//	rec/<kind>              record ID -> row (fields with stamps and authors)
-//	log                     sequence (uint64 BE) -> entry (change, origin, scope)
+//	meta                    schema version, device ID, clock and its offset, settings
+//	rec/<kind>              record ID -> row (binary: a stamp table, then fields; rowcodec.go)
+//	log                     sequence (uint64 BE) -> entry (binary header, JSON fields; log.go)
 //	seen                    change ID -> sequence: a change is applied once
 //	cursor                  name -> value (sync cursors)
 //	idx/...                 secondary indexes (see index.go)
