@@ -10,12 +10,16 @@
 #
 # Closing the app or Ctrl-C stops the server too. Without a DISPLAY the app runs
 # on a virtual screen (Xvfb), so it also starts on a headless machine.
-# Environment: DATA (default tmp/demo), SERVE_FLAGS and APP_FLAGS (extra flags).
+# Environment: DATA (default tmp/demo), ADDR (default 127.0.0.1:8080: the demo
+# listens on this machine only; set ADDR=:8080 to let phones on the LAN reach
+# it), APP_DATA (the app's store, default tmp/app), SERVE_FLAGS and APP_FLAGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DATA="${DATA:-$PWD/tmp/demo}"
-mkdir -p "$DATA" bin
+ADDR="${ADDR:-127.0.0.1:8080}"
+APP_DATA="${APP_DATA:-$PWD/tmp/app}"
+mkdir -p "$DATA" "$APP_DATA" bin
 
 say() { echo "run: $*" >&2; }
 
@@ -50,7 +54,7 @@ fi
 
 say "starting bin/bangfud serve -demo -data $DATA"
 # shellcheck disable=SC2086 # SERVE_FLAGS and APP_FLAGS are word lists
-bin/bangfud serve -demo -data "$DATA" ${SERVE_FLAGS:-} &
+bin/bangfud serve -demo -data "$DATA" -addr "$ADDR" ${SERVE_FLAGS:-} &
 pids+=($!)
 sleep 1
 if ! kill -0 "${pids[-1]}" 2>/dev/null; then
@@ -61,4 +65,6 @@ fi
 
 say "starting the app; close its window or press Ctrl-C to stop"
 # shellcheck disable=SC2086
-bin/bangfu ${APP_FLAGS:-}
+url="http://$ADDR"
+[[ $ADDR == :* ]] && url="http://127.0.0.1$ADDR"
+bin/bangfu -data "$APP_DATA" -server "$url" ${APP_FLAGS:-}
