@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/uuid"
+
 	"bangfu/domain"
 )
 
@@ -371,8 +373,9 @@ func checkURL(raw string) error {
 // within a version) and checks it with v's Validate method; an answer that
 // cannot be read — cut short, not JSON, a Wi-Fi login page — is an
 // EUNAVAILABLE error, worth retrying. For any other status it returns the
-// *domain.Error of the [ErrorBody], or one made from the status when the body
-// is not an error body (a proxy's page): see [Transient].
+// *domain.Error of the [ErrorBody] (within a [ChangesError] when the body
+// names changes), or one made from the status when the body is not an error
+// body (a proxy's page): see [Transient].
 func ReadResponse(resp *http.Response, v any) error {
 	defer resp.Body.Close()
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
@@ -432,5 +435,18 @@ func errorOf(status int, h http.Header, data []byte) error {
 			e.En = g.En
 		}
 	}
-	return e
+	if len(b.Error.Changes) == 0 {
+		return e
+	}
+	// A list the device cannot read whole names nothing: the error stays
+	// the error of the whole push.
+	ids := make([]uuid.UUID, 0, len(b.Error.Changes))
+	for _, s := range b.Error.Changes {
+		id, err := uuid.Parse(s)
+		if err != nil || id == uuid.Nil {
+			return e
+		}
+		ids = append(ids, id)
+	}
+	return &ChangesError{Err: e, Changes: ids}
 }

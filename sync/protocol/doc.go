@@ -123,9 +123,31 @@
 // Any failure — an error answer, a dropped connection, a lost answer — leaves
 // the push cursor where it was, and the same changes are sent again. That is
 // safe: the upstream applies a change whose "id" it has seen before at most
-// once, so a retried or duplicated push changes nothing the second time. A
-// push is applied whole or not at all; a push touching a
-// record outside the device's scope is refused with 403 and changes nothing.
+// once, so a retried or duplicated push changes nothing the second time.
+//
+// # Changes out of scope
+//
+// A push is applied whole or not at all. A push touching a record outside
+// the device's scope — say a cadre's offline edits of a household whose group
+// was given to another cadre meanwhile — is refused with 403, code
+// "forbidden", field "scope", and changes nothing. The error names, in
+// "changes", every change of the push that is out of scope, not only the
+// first: each is judged against the state the changes before it that are in
+// scope would leave, so the push without the named changes is in scope (as
+// the upstream stood when it answered):
+//
+//	403
+//	{"v":1,"error":{"code":"forbidden","field":"scope","zh":"超出您的负责范围：…","en":"outside your responsibilities: …","changes":["<change uuid>", …]}}
+//
+// The device sets the named changes aside: it keeps them in its log and its
+// records as edited, shows them to its user with the error's words as it
+// shows "rejected" changes, and never sends them again; then it pushes again
+// at once without them, so the rest of its work (new visits of households
+// still in its scope) arrives in the same sync. A later push covers the
+// changes set aside in "through" as it covers those received from the
+// upstream. A device that meets the 403 again sets aside what it names again;
+// one without "changes" (from an older upstream) refuses the whole push, and
+// the device reports it to its user as a permanent error.
 //
 // # Cursor and paging
 //
@@ -174,9 +196,11 @@
 //
 // "field", when present, names what is at fault; some values are part of the
 // protocol: "v" (unsupported version, ErrVersion), "size" (body too large,
-// ErrTooLarge), "clock" (stamps too far ahead, ErrClockAhead) and "cursor"
-// (ErrCursor). "zh" and "en" are the same message in Chinese and English, for
-// people. A client that meets a status without such a body (a proxy, a Wi-Fi
+// ErrTooLarge), "clock" (stamps too far ahead, ErrClockAhead), "cursor"
+// (ErrCursor) and "scope" (changes out of scope). "zh" and "en" are the same
+// message in Chinese and English, for people. "changes", when present, lists
+// the UUIDs of the pushed changes the error is about (ChangesError; see
+// Changes out of scope); a client ignores a list it cannot read whole. A client that meets a status without such a body (a proxy, a Wi-Fi
 // login page) derives the code from the status: 408, 429, 502, 503 and 504
 // are unavailable, other 4xx invalid, other 5xx internal. Unavailable and
 // internal errors, and network failures, are transient: the device retries

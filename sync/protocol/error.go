@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/google/uuid"
+
 	"bangfu/domain"
 )
 
@@ -22,11 +24,31 @@ type ErrorInfo struct {
 	Field string `json:"field,omitempty"`
 	Zh    string `json:"zh"`
 	En    string `json:"en"`
+	// Changes are the IDs of the pushed changes the error is about, when it
+	// is about some of them (a push refused because they are outside the
+	// device's scope); omitted otherwise.
+	Changes []string `json:"changes,omitempty"`
 }
+
+// ChangesError is an error about some changes of a push: the server answers
+// it as Err with the IDs of Changes in the error body's "changes", and
+// [ReadResponse] returns one for an error body that names changes. It
+// unwraps to Err, so errors.Is, errors.As and domain.ErrorCode see the
+// *domain.Error.
+type ChangesError struct {
+	Err     *domain.Error
+	Changes []uuid.UUID
+}
+
+// Error returns the message of Err.
+func (e *ChangesError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *ChangesError) Unwrap() error { return e.Err }
 
 // ErrorBodyOf returns the body that reports err. An error that is not a
 // *domain.Error becomes EINTERNAL with a generic message, so that internal
-// details never leave the server.
+// details never leave the server. A [ChangesError] lists its changes.
 func ErrorBodyOf(err error) ErrorBody {
 	var e *domain.Error
 	if !errors.As(err, &e) {
@@ -36,7 +58,14 @@ func ErrorBodyOf(err error) ErrorBody {
 	if _, ok := statusOf[code]; !ok {
 		code = domain.EINTERNAL
 	}
-	return ErrorBody{V: Version, Error: ErrorInfo{Code: code, Field: e.Field, Zh: e.Zh, En: e.En}}
+	info := ErrorInfo{Code: code, Field: e.Field, Zh: e.Zh, En: e.En}
+	var ce *ChangesError
+	if errors.As(err, &ce) && ce.Err == e {
+		for _, id := range ce.Changes {
+			info.Changes = append(info.Changes, id.String())
+		}
+	}
+	return ErrorBody{V: Version, Error: info}
 }
 
 // Err returns the *domain.Error that b reports.

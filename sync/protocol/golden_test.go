@@ -111,6 +111,12 @@ var goldens = []struct {
 			Zh: `第 0 条更改：时间戳无效："yesterday"`,
 			En: `change 0: bad stamp "yesterday" (want <wall ms>.<logical>.<device uuid>)`}},
 		func() any { return new(protocol.ErrorBody) }},
+	{"error_scope.json",
+		&protocol.ErrorBody{V: 1, Error: protocol.ErrorInfo{Code: "forbidden", Field: "scope",
+			Zh:      "超出您的负责范围：本设备无权修改这条走访记录（" + id("visit 1").String()[:8] + "）等 2 条更改，服务器未保存这些更改。请联系驻村工作队长。",
+			En:      "outside your responsibilities: this device may not change this visit (" + id("visit 1").String()[:8] + ") and 1 other change; the server did not save them. Contact your team leader.",
+			Changes: []string{id("change: visit").String(), id("change: delete problem").String()}}},
+		func() any { return new(protocol.ErrorBody) }},
 	{"health.json", &protocol.Health{OK: true, V: 1}, func() any { return new(protocol.Health) }},
 }
 
@@ -190,6 +196,19 @@ func TestGoldenShapes(t *testing.T) {
 	}
 	if !bytes.Contains(readGolden(t, "sync_request.json"), []byte(`<3000> 元`)) {
 		t.Error("HTML characters are escaped on the wire")
+	}
+	var scope struct {
+		Error map[string]any `json:"error"`
+	}
+	if err := json.Unmarshal(readGolden(t, "error_scope.json"), &scope); err != nil {
+		t.Fatal(err)
+	}
+	if ids, ok := scope.Error["changes"].([]any); !ok || len(ids) != 2 || ids[0] != id("change: visit").String() ||
+		scope.Error["code"] != "forbidden" || scope.Error["field"] != "scope" {
+		t.Errorf("scope error = %v", scope.Error)
+	}
+	if bytes.Contains(readGolden(t, "error.json"), []byte(`"changes"`)) {
+		t.Error("an error about no changes lists them")
 	}
 	if got := string(readGolden(t, "health.json")); got != `{"ok":true,"v":1}` {
 		t.Errorf("health = %s", got)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"bangfu/domain"
 	"bangfu/sync/protocol"
 )
@@ -613,4 +615,79 @@ func TestHealthAndEnroll(t *testing.T) {
 	checkInvalid(t, err, "name")
 	err = do(http.MethodPost, protocol.PathEnroll, protocol.EnrollRequest{V: 1, Code: "7QK4", Name: "手机"}, &er)
 	checkInvalid(t, err, "device")
+}
+
+// TestChangesError: a push refused for some of its changes names them in
+// the error body; the client gets them back as a *protocol.ChangesError that
+// is still the *domain.Error (code, field, words, not transient). A list it
+// cannot read whole, or an empty one, names nothing: the error stays the
+// error of the whole push, as from an older server.
+func TestChangesError(t *testing.T) {
+	a, b := id("change: visit"), id("change: delete problem")
+	refusal := domain.Errorf(domain.EFORBIDDEN, "scope", "超出您的负责范围：不能修改", "outside your responsibilities: may not change")
+	tests := []struct {
+		name string
+		h    http.HandlerFunc
+		want []uuid.UUID // nil: no ChangesError
+	}{
+		{"two changes", func(w http.ResponseWriter, r *http.Request) {
+			protocol.WriteError(w, r, fmt.Errorf("server: push: %w", &protocol.ChangesError{Err: refusal, Changes: []uuid.UUID{a, b}}))
+		}, []uuid.UUID{a, b}},
+		{"golden body", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write(readGolden(t, "error_scope.json"))
+		}, []uuid.UUID{a, b}},
+		{"older server", func(w http.ResponseWriter, r *http.Request) {
+			protocol.WriteError(w, r, refusal)
+		}, nil},
+		{"empty list", func(w http.ResponseWriter, r *http.Request) {
+			protocol.WriteError(w, r, &protocol.ChangesError{Err: refusal})
+		}, nil},
+		{"a bad ID in the list", func(w http.ResponseWriter, r *http.Request) {
+			body := protocol.ErrorBodyOf(refusal)
+			body.Error.Changes = []string{a.String(), "visit 1"}
+			protocol.WriteJSON(w, r, http.StatusForbidden, body)
+		}, nil},
+		{"a zero ID in the list", func(w http.ResponseWriter, r *http.Request) {
+			body := protocol.ErrorBodyOf(refusal)
+			body.Error.Changes = []string{uuid.Nil.String()}
+			protocol.WriteJSON(w, r, http.StatusForbidden, body)
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.h)
+			defer srv.Close()
+			req, err := protocol.NewRequest(context.Background(), http.MethodPost, srv.URL+protocol.PathSync, "t", protocol.SyncRequest{V: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("status %d", resp.StatusCode)
+			}
+			err = protocol.ReadResponse(resp, new(protocol.SyncResponse))
+			if domain.ErrorCode(err) != domain.EFORBIDDEN || !errors.Is(err, &domain.Error{Code: domain.EFORBIDDEN, Field: "scope"}) || protocol.Transient(err) {
+				t.Errorf("error %v (%T): code %q", err, err, domain.ErrorCode(err))
+			}
+			if !strings.HasPrefix(domain.Message(err, "zh"), "超出您的负责范围") || !strings.HasPrefix(domain.Message(err, "en"), "outside your responsibilities") {
+				t.Errorf("words: %q / %q", domain.Message(err, "zh"), domain.Message(err, "en"))
+			}
+			var ce *protocol.ChangesError
+			got := errors.As(err, &ce)
+			if tt.want == nil {
+				if got {
+					t.Errorf("names changes %v, want none", ce.Changes)
+				}
+				return
+			}
+			if !got || !reflect.DeepEqual(ce.Changes, tt.want) || ce.Err.Code != domain.EFORBIDDEN {
+				t.Errorf("ChangesError %+v (%v), want changes %v", ce, got, tt.want)
+			}
+		})
+	}
 }
