@@ -16,6 +16,20 @@
 // fast, the device restamps its unsent changes to the upstream's clock and
 // pushes again, once.
 //
+// # Changes out of scope
+//
+// A change the device may no longer send — a cadre's offline edit of a
+// household whose group was given to another cadre meanwhile — makes the
+// upstream refuse the whole push (403), naming every change of it that is out
+// of scope. The device sets exactly those aside: they join the rejected
+// changes in [Status.Rejected] with the upstream's words, and are never sent
+// again (ClearRejected forgets the list, not that); they stay in the log,
+// and their records stay as edited here — nothing is deleted. Then it pushes
+// again at once without them, in the same Sync, so the rest of its work (new
+// visits of households still in its scope) is not held up behind them. A
+// push refused without naming changes (an older upstream) is a permanent
+// error, as before.
+//
 // A sync cut off at any point — a request lost, an answer lost, the app
 // killed — leaves the cursors where they were or further, never beyond what
 // is durable on both sides, so the next sync simply does it again: change IDs
@@ -36,20 +50,23 @@
 //
 // # What the device stores
 //
-// The account (server URL, token, cadre, the upstream's ID), the cursors and
-// the changes the upstream rejected are kept in the store's cursor bucket, so
-// they survive a restart; the clock offset is kept by the store itself, which
+// The account (server URL, token, cadre, the upstream's ID), the cursors,
+// the changes the upstream rejected and those set aside as out of scope are
+// kept in the store's cursor bucket, so they survive a restart; the clock offset is kept by the store itself, which
 // restores it when it opens.
 package client
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +87,7 @@ const (
 	keyLast     = "sync.last"
 	keyOffset   = "sync.offset" // clients before the store kept the offset
 	keyRejected = "sync.rejected"
+	keyAside    = "sync.aside"
 )
 
 // maxRounds bounds the round trips of one Sync; a sync that needs more
@@ -127,10 +145,12 @@ type Status struct {
 // "en"), or "" when the last sync succeeded.
 func (s Status) Message(lang string) string { return domain.Message(s.Err, lang) }
 
-// Rejected is a pushed change the upstream could not merge, and why: it set
-// no fields, or a value of the wrong type — a fault of the app that made it,
-// since the upstream merges every well-typed change and leaves content rules
-// to the device where the edit is made.
+// Rejected is a pushed change the upstream did not take, and why: it could
+// not merge it — it set no fields, or a value of the wrong type, a fault of
+// the app that made it, since the upstream merges every well-typed change and
+// leaves content rules to the device where the edit is made — or the change
+// is outside the device's scope (Err has code domain.EFORBIDDEN; the device
+// keeps the change but never sends it again).
 type Rejected struct {
 	Change uuid.UUID     `json:"change"`
 	Kind   domain.Kind   `json:"kind"`
@@ -166,6 +186,7 @@ type Client struct {
 	mu      sync.Mutex // guards what follows
 	acct    account
 	status  Status
+	aside   map[uuid.UUID]uint64 // changes out of scope, never to be sent -> log sequence
 	subs    map[chan Status]struct{}
 	rng     *rand.Rand
 	running bool
@@ -236,6 +257,11 @@ func New(db *store.DB, opts Options) (*Client, error) {
 	if v, _ := db.Cursor(keyRejected); v != "" {
 		json.Unmarshal([]byte(v), &c.status.Rejected)
 	}
+	aside, err := loadAside(db)
+	if err != nil {
+		return nil, err
+	}
+	c.aside = aside
 	c.status.Enrolled = c.acct.Token != "" && c.acct.URL != ""
 	c.status.Server, c.status.Cadre = c.acct.URL, c.acct.Cadre
 	return c, nil
@@ -283,7 +309,9 @@ func (c *Client) Enroll(ctx context.Context, url, code, name string) error {
 	v, _ := json.Marshal(acct)
 	state := map[string]string{keyAccount: string(v)}
 	if prev != server {
-		state[keyPush], state[keyPull] = "", ""
+		// Another upstream, another scope: what was out of scope at the
+		// old one is offered to the new one.
+		state[keyPush], state[keyPull], state[keyAside] = "", "", ""
 	}
 	if err := c.db.SetCursors(state); err != nil {
 		return fmt.Errorf("client: enroll: %w", err)
@@ -291,6 +319,9 @@ func (c *Client) Enroll(ctx context.Context, url, code, name string) error {
 	c.setOffset(resp.Now.Time, t0, c.raw())
 	c.mu.Lock()
 	c.acct = acct
+	if prev != server {
+		c.aside = map[uuid.UUID]uint64{}
+	}
 	c.status.Enrolled, c.status.Server, c.status.Cadre = true, url, resp.Cadre
 	c.status.Err, c.status.Reachable = nil, true
 	c.mu.Unlock()
@@ -374,7 +405,20 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		t0 := c.raw()
 		h, err := c.do(ctx, http.MethodPost, acct.URL+protocol.PathSync, acct.Token, &req, &resp)
 		t1 := c.raw()
+		var outside *protocol.ChangesError
 		switch {
+		case domain.ErrorCode(err) == domain.EFORBIDDEN && errors.As(err, &outside):
+			// Nothing of the push was applied. Set aside the changes named
+			// and push the rest at once. Each time sets aside at least one
+			// change of the push, so this ends.
+			n, aerr := c.setAside(outside, sent)
+			if aerr != nil {
+				return aerr
+			}
+			if n == 0 {
+				return err
+			}
+			continue
 		case errors.Is(err, protocol.ErrClockAhead) && !restamped:
 			restamped = true
 			date, derr := http.ParseTime(h.Get("Date"))
@@ -408,8 +452,14 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		// transaction, so a crash keeps all of the answer or none of it
 		// (and none is harmless: the same push and pull are redone).
 		state := map[string]string{}
+		var aside map[uuid.UUID]uint64 // the changes set aside, once state is stored
 		if acked > push {
 			state[keyPush] = strconv.FormatUint(acked, 10)
+			// Changes set aside that the push cursor passes are never
+			// walked again: forget them, in the same transaction.
+			if kept, ok := c.pruneAside(acked); ok {
+				state[keyAside], aside = encodeAside(kept), kept
+			}
 		}
 		if resp.Cursor != pull {
 			state[keyPull] = resp.Cursor
@@ -431,9 +481,14 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 				}
 			}
 		}
-		if rejected != nil {
+		if rejected != nil || aside != nil {
 			c.mu.Lock()
-			c.status.Rejected = rejected
+			if rejected != nil {
+				c.status.Rejected = rejected
+			}
+			if aside != nil {
+				c.aside = aside
+			}
 			c.mu.Unlock()
 		}
 		c.setOffset(resp.Now.Time, t0, t1)
@@ -443,7 +498,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			// Applying the pull may have recorded conflicts here (and the
 			// user may have edited meanwhile): send those now rather than
 			// leave them waiting after a sync that looked complete.
-			last, waiting, err := c.received(acct.Server, max(acked, push))
+			last, waiting, err := c.received(acct.Server, max(acked, push), c.asideCopy())
 			if err != nil {
 				return err
 			}
@@ -485,15 +540,17 @@ func (c *Client) cursors() (push uint64, pull string, err error) {
 }
 
 // outbox builds the push after sequence push: the log entries not received
-// from upstream, within the page budget. through is the last sequence the
-// push covers; full reports that more entries wait.
-func (c *Client) outbox(upstream uuid.UUID, push uint64) (req protocol.SyncRequest, through uint64, full bool, sent map[uuid.UUID]domain.Change, err error) {
+// from upstream nor set aside, within the page budget. through is the last
+// sequence the push covers; full reports that more entries wait; sent holds
+// the entries sent, by change ID.
+func (c *Client) outbox(upstream uuid.UUID, push uint64) (req protocol.SyncRequest, through uint64, full bool, sent map[uuid.UUID]store.Entry, err error) {
 	req = protocol.SyncRequest{V: protocol.Version}
 	through = push
-	sent = map[uuid.UUID]domain.Change{}
+	sent = map[uuid.UUID]store.Entry{}
+	aside := c.asideCopy()
 	size := 0
 	err = c.db.Log(push, func(e store.Entry) (bool, error) {
-		if e.From == upstream {
+		if _, skip := aside[e.Change.ID]; skip || e.From == upstream {
 			through = e.Seq
 			return true, nil
 		}
@@ -507,7 +564,7 @@ func (c *Client) outbox(upstream uuid.UUID, push uint64) (req protocol.SyncReque
 			return false, nil
 		}
 		req.Changes = append(req.Changes, w)
-		sent[e.Change.ID] = e.Change
+		sent[e.Change.ID] = e
 		size += n
 		through = e.Seq
 		return true, nil
@@ -517,11 +574,12 @@ func (c *Client) outbox(upstream uuid.UUID, push uint64) (req protocol.SyncReque
 }
 
 // received walks the log after sequence after: last is the sequence of the
-// last entry before the first one to push, and waiting counts those to push.
-func (c *Client) received(upstream uuid.UUID, after uint64) (last uint64, waiting int, err error) {
+// last entry before the first one to push, and waiting counts those to push
+// (neither received from upstream nor set aside).
+func (c *Client) received(upstream uuid.UUID, after uint64, aside map[uuid.UUID]uint64) (last uint64, waiting int, err error) {
 	last = after
 	err = c.db.Log(after, func(e store.Entry) (bool, error) {
-		if e.From != upstream {
+		if _, skip := aside[e.Change.ID]; !skip && e.From != upstream {
 			waiting++
 		} else if waiting == 0 {
 			last = e.Seq
@@ -533,14 +591,14 @@ func (c *Client) received(upstream uuid.UUID, after uint64) (last uint64, waitin
 
 // rejected returns the rejections kept for the user with rs, the changes
 // the upstream refused in the last answer, added (the newest maxRejected).
-func (c *Client) rejected(rs []protocol.Rejection, sent map[uuid.UUID]domain.Change) []Rejected {
+func (c *Client) rejected(rs []protocol.Rejection, sent map[uuid.UUID]store.Entry) []Rejected {
 	now := c.now()
 	c.mu.Lock()
 	out := append([]Rejected(nil), c.status.Rejected...)
 	c.mu.Unlock()
 	for _, r := range rs {
 		id, _ := uuid.Parse(r.ID)
-		ch := sent[id]
+		ch := sent[id].Change
 		c.log.Warn("change rejected by the server", "change", id, "kind", ch.Kind, "record", ch.Record, "reason", r.En)
 		out = append(out, Rejected{Change: id, Kind: ch.Kind, Record: ch.Record, At: now, Err: r.Err()})
 	}
@@ -550,8 +608,107 @@ func (c *Client) rejected(rs []protocol.Rejection, sent map[uuid.UUID]domain.Cha
 	return out
 }
 
+// setAside sets aside the changes of the push sent that the upstream refused
+// as out of the device's scope (ce): they are added to the rejected changes
+// with ce's words, and to the changes never to be sent, both stored in one
+// transaction. It returns how many it set aside: 0 when ce names none of
+// the push that is not already set aside.
+func (c *Client) setAside(ce *protocol.ChangesError, sent map[uuid.UUID]store.Entry) (int, error) {
+	now := c.now()
+	c.mu.Lock()
+	aside := maps.Clone(c.aside)
+	rejected := append([]Rejected(nil), c.status.Rejected...)
+	c.mu.Unlock()
+	n := 0
+	for _, id := range ce.Changes {
+		e, ok := sent[id]
+		if _, done := aside[id]; !ok || done {
+			continue
+		}
+		aside[id] = e.Seq
+		rejected = append(rejected, Rejected{Change: id, Kind: e.Change.Kind, Record: e.Change.Record, At: now, Err: ce.Err})
+		n++
+		c.log.Warn("change outside the device's scope set aside", "change", id, "kind", e.Change.Kind, "record", e.Change.Record, "seq", e.Seq, "reason", ce.Err.En)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if k := len(rejected); k > maxRejected {
+		rejected = rejected[k-maxRejected:]
+	}
+	rv, _ := json.Marshal(rejected)
+	if err := c.db.SetCursors(map[string]string{keyAside: encodeAside(aside), keyRejected: string(rv)}); err != nil {
+		return 0, fmt.Errorf("client: set aside changes out of scope: %w", err)
+	}
+	c.mu.Lock()
+	c.aside, c.status.Rejected = aside, rejected
+	c.mu.Unlock()
+	c.publish()
+	return n, nil
+}
+
+// asideEntry is a change set aside, as stored.
+type asideEntry struct {
+	Change uuid.UUID `json:"change"`
+	Seq    uint64    `json:"seq"`
+}
+
+// loadAside reads the changes set aside.
+func loadAside(db *store.DB) (map[uuid.UUID]uint64, error) {
+	aside := map[uuid.UUID]uint64{}
+	v, err := db.Cursor(keyAside)
+	if err != nil || v == "" {
+		return aside, err
+	}
+	var list []asideEntry
+	if err := json.Unmarshal([]byte(v), &list); err != nil {
+		return nil, fmt.Errorf("client: stored changes set aside: %w", err)
+	}
+	for _, a := range list {
+		aside[a.Change] = a.Seq
+	}
+	return aside, nil
+}
+
+// encodeAside is the stored form of the changes set aside, in log order.
+func encodeAside(aside map[uuid.UUID]uint64) string {
+	if len(aside) == 0 {
+		return ""
+	}
+	list := make([]asideEntry, 0, len(aside))
+	for id, seq := range aside {
+		list = append(list, asideEntry{id, seq})
+	}
+	slices.SortFunc(list, func(a, b asideEntry) int { return cmp.Compare(a.Seq, b.Seq) })
+	v, _ := json.Marshal(list)
+	return string(v)
+}
+
+// asideCopy returns the changes set aside.
+func (c *Client) asideCopy() map[uuid.UUID]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.aside)
+}
+
+// pruneAside returns the changes set aside after sequence push: those the
+// push cursor will not have passed once at push. ok is false when that is
+// all of them.
+func (c *Client) pruneAside(push uint64) (kept map[uuid.UUID]uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kept = map[uuid.UUID]uint64{}
+	for id, seq := range c.aside {
+		if seq > push {
+			kept[id] = seq
+		}
+	}
+	return kept, len(kept) < len(c.aside)
+}
+
 // ClearRejected forgets the rejected changes once the user has seen them. It
-// waits for a sync under way, which may be adding some.
+// waits for a sync under way, which may be adding some. Changes set aside as
+// out of scope stay unsent.
 func (c *Client) ClearRejected() error {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
@@ -740,10 +897,16 @@ func (c *Client) Status() Status {
 	s := c.status
 	s.Rejected = append([]Rejected(nil), s.Rejected...)
 	upstream := c.acct.Server
+	aside := maps.Clone(c.aside)
 	c.mu.Unlock()
 	push, _, err := c.cursors()
 	if err == nil {
 		s.Pending, _ = c.db.Pending(upstream, push)
+		for _, seq := range aside {
+			if seq > push {
+				s.Pending-- // set aside: never to be sent
+			}
+		}
 	}
 	return s
 }

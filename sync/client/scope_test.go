@@ -1,0 +1,250 @@
+package client_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+	"bangfu/sync/client"
+	"bangfu/sync/protocol"
+	"bangfu/sync/synctest"
+)
+
+// reassign gives the group cadre assignment of group from one cadre to
+// another, as the office does on the server.
+func reassign(t *testing.T, srv *synctest.Server, admin, from, to uuid.UUID, group uuid.UUID) {
+	t.Helper()
+	as, err := srv.DB.Assignments(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.Role == domain.GroupCadre && a.Target == group {
+			a.Cadre = to
+			if err := srv.DB.Put(admin, a); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no group cadre assignment of %s for %s", from, group)
+}
+
+// serverHolds reports whether anything in the server's log touches record.
+func serverHolds(t *testing.T, db *store.DB, record uuid.UUID) bool {
+	t.Helper()
+	found := false
+	if err := db.Log(0, func(e store.Entry) (bool, error) {
+		found = e.Change.Record == record
+		return !found, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// TestOutOfScopeSetAside: a cadre records visits to two households while
+// offline; meanwhile the office gives the group of one of them to another
+// cadre. At the next sync the server refuses the push, naming the visit now
+// out of scope; the device sets it aside and pushes again at once, so the
+// other visit reaches the server in that same Sync. The visit set aside is
+// shown with the server's words, kept across a restart and after
+// ClearRejected, never sent again, and kept on the device; the server holds
+// nothing of it. Later work goes through as usual.
+func TestOutOfScopeSetAside(t *testing.T) {
+	srv, w := setup(t)
+	tr := newCounter()
+	// The garbler with no target only records what is pushed.
+	rec := &garbler{next: tr, pushed: map[uuid.UUID]int{}}
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: rec}}, nil)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Offline: a visit to a household of the cadre's group, then one to the
+	// household the cadre is paired with (三级帮扶), in another group.
+	out := visit(t, phone, w.Group(w.G1)[0], "一社走访：宣传医保政策")
+	outChange := lastChange(t, phone.DB)
+	in := visit(t, phone, w.Paired, "结对户走访：了解务工情况")
+	inChange := lastChange(t, phone.DB)
+	if st := phone.Client.Status(); st.Pending != 2 {
+		t.Fatalf("pending %d, want 2", st.Pending)
+	}
+	// The office gives 一社 to another cadre.
+	reassign(t, srv, w.Admin, w.Cadre1.ID, w.Cadre2.ID, w.G1.ID)
+
+	sent := tr.count(protocol.PathSync)
+	if err := phone.Sync(); err != nil {
+		t.Fatalf("sync with a visit out of scope: %v", err)
+	}
+	if n := tr.count(protocol.PathSync) - sent; n != 2 {
+		t.Fatalf("%d requests, want 2: the refused push and the push without the visit out of scope", n)
+	}
+	if v, err := srv.DB.Get(domain.KindVisit, in.ID); err != nil || v.(*domain.Visit).Notes != in.Notes {
+		t.Fatalf("the visit in scope did not reach the server in that sync: %+v %v", v, err)
+	}
+	if ok, _ := srv.DB.Seen(outChange); ok || serverHolds(t, srv.DB, out.ID) {
+		t.Fatal("the server holds the visit out of scope")
+	}
+	if rec.times(inChange) != 2 || rec.times(outChange) != 1 {
+		t.Fatalf("pushed: the visit in scope %d times, want 2; out of scope %d times, want 1", rec.times(inChange), rec.times(outChange))
+	}
+	check := func(when string) {
+		t.Helper()
+		st := phone.Client.Status()
+		if st.Err != nil || st.Pending != 0 || len(st.Rejected) != 1 {
+			t.Fatalf("%s: status %+v", when, st)
+		}
+		r := st.Rejected[0]
+		if r.Change != outChange || r.Kind != domain.KindVisit || r.Record != out.ID || r.Err == nil ||
+			r.Err.Code != domain.EFORBIDDEN || r.Err.Field != "scope" {
+			t.Fatalf("%s: rejected %+v", when, r)
+		}
+		if !strings.HasPrefix(r.Err.Zh, "超出您的负责范围") || !strings.Contains(r.Err.Zh, out.ID.String()[:8]) ||
+			!strings.HasPrefix(r.Err.En, "outside your responsibilities") {
+			t.Fatalf("%s: the reason in words: %q / %q", when, r.Err.Zh, r.Err.En)
+		}
+	}
+	check("after the sync")
+
+	// Not sent again: the next sync is one request, and pushes nothing.
+	sent = tr.count(protocol.PathSync)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 1 {
+		t.Fatalf("next sync: %d requests, the visit out of scope pushed %d times", n, rec.times(outChange))
+	}
+	check("after the next sync")
+
+	// Across a restart: still shown, still not sent.
+	phone.Restart(t)
+	check("after a restart")
+	sent = tr.count(protocol.PathSync)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 1 {
+		t.Fatalf("sync after a restart: %d requests, the visit out of scope pushed %d times", n, rec.times(outChange))
+	}
+	check("after a restart and a sync")
+
+	// Kept on the device, as recorded.
+	if v, err := phone.DB.Get(domain.KindVisit, out.ID); err != nil || v.(*domain.Visit).Notes != out.Notes {
+		t.Fatalf("the visit set aside on the device: %+v %v", v, err)
+	}
+	if ok, _ := phone.DB.Seen(outChange); !ok {
+		t.Fatal("the change set aside left the device's log")
+	}
+
+	// Clearing the list the user has seen does not send it.
+	if err := phone.Client.ClearRejected(); err != nil {
+		t.Fatal(err)
+	}
+	later := visit(t, phone, w.Paired, "结对户回访")
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if rec.times(outChange) != 1 || serverHolds(t, srv.DB, out.ID) {
+		t.Fatalf("after ClearRejected the visit out of scope was pushed %d times", rec.times(outChange))
+	}
+	if _, err := srv.DB.Get(domain.KindVisit, later.ID); err != nil {
+		t.Fatalf("a later visit in scope: %v", err)
+	}
+	if st := phone.Client.Status(); len(st.Rejected) != 0 || st.Pending != 0 || st.Err != nil {
+		t.Fatalf("after ClearRejected: %+v", st)
+	}
+	phone.Restart(t)
+	sent = tr.count(protocol.PathSync)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 1 || serverHolds(t, srv.DB, out.ID) {
+		t.Fatalf("after ClearRejected and a restart: %d requests, pushed %d times", n, rec.times(outChange))
+	}
+}
+
+// olderServer is a transport that makes the server's refusals look like
+// those of a server from before refusals named changes: it drops "changes"
+// from error bodies.
+type olderServer struct {
+	next    http.RoundTripper
+	dropped int // refusals whose list was dropped
+}
+
+func (o *olderServer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := o.next.RoundTrip(r)
+	if err != nil || resp.StatusCode < 400 {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return nil, err
+		}
+		resp.Header.Del("Content-Encoding")
+	}
+	var b protocol.ErrorBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, err
+	}
+	if len(b.Error.Changes) > 0 {
+		b.Error.Changes = nil
+		o.dropped++
+	}
+	if body, err = json.Marshal(b); err != nil {
+		return nil, err
+	}
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// TestOutOfScopeOlderServer: a refusal that names no changes refuses the
+// whole push, as before: a permanent error in words, nothing set aside,
+// nothing lost — the changes wait to be sent.
+func TestOutOfScopeOlderServer(t *testing.T) {
+	srv, w := setup(t)
+	tr := newCounter()
+	older := &olderServer{next: tr}
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: older}}, nil)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	visit(t, phone, w.Group(w.G1)[0], "一社走访")
+	in := visit(t, phone, w.Paired, "结对户走访")
+	reassign(t, srv, w.Admin, w.Cadre1.ID, w.Cadre2.ID, w.G1.ID)
+	sent := tr.count(protocol.PathSync)
+	err := phone.Sync()
+	var ce *protocol.ChangesError
+	if domain.ErrorCode(err) != domain.EFORBIDDEN || protocol.Transient(err) || errors.As(err, &ce) {
+		t.Fatalf("sync: %v (%T)", err, err)
+	}
+	if n := tr.count(protocol.PathSync) - sent; n != 1 || older.dropped != 1 {
+		t.Fatalf("%d requests, want 1; %d lists dropped, want 1", n, older.dropped)
+	}
+	st := phone.Client.Status()
+	if len(st.Rejected) != 0 || st.Pending != 2 || !strings.Contains(st.Message("zh"), "超出您的负责范围") {
+		t.Fatalf("status %+v (%s)", st, st.Message("zh"))
+	}
+	if _, err := srv.DB.Get(domain.KindVisit, in.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("a refused push reached the server: %v", err)
+	}
+}
