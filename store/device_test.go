@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -265,8 +266,13 @@ func TestApplyChecked(t *testing.T) {
 	}
 	last, err := server.LastSeq()
 	devMust(t, err)
-	if _, err := server.ApplyChecked(phone.Device(), changes, onlyGroup1); !errors.Is(err, forbidden) {
+	_, err = server.ApplyChecked(phone.Device(), changes, onlyGroup1)
+	if !errors.Is(err, forbidden) {
 		t.Fatalf("push with a visit to another village: %v, want forbidden", err)
+	}
+	var refused *store.Refused
+	if !errors.As(err, &refused) || !slices.Equal(refused.Indexes, []int{3}) {
+		t.Fatalf("refusal names %+v, want exactly change 3", refused)
 	}
 	if now, _ := server.LastSeq(); now != last {
 		t.Fatalf("a refused push wrote %d log entries", now-last)

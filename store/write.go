@@ -148,15 +148,34 @@ func (db *DB) Apply(from uuid.UUID, changes []domain.Change) (rejected []error, 
 
 // Check decides whether a change received from another replica may be
 // applied, given where its record was before (existed false for a new
-// record) and where it will be after. A non-nil error refuses the whole batch.
+// record) and where it will be after. A non-nil error refuses the batch.
 type Check func(ch domain.Change, before Location, existed bool, after Location) error
 
+// Refused is the error ApplyChecked returns when its check refused changes:
+// the index in the batch of every one refused, and the check's error for the
+// first. Nothing of the batch was written. Each change was judged as the
+// batch without the refused ones would judge it — against the state the
+// accepted changes before it leave — so the batch less those changes is
+// accepted whole.
+type Refused struct {
+	Indexes []int
+	Err     error
+}
+
+func (e *Refused) Error() string {
+	return fmt.Sprintf("%d of the changes refused: %v", len(e.Indexes), e.Err)
+}
+
+// Unwrap returns the check's error for the first refused change.
+func (e *Refused) Unwrap() error { return e.Err }
+
 // ApplyChecked is Apply with a check of every change against the state the
-// earlier changes of the batch left, in the same transaction: a change the
-// check refuses makes ApplyChecked return the check's error having written
-// nothing. Changes already seen are not checked (they change nothing). A nil
-// check allows everything. A server uses it to refuse a push that reaches
-// outside the device's scope.
+// earlier changes of the batch left, in the same transaction. If the check
+// refuses any change, ApplyChecked writes nothing and returns a *Refused
+// naming every refused change, so that the sender can set exactly those aside
+// and send the rest at once. Changes already seen are not checked (they
+// change nothing). A nil check allows everything. A server uses it to refuse
+// a push that reaches outside the device's scope.
 func (db *DB) ApplyChecked(from uuid.UUID, changes []domain.Change, check Check) (rejected []error, err error) {
 	return db.apply(from, changes, check, nil)
 }
@@ -176,6 +195,7 @@ func (db *DB) ApplyPull(from uuid.UUID, changes []domain.Change, cursors map[str
 // nil, in the same transaction.
 func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Check, also func(*bolt.Tx) error) (rejected []error, err error) {
 	rejected = make([]error, len(changes))
+	var refused *Refused
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		for i, ch := range changes {
 			if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
@@ -187,13 +207,20 @@ func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Check, also f
 			}
 			if check != nil {
 				if err := checkLocation(tx, ch, check); err != nil {
-					return err
+					if refused == nil {
+						refused = &Refused{Err: err}
+					}
+					refused.Indexes = append(refused.Indexes, i)
+					continue // judged as the batch without it will be
 				}
 			}
 			if _, err := db.merge(tx, from, ch); err != nil {
 				return err
 			}
 			db.clock.Observe(ch.Stamp)
+		}
+		if refused != nil {
+			return refused // rolls the transaction back
 		}
 		if also != nil {
 			if err := also(tx); err != nil {
@@ -202,6 +229,9 @@ func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Check, also f
 		}
 		return db.saveClock(tx)
 	})
+	if refused != nil && err == error(refused) {
+		return nil, refused
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: apply %d changes: %w", len(changes), err)
 	}

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/google/uuid"
 
@@ -147,93 +144,6 @@ func (s *scope) check(ch domain.Change, before store.Location, existed bool, aft
 // then refused with [refusal], which names every such change.
 var errOutOfScope = &domain.Error{Code: domain.EFORBIDDEN, Field: "scope",
 	Zh: "超出您的负责范围", En: "outside your responsibilities"}
-
-// errDryRun ends the transaction of a dry run, so that nothing is written.
-var errDryRun = errors.New("server: dry run")
-
-// exactPasses bounds the dry runs of outOfScope that stop at the first
-// refusal; beyond them a pass goes on past refusals.
-const exactPasses = 16
-
-// outOfScope returns, in push order, the IDs of the changes of a push that
-// the scope refuses, the change first among them, so that the device can set
-// them aside and push the rest at once. Each change is judged as the retried
-// push will judge it: against the state the changes before it that are in
-// scope leave. So each pass is a dry run of the push without the changes
-// found so far, which stops at the first new refusal; the last pass finds
-// none, which proves that the push without them is in scope. A push with
-// many changes out of scope would need a pass for each: after exactPasses, a
-// pass goes on past refusals (each still checked against the state the
-// changes before it leave, but with the refused ones merged), and the passes
-// go on until one finds nothing new, so the answer is still a set whose
-// removal leaves the push in scope.
-func (s *Server) outOfScope(from uuid.UUID, sc *scope, changes []domain.Change, first uuid.UUID) ([]uuid.UUID, error) {
-	out := map[uuid.UUID]bool{first: true}
-	for pass := 1; ; pass++ {
-		rest := make([]domain.Change, 0, len(changes))
-		for _, ch := range changes {
-			if !out[ch.ID] {
-				rest = append(rest, ch)
-			}
-		}
-		// Each pass finds changes not yet found, or none: at most one pass
-		// per change, and one more.
-		found, err := s.dryRun(from, sc, rest, pass <= exactPasses)
-		if err != nil {
-			return nil, err
-		}
-		if len(found) == 0 {
-			break
-		}
-		for _, id := range found {
-			out[id] = true
-		}
-	}
-	ids := make([]uuid.UUID, 0, len(out))
-	for _, ch := range changes {
-		if out[ch.ID] {
-			ids = append(ids, ch.ID)
-			delete(out, ch.ID) // a change sent twice is named once
-		}
-	}
-	return ids, nil
-}
-
-// dryRun applies changes as a push from the device from with the scope
-// check in a transaction it always rolls back, and returns the IDs of the
-// changes the scope refuses: the first only if stop, else all of them. The
-// store's transaction ends when a check fails, and a check runs for every
-// change that would be merged (store.DB.ApplyChecked); so the batch ends with
-// a change made here that is new, names a record and sets one well-typed
-// field, and whose check fails: nothing of the batch can be written.
-func (s *Server) dryRun(from uuid.UUID, sc *scope, changes []domain.Change, stop bool) ([]uuid.UUID, error) {
-	end := domain.Change{ID: uuid.New(), Kind: domain.KindCadre, Record: uuid.New(),
-		Fields: domain.Fields{"name": json.RawMessage(`"dry run"`)}}
-	var found []uuid.UUID
-	check := func(ch domain.Change, before store.Location, existed bool, after store.Location) error {
-		if ch.ID == end.ID {
-			return errDryRun
-		}
-		if sc.check(ch, before, existed, after) != nil {
-			found = append(found, ch.ID)
-			if stop {
-				return errDryRun
-			}
-		}
-		return nil
-	}
-	_, err := s.db.ApplyChecked(from, append(slices.Clip(changes), end), check)
-	switch {
-	case errors.Is(err, errDryRun):
-		return found, nil
-	case err != nil:
-		return nil, err
-	}
-	// The store did not check the last change, and committed the batch: the
-	// changes in scope were applied (harmless to the device, which sends them
-	// again and sees them acknowledged, but not what a refusal promises).
-	return nil, fmt.Errorf("server: the dry run of a refused push was committed: the store skipped the check of its last change")
-}
 
 // refusal is the error that refuses a push whose changes ids are out of
 // scope, first the first of them. Its words also serve as the reason a device

@@ -15,9 +15,9 @@
 // again), and every pushed change is checked against the device's scope
 // inside the transaction that applies the push: one change out of scope
 // refuses the whole push (403) and nothing is written. The refusal names
-// every change of the push that is out of scope, found by dry runs whose
-// transactions are rolled back (see outOfScope), so that the device sets
-// exactly those aside and pushes the rest at once. Changes are applied
+// every change of the push that is out of scope, each judged as the push
+// without them will judge it (store.Refused), so that the device sets exactly
+// those aside and pushes the rest at once. Changes are applied
 // as received from the device, so they are never sent back to it. The answer
 // acknowledges the push, lists the changes the server could not merge, and
 // carries a page of the log entries after the device's cursor that are in its
@@ -53,7 +53,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -249,25 +248,17 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {
-		first := -1 // the change the scope refused
-		check := func(ch domain.Change, before store.Location, existed bool, after store.Location) error {
-			err := sc.check(ch, before, existed, after)
-			if err != nil && first < 0 {
-				first = slices.IndexFunc(changes, func(c domain.Change) bool { return c.ID == ch.ID })
-			}
-			return err
-		}
-		rejected, err := s.db.ApplyChecked(dev.ID, changes, check)
-		if first >= 0 && errors.Is(err, errOutOfScope) {
+		rejected, err := s.db.ApplyChecked(dev.ID, changes, sc.check)
+		var refused *store.Refused
+		if errors.As(err, &refused) {
 			// Nothing was written. Name every change out of scope, so that
 			// the device sets them aside and pushes the rest at once.
-			ids, err := s.outOfScope(dev.ID, sc, changes, changes[first].ID)
-			if err != nil {
-				s.fail(w, r, err)
-				return
+			ids := make([]uuid.UUID, len(refused.Indexes))
+			for i, n := range refused.Indexes {
+				ids[i] = changes[n].ID
 			}
 			note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "out_of_scope", len(ids))
-			s.fail(w, r, refusal(changes[first], ids))
+			s.fail(w, r, refusal(changes[refused.Indexes[0]], ids))
 			return
 		}
 		if err != nil {
