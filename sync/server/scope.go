@@ -134,10 +134,15 @@ func (s *scope) check(ch domain.Change, before store.Location, existed bool, aft
 		}
 		return s.household(l)
 	}
-	if ok(after) && (!existed || ok(before)) {
-		return nil
+	if !ok(after) || (existed && !ok(before)) {
+		return errOutOfScope
 	}
-	return errOutOfScope
+	// Moving a household to another group is a roster edit: a cadre may keep
+	// the facts of their households, not move them between groups.
+	if ch.Kind == domain.KindHousehold && existed && before.Group != after.Group && !(s.roster(before) && s.roster(after)) {
+		return errOutOfScope
+	}
+	return nil
 }
 
 // errOutOfScope is what check returns for a change out of scope; the push is

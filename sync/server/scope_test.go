@@ -63,6 +63,12 @@ func TestOutOfScopeNamed(t *testing.T) {
 	moved.Group = w.G3.ID
 	move := change(t, dev, w.Cadre1.ID, &moved, at(50))
 
+	// Moving a household of the cadre's own group to another group of the
+	// village is a roster edit, for the team leader.
+	regroup := *mine[2]
+	regroup.Group = w.G2.ID
+	moveOwn := change(t, dev, w.Cadre1.ID, &regroup, at(70))
+
 	many := []domain.Change{visit(mine[0], 100)}
 	var manyOut []domain.Change
 	for i := range 40 {
@@ -87,6 +93,8 @@ func TestOutOfScopeNamed(t *testing.T) {
 		{"one out of scope", []domain.Change{visit(far, 60), visit(mine[2], 61)},
 			nil, "这条走访记录（", "this visit (", 2},
 		{"forty out of scope, interleaved", many, manyOut, "等 40 条更改", "and 39 other changes", 81},
+		{"a household moved to another group by its group cadre", []domain.Change{moveOwn, visit(mine[1], 71)},
+			[]domain.Change{moveOwn}, "超出您的负责范围", "outside your responsibilities", 2},
 	}
 	cases[0].out = []domain.Change{cases[0].push[1], cases[0].push[3]}
 	cases[1].out = []domain.Change{cases[1].push[0], move}
