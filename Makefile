@@ -1,5 +1,5 @@
 # Makefile for 帮扶走访 (Bangfu Visits). The README's two commands wrap the main
-# targets: `bash scripts/run.sh` runs `make run`, `bash scripts/test.sh` runs
+# targets: `bash ./scripts/run.sh` runs `make run`, `bash ./scripts/test.sh` runs
 # `make test`; both first install what a fresh Debian/Ubuntu machine lacks.
 #
 #   make run         the sync server with the demo village, and the app
