@@ -27,6 +27,36 @@ const (
 	KindConflict   Kind = "conflict"
 )
 
+// KindName returns the Chinese and English names of a record kind, as a
+// sentence names one record ("这条走访记录", "this visit").
+func KindName(k Kind) (zh, en string) {
+	switch k {
+	case KindPlace:
+		return "地点", "place"
+	case KindHousehold:
+		return "农户信息", "household"
+	case KindMember:
+		return "家庭成员", "household member"
+	case KindCadre:
+		return "干部信息", "cadre"
+	case KindAssignment:
+		return "帮扶安排", "assignment"
+	case KindVisit:
+		return "走访记录", "visit"
+	case KindProblem:
+		return "问题", "problem"
+	case KindPlan:
+		return "帮扶计划", "plan"
+	case KindMeasure:
+		return "措施", "measure"
+	case KindReview:
+		return "审核意见", "review"
+	case KindConflict:
+		return "冲突记录", "conflict record"
+	}
+	return string(k), string(k)
+}
+
 // Kinds lists every kind, in the order a roster is best applied (parents first).
 var Kinds = []Kind{KindPlace, KindCadre, KindHousehold, KindMember, KindAssignment,
 	KindPlan, KindMeasure, KindReview, KindVisit, KindProblem, KindConflict}

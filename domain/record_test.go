@@ -272,3 +272,12 @@ func TestHouseholdOf(t *testing.T) {
 		t.Errorf("HouseholdOf(conflict on a cadre) = %s, want nil", got)
 	}
 }
+
+func TestKindNameCoversEveryKind(t *testing.T) {
+	for _, k := range domain.Kinds {
+		zh, en := domain.KindName(k)
+		if zh == string(k) || en == "" || zh == "" {
+			t.Errorf("KindName(%q) = %q, %q: no Chinese name", k, zh, en)
+		}
+	}
+}

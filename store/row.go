@@ -113,15 +113,10 @@ func load(tx *bolt.Tx, kind domain.Kind, id uuid.UUID) (domain.Record, error) {
 }
 
 func notFound(kind domain.Kind, id uuid.UUID) error {
-	zh := map[domain.Kind]string{
-		domain.KindHousehold: "农户", domain.KindPlace: "地点", domain.KindCadre: "干部",
-		domain.KindVisit: "走访记录", domain.KindPlan: "帮扶计划", domain.KindMeasure: "措施",
-		domain.KindProblem: "问题", domain.KindMember: "家庭成员", domain.KindReview: "审核意见",
-		domain.KindAssignment: "帮扶安排", domain.KindConflict: "冲突记录",
-	}[kind]
+	zh, en := domain.KindName(kind)
 	return &domain.Error{Code: domain.ENOTFOUND, Field: string(kind),
 		Zh: fmt.Sprintf("%s不存在（%s）", zh, short(id)),
-		En: fmt.Sprintf("%s not found (%s)", kind, short(id))}
+		En: fmt.Sprintf("%s not found (%s)", en, short(id))}
 }
 
 func short(id uuid.UUID) string { return id.String()[:8] }

@@ -154,7 +154,7 @@ var errOutOfScope = &domain.Error{Code: domain.EFORBIDDEN, Field: "scope",
 // scope, first the first of them. Its words also serve as the reason a device
 // shows for each change it sets aside.
 func refusal(first domain.Change, ids []uuid.UUID) error {
-	zh, en := kindName(first.Kind)
+	zh, en := domain.KindName(first.Kind)
 	rec := first.Record.String()[:8]
 	e := &domain.Error{Code: domain.EFORBIDDEN, Field: "scope"}
 	switch n := len(ids); n {
@@ -170,32 +170,4 @@ func refusal(first domain.Change, ids []uuid.UUID) error {
 		e.En = fmt.Sprintf("outside your responsibilities: this device may not change this %s (%s) and %d other %s; the server did not save them. Contact your team leader.", en, rec, n-1, others)
 	}
 	return &protocol.ChangesError{Err: e, Changes: ids}
-}
-
-func kindName(k domain.Kind) (zh, en string) {
-	switch k {
-	case domain.KindPlace:
-		return "地点", "place"
-	case domain.KindHousehold:
-		return "农户信息", "household"
-	case domain.KindMember:
-		return "家庭成员", "household member"
-	case domain.KindCadre:
-		return "干部信息", "cadre"
-	case domain.KindAssignment:
-		return "帮扶安排", "assignment"
-	case domain.KindVisit:
-		return "走访记录", "visit"
-	case domain.KindProblem:
-		return "问题", "problem"
-	case domain.KindPlan:
-		return "帮扶计划", "plan"
-	case domain.KindMeasure:
-		return "措施", "measure"
-	case domain.KindReview:
-		return "审核意见", "review"
-	case domain.KindConflict:
-		return "冲突记录", "conflict record"
-	}
-	return string(k), string(k)
 }
