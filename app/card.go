@@ -50,10 +50,7 @@ func newCard(a *App, household uuid.UUID) *Card {
 	c.OpenPlan = widget.NewButtonWithIcon(lang.L("card.plan"), theme.DocumentIcon(), func() {
 		a.nav.Push(newPlanScreen(a, household, c.headName()))
 	})
-	c.Error = widget.NewLabel("")
-	c.Error.Importance = widget.DangerImportance
-	c.Error.Wrapping = fyne.TextWrapWord
-	c.Error.Hide()
+	c.Error = errorLabel()
 	c.Body = container.NewVBox(widget.NewLabel(lang.L("common.loading")))
 	buttons := container.NewGridWithColumns(2, c.OpenPlan, c.RecordVisit)
 	c.content = container.NewBorder(c.Error, buttons, nil, nil, container.NewVScroll(c.Body))
@@ -250,5 +247,13 @@ func wrapLabel(s string) *widget.Label {
 func dangerLabel(s string) *widget.Label {
 	l := wrapLabel(s)
 	l.Importance = widget.DangerImportance
+	return l
+}
+
+// errorLabel returns a screen's error line: wrapped, in the danger colour,
+// hidden until there is something to say.
+func errorLabel() *widget.Label {
+	l := dangerLabel("")
+	l.Hide()
 	return l
 }

@@ -48,10 +48,7 @@ func newEnroll(a *App, server string) *Enroll {
 	e.Name.SetText(a.fyne.Preferences().String(prefDeviceName))
 	e.Submit = widget.NewButton(lang.L("enroll.submit"), e.submit)
 	e.Submit.Importance = widget.HighImportance
-	e.Error = widget.NewLabel("")
-	e.Error.Importance = widget.DangerImportance
-	e.Error.Wrapping = fyne.TextWrapWord
-	e.Error.Hide()
+	e.Error = errorLabel()
 	e.Busy = widget.NewProgressBarInfinite()
 	e.Busy.Stop()
 	e.Busy.Hide()

@@ -45,10 +45,7 @@ func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, err
 	h.Search.OnChanged = func(string) { h.apply() }
 	h.Count = widget.NewLabel(lang.L("common.loading"))
 	h.Count.SizeName = theme.SizeNameCaptionText
-	h.Error = widget.NewLabel("")
-	h.Error.Importance = widget.DangerImportance
-	h.Error.Wrapping = fyne.TextWrapWord
-	h.Error.Hide()
+	h.Error = errorLabel()
 	h.List = widget.NewList(
 		func() int { return len(h.shown) },
 		func() fyne.CanvasObject {

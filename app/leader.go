@@ -158,10 +158,7 @@ func overviewHeads() []string {
 
 func newOverview(a *App, village uuid.UUID) *Overview {
 	o := &Overview{app: a, village: village}
-	o.Error = widget.NewLabel("")
-	o.Error.Importance = widget.DangerImportance
-	o.Error.Wrapping = fyne.TextWrapWord
-	o.Error.Hide()
+	o.Error = errorLabel()
 	o.Table = widget.NewTable(
 		func() (int, int) { return len(o.rows), overviewCols },
 		func() fyne.CanvasObject { return widget.NewLabel("") },

@@ -35,10 +35,7 @@ type ListScreen struct {
 func newListScreen(a *App, title string, fetch func() ([]Item, error)) *ListScreen {
 	s := &ListScreen{app: a, title: title, fetch: fetch}
 	s.Info = widget.NewLabel(lang.L("common.loading"))
-	s.Error = widget.NewLabel("")
-	s.Error.Importance = widget.DangerImportance
-	s.Error.Wrapping = fyne.TextWrapWord
-	s.Error.Hide()
+	s.Error = errorLabel()
 	s.List = widget.NewList(
 		func() int { return len(s.Items) },
 		func() fyne.CanvasObject {

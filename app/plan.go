@@ -69,10 +69,7 @@ func newPlanScreen(a *App, household uuid.UUID, head string) *PlanScreen {
 	})
 	p.AddMeasure.Disable()
 	p.Reviews = container.NewVBox()
-	p.Error = widget.NewLabel("")
-	p.Error.Importance = widget.DangerImportance
-	p.Error.Wrapping = fyne.TextWrapWord
-	p.Error.Hide()
+	p.Error = errorLabel()
 	bold := func(text string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
@@ -332,10 +329,7 @@ func newMeasureForm(a *App, card *store.Card, m *domain.Measure) *MeasureForm {
 			}
 		}
 	}
-	f.Error = widget.NewLabel("")
-	f.Error.Importance = widget.DangerImportance
-	f.Error.Wrapping = fyne.TextWrapWord
-	f.Error.Hide()
+	f.Error = errorLabel()
 	f.Save = widget.NewButtonWithIcon(lang.L("measure.save"), theme.DocumentSaveIcon(), f.save)
 	f.Save.Importance = widget.HighImportance
 	form := widget.NewForm(

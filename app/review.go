@@ -49,10 +49,7 @@ func newReview(a *App, household uuid.UUID) *Review {
 	r.Approve.Importance = widget.HighImportance
 	r.Return = widget.NewButtonWithIcon(lang.L("review.return"), theme.MailReplyIcon(), func() { r.decide(domain.VerdictReturn) })
 	r.Return.Importance = widget.WarningImportance
-	r.Error = widget.NewLabel("")
-	r.Error.Importance = widget.DangerImportance
-	r.Error.Wrapping = fyne.TextWrapWord
-	r.Error.Hide()
+	r.Error = errorLabel()
 	bottom := container.NewVBox(r.Error, r.Comment, container.NewGridWithColumns(3, r.Note, r.Return, r.Approve))
 	r.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(r.Body))
 	return r
@@ -191,10 +188,7 @@ func newResolve(a *App, row store.ProblemRow) *Resolve {
 	r.Resolution.SetPlaceHolder(lang.L("problems.resolution_hint"))
 	r.Submit = widget.NewButtonWithIcon(lang.L("problems.resolve"), theme.ConfirmIcon(), r.resolve)
 	r.Submit.Importance = widget.HighImportance
-	r.Error = widget.NewLabel("")
-	r.Error.Importance = widget.DangerImportance
-	r.Error.Wrapping = fyne.TextWrapWord
-	r.Error.Hide()
+	r.Error = errorLabel()
 	r.content = container.NewVScroll(container.NewVBox(info, open, widget.NewSeparator(),
 		widget.NewLabel(lang.L("problems.resolution")), r.Resolution, r.Error, r.Submit))
 	return r
@@ -292,10 +286,7 @@ func newConflict(a *App, row store.ConflictRow) *Conflict {
 	c.KeepLoser = widget.NewButton(lang.L("conflicts.keep"), func() { c.resolve(true) })
 	c.KeepLoser.Importance = widget.HighImportance
 	c.KeepWinner.Importance = widget.HighImportance
-	c.Error = widget.NewLabel("")
-	c.Error.Importance = widget.DangerImportance
-	c.Error.Wrapping = fyne.TextWrapWord
-	c.Error.Hide()
+	c.Error = errorLabel()
 	who := ""
 	if row.Household != nil {
 		who = join(row.Household.HeadName, row.Household.GroupName)

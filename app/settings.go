@@ -69,10 +69,7 @@ func newSettings(a *App) *Settings {
 	s.Saved = widget.NewLabel("")
 	s.Saved.Importance = widget.SuccessImportance
 	s.Saved.Hide()
-	s.Error = widget.NewLabel("")
-	s.Error.Importance = widget.DangerImportance
-	s.Error.Wrapping = fyne.TextWrapWord
-	s.Error.Hide()
+	s.Error = errorLabel()
 
 	s.Details = widget.NewForm()
 	s.SignOut = widget.NewButtonWithIcon(lang.L("settings.sign_out"), theme.LogoutIcon(), s.askSignOut)

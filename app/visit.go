@@ -177,10 +177,7 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 	f.Due.SetPlaceHolder(lang.L("visit.due_hint"))
 	f.Due.OnChanged = func(*time.Time) { changed() }
 
-	f.Error = widget.NewLabel("")
-	f.Error.Importance = widget.DangerImportance
-	f.Error.Wrapping = fyne.TextWrapWord
-	f.Error.Hide()
+	f.Error = errorLabel()
 	f.Draft = widget.NewLabel("")
 	f.Draft.SizeName = theme.SizeNameCaptionText
 	f.Save = widget.NewButtonWithIcon(lang.L("visit.save"), theme.DocumentSaveIcon(), f.save)
