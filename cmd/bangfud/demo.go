@@ -29,10 +29,8 @@ is refused unless -force, which empties it first.`, lockedHelp)
 	size := fs.String("size", "village", "village（王坪村）或 town（整个镇）/ village (王坪村) or town (a whole town)")
 	households := fs.Int("households", 5000, "-size town 的户数 / households of -size town")
 	force := fs.Bool("force", false, "清空已有数据后再写入 / empty a store that holds data first")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
 	}
 	if *size != "village" && *size != "town" {
 		return usagef("-size 只能是 village 或 town", "-size must be village or town")

@@ -23,10 +23,8 @@ keeps only its hash.`, lockedHelp)
 	dir := dataFlag(fs)
 	who := fs.String("cadre", "", "干部姓名或 ID / the cadre's name or ID")
 	ttl := fs.Duration("ttl", 72*time.Hour, "有效期 / how long the code is valid")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
 	}
 	if *who == "" {
 		return usagef("请用 -cadre 指定干部（姓名或 ID）", "name the cadre with -cadre (a name or an ID)")
@@ -96,10 +94,8 @@ func (c *cli) devices(args []string) error {
 列出已注册的设备：设备 ID、名称、所属干部、注册时间、最近同步时间、是否已注销。
 Lists enrolled devices: ID, name, cadre, when enrolled, last sync, and whether revoked.`, lockedHelp)
 	dir := dataFlag(fs)
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
 	}
 	db, err := openExisting(*dir)
 	if err != nil {

@@ -23,10 +23,8 @@ with an assignment there.`, lockedHelp)
 	dir := dataFlag(fs)
 	out := fs.String("o", "", "输出文件（.xlsx）/ output file (.xlsx)")
 	village := fs.String("village", "", "只导出这个村 / only this village")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
 	}
 	if *out == "" {
 		return usagef("请用 -o 指定输出文件", "name the output file with -o")

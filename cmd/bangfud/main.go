@@ -146,6 +146,15 @@ func (c *cli) flags(name, synopsis, description, more string) *flag.FlagSet {
 	return fs
 }
 
+// parseNone parses args for a command that takes flags only.
+func parseNone(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = usagef("多余的参数 %q", "unexpected argument %q", pos[0])
+	}
+	return err
+}
+
 // parse parses args with fs, allowing flags after positional arguments
 // ("import FILE -dry-run"), and returns the positional arguments.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {

@@ -42,10 +42,8 @@ While it runs it holds the store alone: stop it before running an admin command.
 	key := fs.String("tls-key", "", "TLS 私钥文件（PEM）/ TLS key file (PEM)")
 	level := fs.String("log-level", "info", "日志级别 / log level: debug|info|warn|error")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "停止时等待进行中同步的最长时间 / how long shutdown waits for syncs in flight")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
 	}
 	if (*cert == "") != (*key == "") {
 		return usagef("-tls-cert 和 -tls-key 要一起给出", "-tls-cert and -tls-key go together")

@@ -18,10 +18,8 @@ Prints the roster summary: towns, villages, natural villages, groups, households
 farmland, cadres by rank, visits, open problems, plans awaiting review and three-level gaps.`, lockedHelp)
 	dir := dataFlag(fs)
 	asJSON := fs.Bool("json", false, "输出 JSON / print JSON")
-	if pos, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("多余的参数 %q", "unexpected argument %q", pos[0])
 	}
 	db, err := openExisting(*dir)
 	if err != nil {
