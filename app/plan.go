@@ -88,7 +88,11 @@ func (p *PlanScreen) Title() string { return p.title }
 // Content returns the plan.
 func (p *PlanScreen) Content() fyne.CanvasObject { return p.content }
 
-func (p *PlanScreen) load() {
+func (p *PlanScreen) load() { p.reload(nil) }
+
+// reload reads the plan afresh and shows it, then saveErr, if any: the
+// reason the last save failed must outlive the reload that follows it.
+func (p *PlanScreen) reload(saveErr error) {
 	a := p.app
 	a.tasks.run(func() func() {
 		card, err := a.db.Card(p.household, a.now())
@@ -99,6 +103,9 @@ func (p *PlanScreen) load() {
 			}
 			p.Error.Hide()
 			p.show(card)
+			if saveErr != nil {
+				p.fail(saveErr)
+			}
 		}
 	})
 }
@@ -195,12 +202,10 @@ func (p *PlanScreen) put(recs ...domain.Record) {
 	a.tasks.run(func() func() {
 		err := a.db.Put(author, recs...)
 		return func() {
-			if err != nil {
-				p.fail(err)
-			} else {
+			if err == nil {
 				a.changed()
 			}
-			p.load()
+			p.reload(err)
 		}
 	})
 }

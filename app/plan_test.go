@@ -146,3 +146,41 @@ func TestCadreActivityOpensHouseholds(t *testing.T) {
 	}
 	t.Fatal("no cadre has households not visited lately")
 }
+
+// TestPlanSaveErrorStays: a save the store refuses (the household got a plan
+// from another device meanwhile) says why, and the reload that follows the
+// save shows the plan that exists without hiding the reason.
+func TestPlanSaveErrorStays(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	idx := -1
+	for i, r := range a.Households.Rows() {
+		if must(d.db.Card(r.ID, demoNow)).Plan == nil {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		t.Fatal("every household of the cadre has a plan")
+	}
+	household := a.Households.Rows()[idx].ID
+	a.Households.List.Select(idx)
+	a.Wait()
+	test.Tap(a.Nav().Top().(*app.Card).OpenPlan)
+	a.Wait()
+	p := a.Nav().Top().(*app.PlanScreen)
+
+	other := &domain.Plan{Household: household, Start: demoNow, Status: domain.PlanDraft, Goal: "另一台设备制定的计划"}
+	if err := d.db.Put(e.data.GroupCadre.ID, other); err != nil {
+		t.Fatal(err)
+	}
+	test.Type(p.Goal, "两年内人均纯收入达到 8000 元")
+	test.Tap(p.SaveGoal)
+	a.Wait()
+	if !p.Error.Visible() || !strings.Contains(p.Error.Text, "已有一户一策计划") {
+		t.Errorf("after a refused save the error line shows %v %q", p.Error.Visible(), p.Error.Text)
+	}
+	if !strings.HasPrefix(p.Status.Text, "草稿") {
+		t.Errorf("the reload does not show the plan that exists: %q", p.Status.Text)
+	}
+}
