@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
+	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
@@ -250,7 +251,8 @@ func TestLockedStore(t *testing.T) {
 		{"import", "-data", dir, "-dry-run", filepath.Join("testdata", "roster.csv")},
 		{"enroll", "-data", dir, "-cadre", "anyone"},
 		{"devices", "-data", dir},
-		{"revoke", "-data", dir, "01234567-89ab-cdef-0123-456789abcdef"},
+		{"revoke", "-data", dir, "-reason", "lost", "01234567-89ab-cdef-0123-456789abcdef"},
+		{"lockouts", "-data", dir},
 		{"export", "-data", dir, "-o", out},
 	} {
 		r := run(t, args...)
@@ -588,5 +590,60 @@ func TestUsage(t *testing.T) {
 	}
 	if r := run(t, "stats", "-bogus"); r.code != 2 {
 		t.Errorf("stats -bogus: %s", r)
+	}
+}
+
+// TestDevicesPrintsPlainText: names with terminal escapes and line breaks,
+// as an older server stored them, print escaped: `bangfud devices` shows one
+// row per device and no escape reaches the terminal. (Issue 7, finding 8.)
+func TestDevicesPrintsPlainText(t *testing.T) {
+	dir := demoDir(t)
+	db := openDB(t, dir)
+	d := demo.Village(1, time.Now())
+	code, err := db.CreateEnrolCode(d.GroupCadre.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := uuid.New()
+	if _, _, err := db.Enroll(code, phone, "手机", db.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Today's server refuses such names; an older one stored them.
+	fake := "手机\n" + uuid.NewString() + "  假设备  王队长  2025-01-01 08:00  2025-01-01 08:00  正常 / active\x1b[2J\x1b]0;owned\a\u202e"
+	raw, err := bolt.Open(filepath.Join(dir, "bangfu.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("devices"))
+		var row map[string]any
+		if err := json.Unmarshal(b.Get(phone[:]), &row); err != nil {
+			return err
+		}
+		row["name"] = fake
+		v, err := json.Marshal(row)
+		if err != nil {
+			return err
+		}
+		return b.Put(phone[:], v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	out := must(t, "devices", "-data", dir).stdout
+	for _, bad := range []string{"\x1b", "\a", "\u202e", "\r"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("devices printed %q raw:\n%q", bad, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], phone.String()) || !strings.Contains(lines[1], `手机\n`) ||
+		!strings.Contains(lines[1], `\x1b[2J`) || !strings.Contains(lines[1], `\u202e`) {
+		t.Errorf("devices printed %d lines, want a header and one row with the name escaped:\n%s", len(lines), out)
 	}
 }

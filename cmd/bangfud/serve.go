@@ -161,7 +161,7 @@ func (c *cli) serveDemo(db *store.DB, log *slog.Logger, addr net.Addr, scheme st
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%s / %s: %s — 一次性注册码 / one-time enrolment code: %s\n", who.zh, who.en, cadre.Name, code)
+		fmt.Fprintf(w, "%s / %s: %s — 一次性注册码 / one-time enrolment code: %s\n", who.zh, who.en, plain(cadre.Name), code)
 	}
 	fmt.Fprintln(w, "注册码 72 小时内有效，只能用一次；重启 -demo 会生成新码。/ Codes are valid for 72 h, once; restarting with -demo prints new ones.")
 	return nil

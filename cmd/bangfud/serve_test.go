@@ -269,14 +269,14 @@ func TestServe(t *testing.T) {
 	}
 
 	// Revoke it by a prefix of its ID.
-	if r := must(t, "revoke", "-data", dir, device.String()[:13]); !strings.Contains(r.stdout, device.String()) {
+	if r := must(t, "revoke", "-data", dir, "-reason", "lost", device.String()[:13]); !strings.Contains(r.stdout, device.String()) {
 		t.Errorf("revoke: %s", r)
 	}
 	list = must(t, "devices", "-data", dir).stdout
 	if !regexp.MustCompile(device.String() + `.*revoked`).MatchString(list) {
 		t.Errorf("devices after revoke:\n%s", list)
 	}
-	if r := run(t, "revoke", "-data", dir, uuid.NewString()); r.code != 1 || !strings.Contains(r.stderr, "no device") {
+	if r := run(t, "revoke", "-data", dir, "-reason", "replaced", uuid.NewString()); r.code != 1 || !strings.Contains(r.stderr, "no device") {
 		t.Errorf("revoke of an unknown device: %s", r)
 	}
 
