@@ -22,6 +22,12 @@ import (
 // demoSeed is the seed of the demo village that serve -demo loads.
 const demoSeed = 1
 
+// The server's connection timeouts (see serve).
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
 func (c *cli) serve(args []string) error {
 	fs := c.flags("serve", "-addr HOST:PORT -data DIR [-demo] [-tls-cert F -tls-key F] [-log-level L]", `
 运行同步服务器：数据保存在 DIR/bangfu.db（内嵌 bbolt），提供 /v1/enroll、/v1/sync 和 /healthz。
@@ -87,9 +93,18 @@ While it runs it holds the store alone: stop it before running an admin command.
 	}
 
 	srv := &http.Server{
-		Handler:           server.New(db, server.Options{Logger: log}),
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler: server.New(db, server.Options{Logger: log}),
+		// Headers must arrive within ReadHeaderTimeout; a body that sends
+		// nothing for server.DefaultBodyStall is closed by the handler,
+		// which also caps it at server.DefaultBodyTimeout. ReadTimeout and
+		// WriteTimeout bound a whole request and answer on a slow link (a
+		// full page is about 1.5 MB compressed); IdleTimeout closes kept-
+		// alive connections nobody uses; MaxHeaderBytes keeps headers small.
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       server.DefaultBodyTimeout,
+		WriteTimeout:      server.DefaultBodyTimeout + 5*time.Minute,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	done := make(chan error, 1)
