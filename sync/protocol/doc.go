@@ -197,6 +197,8 @@
 //     holding more than a page of unsent changes when it is replaced loses
 //     the rest; in practice a phone holds far less.
 //
+// The answer to a replaced device's last push:
+//
 //	200
 //	{"v":1,"now":"…","acked":57,"changes":[],"cursor":"<the request's>","more":false,"revoked":"replaced"}
 //
