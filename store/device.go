@@ -421,14 +421,19 @@ func (db *DB) updateDevice(id uuid.UUID, fn func(*deviceRow)) error {
 // device revoked as Replaced may push once more first, see Authenticate).
 // Its records stay. Revoking is final: the device's ID cannot enrol again,
 // for any cadre; a device that is found or reused starts afresh with a new ID.
-// Revoking a revoked device changes nothing.
+// Revoking a revoked device again changes nothing, except that a device
+// replaced but not yet closed may be declared lost after all (the old phone
+// went missing before its last push).
 func (db *DB) Revoke(device uuid.UUID, reason Reason, now time.Time) error {
 	if _, err := ParseReason(string(reason)); err != nil {
 		return fmt.Errorf("store: revoke device: %w", err)
 	}
 	err := db.updateDevice(device, func(r *deviceRow) {
-		if r.Revoked.IsZero() {
+		switch {
+		case r.Revoked.IsZero():
 			r.Revoked, r.Reason = now, reason
+		case reason == Lost && r.reason() == Replaced && r.Closed.IsZero():
+			r.Reason = Lost
 		}
 	})
 	if err != nil {

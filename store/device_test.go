@@ -272,7 +272,7 @@ func TestRevokeReasons(t *testing.T) {
 	token, _, err := db.Enroll(code, phone, "旧手机", now)
 	devMust(t, err)
 	devMust(t, db.Revoke(phone, store.Replaced, now))
-	devMust(t, db.Revoke(phone, store.Lost, now)) // already revoked: no change
+	devMust(t, db.Revoke(phone, store.Replaced, now.Add(time.Hour))) // already revoked: no change
 	d, err := db.Authenticate(token)
 	if !errors.Is(err, store.ErrReplaced) || d.ID != phone || d.Cadre != r.groupCadre.ID {
 		t.Fatalf("replaced: %+v %v", d, err)
@@ -280,6 +280,21 @@ func TestRevokeReasons(t *testing.T) {
 	devMust(t, db.CloseDevice(phone, now))
 	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrRevoked) {
 		t.Fatalf("closed: %v", err)
+	}
+	devMust(t, db.Revoke(phone, store.Lost, now)) // closed: stays replaced
+	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrRevoked) {
+		t.Fatalf("closed, then revoked as lost: %v", err)
+	}
+	// Replaced, then found missing before its last push: lost after all.
+	c2, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	tablet := uuid.New()
+	t2, _, err := db.Enroll(c2, tablet, "旧平板", now)
+	devMust(t, err)
+	devMust(t, db.Revoke(tablet, store.Replaced, now))
+	devMust(t, db.Revoke(tablet, store.Lost, now))
+	if _, err := db.Authenticate(t2); !errors.Is(err, store.ErrLost) {
+		t.Fatalf("replaced, then lost: %v", err)
 	}
 	if _, err := store.ParseReason("Lost "); err != nil {
 		t.Fatal(err)

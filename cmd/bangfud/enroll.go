@@ -151,6 +151,7 @@ func (c *cli) revoke(args []string) error {
   -reason lost      手机丢失或被盗：设备下次连接服务器时被拒绝，并清除本机的全部数据。
   -reason replaced  换了新设备：旧设备下次连接时可以把尚未同步的记录推送一次（不再下载），之后被拒绝。
 DEVICE-ID 可以是完整 ID，也可以是 bangfud devices 列出的 ID 的唯一前缀（至少 8 位）。
+已按 replaced 注销、但尚未最后推送的设备，可以再按 lost 注销。
 Revokes a device, for good: its ID cannot enrol again (a device that enrols again makes a new
 ID). What it synced stays.
   -reason lost      the phone was lost or stolen: at its next contact the server refuses it
@@ -158,7 +159,8 @@ ID). What it synced stays.
   -reason replaced  the cadre has a new device: at its next contact the old one may push what
                     it has not synced yet, once (it pulls nothing), and is refused from then on.
 DEVICE-ID is the full ID or a unique prefix (8 characters or more) of one listed by bangfud
-devices.`, lockedHelp)
+devices. A device revoked as replaced that has not made its last push yet may be revoked
+again as lost.`, lockedHelp)
 	dir := dataFlag(fs)
 	why := fs.String("reason", "", "注销原因 / why: lost|replaced")
 	pos, err := parse(fs, args)
@@ -186,7 +188,9 @@ devices.`, lockedHelp)
 	if err != nil {
 		return err
 	}
-	if !d.Revoked.IsZero() {
+	// A device replaced but not yet closed may still be declared lost.
+	lostAfterAll := reason == store.Lost && d.Reason == store.Replaced && d.Closed.IsZero()
+	if !d.Revoked.IsZero() && !lostAfterAll {
 		fmt.Fprintf(c.stdout, "设备 %[1]s 已于 %[2]s 注销 / device %[1]s was already revoked at %[2]s\n", d.ID, when(d.Revoked))
 		return nil
 	}
