@@ -647,3 +647,50 @@ func TestDevicesPrintsPlainText(t *testing.T) {
 		t.Errorf("devices printed %d lines, want a header and one row with the name escaped:\n%s", len(lines), out)
 	}
 }
+
+// TestRevokeReasonsAndLockouts: revoke needs a reason, devices shows it, and
+// lockouts lists the enrolment lockouts the server recorded.
+func TestRevokeReasonsAndLockouts(t *testing.T) {
+	dir := demoDir(t)
+	db := openDB(t, dir)
+	d := demo.Village(1, time.Now())
+	code, err := db.CreateEnrolCode(d.GroupCadre.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := uuid.New()
+	if _, _, err := db.Enroll(code, phone, "旧手机", db.Now()); err != nil {
+		t.Fatal(err)
+	}
+	now := db.Now()
+	for _, l := range []store.Lockout{{Address: "192.0.2.7", From: now, Until: now.Add(time.Hour), Failures: 10},
+		{From: now, Until: now.Add(time.Hour), Failures: 60}, {Address: "old", From: now.Add(-3 * time.Hour), Until: now.Add(-2 * time.Hour)}} {
+		if err := db.RecordLockout(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "revoke", "-data", dir, phone.String()); r.code != 2 || !strings.Contains(r.stderr, "-reason") {
+		t.Errorf("revoke without a reason: %s", r)
+	}
+	if r := run(t, "revoke", "-data", dir, "-reason", "stolen", phone.String()); r.code != 2 {
+		t.Errorf("revoke for an unknown reason: %s", r)
+	}
+	must(t, "revoke", "-data", dir, "-reason", "replaced", phone.String())
+	if out := must(t, "devices", "-data", dir).stdout; !regexp.MustCompile(phone.String() + `.*replaced, last push pending`).MatchString(out) {
+		t.Errorf("devices after revoke -reason replaced:\n%s", out)
+	}
+	must(t, "revoke", "-data", dir, "-reason", "lost", phone.String())
+	if out := must(t, "devices", "-data", dir).stdout; !regexp.MustCompile(phone.String() + `.*revoked \(lost\)`).MatchString(out) {
+		t.Errorf("devices after revoke -reason lost:\n%s", out)
+	}
+	out := must(t, "lockouts", "-data", dir).stdout
+	if !strings.Contains(out, "192.0.2.7") || !strings.Contains(out, "every address") || strings.Contains(out, "old") {
+		t.Errorf("lockouts:\n%s", out)
+	}
+	if out := must(t, "lockouts", "-data", dir, "-all").stdout; !strings.Contains(out, "old") {
+		t.Errorf("lockouts -all:\n%s", out)
+	}
+}
