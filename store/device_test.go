@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
 	"bangfu/store"
@@ -497,5 +499,54 @@ func ship(t *testing.T, from, to *store.DB) {
 		if e != nil {
 			t.Fatalf("ship: change %d (%s) rejected: %v", i, changes[i].Kind, e)
 		}
+	}
+}
+
+// TestDeviceRowsBeforeReasons: a device row written before revocation
+// reasons were kept (no "reason", no "closed") reads as revoked for a lost
+// device: no migration is needed, and the old meaning of revoking (a lost
+// phone) holds.
+func TestDeviceRowsBeforeReasons(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "server.db")
+	db, err := store.Open(path, &store.Options{Now: func() time.Time { return now }})
+	devMust(t, err)
+	r := buildDevRoster(t, db)
+	code, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	phone := uuid.New()
+	token, _, err := db.Enroll(code, phone, "手机", now)
+	devMust(t, err)
+	devMust(t, db.Close())
+
+	raw, err := bolt.Open(path, 0o600, nil)
+	devMust(t, err)
+	devMust(t, raw.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("devices"))
+		var row map[string]any
+		if err := json.Unmarshal(b.Get(phone[:]), &row); err != nil {
+			return err
+		}
+		delete(row, "reason")
+		delete(row, "closed")
+		row["revoked"] = now.Format(time.RFC3339)
+		v, err := json.Marshal(row)
+		if err != nil {
+			return err
+		}
+		return b.Put(phone[:], v)
+	}))
+	devMust(t, raw.Close())
+
+	db, err = store.Open(path, nil)
+	devMust(t, err)
+	defer db.Close()
+	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrLost) {
+		t.Fatalf("an old revoked row: %v, want ErrLost", err)
+	}
+	devs, err := db.Devices()
+	devMust(t, err)
+	if len(devs) != 1 || devs[0].Revoked.IsZero() || devs[0].Reason != "" {
+		t.Fatalf("devices: %+v", devs)
 	}
 }
