@@ -136,7 +136,7 @@ type Options struct {
 // would pass a budget is refused at once with 503 "busy", never queued.
 const (
 	DefaultBodyBudget   = 96 << 20
-	DefaultMaxInflating = 16
+	DefaultMaxInflating = 64
 	EnrolBodyBudget     = 4 << 20
 	EnrolMaxInflating   = 32
 	DefaultBodyStall    = 30 * time.Second
