@@ -27,10 +27,10 @@ import (
 // connections' buffers, with room for the test's own client.
 const bombCeiling = 24 << 20
 
-// bomb is a gzip body of 128 MiB of JSON-ish text: about 250 KiB as sent.
+// bomb is a gzip body of 128 MiB of JSON-ish text: about 160 KiB as sent.
 var bomb = sync.OnceValue(func() []byte {
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	zw.Write([]byte(`{"v":1,"code":"`))
 	zeros := make([]byte, 1<<20)
 	for i := range zeros {
@@ -73,7 +73,7 @@ func heapNow() uint64 {
 	return m.HeapInuse
 }
 
-// TestGzipBombs: 32 gzip bombs (128 MiB of JSON each, ~125 KiB as sent)
+// TestGzipBombs: 32 gzip bombs (128 MiB of JSON each, ~160 KiB as sent)
 // posted at once to /v1/enroll, which needs no login, are refused — 400
 // "size" as soon as decompression passes protocol.MaxEnrollBytes, or 503
 // "busy" beyond the enrolment budget — and the heap stays under
@@ -185,5 +185,51 @@ func TestStalledBodies(t *testing.T) {
 	// Still serving.
 	if err := d.Sync(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGzipBombsWithToken: 32 gzip bombs sent at once to /v1/sync by an
+// enrolled device are bounded by the body budget: each is refused (400
+// "size" or 503 "busy") and the heap grows by no more than about three times
+// the budget, the ceiling server.DefaultBodyBudget documents.
+func TestGzipBombsWithToken(t *testing.T) {
+	const budget = 8 << 20
+	e := newEnv(t, server.Options{BodyBudget: budget}, nil)
+	_, token := e.enroll(t, e.w.Cadre1.ID)
+	body := bomb()
+	base := heapNow()
+	stop := heapPeak()
+	var wg sync.WaitGroup
+	results := make([]string, 32)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+protocol.PathSync, io.MultiReader(bytes.NewReader(body)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Encoding", "gzip")
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results[i] = "error: " + err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var bad protocol.ErrorBody
+			json.NewDecoder(resp.Body).Decode(&bad)
+			results[i] = fmt.Sprintf("%d %s", resp.StatusCode, bad.Error.Field)
+		}()
+	}
+	wg.Wait()
+	peak := stop()
+	for i, r := range results {
+		if r != "400 size" && r != "503 busy" {
+			t.Errorf("bomb %d: %s", i, r)
+		}
+	}
+	grew := int64(peak) - int64(base)
+	t.Logf("heap in use: %.1f MiB before, peak %.1f MiB (+%.1f MiB) with a budget of %d MiB", mib(base), mib(peak), float64(grew)/(1<<20), budget>>20)
+	if grew > 3*budget+bombCeiling {
+		t.Errorf("32 gzip bombs with a token grew the heap by %.1f MiB, over 3 × the %d MiB budget (+%d MiB)", float64(grew)/(1<<20), budget>>20, bombCeiling>>20)
 	}
 }
