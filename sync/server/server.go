@@ -39,6 +39,17 @@
 // scope.go): a group cadre's groups and paired households, a team leader's
 // village, a town lead's town, an office's town or city.
 //
+// # Identity and limits
+//
+// A device ID belongs to the first cadre that enrolled it, for good (see
+// store.DB.Enroll); a device revoked as lost is refused with field "lost" and
+// wipes itself, one revoked as replaced makes one last push without a pull
+// (sync answers "revoked": "replaced") and is then refused. Wrong enrolment
+// codes are counted per address and overall and lock enrolment out for a
+// while (limit.go); the lockouts are logged and kept in the store. Request
+// bodies are read within a memory budget — one for enrolment, from anyone,
+// one for syncs, from enrolled devices — and a body that stalls is closed.
+//
 // # Storage
 //
 // The server reads and writes through [Store], a narrow interface that
