@@ -16,10 +16,12 @@ import (
 func (c *cli) enroll(args []string) error {
 	fs := c.flags("enroll", "-data DIR -cadre NAME|ID [-ttl 72h]", `
 为干部生成一次性注册码：在手机或平板上输入服务器地址和此码，设备即注册为该干部的设备。
-注册码只能用一次，过期作废；服务器只保存它的散列值。
+注册码只能用一次，过期作废；服务器只保存它的散列值。同一台设备在有效期内可以用同一个码重试
+（例如网络中断没有收到回复）。
 Prints a one-time enrolment code for a cadre: typed on a phone or tablet with the server's
 address, it enrols the device as that cadre's. A code works once and expires; the server
-keeps only its hash.`, lockedHelp)
+keeps only its hash. The same device may retry with the same code while it is valid (when
+the answer was lost on a weak link).`, lockedHelp)
 	dir := dataFlag(fs)
 	who := fs.String("cadre", "", "干部姓名或 ID / the cadre's name or ID")
 	ttl := fs.Duration("ttl", 72*time.Hour, "有效期 / how long the code is valid")

@@ -132,6 +132,11 @@ func (l *limiter) fail(addr string, now time.Time) {
 			}
 		}
 	}
+	for k, until := range l.locked {
+		if !until.After(now) {
+			delete(l.locked, k) // ended
+		}
+	}
 	var out []store.Lockout
 	if len(f) >= l.perAddr && !l.locked[addr].After(now) {
 		l.locked[addr] = now.Add(l.window)
