@@ -10,6 +10,7 @@ package main
 
 import (
 	"flag"
+	"os"
 	"path/filepath"
 
 	fyneapp "fyne.io/fyne/v2/app"
@@ -33,16 +34,38 @@ func main() {
 	if dir == "" {
 		dir = fa.Storage().RootURI().Path()
 	}
-	db, err := store.Open(filepath.Join(dir, "bangfu.db"), nil)
+	path := filepath.Join(dir, "bangfu.db")
+	db, err := store.Open(path, nil)
 	if err != nil {
 		app.Failed(fa, err)
 		return
 	}
-	defer db.Close()
+	defer func() { db.Close() }()
 	cl, err := client.New(db, client.Options{})
 	if err != nil {
 		app.Failed(fa, err)
 		return
 	}
-	app.New(fa, db, cl, app.Options{Server: *server}).Run()
+	// A device reported lost wipes its store: closed, deleted, and an
+	// empty one (with a new device ID) in its place.
+	wipe := func() (app.Store, app.Syncer, error) {
+		if err := db.Close(); err != nil {
+			return nil, nil, err
+		}
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return nil, nil, err
+		}
+		fresh, err := store.Open(path, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := client.New(fresh, client.Options{})
+		if err != nil {
+			fresh.Close()
+			return nil, nil, err
+		}
+		db = fresh
+		return fresh, c, nil
+	}
+	app.New(fa, db, cl, app.Options{Server: *server, Wipe: wipe}).Run()
 }

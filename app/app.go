@@ -27,6 +27,11 @@ type Options struct {
 	Manual bool
 	// Server is the server address offered on the enrolment screen.
 	Server string
+	// Wipe closes the local replica, deletes it and opens an empty one
+	// (with a new device ID) and its sync client: what the app does when the
+	// server says the device was reported lost. It runs off the UI
+	// goroutine. Without it such a device only shows the message.
+	Wipe func() (Store, Syncer, error)
 	// DeferUI keeps the results of background work until Wait, which shows
 	// them on its caller's goroutine. Tests under Fyne's test driver set it,
 	// so that only the test's goroutine touches widgets (that driver runs
@@ -64,6 +69,7 @@ type App struct {
 	leader   bool
 	villages []*domain.Place
 	loading  bool // start is reading who the cadre is
+	wiping   bool // wipe is under way
 	cancel   context.CancelFunc
 }
 
@@ -306,6 +312,45 @@ func (a *App) changed() {
 	if a.Bar != nil {
 		a.Bar.refresh()
 	}
+}
+
+// wipe answers the server's word that this device was reported lost: it
+// stops syncing, has the replica wiped (Options.Wipe) and returns to the
+// enrolment screen, which says what happened. The old replica is gone for
+// good: nothing of it is kept on the device.
+func (a *App) wipe() {
+	if a.wiping {
+		return
+	}
+	a.wiping = true
+	a.stop()
+	a.Bar, a.Households, a.Menu, a.Settings, a.nav = nil, nil, nil, nil, nil
+	a.Window.SetContent(container.NewCenter(widget.NewLabel(lang.L("common.loading"))))
+	a.tasks.run(func() func() {
+		server := a.sync.Status().Server
+		var db Store
+		var sc Syncer
+		err := errors.New("no wipe")
+		if a.opt.Wipe != nil {
+			db, sc, err = a.opt.Wipe()
+		}
+		return func() {
+			a.wiping = false
+			msg := lang.L("enroll.wiped")
+			if err == nil {
+				a.db, a.sync = db, sc
+			} else if a.opt.Wipe != nil {
+				msg = lang.L("enroll.wipe_failed") + errText(err)
+			}
+			a.cadre, a.me, a.leader, a.villages = uuid.Nil, nil, false, nil
+			if server == "" {
+				server = a.opt.Server
+			}
+			a.showEnroll(server)
+			a.Enroll.Error.SetText(msg)
+			a.Enroll.Error.Show()
+		}
+	})
 }
 
 // synced reloads what is in view after a sync brought changes, and builds the

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,9 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"bangfu/app"
+	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/sync/client"
 )
 
 // enrolWith fills the enrolment screen and submits it.
@@ -78,18 +81,36 @@ func TestEnrollErrors(t *testing.T) {
 	}
 }
 
-// TestRevokedDevice: a device revoked on the server says so on the sync bar
-// and offers to enrol again; a new code brings it back with its data.
+// TestRevokedDevice: a device revoked on the server as replaced makes its
+// last push — the visit written offline reaches the server — says so on the
+// sync bar and offers to enrol again; its old ID cannot enrol again.
 func TestRevokedDevice(t *testing.T) {
 	e := newEnv(t)
 	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
-	if err := e.db.Revoke(d.db.Device(), demoNow); err != nil {
+	rows, err := d.db.MyHouseholds(e.data.GroupCadre.ID, demoNow)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("households: %d %v", len(rows), err)
+	}
+	visit := &domain.Visit{Household: rows[0].ID, Cadre: e.data.GroupCadre.ID, At: demoNow.Add(-time.Hour),
+		Type: domain.VisitRoutine, Notes: "换手机前的走访"}
+	if err := d.db.Put(e.data.GroupCadre.ID, visit); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Revoke(d.db.Device(), store.Replaced, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(a.Bar.Sync)
 	a.Wait()
+	if got := labelText(t, a.Bar.Error); got != client.ErrReplaced.Zh {
+		t.Errorf("replaced: sync bar says %q, want %q", got, client.ErrReplaced.Zh)
+	}
+	if _, err := e.db.Get(domain.KindVisit, visit.ID); err != nil {
+		t.Errorf("the last push did not bring the visit: %v", err)
+	}
+	test.Tap(a.Bar.Sync)
+	a.Wait()
 	if got := labelText(t, a.Bar.Error); got != store.ErrRevoked.Zh {
-		t.Errorf("revoked: sync bar says %q, want %q", got, store.ErrRevoked.Zh)
+		t.Errorf("after the last push: sync bar says %q, want %q", got, store.ErrRevoked.Zh)
 	}
 	if !a.Bar.ReEnroll.Visible() {
 		t.Fatal("no way to enrol again after revocation")
@@ -103,11 +124,69 @@ func TestRevokedDevice(t *testing.T) {
 		t.Errorf("the server address is not kept: %q", a.Enroll.Server.Text)
 	}
 	enrolWith(a, e.url, e.code(e.data.GroupCadre.ID), "phone")
-	if a.Enroll != nil {
-		t.Fatalf("enrolling again failed: %s", a.Enroll.Error.Text)
+	if a.Enroll == nil || !strings.Contains(a.Enroll.Error.Text, store.ErrDeviceTaken.Zh) {
+		t.Fatalf("a revoked device ID enrolled again (message %q)", a.Enroll.Error.Text)
 	}
-	if a.Bar.Error.Visible() {
-		t.Errorf("after enrolling again the bar still says %q", a.Bar.Error.Text)
+}
+
+// TestLostDeviceWipes: a device revoked on the server as lost, at its next
+// sync, deletes its store, opens an empty one with a new device ID, and
+// returns to the enrolment screen with a message; a new code enrols it
+// afresh.
+func TestLostDeviceWipes(t *testing.T) {
+	e := newEnv(t)
+	d := e.newDevice("phone")
+	path := d.db.Path()
+	var fresh *store.DB
+	opt := app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return demoNow },
+		Wipe: func() (app.Store, app.Syncer, error) {
+			if err := d.db.Close(); err != nil {
+				return nil, nil, err
+			}
+			if err := os.Remove(path); err != nil {
+				return nil, nil, err
+			}
+			db, err := store.Open(path, &store.Options{Now: func() time.Time { return demoNow }, NoSync: true})
+			if err != nil {
+				return nil, nil, err
+			}
+			t.Cleanup(func() { db.Close() })
+			fresh = db
+			nd := e.deviceOn(db)
+			return db, nd.client, nil
+		}}
+	a := e.openWith(d, phone, opt)
+	enrolWith(a, e.url, e.code(e.data.GroupCadre.ID), "马兴文的手机")
+	if a.Enroll != nil || a.Households == nil || len(a.Households.Rows()) == 0 {
+		t.Fatal("enrolment failed")
+	}
+	old := d.db.Device()
+	if err := e.db.Revoke(old, store.Lost, demoNow); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(a.Bar.Sync)
+	a.Wait()
+	if a.Enroll == nil {
+		t.Fatal("a lost device did not return to the enrolment screen")
+	}
+	if got := labelText(t, a.Enroll.Error); !strings.Contains(got, "本机保存的全部数据已清除") {
+		t.Errorf("the enrolment screen says %q", got)
+	}
+	if fresh == nil || fresh.Device() == old {
+		t.Fatal("the store was not replaced by an empty one with a new ID")
+	}
+	if n, err := fresh.LastSeq(); err != nil || n != 0 {
+		t.Errorf("the new store holds %d log entries (%v)", n, err)
+	}
+	if a.Households != nil || a.Bar != nil {
+		t.Error("the old screens are still referenced")
+	}
+	enrolWith(a, e.url, e.code(e.data.GroupCadre.ID), "马兴文的手机")
+	if a.Enroll != nil {
+		t.Fatalf("enrolling afresh failed: %s", a.Enroll.Error.Text)
+	}
+	if a.Households == nil || len(a.Households.Rows()) == 0 {
+		t.Fatal("no households after enrolling afresh")
 	}
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -105,6 +106,10 @@ func (b *SyncBar) refresh() {
 // update shows a status; if it reports a sync that landed since the last one
 // shown, the screens in view reload.
 func (b *SyncBar) update(st client.Status) {
+	if errors.Is(st.Err, client.ErrLost) && b.app.Bar == b {
+		b.app.wipe()
+		return
+	}
 	prev := b.Status
 	landed := b.seen && !st.Syncing && st.Err == nil && (st.LastSync.After(prev.LastSync) || prev.Syncing)
 	b.show(st)

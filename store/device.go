@@ -6,11 +6,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -44,9 +47,43 @@ type Device struct {
 	Enrolled time.Time // when it enrolled
 	LastSync time.Time // its latest successful sync; zero if none
 	Revoked  time.Time // when it was revoked; zero if it is not
+	// Reason is why it was revoked; "" if it is not (or was revoked before
+	// reasons were kept, which counts as Lost).
+	Reason Reason
+	// Closed is when a device revoked as Replaced made its last push and
+	// its token stopped working; zero until then.
+	Closed time.Time
+}
+
+// Reason is why a device was revoked: it decides what the device is told the
+// next time it reaches the server.
+type Reason string
+
+// The reasons for revoking a device.
+const (
+	// Lost: the device may be in a stranger's hands. It is refused with
+	// ErrLost at its next contact, and a device that hears it wipes its
+	// local store.
+	Lost Reason = "lost"
+	// Replaced: the cadre has a new device. The old one may push what it
+	// still holds once (nothing is pulled), then it is closed and refused
+	// with ErrRevoked.
+	Replaced Reason = "replaced"
+)
+
+// ParseReason returns the reason named s ("lost" or "replaced").
+func ParseReason(s string) (Reason, error) {
+	switch r := Reason(strings.ToLower(strings.TrimSpace(s))); r {
+	case Lost, Replaced:
+		return r, nil
+	}
+	return "", domain.Errorf(domain.EINVALID, "reason", "注销原因只能是 lost（丢失）或 replaced（换新设备），而不是 %q",
+		"the reason must be lost or replaced, not %q", s)
 }
 
 // deviceRow is a device's stored form: the token is kept only as its hash.
+// Rows written before reasons were kept decode with an empty Reason and a
+// zero Closed, which mean Lost and not closed: no migration is needed.
 type deviceRow struct {
 	Cadre     uuid.UUID `json:"cadre"`
 	Name      string    `json:"name"`
@@ -54,10 +91,22 @@ type deviceRow struct {
 	Enrolled  time.Time `json:"enrolled"`
 	LastSync  time.Time `json:"last_sync"`
 	Revoked   time.Time `json:"revoked"`
+	Reason    Reason    `json:"reason,omitempty"`
+	Closed    time.Time `json:"closed,omitzero"`
 }
 
 func (r *deviceRow) device(id uuid.UUID) Device {
-	return Device{ID: id, Cadre: r.Cadre, Name: r.Name, Enrolled: r.Enrolled, LastSync: r.LastSync, Revoked: r.Revoked}
+	return Device{ID: id, Cadre: r.Cadre, Name: r.Name, Enrolled: r.Enrolled, LastSync: r.LastSync,
+		Revoked: r.Revoked, Reason: r.Reason, Closed: r.Closed}
+}
+
+// reason returns why the revoked device was revoked, Lost for rows older
+// than reasons.
+func (r *deviceRow) reason() Reason {
+	if r.Reason == "" {
+		return Lost
+	}
+	return r.Reason
 }
 
 // enrolCode is a one-time code's stored form.
@@ -84,10 +133,56 @@ var (
 	// ErrTokenUnknown is returned for a token that belongs to no enrolled device.
 	ErrTokenUnknown = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "token",
 		Zh: "设备未注册或凭证无效，请重新注册", En: "this device is not enrolled or its credentials are not valid; enrol it again"}
-	// ErrRevoked is returned for the token of a revoked device.
+	// ErrRevoked is returned for the token of a revoked device that is
+	// closed: one replaced by a new device, after its last push.
 	ErrRevoked = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "revoked",
-		Zh: "此设备已被停用（如手机丢失），请联系管理员", En: "this device has been revoked (a lost phone?); contact the administrator"}
+		Zh: "此设备已被停用（已换新设备），请联系管理员", En: "this device has been revoked (replaced by a new one); contact the administrator"}
+	// ErrLost is returned for the token of a device revoked as lost; the
+	// device wipes its local store when it hears it.
+	ErrLost = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "lost",
+		Zh: "此设备已登记为丢失并被停用，本机数据已清除；如已找回，请向管理员申请新的注册码",
+		En: "this device was reported lost and revoked, and its data has been wiped; if it has been found, ask the administrator for a new enrolment code"}
+	// ErrReplaced is returned with the device by Authenticate for a device
+	// revoked as replaced that has not made its last push yet: the server
+	// applies one push from it, pulls nothing, and closes it (Close).
+	ErrReplaced = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "replaced",
+		Zh: "此设备已换新设备并被停用：未同步的记录已送到服务器，请在新设备上继续工作",
+		En: "this device has been replaced and revoked: its unsent records have reached the server; carry on on the new device"}
+	// ErrDeviceTaken is returned for an enrolment with the ID of a device
+	// that belongs to another cadre, or that was revoked: a device ID is
+	// bound to the first cadre that enrolled it, for good.
+	ErrDeviceTaken = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "device_taken",
+		Zh: "此设备标识已属于另一台设备或已被停用，不能再注册；请清除应用数据后重新注册",
+		En: "this device ID belongs to another device or was revoked and cannot enrol again; clear the app's data and enrol afresh"}
 )
+
+// MaxDeviceName caps a device name, in characters.
+const MaxDeviceName = 40
+
+// CheckDeviceName refuses a device name that is empty, longer than
+// MaxDeviceName characters, not valid UTF-8, or that holds control or
+// formatting characters (terminal escapes, line breaks, bidirectional
+// overrides) or U+FFFD (what a JSON decoder makes of invalid UTF-8): names are
+// printed in the office's terminal and on other devices' screens.
+func CheckDeviceName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return domain.Errorf(domain.EINVALID, "name", "请填写设备名称", "enter a name for the device")
+	}
+	if !utf8.ValidString(name) || strings.ContainsRune(name, utf8.RuneError) {
+		return domain.Errorf(domain.EINVALID, "name", "设备名称含有无效字符（不是有效的 UTF-8）",
+			"the device name holds invalid characters (not valid UTF-8)")
+	}
+	if utf8.RuneCountInString(name) > MaxDeviceName {
+		return domain.Errorf(domain.EINVALID, "name", "设备名称太长：最多 %d 个字", "the device name is too long: at most %d characters", MaxDeviceName)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return domain.Errorf(domain.EINVALID, "name", "设备名称不能含有控制字符（如换行、终端转义）：%U",
+				"the device name must not hold control characters (line breaks, terminal escapes): %U", r)
+		}
+	}
+	return nil
+}
 
 // NormalizeCode returns an enrolment code as typed by a person in the form it
 // was issued: capitals, without spaces or dashes.
@@ -150,16 +245,25 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 
 // Enroll trades a one-time code for a device token: it binds device, named
 // name, to the code's cadre, marks the code used, and returns the token (only
-// its hash is kept) and the cadre. A device that enrols again (with a new
-// code) gets a new token, and a revoked one is reinstated: the new code is the
-// administrator's consent.
+// its hash is kept) and the cadre.
+//
+// A device ID belongs to the first cadre that enrolled it, for good: an ID
+// that another cadre's device holds, or that was revoked (by anyone), is
+// refused with ErrDeviceTaken, and the device must make a new ID (the app
+// does so when it starts afresh). The same cadre's live device may enrol
+// again with a new code: it gets a new token that replaces the old one.
+//
+// The same code and the same device within the code's life get the same
+// identity back, with a fresh token that replaces the first: an enrolment
+// whose answer was lost costs nothing. The code is still used up for any
+// other device (ErrCodeUsed).
 func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error) {
 	if device == uuid.Nil || device == db.device {
 		return "", uuid.Nil, domain.Errorf(domain.EINVALID, "device", "设备标识无效", "the device ID is not valid")
 	}
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", uuid.Nil, domain.Errorf(domain.EINVALID, "name", "请填写设备名称", "enter a name for the device")
+	if err := CheckDeviceName(name); err != nil {
+		return "", uuid.Nil, err
 	}
 	var secret [32]byte
 	if _, err := rand.Read(secret[:]); err != nil {
@@ -180,28 +284,49 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		if err := json.Unmarshal(v, &c); err != nil {
 			return fmt.Errorf("decode enrol code: %w", err)
 		}
+		retry := false
 		switch {
-		case !c.Used.IsZero():
+		case !c.Used.IsZero() && c.Device != device:
 			return ErrCodeUsed
 		case !now.Before(c.Expires):
 			return ErrCodeExpired
+		case !c.Used.IsZero():
+			retry = true
 		}
 		if _, err := load(tx, domain.KindCadre, c.Cadre); err != nil {
 			return domain.Errorf(domain.EUNAUTHORIZED, "cadre", "注册码所属的干部已不在名册中",
 				"the cadre this code was issued for is no longer on the roster")
 		}
-		c.Used, c.Device = now, device
-		if v, err = json.Marshal(c); err != nil {
+		old, err := getDevice(tx, device)
+		if err != nil {
 			return err
 		}
-		if err := codes.Put(key, v); err != nil {
-			return err
+		if old != nil && (old.Cadre != c.Cadre || !old.Revoked.IsZero()) {
+			return ErrDeviceTaken
+		}
+		if retry && old == nil {
+			// The code was used by this device, whose row is gone: no
+			// identity to give back.
+			return ErrCodeUsed
+		}
+		if !retry {
+			c.Used, c.Device = now, device
+			if v, err = json.Marshal(c); err != nil {
+				return err
+			}
+			if err := codes.Put(key, v); err != nil {
+				return err
+			}
 		}
 		devs, err := tx.CreateBucketIfNotExists(bucketDevices)
 		if err != nil {
 			return err
 		}
 		row := deviceRow{Cadre: c.Cadre, Name: name, TokenHash: hashSecret(token), Enrolled: now}
+		if old != nil {
+			// The same cadre's device again: a new token, the rest kept.
+			row.Enrolled, row.LastSync = old.Enrolled, old.LastSync
+		}
 		if v, err = json.Marshal(row); err != nil {
 			return err
 		}
@@ -216,7 +341,9 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 
 // Authenticate returns the device a token belongs to. The token's hash is
 // compared with the stored one in constant time. An unknown token is
-// ErrTokenUnknown, a revoked device's ErrRevoked.
+// ErrTokenUnknown; a device revoked as lost is ErrLost; a device revoked as
+// replaced is ErrReplaced, returned with the device, until it is closed, and
+// ErrRevoked from then on.
 func (db *DB) Authenticate(token string) (Device, error) {
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
 	if !ok || len(rest) < 37 || rest[36] != '.' {
@@ -238,11 +365,18 @@ func (db *DB) Authenticate(token string) (Device, error) {
 		if subtle.ConstantTimeCompare(hashSecret(token), row.TokenHash) != 1 {
 			return ErrTokenUnknown
 		}
-		if !row.Revoked.IsZero() {
-			return ErrRevoked
-		}
 		d = row.device(id)
-		return nil
+		switch {
+		case row.Revoked.IsZero():
+			return nil
+		case row.reason() == Lost:
+			d = Device{}
+			return ErrLost
+		case row.Closed.IsZero():
+			return ErrReplaced
+		}
+		d = Device{}
+		return ErrRevoked
 	})
 	return d, err
 }
@@ -283,16 +417,41 @@ func (db *DB) updateDevice(id uuid.UUID, fn func(*deviceRow)) error {
 	})
 }
 
-// Revoke stops a device (a lost phone): its token is refused from now on.
-// Its records stay; a new enrolment code reinstates it.
-func (db *DB) Revoke(device uuid.UUID, now time.Time) error {
+// Revoke stops a device for reason: its token is refused from now on (a
+// device revoked as Replaced may push once more first, see Authenticate).
+// Its records stay. Revoking is final: the device's ID cannot enrol again,
+// for any cadre; a device that is found or reused starts afresh with a new ID.
+// Revoking a revoked device again changes nothing, except that a device
+// replaced but not yet closed may be declared lost after all (the old phone
+// went missing before its last push).
+func (db *DB) Revoke(device uuid.UUID, reason Reason, now time.Time) error {
+	if _, err := ParseReason(string(reason)); err != nil {
+		return fmt.Errorf("store: revoke device: %w", err)
+	}
 	err := db.updateDevice(device, func(r *deviceRow) {
-		if r.Revoked.IsZero() {
-			r.Revoked = now
+		switch {
+		case r.Revoked.IsZero():
+			r.Revoked, r.Reason = now, reason
+		case reason == Lost && r.reason() == Replaced && r.Closed.IsZero():
+			r.Reason = Lost
 		}
 	})
 	if err != nil {
 		return fmt.Errorf("store: revoke device: %w", err)
+	}
+	return nil
+}
+
+// CloseDevice ends a device revoked as replaced once it has made its last push:
+// its token is refused with ErrRevoked from now on.
+func (db *DB) CloseDevice(device uuid.UUID, now time.Time) error {
+	err := db.updateDevice(device, func(r *deviceRow) {
+		if !r.Revoked.IsZero() && r.Closed.IsZero() {
+			r.Closed = now
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("store: close device: %w", err)
 	}
 	return nil
 }
@@ -455,6 +614,67 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: reach of cadre %s: %w", cadre, err)
+	}
+	return out, nil
+}
+
+// bucketLockouts holds the server's enrolment lockouts, for the office to
+// see: key the lockout's start (big-endian Unix nanoseconds) and its scope,
+// value a Lockout (JSON).
+var bucketLockouts = []byte("lockouts")
+
+// Lockout is a time during which the server refused enrolment attempts, from
+// one address or from everyone, after too many wrong codes.
+type Lockout struct {
+	Address  string    `json:"address"`  // the address refused; "" for every address
+	From     time.Time `json:"from"`     // when it began
+	Until    time.Time `json:"until"`    // when it ends
+	Failures int       `json:"failures"` // the wrong codes that caused it
+}
+
+// RecordLockout keeps l, so that `bangfud lockouts` shows it and a restarted
+// server keeps refusing until it ends.
+func (db *DB) RecordLockout(l Lockout) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketLockouts)
+		if err != nil {
+			return err
+		}
+		v, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		key := binary.BigEndian.AppendUint64(nil, uint64(l.From.UnixNano()))
+		return b.Put(append(key, l.Address...), v)
+	})
+	if err != nil {
+		return fmt.Errorf("store: record lockout: %w", err)
+	}
+	return nil
+}
+
+// Lockouts returns the recorded enrolment lockouts that end after since,
+// oldest first.
+func (db *DB) Lockouts(since time.Time) ([]Lockout, error) {
+	var out []Lockout
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLockouts)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var l Lockout
+			if err := json.Unmarshal(v, &l); err != nil {
+				return fmt.Errorf("decode lockout: %w", err)
+			}
+			if l.Until.After(since) {
+				out = append(out, l)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: lockouts: %w", err)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
 	"bangfu/store"
@@ -137,20 +139,8 @@ func TestEnrolment(t *testing.T) {
 	}
 
 	devMust(t, db.Touch(phone, now.Add(time.Hour)))
-	devMust(t, db.Revoke(phone, now.Add(2*time.Hour)))
-	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrRevoked) || domain.ErrorCode(err) != domain.EUNAUTHORIZED {
-		t.Fatalf("revoked token: %v", err)
-	}
-	devs, err := db.Devices()
-	devMust(t, err)
-	if len(devs) != 1 || devs[0].ID != phone || !devs[0].LastSync.Equal(now.Add(time.Hour)) || !devs[0].Revoked.Equal(now.Add(2*time.Hour)) {
-		t.Fatalf("devices: %+v", devs)
-	}
-	if err := db.Revoke(uuid.New(), now); domain.ErrorCode(err) != domain.ENOTFOUND {
-		t.Fatalf("revoke unknown device: %v", err)
-	}
-
-	// A new code reinstates the device with a new token; the old one stays dead.
+	// The same cadre's live device enrols again with a new code: a new
+	// token, the old one dead.
 	again, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
 	devMust(t, err)
 	token2, _, err := db.Enroll(again, phone, "马兴文的新手机", now.Add(30*time.Minute))
@@ -160,6 +150,23 @@ func TestEnrolment(t *testing.T) {
 	}
 	if d, err := db.Authenticate(token2); err != nil || d.Name != "马兴文的新手机" {
 		t.Fatalf("new token: %+v %v", d, err)
+	}
+
+	devMust(t, db.Revoke(phone, store.Lost, now.Add(2*time.Hour)))
+	if _, err := db.Authenticate(token2); !errors.Is(err, store.ErrLost) || domain.ErrorCode(err) != domain.EUNAUTHORIZED {
+		t.Fatalf("revoked token: %v", err)
+	}
+	devs, err := db.Devices()
+	devMust(t, err)
+	if len(devs) != 1 || devs[0].ID != phone || !devs[0].LastSync.Equal(now.Add(time.Hour)) ||
+		!devs[0].Revoked.Equal(now.Add(2*time.Hour)) || devs[0].Reason != store.Lost {
+		t.Fatalf("devices: %+v", devs)
+	}
+	if err := db.Revoke(uuid.New(), store.Lost, now); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Fatalf("revoke unknown device: %v", err)
+	}
+	if err := db.Revoke(phone, "stolen", now); domain.ErrorCode(err) != domain.EINVALID {
+		t.Fatalf("revoke for no reason: %v", err)
 	}
 
 	// Neither codes nor tokens are in the file in clear, and all survives a reopen.
@@ -176,8 +183,159 @@ func TestEnrolment(t *testing.T) {
 	db2, err := store.Open(path, nil)
 	devMust(t, err)
 	defer db2.Close()
-	if d, err := db2.Authenticate(token2); err != nil || d.ID != phone {
-		t.Fatalf("after reopen: %+v %v", d, err)
+	if _, err := db2.Authenticate(token2); !errors.Is(err, store.ErrLost) {
+		t.Fatalf("after reopen: %v", err)
+	}
+}
+
+// TestDeviceBinding: a device ID belongs to the first cadre that enrolled
+// it. Another cadre's code with that ID is refused and the first cadre's
+// token keeps working; a revoked ID enrols for nobody, its own cadre
+// included. (Issue 7, finding 1: today's code hands the ID over.)
+func TestDeviceBinding(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	db := devOpen(t, "server.db", func() time.Time { return now })
+	r := buildDevRoster(t, db)
+	tablet := uuid.New()
+	leaderCode, err := db.CreateEnrolCode(r.leader.ID, time.Hour)
+	devMust(t, err)
+	leaderToken, _, err := db.Enroll(leaderCode, tablet, "王队长的平板", now)
+	devMust(t, err)
+
+	cadreCode, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	if _, _, err := db.Enroll(cadreCode, tablet, "马兴文的手机", now); !errors.Is(err, store.ErrDeviceTaken) {
+		t.Fatalf("another cadre's code with the leader's device ID: %v, want ErrDeviceTaken", err)
+	} else if domain.Message(err, "zh") == "" || domain.Message(err, "en") == "" {
+		t.Fatalf("no words: %v", err)
+	}
+	if d, err := db.Authenticate(leaderToken); err != nil || d.Cadre != r.leader.ID {
+		t.Fatalf("leader's token after the attempt: %+v %v", d, err)
+	}
+	// The refused attempt did not use up the cadre's code.
+	phone := uuid.New()
+	if _, cadre, err := db.Enroll(cadreCode, phone, "马兴文的手机", now); err != nil || cadre != r.groupCadre.ID {
+		t.Fatalf("the cadre's own device: %s %v", cadre, err)
+	}
+
+	// Revoked: the ID is bound for good, for any cadre.
+	devMust(t, db.Revoke(tablet, store.Replaced, now))
+	for _, who := range []uuid.UUID{r.leader.ID, r.groupCadre.ID} {
+		c, err := db.CreateEnrolCode(who, time.Hour)
+		devMust(t, err)
+		if _, _, err := db.Enroll(c, tablet, "平板", now); !errors.Is(err, store.ErrDeviceTaken) {
+			t.Fatalf("re-enrol a revoked device for %s: %v, want ErrDeviceTaken", who, err)
+		}
+	}
+}
+
+// TestEnrolmentRetry: the same code and device within the code's life get
+// the same identity back with a fresh token that replaces the first; another
+// device still finds the code used. (Issue 7, finding 6.)
+func TestEnrolmentRetry(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	db := devOpen(t, "server.db", func() time.Time { return now })
+	r := buildDevRoster(t, db)
+	code, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	phone := uuid.New()
+	first, _, err := db.Enroll(code, phone, "马兴文的手机", now)
+	devMust(t, err)
+	// The answer is lost; the phone tries again.
+	second, cadre, err := db.Enroll(code, phone, "马兴文的手机", now.Add(10*time.Minute))
+	if err != nil || cadre != r.groupCadre.ID || second == first {
+		t.Fatalf("retry: %s %v (same token: %v)", cadre, err, second == first)
+	}
+	if _, err := db.Authenticate(first); !errors.Is(err, store.ErrTokenUnknown) {
+		t.Fatalf("first token after the retry: %v", err)
+	}
+	d, err := db.Authenticate(second)
+	if err != nil || d.ID != phone || !d.Enrolled.Equal(now) {
+		t.Fatalf("second token: %+v %v", d, err)
+	}
+	if _, _, err := db.Enroll(code, uuid.New(), "别人的手机", now.Add(11*time.Minute)); !errors.Is(err, store.ErrCodeUsed) {
+		t.Fatalf("another device with the used code: %v", err)
+	}
+	if _, _, err := db.Enroll(code, phone, "马兴文的手机", now.Add(time.Hour)); !errors.Is(err, store.ErrCodeExpired) {
+		t.Fatalf("retry after the code's life: %v", err)
+	}
+}
+
+// TestRevokeReasons: a device revoked as lost is ErrLost; one revoked as
+// replaced authenticates with ErrReplaced until it is closed, then
+// ErrRevoked.
+func TestRevokeReasons(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	db := devOpen(t, "server.db", func() time.Time { return now })
+	r := buildDevRoster(t, db)
+	code, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	phone := uuid.New()
+	token, _, err := db.Enroll(code, phone, "旧手机", now)
+	devMust(t, err)
+	devMust(t, db.Revoke(phone, store.Replaced, now))
+	devMust(t, db.Revoke(phone, store.Replaced, now.Add(time.Hour))) // already revoked: no change
+	d, err := db.Authenticate(token)
+	if !errors.Is(err, store.ErrReplaced) || d.ID != phone || d.Cadre != r.groupCadre.ID {
+		t.Fatalf("replaced: %+v %v", d, err)
+	}
+	devMust(t, db.CloseDevice(phone, now))
+	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrRevoked) {
+		t.Fatalf("closed: %v", err)
+	}
+	devMust(t, db.Revoke(phone, store.Lost, now)) // closed: stays replaced
+	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrRevoked) {
+		t.Fatalf("closed, then revoked as lost: %v", err)
+	}
+	// Replaced, then found missing before its last push: lost after all.
+	c2, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	tablet := uuid.New()
+	t2, _, err := db.Enroll(c2, tablet, "旧平板", now)
+	devMust(t, err)
+	devMust(t, db.Revoke(tablet, store.Replaced, now))
+	devMust(t, db.Revoke(tablet, store.Lost, now))
+	if _, err := db.Authenticate(t2); !errors.Is(err, store.ErrLost) {
+		t.Fatalf("replaced, then lost: %v", err)
+	}
+	if _, err := store.ParseReason("Lost "); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeviceNames: names with control characters, invalid UTF-8 or too many
+// characters are refused at enrolment. (Issue 7, findings 3 and 8.)
+func TestDeviceNames(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	db := devOpen(t, "server.db", func() time.Time { return now })
+	r := buildDevRoster(t, db)
+	code, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	for _, name := range []string{"", "  ", "a\nb", "x\x1b[31mred", "\xff\xfe", "\xc0\xaf", "名\u202e字", "a\u0085b",
+		"坏\ufffd名", strings.Repeat("长", store.MaxDeviceName+1)} {
+		if _, _, err := db.Enroll(code, uuid.New(), name, now); domain.ErrorCode(err) != domain.EINVALID {
+			t.Errorf("name %q: %v, want invalid", name, err)
+		}
+	}
+	if _, _, err := db.Enroll(code, uuid.New(), strings.Repeat("长", store.MaxDeviceName), now); err != nil {
+		t.Errorf("a long but not too long name: %v", err)
+	}
+}
+
+// TestLockouts: recorded lockouts come back, those ended before since left
+// out.
+func TestLockouts(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	db := devOpen(t, "server.db", func() time.Time { return now })
+	devMust(t, db.RecordLockout(store.Lockout{Address: "10.0.0.7", From: now, Until: now.Add(time.Hour), Failures: 10}))
+	devMust(t, db.RecordLockout(store.Lockout{From: now.Add(time.Minute), Until: now.Add(2 * time.Hour), Failures: 100}))
+	got, err := db.Lockouts(now)
+	devMust(t, err)
+	if len(got) != 2 || got[0].Address != "10.0.0.7" || got[1].Address != "" || got[1].Failures != 100 {
+		t.Fatalf("lockouts: %+v", got)
+	}
+	if got, err := db.Lockouts(now.Add(90 * time.Minute)); err != nil || len(got) != 1 {
+		t.Fatalf("lockouts still on: %+v %v", got, err)
 	}
 }
 
@@ -341,5 +499,54 @@ func ship(t *testing.T, from, to *store.DB) {
 		if e != nil {
 			t.Fatalf("ship: change %d (%s) rejected: %v", i, changes[i].Kind, e)
 		}
+	}
+}
+
+// TestDeviceRowsBeforeReasons: a device row written before revocation
+// reasons were kept (no "reason", no "closed") reads as revoked for a lost
+// device: no migration is needed, and the old meaning of revoking (a lost
+// phone) holds.
+func TestDeviceRowsBeforeReasons(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "server.db")
+	db, err := store.Open(path, &store.Options{Now: func() time.Time { return now }})
+	devMust(t, err)
+	r := buildDevRoster(t, db)
+	code, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	phone := uuid.New()
+	token, _, err := db.Enroll(code, phone, "手机", now)
+	devMust(t, err)
+	devMust(t, db.Close())
+
+	raw, err := bolt.Open(path, 0o600, nil)
+	devMust(t, err)
+	devMust(t, raw.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("devices"))
+		var row map[string]any
+		if err := json.Unmarshal(b.Get(phone[:]), &row); err != nil {
+			return err
+		}
+		delete(row, "reason")
+		delete(row, "closed")
+		row["revoked"] = now.Format(time.RFC3339)
+		v, err := json.Marshal(row)
+		if err != nil {
+			return err
+		}
+		return b.Put(phone[:], v)
+	}))
+	devMust(t, raw.Close())
+
+	db, err = store.Open(path, nil)
+	devMust(t, err)
+	defer db.Close()
+	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrLost) {
+		t.Fatalf("an old revoked row: %v, want ErrLost", err)
+	}
+	devs, err := db.Devices()
+	devMust(t, err)
+	if len(devs) != 1 || devs[0].Revoked.IsZero() || devs[0].Reason != "" {
+		t.Fatalf("devices: %+v", devs)
 	}
 }

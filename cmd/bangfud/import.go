@@ -61,12 +61,12 @@ group), cadres by name (and phone when two share a name), and are updated.`, imp
 	res.Bad = append(bad, res.Bad...)
 
 	for _, line := range res.Summary() {
-		fmt.Fprintln(c.stdout, line)
+		fmt.Fprintln(c.stdout, plain(line))
 	}
 	if len(res.Bad) > 0 {
 		fmt.Fprintf(c.stdout, "\n有问题的行 %d 个 / %d bad rows:\n", len(res.Bad), len(res.Bad))
 		for _, b := range res.Bad {
-			fmt.Fprintf(c.stdout, "  %s\n", b)
+			fmt.Fprintf(c.stdout, "  %s\n", plain(fmt.Sprint(b)))
 		}
 		if *dry {
 			return domain.Errorf(domain.EINVALID, "file", "检查未通过：%[1]d 行有问题（-dry-run，未写入）",

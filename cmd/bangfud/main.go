@@ -7,7 +7,8 @@
 //	bangfud import  -data DIR [-dry-run] FILE           import a roster (CSV or XLSX)
 //	bangfud enroll  -data DIR -cadre NAME|ID            one-time enrolment code
 //	bangfud devices -data DIR                           list enrolled devices
-//	bangfud revoke  -data DIR DEVICE-ID                 revoke a lost device
+//	bangfud revoke  -data DIR -reason R DEVICE-ID       revoke a lost or replaced device
+//	bangfud lockouts -data DIR                          enrolment lockouts
 //	bangfud export  -data DIR -o FILE.xlsx              visits, plans, three-level check
 //
 // Every command works on the store DIR/bangfu.db. bbolt lets one process open
@@ -50,7 +51,8 @@ var commands = []command{
 	{"import", "从 CSV 或 XLSX 导入花名册", "import a roster from CSV or XLSX", (*cli).importRoster},
 	{"enroll", "为干部生成一次性注册码", "print a one-time enrolment code for a cadre", (*cli).enroll},
 	{"devices", "列出已注册的设备", "list enrolled devices", (*cli).devices},
-	{"revoke", "注销设备（如手机丢失）", "revoke a device (a lost phone)", (*cli).revoke},
+	{"revoke", "注销设备（丢失或换新）", "revoke a device (lost or replaced)", (*cli).revoke},
+	{"lockouts", "列出暂停注册的记录", "list enrolment lockouts", (*cli).lockouts},
 	{"export", "导出走访、计划和三级帮扶检查（XLSX）", "export visits, plans and the three-level check (XLSX)", (*cli).export},
 }
 
@@ -80,20 +82,18 @@ func (c *cli) main(args []string) int {
 			continue
 		}
 		err := cmd.run(c, args[1:])
+		if err == nil || errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		// Errors quote names and file contents: plain text only.
+		fmt.Fprintf(c.stderr, "bangfud %s: %s\n", cmd.name, plainLines(err.Error()))
 		switch {
-		case err == nil:
-			return exitOK
-		case errors.Is(err, flag.ErrHelp):
-			return exitOK
 		case errors.As(err, new(*usageError)):
-			fmt.Fprintf(c.stderr, "bangfud %s: %v\n", cmd.name, err)
 			fmt.Fprintf(c.stderr, "运行 / run: bangfud %s -h\n", cmd.name)
 			return exitUsage
 		case errors.As(err, new(*lockedError)):
-			fmt.Fprintf(c.stderr, "bangfud %s: %v\n", cmd.name, err)
 			return exitLocked
 		}
-		fmt.Fprintf(c.stderr, "bangfud %s: %v\n", cmd.name, err)
 		return exitError
 	}
 	fmt.Fprintf(c.stderr, "bangfud: 未知的命令 %q (unknown command %q)\n\n", args[0], args[0])
@@ -112,9 +112,9 @@ func (c *cli) usage(w io.Writer) {
 	}
 	fmt.Fprint(w, `
 每个命令都使用 DIR/bangfu.db。服务器运行时它独占数据库：管理命令（demo、stats、import、
-enroll、devices、revoke、export）会立即报错退出（状态码 3），请先停止服务器再执行。
+enroll、devices、revoke、lockouts、export）会立即报错退出（状态码 3），请先停止服务器再执行。
 Every command uses DIR/bangfu.db. While the server runs it holds the database alone: the
-admin commands (demo, stats, import, enroll, devices, revoke, export) exit at once with
+admin commands (demo, stats, import, enroll, devices, revoke, lockouts, export) exit at once with
 status 3; stop the server first.
 
 bangfud COMMAND -h 显示该命令的说明 / shows that command's help.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
+	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
@@ -250,7 +251,8 @@ func TestLockedStore(t *testing.T) {
 		{"import", "-data", dir, "-dry-run", filepath.Join("testdata", "roster.csv")},
 		{"enroll", "-data", dir, "-cadre", "anyone"},
 		{"devices", "-data", dir},
-		{"revoke", "-data", dir, "01234567-89ab-cdef-0123-456789abcdef"},
+		{"revoke", "-data", dir, "-reason", "lost", "01234567-89ab-cdef-0123-456789abcdef"},
+		{"lockouts", "-data", dir},
 		{"export", "-data", dir, "-o", out},
 	} {
 		r := run(t, args...)
@@ -588,5 +590,107 @@ func TestUsage(t *testing.T) {
 	}
 	if r := run(t, "stats", "-bogus"); r.code != 2 {
 		t.Errorf("stats -bogus: %s", r)
+	}
+}
+
+// TestDevicesPrintsPlainText: names with terminal escapes and line breaks,
+// as an older server stored them, print escaped: `bangfud devices` shows one
+// row per device and no escape reaches the terminal. (Issue 7, finding 8.)
+func TestDevicesPrintsPlainText(t *testing.T) {
+	dir := demoDir(t)
+	db := openDB(t, dir)
+	d := demo.Village(1, time.Now())
+	code, err := db.CreateEnrolCode(d.GroupCadre.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := uuid.New()
+	if _, _, err := db.Enroll(code, phone, "手机", db.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Today's server refuses such names; an older one stored them.
+	fake := "手机\n" + uuid.NewString() + "  假设备  王队长  2025-01-01 08:00  2025-01-01 08:00  正常 / active\x1b[2J\x1b]0;owned\a\u202e"
+	raw, err := bolt.Open(filepath.Join(dir, "bangfu.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("devices"))
+		var row map[string]any
+		if err := json.Unmarshal(b.Get(phone[:]), &row); err != nil {
+			return err
+		}
+		row["name"] = fake
+		v, err := json.Marshal(row)
+		if err != nil {
+			return err
+		}
+		return b.Put(phone[:], v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	out := must(t, "devices", "-data", dir).stdout
+	for _, bad := range []string{"\x1b", "\a", "\u202e", "\r"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("devices printed %q raw:\n%q", bad, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], phone.String()) || !strings.Contains(lines[1], `手机\n`) ||
+		!strings.Contains(lines[1], `\x1b[2J`) || !strings.Contains(lines[1], `\u202e`) {
+		t.Errorf("devices printed %d lines, want a header and one row with the name escaped:\n%s", len(lines), out)
+	}
+}
+
+// TestRevokeReasonsAndLockouts: revoke needs a reason, devices shows it, and
+// lockouts lists the enrolment lockouts the server recorded.
+func TestRevokeReasonsAndLockouts(t *testing.T) {
+	dir := demoDir(t)
+	db := openDB(t, dir)
+	d := demo.Village(1, time.Now())
+	code, err := db.CreateEnrolCode(d.GroupCadre.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := uuid.New()
+	if _, _, err := db.Enroll(code, phone, "旧手机", db.Now()); err != nil {
+		t.Fatal(err)
+	}
+	now := db.Now()
+	for _, l := range []store.Lockout{{Address: "192.0.2.7", From: now, Until: now.Add(time.Hour), Failures: 10},
+		{From: now, Until: now.Add(time.Hour), Failures: 60}, {Address: "old", From: now.Add(-3 * time.Hour), Until: now.Add(-2 * time.Hour)}} {
+		if err := db.RecordLockout(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "revoke", "-data", dir, phone.String()); r.code != 2 || !strings.Contains(r.stderr, "-reason") {
+		t.Errorf("revoke without a reason: %s", r)
+	}
+	if r := run(t, "revoke", "-data", dir, "-reason", "stolen", phone.String()); r.code != 2 {
+		t.Errorf("revoke for an unknown reason: %s", r)
+	}
+	must(t, "revoke", "-data", dir, "-reason", "replaced", phone.String())
+	if out := must(t, "devices", "-data", dir).stdout; !regexp.MustCompile(phone.String() + `.*replaced, last push pending`).MatchString(out) {
+		t.Errorf("devices after revoke -reason replaced:\n%s", out)
+	}
+	must(t, "revoke", "-data", dir, "-reason", "lost", phone.String())
+	if out := must(t, "devices", "-data", dir).stdout; !regexp.MustCompile(phone.String() + `.*revoked \(lost\)`).MatchString(out) {
+		t.Errorf("devices after revoke -reason lost:\n%s", out)
+	}
+	out := must(t, "lockouts", "-data", dir).stdout
+	if !strings.Contains(out, "192.0.2.7") || !strings.Contains(out, "every address") || strings.Contains(out, "old") {
+		t.Errorf("lockouts:\n%s", out)
+	}
+	if out := must(t, "lockouts", "-data", dir, "-all").stdout; !strings.Contains(out, "old") {
+		t.Errorf("lockouts -all:\n%s", out)
 	}
 }

@@ -22,6 +22,12 @@ import (
 // demoSeed is the seed of the demo village that serve -demo loads.
 const demoSeed = 1
 
+// The server's connection timeouts (see serve).
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
 func (c *cli) serve(args []string) error {
 	fs := c.flags("serve", "-addr HOST:PORT -data DIR [-demo] [-tls-cert F -tls-key F] [-log-level L]", `
 运行同步服务器：数据保存在 DIR/bangfu.db（内嵌 bbolt），提供 /v1/enroll、/v1/sync 和 /healthz。
@@ -87,9 +93,18 @@ While it runs it holds the store alone: stop it before running an admin command.
 	}
 
 	srv := &http.Server{
-		Handler:           server.New(db, server.Options{Logger: log}),
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler: server.New(db, server.Options{Logger: log}),
+		// Headers must arrive within ReadHeaderTimeout; a body that sends
+		// nothing for server.DefaultBodyStall is closed by the handler,
+		// which also caps it at server.DefaultBodyTimeout. ReadTimeout and
+		// WriteTimeout bound a whole request and answer on a slow link (a
+		// full page is about 1.5 MB compressed); IdleTimeout closes kept-
+		// alive connections nobody uses; MaxHeaderBytes keeps headers small.
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       server.DefaultBodyTimeout,
+		WriteTimeout:      server.DefaultBodyTimeout + 5*time.Minute,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	done := make(chan error, 1)
@@ -161,7 +176,7 @@ func (c *cli) serveDemo(db *store.DB, log *slog.Logger, addr net.Addr, scheme st
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%s / %s: %s — 一次性注册码 / one-time enrolment code: %s\n", who.zh, who.en, cadre.Name, code)
+		fmt.Fprintf(w, "%s / %s: %s — 一次性注册码 / one-time enrolment code: %s\n", who.zh, who.en, plain(cadre.Name), code)
 	}
 	fmt.Fprintln(w, "注册码 72 小时内有效，只能用一次；重启 -demo 会生成新码。/ Codes are valid for 72 h, once; restarting with -demo prints new ones.")
 	return nil

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -269,14 +270,14 @@ func TestServe(t *testing.T) {
 	}
 
 	// Revoke it by a prefix of its ID.
-	if r := must(t, "revoke", "-data", dir, device.String()[:13]); !strings.Contains(r.stdout, device.String()) {
+	if r := must(t, "revoke", "-data", dir, "-reason", "lost", device.String()[:13]); !strings.Contains(r.stdout, device.String()) {
 		t.Errorf("revoke: %s", r)
 	}
 	list = must(t, "devices", "-data", dir).stdout
 	if !regexp.MustCompile(device.String() + `.*revoked`).MatchString(list) {
 		t.Errorf("devices after revoke:\n%s", list)
 	}
-	if r := run(t, "revoke", "-data", dir, uuid.NewString()); r.code != 1 || !strings.Contains(r.stderr, "no device") {
+	if r := run(t, "revoke", "-data", dir, "-reason", "replaced", uuid.NewString()); r.code != 1 || !strings.Contains(r.stderr, "no device") {
 		t.Errorf("revoke of an unknown device: %s", r)
 	}
 
@@ -383,5 +384,45 @@ func TestServeFlags(t *testing.T) {
 		if r := run(t, append([]string{"serve", "-data", t.TempDir()}, args...)...); r.code != 2 {
 			t.Errorf("serve %v: %s", args, r)
 		}
+	}
+}
+
+// TestServeClosesStalledHeaders: `bangfud serve` closes connections whose
+// request headers never finish (its ReadHeaderTimeout, 10 s), and answers
+// others meanwhile. (Issue 7, finding 7; stalled bodies: sync/server's
+// TestStalledBodies.)
+func TestServeClosesStalledHeaders(t *testing.T) {
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", t.TempDir())
+	addr := strings.TrimPrefix(srv.url, "http://")
+	conns := make([]net.Conn, 100)
+	for i := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /v1/enroll HTTP/1.1\r\nHost: x\r\n")
+		conns[i] = c
+	}
+	started := time.Now()
+	if resp, err := http.Get(srv.url + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz while headers stall: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	open := 0
+	for _, c := range conns {
+		c.SetReadDeadline(started.Add(25 * time.Second))
+		_, err := io.Copy(io.Discard, c)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			open++
+		}
+	}
+	if open > 0 {
+		t.Errorf("%d of %d connections with stalled headers still open after %v", open, len(conns), time.Since(started).Round(time.Second))
+	}
+	if code := srv.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, srv.output())
 	}
 }

@@ -97,6 +97,16 @@ const maxRounds = 1000
 // maxRejected bounds the rejected changes kept for the user.
 const maxRejected = 100
 
+// ErrLost is returned by Sync when the server says the device was reported
+// lost (protocol.ErrLost): the app wipes the local store and returns to
+// enrolment. It matches the server's answer with errors.Is.
+var ErrLost = protocol.ErrLost
+
+// ErrReplaced is returned by Sync after the last push of a device revoked as
+// replaced (protocol.ErrReplaced): what it held reached the server, and its
+// token no longer works.
+var ErrReplaced = protocol.ErrReplaced
+
 // ErrNotEnrolled is returned by Sync on a device that has not enrolled.
 var ErrNotEnrolled = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "enrol",
 	Zh: "本设备尚未注册，请输入服务器地址和注册码", En: "this device is not enrolled yet; enter the server address and an enrolment code"}
@@ -448,6 +458,11 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		if err != nil {
 			return err
 		}
+		if resp.Revoked != "" {
+			// The device was replaced: this push was its last and is
+			// acknowledged; nothing is pulled.
+			changes, resp.Cursor, resp.More, full = nil, pull, false, false
+		}
 		// The pulled changes, the cursors and the rejections: one
 		// transaction, so a crash keeps all of the answer or none of it
 		// (and none is harmless: the same push and pull are redone).
@@ -492,6 +507,10 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			c.mu.Unlock()
 		}
 		c.setOffset(resp.Now.Time, t0, t1)
+		if resp.Revoked != "" {
+			c.log.Warn("this device has been replaced: last push made", "pushed", len(req.Changes), "acked", acked)
+			return ErrReplaced
+		}
 		c.log.Debug("synced", "round", round, "pushed", len(req.Changes), "acked", acked,
 			"rejected", len(resp.Rejected), "pulled", len(changes), "more", resp.More)
 		if !resp.More && !full {

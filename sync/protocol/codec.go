@@ -137,10 +137,101 @@ func (e errEncoding) Error() string {
 
 var gzipReaders sync.Pool
 
+// errBusy is returned by a read that its Budget cannot afford.
+var errBusy = errors.New("protocol: memory budget spent")
+
+// A Budget bounds what the request bodies a server is reading may cost at
+// once: the bytes of the buffers they are read into, and how many are being
+// decompressed. A body that would take it past either bound is refused at
+// once with [ErrBusy] (the device retries later), never queued, so that
+// bodies stalled by slow or hostile clients hold only what they have sent
+// and cannot make others wait. A Budget is safe for concurrent use.
+type Budget struct {
+	mu           sync.Mutex
+	held, max    int64
+	inflating    int
+	maxInflating int
+}
+
+// InflateCost is what a Budget counts for each body being decompressed:
+// a gzip reader's window and tables.
+const InflateCost = 64 << 10
+
+// NewBudget returns a budget of maxBytes of body buffers and maxInflating
+// bodies decompressed at once.
+func NewBudget(maxBytes int64, maxInflating int) *Budget {
+	return &Budget{max: maxBytes, maxInflating: maxInflating}
+}
+
+// Held returns the bytes held now.
+func (b *Budget) Held() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.held
+}
+
+func (b *Budget) take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held+n > b.max {
+		return false
+	}
+	b.held += n
+	return true
+}
+
+func (b *Budget) give(n int64) {
+	b.mu.Lock()
+	b.held -= n
+	b.mu.Unlock()
+}
+
+func (b *Budget) startInflate() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.inflating >= b.maxInflating || b.held+InflateCost > b.max {
+		return false
+	}
+	b.inflating++
+	b.held += InflateCost
+	return true
+}
+
+func (b *Budget) endInflate() {
+	b.mu.Lock()
+	b.inflating--
+	b.held -= InflateCost
+	b.mu.Unlock()
+}
+
+// claim is what one read holds against a Budget; a nil claim is unbounded.
+type claim struct {
+	b    *Budget
+	held int64
+}
+
+func (c *claim) take(n int64) bool {
+	if c == nil {
+		return true
+	}
+	if !c.b.take(n) {
+		return false
+	}
+	c.held += n
+	return true
+}
+
+func (c *claim) release() {
+	if c != nil && c.held > 0 {
+		c.b.give(c.held)
+		c.held = 0
+	}
+}
+
 // readBody reads a body sent with header h and length (-1 if unknown):
 // gzip-compressed bodies at most maxWire bytes as sent, and at most maxPlain
-// bytes of content either way.
-func readBody(h http.Header, body io.Reader, length, maxWire, maxPlain int64) ([]byte, error) {
+// bytes of content either way, holding its buffers against c.
+func readBody(h http.Header, body io.Reader, length, maxWire, maxPlain int64, c *claim) ([]byte, error) {
 	if body == nil || body == http.NoBody {
 		return nil, nil
 	}
@@ -149,10 +240,16 @@ func readBody(h http.Header, body io.Reader, length, maxWire, maxPlain int64) ([
 		if length > maxPlain {
 			return nil, errCap
 		}
-		return readAll(&capReader{r: body, left: maxPlain}, length)
+		return readAll(&capReader{r: body, left: maxPlain}, length, maxPlain, c)
 	case "gzip", "x-gzip":
 		if length > maxWire {
 			return nil, errCap
+		}
+		if c != nil {
+			if !c.b.startInflate() {
+				return nil, errBusy
+			}
+			defer c.b.endInflate()
 		}
 		raw := &capReader{r: body, left: maxWire}
 		zr, ok := gzipReaders.Get().(*gzip.Reader)
@@ -169,8 +266,8 @@ func readBody(h http.Header, body io.Reader, length, maxWire, maxPlain int64) ([
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		defer gzipReaders.Put(zr)
-		data, err := readAll(&capReader{r: zr, left: maxPlain}, -1)
-		if err != nil && !errors.Is(err, errCap) {
+		data, err := readAll(&capReader{r: zr, left: maxPlain}, -1, maxPlain, c)
+		if err != nil && !errors.Is(err, errCap) && !errors.Is(err, errBusy) {
 			err = fmt.Errorf("gzip: %w", err)
 		}
 		return data, err
@@ -179,13 +276,51 @@ func readBody(h http.Header, body io.Reader, length, maxWire, maxPlain int64) ([
 	}
 }
 
-func readAll(r io.Reader, length int64) ([]byte, error) {
-	if length < 0 {
-		return io.ReadAll(r)
+// readAll reads r to its end. Without a claim it reads as io.ReadAll does
+// (into a buffer of length+1 when the length is known); with one, its buffer
+// starts small whatever the length claims and grows, up to maxPlain+1 bytes,
+// as data arrives, each growth taken from the claim first.
+func readAll(r io.Reader, length, maxPlain int64, c *claim) ([]byte, error) {
+	if c == nil {
+		if length < 0 {
+			return io.ReadAll(r)
+		}
+		buf := bytes.NewBuffer(make([]byte, 0, length+1))
+		_, err := buf.ReadFrom(r)
+		return buf.Bytes(), err
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, length+1))
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
+	size := int64(4 << 10)
+	if length >= 0 {
+		size = min(length+1, 64<<10)
+	}
+	size = min(size, maxPlain+1)
+	if !c.take(size) {
+		return nil, errBusy
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			grow := min(int64(cap(buf)), maxPlain+1-int64(cap(buf)))
+			if grow <= 0 {
+				// Full at maxPlain+1: the capReader fails first.
+				grow = 1
+			}
+			if !c.take(grow) {
+				return nil, errBusy
+			}
+			nb := make([]byte, len(buf), int64(cap(buf))+grow)
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
@@ -246,16 +381,38 @@ func ReadRequest(r *http.Request, v any) error {
 			"请求的 Content-Type 应为 application/json，而不是 %q",
 			"the request's Content-Type must be application/json, not %q", clip(r.Header.Get("Content-Type")))
 	}
-	data, err := readBody(r.Header, r.Body, r.ContentLength, MaxCompressedBytes, MaxRequestBytes)
+	data, err := readBody(r.Header, r.Body, r.ContentLength, MaxCompressedBytes, MaxRequestBytes, nil)
 	if err != nil {
 		return requestBodyError(err)
 	}
 	return Unmarshal(data, v)
 }
 
+// ReadRequestWithin reads the body of r into v as [ReadRequest] does, with at
+// most maxPlain bytes of JSON (no more than MaxRequestBytes; a larger or
+// undeclared body is refused with "size" as soon as it passes), holding its
+// buffer against b: a body b cannot afford is refused with [ErrBusy]. The
+// bytes stay held until release is called, once the request is handled (the
+// decoded v is about as large); release is never nil.
+func ReadRequestWithin(r *http.Request, v any, maxPlain int64, b *Budget) (release func(), err error) {
+	if !isJSON(r.Header) {
+		return func() {}, ReadRequest(r, v)
+	}
+	c := &claim{b: b}
+	maxPlain = min(maxPlain, MaxRequestBytes)
+	data, err := readBody(r.Header, r.Body, r.ContentLength, min(MaxCompressedBytes, maxPlain), maxPlain, c)
+	if err != nil {
+		c.release()
+		return func() {}, requestBodyError(err)
+	}
+	return c.release, Unmarshal(data, v)
+}
+
 func requestBodyError(err error) error {
 	var enc errEncoding
 	switch {
+	case errors.Is(err, errBusy):
+		return ErrBusy
 	case errors.Is(err, errCap):
 		return domain.Errorf(domain.EINVALID, ErrTooLarge.Field,
 			"请求太大：压缩后最多 %d MiB，解压后最多 %d MiB；请分批同步",
@@ -379,7 +536,7 @@ func checkURL(raw string) error {
 func ReadResponse(resp *http.Response, v any) error {
 	defer resp.Body.Close()
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-	data, err := readBody(resp.Header, resp.Body, resp.ContentLength, MaxResponseBytes, MaxResponseBytes)
+	data, err := readBody(resp.Header, resp.Body, resp.ContentLength, MaxResponseBytes, MaxResponseBytes, nil)
 	if err != nil {
 		if !ok {
 			return statusError(resp.StatusCode)

@@ -61,7 +61,36 @@
 // to that device and the cadre, and echoes the ID. "server" is the upstream's
 // own replica ID: the device records pulled changes as received from it and
 // never pushes them back. An unknown, used or expired code is 401
-// unauthorized; a request without "device" is 400.
+// unauthorized (fields "code", "code_used", "code_expired"); a request
+// without "device" is 400.
+//
+// A device ID belongs to the first cadre that enrolled it, for good. An
+// enrolment with an ID that another cadre's device holds, or that was
+// revoked, is 401 with field "device_taken": device IDs are not secret (every
+// stamp carries one), so an ID never moves to another cadre, and a device
+// that must enrol again after a revocation makes a new ID (the app does when
+// it starts a new database). The same cadre's live device may enrol again
+// with a new code; its new token replaces the old.
+//
+// An enrolment is safe to retry: the same code with the same "device" within
+// the code's life answers the same identity again with a fresh token, which
+// replaces the first (so an answer lost on a weak link costs nothing). Any
+// other device meets "code_used".
+//
+// "name" is 1 to 40 characters of valid UTF-8 without control or formatting
+// characters (line breaks, escapes, bidirectional overrides) and without
+// U+FFFD; anything else is 400 with field "name". The body is at most
+// MaxEnrollBytes (4 KiB) of JSON.
+//
+// Wrong codes are limited: after 10 wrong, used or expired codes (or taken
+// device IDs) from one address (an IPv6 address counts as its /64) within an
+// hour, or 60 from all addresses, enrolment from that address (or from all)
+// is refused for an hour with 503, field "locked" (ErrLocked), and a
+// Retry-After header, even with a right code. Codes are 8 characters of an
+// alphabet of 31 (31^8 ≈ 8.5e11): at 60 guesses an hour, the 72 hours a code
+// lives allow 4,320 guesses, and with 75 live codes the chance that any
+// guess hits is under 4e-7. The server logs each lockout and keeps it in its
+// store (bangfud lockouts lists them); a restarted server keeps it.
 //
 // # Sync
 //
@@ -149,6 +178,32 @@
 // one without "changes" (from an older upstream) refuses the whole push, and
 // the device reports it to its user as a permanent error.
 //
+// # Revoked devices
+//
+// The office revokes a device for a reason, and the device learns it at its
+// next contact:
+//
+//   - lost (the phone may be in a stranger's hands): every request with its
+//     token is 401 with field "lost" (ErrLost). A device that receives it
+//     deletes its local database and returns to enrolment; nothing of what it
+//     held stays on it.
+//   - replaced (the cadre has a new device): its next sync is applied as a
+//     push, as usual (acknowledged, with "rejected" and scope refusals as
+//     always), but nothing is pulled: the answer is 200 with "revoked":
+//     "replaced", no changes and the request's cursor. A push refused for
+//     scope (403) does not count: the device sets the changes aside and
+//     pushes again. After that one push its token is refused with 401, field
+//     "revoked". A device pushes at most PageBytes at a time, so a device
+//     holding more than a page of unsent changes when it is replaced loses
+//     the rest; in practice a phone holds far less.
+//
+// The answer to a replaced device's last push:
+//
+//	200
+//	{"v":1,"now":"…","acked":57,"changes":[],"cursor":"<the request's>","more":false,"revoked":"replaced"}
+//
+// Revoking is final: the device's ID cannot enrol again ("device_taken").
+//
 // # Cursor and paging
 //
 // The pull cursor is an opaque string of at most 512 bytes made by the
@@ -197,7 +252,11 @@
 // "field", when present, names what is at fault; some values are part of the
 // protocol: "v" (unsupported version, ErrVersion), "size" (body too large,
 // ErrTooLarge), "clock" (stamps too far ahead, ErrClockAhead), "cursor"
-// (ErrCursor) and "scope" (changes out of scope). "zh" and "en" are the same
+// (ErrCursor), "scope" (changes out of scope), "lost" (the device was
+// reported lost: wipe, ErrLost), "revoked" (the device was revoked),
+// "device_taken" (the device ID belongs to another cadre's device or was
+// revoked), "locked" (enrolment locked after wrong codes, ErrLocked) and
+// "busy" (the server's memory budget for bodies is spent, ErrBusy). "zh" and "en" are the same
 // message in Chinese and English, for people. "changes", when present, lists
 // the UUIDs of the pushed changes the error is about (ChangesError; see
 // Changes out of scope); a client ignores a list it cannot read whole. A client that meets a status without such a body (a proxy, a Wi-Fi
@@ -220,6 +279,15 @@
 // compressed and MaxRequestBytes (32 MiB) of JSON; a server refuses a larger
 // one with 400, field "size", before reading it when Content-Length says so
 // and as soon as it passes the limit otherwise (decompression stops there, so
-// a gzip bomb costs no more memory than the limit). A client reads at most
-// MaxResponseBytes (64 MiB) of answer.
+// a gzip bomb costs no more memory than the limit); an enrolment body is at
+// most MaxEnrollBytes (4 KiB). A client reads at most MaxResponseBytes
+// (64 MiB) of answer.
+//
+// A server bounds what the bodies it is reading hold at once, and how many it
+// decompresses at once (see Budget; enrolment bodies, which need no token,
+// have a budget of their own): a body beyond that is refused at once with 503,
+// field "busy" (ErrBusy), and the device retries later. A body that sends
+// nothing for 30 seconds, or is still arriving after 10 minutes, is answered
+// 400 and its connection closed; request headers must arrive within 10
+// seconds.
 package protocol

@@ -118,6 +118,17 @@ var goldens = []struct {
 			Changes: []string{id("change: visit").String(), id("change: delete problem").String()}}},
 		func() any { return new(protocol.ErrorBody) }},
 	{"health.json", &protocol.Health{OK: true, V: 1}, func() any { return new(protocol.Health) }},
+	{"sync_response_replaced.json",
+		&protocol.SyncResponse{V: 1, Now: protocol.At(now), Acked: 57, Changes: []protocol.Change{}, Cursor: "c1.4211", Revoked: "replaced"},
+		func() any { return new(protocol.SyncResponse) }},
+	{"error_lost.json", ptr(protocol.ErrorBodyOf(protocol.ErrLost)), func() any { return new(protocol.ErrorBody) }},
+	{"error_locked.json", ptr(protocol.ErrorBodyOf(protocol.ErrLocked)), func() any { return new(protocol.ErrorBody) }},
+	{"error_busy.json", ptr(protocol.ErrorBodyOf(protocol.ErrBusy)), func() any { return new(protocol.ErrorBody) }},
+	{"error_device_taken.json",
+		&protocol.ErrorBody{V: 1, Error: protocol.ErrorInfo{Code: "unauthorized", Field: "device_taken",
+			Zh: "此设备标识已属于另一台设备或已被停用，不能再注册；请清除应用数据后重新注册",
+			En: "this device ID belongs to another device or was revoked and cannot enrol again; clear the app's data and enrol afresh"}},
+		func() any { return new(protocol.ErrorBody) }},
 }
 
 func readGolden(t testing.TB, file string) []byte {
@@ -214,3 +225,5 @@ func TestGoldenShapes(t *testing.T) {
 		t.Errorf("health = %s", got)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

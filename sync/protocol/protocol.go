@@ -42,6 +42,10 @@ const (
 	MaxCursorBytes = 512
 	// MaxCodeBytes caps an enrolment code and a device name.
 	MaxCodeBytes = 256
+	// MaxEnrollBytes caps the body of an enrolment request after
+	// decompression: a code and a name fit many times over, a gzip bomb is
+	// stopped after this much.
+	MaxEnrollBytes = 4 << 10
 )
 
 // Sentinel errors a client tests with errors.Is; they travel in the error
@@ -65,6 +69,28 @@ var (
 	// repeated changes harmless).
 	ErrCursor = &domain.Error{Code: domain.EINVALID, Field: "cursor",
 		Zh: "同步位置无效", En: "invalid sync cursor"}
+	// ErrLost is the answer to a device revoked as lost: 401, field "lost".
+	// A device that receives it wipes its local store and returns to
+	// enrolment.
+	ErrLost = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "lost",
+		Zh: "此设备已登记为丢失并被停用，本机数据已清除", En: "this device was reported lost and revoked; its data has been wiped"}
+	// ErrReplaced is what a client returns after the last push of a device
+	// revoked as replaced (a SyncResponse with "revoked": "replaced"): the
+	// push was applied, nothing was pulled, and the token no longer works.
+	ErrReplaced = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "replaced",
+		Zh: "此设备已换新设备并被停用：未同步的记录已送到服务器，请在新设备上继续工作",
+		En: "this device has been replaced and revoked: its unsent records have reached the server; carry on on the new device"}
+	// ErrBusy is returned when a server is reading as many request bodies
+	// as its memory budget allows: 503, field "busy"; the device retries
+	// later, as for any unavailable server.
+	ErrBusy = &domain.Error{Code: domain.EUNAVAILABLE, Field: "busy",
+		Zh: "服务器繁忙，请稍后重试", En: "the server is busy; try again later"}
+	// ErrLocked is returned for an enrolment from an address (or, when
+	// someone is guessing codes, from anywhere) after too many wrong codes:
+	// 503, field "locked", with a Retry-After header.
+	ErrLocked = &domain.Error{Code: domain.EUNAVAILABLE, Field: "locked",
+		Zh: "注册码错误次数过多，注册已暂停，请稍后再试或联系管理员",
+		En: "too many wrong enrolment codes: enrolment is paused; try again later or contact the administrator"}
 )
 
 // versionError explains an unsupported version v to whoever sent it.
@@ -152,6 +178,10 @@ func (r *EnrollRequest) Validate() error {
 	}
 	if len(r.Name) > MaxCodeBytes {
 		return domain.Errorf(domain.EINVALID, "name", "设备名称太长", "the device name is too long")
+	}
+	if !utf8.ValidString(r.Name) || strings.ContainsRune(r.Name, utf8.RuneError) {
+		return domain.Errorf(domain.EINVALID, "name", "设备名称含有无效字符（不是有效的 UTF-8）",
+			"the device name holds invalid characters (not valid UTF-8)")
 	}
 	if r.Device == uuid.Nil {
 		return domain.Errorf(domain.EINVALID, "device", "注册请求缺少设备标识（请升级应用）",
@@ -246,6 +276,12 @@ type SyncResponse struct {
 	// More reports that the page is full and more changes wait: the device
 	// syncs again at once.
 	More bool `json:"more"`
+	// Revoked is "replaced" in the answer to the last push of a device
+	// revoked as replaced: the push was applied and acknowledged as usual,
+	// nothing is pulled (Changes is empty and Cursor is the request's), and
+	// the device's token no longer works. The device stops syncing and tells
+	// its user (ErrReplaced). Omitted otherwise.
+	Revoked string `json:"revoked,omitempty"`
 	// Rejected lists the pushed changes the upstream could not merge (no
 	// fields, or a value of the wrong type), each with the reason. They are
 	// acknowledged all the same — sending them again would not help — and

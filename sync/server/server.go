@@ -39,6 +39,17 @@
 // scope.go): a group cadre's groups and paired households, a team leader's
 // village, a town lead's town, an office's town or city.
 //
+// # Identity and limits
+//
+// A device ID belongs to the first cadre that enrolled it, for good (see
+// store.DB.Enroll); a device revoked as lost is refused with field "lost" and
+// wipes itself, one revoked as replaced makes one last push without a pull
+// (sync answers "revoked": "replaced") and is then refused. Wrong enrolment
+// codes are counted per address and overall and lock enrolment out for a
+// while (limit.go); the lockouts are logged and kept in the store. Request
+// bodies are read within a memory budget — one for enrolment, from anyone,
+// one for syncs, from enrolled devices — and a body that stalls is closed.
+//
 // # Storage
 //
 // The server reads and writes through [Store], a narrow interface that
@@ -85,6 +96,8 @@ type Store interface {
 	Authenticate(token string) (store.Device, error)
 	// Touch records a successful sync.
 	Touch(device uuid.UUID, now time.Time) error
+	// CloseDevice ends a device revoked as replaced after its last push.
+	CloseDevice(device uuid.UUID, now time.Time) error
 	// Reach returns a cadre's assignments resolved against the roster.
 	Reach(cadre uuid.UUID) ([]store.Assigned, error)
 }
@@ -100,15 +113,59 @@ type Options struct {
 	// protocol.Change.Size counts them; protocol.PageBytes if zero. Tests
 	// lower it to exercise paging.
 	PageBytes int
+
+	// EnrolPerAddress, EnrolOverall and EnrolWindow limit wrong enrolment
+	// codes: after EnrolPerAddress from one address, or EnrolOverall from
+	// all, within EnrolWindow, enrolment is locked for EnrolWindow (from
+	// that address, or from all). Zero means the Default values.
+	EnrolPerAddress, EnrolOverall int
+	EnrolWindow                   time.Duration
+
+	// BodyBudget bounds the bytes of request bodies held at once, and
+	// MaxInflating the bodies decompressed at once; a body beyond either is
+	// refused with protocol.ErrBusy. DefaultBodyBudget and
+	// DefaultMaxInflating if zero.
+	BodyBudget   int64
+	MaxInflating int
+	// BodyStall closes a request body that sends nothing for this long, and
+	// BodyTimeout one still arriving after this long. DefaultBodyStall and
+	// DefaultBodyTimeout if zero.
+	BodyStall, BodyTimeout time.Duration
 }
+
+// Resource limits. Sync bodies, read only from authenticated devices, hold
+// at most DefaultBodyBudget bytes of buffers at once (a full push, 32 MiB of
+// JSON, fits three times), at most DefaultMaxInflating of them being
+// decompressed; with the garbage their growth leaves and the decoded
+// changes, which are about as large, they cost the heap at most about three
+// times that, under 300 MiB, however many devices send at once. Enrolment
+// bodies, from anyone, have their own budget, so that strangers cannot
+// crowd out devices: each at most protocol.MaxEnrollBytes (4 KiB) of JSON,
+// EnrolBodyBudget in all with at most EnrolMaxInflating decompressed at once
+// (each counting protocol.InflateCost): 32 gzip bombs sent to /v1/enroll at
+// once cost the heap a few MiB (TestGzipBombs measures it). A body that
+// would pass a budget is refused at once with 503 "busy", never queued.
+const (
+	DefaultBodyBudget   = 96 << 20
+	DefaultMaxInflating = 64
+	EnrolBodyBudget     = 4 << 20
+	EnrolMaxInflating   = 32
+	DefaultBodyStall    = 30 * time.Second
+	DefaultBodyTimeout  = 10 * time.Minute
+)
 
 // Server is the sync server: an http.Handler.
 type Server struct {
-	db   Store
-	log  *slog.Logger
-	now  func() time.Time
-	page int
-	mux  *http.ServeMux
+	db          Store
+	log         *slog.Logger
+	now         func() time.Time
+	page        int
+	mux         *http.ServeMux
+	lim         *limiter
+	budget      *protocol.Budget // for sync bodies, from authenticated devices
+	enrolBudget *protocol.Budget // for enrolment bodies, from anyone
+	stall       time.Duration
+	bodyTimeout time.Duration
 }
 
 // New returns a server on db.
@@ -122,6 +179,23 @@ func New(db Store, opts Options) *Server {
 	}
 	if s.page <= 0 {
 		s.page = protocol.PageBytes
+	}
+	s.lim = newLimiter(opts, s.log, db, s.now())
+	budget, inflating := opts.BodyBudget, opts.MaxInflating
+	if budget <= 0 {
+		budget = DefaultBodyBudget
+	}
+	if inflating <= 0 {
+		inflating = DefaultMaxInflating
+	}
+	s.budget = protocol.NewBudget(budget, inflating)
+	s.enrolBudget = protocol.NewBudget(EnrolBodyBudget, EnrolMaxInflating)
+	s.stall, s.bodyTimeout = opts.BodyStall, opts.BodyTimeout
+	if s.stall <= 0 {
+		s.stall = DefaultBodyStall
+	}
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = DefaultBodyTimeout
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(protocol.PathEnroll, s.only(http.MethodPost, s.enroll))
@@ -185,8 +259,17 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	addr := addrKey(r.RemoteAddr)
+	if until := s.lim.allowed(addr, s.now()); !until.IsZero() {
+		retryAfter(w, s.now(), until)
+		note(r, "locked_until", until.UTC().Format(time.RFC3339))
+		s.fail(w, r, protocol.ErrLocked)
+		return
+	}
 	var req protocol.EnrollRequest
-	if err := protocol.ReadRequest(r, &req); err != nil {
+	release, err := s.readBody(w, r, &req, protocol.MaxEnrollBytes, s.enrolBudget)
+	defer release()
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -198,6 +281,12 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	token, cadre, err := s.db.Enroll(req.Code, req.Device, req.Name, now)
 	if err != nil {
+		if domain.ErrorCode(err) == domain.EUNAUTHORIZED {
+			// A wrong, used or expired code, or a device ID taken: what
+			// someone guessing would meet.
+			s.lim.fail(addr, now)
+		}
+		note(r, "device", req.Device.String(), "address", addr)
 		s.fail(w, r, err)
 		return
 	}
@@ -214,13 +303,17 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dev, err := s.db.Authenticate(token)
-	if err != nil {
+	// A device revoked as replaced makes one last push, and pulls nothing.
+	last := errors.Is(err, store.ErrReplaced)
+	if err != nil && !last {
 		s.fail(w, r, err)
 		return
 	}
 	note(r, "device", dev.ID.String())
 	var req protocol.SyncRequest
-	if err := protocol.ReadRequest(r, &req); err != nil {
+	release, err := s.readBody(w, r, &req, protocol.MaxRequestBytes, s.budget)
+	defer release()
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -270,6 +363,17 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 				resp.Rejected = append(resp.Rejected, protocol.RejectionOf(changes[i].ID, e))
 			}
 		}
+	}
+	if last {
+		// The push is applied: close the device, pull nothing.
+		if err := s.db.CloseDevice(dev.ID, now); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		resp.Revoked, resp.Cursor, resp.Now = string(store.Replaced), req.Cursor, protocol.At(s.now())
+		note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "rejected", len(resp.Rejected), "closed", "replaced")
+		protocol.WriteJSON(w, r, http.StatusOK, resp)
+		return
 	}
 
 	pulled, size := 0, 0

@@ -224,7 +224,7 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("%s token: %d %+v", name, status, bad)
 		}
 	}
-	if err := e.srv.DB.Revoke(dev, time.Now()); err != nil {
+	if err := e.srv.DB.Revoke(dev, store.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	status, _, bad := e.sync(t, token, 0)
@@ -237,7 +237,7 @@ func TestAuthentication(t *testing.T) {
 	if err := d.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.DB.Revoke(d.DB.Device(), time.Now()); err != nil {
+	if err := e.srv.DB.Revoke(d.DB.Device(), store.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	err := d.Sync()
