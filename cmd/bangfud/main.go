@@ -9,6 +9,7 @@
 //	bangfud devices -data DIR                           list enrolled devices
 //	bangfud revoke  -data DIR DEVICE-ID                 revoke a lost device
 //	bangfud export  -data DIR -o FILE.xlsx              visits, plans, three-level check
+//	bangfud account add|passwd|disable|list -data DIR   office console accounts
 //
 // Every command works on the store DIR/bangfu.db. bbolt lets one process open
 // it: while the server runs, the admin commands refuse with a clear message
@@ -52,6 +53,7 @@ var commands = []command{
 	{"devices", "列出已注册的设备", "list enrolled devices", (*cli).devices},
 	{"revoke", "注销设备（如手机丢失）", "revoke a device (a lost phone)", (*cli).revoke},
 	{"export", "导出走访、计划和三级帮扶检查（XLSX）", "export visits, plans and the three-level check (XLSX)", (*cli).export},
+	{"account", "管理办公室管理后台的账号", "manage office console accounts", (*cli).account},
 }
 
 // cli is one run of the command: where it writes and how it is stopped.
