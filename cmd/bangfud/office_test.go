@@ -7,10 +7,20 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
+
+	"bangfu/cmd/bangfud/internal/report"
+	"bangfu/domain"
+	"bangfu/store"
+	"bangfu/sync/client"
 )
 
 // account runs `bangfud account add` with the password on stdin.
@@ -68,5 +78,110 @@ func TestConsoleOnServePort(t *testing.T) {
 	resp.Body.Close()
 	if home := get("/office/"); !strings.Contains(home, "王坪村") || !strings.Contains(home, "252") {
 		t.Fatalf("the console's overview lacks the demo village:\n%s", home)
+	}
+	// The workbook from the console: every sheet, ID numbers masked for an
+	// account without -ids.
+	f, err := excelize.OpenReader(strings.NewReader(get("/office/export.xlsx")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if len(f.GetSheetList()) != len(report.Sheets) {
+		t.Errorf("console workbook sheets %v", f.GetSheetList())
+	}
+	roster, _ := f.GetRows(report.SheetPairs)
+	if len(roster) != report.HeaderRow+252 {
+		t.Fatalf("the console's pairing roster has %d rows", len(roster))
+	}
+	for _, r := range roster[report.HeaderRow:] {
+		if id := r[7]; id != "" && !strings.Contains(id, "********") {
+			t.Fatalf("an ID number %q is not masked", id)
+		}
+	}
+}
+
+// TestLedgerHoldsProblemEscalatedFromPhone: a group cadre's phone records a
+// visit that finds a problem and escalates it to the town; it syncs through
+// the real server; the month's workbook lists the problem in the ledger
+// (问题台账) with who found it, who escalated it, when, and its state, and
+// the visit names the problem it found.
+func TestLedgerHoldsProblemEscalatedFromPhone(t *testing.T) {
+	dir := demoDir(t)
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir, "-demo")
+	codes := srv.codes()
+	if len(codes) == 0 {
+		t.Fatalf("no enrolment code:\n%s", srv.output())
+	}
+	phone, err := store.Open(filepath.Join(t.TempDir(), "phone.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	c, err := client.New(phone, client.Options{URL: srv.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Enroll(ctx, srv.url, codes[0], "测试手机"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cadre := c.Status().Cadre
+	now := phone.Now()
+	mine, err := phone.MyHouseholds(cadre, now)
+	if err != nil || len(mine) == 0 {
+		t.Fatalf("the phone holds no households of its cadre: %v", err)
+	}
+	h := mine[0]
+	visit := &domain.Visit{Meta: domain.Meta{ID: uuid.New()}, Household: h.ID, Cadre: cadre, At: now.Add(-time.Hour),
+		Type: domain.VisitRoutine, Notes: "院墙开裂，户主担心雨季倒塌"}
+	problem := &domain.Problem{Meta: domain.Meta{ID: uuid.New()}, Household: h.ID, Visit: visit.ID,
+		Text: "院墙开裂需加固（手机上报）", Status: domain.ProblemTown, ReportedBy: cadre, ReportedAt: now}
+	if err := phone.Put(cadre, visit, problem); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Status().Pending; n != 0 {
+		t.Fatalf("%d changes not pushed", n)
+	}
+	if code := srv.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("server exit %d", code)
+	}
+
+	out := filepath.Join(t.TempDir(), "月报.xlsx")
+	must(t, "export", "-data", dir, "-o", out, "-month", now.In(report.China).Format("2006-01"))
+	rows := sheetRows(t, out)
+	cadreName := ""
+	db := openDB(t, dir)
+	if r, err := db.Get(domain.KindCadre, cadre); err == nil {
+		cadreName = r.(*domain.Cadre).Name
+	}
+	db.Close()
+	var found []string
+	for _, r := range rows["问题台账"][1:] {
+		if len(r) > 9 && r[9] == problem.Text {
+			found = r
+		}
+	}
+	if found == nil {
+		t.Fatalf("the ledger lacks the problem escalated from the phone; it has %d rows", len(rows["问题台账"])-1)
+	}
+	if found[5] != h.HeadName || found[7] != h.ID.String() || found[10] != cadreName || found[11] != "已上报镇" ||
+		found[12] != cadreName || found[13] != now.In(report.China).Format("2006-01-02") {
+		t.Errorf("ledger row %q (cadre %s)", found, cadreName)
+	}
+	var visitRow []string
+	for _, r := range rows["走访记录"][1:] {
+		if len(r) > 12 && r[11] == visit.Notes {
+			visitRow = r
+		}
+	}
+	if visitRow == nil || visitRow[12] != problem.Text {
+		t.Errorf("the visit row %q does not name the problem it found", visitRow)
 	}
 }
