@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	gosync "sync"
 	"time"
@@ -404,22 +403,6 @@ func (db *DB) AuditLog(limit int, keep func(AuditEntry) bool) ([]AuditEntry, err
 		return nil
 	})
 	return out, err
-}
-
-// Backup writes a consistent copy of the whole database file to w, from one
-// read transaction, while the replica keeps serving: writers are not held
-// up. The copy opens with Open like the original.
-func (db *DB) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	if err != nil {
-		return n, fmt.Errorf("store: backup: %w", err)
-	}
-	return n, nil
 }
 
 // Within reports whether place is scope or lies under it (a village of a

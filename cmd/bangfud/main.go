@@ -10,6 +10,8 @@
 //	bangfud revoke  -data DIR DEVICE-ID                 revoke a lost device
 //	bangfud export  -data DIR -o FILE.xlsx              visits, plans, three-level check
 //	bangfud account add|passwd|disable|list -data DIR   office console accounts
+//	bangfud backup  -o FILE -data DIR | -server URL -account NAME   a consistent copy
+//	bangfud restore -data DIR FILE                      restore a backup (new epoch)
 //
 // Every command works on the store DIR/bangfu.db. bbolt lets one process open
 // it: while the server runs, the admin commands refuse with a clear message
@@ -54,6 +56,8 @@ var commands = []command{
 	{"revoke", "注销设备（如手机丢失）", "revoke a device (a lost phone)", (*cli).revoke},
 	{"export", "导出走访、计划和三级帮扶检查（XLSX）", "export visits, plans and the three-level check (XLSX)", (*cli).export},
 	{"account", "管理办公室管理后台的账号", "manage office console accounts", (*cli).account},
+	{"backup", "备份数据库（服务器运行时也可以）", "back up the database (the server may be running)", (*cli).backup},
+	{"restore", "从备份恢复数据库", "restore the database from a backup", (*cli).restore},
 }
 
 // cli is one run of the command: where it writes and how it is stopped.

@@ -185,3 +185,68 @@ func TestLedgerHoldsProblemEscalatedFromPhone(t *testing.T) {
 		t.Errorf("the visit row %q does not name the problem it found", visitRow)
 	}
 }
+
+// runIn runs the binary with stdin.
+func runIn(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestBackupOfRunningServerAndRestore: bangfud backup -server copies the
+// running server's store through the console; bangfud restore puts it back
+// on the stopped server with a new epoch, keeping the store it replaces.
+func TestBackupOfRunningServerAndRestore(t *testing.T) {
+	dir := demoDir(t)
+	addAccount(t, dir, "city", "临夏市", "a long enough password")
+	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password")
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
+	out := filepath.Join(t.TempDir(), "backup.db")
+	if r := run(t, "backup", "-data", dir, "-o", out); r.code != 3 {
+		t.Errorf("backup -data of a running server: %s", r)
+	}
+	if r := runIn(t, "a long enough password\n", "backup", "-server", srv.url, "-account", "fuhan", "-o", out); r.code == 0 {
+		t.Errorf("a town account downloaded the whole city: %s", r)
+	}
+	if r := runIn(t, "wrong password!!\n", "backup", "-server", srv.url, "-account", "city", "-o", out); r.code == 0 {
+		t.Errorf("a wrong password downloaded a backup: %s", r)
+	}
+	if r := runIn(t, "a long enough password\n", "backup", "-server", srv.url, "-account", "city", "-o", out); r.code != 0 {
+		t.Fatalf("backup -server: %s", r)
+	}
+	if r := run(t, "restore", "-data", dir, out); r.code != 3 {
+		t.Errorf("restore on a running server: %s", r)
+	}
+	if code := srv.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("server exit %d", code)
+	}
+	db := openDB(t, dir)
+	want, _ := db.LastSeq()
+	db.Close()
+	r := must(t, "restore", "-data", dir, out)
+	if !strings.Contains(r.stdout, "before-restore") {
+		t.Errorf("restore does not say where the old store is kept:\n%s", r.stdout)
+	}
+	db = openDB(t, dir)
+	defer db.Close()
+	got, _ := db.LastSeq()
+	epoch, _ := db.Epoch()
+	if got != want || epoch == 0 {
+		t.Errorf("restored log to %d (want %d), epoch %d (want a new one)", got, want, epoch)
+	}
+	if accts, _ := db.Accounts(); len(accts) != 2 {
+		t.Errorf("the restored store has %d accounts", len(accts))
+	}
+}
