@@ -81,6 +81,10 @@ func New(db *store.DB, opts Options) *Console {
 	for _, p := range []string{"login", "home", "devices", "enrol", "export", "backup", "audit", "error"} {
 		c.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+p+".html"))
 	}
+	// The print pages stand alone: no console header on the paper.
+	for _, p := range []string{"board", "cards"} {
+		c.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/"+p+".html"))
+	}
 	m := http.NewServeMux()
 	m.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix, http.FileServerFS(files)))
 	m.HandleFunc("GET "+Prefix+"login", c.loginForm)
@@ -96,6 +100,10 @@ func New(db *store.DB, opts Options) *Console {
 	m.HandleFunc("GET "+Prefix+"backup", c.auth(c.backupPage))
 	m.HandleFunc("POST "+Prefix+"backup", c.auth(c.backup))
 	m.HandleFunc("GET "+Prefix+"audit", c.auth(c.audit))
+	m.HandleFunc("GET "+Prefix+"board", c.auth(c.board))
+	m.HandleFunc("GET "+Prefix+"board.pdf", c.auth(c.board))
+	m.HandleFunc("GET "+Prefix+"cards", c.auth(c.cards))
+	m.HandleFunc("GET "+Prefix+"cards.pdf", c.auth(c.cards))
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, domain.Errorf(domain.ENOTFOUND, "path", "没有这个页面", "there is no such page"))
 	})

@@ -1,6 +1,7 @@
 package office_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -375,5 +376,60 @@ func TestEnrolAndBackup(t *testing.T) {
 	got, _ := restored.LastSeq()
 	if got != want || got == 0 {
 		t.Errorf("the backup's log ends at %d, the server's at %d", got, want)
+	}
+}
+
+func TestBoardAndCards(t *testing.T) {
+	e := newEnv(t)
+	var village, group *domain.Place
+	for _, p := range e.demo.Places {
+		if p.Level == domain.Village && village == nil {
+			village = p
+		}
+		if p.Level == domain.Group && p.Name == "一社" {
+			group = p
+		}
+	}
+	b := e.browser()
+	b.login("fuhan")
+	status, page := b.get(office.Prefix + "board?village=" + village.ID.String())
+	if status != http.StatusOK {
+		t.Fatalf("board: %d", status)
+	}
+	gc := e.demo.GroupCadre
+	for _, want := range []string{village.Name + "岗位监督栏", "村两委", "驻村工作队", "包社干部", gc.Name, gc.Phone, "@page"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the board lacks %q", want)
+		}
+	}
+	resp, err := b.c.Get(e.srv.URL + office.Prefix + "board.pdf?village=" + village.ID.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(pdf, []byte("%PDF-")) || resp.Header.Get("Content-Type") != "application/pdf" {
+		t.Errorf("board.pdf: %d %q", resp.StatusCode, pdf[:min(len(pdf), 8)])
+	}
+	status, page = b.get(office.Prefix + "cards?village=" + village.ID.String() + "&group=" + group.ID.String())
+	if status != http.StatusOK {
+		t.Fatalf("cards: %d", status)
+	}
+	households := 0
+	for _, h := range e.demo.Households {
+		if h.Group == group.ID {
+			households++
+		}
+	}
+	if n := strings.Count(page, `<section class="card">`); n != households || households == 0 {
+		t.Errorf("%d cards for the %d households of 一社", n, households)
+	}
+	// Another town's office cannot print this village.
+	o := e.browser()
+	o.login("dongqu")
+	for _, p := range []string{"board", "board.pdf", "cards"} {
+		if status, _ := o.get(office.Prefix + p + "?village=" + village.ID.String()); status != http.StatusNotFound {
+			t.Errorf("another town's %s: %d, want 404", p, status)
+		}
 	}
 }

@@ -28,6 +28,13 @@ var funcs = template.FuncMap{
 		return t.In(China).Format("2006-01-02 15:04")
 	},
 	"short": func(id uuid.UUID) string { return id.String()[:8] },
+	"day":   func(t time.Time) string { return t.In(China).Format("2006-01-02") },
+	"section": func(title string, people []Person) any {
+		return struct {
+			Title  string
+			People []Person
+		}{title, people}
+	},
 }
 
 func randomToken() string {
@@ -482,4 +489,81 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {
 		rows[i] = auditRow{AuditEntry: e, ActionName: name}
 	}
 	c.render(w, "audit", http.StatusOK, page{Title: "操作日志 Audit log", User: u, Data: rows})
+}
+
+// village returns the village named by the request's "village" parameter if
+// the account may see it; another town's village is as unknown as none.
+func (c *Console) village(r *http.Request, u *user) (*domain.Place, error) {
+	id, err := uuid.Parse(r.URL.Query().Get("village"))
+	if err == nil && c.scope(u).sees(id) {
+		if rec, err := c.db.Get(domain.KindPlace, id); err == nil && rec.(*domain.Place).Level == domain.Village {
+			return rec.(*domain.Place), nil
+		}
+	}
+	return nil, domain.Errorf(domain.ENOTFOUND, "village", "没有这个村", "there is no such village")
+}
+
+func (c *Console) board(w http.ResponseWriter, r *http.Request, u *user) {
+	v, err := c.village(r, u)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	b, err := BoardOf(c.db, v.ID, c.now())
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, ".pdf") {
+		c.pdf(w, r, u, v.Name+"岗位监督栏.pdf", func(buf *bytes.Buffer) error { return WriteBoardPDF(buf, b) })
+		return
+	}
+	c.render(w, "board", http.StatusOK, page{Title: v.Name + "岗位监督栏", User: u, Data: struct {
+		ID    uuid.UUID
+		Board *Board
+	}{v.ID, b}})
+}
+
+func (c *Console) cards(w http.ResponseWriter, r *http.Request, u *user) {
+	v, err := c.village(r, u)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	var group uuid.UUID
+	title := v.Name
+	if g := r.URL.Query().Get("group"); g != "" {
+		id, err := uuid.Parse(g)
+		rec, gerr := c.db.Get(domain.KindPlace, id)
+		if err != nil || gerr != nil || rec.(*domain.Place).Parent != v.ID {
+			c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "group", "这个村没有这个社", "the village has no such group"))
+			return
+		}
+		group, title = id, v.Name+rec.(*domain.Place).Name
+	}
+	cards, err := CardsOf(c.db, v.ID, group, c.now())
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, ".pdf") {
+		c.pdf(w, r, u, title+"帮扶明白卡.pdf", func(buf *bytes.Buffer) error { return WriteCardsPDF(buf, cards) })
+		return
+	}
+	pdf := Prefix + "cards.pdf?" + r.URL.RawQuery
+	c.render(w, "cards", http.StatusOK, page{Title: title + "帮扶明白卡", User: u, Data: struct {
+		Title, PDF string
+		Cards      []Card
+	}{title, pdf, cards}})
+}
+
+func (c *Console) pdf(w http.ResponseWriter, r *http.Request, u *user, name string, write func(*bytes.Buffer) error) {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", attachment(name))
+	w.Write(buf.Bytes())
 }

@@ -10,6 +10,8 @@
 //	bangfud revoke  -data DIR DEVICE-ID                 revoke a lost device
 //	bangfud export  -data DIR -o FILE.xlsx              visits, plans, three-level check
 //	bangfud account add|passwd|disable|list -data DIR   office console accounts
+//	bangfud board   -data DIR -village NAME -o FILE.pdf  岗位监督栏
+//	bangfud cards   -data DIR -village NAME [-group G] -o FILE.pdf  帮扶明白卡
 //	bangfud backup  -o FILE -data DIR | -server URL -account NAME   a consistent copy
 //	bangfud restore -data DIR FILE                      restore a backup (new epoch)
 //
@@ -56,6 +58,8 @@ var commands = []command{
 	{"revoke", "注销设备（如手机丢失）", "revoke a device (a lost phone)", (*cli).revoke},
 	{"export", "导出走访、计划和三级帮扶检查（XLSX）", "export visits, plans and the three-level check (XLSX)", (*cli).export},
 	{"account", "管理办公室管理后台的账号", "manage office console accounts", (*cli).account},
+	{"board", "打印村的岗位监督栏（PDF）", "print a village's supervision board (PDF)", (*cli).board},
+	{"cards", "打印帮扶明白卡（PDF）", "print the households' assistance cards (PDF)", (*cli).cards},
 	{"backup", "备份数据库（服务器运行时也可以）", "back up the database (the server may be running)", (*cli).backup},
 	{"restore", "从备份恢复数据库", "restore the database from a backup", (*cli).restore},
 }

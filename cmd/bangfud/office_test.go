@@ -1,11 +1,13 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -248,5 +250,52 @@ func TestBackupOfRunningServerAndRestore(t *testing.T) {
 	}
 	if accts, _ := db.Accounts(); len(accts) != 2 {
 		t.Errorf("the restored store has %d accounts", len(accts))
+	}
+}
+
+// TestBoardAndCardsPDF: the PDFs hold their Chinese and their digits as
+// text (checked with pdftotext when poppler-utils is installed).
+func TestBoardAndCardsPDF(t *testing.T) {
+	dir := demoDir(t)
+	out := t.TempDir()
+	board, cards := filepath.Join(out, "board.pdf"), filepath.Join(out, "cards.pdf")
+	must(t, "board", "-data", dir, "-village", "王坪村", "-o", board)
+	must(t, "cards", "-data", dir, "-village", "王坪村", "-group", "一社", "-o", cards)
+	if r := run(t, "cards", "-data", dir, "-village", "王坪村", "-group", "十九社", "-o", cards); r.code != 1 {
+		t.Errorf("cards of an unknown group: %s", r)
+	}
+	db := openDB(t, dir)
+	var phone string
+	db.Each(domain.KindCadre, func(r domain.Record) error {
+		if c := r.(*domain.Cadre); c.Name == "罗华春" {
+			phone = c.Phone
+		}
+		return nil
+	})
+	db.Close()
+	for _, f := range []string{board, cards} {
+		b, err := os.ReadFile(f)
+		if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Fatalf("%s is not a PDF: %v", f, err)
+		}
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (poppler-utils) is not installed: the text of the PDFs is not checked")
+	}
+	text := func(f string) string {
+		out, err := exec.Command("pdftotext", "-layout", f, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	bt := text(board)
+	for _, want := range []string{"王坪村岗位监督栏", "村两委", "包社干部", "一社", "罗华春", phone} {
+		if !strings.Contains(bt, want) {
+			t.Errorf("the board PDF lacks %q:\n%s", want, bt)
+		}
+	}
+	if ct := text(cards); strings.Count(ct, "帮扶明白卡") != 28 || !strings.Contains(ct, "罗华春") || !strings.Contains(ct, phone) {
+		t.Errorf("the cards PDF of 一社 (28 households) holds %d cards:\n%.600s", strings.Count(ct, "帮扶明白卡"), ct)
 	}
 }
