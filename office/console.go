@@ -51,26 +51,30 @@ type Options struct {
 	Now func() time.Time
 	// Export writes the monthly workbook; the export page is off if nil.
 	Export func(w io.Writer, q ExportQuery) error
+	// Import checks and applies roster files; the import page is off if nil.
+	Import Importer
 	// Secure marks cookies Secure (the server runs TLS).
 	Secure bool
 }
 
 // Console is the office console: an http.Handler for Prefix.
 type Console struct {
-	db      *store.DB
-	log     *slog.Logger
-	now     func() time.Time
-	export  func(w io.Writer, q ExportQuery) error
-	secure  bool
-	mux     *http.ServeMux
-	pages   map[string]*template.Template
-	limiter *limiter
+	db       *store.DB
+	log      *slog.Logger
+	now      func() time.Time
+	export   func(w io.Writer, q ExportQuery) error
+	secure   bool
+	mux      *http.ServeMux
+	pages    map[string]*template.Template
+	limiter  *limiter
+	importer Importer
+	uploads  uploads
 }
 
 // New returns the console on db.
 func New(db *store.DB, opts Options) *Console {
 	c := &Console{db: db, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
-		limiter: newLimiter()}
+		limiter: newLimiter(), importer: opts.Import}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -78,7 +82,7 @@ func New(db *store.DB, opts Options) *Console {
 		c.now = time.Now
 	}
 	c.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "home", "devices", "enrol", "export", "backup", "audit", "error"} {
+	for _, p := range []string{"login", "home", "devices", "enrol", "export", "backup", "audit", "import", "error"} {
 		c.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+p+".html"))
 	}
 	// The print pages stand alone: no console header on the paper.
@@ -100,6 +104,10 @@ func New(db *store.DB, opts Options) *Console {
 	m.HandleFunc("GET "+Prefix+"backup", c.auth(c.backupPage))
 	m.HandleFunc("POST "+Prefix+"backup", c.auth(c.backup))
 	m.HandleFunc("GET "+Prefix+"audit", c.auth(c.audit))
+	m.HandleFunc("GET "+Prefix+"import", c.auth(c.importForm))
+	m.HandleFunc("POST "+Prefix+"import", c.auth(c.importCheck))
+	m.HandleFunc("POST "+Prefix+"import/apply", c.auth(c.importApply))
+	m.HandleFunc("GET "+Prefix+"import/marked", c.auth(c.importMarked))
 	m.HandleFunc("GET "+Prefix+"board", c.auth(c.board))
 	m.HandleFunc("GET "+Prefix+"board.pdf", c.auth(c.board))
 	m.HandleFunc("GET "+Prefix+"cards", c.auth(c.cards))

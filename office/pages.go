@@ -464,6 +464,8 @@ var actionNames = map[string]string{
 	"backup":        "下载备份 backup",
 	"backup-failed": "备份失败 backup failed",
 	"account":       "新建账号 new account",
+	"import-check":  "检查花名册 roster check",
+	"import":        "导入花名册 roster import",
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {

@@ -5,8 +5,9 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"mime/multipart"
 	"net/http/cookiejar"
-	"net/url"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,7 +74,7 @@ func TestConsoleOnServePort(t *testing.T) {
 		t.Fatalf("healthz: %s", h)
 	}
 	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get("/office/login"))
-	resp, err := c.PostForm(s.url+"/office/login", url.Values{"csrf": {m[1]}, "name": {"city"}, "password": {"a long enough password"}})
+	resp, err := c.PostForm(s.url+"/office/login", neturl.Values{"csrf": {m[1]}, "name": {"city"}, "password": {"a long enough password"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,5 +298,111 @@ func TestBoardAndCardsPDF(t *testing.T) {
 	}
 	if ct := text(cards); strings.Count(ct, "帮扶明白卡") != 28 || !strings.Contains(ct, "罗华春") || !strings.Contains(ct, phone) {
 		t.Errorf("the cards PDF of 一社 (28 households) holds %d cards:\n%.600s", strings.Count(ct, "帮扶明白卡"), ct)
+	}
+}
+
+// console is a logged-in client of a running server's console.
+type console struct {
+	t    *testing.T
+	url  string
+	c    *http.Client
+	csrf string
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func logIn(t *testing.T, url, name, password string) *console {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &console{t: t, url: url, c: &http.Client{Jar: jar}}
+	m := csrfField.FindStringSubmatch(c.get("/office/login"))
+	c.csrf = m[1]
+	home := c.do(c.c.PostForm(url+"/office/login", neturl.Values{"csrf": {c.csrf}, "name": {name}, "password": {password}}))
+	m = csrfField.FindStringSubmatch(home)
+	if m == nil {
+		t.Fatalf("login as %s failed:\n%s", name, home)
+	}
+	c.csrf = m[1]
+	return c
+}
+
+func (c *console) do(resp *http.Response, err error) string {
+	c.t.Helper()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("%s %s: %d\n%s", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+func (c *console) get(path string) string { return c.do(c.c.Get(c.url + path)) }
+
+// upload posts a roster file to the import page.
+func (c *console) upload(name string, data []byte) string {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", c.csrf)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	return c.do(c.c.Post(c.url+"/office/import", mw.FormDataContentType(), &body))
+}
+
+// TestConsoleImport: a town office uploads a roster with bad rows, sees
+// them and downloads the file with the bad rows marked; a good roster is
+// checked, then applied on confirmation, while the server runs; a roster
+// reaching into another town is refused.
+func TestConsoleImport(t *testing.T) {
+	dir := demoDir(t)
+	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password")
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
+	c := logIn(t, srv.url, "fuhan", "a long enough password")
+
+	bad, _ := os.ReadFile(filepath.Join("testdata", "roster_bad.csv"))
+	page := c.upload("roster_bad.csv", bad)
+	if !strings.Contains(page, "有问题的行") || !strings.Contains(page, "第 3 行") {
+		t.Fatalf("the bad rows are not shown:\n%s", page)
+	}
+	if strings.Contains(page, `id="apply"`) {
+		t.Fatal("a roster with bad rows can be applied")
+	}
+	link := regexp.MustCompile(`href="(/office/import/marked\?token=[^"]+)"`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatalf("no link to the marked workbook:\n%s", page)
+	}
+	f, err := excelize.OpenReader(strings.NewReader(c.get(strings.ReplaceAll(link[1], "&amp;", "&"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows(f.GetSheetName(0))
+	f.Close()
+	if len(rows) < 3 || !strings.Contains(rows[2][len(rows[2])-1], "户主") {
+		t.Errorf("line 3 of the marked workbook does not say what is wrong: %q", rows[2])
+	}
+
+	good, _ := os.ReadFile(filepath.Join("testdata", "roster.csv"))
+	page = c.upload("roster.csv", good)
+	m := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the good roster cannot be applied:\n%s", page)
+	}
+	page = c.do(c.c.PostForm(srv.url+"/office/import/apply", neturl.Values{"csrf": {c.csrf}, "token": {m[1]}}))
+	if !strings.Contains(page, `id="applied"`) {
+		t.Fatalf("not applied:\n%s", page)
+	}
+	if home := c.get("/office/"); !strings.Contains(home, "李家村") {
+		t.Error("the imported village is not on the overview")
+	}
+
+	other := "户主,村,镇,社,户类型,人口\n马外镇,外镇村,东区街道,一社,一般户,3\n"
+	if page := c.upload("other.csv", []byte(other)); !strings.Contains(page, "辖区以外") || strings.Contains(page, `id="apply"`) {
+		t.Errorf("a roster of another town is not refused:\n%s", page)
+	}
+	if audit := c.get("/office/audit"); !strings.Contains(audit, "导入花名册") || !strings.Contains(audit, "roster.csv") {
+		t.Error("the import is not in the audit log")
 	}
 }

@@ -132,7 +132,7 @@ While it runs it holds the store alone: stop it before running an admin command.
 // on the same port; "/" sends a browser to the console.
 func handler(db *store.DB, log *slog.Logger, secure bool) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db)}))
+	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db), Import: consoleImport(db)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
 	mux.Handle("/", server.New(db, server.Options{Logger: log}))
 	return mux
