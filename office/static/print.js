@@ -1,2 +1,4 @@
-// The print button: inline scripts are refused by the console's CSP.
-document.getElementById("print").addEventListener("click", function () { window.print(); });
+// The print buttons: inline scripts are refused by the console's CSP.
+document.querySelectorAll("#print").forEach(function (b) {
+  b.addEventListener("click", function () { window.print(); });
+});
