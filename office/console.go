@@ -103,6 +103,7 @@ func New(db *store.DB, opts Options) *Console {
 	m.HandleFunc("GET "+Prefix+"export.xlsx", c.auth(c.exportFile))
 	m.HandleFunc("GET "+Prefix+"backup", c.auth(c.backupPage))
 	m.HandleFunc("POST "+Prefix+"backup", c.auth(c.backup))
+	m.HandleFunc("POST "+Prefix+"token", c.auth(c.token))
 	m.HandleFunc("GET "+Prefix+"audit", c.auth(c.audit))
 	m.HandleFunc("GET "+Prefix+"import", c.auth(c.importForm))
 	m.HandleFunc("POST "+Prefix+"import", c.auth(c.importCheck))
@@ -112,6 +113,7 @@ func New(db *store.DB, opts Options) *Console {
 	m.HandleFunc("GET "+Prefix+"board.pdf", c.auth(c.board))
 	m.HandleFunc("GET "+Prefix+"cards", c.auth(c.cards))
 	m.HandleFunc("GET "+Prefix+"cards.pdf", c.auth(c.cards))
+	c.routeAPI(m)
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, domain.Errorf(domain.ENOTFOUND, "path", "没有这个页面", "there is no such page"))
 	})

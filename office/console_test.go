@@ -433,3 +433,60 @@ func TestBoardAndCards(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIOnlyWithToken(t *testing.T) {
+	e := newEnv(t)
+	call := func(token, method, path, body string) int {
+		req, _ := http.NewRequest(method, e.srv.URL+office.APIPrefix+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	revoke := `{"device":"` + e.devA.String() + `","reason":"lost"}`
+	for _, tok := range []string{"", "bfa1.made-up", "bfs1.a-session-is-no-token"} {
+		if s := call(tok, "GET", "devices", ""); s != http.StatusUnauthorized {
+			t.Errorf("devices with token %q: %d", tok, s)
+		}
+		if s := call(tok, "POST", "revoke", revoke); s != http.StatusUnauthorized {
+			t.Errorf("revoke with token %q: %d", tok, s)
+		}
+	}
+	// A logged-in browser's cookie does not open the API (so no CSRF there).
+	b := e.browser()
+	b.login("fuhan")
+	req, _ := http.NewRequest("POST", e.srv.URL+office.APIPrefix+"revoke", strings.NewReader(revoke))
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the API with a session cookie: %d", resp.StatusCode)
+	}
+	town2, _ := e.db.CreateToken("dongqu", time.Now())
+	if s := call(town2, "POST", "revoke", revoke); s != http.StatusNotFound {
+		t.Errorf("another town's token revoking: %d, want 404", s)
+	}
+	if s := call(town2, "GET", "backup", ""); s != http.StatusForbidden {
+		t.Errorf("a town's token downloading the backup: %d, want 403", s)
+	}
+	if e.revoked(e.devA) {
+		t.Fatal("revoked without the right token")
+	}
+	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	if s := call(town1, "POST", "revoke", revoke); s != http.StatusOK || !e.revoked(e.devA) {
+		t.Errorf("revoke with the town's token: %d", s)
+	}
+	if err := e.db.DisableAccount("fuhan", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if s := call(town1, "GET", "devices", ""); s != http.StatusUnauthorized {
+		t.Errorf("a disabled account's token: %d", s)
+	}
+}

@@ -16,10 +16,10 @@ import (
 
 // ImportResult is what a roster import found (a dry run) or did.
 type ImportResult struct {
-	Summary []string // lines of counts: new households, cadres, ...
-	Bad     []string // every bad row: where and why
-	Records int      // records to write, or written
-	Marked  []byte   // the file as XLSX with the bad rows marked; nil if none
+	Summary []string `json:"summary"` // lines of counts: new households, cadres, ...
+	Bad     []string `json:"bad"`     // every bad row: where and why
+	Records int      `json:"records"` // records to write, or written
+	Marked  []byte   `json:"-"`       // the file as XLSX with the bad rows marked; nil if none
 }
 
 // Importer checks (apply false) or applies a roster file named name within

@@ -426,8 +426,26 @@ func (c *Console) cityOnly(u *user) error {
 	return nil
 }
 
+type backupData struct {
+	City  bool
+	Token string
+}
+
 func (c *Console) backupPage(w http.ResponseWriter, r *http.Request, u *user) {
-	c.render(w, "backup", http.StatusOK, page{Title: "备份 Backup", User: u, Data: c.cityOnly(u) == nil})
+	c.render(w, "backup", http.StatusOK, page{Title: "备份与命令行 Backup and command line", User: u, Data: backupData{City: c.cityOnly(u) == nil}})
+}
+
+// token makes an API token for the account, shown once, for the command
+// line against the running server.
+func (c *Console) token(w http.ResponseWriter, r *http.Request, u *user) {
+	token, err := c.db.CreateToken(u.Account.Name, c.now())
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	c.record(u, "token", u.Account.Name, "")
+	c.render(w, "backup", http.StatusOK, page{Title: "备份与命令行 Backup and command line", User: u,
+		Data: backupData{City: c.cityOnly(u) == nil, Token: token}})
 }
 
 func (c *Console) backup(w http.ResponseWriter, r *http.Request, u *user) {
@@ -466,6 +484,7 @@ var actionNames = map[string]string{
 	"account":       "新建账号 new account",
 	"import-check":  "检查花名册 roster check",
 	"import":        "导入花名册 roster import",
+	"token":         "生成命令行令牌 API token",
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {

@@ -435,3 +435,95 @@ func randomText(n int) string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// bucketTokens holds the API tokens of office accounts, for the command
+// line against a running server: SHA-256 of the token -> tokenRow (JSON).
+var bucketTokens = []byte("office_tokens")
+
+// apiPrefix starts every office API token.
+const apiPrefix = "bfa1."
+
+type tokenRow struct {
+	Account string    `json:"account"`
+	Created time.Time `json:"created"`
+}
+
+// CreateToken makes an API token for an account: the command line presents
+// it to a running server's console API in place of a password. Only its
+// hash is kept; DisableAccount and SetPassword do not end it, RevokeTokens
+// does.
+func (db *DB) CreateToken(name string, now time.Time) (string, error) {
+	token := apiPrefix + randomText(32)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if _, err := getAccount(tx, name); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucketIfNotExists(bucketTokens)
+		if err != nil {
+			return err
+		}
+		v, err := json.Marshal(tokenRow{Account: name, Created: now})
+		if err != nil {
+			return err
+		}
+		return b.Put(hashSecret(token), v)
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: token for %s: %w", name, err)
+	}
+	return token, nil
+}
+
+// RevokeTokens ends every API token of an account.
+func (db *DB) RevokeTokens(name string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		if b == nil {
+			return nil
+		}
+		var dead [][]byte
+		b.ForEach(func(k, v []byte) error {
+			var t tokenRow
+			if json.Unmarshal(v, &t) != nil || t.Account == name {
+				dead = append(dead, clone(k))
+			}
+			return nil
+		})
+		for _, k := range dead {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TokenAccount returns the account an API token belongs to: ErrSession if
+// the token is unknown or its account disabled.
+func (db *DB) TokenAccount(token string) (Account, error) {
+	if !strings.HasPrefix(token, apiPrefix) {
+		return Account{}, ErrSession
+	}
+	var out Account
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		if b == nil {
+			return ErrSession
+		}
+		v := b.Get(hashSecret(token))
+		if v == nil {
+			return ErrSession
+		}
+		var t tokenRow
+		if err := json.Unmarshal(v, &t); err != nil {
+			return ErrSession
+		}
+		row, err := getAccount(tx, t.Account)
+		if err != nil || !row.Disabled.IsZero() {
+			return ErrSession
+		}
+		out = row.account(t.Account)
+		return nil
+	})
+	return out, err
+}

@@ -20,7 +20,8 @@ const accountHelp = `
                                                         new account (password: one line on stdin)
   passwd   -name N                                      改密码（从标准输入读一行），并结束其所有登录
                                                         new password (one line on stdin); ends its sessions
-  disable  -name N                                      停用账号 / disable an account
+  disable  -name N                                      停用账号（并作废其命令行令牌）/ disable an account (and its tokens)
+  token    -name N                                      生成命令行令牌（见 BANGFUD_TOKEN）/ an API token for -server
   list                                                  列出账号 / list accounts
 
 例 / example:
@@ -31,12 +32,12 @@ ID numbers in exports (masked otherwise).` + lockedHelp
 
 func (c *cli) account(args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(c.stderr, strings.TrimSpace(`用法 / usage: bangfud account add|passwd|disable|list -data DIR ...
+		fmt.Fprintln(c.stderr, strings.TrimSpace(`用法 / usage: bangfud account add|passwd|disable|token|list -data DIR ...
 管理办公室管理后台（/office/）的账号。Manages the accounts of the office console (/office/).`)+"\n"+accountHelp)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
-		return usagef("请给出子命令 add、passwd、disable 或 list", "give a subcommand: add, passwd, disable or list")
+		return usagef("请给出子命令 add、passwd、disable、token 或 list", "give a subcommand: add, passwd, disable, token or list")
 	}
 	sub, args := args[0], args[1:]
 	fs := c.flags("account "+sub, "-data DIR ...", "管理办公室管理后台的账号 / manage office console accounts", accountHelp)
@@ -87,7 +88,18 @@ func (c *cli) account(args []string) error {
 		if err := db.DisableAccount(*name, db.Now()); err != nil {
 			return err
 		}
+		if err := db.RevokeTokens(*name); err != nil {
+			return err
+		}
 		fmt.Fprintf(c.stdout, "已停用 / disabled: %s\n", *name)
+	case "token":
+		token, err := db.CreateToken(*name, db.Now())
+		if err != nil {
+			return err
+		}
+		db.Audit(store.AuditEntry{At: db.Now(), Account: *name, Action: "token", Target: *name, Detail: "bangfud account token"})
+		fmt.Fprintf(c.stderr, "命令行令牌（只显示这一次）/ API token (shown once); use: %s=TOKEN bangfud devices -server URL\n", tokenEnv)
+		fmt.Fprintln(c.stdout, token)
 	case "list":
 		accts, err := db.Accounts()
 		if err != nil {

@@ -1,21 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 
 	"bangfu/domain"
-	"bangfu/office"
 	"bangfu/store"
 )
 
@@ -39,16 +34,15 @@ Devices enrolled after the backup must enrol again; rosters imported on the serv
 backup must be imported again.`
 
 func (c *cli) backup(args []string) error {
-	fs := c.flags("backup", "-o FILE (-data DIR | -server URL -account NAME)", `
+	fs := c.flags("backup", "-o FILE (-data DIR | -server URL)", `
 备份数据库：得到 bangfu.db 的一致副本，可直接用于 bangfud restore。
 -data：服务器已停止时，直接读数据目录。
--server：服务器运行时，通过办公室管理后台下载（市级账号；密码从标准输入读一行），同步不中断。
+-server：服务器运行时，通过管理后台接口下载（市级账号的令牌在 BANGFUD_TOKEN 中），同步不中断。
 Writes a consistent copy of bangfu.db, ready for bangfud restore. With -data it reads a stopped
-server's data directory; with -server it downloads it from the running server through the office
-console (a city account; the password is one line on stdin), while devices keep syncing.`, restoreHelp)
+server's data directory; with -server it downloads it from the running server through the console
+API (a city account's token in BANGFUD_TOKEN), while devices keep syncing.`, restoreHelp)
 	dir := fs.String("data", "", "数据目录（服务器已停止）/ data directory (server stopped)")
-	srv := fs.String("server", "", "运行中的服务器地址，如 http://127.0.0.1:8080 / the running server's URL")
-	acct := fs.String("account", "", "管理后台账号（市级）/ console account (city)")
+	server := serverFlag(fs)
 	out := fs.String("o", "", "输出文件 / output file")
 	if err := parseNone(fs, args); err != nil {
 		return err
@@ -56,53 +50,44 @@ console (a city account; the password is one line on stdin), while devices keep 
 	if *out == "" {
 		return usagef("请用 -o 指定输出文件", "name the output file with -o")
 	}
-	if (*dir == "") == (*srv == "") {
+	if (*dir == "") == (*server == "") {
 		return usagef("请给出 -data 或 -server 之一", "give one of -data and -server")
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".bangfud-backup-*")
-	if err != nil {
-		return fmt.Errorf("无法创建输出文件 (cannot create the output file): %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	var n int64
+	var data []byte
 	if *dir != "" {
 		db, err := openExisting(*dir)
 		if err != nil {
-			tmp.Close()
 			return err
 		}
-		n, err = db.Backup(tmp)
+		var buf bytes.Buffer
+		_, err = db.Backup(&buf)
 		db.Close()
 		if err != nil {
-			tmp.Close()
 			return err
 		}
+		data = buf.Bytes()
 	} else {
-		if *acct == "" {
-			tmp.Close()
-			return usagef("请用 -account 指定管理后台账号", "name the console account with -account")
-		}
-		pw, err := readPassword(os.Stdin)
+		r, err := newRemote(*server)
 		if err != nil {
-			tmp.Close()
 			return err
 		}
-		if n, err = remoteBackup(*srv, *acct, pw, tmp); err != nil {
-			tmp.Close()
+		if data, err = r.call(http.MethodGet, "backup", nil, nil); err != nil {
 			return err
 		}
-	}
-	if err := tmp.Close(); err != nil {
-		return err
 	}
 	// A backup that does not open is no backup: check it before naming it.
-	if err := checkBackup(tmp.Name()); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
+	tmp := *out + ".partial"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return fmt.Errorf("无法写入 %s (cannot write %s): %w", *out, *out, err)
 	}
-	fmt.Fprintf(c.stdout, "已备份 / backed up: %s（%d 字节 bytes）\n", *out, n)
+	if err := checkBackup(tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "已备份 / backed up: %s（%d 字节 bytes）\n", *out, len(data))
 	return nil
 }
 
@@ -113,49 +98,6 @@ func checkBackup(path string) error {
 		return domain.Errorf(domain.EINVALID, "backup", "备份文件无法打开：%[1]v", "the backup does not open: %[1]v", err)
 	}
 	return db.Close()
-}
-
-// remoteBackup logs into the console at base and downloads a backup to w.
-func remoteBackup(base, name, password string, w io.Writer) (int64, error) {
-	base = strings.TrimRight(base, "/")
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 30 * time.Minute}
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	page := func(resp *http.Response, err error) (string, error) {
-		if err != nil {
-			return "", domain.Errorf(domain.EUNAVAILABLE, "server", "无法连接服务器：%[1]v", "cannot reach the server: %[1]v", err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if resp.StatusCode != http.StatusOK {
-			return "", domain.Errorf(domain.EUNAUTHORIZED, "server", "服务器拒绝：%[1]s", "the server refused: %[1]s", resp.Status)
-		}
-		return string(b), nil
-	}
-	login, err := page(hc.Get(base + office.Prefix + "login"))
-	if err != nil {
-		return 0, err
-	}
-	m := csrf.FindStringSubmatch(login)
-	if m == nil {
-		return 0, domain.Errorf(domain.EINVALID, "server", "%[1]s 不是帮扶走访服务器", "%[1]s is not a Bangfu server", base)
-	}
-	home, err := page(hc.PostForm(base+office.Prefix+"login", url.Values{"csrf": {m[1]}, "name": {name}, "password": {password}}))
-	if err != nil {
-		return 0, domain.Errorf(domain.EUNAUTHORIZED, "password", "登录失败（账号或密码不正确，或尝试过多）", "login failed (wrong name or password, or too many attempts)")
-	}
-	if m = csrf.FindStringSubmatch(home); m == nil {
-		return 0, domain.Errorf(domain.EUNAUTHORIZED, "password", "登录失败", "login failed")
-	}
-	resp, err := hc.PostForm(base+office.Prefix+"backup", url.Values{"csrf": {m[1]}})
-	if err != nil {
-		return 0, domain.Errorf(domain.EUNAVAILABLE, "server", "下载备份失败：%[1]v", "downloading the backup failed: %[1]v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, domain.Errorf(domain.EFORBIDDEN, "backup", "服务器拒绝备份（%[1]s）：只有市级账号可以下载", "the server refused the backup (%[1]s): only a city account may download it", resp.Status)
-	}
-	return io.Copy(w, resp.Body)
 }
 
 func (c *cli) restore(args []string) error {

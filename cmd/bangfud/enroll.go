@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/office"
 	"bangfu/store"
 )
 
@@ -19,8 +20,9 @@ func (c *cli) enroll(args []string) error {
 注册码只能用一次，过期作废；服务器只保存它的散列值。
 Prints a one-time enrolment code for a cadre: typed on a phone or tablet with the server's
 address, it enrols the device as that cadre's. A code works once and expires; the server
-keeps only its hash.`, lockedHelp)
+keeps only its hash.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	who := fs.String("cadre", "", "干部姓名或 ID / the cadre's name or ID")
 	ttl := fs.Duration("ttl", 72*time.Hour, "有效期 / how long the code is valid")
 	if err := parseNone(fs, args); err != nil {
@@ -31,6 +33,20 @@ keeps only its hash.`, lockedHelp)
 	}
 	if *ttl <= 0 {
 		return usagef("-ttl 必须大于零", "-ttl must be positive")
+	}
+	if *server != "" {
+		r, err := newRemote(*server)
+		if err != nil {
+			return err
+		}
+		var code office.APICode
+		if err := r.postJSON("enrol", office.APIEnrol{Cadre: *who, TTLHours: int(max(1, ttl.Hours()))}, &code); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "干部 / cadre: %s (%s)\n", code.CadreName, code.Cadre)
+		fmt.Fprintf(c.stdout, "注册码 / enrolment code: %s\n", code.Code)
+		fmt.Fprintf(c.stdout, "有效期至 / valid until: %s（仅限使用一次 / single use）\n", code.Expires.Local().Format("2006-01-02 15:04 MST"))
+		return nil
 	}
 	db, err := openExisting(*dir)
 	if err != nil {
@@ -92,19 +108,41 @@ func findCadre(db *store.DB, who string) (*domain.Cadre, error) {
 func (c *cli) devices(args []string) error {
 	fs := c.flags("devices", "-data DIR", `
 列出已注册的设备：设备 ID、名称、所属干部、注册时间、最近同步时间、是否已注销。
-Lists enrolled devices: ID, name, cadre, when enrolled, last sync, and whether revoked.`, lockedHelp)
+Lists enrolled devices: ID, name, cadre, when enrolled, last sync, and whether revoked.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	db, err := openExisting(*dir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	devs, err := db.Devices()
-	if err != nil {
-		return err
+	var devs []store.Device
+	names := map[uuid.UUID]string{}
+	if *server != "" {
+		r, err := newRemote(*server)
+		if err != nil {
+			return err
+		}
+		var list []office.APIDevice
+		if err := r.getJSON("devices", &list); err != nil {
+			return err
+		}
+		for _, d := range list {
+			devs = append(devs, store.Device{ID: d.ID, Cadre: d.Cadre, Name: d.Name, Enrolled: d.Enrolled, LastSync: d.LastSync, Revoked: d.Revoked})
+			names[d.Cadre] = d.CadreName
+		}
+	} else {
+		db, err := openExisting(*dir)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if devs, err = db.Devices(); err != nil {
+			return err
+		}
+		for _, d := range devs {
+			if r, err := db.Get(domain.KindCadre, d.Cadre); err == nil {
+				names[d.Cadre] = r.(*domain.Cadre).Name
+			}
+		}
 	}
 	if len(devs) == 0 {
 		fmt.Fprintln(c.stdout, "还没有注册的设备 / no devices enrolled yet")
@@ -113,9 +151,9 @@ Lists enrolled devices: ID, name, cadre, when enrolled, last sync, and whether r
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "设备 ID / device\t名称 / name\t干部 / cadre\t注册 / enrolled\t最近同步 / last sync\t状态 / state")
 	for _, d := range devs {
-		name := d.Cadre.String()
-		if r, err := db.Get(domain.KindCadre, d.Cadre); err == nil {
-			name = r.(*domain.Cadre).Name
+		name := names[d.Cadre]
+		if name == "" {
+			name = d.Cadre.String()
 		}
 		state := "正常 / active"
 		if !d.Revoked.IsZero() {
@@ -143,14 +181,32 @@ func (c *cli) revoke(args []string) error {
 也可以是 bangfud devices 列出的 ID 的唯一前缀（至少 8 位）。给该干部生成新的注册码可以重新启用。
 Revokes a device (a lost phone): its token is refused from now on; what it synced stays.
 DEVICE-ID is the full ID or a unique prefix (8 characters or more) of one listed by bangfud
-devices. A new enrolment code for the cadre reinstates it.`, lockedHelp)
+devices. A new enrolment code for the cadre reinstates it. -reason says why: lost (丢失) or
+replaced (更换); it is recorded in the audit log.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
+	reason := fs.String("reason", "lost", "原因：lost（丢失）或 replaced（更换）/ why: lost or replaced")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("请给出一个设备 ID", "give one device ID")
+	}
+	if *reason != "lost" && *reason != "replaced" {
+		return usagef("-reason 只能是 lost 或 replaced", "-reason must be lost or replaced")
+	}
+	if *server != "" {
+		r, err := newRemote(*server)
+		if err != nil {
+			return err
+		}
+		var d office.APIDevice
+		if err := r.postJSON("revoke", office.APIRevoke{Device: pos[0], Reason: *reason}, &d); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "已注销设备 / revoked device: %s (%s)\n", d.ID, d.Name)
+		return nil
 	}
 	db, err := openExisting(*dir)
 	if err != nil {
@@ -172,6 +228,7 @@ devices. A new enrolment code for the cadre reinstates it.`, lockedHelp)
 	if err := db.Revoke(d.ID, db.Now()); err != nil {
 		return err
 	}
+	db.Audit(store.AuditEntry{At: db.Now(), Action: "revoke", Target: fmt.Sprintf("%s（%s）", d.Name, d.ID), Detail: *reason})
 	fmt.Fprintf(c.stdout, "已注销设备 / revoked device: %s (%s)\n", d.ID, d.Name)
 	return nil
 }

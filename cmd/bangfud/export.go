@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,8 +30,9 @@ has a title block (制表单位, 制表日期), a frozen header with an auto-fil
 dates. -month limits visits to that month (the ledger: problems found before its end and not
 resolved before its start); -from/-to give a range of days, both included; neither: everything.
 -village limits it to one village. The command line shows whole ID numbers (it runs on the
-server); the console masks them by account.`, lockedHelp)
+server); the console masks them by account.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	out := fs.String("o", "", "输出文件（.xlsx）/ output file (.xlsx)")
 	village := fs.String("village", "", "只导出这个村 / only this village")
 	month := fs.String("month", "", "月份，如 2026-11 / a month, e.g. 2026-11")
@@ -49,6 +52,30 @@ server); the console masks them by account.`, lockedHelp)
 	}
 	if !strings.EqualFold(filepath.Ext(*out), ".xlsx") {
 		return usagef("输出文件应以 .xlsx 结尾", "the output file should end in .xlsx")
+	}
+	if *server != "" {
+		if *village != "" || *unit != "" {
+			return usagef("-server 导出账号辖区的全部村，不接受 -village 和 -unit", "with -server the export covers the account's scope: no -village or -unit")
+		}
+		r, err := newRemote(*server)
+		if err != nil {
+			return err
+		}
+		q := url.Values{}
+		for k, v := range map[string]string{"month": *month, "from": *from, "to": *to} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		data, err := r.call(http.MethodGet, "export?"+q.Encode(), nil, nil)
+		if err != nil {
+			return err
+		}
+		if err := writeFile(*out, data); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "已导出 / exported: %s\n", *out)
+		return nil
 	}
 	db, err := openExisting(*dir)
 	if err != nil {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,8 +28,9 @@ Imports a roster — households, cadres, pairings and assignments — from a CSV
 Every row is checked first and every bad row is listed with its line number and the reason;
 if any row is bad nothing is written (all or nothing). -dry-run checks and writes nothing.
 Importing a file twice makes no duplicates: households match by ID number (or head and
-group), cadres by name (and phone when two share a name), and are updated.`, importHelp+lockedHelp)
+group), cadres by name (and phone when two share a name), and are updated.`, importHelp+lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	dry := fs.Bool("dry-run", false, "只检查、列出有问题的行，不写入 / check and list bad rows, write nothing")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -36,6 +40,9 @@ group), cadres by name (and phone when two share a name), and are updated.`, imp
 		return usagef("请给出一个 CSV 或 XLSX 文件", "give one CSV or XLSX file")
 	}
 	file := pos[0]
+	if *server != "" {
+		return c.importRemote(*server, file, *dry)
+	}
 
 	tables, bad, err := roster.Read(file)
 	if err != nil {
@@ -301,4 +308,46 @@ func outsideScope(s roster.Snapshot, recs []domain.Record, scope uuid.UUID) stri
 		}
 	}
 	return ""
+}
+
+// importRemote checks or applies a roster file through a running server's
+// console API.
+func (c *cli) importRemote(server, file string, dry bool) error {
+	r, err := newRemote(server)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return domain.Errorf(domain.EINVALID, "file", "无法打开文件 %[1]s：%[2]v", "cannot open %[1]s: %[2]v", file, err)
+	}
+	q := url.Values{"name": {filepath.Base(file)}}
+	if !dry {
+		q.Set("apply", "1")
+	}
+	b, err := r.call(http.MethodPost, "import?"+q.Encode(), bytes.NewReader(data), nil)
+	if err != nil {
+		return err
+	}
+	var res office.ImportResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		return err
+	}
+	for _, line := range res.Summary {
+		fmt.Fprintln(c.stdout, line)
+	}
+	if len(res.Bad) > 0 {
+		fmt.Fprintf(c.stdout, "\n有问题的行 %d 个 / %d bad rows:\n", len(res.Bad), len(res.Bad))
+		for _, b := range res.Bad {
+			fmt.Fprintf(c.stdout, "  %s\n", b)
+		}
+		return domain.Errorf(domain.EINVALID, "file", "%[1]d 行有问题，未写入任何数据；请改正后重新导入",
+			"%[1]d bad rows: nothing was written; correct them and import again", len(res.Bad))
+	}
+	if dry {
+		fmt.Fprintf(c.stdout, "检查通过，共 %d 条记录待写入（-dry-run，未写入）\ncheck passed: %d records to write (-dry-run, nothing written)\n", res.Records, res.Records)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "已写入 %d 条记录 / %d records written\n", res.Records, res.Records)
+	return nil
 }

@@ -122,10 +122,16 @@ func (c *cli) usage(w io.Writer) {
 	}
 	fmt.Fprint(w, `
 每个命令都使用 DIR/bangfu.db。服务器运行时它独占数据库：管理命令（demo、stats、import、
-enroll、devices、revoke、export）会立即报错退出（状态码 3），请先停止服务器再执行。
+enroll、devices、revoke、export）会立即报错退出（状态码 3），请先停止服务器再执行；
+或者不停服务器：enroll、devices、revoke、import、export、backup 加 -server URL，并在 BANGFUD_TOKEN
+中给出办公室账号的命令行令牌（bangfud account token，或管理后台“备份”页），经管理后台接口执行。
+办公室管理后台在同一端口的 /office/。
 Every command uses DIR/bangfu.db. While the server runs it holds the database alone: the
 admin commands (demo, stats, import, enroll, devices, revoke, export) exit at once with
-status 3; stop the server first.
+status 3; stop the server first — or keep it running: enroll, devices, revoke, import,
+export and backup take -server URL with an office account's API token in BANGFUD_TOKEN
+(bangfud account token, or the console's backup page) and go through the console's API.
+The office console is at /office/ on the server's port.
 
 bangfud COMMAND -h 显示该命令的说明 / shows that command's help.
 `)

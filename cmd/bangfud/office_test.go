@@ -189,13 +189,13 @@ func TestLedgerHoldsProblemEscalatedFromPhone(t *testing.T) {
 	}
 }
 
-// runIn runs the binary with stdin.
-func runIn(t *testing.T, stdin string, args ...string) result {
+// runEnv runs the binary with extra environment variables.
+func runEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -208,25 +208,32 @@ func runIn(t *testing.T, stdin string, args ...string) result {
 	return r
 }
 
+// token makes an API token for an account on a stopped data directory.
+func token(t *testing.T, dir, name string) []string {
+	t.Helper()
+	return []string{"BANGFUD_TOKEN=" + strings.TrimSpace(must(t, "account", "token", "-data", dir, "-name", name).stdout)}
+}
+
 // TestBackupOfRunningServerAndRestore: bangfud backup -server copies the
-// running server's store through the console; bangfud restore puts it back
-// on the stopped server with a new epoch, keeping the store it replaces.
+// running server's store through the console API; bangfud restore puts it
+// back on the stopped server with a new epoch, keeping the store it replaces.
 func TestBackupOfRunningServerAndRestore(t *testing.T) {
 	dir := demoDir(t)
 	addAccount(t, dir, "city", "临夏市", "a long enough password")
 	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password")
+	city, town := token(t, dir, "city"), token(t, dir, "fuhan")
 	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
 	out := filepath.Join(t.TempDir(), "backup.db")
 	if r := run(t, "backup", "-data", dir, "-o", out); r.code != 3 {
 		t.Errorf("backup -data of a running server: %s", r)
 	}
-	if r := runIn(t, "a long enough password\n", "backup", "-server", srv.url, "-account", "fuhan", "-o", out); r.code == 0 {
+	if r := runEnv(t, town, "backup", "-server", srv.url, "-o", out); r.code == 0 {
 		t.Errorf("a town account downloaded the whole city: %s", r)
 	}
-	if r := runIn(t, "wrong password!!\n", "backup", "-server", srv.url, "-account", "city", "-o", out); r.code == 0 {
-		t.Errorf("a wrong password downloaded a backup: %s", r)
+	if r := runEnv(t, []string{"BANGFUD_TOKEN=bfa1.made-up"}, "backup", "-server", srv.url, "-o", out); r.code == 0 {
+		t.Errorf("a made-up token downloaded a backup: %s", r)
 	}
-	if r := runIn(t, "a long enough password\n", "backup", "-server", srv.url, "-account", "city", "-o", out); r.code != 0 {
+	if r := runEnv(t, city, "backup", "-server", srv.url, "-o", out); r.code != 0 {
 		t.Fatalf("backup -server: %s", r)
 	}
 	if r := run(t, "restore", "-data", dir, out); r.code != 3 {
@@ -404,5 +411,82 @@ func TestConsoleImport(t *testing.T) {
 	}
 	if audit := c.get("/office/audit"); !strings.Contains(audit, "导入花名册") || !strings.Contains(audit, "roster.csv") {
 		t.Error("the import is not in the audit log")
+	}
+}
+
+// TestCLIThroughAPI: enroll, devices, revoke, import and export work
+// against the running server with an account's token, within its scope.
+func TestCLIThroughAPI(t *testing.T) {
+	dir := demoDir(t)
+	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password")
+	tok := token(t, dir, "fuhan")
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir, "-demo")
+	codes := srv.codes()
+	if len(codes) == 0 {
+		t.Fatal("no code")
+	}
+	// A phone enrols, so there is a device to list and revoke.
+	phone, err := store.Open(filepath.Join(t.TempDir(), "phone.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	c, _ := client.New(phone, client.Options{URL: srv.url})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Enroll(ctx, srv.url, codes[0], "测试手机"); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "devices", "-server", srv.url); r.code != 2 || !strings.Contains(r.stderr, "BANGFUD_TOKEN") {
+		t.Errorf("-server without a token: %s", r)
+	}
+	r := runEnv(t, tok, "enroll", "-server", srv.url, "-cadre", "刘荣生")
+	if r.code != 0 || !regexp.MustCompile(`enrolment code: [2-9A-Z]{4}-[2-9A-Z]{4}`).MatchString(r.stdout) {
+		t.Fatalf("enroll -server: %s", r)
+	}
+	r = runEnv(t, tok, "devices", "-server", srv.url)
+	id := phone.Device().String()
+	if r.code != 0 || !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "测试手机") {
+		t.Fatalf("devices -server: %s", r)
+	}
+	if r = runEnv(t, tok, "revoke", "-server", srv.url, "-reason", "replaced", id[:8]); r.code != 0 {
+		t.Fatalf("revoke -server: %s", r)
+	}
+	if err := c.Sync(ctx); err == nil {
+		t.Error("the revoked phone still syncs")
+	}
+	if r = runEnv(t, tok, "import", "-server", srv.url, "-dry-run", filepath.Join("testdata", "roster_bad.csv")); r.code != 1 || !strings.Contains(r.stdout, "第 3 行") {
+		t.Errorf("import -server of a bad roster: %s", r)
+	}
+	if r = runEnv(t, tok, "import", "-server", srv.url, filepath.Join("testdata", "roster.csv")); r.code != 0 || !strings.Contains(r.stdout, "records written") {
+		t.Errorf("import -server: %s", r)
+	}
+	out := filepath.Join(t.TempDir(), "m.xlsx")
+	if r = runEnv(t, tok, "export", "-server", srv.url, "-month", time.Now().Format("2006-01"), "-o", out); r.code != 0 {
+		t.Fatalf("export -server: %s", r)
+	}
+	rows := sheetRows(t, out)
+	found := false
+	for _, row := range rows["结对帮扶花名册"] {
+		if len(row) > 4 && row[4] == "马德福" { // imported just now
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the export through the API lacks the household imported through it")
+	}
+	srv.stop(syscall.SIGTERM)
+	db := openDB(t, dir)
+	defer db.Close()
+	log, _ := db.AuditLog(50, nil)
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Action+":"+e.Detail)
+	}
+	all := strings.Join(actions, " ")
+	for _, want := range []string{"revoke:replaced", "enrol:api", "import:"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the audit log lacks %q: %s", want, all)
+		}
 	}
 }
