@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
@@ -24,6 +25,12 @@ import (
 )
 
 const password = "correct horse battery"
+
+func TestMain(m *testing.M) {
+	// Cheap hashes: the tests log in dozens of times, under -race too.
+	store.BcryptCost = bcrypt.MinCost
+	os.Exit(m.Run())
+}
 
 // fakeClock is a clock tests move by hand.
 type fakeClock struct {
@@ -53,16 +60,16 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	now := time.Now()
-	db, err := store.Open(filepath.Join(t.TempDir(), "bangfu.db"), &store.Options{NoSync: true})
+	path := filepath.Join(t.TempDir(), "bangfu.db")
+	if err := os.WriteFile(path, demoStore(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(path, &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, clock: &fakeClock{t: now}}
-	e.demo = demo.Village(1, now)
-	if err := db.Put(uuid.Nil, e.demo.Records()...); err != nil {
-		t.Fatal(err)
-	}
+	e := &env{t: t, db: db, clock: &fakeClock{t: now}, demo: demoOnce.data}
 	var town1 *domain.Place
 	for _, p := range e.demo.Places {
 		switch p.Level {
@@ -101,6 +108,42 @@ func newEnv(t *testing.T) *env {
 		}}))
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// demoOnce is the demo village written once, copied for each test.
+var demoOnce struct {
+	gosync.Once
+	data *demo.Data
+	file []byte
+	err  error
+}
+
+func demoStore(t *testing.T) []byte {
+	t.Helper()
+	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "office-demo-")
+		if err != nil {
+			demoOnce.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		db, err := store.Open(filepath.Join(dir, "bangfu.db"), &store.Options{NoSync: true})
+		if err != nil {
+			demoOnce.err = err
+			return
+		}
+		demoOnce.data = demo.Village(1, time.Now())
+		if demoOnce.err = db.Put(uuid.Nil, demoOnce.data.Records()...); demoOnce.err == nil {
+			var buf bytes.Buffer
+			_, demoOnce.err = db.Backup(&buf)
+			demoOnce.file = buf.Bytes()
+		}
+		db.Close()
+	})
+	if demoOnce.err != nil {
+		t.Fatal(demoOnce.err)
+	}
+	return demoOnce.file
 }
 
 func (e *env) enrol(cadre uuid.UUID, name string) uuid.UUID {

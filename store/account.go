@@ -38,6 +38,10 @@ const sessionPrefix = "bfs1."
 // MinPassword is the shortest password an office account may have.
 const MinPassword = 10
 
+// BcryptCost is the cost of the password hashes made from now on. Tests
+// lower it to bcrypt.MinCost; everything else leaves it at the default.
+var BcryptCost = bcrypt.DefaultCost
+
 // Account is a member of a town's or the city's office staff who uses the
 // console. Its scope is a place like a device's: an account for a town sees
 // that town, one for the city everything.
@@ -116,7 +120,7 @@ func (db *DB) CreateAccount(a Account, password string) error {
 	if utf8.RuneCountInString(password) < MinPassword {
 		return domain.Errorf(domain.EINVALID, "password", "密码至少 %[1]d 个字符", "a password needs at least %[1]d characters", MinPassword)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
 	if err != nil {
 		return domain.Errorf(domain.EINVALID, "password", "密码不可用：%[1]v", "the password cannot be used: %[1]v", err)
 	}
@@ -152,7 +156,7 @@ func (db *DB) SetPassword(name, password string) error {
 	if utf8.RuneCountInString(password) < MinPassword {
 		return domain.Errorf(domain.EINVALID, "password", "密码至少 %[1]d 个字符", "a password needs at least %[1]d characters", MinPassword)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
 	if err != nil {
 		return domain.Errorf(domain.EINVALID, "password", "密码不可用：%[1]v", "the password cannot be used: %[1]v", err)
 	}
@@ -263,7 +267,7 @@ func endSessions(tx *bolt.Tx, name string) error {
 // name costs the same time as a wrong password.
 // It is made on first use, so that a phone's store never pays for it.
 var dummyHash = gosync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), BcryptCost)
 	return h
 })
 
