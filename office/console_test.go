@@ -445,6 +445,9 @@ func TestBoardAndCards(t *testing.T) {
 			t.Errorf("the board lacks %q", want)
 		}
 	}
+	if _, a3 := b.get(office.Prefix + "board?paper=A3&village=" + village.ID.String()); !strings.Contains(a3, "size: A3 landscape") {
+		t.Error("the board does not print on A3 when asked")
+	}
 	resp, err := b.c.Get(e.srv.URL + office.Prefix + "board.pdf?village=" + village.ID.String())
 	if err != nil {
 		t.Fatal(err)

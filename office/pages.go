@@ -539,10 +539,15 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request, u *user) {
 		c.pdf(w, r, u, v.Name+"岗位监督栏.pdf", func(buf *bytes.Buffer) error { return WriteBoardPDF(buf, b) })
 		return
 	}
+	paper := "A4"
+	if r.URL.Query().Get("paper") == "A3" {
+		paper = "A3"
+	}
 	c.render(w, "board", http.StatusOK, page{Title: v.Name + "岗位监督栏", User: u, Data: struct {
 		ID    uuid.UUID
 		Board *Board
-	}{v.ID, b}})
+		Paper string
+	}{v.ID, b, paper}})
 }
 
 func (c *Console) cards(w http.ResponseWriter, r *http.Request, u *user) {
