@@ -82,7 +82,7 @@ func New(db *store.DB, opts Options) *Console {
 		c.now = time.Now
 	}
 	c.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "home", "devices", "enrol", "export", "backup", "audit", "import", "error"} {
+	for _, p := range []string{"login", "home", "devices", "enrol", "export", "backup", "audit", "import", "accounts", "error"} {
 		c.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+p+".html"))
 	}
 	// The print pages stand alone: no console header on the paper.
@@ -104,6 +104,9 @@ func New(db *store.DB, opts Options) *Console {
 	m.HandleFunc("GET "+Prefix+"backup", c.auth(c.backupPage))
 	m.HandleFunc("POST "+Prefix+"backup", c.auth(c.backup))
 	m.HandleFunc("POST "+Prefix+"token", c.auth(c.token))
+	m.HandleFunc("GET "+Prefix+"accounts", c.auth(c.accounts))
+	m.HandleFunc("POST "+Prefix+"accounts/password", c.auth(c.password))
+	m.HandleFunc("POST "+Prefix+"accounts/add", c.auth(c.addAccount))
 	m.HandleFunc("GET "+Prefix+"audit", c.auth(c.audit))
 	m.HandleFunc("GET "+Prefix+"import", c.auth(c.importForm))
 	m.HandleFunc("POST "+Prefix+"import", c.auth(c.importCheck))

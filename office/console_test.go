@@ -536,3 +536,46 @@ func TestAPIOnlyWithToken(t *testing.T) {
 		t.Errorf("a disabled account's token: %d", s)
 	}
 }
+
+func TestAccountsPage(t *testing.T) {
+	e := newEnv(t)
+	town := e.browser()
+	town.login("dongqu")
+	_, page := town.get(office.Prefix + "accounts")
+	if !strings.Contains(page, "dongqu") || strings.Contains(page, "fuhan") || strings.Contains(page, `action="/office/accounts/add"`) {
+		t.Errorf("a town office's accounts page:\n%s", page)
+	}
+	if status, _ := town.post(office.Prefix+"accounts/add", url.Values{"csrf": {town.csrf}, "name": {"x"},
+		"place": {e.town2.ID.String()}, "password": {"long enough pw"}}); status != http.StatusForbidden {
+		t.Errorf("a town office making accounts: %d", status)
+	}
+	// A wrong current password changes nothing; the right one logs out.
+	if status, _ := town.post(office.Prefix+"accounts/password", url.Values{"csrf": {town.csrf}, "old": {"wrong one!"},
+		"new": {"a new password"}, "again": {"a new password"}}); status != http.StatusUnauthorized {
+		t.Errorf("password change with a wrong current one: %d", status)
+	}
+	status, where := town.post(office.Prefix+"accounts/password", url.Values{"csrf": {town.csrf}, "old": {password},
+		"new": {"a new password"}, "again": {"a new password"}})
+	if status != http.StatusSeeOther || where != office.Prefix+"login" {
+		t.Fatalf("password change: %d %s", status, where)
+	}
+	if status, _ := town.get(office.Prefix + "devices"); status != http.StatusSeeOther {
+		t.Error("the session survived the password change")
+	}
+	if err := e.db.CheckPassword("dongqu", "a new password"); err != nil {
+		t.Error(err)
+	}
+	city := e.browser()
+	city.login("city")
+	if status, where := city.post(office.Prefix+"accounts/add", url.Values{"csrf": {city.csrf}, "name": {"dongqu2"},
+		"display": {"东区二号"}, "place": {e.town2.ID.String()}, "password": {"long enough pw"}}); status != http.StatusSeeOther {
+		t.Fatalf("the city making an account: %d %s", status, where)
+	}
+	n := e.browser()
+	if status, _ := n.tryLogin("dongqu2", "long enough pw"); status != http.StatusSeeOther {
+		t.Fatalf("the new account cannot log in: %d", status)
+	}
+	if _, page := n.get(office.Prefix); !strings.Contains(page, "红园村") || strings.Contains(page, "王坪村") {
+		t.Error("the new account does not see its town only")
+	}
+}

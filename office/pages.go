@@ -485,6 +485,7 @@ var actionNames = map[string]string{
 	"import-check":  "检查花名册 roster check",
 	"import":        "导入花名册 roster import",
 	"token":         "生成命令行令牌 API token",
+	"password":      "修改密码 password changed",
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {

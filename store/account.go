@@ -275,18 +275,9 @@ var dummyHash = gosync.OnceValue(func() []byte {
 // returns the session token (for a cookie) and the session. Any failure is
 // ErrLogin; rate limiting is the caller's (it knows the client's address).
 func (db *DB) Login(name, password string, ttl time.Duration, now time.Time) (string, Session, error) {
-	var row *accountRow
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		row, err = getAccount(tx, name)
-		return err
-	})
+	row, err := db.checkPassword(name, password)
 	if err != nil {
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return "", Session{}, ErrLogin
-	}
-	if bcrypt.CompareHashAndPassword(row.Hash, []byte(password)) != nil || !row.Disabled.IsZero() {
-		return "", Session{}, ErrLogin
+		return "", Session{}, err
 	}
 	token := sessionPrefix + randomText(32)
 	s := sessionRow{Account: name, CSRF: randomText(24), Created: now, Expires: now.Add(ttl)}
@@ -319,6 +310,30 @@ func (db *DB) Login(name, password string, ttl time.Duration, now time.Time) (st
 		return "", Session{}, fmt.Errorf("store: login %s: %w", name, err)
 	}
 	return token, Session{Account: row.account(name), CSRF: s.CSRF, Expires: s.Expires}, nil
+}
+
+// CheckPassword reports whether password is that of the live account
+// name: nil, or ErrLogin.
+func (db *DB) CheckPassword(name, password string) error {
+	_, err := db.checkPassword(name, password)
+	return err
+}
+
+func (db *DB) checkPassword(name, password string) (*accountRow, error) {
+	var row *accountRow
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		row, err = getAccount(tx, name)
+		return err
+	})
+	if err != nil {
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return nil, ErrLogin
+	}
+	if bcrypt.CompareHashAndPassword(row.Hash, []byte(password)) != nil || !row.Disabled.IsZero() {
+		return nil, ErrLogin
+	}
+	return row, nil
 }
 
 // Session returns the live session of token: ErrSession if it is unknown,
