@@ -27,6 +27,11 @@ say() { echo "setup: $*" >&2; }
 # Packages for `go build`/`go test` of a Fyne desktop app (cgo + GLFW + GL).
 packages=(make ca-certificates gcc libc6-dev pkg-config libgl-dev libxcursor-dev
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
+# The office console's browser tests drive headless Chromium (they fail without
+# it unless BANGFU_NO_BROWSER=1); poppler-utils' pdftotext checks the PDFs' text.
+if [[ "$mode" == test ]]; then
+	packages+=(chromium poppler-utils)
+fi
 # Running the app needs a display; without one, it runs on a virtual X server.
 if [[ "$mode" == run && -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then
 	packages+=(xvfb)

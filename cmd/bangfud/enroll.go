@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/office"
 	"bangfu/store"
 )
 
@@ -21,8 +22,9 @@ func (c *cli) enroll(args []string) error {
 Prints a one-time enrolment code for a cadre: typed on a phone or tablet with the server's
 address, it enrols the device as that cadre's. A code works once and expires; the server
 keeps only its hash. The same device may retry with the same code while it is valid (when
-the answer was lost on a weak link).`, lockedHelp)
+the answer was lost on a weak link).`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	who := fs.String("cadre", "", "干部姓名或 ID / the cadre's name or ID")
 	ttl := fs.Duration("ttl", 72*time.Hour, "有效期 / how long the code is valid")
 	if err := parseNone(fs, args); err != nil {
@@ -33,6 +35,20 @@ the answer was lost on a weak link).`, lockedHelp)
 	}
 	if *ttl <= 0 {
 		return usagef("-ttl 必须大于零", "-ttl must be positive")
+	}
+	if *server != "" {
+		r, err := newRemote(*server)
+		if err != nil {
+			return err
+		}
+		var code office.APICode
+		if err := r.postJSON("enrol", office.APIEnrol{Cadre: *who, TTLHours: int(max(1, ttl.Hours()))}, &code); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "干部 / cadre: %s (%s)\n", code.CadreName, code.Cadre)
+		fmt.Fprintf(c.stdout, "注册码 / enrolment code: %s\n", code.Code)
+		fmt.Fprintf(c.stdout, "有效期至 / valid until: %s（仅限使用一次 / single use）\n", code.Expires.Local().Format("2006-01-02 15:04 MST"))
+		return nil
 	}
 	db, err := openExisting(*dir)
 	if err != nil {
@@ -96,19 +112,41 @@ func (c *cli) devices(args []string) error {
 列出已注册的设备：设备 ID、名称、所属干部、注册时间、最近同步时间、是否已注销及原因。
 名称中的控制字符（换行、终端转义等）以 \n、\x1b 这样的转义形式显示。
 Lists enrolled devices: ID, name, cadre, when enrolled, last sync, and whether revoked and
-why. Control characters in names (line breaks, terminal escapes) print as escapes (\n, \x1b).`, lockedHelp)
+why. Control characters in names (line breaks, terminal escapes) print as escapes (\n, \x1b).`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	db, err := openExisting(*dir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	devs, err := db.Devices()
-	if err != nil {
-		return err
+	var devs []store.Device
+	names := map[uuid.UUID]string{}
+	if *server != "" {
+		r, err := newRemote(*server)
+		if err != nil {
+			return err
+		}
+		var list []office.APIDevice
+		if err := r.getJSON("devices", &list); err != nil {
+			return err
+		}
+		for _, d := range list {
+			devs = append(devs, store.Device{ID: d.ID, Cadre: d.Cadre, Name: d.Name, Enrolled: d.Enrolled, LastSync: d.LastSync, Revoked: d.Revoked})
+			names[d.Cadre] = d.CadreName
+		}
+	} else {
+		db, err := openExisting(*dir)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if devs, err = db.Devices(); err != nil {
+			return err
+		}
+		for _, d := range devs {
+			if r, err := db.Get(domain.KindCadre, d.Cadre); err == nil {
+				names[d.Cadre] = r.(*domain.Cadre).Name
+			}
+		}
 	}
 	if len(devs) == 0 {
 		fmt.Fprintln(c.stdout, "还没有注册的设备 / no devices enrolled yet")
@@ -117,9 +155,9 @@ why. Control characters in names (line breaks, terminal escapes) print as escape
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "设备 ID / device\t名称 / name\t干部 / cadre\t注册 / enrolled\t最近同步 / last sync\t状态 / state")
 	for _, d := range devs {
-		name := d.Cadre.String()
-		if r, err := db.Get(domain.KindCadre, d.Cadre); err == nil {
-			name = r.(*domain.Cadre).Name
+		name := names[d.Cadre]
+		if name == "" {
+			name = d.Cadre.String()
 		}
 		state := "正常 / active"
 		switch {
@@ -162,8 +200,9 @@ ID). What it synced stays.
                     it has not synced yet, once (it pulls nothing), and is refused from then on.
 DEVICE-ID is the full ID or a unique prefix (8 characters or more) of one listed by bangfud
 devices. A device revoked as replaced that has not made its last push yet may be revoked
-again as lost.`, lockedHelp)
+again as lost. The console's audit log records who revoked what and why.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	why := fs.String("reason", "", "注销原因 / why: lost|replaced")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -176,6 +215,18 @@ again as lost.`, lockedHelp)
 	if err != nil {
 		return usagef("请用 -reason lost（丢失）或 -reason replaced（换新设备）说明注销原因",
 			"say why with -reason lost or -reason replaced")
+	}
+	if *server != "" {
+		r, err := newRemote(*server)
+		if err != nil {
+			return err
+		}
+		var d office.APIDevice
+		if err := r.postJSON("revoke", office.APIRevoke{Device: pos[0], Reason: string(reason)}, &d); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "已注销设备 / revoked device: %s (%s), %s\n", d.ID, plain(d.Name), reason)
+		return nil
 	}
 	db, err := openExisting(*dir)
 	if err != nil {
@@ -199,6 +250,7 @@ again as lost.`, lockedHelp)
 	if err := db.Revoke(d.ID, reason, db.Now()); err != nil {
 		return err
 	}
+	db.Audit(store.AuditEntry{At: db.Now(), Action: "revoke", Target: fmt.Sprintf("%s（%s）", d.Name, d.ID), Detail: string(reason)})
 	fmt.Fprintf(c.stdout, "已注销设备 / revoked device: %s (%s), %s\n", d.ID, plain(d.Name), reason)
 	return nil
 }

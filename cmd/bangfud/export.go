@@ -2,35 +2,80 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"bangfu/cmd/bangfud/internal/report"
 	"bangfu/domain"
+	"bangfu/office"
 	"bangfu/store"
 )
 
 func (c *cli) export(args []string) error {
-	fs := c.flags("export", "-data DIR -o FILE.xlsx [-village NAME]", `
+	fs := c.flags("export", "-data DIR -o FILE.xlsx [-month 2026-11 | -from DAY -to DAY] [-village NAME] [-unit 单位]", `
 导出月报工作簿（XLSX，中文表头）：`+strings.Join(report.Sheets, "、")+`。
--village 只导出该村的走访、计划和缺口（以及在该村有职责的干部）。
-Writes the monthly workbook (XLSX, Chinese headers) with the sheets: visits (走访记录), plans
-with their measures (一户一策), households missing a level of assistance (缺少帮扶层级的户),
-cadres under their quota (未达结对数的干部) and pairings held by a cadre of the wrong rank
-(职级不符的结对). -village limits it to one village's visits, plans and gaps, and the cadres
-with an assignment there.`, lockedHelp)
+每张表有标题、制表单位和制表日期，表头冻结并带筛选，日期是 Excel 日期。-month 只含该月的走访
+（问题台账含该月前发现、该月未解决前仍存在的问题）；-from/-to 为起止日期（含两端）；都不给则导出全部。
+-village 只导出该村的数据（以及在该村有职责的干部）。命令行导出含完整身份证号（在服务器上运行）；
+管理后台按账号权限打码。
+Writes the monthly workbook (XLSX, Chinese headers) with the sheets: visits (走访记录), the
+problem ledger (问题台账), plans with measures, helper and review trail (一户一策), the pairing
+roster (结对帮扶花名册), a per-cadre summary (干部走访汇总), households missing a level of
+assistance, cadres under their quota and pairings held by a cadre of the wrong rank. Each sheet
+has a title block (制表单位, 制表日期), a frozen header with an auto-filter, and real Excel
+dates. -month limits visits to that month (the ledger: problems found before its end and not
+resolved before its start); -from/-to give a range of days, both included; neither: everything.
+-village limits it to one village. The command line shows whole ID numbers (it runs on the
+server); the console masks them by account.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	out := fs.String("o", "", "输出文件（.xlsx）/ output file (.xlsx)")
 	village := fs.String("village", "", "只导出这个村 / only this village")
+	month := fs.String("month", "", "月份，如 2026-11 / a month, e.g. 2026-11")
+	from := fs.String("from", "", "开始日期，如 2026-11-01 / first day, e.g. 2026-11-01")
+	to := fs.String("to", "", "结束日期（含）/ last day (included)")
+	unit := fs.String("unit", "", "制表单位 / the issuing office (default: the city's name + 办公室)")
 	if err := parseNone(fs, args); err != nil {
 		return err
+	}
+	start, end, err := office.ParseRange(*month, *from, *to)
+	if err != nil {
+		e := err.(*domain.Error)
+		return &usageError{e.Zh, e.En}
 	}
 	if *out == "" {
 		return usagef("请用 -o 指定输出文件", "name the output file with -o")
 	}
 	if !strings.EqualFold(filepath.Ext(*out), ".xlsx") {
 		return usagef("输出文件应以 .xlsx 结尾", "the output file should end in .xlsx")
+	}
+	if *server != "" {
+		if *village != "" || *unit != "" {
+			return usagef("-server 导出账号辖区的全部村，不接受 -village 和 -unit", "with -server the export covers the account's scope: no -village or -unit")
+		}
+		r, err := newRemote(*server)
+		if err != nil {
+			return err
+		}
+		q := url.Values{}
+		for k, v := range map[string]string{"month": *month, "from": *from, "to": *to} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		data, err := r.call(http.MethodGet, "export?"+q.Encode(), nil, nil)
+		if err != nil {
+			return err
+		}
+		if err := writeFile(*out, data); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "已导出 / exported: %s\n", *out)
+		return nil
 	}
 	db, err := openExisting(*dir)
 	if err != nil {
@@ -41,7 +86,10 @@ with an assignment there.`, lockedHelp)
 	if err != nil {
 		return err
 	}
-	in.Village = *village
+	in.Village, in.From, in.To, in.IDs, in.Unit, in.Now = *village, start, end, true, *unit, db.Now()
+	if in.Unit == "" {
+		in.Unit = defaultUnit(in.Places)
+	}
 
 	// Write next to the target and rename, so that a failed export never
 	// leaves half a workbook under the name asked for.
@@ -90,5 +138,32 @@ func reportInput(db *store.DB) (report.Input, error) {
 	load(domain.KindVisit, func(r domain.Record) { in.Visits = append(in.Visits, r.(*domain.Visit)) })
 	load(domain.KindPlan, func(r domain.Record) { in.Plans = append(in.Plans, r.(*domain.Plan)) })
 	load(domain.KindMeasure, func(r domain.Record) { in.Measures = append(in.Measures, r.(*domain.Measure)) })
+	load(domain.KindProblem, func(r domain.Record) { in.Problems = append(in.Problems, r.(*domain.Problem)) })
+	load(domain.KindReview, func(r domain.Record) { in.Reviews = append(in.Reviews, r.(*domain.Review)) })
 	return in, err
+}
+
+// defaultUnit is the 制表单位 of a workbook made on the command line: the
+// city's office.
+func defaultUnit(places []*domain.Place) string {
+	for _, p := range places {
+		if p.Level == domain.City {
+			return p.Name + "办公室"
+		}
+	}
+	return ""
+}
+
+// consoleExport writes the workbook the console asks for: the account's
+// scope, its ID numbers whole or masked.
+func consoleExport(db *store.DB) func(io.Writer, office.ExportQuery) error {
+	return func(w io.Writer, q office.ExportQuery) error {
+		in, err := reportInput(db)
+		if err != nil {
+			return err
+		}
+		in.Scope, in.IDs, in.From, in.To, in.Unit, in.Now = q.Scope, q.IDs, q.From, q.To, q.Unit, db.Now()
+		_, err = report.Write(w, in)
+		return err
+	}
 }

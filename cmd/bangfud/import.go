@@ -1,15 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"bangfu/cmd/bangfud/internal/roster"
 	"bangfu/domain"
+	"bangfu/office"
 	"bangfu/store"
 )
 
@@ -22,8 +28,9 @@ Imports a roster — households, cadres, pairings and assignments — from a CSV
 Every row is checked first and every bad row is listed with its line number and the reason;
 if any row is bad nothing is written (all or nothing). -dry-run checks and writes nothing.
 Importing a file twice makes no duplicates: households match by ID number (or head and
-group), cadres by name (and phone when two share a name), and are updated.`, importHelp+lockedHelp)
+group), cadres by name (and phone when two share a name), and are updated.`, importHelp+lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
+	server := serverFlag(fs)
 	dry := fs.Bool("dry-run", false, "只检查、列出有问题的行，不写入 / check and list bad rows, write nothing")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -33,6 +40,9 @@ group), cadres by name (and phone when two share a name), and are updated.`, imp
 		return usagef("请给出一个 CSV 或 XLSX 文件", "give one CSV or XLSX file")
 	}
 	file := pos[0]
+	if *server != "" {
+		return c.importRemote(*server, file, *dry)
+	}
 
 	tables, bad, err := roster.Read(file)
 	if err != nil {
@@ -185,3 +195,159 @@ column is an error.
 
 示例文件 / example files: cmd/bangfud/testdata/roster.csv, roster.xlsx (good),
 roster_bad.csv, roster_bad.xlsx (bad rows, for -dry-run).`
+
+// consoleImport checks and applies roster files uploaded to the console.
+// A town's office may import only what lies in its town: a row whose
+// household or place is elsewhere refuses the whole file.
+func consoleImport(db *store.DB) office.Importer {
+	return func(name string, data []byte, scope uuid.UUID, apply bool) (*office.ImportResult, error) {
+		var tables []roster.Table
+		var bad []*roster.FileError
+		var err error
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".csv", ".txt":
+			tables, bad, err = roster.ReadCSV(bytes.NewReader(data))
+		case ".xlsx", ".xlsm":
+			tables, bad, err = roster.ReadXLSX(bytes.NewReader(data))
+		default:
+			return nil, domain.Errorf(domain.EINVALID, "file", "不支持的文件类型 %q：请使用 .csv 或 .xlsx",
+				"unsupported file type %q: use .csv or .xlsx", filepath.Ext(name))
+		}
+		if err != nil {
+			return nil, err
+		}
+		snap, err := snapshot(db)
+		if err != nil {
+			return nil, err
+		}
+		res := roster.Plan(tables, snap, db.Now())
+		res.Bad = append(bad, res.Bad...)
+		if len(tables) == 0 && len(res.Bad) == 0 {
+			res.Bad = append(res.Bad, &roster.FileError{Err: domain.Errorf(domain.EINVALID, "file",
+				"文件中没有可识别的表（表头见 bangfud import -h）", "the file holds no table that can be read (bangfud import -h shows the headers)")})
+		}
+		if outside := outsideScope(snap, res.Records, scope); outside != "" {
+			res.Bad = append(res.Bad, &roster.FileError{Err: domain.Errorf(domain.EFORBIDDEN, "scope",
+				"文件中有辖区以外的记录（%[1]s），本账号不能导入", "the file holds records outside your scope (%[1]s): this account cannot import it", outside)})
+		}
+		out := &office.ImportResult{Summary: res.Summary(), Records: len(res.Records)}
+		for _, b := range res.Bad {
+			out.Bad = append(out.Bad, b.Error())
+		}
+		if len(res.Bad) > 0 {
+			if out.Marked, err = roster.Mark(name, data, res.Bad); err != nil {
+				return nil, err
+			}
+			return out, nil
+		}
+		if apply && len(res.Records) > 0 {
+			if err := db.Put(uuid.Nil, res.Records...); err != nil {
+				return nil, fmt.Errorf("写入失败，未写入任何数据 (the import failed and wrote nothing): %w", err)
+			}
+		}
+		return out, nil
+	}
+}
+
+// outsideScope names the first place, household or assignment of recs that
+// does not lie under scope ("" if all do; cadres belong nowhere).
+func outsideScope(s roster.Snapshot, recs []domain.Record, scope uuid.UUID) string {
+	if scope == uuid.Nil {
+		return ""
+	}
+	places := map[uuid.UUID]*domain.Place{}
+	households := map[uuid.UUID]*domain.Household{}
+	for _, p := range s.Places {
+		places[p.ID] = p
+	}
+	for _, h := range s.Households {
+		households[h.ID] = h
+	}
+	for _, r := range recs {
+		switch r := r.(type) {
+		case *domain.Place:
+			places[r.ID] = r
+		case *domain.Household:
+			households[r.ID] = r
+		}
+	}
+	under := func(id uuid.UUID) bool {
+		for range 8 {
+			if id == scope {
+				return true
+			}
+			p := places[id]
+			if p == nil {
+				return false
+			}
+			id = p.Parent
+		}
+		return false
+	}
+	for _, r := range recs {
+		switch r := r.(type) {
+		case *domain.Place:
+			if !under(r.ID) && r.Level != domain.City {
+				return r.Name
+			}
+		case *domain.Household:
+			if !under(r.Group) {
+				return r.HeadName
+			}
+		case *domain.Assignment:
+			if h := households[r.Target]; h != nil {
+				if !under(h.Group) {
+					return h.HeadName
+				}
+			} else if !under(r.Target) {
+				if p := places[r.Target]; p != nil {
+					return p.Name
+				}
+				return r.Target.String()
+			}
+		}
+	}
+	return ""
+}
+
+// importRemote checks or applies a roster file through a running server's
+// console API.
+func (c *cli) importRemote(server, file string, dry bool) error {
+	r, err := newRemote(server)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return domain.Errorf(domain.EINVALID, "file", "无法打开文件 %[1]s：%[2]v", "cannot open %[1]s: %[2]v", file, err)
+	}
+	q := url.Values{"name": {filepath.Base(file)}}
+	if !dry {
+		q.Set("apply", "1")
+	}
+	b, err := r.call(http.MethodPost, "import?"+q.Encode(), bytes.NewReader(data), nil)
+	if err != nil {
+		return err
+	}
+	var res office.ImportResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		return err
+	}
+	for _, line := range res.Summary {
+		fmt.Fprintln(c.stdout, line)
+	}
+	if len(res.Bad) > 0 {
+		fmt.Fprintf(c.stdout, "\n有问题的行 %d 个 / %d bad rows:\n", len(res.Bad), len(res.Bad))
+		for _, b := range res.Bad {
+			fmt.Fprintf(c.stdout, "  %s\n", b)
+		}
+		return domain.Errorf(domain.EINVALID, "file", "%[1]d 行有问题，未写入任何数据；请改正后重新导入",
+			"%[1]d bad rows: nothing was written; correct them and import again", len(res.Bad))
+	}
+	if dry {
+		fmt.Fprintf(c.stdout, "检查通过，共 %d 条记录待写入（-dry-run，未写入）\ncheck passed: %d records to write (-dry-run, nothing written)\n", res.Records, res.Records)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "已写入 %d 条记录 / %d records written\n", res.Records, res.Records)
+	return nil
+}

@@ -10,6 +10,11 @@
 //	bangfud revoke  -data DIR -reason R DEVICE-ID       revoke a lost or replaced device
 //	bangfud lockouts -data DIR                          enrolment lockouts
 //	bangfud export  -data DIR -o FILE.xlsx              visits, plans, three-level check
+//	bangfud account add|passwd|disable|list -data DIR   office console accounts
+//	bangfud board   -data DIR -village NAME -o FILE.pdf  岗位监督栏
+//	bangfud cards   -data DIR -village NAME [-group G] -o FILE.pdf  帮扶明白卡
+//	bangfud backup  -o FILE -data DIR | -server URL -account NAME   a consistent copy
+//	bangfud restore -data DIR FILE                      restore a backup (new epoch)
 //
 // Every command works on the store DIR/bangfu.db. bbolt lets one process open
 // it: while the server runs, the admin commands refuse with a clear message
@@ -54,6 +59,11 @@ var commands = []command{
 	{"revoke", "注销设备（丢失或换新）", "revoke a device (lost or replaced)", (*cli).revoke},
 	{"lockouts", "列出暂停注册的记录", "list enrolment lockouts", (*cli).lockouts},
 	{"export", "导出走访、计划和三级帮扶检查（XLSX）", "export visits, plans and the three-level check (XLSX)", (*cli).export},
+	{"account", "管理办公室管理后台的账号", "manage office console accounts", (*cli).account},
+	{"board", "打印村的岗位监督栏（PDF）", "print a village's supervision board (PDF)", (*cli).board},
+	{"cards", "打印帮扶明白卡（PDF）", "print the households' assistance cards (PDF)", (*cli).cards},
+	{"backup", "备份数据库（服务器运行时也可以）", "back up the database (the server may be running)", (*cli).backup},
+	{"restore", "从备份恢复数据库", "restore the database from a backup", (*cli).restore},
 }
 
 // cli is one run of the command: where it writes and how it is stopped.
@@ -112,10 +122,16 @@ func (c *cli) usage(w io.Writer) {
 	}
 	fmt.Fprint(w, `
 每个命令都使用 DIR/bangfu.db。服务器运行时它独占数据库：管理命令（demo、stats、import、
-enroll、devices、revoke、lockouts、export）会立即报错退出（状态码 3），请先停止服务器再执行。
+enroll、devices、revoke、lockouts、export）会立即报错退出（状态码 3），请先停止服务器再执行；
+或者不停服务器：enroll、devices、revoke、import、export、backup 加 -server URL，并在 BANGFUD_TOKEN
+中给出办公室账号的命令行令牌（bangfud account token，或管理后台“备份”页），经管理后台接口执行。
+办公室管理后台在同一端口的 /office/。
 Every command uses DIR/bangfu.db. While the server runs it holds the database alone: the
 admin commands (demo, stats, import, enroll, devices, revoke, lockouts, export) exit at once with
-status 3; stop the server first.
+status 3; stop the server first — or keep it running: enroll, devices, revoke, import,
+export and backup take -server URL with an office account's API token in BANGFUD_TOKEN
+(bangfud account token, or the console's backup page) and go through the console's API.
+The office console is at /office/ on the server's port.
 
 bangfud COMMAND -h 显示该命令的说明 / shows that command's help.
 `)

@@ -488,6 +488,7 @@ func TestExport(t *testing.T) {
 	db := openDB(t, dir)
 	plans, _ := db.Count(domain.KindPlan)
 	measures, _ := db.Count(domain.KindMeasure)
+	problems, _ := db.Count(domain.KindProblem)
 	gaps, err := db.Assistance(uuid.Nil)
 	db.Close()
 	if err != nil {
@@ -499,7 +500,9 @@ func TestExport(t *testing.T) {
 	rows := sheetRows(t, out)
 	want := map[string]int{
 		"走访记录":     s.Visits,
+		"问题台账":     problems, // no range: every problem
 		"一户一策":     measures, // one row per measure; every demo plan has measures
+		"结对帮扶花名册":  s.Households,
 		"缺少帮扶层级的户": len(gaps.Households),
 		"未达结对数的干部": len(gaps.Cadres),
 		"职级不符的结对":  len(gaps.Mismatches),
@@ -517,10 +520,10 @@ func TestExport(t *testing.T) {
 			t.Errorf("sheet %s has %d data rows, want %d", sheet, len(got)-1, n)
 		}
 	}
-	if len(rows) != len(want) {
-		t.Errorf("sheets %v, want %d", keys(rows), len(want))
+	if len(rows) != len(want)+1 || len(rows["干部走访汇总"]) < 2 {
+		t.Errorf("sheets %v, want %d and 干部走访汇总", keys(rows), len(want)+1)
 	}
-	if h := rows["走访记录"][0]; len(h) < 5 || h[0] != "走访时间" || h[2] != "村" || h[4] != "户主" {
+	if h := rows["走访记录"][0]; len(h) < 5 || h[0] != "走访时间" || h[2] != "村" || h[5] != "户主" {
 		t.Errorf("visits header = %v", h)
 	}
 	if !strings.Contains(r.stdout, out) {
@@ -559,7 +562,8 @@ func sheetRows(t *testing.T, path string) map[string][][]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[name] = rows
+		out[name] = rows[2:] // below the title block, from the header
+
 	}
 	return out
 }

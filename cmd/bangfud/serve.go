@@ -15,6 +15,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/office"
 	"bangfu/store"
 	"bangfu/sync/server"
 )
@@ -30,13 +31,14 @@ const (
 
 func (c *cli) serve(args []string) error {
 	fs := c.flags("serve", "-addr HOST:PORT -data DIR [-demo] [-tls-cert F -tls-key F] [-log-level L]", `
-运行同步服务器：数据保存在 DIR/bangfu.db（内嵌 bbolt），提供 /v1/enroll、/v1/sync 和 /healthz。
+运行同步服务器：数据保存在 DIR/bangfu.db（内嵌 bbolt），提供 /v1/enroll、/v1/sync 和 /healthz；
+同一端口的 /office/ 是办公室管理后台（浏览器打开 http://服务器地址/office/，账号用 bangfud account 创建）。
 -demo：数据库为空时写入演示村（王坪村），并打印演示包社干部和驻村工作队长的一次性注册码，
 用手机或平板输入服务器地址和注册码即可体验两种角色。收到 SIGINT（Ctrl+C）或 SIGTERM 时，
 服务器不再接受新连接，等正在进行的同步完成（最多 -shutdown-timeout）后退出。
 服务器运行期间独占数据库，管理命令（import、enroll 等）需先停止服务器。
 Runs the sync server on DIR/bangfu.db (embedded bbolt), serving /v1/enroll, /v1/sync and
-/healthz. -demo loads the demo village (王坪村) into an empty store and prints one-time
+/healthz, and the office console at /office/ on the same port (accounts: bangfud account). -demo loads the demo village (王坪村) into an empty store and prints one-time
 enrolment codes for the demo group cadre and the demo team leader, so a phone and a tablet
 can try both roles at once. On SIGINT (Ctrl+C) or SIGTERM the server stops accepting
 connections, lets the syncs in flight finish (at most -shutdown-timeout) and exits.
@@ -93,7 +95,7 @@ While it runs it holds the store alone: stop it before running an admin command.
 	}
 
 	srv := &http.Server{
-		Handler: server.New(db, server.Options{Logger: log}),
+		Handler: handler(db, log, *cert != ""),
 		// Headers must arrive within ReadHeaderTimeout; a body that sends
 		// nothing for server.DefaultBodyStall is closed by the handler,
 		// which also caps it at server.DefaultBodyTimeout. ReadTimeout and
@@ -139,6 +141,16 @@ While it runs it holds the store alone: stop it before running an admin command.
 	}
 	log.Info("server stopped")
 	return nil
+}
+
+// handler serves the sync endpoints and, under /office/, the office console
+// on the same port; "/" sends a browser to the console.
+func handler(db *store.DB, log *slog.Logger, secure bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db), Import: consoleImport(db)}))
+	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
+	mux.Handle("/", server.New(db, server.Options{Logger: log}))
+	return mux
 }
 
 // serveDemo loads the demo village into an empty store and prints enrolment

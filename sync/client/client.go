@@ -38,6 +38,17 @@
 // sync), the time of the last sync (shown only), and the push cursor moved
 // past entries just pulled (the next sync walks them again and sends none).
 //
+// # After the server is restored from a backup
+//
+// A restored server has lost what was synced after its backup, and its
+// cursors carry a new epoch: it refuses the device's pull cursor
+// (protocol.ErrCursor). The device then pulls from the start and pushes its
+// whole log again (entries made here or received from its own downstream);
+// the server applies what it lost and skips by change ID what it has, so
+// nothing the device wrote is lost and nothing is repeated. What a device
+// only received from the server (another device's change the server lost)
+// is pushed again by that device, not by this one.
+//
 // # In the background
 //
 // [Client.Run] syncs when asked ([Client.Trigger]), periodically, and on its
@@ -443,9 +454,15 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			c.log.Warn("clock ahead of the server: restamped unsent changes", "changes", n, "offset", c.db.Clock().Offset())
 			continue
 		case errors.Is(err, protocol.ErrCursor) && !cursorReset:
+			// The server does not know the cursor: it is another server, or
+			// its database was restored from a backup and lost what came
+			// after. Pull from the start, and push again everything made
+			// here: what the server has already it skips by change ID, what
+			// it lost it gets back. The push is refused together with the
+			// cursor, so nothing of it was applied.
 			cursorReset = true
-			c.log.Warn("the server cannot resume from the pull cursor: pulling from the start")
-			if err := c.db.SetCursor(keyPull, ""); err != nil {
+			c.log.Warn("the server cannot resume from the pull cursor: pulling from the start and pushing everything made here again")
+			if err := c.db.SetCursors(map[string]string{keyPull: "", keyPush: "0"}); err != nil {
 				return err
 			}
 			continue

@@ -219,8 +219,12 @@
 // full and more changes wait: the device syncs again at once, with whatever
 // it has to push. A device also keeps a push within PageBytes of changes,
 // setting "through" to the last entry it sent. An upstream that cannot resume
-// from a cursor (e.g. restored from a backup) answers 400 with field
-// "cursor" (ErrCursor): the device clears its cursor and pulls from the start.
+// from a cursor (another server, or one restored from a backup: its cursors
+// carry an epoch that every restore changes) answers 400 with field "cursor"
+// (ErrCursor) and applies nothing of the push: the device clears its pull
+// cursor and pulls from the start, and sets its push cursor back to the start
+// of its log, so that what the restored upstream lost of the device's own
+// changes is pushed again (what it still has it skips by change ID).
 //
 // # Clocks
 //

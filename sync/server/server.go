@@ -90,6 +90,9 @@ type Store interface {
 	LogWhere(after uint64, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error
 	// LastSeq returns the sequence of the newest log entry.
 	LastSeq() (uint64, error)
+	// Epoch returns the replica's epoch, which changes when its file is
+	// restored from a backup (0 until then).
+	Epoch() (uint64, error)
 	// Enroll trades a one-time code for a device token.
 	Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error)
 	// Authenticate returns the device a token belongs to.
@@ -436,9 +439,21 @@ func (s *Server) sendable(dev uuid.UUID, sc *scope, e *store.Entry) bool {
 
 // The cursor is the last log sequence the device has been answered for,
 // tagged with the server's replica ID so that a cursor from another server
-// (or a replaced database) is recognised: "<seq>@<first 8 hex of the ID>".
+// (or a replaced database) is recognised: "<seq>@<first 8 hex of the ID>",
+// and after a restore from a backup with the epoch too,
+// "<seq>@<ID>.<epoch in hex>": a cursor handed out before the restore
+// points into a log the server no longer has, and is refused (the device
+// then pulls from the start and pushes its own changes again).
 func (s *Server) cursor(seq uint64) string {
-	return strconv.FormatUint(seq, 10) + "@" + s.db.Device().String()[:8]
+	return strconv.FormatUint(seq, 10) + "@" + s.tag()
+}
+
+func (s *Server) tag() string {
+	t := s.db.Device().String()[:8]
+	if e, err := s.db.Epoch(); err == nil && e != 0 {
+		t += "." + strconv.FormatUint(e, 16)
+	}
+	return t
 }
 
 func (s *Server) parseCursor(c string) (uint64, error) {
@@ -447,7 +462,7 @@ func (s *Server) parseCursor(c string) (uint64, error) {
 	}
 	num, tag, ok := strings.Cut(c, "@")
 	seq, err := strconv.ParseUint(num, 10, 64)
-	if !ok || err != nil || tag != s.db.Device().String()[:8] {
+	if !ok || err != nil || tag != s.tag() {
 		return 0, protocol.ErrCursor
 	}
 	last, err := s.db.LastSeq()

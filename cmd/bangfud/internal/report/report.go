@@ -1,8 +1,14 @@
-// Package report writes the office's monthly workbook for bangfud export: the
-// visits, the household plans (一户一策) with their measures, and the
-// three-level assistance check (三级帮扶) — households missing a level, cadres
-// under quota, pairings held by a cadre of the wrong rank — as sheets of one
-// XLSX file with Chinese headers.
+// Package report writes the office's monthly workbook for bangfud export and
+// the console: the visits of a month (or any date range), the problem ledger
+// (问题台账), the household plans (一户一策) with their measures, helper and
+// review trail, the pairing roster (结对帮扶花名册), a per-cadre summary, and
+// the three-level assistance check (三级帮扶) — households missing a level,
+// cadres under quota, pairings held by a cadre of the wrong rank — as sheets
+// of one XLSX file with Chinese headers.
+//
+// Every sheet starts with a title block (the sheet's title and period, then
+// 制表单位 and 制表日期) above the header row (HeaderRow), which is frozen
+// and carries an auto-filter; dates are Excel dates, counts numbers.
 package report
 
 import (
@@ -21,14 +27,21 @@ import (
 // The sheet names, in the workbook's order.
 const (
 	SheetVisits     = "走访记录"
+	SheetProblems   = "问题台账"
 	SheetPlans      = "一户一策"
+	SheetPairs      = "结对帮扶花名册"
+	SheetSummary    = "干部走访汇总"
 	SheetHouseholds = "缺少帮扶层级的户"
 	SheetCadres     = "未达结对数的干部"
 	SheetMismatches = "职级不符的结对"
 )
 
 // Sheets lists the sheet names in the workbook's order.
-var Sheets = []string{SheetVisits, SheetPlans, SheetHouseholds, SheetCadres, SheetMismatches}
+var Sheets = []string{SheetVisits, SheetProblems, SheetPlans, SheetPairs, SheetSummary, SheetHouseholds, SheetCadres, SheetMismatches}
+
+// HeaderRow is the row (from 1) of every sheet's column headers; the rows
+// above it are the title block, the data start below it.
+const HeaderRow = 3
 
 // China is the time zone dates are written in (UTC+8).
 var China = time.FixedZone("CST", 8*3600)
@@ -42,11 +55,24 @@ type Input struct {
 	Visits      []*domain.Visit
 	Plans       []*domain.Plan
 	Measures    []*domain.Measure
+	Problems    []*domain.Problem
+	Reviews     []*domain.Review
 	Quotas      domain.Quotas
 	// Village, if not empty, limits the report to the villages of that name:
 	// their households' visits, plans and gaps, and the cadres with an
 	// assignment there.
 	Village string
+	// Scope, if not zero, limits the report to a town or city (the office's
+	// own): households under it, and cadres with an assignment there.
+	Scope uuid.UUID
+	// From and To limit visits to [From, To), and the problem ledger to the
+	// problems found before To and not resolved before From; zero is open.
+	From, To time.Time
+	// IDs shows whole 身份证号; otherwise the middle eight digits are masked.
+	IDs bool
+	// Unit is the 制表单位 of the title block; Now the 制表日期 (time.Now if zero).
+	Unit string
+	Now  time.Time
 }
 
 // Counts are the data rows written to each sheet, by sheet name.
@@ -60,6 +86,10 @@ func Write(w io.Writer, in Input) (Counts, error) {
 	}
 	f := excelize.NewFile()
 	defer f.Close()
+	st, err := newStyles(f)
+	if err != nil {
+		return nil, err
+	}
 	counts := Counts{}
 	for i, s := range r.sheets() {
 		if i == 0 {
@@ -69,7 +99,7 @@ func Write(w io.Writer, in Input) (Counts, error) {
 		} else if _, err := f.NewSheet(s.name); err != nil {
 			return nil, err
 		}
-		if err := writeSheet(f, s); err != nil {
+		if err := r.writeSheet(f, st, s); err != nil {
 			return nil, fmt.Errorf("report: sheet %s: %w", s.name, err)
 		}
 		counts[s.name] = len(s.rows)
@@ -83,12 +113,64 @@ func Write(w io.Writer, in Input) (Counts, error) {
 // sheet is one sheet's content.
 type sheet struct {
 	name   string
+	title  string // the title line; the sheet's name if empty
 	header []string
 	widths []float64
-	rows   [][]any
+	rows   [][]any // string, int, float64, or date (a day) and stamp (a time)
 }
 
-func writeSheet(f *excelize.File, s sheet) error {
+// date is a day written as an Excel date (yyyy-mm-dd); stamp a time written
+// as an Excel date and time. Both are in China's time zone.
+type (
+	date  time.Time
+	stamp time.Time
+)
+
+func dayOf(t time.Time) any {
+	if t.IsZero() {
+		return ""
+	}
+	return date(t)
+}
+
+func stampOf(t time.Time) any {
+	if t.IsZero() {
+		return ""
+	}
+	return stamp(t)
+}
+
+// excelTime is t's wall time in China as a zone-less time, which excelize
+// writes as the Excel serial of that wall time.
+func excelTime(t time.Time) time.Time {
+	c := t.In(China)
+	return time.Date(c.Year(), c.Month(), c.Day(), c.Hour(), c.Minute(), c.Second(), 0, time.UTC)
+}
+
+type styles struct{ title, sub, head, date, stamp int }
+
+func newStyles(f *excelize.File) (*styles, error) {
+	var s styles
+	var err error
+	mk := func(st *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = f.NewStyle(st)
+		return id
+	}
+	day, minute := "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+	s.title = mk(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
+	s.sub = mk(&excelize.Style{Font: &excelize.Font{Color: "555555"}})
+	s.head = mk(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	s.date = mk(&excelize.Style{CustomNumFmt: &day})
+	s.stamp = mk(&excelize.Style{CustomNumFmt: &minute})
+	return &s, err
+}
+
+func (r *report) writeSheet(f *excelize.File, st *styles, s sheet) error {
 	sw, err := f.NewStreamWriter(s.name)
 	if err != nil {
 		return err
@@ -98,42 +180,98 @@ func writeSheet(f *excelize.File, s sheet) error {
 			return err
 		}
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+	top := fmt.Sprintf("A%d", HeaderRow+1)
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: HeaderRow, TopLeftCell: top, ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
-		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
-	if err != nil {
+	title := s.title
+	if title == "" {
+		title = s.name
+	}
+	if p := r.period(); p != "" {
+		title += "（" + p + "）"
+	}
+	if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: st.title, Value: title}}, excelize.RowOpts{Height: 22}); err != nil {
+		return err
+	}
+	unit := r.in.Unit
+	if unit == "" {
+		unit = "—"
+	}
+	sub := fmt.Sprintf("制表单位：%s　　制表日期：%s", unit, r.now.In(China).Format("2006-01-02"))
+	if err := sw.SetRow("A2", []any{excelize.Cell{StyleID: st.sub, Value: sub}}); err != nil {
 		return err
 	}
 	head := make([]any, len(s.header))
 	for i, h := range s.header {
-		head[i] = excelize.Cell{StyleID: bold, Value: h}
+		head[i] = excelize.Cell{StyleID: st.head, Value: h}
 	}
-	if err := sw.SetRow("A1", head); err != nil {
+	if err := sw.SetRow(fmt.Sprintf("A%d", HeaderRow), head); err != nil {
 		return err
 	}
 	for i, row := range s.rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, row); err != nil {
+		out := make([]any, len(row))
+		for j, v := range row {
+			switch v := v.(type) {
+			case date:
+				out[j] = excelize.Cell{StyleID: st.date, Value: excelTime(time.Time(v)).Truncate(24 * time.Hour)}
+			case stamp:
+				out[j] = excelize.Cell{StyleID: st.stamp, Value: excelTime(time.Time(v))}
+			default:
+				out[j] = v
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, HeaderRow+1+i)
+		if err := sw.SetRow(cell, out); err != nil {
 			return err
 		}
 	}
-	return sw.Flush()
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	last, _ := excelize.CoordinatesToCellName(len(s.header), HeaderRow+max(len(s.rows), 1))
+	return f.AutoFilter(s.name, fmt.Sprintf("A%d:%s", HeaderRow, last), nil)
+}
+
+// period names the report's date range in words, "" for all dates.
+func (r *report) period() string {
+	from, to := r.in.From, r.in.To
+	switch {
+	case from.IsZero() && to.IsZero():
+		return ""
+	case !from.IsZero() && !to.IsZero() && from.In(China).Day() == 1 && to.In(China).Equal(from.In(China).AddDate(0, 1, 0)):
+		return from.In(China).Format("2006年1月")
+	}
+	s := "至今"
+	if !to.IsZero() {
+		s = to.Add(-time.Nanosecond).In(China).Format("2006-01-02")
+	}
+	if !from.IsZero() {
+		return from.In(China).Format("2006-01-02") + " 至 " + s
+	}
+	return "截至 " + s
 }
 
 // report holds the input indexed for lookups.
 type report struct {
 	in         Input
+	now        time.Time
 	places     map[uuid.UUID]*domain.Place
 	cadres     map[uuid.UUID]*domain.Cadre
 	households map[uuid.UUID]*domain.Household
-	inScope    map[uuid.UUID]bool // households in the report's villages
+	inScope    map[uuid.UUID]bool // households in the report's villages and scope
+	pairs      map[uuid.UUID]map[domain.Role][]*domain.Cadre
+	groupCadre map[uuid.UUID][]*domain.Cadre // by group
+	visits     []*domain.Visit               // in scope and range, newest first
 }
 
 func newReport(in Input) (*report, error) {
-	r := &report{in: in, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
-		households: map[uuid.UUID]*domain.Household{}, inScope: map[uuid.UUID]bool{}}
+	r := &report{in: in, now: in.Now, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
+		households: map[uuid.UUID]*domain.Household{}, inScope: map[uuid.UUID]bool{},
+		pairs: map[uuid.UUID]map[domain.Role][]*domain.Cadre{}, groupCadre: map[uuid.UUID][]*domain.Cadre{}}
+	if r.now.IsZero() {
+		r.now = time.Now()
+	}
 	for _, p := range in.Places {
 		r.places[p.ID] = p
 	}
@@ -142,7 +280,7 @@ func newReport(in Input) (*report, error) {
 	}
 	villages := map[uuid.UUID]bool{}
 	for _, p := range in.Places {
-		if p.Level == domain.Village && (in.Village == "" || p.Name == in.Village) {
+		if p.Level == domain.Village && (in.Village == "" || p.Name == in.Village) && r.within(p.ID) {
 			villages[p.ID] = true
 		}
 	}
@@ -151,11 +289,60 @@ func newReport(in Input) (*report, error) {
 	}
 	for _, h := range in.Households {
 		r.households[h.ID] = h
-		if in.Village == "" || villages[r.villageOf(h).ID] {
+		if villages[r.villageOf(h).ID] {
 			r.inScope[h.ID] = true
 		}
 	}
+	for _, a := range in.Assignments {
+		c := r.cadres[a.Cadre]
+		if c == nil {
+			continue
+		}
+		switch {
+		case a.Role.IsPairing():
+			if r.pairs[a.Target] == nil {
+				r.pairs[a.Target] = map[domain.Role][]*domain.Cadre{}
+			}
+			r.pairs[a.Target][a.Role] = append(r.pairs[a.Target][a.Role], c)
+		case a.Role == domain.GroupCadre:
+			r.groupCadre[a.Target] = append(r.groupCadre[a.Target], c)
+		}
+	}
+	for _, v := range in.Visits {
+		if r.inScope[v.Household] && r.inRange(v.At) {
+			r.visits = append(r.visits, v)
+		}
+	}
+	sort.Slice(r.visits, func(i, j int) bool {
+		a, b := r.visits[i], r.visits[j]
+		if !a.At.Equal(b.At) {
+			return a.At.After(b.At)
+		}
+		return a.ID.String() < b.ID.String()
+	})
 	return r, nil
+}
+
+// within reports whether a place is under the report's scope.
+func (r *report) within(id uuid.UUID) bool {
+	if r.in.Scope == uuid.Nil {
+		return true
+	}
+	for range 8 {
+		if id == r.in.Scope {
+			return true
+		}
+		p := r.places[id]
+		if p == nil || p.Parent == uuid.Nil {
+			return false
+		}
+		id = p.Parent
+	}
+	return false
+}
+
+func (r *report) inRange(t time.Time) bool {
+	return (r.in.From.IsZero() || !t.Before(r.in.From)) && (r.in.To.IsZero() || t.Before(r.in.To))
 }
 
 // none stands for a missing place.
@@ -179,20 +366,57 @@ func (r *report) cadreName(id uuid.UUID) string {
 	return ""
 }
 
+// MaskID hides the middle eight characters of an 18-character ID number
+// (birth date and sequence), as offices print them.
+func MaskID(id string) string {
+	if len(id) != 18 {
+		if id == "" {
+			return ""
+		}
+		return strings.Repeat("*", len(id))
+	}
+	return id[:6] + "********" + id[14:]
+}
+
+func (r *report) idNumber(h *domain.Household) string {
+	if r.in.IDs {
+		return h.IDNumber
+	}
+	return MaskID(h.IDNumber)
+}
+
+// HouseholdCode is the household's number in the workbook (户编号): its ID in
+// the system, which stays the same across renames and moves.
+func HouseholdCode(id uuid.UUID) string { return id.String() }
+
 // householdCols are the columns that place a household.
 func (r *report) householdCols(id uuid.UUID) []any {
 	h := r.households[id]
 	if h == nil {
-		return []any{"", "", "", "", ""}
+		return []any{"", "", "", "", "", ""}
 	}
 	v := r.villageOf(h)
 	st, _ := domain.StatusName(h.Status)
-	return []any{r.place(v.Parent).Name, v.Name, r.place(h.Group).Name, h.HeadName, st}
+	nv := ""
+	if h.NaturalVillage != uuid.Nil {
+		nv = r.place(h.NaturalVillage).Name
+	}
+	return []any{r.place(v.Parent).Name, v.Name, nv, r.place(h.Group).Name, h.HeadName, st}
+}
+
+// idCols are a household's 户编号 and 身份证号.
+func (r *report) idCols(id uuid.UUID) []any {
+	h := r.households[id]
+	if h == nil {
+		return []any{"", ""}
+	}
+	return []any{HouseholdCode(h.ID), r.idNumber(h)}
 }
 
 // sortKey orders rows by town, village, group, head.
 func (r *report) sortKey(id uuid.UUID) string {
-	return strings.Join(strs(r.householdCols(id)[:4]), "\x00") + "\x00" + id.String()
+	c := r.householdCols(id)
+	return strings.Join(strs([]any{c[0], c[1], c[3], c[4]}), "\x00") + "\x00" + id.String()
 }
 
 func strs(v []any) []string {
@@ -203,13 +427,6 @@ func strs(v []any) []string {
 	return out
 }
 
-func day(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(China).Format("2006-01-02")
-}
-
 func yesNo(b bool) string {
 	if b {
 		return "是"
@@ -217,38 +434,110 @@ func yesNo(b bool) string {
 	return "否"
 }
 
-var placeHeader = []string{"镇", "村", "社", "户主", "户类型"}
-var placeWidths = []float64{10, 10, 8, 10, 14}
+var placeHeader = []string{"镇", "村", "自然村", "社", "户主", "户类型"}
+var placeWidths = []float64{10, 10, 10, 8, 10, 14}
+var idHeader = []string{"户编号", "身份证号"}
+var idWidths = []float64{38, 21}
 
-func (r *report) sheets() []sheet {
-	return []sheet{r.visits(), r.plans(), r.householdGaps(), r.cadreGaps(), r.mismatches()}
+func cat[T any](parts ...[]T) []T {
+	var out []T
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
 }
 
-func (r *report) visits() sheet {
-	s := sheet{name: SheetVisits,
-		header: append([]string{"走访时间"}, append(append([]string{}, placeHeader...),
-			"走访干部", "走访类型", "村情户情民情", "政策宣传", "宣传内容", "两费收缴", "饮水安全", "后续跟进", "跟进期限")...),
-		widths: append([]float64{17}, append(append([]float64{}, placeWidths...), 10, 10, 50, 8, 24, 10, 10, 30, 12)...),
+func (r *report) sheets() []sheet {
+	return []sheet{r.visitSheet(), r.problems(), r.plans(), r.pairRoster(), r.summary(),
+		r.householdGaps(), r.cadreGaps(), r.mismatches()}
+}
+
+func (r *report) visitSheet() sheet {
+	s := sheet{name: SheetVisits, title: "入户走访记录",
+		header: cat([]string{"走访时间"}, placeHeader, idHeader,
+			[]string{"走访干部", "走访类型", "村情户情民情", "发现问题", "政策宣传", "宣传内容", "两费收缴", "饮水安全", "后续跟进", "跟进期限"}),
+		widths: cat([]float64{17}, placeWidths, idWidths, []float64{10, 10, 50, 36, 8, 24, 10, 10, 30, 12}),
 	}
-	var visits []*domain.Visit
-	for _, v := range r.in.Visits {
-		if r.inScope[v.Household] {
-			visits = append(visits, v)
+	found := map[uuid.UUID][]string{}
+	for _, p := range r.in.Problems {
+		if p.Visit != uuid.Nil && !p.Deleted {
+			found[p.Visit] = append(found[p.Visit], p.Text)
 		}
 	}
-	sort.Slice(visits, func(i, j int) bool {
-		if !visits[i].At.Equal(visits[j].At) {
-			return visits[i].At.After(visits[j].At)
-		}
-		return visits[i].ID.String() < visits[j].ID.String()
-	})
-	for _, v := range visits {
+	for _, v := range r.visits {
 		kind, _ := domain.VisitKindName(v.Type)
-		row := []any{v.At.In(China).Format("2006-01-02 15:04")}
-		row = append(row, r.householdCols(v.Household)...)
-		row = append(row, r.cadreName(v.Cadre), kind, v.Notes, yesNo(v.Policies), v.Policy,
-			feesName(v.Fees), waterName(v.Water), v.FollowUp, day(v.Due))
+		probs := found[v.ID]
+		sort.Strings(probs)
+		row := cat([]any{stamp(v.At)}, r.householdCols(v.Household), r.idCols(v.Household),
+			[]any{r.cadreName(v.Cadre), kind, v.Notes, strings.Join(probs, "；"), yesNo(v.Policies), v.Policy,
+				feesName(v.Fees), waterName(v.Water), v.FollowUp, dayOf(v.Due)})
 		s.rows = append(s.rows, row)
+	}
+	return s
+}
+
+// problems is the ledger: every problem in scope found before the range
+// ends and not resolved before it starts, with what its record holds of
+// its history (found, escalated, resolved).
+func (r *report) problems() sheet {
+	s := sheet{name: SheetProblems, title: "问题台账",
+		header: cat([]string{"发现日期"}, placeHeader, idHeader,
+			[]string{"问题描述", "发现人", "当前状态", "上报人", "上报日期", "处理人", "解决日期", "处理结果", "已历天数"}),
+		widths: cat([]float64{12}, placeWidths, idWidths, []float64{40, 10, 10, 10, 12, 10, 12, 30, 10}),
+	}
+	visits := map[uuid.UUID]*domain.Visit{}
+	for _, v := range r.in.Visits {
+		visits[v.ID] = v
+	}
+	type item struct {
+		p     *domain.Problem
+		found time.Time
+		by    uuid.UUID
+	}
+	var items []item
+	for _, p := range r.in.Problems {
+		if p.Deleted || !r.inScope[p.Household] {
+			continue
+		}
+		it := item{p: p, found: p.Created, by: p.Author}
+		if v := visits[p.Visit]; v != nil {
+			it.found, it.by = v.At, v.Cadre
+		}
+		if !r.in.To.IsZero() && !it.found.Before(r.in.To) {
+			continue
+		}
+		if !r.in.From.IsZero() && p.Status == domain.ProblemResolved && p.ResolvedAt.Before(r.in.From) {
+			continue
+		}
+		items = append(items, it)
+	}
+	sort.Slice(items, func(i, j int) bool {
+		if !items[i].found.Equal(items[j].found) {
+			return items[i].found.Before(items[j].found)
+		}
+		return items[i].p.ID.String() < items[j].p.ID.String()
+	})
+	for _, it := range items {
+		p := it.p
+		status, _ := domain.ProblemStatusName(p.Status)
+		end := r.now
+		if p.Status == domain.ProblemResolved && !p.ResolvedAt.IsZero() {
+			end = p.ResolvedAt
+		}
+		days := 0
+		if !it.found.IsZero() && end.After(it.found) {
+			days = int(end.Sub(it.found).Hours() / 24)
+		}
+		var reported, resolved any = "", ""
+		if !p.ReportedAt.IsZero() {
+			reported = date(p.ReportedAt)
+		}
+		if !p.ResolvedAt.IsZero() {
+			resolved = date(p.ResolvedAt)
+		}
+		s.rows = append(s.rows, cat([]any{dayOf(it.found)}, r.householdCols(p.Household), r.idCols(p.Household),
+			[]any{p.Text, r.cadreName(it.by), status, r.cadreName(p.ReportedBy), reported,
+				r.cadreName(p.ResolvedBy), resolved, p.Resolution, days}))
 	}
 	return s
 }
@@ -277,27 +566,71 @@ func waterName(w domain.Water) string {
 	return "未检查"
 }
 
-// plans writes one row per measure, and one row for a plan without measures.
+func verdictName(v domain.Verdict) string {
+	switch v {
+	case domain.VerdictApprove:
+		return "审核通过"
+	case domain.VerdictReturn:
+		return "退回修改"
+	}
+	return "批注"
+}
+
+// names joins cadres' names.
+func names(cs []*domain.Cadre) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	sort.Strings(out)
+	return strings.Join(out, "、")
+}
+
+// plans writes one row per measure, and one row for a plan without measures;
+// each row names the household's helper and carries the plan's review trail.
 func (r *report) plans() sheet {
-	s := sheet{name: SheetPlans,
-		header: append(append([]string{}, placeHeader...),
-			"计划目标", "开始日期", "计划状态", "措施类型", "措施内容", "责任人", "目标", "完成期限", "进度"),
-		widths: append(append([]float64{}, placeWidths...), 30, 12, 10, 12, 40, 10, 24, 12, 10),
+	s := sheet{name: SheetPlans, title: "一户一策（脱贫攻坚计划）",
+		header: cat(placeHeader, idHeader, []string{"帮扶责任人", "包社干部", "计划目标", "开始日期", "计划状态", "审核记录",
+			"措施类型", "措施内容", "责任人", "目标", "完成期限", "进度"}),
+		widths: cat(placeWidths, idWidths, []float64{10, 10, 30, 12, 10, 40, 12, 40, 10, 24, 12, 10}),
 	}
 	measures := map[uuid.UUID][]*domain.Measure{}
 	for _, m := range r.in.Measures {
-		measures[m.Plan] = append(measures[m.Plan], m)
+		if !m.Deleted {
+			measures[m.Plan] = append(measures[m.Plan], m)
+		}
+	}
+	reviews := map[uuid.UUID][]*domain.Review{}
+	for _, rv := range r.in.Reviews {
+		if !rv.Deleted {
+			reviews[rv.Plan] = append(reviews[rv.Plan], rv)
+		}
 	}
 	var plans []*domain.Plan
 	for _, p := range r.in.Plans {
-		if r.inScope[p.Household] {
+		if r.inScope[p.Household] && !p.Deleted {
 			plans = append(plans, p)
 		}
 	}
 	sort.Slice(plans, func(i, j int) bool { return r.sortKey(plans[i].Household) < r.sortKey(plans[j].Household) })
 	for _, p := range plans {
 		status, _ := domain.PlanStatusName(p.Status)
-		head := append(r.householdCols(p.Household), p.Goal, day(p.Start), status)
+		rvs := reviews[p.ID]
+		sort.Slice(rvs, func(i, j int) bool { return rvs[i].At.Before(rvs[j].At) })
+		var trail []string
+		for _, rv := range rvs {
+			line := rv.At.In(China).Format("2006-01-02") + " " + r.cadreName(rv.Reviewer) + " " + verdictName(rv.Verdict)
+			if rv.Comment != "" {
+				line += "：" + rv.Comment
+			}
+			trail = append(trail, line)
+		}
+		var gc []*domain.Cadre
+		if h := r.households[p.Household]; h != nil {
+			gc = r.groupCadre[h.Group]
+		}
+		head := cat(r.householdCols(p.Household), r.idCols(p.Household),
+			[]any{names(r.pairs[p.Household][domain.Helper]), names(gc), p.Goal, dayOf(p.Start), status, strings.Join(trail, "\n")})
 		ms := measures[p.ID]
 		sort.Slice(ms, func(i, j int) bool {
 			if !ms[i].Due.Equal(ms[j].Due) {
@@ -306,14 +639,116 @@ func (r *report) plans() sheet {
 			return ms[i].ID.String() < ms[j].ID.String()
 		})
 		if len(ms) == 0 {
-			s.rows = append(s.rows, append(head, "", "", "", "", "", ""))
+			s.rows = append(s.rows, cat(head, []any{"", "", "", "", "", ""}))
 		}
 		for _, m := range ms {
 			kind, _ := domain.MeasureKindName(m.Type)
 			prog, _ := domain.ProgressName(m.Progress)
-			row := append(append([]any{}, head...), kind, m.Description, r.cadreName(m.Owner), m.Target, day(m.Due), prog)
-			s.rows = append(s.rows, row)
+			s.rows = append(s.rows, cat(head, []any{kind, m.Description, r.cadreName(m.Owner), m.Target, dayOf(m.Due), prog}))
 		}
+	}
+	return s
+}
+
+// pairRoster is the 结对帮扶花名册: every household in scope with its
+// county leader, section cadre, helper and group cadre and their phones.
+func (r *report) pairRoster() sheet {
+	s := sheet{name: SheetPairs, title: "结对帮扶花名册",
+		header: cat(placeHeader, idHeader, []string{"人口", "电话",
+			"县级领导", "县级领导电话", "科级干部", "科级干部电话", "帮扶责任人", "帮扶责任人电话", "包社干部", "包社干部电话"}),
+		widths: cat(placeWidths, idWidths, []float64{6, 14, 10, 14, 10, 14, 10, 14, 10, 14}),
+	}
+	var hs []*domain.Household
+	for _, h := range r.in.Households {
+		if r.inScope[h.ID] && !h.Deleted {
+			hs = append(hs, h)
+		}
+	}
+	sort.Slice(hs, func(i, j int) bool { return r.sortKey(hs[i].ID) < r.sortKey(hs[j].ID) })
+	who := func(cs []*domain.Cadre) (string, string) {
+		sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
+		var n, p []string
+		for _, c := range cs {
+			n, p = append(n, c.Name), append(p, c.Phone)
+		}
+		return strings.Join(n, "、"), strings.Join(p, "、")
+	}
+	for _, h := range hs {
+		row := cat(r.householdCols(h.ID), r.idCols(h.ID), []any{h.Size, h.Phone})
+		for _, role := range []domain.Role{domain.PairCounty, domain.PairSection, domain.Helper} {
+			n, p := who(r.pairs[h.ID][role])
+			row = append(row, n, p)
+		}
+		n, p := who(r.groupCadre[h.Group])
+		s.rows = append(s.rows, append(row, n, p))
+	}
+	return s
+}
+
+// summary is one row per cadre with households in scope: how many, how many
+// visited in the period (by anyone), how many not, the cadre's own visits,
+// and the open problems of their households.
+func (r *report) summary() sheet {
+	s := sheet{name: SheetSummary, title: "干部走访汇总",
+		header: []string{"干部", "职级", "单位", "电话", "负责户数", "本期已走访户数", "本期未走访户数", "本人走访次数", "未解决问题"},
+		widths: []float64{10, 14, 24, 14, 10, 14, 14, 12, 12},
+	}
+	mine := map[uuid.UUID]map[uuid.UUID]bool{}
+	add := func(c *domain.Cadre, h uuid.UUID) {
+		if mine[c.ID] == nil {
+			mine[c.ID] = map[uuid.UUID]bool{}
+		}
+		mine[c.ID][h] = true
+	}
+	for h, roles := range r.pairs {
+		if !r.inScope[h] {
+			continue
+		}
+		for _, cs := range roles {
+			for _, c := range cs {
+				add(c, h)
+			}
+		}
+	}
+	for _, h := range r.in.Households {
+		if r.inScope[h.ID] {
+			for _, c := range r.groupCadre[h.Group] {
+				add(c, h.ID)
+			}
+		}
+	}
+	visited := map[uuid.UUID]bool{}
+	own := map[uuid.UUID]int{}
+	for _, v := range r.visits {
+		visited[v.Household] = true
+		own[v.Cadre]++
+	}
+	open := map[uuid.UUID]int{}
+	for _, p := range r.in.Problems {
+		if p.IsOpen() {
+			open[p.Household]++
+		}
+	}
+	var cadres []*domain.Cadre
+	for id := range mine {
+		cadres = append(cadres, r.cadres[id])
+	}
+	sort.Slice(cadres, func(i, j int) bool {
+		if cadres[i].Name != cadres[j].Name {
+			return cadres[i].Name < cadres[j].Name
+		}
+		return cadres[i].ID.String() < cadres[j].ID.String()
+	})
+	for _, c := range cadres {
+		n, seen, probs := len(mine[c.ID]), 0, 0
+		for h := range mine[c.ID] {
+			if visited[h] {
+				seen++
+			}
+			probs += open[h]
+		}
+		rank, _ := domain.RankName(c.Rank)
+		s.rows = append(s.rows, []any{c.Name, rank, c.Unit, c.Phone, n, seen, n - seen, own[c.ID], probs})
 	}
 	return s
 }
@@ -324,18 +759,9 @@ func (r *report) gaps() domain.Gaps {
 }
 
 func (r *report) householdGaps() sheet {
-	s := sheet{name: SheetHouseholds,
-		header: append(append([]string{}, placeHeader...), "电话", "县级领导", "科级干部", "帮扶责任人", "缺少"),
-		widths: append(append([]float64{}, placeWidths...), 14, 10, 10, 10, 36),
-	}
-	helpers := map[uuid.UUID]map[domain.Role][]string{}
-	for _, a := range r.in.Assignments {
-		if a.Role.IsPairing() && r.cadres[a.Cadre] != nil {
-			if helpers[a.Target] == nil {
-				helpers[a.Target] = map[domain.Role][]string{}
-			}
-			helpers[a.Target][a.Role] = append(helpers[a.Target][a.Role], r.cadreName(a.Cadre))
-		}
+	s := sheet{name: SheetHouseholds, title: "缺少帮扶层级的户",
+		header: cat(placeHeader, idHeader, []string{"电话", "县级领导", "科级干部", "帮扶责任人", "缺少"}),
+		widths: cat(placeWidths, idWidths, []float64{14, 10, 10, 10, 36}),
 	}
 	gaps := r.gaps().Households
 	sort.SliceStable(gaps, func(i, j int) bool {
@@ -350,11 +776,9 @@ func (r *report) householdGaps() sheet {
 			zh, _ := domain.RoleName(role)
 			missing = append(missing, zh)
 		}
-		row := append(r.householdCols(g.Household.ID), g.Household.Phone)
+		row := cat(r.householdCols(g.Household.ID), r.idCols(g.Household.ID), []any{g.Household.Phone})
 		for _, role := range []domain.Role{domain.PairCounty, domain.PairSection, domain.Helper} {
-			names := helpers[g.Household.ID][role]
-			sort.Strings(names)
-			row = append(row, strings.Join(names, "、"))
+			row = append(row, names(r.pairs[g.Household.ID][role]))
 		}
 		s.rows = append(s.rows, append(row, strings.Join(missing, "、")))
 	}
@@ -362,9 +786,9 @@ func (r *report) householdGaps() sheet {
 }
 
 // cadresInScope returns the cadres with an assignment in the report's
-// villages; nil means every cadre (no village filter).
+// villages and scope; nil means every cadre (no filter).
 func (r *report) cadresInScope() map[uuid.UUID]bool {
-	if r.in.Village == "" {
+	if r.in.Village == "" && r.in.Scope == uuid.Nil {
 		return nil
 	}
 	in := map[uuid.UUID]bool{}
@@ -377,7 +801,7 @@ func (r *report) cadresInScope() map[uuid.UUID]bool {
 			if p.Level == domain.Group || p.Level == domain.NaturalVillage {
 				p = r.place(p.Parent)
 			}
-			if p.Level == domain.Village && p.Name == r.in.Village {
+			if (r.in.Village == "" || (p.Level == domain.Village && p.Name == r.in.Village)) && r.within(p.ID) {
 				in[a.Cadre] = true
 			}
 		}
@@ -386,7 +810,7 @@ func (r *report) cadresInScope() map[uuid.UUID]bool {
 }
 
 func (r *report) cadreGaps() sheet {
-	s := sheet{name: SheetCadres,
+	s := sheet{name: SheetCadres, title: "未达结对数的干部",
 		header: []string{"干部", "职级", "单位", "职务", "电话", "已结对户数", "应结对户数"},
 		widths: []float64{10, 14, 24, 20, 14, 12, 12},
 	}
@@ -402,9 +826,9 @@ func (r *report) cadreGaps() sheet {
 }
 
 func (r *report) mismatches() sheet {
-	s := sheet{name: SheetMismatches,
-		header: append([]string{"干部", "职级", "结对类型"}, placeHeader...),
-		widths: append([]float64{10, 14, 18}, placeWidths...),
+	s := sheet{name: SheetMismatches, title: "职级不符的结对",
+		header: cat([]string{"干部", "职级", "结对类型"}, placeHeader, idHeader),
+		widths: cat([]float64{10, 14, 18}, placeWidths, idWidths),
 	}
 	for _, m := range r.gaps().Mismatches {
 		if !r.inScope[m.Assignment.Target] {
@@ -412,7 +836,7 @@ func (r *report) mismatches() sheet {
 		}
 		rank, _ := domain.RankName(m.Cadre.Rank)
 		role, _ := domain.RoleName(m.Assignment.Role)
-		s.rows = append(s.rows, append([]any{m.Cadre.Name, rank, role}, r.householdCols(m.Assignment.Target)...))
+		s.rows = append(s.rows, cat([]any{m.Cadre.Name, rank, role}, r.householdCols(m.Assignment.Target), r.idCols(m.Assignment.Target)))
 	}
 	return s
 }

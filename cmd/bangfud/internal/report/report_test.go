@@ -56,9 +56,12 @@ func read(t *testing.T, b []byte) map[string][][]string {
 		if name != report.Sheets[i] {
 			t.Errorf("sheet %d is %s, want %s", i, name, report.Sheets[i])
 		}
-		if out[name], err = f.GetRows(name); err != nil {
+		rows, err := f.GetRows(name)
+		if err != nil {
 			t.Fatal(err)
 		}
+		out[name] = rows[report.HeaderRow-1:] // the header first
+
 	}
 	return out
 }
@@ -70,7 +73,8 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := read(t, buf.Bytes())
-	want := map[string]int{report.SheetVisits: 1, report.SheetPlans: 3, report.SheetHouseholds: 2, report.SheetCadres: 1, report.SheetMismatches: 0}
+	want := map[string]int{report.SheetVisits: 1, report.SheetProblems: 0, report.SheetPlans: 3, report.SheetPairs: 2,
+		report.SheetSummary: 1, report.SheetHouseholds: 2, report.SheetCadres: 1, report.SheetMismatches: 0}
 	for sheet, n := range want {
 		if counts[sheet] != n || len(rows[sheet]) != n+1 {
 			t.Errorf("%s: counted %d, %d rows read back; want %d data rows", sheet, counts[sheet], len(rows[sheet]), n)
@@ -78,11 +82,11 @@ func TestWrite(t *testing.T) {
 	}
 	// Times in China's zone; measures by due date; the plan without measures
 	// has a row of its own.
-	if v := rows[report.SheetVisits][1]; v[0] != "2025-05-01 10:30" || v[2] != "甲村" || v[6] != "周县" || v[7] != "日常走访" {
+	if v := rows[report.SheetVisits][1]; v[0] != "2025-05-01 10:30" || v[2] != "甲村" || v[9] != "周县" || v[10] != "日常走访" {
 		t.Errorf("visit row = %v", v)
 	}
 	plans := rows[report.SheetPlans]
-	if plans[1][3] != "马乙" || plans[2][9] != "网上卖鸡蛋" || plans[3][9] != "散养鸡 50 只" || plans[3][13] != "进行中" {
+	if plans[1][4] != "马乙" || plans[2][15] != "网上卖鸡蛋" || plans[3][15] != "散养鸡 50 只" || plans[3][19] != "进行中" {
 		t.Errorf("plan rows = %v", plans[1:])
 	}
 	if g := rows[report.SheetCadres][1]; g[0] != "周县" || g[5] != "1" || g[6] != "3" {
@@ -100,13 +104,13 @@ func TestWriteOneVillage(t *testing.T) {
 	}
 	// 乙村 has no visit, one plan without measures, one household with no
 	// helper at all, and no cadre assigned there.
-	want := report.Counts{report.SheetVisits: 0, report.SheetPlans: 1, report.SheetHouseholds: 1, report.SheetCadres: 0, report.SheetMismatches: 0}
+	want := report.Counts{report.SheetVisits: 0, report.SheetPlans: 1, report.SheetPairs: 1, report.SheetHouseholds: 1, report.SheetCadres: 0, report.SheetMismatches: 0}
 	for sheet, n := range want {
 		if counts[sheet] != n {
 			t.Errorf("%s: %d rows, want %d", sheet, counts[sheet], n)
 		}
 	}
-	if row := read(t, buf.Bytes())[report.SheetHouseholds][1]; row[3] != "马乙" || row[9] == "" {
+	if row := read(t, buf.Bytes())[report.SheetHouseholds][1]; row[4] != "马乙" || row[12] == "" {
 		t.Errorf("household gap row = %v", row)
 	}
 

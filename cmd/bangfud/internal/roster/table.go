@@ -102,6 +102,9 @@ var columns = []column{
 	{"title", "职务", "title", []string{"职务", "title"}},
 	{"role", "职责", "role", []string{"职责", "帮扶职责", "role"}},
 	{"serial", "序号", "no", []string{"序号", "no", "#"}},
+	// The reasons Mark writes beside bad rows; ignored, so that a marked
+	// workbook, once corrected, imports as it is.
+	{"mark", "错误原因", "error", []string{"错误原因", MarkColumn}},
 }
 
 var byAlias = func() map[string]string {

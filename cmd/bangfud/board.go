@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/office"
+	"bangfu/store"
+)
+
+func (c *cli) board(args []string) error {
+	fs := c.flags("board", "-data DIR -village NAME -o FILE.pdf", `
+打印一个村的岗位监督栏（PDF，A4 横向）：联系领导、村两委、驻村工作队和各社的包社干部及电话。
+Prints a village's supervision board (岗位监督栏) as a PDF, A4 landscape: its leads, the village
+committee, the work team, and each group's cadre with phone numbers.`, lockedHelp)
+	dir := dataFlag(fs)
+	village := fs.String("village", "", "村名或 ID / the village's name or ID")
+	out := fs.String("o", "", "输出文件（.pdf）/ output file (.pdf)")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	db, v, err := c.openVillage(*dir, *village, *out)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := office.BoardOf(db, v.ID, db.Now())
+	if err != nil {
+		return err
+	}
+	return c.writePDF(*out, func(f *os.File) error { return office.WriteBoardPDF(f, b) })
+}
+
+func (c *cli) cards(args []string) error {
+	fs := c.flags("cards", "-data DIR -village NAME [-group NAME] -o FILE.pdf", `
+打印帮扶明白卡（PDF，A4，每页两张）：每户的帮扶干部、电话和一户一策措施。-group 只打印一个社。
+Prints the households' assistance cards (帮扶明白卡) as a PDF, two to an A4 page: each
+household's helpers with phones and its plan's measures. -group prints one group (社) only.`, lockedHelp)
+	dir := dataFlag(fs)
+	village := fs.String("village", "", "村名或 ID / the village's name or ID")
+	group := fs.String("group", "", "社名，如 一社 / a group's name, e.g. 一社")
+	out := fs.String("o", "", "输出文件（.pdf）/ output file (.pdf)")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	db, v, err := c.openVillage(*dir, *village, *out)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var gid uuid.UUID
+	if *group != "" {
+		groups, err := db.Places(domain.Group, v.ID)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			if g.Name == *group {
+				gid = g.ID
+			}
+		}
+		if gid == uuid.Nil {
+			return domain.Errorf(domain.ENOTFOUND, "group", "%[1]s没有“%[2]s”", "%[1]s has no group %[2]q", v.Name, *group)
+		}
+	}
+	cards, err := office.CardsOf(db, v.ID, gid, db.Now())
+	if err != nil {
+		return err
+	}
+	return c.writePDF(*out, func(f *os.File) error { return office.WriteCardsPDF(f, cards) })
+}
+
+// openVillage checks the output name, opens the store and finds the village.
+func (c *cli) openVillage(dir, village, out string) (*store.DB, *domain.Place, error) {
+	if out == "" || !strings.EqualFold(filepath.Ext(out), ".pdf") {
+		return nil, nil, usagef("请用 -o 指定输出文件（.pdf）", "name the output file (.pdf) with -o")
+	}
+	if village == "" {
+		return nil, nil, usagef("请用 -village 指定村", "name the village with -village")
+	}
+	db, err := openExisting(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, idErr := uuid.Parse(village)
+	var found []*domain.Place
+	vs, err := db.Places(domain.Village, uuid.Nil)
+	for _, p := range vs {
+		if p.Name == village || (idErr == nil && p.ID == id) {
+			found = append(found, p)
+		}
+	}
+	switch {
+	case err != nil:
+	case len(found) == 0:
+		err = domain.Errorf(domain.ENOTFOUND, "village", "没有名为“%[1]s”的村", "there is no village named %[1]q", village)
+	case len(found) > 1:
+		err = domain.Errorf(domain.EINVALID, "village", "有多个村叫“%[1]s”，请用 ID 指定", "several villages are named %[1]q; give the ID", village)
+	}
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, found[0], nil
+}
+
+// writePDF writes a file through a temporary one, renamed when complete.
+func (c *cli) writePDF(out string, write func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".bangfud-*.pdf")
+	if err != nil {
+		return fmt.Errorf("无法创建输出文件 (cannot create the output file): %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "已生成 / written: %s\n", out)
+	return nil
+}

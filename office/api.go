@@ -1,0 +1,284 @@
+package office
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+// APIPrefix is where the console's API for the command line lives. A request
+// carries an account's API token (bangfud account token, or the console's
+// backup page) as "Authorization: Bearer bfa1...."; no cookie, so no CSRF.
+//
+//	GET  devices                      the devices in the account's scope (JSON)
+//	POST revoke  {"device","reason"}  revoke one (ID or unique prefix; lost|replaced)
+//	POST enrol   {"cadre","ttl_hours"} a one-time code for a cadre (name or ID)
+//	GET  export?month=|from=&to=      the monthly workbook (XLSX)
+//	GET  backup                       the database (city accounts)
+//	POST import?name=F[&apply=1]      check, or apply, a roster file (the body)
+const APIPrefix = Prefix + "api/v1/"
+
+// APIDevice is a device as the API lists it.
+type APIDevice struct {
+	ID        uuid.UUID `json:"id"`
+	Name      string    `json:"name"`
+	Cadre     uuid.UUID `json:"cadre"`
+	CadreName string    `json:"cadre_name"`
+	Enrolled  time.Time `json:"enrolled"`
+	LastSync  time.Time `json:"last_sync"`
+	Revoked   time.Time `json:"revoked"`
+}
+
+// APIRevoke is the body of POST revoke.
+type APIRevoke struct {
+	Device string `json:"device"`
+	Reason string `json:"reason"`
+}
+
+// APIEnrol is the body of POST enrol.
+type APIEnrol struct {
+	Cadre    string `json:"cadre"`
+	TTLHours int    `json:"ttl_hours"`
+}
+
+// APICode is the answer to POST enrol.
+type APICode struct {
+	Code      string    `json:"code"`
+	Cadre     uuid.UUID `json:"cadre"`
+	CadreName string    `json:"cadre_name"`
+	Expires   time.Time `json:"expires"`
+}
+
+// APIError is the body of a refused API request.
+type APIError struct {
+	Code string `json:"code"`
+	Zh   string `json:"zh"`
+	En   string `json:"en"`
+}
+
+func (c *Console) routeAPI(m *http.ServeMux) {
+	m.HandleFunc("GET "+APIPrefix+"devices", c.api(c.apiDevices))
+	m.HandleFunc("POST "+APIPrefix+"revoke", c.api(c.apiRevoke))
+	m.HandleFunc("POST "+APIPrefix+"enrol", c.api(c.apiEnrol))
+	m.HandleFunc("GET "+APIPrefix+"export", c.api(c.apiExport))
+	m.HandleFunc("GET "+APIPrefix+"backup", c.api(c.apiBackup))
+	m.HandleFunc("POST "+APIPrefix+"import", c.api(c.apiImport))
+	m.HandleFunc(APIPrefix, c.api(func(w http.ResponseWriter, r *http.Request, u *user) {
+		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "path", "没有这个接口", "no such endpoint"))
+	}))
+}
+
+// api runs h for a request with a valid API token.
+func (c *Console) api(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		acct, err := c.db.TokenAccount(strings.TrimSpace(token))
+		if !ok || err != nil {
+			c.apiFail(w, store.ErrSession)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxRoster)
+		h(w, r, &user{Session: store.Session{Account: acct}})
+	}
+}
+
+func (c *Console) apiFail(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	body := APIError{Code: domain.EINTERNAL, Zh: "服务器内部错误", En: "internal error"}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		body = APIError{Code: de.Code, Zh: de.Zh, En: de.En}
+		status = map[string]int{domain.EINVALID: 400, domain.EUNAUTHORIZED: 401, domain.EFORBIDDEN: 403,
+			domain.ENOTFOUND: 404, domain.ECONFLICT: 409}[de.Code]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+	} else {
+		c.log.Error("office api", "err", err)
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func readJSON(r *http.Request, v any) error {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		return domain.Errorf(domain.EINVALID, "body", "请求格式不对：%[1]v", "malformed request: %[1]v", err)
+	}
+	return nil
+}
+
+func (c *Console) apiDevices(w http.ResponseWriter, r *http.Request, u *user) {
+	devs, err := c.visibleDevices(u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	out := make([]APIDevice, len(devs))
+	for i, d := range devs {
+		out[i] = APIDevice{ID: d.ID, Name: d.Name, Cadre: d.Cadre, CadreName: d.CadreName, Enrolled: d.Enrolled, LastSync: d.LastSync, Revoked: d.Revoked}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Console) apiRevoke(w http.ResponseWriter, r *http.Request, u *user) {
+	var req APIRevoke
+	if err := readJSON(r, &req); err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	if _, ok := reasons[req.Reason]; !ok {
+		c.apiFail(w, domain.Errorf(domain.EINVALID, "reason", "注销原因须为 lost（丢失）或 replaced（更换）", "the reason must be lost or replaced"))
+		return
+	}
+	devs, err := c.visibleDevices(u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	id := strings.ToLower(strings.TrimSpace(req.Device))
+	var found []deviceRow
+	for _, d := range devs {
+		if len(id) >= 8 && strings.HasPrefix(d.ID.String(), id) {
+			found = append(found, d)
+		}
+	}
+	switch len(found) {
+	case 0:
+		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "device", "本辖区没有 ID 为 %[1]s 的设备（ID 至少 8 位）", "no device in your scope has the ID %[1]s (8 characters at least)", id))
+		return
+	case 1:
+	default:
+		c.apiFail(w, domain.Errorf(domain.EINVALID, "device", "有多台设备的 ID 以 %[1]s 开头，请给出完整 ID", "several devices have IDs starting with %[1]s; give the full ID", id))
+		return
+	}
+	d := found[0]
+	if d.Revoked.IsZero() {
+		if err := c.db.Revoke(d.ID, store.Reason(req.Reason), c.now()); err != nil {
+			c.apiFail(w, err)
+			return
+		}
+		c.record(u, "revoke", fmt.Sprintf("%s（%s，%s）", d.Name, d.CadreName, d.ID), req.Reason)
+		d.Revoked = c.now()
+	}
+	writeJSON(w, http.StatusOK, APIDevice{ID: d.ID, Name: d.Name, Cadre: d.Cadre, CadreName: d.CadreName, Enrolled: d.Enrolled, LastSync: d.LastSync, Revoked: d.Revoked})
+}
+
+func (c *Console) apiEnrol(w http.ResponseWriter, r *http.Request, u *user) {
+	var req APIEnrol
+	if err := readJSON(r, &req); err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	cadres, err := c.visibleCadres(u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	who := strings.TrimSpace(req.Cadre)
+	var found []*domain.Cadre
+	for _, cd := range cadres {
+		if cd.ID.String() == strings.ToLower(who) || cd.Name == who {
+			found = append(found, cd.Cadre)
+		}
+	}
+	switch len(found) {
+	case 0:
+		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "cadre", "本辖区名册中没有“%[1]s”", "no cadre %[1]q on your roster", who))
+		return
+	case 1:
+	default:
+		var list []string
+		for _, cd := range found {
+			list = append(list, cd.ID.String()+" "+cd.Phone)
+		}
+		c.apiFail(w, domain.Errorf(domain.EINVALID, "cadre", "有多名干部叫“%[1]s”，请用 ID：%[2]s", "several cadres are named %[1]q; give the ID: %[2]s", who, strings.Join(list, "; ")))
+		return
+	}
+	ttl := enrolTTL
+	if req.TTLHours > 0 {
+		ttl = time.Duration(req.TTLHours) * time.Hour
+	}
+	code, err := c.db.CreateEnrolCode(found[0].ID, ttl)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	c.record(u, "enrol", fmt.Sprintf("%s（%s）", found[0].Name, found[0].ID), "api")
+	writeJSON(w, http.StatusOK, APICode{Code: code, Cadre: found[0].ID, CadreName: found[0].Name, Expires: c.now().Add(ttl)})
+}
+
+func (c *Console) apiExport(w http.ResponseWriter, r *http.Request, u *user) {
+	if c.export == nil {
+		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "export", "此服务器未启用导出", "exports are off on this server"))
+		return
+	}
+	q := r.URL.Query()
+	from, to, err := ParseRange(q.Get("month"), q.Get("from"), q.Get("to"))
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := c.export(&buf, ExportQuery{Scope: u.Account.Place, IDs: u.Account.IDs, From: from, To: to,
+		Unit: c.placeName(u.Account.Place) + "办公室"}); err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	c.record(u, "export", "api", fmt.Sprintf("%d bytes", buf.Len()))
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Write(buf.Bytes())
+}
+
+func (c *Console) apiBackup(w http.ResponseWriter, r *http.Request, u *user) {
+	if err := c.cityOnly(u); err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	n, err := c.db.Backup(w)
+	if err != nil {
+		c.log.Error("office: backup", "err", err, "bytes", n)
+		c.record(u, "backup-failed", "api", err.Error())
+		return
+	}
+	c.record(u, "backup", "api", fmt.Sprintf("%d bytes", n))
+}
+
+func (c *Console) apiImport(w http.ResponseWriter, r *http.Request, u *user) {
+	if c.importer == nil {
+		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "import", "此服务器未启用导入", "imports are off on this server"))
+		return
+	}
+	name := r.URL.Query().Get("name")
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		c.apiFail(w, domain.Errorf(domain.EINVALID, "file", "文件过大（上限 20 MB）", "the file is too large (20 MB at most)"))
+		return
+	}
+	apply := r.URL.Query().Get("apply") == "1"
+	res, err := c.importer(name, data, u.Account.Place, apply)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	if apply && len(res.Bad) == 0 {
+		c.record(u, "import", name, fmt.Sprintf("%d records written (api)", res.Records))
+	}
+	res.Marked = nil
+	writeJSON(w, http.StatusOK, res)
+}

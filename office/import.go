@@ -1,0 +1,155 @@
+package office
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+)
+
+// ImportResult is what a roster import found (a dry run) or did.
+type ImportResult struct {
+	Summary []string `json:"summary"` // lines of counts: new households, cadres, ...
+	Bad     []string `json:"bad"`     // every bad row: where and why
+	Records int      `json:"records"` // records to write, or written
+	Marked  []byte   `json:"-"`       // the file as XLSX with the bad rows marked; nil if none
+}
+
+// Importer checks (apply false) or applies a roster file named name within
+// the account's scope (a town or the city).
+type Importer func(name string, data []byte, scope uuid.UUID, apply bool) (*ImportResult, error)
+
+// upload is a roster file between its dry run and its confirmation.
+type upload struct {
+	name    string
+	data    []byte
+	account string
+	result  *ImportResult
+	expires time.Time
+}
+
+// uploads keeps uploaded files for an hour, in memory: a confirmation
+// after a restart asks for the file again.
+type uploads struct {
+	mu    gosync.Mutex
+	files map[string]*upload
+}
+
+func (u *uploads) put(up *upload, now time.Time) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.files == nil {
+		u.files = map[string]*upload{}
+	}
+	for k, v := range u.files {
+		if now.After(v.expires) {
+			delete(u.files, k)
+		}
+	}
+	token := randomToken()
+	u.files[token] = up
+	return token
+}
+
+func (u *uploads) get(token, account string, now time.Time) *upload {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	up := u.files[token]
+	if up == nil || up.account != account || now.After(up.expires) {
+		return nil
+	}
+	return up
+}
+
+func (u *uploads) drop(token string) {
+	u.mu.Lock()
+	delete(u.files, token)
+	u.mu.Unlock()
+}
+
+// maxRoster is the largest roster file the console accepts.
+const maxRoster = 20 << 20
+
+type importData struct {
+	On      bool
+	Name    string
+	Token   string
+	Result  *ImportResult
+	Applied bool
+}
+
+func (c *Console) importForm(w http.ResponseWriter, r *http.Request, u *user) {
+	c.render(w, "import", http.StatusOK, page{Title: "导入花名册 Import a roster", User: u, Data: importData{On: c.importer != nil}})
+}
+
+func (c *Console) importCheck(w http.ResponseWriter, r *http.Request, u *user) {
+	if c.importer == nil {
+		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "import", "此服务器未启用导入", "imports are off on this server"))
+		return
+	}
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		c.fail(w, r, u, domain.Errorf(domain.EINVALID, "file", "请选择 CSV 或 XLSX 文件", "choose a CSV or XLSX file"))
+		return
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxRoster+1))
+	if err != nil || len(data) > maxRoster {
+		c.fail(w, r, u, domain.Errorf(domain.EINVALID, "file", "文件过大（上限 20 MB）", "the file is too large (20 MB at most)"))
+		return
+	}
+	name := filepath.Base(hdr.Filename)
+	res, err := c.importer(name, data, u.Account.Place, false)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	token := c.uploads.put(&upload{name: name, data: data, account: u.Account.Name, result: res, expires: c.now().Add(time.Hour)}, c.now())
+	c.record(u, "import-check", name, fmt.Sprintf("%d records, %d bad rows", res.Records, len(res.Bad)))
+	c.render(w, "import", http.StatusOK, page{Title: "导入花名册 Import a roster", User: u,
+		Data: importData{On: true, Name: name, Token: token, Result: res}})
+}
+
+func (c *Console) importApply(w http.ResponseWriter, r *http.Request, u *user) {
+	token := r.PostFormValue("token")
+	up := c.uploads.get(token, u.Account.Name, c.now())
+	if up == nil {
+		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "token", "上传的文件已过期，请重新上传", "the upload has expired: upload the file again"))
+		return
+	}
+	// Checked again against the roster as it is now: it may have changed
+	// since the dry run.
+	res, err := c.importer(up.name, up.data, u.Account.Place, true)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	applied := len(res.Bad) == 0
+	if applied {
+		c.uploads.drop(token)
+		c.record(u, "import", up.name, fmt.Sprintf("%d records written", res.Records))
+	} else {
+		up.result = res
+	}
+	c.render(w, "import", http.StatusOK, page{Title: "导入花名册 Import a roster", User: u,
+		Data: importData{On: true, Name: up.name, Token: token, Result: res, Applied: applied}})
+}
+
+func (c *Console) importMarked(w http.ResponseWriter, r *http.Request, u *user) {
+	up := c.uploads.get(r.URL.Query().Get("token"), u.Account.Name, c.now())
+	if up == nil || up.result == nil || up.result.Marked == nil {
+		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "token", "没有可下载的标注文件，请重新上传", "there is no marked file to download: upload the file again"))
+		return
+	}
+	name := strings.TrimSuffix(up.name, filepath.Ext(up.name)) + "-错误标注.xlsx"
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", attachment(name))
+	w.Write(up.result.Marked)
+}
