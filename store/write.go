@@ -224,6 +224,15 @@ func (p *Proposal) State(field string) (domain.FieldState, bool) {
 	return p.row.state(field)
 }
 
+// StateOf returns the stored state of field of the record of kind with id.
+func (p *Proposal) StateOf(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool) {
+	r, err := getRow(p.tx, kind, id)
+	if err != nil || r == nil {
+		return domain.FieldState{}, false
+	}
+	return r.state(field)
+}
+
 // Guard decides whether a change received from another replica may be
 // applied. An error with code domain.EINVALID rejects that change alone (it
 // is listed in rejected, as a change that cannot be merged is); any other

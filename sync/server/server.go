@@ -72,7 +72,9 @@ type Store interface {
 	// ApplyChecked applies changes received from device from in one
 	// transaction, checking each against where its record is; it returns,
 	// per change, why one that cannot be merged was not applied.
-	ApplyChecked(from uuid.UUID, changes []domain.Change, check store.Check) ([]error, error)
+	// transaction, checking each with guard (see store.ApplyGuarded); it
+	// returns, per change, why one that cannot be merged was not applied.
+	ApplyGuarded(from uuid.UUID, changes []domain.Change, guard store.Guard) ([]error, error)
 	// LogWhere calls fn, in order, for the log entries after sequence after
 	// that keep accepts; keep sees an entry's header (origin, scope, the
 	// change's IDs, kind and stamp) before its fields are decoded.
@@ -87,6 +89,9 @@ type Store interface {
 	Touch(device uuid.UUID, now time.Time) error
 	// Reach returns a cadre's assignments resolved against the roster.
 	Reach(cadre uuid.UUID) ([]store.Assigned, error)
+	// Staff returns the cadres assigned in or under the places within and
+	// to the targets at: the cadre records a device may read.
+	Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
 }
 
 // Options configure a Server. The zero value is usable.
@@ -100,6 +105,9 @@ type Options struct {
 	// protocol.Change.Size counts them; protocol.PageBytes if zero. Tests
 	// lower it to exercise paging.
 	PageBytes int
+	// Approvers returns the roles that approve plans in a village;
+	// domain.DefaultApprovers everywhere if nil.
+	Approvers domain.ApproverRoles
 }
 
 // Server is the sync server: an http.Handler.
@@ -108,12 +116,13 @@ type Server struct {
 	log  *slog.Logger
 	now  func() time.Time
 	page int
+	appr domain.ApproverRoles
 	mux  *http.ServeMux
 }
 
 // New returns a server on db.
 func New(db Store, opts Options) *Server {
-	s := &Server{db: db, log: opts.Logger, now: opts.Now, page: opts.PageBytes}
+	s := &Server{db: db, log: opts.Logger, now: opts.Now, page: opts.PageBytes, appr: opts.Approvers}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -244,11 +253,18 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sc := newScope(dev.Cadre, reach)
+	sc := newScope(dev.Cadre, dev.ID, reach, s.appr)
+	if !sc.all {
+		within, at := sc.staffPlaces()
+		if sc.staff, err = s.db.Staff(within, at); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {
-		rejected, err := s.db.ApplyChecked(dev.ID, changes, sc.check)
+		rejected, err := s.db.ApplyGuarded(dev.ID, changes, sc.check)
 		var refused *store.Refused
 		if errors.As(err, &refused) {
 			// Nothing was written. Name every change out of scope, so that
@@ -258,7 +274,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 				ids[i] = changes[n].ID
 			}
 			note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "out_of_scope", len(ids))
-			s.fail(w, r, refusal(changes[refused.Indexes[0]], ids))
+			s.fail(w, r, refusal(changes[refused.Indexes[0]], refused.Err, ids))
 			return
 		}
 		if err != nil {
