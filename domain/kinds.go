@@ -257,12 +257,18 @@ var declOf = func() map[Kind]*Decl {
 // Declared returns the declaration of kind, nil for an unknown kind.
 func Declared(kind Kind) *Decl { return declOf[kind] }
 
-// Field returns the declaration of the field name of d, Meta's included.
+// Field returns the declaration of the field name of d, Meta's included. The
+// Meta fields of a Merged kind are written by merging only.
 func (d *Decl) Field(name string) (Field, bool) {
-	for _, fs := range [][]Field{d.Fields, MetaFields} {
-		if i := slices.IndexFunc(fs, func(f Field) bool { return f.Name == name }); i >= 0 {
-			return fs[i], true
+	if i := slices.IndexFunc(d.Fields, func(f Field) bool { return f.Name == name }); i >= 0 {
+		return d.Fields[i], true
+	}
+	if i := slices.IndexFunc(MetaFields, func(f Field) bool { return f.Name == name }); i >= 0 {
+		f := MetaFields[i]
+		if d.Merged {
+			f.Who = WriteMerge
 		}
+		return f, true
 	}
 	return Field{}, false
 }

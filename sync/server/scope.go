@@ -148,7 +148,7 @@ func (s *scope) roster(l store.Location) bool {
 }
 
 // leads reports whether the device's cadre leads anything.
-func (s *scope) leads() bool { return len(s.leadVillages) > 0 || len(s.leadTowns) > 0 }
+func (s *scope) leads() bool { return s.all || len(s.leadVillages) > 0 || len(s.leadTowns) > 0 }
 
 // check is the store.Guard of a push. A change may be applied when
 //
