@@ -27,11 +27,19 @@ import (
 //     reviews, conflicts) follow the household.
 //   - The roster is public where the cadre works, as on the supervision board
 //     (岗位监督栏): places and assignments in the villages and towns of the
-//     cadre's households and places, and every cadre, are readable. Only
-//     leads (domain.Role.Leads) write places and assignments in their
-//     villages or towns, and cadres; anyone may edit their own cadre record.
+//     cadre's households and places are readable, and the cadre records of
+//     those who work there (the cadres of those villages, of the towns the
+//     cadre covers whole, those assigned to the cadre's towns themselves and
+//     those paired with the cadre's households: store.Staff), not the whole
+//     city's. Only leads (domain.Role.Leads) write places and assignments in
+//     their villages or towns, and cadres' ranks; anyone may edit the rest of
+//     their own cadre record.
 //   - A conflict record that belongs to no household (a roster field edited
-//     twice at once) is readable, and may be marked resolved, by anyone.
+//     twice at once) is readable by anyone, and may be marked resolved by
+//     those who may write the field in conflict.
+//
+// Within the scope, who may write what follows the kinds' declarations
+// (domain.Decls), field by field: see check.
 type scope struct {
 	all        bool
 	cadre      uuid.UUID

@@ -37,7 +37,14 @@
 // A device acts for one cadre; what it may read and write follows from the
 // cadre's assignments in the server's roster, worked out at every sync (see
 // scope.go): a group cadre's groups and paired households, a team leader's
-// village, a town lead's town, an office's town or city.
+// village, a town lead's town, an office's town or city. Within it, every
+// change is the device's own (its author is the device's cadre, its stamp
+// the device's clock) and sets only fields the cadre's role may write, as
+// the record kinds' declarations say (domain.Decls): a change refused for
+// its role is named in the 403 as one out of scope is, with field "role".
+// Changes that do not fit their kind's declaration (a field it does not
+// have, a value of the wrong type, an ID used by another kind) are rejected
+// alone. The approvers of plans are a parameter (Options.Approvers).
 //
 // # Storage
 //
