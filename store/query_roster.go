@@ -372,10 +372,21 @@ func (r *reader) count(name string) int {
 func (db *DB) Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error) {
 	out := map[uuid.UUID]bool{}
 	err := db.view(func(r *reader) error {
+		// The cadre of each live assignment to target, read from its row
+		// without decoding the record: a town lead's sync walks thousands.
 		add := func(target uuid.UUID) {
-			for _, a := range r.assignmentsTo(target) {
-				out[a.Cadre] = true
-			}
+			r.scan("assign_target", target[:], func(_ []byte, id uuid.UUID) bool {
+				row, err := getRow(r.tx, domain.KindAssignment, id)
+				if err != nil || row == nil || row.deleted() {
+					return true
+				}
+				if st, ok := row.state("cadre"); ok && len(st.Value) == 38 {
+					if c, err := uuid.Parse(string(st.Value[1:37])); err == nil {
+						out[c] = true
+					}
+				}
+				return true
+			})
 		}
 		seen := map[uuid.UUID]bool{}
 		var walk func(p uuid.UUID, depth int)
