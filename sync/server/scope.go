@@ -1,10 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 
 	"github.com/google/uuid"
@@ -378,12 +378,15 @@ func (s *scope) ownPlan(p *store.Proposal) bool {
 	return rec.Metadata().Author == s.cadre
 }
 
+// jsonEqual reports whether two JSON values are the same text once
+// compacted. Values that mean the same but are spelt differently ("é" and
+// "\u00e9") count as a change, to which the rules apply: the safe side.
 func jsonEqual(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+	var x, y bytes.Buffer
+	if json.Compact(&x, a) != nil || json.Compact(&y, b) != nil {
 		return false
 	}
-	return reflect.DeepEqual(x, y)
+	return bytes.Equal(x.Bytes(), y.Bytes())
 }
 
 // The reasons a change is refused for its role, each with field "role".
