@@ -46,7 +46,12 @@ type scope struct {
 	device     uuid.UUID
 	roles      map[uuid.UUID][]domain.Role // village -> the cadre's roles there
 	approvers  domain.ApproverRoles
-	staff      map[uuid.UUID]bool // the cadres whose records the device may read
+	// staff are the cadres whose records the device may read, worked out
+	// by loadStaff the first time a cadre record is judged in a sync (most
+	// syncs pull none); staffErr is its failure, which fails the sync.
+	staff     map[uuid.UUID]bool
+	loadStaff func(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
+	staffErr  error
 	households map[uuid.UUID]bool // household data readable and writable
 	groups     map[uuid.UUID]bool // households in these groups, new ones included
 	villages   map[uuid.UUID]bool // whole villages
@@ -133,7 +138,13 @@ func (s *scope) readable(e *store.Entry) bool {
 	case s.all:
 		return true
 	case e.Change.Kind == domain.KindCadre:
-		return e.Change.Record == s.cadre || s.staff[e.Change.Record]
+		if e.Change.Record == s.cadre {
+			return true
+		}
+		if s.staff == nil && s.staffErr == nil && s.loadStaff != nil {
+			s.staff, s.staffErr = s.loadStaff(s.staffPlaces())
+		}
+		return s.staff[e.Change.Record]
 	case e.Household != uuid.Nil:
 		return s.households[e.Household] || s.villages[e.Village] || s.towns[e.Town]
 	case e.Village != uuid.Nil:

@@ -261,13 +261,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sc := newScope(dev.Cadre, dev.ID, reach, s.appr)
-	if !sc.all {
-		within, at := sc.staffPlaces()
-		if sc.staff, err = s.db.Staff(within, at); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
+	sc.loadStaff = s.db.Staff
 
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {
@@ -326,6 +320,9 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		cursor = e.Seq
 		return true, nil
 	})
+	if err == nil {
+		err = sc.staffErr
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
