@@ -41,17 +41,17 @@ import (
 // Within the scope, who may write what follows the kinds' declarations
 // (domain.Decls), field by field: see check.
 type scope struct {
-	all        bool
-	cadre      uuid.UUID
-	device     uuid.UUID
-	roles      map[uuid.UUID][]domain.Role // village -> the cadre's roles there
-	approvers  domain.ApproverRoles
+	all       bool
+	cadre     uuid.UUID
+	device    uuid.UUID
+	roles     map[uuid.UUID][]domain.Role // village -> the cadre's roles there
+	approvers domain.ApproverRoles
 	// staff are the cadres whose records the device may read, worked out
 	// by loadStaff the first time a cadre record is judged in a sync (most
 	// syncs pull none); staffErr is its failure, which fails the sync.
-	staff     map[uuid.UUID]bool
-	loadStaff func(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
-	staffErr  error
+	staff      map[uuid.UUID]bool
+	loadStaff  func(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
+	staffErr   error
 	households map[uuid.UUID]bool // household data readable and writable
 	groups     map[uuid.UUID]bool // households in these groups, new ones included
 	villages   map[uuid.UUID]bool // whole villages
