@@ -288,3 +288,27 @@ func TestCadresOnlyThoseNeeded(t *testing.T) {
 		}
 	}
 }
+
+// TestApproversOption: who approves plans is a parameter of the server (a
+// per-village setting later). With only first secretaries approving, the
+// team leader's approval is refused; by default it is taken.
+func TestApproversOption(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		opts   server.Options
+		status int
+	}{
+		{"default", server.Options{}, http.StatusOK},
+		{"first secretaries only", server.Options{Approvers: func(uuid.UUID) []domain.Role {
+			return []domain.Role{domain.FirstSecretary}
+		}}, http.StatusForbidden},
+	} {
+		e := newEnv(t, c.opts, nil)
+		dev, token := e.enroll(t, e.w.Leader.ID)
+		plan := e.w.Plans[0]
+		status, _, bad := e.push(t, token, setField(dev, e.w.Leader.ID, domain.KindPlan, plan.ID, "status", `"approved"`))
+		if status != c.status {
+			t.Errorf("%s: the team leader approving: %d %+v, want %d", c.name, status, bad.Error, c.status)
+		}
+	}
+}
