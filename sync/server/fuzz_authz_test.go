@@ -30,6 +30,12 @@ func FuzzPushAsGroupCadre(f *testing.F) {
 		{10, 3, 3, 1, 0, 0, 0, 5, 4, 4, 4, 4, 1},
 		{1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2},
 		{9, 9, 4, 0, 2, 1, 7, 7, 0, 1, 2, 3, 4, 5, 6},
+		// Changes the cadre may make, so that the rights are checked on
+		// what is stored: a new visit to a household of their group, in
+		// their name; an edit of that household's head; both in one push.
+		{8, 0, 1, 1, 2, 0, 0, 0, 1, 1, 0, 2, 6, 1},
+		{2, 1, 0, 1, 1, 0, 0, 8, 1},
+		{8, 0, 1, 1, 2, 0, 0, 0, 1, 1, 0, 2, 6, 1, 2, 1, 0, 1, 1, 0, 0, 8, 1},
 	} {
 		f.Add(seed)
 	}
@@ -141,10 +147,12 @@ func FuzzPushAsGroupCadre(f *testing.F) {
 		} else if status >= 500 {
 			t.Fatalf("%d %+v", status, bad.Error)
 		}
+		stored := 0
 		err := db.Log(before, func(en store.Entry) (bool, error) {
 			if en.From != dev {
 				return true, nil
 			}
+			stored++
 			c := en.Change
 			bad := func(why string) { t.Errorf("stored a change beyond the cadre's rights (%s): %+v", why, c) }
 			if c.Author != w.Cadre1.ID || c.Stamp.Device != dev {
@@ -181,5 +189,6 @@ func FuzzPushAsGroupCadre(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("%d changes pushed, %d stored", len(changes), stored)
 	})
 }
