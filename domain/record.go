@@ -28,38 +28,23 @@ const (
 )
 
 // KindName returns the Chinese and English names of a record kind, as a
-// sentence names one record ("这条走访记录", "this visit").
+// sentence names one record ("这条走访记录", "this visit"), from its
+// declaration.
 func KindName(k Kind) (zh, en string) {
-	switch k {
-	case KindPlace:
-		return "地点", "place"
-	case KindHousehold:
-		return "农户信息", "household"
-	case KindMember:
-		return "家庭成员", "household member"
-	case KindCadre:
-		return "干部信息", "cadre"
-	case KindAssignment:
-		return "帮扶安排", "assignment"
-	case KindVisit:
-		return "走访记录", "visit"
-	case KindProblem:
-		return "问题", "problem"
-	case KindPlan:
-		return "帮扶计划", "plan"
-	case KindMeasure:
-		return "措施", "measure"
-	case KindReview:
-		return "审核意见", "review"
-	case KindConflict:
-		return "冲突记录", "conflict record"
+	if d := Declared(k); d != nil {
+		return d.Zh, d.En
 	}
 	return string(k), string(k)
 }
 
 // Kinds lists every kind, in the order a roster is best applied (parents first).
-var Kinds = []Kind{KindPlace, KindCadre, KindHousehold, KindMember, KindAssignment,
-	KindPlan, KindMeasure, KindReview, KindVisit, KindProblem, KindConflict}
+var Kinds = func() []Kind {
+	ks := make([]Kind, len(Decls))
+	for i, d := range Decls {
+		ks[i] = d.Kind
+	}
+	return ks
+}()
 
 // Meta is what every record carries besides its content.
 type Meta struct {
@@ -84,29 +69,8 @@ type Record interface {
 
 // New returns a new, empty record of the given kind.
 func New(kind Kind) (Record, error) {
-	switch kind {
-	case KindPlace:
-		return new(Place), nil
-	case KindHousehold:
-		return new(Household), nil
-	case KindMember:
-		return new(Member), nil
-	case KindCadre:
-		return new(Cadre), nil
-	case KindAssignment:
-		return new(Assignment), nil
-	case KindVisit:
-		return new(Visit), nil
-	case KindProblem:
-		return new(Problem), nil
-	case KindPlan:
-		return new(Plan), nil
-	case KindMeasure:
-		return new(Measure), nil
-	case KindReview:
-		return new(Review), nil
-	case KindConflict:
-		return new(Conflict), nil
+	if d := Declared(kind); d != nil {
+		return d.New(), nil
 	}
 	return nil, Errorf(EINVALID, "kind", "未知的记录类型 %q", "unknown record kind %q", kind)
 }
@@ -169,28 +133,14 @@ func compact(b json.RawMessage) []byte {
 	return buf.Bytes()
 }
 
-// HouseholdOf returns the household a record belongs to, for scoping: the
-// household itself, or the household field of a member, visit, problem, plan,
-// measure, review or conflict. It returns uuid.Nil for roster records (places,
-// cadres, assignments), whose scope follows from their targets.
+// HouseholdOf returns the household a record belongs to, for scoping, as
+// its kind declares (Decl.Household): the household itself, or the household
+// field of a member, visit, problem, plan, measure, review or conflict. It
+// returns uuid.Nil for roster records (places, cadres, assignments), whose
+// scope follows from their targets.
 func HouseholdOf(r Record) uuid.UUID {
-	switch r := r.(type) {
-	case *Household:
-		return r.ID
-	case *Member:
-		return r.Household
-	case *Visit:
-		return r.Household
-	case *Problem:
-		return r.Household
-	case *Plan:
-		return r.Household
-	case *Measure:
-		return r.Household
-	case *Review:
-		return r.Household
-	case *Conflict:
-		return r.Household
+	if d := Declared(r.Kind()); d != nil && d.Household != nil {
+		return d.Household(r)
 	}
 	return uuid.Nil
 }

@@ -155,3 +155,27 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStaff works out the cadres a device may read, as the server does
+// at every sync: a team leader's village, and a whole town of 5,000
+// households for a town lead.
+func BenchmarkStaff(b *testing.B) {
+	d := demo.Town(1, demoNow, 5000)
+	db := loadDemo(b, filepath.Join(b.TempDir(), "town.db"), d, demoNow)
+	for _, c := range []struct {
+		name   string
+		within []uuid.UUID
+	}{{"village", []uuid.UUID{d.Village.ID}}, {"town", []uuid.UUID{d.Town.ID}}} {
+		b.Run(c.name, func(b *testing.B) {
+			n := 0
+			for i := 0; i < b.N; i++ {
+				staff, err := db.Staff(c.within, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(staff)
+			}
+			b.ReportMetric(float64(n), "cadres")
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -361,4 +362,57 @@ func (r *reader) count(name string) int {
 	n := 0
 	r.scan(name, nil, func([]byte, uuid.UUID) bool { n++; return true })
 	return n
+}
+
+// Staff returns the cadres a device working in places needs to know: those
+// assigned to each place given in within or anywhere under it (its
+// villages, groups, natural villages and their households), and those
+// assigned to each target given in at itself (a household, a town). A
+// server sends a device the cadre records of these and of no one else.
+func (db *DB) Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error) {
+	out := map[uuid.UUID]bool{}
+	err := db.view(func(r *reader) error {
+		// The cadre of each live assignment to target, read from its row
+		// without decoding the record: a town lead's sync walks thousands.
+		add := func(target uuid.UUID) {
+			r.scan("assign_target", target[:], func(_ []byte, id uuid.UUID) bool {
+				row, err := getRow(r.tx, domain.KindAssignment, id)
+				if err != nil || row == nil || row.deleted() {
+					return true
+				}
+				if st, ok := row.state("cadre"); ok && len(st.Value) == 38 {
+					if c, err := uuid.Parse(string(st.Value[1:37])); err == nil {
+						out[c] = true
+					}
+				}
+				return true
+			})
+		}
+		seen := map[uuid.UUID]bool{}
+		var walk func(p uuid.UUID, depth int)
+		walk = func(p uuid.UUID, depth int) {
+			if seen[p] || depth > 4 {
+				return
+			}
+			seen[p] = true
+			add(p)
+			for _, h := range r.householdsOfGroup(p) {
+				add(h)
+			}
+			for _, c := range r.ids("place_parent", p[:]) {
+				walk(c, depth+1)
+			}
+		}
+		for _, p := range within {
+			walk(p, 0)
+		}
+		for _, t := range at {
+			add(t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: staff: %w", err)
+	}
+	return out, nil
 }

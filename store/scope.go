@@ -12,24 +12,27 @@ import (
 // Cadres belong to no place: their names and phones are posted on every
 // village's supervision board (岗位监督栏).
 func scopeOf(tx *bolt.Tx, rec domain.Record) (household, village, town uuid.UUID) {
-	switch r := rec.(type) {
-	case *domain.Place:
-		village, town = placeScope(tx, r)
+	d := domain.Declared(rec.Kind())
+	if d == nil {
+		return
+	}
+	switch d.Scope {
+	case domain.ByCadre:
+		return
+	case domain.ByPlace:
+		village, town = placeScope(tx, rec.(*domain.Place))
 		return uuid.Nil, village, town
-	case *domain.Assignment:
-		if r.Role.IsPairing() {
-			household = r.Target
-		} else if p, err := loadPlace(tx, r.Target); err == nil {
-			village, town = placeScope(tx, p)
+	case domain.ByTarget:
+		a := rec.(*domain.Assignment)
+		if !a.Role.IsPairing() {
+			if p, err := loadPlace(tx, a.Target); err == nil {
+				village, town = placeScope(tx, p)
+			}
 			return uuid.Nil, village, town
 		}
-	case *domain.Conflict:
-		household = r.Household
-		if household == uuid.Nil {
-			return uuid.Nil, uuid.Nil, uuid.Nil
-		}
+		household = a.Target
 	default:
-		household = domain.HouseholdOf(rec)
+		household = domain.HouseholdOf(rec) // by the kind's declaration
 	}
 	if household == uuid.Nil {
 		return

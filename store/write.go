@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -177,8 +178,79 @@ func (e *Refused) Unwrap() error { return e.Err }
 // change nothing). A nil check allows everything. A server uses it to refuse
 // a push that reaches outside the device's scope.
 func (db *DB) ApplyChecked(from uuid.UUID, changes []domain.Change, check Check) (rejected []error, err error) {
-	return db.apply(from, changes, check, nil)
+	if check == nil {
+		return db.apply(from, changes, nil, nil)
+	}
+	guard := func(p *Proposal) error {
+		if err := check(p.Change, p.Before, p.Existed, p.After); err != nil {
+			return refuse{err}
+		}
+		return nil
+	}
+	return db.apply(from, changes, guard, nil)
 }
+
+// Proposal is a change received from another replica as a [Guard] sees it,
+// inside the transaction that would apply it: where its record is and will
+// be, the record as stored and as the change would leave it, and read access
+// to the other records as the earlier changes of the batch left them.
+type Proposal struct {
+	Change  domain.Change
+	Existed bool          // the record is stored
+	Before  Location      // where it is; zero when new
+	After   Location      // where it will be
+	Old     domain.Record // as stored; nil when new
+	New     domain.Record // with the change's fields set over the stored ones
+	tx      *bolt.Tx
+	row     *row
+}
+
+// Record returns the stored record of kind with id and where it is, or
+// false when there is none.
+func (p *Proposal) Record(kind domain.Kind, id uuid.UUID) (domain.Record, Location, bool) {
+	rec, err := load(p.tx, kind, id)
+	if err != nil {
+		return nil, Location{}, false
+	}
+	return rec, locate(p.tx, rec), true
+}
+
+// State returns the stored state of a field of the record, false when the
+// record or the field is not stored.
+func (p *Proposal) State(field string) (domain.FieldState, bool) {
+	if p.row == nil {
+		return domain.FieldState{}, false
+	}
+	return p.row.state(field)
+}
+
+// StateOf returns the stored state of field of the record of kind with id.
+func (p *Proposal) StateOf(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool) {
+	r, err := getRow(p.tx, kind, id)
+	if err != nil || r == nil {
+		return domain.FieldState{}, false
+	}
+	return r.state(field)
+}
+
+// Guard decides whether a change received from another replica may be
+// applied. An error with code domain.EINVALID rejects that change alone (it
+// is listed in rejected, as a change that cannot be merged is); any other
+// error refuses the batch (see [Refused]).
+type Guard func(p *Proposal) error
+
+// ApplyGuarded is ApplyChecked with a [Guard], which sees more of the
+// change than a Check does and can reject a change alone. Before the guard,
+// a change whose record ID is stored as a record of another kind is
+// rejected: one ID names one record.
+func (db *DB) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard Guard) (rejected []error, err error) {
+	return db.apply(from, changes, guard, nil)
+}
+
+// refuse marks a Check's error as refusing the batch whatever its code.
+type refuse struct{ error }
+
+func (r refuse) Unwrap() error { return r.error }
 
 // ApplyPull is Apply for a page of changes pulled from the upstream from,
 // that also stores cursors (name -> value, as SetCursors does) in the same
@@ -191,9 +263,9 @@ func (db *DB) ApplyPull(from uuid.UUID, changes []domain.Change, cursors map[str
 	return db.apply(from, changes, nil, func(tx *bolt.Tx) error { return putCursors(tx, cursors) })
 }
 
-// apply merges changes as ApplyChecked describes, then calls also, if not
+// apply merges changes as ApplyGuarded describes, then calls also, if not
 // nil, in the same transaction.
-func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Check, also func(*bolt.Tx) error) (rejected []error, err error) {
+func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Guard, also func(*bolt.Tx) error) (rejected []error, err error) {
 	rejected = make([]error, len(changes))
 	var refused *Refused
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
@@ -206,12 +278,22 @@ func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Check, also f
 				continue
 			}
 			if check != nil {
-				if err := checkLocation(tx, ch, check); err != nil {
+				err := guard(tx, ch, check)
+				var r refuse
+				switch {
+				case err == nil:
+				case errors.As(err, &r):
+					err = r.error
+					fallthrough
+				case domain.ErrorCode(err) != domain.EINVALID:
 					if refused == nil {
 						refused = &Refused{Err: err}
 					}
 					refused.Indexes = append(refused.Indexes, i)
 					continue // judged as the batch without it will be
+				default:
+					rejected[i] = err
+					continue
 				}
 			}
 			if _, err := db.merge(tx, from, ch); err != nil {
@@ -238,30 +320,45 @@ func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Check, also f
 	return rejected, nil
 }
 
-// checkLocation calls check with where ch's record is and will be.
-func checkLocation(tx *bolt.Tx, ch domain.Change, check Check) error {
-	var before Location
+// guard calls check with ch as a Proposal, after rejecting a change whose
+// record is stored as another kind.
+func guard(tx *bolt.Tx, ch domain.Change, check Guard) error {
 	r, err := getRow(tx, ch.Kind, ch.Record)
 	if err != nil {
 		return err
 	}
+	if r == nil {
+		for _, k := range domain.Kinds {
+			if k == ch.Kind {
+				continue
+			}
+			if other, err := getRow(tx, k, ch.Record); err != nil {
+				return err
+			} else if other != nil {
+				zh, en := domain.KindName(k)
+				return domain.Errorf(domain.EINVALID, "record",
+					"记录 %[3]s 已是一条%[1]s，不能再用作其他类型的记录", "record %[3]s is already a %[2]s; its ID cannot name a record of another kind",
+					zh, en, ch.Record)
+			}
+		}
+	}
+	p := &Proposal{Change: ch, Existed: r != nil, tx: tx, row: r}
 	f := domain.Fields{}
 	if r != nil {
-		old, err := r.record(ch.Kind, ch.Record)
-		if err != nil {
+		if p.Old, err = r.record(ch.Kind, ch.Record); err != nil {
 			return err
 		}
-		before = locate(tx, old)
+		p.Before = locate(tx, p.Old)
 		f = r.fields()
 	}
 	for k, v := range ch.Fields {
 		f[k] = v
 	}
-	next, err := domain.Decode(ch.Kind, ch.Record, f)
-	if err != nil {
+	if p.New, err = domain.Decode(ch.Kind, ch.Record, f); err != nil {
 		return err // checkChange decoded the same fields
 	}
-	return check(ch, before, r != nil, locate(tx, next))
+	p.After = locate(tx, p.New)
+	return check(p)
 }
 
 // checkChange reports whether ch can be merged: it names a record and sets

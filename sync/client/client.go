@@ -16,12 +16,14 @@
 // fast, the device restamps its unsent changes to the upstream's clock and
 // pushes again, once.
 //
-// # Changes out of scope
+// # Changes out of scope or beyond the cadre's role
 //
 // A change the device may no longer send — a cadre's offline edit of a
-// household whose group was given to another cadre meanwhile — makes the
-// upstream refuse the whole push (403), naming every change of it that is out
-// of scope. The device sets exactly those aside: they join the rejected
+// household whose group was given to another cadre meanwhile (field
+// "scope"), or an edit the cadre's role does not allow, such as their own
+// rank or a plan's approval (field "role") — makes the upstream refuse the
+// whole push (403), naming every such change of it; every 403 naming
+// changes is handled alike, whatever its field. The device sets exactly those aside: they join the rejected
 // changes in [Status.Rejected] with the upstream's words, and are never sent
 // again (ClearRejected forgets the list, not that); they stay in the log,
 // and their records stay as edited here — nothing is deleted. Then it pushes
@@ -645,7 +647,7 @@ func (c *Client) rejected(rs []protocol.Rejection, sent map[uuid.UUID]store.Entr
 }
 
 // setAside sets aside the changes of the push sent that the upstream refused
-// as out of the device's scope (ce): they are added to the rejected changes
+// (ce: out of the device's scope, or beyond its cadre's role): they are added to the rejected changes
 // with ce's words, and to the changes never to be sent, both stored in one
 // transaction. It returns how many it set aside: 0 when ce names none of
 // the push that is not already set aside.
@@ -664,7 +666,7 @@ func (c *Client) setAside(ce *protocol.ChangesError, sent map[uuid.UUID]store.En
 		aside[id] = e.Seq
 		rejected = append(rejected, Rejected{Change: id, Kind: e.Change.Kind, Record: e.Change.Record, At: now, Err: ce.Err})
 		n++
-		c.log.Warn("change outside the device's scope set aside", "change", id, "kind", e.Change.Kind, "record", e.Change.Record, "seq", e.Seq, "reason", ce.Err.En)
+		c.log.Warn("change refused by the upstream set aside", "field", ce.Err.Field, "change", id, "kind", e.Change.Kind, "record", e.Change.Record, "seq", e.Seq, "reason", ce.Err.En)
 	}
 	if n == 0 {
 		return 0, nil

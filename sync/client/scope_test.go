@@ -248,3 +248,46 @@ func TestOutOfScopeOlderServer(t *testing.T) {
 		t.Fatalf("a refused push reached the server: %v", err)
 	}
 }
+
+// TestRoleRefusalSetAside: a group cadre raises their own rank on their
+// phone (the app lets them edit their record) and records a visit. The
+// server refuses the rank (403, field "role": only the roster's owners
+// change ranks) and takes the visit in the same sync; the rank edit is set
+// aside with the server's reason, kept on the phone, never sent again.
+func TestRoleRefusalSetAside(t *testing.T) {
+	srv, w := setup(t)
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{}, nil)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	me, err := phone.DB.Get(domain.KindCadre, w.Cadre1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me.(*domain.Cadre).Rank = domain.RankCounty
+	if err := phone.DB.Put(w.Cadre1.ID, me); err != nil {
+		t.Fatal(err)
+	}
+	rank := lastChange(t, phone.DB)
+	v := visit(t, phone, w.Group(w.G1)[0], "入户走访：了解春耕")
+	if err := phone.Sync(); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if got, err := srv.DB.Get(domain.KindVisit, v.ID); err != nil || got.(*domain.Visit).Notes != v.Notes {
+		t.Fatalf("the visit did not reach the server: %v", err)
+	}
+	if ok, _ := srv.DB.Seen(rank); ok {
+		t.Fatal("the server took the rank edit")
+	}
+	st := phone.Client.Status()
+	if st.Err != nil || st.Pending != 0 || len(st.Rejected) != 1 {
+		t.Fatalf("status %+v", st)
+	}
+	if r := st.Rejected[0]; r.Change != rank || r.Err == nil || r.Err.Code != domain.EFORBIDDEN || r.Err.Field != "role" ||
+		!strings.Contains(r.Err.Zh, "职级") || r.Err.En == "" {
+		t.Fatalf("rejected %+v", r)
+	}
+	if c, _ := srv.DB.Get(domain.KindCadre, w.Cadre1.ID); c.(*domain.Cadre).Rank == domain.RankCounty {
+		t.Fatal("the server's record has the raised rank")
+	}
+}

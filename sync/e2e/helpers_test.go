@@ -18,19 +18,28 @@ import (
 
 // sees is what a device should hold, written down from the roster by hand
 // (not by the server's rules): the households of its cadre, and the places of
-// the villages it works in with their town and city.
+// the villages it works in with their town and city, and the cadres who
+// work in those villages (not the city's others).
 type sees struct {
 	households map[uuid.UUID]bool
 	places     map[uuid.UUID]bool
+	cadres     map[uuid.UUID]bool
 }
 
 func seesOf(w *synctest.World, hs []*domain.Household, villages ...*domain.Place) sees {
-	s := sees{households: map[uuid.UUID]bool{}, places: map[uuid.UUID]bool{w.City.ID: true, w.Town.ID: true}}
+	s := sees{households: map[uuid.UUID]bool{}, places: map[uuid.UUID]bool{w.City.ID: true, w.Town.ID: true},
+		cadres: map[uuid.UUID]bool{}}
 	for _, h := range hs {
 		s.households[h.ID] = true
 	}
 	for _, v := range villages {
 		s.places[v.ID] = true
+		switch v.ID {
+		case w.Village.ID: // its group cadres and its team leader
+			s.cadres[w.Cadre1.ID], s.cadres[w.Cadre2.ID], s.cadres[w.Leader.ID] = true, true, true
+		case w.Village2.ID:
+			s.cadres[w.Cadre3.ID] = true
+		}
 		for _, g := range []*domain.Place{w.G1, w.G2, w.G3} {
 			if g.Parent == v.ID {
 				s.places[g.ID] = true
@@ -44,7 +53,7 @@ func seesOf(w *synctest.World, hs []*domain.Household, villages ...*domain.Place
 func (s sees) visible(rec domain.Record) bool {
 	switch r := rec.(type) {
 	case *domain.Cadre:
-		return true
+		return s.cadres[r.ID]
 	case *domain.Place:
 		return s.places[r.ID]
 	case *domain.Assignment:

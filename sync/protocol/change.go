@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -185,7 +186,9 @@ func DecodeChanges(changes []Change) ([]domain.Change, error) {
 }
 
 // CheckStamps returns an error matching [ErrClockAhead] when a change is
-// stamped more than domain.MaxSkew ahead of now, the receiver's clock. The
+// stamped, or names a base stamp, more than domain.MaxSkew ahead of now, the
+// receiver's clock: a base is a stamp the editor saw, and no replica holds
+// one from the future. The
 // server calls it on every push; a device calls it before pushing to find
 // the changes it must restamp.
 func CheckStamps(changes []domain.Change, now time.Time) error {
@@ -197,6 +200,15 @@ func CheckStamps(changes []domain.Change, now time.Time) error {
 				"第 %d 条更改（%s）的时间比服务器快 %s，超过允许的 %s：请校准设备时间后重新同步",
 				"change %d (%s) is stamped %s ahead of the server's clock, more than the %s allowed: correct the device clock and sync again",
 				i, c.ID, ahead, domain.MaxSkew)
+		}
+		for _, name := range slices.Sorted(maps.Keys(c.Base)) {
+			if b := c.Base[name]; b.Wall > limit {
+				ahead := (time.Duration(b.Wall-now.UnixMilli()) * time.Millisecond).Round(time.Second)
+				return domain.Errorf(domain.EINVALID, ErrClockAhead.Field,
+					"第 %d 条更改（%s）的字段“%s”所依据的时间比服务器快 %s，超过允许的 %s：请校准设备时间后重新同步",
+					"change %d (%s) has a base stamp of field %q %s ahead of the server's clock, more than the %s allowed: correct the device clock and sync again",
+					i, c.ID, name, ahead, domain.MaxSkew)
+			}
 		}
 	}
 	return nil
@@ -249,6 +261,21 @@ func checkFieldName(field, name string) error {
 }
 
 // checkChanges checks changes as DecodeChanges does, without converting.
+// checkUnique refuses a push that carries two changes with one ID: a device
+// never makes that (IDs are fresh UUIDs), and the second would be
+// acknowledged without being applied.
+func checkUnique(changes []Change) error {
+	seen := make(map[string]int, len(changes))
+	for i, c := range changes {
+		if j, dup := seen[c.ID]; dup {
+			return domain.Errorf(domain.EINVALID, "changes",
+				"第 %[1]d 条更改与第 %[2]d 条更改的 id 相同（%[3]s）", "change %[1]d has the same id as change %[2]d (%[3]s)", i, j, c.ID)
+		}
+		seen[c.ID] = i
+	}
+	return nil
+}
+
 func checkChanges(changes []Change) error {
 	for i, c := range changes {
 		if err := c.check(); err != nil {

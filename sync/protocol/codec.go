@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -54,6 +55,9 @@ func marshal(v any) ([]byte, error) {
 // [ErrVersion] even when the rest does not fit this version's shapes. Every
 // error is an EINVALID *domain.Error.
 func Unmarshal(data []byte, v any) error {
+	if err := checkUTF8(data); err != nil {
+		return err
+	}
 	err := decodeJSON(data, v)
 	if err == nil {
 		err = checkKeys(data, shapeOf(reflect.TypeOf(v))) // unknown, repeated or miscased keys
@@ -65,6 +69,73 @@ func Unmarshal(data []byte, v any) error {
 		return malformed(err)
 	}
 	return validate(v)
+}
+
+// checkUTF8 refuses a body that is not valid UTF-8 or that escapes a lone
+// UTF-16 surrogate (\udc00): Go's decoder would quietly replace either with
+// U+FFFD, and a stricter one on another device would fail on it for ever.
+// The error has field "utf8"; the body is refused whole (a correct client
+// never sends one).
+func checkUTF8(data []byte) error {
+	bad := func(at int) error {
+		return domain.Errorf(domain.EINVALID, "utf8", "请求内容不是有效的 UTF-8 文本（第 %d 字节）",
+			"the request is not valid UTF-8 text (at byte %d)", at)
+	}
+	if !utf8.Valid(data) {
+		for i := 0; i < len(data); {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				return bad(i)
+			}
+			i += n
+		}
+	}
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\\' || i+1 >= len(data) {
+			continue
+		}
+		if data[i+1] != 'u' {
+			i++ // an escape such as \" or \\: skip the escaped byte
+			continue
+		}
+		r, ok := hex4(data, i+2)
+		switch {
+		case !ok:
+			return nil // not JSON: the decoder says so
+		case r >= 0xd800 && r < 0xdc00: // high surrogate: a low one must follow
+			lo, ok := hex4(data, i+8)
+			if i+7 >= len(data) || data[i+6] != '\\' || data[i+7] != 'u' || !ok || lo < 0xdc00 || lo >= 0xe000 {
+				return bad(i)
+			}
+			i += 11
+		case r >= 0xdc00 && r < 0xe000:
+			return bad(i)
+		default:
+			i += 5
+		}
+	}
+	return nil
+}
+
+// hex4 reads four hex digits at data[i:].
+func hex4(data []byte, i int) (rune, bool) {
+	if i+4 > len(data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range data[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // decodeJSON decodes data, exactly one JSON value, into v, ignoring unknown

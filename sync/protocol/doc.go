@@ -125,6 +125,11 @@
 // device bytes). The ID and record must not be all zeros. Anything else is
 // refused with 400.
 //
+// Every kind's fields, their JSON types and who may write them are declared
+// once in bangfu/domain (Decls; see docs/ARCHITECTURE.md), and an upstream
+// checks each pushed change against them; the answers are set out under
+// Refusals below.
+//
 // # Acknowledgement and idempotency
 //
 // The device numbers its log entries 1, 2, 3…; "through" is the highest
@@ -135,14 +140,16 @@
 // push is durable, which is "through" when every change is applied. The device
 // then advances its push cursor to "acked" (never backwards) and does not send
 // those changes again. A change that is well formed on the wire but that the
-// upstream cannot merge — it sets no fields, or a value does not fit the
-// record's type (a number where the record holds text, a time that does not
-// parse) — is acknowledged all the same and listed in "rejected" with its
+// upstream cannot merge — it sets no fields, a field its kind does not
+// declare, or a value that does not fit the field's declared type (a number
+// where the record holds text, a time that does not parse; see Refusals) —
+// is acknowledged all the same and listed in "rejected" with its
 // reason, so the device can show it instead of sending it forever:
 //
 //	"rejected":[{"id":"<change uuid>","code":"invalid","field":"fields","zh":"…","en":"…"}]
 //
-// ("rejected" is omitted when empty). The upstream does not judge content:
+// ("rejected" is omitted when empty). Beyond the declarations (types,
+// fields, who may write them) the upstream does not judge content:
 // the rules of a record (a routine visit has notes, a visit is not in the
 // future) are checked by the device where the edit is made, and a change that
 // merges is applied even when the merged record breaks one. Two edits, each
@@ -154,12 +161,60 @@
 // safe: the upstream applies a change whose "id" it has seen before at most
 // once, so a retried or duplicated push changes nothing the second time.
 //
+// # Refusals
+//
+// An upstream judges a push at three levels; which one a fault falls under
+// decides how the device treats it:
+//
+//   - The request, 400, nothing applied. A correct client never sends these,
+//     so the whole request is refused: a body that is not valid UTF-8 or that
+//     escapes a lone UTF-16 surrogate (\udc00), anywhere — values, field
+//     names, device names (field "utf8"; Go's decoder would quietly replace
+//     them with U+FFFD, and a strict decoder on another device fail on them
+//     for ever); two changes with the same "id" in one push (field
+//     "changes"); a stamp or a "base" stamp more than domain.MaxSkew ahead of
+//     the upstream's clock (field "clock", see Clocks: a base is a stamp the
+//     editor saw, and no replica holds one from the future).
+//   - One change, rejected alone: acknowledged and listed in "rejected" (see
+//     Acknowledgement) with code "invalid" and its reason. The change does not
+//     fit its kind's declaration: a field the kind does not have (field
+//     "fields"), a value of the wrong JSON type — a string where a boolean
+//     belongs, an enum value not declared, a time that is not RFC 3339, an ID
+//     that is not a UUID —, a new record without a required field, or a
+//     record ID already used by a record of another kind (field "record": one
+//     ID names one record). The device keeps it and shows it; resending it
+//     would not help.
+//   - Changes the device's cadre may not make, refused with 403 and named
+//     (see Changes out of scope): the record is outside the device's scope
+//     (field "scope"), or the cadre's role does not allow the edit (field
+//     "role"). The role rules, field by field, from the declarations: a
+//     change's "author" is the device's cadre and its stamp's device is the
+//     device itself (a relay device that pushes for other cadres — a team
+//     leader's tablet syncing phones — would be enrolled as such and allowed
+//     the cadres it relays for; not built, and until then refused); a field
+//     that names a person (a visit's "cadre", a review's "reviewer", a
+//     problem's "reported_by" and "resolved_by", a record's "author") is set
+//     only to the cadre's own ID (or all zeros), "device" only to the device's;
+//     places, assignments and a cadre's "rank" are written only by the
+//     roster's owners (leads and offices), and a cadre's other fields by
+//     them or the cadre; reviews, and a plan's "status" set to "approved" or
+//     "returned", only by the approvers of the plan's village (by default
+//     its work team leader and first secretary; a setting may change that),
+//     never on a plan they created; conflict records only by merging: a new
+//     one is taken only when it is verifiably what merging made of the
+//     device's own edit and the upstream holds its winner, and of an existing
+//     one only "resolved", "resolved_by" and "resolved_at" are written, by
+//     those who may write the field in conflict of the record in conflict.
+//     A field set to the value it already holds is not a write and passes.
+//
 // # Changes out of scope
 //
 // A push is applied whole or not at all. A push touching a record outside
 // the device's scope — say a cadre's offline edits of a household whose group
 // was given to another cadre meanwhile — is refused with 403, code
-// "forbidden", field "scope", and changes nothing. The error names, in
+// "forbidden", field "scope", and changes nothing. A change the cadre's role
+// does not allow (see Refusals) is answered the same way with field "role",
+// and the device treats both alike. The error names, in
 // "changes", every change of the push that is out of scope, not only the
 // first: each is judged against the state the changes before it that are in
 // scope would leave, so the push without the named changes is in scope (as
@@ -247,7 +302,7 @@
 //
 //	invalid       400  the request is malformed or refused; "zh"/"en" say why
 //	unauthorized  401  unknown, expired or revoked token or enrolment code
-//	forbidden     403  outside the device's scope
+//	forbidden     403  outside the device's scope or its cadre's role
 //	not_found     404  no such thing
 //	conflict      409  contradicts the server's state
 //	unavailable   503  try again later
@@ -256,11 +311,13 @@
 // "field", when present, names what is at fault; some values are part of the
 // protocol: "v" (unsupported version, ErrVersion), "size" (body too large,
 // ErrTooLarge), "clock" (stamps too far ahead, ErrClockAhead), "cursor"
-// (ErrCursor), "scope" (changes out of scope), "lost" (the device was
-// reported lost: wipe, ErrLost), "revoked" (the device was revoked),
-// "device_taken" (the device ID belongs to another cadre's device or was
-// revoked), "locked" (enrolment locked after wrong codes, ErrLocked) and
-// "busy" (the server's memory budget for bodies is spent, ErrBusy). "zh" and "en" are the same
+// (ErrCursor), "scope" (changes out of scope), "role" (changes the cadre's
+// role does not allow), "utf8" (a body that is not valid UTF-8), "changes"
+// (two changes with one ID), "lost" (the device was reported lost: wipe,
+// ErrLost), "revoked" (the device was revoked), "device_taken" (the device ID
+// belongs to another cadre's device or was revoked), "locked" (enrolment
+// locked after wrong codes, ErrLocked) and "busy" (the server's memory budget
+// for bodies is spent, ErrBusy). "zh" and "en" are the same
 // message in Chinese and English, for people. "changes", when present, lists
 // the UUIDs of the pushed changes the error is about (ChangesError; see
 // Changes out of scope); a client ignores a list it cannot read whole. A client that meets a status without such a body (a proxy, a Wi-Fi

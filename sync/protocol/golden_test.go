@@ -129,6 +129,71 @@ var goldens = []struct {
 			Zh: "此设备标识已属于另一台设备或已被停用，不能再注册；请清除应用数据后重新注册",
 			En: "this device ID belongs to another device or was revoked and cannot enrol again; clear the app's data and enrol afresh"}},
 		func() any { return new(protocol.ErrorBody) }},
+	// The refusals of a push, each as the server answers it.
+	{"error_role.json",
+		&protocol.ErrorBody{V: 1, Error: protocol.ErrorInfo{Code: "forbidden", Field: "role",
+			Zh:      "无权这样修改：只有本村的驻村工作队长或第一书记可以审核帮扶计划。本设备对这条审核意见（" + id("review 1").String()[:8] + "）的更改服务器未保存。",
+			En:      "not allowed: only the village's work team leader or first secretary may review plans. The server did not save this device's change of this review (" + id("review 1").String()[:8] + ").",
+			Changes: []string{id("change: review").String()}}},
+		func() any { return new(protocol.ErrorBody) }},
+	{"error_utf8.json", refusedBody(`{"v":1,"cursor":"","through":1,"changes":[{"notes":"` + "\xff\xfe" + `"}]}`),
+		func() any { return new(protocol.ErrorBody) }},
+	{"error_duplicate.json", duplicateBody(),
+		func() any { return new(protocol.ErrorBody) }},
+	{"error_base_ahead.json", baseAheadBody(),
+		func() any { return new(protocol.ErrorBody) }},
+	{"sync_response_rejected.json",
+		&protocol.SyncResponse{V: 1, Now: protocol.At(now), Acked: 57, Changes: []protocol.Change{}, Cursor: "c1.4242",
+			Rejected: []protocol.Rejection{
+				protocol.RejectionOf(id("change: visit"), checkFields(`{"zzz_not_a_visit_field":"x"}`)),
+				protocol.RejectionOf(id("change: visit 2"), checkFields(`{"policies":"yes"}`)),
+				protocol.RejectionOf(id("change: problem"), domain.Errorf(domain.EINVALID, "record",
+					"记录 %[3]s 已是一条%[1]s，不能再用作其他类型的记录", "record %[3]s is already a %[2]s; its ID cannot name a record of another kind",
+					"走访记录", "visit", id("visit 1"))),
+			}},
+		func() any { return new(protocol.SyncResponse) }},
+}
+
+// refusedBody is the error answer to a request body the server refuses
+// whole.
+func refusedBody(body string) *protocol.ErrorBody {
+	err := protocol.Unmarshal([]byte(body), new(protocol.SyncRequest))
+	if err == nil {
+		panic("accepted: " + body)
+	}
+	b := protocol.ErrorBodyOf(err)
+	return &b
+}
+
+// duplicateBody is the answer to a push with two changes of one ID.
+func duplicateBody() *protocol.ErrorBody {
+	ch := goldenChanges()
+	ch[1].ID = ch[0].ID
+	body, err := protocol.Marshal(protocol.SyncRequest{V: 1, Cursor: "c1.4211", Through: 57, Changes: ch})
+	if err != nil {
+		panic(err)
+	}
+	return refusedBody(string(body))
+}
+
+// baseAheadBody is the answer to a push whose base stamp is an hour ahead.
+func baseAheadBody() *protocol.ErrorBody {
+	ch, err := protocol.DecodeChanges(goldenChanges()[1:2])
+	if err != nil {
+		panic(err)
+	}
+	ch[0].Base["target"] = stamp(now.Add(time.Hour), 0, phone)
+	b := protocol.ErrorBodyOf(protocol.CheckStamps(ch, now))
+	return &b
+}
+
+// checkFields is the reason a visit change setting fields is rejected.
+func checkFields(fields string) error {
+	var f domain.Fields
+	if err := json.Unmarshal([]byte(fields), &f); err != nil {
+		panic(err)
+	}
+	return domain.CheckFields(domain.Change{Kind: domain.KindVisit, Fields: f}, false)
 }
 
 func readGolden(t testing.TB, file string) []byte {

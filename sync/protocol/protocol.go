@@ -243,7 +243,10 @@ func (r *SyncRequest) Validate() error {
 		return domain.Errorf(domain.EINVALID, "through",
 			"推送了更改却没有给出 through", "changes pushed with through = 0")
 	}
-	return checkChanges(r.Changes)
+	if err := checkChanges(r.Changes); err != nil {
+		return err
+	}
+	return checkUnique(r.Changes)
 }
 
 // MarshalJSON encodes r with "changes" as a list even when there are none.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -73,7 +74,9 @@ func TestEnrolRetry(t *testing.T) {
 }
 
 // TestEnrolDeviceNames: names with control characters or invalid UTF-8 are
-// refused at enrolment with words; the refusal leaves the code usable.
+// refused at enrolment with words; the refusal leaves the code usable. A body
+// that is not valid UTF-8 (a raw FF FE, a lone surrogate escape) is refused
+// by the decoder before the name is looked at, with field "utf8".
 func TestEnrolDeviceNames(t *testing.T) {
 	e := newEnv(t, server.Options{}, nil)
 	code := e.srv.Code(t, e.w.Cadre1.ID)
@@ -87,7 +90,11 @@ func TestEnrolDeviceNames(t *testing.T) {
 		status, body := e.post(t, protocol.PathEnroll, "", []byte(raw))
 		var bad protocol.ErrorBody
 		json.Unmarshal(body, &bad)
-		if status != http.StatusBadRequest || bad.Error.Field != "name" || bad.Error.Zh == "" {
+		field := "name"
+		if !utf8.ValidString(raw) || strings.Contains(raw, `\ud800`) {
+			field = "utf8"
+		}
+		if status != http.StatusBadRequest || bad.Error.Field != field || bad.Error.Zh == "" {
 			t.Errorf("%q: %d %s", raw, status, body)
 		}
 	}

@@ -1,7 +1,11 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -23,14 +27,31 @@ import (
 //     reviews, conflicts) follow the household.
 //   - The roster is public where the cadre works, as on the supervision board
 //     (岗位监督栏): places and assignments in the villages and towns of the
-//     cadre's households and places, and every cadre, are readable. Only
-//     leads (domain.Role.Leads) write places and assignments in their
-//     villages or towns, and cadres; anyone may edit their own cadre record.
+//     cadre's households and places are readable, and the cadre records of
+//     those who work there (the cadres of those villages, of the towns the
+//     cadre covers whole, those assigned to the cadre's towns themselves and
+//     those paired with the cadre's households: store.Staff), not the whole
+//     city's. Only leads (domain.Role.Leads) write places and assignments in
+//     their villages or towns, and cadres' ranks; anyone may edit the rest of
+//     their own cadre record.
 //   - A conflict record that belongs to no household (a roster field edited
-//     twice at once) is readable, and may be marked resolved, by anyone.
+//     twice at once) is readable by anyone, and may be marked resolved by
+//     those who may write the field in conflict.
+//
+// Within the scope, who may write what follows the kinds' declarations
+// (domain.Decls), field by field: see check.
 type scope struct {
-	all        bool
-	cadre      uuid.UUID
+	all       bool
+	cadre     uuid.UUID
+	device    uuid.UUID
+	roles     map[uuid.UUID][]domain.Role // village -> the cadre's roles there
+	approvers domain.ApproverRoles
+	// staff are the cadres whose records the device may read, worked out
+	// by loadStaff the first time a cadre record is judged in a sync (most
+	// syncs pull none); staffErr is its failure, which fails the sync.
+	staff      map[uuid.UUID]bool
+	loadStaff  func(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
+	staffErr   error
 	households map[uuid.UUID]bool // household data readable and writable
 	groups     map[uuid.UUID]bool // households in these groups, new ones included
 	villages   map[uuid.UUID]bool // whole villages
@@ -45,8 +66,8 @@ type scope struct {
 
 // newScope works out the scope of cadre from the assignments the store
 // resolved.
-func newScope(cadre uuid.UUID, reach []store.Assigned) *scope {
-	s := &scope{cadre: cadre,
+func newScope(cadre, device uuid.UUID, reach []store.Assigned, approvers domain.ApproverRoles) *scope {
+	s := &scope{cadre: cadre, device: device, approvers: approvers, roles: map[uuid.UUID][]domain.Role{},
 		households: map[uuid.UUID]bool{}, groups: map[uuid.UUID]bool{},
 		villages: map[uuid.UUID]bool{}, towns: map[uuid.UUID]bool{},
 		rosterVillages: map[uuid.UUID]bool{}, rosterTowns: map[uuid.UUID]bool{},
@@ -78,19 +99,52 @@ func newScope(cadre uuid.UUID, reach []store.Assigned) *scope {
 			}
 		case a.Level == domain.Village:
 			add(s.villages, a.Target)
+			s.roles[a.Target] = append(s.roles[a.Target], a.Role)
 			if a.Role.Leads() {
 				add(s.leadVillages, a.Target)
 			}
 		}
 	}
+	if s.approvers == nil {
+		s.approvers = func(uuid.UUID) []domain.Role { return domain.DefaultApprovers }
+	}
 	return s
 }
 
-// readable reports whether the device may pull log entry e.
+// staffPlaces returns what store.Staff needs to work out the cadres the
+// device may read: the places it reaches whole or as a reader of their
+// roster, and the targets it reaches alone (its households, its towns).
+func (s *scope) staffPlaces() (within, at []uuid.UUID) {
+	for _, m := range []map[uuid.UUID]bool{s.villages, s.towns, s.rosterVillages} {
+		for id := range m {
+			within = append(within, id)
+		}
+	}
+	for _, m := range []map[uuid.UUID]bool{s.households, s.groups, s.rosterTowns} {
+		for id := range m {
+			at = append(at, id)
+		}
+	}
+	return within, at
+}
+
+// readable reports whether the device may pull log entry e, from its header
+// alone. A cadre record is readable when it is the device's cadre's or one of
+// the staff worked out at sync time (store.Staff: the cadres of the device's
+// villages and towns and those paired with its households), not the whole
+// city's.
 func (s *scope) readable(e *store.Entry) bool {
 	switch {
 	case s.all:
 		return true
+	case e.Change.Kind == domain.KindCadre:
+		if e.Change.Record == s.cadre {
+			return true
+		}
+		if s.staff == nil && s.staffErr == nil && s.loadStaff != nil {
+			s.staff, s.staffErr = s.loadStaff(s.staffPlaces())
+		}
+		return s.staff[e.Change.Record]
 	case e.Household != uuid.Nil:
 		return s.households[e.Household] || s.villages[e.Village] || s.towns[e.Town]
 	case e.Village != uuid.Nil:
@@ -98,7 +152,7 @@ func (s *scope) readable(e *store.Entry) bool {
 	case e.Town != uuid.Nil:
 		return s.rosterTowns[e.Town] || s.towns[e.Town]
 	}
-	return true // cadres, the city, conflicts on the roster
+	return true // the city, conflicts on the roster
 }
 
 // household reports whether the device may write the data of a household at l.
@@ -113,36 +167,258 @@ func (s *scope) roster(l store.Location) bool {
 }
 
 // leads reports whether the device's cadre leads anything.
-func (s *scope) leads() bool { return len(s.leadVillages) > 0 || len(s.leadTowns) > 0 }
+func (s *scope) leads() bool { return s.all || len(s.leadVillages) > 0 || len(s.leadTowns) > 0 }
 
-// check is the store.Check of a push: a change may be applied if its record
-// is in scope both where it was and where it will be.
-func (s *scope) check(ch domain.Change, before store.Location, existed bool, after store.Location) error {
-	if s.all {
-		return nil
+// check is the store.Guard of a push. A change may be applied when
+//
+//   - it fits its kind's declaration (domain.CheckFields): otherwise it is
+//     rejected alone, acknowledged and listed with the reason;
+//   - it is the device's own: its author is the device's cadre and its
+//     stamp the device's clock (a relay device pushing for other cadres
+//     would list those it relays for; not built);
+//   - its record is in scope both where it was and where it will be;
+//   - every field it sets to a new value may be written by the cadre, as
+//     the field's declaration says (domain.Who): their own ID only in a
+//     "self" field, the roster's owners only for rank, the village's
+//     approvers only for reviews and a plan's approval, never on a plan
+//     they created; no field of a conflict but its resolution, by those
+//     who may write the field in conflict.
+//
+// A change refused for scope or role refuses the push (403, field "scope" or
+// "role"), naming every such change.
+func (s *scope) check(p *store.Proposal) error {
+	ch := p.Change
+	d := domain.Declared(ch.Kind)
+	if err := domain.CheckFields(ch, !p.Existed); err != nil {
+		return err
 	}
-	ok := func(l store.Location) bool {
-		switch ch.Kind {
-		case domain.KindPlace, domain.KindAssignment:
-			return s.roster(l)
-		case domain.KindCadre:
-			return s.leads() || ch.Record == s.cadre
-		case domain.KindConflict:
-			if l.Household == uuid.Nil {
+	if d.Merged && (!p.Existed || s.setsMerged(d, p)) {
+		return s.merged(p)
+	}
+	if ch.Author != s.cadre || ch.Stamp.Device != s.device {
+		return errNotYours
+	}
+	if !s.all {
+		if !s.reaches(d, p.After, p.New) || (p.Existed && !s.reaches(d, p.Before, p.Old)) {
+			return errOutOfScope
+		}
+		// Moving a household to another group is a roster edit: a cadre may
+		// keep the facts of their households, not move them between groups.
+		if ch.Kind == domain.KindHousehold && p.Existed && p.Before.Group != p.After.Group && !(s.roster(p.Before) && s.roster(p.After)) {
+			return errOutOfScope
+		}
+	}
+	if err := s.may(p, d.Write, "", nil); err != nil {
+		return err
+	}
+	for name, v := range ch.Fields {
+		if cur, ok := p.State(name); ok && jsonEqual(cur.Value, v) {
+			continue // not set by this change: its value stays
+		}
+		f, _ := d.Field(name)
+		if err := s.may(p, f.Rule(v), name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// merged decides whether a pushed change that creates a record of a merged
+// kind (a conflict) may be applied. Conflict records are made by merging,
+// on every replica that sees the lost edit; a device may push one the
+// upstream did not make itself (it merged the same edits in another order)
+// only when it is verifiably what merging made and involves the device's
+// own edit: its IDs derive from the record, field, loser and winner
+// (domain.ConflictID, domain.ConflictChange), the lost or the winning edit
+// was stamped by this device for its cadre, the record in conflict is in
+// scope, and the upstream holds that field at the winner's stamp or later.
+// Anything else — a conflict between other cadres' edits, a winner the
+// upstream never had — is refused. What cannot be checked: the lost value of
+// another cadre's edit that the device's own edit overwrote (the upstream
+// keeps no history of a field); a device could misstate it, in a record it
+// may edit anyway.
+func (s *scope) merged(p *store.Proposal) error {
+	c, ok := p.New.(*domain.Conflict)
+	if !ok {
+		return errMerged
+	}
+	loser, err1 := domain.ParseStamp(c.LoserStamp)
+	winner, err2 := domain.ParseStamp(c.WinnerStamp)
+	own := func(st domain.Stamp, author uuid.UUID) bool { return st.Device == s.device && author == s.cadre }
+	if err1 != nil || err2 != nil || !(own(loser, c.LoserAuthor) || own(winner, c.WinnerAuthor)) ||
+		p.Change.Record != domain.ConflictID(c.Record, c.Field, loser) || p.Change.Stamp != winner {
+		return errMerged
+	}
+	want, err := domain.ConflictChange(c, winner)
+	if err != nil || want.ID != p.Change.ID {
+		return errMerged
+	}
+	d := domain.Declared(c.RecordKind)
+	rec, l, found := p.Record(c.RecordKind, c.Record)
+	if d == nil || !found || (!s.all && !s.reaches(d, l, rec)) {
+		return errMerged
+	}
+	if cur, ok := p.StateOf(c.RecordKind, c.Record, c.Field); !ok || winner.After(cur.Stamp) ||
+		(cur.Stamp == winner && !jsonEqual(cur.Value, c.Winner)) {
+		return errMerged
+	}
+	return nil
+}
+
+// setsMerged reports whether the change sets a field only merging writes
+// (to a new value): a replica that saw another winner for the same loss.
+func (s *scope) setsMerged(d *domain.Decl, p *store.Proposal) bool {
+	for name, v := range p.Change.Fields {
+		if f, _ := d.Field(name); f.Who == domain.WriteMerge {
+			if cur, ok := p.State(name); !ok || !jsonEqual(cur.Value, v) {
 				return true
 			}
 		}
-		return s.household(l)
 	}
-	if !ok(after) || (existed && !ok(before)) {
-		return errOutOfScope
+	return false
+}
+
+// reaches reports whether the device's scope reaches rec, of kind d, at l.
+func (s *scope) reaches(d *domain.Decl, l store.Location, rec domain.Record) bool {
+	switch {
+	case d.Write == domain.WriteRoster && d.Scope != domain.ByCadre:
+		return s.roster(l)
+	case d.Scope == domain.ByCadre:
+		return s.leads() || rec.Metadata().ID == s.cadre
+	case d.Merged && l.Household == uuid.Nil:
+		return true // a conflict on the roster: may resolves it by its record
 	}
-	// Moving a household to another group is a roster edit: a cadre may keep
-	// the facts of their households, not move them between groups.
-	if ch.Kind == domain.KindHousehold && existed && before.Group != after.Group && !(s.roster(before) && s.roster(after)) {
-		return errOutOfScope
+	return s.household(l)
+}
+
+// may reports whether the device may write, under rule who, the value v of
+// a field of the proposed record (v nil: the record as a whole).
+func (s *scope) may(p *store.Proposal, who domain.Who, name string, v []byte) error {
+	switch who {
+	case domain.WriteScope:
+	case domain.WriteSelf:
+		var id uuid.UUID
+		if json.Unmarshal(v, &id) != nil {
+			return errRole
+		}
+		self := s.cadre
+		if name == "device" {
+			self = s.device
+		}
+		if id != uuid.Nil && id != self {
+			return errNotSelf
+		}
+	case domain.WriteRoster:
+		if p.Change.Kind == domain.KindCadre && !s.leads() {
+			return errRoster
+		}
+		if p.Change.Kind != domain.KindCadre && !(s.all || s.roster(p.After) && (!p.Existed || s.roster(p.Before))) {
+			return errRoster
+		}
+	case domain.WriteApprovers:
+		if !s.approves(p.After.Village) {
+			return errApprover
+		}
+		if s.ownPlan(p) {
+			return errOwnPlan
+		}
+	case domain.WriteMerge:
+		return errMerged
+	case domain.WriteResolvers:
+		c, ok := p.New.(*domain.Conflict)
+		if !ok {
+			return errRole
+		}
+		d := domain.Declared(c.RecordKind)
+		rec, l, found := p.Record(c.RecordKind, c.Record)
+		if d == nil || !found {
+			// The record in conflict is not here: its household decides.
+			if !s.all && !s.household(p.After) {
+				return errOutOfScope
+			}
+			return nil
+		}
+		if !s.all && !s.reaches(d, l, rec) {
+			return errOutOfScope
+		}
+		f, _ := d.Field(c.Field)
+		var winner []byte = c.Winner
+		if who := max(d.Write, f.Rule(winner)); who == domain.WriteRoster || who == domain.WriteApprovers {
+			// Resolving is writing the field: the same rule as the record's.
+			q := *p
+			q.Change.Kind, q.Existed, q.Before, q.After, q.Old, q.New = c.RecordKind, true, l, l, rec, rec
+			return s.may(&q, who, c.Field, winner)
+		}
 	}
 	return nil
+}
+
+// approves reports whether the device's cadre approves plans in village.
+func (s *scope) approves(village uuid.UUID) bool {
+	if village == uuid.Nil {
+		return false
+	}
+	roles := s.approvers(village)
+	for _, r := range s.roles[village] {
+		if slices.Contains(roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownPlan reports whether the proposed change approves or returns a plan the
+// device's cadre created.
+func (s *scope) ownPlan(p *store.Proposal) bool {
+	var plan uuid.UUID
+	switch r := p.New.(type) {
+	case *domain.Plan:
+		plan = r.ID
+	case *domain.Review:
+		if r.Verdict == domain.VerdictComment {
+			return false
+		}
+		plan = r.Plan
+	default:
+		return false
+	}
+	rec, _, ok := p.Record(domain.KindPlan, plan)
+	if !ok {
+		return p.Change.Kind == domain.KindPlan && p.New.Metadata().Author == s.cadre
+	}
+	return rec.Metadata().Author == s.cadre
+}
+
+// jsonEqual reports whether two JSON values are the same text once
+// compacted. Values that mean the same but are spelt differently ("é" and
+// "\u00e9") count as a change, to which the rules apply: the safe side.
+func jsonEqual(a, b []byte) bool {
+	var x, y bytes.Buffer
+	if json.Compact(&x, a) != nil || json.Compact(&y, b) != nil {
+		return false
+	}
+	return bytes.Equal(x.Bytes(), y.Bytes())
+}
+
+// The reasons a change is refused for its role, each with field "role".
+var (
+	errNotYours = roleError("这条更改不是本设备的干部在本设备上做的（作者或时间戳不符）",
+		"the change was not made by this device's cadre on this device (author or stamp)")
+	errNotSelf = roleError("只能以本人的身份记录（走访人、审核人、上报人、处理人须为本人）",
+		"you may record only in your own name (visitor, reviewer, reporter, resolver must be you)")
+	errRoster = roleError("只有驻村工作队长、包村领导或办公室可以修改花名册、职级和职责",
+		"only leads and the office may change the roster, ranks and roles")
+	errApprover = roleError("只有本村的驻村工作队长或第一书记可以审核帮扶计划",
+		"only the village's work team leader or first secretary may review plans")
+	errOwnPlan = roleError("不能审核自己制定的帮扶计划",
+		"you may not sign off a plan you made")
+	errMerged = roleError("冲突记录只能由同步合并产生，不能直接修改其内容",
+		"conflict records are made only by merging; their content cannot be edited")
+	errRole = roleError("无权修改这个字段", "you may not change this field")
+)
+
+func roleError(zh, en string) *domain.Error {
+	return &domain.Error{Code: domain.EFORBIDDEN, Field: "role", Zh: zh, En: en}
 }
 
 // errOutOfScope is what check returns for a change out of scope; the push is
@@ -151,12 +427,27 @@ var errOutOfScope = &domain.Error{Code: domain.EFORBIDDEN, Field: "scope",
 	Zh: "超出您的负责范围", En: "outside your responsibilities"}
 
 // refusal is the error that refuses a push whose changes ids are out of
-// scope, first the first of them. Its words also serve as the reason a device
-// shows for each change it sets aside.
-func refusal(first domain.Change, ids []uuid.UUID) error {
+// scope or beyond the cadre's role, first the first of them, refused with
+// why (errOutOfScope or one of the role errors). Its words also serve as the
+// reason a device shows for each change it sets aside. Its field is "scope"
+// or "role", as why's.
+func refusal(first domain.Change, why error, ids []uuid.UUID) error {
 	zh, en := domain.KindName(first.Kind)
 	rec := first.Record.String()[:8]
 	e := &domain.Error{Code: domain.EFORBIDDEN, Field: "scope"}
+	var reason *domain.Error
+	if errors.As(why, &reason) && reason.Field == "role" {
+		e.Field = "role"
+		switch n := len(ids); n {
+		case 1:
+			e.Zh = fmt.Sprintf("无权这样修改：%s。本设备对这条%s（%s）的更改服务器未保存。", reason.Zh, zh, rec)
+			e.En = fmt.Sprintf("not allowed: %s. The server did not save this device's change of this %s (%s).", reason.En, en, rec)
+		default:
+			e.Zh = fmt.Sprintf("无权这样修改：%s。本设备对这条%s（%s）等 %d 条更改服务器未保存。", reason.Zh, zh, rec, n)
+			e.En = fmt.Sprintf("not allowed: %s. The server did not save this device's change of this %s (%s) and %d more.", reason.En, en, rec, n-1)
+		}
+		return &protocol.ChangesError{Err: e, Changes: ids}
+	}
 	switch n := len(ids); n {
 	case 1:
 		e.Zh = fmt.Sprintf("超出您的负责范围：本设备无权修改这条%s（%s），服务器未保存这条更改。请联系驻村工作队长。", zh, rec)

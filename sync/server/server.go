@@ -37,7 +37,14 @@
 // A device acts for one cadre; what it may read and write follows from the
 // cadre's assignments in the server's roster, worked out at every sync (see
 // scope.go): a group cadre's groups and paired households, a team leader's
-// village, a town lead's town, an office's town or city.
+// village, a town lead's town, an office's town or city. Within it, every
+// change is the device's own (its author is the device's cadre, its stamp
+// the device's clock) and sets only fields the cadre's role may write, as
+// the record kinds' declarations say (domain.Decls): a change refused for
+// its role is named in the 403 as one out of scope is, with field "role".
+// Changes that do not fit their kind's declaration (a field it does not
+// have, a value of the wrong type, an ID used by another kind) are rejected
+// alone. The approvers of plans are a parameter (Options.Approvers).
 //
 // # Identity and limits
 //
@@ -83,7 +90,9 @@ type Store interface {
 	// ApplyChecked applies changes received from device from in one
 	// transaction, checking each against where its record is; it returns,
 	// per change, why one that cannot be merged was not applied.
-	ApplyChecked(from uuid.UUID, changes []domain.Change, check store.Check) ([]error, error)
+	// transaction, checking each with guard (see store.ApplyGuarded); it
+	// returns, per change, why one that cannot be merged was not applied.
+	ApplyGuarded(from uuid.UUID, changes []domain.Change, guard store.Guard) ([]error, error)
 	// LogWhere calls fn, in order, for the log entries after sequence after
 	// that keep accepts; keep sees an entry's header (origin, scope, the
 	// change's IDs, kind and stamp) before its fields are decoded.
@@ -103,6 +112,9 @@ type Store interface {
 	CloseDevice(device uuid.UUID, now time.Time) error
 	// Reach returns a cadre's assignments resolved against the roster.
 	Reach(cadre uuid.UUID) ([]store.Assigned, error)
+	// Staff returns the cadres assigned in or under the places within and
+	// to the targets at: the cadre records a device may read.
+	Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
 }
 
 // Options configure a Server. The zero value is usable.
@@ -134,6 +146,9 @@ type Options struct {
 	// BodyTimeout one still arriving after this long. DefaultBodyStall and
 	// DefaultBodyTimeout if zero.
 	BodyStall, BodyTimeout time.Duration
+	// Approvers returns the roles that approve plans in a village;
+	// domain.DefaultApprovers everywhere if nil.
+	Approvers domain.ApproverRoles
 }
 
 // Resource limits. Sync bodies, read only from authenticated devices, hold
@@ -163,6 +178,7 @@ type Server struct {
 	log         *slog.Logger
 	now         func() time.Time
 	page        int
+	appr        domain.ApproverRoles
 	mux         *http.ServeMux
 	lim         *limiter
 	budget      *protocol.Budget // for sync bodies, from authenticated devices
@@ -173,7 +189,7 @@ type Server struct {
 
 // New returns a server on db.
 func New(db Store, opts Options) *Server {
-	s := &Server{db: db, log: opts.Logger, now: opts.Now, page: opts.PageBytes}
+	s := &Server{db: db, log: opts.Logger, now: opts.Now, page: opts.PageBytes, appr: opts.Approvers}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -340,11 +356,12 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sc := newScope(dev.Cadre, reach)
+	sc := newScope(dev.Cadre, dev.ID, reach, s.appr)
+	sc.loadStaff = s.db.Staff
 
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {
-		rejected, err := s.db.ApplyChecked(dev.ID, changes, sc.check)
+		rejected, err := s.db.ApplyGuarded(dev.ID, changes, sc.check)
 		var refused *store.Refused
 		if errors.As(err, &refused) {
 			// Nothing was written. Name every change out of scope, so that
@@ -354,7 +371,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 				ids[i] = changes[n].ID
 			}
 			note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "out_of_scope", len(ids))
-			s.fail(w, r, refusal(changes[refused.Indexes[0]], ids))
+			s.fail(w, r, refusal(changes[refused.Indexes[0]], refused.Err, ids))
 			return
 		}
 		if err != nil {
@@ -410,6 +427,9 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		cursor = e.Seq
 		return true, nil
 	})
+	if err == nil {
+		err = sc.staffErr
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

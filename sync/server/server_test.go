@@ -301,9 +301,14 @@ func TestScope(t *testing.T) {
 			t.Errorf("place %s of another village pulled", p.Name)
 		}
 	}
-	for _, c := range []*domain.Cadre{w.Cadre1, w.Cadre2, w.Cadre3, w.Leader, w.Office} {
+	for _, c := range []*domain.Cadre{w.Cadre1, w.Cadre2, w.Leader} {
 		if !holds[c.ID] {
-			t.Errorf("cadre %s (public on the supervision board) not pulled", c.Name)
+			t.Errorf("cadre %s (of the device's village, on its supervision board) not pulled", c.Name)
+		}
+	}
+	for _, c := range []*domain.Cadre{w.Cadre3, w.Office} {
+		if holds[c.ID] {
+			t.Errorf("cadre %s (another village's; the city office) pulled: a phone gets the cadres it needs, not the city's", c.Name)
 		}
 	}
 	for _, r := range got {
@@ -523,6 +528,9 @@ func TestPaging(t *testing.T) {
 	}
 	var want int
 	e.srv.DB.Log(0, func(en store.Entry) (bool, error) {
+		if en.Change.Kind == domain.KindCadre && (en.Change.Record == e.w.Cadre3.ID || en.Change.Record == e.w.Office.ID) {
+			return true, nil // another village's cadre, the city office: not the leader's
+		}
 		if en.Village != e.w.Village2.ID {
 			want++
 		}
@@ -592,7 +600,7 @@ func TestCursorPassesSkipped(t *testing.T) {
 	w := e.w
 	now := time.Now()
 	dev, token := e.enroll(t, w.Cadre1.ID)
-	_, farToken := e.enroll(t, w.Cadre3.ID)
+	farDev, farToken := e.enroll(t, w.Cadre3.ID)
 	status, resp, _ := e.sync(t, token, 0)
 	if status != http.StatusOK {
 		t.Fatalf("first sync: %d", status)
@@ -630,7 +638,7 @@ func TestCursorPassesSkipped(t *testing.T) {
 	far := w.Group(w.G3)
 	var farChanges []domain.Change
 	for i := range 5 {
-		farChanges = append(farChanges, change(t, uuid.New(), w.Cadre3.ID, newVisit(far[i%len(far)], w.Cadre3.ID, now), now))
+		farChanges = append(farChanges, change(t, farDev, w.Cadre3.ID, newVisit(far[i%len(far)], w.Cadre3.ID, now), now))
 	}
 	wire, _ := protocol.EncodeChanges(farChanges)
 	if status, body := e.post(t, protocol.PathSync, farToken, protocol.SyncRequest{V: 1, Through: 5, Changes: wire}); status != http.StatusOK {
@@ -643,8 +651,8 @@ func TestCursorPassesSkipped(t *testing.T) {
 	wantCursor(r2)
 
 	// One in scope after more out of scope: it arrives, alone.
-	_, leaderToken := e.enroll(t, w.Leader.ID)
-	mine := change(t, uuid.New(), w.Leader.ID, newVisit(w.Group(w.G1)[1], w.Leader.ID, now), now)
+	leaderDev, leaderToken := e.enroll(t, w.Leader.ID)
+	mine := change(t, leaderDev, w.Leader.ID, newVisit(w.Group(w.G1)[1], w.Leader.ID, now), now)
 	wire, _ = protocol.EncodeChanges(append(farChanges[:0:0], mine))
 	if status, body := e.post(t, protocol.PathSync, leaderToken, protocol.SyncRequest{V: 1, Through: 1, Changes: wire}); status != http.StatusOK {
 		t.Fatalf("leader push: %d %s", status, body)
