@@ -95,8 +95,9 @@ func (g Gaps) Empty() bool {
 // records count (Household.Current, Cadre.Current, Assignment.Current): an
 // ended pairing, a household moved out or a retired cadre is history. Every
 // county- and section-level cadre is held to their quota; so is every other
-// cadre (the seed asks at least one household of each), except village
-// committee members and office staff whose only duties are those. Only
+// cadre (the seed asks at least one household of each), except the town's
+// and village's own staff — office, village committee, group cadres — whose
+// only duties are those (see localDuty). Only
 // pairings with households of the covered statuses count, and pairings with
 // r.Outside households. Results are sorted by head of household and cadre
 // name.
@@ -116,13 +117,13 @@ func CheckAssistance(r Roster, q Quotas) Gaps {
 	}
 	have := map[uuid.UUID]map[Role]bool{}
 	paired := map[uuid.UUID]map[uuid.UUID]bool{} // cadre -> households
-	duties := map[uuid.UUID]bool{}               // cadre -> has a duty that is not office or committee
+	duties := map[uuid.UUID]bool{}               // cadre -> has a duty that is not localDuty
 	for _, a := range r.Assignments {
 		if !a.Current() {
 			continue
 		}
 		if !a.Role.IsPairing() {
-			if a.Role != Office && a.Role != VillageCommittee {
+			if !localDuty(a.Role) {
 				duties[a.Cadre] = true
 			}
 			continue
@@ -154,7 +155,7 @@ func CheckAssistance(r Roster, q Quotas) Gaps {
 			return false
 		}
 		for _, a := range r.Assignments {
-			if a.Cadre == id && a.Current() && (a.Role == Office || a.Role == VillageCommittee) {
+			if a.Cadre == id && a.Current() && localDuty(a.Role) {
 				return true
 			}
 		}
@@ -199,6 +200,11 @@ func CheckAssistance(r Roster, q Quotas) Gaps {
 	})
 	return g
 }
+
+// localDuty reports whether r is a duty of the town's or the village's own
+// staff (office, village committee, group cadre): an "other" cadre who holds
+// only such duties is not one of the helpers the pairing quotas are for.
+func localDuty(r Role) bool { return r == Office || r == VillageCommittee || r == GroupCadre }
 
 // pairingRank returns the rank a pairing role needs; "" for a helper, whom any
 // cadre may be.

@@ -358,10 +358,13 @@ func TestCheckAssistanceNonPairingRoles(t *testing.T) {
 	// A pairing with an unknown cadre is ignored.
 	r.Assignments = append(r.Assignments, &domain.Assignment{Meta: domain.Meta{ID: id(501)},
 		Cadre: id(502), Role: domain.PairCounty, Target: r.households["马有福"].ID})
-	// The village officer who became a group cadre now has a duty besides
-	// the committee, and is held to the quota of their rank.
-	checkGaps(t, "non-pairing roles", domain.CheckAssistance(r.Roster, domain.DefaultQuotas()), nil,
-		[]cadreWant{{"支部书记", 0, 1}})
+	// The village officer who is also a group cadre holds only local duties.
+	checkGaps(t, "non-pairing roles", domain.CheckAssistance(r.Roster, domain.DefaultQuotas()), nil, nil)
+	// A work team member is one of the helpers, and must pair.
+	r.Assignments = append(r.Assignments, &domain.Assignment{Meta: domain.Meta{ID: id(503)},
+		Cadre: r.cadres["村委主任"].ID, Role: domain.TeamMember, Target: id(1)})
+	checkGaps(t, "team member", domain.CheckAssistance(r.Roster, domain.DefaultQuotas()), nil,
+		[]cadreWant{{"村委主任", 0, 1}})
 }
 
 // TestCheckAssistanceDeterministic: the same roster in any order gives the

@@ -408,14 +408,24 @@ type Assigned struct {
 	Level      domain.Level // the target place's level; "" for a household
 	Location   Location     // where the target is
 	Households []uuid.UUID  // for a group: the households in it
+	// Pairings, for a village: the current pairings of every cadre of the
+	// village's roster, in this village or another (see DB.Roster), which a
+	// device reading the whole village receives for its three-level check.
+	Pairings []uuid.UUID
 }
 
-// Reach returns the live assignments of cadre, each with where its target is
-// and, for a group, the group's households: what a server needs to work out a
-// cadre's scope. Assignments whose target is missing are left out.
+// Reach returns the current assignments of cadre (an ended one gives no
+// scope), each with where its target is and, for a group, the group's
+// current households, for a village the pairings of its cadres: what a
+// server needs to work out a cadre's scope. Assignments whose target is
+// missing are left out.
 func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 	var out []Assigned
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		r, err := db.newReader(tx)
+		if err != nil {
+			return err
+		}
 		var ids []uuid.UUID
 		scan(tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
 			ids = append(ids, id)
@@ -442,6 +452,9 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 					continue
 				}
 				x.Level, x.Location = p.Level, locate(tx, p)
+				if p.Level == domain.Village {
+					x.Pairings = r.pairingsOfVillage(p.ID)
+				}
 				if p.Level == domain.Group {
 					scan(tx, "hh_group", p.ID[:], func(_ []byte, h uuid.UUID) bool {
 						x.Households = append(x.Households, h)

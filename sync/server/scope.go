@@ -28,6 +28,8 @@ import (
 //     villages or towns, and cadres; anyone may edit their own cadre record.
 //   - A conflict record that belongs to no household (a roster field edited
 //     twice at once) is readable, and may be marked resolved, by anyone.
+//   - A device reading a whole village also reads the pairings of every cadre
+//     of the village elsewhere (see [scope.crossPairing]).
 type scope struct {
 	all        bool
 	cadre      uuid.UUID
@@ -41,6 +43,8 @@ type scope struct {
 	// The roster is writable in these.
 	leadVillages map[uuid.UUID]bool
 	leadTowns    map[uuid.UUID]bool
+	// pairings are assignments readable wherever they are (crossPairing).
+	pairings map[uuid.UUID]bool
 }
 
 // newScope works out the scope of cadre from the assignments the store
@@ -51,6 +55,7 @@ func newScope(cadre uuid.UUID, reach []store.Assigned) *scope {
 		villages: map[uuid.UUID]bool{}, towns: map[uuid.UUID]bool{},
 		rosterVillages: map[uuid.UUID]bool{}, rosterTowns: map[uuid.UUID]bool{},
 		leadVillages: map[uuid.UUID]bool{}, leadTowns: map[uuid.UUID]bool{},
+		pairings: map[uuid.UUID]bool{},
 	}
 	add := func(m map[uuid.UUID]bool, id uuid.UUID) {
 		if id != uuid.Nil {
@@ -78,6 +83,9 @@ func newScope(cadre uuid.UUID, reach []store.Assigned) *scope {
 			}
 		case a.Level == domain.Village:
 			add(s.villages, a.Target)
+			for _, p := range a.Pairings {
+				add(s.pairings, p)
+			}
 			if a.Role.Leads() {
 				add(s.leadVillages, a.Target)
 			}
@@ -86,10 +94,20 @@ func newScope(cadre uuid.UUID, reach []store.Assigned) *scope {
 	return s
 }
 
+// crossPairing reports whether e is a pairing that a device reading a whole
+// village receives although the household is elsewhere: a pairing of a cadre
+// of the village (store.Assigned.Pairings). Without it, a county-level leader
+// paired with one household here and two in other villages shows as "1/3" on
+// the team leader's tablet while the server's export shows no gap. Only the
+// assignment travels, not the household.
+func (s *scope) crossPairing(e *store.Entry) bool {
+	return e.Change.Kind == domain.KindAssignment && s.pairings[e.Change.Record]
+}
+
 // readable reports whether the device may pull log entry e.
 func (s *scope) readable(e *store.Entry) bool {
 	switch {
-	case s.all:
+	case s.all, s.crossPairing(e):
 		return true
 	case e.Household != uuid.Nil:
 		return s.households[e.Household] || s.villages[e.Village] || s.towns[e.Town]
