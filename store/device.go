@@ -408,7 +408,7 @@ type Assigned struct {
 	Level      domain.Level // the target place's level; "" for a household
 	Location   Location     // where the target is
 	Households []uuid.UUID  // for a group: the households in it
-	// Pairings, for a village: the current pairings of every cadre of the
+	// Pairings, for a village: the pairings (current and ended) of every cadre of the
 	// village's roster, in this village or another (see DB.Roster), which a
 	// device reading the whole village receives for its three-level check.
 	Pairings []uuid.UUID
@@ -437,7 +437,7 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 				continue
 			}
 			a := rec.(*domain.Assignment)
-			if a.Cadre != cadre {
+			if a.Cadre != cadre || !a.Current() {
 				continue
 			}
 			x := Assigned{Role: a.Role, Target: a.Target}

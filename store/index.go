@@ -13,10 +13,10 @@ import (
 
 // An index maps a record to the keys it is found under in the bucket
 // idx/<name>. Keys carry everything a query needs to walk them in order; the
-// values are empty. A deleted record has no keys, nor has a record that is
-// history (an ended assignment, a household that moved out, merged or is
-// gone): every query that walks an index sees only what is current, and the
-// history is read from the records themselves. Indexes are updated in the
+// values are empty. A deleted record has no keys, nor has a household that
+// is history (moved out, merged or gone): every query that walks the
+// household indexes sees only what is current. Ended assignments keep theirs
+// (the queries filter them). Indexes are updated in the
 // same transaction as the record, by diffing the keys of the old and the new
 // version.
 type index struct {
@@ -54,20 +54,10 @@ var indexes = map[domain.Kind][]index{
 		{"member_hh", func(r domain.Record) [][]byte { m := r.(*domain.Member); return one(m.Household[:], m.ID[:]) }},
 	},
 	domain.KindAssignment: {
-		{"assign_target", func(r domain.Record) [][]byte {
-			a := r.(*domain.Assignment)
-			if !a.Current() {
-				return nil
-			}
-			return one(a.Target[:], a.ID[:])
-		}},
-		{"assign_cadre", func(r domain.Record) [][]byte {
-			a := r.(*domain.Assignment)
-			if !a.Current() {
-				return nil
-			}
-			return one(a.Cadre[:], a.ID[:])
-		}},
+		// Ended assignments keep their keys: the history of a cadre or a
+		// target is read through them (assignmentsOf filters).
+		{"assign_target", func(r domain.Record) [][]byte { a := r.(*domain.Assignment); return one(a.Target[:], a.ID[:]) }},
+		{"assign_cadre", func(r domain.Record) [][]byte { a := r.(*domain.Assignment); return one(a.Cadre[:], a.ID[:]) }},
 	},
 	domain.KindVisit: {
 		{"visit_hh", func(r domain.Record) [][]byte {

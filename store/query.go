@@ -228,23 +228,26 @@ func (r *reader) householdsOfVillage(village uuid.UUID) []uuid.UUID {
 	return out
 }
 
-// assignmentsOf returns the live assignments of a cadre.
+// assignmentsOf returns the current assignments of a cadre
+// (domain.Assignment.Current).
 func (r *reader) assignmentsOf(cadre uuid.UUID) []*domain.Assignment {
-	var out []*domain.Assignment
-	for _, id := range r.ids("assign_cadre", cadre[:]) {
-		if rec := r.get(domain.KindAssignment, id); rec != nil {
-			out = append(out, rec.(*domain.Assignment))
-		}
-	}
-	return out
+	return r.assignments("assign_cadre", cadre, false)
 }
 
-// assignmentsTo returns the live assignments whose target is id.
+// assignmentsTo returns the current assignments whose target is id.
 func (r *reader) assignmentsTo(id uuid.UUID) []*domain.Assignment {
+	return r.assignments("assign_target", id, false)
+}
+
+// assignments returns the live assignments under prefix id in index name,
+// those that ended only if ended is set.
+func (r *reader) assignments(name string, id uuid.UUID, ended bool) []*domain.Assignment {
 	var out []*domain.Assignment
-	for _, aid := range r.ids("assign_target", id[:]) {
+	for _, aid := range r.ids(name, id[:]) {
 		if rec := r.get(domain.KindAssignment, aid); rec != nil {
-			out = append(out, rec.(*domain.Assignment))
+			if a := rec.(*domain.Assignment); ended || a.Current() {
+				out = append(out, a)
+			}
 		}
 	}
 	return out

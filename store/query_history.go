@@ -129,15 +129,18 @@ func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
 	return c, err
 }
 
-// pairingsOfVillage returns the IDs of the current pairings of every cadre in
-// the roster of a village (see Roster), wherever the households are: what a
-// device that reads the whole village must receive so that its three-level
-// check counts a cadre's pairings in other villages as the server does.
+// pairingsOfVillage returns the IDs of the pairings, current and ended, of
+// every cadre in the roster of a village (see Roster), wherever the
+// households are: what a device that reads the whole village must receive so
+// that its three-level check counts a cadre's pairings in other villages as
+// the server does. Ended ones are in, so that the device learns of the end.
 func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
 	var out []uuid.UUID
-	for _, a := range r.roster(village).Assignments {
-		if a.Role.IsPairing() && a.Current() {
-			out = append(out, a.ID)
+	for _, c := range r.roster(village).Cadres {
+		for _, a := range r.assignments("assign_cadre", c.ID, true) {
+			if a.Role.IsPairing() {
+				out = append(out, a.ID)
+			}
 		}
 	}
 	return out
