@@ -167,6 +167,19 @@ func (r Role) TargetLevel() Level {
 // IsPairing reports whether r pairs a cadre with a household.
 func (r Role) IsPairing() bool { return r == PairCounty || r == PairSection || r == Helper }
 
+// Single reports whether a household or place has one holder of r at a
+// time: one county-level leader, one section-level cadre and one helper per
+// household (三级帮扶), one group cadre per 社, one work team leader and one
+// first secretary per village, one lead per town. A new holder ends the
+// previous one's assignment.
+func (r Role) Single() bool {
+	switch r {
+	case PairCounty, PairSection, Helper, GroupCadre, TeamLeader, FirstSecretary, TownLead:
+		return true
+	}
+	return false
+}
+
 // Leads reports whether r sees and reviews a whole village or more.
 func (r Role) Leads() bool {
 	switch r {

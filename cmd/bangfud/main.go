@@ -9,6 +9,7 @@
 //	bangfud devices -data DIR                           list enrolled devices
 //	bangfud revoke  -data DIR DEVICE-ID                 revoke a lost device
 //	bangfud export  -data DIR -o FILE.xlsx              visits, plans, three-level check
+//	bangfud roster  -data DIR -o FILE.xlsx              the roster, to edit and import again
 //	bangfud history -data DIR [-village NAME]           帮扶力量调整记录
 //
 // Every command works on the store DIR/bangfu.db. bbolt lets one process open
@@ -53,6 +54,7 @@ var commands = []command{
 	{"devices", "列出已注册的设备", "list enrolled devices", (*cli).devices},
 	{"revoke", "注销设备（如手机丢失）", "revoke a device (a lost phone)", (*cli).revoke},
 	{"export", "导出走访、计划和三级帮扶检查（XLSX）", "export visits, plans and the three-level check (XLSX)", (*cli).export},
+	{"roster", "导出花名册（可在 Excel 中修改后重新导入）", "export the roster (edit it in Excel, import it again)", (*cli).exportRoster},
 	{"history", "列出帮扶力量调整记录", "list the history of the helpers (帮扶力量调整记录)", (*cli).history},
 }
 
