@@ -67,6 +67,10 @@ type Leader interface {
 	OpenProblems(village uuid.UUID, now time.Time) ([]store.ProblemRow, error)
 	PlansAwaitingReview(village uuid.UUID, now time.Time) ([]store.PlanRow, error)
 	Assistance(village uuid.UUID) (domain.Gaps, error)
+	// Coverage and History are the roster's coverage checks and its
+	// history (帮扶力量调整记录) in a village (history.go).
+	Coverage(village uuid.UUID) (domain.Coverage, error)
+	History(village uuid.UUID) (*store.History, error)
 	CadreActivity(village uuid.UUID, now time.Time) ([]store.CadreRow, error)
 	Conflicts(village uuid.UUID, open bool) ([]store.ConflictRow, error)
 	ResolveConflict(author, conflict uuid.UUID, keepLoser bool) error

@@ -47,6 +47,7 @@ func newMenu(a *App) *Menu {
 		{lang.L("gaps.title"), theme.ErrorIcon(), func() Screen { return assistanceGaps(a, m.village, uuid.Nil) }},
 		{lang.L("conflicts.title"), theme.ContentCopyIcon(), func() Screen { return conflicts(a, m.village) }},
 		{lang.L("cadres.title"), theme.AccountIcon(), func() Screen { return cadreActivity(a, m.village) }},
+		{lang.L("history.title"), theme.HistoryIcon(), func() Screen { return rosterHistory(a, m.village) }},
 		{lang.L("village.households"), theme.HomeIcon(), func() Screen {
 			v := m.village
 			return newHouseholds(a, lang.L("village.households"), func() ([]store.HouseholdRow, error) {
@@ -61,7 +62,8 @@ func newMenu(a *App) *Menu {
 				return a.db.Search(uuid.Nil, "", a.now(), 0)
 			}, nil)
 		}}
-		m.sections = append(m.sections[:7], all, m.sections[7])
+		n := len(m.sections) - 1 // before the settings
+		m.sections = append(m.sections[:n], all, m.sections[n])
 	}
 	m.List = widget.NewList(
 		func() int { return len(m.sections) },
@@ -412,7 +414,11 @@ func assistanceGaps(a *App, village, group uuid.UUID) Screen {
 				Warn:   true,
 			})
 		}
-		return items, nil
+		cov, err := a.db.Coverage(village)
+		if err != nil {
+			return nil, err
+		}
+		return append(items, coverageItems(cov)...), nil
 	})
 }
 
