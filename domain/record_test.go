@@ -27,7 +27,9 @@ func meta(n int) domain.Meta {
 // round trip that drops a field shows.
 func samples() []domain.Record {
 	return []domain.Record{
-		&domain.Place{Meta: meta(1), Level: domain.Group, Name: "一社", Parent: id(10), Code: "622901101201"},
+		&domain.Place{Meta: meta(1), Level: domain.Village, Name: "王坪村", Parent: id(10), Code: "622901101201",
+			Rules: &domain.Rules{County: 3, Section: 2, Other: 1, Statuses: []domain.Status{domain.Registered}, Stationed: 80,
+				OverdueDays: 45, Approvers: []domain.Role{domain.TeamLeader}}},
 		&domain.Cadre{Meta: meta(4), Name: "李明", Phone: "0930-6212345", Rank: domain.RankCounty, Unit: "市财政局", Title: "副局长",
 			Left: domain.Transferred, LeftOn: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), LeftReason: "调任市发改委"},
 		&domain.Household{Meta: meta(2), HeadName: "王兴文", Phone: "13893012345", IDNumber: idDigit, Group: id(11),

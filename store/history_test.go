@@ -194,3 +194,79 @@ func TestReachPairingsOfVillage(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesLiveInTheData: a town's rules hold in its villages, a village's
+// own rules over its town's, and the replica's settings only where neither
+// sets any; the overdue threshold, the quotas and the approvers all follow.
+func TestRulesLiveInTheData(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	overdue := func() []string {
+		rows, err := db.VillageHouseholds(v.vil.ID, fixtureNow)
+		must(t, err)
+		var out []string
+		for _, r := range rows {
+			if r.Overdue {
+				out = append(out, r.HeadName)
+			}
+		}
+		return out
+	}
+	quotaOf := func(c *domain.Cadre) int {
+		g, err := db.Assistance(v.vil.ID)
+		must(t, err)
+		for _, x := range g.Cadres {
+			if x.Cadre.ID == c.ID {
+				return x.Want
+			}
+		}
+		return -1 // not under quota
+	}
+	// Replica defaults: 30 days; 马福林 (county) pairs with 3 of 3.
+	if got := overdue(); !slices.Equal(got, []string{"张海军", "韩东生", "马玉兰"}) {
+		t.Errorf("overdue at 30 days: %v", got)
+	}
+	if q := quotaOf(v.ma); q != -1 {
+		t.Errorf("马福林 under quota %d with the defaults", q)
+	}
+	if a, err := db.PlanApprovers(v.vil.ID); err != nil || !slices.Equal(a, domain.DefaultApprovers()) {
+		t.Errorf("default approvers %v, %v", a, err)
+	}
+
+	// The town: 4 county households, 60 days, town leads approve.
+	town := *v.town
+	town.Rules = &domain.Rules{County: 4, Section: 2, Other: 1, Statuses: []domain.Status{domain.Registered, domain.Lifted, domain.Monitored},
+		Stationed: 80, OverdueDays: 60, Approvers: []domain.Role{domain.TownLead}}
+	mustPut(t, db, v.office, &town)
+	if got := overdue(); !slices.Equal(got, []string{"张海军", "韩东生"}) {
+		t.Errorf("overdue at the town's 60 days: %v", got)
+	}
+	if q := quotaOf(v.ma); q != 4 {
+		t.Errorf("马福林's quota under the town's rules: %d, want 4", q)
+	}
+	if a, _ := db.PlanApprovers(v.vil.ID); !slices.Equal(a, []domain.Role{domain.TownLead}) {
+		t.Errorf("approvers under the town's rules: %v", a)
+	}
+
+	// The village's own rules win.
+	vil := *v.vil
+	r := domain.DefaultRules()
+	r.OverdueDays = 2
+	vil.Rules = &r
+	mustPut(t, db, v.office, &vil)
+	if got := overdue(); len(got) != 4 || !slices.Contains(got, "王兴文") {
+		t.Errorf("overdue at the village's 2 days: %v, want 王兴文 (3 days) too", got)
+	}
+	if q := quotaOf(v.ma); q != -1 {
+		t.Errorf("马福林 under quota %d under the village's own rules", q)
+	}
+
+	// Bad rules are refused.
+	bad := vil
+	br := r
+	br.Approvers = []domain.Role{domain.Helper}
+	bad.Rules = &br
+	if err := db.Put(v.office, &bad); err == nil {
+		t.Error("a helper as approver was accepted")
+	}
+}

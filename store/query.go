@@ -86,6 +86,7 @@ type reader struct {
 	settings Settings
 	places   map[uuid.UUID]*domain.Place
 	cadres   map[uuid.UUID]*domain.Cadre
+	ruleOf   map[uuid.UUID]domain.Rules // by village, see rules
 	indexes  map[string]*bolt.Bucket
 }
 
@@ -95,7 +96,7 @@ func (db *DB) newReader(tx *bolt.Tx) (*reader, error) {
 		return nil, err
 	}
 	return &reader{tx: tx, cache: &db.cache, settings: s, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
-		indexes: map[string]*bolt.Bucket{}}, nil
+		ruleOf: map[uuid.UUID]domain.Rules{}, indexes: map[string]*bolt.Bucket{}}, nil
 }
 
 // scan is the package's scan with the index buckets opened once per reader:
@@ -341,7 +342,7 @@ func (r *reader) row(h *domain.Household, now time.Time) HouseholdRow {
 		row.LastVisit = last.In(now.Location())
 		row.DaysSince = daysSince(last, now)
 	}
-	row.Overdue = row.DaysSince < 0 || row.DaysSince >= r.settings.OverdueDays
+	row.Overdue = row.DaysSince < 0 || row.DaysSince >= r.rules(row.Village).OverdueDays
 	return row
 }
 

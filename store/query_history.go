@@ -109,7 +109,7 @@ func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
 			return err
 		}
 		var places []*domain.Place
-		q := r.settings.Quotas
+		q := r.rules(village).Quotas()
 		if village == uuid.Nil {
 			err = each(r.tx, domain.KindPlace, func(rec domain.Record) error {
 				places = append(places, rec.(*domain.Place))

@@ -44,8 +44,9 @@ func (db *DB) Assistance(village uuid.UUID) (domain.Gaps, error) {
 // assistance is Assistance within a transaction.
 func (r *reader) assistance(village uuid.UUID) (domain.Gaps, error) {
 	ro, err := r.rosterOf(village)
+	q := r.rules(village).Quotas()
 	if err != nil || village == uuid.Nil {
-		return domain.CheckAssistance(ro, r.settings.Quotas), err
+		return domain.CheckAssistance(ro, q), err
 	}
 	mine := map[uuid.UUID]bool{}
 	for _, h := range ro.Households {
@@ -62,7 +63,7 @@ func (r *reader) assistance(village uuid.UUID) (domain.Gaps, error) {
 			ext.Outside[a.Target] = true
 		}
 	}
-	g := domain.CheckAssistance(ext, r.settings.Quotas)
+	g := domain.CheckAssistance(ext, q)
 	hs := g.Households[:0]
 	for _, x := range g.Households {
 		if mine[x.Household.ID] {
@@ -351,7 +352,7 @@ func (db *DB) Summary() (*Summary, error) {
 		s.Visits = r.count("visit_hh")
 		s.OpenProblems = r.count("problem_open")
 		s.AwaitingReview = len(r.submittedPlans())
-		g := domain.CheckAssistance(ro, r.settings.Quotas)
+		g := domain.CheckAssistance(ro, r.rules(uuid.Nil).Quotas())
 		s.HouseholdGaps, s.CadreGaps, s.Mismatches = len(g.Households), len(g.Cadres), len(g.Mismatches)
 		return nil
 	})
