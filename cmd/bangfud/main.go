@@ -11,6 +11,7 @@
 //	bangfud export  -data DIR -o FILE.xlsx              visits, plans, three-level check
 //	bangfud roster  -data DIR -o FILE.xlsx              the roster, to edit and import again
 //	bangfud history -data DIR [-village NAME]           帮扶力量调整记录
+//	bangfud rules   -data DIR -village NAME [-overdue N] a village's or town's rules
 //
 // Every command works on the store DIR/bangfu.db. bbolt lets one process open
 // it: while the server runs, the admin commands refuse with a clear message
@@ -55,6 +56,7 @@ var commands = []command{
 	{"revoke", "注销设备（如手机丢失）", "revoke a device (a lost phone)", (*cli).revoke},
 	{"export", "导出走访、计划和三级帮扶检查（XLSX）", "export visits, plans and the three-level check (XLSX)", (*cli).export},
 	{"roster", "导出花名册（可在 Excel 中修改后重新导入）", "export the roster (edit it in Excel, import it again)", (*cli).exportRoster},
+	{"rules", "显示或设置村、镇的帮扶规则（结对户数、走访提醒、审核职责）", "show or set a village's or town's rules (quotas, overdue days, approvers)", (*cli).rules},
 	{"history", "列出帮扶力量调整记录", "list the history of the helpers (帮扶力量调整记录)", (*cli).history},
 }
 

@@ -207,3 +207,54 @@ func mustRows(t *testing.T, f *excelize.File, sheet string) [][]string {
 	}
 	return rows
 }
+
+// TestRulesCommand: the office raises the town's county quota; the village
+// inherits it (the stats count more cadres under quota); the village's own
+// rules then win; a role that leads nothing cannot approve plans.
+func TestRulesCommand(t *testing.T) {
+	dir := demoDir(t)
+	before := readStats(t, dir).Gaps.Cadres
+	r := must(t, "rules", "-data", dir, "-town", "枹罕镇", "-quotas", "99/2/1", "-overdue", "45")
+	if !strings.Contains(r.stdout, "99/2/1") || !strings.Contains(r.stdout, "45 天") {
+		t.Errorf("rules -town output:\n%s", r.stdout)
+	}
+	r = must(t, "rules", "-data", dir, "-village", "王坪村")
+	if !strings.Contains(r.stdout, "inherited") || !strings.Contains(r.stdout, "99/2/1") {
+		t.Errorf("the village does not inherit the town's rules:\n%s", r.stdout)
+	}
+	db := openDB(t, dir)
+	d := demo.Village(1, time.Now())
+	g, err := db.Assistance(d.Village.ID)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	county := 0
+	for _, c := range g.Cadres {
+		if c.Want == 99 {
+			county++
+		}
+	}
+	if county == 0 {
+		t.Errorf("no county-level cadre is held to the town's quota of 99 (%d cadre gaps before)", before)
+	}
+	must(t, "rules", "-data", dir, "-village", "王坪村", "-quotas", "1/1/1")
+	db = openDB(t, dir)
+	g, err = db.Assistance(d.Village.ID)
+	approvers, _ := db.PlanApprovers(d.Village.ID)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range g.Cadres {
+		if c.Want != 1 {
+			t.Errorf("%s held to %d under the village's own 1/1/1", c.Cadre.Name, c.Want)
+		}
+	}
+	if !slices.Equal(approvers, domain.DefaultApprovers()) {
+		t.Errorf("approvers %v", approvers)
+	}
+	if r := run(t, "rules", "-data", dir, "-village", "王坪村", "-approvers", "帮扶责任人"); r.code != 1 || !strings.Contains(r.stderr, "cannot approve") {
+		t.Errorf("a helper as approver: %s", r)
+	}
+}

@@ -243,3 +243,6 @@ func parseBirthYear(s string) (int, error) {
 	return 0, domain.Errorf(domain.EINVALID, "birth_year", "出生日期“%s”无法识别（如 1970-03-12 或 1970）",
 		"birth date %q is not recognised (e.g. 1970-03-12 or 1970)", s)
 }
+
+// ParseRole reads a role as a roster names it: 驻村工作队长, team_leader, 包镇...
+func ParseRole(s string) (domain.Role, error) { return parseRole(s) }
