@@ -71,6 +71,8 @@ type Leader interface {
 	// history (帮扶力量调整记录) in a village (history.go).
 	Coverage(village uuid.UUID) (domain.Coverage, error)
 	History(village uuid.UUID) (*store.History, error)
+	// Rules are the rules in force in a village (rules.go).
+	Rules(village uuid.UUID) (domain.Rules, error)
 	CadreActivity(village uuid.UUID, now time.Time) ([]store.CadreRow, error)
 	Conflicts(village uuid.UUID, open bool) ([]store.ConflictRow, error)
 	ResolveConflict(author, conflict uuid.UUID, keepLoser bool) error
