@@ -141,3 +141,64 @@ func sizeName(s fyne.Size) string {
 	}
 	return "tablet"
 }
+
+// TestStatusRequest: a group cadre cannot set a household's status but asks
+// for the change (with a reason); the team leader's tablet lists the request
+// after a sync and approves it; the new status reaches the server and the
+// phone.
+func TestStatusRequest(t *testing.T) {
+	e := newEnv(t)
+	p, pd := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	p.Households.List.Select(0)
+	p.Wait()
+	household := p.Households.Rows()[0].ID
+	h := must(pd.db.Card(household, demoNow)).Household
+	to, toText := domain.Monitored, "监测户"
+	if h.Status == domain.Monitored {
+		to, toText = domain.Lifted, "已脱贫户"
+	}
+	test.Tap(p.Nav().Top().(*app.Card).Correct)
+	p.Wait()
+	f := p.Nav().Top().(*app.CorrectForm)
+	f.RequestStatus.SetSelected(toText)
+	test.Tap(f.Save)
+	p.Wait()
+	if got := labelText(t, f.Error); got != "请说明申请变更户类型的理由" {
+		t.Errorf("a request without a reason: %q", got)
+	}
+	test.Type(f.RequestReason, "户主因病丧失劳动能力，存在返贫风险")
+	test.Tap(f.Save)
+	p.Wait()
+	got := must(pd.db.Card(household, demoNow)).Household
+	if got.Status != h.Status || got.Request == nil || got.Request.To != to {
+		t.Fatalf("after the request: status %s, request %+v", got.Status, got.Request)
+	}
+	if err := pd.client.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	a, d, _ := leaderOverview(t, e)
+	a.Menu.List.Select(8)
+	a.Wait()
+	list := a.Nav().Top().(*app.ListScreen)
+	if list.Title() != "户类型变更申请" || len(list.Items) != 1 || !strings.Contains(list.Items[0].Title, h.HeadName) {
+		t.Fatalf("the requests list %q: %+v", list.Title(), list.Items)
+	}
+	list.Open(0)
+	a.Wait()
+	r := a.Nav().Top().(*app.RequestScreen)
+	test.Tap(r.Approve)
+	a.Wait()
+	if got := must(d.db.Card(household, demoNow)).Household; got.Status != to || got.Request != nil {
+		t.Errorf("on the tablet after approval: %s, %+v", got.Status, got.Request)
+	}
+	if err := d.client.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := pd.client.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := must(pd.db.Card(household, demoNow)).Household; got.Status != to || got.Request != nil {
+		t.Errorf("on the phone after the approval synced: %s, %+v", got.Status, got.Request)
+	}
+}

@@ -73,6 +73,9 @@ type Leader interface {
 	History(village uuid.UUID) (*store.History, error)
 	// Rules are the rules in force in a village (rules.go).
 	Rules(village uuid.UUID) (domain.Rules, error)
+	// StatusRequests are the households whose status a cadre asked to
+	// change (requests.go).
+	StatusRequests(village uuid.UUID) ([]*domain.Household, error)
 	CadreActivity(village uuid.UUID, now time.Time) ([]store.CadreRow, error)
 	Conflicts(village uuid.UUID, open bool) ([]store.ConflictRow, error)
 	ResolveConflict(author, conflict uuid.UUID, keepLoser bool) error

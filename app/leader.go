@@ -49,6 +49,7 @@ func newMenu(a *App) *Menu {
 		{lang.L("cadres.title"), theme.AccountIcon(), func() Screen { return cadreActivity(a, m.village) }},
 		{lang.L("history.title"), theme.HistoryIcon(), func() Screen { return rosterHistory(a, m.village) }},
 		{lang.L("rules.title"), theme.ListIcon(), func() Screen { return newRulesForm(a, m.village) }},
+		{lang.L("requests.title"), theme.QuestionIcon(), func() Screen { return statusRequests(a, m.village) }},
 		{lang.L("village.households"), theme.HomeIcon(), func() Screen {
 			v := m.village
 			return newHouseholds(a, lang.L("village.households"), func() ([]store.HouseholdRow, error) {

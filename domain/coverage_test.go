@@ -181,3 +181,31 @@ func TestCheckAssistanceCurrentOnly(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusRequestValidate(t *testing.T) {
+	base := func() *domain.Household {
+		return &domain.Household{HeadName: "马兴文", Group: id(2), Status: domain.Lifted, Size: 3}
+	}
+	for _, tc := range []struct {
+		name  string
+		req   *domain.StatusRequest
+		field string // "" when valid
+	}{
+		{"none", nil, ""},
+		{"to monitored with a reason", &domain.StatusRequest{To: domain.Monitored, Reason: "因病返贫风险"}, ""},
+		{"no reason", &domain.StatusRequest{To: domain.Monitored, Reason: "  "}, "status_request"},
+		{"the current status", &domain.StatusRequest{To: domain.Lifted, Reason: "收入稳定"}, "status_request"},
+		{"unknown status", &domain.StatusRequest{To: "poor", Reason: "x"}, "status_request"},
+	} {
+		h := base()
+		h.Request = tc.req
+		err := h.Validate(time.Now())
+		if tc.field == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		checkInvalid(t, tc.name, err, tc.field)
+	}
+}

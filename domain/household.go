@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,6 +54,18 @@ type Household struct {
 	Exit       Exit      `json:"exit"`
 	ExitOn     time.Time `json:"exit_on"`
 	ExitReason string    `json:"exit_reason"`
+	// Request is a cadre's request to change Status (纳入监测、退出监测、
+	// 建档立卡), which policy reserves for the town: a team leader or the
+	// town approves it (sets Status and clears Request) or refuses it.
+	Request *StatusRequest `json:"status_request"`
+}
+
+// StatusRequest asks for a household's status to change.
+type StatusRequest struct {
+	To     Status    `json:"to"`
+	Reason string    `json:"reason"`
+	By     uuid.UUID `json:"by"` // the cadre who asks
+	At     time.Time `json:"at"`
 }
 
 // Exit is why a household left the roster.
@@ -110,6 +123,20 @@ func (h *Household) Validate(time.Time) error {
 	}
 	if err := checkText("notes", "备注", "notes", h.Notes); err != nil {
 		return err
+	}
+	if r := h.Request; r != nil {
+		if err := checkSet("status_request", "申请的户类型", "requested status", r.To, Registered, Lifted, Monitored, Ordinary); err != nil {
+			return err
+		}
+		if r.To == h.Status {
+			return Errorf(EINVALID, "status_request", "申请的户类型与现在的相同", "the requested status is the current one")
+		}
+		if strings.TrimSpace(r.Reason) == "" {
+			return Errorf(EINVALID, "status_request", "请说明申请变更户类型的理由", "give the reason for the change of status")
+		}
+		if err := checkText("status_request", "理由", "reason", r.Reason); err != nil {
+			return err
+		}
 	}
 	if h.Exit != "" {
 		if err := checkSet("exit", "户状态", "exit", h.Exit, MovedOut, Merged, Gone); err != nil {

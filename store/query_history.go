@@ -145,3 +145,21 @@ func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
 	}
 	return out
 }
+
+// StatusRequests returns the households of a village (uuid.Nil: every one
+// the replica holds) with a pending status request (domain.StatusRequest),
+// oldest request first.
+func (db *DB) StatusRequests(village uuid.UUID) ([]*domain.Household, error) {
+	var out []*domain.Household
+	err := db.view(func(r *reader) error {
+		return each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+			h := rec.(*domain.Household)
+			if h.Request != nil && h.Current() && (village == uuid.Nil || r.villageOf(h.Group) == village) {
+				out = append(out, h)
+			}
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Request.At.Before(out[j].Request.At) })
+	return out, err
+}

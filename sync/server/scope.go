@@ -160,6 +160,12 @@ func (s *scope) check(ch domain.Change, before store.Location, existed bool, aft
 	if ch.Kind == domain.KindHousehold && existed && before.Group != after.Group && !(s.roster(before) && s.roster(after)) {
 		return errOutOfScope
 	}
+	// A household's status (纳入监测、退出监测、建档立卡) is the town's to decide:
+	// a cadre asks with a status request (domain.StatusRequest), and only a
+	// lead of the village or town sets it.
+	if _, status := ch.Fields["status"]; ch.Kind == domain.KindHousehold && existed && status && !s.roster(after) {
+		return errOutOfScope
+	}
 	return nil
 }
 
