@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -256,5 +258,57 @@ func TestRulesCommand(t *testing.T) {
 	}
 	if r := run(t, "rules", "-data", dir, "-village", "王坪村", "-approvers", "帮扶责任人"); r.code != 1 || !strings.Contains(r.stderr, "cannot approve") {
 		t.Errorf("a helper as approver: %s", r)
+	}
+}
+
+// TestStatsCoverage: stats names a 社 whose group cadre's assignment an
+// import ended, and the town's share of cadres stationed in villages.
+func TestStatsCoverage(t *testing.T) {
+	dir := demoDir(t)
+	d := demo.Village(1, time.Now())
+	db := openDB(t, dir)
+	as, err := db.Assignments(d.GroupCadre.ID)
+	var group *domain.Place
+	for _, a := range as {
+		if a.Role == domain.GroupCadre {
+			rec, _ := db.Get(domain.KindPlace, a.Target)
+			group = rec.(*domain.Place)
+		}
+	}
+	db.Close()
+	if err != nil || group == nil {
+		t.Fatalf("the demo's group cadre has no group: %v", err)
+	}
+	csv := filepath.Join(t.TempDir(), "end.csv")
+	text := "干部,干部电话,职责,村,社,结束日期,结束原因\n" +
+		d.GroupCadre.Name + "," + d.GroupCadre.Phone + ",包社干部," + d.Village.Name + "," + group.Name + "," +
+		time.Now().Format("2006-01-02") + ",调任镇党政办\n"
+	must2(t, os.WriteFile(csv, []byte(text), 0o600))
+	r := must(t, "import", "-data", dir, "-dry-run", csv)
+	if !strings.Contains(r.stdout, "- 结束 ended    结束 "+d.GroupCadre.Name+" 包社干部（"+group.Name+"）：调任镇党政办") {
+		t.Errorf("the dry run does not show the ending:\n%s", r.stdout)
+	}
+	must(t, "import", "-data", dir, csv)
+	r = must(t, "stats", "-data", dir, "-json")
+	var s struct {
+		Coverage struct {
+			Groups    []string `json:"groups_without_group_cadre"`
+			Stationed []struct {
+				Town             string `json:"town"`
+				Stationed, Total int
+				Low              bool
+			} `json:"stationed"`
+		} `json:"coverage"`
+	}
+	must2(t, json.Unmarshal([]byte(r.stdout), &s))
+	if !slices.Equal(s.Coverage.Groups, []string{group.Name}) {
+		t.Errorf("groups without a group cadre %v, want %s", s.Coverage.Groups, group.Name)
+	}
+	if len(s.Coverage.Stationed) != 1 || s.Coverage.Stationed[0].Town != "枹罕镇" || s.Coverage.Stationed[0].Total == 0 {
+		t.Errorf("stationed %+v", s.Coverage.Stationed)
+	}
+	r = must(t, "stats", "-data", dir)
+	if !strings.Contains(r.stdout, "缺少包社干部的社") || !strings.Contains(r.stdout, "1: "+group.Name) {
+		t.Errorf("stats does not name the group:\n%s", r.stdout)
 	}
 }
