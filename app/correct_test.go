@@ -178,7 +178,7 @@ func TestStatusRequest(t *testing.T) {
 	}
 
 	a, d, _ := leaderOverview(t, e)
-	a.Menu.List.Select(8)
+	a.Menu.List.Select(9)
 	a.Wait()
 	list := a.Nav().Top().(*app.ListScreen)
 	if list.Title() != "户类型变更申请" || len(list.Items) != 1 || !strings.Contains(list.Items[0].Title, h.HeadName) {

@@ -13,15 +13,15 @@ import (
 // work team leader or county-level contact, a town without a lead.
 func coverageItems(c domain.Coverage) []Item {
 	var items []Item
-	add := func(ps []*domain.Place, key string) {
+	add := func(ps []*domain.Place, detail string) {
 		for _, p := range ps {
-			items = append(items, Item{Title: p.Name, Detail: lang.L(key), Warn: true})
+			items = append(items, Item{Title: p.Name, Detail: detail, Warn: true})
 		}
 	}
-	add(c.GroupsWithoutCadre, "gaps.no_group_cadre")
-	add(c.VillagesWithoutLeader, "gaps.no_team_leader")
-	add(c.VillagesWithoutContact, "gaps.no_county_contact")
-	add(c.TownsWithoutLead, "gaps.no_town_lead")
+	add(c.GroupsWithoutCadre, lang.L("gaps.no_group_cadre"))
+	add(c.VillagesWithoutLeader, lang.L("gaps.no_team_leader"))
+	add(c.VillagesWithoutContact, lang.L("gaps.no_county_contact"))
+	add(c.TownsWithoutLead, lang.L("gaps.no_town_lead"))
 	for _, s := range c.Stationed {
 		if s.Low {
 			items = append(items, Item{Title: s.Town.Name, Warn: true, Detail: lang.L("gaps.stationed",

@@ -68,11 +68,11 @@ func TestCoverageAndHistoryOnTablet(t *testing.T) {
 		t.Errorf("the gaps list does not name %s without a group cadre:\n%s", group.Name, text)
 	}
 
-	a.Menu.List.Select(6)
+	a.Menu.List.Select(7)
 	a.Wait()
 	hist := a.Nav().Top().(*app.ListScreen)
 	if hist.Title() != "帮扶力量调整记录" {
-		t.Fatalf("menu item 6 opens %q", hist.Title())
+		t.Fatalf("menu item 7 opens %q", hist.Title())
 	}
 	text = ""
 	for _, it := range hist.Items {

@@ -47,9 +47,6 @@ func newMenu(a *App) *Menu {
 		{lang.L("gaps.title"), theme.ErrorIcon(), func() Screen { return assistanceGaps(a, m.village, uuid.Nil) }},
 		{lang.L("conflicts.title"), theme.ContentCopyIcon(), func() Screen { return conflicts(a, m.village) }},
 		{lang.L("cadres.title"), theme.AccountIcon(), func() Screen { return cadreActivity(a, m.village) }},
-		{lang.L("history.title"), theme.HistoryIcon(), func() Screen { return rosterHistory(a, m.village) }},
-		{lang.L("rules.title"), theme.ListIcon(), func() Screen { return newRulesForm(a, m.village) }},
-		{lang.L("requests.title"), theme.QuestionIcon(), func() Screen { return statusRequests(a, m.village) }},
 		{lang.L("village.households"), theme.HomeIcon(), func() Screen {
 			v := m.village
 			return newHouseholds(a, lang.L("village.households"), func() ([]store.HouseholdRow, error) {
@@ -64,9 +61,16 @@ func newMenu(a *App) *Menu {
 				return a.db.Search(uuid.Nil, "", a.now(), 0)
 			}, nil)
 		}}
-		n := len(m.sections) - 1 // before the settings
-		m.sections = append(m.sections[:n], all, m.sections[n])
+		m.sections = append(m.sections[:7], all, m.sections[7])
 	}
+	// The roster's history, the village's rules and the status requests
+	// (history.go, rules.go, requests.go), before the settings.
+	n := len(m.sections) - 1
+	m.sections = append(m.sections[:n:n],
+		menuItem{lang.L("history.title"), theme.HistoryIcon(), func() Screen { return rosterHistory(a, m.village) }},
+		menuItem{lang.L("rules.title"), theme.ListIcon(), func() Screen { return newRulesForm(a, m.village) }},
+		menuItem{lang.L("requests.title"), theme.QuestionIcon(), func() Screen { return statusRequests(a, m.village) }},
+		m.sections[n])
 	m.List = widget.NewList(
 		func() int { return len(m.sections) },
 		func() fyne.CanvasObject {

@@ -17,7 +17,7 @@ import (
 func TestRulesForm(t *testing.T) {
 	e := newEnv(t)
 	a, d, _ := leaderOverview(t, e)
-	a.Menu.List.Select(7)
+	a.Menu.List.Select(8)
 	a.Wait()
 	f := a.Nav().Top().(*app.RulesForm)
 	if f.OverdueDays.Text != "30" || f.County.Text != "3" || !f.Inherited.Visible() {
