@@ -426,6 +426,7 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 		if err != nil {
 			return err
 		}
+		pairings := map[uuid.UUID][]uuid.UUID{} // by village: a leader often holds two roles there
 		var ids []uuid.UUID
 		scan(tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
 			ids = append(ids, id)
@@ -453,7 +454,10 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 				}
 				x.Level, x.Location = p.Level, locate(tx, p)
 				if p.Level == domain.Village {
-					x.Pairings = r.pairingsOfVillage(p.ID)
+					if pairings[p.ID] == nil {
+						pairings[p.ID] = r.pairingsOfVillage(p.ID)
+					}
+					x.Pairings = pairings[p.ID]
 				}
 				if p.Level == domain.Group {
 					scan(tx, "hh_group", p.ID[:], func(_ []byte, h uuid.UUID) bool {

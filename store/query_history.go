@@ -130,19 +130,45 @@ func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
 }
 
 // pairingsOfVillage returns the IDs of the pairings, current and ended, of
-// every cadre in the roster of a village (see Roster), wherever the
-// households are: what a device that reads the whole village must receive so
-// that its three-level check counts a cadre's pairings in other villages as
-// the server does. Ended ones are in, so that the device learns of the end.
+// every cadre in the roster of a village (see Roster: the cadres with a
+// current assignment to the village, its groups and natural villages, or its
+// households), wherever the households are: what a device that reads the
+// whole village must receive so that its three-level check counts a cadre's
+// pairings in other villages as the server does. Ended ones are in, so that
+// the device learns of the end. It reads the village's households from the
+// index alone and every assignment once: a server works it out at every
+// sync of a team leader's tablet.
 func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
-	var out []uuid.UUID
-	for _, c := range r.roster(village).Cadres {
-		for _, a := range r.assignments("assign_cadre", c.ID, true) {
-			if a.Role.IsPairing() {
-				out = append(out, a.ID)
+	targets := map[uuid.UUID]bool{village: true}
+	for _, level := range []domain.Level{domain.Group, domain.NaturalVillage} {
+		for _, p := range r.children(village, level) {
+			targets[p.ID] = true
+			if level == domain.Group {
+				for _, h := range r.householdsOfGroup(p.ID) {
+					targets[h] = true
+				}
 			}
 		}
 	}
+	cadres := map[uuid.UUID]bool{}
+	pairings := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing IDs
+	_ = each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
+		a := rec.(*domain.Assignment)
+		if a.Current() && targets[a.Target] {
+			cadres[a.Cadre] = true
+		}
+		if a.Role.IsPairing() {
+			pairings[a.Cadre] = append(pairings[a.Cadre], a.ID)
+		}
+		return nil
+	})
+	var out []uuid.UUID
+	for c := range cadres {
+		if cd := r.cadre(c); cd != nil && cd.Current() {
+			out = append(out, pairings[c]...)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
 	return out
 }
 
