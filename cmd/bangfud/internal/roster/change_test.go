@@ -63,6 +63,8 @@ func TestPlanChanges(t *testing.T) {
 	if res := apply(t, snap, base); len(res.Bad) != 0 || res.NewAssignments != 1 {
 		t.Fatalf("base: %+v", res)
 	}
+	idn := "62290119700312123"
+	idn += string(domain.IDCheckDigit(idn))
 	for _, tc := range []struct {
 		name                  string
 		text                  string
@@ -81,6 +83,8 @@ func TestPlanChanges(t *testing.T) {
 		{name: "the ending again", text: "干部,职责,村,户主,结束日期,结束原因\n王芳,帮扶责任人,王坪村,马兴文,2025-06-02,调离\n"},
 		{name: "a retired cadre gets no new duty", text: "干部,职级,在岗状态,离岗日期\n周建国,county,退休,2025-05-30\n" +
 			"干部,职责,村,户主\n周建国,县级结对,王坪村,马兴文\n", bad: "周建国已退休"},
+		{name: "a new household with an ID number", text: "户主,社,村,身份证号,户类型,人口\n张德明,一社,王坪村," + idn + ",一般户,2\n", added: 1},
+		{name: "it moves to another group", text: "户主,社,村,身份证号\n张德明,二社,王坪村," + idn + "\n", changed: 1},
 		{name: "a household moves out", text: "户主,社,村,户状态,变动日期,变动原因\n马兴文,一社,王坪村,迁出,2025-05-31,迁往兰州\n", changed: 1},
 		{name: "a bad date", text: "户主,社,村,户状态,变动日期\n马兴文,一社,王坪村,迁出,31/05/2025\n", bad: "日期"},
 	} {
@@ -116,5 +120,18 @@ func TestPlanChanges(t *testing.T) {
 	}
 	if helpers != 0 {
 		t.Errorf("%d current helpers after the household moved out, want 0", helpers)
+	}
+	var moved []string
+	for _, h := range snap.Households {
+		if h.HeadName == "张德明" {
+			for _, p := range snap.Places {
+				if p.ID == h.Group {
+					moved = append(moved, p.Name)
+				}
+			}
+		}
+	}
+	if len(moved) != 1 || moved[0] != "二社" {
+		t.Errorf("张德明's household is in %v, want one in 二社", moved)
 	}
 }
