@@ -170,3 +170,49 @@ func (f *RulesForm) save() {
 		}
 	})
 }
+
+// villageRules returns the rules in force in the cadre's village (the first
+// they lead, else that of their first group or paired household) and
+// whether a village or town record sets them (rather than this device's own
+// settings). It reads the store: call it off the UI goroutine.
+func (a *App) villageRules() (domain.Rules, bool, error) {
+	village := uuid.Nil
+	if len(a.villages) > 0 {
+		village = a.villages[0].ID
+	} else if as, err := a.db.Assignments(a.cadre); err == nil {
+		for _, x := range as {
+			group := x.Target
+			if x.Role.IsPairing() {
+				rec, err := a.db.Get(domain.KindHousehold, x.Target)
+				if err != nil {
+					continue
+				}
+				group = rec.(*domain.Household).Group
+			}
+			if rec, err := a.db.Get(domain.KindPlace, group); err == nil {
+				if p := rec.(*domain.Place); p.Level == domain.Group {
+					village = p.Parent
+					break
+				}
+			}
+		}
+	}
+	if village == uuid.Nil {
+		return domain.Rules{}, false, nil
+	}
+	r, err := a.db.Rules(village)
+	if err != nil {
+		return r, false, err
+	}
+	inData := false
+	if rec, err := a.db.Get(domain.KindPlace, village); err == nil {
+		p := rec.(*domain.Place)
+		inData = p.Rules != nil
+		if !inData {
+			if rec, err := a.db.Get(domain.KindPlace, p.Parent); err == nil {
+				inData = rec.(*domain.Place).Rules != nil
+			}
+		}
+	}
+	return r, inData, nil
+}

@@ -60,6 +60,11 @@ func TestRulesForm(t *testing.T) {
 	if r, _ := pd.db.Rules(e.data.Village.ID); r.OverdueDays != 7 {
 		t.Errorf("the phone's overdue days: %d, want the village's 7", r.OverdueDays)
 	}
+	// The phone's own setting gives way to the village's rules.
+	ps := openSettings(t, p)
+	if ps.OverdueDays.Text != "7" || !ps.OverdueDays.Disabled() || !ps.SaveOverdue.Disabled() || !ps.RulesNote.Visible() {
+		t.Errorf("the phone's settings show %q (disabled %v) and the note %v", ps.OverdueDays.Text, ps.OverdueDays.Disabled(), ps.RulesNote.Visible())
+	}
 	rows := p.Households.Rows()
 	for _, row := range rows {
 		if want := row.DaysSince < 0 || row.DaysSince >= 7; row.Overdue != want {
