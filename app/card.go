@@ -26,6 +26,9 @@ type Card struct {
 	RecordVisit *widget.Button
 	// OpenPlan opens the household's plan (一户一策).
 	OpenPlan *widget.Button
+	// Correct opens the form that corrects the household's facts, and
+	// Members the list of its members (correct.go, members.go).
+	Correct, Members *widget.Button
 	// Phones are the tappable phone numbers (tel: links): the head's, then the helpers'.
 	Phones []*widget.Hyperlink
 	// Body holds the card's sections once loaded.
@@ -50,6 +53,14 @@ func newCard(a *App, household uuid.UUID) *Card {
 	c.OpenPlan = widget.NewButtonWithIcon(lang.L("card.plan"), theme.DocumentIcon(), func() {
 		a.nav.Push(newPlanScreen(a, household, c.headName()))
 	})
+	c.Correct = widget.NewButtonWithIcon(lang.L("correct.open"), theme.DocumentCreateIcon(), func() {
+		if c.Data != nil {
+			a.nav.Push(newCorrectForm(a, c.Data.Household))
+		}
+	})
+	c.Members = widget.NewButtonWithIcon(lang.L("members.open"), theme.AccountIcon(), func() {
+		a.nav.Push(newMembersScreen(a, household))
+	})
 	c.Error = errorLabel()
 	c.Body = container.NewVBox(widget.NewLabel(lang.L("common.loading")))
 	buttons := container.NewGridWithColumns(2, c.OpenPlan, c.RecordVisit)
@@ -69,6 +80,9 @@ func (c *Card) Title() string { return c.title }
 
 // Content returns the card.
 func (c *Card) Content() fyne.CanvasObject { return c.content }
+
+// Actions returns the header's buttons: correct the facts, the members.
+func (c *Card) Actions() []fyne.CanvasObject { return []fyne.CanvasObject{c.Correct, c.Members} }
 
 func (c *Card) load() {
 	a := c.app

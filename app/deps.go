@@ -67,6 +67,15 @@ type Leader interface {
 	OpenProblems(village uuid.UUID, now time.Time) ([]store.ProblemRow, error)
 	PlansAwaitingReview(village uuid.UUID, now time.Time) ([]store.PlanRow, error)
 	Assistance(village uuid.UUID) (domain.Gaps, error)
+	// Coverage and History are the roster's coverage checks and its
+	// history (帮扶力量调整记录) in a village (history.go).
+	Coverage(village uuid.UUID) (domain.Coverage, error)
+	History(village uuid.UUID) (*store.History, error)
+	// Rules are the rules in force in a village (rules.go).
+	Rules(village uuid.UUID) (domain.Rules, error)
+	// StatusRequests are the households whose status a cadre asked to
+	// change (requests.go).
+	StatusRequests(village uuid.UUID) ([]*domain.Household, error)
 	CadreActivity(village uuid.UUID, now time.Time) ([]store.CadreRow, error)
 	Conflicts(village uuid.UUID, open bool) ([]store.ConflictRow, error)
 	ResolveConflict(author, conflict uuid.UUID, keepLoser bool) error

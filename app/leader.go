@@ -63,6 +63,14 @@ func newMenu(a *App) *Menu {
 		}}
 		m.sections = append(m.sections[:7], all, m.sections[7])
 	}
+	// The roster's history, the village's rules and the status requests
+	// (history.go, rules.go, requests.go), before the settings.
+	n := len(m.sections) - 1
+	m.sections = append(m.sections[:n:n],
+		menuItem{lang.L("history.title"), theme.HistoryIcon(), func() Screen { return rosterHistory(a, m.village) }},
+		menuItem{lang.L("rules.title"), theme.ListIcon(), func() Screen { return newRulesForm(a, m.village) }},
+		menuItem{lang.L("requests.title"), theme.QuestionIcon(), func() Screen { return statusRequests(a, m.village) }},
+		m.sections[n])
 	m.List = widget.NewList(
 		func() int { return len(m.sections) },
 		func() fyne.CanvasObject {
@@ -412,7 +420,11 @@ func assistanceGaps(a *App, village, group uuid.UUID) Screen {
 				Warn:   true,
 			})
 		}
-		return items, nil
+		cov, err := a.db.Coverage(village)
+		if err != nil {
+			return nil, err
+		}
+		return append(items, coverageItems(cov)...), nil
 	})
 }
 

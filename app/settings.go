@@ -25,6 +25,9 @@ type Settings struct {
 	Language    *widget.RadioGroup
 	OverdueDays *widget.Entry
 	SaveOverdue *widget.Button
+	// RulesNote says the threshold is set by the village's or town's rules
+	// (rules.go), which then hold instead of this device's setting.
+	RulesNote *widget.Label
 	// Saved confirms a saved threshold; Error says what is wrong.
 	Saved *widget.Label
 	Error *widget.Label
@@ -70,6 +73,9 @@ func newSettings(a *App) *Settings {
 	s.Saved.Importance = widget.SuccessImportance
 	s.Saved.Hide()
 	s.Error = errorLabel()
+	s.RulesNote = wrapLabel(lang.L("settings.rules_note"))
+	s.RulesNote.Importance = widget.LowImportance
+	s.RulesNote.Hide()
 
 	s.Details = widget.NewForm()
 	s.SignOut = widget.NewButtonWithIcon(lang.L("settings.sign_out"), theme.LogoutIcon(), s.askSignOut)
@@ -89,7 +95,7 @@ func newSettings(a *App) *Settings {
 	hint.SizeName = theme.SizeNameCaptionText
 	body := container.NewVBox(
 		bold(lang.L("settings.language")), s.Language,
-		bold(lang.L("settings.overdue")), hint, container.NewBorder(nil, nil, nil, s.SaveOverdue, s.OverdueDays), s.Saved, s.Error,
+		bold(lang.L("settings.overdue")), hint, container.NewBorder(nil, nil, nil, s.SaveOverdue, s.OverdueDays), s.RulesNote, s.Saved, s.Error,
 		section(lang.L("settings.account")), s.Details,
 		s.SignOut, s.confirm,
 	)
@@ -108,12 +114,22 @@ func (s *Settings) load() {
 	a.tasks.run(func() func() {
 		st, err := a.db.Settings()
 		server := a.sync.Status().Server
+		rules, inData, rerr := a.villageRules()
 		return func() {
+			if err == nil {
+				err = rerr
+			}
 			if err != nil {
 				s.fail(err)
 				return
 			}
 			s.OverdueDays.SetText(strconv.Itoa(st.OverdueDays))
+			if inData {
+				s.OverdueDays.SetText(strconv.Itoa(rules.OverdueDays))
+				s.OverdueDays.Disable()
+				s.SaveOverdue.Disable()
+				s.RulesNote.Show()
+			}
 			s.details(server)
 		}
 	})

@@ -14,12 +14,15 @@ type Quotas struct {
 	Section  int      // households per section-level cadre (seed: 2)
 	Other    int      // households per other cadre (seed: 1)
 	Statuses []Status // statuses that need the three levels
+	// Stationed is the least share, in percent, of a town's cadres stationed
+	// in its villages (驻村包社; seed: 80). 0: not checked.
+	Stationed int
 }
 
 // DefaultQuotas returns the seed's rules: 3 / 2 / 1, for registered, lifted and
 // monitored households (脱贫不脱帮扶).
 func DefaultQuotas() Quotas {
-	return Quotas{County: 3, Section: 2, Other: 1, Statuses: []Status{Registered, Lifted, Monitored}}
+	return Quotas{County: 3, Section: 2, Other: 1, Statuses: []Status{Registered, Lifted, Monitored}, Stationed: 80}
 }
 
 // Quota returns the minimum number of paired households for a rank.
@@ -47,6 +50,12 @@ type Roster struct {
 	Households  []*Household
 	Cadres      []*Cadre
 	Assignments []*Assignment
+	// Outside are households beyond the roster's village: a current pairing
+	// with one of them counts towards its cadre's quota, whatever the
+	// household's status (that household is checked where it lives). A team
+	// leader's tablet holds those pairings but not the households, and the
+	// server must count them the same way.
+	Outside map[uuid.UUID]bool
 }
 
 // HouseholdGap is a household that lacks one or more levels of assistance.
@@ -82,30 +91,41 @@ func (g Gaps) Empty() bool {
 }
 
 // CheckAssistance finds households missing a level of assistance, cadres under
-// their quota and pairings held by a cadre of the wrong rank. Deleted records
-// are ignored. Every county- and section-level cadre is held to their quota;
-// other cadres only once they pair with someone, so that village officers and
-// office staff who pair with no one are left alone. Only pairings with
-// households of the covered statuses count. Results are sorted by head of
-// household and cadre name.
+// their quota and pairings held by a cadre of the wrong rank. Only current
+// records count (Household.Current, Cadre.Current, Assignment.Current): an
+// ended pairing, a household moved out or a retired cadre is history. Every
+// county- and section-level cadre is held to their quota; so is every other
+// cadre (the seed asks at least one household of each), except the town's
+// and village's own staff — office, village committee, group cadres — whose
+// only duties are those (see localDuty). Only
+// pairings with households of the covered statuses count, and pairings with
+// r.Outside households. Results are sorted by head of household and cadre
+// name.
 func CheckAssistance(r Roster, q Quotas) Gaps {
 	var g Gaps
 	households := map[uuid.UUID]*Household{}
 	for _, h := range r.Households {
-		if !h.Deleted && q.covers(h.Status) {
+		if h.Current() && q.covers(h.Status) {
 			households[h.ID] = h
 		}
 	}
 	cadres := map[uuid.UUID]*Cadre{}
 	for _, c := range r.Cadres {
-		if !c.Deleted {
+		if c.Current() {
 			cadres[c.ID] = c
 		}
 	}
 	have := map[uuid.UUID]map[Role]bool{}
 	paired := map[uuid.UUID]map[uuid.UUID]bool{} // cadre -> households
+	duties := map[uuid.UUID]bool{}               // cadre -> has a duty that is not localDuty
 	for _, a := range r.Assignments {
-		if a.Deleted || !a.Role.IsPairing() {
+		if !a.Current() {
+			continue
+		}
+		if !a.Role.IsPairing() {
+			if !localDuty(a.Role) {
+				duties[a.Cadre] = true
+			}
 			continue
 		}
 		c := cadres[a.Cadre]
@@ -119,6 +139,9 @@ func CheckAssistance(r Roster, q Quotas) Gaps {
 			paired[c.ID] = map[uuid.UUID]bool{}
 		}
 		if households[a.Target] == nil {
+			if r.Outside[a.Target] {
+				paired[c.ID][a.Target] = true
+			}
 			continue
 		}
 		paired[c.ID][a.Target] = true
@@ -126,6 +149,17 @@ func CheckAssistance(r Roster, q Quotas) Gaps {
 			have[a.Target] = map[Role]bool{}
 		}
 		have[a.Target][a.Role] = true
+	}
+	officeOnly := func(id uuid.UUID) bool {
+		if duties[id] {
+			return false
+		}
+		for _, a := range r.Assignments {
+			if a.Cadre == id && a.Current() && localDuty(a.Role) {
+				return true
+			}
+		}
+		return false
 	}
 	for id, h := range households {
 		var missing []Role
@@ -140,7 +174,7 @@ func CheckAssistance(r Roster, q Quotas) Gaps {
 	}
 	for id, c := range cadres {
 		hs, pairs := paired[id]
-		if !pairs && c.Rank == RankOther {
+		if !pairs && c.Rank == RankOther && officeOnly(id) {
 			continue // village officers and office staff who pair with no one
 		}
 		if want := q.Quota(c.Rank); len(hs) < want {
@@ -166,6 +200,11 @@ func CheckAssistance(r Roster, q Quotas) Gaps {
 	})
 	return g
 }
+
+// localDuty reports whether r is a duty of the town's or the village's own
+// staff (office, village committee, group cadre): an "other" cadre who holds
+// only such duties is not one of the helpers the pairing quotas are for.
+func localDuty(r Role) bool { return r == Office || r == VillageCommittee || r == GroupCadre }
 
 // pairingRank returns the rank a pairing role needs; "" for a helper, whom any
 // cadre may be.

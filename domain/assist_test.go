@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"bangfu/domain"
 
@@ -91,8 +92,11 @@ func complete() *roster {
 		r.pair(name, domain.Helper, h)
 	}
 	// Village officers with no pairing: not under any quota.
-	r.cadre("支部书记", domain.RankOther)
-	r.cadre("村委主任", domain.RankOther)
+	for _, name := range []string{"支部书记", "村委主任"} {
+		r.cadre(name, domain.RankOther)
+		r.Assignments = append(r.Assignments, &domain.Assignment{Meta: domain.Meta{ID: r.nextID()},
+			Cadre: r.cadres[name].ID, Role: domain.VillageCommittee, Target: id(1), Title: name})
+	}
 	return r
 }
 
@@ -138,12 +142,15 @@ func TestCheckAssistanceComplete(t *testing.T) {
 
 // TestCheckAssistanceEachLevelMissing removes each pairing of the complete
 // roster in turn: that household lacks exactly that level, and the cadre who
-// held it falls under quota, unless they are an "other" cadre left with no
-// pairing at all.
+// held it falls under quota (an "other" cadre too, at 0 of 1). Ending it
+// (帮扶力量调整) or deleting it counts as no assignment.
 func TestCheckAssistanceEachLevelMissing(t *testing.T) {
 	r := complete()
 	q := domain.DefaultQuotas()
 	for _, a := range r.Assignments {
+		if !a.Role.IsPairing() {
+			continue
+		}
 		var head, cadre string
 		var rank domain.Rank
 		for name, h := range r.households {
@@ -163,6 +170,8 @@ func TestCheckAssistanceEachLevelMissing(t *testing.T) {
 			cadres = []cadreWant{{cadre, 2, 3}}
 		case domain.RankSection:
 			cadres = []cadreWant{{cadre, 1, 2}}
+		case domain.RankOther:
+			cadres = []cadreWant{{cadre, 0, 1}} // the seed asks at least one of each
 		}
 		g := domain.CheckAssistance(r.without(a), q)
 		checkGaps(t, what, g, []householdWant{{head, []domain.Role{a.Role}}}, cadres)
@@ -171,6 +180,10 @@ func TestCheckAssistanceEachLevelMissing(t *testing.T) {
 		a.Deleted = true
 		checkGaps(t, what+" (deleted)", domain.CheckAssistance(r.Roster, q), []householdWant{{head, []domain.Role{a.Role}}}, cadres)
 		a.Deleted = false
+		// So does an ended one.
+		a.End(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), "帮扶力量调整")
+		checkGaps(t, what+" (ended)", domain.CheckAssistance(r.Roster, q), []householdWant{{head, []domain.Role{a.Role}}}, cadres)
+		a.Until, a.EndReason = time.Time{}, ""
 	}
 }
 
@@ -305,8 +318,9 @@ func TestCheckAssistanceRankMismatch(t *testing.T) {
 		t.Errorf("mismatch %+v, want the county pairing held by 科级甲", m)
 	}
 	// The household still has its county level (held by the wrong rank, which
-	// the mismatch reports); 县领导甲 is now under quota, 帮扶人2 pairs with no one.
-	checkGaps(t, "mismatch", g, nil, []cadreWant{{"县领导甲", 2, 3}})
+	// the mismatch reports); 县领导甲 is now under quota, 帮扶人2 pairs with
+	// no one, which the seed's "at least one" flags.
+	checkGaps(t, "mismatch", g, nil, []cadreWant{{"县领导甲", 2, 3}, {"帮扶人2", 0, 1}})
 	if g.Empty() {
 		t.Error("Empty() with a mismatch")
 	}
@@ -326,8 +340,14 @@ func TestCheckAssistanceUnpairedCadres(t *testing.T) {
 	r.cadre("县领导丙", domain.RankCounty)
 	r.cadre("科级丁", domain.RankSection)
 	r.cadre("党员干部", domain.RankOther)
+	r.cadre("办公室干部", domain.RankOther)
+	r.Assignments = append(r.Assignments, &domain.Assignment{Meta: domain.Meta{ID: id(503)},
+		Cadre: r.cadres["办公室干部"].ID, Role: domain.Office, Target: id(3)})
+	// The seed asks every cadre to pair with at least one household: an other
+	// cadre with no pairing is flagged, unless their only duty is the office
+	// or the village committee.
 	checkGaps(t, "unpaired cadres", domain.CheckAssistance(r.Roster, domain.DefaultQuotas()), nil,
-		[]cadreWant{{"县领导丙", 0, 3}, {"科级丁", 0, 2}})
+		[]cadreWant{{"党员干部", 0, 1}, {"县领导丙", 0, 3}, {"科级丁", 0, 2}})
 }
 
 func TestCheckAssistanceNonPairingRoles(t *testing.T) {
@@ -338,10 +358,13 @@ func TestCheckAssistanceNonPairingRoles(t *testing.T) {
 	// A pairing with an unknown cadre is ignored.
 	r.Assignments = append(r.Assignments, &domain.Assignment{Meta: domain.Meta{ID: id(501)},
 		Cadre: id(502), Role: domain.PairCounty, Target: r.households["马有福"].ID})
-	g := domain.CheckAssistance(r.Roster, domain.DefaultQuotas())
-	if !g.Empty() {
-		t.Errorf("gaps %+v, want none", g)
-	}
+	// The village officer who is also a group cadre holds only local duties.
+	checkGaps(t, "non-pairing roles", domain.CheckAssistance(r.Roster, domain.DefaultQuotas()), nil, nil)
+	// A work team member is one of the helpers, and must pair.
+	r.Assignments = append(r.Assignments, &domain.Assignment{Meta: domain.Meta{ID: id(503)},
+		Cadre: r.cadres["村委主任"].ID, Role: domain.TeamMember, Target: id(1)})
+	checkGaps(t, "team member", domain.CheckAssistance(r.Roster, domain.DefaultQuotas()), nil,
+		[]cadreWant{{"村委主任", 0, 1}})
 }
 
 // TestCheckAssistanceDeterministic: the same roster in any order gives the

@@ -38,7 +38,36 @@ type Cadre struct {
 	Rank  Rank   `json:"rank"`
 	Unit  string `json:"unit"`  // 派出单位 / 联系单位
 	Title string `json:"title"` // e.g. 镇党委副书记
+	// Left is set when the cadre no longer helps here (retired or
+	// transferred); the record stays, for the history of who helped whom.
+	Left       Departure `json:"left"`
+	LeftOn     time.Time `json:"left_on"`
+	LeftReason string    `json:"left_reason"`
 }
+
+// Departure is why a cadre stopped helping.
+type Departure string
+
+// The departures.
+const (
+	Retired     Departure = "retired"     // 退休
+	Transferred Departure = "transferred" // 调离
+)
+
+// DepartureName returns the Chinese and English names of a departure.
+func DepartureName(d Departure) (zh, en string) {
+	switch d {
+	case Retired:
+		return "退休", "retired"
+	case Transferred:
+		return "调离", "transferred"
+	}
+	return string(d), string(d)
+}
+
+// Current reports whether the cadre still helps: not deleted, not retired or
+// transferred.
+func (c *Cadre) Current() bool { return !c.Deleted && c.Left == "" }
 
 // Kind returns KindCadre.
 func (*Cadre) Kind() Kind { return KindCadre }
@@ -49,6 +78,17 @@ func (c *Cadre) Validate(time.Time) error {
 		return err
 	}
 	if err := checkSet("rank", "职级", "rank", c.Rank, RankCounty, RankSection, RankOther); err != nil {
+		return err
+	}
+	if c.Left != "" {
+		if err := checkSet("left", "离岗原因", "departure", c.Left, Retired, Transferred); err != nil {
+			return err
+		}
+		if c.LeftOn.IsZero() {
+			return Errorf(EINVALID, "left_on", "请填写离岗日期", "give the date the cadre left")
+		}
+	}
+	if err := checkText("left_reason", "离岗说明", "reason", c.LeftReason); err != nil {
 		return err
 	}
 	return CheckPhone("phone", c.Phone)
@@ -127,6 +167,19 @@ func (r Role) TargetLevel() Level {
 // IsPairing reports whether r pairs a cadre with a household.
 func (r Role) IsPairing() bool { return r == PairCounty || r == PairSection || r == Helper }
 
+// Single reports whether a household or place has one holder of r at a
+// time: one county-level leader, one section-level cadre and one helper per
+// household (三级帮扶), one group cadre per 社, one work team leader and one
+// first secretary per village, one lead per town. A new holder ends the
+// previous one's assignment.
+func (r Role) Single() bool {
+	switch r {
+	case PairCounty, PairSection, Helper, GroupCadre, TeamLeader, FirstSecretary, TownLead:
+		return true
+	}
+	return false
+}
+
 // Leads reports whether r sees and reviews a whole village or more.
 func (r Role) Leads() bool {
 	switch r {
@@ -144,6 +197,19 @@ type Assignment struct {
 	Target uuid.UUID `json:"target"` // household or place
 	Title  string    `json:"title"`  // e.g. 支部书记 for a village committee member
 	Since  time.Time `json:"since"`
+	// Until is when the assignment ended (zero while it holds) and EndReason
+	// why: 帮扶力量调整, 调离, 户已迁出... An ended assignment stays, for the
+	// history (帮扶力量调整记录), but counts nowhere.
+	Until     time.Time `json:"until"`
+	EndReason string    `json:"end_reason"`
+}
+
+// Current reports whether the assignment holds: not deleted, not ended.
+func (a *Assignment) Current() bool { return !a.Deleted && a.Until.IsZero() }
+
+// End ends the assignment on day for reason.
+func (a *Assignment) End(day time.Time, reason string) {
+	a.Until, a.EndReason = day, reason
 }
 
 // Kind returns KindAssignment.
@@ -156,6 +222,12 @@ func (a *Assignment) Validate(time.Time) error {
 	}
 	if a.Target == uuid.Nil {
 		return Errorf(EINVALID, "target", "请选择帮扶对象", "choose what the cadre is responsible for")
+	}
+	if !a.Until.IsZero() && !a.Since.IsZero() && a.Until.Before(a.Since) {
+		return Errorf(EINVALID, "until", "结束日期早于开始日期", "the assignment ends before it starts")
+	}
+	if err := checkText("end_reason", "结束原因", "reason", a.EndReason); err != nil {
+		return err
 	}
 	return checkSet("role", "职责", "role", a.Role, PairCounty, PairSection, Helper, GroupCadre,
 		GroupCadreLead, FirstSecretary, TeamLeader, TeamMember, VillageLead, VillageCommittee,

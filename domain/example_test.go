@@ -3,6 +3,7 @@ package domain_test
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"bangfu/domain"
 
@@ -43,7 +44,8 @@ func ExampleMergeField() {
 // ordinary) and their cadres: the county-level leader pairs with all three
 // followed households, but the section-level cadre with only one, and 王兴文
 // has no helper. The ordinary household and the village officer who pairs
-// with no one are not reported.
+// with no one (a village committee member) are not reported; the other cadre
+// 孙干事 pairs with two.
 func ExampleCheckAssistance() {
 	ids := func(n byte) uuid.UUID { return uuid.UUID{15: n} }
 	households := []*domain.Household{
@@ -65,10 +67,12 @@ func ExampleCheckAssistance() {
 		pair(1, 10, domain.PairCounty, 1), pair(2, 10, domain.PairCounty, 2), pair(3, 10, domain.PairCounty, 3),
 		pair(4, 11, domain.PairSection, 1),
 		pair(6, 12, domain.Helper, 1), pair(7, 12, domain.Helper, 3),
+		{Meta: domain.Meta{ID: ids(109)}, Cadre: ids(13), Role: domain.VillageCommittee, Target: ids(50), Title: "村委主任"},
 	}
-	// 钱科长 used to pair with 王兴文 too; that pairing was deleted.
+	// 钱科长 used to pair with 王兴文 too; that pairing ended in a round of
+	// adjustments (帮扶力量调整), and ended pairings count nowhere.
 	gone := pair(8, 11, domain.PairSection, 2)
-	gone.Deleted = true
+	gone.End(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), "帮扶力量调整")
 	assignments = append(assignments, gone)
 
 	g := domain.CheckAssistance(domain.Roster{Households: households, Cadres: cadres, Assignments: assignments}, domain.DefaultQuotas())

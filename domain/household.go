@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,7 +48,52 @@ type Household struct {
 	Size           int       `json:"size"`     // number of people, head included
 	Income         string    `json:"income"`   // main sources of income, free text
 	Notes          string    `json:"notes"`
+	// Exit is set when the household is no longer followed here: moved out,
+	// merged into another, or no longer existing. The record stays, for the
+	// history; lists, checks and scopes leave it out.
+	Exit       Exit      `json:"exit"`
+	ExitOn     time.Time `json:"exit_on"`
+	ExitReason string    `json:"exit_reason"`
+	// Request is a cadre's request to change Status (纳入监测、退出监测、
+	// 建档立卡), which policy reserves for the town: a team leader or the
+	// town approves it (sets Status and clears Request) or refuses it.
+	Request *StatusRequest `json:"status_request"`
 }
+
+// StatusRequest asks for a household's status to change.
+type StatusRequest struct {
+	To     Status    `json:"to"`
+	Reason string    `json:"reason"`
+	By     uuid.UUID `json:"by"` // the cadre who asks
+	At     time.Time `json:"at"`
+}
+
+// Exit is why a household left the roster.
+type Exit string
+
+// The exits.
+const (
+	MovedOut Exit = "moved_out" // 迁出
+	Merged   Exit = "merged"    // 并户
+	Gone     Exit = "gone"      // 户已消亡 (注销)
+)
+
+// ExitName returns the Chinese and English names of an exit.
+func ExitName(e Exit) (zh, en string) {
+	switch e {
+	case MovedOut:
+		return "已迁出", "moved out"
+	case Merged:
+		return "已并户", "merged"
+	case Gone:
+		return "已注销", "no longer exists"
+	}
+	return string(e), string(e)
+}
+
+// Current reports whether the household is still followed: not deleted, not
+// moved out, merged or gone.
+func (h *Household) Current() bool { return !h.Deleted && h.Exit == "" }
 
 // Kind returns KindHousehold.
 func (*Household) Kind() Kind { return KindHousehold }
@@ -78,7 +124,29 @@ func (h *Household) Validate(time.Time) error {
 	if err := checkText("notes", "备注", "notes", h.Notes); err != nil {
 		return err
 	}
-	return nil
+	if r := h.Request; r != nil {
+		if err := checkSet("status_request", "申请的户类型", "requested status", r.To, Registered, Lifted, Monitored, Ordinary); err != nil {
+			return err
+		}
+		if r.To == h.Status {
+			return Errorf(EINVALID, "status_request", "申请的户类型与现在的相同", "the requested status is the current one")
+		}
+		if strings.TrimSpace(r.Reason) == "" {
+			return Errorf(EINVALID, "status_request", "请说明申请变更户类型的理由", "give the reason for the change of status")
+		}
+		if err := checkText("status_request", "理由", "reason", r.Reason); err != nil {
+			return err
+		}
+	}
+	if h.Exit != "" {
+		if err := checkSet("exit", "户状态", "exit", h.Exit, MovedOut, Merged, Gone); err != nil {
+			return err
+		}
+		if h.ExitOn.IsZero() {
+			return Errorf(EINVALID, "exit_on", "请填写迁出或注销日期", "give the date the household left")
+		}
+	}
+	return checkText("exit_reason", "原因", "reason", h.ExitReason)
 }
 
 // Member is one person of a household (家庭成员), the head included.
@@ -90,9 +158,39 @@ type Member struct {
 	Gender    string    `json:"gender"`   // "男" or "女"
 	BirthYear int       `json:"birth_year"`
 	IDNumber  string    `json:"id_number"`
-	Health    string    `json:"health"` // 健康, 慢性病, 残疾, ...
-	Work      string    `json:"work"`   // 务农, 外出务工, 在校生, ...
+	Health    string    `json:"health"`    // 健康, 慢性病, 残疾, ...
+	Work      string    `json:"work"`      // 务农, 外出务工, 在校生, ...
+	Education string    `json:"education"` // 文盲, 小学, 初中, 高中, 大专及以上, 在校生...
+	// Gone is set when the member is no longer part of the household:
+	// deceased, moved away (married out, settled elsewhere). The record
+	// stays; the household's card lists the member apart.
+	Gone     MemberExit `json:"gone"`
+	GoneOn   time.Time  `json:"gone_on"`
+	GoneNote string     `json:"gone_note"`
 }
+
+// MemberExit is why a member left the household.
+type MemberExit string
+
+// The member exits.
+const (
+	Deceased  MemberExit = "deceased"   // 已故
+	MovedAway MemberExit = "moved_away" // 迁出 (婚出、外迁落户)
+)
+
+// MemberExitName returns the Chinese and English names of a member exit.
+func MemberExitName(e MemberExit) (zh, en string) {
+	switch e {
+	case Deceased:
+		return "已故", "deceased"
+	case MovedAway:
+		return "已迁出", "moved away"
+	}
+	return string(e), string(e)
+}
+
+// Current reports whether the member still belongs to the household.
+func (m *Member) Current() bool { return !m.Deleted && m.Gone == "" }
 
 // Kind returns KindMember.
 func (*Member) Kind() Kind { return KindMember }
@@ -112,6 +210,17 @@ func (m *Member) Validate(now time.Time) error {
 	}
 	if m.BirthYear != 0 && (m.BirthYear < 1900 || m.BirthYear > now.Year()) {
 		return Errorf(EINVALID, "birth_year", "出生年份 %d 不合理", "birth year %d is not plausible", m.BirthYear)
+	}
+	if m.Gone != "" {
+		if err := checkSet("gone", "成员状态", "member status", m.Gone, Deceased, MovedAway); err != nil {
+			return err
+		}
+		if err := checkNotFuture("gone_on", "日期", "date", m.GoneOn, now); err != nil {
+			return err
+		}
+	}
+	if err := checkText("gone_note", "说明", "note", m.GoneNote); err != nil {
+		return err
 	}
 	return CheckIDNumber("id_number", m.IDNumber)
 }

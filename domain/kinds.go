@@ -129,6 +129,7 @@ var Decls = []*Decl{
 			{Name: "name", Type: TString, Required: true},
 			{Name: "parent", Type: TID},
 			{Name: "code", Type: TString},
+			{Name: "rules", Type: TJSON}, // a village's or town's Rules, or null
 		}},
 	{Kind: KindCadre, Zh: "干部信息", En: "cadre", New: func() Record { return new(Cadre) },
 		Scope: ByCadre, Write: WriteScope, Fields: []Field{
@@ -137,6 +138,9 @@ var Decls = []*Decl{
 			{Name: "rank", Type: TEnum, Values: strs(RankCounty, RankSection, RankOther), Who: WriteRoster},
 			{Name: "unit", Type: TString},
 			{Name: "title", Type: TString},
+			{Name: "left", Type: TEnum, Values: strs(Retired, Transferred), Who: WriteRoster},
+			{Name: "left_on", Type: TTime, Who: WriteRoster},
+			{Name: "left_reason", Type: TString, Who: WriteRoster},
 		}},
 	{Kind: KindHousehold, Zh: "农户信息", En: "household", New: func() Record { return new(Household) },
 		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Household).ID }, Fields: []Field{
@@ -146,11 +150,17 @@ var Decls = []*Decl{
 			{Name: "group", Type: TID, Required: true},
 			{Name: "natural_village", Type: TID},
 			{Name: "address", Type: TString},
+			// The town decides a household's status (纳入监测、退出监测、建档立卡):
+			// a cadre asks with a status_request; see sync/server's check.
 			{Name: "status", Type: TEnum, Values: strs(Registered, Lifted, Monitored, Ordinary)},
 			{Name: "farmland", Type: TNumber},
 			{Name: "size", Type: TInt},
 			{Name: "income", Type: TString},
 			{Name: "notes", Type: TString},
+			{Name: "exit", Type: TEnum, Values: strs(MovedOut, Merged, Gone), Who: WriteRoster},
+			{Name: "exit_on", Type: TTime, Who: WriteRoster},
+			{Name: "exit_reason", Type: TString, Who: WriteRoster},
+			{Name: "status_request", Type: TJSON}, // a cadre's StatusRequest, or null
 		}},
 	{Kind: KindMember, Zh: "家庭成员", En: "household member", New: func() Record { return new(Member) },
 		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Member).Household }, Fields: []Field{
@@ -162,6 +172,10 @@ var Decls = []*Decl{
 			{Name: "id_number", Type: TString},
 			{Name: "health", Type: TString},
 			{Name: "work", Type: TString},
+			{Name: "education", Type: TString},
+			{Name: "gone", Type: TEnum, Values: strs(Deceased, MovedAway)},
+			{Name: "gone_on", Type: TTime},
+			{Name: "gone_note", Type: TString},
 		}},
 	{Kind: KindAssignment, Zh: "帮扶安排", En: "assignment", New: func() Record { return new(Assignment) },
 		Scope: ByTarget, Write: WriteRoster, Fields: []Field{
@@ -172,6 +186,8 @@ var Decls = []*Decl{
 			{Name: "target", Type: TID, Required: true},
 			{Name: "title", Type: TString},
 			{Name: "since", Type: TTime},
+			{Name: "until", Type: TTime},
+			{Name: "end_reason", Type: TString},
 		}},
 	{Kind: KindPlan, Zh: "帮扶计划", En: "plan", New: func() Record { return new(Plan) },
 		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Plan).Household }, Fields: []Field{
@@ -290,10 +306,6 @@ func (f Field) Rule(v json.RawMessage) Who {
 // ApproverRoles returns the roles that may approve plans (write reviews,
 // move a plan to approved or returned) in a village.
 type ApproverRoles func(village uuid.UUID) []Role
-
-// DefaultApprovers are the roles that approve plans unless a village says
-// otherwise: its work team leader and its first secretary.
-var DefaultApprovers = []Role{TeamLeader, FirstSecretary}
 
 // CheckFields checks a change against its kind's declaration, as an
 // upstream does for every change a device pushes: the kind is known, every

@@ -51,6 +51,9 @@ type Place struct {
 	Name   string    `json:"name"`
 	Parent uuid.UUID `json:"parent"` // uuid.Nil for a city
 	Code   string    `json:"code"`   // administrative code, optional
+	// Rules, on a village or a town, are the settings that hold there
+	// (rules.go); nil: those of the place above, or the defaults.
+	Rules *Rules `json:"rules"`
 }
 
 // Kind returns KindPlace.
@@ -67,6 +70,12 @@ func (p *Place) Validate(time.Time) error {
 	if p.Level != City && p.Parent == uuid.Nil {
 		zh, en := LevelName(p.Level)
 		return Errorf(EINVALID, "parent", "%[1]s“%[3]s”缺少上级", "%[2]s %[3]q has no parent", zh, en, p.Name)
+	}
+	if p.Rules != nil {
+		if p.Level != Village && p.Level != Town {
+			return Errorf(EINVALID, "rules", "只有村和镇可以设置帮扶规则", "only a village or a town has rules")
+		}
+		return p.Rules.Validate()
 	}
 	return nil
 }

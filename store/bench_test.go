@@ -179,3 +179,32 @@ func BenchmarkStaff(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReach works out the reach a server reads at every sync: a group
+// cadre's, and the team leader's, which now carries the pairings of every
+// cadre of the village (Assigned.Pairings).
+func BenchmarkReach(b *testing.B) {
+	d := demo.Village(1, demoNow)
+	db, err := store.Open(demoFile(b, d), &store.Options{Now: clockAt(demoNow)})
+	must(b, err)
+	defer db.Close()
+	for _, c := range []struct {
+		name  string
+		cadre *domain.Cadre
+	}{{"group_cadre", d.GroupCadre}, {"team_leader", d.TeamLeader}} {
+		b.Run(c.name, func(b *testing.B) {
+			pairings := 0
+			for i := 0; i < b.N; i++ {
+				reach, err := db.Reach(c.cadre.ID)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pairings = 0
+				for _, a := range reach {
+					pairings += len(a.Pairings)
+				}
+			}
+			b.ReportMetric(float64(pairings), "pairings")
+		})
+	}
+}

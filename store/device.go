@@ -567,14 +567,25 @@ type Assigned struct {
 	Level      domain.Level // the target place's level; "" for a household
 	Location   Location     // where the target is
 	Households []uuid.UUID  // for a group: the households in it
+	// Pairings, for a village: the pairings (current and ended) of every cadre of the
+	// village's roster, in this village or another (see DB.Roster), which a
+	// device reading the whole village receives for its three-level check.
+	Pairings []uuid.UUID
 }
 
-// Reach returns the live assignments of cadre, each with where its target is
-// and, for a group, the group's households: what a server needs to work out a
-// cadre's scope. Assignments whose target is missing are left out.
+// Reach returns the current assignments of cadre (an ended one gives no
+// scope), each with where its target is and, for a group, the group's
+// current households, for a village the pairings of its cadres: what a
+// server needs to work out a cadre's scope. Assignments whose target is
+// missing are left out.
 func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 	var out []Assigned
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		r, err := db.newReader(tx)
+		if err != nil {
+			return err
+		}
+		pairings := map[uuid.UUID][]uuid.UUID{} // by village: a leader often holds two roles there
 		var ids []uuid.UUID
 		scan(tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
 			ids = append(ids, id)
@@ -586,7 +597,7 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 				continue
 			}
 			a := rec.(*domain.Assignment)
-			if a.Cadre != cadre {
+			if a.Cadre != cadre || !a.Current() {
 				continue
 			}
 			x := Assigned{Role: a.Role, Target: a.Target}
@@ -601,6 +612,12 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 					continue
 				}
 				x.Level, x.Location = p.Level, locate(tx, p)
+				if p.Level == domain.Village {
+					if pairings[p.ID] == nil {
+						pairings[p.ID] = r.pairingsOfVillage(p.ID)
+					}
+					x.Pairings = pairings[p.ID]
+				}
 				if p.Level == domain.Group {
 					scan(tx, "hh_group", p.ID[:], func(_ []byte, h uuid.UUID) bool {
 						x.Households = append(x.Households, h)

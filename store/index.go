@@ -13,7 +13,10 @@ import (
 
 // An index maps a record to the keys it is found under in the bucket
 // idx/<name>. Keys carry everything a query needs to walk them in order; the
-// values are empty. A deleted record has no keys. Indexes are updated in the
+// values are empty. A deleted record has no keys, nor has a household that
+// is history (moved out, merged or gone): every query that walks the
+// household indexes sees only what is current. Ended assignments keep theirs
+// (the queries filter them). Indexes are updated in the
 // same transaction as the record, by diffing the keys of the old and the new
 // version.
 type index struct {
@@ -27,7 +30,13 @@ var indexes = map[domain.Kind][]index{
 		{"place_parent", func(r domain.Record) [][]byte { p := r.(*domain.Place); return one(p.Parent[:], p.ID[:]) }},
 	},
 	domain.KindHousehold: {
-		{"hh_group", func(r domain.Record) [][]byte { h := r.(*domain.Household); return one(h.Group[:], h.ID[:]) }},
+		{"hh_group", func(r domain.Record) [][]byte {
+			h := r.(*domain.Household)
+			if !h.Current() {
+				return nil
+			}
+			return one(h.Group[:], h.ID[:])
+		}},
 		// hh_search: the normalized search text (see searchKey), a zero byte,
 		// the group and the household. Search walks it without decoding rows.
 		// searchKey is part of the layout: a change to it (or to the pinyin
@@ -35,6 +44,9 @@ var indexes = map[domain.Kind][]index{
 		// rebuilds the keys; reindex could not find the old ones otherwise.
 		{"hh_search", func(r domain.Record) [][]byte {
 			h := r.(*domain.Household)
+			if !h.Current() {
+				return nil
+			}
 			return one([]byte(searchKey(h.HeadName, h.Phone, h.IDNumber)), []byte{0}, h.Group[:], h.ID[:])
 		}},
 	},
@@ -42,6 +54,8 @@ var indexes = map[domain.Kind][]index{
 		{"member_hh", func(r domain.Record) [][]byte { m := r.(*domain.Member); return one(m.Household[:], m.ID[:]) }},
 	},
 	domain.KindAssignment: {
+		// Ended assignments keep their keys: the history of a cadre or a
+		// target is read through them (assignmentsOf filters).
 		{"assign_target", func(r domain.Record) [][]byte { a := r.(*domain.Assignment); return one(a.Target[:], a.ID[:]) }},
 		{"assign_cadre", func(r domain.Record) [][]byte { a := r.(*domain.Assignment); return one(a.Cadre[:], a.ID[:]) }},
 	},

@@ -86,6 +86,7 @@ type reader struct {
 	settings Settings
 	places   map[uuid.UUID]*domain.Place
 	cadres   map[uuid.UUID]*domain.Cadre
+	ruleOf   map[uuid.UUID]domain.Rules // by village, see rules
 	indexes  map[string]*bolt.Bucket
 }
 
@@ -95,7 +96,7 @@ func (db *DB) newReader(tx *bolt.Tx) (*reader, error) {
 		return nil, err
 	}
 	return &reader{tx: tx, cache: &db.cache, settings: s, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
-		indexes: map[string]*bolt.Bucket{}}, nil
+		ruleOf: map[uuid.UUID]domain.Rules{}, indexes: map[string]*bolt.Bucket{}}, nil
 }
 
 // scan is the package's scan with the index buckets opened once per reader:
@@ -228,23 +229,26 @@ func (r *reader) householdsOfVillage(village uuid.UUID) []uuid.UUID {
 	return out
 }
 
-// assignmentsOf returns the live assignments of a cadre.
+// assignmentsOf returns the current assignments of a cadre
+// (domain.Assignment.Current).
 func (r *reader) assignmentsOf(cadre uuid.UUID) []*domain.Assignment {
-	var out []*domain.Assignment
-	for _, id := range r.ids("assign_cadre", cadre[:]) {
-		if rec := r.get(domain.KindAssignment, id); rec != nil {
-			out = append(out, rec.(*domain.Assignment))
-		}
-	}
-	return out
+	return r.assignments("assign_cadre", cadre, false)
 }
 
-// assignmentsTo returns the live assignments whose target is id.
+// assignmentsTo returns the current assignments whose target is id.
 func (r *reader) assignmentsTo(id uuid.UUID) []*domain.Assignment {
+	return r.assignments("assign_target", id, false)
+}
+
+// assignments returns the live assignments under prefix id in index name,
+// those that ended only if ended is set.
+func (r *reader) assignments(name string, id uuid.UUID, ended bool) []*domain.Assignment {
 	var out []*domain.Assignment
-	for _, aid := range r.ids("assign_target", id[:]) {
+	for _, aid := range r.ids(name, id[:]) {
 		if rec := r.get(domain.KindAssignment, aid); rec != nil {
-			out = append(out, rec.(*domain.Assignment))
+			if a := rec.(*domain.Assignment); ended || a.Current() {
+				out = append(out, a)
+			}
 		}
 	}
 	return out
@@ -338,7 +342,7 @@ func (r *reader) row(h *domain.Household, now time.Time) HouseholdRow {
 		row.LastVisit = last.In(now.Location())
 		row.DaysSince = daysSince(last, now)
 	}
-	row.Overdue = row.DaysSince < 0 || row.DaysSince >= r.settings.OverdueDays
+	row.Overdue = row.DaysSince < 0 || row.DaysSince >= r.rules(row.Village).OverdueDays
 	return row
 }
 

@@ -15,7 +15,8 @@ type Card struct {
 	Household      *domain.Household
 	Group, Village *domain.Place
 	NaturalVillage *domain.Place     // nil if unset
-	Members        []*domain.Member  // head first, then by birth year
+	Members        []*domain.Member  // current members: head first, then by birth year
+	FormerMembers  []*domain.Member  // deceased or moved away (Member.Gone), in the same order
 	Helpers        []Helper          // group cadre, county, section, helper (in that order; only those assigned)
 	Visits         []*domain.Visit   // the last 10, newest first
 	Plan           *domain.Plan      // nil if none
@@ -60,10 +61,15 @@ func (db *DB) Card(household uuid.UUID, now time.Time) (*Card, error) {
 
 		for _, id := range r.ids("member_hh", h.ID[:]) {
 			if rec := r.get(domain.KindMember, id); rec != nil {
-				c.Members = append(c.Members, rec.(*domain.Member))
+				if m := rec.(*domain.Member); m.Current() {
+					c.Members = append(c.Members, m)
+				} else {
+					c.FormerMembers = append(c.FormerMembers, m)
+				}
 			}
 		}
 		sortMembers(c.Members, h.HeadName)
+		sortMembers(c.FormerMembers, h.HeadName)
 
 		assigned := r.assignmentsTo(h.ID)
 		for _, a := range r.assignmentsTo(h.Group) {
@@ -77,7 +83,7 @@ func (db *DB) Card(household uuid.UUID, now time.Time) (*Card, error) {
 				if a.Role != role {
 					continue
 				}
-				if cd := r.cadre(a.Cadre); cd != nil {
+				if cd := r.cadre(a.Cadre); cd != nil && cd.Current() {
 					hs = append(hs, Helper{Role: role, Cadre: cd})
 				}
 			}

@@ -27,10 +27,11 @@ func (db *DB) Roster(village uuid.UUID) (domain.Roster, error) {
 
 // Assistance runs the three-level check (domain.CheckAssistance) for a
 // village (uuid.Nil: everything) with the replica's quotas. A cadre of the
-// village is held to their quota over all their pairings, in this village or
-// another, so that a county-level leader paired with one household in each of
-// three villages is no gap; household gaps and rank mismatches are those of
-// the village's households.
+// village is held to their quota over all their current pairings, in this
+// village or another (those elsewhere count whatever the household's status),
+// so that a county-level leader paired with one household in each of three
+// villages is no gap; household gaps and rank mismatches are those of the
+// village's households.
 func (db *DB) Assistance(village uuid.UUID) (domain.Gaps, error) {
 	var g domain.Gaps
 	err := db.view(func(r *reader) error {
@@ -44,27 +45,26 @@ func (db *DB) Assistance(village uuid.UUID) (domain.Gaps, error) {
 // assistance is Assistance within a transaction.
 func (r *reader) assistance(village uuid.UUID) (domain.Gaps, error) {
 	ro, err := r.rosterOf(village)
+	q := r.rules(village).Quotas()
 	if err != nil || village == uuid.Nil {
-		return domain.CheckAssistance(ro, r.settings.Quotas), err
+		return domain.CheckAssistance(ro, q), err
 	}
 	mine := map[uuid.UUID]bool{}
 	for _, h := range ro.Households {
 		mine[h.ID] = true
 	}
 	// The households the village's cadres pair with elsewhere count towards
-	// their quotas.
+	// their quotas, whether or not the replica holds them: a team leader's
+	// tablet receives those pairings but not the households
+	// (domain.Roster.Outside), and the server must count them the same way.
 	ext := ro
-	ext.Households = append([]*domain.Household(nil), ro.Households...)
-	added := map[uuid.UUID]bool{}
+	ext.Outside = map[uuid.UUID]bool{}
 	for _, a := range ro.Assignments {
-		if a.Role.IsPairing() && !mine[a.Target] && !added[a.Target] {
-			added[a.Target] = true
-			if h := r.household(a.Target); h != nil {
-				ext.Households = append(ext.Households, h)
-			}
+		if a.Role.IsPairing() && a.Current() && !mine[a.Target] {
+			ext.Outside[a.Target] = true
 		}
 	}
-	g := domain.CheckAssistance(ext, r.settings.Quotas)
+	g := domain.CheckAssistance(ext, q)
 	hs := g.Households[:0]
 	for _, x := range g.Households {
 		if mine[x.Household.ID] {
@@ -112,7 +112,7 @@ func (r *reader) roster(village uuid.UUID) domain.Roster {
 				continue
 			}
 			seen[a.Cadre] = true
-			if c := r.cadre(a.Cadre); c != nil {
+			if c := r.cadre(a.Cadre); c != nil && c.Current() {
 				ro.Cadres = append(ro.Cadres, c)
 				ro.Assignments = append(ro.Assignments, r.assignmentsOf(c.ID)...)
 			}
@@ -122,22 +122,29 @@ func (r *reader) roster(village uuid.UUID) domain.Roster {
 	return ro
 }
 
-// everything returns the whole roster the replica holds.
+// everything returns the whole current roster the replica holds: households
+// still followed, cadres still helping, assignments not ended.
 func (r *reader) everything() (domain.Roster, error) {
 	var ro domain.Roster
 	err := each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
-		ro.Households = append(ro.Households, rec.(*domain.Household))
+		if h := rec.(*domain.Household); h.Current() {
+			ro.Households = append(ro.Households, h)
+		}
 		return nil
 	})
 	if err == nil {
 		err = each(r.tx, domain.KindCadre, func(rec domain.Record) error {
-			ro.Cadres = append(ro.Cadres, rec.(*domain.Cadre))
+			if c := rec.(*domain.Cadre); c.Current() {
+				ro.Cadres = append(ro.Cadres, c)
+			}
 			return nil
 		})
 	}
 	if err == nil {
 		err = each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
-			ro.Assignments = append(ro.Assignments, rec.(*domain.Assignment))
+			if a := rec.(*domain.Assignment); a.Current() {
+				ro.Assignments = append(ro.Assignments, a)
+			}
 			return nil
 		})
 	}
@@ -346,7 +353,7 @@ func (db *DB) Summary() (*Summary, error) {
 		s.Visits = r.count("visit_hh")
 		s.OpenProblems = r.count("problem_open")
 		s.AwaitingReview = len(r.submittedPlans())
-		g := domain.CheckAssistance(ro, r.settings.Quotas)
+		g := domain.CheckAssistance(ro, r.rules(uuid.Nil).Quotas())
 		s.HouseholdGaps, s.CadreGaps, s.Mismatches = len(g.Households), len(g.Cadres), len(g.Mismatches)
 		return nil
 	})

@@ -4,13 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
 )
 
 // Settings are per-replica settings kept in the meta bucket. They are not
-// synced: each office, tablet or phone keeps its own.
+// synced: each office, tablet or phone keeps its own. They are the fallback
+// of the rules that live in the data (domain.Rules on a village's or town's
+// place, synced): a replica's settings hold only where no village or town
+// sets rules, so a tablet that changed its overdue days before rules were
+// data keeps them until its village sets its own.
 type Settings struct {
 	OverdueDays int           // a household not visited for this many days is overdue (default 30)
 	Quotas      domain.Quotas // three-level rules (default domain.DefaultQuotas())
@@ -31,6 +36,7 @@ type settingsJSON struct {
 	Section     int             `json:"section"`
 	Other       int             `json:"other"`
 	Statuses    []domain.Status `json:"statuses"`
+	Stationed   *int            `json:"stationed,omitempty"` // absent in files written before it: the default
 }
 
 // Validate checks the settings: OverdueDays from 1 to 365, quotas from 0 to
@@ -75,8 +81,9 @@ func (db *DB) SetSettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	stationed := s.Quotas.Stationed
 	v, err := json.Marshal(settingsJSON{OverdueDays: s.OverdueDays, County: s.Quotas.County,
-		Section: s.Quotas.Section, Other: s.Quotas.Other, Statuses: s.Quotas.Statuses})
+		Section: s.Quotas.Section, Other: s.Quotas.Other, Statuses: s.Quotas.Statuses, Stationed: &stationed})
 	if err != nil {
 		return err
 	}
@@ -85,6 +92,44 @@ func (db *DB) SetSettings(s Settings) error {
 		return fmt.Errorf("store: set settings: %w", err)
 	}
 	return nil
+}
+
+// Rules returns the rules that hold in a village (domain.Effective): the
+// village's own, else its town's, else the replica's settings with the
+// default approvers. uuid.Nil: the replica's.
+func (db *DB) Rules(village uuid.UUID) (domain.Rules, error) {
+	var out domain.Rules
+	err := db.view(func(r *reader) error {
+		out = r.rules(village)
+		return nil
+	})
+	return out, err
+}
+
+// PlanApprovers returns the roles that may approve a household's plan in a
+// village: one lookup for whoever decides who may sign a plan off.
+func (db *DB) PlanApprovers(village uuid.UUID) ([]domain.Role, error) {
+	r, err := db.Rules(village)
+	return r.Approvers, err
+}
+
+// rules is Rules within a transaction, cached per reader.
+func (r *reader) rules(village uuid.UUID) domain.Rules {
+	if x, ok := r.ruleOf[village]; ok {
+		return x
+	}
+	fallback := domain.Rules{County: r.settings.Quotas.County, Section: r.settings.Quotas.Section,
+		Other: r.settings.Quotas.Other, Statuses: r.settings.Quotas.Statuses, Stationed: r.settings.Quotas.Stationed,
+		OverdueDays: r.settings.OverdueDays, Approvers: domain.DefaultApprovers()}
+	var v, t *domain.Place
+	if village != uuid.Nil {
+		if v = r.place(village); v != nil {
+			t = r.place(v.Parent)
+		}
+	}
+	x := domain.Effective(v, t, fallback)
+	r.ruleOf[village] = x
+	return x
 }
 
 func readSettings(tx *bolt.Tx) (Settings, error) {
@@ -97,6 +142,10 @@ func readSettings(tx *bolt.Tx) (Settings, error) {
 		return Settings{}, fmt.Errorf("store: read settings: %w", err)
 	}
 	statuses := append([]domain.Status(nil), j.Statuses...)
+	stationed := domain.DefaultQuotas().Stationed
+	if j.Stationed != nil {
+		stationed = *j.Stationed
+	}
 	return Settings{OverdueDays: j.OverdueDays,
-		Quotas: domain.Quotas{County: j.County, Section: j.Section, Other: j.Other, Statuses: statuses}}, nil
+		Quotas: domain.Quotas{County: j.County, Section: j.Section, Other: j.Other, Statuses: statuses, Stationed: stationed}}, nil
 }

@@ -86,6 +86,14 @@ group), cadres by name (and phone when two share a name), and are updated.`, imp
 			"%[1]d bad rows: nothing was written; correct them and import again", len(res.Bad))
 	}
 	if *dry {
+		if len(res.Changes) > 0 {
+			fmt.Fprintf(c.stdout, "\n变化 / changes:\n")
+			ops := map[string]string{"added": "+ 新增 added  ", "changed": "~ 更改 changed", "ended": "- 结束 ended  "}
+			for _, ch := range res.Changes {
+				fmt.Fprintf(c.stdout, "  %s  %s / %s\n", ops[ch.Op], ch.Zh, ch.En)
+			}
+			fmt.Fprintln(c.stdout)
+		}
 		fmt.Fprintf(c.stdout, "检查通过，共 %d 条记录待写入（-dry-run，未写入）\ncheck passed: %d records to write (-dry-run, nothing written)\n",
 			len(res.Records), len(res.Records))
 		return nil
@@ -118,6 +126,12 @@ func snapshot(db *store.DB) (roster.Snapshot, error) {
 	if err == nil {
 		err = db.Each(domain.KindHousehold, func(r domain.Record) error {
 			s.Households = append(s.Households, r.(*domain.Household))
+			return nil
+		})
+	}
+	if err == nil {
+		err = db.Each(domain.KindMember, func(r domain.Record) error {
+			s.Members = append(s.Members, r.(*domain.Member))
 			return nil
 		})
 	}
@@ -192,6 +206,27 @@ column is an error.
    县级结对须由县级领导、科级结对须由科级干部承担。已有的相同结对不会重复。
    A county pairing needs a county-level cadre, a section pairing a section-level one.
    An assignment the store already holds is not added again.
+   开始日期 (since)  结束日期 (ended_on)  结束原因 (end_reason)
+                           填了结束日期的行结束该安排（或补录已结束的安排）。一户只有一名县级领导、
+                           一名科级干部、一名帮扶责任人，一个社一名包社干部，一个村一名工作队长和第一书记：
+                           导入新的人选会结束原来的安排。
+                           A row with an end date ends that assignment (or records one that ended).
+                           A household has one of each level, a group one group cadre, a village one
+                           team leader and first secretary: importing a new one ends the old one.
+
+4. 家庭成员表 / household members
+   户主* (head)  村* (village)  社 (group)  户主身份证号 (head_id)   找到所属的户 / find the household
+   成员姓名* (member)  与户主关系 (relation)  身份证号 (id_number)  性别 (gender)
+   出生日期 (birth)  健康状况 (health)  文化程度 (education)  从业情况 (work)
+   成员状态 (gone)          在册 | 已故 | 已迁出，加 结束日期、结束原因 / with ended_on, end_reason
+   成员按身份证号、否则按姓名在户内匹配 / matched by ID number, else by name in the household.
+
+变动 / changes: 农户表可加 户状态（在册 | 已迁出 | 已并户 | 已注销）、变动日期、变动原因；干部表可加
+在岗状态（在岗 | 退休 | 调离）、离岗日期、离岗原因。户离开或干部离岗时，其结对与职责随之结束。
+-dry-run 逐条列出新增、更改和结束的内容。bangfud roster 导出的花名册可在 Excel 中修改后重新导入。
+Households may add 户状态 (exit), 变动日期 and 变动原因; cadres 在岗状态 (left), 离岗日期, 离岗原因.
+A household or cadre that leaves ends its assignments. -dry-run lists what is added, changed
+and ended. The workbook bangfud roster writes can be edited in Excel and imported again.
 
 示例文件 / example files: cmd/bangfud/testdata/roster.csv, roster.xlsx (good),
 roster_bad.csv, roster_bad.xlsx (bad rows, for -dry-run).`

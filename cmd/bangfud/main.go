@@ -15,6 +15,9 @@
 //	bangfud cards   -data DIR -village NAME [-group G] -o FILE.pdf  帮扶明白卡
 //	bangfud backup  -o FILE -data DIR | -server URL -account NAME   a consistent copy
 //	bangfud restore -data DIR FILE                      restore a backup (new epoch)
+//	bangfud roster  -data DIR -o FILE.xlsx              the roster, to edit and import again
+//	bangfud history -data DIR [-village NAME]           帮扶力量调整记录
+//	bangfud rules   -data DIR -village NAME [-overdue N] a village's or town's rules
 //
 // Every command works on the store DIR/bangfu.db. bbolt lets one process open
 // it: while the server runs, the admin commands refuse with a clear message
@@ -64,6 +67,9 @@ var commands = []command{
 	{"cards", "打印帮扶明白卡（PDF）", "print the households' assistance cards (PDF)", (*cli).cards},
 	{"backup", "备份数据库（服务器运行时也可以）", "back up the database (the server may be running)", (*cli).backup},
 	{"restore", "从备份恢复数据库", "restore the database from a backup", (*cli).restore},
+	{"roster", "导出花名册（可在 Excel 中修改后重新导入）", "export the roster (edit it in Excel, import it again)", (*cli).exportRoster},
+	{"rules", "显示或设置村、镇的帮扶规则（结对户数、走访提醒、审核职责）", "show or set a village's or town's rules (quotas, overdue days, approvers)", (*cli).rules},
+	{"history", "列出帮扶力量调整记录", "list the history of the helpers (帮扶力量调整记录)", (*cli).history},
 }
 
 // cli is one run of the command: where it writes and how it is stopped.

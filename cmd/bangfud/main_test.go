@@ -490,10 +490,15 @@ func TestExport(t *testing.T) {
 	measures, _ := db.Count(domain.KindMeasure)
 	problems, _ := db.Count(domain.KindProblem)
 	gaps, err := db.Assistance(uuid.Nil)
-	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cov, err := db.Coverage(uuid.Nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assignments, _ := db.Count(domain.KindAssignment)
+	db.Close()
 
 	out := filepath.Join(t.TempDir(), "月报.xlsx")
 	r := must(t, "export", "-data", dir, "-o", out)
@@ -506,6 +511,9 @@ func TestExport(t *testing.T) {
 		"缺少帮扶层级的户": len(gaps.Households),
 		"未达结对数的干部": len(gaps.Cadres),
 		"职级不符的结对":  len(gaps.Mismatches),
+		"帮扶力量覆盖": len(cov.GroupsWithoutCadre) + len(cov.VillagesWithoutLeader) + len(cov.VillagesWithoutContact) +
+			len(cov.TownsWithoutLead) + len(cov.Stationed),
+		"帮扶力量调整记录": assignments, // nothing ended yet
 	}
 	if plans == 0 || measures < plans {
 		t.Fatalf("the demo has %d plans and %d measures", plans, measures)

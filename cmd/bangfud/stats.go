@@ -7,15 +7,21 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/google/uuid"
+
 	"bangfu/domain"
 	"bangfu/store"
 )
 
 func (c *cli) stats(args []string) error {
 	fs := c.flags("stats", "-data DIR [-json]", `
-显示花名册汇总：镇、村、自然村、社、户、人口、耕地、各职级干部、走访、待处理问题、待审核计划和三级帮扶缺口。
+显示花名册汇总：镇、村、自然村、社、户、人口、耕地、各职级干部、走访、待处理问题、待审核计划、
+三级帮扶缺口和帮扶力量覆盖（缺少包社干部的社、缺少工作队长或联系村县级领导的村、缺少包镇领导的镇、
+镇干部驻村包社比例）。
 Prints the roster summary: towns, villages, natural villages, groups, households, people,
-farmland, cadres by rank, visits, open problems, plans awaiting review and three-level gaps.`, lockedHelp)
+farmland, cadres by rank, visits, open problems, plans awaiting review, three-level gaps and
+coverage (groups without a group cadre, villages without a work team leader or county-level
+contact, towns without a lead, each town's share of cadres stationed in villages).`, lockedHelp)
 	dir := dataFlag(fs)
 	asJSON := fs.Bool("json", false, "输出 JSON / print JSON")
 	if err := parseNone(fs, args); err != nil {
@@ -30,13 +36,59 @@ farmland, cadres by rank, visits, open problems, plans awaiting review and three
 	if err != nil {
 		return err
 	}
+	cov, err := db.Coverage(uuid.Nil)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(statsJSON(s))
+		out := statsJSON(s)
+		out.Coverage = coverageJSON(cov)
+		return enc.Encode(out)
 	}
-	printStats(c.stdout, s)
+	printStats(c.stdout, s, cov)
 	return nil
+}
+
+// StatsCoverage is the coverage check (domain.CheckCoverage) in the JSON
+// summary: the names of the places missing someone, and each town's share of
+// cadres stationed in villages.
+type StatsCoverage struct {
+	GroupsWithoutCadre     []string         `json:"groups_without_group_cadre"`
+	VillagesWithoutLeader  []string         `json:"villages_without_team_leader"`
+	VillagesWithoutContact []string         `json:"villages_without_county_contact"`
+	TownsWithoutLead       []string         `json:"towns_without_lead"`
+	Stationed              []StatsStationed `json:"stationed"`
+}
+
+// StatsStationed is one town's share of cadres stationed in its villages.
+type StatsStationed struct {
+	Town      string `json:"town"`
+	Stationed int    `json:"stationed"`
+	Total     int    `json:"total"`
+	Percent   int    `json:"percent"`
+	Want      int    `json:"want_percent"`
+	Low       bool   `json:"low"`
+}
+
+func placeNames(ps []*domain.Place) []string {
+	out := []string{}
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+func coverageJSON(c domain.Coverage) StatsCoverage {
+	out := StatsCoverage{GroupsWithoutCadre: placeNames(c.GroupsWithoutCadre), VillagesWithoutLeader: placeNames(c.VillagesWithoutLeader),
+		VillagesWithoutContact: placeNames(c.VillagesWithoutContact), TownsWithoutLead: placeNames(c.TownsWithoutLead),
+		Stationed: []StatsStationed{}}
+	for _, s := range c.Stationed {
+		out.Stationed = append(out.Stationed, StatsStationed{Town: s.Town.Name, Stationed: s.Stationed, Total: s.Total,
+			Percent: s.Percent(), Want: s.Want, Low: s.Low})
+	}
+	return out
 }
 
 // Stats is the JSON form of the summary printed by `bangfud stats -json`.
@@ -54,6 +106,7 @@ type Stats struct {
 	OpenProblems        int            `json:"open_problems"`
 	PlansAwaitingReview int            `json:"plans_awaiting_review"`
 	Gaps                StatsGaps      `json:"three_level_gaps"`
+	Coverage            StatsCoverage  `json:"coverage"`
 }
 
 // StatsGaps are the three-level gaps (三级帮扶缺口) in the JSON summary.
@@ -85,7 +138,7 @@ func statsJSON(s *store.Summary) Stats {
 
 // printStats writes the summary as a table with Chinese and English labels,
 // aligned for a terminal where a Chinese character is two columns wide.
-func printStats(w io.Writer, s *store.Summary) {
+func printStats(w io.Writer, s *store.Summary, cov domain.Coverage) {
 	type line struct {
 		zh, en string
 		value  string
@@ -117,7 +170,27 @@ func printStats(w io.Writer, s *store.Summary) {
 		line{"  缺少帮扶层级的户", "  households missing a level", n(s.HouseholdGaps)},
 		line{"  未达结对数的干部", "  cadres under quota", n(s.CadreGaps)},
 		line{"  职级不符的结对", "  pairings of the wrong rank", n(s.Mismatches)},
+		line{"帮扶力量覆盖", "coverage", ""},
 	)
+	list := func(ps []*domain.Place) string {
+		if len(ps) == 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%d: %s", len(ps), strings.Join(placeNames(ps), "、"))
+	}
+	lines = append(lines,
+		line{"  缺少包社干部的社", "  groups without a group cadre", list(cov.GroupsWithoutCadre)},
+		line{"  缺少驻村工作队长的村", "  villages without a team leader", list(cov.VillagesWithoutLeader)},
+		line{"  缺少联系村县级领导的村", "  villages without a county contact", list(cov.VillagesWithoutContact)},
+		line{"  缺少包镇领导的镇", "  towns without a lead", list(cov.TownsWithoutLead)},
+	)
+	for _, x := range cov.Stationed {
+		v := fmt.Sprintf("%d/%d %d%%", x.Stationed, x.Total, x.Percent())
+		if x.Low {
+			v += fmt.Sprintf(" < %d%%!", x.Want)
+		}
+		lines = append(lines, line{"  驻村包社比例 " + x.Town.Name, "  stationed in villages, " + x.Town.Name, v})
+	}
 	zw, ew, vw := width("项目"), len("item"), len("count")
 	for _, l := range lines {
 		zw, ew, vw = max(zw, width(l.zh)), max(ew, len(l.en)), max(vw, len(l.value))

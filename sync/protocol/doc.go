@@ -115,6 +115,11 @@
 //
 // "kind" is one of place, household, member, cadre, assignment, visit,
 // problem, plan, measure, review, conflict; a new kind is a new version.
+// New fields of a kind are not a new version (a side ignores fields it does
+// not know): the endings (assignment "until", "end_reason"; household "exit",
+// "exit_on", "exit_reason", "status_request"; cadre "left", "left_on",
+// "left_reason"; member "education", "gone", "gone_on", "gone_note") and a
+// place's "rules" travel like any field.
 // "fields" maps field names (the JSON names of the record's fields, 1 to 64
 // bytes) to their new JSON values; a change carries only the fields it sets.
 // "base" maps a field to the stamp of the value the editor saw when it set

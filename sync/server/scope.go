@@ -37,6 +37,8 @@ import (
 //   - A conflict record that belongs to no household (a roster field edited
 //     twice at once) is readable by anyone, and may be marked resolved by
 //     those who may write the field in conflict.
+//   - A device reading a whole village also reads the pairings of every cadre
+//     of the village elsewhere (see [scope.crossPairing]).
 //
 // Within the scope, who may write what follows the kinds' declarations
 // (domain.Decls), field by field: see check.
@@ -62,6 +64,8 @@ type scope struct {
 	// The roster is writable in these.
 	leadVillages map[uuid.UUID]bool
 	leadTowns    map[uuid.UUID]bool
+	// pairings are assignments readable wherever they are (crossPairing).
+	pairings map[uuid.UUID]bool
 }
 
 // newScope works out the scope of cadre from the assignments the store
@@ -72,6 +76,7 @@ func newScope(cadre, device uuid.UUID, reach []store.Assigned, approvers domain.
 		villages: map[uuid.UUID]bool{}, towns: map[uuid.UUID]bool{},
 		rosterVillages: map[uuid.UUID]bool{}, rosterTowns: map[uuid.UUID]bool{},
 		leadVillages: map[uuid.UUID]bool{}, leadTowns: map[uuid.UUID]bool{},
+		pairings: map[uuid.UUID]bool{},
 	}
 	add := func(m map[uuid.UUID]bool, id uuid.UUID) {
 		if id != uuid.Nil {
@@ -100,15 +105,28 @@ func newScope(cadre, device uuid.UUID, reach []store.Assigned, approvers domain.
 		case a.Level == domain.Village:
 			add(s.villages, a.Target)
 			s.roles[a.Target] = append(s.roles[a.Target], a.Role)
+			for _, p := range a.Pairings {
+				add(s.pairings, p)
+			}
 			if a.Role.Leads() {
 				add(s.leadVillages, a.Target)
 			}
 		}
 	}
 	if s.approvers == nil {
-		s.approvers = func(uuid.UUID) []domain.Role { return domain.DefaultApprovers }
+		s.approvers = func(uuid.UUID) []domain.Role { return domain.DefaultApprovers() }
 	}
 	return s
+}
+
+// crossPairing reports whether e is a pairing that a device reading a whole
+// village receives although the household is elsewhere: a pairing of a cadre
+// of the village (store.Assigned.Pairings). Without it, a county-level leader
+// paired with one household here and two in other villages shows as "1/3" on
+// the team leader's tablet while the server's export shows no gap. Only the
+// assignment travels, not the household.
+func (s *scope) crossPairing(e *store.Entry) bool {
+	return e.Change.Kind == domain.KindAssignment && s.pairings[e.Change.Record]
 }
 
 // staffPlaces returns what store.Staff needs to work out the cadres the
@@ -135,7 +153,7 @@ func (s *scope) staffPlaces() (within, at []uuid.UUID) {
 // city's.
 func (s *scope) readable(e *store.Entry) bool {
 	switch {
-	case s.all:
+	case s.all, s.crossPairing(e):
 		return true
 	case e.Change.Kind == domain.KindCadre:
 		if e.Change.Record == s.cadre {
@@ -207,6 +225,15 @@ func (s *scope) check(p *store.Proposal) error {
 		if ch.Kind == domain.KindHousehold && p.Existed && p.Before.Group != p.After.Group && !(s.roster(p.Before) && s.roster(p.After)) {
 			return errOutOfScope
 		}
+		// A household's status (纳入监测、退出监测、建档立卡) is the town's to
+		// decide: a cadre asks with a status request (domain.StatusRequest),
+		// and only a lead of the village or town changes it. A cadre adding
+		// a household to their group gives it its first status.
+		if v, set := ch.Fields["status"]; ch.Kind == domain.KindHousehold && p.Existed && set && !s.roster(p.After) {
+			if cur, ok := p.State("status"); !ok || !jsonEqual(cur.Value, v) {
+				return errOutOfScope
+			}
+		}
 	}
 	if err := s.may(p, d.Write, "", nil); err != nil {
 		return err
@@ -214,6 +241,9 @@ func (s *scope) check(p *store.Proposal) error {
 	for name, v := range ch.Fields {
 		if cur, ok := p.State(name); ok && jsonEqual(cur.Value, v) {
 			continue // not set by this change: its value stays
+		}
+		if !p.Existed && zeroJSON(v) {
+			continue // a new record's empty field: nothing is written in it
 		}
 		f, _ := d.Field(name)
 		if err := s.may(p, f.Rule(v), name, v); err != nil {
@@ -392,6 +422,16 @@ func (s *scope) ownPlan(p *store.Proposal) bool {
 // jsonEqual reports whether two JSON values are the same text once
 // compacted. Values that mean the same but are spelt differently ("é" and
 // "\u00e9") count as a change, to which the rules apply: the safe side.
+// zeroJSON reports whether v is the JSON of a Go zero value, as a new
+// record's unset fields encode: "", false, 0, null, the zero UUID or time.
+func zeroJSON(v []byte) bool {
+	switch string(bytes.TrimSpace(v)) {
+	case `""`, "false", "0", "null", `"00000000-0000-0000-0000-000000000000"`, `"0001-01-01T00:00:00Z"`:
+		return true
+	}
+	return false
+}
+
 func jsonEqual(a, b []byte) bool {
 	var x, y bytes.Buffer
 	if json.Compact(&x, a) != nil || json.Compact(&y, b) != nil {

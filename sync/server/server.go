@@ -115,6 +115,9 @@ type Store interface {
 	// Staff returns the cadres assigned in or under the places within and
 	// to the targets at: the cadre records a device may read.
 	Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
+	// PlanApprovers returns the roles that may approve plans in a village:
+	// its rules (domain.Rules.Approvers), else its town's, else the defaults.
+	PlanApprovers(village uuid.UUID) ([]domain.Role, error)
 }
 
 // Options configure a Server. The zero value is usable.
@@ -146,8 +149,8 @@ type Options struct {
 	// BodyTimeout one still arriving after this long. DefaultBodyStall and
 	// DefaultBodyTimeout if zero.
 	BodyStall, BodyTimeout time.Duration
-	// Approvers returns the roles that approve plans in a village;
-	// domain.DefaultApprovers everywhere if nil.
+	// Approvers returns the roles that approve plans in a village; if nil,
+	// the village's rules in the store decide (Store.PlanApprovers).
 	Approvers domain.ApproverRoles
 }
 
@@ -192,6 +195,16 @@ func New(db Store, opts Options) *Server {
 	s := &Server{db: db, log: opts.Logger, now: opts.Now, page: opts.PageBytes, appr: opts.Approvers}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.appr == nil {
+		s.appr = func(village uuid.UUID) []domain.Role {
+			roles, err := db.PlanApprovers(village)
+			if err != nil {
+				s.log.Warn("cannot read who approves plans; using the defaults", "village", village, "err", err)
+				return domain.DefaultApprovers()
+			}
+			return roles
+		}
 	}
 	if s.now == nil {
 		s.now = time.Now

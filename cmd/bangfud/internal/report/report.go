@@ -34,10 +34,13 @@ const (
 	SheetHouseholds = "缺少帮扶层级的户"
 	SheetCadres     = "未达结对数的干部"
 	SheetMismatches = "职级不符的结对"
+	SheetCoverage   = "帮扶力量覆盖"
+	SheetHistory    = "帮扶力量调整记录"
 )
 
 // Sheets lists the sheet names in the workbook's order.
-var Sheets = []string{SheetVisits, SheetProblems, SheetPlans, SheetPairs, SheetSummary, SheetHouseholds, SheetCadres, SheetMismatches}
+var Sheets = []string{SheetVisits, SheetProblems, SheetPlans, SheetPairs, SheetSummary, SheetHouseholds, SheetCadres, SheetMismatches,
+	SheetCoverage, SheetHistory}
 
 // HeaderRow is the row (from 1) of every sheet's column headers; the rows
 // above it are the title block, the data start below it.
@@ -295,8 +298,8 @@ func newReport(in Input) (*report, error) {
 	}
 	for _, a := range in.Assignments {
 		c := r.cadres[a.Cadre]
-		if c == nil {
-			continue
+		if c == nil || !a.Current() || !c.Current() {
+			continue // the roster and the checks count only what is current
 		}
 		switch {
 		case a.Role.IsPairing():
@@ -449,7 +452,7 @@ func cat[T any](parts ...[]T) []T {
 
 func (r *report) sheets() []sheet {
 	return []sheet{r.visitSheet(), r.problems(), r.plans(), r.pairRoster(), r.summary(),
-		r.householdGaps(), r.cadreGaps(), r.mismatches()}
+		r.householdGaps(), r.cadreGaps(), r.mismatches(), r.coverage(), r.history()}
 }
 
 func (r *report) visitSheet() sheet {
@@ -837,6 +840,145 @@ func (r *report) mismatches() sheet {
 		rank, _ := domain.RankName(m.Cadre.Rank)
 		role, _ := domain.RoleName(m.Assignment.Role)
 		s.rows = append(s.rows, cat([]any{m.Cadre.Name, rank, role}, r.householdCols(m.Assignment.Target), r.idCols(m.Assignment.Target)))
+	}
+	return s
+}
+
+// inVillage reports whether place p is the report's village or in it (every
+// place when the report is not limited to a village).
+func (r *report) inVillage(p *domain.Place) bool {
+	if r.in.Village == "" {
+		return true
+	}
+	for i := 0; p != nil && p != none && i < 8; i, p = i+1, r.place(p.Parent) {
+		if p.Level == domain.Village {
+			return p.Name == r.in.Village
+		}
+	}
+	return false
+}
+
+// coverage lists what domain.CheckCoverage finds: 社 without a group cadre,
+// villages without a work team leader or county-level contact, towns without
+// a lead, and each town's share of cadres stationed in villages (every town,
+// flagged when under the quota).
+func (r *report) coverage() sheet {
+	s := sheet{name: SheetCoverage, title: "帮扶力量覆盖检查",
+		header: []string{"镇", "村", "社", "检查项", "情况"},
+		widths: []float64{10, 10, 8, 28, 30},
+	}
+	c := domain.CheckCoverage(r.in.Places, domain.Roster{Cadres: r.in.Cadres, Assignments: r.in.Assignments}, r.in.Quotas)
+	row := func(p *domain.Place, what, finding string) {
+		var town, village, group string
+		for i, q := 0, p; q != nil && q != none && i < 8; i, q = i+1, r.place(q.Parent) {
+			switch q.Level {
+			case domain.Town:
+				town = q.Name
+			case domain.Village:
+				village = q.Name
+			case domain.Group:
+				group = q.Name
+			}
+		}
+		s.rows = append(s.rows, []any{town, village, group, what, finding})
+	}
+	for _, p := range c.TownsWithoutLead {
+		if r.in.Village == "" {
+			row(p, "包镇领导", "缺少")
+		}
+	}
+	for _, p := range c.VillagesWithoutLeader {
+		if r.inVillage(p) {
+			row(p, "驻村工作队长", "缺少")
+		}
+	}
+	for _, p := range c.VillagesWithoutContact {
+		if r.inVillage(p) {
+			row(p, "联系村县级领导", "缺少")
+		}
+	}
+	for _, p := range c.GroupsWithoutCadre {
+		if r.inVillage(p) {
+			row(p, "包社干部（第一社长）", "缺少")
+		}
+	}
+	for _, x := range c.Stationed {
+		if r.in.Village != "" {
+			break
+		}
+		finding := fmt.Sprintf("%d/%d（%d%%），达标", x.Stationed, x.Total, x.Percent())
+		if x.Low {
+			finding = fmt.Sprintf("%d/%d（%d%%），低于 %d%%", x.Stationed, x.Total, x.Percent(), x.Want)
+		}
+		row(x.Town, "镇干部驻村包社比例", finding)
+	}
+	return s
+}
+
+// history is the 帮扶力量调整记录: every assignment, current and ended, with
+// its dates and the reason it ended, then the households that left and the
+// cadres who retired or were transferred.
+func (r *report) history() sheet {
+	s := sheet{name: SheetHistory, title: "帮扶力量调整记录",
+		header: []string{"镇", "村", "社", "帮扶对象", "干部", "职责", "开始日期", "结束日期", "结束原因"},
+		widths: []float64{10, 10, 8, 12, 10, 18, 12, 12, 30},
+	}
+	type item struct {
+		key string
+		row []any
+	}
+	var items []item
+	for _, a := range r.in.Assignments {
+		role, _ := domain.RoleName(a.Role)
+		var cols []any
+		var key string
+		if a.Role.IsPairing() {
+			if !r.inScope[a.Target] {
+				continue
+			}
+			cols = r.householdCols(a.Target)[:4]
+			key = r.sortKey(a.Target)
+		} else {
+			p := r.place(a.Target)
+			if p == none || !r.inVillage(p) {
+				continue
+			}
+			var town, village, group string
+			for i, q := 0, p; q != nil && q != none && i < 8; i, q = i+1, r.place(q.Parent) {
+				switch q.Level {
+				case domain.Town:
+					town = q.Name
+				case domain.Village:
+					village = q.Name
+				case domain.Group:
+					group = q.Name
+				}
+			}
+			cols = []any{town, village, group, p.Name}
+			key = strings.Join(strs(cols), "\x00")
+		}
+		key += "\x00" + a.Since.Format("2006-01-02") + a.ID.String()
+		items = append(items, item{key, append(cols, r.cadreName(a.Cadre), role, dayOf(a.Since), dayOf(a.Until), a.EndReason)})
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].key < items[j].key })
+	for _, it := range items {
+		s.rows = append(s.rows, it.row)
+	}
+	for _, h := range r.in.Households {
+		if h.Exit == "" || !r.inScope[h.ID] {
+			continue
+		}
+		zh, _ := domain.ExitName(h.Exit)
+		c := r.householdCols(h.ID) // 镇, 村, 自然村, 社, 户主, …
+		s.rows = append(s.rows, []any{c[0], c[1], c[3], c[4], "", "户" + zh, "", dayOf(h.ExitOn), h.ExitReason})
+	}
+	scope := r.cadresInScope()
+	for _, c := range r.in.Cadres {
+		if c.Left == "" || (scope != nil && !scope[c.ID]) {
+			continue
+		}
+		zh, _ := domain.DepartureName(c.Left)
+		s.rows = append(s.rows, []any{"", "", "", "", c.Name, "干部" + zh, "", dayOf(c.LeftOn), c.LeftReason})
 	}
 	return s
 }

@@ -24,6 +24,8 @@ var wantHeaders = map[string]string{
 	report.SheetHouseholds: "镇 村 自然村 社 户主 户类型 户编号 身份证号 电话 县级领导 科级干部 帮扶责任人 缺少",
 	report.SheetCadres:     "干部 职级 单位 职务 电话 已结对户数 应结对户数",
 	report.SheetMismatches: "干部 职级 结对类型 镇 村 自然村 社 户主 户类型 户编号 身份证号",
+	report.SheetCoverage:   "镇 村 社 检查项 情况",
+	report.SheetHistory:    "镇 村 社 帮扶对象 干部 职责 开始日期 结束日期 结束原因",
 }
 
 var cst = time.FixedZone("CST", 8*3600)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"bangfu/domain"
 )
@@ -137,3 +138,111 @@ func checkIDCell(field, v string) error {
 	}
 	return nil
 }
+
+// China is the time zone of the dates in a roster file.
+var China = time.FixedZone("CST", 8*3600)
+
+// parseDate reads a day: 2024-03-01, 2024/3/1, 2024.3.1, 2024年3月1日.
+func parseDate(field, s string) (time.Time, error) {
+	t := strings.TrimSpace(s)
+	t = strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-").Replace(t)
+	t = strings.TrimSuffix(t, "-")
+	if i := strings.IndexAny(t, " T"); i > 0 {
+		t = t[:i] // a time of day after the date
+	}
+	for _, layout := range []string{"2006-1-2", "2006-01-02"} {
+		if d, err := time.ParseInLocation(layout, t, China); err == nil {
+			return d, nil
+		}
+	}
+	return time.Time{}, domain.Errorf(domain.EINVALID, field, "日期“%s”无法识别（请写成 2024-03-01）",
+		"date %q is not recognised (write it as 2024-03-01)", s)
+}
+
+// sameDay reports whether a and b fall on the same day in China.
+func sameDay(a, b time.Time) bool {
+	if a.IsZero() || b.IsZero() {
+		return a.IsZero() == b.IsZero()
+	}
+	return a.In(China).Format("2006-01-02") == b.In(China).Format("2006-01-02")
+}
+
+// current are the words that say a household, member or cadre is still
+// there: the way to clear an ending.
+var current = map[string]bool{"在册": true, "正常": true, "在岗": true, "current": true, "-": true}
+
+var exitNames = map[string]domain.Exit{
+	"迁出": domain.MovedOut, "已迁出": domain.MovedOut, "外迁": domain.MovedOut, "moved out": domain.MovedOut, "moved_out": domain.MovedOut,
+	"并户": domain.Merged, "已并户": domain.Merged, "合户": domain.Merged, "merged": domain.Merged,
+	"注销": domain.Gone, "已注销": domain.Gone, "户已消亡": domain.Gone, "消亡": domain.Gone, "gone": domain.Gone,
+	"no longer exists": domain.Gone,
+}
+
+func parseExit(s string) (domain.Exit, error) {
+	if current[strings.TrimSpace(s)] {
+		return "", nil
+	}
+	if v, ok := lookup(exitNames, s); ok {
+		return v, nil
+	}
+	return "", domain.Errorf(domain.EINVALID, "exit", "户状态“%s”无法识别（可填：在册、已迁出、已并户、已注销）",
+		"household state %q is not recognised (use 在册, moved out, merged or gone)", s)
+}
+
+var leftNames = map[string]domain.Departure{
+	"退休": domain.Retired, "已退休": domain.Retired, "retired": domain.Retired,
+	"调离": domain.Transferred, "已调离": domain.Transferred, "调出": domain.Transferred, "transferred": domain.Transferred,
+}
+
+func parseLeft(s string) (domain.Departure, error) {
+	if current[strings.TrimSpace(s)] {
+		return "", nil
+	}
+	if v, ok := lookup(leftNames, s); ok {
+		return v, nil
+	}
+	return "", domain.Errorf(domain.EINVALID, "left", "在岗状态“%s”无法识别（可填：在岗、退休、调离）",
+		"cadre state %q is not recognised (use 在岗, retired or transferred)", s)
+}
+
+var goneNames = map[string]domain.MemberExit{
+	"已故": domain.Deceased, "死亡": domain.Deceased, "去世": domain.Deceased, "deceased": domain.Deceased,
+	"迁出": domain.MovedAway, "已迁出": domain.MovedAway, "外迁": domain.MovedAway, "婚出": domain.MovedAway,
+	"moved away": domain.MovedAway, "moved_away": domain.MovedAway,
+}
+
+func parseGone(s string) (domain.MemberExit, error) {
+	if current[strings.TrimSpace(s)] {
+		return "", nil
+	}
+	if v, ok := lookup(goneNames, s); ok {
+		return v, nil
+	}
+	return "", domain.Errorf(domain.EINVALID, "gone", "成员状态“%s”无法识别（可填：在册、已故、已迁出）",
+		"member state %q is not recognised (use 在册, deceased or moved away)", s)
+}
+
+func parseGender(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "男", "男性", "m", "male":
+		return "男", nil
+	case "女", "女性", "f", "female":
+		return "女", nil
+	}
+	return "", domain.Errorf(domain.EINVALID, "gender", "性别“%s”无法识别（可填：男、女）", "gender %q is not recognised (男 or 女)", s)
+}
+
+// parseBirthYear reads a birth year from 1970, 1970年, 1970-03-12 or 1970/3.
+func parseBirthYear(s string) (int, error) {
+	t := strings.TrimSpace(s)
+	if len(t) >= 4 {
+		if y, err := strconv.Atoi(t[:4]); err == nil && (len(t) == 4 || !('0' <= t[4] && t[4] <= '9')) {
+			return y, nil
+		}
+	}
+	return 0, domain.Errorf(domain.EINVALID, "birth_year", "出生日期“%s”无法识别（如 1970-03-12 或 1970）",
+		"birth date %q is not recognised (e.g. 1970-03-12 or 1970)", s)
+}
+
+// ParseRole reads a role as a roster names it: 驻村工作队长, team_leader, 包镇...
+func ParseRole(s string) (domain.Role, error) { return parseRole(s) }

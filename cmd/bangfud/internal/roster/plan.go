@@ -3,6 +3,7 @@ package roster
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,7 +16,15 @@ type Snapshot struct {
 	Places      []*domain.Place
 	Cadres      []*domain.Cadre
 	Households  []*domain.Household
-	Assignments []*domain.Assignment
+	Members     []*domain.Member
+	Assignments []*domain.Assignment // current and ended
+}
+
+// Change is one line of what an import would do, for -dry-run: Op is
+// "added", "changed" or "ended".
+type Change struct {
+	Op     string
+	Zh, En string
 }
 
 // Result is what an import would write, or why it cannot.
@@ -31,8 +40,12 @@ type Result struct {
 	NewHouseholds, UpdatedHouseholds int
 	NewCadres, UpdatedCadres         int
 	NewAssignments                   int
+	NewMembers, UpdatedMembers       int
+	Ended                            int // assignments ended, by a row or by a replacement
 	Unchanged                        int // rows that match what the store holds
 	Rows                             int // data rows read
+	// Changes say, record by record, what is added, changed and ended.
+	Changes []Change
 }
 
 // planner holds the roster as the import sees it: the store's records plus
@@ -49,8 +62,20 @@ type planner struct {
 	touched    map[uuid.UUID]Row  // records an earlier row of the file made or changed
 
 	cadres []*domain.Cadre
-	pairs  map[assignKey]bool
 	newRec map[uuid.UUID]bool
+
+	members map[uuid.UUID][]*domain.Member // by household
+
+	current map[assignKey]*domain.Assignment // current assignments
+	ended   map[endKey]bool                  // ended assignments, by the day they ended
+	over    map[assignKey]bool               // assignments that ended, any day
+	ending  map[uuid.UUID]*domain.Assignment // assignments this import ends
+	fresh   map[uuid.UUID]bool               // assignments this import adds
+}
+
+type endKey struct {
+	assignKey
+	day string
 }
 
 type placeKey struct {
@@ -78,8 +103,13 @@ func Plan(tables []Table, s Snapshot, now time.Time) *Result {
 		byIDNumber: map[string]*domain.Household{},
 		stored:     map[uuid.UUID]bool{},
 		touched:    map[uuid.UUID]Row{},
-		pairs:      map[assignKey]bool{},
 		newRec:     map[uuid.UUID]bool{},
+		members:    map[uuid.UUID][]*domain.Member{},
+		current:    map[assignKey]*domain.Assignment{},
+		ended:      map[endKey]bool{},
+		over:       map[assignKey]bool{},
+		ending:     map[uuid.UUID]*domain.Assignment{},
+		fresh:      map[uuid.UUID]bool{},
 	}
 	for _, pl := range s.Places {
 		p.addPlace(pl)
@@ -93,16 +123,46 @@ func Plan(tables []Table, s Snapshot, now time.Time) *Result {
 		p.cadres = append(p.cadres, c)
 		p.stored[c.ID] = true
 	}
-	for _, a := range s.Assignments {
-		p.pairs[assignKey{a.Cadre, a.Role, a.Target}] = true
+	for _, m := range s.Members {
+		c := *m
+		p.members[m.Household] = append(p.members[m.Household], &c)
 	}
-	var places, cadres, households, assignments []domain.Record
-	for _, kind := range []TableKind{Households, Cadres, Assignments} {
+	for _, a := range s.Assignments {
+		k := assignKey{a.Cadre, a.Role, a.Target}
+		if a.Current() {
+			c := *a
+			p.current[k] = &c
+		} else if !a.Deleted {
+			p.ended[endKey{k, dayOf(a.Until)}] = true
+			p.over[k] = true
+		}
+	}
+	var places, cadres, households, members, assignments []domain.Record
+	for _, kind := range []TableKind{Households, Cadres, Members, Assignments} {
 		for _, t := range tables {
 			if t.Kind != kind {
 				continue
 			}
-			for _, row := range t.Rows {
+			rows := t.Rows
+			if kind == Assignments {
+				// Endings first, so that a file that ends one helper and
+				// names the next reads the same in any order.
+				rows = append([]Row(nil), rows...)
+				sort.SliceStable(rows, func(i, j int) bool {
+					return rows[i].Get("ended_on") != "" && rows[j].Get("ended_on") == ""
+				})
+			}
+			for _, row := range rows {
+				if v := row.Get("head_id"); v != "" && kind != Members {
+					if row.Get("id_number") == "" {
+						row.Cells["id_number"] = v
+					} else if row.Get("id_number") != v {
+						p.res.Rows++
+						p.bad(row, domain.Errorf(domain.EINVALID, "head_id", "“身份证号”与“户主身份证号”不一致",
+							"the 身份证号 and 户主身份证号 columns disagree"))
+						continue
+					}
+				}
 				p.res.Rows++
 				before := len(p.res.NewPlaces)
 				var rec domain.Record
@@ -117,6 +177,8 @@ func Plan(tables []Table, s Snapshot, now time.Time) *Result {
 						rec, err = p.cadre(row)
 					case Assignments:
 						rec, err = p.assignment(row)
+					case Members:
+						rec, err = p.member(row)
 					}
 				}
 				if err != nil {
@@ -133,13 +195,27 @@ func Plan(tables []Table, s Snapshot, now time.Time) *Result {
 					households = append(households, rec)
 				case *domain.Cadre:
 					cadres = append(cadres, rec)
+				case *domain.Member:
+					members = append(members, rec)
 				case *domain.Assignment:
 					assignments = append(assignments, rec)
 				}
 			}
 		}
 	}
-	p.res.Records = append(append(append(places, cadres...), households...), assignments...)
+	// The assignments this import ends, in a stable order; those it both adds
+	// and ends are written once, ended.
+	var ends []*domain.Assignment
+	for _, a := range p.ending {
+		if !p.fresh[a.ID] {
+			ends = append(ends, a)
+		}
+	}
+	sort.Slice(ends, func(i, j int) bool { return ends[i].ID.String() < ends[j].ID.String() })
+	for _, a := range ends {
+		assignments = append(assignments, a)
+	}
+	p.res.Records = append(append(append(append(places, cadres...), households...), members...), assignments...)
 	order := map[string]int{}
 	for _, t := range tables {
 		if _, ok := order[t.Sheet]; !ok {
@@ -421,6 +497,9 @@ func (p *planner) household(row Row) (domain.Record, error) {
 			return nil, err
 		}
 	}
+	if err := endings(p.now, row, "exit", &h.Exit, &h.ExitOn, &h.ExitReason, parseExit); err != nil {
+		return nil, err
+	}
 	if err := h.Validate(p.now); err != nil {
 		return nil, err
 	}
@@ -429,11 +508,18 @@ func (p *planner) household(row Row) (domain.Record, error) {
 		p.touched[h.ID] = row
 		p.newRec[h.ID] = true
 		p.res.NewHouseholds++
+		p.change("added", "新增农户 "+head, "new household "+head)
 		return h, nil
 	}
 	p.touched[cur.ID] = row
 	if *h == *cur {
 		return nil, nil
+	}
+	p.changed("农户 "+head, "household "+head, cur, h)
+	if h.Exit != "" && cur.Exit == "" {
+		// A household that leaves keeps no helpers.
+		zh, _ := domain.ExitName(h.Exit)
+		p.endAll(func(a *domain.Assignment) bool { return a.Target == h.ID }, h.ExitOn, "户"+zh)
 	}
 	*cur = *h // later rows (assignments) see the household as changed
 	if h.IDNumber != "" {
@@ -441,6 +527,42 @@ func (p *planner) household(row Row) (domain.Record, error) {
 	}
 	p.res.UpdatedHouseholds++
 	return h, nil
+}
+
+// endings reads the ending columns of a household, cadre or member row: the
+// state in column key (户状态, 在岗状态, 成员状态: blank keeps the stored one,
+// 在册/在岗 clears it), the day (结束日期; today if blank) and the reason.
+func endings[T ~string](now time.Time, row Row, key string, state *T, on *time.Time, reason *string, parse func(string) (T, error)) error {
+	v := row.Get(key)
+	if v == "" {
+		if row.Get("ended_on") != "" || row.Get("end_reason") != "" {
+			c := columnOf(key)
+			return domain.Errorf(domain.EINVALID, key, "填写了结束日期或原因，但“%[1]s”列为空", "an end date or reason is given but the %[1]s column is empty", c.zh)
+		}
+		return nil
+	}
+	st, err := parse(v)
+	if err != nil {
+		return err
+	}
+	if st == "" {
+		var zero T
+		*state, *on, *reason = zero, time.Time{}, ""
+		return nil
+	}
+	day := now
+	if d := row.Get("ended_on"); d != "" {
+		if day, err = parseDate("ended_on", d); err != nil {
+			return err
+		}
+	}
+	if *state != st || !sameDay(*on, day) {
+		*state, *on = st, day
+	}
+	if r := row.Get("end_reason"); r != "" {
+		*reason = r
+	}
+	return nil
 }
 
 // cadre reads a cadre row.
@@ -481,6 +603,9 @@ func (p *planner) cadre(row Row) (domain.Record, error) {
 	if v := row.Get("title"); v != "" {
 		c.Title = v
 	}
+	if err := endings(p.now, row, "left", &c.Left, &c.LeftOn, &c.LeftReason, parseLeft); err != nil {
+		return nil, err
+	}
 	if err := c.Validate(p.now); err != nil {
 		return nil, err
 	}
@@ -489,11 +614,18 @@ func (p *planner) cadre(row Row) (domain.Record, error) {
 		p.touched[c.ID] = row
 		p.newRec[c.ID] = true
 		p.res.NewCadres++
+		p.change("added", "新增干部 "+name, "new cadre "+name)
 		return c, nil
 	}
 	p.touched[cur.ID] = row
 	if *c == *cur {
 		return nil, nil
+	}
+	p.changed("干部 "+name, "cadre "+name, cur, c)
+	if c.Left != "" && cur.Left == "" {
+		// A cadre who leaves keeps no duties.
+		zh, _ := domain.DepartureName(c.Left)
+		p.endAll(func(a *domain.Assignment) bool { return a.Cadre == c.ID }, c.LeftOn, "干部"+zh)
 	}
 	*cur = *c
 	p.res.UpdatedCadres++
@@ -563,7 +695,27 @@ func (p *planner) assignment(row Row) (domain.Record, error) {
 	if title == "" && isCommitteeOffice(row.Get("role")) {
 		title = row.Get("role")
 	}
-	a := &domain.Assignment{Meta: domain.Meta{ID: uuid.New()}, Cadre: c.ID, Role: role, Target: target, Title: title, Since: p.now}
+	since := p.now
+	if row.Get("ended_on") != "" {
+		since = time.Time{} // an ending: the start is the stored one, or unknown
+	}
+	if v := row.Get("since"); v != "" {
+		if since, err = parseDate("since", v); err != nil {
+			return nil, err
+		}
+	}
+	var until time.Time
+	if v := row.Get("ended_on"); v != "" {
+		if until, err = parseDate("ended_on", v); err != nil {
+			return nil, err
+		}
+	} else if row.Get("end_reason") != "" {
+		return nil, domain.Errorf(domain.EINVALID, "ended_on", "填写了结束原因，请同时填写结束日期", "an end reason is given: fill in the end date too")
+	}
+	a := &domain.Assignment{Meta: domain.Meta{ID: uuid.New()}, Cadre: c.ID, Role: role, Target: target, Title: title, Since: since}
+	if !until.IsZero() {
+		a.End(until, row.Get("end_reason"))
+	}
 	if err := a.Validate(p.now); err != nil {
 		return nil, err
 	}
@@ -574,17 +726,172 @@ func (p *planner) assignment(row Row) (domain.Record, error) {
 			c.Name, rzh, wzh, ren, wen)
 	}
 	k := assignKey{c.ID, role, target}
-	if prev, ok := p.touched[assignID(k)]; ok {
+	touchKey := assignID(k)
+	if !until.IsZero() {
+		touchKey = uuid.NewSHA1(touchKey, []byte(dayOf(until)))
+	}
+	if prev, ok := p.touched[touchKey]; ok {
 		zh, en := prev.Where()
 		return nil, bilingual(domain.EINVALID, "role", "与%s重复", "a duplicate of %s", zh, en)
 	}
-	p.touched[assignID(k)] = row
-	if p.pairs[k] {
+	p.touched[touchKey] = row
+	rzh, ren := domain.RoleName(role)
+	what := func(a *domain.Assignment) (string, string) {
+		t := p.targetName(a.Target)
+		return fmt.Sprintf("%s %s（%s）", c.Name, rzh, t), fmt.Sprintf("%s %s (%s)", c.Name, ren, t)
+	}
+
+	if !until.IsZero() {
+		// An ending: of the current assignment, or history to record.
+		if p.ended[endKey{k, dayOf(until)}] {
+			return nil, nil
+		}
+		p.ended[endKey{k, dayOf(until)}] = true
+		p.over[k] = true
+		if cur := p.current[k]; cur != nil {
+			if until.Before(cur.Since) {
+				return nil, domain.Errorf(domain.EINVALID, "ended_on", "结束日期 %[1]s 早于这项安排的开始日期 %[2]s",
+					"the end date %[1]s is before the assignment's start, %[2]s", dayOf(until), dayOf(cur.Since))
+			}
+			p.end(cur, until, row.Get("end_reason"))
+			return nil, nil // written with the other endings
+		}
+		zh, en := what(a)
+		p.change("added", "补录已结束的安排 "+zh+"，"+dayOf(until)+" 结束", "ended assignment recorded: "+en+", ended "+dayOf(until))
+		p.res.NewAssignments++
+		return a, nil
+	}
+	if p.current[k] != nil {
 		return nil, nil
 	}
-	p.pairs[k] = true
+	if gone := p.gone(c, target); gone != "" {
+		// The row still lists an assignment of a cadre who left or of a
+		// household that left: the ending wins; a new one is an error.
+		if p.over[k] {
+			return nil, nil
+		}
+		return nil, domain.Errorf(domain.EINVALID, "role", "%[1]s，不能新增安排", "%[1]s: no new assignment", gone)
+	}
+	if role.Single() {
+		// A new holder ends the previous one's assignment.
+		for _, old := range p.current {
+			if old.Role != role || old.Target != target {
+				continue
+			}
+			if p.fresh[old.ID] {
+				zh, en := domain.RoleName(role)
+				t := p.targetName(target)
+				return nil, domain.Errorf(domain.EINVALID, "role", "本文件为%[1]s列了两名%[2]s", "this file names two %[3]ss for %[1]s", t, zh, en)
+			}
+			p.end(old, p.now, "帮扶力量调整："+c.Name+"接替")
+		}
+	}
+	p.current[k] = a
+	p.fresh[a.ID] = true
 	p.res.NewAssignments++
+	zh, en := what(a)
+	p.change("added", "新增 "+zh, "new "+en)
 	return a, nil
+}
+
+// gone says why a cadre or a target household can take no new assignment
+// (retired, moved out...), "" if they can.
+func (p *planner) gone(c *domain.Cadre, target uuid.UUID) string {
+	if c.Left != "" {
+		zh, _ := domain.DepartureName(c.Left)
+		return c.Name + "已" + strings.TrimPrefix(zh, "已")
+	}
+	for _, h := range p.households {
+		if h.ID == target && h.Exit != "" {
+			zh, _ := domain.ExitName(h.Exit)
+			return h.HeadName + "户" + zh
+		}
+	}
+	return ""
+}
+
+// end ends a current assignment on day for reason (once). An assignment
+// that began after day (a household that left before a pairing's recorded
+// start) ends the day it began.
+func (p *planner) end(a *domain.Assignment, day time.Time, reason string) {
+	if _, ok := p.ending[a.ID]; ok {
+		return
+	}
+	if day.Before(a.Since) {
+		day = a.Since
+	}
+	k := assignKey{a.Cadre, a.Role, a.Target}
+	delete(p.current, k)
+	p.over[k] = true
+	p.ended[endKey{k, dayOf(day)}] = true
+	c := *a
+	c.End(day, reason)
+	p.ending[a.ID] = &c
+	p.res.Ended++
+	rzh, ren := domain.RoleName(a.Role)
+	name := ""
+	for _, cd := range p.cadres {
+		if cd.ID == a.Cadre {
+			name = cd.Name
+		}
+	}
+	t := p.targetName(a.Target)
+	p.change("ended", fmt.Sprintf("结束 %s %s（%s）：%s", name, rzh, t, reason), fmt.Sprintf("end %s %s (%s): %s", name, ren, t, reason))
+}
+
+// endAll ends every current assignment that match selects.
+func (p *planner) endAll(match func(*domain.Assignment) bool, day time.Time, reason string) {
+	var list []*domain.Assignment
+	for _, a := range p.current {
+		if match(a) {
+			list = append(list, a)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID.String() < list[j].ID.String() })
+	for _, a := range list {
+		p.end(a, day, reason)
+	}
+}
+
+// targetName names a household (its head) or a place.
+func (p *planner) targetName(id uuid.UUID) string {
+	if pl := p.places[id]; pl != nil {
+		return pl.Name
+	}
+	for _, h := range p.households {
+		if h.ID == id {
+			return h.HeadName
+		}
+	}
+	return id.String()[:8]
+}
+
+// change notes one line of the diff.
+func (p *planner) change(op, zh, en string) {
+	p.res.Changes = append(p.res.Changes, Change{Op: op, Zh: zh, En: en})
+}
+
+// changed notes the fields of a record that an import changes.
+func (p *planner) changed(zh, en string, old, rec domain.Record) {
+	a, err1 := domain.Encode(old)
+	b, err2 := domain.Encode(rec)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	var fields []string
+	for k := range domain.Diff(a, b) {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields)
+	p.change("changed", "更改"+zh+"："+joinNames(fields), "change "+en+": "+strings.Join(fields, ", "))
+}
+
+// dayOf is a day in China, "" for none: the key of an ending.
+func dayOf(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(China).Format("2006-01-02")
 }
 
 func pairingRank(r domain.Role) domain.Rank {
@@ -706,10 +1013,10 @@ func (r *Result) Summary() []string {
 		byLevel[pl.Level] = append(byLevel[pl.Level], pl.Name)
 	}
 	var out []string
-	out = append(out, fmt.Sprintf("读取 %d 行；新增农户 %d 户，更新 %d 户；新增干部 %d 名，更新 %d 名；新增结对与职责 %d 条；无变化 %d 行",
-		r.Rows, r.NewHouseholds, r.UpdatedHouseholds, r.NewCadres, r.UpdatedCadres, r.NewAssignments, r.Unchanged))
-	out = append(out, fmt.Sprintf("read %d rows; households: %d new, %d updated; cadres: %d new, %d updated; assignments: %d new; unchanged: %d",
-		r.Rows, r.NewHouseholds, r.UpdatedHouseholds, r.NewCadres, r.UpdatedCadres, r.NewAssignments, r.Unchanged))
+	out = append(out, fmt.Sprintf("读取 %d 行；新增农户 %d 户，更新 %d 户；新增干部 %d 名，更新 %d 名；新增家庭成员 %d 人，更新 %d 人；新增结对与职责 %d 条，结束 %d 条；无变化 %d 行",
+		r.Rows, r.NewHouseholds, r.UpdatedHouseholds, r.NewCadres, r.UpdatedCadres, r.NewMembers, r.UpdatedMembers, r.NewAssignments, r.Ended, r.Unchanged))
+	out = append(out, fmt.Sprintf("read %d rows; households: %d new, %d updated; cadres: %d new, %d updated; members: %d new, %d updated; assignments: %d new, %d ended; unchanged: %d",
+		r.Rows, r.NewHouseholds, r.UpdatedHouseholds, r.NewCadres, r.UpdatedCadres, r.NewMembers, r.UpdatedMembers, r.NewAssignments, r.Ended, r.Unchanged))
 	for _, l := range []domain.Level{domain.City, domain.Town, domain.Village, domain.NaturalVillage, domain.Group} {
 		if names := byLevel[l]; len(names) > 0 {
 			zh, en := domain.LevelName(l)
@@ -734,4 +1041,106 @@ func joinNames(names []string) string {
 // different arguments (a location, a name): zhArg goes into zh, enArg into en.
 func bilingual(code, field, zh, en string, zhArg, enArg any) *domain.Error {
 	return &domain.Error{Code: code, Field: field, Zh: fmt.Sprintf(zh, zhArg), En: fmt.Sprintf(en, enArg)}
+}
+
+// member reads a member row (家庭成员): the household by its head, village
+// and group; the member by ID number, else by name within the household.
+func (p *planner) member(row Row) (domain.Record, error) {
+	name := row.Get("member")
+	if name == "" {
+		return nil, domain.Errorf(domain.EINVALID, "name", "成员姓名不能为空", "member name must not be empty")
+	}
+	hrow := Row{Sheet: row.Sheet, Line: row.Line, Cells: map[string]string{}}
+	for _, k := range []string{"head", "village", "group", "town", "city"} {
+		if v := row.Get(k); v != "" {
+			hrow.Cells[k] = v
+		}
+	}
+	if v := row.Get("head_id"); v != "" {
+		hrow.Cells["id_number"] = v
+	}
+	hid, err := p.targetHousehold(hrow)
+	if err != nil {
+		return nil, err
+	}
+	id := row.Get("id_number")
+	if err := checkIDCell("id_number", id); err != nil {
+		return nil, err
+	}
+	var cur *domain.Member
+	for _, m := range p.members[hid] {
+		if id != "" && m.IDNumber == id {
+			cur = m
+			break
+		}
+	}
+	if cur == nil {
+		var same []*domain.Member
+		for _, m := range p.members[hid] {
+			if m.Name == name && (id == "" || m.IDNumber == "") {
+				same = append(same, m)
+			}
+		}
+		if len(same) > 1 {
+			return nil, domain.Errorf(domain.EINVALID, "id_number", "这一户有 %d 名成员叫“%s”，请填写身份证号以区分",
+				"the household has %d members named %q; fill in the ID number to tell them apart", len(same), name)
+		}
+		if len(same) == 1 {
+			cur = same[0]
+		}
+	}
+	if cur != nil {
+		if prev, ok := p.touched[cur.ID]; ok {
+			zh, en := prev.Where()
+			return nil, bilingual(domain.EINVALID, "name", "与%s是同一名成员（重复）", "the same member as %s (a duplicate)", zh, en)
+		}
+	}
+	m := &domain.Member{Meta: domain.Meta{ID: uuid.New()}, Household: hid}
+	if cur != nil {
+		c := *cur
+		m = &c
+	}
+	m.Name = name
+	set := func(key string, dst *string) {
+		if v := row.Get(key); v != "" {
+			*dst = v
+		}
+	}
+	set("relation", &m.Relation)
+	set("id_number", &m.IDNumber)
+	set("health", &m.Health)
+	set("education", &m.Education)
+	set("work", &m.Work)
+	if v := row.Get("gender"); v != "" {
+		if m.Gender, err = parseGender(v); err != nil {
+			return nil, err
+		}
+	}
+	if v := row.Get("birth"); v != "" {
+		if m.BirthYear, err = parseBirthYear(v); err != nil {
+			return nil, err
+		}
+	}
+	if err := endings(p.now, row, "gone", &m.Gone, &m.GoneOn, &m.GoneNote, parseGone); err != nil {
+		return nil, err
+	}
+	if err := m.Validate(p.now); err != nil {
+		return nil, err
+	}
+	head := p.targetName(hid)
+	if cur == nil {
+		p.members[hid] = append(p.members[hid], m)
+		p.touched[m.ID] = row
+		p.res.NewMembers++
+		p.change("added", fmt.Sprintf("新增家庭成员 %s（%s户）", name, head), fmt.Sprintf("new member %s (household of %s)", name, head))
+		return m, nil
+	}
+	p.touched[cur.ID] = row
+	if *m == *cur {
+		return nil, nil
+	}
+	p.changed(fmt.Sprintf("家庭成员 %s（%s户）", name, head), fmt.Sprintf("member %s (household of %s)", name, head), cur, m)
+	*cur = *m
+	p.res.UpdatedMembers++
+	return m, nil
 }

@@ -25,6 +25,7 @@ const (
 	Households  TableKind = iota + 1 // 户: has a 户主 column and no 职责 column
 	Cadres                           // 干部: has a 职级 column and neither 户主 nor 职责
 	Assignments                      // 结对与职责: has a 职责 column
+	Members                          // 家庭成员: has a 成员姓名 column and no 职责 column
 )
 
 // Name returns the Chinese and English names of the table kind.
@@ -36,6 +37,8 @@ func (k TableKind) Name() (zh, en string) {
 		return "干部", "cadres"
 	case Assignments:
 		return "结对与职责", "pairings and assignments"
+	case Members:
+		return "家庭成员", "household members"
 	}
 	return "?", "?"
 }
@@ -83,7 +86,10 @@ type column struct {
 var columns = []column{
 	{"head", "户主", "head", []string{"户主", "户主姓名", "head", "head_name", "headname"}},
 	{"phone", "电话", "phone", []string{"电话", "联系电话", "手机", "手机号", "phone", "mobile"}},
-	{"id_number", "身份证号", "id_number", []string{"身份证号", "身份证号码", "身份证", "户主身份证号", "id_number", "idnumber", "id"}},
+	{"id_number", "身份证号", "id_number", []string{"身份证号", "身份证号码", "身份证", "id_number", "idnumber", "id"}},
+	// head_id is the head's ID number: the same as id_number in a households
+	// or assignments table, the household's key in a members table.
+	{"head_id", "户主身份证号", "head_id", []string{"户主身份证号", "户主身份证号码", "head_id"}},
 	{"city", "市", "city", []string{"市", "市州", "city"}},
 	{"town", "镇", "town", []string{"镇", "乡镇", "镇街道", "镇/街道", "街道", "town"}},
 	{"village", "村", "village", []string{"村", "行政村", "村名", "village"}},
@@ -105,6 +111,21 @@ var columns = []column{
 	// The reasons Mark writes beside bad rows; ignored, so that a marked
 	// workbook, once corrected, imports as it is.
 	{"mark", "错误原因", "error", []string{"错误原因", MarkColumn}},
+	// Members (家庭成员).
+	{"member", "成员姓名", "member", []string{"成员姓名", "家庭成员", "成员", "姓名", "member", "member_name"}},
+	{"relation", "与户主关系", "relation", []string{"与户主关系", "关系", "relation"}},
+	{"gender", "性别", "gender", []string{"性别", "gender", "sex"}},
+	{"birth", "出生日期", "birth", []string{"出生日期", "出生年月", "出生年份", "birth", "birth_date", "birth_year"}},
+	{"health", "健康状况", "health", []string{"健康状况", "health"}},
+	{"education", "文化程度", "education", []string{"文化程度", "学历", "education"}},
+	{"work", "从业情况", "work", []string{"从业情况", "务工情况", "就业情况", "work"}},
+	{"gone", "成员状态", "gone", []string{"成员状态", "成员变动", "gone"}},
+	// Endings: of an assignment, a household (户状态), a cadre (在岗状态).
+	{"exit", "户状态", "exit", []string{"户状态", "农户状态", "户变动", "exit"}},
+	{"left", "在岗状态", "left", []string{"在岗状态", "离岗", "干部状态", "left"}},
+	{"since", "开始日期", "since", []string{"开始日期", "起始日期", "since", "start"}},
+	{"ended_on", "结束日期", "ended_on", []string{"结束日期", "变动日期", "离岗日期", "迁出日期", "ended_on", "end_date", "until"}},
+	{"end_reason", "结束原因", "end_reason", []string{"结束原因", "变动原因", "离岗原因", "原因", "reason", "end_reason"}},
 }
 
 var byAlias = func() map[string]string {
@@ -156,6 +177,8 @@ func headerKeys(cells []string) (keys []string, kind TableKind, unknown []string
 		return nil, 0, nil, false
 	case seen["role"]:
 		kind = Assignments
+	case seen["member"]:
+		kind = Members
 	case seen["head"]:
 		kind = Households
 	case seen["rank"] || seen["cadre"]:

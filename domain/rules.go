@@ -1,0 +1,98 @@
+package domain
+
+// Rules are the settings that live in the data (帮扶规则): the three-level
+// quotas, the days after which a household is overdue for a visit, and who
+// may approve a household's plan. They are set on a village's or a town's
+// Place record (Place.Rules), so they sync to every device that works there
+// and are edited by the leads who edit that place: a team leader on the
+// tablet, the office with `bangfud rules`. A village's rules are its own, else
+// its town's, else the defaults (see Effective).
+type Rules struct {
+	County      int      `json:"county"`       // households per county-level leader
+	Section     int      `json:"section"`      // households per section-level cadre
+	Other       int      `json:"other"`        // households per other cadre
+	Statuses    []Status `json:"statuses"`     // statuses that need the three levels
+	Stationed   int      `json:"stationed"`    // least percent of a town's cadres stationed in villages; 0: not checked
+	OverdueDays int      `json:"overdue_days"` // a household not visited for this many days is overdue
+	Approvers   []Role   `json:"approvers"`    // roles that may approve a plan
+}
+
+// DefaultOverdueDays is the overdue threshold when no rule sets one.
+const DefaultOverdueDays = 30
+
+// DefaultApprovers are the roles that approve plans when no rule says: the
+// first secretary and the work team leader (the seed: team leaders review
+// plans).
+func DefaultApprovers() []Role { return []Role{FirstSecretary, TeamLeader} }
+
+// DefaultRules returns the seed's rules: 3 / 2 / 1 for registered, lifted and
+// monitored households, 80% stationed, 30 days, and the default approvers.
+func DefaultRules() Rules {
+	q := DefaultQuotas()
+	return Rules{County: q.County, Section: q.Section, Other: q.Other, Statuses: q.Statuses, Stationed: q.Stationed,
+		OverdueDays: DefaultOverdueDays, Approvers: DefaultApprovers()}
+}
+
+// Quotas returns the rules' three-level quotas.
+func (r Rules) Quotas() Quotas {
+	return Quotas{County: r.County, Section: r.Section, Other: r.Other,
+		Statuses: append([]Status(nil), r.Statuses...), Stationed: r.Stationed}
+}
+
+// MayApprove reports whether a cadre holding role may approve plans under r.
+func (r Rules) MayApprove(role Role) bool {
+	for _, x := range r.Approvers {
+		if x == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the rules: quotas from 0 to 100, known statuses, the share
+// from 0 to 100, the overdue days from 1 to 365, and at least one approver
+// among the roles that lead a village or more.
+func (r Rules) Validate() error {
+	for _, q := range []struct {
+		v      int
+		zh, en string
+	}{{r.County, "县级领导", "county-level"}, {r.Section, "科级干部", "section-level"}, {r.Other, "其他党员干部", "other"}} {
+		if q.v < 0 || q.v > 100 {
+			return Errorf(EINVALID, "quotas", "%[1]s结对户数应在 0 到 100 之间（现为 %[3]d）",
+				"the %[2]s quota must be between 0 and 100 (not %[3]d)", q.zh, q.en, q.v)
+		}
+	}
+	for _, st := range r.Statuses {
+		if err := checkSet("quotas", "户类型", "household status", st, Registered, Lifted, Monitored, Ordinary); err != nil {
+			return err
+		}
+	}
+	if r.Stationed < 0 || r.Stationed > 100 {
+		return Errorf(EINVALID, "stationed", "驻村比例应在 0 到 100 之间（现为 %d）", "the stationed share must be between 0 and 100 (not %d)", r.Stationed)
+	}
+	if r.OverdueDays < 1 || r.OverdueDays > 365 {
+		return Errorf(EINVALID, "overdue_days", "走访提醒天数应在 1 到 365 之间（现为 %d）",
+			"the days before a household is overdue must be between 1 and 365 (not %d)", r.OverdueDays)
+	}
+	if len(r.Approvers) == 0 {
+		return Errorf(EINVALID, "approvers", "请至少选择一个可以审核计划的职责", "choose at least one role that may approve plans")
+	}
+	for _, a := range r.Approvers {
+		if !a.Leads() {
+			zh, en := RoleName(a)
+			return Errorf(EINVALID, "approvers", "“%[1]s”不能审核计划", "a %[2]s cannot approve plans", zh, en)
+		}
+	}
+	return nil
+}
+
+// Effective returns the rules that hold at a village: the village's own,
+// else its town's, else fallback. Either place may be nil.
+func Effective(village, town *Place, fallback Rules) Rules {
+	for _, p := range []*Place{village, town} {
+		if p != nil && !p.Deleted && p.Rules != nil {
+			return *p.Rules
+		}
+	}
+	return fallback
+}

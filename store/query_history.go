@@ -1,0 +1,191 @@
+package store
+
+import (
+	"sort"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+)
+
+// Adjustment is one assignment in the history of a village's helpers
+// (帮扶力量调整记录): who was responsible for what, since when, and when and
+// why it ended (Assignment.Until, EndReason; zero while it holds).
+type Adjustment struct {
+	Assignment *domain.Assignment
+	Cadre      *domain.Cadre     // nil if the replica does not hold the cadre
+	Household  *domain.Household // the target of a pairing; nil for a place
+	Place      *domain.Place     // the target of a place assignment; nil for a pairing
+}
+
+// TargetName returns the name of the adjustment's target: a head of
+// household or a place.
+func (a Adjustment) TargetName() string {
+	switch {
+	case a.Household != nil:
+		return a.Household.HeadName
+	case a.Place != nil:
+		return a.Place.Name
+	}
+	return ""
+}
+
+// History is the roster's history in a village: every assignment there,
+// current and ended, and the households and cadres that left.
+type History struct {
+	Adjustments []Adjustment        // by target name, then start, then creation
+	Households  []*domain.Household // households that moved out, merged or are gone, by exit date
+	Cadres      []*domain.Cadre     // cadres of those assignments who retired or were transferred, by name
+}
+
+// History returns the history of the roster of a village (uuid.Nil:
+// everything the replica holds). Nothing in it is deleted; ended records are,
+// which no other query returns.
+func (db *DB) History(village uuid.UUID) (*History, error) {
+	h := &History{}
+	err := db.view(func(r *reader) error {
+		in := func(target uuid.UUID) (hh *domain.Household, p *domain.Place, ok bool) {
+			if rec := r.get(domain.KindHousehold, target); rec != nil {
+				hh = rec.(*domain.Household)
+				return hh, nil, village == uuid.Nil || r.villageOf(hh.Group) == village
+			}
+			if p = r.place(target); p == nil {
+				return nil, nil, false
+			}
+			return nil, p, village == uuid.Nil || p.ID == village || p.Parent == village
+		}
+		left := map[uuid.UUID]bool{}
+		err := each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
+			a := rec.(*domain.Assignment)
+			hh, p, ok := in(a.Target)
+			if !ok {
+				return nil
+			}
+			adj := Adjustment{Assignment: a, Cadre: r.cadre(a.Cadre), Household: hh, Place: p}
+			if adj.Cadre != nil && !adj.Cadre.Current() && !left[adj.Cadre.ID] {
+				left[adj.Cadre.ID] = true
+				h.Cadres = append(h.Cadres, adj.Cadre)
+			}
+			h.Adjustments = append(h.Adjustments, adj)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+			if hh := rec.(*domain.Household); !hh.Current() && (village == uuid.Nil || r.villageOf(hh.Group) == village) {
+				h.Households = append(h.Households, hh)
+			}
+			return nil
+		})
+		sort.SliceStable(h.Adjustments, func(i, j int) bool {
+			a, b := h.Adjustments[i], h.Adjustments[j]
+			if c := compareNames(a.TargetName(), b.TargetName()); c != 0 {
+				return c < 0
+			}
+			if !a.Assignment.Since.Equal(b.Assignment.Since) {
+				return a.Assignment.Since.Before(b.Assignment.Since)
+			}
+			return a.Assignment.Created.Before(b.Assignment.Created)
+		})
+		sort.SliceStable(h.Households, func(i, j int) bool { return h.Households[i].ExitOn.Before(h.Households[j].ExitOn) })
+		sortCadres(h.Cadres)
+		return err
+	})
+	return h, err
+}
+
+// Coverage checks the seed's coverage rules (domain.CheckCoverage) for a
+// village — its groups, the village itself and its town's lead — or, for
+// uuid.Nil, every group, village and town the replica holds, with the share
+// of each town's cadres stationed in its villages. A village's replica holds
+// only part of its town's cadres, so the share is a town's figure: it is left
+// out of a village's coverage.
+func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
+	var c domain.Coverage
+	err := db.view(func(r *reader) error {
+		ro, err := r.everything()
+		if err != nil {
+			return err
+		}
+		var places []*domain.Place
+		q := r.rules(village).Quotas()
+		if village == uuid.Nil {
+			err = each(r.tx, domain.KindPlace, func(rec domain.Record) error {
+				places = append(places, rec.(*domain.Place))
+				return nil
+			})
+		} else if v := r.place(village); v != nil {
+			places = append(places, v)
+			places = append(places, r.groupsOf(village)...)
+			if t := r.place(v.Parent); t != nil {
+				places = append(places, t)
+			}
+			q.Stationed = 0
+		}
+		c = domain.CheckCoverage(places, ro, q)
+		return err
+	})
+	return c, err
+}
+
+// pairingsOfVillage returns the IDs of the pairings, current and ended, of
+// every cadre in the roster of a village (see Roster: the cadres with a
+// current assignment to the village, its groups and natural villages, or its
+// households), wherever the households are: what a device that reads the
+// whole village must receive so that its three-level check counts a cadre's
+// pairings in other villages as the server does. Ended ones are in, so that
+// the device learns of the end. It reads the village's households from the
+// index alone and every assignment once: a server works it out at every
+// sync of a team leader's tablet.
+func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
+	targets := map[uuid.UUID]bool{village: true}
+	for _, level := range []domain.Level{domain.Group, domain.NaturalVillage} {
+		for _, p := range r.children(village, level) {
+			targets[p.ID] = true
+			if level == domain.Group {
+				for _, h := range r.householdsOfGroup(p.ID) {
+					targets[h] = true
+				}
+			}
+		}
+	}
+	cadres := map[uuid.UUID]bool{}
+	pairings := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing IDs
+	_ = each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
+		a := rec.(*domain.Assignment)
+		if a.Current() && targets[a.Target] {
+			cadres[a.Cadre] = true
+		}
+		if a.Role.IsPairing() {
+			pairings[a.Cadre] = append(pairings[a.Cadre], a.ID)
+		}
+		return nil
+	})
+	var out []uuid.UUID
+	for c := range cadres {
+		if cd := r.cadre(c); cd != nil && cd.Current() {
+			out = append(out, pairings[c]...)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
+	return out
+}
+
+// StatusRequests returns the households of a village (uuid.Nil: every one
+// the replica holds) with a pending status request (domain.StatusRequest),
+// oldest request first.
+func (db *DB) StatusRequests(village uuid.UUID) ([]*domain.Household, error) {
+	var out []*domain.Household
+	err := db.view(func(r *reader) error {
+		return each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+			h := rec.(*domain.Household)
+			if h.Request != nil && h.Current() && (village == uuid.Nil || r.villageOf(h.Group) == village) {
+				out = append(out, h)
+			}
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Request.At.Before(out[j].Request.At) })
+	return out, err
+}
