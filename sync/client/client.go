@@ -448,6 +448,10 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		if err != nil {
 			return err
 		}
+		stateChanges, err := protocol.DecodeChanges(resp.State)
+		if err != nil {
+			return err
+		}
 		// The pulled changes, the cursors and the rejections: one
 		// transaction, so a crash keeps all of the answer or none of it
 		// (and none is harmless: the same push and pull are redone).
@@ -470,15 +474,23 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			v, _ := json.Marshal(rejected)
 			state[keyRejected] = string(v)
 		}
-		if len(changes) > 0 || len(state) > 0 {
-			rej, err := c.db.ApplyPull(acct.Server, changes, state)
+		{
+			// Always applied: besides the page, a sync may remove records
+			// that left the device's scope once nothing keeps them.
+			page := store.Page{Reset: resp.Reset, State: stateChanges, Changes: changes, Settled: resp.Settled,
+				Unsent: max(acked, push), Keep: c.keep(rejected), Cursors: state}
+			rej, removed, err := c.db.ApplyPage(acct.Server, page)
 			if err != nil {
 				return err
 			}
+			all := append(stateChanges[:len(stateChanges):len(stateChanges)], changes...)
 			for i, e := range rej {
 				if e != nil {
-					c.log.Warn("pulled change not applied", "change", changes[i].ID, "kind", changes[i].Kind, "err", e)
+					c.log.Warn("pulled change not applied", "change", all[i].ID, "kind", all[i].Kind, "err", e)
 				}
+			}
+			if removed > 0 || resp.Reset || resp.Settled {
+				c.log.Info("scope caught up", "reset", resp.Reset, "settled", resp.Settled, "state", len(stateChanges), "removed", removed)
 			}
 		}
 		if rejected != nil || aside != nil {
@@ -522,6 +534,22 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			return domain.Errorf(domain.EINTERNAL, "cursor", "同步没有进展，请稍后重试", "sync is making no progress; try again later")
 		}
 	}
+}
+
+// keep returns the records of the rejected changes the user has still to
+// see (rejected, if not nil, replaces the current list): they stay on the
+// device, with their households, even out of its scope.
+func (c *Client) keep(rejected []Rejected) []uuid.UUID {
+	if rejected == nil {
+		c.mu.Lock()
+		rejected = c.status.Rejected
+		c.mu.Unlock()
+	}
+	out := make([]uuid.UUID, 0, len(rejected))
+	for _, r := range rejected {
+		out = append(out, r.Record)
+	}
+	return out
 }
 
 // cursors returns the stored push and pull cursors.

@@ -53,7 +53,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +86,13 @@ type Store interface {
 	Touch(device uuid.UUID, now time.Time) error
 	// Reach returns a cadre's assignments resolved against the roster.
 	Reach(cadre uuid.UUID) ([]store.Assigned, error)
+	// ScopePrint returns a fingerprint of the units of scope (households,
+	// places, cadres) that readable accepts, and the newest log sequence.
+	ScopePrint(readable func(*store.Entry) bool) (string, uint64, error)
+	// State calls fn with the current state of each record readable
+	// accepts after pos, record by record, and returns the newest log
+	// sequence it reflects.
+	State(pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error)
 }
 
 // Options configure a Server. The zero value is usable.
@@ -272,88 +278,19 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	pulled, size := 0, 0
-	cursor := after
-	// Entries the device may not have, or sent itself, are skipped from
-	// their header alone; the cursor passes them, so they are not walked again.
-	keep := func(e *store.Entry) bool {
-		if s.sendable(dev.ID, sc, e) {
-			return true
-		}
-		cursor = e.Seq
-		return false
-	}
-	err = s.db.LogWhere(after, keep, func(e store.Entry) (bool, error) {
-		wc, err := protocol.FromDomain(e.Change)
-		if err != nil {
-			// A change that cannot travel is logged and skipped, so that one
-			// bad entry does not stop every device behind it.
-			s.log.Error("log entry does not convert to the wire", "seq", e.Seq, "err", err)
-			cursor = e.Seq
-			return true, nil
-		}
-		n := wc.Size()
-		if pulled > 0 && size+n > s.page {
-			resp.More = true
-			return false, nil
-		}
-		resp.Changes = append(resp.Changes, wc)
-		pulled++
-		size += n
-		cursor = e.Seq
-		return true, nil
-	})
+	pulled, err := s.pull(dev.ID, sc, after, &resp)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	resp.Cursor = s.cursor(cursor)
 	resp.Now = protocol.At(s.now())
 	if err := s.db.Touch(dev.ID, now); err != nil {
 		s.log.Warn("cannot record last sync", "device", dev.ID, "err", err)
 	}
 	note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "rejected", len(resp.Rejected),
-		"pulled", pulled, "more", resp.More, "cursor", cursor)
+		"pulled", pulled, "state", len(resp.State), "reset", resp.Reset, "settled", resp.Settled,
+		"more", resp.More, "cursor", resp.Cursor)
 	protocol.WriteJSON(w, r, http.StatusOK, resp)
-}
-
-// sendable reports whether log entry e goes to device dev: in its scope, and
-// not from it. A conflict record is sent even when stamped with the device's
-// own winning edit, as the device may not have detected the loss itself.
-func (s *Server) sendable(dev uuid.UUID, sc *scope, e *store.Entry) bool {
-	if e.From == dev {
-		return false
-	}
-	if e.Change.Stamp.Device == dev && e.Change.Kind != domain.KindConflict {
-		return false
-	}
-	return sc.readable(e)
-}
-
-// The cursor is the last log sequence the device has been answered for,
-// tagged with the server's replica ID so that a cursor from another server
-// (or a replaced database) is recognised: "<seq>@<first 8 hex of the ID>".
-func (s *Server) cursor(seq uint64) string {
-	return strconv.FormatUint(seq, 10) + "@" + s.db.Device().String()[:8]
-}
-
-func (s *Server) parseCursor(c string) (uint64, error) {
-	if c == "" {
-		return 0, nil
-	}
-	num, tag, ok := strings.Cut(c, "@")
-	seq, err := strconv.ParseUint(num, 10, 64)
-	if !ok || err != nil || tag != s.db.Device().String()[:8] {
-		return 0, protocol.ErrCursor
-	}
-	last, err := s.db.LastSeq()
-	if err != nil {
-		return 0, err
-	}
-	if seq > last {
-		return 0, protocol.ErrCursor
-	}
-	return seq, nil
 }
 
 // fail answers with err, logging failures of the server itself.
