@@ -453,6 +453,13 @@ func kept(tx *bolt.Tx, upstream uuid.UUID, after uint64, keep []uuid.UUID) map[u
 	out := map[uuid.UUID]bool{}
 	for _, id := range keep {
 		out[id] = true
+		for _, kind := range domain.Kinds {
+			if r, err := getRow(tx, kind, id); err == nil && r != nil {
+				if h := rowHousehold(kind, id, r); h != uuid.Nil {
+					out[h] = true
+				}
+			}
+		}
 	}
 	c := tx.Bucket(bucketLog).Cursor()
 	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {

@@ -197,3 +197,15 @@ func (s *Server) sendable(dev uuid.UUID, sc *scope, e *store.Entry) bool {
 	}
 	return sc.readable(e)
 }
+
+// Readable returns the predicate that decides which records the devices of
+// cadre may read now, as a sync would work it out: what tests and tools
+// compare a device's records with (a device holds exactly the records whose
+// current state store.State yields for it).
+func Readable(db Store, cadre uuid.UUID) (func(*store.Entry) bool, error) {
+	reach, err := db.Reach(cadre)
+	if err != nil {
+		return nil, err
+	}
+	return newScope(cadre, reach).readable, nil
+}
