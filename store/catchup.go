@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -311,6 +312,9 @@ type Page struct {
 	// Keep are records the device still shows its user (changes about them
 	// the upstream refused): kept, with their households, until gone from it.
 	Keep []uuid.UUID
+	// Back are records of changes set aside that the upstream has now
+	// taken: in scope again, they no longer wait to leave.
+	Back []uuid.UUID
 	// Cursors are stored in the same transaction, as ApplyPull does.
 	Cursors map[string]string
 }
@@ -324,25 +328,28 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 	rejected = make([]error, len(p.State)+len(p.Changes))
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		if p.Reset {
-			if err := resetHeld(tx); err != nil {
+			if err := resetHeld(tx, p.Unsent); err != nil {
 				return err
 			}
 		}
 		held := tx.Bucket(bucketHeld)
-		for i, ch := range p.State {
+		sc := newScoper(tx)
+		// A record's state comes as consecutive changes: merged at once.
+		for i := 0; i < len(p.State); {
+			j := i + 1
+			for j < len(p.State) && p.State[j].Record == p.State[i].Record && p.State[j].Kind == p.State[i].Kind {
+				j++
+			}
+			group := p.State[i:j]
 			if held != nil {
-				if err := held.Put(heldKey(ch.Kind, ch.Record), []byte{1}); err != nil {
+				if err := held.Put(heldKey(group[0].Kind, group[0].Record), []byte{1}); err != nil {
 					return err
 				}
 			}
-			if err := checkChange(tx, ch); err != nil {
-				rejected[i] = err
-				continue
-			}
-			if err := db.mergeState(tx, from, ch); err != nil {
+			if err := db.mergeState(tx, sc, from, group, rejected[i:j]); err != nil {
 				return err
 			}
-			db.clock.Observe(ch.Stamp)
+			i = j
 		}
 		for i, ch := range p.Changes {
 			if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
@@ -359,6 +366,15 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 		}
 		if err := putCursors(tx, p.Cursors); err != nil {
 			return err
+		}
+		if lv := tx.Bucket(bucketLeaving); lv != nil {
+			for _, id := range p.Back {
+				for _, kind := range domain.Kinds {
+					if err := lv.Delete(heldKey(kind, id)); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		var err error
 		switch {
@@ -382,9 +398,10 @@ func heldKey(kind domain.Kind, id uuid.UUID) []byte {
 	return append(append(make([]byte, 0, 16+len(kind)), id[:]...), kind...)
 }
 
-// resetHeld starts a catch-up: no record held, and the log's newest
-// sequence remembered.
-func resetHeld(tx *bolt.Tx) error {
+// resetHeld starts a catch-up: no record held, and the push cursor
+// remembered: what the device writes or sends after it may reach the
+// upstream after its walk of the current state passed the record.
+func resetHeld(tx *bolt.Tx, unsent uint64) error {
 	if tx.Bucket(bucketHeld) != nil {
 		if err := tx.DeleteBucket(bucketHeld); err != nil {
 			return err
@@ -394,56 +411,93 @@ func resetHeld(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	var last uint64
-	if k, _ := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
-		last = binary.BigEndian.Uint64(k)
-	}
-	return b.Put(keyHeldStart, u64(last))
+	return b.Put(keyHeldStart, u64(unsent))
 }
 
-// mergeState merges one change of a record's state: each field takes the
-// newer of the two stamps, and no conflict is recorded. It is logged (as
-// received from from) only if it changed something, so that a state sent
-// again costs no log entry.
-func (db *DB) mergeState(tx *bolt.Tx, from uuid.UUID, ch domain.Change) error {
-	if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
-		return nil
-	}
-	r, err := getRow(tx, ch.Kind, ch.Record)
+// mergeState merges the changes of one record's state: each field takes
+// the newer of the two stamps, and no conflict is recorded. A change that
+// cannot be merged (see checkChange) is not, and its error is set in
+// rejected. The changes that changed something are logged (as received from
+// from), so that a state sent again costs no log entry; the record is
+// decoded, indexed and located once.
+func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.Change, rejected []error) error {
+	kind, id := chs[0].Kind, chs[0].Record
+	r, err := getRow(tx, kind, id)
 	if err != nil {
 		return err
 	}
 	var old domain.Record
 	if r == nil {
-		r = &row{Fields: make(map[string]cell, len(ch.Fields))}
-	} else if old, err = r.record(ch.Kind, ch.Record); err != nil {
+		r = &row{Fields: make(map[string]cell, 16)}
+	} else if old, err = r.record(kind, id); err != nil {
 		return err
 	}
-	changed := false
-	for name, value := range ch.Fields {
-		cur, has := r.state(name)
-		if has && !ch.Stamp.After(cur.Stamp) {
+	seen := tx.Bucket(bucketSeen)
+	var logged []domain.Change
+	var rec domain.Record // r decoded
+	for i, ch := range chs {
+		if seen.Get(ch.ID[:]) != nil {
 			continue
 		}
-		r.set(name, domain.FieldState{Value: clone(value), Stamp: ch.Stamp, Author: ch.Author})
-		changed = true
+		if ch.ID == uuid.Nil || len(ch.Fields) == 0 {
+			rejected[i] = domain.Errorf(domain.EINVALID, "change", "变更不完整", "the change is incomplete")
+			continue
+		}
+		changed := false
+		for name := range ch.Fields {
+			cur, has := r.state(name)
+			if has && !ch.Stamp.After(cur.Stamp) {
+				continue
+			}
+			changed = true
+			break
+		}
+		if !changed {
+			continue
+		}
+		next := &row{Fields: maps.Clone(r.Fields), Updated: r.Updated}
+		for name, value := range ch.Fields {
+			if cur, has := next.state(name); has && !ch.Stamp.After(cur.Stamp) {
+				continue
+			}
+			next.set(name, domain.FieldState{Value: clone(value), Stamp: ch.Stamp, Author: ch.Author})
+		}
+		dec, err := next.record(kind, id)
+		if err != nil {
+			rejected[i] = checkChange(tx, ch) // says which field
+			if rejected[i] == nil {
+				rejected[i] = domain.Errorf(domain.EINVALID, "fields", "变更内容无法读取：%v", "the change cannot be read: %v", err)
+			}
+			continue
+		}
+		r, rec = next, dec
+		logged = append(logged, ch)
+		db.clock.Observe(ch.Stamp)
 	}
-	if !changed {
+	if len(logged) == 0 {
 		return nil
 	}
-	if err := putRow(tx, ch.Kind, ch.Record, r); err != nil {
+	if err := putRow(tx, kind, id, r); err != nil {
 		return err
 	}
-	rec, err := r.record(ch.Kind, ch.Record)
-	if err != nil {
+	if err := reindex(tx, kind, old, rec); err != nil {
 		return err
 	}
-	if err := reindex(tx, ch.Kind, old, rec); err != nil {
-		return err
+	switch kind {
+	case domain.KindHousehold:
+		delete(sc.hh, id) // its group may have changed
+	case domain.KindPlace:
+		clear(sc.places) // its parent may have changed
+		clear(sc.hh)
 	}
-	e := &Entry{From: from, Change: ch}
-	e.Household, e.Village, e.Town = scopeOf(tx, rec)
-	return appendLog(tx, e)
+	at := sc.entry(rec)
+	for _, ch := range logged {
+		e := &Entry{From: from, Household: at.Household, Village: at.Village, Town: at.Town, Change: ch}
+		if err := appendLog(tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // kept returns the records and households a device must keep although they
@@ -495,15 +549,25 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 	if err != nil {
 		return 0, err
 	}
+	// Records the device wrote about since the catch-up began count as
+	// held: the upstream took them (they are in scope) or will refuse them
+	// (and Keep keeps them while the user has to see that).
+	fresh := kept(tx, upstream, start, nil)
 	for _, kind := range domain.Kinds {
 		b := kindBucket(tx, kind)
 		if b == nil {
 			continue
 		}
-		err := b.ForEach(func(k, _ []byte) error {
-			key := heldKey(kind, uuid.UUID(k))
-			if held.Get(key) != nil {
+		err := b.ForEach(func(k, v []byte) error {
+			id := uuid.UUID(k)
+			key := heldKey(kind, id)
+			if held.Get(key) != nil || fresh[id] {
 				return nil
+			}
+			if r, err := decodeRow(v); err == nil {
+				if h := rowHousehold(kind, id, r); h != uuid.Nil && fresh[h] {
+					return nil
+				}
 			}
 			return leaving.Put(key, []byte{1})
 		})

@@ -88,6 +88,7 @@ const (
 	keyOffset   = "sync.offset" // clients before the store kept the offset
 	keyRejected = "sync.rejected"
 	keyAside    = "sync.aside"
+	keyRetry    = "sync.retry" // "1": offer the changes set aside again
 )
 
 // maxRounds bounds the round trips of one Sync; a sync that needs more
@@ -391,6 +392,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		return ErrNotEnrolled
 	}
 	restamped, cursorReset := false, false
+	tried := map[uuid.UUID]bool{} // changes set aside offered again in this sync and refused again
 	for round := 1; ; round++ {
 		push, pull, err := c.cursors()
 		if err != nil {
@@ -399,6 +401,21 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		req, through, full, sent, err := c.outbox(acct.Server, push)
 		if err != nil {
 			return err
+		}
+		// After a catch-up the device's scope is new: the changes set aside
+		// as out of scope are offered again, so that those back in scope
+		// reach the server rather than differ from it for good.
+		retry, err := c.retries(tried)
+		if err != nil {
+			return err
+		}
+		for _, e := range retry {
+			w, err := protocol.FromDomain(e.Change)
+			if err != nil {
+				return fmt.Errorf("client: change set aside %s: %w", e.Change.ID, err)
+			}
+			req.Changes = append(req.Changes, w)
+			sent[e.Change.ID] = e
 		}
 		req.Cursor = pull
 		var resp protocol.SyncResponse
@@ -410,13 +427,30 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		case domain.ErrorCode(err) == domain.EFORBIDDEN && errors.As(err, &outside):
 			// Nothing of the push was applied. Set aside the changes named
 			// and push the rest at once. Each time sets aside at least one
-			// change of the push, so this ends.
-			n, aerr := c.setAside(outside, sent)
+			// change of the push, or drops one offered again, so this ends.
+			again := 0
+			fresh := &protocol.ChangesError{Err: outside.Err}
+			for _, id := range outside.Changes {
+				e, ok := retry[id]
+				if !ok {
+					fresh.Changes = append(fresh.Changes, id)
+					continue
+				}
+				if !tried[id] {
+					tried[id] = true
+					again++
+					c.log.Debug("change set aside still out of scope", "change", id, "record", e.Change.Record)
+				}
+			}
+			for _, id := range fresh.Changes {
+				tried[id] = true // set aside in this sync: not offered again in it
+			}
+			n, aerr := c.setAside(fresh, sent)
+			if aerr == nil && n+again == 0 {
+				return err
+			}
 			if aerr != nil {
 				return aerr
-			}
-			if n == 0 {
-				return err
 			}
 			continue
 		case errors.Is(err, protocol.ErrClockAhead) && !restamped:
@@ -471,14 +505,51 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		var rejected []Rejected
 		if len(resp.Rejected) > 0 {
 			rejected = c.rejected(resp.Rejected, sent)
+		}
+		if len(retry) > 0 {
+			// The changes offered again are applied: no longer refused.
+			if rejected == nil {
+				c.mu.Lock()
+				rejected = slices.Clone(c.status.Rejected)
+				c.mu.Unlock()
+			}
+			rejected = slices.DeleteFunc(rejected, func(r Rejected) bool { _, ok := retry[r.Change]; return ok })
+			if rejected == nil {
+				rejected = []Rejected{}
+			}
+			kept := maps.Clone(aside)
+			if kept == nil {
+				kept = c.asideCopy()
+			}
+			for id := range retry {
+				delete(kept, id)
+			}
+			state[keyAside], aside = encodeAside(kept), kept
+			c.log.Info("changes set aside are back in scope and sent", "changes", len(retry))
+		}
+		if rejected != nil {
 			v, _ := json.Marshal(rejected)
 			state[keyRejected] = string(v)
+		}
+		again := false // changes set aside before the catch-up to offer now
+		if resp.Settled {
+			next, err := c.candidates(tried)
+			if err != nil {
+				return err
+			}
+			again = len(next) > 0
+			state[keyRetry] = map[bool]string{true: "1"}[again]
+		} else if retryOn, _ := c.db.Cursor(keyRetry); retryOn != "" {
+			state[keyRetry] = "" // offered (or refused again): until the next catch-up
 		}
 		{
 			// Always applied: besides the page, a sync may remove records
 			// that left the device's scope once nothing keeps them.
 			page := store.Page{Reset: resp.Reset, State: stateChanges, Changes: changes, Settled: resp.Settled,
 				Unsent: max(acked, push), Keep: c.keep(rejected), Cursors: state}
+			for _, e := range retry {
+				page.Back = append(page.Back, e.Change.Record)
+			}
 			rej, removed, err := c.db.ApplyPage(acct.Server, page)
 			if err != nil {
 				return err
@@ -523,14 +594,16 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 					return err
 				}
 			}
-			if waiting == 0 || round >= maxRounds {
+			// A catch-up that just settled: offer the changes set aside at
+			// once, those back in scope need not wait for the next sync.
+			if (waiting == 0 && !again) || round >= maxRounds {
 				return nil
 			}
 		}
 		if round >= maxRounds {
 			return domain.Errorf(domain.EUNAVAILABLE, "rounds", "同步尚未完成，稍后继续", "sync has not finished yet; it will continue later")
 		}
-		if resp.Cursor == pull && acked <= push && round > 1 {
+		if resp.Cursor == pull && acked <= push && round > 1 && len(retry) == 0 {
 			return domain.Errorf(domain.EINTERNAL, "cursor", "同步没有进展，请稍后重试", "sync is making no progress; try again later")
 		}
 	}
@@ -550,6 +623,38 @@ func (c *Client) keep(rejected []Rejected) []uuid.UUID {
 		out = append(out, r.Record)
 	}
 	return out
+}
+
+// retries returns the changes set aside as out of scope to offer again
+// after a catch-up (none unless one ended since they were last offered), by
+// change ID, but those in tried.
+func (c *Client) retries(tried map[uuid.UUID]bool) (map[uuid.UUID]store.Entry, error) {
+	if v, err := c.db.Cursor(keyRetry); err != nil || v == "" {
+		return nil, err
+	}
+	return c.candidates(tried)
+}
+
+// candidates returns the changes set aside as out of scope, by change ID,
+// but those in tried.
+func (c *Client) candidates(tried map[uuid.UUID]bool) (map[uuid.UUID]store.Entry, error) {
+	c.mu.Lock()
+	rs := slices.Clone(c.status.Rejected)
+	c.mu.Unlock()
+	out := map[uuid.UUID]store.Entry{}
+	for _, r := range rs {
+		if r.Err == nil || r.Err.Code != domain.EFORBIDDEN || tried[r.Change] {
+			continue
+		}
+		e, ok, err := c.db.EntryOf(r.Change)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[r.Change] = e
+		}
+	}
+	return out, nil
 }
 
 // cursors returns the stored push and pull cursors.
@@ -606,14 +711,15 @@ func (c *Client) outbox(upstream uuid.UUID, push uint64) (req protocol.SyncReque
 // (neither received from upstream nor set aside).
 func (c *Client) received(upstream uuid.UUID, after uint64, aside map[uuid.UUID]uint64) (last uint64, waiting int, err error) {
 	last = after
-	err = c.db.Log(after, func(e store.Entry) (bool, error) {
+	// From the entries' headers alone: a first sync leaves thousands.
+	err = c.db.LogWhere(after, func(e *store.Entry) bool {
 		if _, skip := aside[e.Change.ID]; !skip && e.From != upstream {
 			waiting++
 		} else if waiting == 0 {
 			last = e.Seq
 		}
-		return true, nil
-	})
+		return false
+	}, nil)
 	return last, waiting, err
 }
 

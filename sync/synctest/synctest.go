@@ -493,6 +493,8 @@ func CheckScope(srv, dev *store.DB, readable func(*store.Entry) bool, keep map[u
 		var id uuid.UUID
 		if h, ok := st["household"]; ok {
 			json.Unmarshal(h.Value, &id)
+		} else if h, ok := st["target"]; ok {
+			json.Unmarshal(h.Value, &id) // a pairing's household (a place is never kept)
 		}
 		return id
 	}
