@@ -95,8 +95,34 @@ const (
 // continues at the next one.
 const maxRounds = 1000
 
-// maxRejected bounds the rejected changes kept for the user.
+// maxRejected bounds the changes kept for the user that the upstream could
+// not merge; those set aside as out of scope are all kept (they are the
+// user's work, offered again after each catch-up).
 const maxRejected = 100
+
+// trimRejected keeps the newest maxRejected of the changes that could not
+// be merged, and every change set aside.
+func trimRejected(rs []Rejected) []Rejected {
+	n := 0
+	for _, r := range rs {
+		if r.Err == nil || r.Err.Code != domain.EFORBIDDEN {
+			n++
+		}
+	}
+	if n <= maxRejected {
+		return rs
+	}
+	drop := n - maxRejected
+	out := make([]Rejected, 0, len(rs)-drop)
+	for _, r := range rs {
+		if drop > 0 && (r.Err == nil || r.Err.Code != domain.EFORBIDDEN) {
+			drop--
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
 
 // ErrNotEnrolled is returned by Sync on a device that has not enrolled.
 var ErrNotEnrolled = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "enrol",
@@ -409,13 +435,20 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		if err != nil {
 			return err
 		}
-		for _, e := range retry {
-			w, err := protocol.FromDomain(e.Change)
-			if err != nil {
-				return fmt.Errorf("client: change set aside %s: %w", e.Change.ID, err)
+		// In log order and before the newer changes: an edit is judged
+		// after the creation of its record.
+		offer := slices.SortedFunc(maps.Values(retry), func(a, b store.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+		if len(offer) > 0 {
+			wire := make([]protocol.Change, 0, len(offer)+len(req.Changes))
+			for _, e := range offer {
+				w, err := protocol.FromDomain(e.Change)
+				if err != nil {
+					return fmt.Errorf("client: change set aside %s: %w", e.Change.ID, err)
+				}
+				wire = append(wire, w)
+				sent[e.Change.ID] = e
 			}
-			req.Changes = append(req.Changes, w)
-			sent[e.Change.ID] = e
+			req.Changes = append(wire, req.Changes...)
 		}
 		req.Cursor = pull
 		var resp protocol.SyncResponse
@@ -542,9 +575,18 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		} else if retryOn, _ := c.db.Cursor(keyRetry); retryOn != "" {
 			state[keyRetry] = "" // offered (or refused again): until the next catch-up
 		}
-		{
-			// Always applied: besides the page, a sync may remove records
-			// that left the device's scope once nothing keeps them.
+		idle := len(changes) == 0 && len(stateChanges) == 0 && len(state) == 0 && !resp.Reset && !resp.Settled && len(retry) == 0
+		if idle {
+			// Nothing to write, unless records wait to leave.
+			n, err := c.db.Leaving()
+			if err != nil {
+				return err
+			}
+			idle = n == 0
+		}
+		if !idle {
+			// Besides the page, a sync may remove records that left the
+			// device's scope once nothing keeps them.
 			page := store.Page{Reset: resp.Reset, State: stateChanges, Changes: changes, Settled: resp.Settled,
 				Unsent: max(acked, push), Keep: c.keep(rejected), Cursors: state}
 			for _, e := range retry {
@@ -736,9 +778,7 @@ func (c *Client) rejected(rs []protocol.Rejection, sent map[uuid.UUID]store.Entr
 		c.log.Warn("change rejected by the server", "change", id, "kind", ch.Kind, "record", ch.Record, "reason", r.En)
 		out = append(out, Rejected{Change: id, Kind: ch.Kind, Record: ch.Record, At: now, Err: r.Err()})
 	}
-	if n := len(out); n > maxRejected {
-		out = out[n-maxRejected:]
-	}
+	out = trimRejected(out)
 	return out
 }
 
@@ -767,9 +807,7 @@ func (c *Client) setAside(ce *protocol.ChangesError, sent map[uuid.UUID]store.En
 	if n == 0 {
 		return 0, nil
 	}
-	if k := len(rejected); k > maxRejected {
-		rejected = rejected[k-maxRejected:]
-	}
+	rejected = trimRejected(rejected)
 	rv, _ := json.Marshal(rejected)
 	if err := c.db.SetCursors(map[string]string{keyAside: encodeAside(aside), keyRejected: string(rv)}); err != nil {
 		return 0, fmt.Errorf("client: set aside changes out of scope: %w", err)
