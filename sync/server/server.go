@@ -22,7 +22,11 @@
 // acknowledges the push, lists the changes the server could not merge, and
 // carries a page of the log entries after the device's cursor that are in its
 // scope and did not come from it; entries out of scope are skipped from their
-// header, without decoding their fields.
+// header, without decoding their fields. When the records the device may read
+// are not those its cursor was issued under (a new device, a reassignment, a
+// household moved), the pages first carry the current state of its whole
+// scope — a catch-up, see pull.go and the protocol's "Catch-up" — and the
+// device removes what left it.
 //
 // The server merges what it is sent; it does not judge content. A change is
 // rejected, alone, only when it cannot be merged: it is incomplete, or a value
