@@ -28,6 +28,16 @@
 //	Throughput200     (e) 200 devices at once, 20 visits each: all answered
 //	                      within 10 s, every push durable
 //
+// and for scope changes and long histories (catchup_test.go):
+//
+//	FirstSyncHistory[Shaped]   first sync of 王坪村 after two simulated years of
+//	                           edits: the current state, not the log
+//	CatchUpGroup[Shaped]       a group cadre is given another group (28 households)
+//	CatchUpVillage[Shaped]     a group cadre becomes the village's team leader
+//	FirstPull10kDevice         the device's own work in (d): the answers replayed
+//	                           to sync/client on a fresh store, changes/s
+//	FirstSyncVillageHeap       the device's work and peak heap in (c)
+//
 // `make bench` runs them with every other benchmark and prints one table;
 // alone:
 //

@@ -101,13 +101,16 @@ const (
 	keyOffset   = "sync.offset" // clients before the store kept the offset
 	keyRejected = "sync.rejected"
 	keyAside    = "sync.aside"
+	keyRetry    = "sync.retry" // "1": offer the changes set aside again
 )
 
 // maxRounds bounds the round trips of one Sync; a sync that needs more
 // continues at the next one.
 const maxRounds = 1000
 
-// maxRejected bounds the rejected changes kept for the user.
+// maxRejected bounds the changes kept for the user that the upstream could
+// not merge; those set aside as out of scope are all kept (they are the
+// user's work, offered again after each catch-up).
 const maxRejected = 100
 
 // ErrLost is returned by Sync when the server says the device was reported
@@ -119,6 +122,30 @@ var ErrLost = protocol.ErrLost
 // replaced (protocol.ErrReplaced): what it held reached the server, and its
 // token no longer works.
 var ErrReplaced = protocol.ErrReplaced
+
+// trimRejected keeps the newest maxRejected of the changes that could not
+// be merged, and every change set aside.
+func trimRejected(rs []Rejected) []Rejected {
+	n := 0
+	for _, r := range rs {
+		if r.Err == nil || r.Err.Code != domain.EFORBIDDEN {
+			n++
+		}
+	}
+	if n <= maxRejected {
+		return rs
+	}
+	drop := n - maxRejected
+	out := make([]Rejected, 0, len(rs)-drop)
+	for _, r := range rs {
+		if drop > 0 && (r.Err == nil || r.Err.Code != domain.EFORBIDDEN) {
+			drop--
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
 
 // ErrNotEnrolled is returned by Sync on a device that has not enrolled.
 var ErrNotEnrolled = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "enrol",
@@ -414,6 +441,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		return ErrNotEnrolled
 	}
 	restamped, cursorReset := false, false
+	tried := map[uuid.UUID]bool{} // changes set aside offered again in this sync and refused again
 	for round := 1; ; round++ {
 		push, pull, err := c.cursors()
 		if err != nil {
@@ -422,6 +450,28 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		req, through, full, sent, err := c.outbox(acct.Server, push)
 		if err != nil {
 			return err
+		}
+		// After a catch-up the device's scope is new: the changes set aside
+		// as out of scope are offered again, so that those back in scope
+		// reach the server rather than differ from it for good.
+		retry, err := c.retries(tried)
+		if err != nil {
+			return err
+		}
+		// In log order and before the newer changes: an edit is judged
+		// after the creation of its record.
+		offer := slices.SortedFunc(maps.Values(retry), func(a, b store.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+		if len(offer) > 0 {
+			wire := make([]protocol.Change, 0, len(offer)+len(req.Changes))
+			for _, e := range offer {
+				w, err := protocol.FromDomain(e.Change)
+				if err != nil {
+					return fmt.Errorf("client: change set aside %s: %w", e.Change.ID, err)
+				}
+				wire = append(wire, w)
+				sent[e.Change.ID] = e
+			}
+			req.Changes = append(wire, req.Changes...)
 		}
 		req.Cursor = pull
 		var resp protocol.SyncResponse
@@ -433,13 +483,30 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		case domain.ErrorCode(err) == domain.EFORBIDDEN && errors.As(err, &outside):
 			// Nothing of the push was applied. Set aside the changes named
 			// and push the rest at once. Each time sets aside at least one
-			// change of the push, so this ends.
-			n, aerr := c.setAside(outside, sent)
+			// change of the push, or drops one offered again, so this ends.
+			again := 0
+			fresh := &protocol.ChangesError{Err: outside.Err}
+			for _, id := range outside.Changes {
+				e, ok := retry[id]
+				if !ok {
+					fresh.Changes = append(fresh.Changes, id)
+					continue
+				}
+				if !tried[id] {
+					tried[id] = true
+					again++
+					c.log.Debug("change set aside still out of scope", "change", id, "record", e.Change.Record)
+				}
+			}
+			for _, id := range fresh.Changes {
+				tried[id] = true // set aside in this sync: not offered again in it
+			}
+			n, aerr := c.setAside(fresh, sent)
+			if aerr == nil && n+again == 0 {
+				return err
+			}
 			if aerr != nil {
 				return aerr
-			}
-			if n == 0 {
-				return err
 			}
 			continue
 		case errors.Is(err, protocol.ErrClockAhead) && !restamped:
@@ -477,10 +544,15 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		if err != nil {
 			return err
 		}
+		stateChanges, err := protocol.DecodeChanges(resp.State)
+		if err != nil {
+			return err
+		}
 		if resp.Revoked != "" {
 			// The device was replaced: this push was its last and is
 			// acknowledged; nothing is pulled.
-			changes, resp.Cursor, resp.More, full = nil, pull, false, false
+			changes, stateChanges, resp.Cursor, resp.More, full = nil, nil, pull, false, false
+			resp.Reset, resp.Settled = false, false
 		}
 		// The pulled changes, the cursors and the rejections: one
 		// transaction, so a crash keeps all of the answer or none of it
@@ -501,18 +573,72 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		var rejected []Rejected
 		if len(resp.Rejected) > 0 {
 			rejected = c.rejected(resp.Rejected, sent)
+		}
+		if len(retry) > 0 {
+			// The changes offered again are applied: no longer refused.
+			if rejected == nil {
+				c.mu.Lock()
+				rejected = slices.Clone(c.status.Rejected)
+				c.mu.Unlock()
+			}
+			rejected = slices.DeleteFunc(rejected, func(r Rejected) bool { _, ok := retry[r.Change]; return ok })
+			if rejected == nil {
+				rejected = []Rejected{}
+			}
+			kept := maps.Clone(aside)
+			if kept == nil {
+				kept = c.asideCopy()
+			}
+			for id := range retry {
+				delete(kept, id)
+			}
+			state[keyAside], aside = encodeAside(kept), kept
+			c.log.Info("changes set aside are back in scope and sent", "changes", len(retry))
+		}
+		if rejected != nil {
 			v, _ := json.Marshal(rejected)
 			state[keyRejected] = string(v)
 		}
-		if len(changes) > 0 || len(state) > 0 {
-			rej, err := c.db.ApplyPull(acct.Server, changes, state)
+		again := false // changes set aside before the catch-up to offer now
+		if resp.Settled {
+			next, err := c.candidates(tried)
 			if err != nil {
 				return err
 			}
+			again = len(next) > 0
+			state[keyRetry] = map[bool]string{true: "1"}[again]
+		} else if retryOn, _ := c.db.Cursor(keyRetry); retryOn != "" {
+			state[keyRetry] = "" // offered (or refused again): until the next catch-up
+		}
+		idle := len(changes) == 0 && len(stateChanges) == 0 && len(state) == 0 && !resp.Reset && !resp.Settled && len(retry) == 0
+		if idle {
+			// Nothing to write, unless records wait to leave.
+			n, err := c.db.Leaving()
+			if err != nil {
+				return err
+			}
+			idle = n == 0
+		}
+		if !idle {
+			// Besides the page, a sync may remove records that left the
+			// device's scope once nothing keeps them.
+			page := store.Page{Reset: resp.Reset, State: stateChanges, Changes: changes, Settled: resp.Settled,
+				Unsent: max(acked, push), Keep: c.keep(rejected), Cursors: state}
+			for _, e := range retry {
+				page.Back = append(page.Back, e.Change.Record)
+			}
+			rej, removed, err := c.db.ApplyPage(acct.Server, page)
+			if err != nil {
+				return err
+			}
+			all := append(stateChanges[:len(stateChanges):len(stateChanges)], changes...)
 			for i, e := range rej {
 				if e != nil {
-					c.log.Warn("pulled change not applied", "change", changes[i].ID, "kind", changes[i].Kind, "err", e)
+					c.log.Warn("pulled change not applied", "change", all[i].ID, "kind", all[i].Kind, "err", e)
 				}
+			}
+			if removed > 0 || resp.Reset || resp.Settled {
+				c.log.Info("scope caught up", "reset", resp.Reset, "settled", resp.Settled, "state", len(stateChanges), "removed", removed)
 			}
 		}
 		if rejected != nil || aside != nil {
@@ -549,17 +675,67 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 					return err
 				}
 			}
-			if waiting == 0 || round >= maxRounds {
+			// A catch-up that just settled: offer the changes set aside at
+			// once, those back in scope need not wait for the next sync.
+			if (waiting == 0 && !again) || round >= maxRounds {
 				return nil
 			}
 		}
 		if round >= maxRounds {
 			return domain.Errorf(domain.EUNAVAILABLE, "rounds", "同步尚未完成，稍后继续", "sync has not finished yet; it will continue later")
 		}
-		if resp.Cursor == pull && acked <= push && round > 1 {
+		if resp.Cursor == pull && acked <= push && round > 1 && len(retry) == 0 {
 			return domain.Errorf(domain.EINTERNAL, "cursor", "同步没有进展，请稍后重试", "sync is making no progress; try again later")
 		}
 	}
+}
+
+// keep returns the records of the rejected changes the user has still to
+// see (rejected, if not nil, replaces the current list): they stay on the
+// device, with their households, even out of its scope.
+func (c *Client) keep(rejected []Rejected) []uuid.UUID {
+	if rejected == nil {
+		c.mu.Lock()
+		rejected = c.status.Rejected
+		c.mu.Unlock()
+	}
+	out := make([]uuid.UUID, 0, len(rejected))
+	for _, r := range rejected {
+		out = append(out, r.Record)
+	}
+	return out
+}
+
+// retries returns the changes set aside as out of scope to offer again
+// after a catch-up (none unless one ended since they were last offered), by
+// change ID, but those in tried.
+func (c *Client) retries(tried map[uuid.UUID]bool) (map[uuid.UUID]store.Entry, error) {
+	if v, err := c.db.Cursor(keyRetry); err != nil || v == "" {
+		return nil, err
+	}
+	return c.candidates(tried)
+}
+
+// candidates returns the changes set aside as out of scope, by change ID,
+// but those in tried.
+func (c *Client) candidates(tried map[uuid.UUID]bool) (map[uuid.UUID]store.Entry, error) {
+	c.mu.Lock()
+	rs := slices.Clone(c.status.Rejected)
+	c.mu.Unlock()
+	out := map[uuid.UUID]store.Entry{}
+	for _, r := range rs {
+		if r.Err == nil || r.Err.Code != domain.EFORBIDDEN || tried[r.Change] {
+			continue
+		}
+		e, ok, err := c.db.EntryOf(r.Change)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[r.Change] = e
+		}
+	}
+	return out, nil
 }
 
 // cursors returns the stored push and pull cursors.
@@ -616,14 +792,15 @@ func (c *Client) outbox(upstream uuid.UUID, push uint64) (req protocol.SyncReque
 // (neither received from upstream nor set aside).
 func (c *Client) received(upstream uuid.UUID, after uint64, aside map[uuid.UUID]uint64) (last uint64, waiting int, err error) {
 	last = after
-	err = c.db.Log(after, func(e store.Entry) (bool, error) {
+	// From the entries' headers alone: a first sync leaves thousands.
+	err = c.db.LogWhere(after, func(e *store.Entry) bool {
 		if _, skip := aside[e.Change.ID]; !skip && e.From != upstream {
 			waiting++
 		} else if waiting == 0 {
 			last = e.Seq
 		}
-		return true, nil
-	})
+		return false
+	}, nil)
 	return last, waiting, err
 }
 
@@ -640,9 +817,7 @@ func (c *Client) rejected(rs []protocol.Rejection, sent map[uuid.UUID]store.Entr
 		c.log.Warn("change rejected by the server", "change", id, "kind", ch.Kind, "record", ch.Record, "reason", r.En)
 		out = append(out, Rejected{Change: id, Kind: ch.Kind, Record: ch.Record, At: now, Err: r.Err()})
 	}
-	if n := len(out); n > maxRejected {
-		out = out[n-maxRejected:]
-	}
+	out = trimRejected(out)
 	return out
 }
 
@@ -671,9 +846,7 @@ func (c *Client) setAside(ce *protocol.ChangesError, sent map[uuid.UUID]store.En
 	if n == 0 {
 		return 0, nil
 	}
-	if k := len(rejected); k > maxRejected {
-		rejected = rejected[k-maxRejected:]
-	}
+	rejected = trimRejected(rejected)
 	rv, _ := json.Marshal(rejected)
 	if err := c.db.SetCursors(map[string]string{keyAside: encodeAside(aside), keyRejected: string(rv)}); err != nil {
 		return 0, fmt.Errorf("client: set aside changes out of scope: %w", err)

@@ -54,7 +54,7 @@ func TestConverge(t *testing.T) {
 	}
 	syncAll(phone1, phone2, tablet)
 	visits := map[uuid.UUID]string{}
-	c := converged(t, srv.DB, dbs(), scopes, visits)
+	c := converged(t, srv.DB, dbs(), scopes, nil, visits)
 	t.Logf("after the first sync: %s", c)
 
 	visit := func(d *synctest.Device, h *domain.Household, notes string) {
@@ -126,7 +126,7 @@ func TestConverge(t *testing.T) {
 	visit(phone2, w.Group(w.G2)[2], "二社回访：饮水已通")
 	syncAll(phone1, tablet, phone2, phone1, tablet)
 
-	c = converged(t, srv.DB, dbs(), scopes, visits)
+	c = converged(t, srv.DB, dbs(), scopes, nil, visits)
 	t.Logf("after offline edits and syncs in varied orders: %s", c)
 	for _, d := range devs {
 		if st := d.Client.Status(); st.Pending != 0 || st.Err != nil || st.LastSync.IsZero() || !st.Reachable {

@@ -174,16 +174,6 @@ func TestFaults(t *testing.T) {
 	phone2 := synctest.NewDevice(t, dir, "phone2", srv, w.Cadre2.ID, opts, nil)
 	tablet := synctest.NewDevice(t, dir, "tablet", srv, w.Leader.ID, opts, nil)
 	devs := []*synctest.Device{phone1, phone2, tablet}
-	households := map[*synctest.Device][]*domain.Household{
-		phone1: append(w.Group(w.G1), w.Paired),
-		phone2: w.Group(w.G2),
-		tablet: append(w.Group(w.G1), w.Group(w.G2)...),
-	}
-	scopes := map[string]sees{
-		"phone1": seesOf(w, households[phone1], w.Village),
-		"phone2": seesOf(w, households[phone2], w.Village),
-		"tablet": seesOf(w, households[tablet], w.Village),
-	}
 	for _, d := range devs {
 		if err := d.Sync(); err != nil {
 			t.Fatal(err)
@@ -200,8 +190,13 @@ func TestFaults(t *testing.T) {
 	for round := 1; round <= rounds; round++ {
 		for _, i := range rng.Perm(len(devs)) {
 			d := devs[i]
-			for range rng.IntN(4) {
-				edits[randomEdit(t, rng, d, households[d], visits, round)]++
+			// The households the device holds: its scope as it last
+			// synced, so some edits reach out of the scope the roster
+			// gives it now, and are set aside.
+			if hs := heldHouseholds(d); len(hs) > 0 {
+				for range rng.IntN(4) {
+					edits[randomEdit(t, rng, d, hs, visits, round)]++
+				}
 			}
 			if rng.IntN(100) < 60 {
 				err := d.Sync()
@@ -210,6 +205,11 @@ func TestFaults(t *testing.T) {
 					syncs["succeeded"]++
 				case protocol.Transient(err):
 					syncs["failed: "+domain.ErrorCode(err)]++
+				case domain.ErrorCode(err) == domain.EFORBIDDEN && !errors.As(err, new(*protocol.ChangesError)):
+					// A refusal whose body was cut: the device cannot tell
+					// which changes to set aside, reports it, and the next
+					// sync asks again.
+					syncs["failed: forbidden, answer cut"]++
 				default:
 					t.Fatalf("round %d: %s: permanent error %v", round, d.Name, err)
 				}
@@ -218,6 +218,9 @@ func TestFaults(t *testing.T) {
 				d.Restart(t)
 				restarts["device"]++
 			}
+		}
+		if rng.IntN(100) < 25 {
+			edits["roster: "+rosterStep(t, rng, srv, w, devs)]++
 		}
 		if round%8 == 0 {
 			phone := []*synctest.Device{phone1, phone2}[rng.IntN(2)]
@@ -231,30 +234,71 @@ func TestFaults(t *testing.T) {
 		}
 	}
 
-	// A final clean sync, twice round so that everyone has everyone's.
+	// A final clean sync, round the devices until a whole round brings
+	// the server nothing new (twice at least), so that everyone has
+	// everyone's: changes set aside that a catch-up brought back in scope
+	// reach the server in the sync that caught up.
 	tr.mu.Lock()
 	tr.off = true
 	tr.mu.Unlock()
-	for range 2 {
+	for i := 0; ; i++ {
+		before, _ := srv.DB.LastSeq()
 		for _, d := range devs {
 			if err := d.Sync(); err != nil {
 				t.Fatalf("final sync of %s: %v", d.Name, err)
 			}
 		}
-	}
-	for _, d := range devs {
-		if st := d.Client.Status(); st.Pending != 0 || len(st.Rejected) != 0 {
-			t.Errorf("%s after the final sync: %d waiting, rejected %+v", d.Name, st.Pending, st.Rejected)
+		if after, _ := srv.DB.LastSeq(); i >= 1 && after == before {
+			break
+		}
+		if i == 5 {
+			t.Fatal("the final syncs do not settle")
 		}
 	}
-	c := converged(t, srv.DB, map[string]*store.DB{"phone1": phone1.DB, "phone2": phone2.DB, "tablet": tablet.DB}, scopes, visits)
+	// Changes are refused only as out of scope (set aside: the roster
+	// moved under them), and stay on their device.
+	scopes := map[string]sees{}
+	kept := map[string]map[uuid.UUID]bool{}
+	setAside := 0
+	for _, d := range devs {
+		st := d.Client.Status()
+		if st.Pending != 0 {
+			t.Errorf("%s after the final sync: %d waiting", d.Name, st.Pending)
+		}
+		kept[d.Name] = map[uuid.UUID]bool{}
+		for _, r := range st.Rejected {
+			if r.Err == nil || r.Err.Code != domain.EFORBIDDEN {
+				t.Errorf("%s: change %s rejected: %+v", d.Name, r.Change, r.Err)
+				continue
+			}
+			setAside++
+			kept[d.Name][r.Record] = true
+			if rec, err := d.DB.Get(r.Kind, r.Record); err == nil {
+				kept[d.Name][householdOf(rec)] = true
+			}
+			if ok, err := d.DB.Seen(r.Change); !ok || err != nil {
+				t.Errorf("%s: the change %s set aside is not on the device", d.Name, r.Change)
+			}
+			if r.Kind == domain.KindVisit {
+				if _, err := d.DB.Get(domain.KindVisit, r.Record); err != nil {
+					t.Errorf("%s: the visit %s set aside is not on the device: %v", d.Name, r.Record, err)
+				}
+				if _, ok := srv.DB.Get(domain.KindVisit, r.Record); ok != nil {
+					delete(visits, r.Record) // made out of scope: never on the server
+				}
+			}
+		}
+		scopes[d.Name] = rosterSees(t, srv.DB, w, d.Cadre)
+	}
+	c := converged(t, srv.DB, map[string]*store.DB{"phone1": phone1.DB, "phone2": phone2.DB, "tablet": tablet.DB}, scopes, kept, visits)
+	inScope := checkScopes(t, srv.DB, devs)
 
 	tr.mu.Lock()
 	faults := maps.Clone(tr.counts)
 	tr.mu.Unlock()
 	t.Logf("faults injected: %s", show(faults))
 	t.Logf("edits: %s; syncs: %s; restarts: %s", show(edits), show(syncs), show(restarts))
-	t.Logf("checks: %s", c)
+	t.Logf("checks: %s; %d records in the devices' current scopes compared by the server's rules; %d changes set aside", c, inScope, setAside)
 	t.Logf("took %s", time.Since(start).Round(time.Millisecond))
 	if faults[faultDropResp] == 0 || faults[faultDuplicate] == 0 || faults[faultCutReq] == 0 || faults[faultCutResp] == 0 || faults[faultDropReq] == 0 {
 		t.Errorf("some faults were never injected: %v", faults)
@@ -312,6 +356,9 @@ func randomEdit(t *testing.T, rng *rand.Rand, d *synctest.Device, hs []*domain.H
 			return bytes.Compare(a.ID[:], b.ID[:])
 		})
 		v := vs[rng.IntN(min(3, len(vs)))]
+		if _, err := d.DB.Get(domain.KindHousehold, v.Household); err != nil {
+			return "none" // kept for a change set aside: in none of the device's lists
+		}
 		return editVisit(t, rng, d, v, visitFields[rng.IntN(len(visitFields))], visits, round)
 	case p < 30:
 		notes := fmt.Sprintf("第%d轮 %s 走访%s：%s", round, d.Name, h.HeadName, []string{"家中有人", "外出务工", "散养鸡长势良好", "饮水已通"}[rng.IntN(4)])
@@ -441,9 +488,19 @@ func contest(t *testing.T, rng *rand.Rand, tablet, phone *synctest.Device, pair 
 	t.Helper()
 	var shared []*domain.Visit
 	phone.DB.Each(domain.KindVisit, func(r domain.Record) error {
-		if _, err := tablet.DB.Get(domain.KindVisit, r.Metadata().ID); err == nil {
-			shared = append(shared, r.(*domain.Visit))
+		// Visits of households both hold (one kept on a device only for a
+		// change set aside is in none of its lists).
+		h := r.(*domain.Visit).Household
+		if _, err := tablet.DB.Get(domain.KindVisit, r.Metadata().ID); err != nil {
+			return nil
 		}
+		if _, err := phone.DB.Get(domain.KindHousehold, h); err != nil {
+			return nil
+		}
+		if _, err := tablet.DB.Get(domain.KindHousehold, h); err != nil {
+			return nil
+		}
+		shared = append(shared, r.(*domain.Visit))
 		return nil
 	})
 	if len(shared) == 0 {

@@ -138,7 +138,7 @@ func TestRestoreLosesNothing(t *testing.T) {
 		"phone2": seesOf(w, w.Group(w.G2), w.Village),
 		"tablet": seesOf(w, append(w.Group(w.G1), w.Group(w.G2)...), w.Village),
 	}
-	c := converged(t, srv.DB, dbs, scopes, visits)
+	c := converged(t, srv.DB, dbs, scopes, nil, visits)
 	t.Logf("after the restore: %s", c)
 	for _, d := range devs {
 		if st := d.Client.Status(); st.Pending != 0 || st.Err != nil || len(st.Rejected) != 0 {

@@ -172,6 +172,6 @@ func TestClockSkew(t *testing.T) {
 		"fast":   seesOf(w, append(w.Group(w.G1), w.Paired), w.Village),
 		"slow":   seesOf(w, w.Group(w.G2), w.Village),
 		"tablet": seesOf(w, append(w.Group(w.G1), w.Group(w.G2)...), w.Village),
-	}, visits)
+	}, nil, visits)
 	t.Logf("converged: %s", c)
 }

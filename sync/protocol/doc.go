@@ -267,7 +267,8 @@
 // # Cursor and paging
 //
 // The pull cursor is an opaque string of at most 512 bytes made by the
-// upstream; the device stores the last one it received from each upstream
+// upstream (this server writes "<seq>@<server>~<scope>[~<pos>~<window>]",
+// see Catch-up); the device stores the last one it received from each upstream
 // and sends it back unchanged, "" the first time. The answer holds the
 // changes after the cursor that are in the device's scope and did not come
 // from the device, in the upstream's log order, and the cursor just past
@@ -285,6 +286,58 @@
 // cursor and pulls from the start, and sets its push cursor back to the start
 // of its log, so that what the restored upstream lost of the device's own
 // changes is pushed again (what it still has it skips by change ID).
+//
+// # Catch-up
+//
+// A device's scope — the records it may read — changes: the office gives a
+// group to another cadre, ends a pairing, moves a household between groups or
+// villages. The log alone cannot follow it: an entry holds only the fields its
+// edit set, and the cursor has passed the entries of records that were out
+// of scope when it passed them. So the cursor also carries a fingerprint of
+// the scope it was issued under: a hash of which units of scope — every
+// household, every place, every cadre, each judged by the same predicate that
+// decides which log entries a device pulls — are readable. When the
+// fingerprint the upstream works out at a sync differs from the cursor's (a
+// new device's empty cursor, a cursor from before this section, a scope that
+// grew, shrank or gained a moved household), it answers with a catch-up:
+//
+//	200
+//	{"v":1,…,"reset":true,"state":[<change>, …],"changes":[],"cursor":"…","more":true}
+//	{"v":1,…,"state":[<change>, …],"changes":[<change>, …],"cursor":"…","more":false,"settled":true}
+//
+// "reset": true on the first page starts it. "state" holds the current state
+// of every record the device may read, record by record (a record never
+// straddles two pages), deleted records included: one change per edit that
+// set some of its fields, with that edit's stamp and author, so that later
+// merges compare the same stamps on every replica, and an ID derived from the
+// record, stamp and author (the same state sent twice is applied once). The
+// state is not the history: a first sync after two years of edits sends each
+// record once. Pages follow while "more" is true, as for the log; "settled":
+// true on the last page of the state says it is complete. After it, the log's
+// tail resumes where the catch-up began: entries written while the catch-up
+// ran are also sent in "state" (the state may already show a newer value),
+// later ones in "changes" as usual. A scope that changes again during a
+// catch-up starts a new one ("reset" again).
+//
+// The device merges "state" field by field, the newer stamp winning, without
+// recording conflicts: a concurrent edit of its own that is not yet sent is
+// merged, and any conflict recorded, by the upstream when it arrives there.
+// It marks every record of the state as held; at "settled" it removes, in one
+// transaction with the page, every record it holds that was not in the state
+// — its row, index keys and log entries — except those it wrote about since
+// the catch-up began, and those of changes it has not yet sent or whose
+// refusal its user has not yet seen (set aside as out of scope), with their
+// households. Those wait in a leaving list and go at a later sync, once
+// nothing keeps them. Nothing is removed by a push: removal is local. After a
+// catch-up the device offers its changes set aside as out of scope once
+// again: those whose records are back in scope are applied, the others are
+// named in a 403 again and stay set aside.
+//
+// The fingerprint costs the upstream one walk of the index of households,
+// the places and the cadre IDs per sync, not of the records. A catch-up costs
+// what a first sync does — the current state of the whole scope, not only of
+// what entered it; a household added or removed in a village catches up every
+// device of the village. A future version may send only the difference.
 //
 // # Clocks
 //

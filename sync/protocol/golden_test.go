@@ -81,6 +81,34 @@ func goldenChanges() []protocol.Change {
 	}}
 }
 
+// goldenState is the state of a household in a catch-up: its fields set
+// when the roster was imported, and the phone number a cadre corrected
+// since, each with the stamp and author of the edit that set it.
+func goldenState() []protocol.Change {
+	imported := stamp(now.Add(-90*24*time.Hour), 0, server)
+	corrected := stamp(now.Add(-48*time.Hour), 2, phone)
+	return []protocol.Change{{
+		ID:     id("state: household imported").String(),
+		Kind:   domain.KindHousehold,
+		Record: house.String(),
+		Author: leader.String(),
+		Stamp:  imported.String(),
+		Fields: map[string]json.RawMessage{
+			"head_name": json.RawMessage(`"马进福"`),
+			"group":     json.RawMessage(`"` + id("group: 一社").String() + `"`),
+			"size":      json.RawMessage(`4`),
+			"deleted":   json.RawMessage(`false`),
+		},
+	}, {
+		ID:     id("state: household phone").String(),
+		Kind:   domain.KindHousehold,
+		Record: house.String(),
+		Author: cadre.String(),
+		Stamp:  corrected.String(),
+		Fields: map[string]json.RawMessage{"phone": json.RawMessage(`"13909301234"`)},
+	}}
+}
+
 // goldens are the golden files: each a fixed value and a fresh value to
 // decode into.
 var goldens = []struct {
@@ -105,6 +133,10 @@ var goldens = []struct {
 			Rejected: []protocol.Rejection{protocol.RejectionOf(id("change: visit"),
 				domain.Errorf(domain.EINVALID, "fields", "变更无法合并：字段“at”的值类型不符（发出它的应用可能有误或版本过旧）",
 					`the change cannot be merged: the value of field "at" has the wrong type (the app that sent it may be faulty or out of date)`))}},
+		func() any { return new(protocol.SyncResponse) }},
+	{"sync_response_catchup.json",
+		&protocol.SyncResponse{V: 1, Now: protocol.At(now), Acked: 0, Changes: []protocol.Change{}, Reset: true, Settled: true,
+			State: goldenState(), Cursor: "4242@77e0a1b2~9c1f4e0b7d2a6c35", More: false},
 		func() any { return new(protocol.SyncResponse) }},
 	{"error.json",
 		&protocol.ErrorBody{V: 1, Error: protocol.ErrorInfo{Code: "invalid", Field: "stamp",

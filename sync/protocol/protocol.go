@@ -290,6 +290,19 @@ type SyncResponse struct {
 	// acknowledged all the same — sending them again would not help — and
 	// the device shows them to its user.
 	Rejected []Rejection `json:"rejected,omitempty"`
+	// Reset says a catch-up begins with this page: the current state of
+	// every record in the device's scope follows, in State, over one or more
+	// pages (see Catch-up in the package documentation).
+	Reset bool `json:"reset,omitempty"`
+	// State is current state, sent before Changes: during a catch-up the
+	// fields of records as they stand, one change per edit that set them,
+	// and after it the log entries written while it ran. The device merges
+	// them field by field, the newer stamp winning, without recording
+	// conflicts.
+	State []Change `json:"state,omitempty"`
+	// Settled says the catch-up's state is complete with this page: the
+	// device removes the records it holds that were not in it.
+	Settled bool `json:"settled,omitempty"`
 }
 
 // Rejection is a pushed change the upstream refused, and why.
@@ -330,6 +343,9 @@ func (r *SyncResponse) Validate() error {
 		if _, err := parseID("rejected", rj.ID); err != nil {
 			return err
 		}
+	}
+	if err := checkChanges(r.State); err != nil {
+		return err
 	}
 	return checkChanges(r.Changes)
 }

@@ -104,7 +104,10 @@ func (e *env) push(t testing.TB, token string, changes ...domain.Change) (int, p
 // (for fields naming a person) own or another's ID, and checks each is
 // applied or refused (403, named) as the policy says.
 func TestAuthorisationMatrix(t *testing.T) {
-	e := newEnv(t, server.Options{}, nil)
+	// Each push that creates a record changes what the pusher may read, and
+	// its pull then begins a catch-up; a small page keeps that to one small
+	// page per push (this test is about what is written, not pulled).
+	e := newEnv(t, server.Options{PageBytes: 2048}, nil)
 	w := e.w
 	db := e.srv.DB
 	now := time.Now().Add(-time.Minute)

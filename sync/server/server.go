@@ -22,7 +22,11 @@
 // acknowledges the push, lists the changes the server could not merge, and
 // carries a page of the log entries after the device's cursor that are in its
 // scope and did not come from it; entries out of scope are skipped from their
-// header, without decoding their fields.
+// header, without decoding their fields. When the records the device may read
+// are not those its cursor was issued under (a new device, a reassignment, a
+// household moved), the pages first carry the current state of its whole
+// scope — a catch-up, see pull.go and the protocol's "Catch-up" — and the
+// device removes what left it.
 //
 // The server merges what it is sent; it does not judge content. A change is
 // rejected, alone, only when it cannot be merged: it is incomplete, or a value
@@ -71,7 +75,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,6 +121,13 @@ type Store interface {
 	// PlanApprovers returns the roles that may approve plans in a village:
 	// its rules (domain.Rules.Approvers), else its town's, else the defaults.
 	PlanApprovers(village uuid.UUID) ([]domain.Role, error)
+	// ScopePrint returns a fingerprint of the units of scope (households,
+	// places, cadres) that readable accepts, and the newest log sequence.
+	ScopePrint(readable func(*store.Entry) bool) (string, uint64, error)
+	// State calls fn with the current state of each record readable
+	// accepts after pos, record by record, and returns the newest log
+	// sequence it reflects.
+	State(pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error)
 }
 
 // Options configure a Server. The zero value is usable.
@@ -409,37 +419,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	pulled, size := 0, 0
-	cursor := after
-	// Entries the device may not have, or sent itself, are skipped from
-	// their header alone; the cursor passes them, so they are not walked again.
-	keep := func(e *store.Entry) bool {
-		if s.sendable(dev.ID, sc, e) {
-			return true
-		}
-		cursor = e.Seq
-		return false
-	}
-	err = s.db.LogWhere(after, keep, func(e store.Entry) (bool, error) {
-		wc, err := protocol.FromDomain(e.Change)
-		if err != nil {
-			// A change that cannot travel is logged and skipped, so that one
-			// bad entry does not stop every device behind it.
-			s.log.Error("log entry does not convert to the wire", "seq", e.Seq, "err", err)
-			cursor = e.Seq
-			return true, nil
-		}
-		n := wc.Size()
-		if pulled > 0 && size+n > s.page {
-			resp.More = true
-			return false, nil
-		}
-		resp.Changes = append(resp.Changes, wc)
-		pulled++
-		size += n
-		cursor = e.Seq
-		return true, nil
-	})
+	pulled, err := s.pull(dev.ID, sc, after, &resp)
 	if err == nil {
 		err = sc.staffErr
 	}
@@ -447,65 +427,14 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	resp.Cursor = s.cursor(cursor)
 	resp.Now = protocol.At(s.now())
 	if err := s.db.Touch(dev.ID, now); err != nil {
 		s.log.Warn("cannot record last sync", "device", dev.ID, "err", err)
 	}
 	note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "rejected", len(resp.Rejected),
-		"pulled", pulled, "more", resp.More, "cursor", cursor)
+		"pulled", pulled, "state", len(resp.State), "reset", resp.Reset, "settled", resp.Settled,
+		"more", resp.More, "cursor", resp.Cursor)
 	protocol.WriteJSON(w, r, http.StatusOK, resp)
-}
-
-// sendable reports whether log entry e goes to device dev: in its scope, and
-// not from it. A conflict record is sent even when stamped with the device's
-// own winning edit, as the device may not have detected the loss itself.
-func (s *Server) sendable(dev uuid.UUID, sc *scope, e *store.Entry) bool {
-	if e.From == dev {
-		return false
-	}
-	if e.Change.Stamp.Device == dev && e.Change.Kind != domain.KindConflict {
-		return false
-	}
-	return sc.readable(e)
-}
-
-// The cursor is the last log sequence the device has been answered for,
-// tagged with the server's replica ID so that a cursor from another server
-// (or a replaced database) is recognised: "<seq>@<first 8 hex of the ID>",
-// and after a restore from a backup with the epoch too,
-// "<seq>@<ID>.<epoch in hex>": a cursor handed out before the restore
-// points into a log the server no longer has, and is refused (the device
-// then pulls from the start and pushes its own changes again).
-func (s *Server) cursor(seq uint64) string {
-	return strconv.FormatUint(seq, 10) + "@" + s.tag()
-}
-
-func (s *Server) tag() string {
-	t := s.db.Device().String()[:8]
-	if e, err := s.db.Epoch(); err == nil && e != 0 {
-		t += "." + strconv.FormatUint(e, 16)
-	}
-	return t
-}
-
-func (s *Server) parseCursor(c string) (uint64, error) {
-	if c == "" {
-		return 0, nil
-	}
-	num, tag, ok := strings.Cut(c, "@")
-	seq, err := strconv.ParseUint(num, 10, 64)
-	if !ok || err != nil || tag != s.tag() {
-		return 0, protocol.ErrCursor
-	}
-	last, err := s.db.LastSeq()
-	if err != nil {
-		return 0, err
-	}
-	if seq > last {
-		return 0, protocol.ErrCursor
-	}
-	return seq, nil
 }
 
 // fail answers with err, logging failures of the server itself.

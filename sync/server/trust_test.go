@@ -271,10 +271,13 @@ func TestCadresOnlyThoseNeeded(t *testing.T) {
 			t.Fatal(status)
 		}
 		got := map[string]bool{}
-		for _, ch := range resp.Changes {
+		for _, ch := range append(resp.Changes, resp.State...) {
 			if ch.Kind == domain.KindCadre {
 				got[ch.Record] = true
 			}
+		}
+		if resp.More {
+			t.Fatal("the first sync of a small roster takes more than one page")
 		}
 		for _, x := range c.want {
 			if !got[x.ID.String()] {

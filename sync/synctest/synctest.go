@@ -441,3 +441,77 @@ func compact(b []byte) string {
 	}
 	return buf.String()
 }
+
+// CheckScope compares the records a device holds with those the server
+// says it may read now (readable, see server.Readable): every record
+// readable on the server is on the device with the server's fields, stamps
+// and authors (nothing missing, nothing stale), and the device holds nothing
+// else (nothing extra) but the records keep names and their households' —
+// those of changes the device's user has still to see refused. It returns
+// the differences, described, and how many records it compared.
+func CheckScope(srv, dev *store.DB, readable func(*store.Entry) bool, keep map[uuid.UUID]bool) (int, []string, error) {
+	var diffs []string
+	want := map[Key]bool{}
+	_, err := srv.State(store.StatePos{}, readable, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+		k := Key{chs[0].Kind, chs[0].Record}
+		want[k] = true
+		return true, nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	for k := range want {
+		s, err := srv.FieldStates(k.Kind, k.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		d, err := dev.FieldStates(k.Kind, k.ID)
+		if errors.Is(err, domain.ErrNotFound) {
+			diffs = append(diffs, fmt.Sprintf("%s missing", k))
+			continue
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		for name, st := range s {
+			ds, ok := d[name]
+			if !ok || ds.Stamp != st.Stamp || ds.Author != st.Author || compact(ds.Value) != compact(st.Value) {
+				diffs = append(diffs, fmt.Sprintf("%s.%s stale: device %s @ %s, server %s @ %s", k, name, ds.Value, ds.Stamp, st.Value, st.Stamp))
+			}
+		}
+		for name := range d {
+			if _, ok := s[name]; !ok {
+				diffs = append(diffs, fmt.Sprintf("%s.%s on the device only", k, name))
+			}
+		}
+	}
+	held, err := Records(dev)
+	if err != nil {
+		return 0, nil, err
+	}
+	household := func(st map[string]domain.FieldState) uuid.UUID {
+		var id uuid.UUID
+		if h, ok := st["household"]; ok {
+			json.Unmarshal(h.Value, &id)
+		} else if h, ok := st["target"]; ok {
+			json.Unmarshal(h.Value, &id) // a pairing's household (a place is never kept)
+		}
+		return id
+	}
+	kept := map[uuid.UUID]bool{}
+	for k, st := range held {
+		if keep[k.ID] {
+			kept[k.ID] = true
+			if h := household(st); h != uuid.Nil {
+				kept[h] = true
+			}
+		}
+	}
+	for k, st := range held {
+		if h := household(st); want[k] || kept[k.ID] || (h != uuid.Nil && kept[h]) {
+			continue
+		}
+		diffs = append(diffs, fmt.Sprintf("%s extra: out of the device's scope", k))
+	}
+	return len(want), diffs, nil
+}

@@ -1,0 +1,710 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"bangfu/domain"
+)
+
+// Catch-up: the current state of a scope, and what a device does with it.
+//
+// A server answers a device whose scope changed (or a new device) with the
+// current state of every record it may read — State — before the log's
+// tail; the device applies it with ApplyPage, marking each record it receives
+// as held, and once the whole state has arrived it removes the records it
+// holds that were not in it (they left its scope), except those it has
+// written something about that is not yet sent, or that its user has still
+// to see refused (Page.Keep): those wait in a "leaving" list until they are
+// sent or seen. See sync/protocol (Catch-up) for the wire side.
+//
+// Device-side buckets, never synced:
+//
+//	held      id + kind -> nil, the records received since the catch-up began;
+//	          key {0} -> the log sequence when it began
+//	leaving   id + kind -> nil, records out of scope kept for unsent work
+var (
+	bucketHeld    = []byte("held")
+	bucketLeaving = []byte("leaving")
+	keyHeldStart  = []byte{0}
+)
+
+// StatePos is where a walk of the current state resumes: after record After
+// of kind domain.Kinds[Kind]. The zero StatePos is the start; Done reports
+// the end.
+type StatePos struct {
+	Kind  int
+	After uuid.UUID
+}
+
+// Done reports whether p is past the last record.
+func (p StatePos) Done() bool { return p.Kind >= len(domain.Kinds) }
+
+// String encodes p as "<kind index>.<32 hex>", the form ParseStatePos reads.
+func (p StatePos) String() string {
+	return fmt.Sprintf("%d.%s", p.Kind, hex.EncodeToString(p.After[:]))
+}
+
+// ParseStatePos reads what StatePos.String wrote.
+func ParseStatePos(s string) (StatePos, bool) {
+	var p StatePos
+	var h string
+	if n, err := fmt.Sscanf(s, "%d.%32s", &p.Kind, &h); n != 2 || err != nil || p.Kind < 0 || p.Kind > len(domain.Kinds) {
+		return StatePos{}, false
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b) != 16 {
+		return StatePos{}, false
+	}
+	copy(p.After[:], b)
+	return p, true
+}
+
+// stateSpace derives the IDs of the changes that carry a record's state.
+var stateSpace = uuid.MustParse("3c9e5a71-0d4b-4f62-8e17-a5b2c6d9f043")
+
+// StateChangeID is the ID of the change that carries the fields of a record
+// set by the edit stamped stamp by author: the same on every replica, so a
+// state sent twice is applied once.
+func StateChangeID(kind domain.Kind, record uuid.UUID, stamp domain.Stamp, author uuid.UUID) uuid.UUID {
+	b := make([]byte, 0, 16+len(kind)+48)
+	b = append(b, record[:]...)
+	b = append(b, kind...)
+	b = binary.BigEndian.AppendUint64(b, uint64(stamp.Wall))
+	b = binary.BigEndian.AppendUint32(b, stamp.Logical)
+	b = append(b, stamp.Device[:]...)
+	b = append(b, author[:]...)
+	return uuid.NewSHA1(stateSpace, b)
+}
+
+// stateChanges splits a row into one change per edit that set its fields
+// (same stamp and author), oldest first.
+func stateChanges(kind domain.Kind, id uuid.UUID, r *row) []domain.Change {
+	var out []domain.Change
+	at := map[stampAuthor]int{}
+	for name, c := range r.Fields {
+		k := stampAuthor{c.S, c.A}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, domain.Change{ID: StateChangeID(kind, id, c.S, c.A), Kind: kind, Record: id,
+				Author: c.A, Stamp: c.S, Fields: domain.Fields{}})
+		}
+		out[i].Fields[name] = c.V
+	}
+	slices.SortFunc(out, func(a, b domain.Change) int { return a.Stamp.Compare(b.Stamp) })
+	return out
+}
+
+// scoper works out where records belong, remembering households and places
+// for the length of one transaction.
+type scoper struct {
+	tx     *bolt.Tx
+	places map[uuid.UUID][2]uuid.UUID // place -> village, town
+	hh     map[uuid.UUID][2]uuid.UUID // household -> village, town
+}
+
+func newScoper(tx *bolt.Tx) *scoper {
+	return &scoper{tx: tx, places: map[uuid.UUID][2]uuid.UUID{}, hh: map[uuid.UUID][2]uuid.UUID{}}
+}
+
+func (s *scoper) place(id uuid.UUID) [2]uuid.UUID {
+	if v, ok := s.places[id]; ok {
+		return v
+	}
+	var v [2]uuid.UUID
+	if p, err := loadPlace(s.tx, id); err == nil {
+		v[0], v[1] = placeScope(s.tx, p)
+	}
+	s.places[id] = v
+	return v
+}
+
+func (s *scoper) household(id uuid.UUID) [2]uuid.UUID {
+	if v, ok := s.hh[id]; ok {
+		return v
+	}
+	var v [2]uuid.UUID
+	v[0], v[1] = householdScope(s.tx, id)
+	s.hh[id] = v
+	return v
+}
+
+// entry returns the header a log entry of rec would have: what a server's
+// readable predicate judges.
+func (s *scoper) entry(rec domain.Record) Entry {
+	e := Entry{Change: domain.Change{Kind: rec.Kind(), Record: rec.Metadata().ID}}
+	switch r := rec.(type) {
+	case *domain.Place:
+		e.Village, e.Town = placeScope(s.tx, r)
+		return e
+	case *domain.Assignment:
+		if !r.Role.IsPairing() {
+			v := s.place(r.Target)
+			e.Village, e.Town = v[0], v[1]
+			return e
+		}
+		e.Household = r.Target
+	case *domain.Household:
+		// Its own group, as stored in rec (it may be newer than the row).
+		v := s.place(r.Group)
+		e.Household, e.Village, e.Town = r.ID, v[0], v[1]
+		return e
+	default:
+		e.Household = domain.HouseholdOf(rec)
+	}
+	if e.Household != uuid.Nil {
+		v := s.household(e.Household)
+		e.Village, e.Town = v[0], v[1]
+	}
+	return e
+}
+
+// ScopePrint returns a fingerprint of what readable accepts among the
+// units of scope — every live household, every place and every cadre, each
+// judged by the header its log entries would have — and the sequence of the
+// newest log entry, read in one transaction. Two calls return the same
+// fingerprint when the same units are readable: a server compares it with the
+// one a device's cursor was issued under to tell that records came into or
+// left the device's scope, whether because the device's assignments changed,
+// a household moved, or the predicate itself did.
+func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
+	h := sha256.New()
+	var last uint64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
+			last = binary.BigEndian.Uint64(k)
+		}
+		sc := newScoper(tx)
+		if b := kindBucket(tx, domain.KindPlace); b != nil {
+			err := b.ForEach(func(k, v []byte) error {
+				r, err := decodeRow(v)
+				if err != nil {
+					return err
+				}
+				rec, err := r.record(domain.KindPlace, uuid.UUID(k))
+				if err != nil {
+					return err
+				}
+				if e := sc.entry(rec); readable(&e) {
+					h.Write(k)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		h.Write([]byte("households"))
+		// hh_group: group + household, for every live household.
+		scan(tx, "hh_group", nil, func(key []byte, id uuid.UUID) bool {
+			v := sc.place(uuid.UUID(key[:16]))
+			e := Entry{Household: id, Village: v[0], Town: v[1],
+				Change: domain.Change{Kind: domain.KindHousehold, Record: id}}
+			if readable(&e) {
+				h.Write(id[:])
+			}
+			return true
+		})
+		h.Write([]byte("cadres"))
+		if b := kindBucket(tx, domain.KindCadre); b != nil {
+			b.ForEach(func(k, _ []byte) error {
+				e := Entry{Change: domain.Change{Kind: domain.KindCadre, Record: uuid.UUID(k)}}
+				if readable(&e) {
+					h.Write(k)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return "", 0, fmt.Errorf("store: scope fingerprint: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8]), last, nil
+}
+
+// State calls fn with the current state of each record that readable
+// accepts, after pos, in the order of domain.Kinds and then of IDs: the
+// record's fields, deleted records included, as one change per edit that set
+// them (same stamp and author, with change IDs from StateChangeID), and the
+// position after it. fn returns false to stop. readable sees the header a
+// log entry of the record would have now. State returns the sequence of the
+// newest log entry, read in the same transaction: every change after it is
+// in the log's tail.
+func (db *DB) State(pos StatePos, readable func(*Entry) bool, fn func(next StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
+	var last uint64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
+			last = binary.BigEndian.Uint64(k)
+		}
+		sc := newScoper(tx)
+		for ki := pos.Kind; ki < len(domain.Kinds); ki++ {
+			kind := domain.Kinds[ki]
+			b := kindBucket(tx, kind)
+			if b == nil {
+				continue
+			}
+			c := b.Cursor()
+			k, v := c.First()
+			if ki == pos.Kind && pos.After != uuid.Nil {
+				k, v = c.Seek(pos.After[:])
+				if k != nil && string(k) == string(pos.After[:]) {
+					k, v = c.Next()
+				}
+			}
+			for ; k != nil; k, v = c.Next() {
+				id := uuid.UUID(k)
+				r, err := decodeRow(v)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", kind, id, err)
+				}
+				rec, err := r.record(kind, id)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", kind, id, err)
+				}
+				if e := sc.entry(rec); !readable(&e) {
+					continue
+				}
+				more, err := fn(StatePos{Kind: ki, After: id}, stateChanges(kind, id, r))
+				if err != nil || !more {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: state: %w", err)
+	}
+	return last, nil
+}
+
+// Page is one answer of a pull as a device applies it (ApplyPage).
+type Page struct {
+	// Reset says a catch-up begins: the records held so far are forgotten,
+	// and those of State and later pages marked held.
+	Reset bool
+	// State is the current state of records (see DB.State): merged field by
+	// field, the newer stamp winning, without recording conflicts (the
+	// upstream that sent it detects any when this device's own edits reach
+	// it), and marking each record held.
+	State []domain.Change
+	// Changes are the log's tail, merged as Apply does.
+	Changes []domain.Change
+	// Settled says the whole state has arrived: every record not held is
+	// removed, unless Keep names it or the device wrote something about it
+	// that is unsent (after log sequence Unsent) or made since the catch-up
+	// began; those wait in the leaving list, and go once neither holds.
+	Settled bool
+	// Unsent is the push cursor: log entries after it that were not
+	// received from the upstream are not yet acknowledged.
+	Unsent uint64
+	// Keep are records the device still shows its user (changes about them
+	// the upstream refused): kept, with their households, until gone from it.
+	Keep []uuid.UUID
+	// Back are records of changes set aside that the upstream has now
+	// taken: in scope again, they no longer wait to leave.
+	Back []uuid.UUID
+	// Cursors are stored in the same transaction, as ApplyPull does.
+	Cursors map[string]string
+}
+
+// ApplyPage applies one pulled page in one transaction: the state, the
+// changes, the cursors and, when the catch-up is settled, the removal of
+// what left the device's scope (see Page). It returns the changes not
+// applied as Apply does, State's first and then Changes'. With no catch-up
+// under way it also removes leaving records that are no longer kept.
+func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, err error) {
+	rejected = make([]error, len(p.State)+len(p.Changes))
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if p.Reset {
+			if err := resetHeld(tx, p.Unsent); err != nil {
+				return err
+			}
+		}
+		held := tx.Bucket(bucketHeld)
+		sc := newScoper(tx)
+		// A record's state comes as consecutive changes: merged at once.
+		for i := 0; i < len(p.State); {
+			j := i + 1
+			for j < len(p.State) && p.State[j].Record == p.State[i].Record && p.State[j].Kind == p.State[i].Kind {
+				j++
+			}
+			group := p.State[i:j]
+			if held != nil {
+				if err := held.Put(heldKey(group[0].Kind, group[0].Record), []byte{1}); err != nil {
+					return err
+				}
+			}
+			if err := db.mergeState(tx, sc, from, group, rejected[i:j]); err != nil {
+				return err
+			}
+			i = j
+		}
+		for i, ch := range p.Changes {
+			if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
+				continue
+			}
+			if err := checkChange(tx, ch); err != nil {
+				rejected[len(p.State)+i] = err
+				continue
+			}
+			if _, err := db.merge(tx, from, ch); err != nil {
+				return err
+			}
+			db.clock.Observe(ch.Stamp)
+		}
+		if err := putCursors(tx, p.Cursors); err != nil {
+			return err
+		}
+		if lv := tx.Bucket(bucketLeaving); lv != nil {
+			for _, id := range p.Back {
+				for _, kind := range domain.Kinds {
+					if err := lv.Delete(heldKey(kind, id)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		var err error
+		switch {
+		case p.Settled:
+			removed, err = settle(tx, from, p.Unsent, p.Keep)
+		case held == nil:
+			removed, err = purgeLeaving(tx, from, p.Unsent, p.Keep)
+		}
+		if err != nil {
+			return err
+		}
+		return db.saveClock(tx)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: apply pulled page: %w", err)
+	}
+	return rejected, removed, nil
+}
+
+func heldKey(kind domain.Kind, id uuid.UUID) []byte {
+	return append(append(make([]byte, 0, 16+len(kind)), id[:]...), kind...)
+}
+
+// resetHeld starts a catch-up: no record held, and the push cursor
+// remembered: what the device writes or sends after it may reach the
+// upstream after its walk of the current state passed the record.
+func resetHeld(tx *bolt.Tx, unsent uint64) error {
+	if tx.Bucket(bucketHeld) != nil {
+		if err := tx.DeleteBucket(bucketHeld); err != nil {
+			return err
+		}
+	}
+	b, err := tx.CreateBucket(bucketHeld)
+	if err != nil {
+		return err
+	}
+	return b.Put(keyHeldStart, u64(unsent))
+}
+
+// mergeState merges the changes of one record's state: each field takes
+// the newer of the two stamps, and no conflict is recorded. A change that
+// cannot be merged (see checkChange) is not, and its error is set in
+// rejected. The changes that changed something are logged (as received from
+// from), so that a state sent again costs no log entry; the record is
+// decoded, indexed and located once.
+func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.Change, rejected []error) error {
+	kind, id := chs[0].Kind, chs[0].Record
+	r, err := getRow(tx, kind, id)
+	if err != nil {
+		return err
+	}
+	var old domain.Record
+	if r == nil {
+		r = &row{Fields: make(map[string]cell, 16)}
+	} else if old, err = r.record(kind, id); err != nil {
+		return err
+	}
+	seen := tx.Bucket(bucketSeen)
+	var logged []domain.Change
+	var rec domain.Record // r decoded
+	for i, ch := range chs {
+		if seen.Get(ch.ID[:]) != nil {
+			continue
+		}
+		if ch.ID == uuid.Nil || len(ch.Fields) == 0 {
+			rejected[i] = domain.Errorf(domain.EINVALID, "change", "变更不完整", "the change is incomplete")
+			continue
+		}
+		changed := false
+		for name := range ch.Fields {
+			cur, has := r.state(name)
+			if has && !ch.Stamp.After(cur.Stamp) {
+				continue
+			}
+			changed = true
+			break
+		}
+		if !changed {
+			continue
+		}
+		next := &row{Fields: maps.Clone(r.Fields), Updated: r.Updated}
+		for name, value := range ch.Fields {
+			if cur, has := next.state(name); has && !ch.Stamp.After(cur.Stamp) {
+				continue
+			}
+			next.set(name, domain.FieldState{Value: clone(value), Stamp: ch.Stamp, Author: ch.Author})
+		}
+		dec, err := next.record(kind, id)
+		if err != nil {
+			rejected[i] = checkChange(tx, ch) // says which field
+			if rejected[i] == nil {
+				rejected[i] = domain.Errorf(domain.EINVALID, "fields", "变更内容无法读取：%v", "the change cannot be read: %v", err)
+			}
+			continue
+		}
+		r, rec = next, dec
+		logged = append(logged, ch)
+		db.clock.Observe(ch.Stamp)
+	}
+	if len(logged) == 0 {
+		return nil
+	}
+	if err := putRow(tx, kind, id, r); err != nil {
+		return err
+	}
+	if err := reindex(tx, kind, old, rec); err != nil {
+		return err
+	}
+	switch kind {
+	case domain.KindHousehold:
+		delete(sc.hh, id) // its group may have changed
+	case domain.KindPlace:
+		clear(sc.places) // its parent may have changed
+		clear(sc.hh)
+	}
+	at := sc.entry(rec)
+	for _, ch := range logged {
+		e := &Entry{From: from, Household: at.Household, Village: at.Village, Town: at.Town, Change: ch}
+		if err := appendLog(tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kept returns the records and households a device must keep although they
+// left its scope: those of log entries after sequence after that it did not
+// receive from upstream, and keep.
+func kept(tx *bolt.Tx, upstream uuid.UUID, after uint64, keep []uuid.UUID) map[uuid.UUID]bool {
+	out := map[uuid.UUID]bool{}
+	for _, id := range keep {
+		out[id] = true
+		for _, kind := range domain.Kinds {
+			if r, err := getRow(tx, kind, id); err == nil && r != nil {
+				if h := rowHousehold(kind, id, r); h != uuid.Nil {
+					out[h] = true
+				}
+			}
+		}
+	}
+	c := tx.Bucket(bucketLog).Cursor()
+	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
+		e, _, err := decodeHeader(binary.BigEndian.Uint64(k), v)
+		if err != nil || e.From == upstream {
+			continue
+		}
+		out[e.Change.Record] = true
+		if e.Household != uuid.Nil {
+			out[e.Household] = true
+		}
+	}
+	return out
+}
+
+// settle ends a catch-up: every record not held leaves, now or (if kept)
+// once nothing keeps it.
+func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (int, error) {
+	held := tx.Bucket(bucketHeld)
+	if held == nil {
+		return 0, nil
+	}
+	start := unsent
+	if v := held.Get(keyHeldStart); len(v) == 8 {
+		start = min(start, binary.BigEndian.Uint64(v))
+	}
+	if tx.Bucket(bucketLeaving) != nil {
+		if err := tx.DeleteBucket(bucketLeaving); err != nil {
+			return 0, err
+		}
+	}
+	leaving, err := tx.CreateBucket(bucketLeaving)
+	if err != nil {
+		return 0, err
+	}
+	// Records the device wrote about since the catch-up began count as
+	// held: the upstream took them (they are in scope) or will refuse them
+	// (and Keep keeps them while the user has to see that).
+	fresh := kept(tx, upstream, start, nil)
+	for _, kind := range domain.Kinds {
+		b := kindBucket(tx, kind)
+		if b == nil {
+			continue
+		}
+		err := b.ForEach(func(k, v []byte) error {
+			id := uuid.UUID(k)
+			key := heldKey(kind, id)
+			if held.Get(key) != nil || fresh[id] {
+				return nil
+			}
+			if r, err := decodeRow(v); err == nil {
+				if h := rowHousehold(kind, id, r); h != uuid.Nil && fresh[h] {
+					return nil
+				}
+			}
+			return leaving.Put(key, []byte{1})
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.DeleteBucket(bucketHeld); err != nil {
+		return 0, err
+	}
+	return removeLeaving(tx, kept(tx, upstream, start, keep))
+}
+
+// purgeLeaving removes the leaving records nothing keeps any more.
+func purgeLeaving(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (int, error) {
+	b := tx.Bucket(bucketLeaving)
+	if b == nil {
+		return 0, nil
+	}
+	if k, _ := b.Cursor().First(); k == nil {
+		return 0, nil
+	}
+	return removeLeaving(tx, kept(tx, upstream, unsent, keep))
+}
+
+// removeLeaving removes every leaving record that keep names neither nor
+// by its household: its row, index keys and log entries.
+func removeLeaving(tx *bolt.Tx, keep map[uuid.UUID]bool) (int, error) {
+	leaving := tx.Bucket(bucketLeaving)
+	type gone struct {
+		kind domain.Kind
+		id   uuid.UUID
+	}
+	var out []gone
+	err := leaving.ForEach(func(k, _ []byte) error {
+		id, kind := uuid.UUID(k[:16]), domain.Kind(k[16:])
+		if keep[id] {
+			return nil
+		}
+		r, err := getRow(tx, kind, id)
+		if err != nil {
+			return err
+		}
+		if r != nil {
+			if h := rowHousehold(kind, id, r); h != uuid.Nil && keep[h] {
+				return nil
+			}
+		}
+		out = append(out, gone{kind, id})
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(out) == 0 {
+		return 0, nil
+	}
+	ids := make(map[uuid.UUID]bool, len(out))
+	for _, g := range out {
+		if err := leaving.Delete(heldKey(g.kind, g.id)); err != nil {
+			return 0, err
+		}
+		r, err := getRow(tx, g.kind, g.id)
+		if err != nil || r == nil {
+			continue
+		}
+		if old, err := r.record(g.kind, g.id); err == nil {
+			if err := reindex(tx, g.kind, old, nil); err != nil {
+				return 0, err
+			}
+		}
+		if err := kindBucket(tx, g.kind).Delete(g.id[:]); err != nil {
+			return 0, err
+		}
+		ids[g.id] = true
+	}
+	// Their log entries go too: what left the device's scope does not stay
+	// in its history either.
+	log, seen := tx.Bucket(bucketLog), tx.Bucket(bucketSeen)
+	var drop [][]byte
+	var dropSeen []uuid.UUID
+	c := log.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		e, _, err := decodeHeader(binary.BigEndian.Uint64(k), v)
+		if err != nil || !ids[e.Change.Record] {
+			continue
+		}
+		drop = append(drop, slices.Clone(k))
+		dropSeen = append(dropSeen, e.Change.ID)
+	}
+	for _, k := range drop {
+		if err := log.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	for _, id := range dropSeen {
+		if err := seen.Delete(id[:]); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// rowHousehold returns the household a stored row belongs to, from its
+// "household" field (or its own ID for a household, its target for a
+// pairing).
+func rowHousehold(kind domain.Kind, id uuid.UUID, r *row) uuid.UUID {
+	switch kind {
+	case domain.KindHousehold:
+		return id
+	case domain.KindAssignment:
+		rec, err := r.record(kind, id)
+		if err == nil && rec.(*domain.Assignment).Role.IsPairing() {
+			return rec.(*domain.Assignment).Target
+		}
+		return uuid.Nil
+	}
+	c, ok := r.Fields["household"]
+	if !ok {
+		return uuid.Nil
+	}
+	var h uuid.UUID
+	if json.Unmarshal(c.V, &h) != nil {
+		return uuid.Nil
+	}
+	return h
+}
+
+// Leaving returns how many records wait to leave the device: out of its
+// scope, kept for work not yet sent or a refusal not yet seen.
+func (db *DB) Leaving() (int, error) {
+	n := 0
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketLeaving); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n, err
+}

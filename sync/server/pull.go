@@ -1,0 +1,225 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+	"bangfu/sync/protocol"
+)
+
+// cursor is where a device's pull stands, as the opaque string of the
+// protocol carries it:
+//
+//	<seq>@<server>~<scope>[~<pos>[~<window>]]
+//
+// seq is the last log sequence the device has been answered for; server the
+// first 8 hex digits of the server's replica ID and its epoch (see tag), so
+// that a cursor from another server, a replaced database or a restored
+// backup is recognised; scope the
+// fingerprint of the readable units the cursor was issued under
+// (store.ScopePrint). During a catch-up, pos is where the walk of the current
+// state resumes (store.StatePos); window is the newest log sequence a page of
+// the catch-up has reflected: log entries through it, which the state may
+// already show newer values of, are sent as state too.
+type cursor struct {
+	seq    uint64
+	scope  string
+	pos    *store.StatePos
+	window uint64
+}
+
+// tag names the log a cursor points into: the server's replica ID and, after
+// a restore from a backup, its epoch ("<first 8 hex of the ID>.<epoch in
+// hex>"). A cursor handed out before the restore points into a log the
+// server no longer has, and is refused (the device then pulls from the start
+// and pushes its own changes again).
+func (s *Server) tag() string {
+	t := s.db.Device().String()[:8]
+	if e, err := s.db.Epoch(); err == nil && e != 0 {
+		t += "." + strconv.FormatUint(e, 16)
+	}
+	return t
+}
+
+func (s *Server) encodeCursor(c cursor) string {
+	b := strconv.FormatUint(c.seq, 10) + "@" + s.tag() + "~" + c.scope
+	switch {
+	case c.pos != nil:
+		b += "~" + c.pos.String() + "~" + strconv.FormatUint(c.window, 10)
+	case c.window > c.seq:
+		b += "~~" + strconv.FormatUint(c.window, 10)
+	}
+	return b
+}
+
+// parseCursor reads a device's cursor. A cursor of an older server (without
+// a scope fingerprint) reads as one with an unknown scope: the device
+// catches up once.
+func (s *Server) parseCursor(c string) (cursor, error) {
+	if c == "" {
+		return cursor{}, nil
+	}
+	parts := strings.Split(c, "~")
+	num, tag, ok := strings.Cut(parts[0], "@")
+	seq, err := strconv.ParseUint(num, 10, 64)
+	if !ok || err != nil || tag != s.tag() || len(parts) > 4 {
+		return cursor{}, protocol.ErrCursor
+	}
+	cur := cursor{seq: seq}
+	if len(parts) > 1 {
+		cur.scope = parts[1]
+	}
+	if len(parts) > 2 && parts[2] != "" {
+		pos, ok := store.ParseStatePos(parts[2])
+		if !ok {
+			return cursor{}, protocol.ErrCursor
+		}
+		cur.pos = &pos
+	}
+	if len(parts) > 3 {
+		if cur.window, err = strconv.ParseUint(parts[3], 10, 64); err != nil {
+			return cursor{}, protocol.ErrCursor
+		}
+	}
+	last, err := s.db.LastSeq()
+	if err != nil {
+		return cursor{}, err
+	}
+	if seq > last || cur.window > last {
+		return cursor{}, protocol.ErrCursor
+	}
+	return cur, nil
+}
+
+// pull fills resp with a page for the device dev whose scope is sc, after
+// cur, and sets resp.Cursor; it returns how many changes it put in.
+//
+// When the readable units differ from those the cursor was issued under (a
+// new device; a reassignment; a household moved in or out), a catch-up
+// starts: the current state of every readable record (store.State), paged by
+// position, then the log entries written meanwhile as state, then the tail.
+// Whatever sc.readable accepts now is sent whatever it accepted before, so
+// the catch-up does not depend on how the scope is worked out.
+func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, resp *protocol.SyncResponse) (int, error) {
+	print, last, err := s.db.ScopePrint(sc.readable)
+	if err != nil {
+		return 0, err
+	}
+	if cur.scope != print {
+		cur = cursor{seq: last, scope: print, pos: &store.StatePos{}, window: last}
+		resp.Reset = true
+	}
+	pulled, size := 0, 0
+	add := func(list *[]protocol.Change, wc protocol.Change) bool {
+		n := wc.Size()
+		if pulled > 0 && size+n > s.page {
+			resp.More = true
+			return false
+		}
+		*list = append(*list, wc)
+		pulled++
+		size += n
+		return true
+	}
+	if cur.pos != nil {
+		seen, err := s.db.State(*cur.pos, sc.readable, func(next store.StatePos, changes []domain.Change) (bool, error) {
+			wcs, err := protocol.EncodeChanges(changes)
+			if err != nil {
+				s.log.Error("record state does not convert to the wire", "kind", changes[0].Kind, "record", changes[0].Record, "err", err)
+				*cur.pos = next
+				return true, nil
+			}
+			n := 0
+			for _, wc := range wcs {
+				n += wc.Size()
+			}
+			// A record's state travels whole, in one page.
+			if pulled > 0 && size+n > s.page {
+				resp.More = true
+				return false, nil
+			}
+			resp.State = append(resp.State, wcs...)
+			pulled += len(wcs)
+			size += n
+			*cur.pos = next
+			return true, nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		cur.window = max(cur.window, seen)
+		if resp.More {
+			resp.Cursor = s.encodeCursor(cur)
+			return pulled, nil
+		}
+		cur.pos = nil
+		resp.Settled = true
+	}
+	// Entries the device may not have, or sent itself, are skipped from
+	// their header alone; the cursor passes them, so they are not walked again.
+	keep := func(e *store.Entry) bool {
+		if s.sendable(dev, sc, e) {
+			return true
+		}
+		cur.seq = e.Seq
+		return false
+	}
+	err = s.db.LogWhere(cur.seq, keep, func(e store.Entry) (bool, error) {
+		wc, err := protocol.FromDomain(e.Change)
+		if err != nil {
+			// A change that cannot travel is logged and skipped, so that one
+			// bad entry does not stop every device behind it.
+			s.log.Error("log entry does not convert to the wire", "seq", e.Seq, "err", err)
+			cur.seq = e.Seq
+			return true, nil
+		}
+		list := &resp.Changes
+		if e.Seq <= cur.window {
+			list = &resp.State // the catch-up's state may already be newer
+		}
+		if !add(list, wc) {
+			return false, nil
+		}
+		cur.seq = e.Seq
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if cur.window <= cur.seq {
+		cur.window = 0
+	}
+	resp.Cursor = s.encodeCursor(cur)
+	return pulled, nil
+}
+
+// sendable reports whether log entry e goes to device dev: in its scope, and
+// not from it. A conflict record is sent even when stamped with the device's
+// own winning edit, as the device may not have detected the loss itself.
+func (s *Server) sendable(dev uuid.UUID, sc *scope, e *store.Entry) bool {
+	if e.From == dev {
+		return false
+	}
+	if e.Change.Stamp.Device == dev && e.Change.Kind != domain.KindConflict {
+		return false
+	}
+	return sc.readable(e)
+}
+
+// Readable returns the predicate that decides which records the devices of
+// cadre may read now, as a sync would work it out: what tests and tools
+// compare a device's records with (a device holds exactly the records whose
+// current state store.State yields for it).
+func Readable(db Store, cadre uuid.UUID) (func(*store.Entry) bool, error) {
+	reach, err := db.Reach(cadre)
+	if err != nil {
+		return nil, err
+	}
+	sc := newScope(cadre, uuid.Nil, reach, nil)
+	sc.loadStaff = db.Staff
+	return sc.readable, nil
+}
