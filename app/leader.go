@@ -84,7 +84,7 @@ func newMenu(a *App) *Menu {
 	for _, v := range a.villages {
 		names = append(names, v.Name)
 	}
-	m.Village = widget.NewSelect(names, func(string) {
+	m.Village = newSelect(names, func(string) {
 		if i := m.Village.SelectedIndex(); i >= 0 {
 			m.village = a.villages[i].ID
 			m.open(0)

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 
 	"bangfu/assets"
 	"bangfu/domain"
@@ -163,4 +164,12 @@ func join(parts ...string) string {
 		}
 	}
 	return strings.Join(out, " · ")
+}
+
+// newSelect is widget.NewSelect with its placeholder in the app's language
+// (Fyne's "(Select one)" is not translated).
+func newSelect(options []string, changed func(string)) *widget.Select {
+	s := widget.NewSelect(options, changed)
+	s.PlaceHolder = lang.L("common.select_one")
+	return s
 }

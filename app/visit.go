@@ -32,7 +32,7 @@ type VisitForm struct {
 	Problems   []*ProblemInput
 	AddProblem *widget.Button
 	FollowUp   *widget.Entry
-	Due        *widget.DateEntry
+	Due        *DateEntry
 	Save       *widget.Button
 	// Error says what is wrong with the visit, in words.
 	Error *widget.Label
@@ -130,7 +130,7 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 	for i, k := range domain.VisitKinds {
 		kinds[i] = visitKindText(k)
 	}
-	f.Kind = widget.NewSelect(kinds, func(string) { changed() })
+	f.Kind = newSelect(kinds, func(string) { changed() })
 	f.Kind.SetSelectedIndex(0)
 
 	f.Notes = widget.NewMultiLineEntry()
@@ -173,7 +173,7 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 	f.FollowUp = widget.NewEntry()
 	f.FollowUp.SetPlaceHolder(lang.L("visit.follow_up_hint"))
 	f.FollowUp.OnChanged = func(string) { changed() }
-	f.Due = widget.NewDateEntry()
+	f.Due = newDateEntry()
 	f.Due.SetPlaceHolder(lang.L("visit.due_hint"))
 	f.Due.OnChanged = func(*time.Time) { changed() }
 
@@ -216,7 +216,7 @@ func (f *VisitForm) addProblem(d problemDraft) *ProblemInput {
 	for i, s := range escalations {
 		opts[i] = escalateText(s)
 	}
-	p.Escalate = widget.NewSelect(opts, func(string) { f.changed() })
+	p.Escalate = newSelect(opts, func(string) { f.changed() })
 	p.Escalate.SetSelectedIndex(0)
 	for i, s := range escalations {
 		if s == d.Status {
@@ -359,6 +359,9 @@ func (f *VisitForm) changed() {
 // records builds the visit and its problems from the form, or says what is wrong.
 func (f *VisitForm) records(now time.Time) (*domain.Visit, []domain.Record, error) {
 	a := f.app
+	if f.Due.Err != nil {
+		return nil, nil, f.Due.Err
+	}
 	d := f.draft()
 	v := &domain.Visit{
 		Meta:      domain.Meta{ID: uuid.New()},

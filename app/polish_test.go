@@ -1,0 +1,143 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"bangfu/app"
+)
+
+// TestDueDateTyped (issue 10, finding 2): a due date typed as 2026-12-01 is
+// kept, whatever the machine's locale; one the app cannot read is an error
+// that stops the save, never a visit saved without its date.
+func TestDueDateTyped(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	_, form := openVisitForm(t, a)
+	household := a.Households.Rows()[0].ID
+	before := len(must(d.db.Card(household, demoNow)).Visits)
+
+	test.Type(form.Notes, "回访")
+	test.Type(form.FollowUp, "送化肥")
+	test.Type(form.Due, "15/07/2027")
+	test.Tap(form.Save)
+	a.Wait()
+	if got := labelText(t, form.Error); !strings.Contains(got, "2027-07-15") {
+		t.Errorf("a date the app cannot read: error %q", got)
+	}
+	if n := len(must(d.db.Card(household, demoNow)).Visits); n != before {
+		t.Fatal("a visit with an unreadable date was saved")
+	}
+
+	form.Due.SetText("")
+	test.Type(form.Due, "2026-12-01")
+	test.Tap(form.Save)
+	a.Wait()
+	if _, ok := a.Nav().Top().(*app.VisitForm); ok {
+		t.Fatalf("the visit was not saved: %q", form.Error.Text)
+	}
+	var found bool
+	for _, v := range must(d.db.Card(household, demoNow)).Visits {
+		if v.Notes == "回访" {
+			found = true
+			if got := v.Due.Format("2006-01-02"); got != "2026-12-01" {
+				t.Errorf("saved due date %s, want 2026-12-01", got)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the visit is not in the store")
+	}
+}
+
+// TestCalendarInChinese (issue 10, finding 6): the calendar of a date entry
+// names its month in Chinese and writes the date picked as 2027-07-15; a
+// select with nothing chosen says so in Chinese.
+func TestCalendarInChinese(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	_, form := openVisitForm(t, a)
+	due := time.Date(2027, 7, 1, 0, 0, 0, 0, time.Local)
+	form.Due.SetDate(&due)
+	test.Tap(form.Due.Pick)
+	over := a.Window.Canvas().Overlays().Top()
+	if over == nil {
+		t.Fatal("no calendar")
+	}
+	words := strings.Join(texts(over), " ")
+	if !strings.Contains(words, "2027年7月") || !strings.Contains(words, "周一") {
+		t.Errorf("calendar reads %q", words)
+	}
+	test.Tap(findButton(t, over, "15"))
+	if form.Due.Text != "2027-07-15" || form.Due.Date == nil || form.Due.Date.Day() != 15 {
+		t.Errorf("picked 15: entry %q", form.Due.Text)
+	}
+	test.Tap(form.AddProblem)
+	if p := form.Problems[0].Escalate; p.PlaceHolder != "（请选择）" {
+		t.Errorf("select placeholder %q", p.PlaceHolder)
+	}
+}
+
+// TestPlanNeedsGoal (issue 10, finding 5): a plan is not created, nor
+// offered for review, without a goal.
+func TestPlanNeedsGoal(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	idx := -1
+	for i, r := range a.Households.Rows() {
+		if must(d.db.Card(r.ID, demoNow)).Plan == nil {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		t.Fatal("every household of the cadre has a plan")
+	}
+	household := a.Households.Rows()[idx].ID
+	a.Households.List.Select(idx)
+	a.Wait()
+	test.Tap(a.Nav().Top().(*app.Card).OpenPlan)
+	a.Wait()
+	p := a.Nav().Top().(*app.PlanScreen)
+	test.Type(p.Goal, "   ")
+	test.Tap(p.SaveGoal)
+	a.Wait()
+	if got := labelText(t, p.Error); got != "请先填写计划目标" {
+		t.Errorf("empty goal: %q", got)
+	}
+	if must(d.db.Card(household, demoNow)).Plan != nil {
+		t.Fatal("a plan without a goal was created")
+	}
+	test.Type(p.Goal, "两年内人均纯收入达到 8000 元")
+	test.Tap(p.SaveGoal)
+	a.Wait()
+	p.Goal.SetText("")
+	test.Tap(p.Submit)
+	a.Wait()
+	if got := labelText(t, p.Error); got != "请先填写计划目标" {
+		t.Errorf("submit with an empty goal: %q", got)
+	}
+	if pl := must(d.db.Card(household, demoNow)).Plan; pl == nil || pl.Goal == "" || string(pl.Status) != "draft" {
+		t.Errorf("stored plan %+v", pl)
+	}
+}
+
+// findButton returns the visible button labelled s under o.
+func findButton(t *testing.T, o fyne.CanvasObject, s string) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	walk(o, func(obj fyne.CanvasObject) {
+		if b, ok := obj.(*widget.Button); ok && b.Text == s && found == nil {
+			found = b
+		}
+	})
+	if found == nil {
+		t.Fatalf("no button %q", s)
+	}
+	return found
+}
