@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ type PlanScreen struct {
 	household uuid.UUID
 	title     string
 	filling   bool
+	goalErr   bool // the error shown is about the goal
 	content   fyne.CanvasObject
 }
 
@@ -55,6 +57,13 @@ func newPlanScreen(a *App, household uuid.UUID, head string) *PlanScreen {
 	p.Goal = widget.NewMultiLineEntry()
 	p.Goal.Wrapping = fyne.TextWrapWord
 	p.Goal.SetPlaceHolder(lang.L("plan.goal_hint"))
+	p.Goal.OnChanged = func(s string) {
+		// The goal's error goes as soon as there is a goal.
+		if p.Error.Visible() && p.goalErr && strings.TrimSpace(s) != "" {
+			p.Error.Hide()
+			p.goalErr = false
+		}
+	}
 	p.SaveGoal = widget.NewButton(lang.L("plan.create"), p.saveGoal)
 	p.Status = widget.NewLabel("")
 	p.Submit = widget.NewButtonWithIcon(lang.L("plan.submit"), theme.MailSendIcon(), p.submit)
@@ -111,6 +120,8 @@ func (p *PlanScreen) reload(saveErr error) {
 }
 
 func (p *PlanScreen) fail(err error) {
+	var de *domain.Error
+	p.goalErr = errors.As(err, &de) && de.Field == "goal"
 	p.Error.SetText(errText(err))
 	p.Error.Show()
 }
@@ -348,6 +359,13 @@ func newMeasureForm(a *App, card *store.Card, m *domain.Measure) *MeasureForm {
 		}
 	}
 	f.Error = errorLabel()
+	recheck := func() { f.recheck() }
+	f.Kind.OnChanged = func(string) { recheck() }
+	f.Owner.OnChanged = func(string) { recheck() }
+	f.Progress.OnChanged = func(string) { recheck() }
+	f.Description.OnChanged = func(string) { recheck() }
+	f.Target.OnChanged = func(string) { recheck() }
+	f.Due.OnChanged = func(*time.Time) { recheck() }
 	f.Save = widget.NewButtonWithIcon(lang.L("measure.save"), theme.DocumentSaveIcon(), f.save)
 	f.Save.Importance = widget.HighImportance
 	form := widget.NewForm(
@@ -410,6 +428,19 @@ func (f *MeasureForm) record() (*domain.Measure, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// recheck checks the form again while an error shows, so that the error goes
+// (or changes) as soon as the input is fixed, not at the next save.
+func (f *MeasureForm) recheck() {
+	if f.Error == nil || !f.Error.Visible() {
+		return
+	}
+	if _, err := f.record(); err != nil {
+		f.Error.SetText(errText(err))
+	} else {
+		f.Error.Hide()
+	}
 }
 
 func (f *MeasureForm) save() {

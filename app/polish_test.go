@@ -141,3 +141,29 @@ func findButton(t *testing.T, o fyne.CanvasObject, s string) *widget.Button {
 	}
 	return found
 }
+
+// TestErrorGoesWhenFixed (issue 10, finding 9): a validation message goes as
+// soon as the input is fixed, or says what is still wrong, without a save.
+func TestErrorGoesWhenFixed(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	_, form := openVisitForm(t, a)
+	test.Tap(form.Save)
+	a.Wait()
+	if got := labelText(t, form.Error); got != "请简要记录走访情况" {
+		t.Fatalf("empty notes: %q", got)
+	}
+	test.Type(form.Notes, "回访")
+	a.Wait()
+	if form.Error.Visible() {
+		t.Errorf("after typing the notes the error still says %q", form.Error.Text)
+	}
+	test.Type(form.Due, "明天")
+	test.Tap(form.Save)
+	a.Wait()
+	form.Due.SetText("")
+	a.Wait()
+	if form.Error.Visible() {
+		t.Errorf("after clearing the date the error still says %q", form.Error.Text)
+	}
+}

@@ -339,6 +339,14 @@ func (f *VisitForm) changed() {
 	if f.filling || f.saving || f.app == nil || f.Draft == nil {
 		return
 	}
+	if f.Error.Visible() {
+		// Check again, so that the error goes as soon as the input is fixed.
+		if _, _, err := f.records(f.app.now()); err != nil {
+			f.Error.SetText(errText(err))
+		} else {
+			f.Error.Hide()
+		}
+	}
 	data, err := json.Marshal(f.draft())
 	if err != nil {
 		return
