@@ -136,7 +136,7 @@ func (c *Card) show(card *store.Card) {
 
 	members := container.NewVBox()
 	for _, m := range card.Members {
-		line := join(m.Name, m.Relation, m.Gender, birth(m.BirthYear, c.app.now()), m.Health, m.Work, domain.MaskID(m.IDNumber))
+		line := join(m.Name, relationText(m.Relation), m.Gender, birth(m.BirthYear, c.app.now()), m.Health, m.Work, domain.MaskID(m.IDNumber))
 		l := widget.NewLabel(line)
 		l.Wrapping = fyne.TextWrapWord
 		members.Add(l)

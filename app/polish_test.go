@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -165,5 +166,50 @@ func TestErrorGoesWhenFixed(t *testing.T) {
 	a.Wait()
 	if form.Error.Visible() {
 		t.Errorf("after clearing the date the error still says %q", form.Error.Text)
+	}
+}
+
+// TestWording (issue 10, finding 12): a household visited today says so
+// rather than "0 天未走访"; a daughter reads 女儿 · 女, not 女 · 女; the count of
+// changes waiting stays on one line (no space for the wrap to break at).
+func TestWording(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	card, form := openVisitForm(t, a)
+	test.Type(form.Notes, "今天来过")
+	test.Tap(form.Save)
+	a.Wait()
+	if got := screenText(card.Content()); !strings.Contains(got, "今天已走访") || strings.Contains(got, "0 天未走访") {
+		t.Errorf("card after a visit today:\n%s", got)
+	}
+	a.Nav().Pop()
+	a.Wait()
+	var daughter string
+	for _, r := range a.Households.Rows() {
+		for _, m := range must(d.db.Card(r.ID, demoNow)).Members {
+			if m.Relation == "女" {
+				daughter = m.Name
+			}
+		}
+		if daughter == "" {
+			continue
+		}
+		for i, row := range a.Households.Rows() {
+			if row.ID == r.ID {
+				a.Households.List.Select(i)
+			}
+		}
+		a.Wait()
+		break
+	}
+	if daughter == "" {
+		t.Fatal("no daughter among the cadre's households")
+	}
+	got := screenText(a.Nav().Top().Content())
+	if !strings.Contains(got, daughter+" · 女儿 · 女") {
+		t.Errorf("the daughter %s reads:\n%s", daughter, got)
+	}
+	if s := lang.N("settings.sign_out_waiting", 1, map[string]any{"Count": 1}); strings.Contains(s, "1 条") {
+		t.Errorf("sign-out warning %q breaks after the number", s)
 	}
 }
