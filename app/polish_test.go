@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"bangfu/app"
+	"bangfu/domain"
 )
 
 // TestDueDateTyped (issue 10, finding 2): a due date typed as 2026-12-01 is
@@ -211,5 +212,55 @@ func TestWording(t *testing.T) {
 	}
 	if s := lang.N("settings.sign_out_waiting", 1, map[string]any{"Count": 1}); strings.Contains(s, "1 条") {
 		t.Errorf("sign-out warning %q breaks after the number", s)
+	}
+}
+
+// TestConflictInWords (issue 10, finding 3): a conflict over a measure's
+// progress names the measure and shows both values by the names the rest of
+// the app uses, not "done · stuck".
+func TestConflictInWords(t *testing.T) {
+	e := newEnv(t)
+	lead, ld, _ := leaderOverview(t, e)
+	var m *domain.Measure
+	for _, r := range must(ld.db.VillageHouseholds(e.data.Village.ID, demoNow)) {
+		if c := must(ld.db.Card(r.ID, demoNow)); len(c.Measures) > 0 {
+			m = c.Measures[0]
+			break
+		}
+	}
+	if m == nil {
+		t.Fatal("no measure in the village")
+	}
+	cf := &domain.Conflict{Household: m.Household, RecordKind: domain.KindMeasure, Record: m.ID, Field: "progress",
+		Winner: []byte(`"done"`), WinnerStamp: "", WinnerAuthor: e.data.TeamLeader.ID,
+		Loser: []byte(`"stuck"`), LoserAuthor: e.data.GroupCadre.ID}
+	if err := ld.db.Put(e.data.TeamLeader.ID, cf); err != nil {
+		t.Fatal(err)
+	}
+	lead.Menu.List.Select(4) // 修改冲突
+	lead.Wait()
+	list := lead.Nav().Top().(*app.ListScreen)
+	idx := -1
+	for i, it := range list.Items {
+		if strings.Contains(it.Title, m.Description) {
+			idx = i
+			if !strings.Contains(it.Detail, "已完成") || !strings.Contains(it.Detail, "遇到困难") || strings.Contains(it.Detail, "done") {
+				t.Errorf("list detail %q", it.Detail)
+			}
+		}
+	}
+	if idx < 0 {
+		t.Fatalf("no conflict names the measure %q", m.Description)
+	}
+	list.Open(idx)
+	lead.Wait()
+	text := screenText(lead.Nav().Top().(*app.Conflict).Content())
+	for _, w := range []string{m.Description, "已完成", "遇到困难", "进度"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the conflict screen lacks %q:\n%s", w, text)
+		}
+	}
+	if strings.Contains(text, "stuck") {
+		t.Errorf("raw value on the conflict screen:\n%s", text)
 	}
 }
