@@ -118,7 +118,12 @@ func (a *App) tick(done <-chan struct{}) {
 		case <-done:
 			return
 		case <-t.C:
-			fyne.Do(a.repaint)
+			fyne.Do(func() {
+				if a.Bar != nil {
+					a.Bar.Recheck()
+				}
+				a.repaint()
+			})
 		}
 	}
 }

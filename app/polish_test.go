@@ -264,3 +264,49 @@ func TestConflictInWords(t *testing.T) {
 		t.Errorf("raw value on the conflict screen:\n%s", text)
 	}
 }
+
+// TestSyncBarCalmOneLine (issue 10, finding 10 and the one-line bar): the
+// bar is one line; 在线 only while the last sync is recent, not for the
+// minutes until the next attempt; offline reads calmly, with no red error
+// line, and says the changes waiting are kept on the device.
+func TestSyncBarCalmOneLine(t *testing.T) {
+	e := newEnv(t)
+	first, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	first.Window.Close()
+	first.Wait()
+	now := demoNow
+	a := e.openWith(d, phone, app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return now }})
+	test.Tap(a.Bar.Sync)
+	a.Wait()
+	if got := a.Bar.Reachable.Text; got != "● 在线" {
+		t.Errorf("after a sync: %q", got)
+	}
+	if h := a.Bar.Content().MinSize().Height; h > 60 {
+		t.Errorf("the bar is %.0f high, more than one line", h)
+	}
+	now = now.Add(5 * time.Minute)
+	a.Bar.Recheck()
+	if got := a.Bar.Reachable.Text; got == "● 在线" {
+		t.Errorf("5 minutes after the last sync the bar still says %q", got)
+	}
+
+	e.down.Store(true)
+	_, form := openVisitForm(t, a)
+	test.Type(form.Notes, "离线记录")
+	test.Tap(form.Save)
+	a.Wait()
+	test.Tap(a.Bar.Sync)
+	a.Wait()
+	if got := a.Bar.Reachable.Text; got != "● 离线" {
+		t.Errorf("offline: %q", got)
+	}
+	if a.Bar.Error.Visible() {
+		t.Errorf("offline shows an error line: %q", a.Bar.Error.Text)
+	}
+	if got := a.Bar.Last.Text; got != "已保存在本机，联网后自动上传" {
+		t.Errorf("offline with a change waiting: %q", got)
+	}
+	if h := a.Bar.Content().MinSize().Height; h > 60 {
+		t.Errorf("offline the bar is %.0f high", h)
+	}
+}
