@@ -81,6 +81,14 @@ func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, err
 			return
 		}
 		r := h.shown[id]
+		if a.nav.Master() != Screen(h) {
+			// A list shown as a detail (a team leader's 全村农户): the card
+			// goes on top of it, so the back arrow returns to the list as
+			// it was, search text and scroll position included.
+			h.List.UnselectAll()
+			a.nav.Push(newCard(a, r.ID))
+			return
+		}
 		if a.nav.Phone() {
 			h.List.UnselectAll()
 		}

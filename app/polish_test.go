@@ -310,3 +310,39 @@ func TestSyncBarCalmOneLine(t *testing.T) {
 		t.Errorf("offline the bar is %.0f high", h)
 	}
 }
+
+// TestVillageListKeepsPlace (issue 10, finding 4): on a tablet, a household
+// opened from 全村农户 opens over the list with a back arrow, and back brings
+// the list with its search text.
+func TestVillageListKeepsPlace(t *testing.T) {
+	e := newEnv(t)
+	lead, _, _ := leaderOverview(t, e)
+	lead.Menu.List.Select(6) // 全村农户
+	lead.Wait()
+	h, ok := lead.Nav().Top().(*app.Households)
+	if !ok {
+		t.Fatalf("全村农户 opens %T", lead.Nav().Top())
+	}
+	test.Type(h.Search, "王")
+	lead.Wait()
+	n := len(h.Rows())
+	if n == 0 {
+		t.Fatal("no household named 王")
+	}
+	h.List.Select(0)
+	lead.Wait()
+	if _, ok := lead.Nav().Top().(*app.Card); !ok {
+		t.Fatalf("a household opens %T", lead.Nav().Top())
+	}
+	if !lead.Nav().Back.Visible() {
+		t.Fatal("no back arrow over the card")
+	}
+	test.Tap(lead.Nav().Back)
+	lead.Wait()
+	if lead.Nav().Top() != app.Screen(h) {
+		t.Fatalf("back shows %T, not the list", lead.Nav().Top())
+	}
+	if h.Search.Text != "王" || len(h.Rows()) != n {
+		t.Errorf("back at the list: search %q, %d rows (was %d)", h.Search.Text, len(h.Rows()), n)
+	}
+}
