@@ -79,7 +79,7 @@ func New(fa fyne.App, db Store, sc Syncer, opt Options) *App {
 		a.tasks.queue = make(chan func())
 	}
 	a.tasks.shown = a.repaint
-	SetLanguage(fa.Preferences().StringWithFallback(prefLanguage, Chinese))
+	SetLanguage(Chinese) // until the device's own choice is read (see Show)
 	a.Window = fa.NewWindow(lang.L("app.title"))
 	a.Window.SetIcon(assets.Icon)
 	a.Window.Resize(fyne.NewSize(1024, 720))
@@ -128,9 +128,6 @@ func (a *App) tick(done <-chan struct{}) {
 	}
 }
 
-// prefLanguage is the preference that keeps the chosen language.
-const prefLanguage = "language"
-
 // now is the time screens use.
 func (a *App) now() time.Time {
 	if a.opt.Now != nil {
@@ -156,7 +153,7 @@ func (a *App) Wait() { a.tasks.wait() }
 // Failed shows why the app cannot start (the store is in use by another
 // process, say) in a window, and runs until it is closed.
 func Failed(fa fyne.App, err error) {
-	SetLanguage(fa.Preferences().StringWithFallback(prefLanguage, Chinese))
+	SetLanguage(Chinese) // the store that keeps the device's choice did not open
 	w := fa.NewWindow(lang.L("app.title"))
 	msg := dangerLabel(errText(err))
 	w.SetContent(container.NewPadded(container.NewVBox(
@@ -188,13 +185,21 @@ func (a *App) Show() {
 	}
 	a.tasks.run(func() func() {
 		st := a.sync.Status()
+		set, err := a.db.Settings()
 		return func() {
+			if err != nil {
+				fyne.LogError("app: read the device's settings", err)
+			}
+			a.applySettings(set)
 			if !st.Enrolled || st.Cadre == uuid.Nil {
 				server := st.Server
 				if server == "" {
 					server = a.opt.Server
 				}
 				a.showEnroll(server)
+				if set.DeviceName != "" && a.Enroll.Name.Text == "" {
+					a.Enroll.Name.SetText(set.DeviceName)
+				}
 				return
 			}
 			a.start(st.Cadre)

@@ -346,3 +346,44 @@ func TestVillageListKeepsPlace(t *testing.T) {
 		t.Errorf("back at the list: search %q, %d rows (was %d)", h.Search.Text, len(h.Rows()), n)
 	}
 }
+
+// TestTwoAppsOneMachine (issue 10, finding 7): two apps with the same Fyne
+// preferences (the README's second-app demo) keep their own device names and
+// languages, in their own stores.
+func TestTwoAppsOneMachine(t *testing.T) {
+	e := newEnv(t)
+	a, ad := e.enrolled("cadre-phone", e.data.GroupCadre.ID, phone)
+	s := openSettings(t, a)
+	s.Language.SetSelected("English")
+	a.Wait()
+	a.Window.Close()
+	a.Wait()
+
+	// The second app, same preferences: Chinese, and nothing of the first
+	// device's name on its enrolment screen.
+	b := e.open(e.newDevice("tablet"), tablet)
+	if b.Enroll == nil {
+		t.Fatal("no enrolment screen")
+	}
+	if got := b.Enroll.Name.Text; got != "" {
+		t.Errorf("the second device's name is prefilled with %q", got)
+	}
+	if got := b.Enroll.Submit.Text; got != "注册本设备" {
+		t.Errorf("the second app speaks the first's language: %q", got)
+	}
+	b.Window.Close()
+	b.Wait()
+
+	// The first device, opened again, keeps its language and name.
+	c := e.open(ad, phone)
+	if got := c.Households.Title(); got != "My households" {
+		t.Errorf("the first device's language: %q", got)
+	}
+	s = openSettings(t, c)
+	if txt := screenText(s.Content()); !strings.Contains(txt, "cadre-phone") {
+		t.Errorf("the first device's name is not in its settings:\n%s", txt)
+	}
+	if err := app.SetLanguage(app.Chinese); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // Settings holds the app's settings: language, the overdue threshold, the
@@ -114,12 +115,12 @@ func (s *Settings) load() {
 				return
 			}
 			s.OverdueDays.SetText(strconv.Itoa(st.OverdueDays))
-			s.details(server)
+			s.details(server, st.DeviceName)
 		}
 	})
 }
 
-func (s *Settings) details(server string) {
+func (s *Settings) details(server, deviceName string) {
 	a := s.app
 	s.Details.Items = nil
 	add := func(name, value string) {
@@ -142,7 +143,7 @@ func (s *Settings) details(server string) {
 		add(lang.L("settings.villages"), strings.Join(vs, "、"))
 	}
 	add(lang.L("settings.server"), server)
-	add(lang.L("settings.device_name"), a.fyne.Preferences().String(prefDeviceName))
+	add(lang.L("settings.device_name"), deviceName)
 	add(lang.L("settings.device"), a.db.Device().String())
 	s.Details.Refresh()
 }
@@ -244,7 +245,13 @@ func (a *App) signedOut(server string) {
 // setLanguage switches the language and rebuilds the screens, staying in the
 // settings.
 func (a *App) setLanguage(code string) {
-	a.fyne.Preferences().SetString(prefLanguage, code)
+	a.tasks.run(func() func() {
+		err := a.updateSettings(func(s *store.Settings) { s.Language = code })
+		if err != nil {
+			fyne.LogError("app: keep the language", err)
+		}
+		return nil
+	})
 	if err := SetLanguage(code); err != nil {
 		fyne.LogError("app: language", err)
 	}
@@ -259,4 +266,28 @@ func (a *App) setLanguage(code string) {
 	}
 	a.build()
 	a.nav.Open(newSettings(a))
+}
+
+// updateSettings changes the device's stored settings (its language, name,
+// theme and thresholds live in its own store, not in preferences that two
+// apps on one machine would share). It reads and writes the store: call it
+// off the UI goroutine.
+func (a *App) updateSettings(change func(*store.Settings)) error {
+	st, err := a.db.Settings()
+	if err != nil {
+		return err
+	}
+	change(&st)
+	return a.db.SetSettings(st)
+}
+
+// applySettings applies the device's stored choices that take effect at
+// start: the language.
+func (a *App) applySettings(st store.Settings) {
+	if st.Language != "" && st.Language != Language() {
+		if err := SetLanguage(st.Language); err != nil {
+			fyne.LogError("app: language", err)
+		}
+		a.Window.SetTitle(lang.L("app.title"))
+	}
 }
