@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -190,9 +191,12 @@ func newOverview(a *App, village uuid.UUID) *Overview {
 			l.Refresh()
 		}
 	}
-	o.Table.SetColumnWidth(colGroup, 96)
-	for c := colHouseholds; c < overviewCols; c++ {
-		o.Table.SetColumnWidth(c, 96)
+	// Each column as wide as its heading, at least 96: English headings
+	// ("Visits this month") overlapped their neighbours at a fixed 96.
+	pad := 2*theme.Padding() + 2*theme.InnerPadding()
+	for c, h := range overviewHeads() {
+		w := fyne.MeasureText(h, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + pad
+		o.Table.SetColumnWidth(c, max(96, float32(math.Ceil(float64(w)))))
 	}
 	o.Table.OnSelected = func(id widget.TableCellID) {
 		o.Table.UnselectAll()

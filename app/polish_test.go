@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -385,5 +386,47 @@ func TestTwoAppsOneMachine(t *testing.T) {
 	}
 	if err := app.SetLanguage(app.Chinese); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOverviewHeadsInEnglish (issue 10, finding 8): on the tablet the
+// English column headings of the overview do not overlap.
+func TestOverviewHeadsInEnglish(t *testing.T) {
+	e := newEnv(t)
+	first, ld, _ := leaderOverview(t, e)
+	first.Window.Close()
+	first.Wait()
+	st := must(ld.db.Settings())
+	st.Language = app.English
+	if err := ld.db.SetSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	defer app.SetLanguage(app.Chinese)
+	lead := e.open(ld, tablet)
+	ov, ok := lead.Nav().Top().(*app.Overview)
+	if !ok {
+		t.Fatalf("the leader lands on %T", lead.Nav().Top())
+	}
+	heads := []string{"Group", "Households", "People", "Visits this month", "Overdue", "Open problems", "Plans to review", "Gaps"}
+	_ = lead
+	pos := map[string]fyne.Position{}
+	size := map[string]fyne.Size{}
+	walk(ov.Table, func(o fyne.CanvasObject) {
+		if txt, ok := o.(*canvas.Text); ok {
+			pos[txt.Text] = fyne.CurrentApp().Driver().AbsolutePositionForObject(txt)
+			size[txt.Text] = txt.MinSize()
+		}
+	})
+	for i := 0; i+1 < len(heads); i++ {
+		a, b := heads[i], heads[i+1]
+		if _, ok := pos[a]; !ok {
+			t.Fatalf("heading %q not drawn", a)
+		}
+		if _, ok := pos[b]; !ok {
+			t.Fatalf("heading %q not drawn", b)
+		}
+		if end := pos[a].X + size[a].Width; end > pos[b].X {
+			t.Errorf("%q ends at %.0f, after %q starts at %.0f", a, end, b, pos[b].X)
+		}
 	}
 }
