@@ -124,12 +124,12 @@ func (c *Card) show(card *store.Card) {
 		l.Wrapping = fyne.TextWrapWord
 		return l
 	}
-	fact(lang.L("card.id_number"), text(domain.MaskID(h.IDNumber)))
+	fact(lang.L("card.income"), text(h.Income))
 	fact(lang.L("card.phone"), c.phone(h.Phone))
+	fact(lang.L("card.id_number"), text(domain.MaskID(h.IDNumber)))
 	fact(lang.L("card.address"), text(h.Address))
 	fact(lang.L("card.size"), text(count("households.members", h.Size)))
 	fact(lang.L("card.farmland"), text(lang.L("card.mu", map[string]any{"Mu": strconv.FormatFloat(h.Farmland, 'f', -1, 64)})))
-	fact(lang.L("card.income"), text(h.Income))
 	if strings.TrimSpace(h.Notes) != "" {
 		fact(lang.L("card.notes"), text(h.Notes))
 	}
@@ -138,7 +138,7 @@ func (c *Card) show(card *store.Card) {
 	for _, m := range card.Members {
 		line := join(m.Name, relationText(m.Relation), m.Gender, birth(m.BirthYear, c.app.now()), m.Health, m.Work, domain.MaskID(m.IDNumber))
 		l := widget.NewLabel(line)
-		l.Wrapping = fyne.TextWrapWord
+		l.Truncation = fyne.TextTruncateEllipsis // one line each
 		members.Add(l)
 	}
 
@@ -189,7 +189,22 @@ func (c *Card) show(card *store.Card) {
 		l.Importance = widget.WarningImportance
 		problems.Add(l)
 	}
-	if len(card.Problems) == 0 {
+	// The follow-up the last visit left owed, if any.
+	for _, v := range card.Visits {
+		if strings.TrimSpace(v.FollowUp) != "" {
+			msg := lang.L("card.follow_up_open", map[string]any{"Text": v.FollowUp})
+			if !v.Due.IsZero() {
+				msg = lang.L("card.follow_up", map[string]any{"Text": v.FollowUp, "Date": dateText(v.Due)})
+			}
+			l := wrapLabel(msg)
+			if !v.Due.IsZero() && v.Due.Before(c.app.now()) {
+				l.Importance = widget.WarningImportance
+			}
+			problems.Add(l)
+		}
+		break
+	}
+	if len(problems.Objects) == 0 {
 		problems.Add(widget.NewLabel(lang.L("card.no_problems")))
 	}
 
@@ -201,14 +216,18 @@ func (c *Card) show(card *store.Card) {
 		visits.Add(dangerLabel(lang.L("households.never_visited")))
 	}
 
+	// 一口清: what a cadre recites at the door comes first — status and days
+	// since the last visit, the helpers, the plan, open problems and the
+	// follow-up owed, the visits — then the facts (income first) and the
+	// members, one line each.
 	c.Body.Objects = []fyne.CanvasObject{
 		head, sub,
-		section(lang.L("card.facts")), facts,
-		section(lang.L("card.members")), members,
 		section(lang.L("card.helpers")), helpers,
 		section(lang.L("card.plan")), plan,
 		section(lang.L("card.problems")), problems,
 		section(lang.L("card.visits")), visits,
+		section(lang.L("card.facts")), facts,
+		section(lang.L("card.members")), members,
 	}
 	c.Body.Refresh()
 }

@@ -430,3 +430,30 @@ func TestOverviewHeadsInEnglish(t *testing.T) {
 		}
 	}
 }
+
+// TestCardAtAGlance (一口清): on a phone the card puts what a cadre recites
+// at the door first — helpers, plan, problems and the follow-up owed, visits —
+// and the facts and members after; each member on one line.
+func TestCardAtAGlance(t *testing.T) {
+	e := newEnv(t)
+	a, _ := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	card, form := openVisitForm(t, a)
+	test.Type(form.Notes, "回访")
+	test.Type(form.FollowUp, "送化肥")
+	test.Type(form.Due, "2025-03-20")
+	test.Tap(form.Save)
+	a.Wait()
+	text := screenText(card.Content())
+	order := []string{"帮扶干部", "一户一策", "待解决问题", "跟进：送化肥（2025-03-20 前）", "最近走访", "基本情况", "家庭成员"}
+	at := -1
+	for _, w := range order {
+		i := strings.Index(text, w)
+		if i < 0 {
+			t.Fatalf("the card lacks %q:\n%s", w, text)
+		}
+		if i < at {
+			t.Errorf("%q comes before what precedes it in %v", w, order)
+		}
+		at = i
+	}
+}
