@@ -32,6 +32,10 @@ type Card struct {
 	Body *fyne.Container
 	// Error shows why the card could not be read.
 	Error *widget.Label
+	// Notice says what just happened, such as a visit saved.
+	Notice *widget.Label
+	// Draft shows while a visit typed for the household waits unsaved.
+	Draft *widget.Label
 	// Data is the card last read.
 	Data *store.Card
 
@@ -51,10 +55,24 @@ func newCard(a *App, household uuid.UUID) *Card {
 		a.nav.Push(newPlanScreen(a, household, c.headName()))
 	})
 	c.Error = errorLabel()
+	c.Notice = widget.NewLabel("")
+	c.Notice.Importance = widget.SuccessImportance
+	c.Notice.Wrapping = fyne.TextWrapWord
+	c.Notice.Hide()
+	c.Draft = widget.NewLabel(lang.L("card.draft_waiting"))
+	c.Draft.Importance = widget.WarningImportance
+	c.Draft.Wrapping = fyne.TextWrapWord
+	c.Draft.Hide()
 	c.Body = container.NewVBox(widget.NewLabel(lang.L("common.loading")))
 	buttons := container.NewGridWithColumns(2, c.OpenPlan, c.RecordVisit)
-	c.content = container.NewBorder(c.Error, buttons, nil, nil, container.NewVScroll(c.Body))
+	c.content = container.NewBorder(container.NewVBox(c.Error, c.Notice, c.Draft), buttons, nil, nil, container.NewVScroll(c.Body))
 	return c
+}
+
+// notify shows a short message above the card, such as 走访已保存.
+func (c *Card) notify(msg string) {
+	c.Notice.SetText(msg)
+	c.Notice.Show()
 }
 
 func (c *Card) headName() string {
@@ -74,6 +92,7 @@ func (c *Card) load() {
 	a := c.app
 	a.tasks.run(func() func() {
 		card, err := a.db.Card(c.household, a.now())
+		draft, _ := a.db.Draft(draftKey(c.household))
 		return func() {
 			if err != nil {
 				c.Error.SetText(errText(err))
@@ -81,6 +100,7 @@ func (c *Card) load() {
 				return
 			}
 			c.Error.Hide()
+			setVisible(c.Draft, draft != nil)
 			c.show(card)
 		}
 	})

@@ -457,3 +457,62 @@ func TestCardAtAGlance(t *testing.T) {
 		at = i
 	}
 }
+
+// TestSavedAndDraft (polish): a saved visit says so on the card; a draft
+// left unsaved shows on the card, and can be discarded from the form.
+func TestSavedAndDraft(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	card, form := openVisitForm(t, a)
+	test.Type(form.Notes, "已保存的走访")
+	test.Tap(form.Save)
+	a.Wait()
+	if got := labelText(t, card.Notice); got != "走访已保存，待同步" {
+		t.Errorf("after saving: %q", got)
+	}
+
+	test.Tap(card.RecordVisit)
+	a.Wait()
+	form = a.Nav().Top().(*app.VisitForm)
+	test.Type(form.Notes, "没写完")
+	a.Wait()
+	test.Tap(a.Nav().Back)
+	a.Wait()
+	if !card.Draft.Visible() {
+		t.Error("the card does not flag the waiting draft")
+	}
+	// The list flags it too.
+	head := card.Data.Household.HeadName
+	test.Tap(a.Nav().Back)
+	a.Wait()
+	test.Type(a.Households.Search, head)
+	a.Wait()
+	if got := screenText(a.Households.Content()); !strings.Contains(got, "草稿未保存") {
+		t.Errorf("the list does not flag the draft:\n%s", got)
+	}
+	a.Households.List.Select(0)
+	a.Wait()
+	card = a.Nav().Top().(*app.Card)
+	test.Tap(card.RecordVisit)
+	a.Wait()
+	form = a.Nav().Top().(*app.VisitForm)
+	if form.Notes.Text != "没写完" || !form.Discard.Visible() {
+		t.Fatalf("draft restored %q, discard shown %v", form.Notes.Text, form.Discard.Visible())
+	}
+	test.Tap(form.Discard)
+	over := a.Window.Canvas().Overlays().Top()
+	if over == nil {
+		t.Fatal("no confirmation")
+	}
+	test.Tap(findButton(t, over, "丢弃草稿"))
+	a.Wait()
+	if a.Nav().Top() != app.Screen(card) {
+		t.Fatalf("after discarding the app shows %T", a.Nav().Top())
+	}
+	if data, err := d.db.Draft("visit/" + card.Data.Household.ID.String()); err != nil || data != nil {
+		t.Errorf("the draft is still stored: %s %v", data, err)
+	}
+	if card.Draft.Visible() {
+		t.Error("the card still flags a draft")
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -34,6 +35,8 @@ type VisitForm struct {
 	FollowUp   *widget.Entry
 	Due        *DateEntry
 	Save       *widget.Button
+	// Discard throws the draft away, once there is one.
+	Discard *widget.Button
 	// Error says what is wrong with the visit, in words.
 	Error *widget.Label
 	// Draft says whether the draft is saved.
@@ -75,8 +78,11 @@ type problemDraft struct {
 	Status domain.ProblemStatus `json:"status"`
 }
 
+// draftPrefix starts the keys of visit drafts.
+const draftPrefix = "visit/"
+
 // draftKey is the key of a household's visit draft.
-func draftKey(household uuid.UUID) string { return "visit/" + household.String() }
+func draftKey(household uuid.UUID) string { return draftPrefix + household.String() }
 
 var (
 	feeOptions   = []domain.Fees{domain.FeesPaid, domain.FeesPartly, domain.FeesUnpaid, domain.FeesExempt}
@@ -182,6 +188,9 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 	f.Draft.SizeName = theme.SizeNameCaptionText
 	f.Save = widget.NewButtonWithIcon(lang.L("visit.save"), theme.DocumentSaveIcon(), f.save)
 	f.Save.Importance = widget.HighImportance
+	f.Discard = widget.NewButtonWithIcon(lang.L("visit.discard"), theme.DeleteIcon(), f.discard)
+	f.Discard.Importance = widget.LowImportance
+	f.Discard.Hide()
 
 	label := func(text string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -195,7 +204,7 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 		label(lang.L("visit.problems")), f.problems, f.AddProblem,
 		label(lang.L("visit.follow_up")), f.FollowUp, f.Due,
 	)
-	bottom := container.NewVBox(f.Error, container.NewBorder(nil, nil, nil, f.Save, f.Draft))
+	bottom := container.NewVBox(f.Error, container.NewBorder(nil, nil, f.Discard, f.Save, f.Draft))
 	f.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(form))
 	return f
 }
@@ -323,6 +332,7 @@ func (f *VisitForm) load() {
 			if f.blank() {
 				f.fill(d)
 				f.Draft.SetText(lang.L("visit.draft_restored"))
+				f.Discard.Show()
 			}
 		}
 	})
@@ -361,6 +371,7 @@ func (f *VisitForm) changed() {
 			return
 		}
 		f.Draft.SetText(lang.L("visit.draft_saved"))
+		f.Discard.Show()
 	})
 }
 
@@ -439,6 +450,36 @@ func (f *VisitForm) save() {
 			}
 			a.changed()
 			a.nav.Pop()
+			if c, ok := a.nav.Top().(*Card); ok {
+				c.notify(lang.L("visit.saved"))
+			}
 		}
 	})
+}
+
+// discard deletes the draft and closes the form, after the cadre confirms.
+func (f *VisitForm) discard() {
+	a := f.app
+	d := dialog.NewConfirm(lang.L("visit.discard"), lang.L("visit.discard_sure"), func(ok bool) {
+		if !ok {
+			return
+		}
+		f.saving = true // no draft save after this
+		a.tasks.run(func() func() {
+			f.saver.flush()
+			err := a.db.DeleteDraft(draftKey(f.household))
+			return func() {
+				f.saving = false
+				if err != nil {
+					f.Error.SetText(errText(err))
+					f.Error.Show()
+					return
+				}
+				a.nav.Pop()
+			}
+		})
+	}, a.Window)
+	d.SetConfirmText(lang.L("visit.discard"))
+	d.SetDismissText(lang.L("common.cancel"))
+	d.Show()
 }
