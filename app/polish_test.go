@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"bangfu/app"
@@ -515,4 +516,38 @@ func TestSavedAndDraft(t *testing.T) {
 	if card.Draft.Visible() {
 		t.Error("the card still flags a draft")
 	}
+}
+
+// TestThemeChoice (polish): the settings offer a light theme for sunlight and
+// the dark one; the choice is the device's, kept in its store, and drawn at
+// once whatever the system's variant.
+func TestThemeChoice(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	dark := func() bool {
+		r, g, b, _ := e.fa.Settings().Theme().Color(theme.ColorNameBackground, theme.VariantLight).RGBA()
+		return r+g+b < 3*0x8000
+	}
+	s := openSettings(t, a)
+	s.Theme.SetSelected("深色")
+	a.Wait()
+	if !dark() {
+		t.Error("the dark theme is not drawn")
+	}
+	if st := must(d.db.Settings()); st.Theme != "dark" {
+		t.Errorf("stored theme %q", st.Theme)
+	}
+	s.Theme.SetSelected("浅色（适合户外）")
+	a.Wait()
+	if dark() {
+		t.Error("the light theme is not drawn")
+	}
+	r, g, b, _ := e.fa.Settings().Theme().Color(theme.ColorNameForeground, theme.VariantDark).RGBA()
+	if r+g+b > 3*0x3000 {
+		t.Errorf("light theme text is not near black: %x %x %x", r, g, b)
+	}
+	if st := must(d.db.Settings()); st.Theme != "light" {
+		t.Errorf("stored theme %q", st.Theme)
+	}
+	e.fa.Settings().SetTheme(app.NewTheme())
 }

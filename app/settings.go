@@ -23,7 +23,9 @@ import (
 // be sent and never drops them: it syncs first, and signs out only once
 // nothing waits.
 type Settings struct {
-	Language    *widget.RadioGroup
+	Language *widget.RadioGroup
+	// Theme chooses the light theme (for sunlight) or the dark one.
+	Theme       *widget.RadioGroup
 	OverdueDays *widget.Entry
 	SaveOverdue *widget.Button
 	// Saved confirms a saved threshold; Error says what is wrong.
@@ -64,6 +66,26 @@ func newSettings(a *App) *Settings {
 			a.setLanguage(code)
 		}
 	}
+	s.Theme = widget.NewRadioGroup(themeNames(), nil)
+	s.Theme.Horizontal = true
+	s.Theme.Required = true
+	s.Theme.SetSelected(themeNames()[0])
+	if th, ok := a.fyne.Settings().Theme().(*Theme); ok && th.variant(a.fyne.Settings().ThemeVariant()) == theme.VariantDark {
+		s.Theme.SetSelected(themeNames()[1])
+	}
+	s.Theme.OnChanged = func(v string) {
+		mode := ThemeLight
+		if v == themeNames()[1] {
+			mode = ThemeDark
+		}
+		a.applyTheme(mode)
+		a.tasks.run(func() func() {
+			if err := a.updateSettings(func(st *store.Settings) { st.Theme = mode }); err != nil {
+				return func() { s.fail(err) }
+			}
+			return nil
+		})
+	}
 	s.OverdueDays = widget.NewEntry()
 	s.OverdueDays.SetPlaceHolder("30")
 	s.SaveOverdue = widget.NewButton(lang.L("settings.save"), s.saveOverdue)
@@ -90,6 +112,7 @@ func newSettings(a *App) *Settings {
 	hint.SizeName = theme.SizeNameCaptionText
 	body := container.NewVBox(
 		bold(lang.L("settings.language")), s.Language,
+		bold(lang.L("settings.theme")), s.Theme,
 		bold(lang.L("settings.overdue")), hint, container.NewBorder(nil, nil, nil, s.SaveOverdue, s.OverdueDays), s.Saved, s.Error,
 		section(lang.L("settings.account")), s.Details,
 		s.SignOut, s.confirm,
@@ -282,12 +305,28 @@ func (a *App) updateSettings(change func(*store.Settings)) error {
 }
 
 // applySettings applies the device's stored choices that take effect at
-// start: the language.
+// start: the language and the theme.
 func (a *App) applySettings(st store.Settings) {
+	a.applyTheme(st.Theme)
 	if st.Language != "" && st.Language != Language() {
 		if err := SetLanguage(st.Language); err != nil {
 			fyne.LogError("app: language", err)
 		}
 		a.Window.SetTitle(lang.L("app.title"))
 	}
+}
+
+// applyTheme draws the app in the theme mode chosen (see Theme), if the app
+// uses its own theme.
+func (a *App) applyTheme(mode string) {
+	cur, ok := a.fyne.Settings().Theme().(*Theme)
+	if !ok || cur.Mode() == mode {
+		return
+	}
+	a.fyne.Settings().SetTheme(newThemeMode(mode))
+}
+
+// themeNames are the choices of the settings' theme buttons.
+func themeNames() []string {
+	return []string{lang.L("settings.theme_light"), lang.L("settings.theme_dark")}
 }
