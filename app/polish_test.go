@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -550,4 +551,42 @@ func TestThemeChoice(t *testing.T) {
 		t.Errorf("stored theme %q", st.Theme)
 	}
 	e.fa.Settings().SetTheme(app.NewTheme())
+}
+
+// TestOverviewCardsOnPhone (polish): at phone width the leader's overview is
+// one card per 社 with the numbers that need action, no wider than the
+// screen, and each number opens its list.
+func TestOverviewCardsOnPhone(t *testing.T) {
+	e := newEnv(t)
+	first, ld, _ := leaderOverview(t, e)
+	first.Window.Close()
+	first.Wait()
+	a := e.open(ld, phone)
+	a.Menu.List.Select(0)
+	a.Wait()
+	ov, ok := a.Nav().Top().(*app.Overview)
+	if !ok {
+		t.Fatalf("the overview is %T", a.Nav().Top())
+	}
+	if ov.Table.Visible() || !ov.Cards.Visible() {
+		t.Fatalf("at phone width: table shown %v, cards shown %v", ov.Table.Visible(), ov.Cards.Visible())
+	}
+	if n := len(ov.Cards.Objects); n != len(ov.Rows()) {
+		t.Fatalf("%d cards for %d rows", n, len(ov.Rows()))
+	}
+	if w := ov.Cards.MinSize().Width; w > phone.Width-8 {
+		t.Errorf("the cards need %.0f wide, more than the phone", w)
+	}
+	text := screenText(ov.Cards)
+	for _, w := range []string{"一社", "逾期未访", "待解决问题", "待审核计划", "帮扶缺口"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the cards lack %q:\n%s", w, text)
+		}
+	}
+	g := ov.Rows()[0]
+	test.Tap(findButton(t, ov.Cards.Objects[0], fmt.Sprintf("待解决问题 %d", g.OpenProblems)))
+	a.Wait()
+	if a.Nav().Top() == app.Screen(ov) {
+		t.Error("the button opens nothing")
+	}
 }
