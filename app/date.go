@@ -118,9 +118,9 @@ func newCalendar(t time.Time, picked func(time.Time)) *calendar {
 	return c
 }
 
-// monthText names a month: "2026年11月", "November 2026".
+// monthText names a month: "2026年11月", "11/2026".
 func monthText(t time.Time) string {
-	return lang.L("date.month", map[string]any{"Year": t.Year(), "Month": int(t.Month()), "Name": t.Month().String()})
+	return lang.L("date.month", map[string]any{"Year": t.Year(), "Month": int(t.Month())})
 }
 
 // weekdays names the days from Monday, in Fyne's own translations ("周一").

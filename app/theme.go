@@ -16,11 +16,11 @@ import (
 	"bangfu/assets"
 )
 
-// Theme is Fyne's default theme with the bundled CJK font (assets.CJKFont) for
-// regular, bold and italic text. Monospace and symbol text keep Fyne's fonts.
-// Characters the CJK font lacks, such as Latin letters and digits, fall back to
-// Fyne's Noto Sans. Fyne does not synthesise bold for CJK text, so bold Chinese
-// looks like regular Chinese.
+// Theme is Fyne's default theme with the bundled CJK fonts: assets.CJKFont for
+// regular and italic text, assets.CJKBoldFont (a bold CJK face, since Fyne does
+// not synthesise bold) for bold text. Monospace and symbol text keep Fyne's
+// fonts. Characters the regular CJK font lacks, such as Latin letters and
+// digits, fall back to Fyne's Noto Sans.
 //
 // Its variant is the device's choice (store.Settings.Theme): light, which
 // reads in sunlight and is the default on phones, or dark; with no choice a
@@ -77,11 +77,14 @@ var sunlight = map[fyne.ThemeColorName]color.Color{
 	theme.ColorNameBackground:  color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff},
 }
 
-// Font returns assets.CJKFont for text, and Fyne's own font for monospace and
-// symbol styles.
+// Font returns assets.CJKBoldFont for bold text, assets.CJKFont for other
+// text, and Fyne's own font for monospace and symbol styles.
 func (t *Theme) Font(style fyne.TextStyle) fyne.Resource {
 	if style.Monospace || style.Symbol {
 		return t.base.Font(style)
+	}
+	if style.Bold {
+		return assets.CJKBoldFont
 	}
 	return assets.CJKFont
 }

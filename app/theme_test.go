@@ -28,9 +28,9 @@ func TestThemeFont(t *testing.T) {
 		want  fyne.Resource
 	}{
 		{"regular", fyne.TextStyle{}, assets.CJKFont},
-		{"bold", fyne.TextStyle{Bold: true}, assets.CJKFont},
+		{"bold", fyne.TextStyle{Bold: true}, assets.CJKBoldFont},
 		{"italic", fyne.TextStyle{Italic: true}, assets.CJKFont},
-		{"bold italic", fyne.TextStyle{Bold: true, Italic: true}, assets.CJKFont},
+		{"bold italic", fyne.TextStyle{Bold: true, Italic: true}, assets.CJKBoldFont},
 		{"monospace", fyne.TextStyle{Monospace: true}, def.Font(fyne.TextStyle{Monospace: true})},
 		{"symbol", fyne.TextStyle{Symbol: true}, def.Font(fyne.TextStyle{Symbol: true})},
 	} {
