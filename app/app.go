@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"image/color"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
@@ -71,16 +73,19 @@ type App struct {
 	loading  bool // start is reading who the cadre is
 	wiping   bool // wipe is under way
 	cancel   context.CancelFunc
+	nudge    fyne.CanvasObject // refreshed to ask for a frame (see repaint)
+	ticking  bool              // the repaint ticker runs
 }
 
 // New returns the app for the Fyne app fa, the local replica db and the
 // device's sync client sc. Call Show (or Run) to open its window.
 func New(fa fyne.App, db Store, sc Syncer, opt Options) *App {
-	a := &App{fyne: fa, db: db, sync: sc, opt: opt}
+	a := &App{fyne: fa, db: db, sync: sc, opt: opt, nudge: canvas.NewRectangle(color.Transparent)}
 	if opt.DeferUI {
 		a.tasks.queue = make(chan func())
 	}
-	SetLanguage(fa.Preferences().StringWithFallback(prefLanguage, Chinese))
+	a.tasks.shown = a.repaint
+	SetLanguage(Chinese) // until the device's own choice is read (see Show)
 	a.Window = fa.NewWindow(lang.L("app.title"))
 	a.Window.SetIcon(assets.Icon)
 	a.Window.Resize(fyne.NewSize(1024, 720))
@@ -88,8 +93,46 @@ func New(fa fyne.App, db Store, sc Syncer, opt Options) *App {
 	return a
 }
 
-// prefLanguage is the preference that keeps the chosen language.
-const prefLanguage = "language"
+// repaintEvery is how often a shown window is drawn even when nothing asked.
+const repaintEvery = 2 * time.Second
+
+// repaint asks the window for a new frame, through its own canvas.
+//
+// Fyne 2.7.1 finds the canvas of a refreshed widget through a cache whose
+// entries expire a minute after they were last looked up; drawing a frame
+// does not renew them, and once an expired entry has been dropped, refreshing
+// that widget marks nothing to be drawn. So on a window that was redrawn now
+// and then for a minute or more (the sync bar after each failed attempt) and
+// then left alone, a change shows only when something else happens to redraw
+// the window: the sync bar kept "1 条待同步 · 无法连接服务器" for a minute
+// after the sync had succeeded, and taps seemed ignored. Refreshing through the
+// window's canvas needs no cache entry, and the frame it causes registers
+// every object in view again. The app repaints after every result of
+// background work and, while the window is shown, every repaintEvery.
+func (a *App) repaint() {
+	if c := a.Window.Canvas(); c != nil {
+		c.Refresh(a.nudge)
+	}
+}
+
+// tick repaints every repaintEvery until the window closes; see repaint.
+func (a *App) tick(done <-chan struct{}) {
+	t := time.NewTicker(repaintEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			fyne.Do(func() {
+				if a.Bar != nil {
+					a.Bar.Recheck()
+				}
+				a.repaint()
+			})
+		}
+	}
+}
 
 // now is the time screens use.
 func (a *App) now() time.Time {
@@ -116,7 +159,7 @@ func (a *App) Wait() { a.tasks.wait() }
 // Failed shows why the app cannot start (the store is in use by another
 // process, say) in a window, and runs until it is closed.
 func Failed(fa fyne.App, err error) {
-	SetLanguage(fa.Preferences().StringWithFallback(prefLanguage, Chinese))
+	SetLanguage(Chinese) // the store that keeps the device's choice did not open
 	w := fa.NewWindow(lang.L("app.title"))
 	msg := dangerLabel(errText(err))
 	w.SetContent(container.NewPadded(container.NewVBox(
@@ -136,15 +179,33 @@ func (a *App) Run() {
 func (a *App) Show() {
 	a.Window.SetContent(container.NewCenter(widget.NewLabel(lang.L("common.loading"))))
 	a.Window.Show()
+	if !a.opt.DeferUI && !a.ticking {
+		// Under the test driver fyne.Do runs on the ticker's goroutine.
+		a.ticking = true
+		done := make(chan struct{})
+		a.Window.SetOnClosed(func() {
+			close(done)
+			a.stop()
+		})
+		go a.tick(done)
+	}
 	a.tasks.run(func() func() {
 		st := a.sync.Status()
+		set, err := a.db.Settings()
 		return func() {
+			if err != nil {
+				fyne.LogError("app: read the device's settings", err)
+			}
+			a.applySettings(set)
 			if !st.Enrolled || st.Cadre == uuid.Nil {
 				server := st.Server
 				if server == "" {
 					server = a.opt.Server
 				}
 				a.showEnroll(server)
+				if set.DeviceName != "" && a.Enroll.Name.Text == "" {
+					a.Enroll.Name.SetText(set.DeviceName)
+				}
 				return
 			}
 			a.start(st.Cadre)

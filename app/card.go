@@ -35,6 +35,10 @@ type Card struct {
 	Body *fyne.Container
 	// Error shows why the card could not be read.
 	Error *widget.Label
+	// Notice says what just happened, such as a visit saved.
+	Notice *widget.Label
+	// Draft shows while a visit typed for the household waits unsaved.
+	Draft *widget.Label
 	// Data is the card last read.
 	Data *store.Card
 
@@ -62,10 +66,24 @@ func newCard(a *App, household uuid.UUID) *Card {
 		a.nav.Push(newMembersScreen(a, household))
 	})
 	c.Error = errorLabel()
+	c.Notice = widget.NewLabel("")
+	c.Notice.Importance = widget.SuccessImportance
+	c.Notice.Wrapping = fyne.TextWrapWord
+	c.Notice.Hide()
+	c.Draft = widget.NewLabel(lang.L("card.draft_waiting"))
+	c.Draft.Importance = widget.WarningImportance
+	c.Draft.Wrapping = fyne.TextWrapWord
+	c.Draft.Hide()
 	c.Body = container.NewVBox(widget.NewLabel(lang.L("common.loading")))
 	buttons := container.NewGridWithColumns(2, c.OpenPlan, c.RecordVisit)
-	c.content = container.NewBorder(c.Error, buttons, nil, nil, container.NewVScroll(c.Body))
+	c.content = container.NewBorder(container.NewVBox(c.Error, c.Notice, c.Draft), buttons, nil, nil, container.NewVScroll(c.Body))
 	return c
+}
+
+// notify shows a short message above the card, such as 走访已保存.
+func (c *Card) notify(msg string) {
+	c.Notice.SetText(msg)
+	c.Notice.Show()
 }
 
 func (c *Card) headName() string {
@@ -88,6 +106,7 @@ func (c *Card) load() {
 	a := c.app
 	a.tasks.run(func() func() {
 		card, err := a.db.Card(c.household, a.now())
+		draft, _ := a.db.Draft(draftKey(c.household))
 		return func() {
 			if err != nil {
 				c.Error.SetText(errText(err))
@@ -95,6 +114,7 @@ func (c *Card) load() {
 				return
 			}
 			c.Error.Hide()
+			setVisible(c.Draft, draft != nil)
 			c.show(card)
 		}
 	})
@@ -138,21 +158,21 @@ func (c *Card) show(card *store.Card) {
 		l.Wrapping = fyne.TextWrapWord
 		return l
 	}
-	fact(lang.L("card.id_number"), text(domain.MaskID(h.IDNumber)))
+	fact(lang.L("card.income"), text(h.Income))
 	fact(lang.L("card.phone"), c.phone(h.Phone))
+	fact(lang.L("card.id_number"), text(domain.MaskID(h.IDNumber)))
 	fact(lang.L("card.address"), text(h.Address))
 	fact(lang.L("card.size"), text(count("households.members", h.Size)))
 	fact(lang.L("card.farmland"), text(lang.L("card.mu", map[string]any{"Mu": strconv.FormatFloat(h.Farmland, 'f', -1, 64)})))
-	fact(lang.L("card.income"), text(h.Income))
 	if strings.TrimSpace(h.Notes) != "" {
 		fact(lang.L("card.notes"), text(h.Notes))
 	}
 
 	members := container.NewVBox()
 	for _, m := range card.Members {
-		line := join(m.Name, m.Relation, m.Gender, birth(m.BirthYear, c.app.now()), m.Health, m.Work, domain.MaskID(m.IDNumber))
+		line := join(m.Name, relationText(m.Relation), m.Gender, birth(m.BirthYear, c.app.now()), m.Health, m.Work, domain.MaskID(m.IDNumber))
 		l := widget.NewLabel(line)
-		l.Wrapping = fyne.TextWrapWord
+		l.Truncation = fyne.TextTruncateEllipsis // one line each
 		members.Add(l)
 	}
 
@@ -203,7 +223,22 @@ func (c *Card) show(card *store.Card) {
 		l.Importance = widget.WarningImportance
 		problems.Add(l)
 	}
-	if len(card.Problems) == 0 {
+	// The follow-up the last visit left owed, if any.
+	for _, v := range card.Visits {
+		if strings.TrimSpace(v.FollowUp) != "" {
+			msg := lang.L("card.follow_up_open", map[string]any{"Text": v.FollowUp})
+			if !v.Due.IsZero() {
+				msg = lang.L("card.follow_up", map[string]any{"Text": v.FollowUp, "Date": dateText(v.Due)})
+			}
+			l := wrapLabel(msg)
+			if !v.Due.IsZero() && v.Due.Before(c.app.now()) {
+				l.Importance = widget.WarningImportance
+			}
+			problems.Add(l)
+		}
+		break
+	}
+	if len(problems.Objects) == 0 {
 		problems.Add(widget.NewLabel(lang.L("card.no_problems")))
 	}
 
@@ -215,14 +250,18 @@ func (c *Card) show(card *store.Card) {
 		visits.Add(dangerLabel(lang.L("households.never_visited")))
 	}
 
+	// 一口清: what a cadre recites at the door comes first — status and days
+	// since the last visit, the helpers, the plan, open problems and the
+	// follow-up owed, the visits — then the facts (income first) and the
+	// members, one line each.
 	c.Body.Objects = []fyne.CanvasObject{
 		head, sub,
-		section(lang.L("card.facts")), facts,
-		section(lang.L("card.members")), members,
 		section(lang.L("card.helpers")), helpers,
 		section(lang.L("card.plan")), plan,
 		section(lang.L("card.problems")), problems,
 		section(lang.L("card.visits")), visits,
+		section(lang.L("card.facts")), facts,
+		section(lang.L("card.members")), members,
 	}
 	c.Body.Refresh()
 }

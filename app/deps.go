@@ -43,6 +43,7 @@ type CardReader interface {
 type Drafts interface {
 	SaveDraft(key string, data []byte) error
 	Draft(key string) ([]byte, error)
+	DraftKeys(prefix string) ([]string, error)
 	DeleteDraft(key string) error
 	PutDraft(author uuid.UUID, key string, recs ...domain.Record) error
 }

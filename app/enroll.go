@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"bangfu/assets"
+	"bangfu/store"
 )
 
 // Enroll is the first screen on a new device: the server's address and the
@@ -45,7 +46,6 @@ func newEnroll(a *App, server string) *Enroll {
 	e.Code.SetPlaceHolder(lang.L("enroll.code_hint"))
 	e.Name = widget.NewEntry()
 	e.Name.SetPlaceHolder(lang.L("enroll.name_hint"))
-	e.Name.SetText(a.fyne.Preferences().String(prefDeviceName))
 	e.Submit = widget.NewButton(lang.L("enroll.submit"), e.submit)
 	e.Submit.Importance = widget.HighImportance
 	e.Error = errorLabel()
@@ -71,11 +71,9 @@ func newEnroll(a *App, server string) *Enroll {
 	return e
 }
 
-// The preferences the enrolment screen remembers.
-const (
-	prefServer     = "server"
-	prefDeviceName = "device_name"
-)
+// prefServer is the preference that remembers the last server typed (the
+// device's name and language are kept in its store: see updateSettings).
+const prefServer = "server"
 
 // Content returns the screen.
 func (e *Enroll) Content() fyne.CanvasObject { return e.content }
@@ -106,11 +104,17 @@ func (e *Enroll) submit() {
 	e.Busy.Start()
 	prefs := a.fyne.Preferences()
 	prefs.SetString(prefServer, server)
-	prefs.SetString(prefDeviceName, name)
 	a.tasks.run(func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		err := a.sync.Enroll(ctx, server, code, name)
+		if err == nil {
+			// The name is the device's own: kept in its store, not in
+			// preferences another app on this machine would read.
+			if serr := a.updateSettings(func(s *store.Settings) { s.DeviceName = name }); serr != nil {
+				fyne.LogError("app: keep the device name", serr)
+			}
+		}
 		return func() {
 			e.Busy.Stop()
 			e.Busy.Hide()

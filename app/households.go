@@ -2,12 +2,14 @@ package app
 
 import (
 	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/google/uuid"
 
 	"bangfu/store"
 )
@@ -33,6 +35,7 @@ type Households struct {
 	all     []store.HouseholdRow
 	shown   []store.HouseholdRow
 	loaded  bool
+	drafts  map[uuid.UUID]bool // households with a visit draft waiting
 	content fyne.CanvasObject
 }
 
@@ -71,7 +74,11 @@ func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, err
 			if r.Overdue {
 				imp = widget.DangerImportance
 			}
-			if text := rowInfo(r); info.Text != text || info.Importance != imp {
+			text := rowInfo(r)
+			if h.drafts[r.ID] {
+				text = join(text, lang.L("households.draft"))
+			}
+			if info.Text != text || info.Importance != imp {
 				info.Text, info.Importance = text, imp
 				info.Refresh()
 			}
@@ -81,6 +88,14 @@ func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, err
 			return
 		}
 		r := h.shown[id]
+		if a.nav.Master() != Screen(h) {
+			// A list shown as a detail (a team leader's 全村农户): the card
+			// goes on top of it, so the back arrow returns to the list as
+			// it was, search text and scroll position included.
+			h.List.UnselectAll()
+			a.nav.Push(newCard(a, r.ID))
+			return
+		}
 		if a.nav.Phone() {
 			h.List.UnselectAll()
 		}
@@ -130,6 +145,13 @@ func (h *Households) load() {
 			}
 			rows = kept
 		}
+		drafts := map[uuid.UUID]bool{}
+		keys, _ := h.app.db.DraftKeys(draftPrefix) // a list without its flags is still a list
+		for _, k := range keys {
+			if id, perr := uuid.Parse(strings.TrimPrefix(k, draftPrefix)); perr == nil {
+				drafts[id] = true
+			}
+		}
 		return func() {
 			if err != nil {
 				h.Error.SetText(errText(err))
@@ -137,7 +159,7 @@ func (h *Households) load() {
 				return
 			}
 			h.Error.Hide()
-			h.all, h.loaded = rows, true
+			h.all, h.loaded, h.drafts = rows, true, drafts
 			h.apply()
 		}
 	})

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -92,7 +93,7 @@ func newMenu(a *App) *Menu {
 	for _, v := range a.villages {
 		names = append(names, v.Name)
 	}
-	m.Village = widget.NewSelect(names, func(string) {
+	m.Village = newSelect(names, func(string) {
 		if i := m.Village.SelectedIndex(); i >= 0 {
 			m.village = a.villages[i].ID
 			m.open(0)
@@ -135,6 +136,9 @@ func (m *Menu) open(i int) {
 // review and three-level assistance gaps. Tapping a number opens its list.
 type Overview struct {
 	Table *widget.Table
+	// Cards show the same numbers at phone width, one card per group (and
+	// the total), with the columns that need action as buttons.
+	Cards *fyne.Container
 	Error *widget.Label
 	// Data is the overview last read.
 	Data *store.Overview
@@ -198,9 +202,12 @@ func newOverview(a *App, village uuid.UUID) *Overview {
 			l.Refresh()
 		}
 	}
-	o.Table.SetColumnWidth(colGroup, 96)
-	for c := colHouseholds; c < overviewCols; c++ {
-		o.Table.SetColumnWidth(c, 96)
+	// Each column as wide as its heading, at least 96: English headings
+	// ("Visits this month") overlapped their neighbours at a fixed 96.
+	pad := 2*theme.Padding() + 2*theme.InnerPadding()
+	for c, h := range overviewHeads() {
+		w := fyne.MeasureText(h, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + pad
+		o.Table.SetColumnWidth(c, max(96, float32(math.Ceil(float64(w)))))
 	}
 	o.Table.OnSelected = func(id widget.TableCellID) {
 		o.Table.UnselectAll()
@@ -208,7 +215,10 @@ func newOverview(a *App, village uuid.UUID) *Overview {
 	}
 	hint := wrapLabel(lang.L("overview.hint"))
 	hint.SizeName = theme.SizeNameCaptionText
-	o.content = container.NewBorder(container.NewVBox(o.Error, hint), nil, nil, nil, o.Table)
+	o.Cards = container.NewVBox()
+	cards := container.NewVScroll(o.Cards)
+	body := container.New(&byWidth{narrow: cards, wide: o.Table}, cards, o.Table)
+	o.content = container.NewBorder(container.NewVBox(o.Error, hint), nil, nil, nil, body)
 	return o
 }
 
@@ -237,9 +247,57 @@ func (o *Overview) load() {
 			o.Data = ov
 			o.rows = append(append([]store.GroupStats(nil), ov.Groups...), ov.Total)
 			o.Table.Refresh()
+			o.fillCards()
 			a.nav.retitle(o)
 		}
 	})
+}
+
+// fillCards builds one card per row: the group's name, households and people,
+// and buttons for what needs action — overdue, open problems, plans awaiting
+// review, gaps — that open their lists.
+func (o *Overview) fillCards() {
+	heads := overviewHeads()
+	var cards []fyne.CanvasObject
+	for i := range o.rows {
+		row := i
+		title := widget.NewLabelWithStyle(join(o.cell(widget.TableCellID{Row: row, Col: colGroup}),
+			count("households.count", o.rows[row].Households), count("households.members", o.rows[row].People)),
+			fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		title.Wrapping = fyne.TextWrapWord
+		grid := container.NewGridWithColumns(2)
+		for _, col := range []int{colOverdue, colProblems, colReview, colGaps} {
+			col := col
+			id := widget.TableCellID{Row: row, Col: col}
+			b := widget.NewButton(heads[col]+" "+o.cell(id), func() { o.Open(row, col) })
+			if o.value(id) > 0 {
+				b.Importance = widget.WarningImportance
+			} else {
+				b.Importance = widget.LowImportance
+			}
+			grid.Add(b)
+		}
+		cards = append(cards, container.NewVBox(title, grid, widget.NewSeparator()))
+	}
+	o.Cards.Objects = cards
+	o.Cards.Refresh()
+}
+
+// byWidth shows narrow below Breakpoint and wide from it, filling the space.
+type byWidth struct{ narrow, wide fyne.CanvasObject }
+
+func (l *byWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	phone := size.Width < Breakpoint
+	setVisible(l.narrow, phone)
+	setVisible(l.wide, !phone)
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (l *byWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	return fyne.NewSize(0, 0)
 }
 
 // Rows returns the rows: the groups, then the total (whose Group is nil).

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ type PlanScreen struct {
 	household uuid.UUID
 	title     string
 	filling   bool
+	goalErr   bool // the error shown is about the goal
 	content   fyne.CanvasObject
 }
 
@@ -55,6 +57,13 @@ func newPlanScreen(a *App, household uuid.UUID, head string) *PlanScreen {
 	p.Goal = widget.NewMultiLineEntry()
 	p.Goal.Wrapping = fyne.TextWrapWord
 	p.Goal.SetPlaceHolder(lang.L("plan.goal_hint"))
+	p.Goal.OnChanged = func(s string) {
+		// The goal's error goes as soon as there is a goal.
+		if p.Error.Visible() && p.goalErr && strings.TrimSpace(s) != "" {
+			p.Error.Hide()
+			p.goalErr = false
+		}
+	}
 	p.SaveGoal = widget.NewButton(lang.L("plan.create"), p.saveGoal)
 	p.Status = widget.NewLabel("")
 	p.Submit = widget.NewButtonWithIcon(lang.L("plan.submit"), theme.MailSendIcon(), p.submit)
@@ -111,6 +120,8 @@ func (p *PlanScreen) reload(saveErr error) {
 }
 
 func (p *PlanScreen) fail(err error) {
+	var de *domain.Error
+	p.goalErr = errors.As(err, &de) && de.Field == "goal"
 	p.Error.SetText(errText(err))
 	p.Error.Show()
 }
@@ -144,7 +155,7 @@ func (p *PlanScreen) show(card *store.Card) {
 		desc := wrapLabel(join(measureKindText(m.Type), m.Description))
 		desc.TextStyle.Bold = true
 		detail := wrapLabel(join(m.Target, lang.L("plan.due", map[string]any{"Date": dateText(m.Due)}), p.ownerName(m.Owner)))
-		sel := widget.NewSelect(opts, nil)
+		sel := newSelect(opts, nil)
 		for i, o := range progressOptions {
 			if o == m.Progress {
 				sel.SetSelectedIndex(i)
@@ -219,11 +230,20 @@ func (p *PlanScreen) saveGoal() {
 		plan = domain.Plan{Household: p.household, Start: day(now), Status: domain.PlanDraft}
 	}
 	plan.Goal = strings.TrimSpace(p.Goal.Text)
-	if err := plan.Validate(now); err != nil {
+	if err := checkGoal(&plan, now); err != nil {
 		p.fail(err)
 		return
 	}
 	p.put(&plan)
+}
+
+// checkGoal validates a plan the cadre saves or submits: besides the
+// domain's checks, a plan written on the phone states its goal.
+func checkGoal(plan *domain.Plan, now time.Time) error {
+	if plan.Goal == "" {
+		return domain.Errorf(domain.EINVALID, "goal", "请先填写计划目标", "enter the plan's goal first")
+	}
+	return plan.Validate(now)
 }
 
 func (p *PlanScreen) submit() {
@@ -233,6 +253,10 @@ func (p *PlanScreen) submit() {
 	plan := *p.Data.Plan
 	plan.Goal = strings.TrimSpace(p.Goal.Text)
 	plan.Status = domain.PlanSubmitted
+	if err := checkGoal(&plan, p.app.now()); err != nil {
+		p.fail(err)
+		return
+	}
 	p.put(&plan)
 }
 
@@ -259,7 +283,7 @@ type MeasureForm struct {
 	Description *widget.Entry
 	Owner       *widget.Select
 	Target      *widget.Entry
-	Due         *widget.DateEntry
+	Due         *DateEntry
 	Progress    *widget.Select
 	Save        *widget.Button
 	Error       *widget.Label
@@ -277,7 +301,7 @@ func newMeasureForm(a *App, card *store.Card, m *domain.Measure) *MeasureForm {
 	for i, k := range domain.MeasureKinds {
 		kinds[i] = measureKindText(k)
 	}
-	f.Kind = widget.NewSelect(kinds, nil)
+	f.Kind = newSelect(kinds, nil)
 	f.Description = widget.NewMultiLineEntry()
 	f.Description.Wrapping = fyne.TextWrapWord
 	f.Description.SetPlaceHolder(lang.L("measure.description_hint"))
@@ -294,16 +318,16 @@ func newMeasureForm(a *App, card *store.Card, m *domain.Measure) *MeasureForm {
 		f.owners = append(f.owners, a.me.ID)
 		names = append(names, a.me.Name)
 	}
-	f.Owner = widget.NewSelect(names, nil)
+	f.Owner = newSelect(names, nil)
 	f.Target = widget.NewEntry()
 	f.Target.SetPlaceHolder(lang.L("measure.target_hint"))
-	f.Due = widget.NewDateEntry()
+	f.Due = newDateEntry()
 	f.Due.SetPlaceHolder(lang.L("visit.due_hint"))
 	popts := make([]string, len(progressOptions))
 	for i, o := range progressOptions {
 		popts[i] = progressText(o)
 	}
-	f.Progress = widget.NewSelect(popts, nil)
+	f.Progress = newSelect(popts, nil)
 	f.Progress.SetSelectedIndex(0)
 	if m != nil {
 		for i, k := range domain.MeasureKinds {
@@ -335,6 +359,13 @@ func newMeasureForm(a *App, card *store.Card, m *domain.Measure) *MeasureForm {
 		}
 	}
 	f.Error = errorLabel()
+	recheck := func() { f.recheck() }
+	f.Kind.OnChanged = func(string) { recheck() }
+	f.Owner.OnChanged = func(string) { recheck() }
+	f.Progress.OnChanged = func(string) { recheck() }
+	f.Description.OnChanged = func(string) { recheck() }
+	f.Target.OnChanged = func(string) { recheck() }
+	f.Due.OnChanged = func(*time.Time) { recheck() }
 	f.Save = widget.NewButtonWithIcon(lang.L("measure.save"), theme.DocumentSaveIcon(), f.save)
 	f.Save.Importance = widget.HighImportance
 	form := widget.NewForm(
@@ -380,6 +411,9 @@ func (f *MeasureForm) record() (*domain.Measure, error) {
 	}
 	m.Target = strings.TrimSpace(f.Target.Text)
 	m.Due = time.Time{}
+	if f.Due.Err != nil {
+		return nil, f.Due.Err
+	}
 	if f.Due.Date != nil {
 		m.Due = day(*f.Due.Date)
 	}
@@ -394,6 +428,19 @@ func (f *MeasureForm) record() (*domain.Measure, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// recheck checks the form again while an error shows, so that the error goes
+// (or changes) as soon as the input is fixed, not at the next save.
+func (f *MeasureForm) recheck() {
+	if f.Error == nil || !f.Error.Visible() {
+		return
+	}
+	if _, err := f.record(); err != nil {
+		f.Error.SetText(errText(err))
+	} else {
+		f.Error.Hide()
+	}
 }
 
 func (f *MeasureForm) save() {

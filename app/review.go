@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -239,15 +240,12 @@ func conflicts(a *App, village uuid.UUID) Screen {
 		var items []Item
 		for _, r := range rows {
 			r := r
-			who := ""
-			if r.Household != nil {
-				who = join(r.Household.HeadName, r.Household.GroupName)
-			}
+			v := describeConflict(a.db, r.Conflict)
 			items = append(items, Item{
-				Title:  join(who, kindText(r.Conflict.RecordKind), fieldText(r.Conflict.Field)),
-				Detail: join(valueText(r.Conflict.Winner), valueText(r.Conflict.Loser)),
+				Title:  v.title(r),
+				Detail: join(v.winner, v.loser),
 				Warn:   true,
-				open:   func() { a.nav.Push(newConflict(a, r)) },
+				open:   func() { a.nav.Push(newConflict(a, r, v)) },
 			})
 		}
 		return items, nil
@@ -266,10 +264,108 @@ type Conflict struct {
 	content fyne.CanvasObject
 }
 
-func newConflict(a *App, row store.ConflictRow) *Conflict {
+// conflictView is a conflict in words: the record it is about (a measure's
+// text, a visit's date) and both values through the app's display names.
+// describeConflict reads the store: call it off the UI goroutine.
+type conflictView struct {
+	subject, winner, loser string
+}
+
+// title reads "赵平强 · 一社 · 措施 · 散养土鸡 50 只 · 进度".
+func (v conflictView) title(r store.ConflictRow) string {
+	who := ""
+	if r.Household != nil {
+		who = join(r.Household.HeadName, r.Household.GroupName)
+	}
+	return join(who, kindText(r.Conflict.RecordKind), v.subject, fieldText(r.Conflict.Field))
+}
+
+func describeConflict(db Roster, cf *domain.Conflict) conflictView {
+	v := conflictView{
+		winner: fieldValueText(db, cf.RecordKind, cf.Field, cf.Winner),
+		loser:  fieldValueText(db, cf.RecordKind, cf.Field, cf.Loser),
+	}
+	rec, err := db.Get(cf.RecordKind, cf.Record)
+	if err != nil {
+		return v
+	}
+	switch r := rec.(type) {
+	case *domain.Measure:
+		v.subject = r.Description
+	case *domain.Visit:
+		v.subject = lang.L("conflicts.visit_of", map[string]any{"Date": dateText(r.At)})
+	case *domain.Problem:
+		v.subject = r.Text
+	case *domain.Member:
+		v.subject = r.Name
+	case *domain.Cadre:
+		v.subject = r.Name
+	case *domain.Place:
+		v.subject = r.Name
+	}
+	if n := []rune(v.subject); len(n) > 24 {
+		v.subject = string(n[:24]) + "…"
+	}
+	return v
+}
+
+// fieldValueText shows a field's JSON value as the rest of the app shows it:
+// a progress, status or kind by its display name, a date as 2027-07-15, a
+// cadre by name, a yes or no in words.
+func fieldValueText(db Roster, kind domain.Kind, field string, raw json.RawMessage) string {
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		if b {
+			return lang.L("common.yes")
+		}
+		return lang.L("common.no")
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return string(raw)
+	}
+	if s == "" {
+		return lang.L("conflicts.empty")
+	}
+	switch {
+	case field == "progress":
+		return progressText(domain.Progress(s))
+	case field == "status" && kind == domain.KindPlan:
+		return planStatusText(domain.PlanStatus(s))
+	case field == "status" && kind == domain.KindProblem:
+		return problemStatusText(domain.ProblemStatus(s))
+	case field == "status" && kind == domain.KindHousehold:
+		return statusText(domain.Status(s))
+	case field == "type" && kind == domain.KindMeasure:
+		return measureKindText(domain.MeasureKind(s))
+	case field == "type" && kind == domain.KindVisit:
+		return visitKindText(domain.VisitKind(s))
+	case field == "fees":
+		return feesText(domain.Fees(s))
+	case field == "water":
+		return waterText(domain.Water(s))
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		if t.IsZero() {
+			return lang.L("conflicts.empty")
+		}
+		return dateText(t)
+	}
+	if id, err := uuid.Parse(s); err == nil {
+		if id == uuid.Nil {
+			return lang.L("conflicts.empty")
+		}
+		if rec, err := db.Get(domain.KindCadre, id); err == nil {
+			return rec.(*domain.Cadre).Name
+		}
+	}
+	return s
+}
+
+func newConflict(a *App, row store.ConflictRow, view conflictView) *Conflict {
 	c := &Conflict{app: a, row: row}
 	cf := row.Conflict
-	side := func(head string, value []byte, author *domain.Cadre, stamp string, keep *widget.Button) fyne.CanvasObject {
+	side := func(head string, value string, author *domain.Cadre, stamp string, keep *widget.Button) fyne.CanvasObject {
 		name := ""
 		if author != nil {
 			name = author.Name
@@ -278,7 +374,7 @@ func newConflict(a *App, row store.ConflictRow) *Conflict {
 		if s, err := domain.ParseStamp(stamp); err == nil {
 			when = timeText(s.Time())
 		}
-		v := wrapLabel(valueText(value))
+		v := wrapLabel(value)
 		v.TextStyle.Bold = true
 		return widget.NewCard(head, join(name, when), container.NewVBox(v, keep))
 	}
@@ -287,16 +383,12 @@ func newConflict(a *App, row store.ConflictRow) *Conflict {
 	c.KeepLoser.Importance = widget.HighImportance
 	c.KeepWinner.Importance = widget.HighImportance
 	c.Error = errorLabel()
-	who := ""
-	if row.Household != nil {
-		who = join(row.Household.HeadName, row.Household.GroupName)
-	}
-	head := wrapLabel(join(who, kindText(cf.RecordKind), fieldText(cf.Field)))
+	head := wrapLabel(view.title(row))
 	head.TextStyle.Bold = true
 	explain := wrapLabel(lang.L("conflicts.explain"))
 	sides := container.NewGridWithColumns(2,
-		side(lang.L("conflicts.current"), cf.Winner, row.Winner, cf.WinnerStamp, c.KeepWinner),
-		side(lang.L("conflicts.lost"), cf.Loser, row.Loser, cf.LoserStamp, c.KeepLoser))
+		side(lang.L("conflicts.current"), view.winner, row.Winner, cf.WinnerStamp, c.KeepWinner),
+		side(lang.L("conflicts.lost"), view.loser, row.Loser, cf.LoserStamp, c.KeepLoser))
 	c.content = container.NewVScroll(container.NewVBox(head, explain, sides, c.Error))
 	return c
 }
@@ -381,17 +473,4 @@ func fieldText(f string) string {
 		return lang.L("field.text")
 	}
 	return f
-}
-
-// valueText shows a field's JSON value: a string as itself, other values as
-// their JSON text.
-func valueText(v json.RawMessage) string {
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		if s == "" {
-			return lang.L("conflicts.empty")
-		}
-		return s
-	}
-	return string(v)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // Settings holds the app's settings: language, the overdue threshold, the
@@ -22,7 +23,9 @@ import (
 // be sent and never drops them: it syncs first, and signs out only once
 // nothing waits.
 type Settings struct {
-	Language    *widget.RadioGroup
+	Language *widget.RadioGroup
+	// Theme chooses the light theme (for sunlight) or the dark one.
+	Theme       *widget.RadioGroup
 	OverdueDays *widget.Entry
 	SaveOverdue *widget.Button
 	// RulesNote says the threshold is set by the village's or town's rules
@@ -66,6 +69,26 @@ func newSettings(a *App) *Settings {
 			a.setLanguage(code)
 		}
 	}
+	s.Theme = widget.NewRadioGroup(themeNames(), nil)
+	s.Theme.Horizontal = true
+	s.Theme.Required = true
+	s.Theme.SetSelected(themeNames()[0])
+	if th, ok := a.fyne.Settings().Theme().(*Theme); ok && th.variant(a.fyne.Settings().ThemeVariant()) == theme.VariantDark {
+		s.Theme.SetSelected(themeNames()[1])
+	}
+	s.Theme.OnChanged = func(v string) {
+		mode := ThemeLight
+		if v == themeNames()[1] {
+			mode = ThemeDark
+		}
+		a.applyTheme(mode)
+		a.tasks.run(func() func() {
+			if err := a.updateSettings(func(st *store.Settings) { st.Theme = mode }); err != nil {
+				return func() { s.fail(err) }
+			}
+			return nil
+		})
+	}
 	s.OverdueDays = widget.NewEntry()
 	s.OverdueDays.SetPlaceHolder("30")
 	s.SaveOverdue = widget.NewButton(lang.L("settings.save"), s.saveOverdue)
@@ -95,6 +118,7 @@ func newSettings(a *App) *Settings {
 	hint.SizeName = theme.SizeNameCaptionText
 	body := container.NewVBox(
 		bold(lang.L("settings.language")), s.Language,
+		bold(lang.L("settings.theme")), s.Theme,
 		bold(lang.L("settings.overdue")), hint, container.NewBorder(nil, nil, nil, s.SaveOverdue, s.OverdueDays), s.RulesNote, s.Saved, s.Error,
 		section(lang.L("settings.account")), s.Details,
 		s.SignOut, s.confirm,
@@ -130,12 +154,12 @@ func (s *Settings) load() {
 				s.SaveOverdue.Disable()
 				s.RulesNote.Show()
 			}
-			s.details(server)
+			s.details(server, st.DeviceName)
 		}
 	})
 }
 
-func (s *Settings) details(server string) {
+func (s *Settings) details(server, deviceName string) {
 	a := s.app
 	s.Details.Items = nil
 	add := func(name, value string) {
@@ -158,7 +182,7 @@ func (s *Settings) details(server string) {
 		add(lang.L("settings.villages"), strings.Join(vs, "、"))
 	}
 	add(lang.L("settings.server"), server)
-	add(lang.L("settings.device_name"), a.fyne.Preferences().String(prefDeviceName))
+	add(lang.L("settings.device_name"), deviceName)
 	add(lang.L("settings.device"), a.db.Device().String())
 	s.Details.Refresh()
 }
@@ -260,7 +284,13 @@ func (a *App) signedOut(server string) {
 // setLanguage switches the language and rebuilds the screens, staying in the
 // settings.
 func (a *App) setLanguage(code string) {
-	a.fyne.Preferences().SetString(prefLanguage, code)
+	a.tasks.run(func() func() {
+		err := a.updateSettings(func(s *store.Settings) { s.Language = code })
+		if err != nil {
+			fyne.LogError("app: keep the language", err)
+		}
+		return nil
+	})
 	if err := SetLanguage(code); err != nil {
 		fyne.LogError("app: language", err)
 	}
@@ -275,4 +305,44 @@ func (a *App) setLanguage(code string) {
 	}
 	a.build()
 	a.nav.Open(newSettings(a))
+}
+
+// updateSettings changes the device's stored settings (its language, name,
+// theme and thresholds live in its own store, not in preferences that two
+// apps on one machine would share). It reads and writes the store: call it
+// off the UI goroutine.
+func (a *App) updateSettings(change func(*store.Settings)) error {
+	st, err := a.db.Settings()
+	if err != nil {
+		return err
+	}
+	change(&st)
+	return a.db.SetSettings(st)
+}
+
+// applySettings applies the device's stored choices that take effect at
+// start: the language and the theme.
+func (a *App) applySettings(st store.Settings) {
+	a.applyTheme(st.Theme)
+	if st.Language != "" && st.Language != Language() {
+		if err := SetLanguage(st.Language); err != nil {
+			fyne.LogError("app: language", err)
+		}
+		a.Window.SetTitle(lang.L("app.title"))
+	}
+}
+
+// applyTheme draws the app in the theme mode chosen (see Theme), if the app
+// uses its own theme.
+func (a *App) applyTheme(mode string) {
+	cur, ok := a.fyne.Settings().Theme().(*Theme)
+	if !ok || cur.Mode() == mode {
+		return
+	}
+	a.fyne.Settings().SetTheme(newThemeMode(mode))
+}
+
+// themeNames are the choices of the settings' theme buttons.
+func themeNames() []string {
+	return []string{lang.L("settings.theme_light"), lang.L("settings.theme_dark")}
 }

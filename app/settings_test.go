@@ -115,7 +115,7 @@ func TestSignOut(t *testing.T) {
 	s := openSettings(t, a)
 	test.Tap(s.SignOut)
 	a.Wait()
-	if got := labelText(t, s.Warning); !strings.HasPrefix(got, "还有 1 条修改没有同步") {
+	if got := labelText(t, s.Warning); !strings.HasPrefix(got, "还有1条修改没有同步") {
 		t.Errorf("warning = %q", got)
 	}
 	if s.ConfirmSignOut.Text != "先同步，再退出" {

@@ -15,15 +15,23 @@ import (
 	"bangfu/sync/client"
 )
 
-// SyncBar is always at the bottom of the window: how many changes wait to be
-// sent, when the last sync succeeded, whether the server is reachable, and a
-// button that syncs now. Syncing runs in the background; when it brings
-// changes, the screens in view reload.
+// SyncBar is always at the bottom of the window, one line high: whether the
+// server answered lately (● 在线 / ● 离线), how many changes wait to be sent,
+// when the last sync succeeded (or, offline with changes waiting, that they
+// are kept on the device), and a button that syncs now. Being offline is the
+// normal state in a village and reads calmly; only errors a person must act
+// on (a rejected change, a revoked device) take a second, red line. Syncing
+// runs in the background; when it brings changes, the screens in view reload.
 type SyncBar struct {
-	Waiting   *widget.Label
-	Last      *widget.Label
+	// Reachable is the state: online, offline, syncing, or not checked
+	// lately.
 	Reachable *widget.Label
-	// Error says why the last sync failed, in words.
+	Waiting   *widget.Label
+	// Last is the time of the last sync, or what happens to changes waiting
+	// while offline.
+	Last *widget.Label
+	// Error says why the last sync failed, in words, when it is not just the
+	// network.
 	Error *widget.Label
 	Sync  *widget.Button
 	// ReEnroll appears when the server no longer accepts the device (revoked,
@@ -34,14 +42,20 @@ type SyncBar struct {
 
 	app     *App
 	seen    bool // a status has been shown
+	line    *fyne.Container
 	content fyne.CanvasObject
 }
 
+// reachableFor is how long after a successful sync the bar says 在线; after
+// that it no longer claims to know.
+const reachableFor = 90 * time.Second
+
 func newSyncBar(a *App) *SyncBar {
 	b := &SyncBar{app: a}
+	b.Reachable = widget.NewLabel("")
 	b.Waiting = widget.NewLabel("")
 	b.Last = widget.NewLabel("")
-	b.Reachable = widget.NewLabel("")
+	b.Last.Truncation = fyne.TextTruncateEllipsis
 	for _, l := range []*widget.Label{b.Waiting, b.Last, b.Reachable} {
 		l.SizeName = theme.SizeNameCaptionText
 	}
@@ -57,11 +71,11 @@ func newSyncBar(a *App) *SyncBar {
 		a.showEnroll(b.Status.Server)
 	})
 	b.ReEnroll.Hide()
-	info := container.NewVBox(b.Waiting, b.Last, b.Reachable)
+	b.line = container.NewBorder(nil, nil, container.NewHBox(b.Reachable, b.Waiting), b.Sync, b.Last)
 	b.content = container.NewVBox(
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, b.ReEnroll, b.Error),
-		container.NewBorder(nil, nil, nil, container.NewCenter(b.Sync), info),
+		b.line,
 	)
 	return b
 }
@@ -118,35 +132,66 @@ func (b *SyncBar) update(st client.Status) {
 	}
 }
 
+// Recheck shows the last status again, so that 在线 turns into 未检测 once
+// the last sync is older than reachableFor. The app's ticker calls it.
+func (b *SyncBar) Recheck() {
+	if b.seen && b.stateText(b.Status) != b.Reachable.Text {
+		b.show(b.Status)
+	}
+}
+
+// offline reports whether st's failure is only the network.
+func offline(st client.Status) bool {
+	return st.Err != nil && domain.ErrorCode(st.Err) == domain.EUNAVAILABLE
+}
+
+// stateText is the state a status shows.
+func (b *SyncBar) stateText(st client.Status) string {
+	switch {
+	case st.Syncing:
+		return lang.L("sync.state_running")
+	case !st.Reachable:
+		return lang.L("sync.offline")
+	case !st.LastSync.IsZero() && b.app.now().Sub(st.LastSync) <= reachableFor:
+		return lang.L("sync.online")
+	}
+	return lang.L("sync.unchecked")
+}
+
 // show displays a status.
 func (b *SyncBar) show(st client.Status) {
 	if st.LastSync.Before(b.Status.LastSync) {
 		st.LastSync = b.Status.LastSync
 	}
 	b.Status, b.seen = st, true
+	b.Reachable.SetText(b.stateText(st))
+	switch b.Reachable.Text {
+	case lang.L("sync.online"):
+		b.Reachable.Importance = widget.SuccessImportance
+	case lang.L("sync.offline"):
+		b.Reachable.Importance = widget.WarningImportance
+	default:
+		b.Reachable.Importance = widget.MediumImportance
+	}
+	b.Reachable.Refresh()
 	if st.Pending == 0 {
 		b.Waiting.SetText(lang.L("sync.nothing_waiting"))
-		b.Waiting.Importance = widget.SuccessImportance
+		b.Waiting.Importance = widget.MediumImportance
 	} else {
 		b.Waiting.SetText(count("sync.waiting_count", st.Pending))
 		b.Waiting.Importance = widget.WarningImportance
 	}
 	b.Waiting.Refresh()
-	if st.LastSync.IsZero() {
-		b.Last.SetText(lang.L("sync.never"))
-	} else {
-		b.Last.SetText(lang.L("sync.last_at", map[string]any{"Time": timeText(st.LastSync)}))
-	}
-	if st.Reachable {
-		b.Reachable.SetText(lang.L("sync.online"))
-		b.Reachable.Importance = widget.SuccessImportance
-	} else {
-		b.Reachable.SetText(lang.L("sync.offline"))
-		b.Reachable.Importance = widget.DangerImportance
-	}
-	b.Reachable.Refresh()
 	switch {
-	case st.Err != nil:
+	case !st.Reachable && st.Pending > 0:
+		b.Last.SetText(lang.L("sync.kept_here"))
+	case st.LastSync.IsZero():
+		b.Last.SetText(lang.L("sync.never"))
+	default:
+		b.Last.SetText(lang.L("sync.last_at", map[string]any{"Time": shortTime(st.LastSync, b.app.now())}))
+	}
+	switch {
+	case st.Err != nil && !offline(st):
 		b.Error.SetText(errText(st.Err))
 		b.Error.Show()
 	case len(st.Rejected) > 0:
@@ -164,4 +209,15 @@ func (b *SyncBar) show(st client.Status) {
 		b.Sync.Enable()
 		b.Sync.SetText(lang.L("sync.now"))
 	}
+	b.line.Refresh() // the labels' widths changed: lay the line out again
+}
+
+// shortTime is a moment for the one-line bar: "15:04" today, "11-30 15:04"
+// before.
+func shortTime(t, now time.Time) string {
+	t = t.Local()
+	if y, m, d := t.Date(); y == now.Local().Year() && m == now.Local().Month() && d == now.Local().Day() {
+		return t.Format("15:04")
+	}
+	return t.Format("01-02 15:04")
 }

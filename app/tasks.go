@@ -19,6 +19,9 @@ import (
 type tasks struct {
 	wg    sync.WaitGroup
 	queue chan func() // nil: results go through fyne.DoAndWait
+	// shown, if not nil, runs on the UI goroutine after each result: the app
+	// asks for a new frame there (see App.repaint).
+	shown func()
 }
 
 // run calls work in a new goroutine and then, if work returns a function,
@@ -35,6 +38,13 @@ func (t *tasks) run(work func() func()) {
 
 // ui runs f on the UI goroutine and returns when it has run.
 func (t *tasks) ui(f func()) {
+	if t.shown != nil {
+		g := f
+		f = func() {
+			g()
+			t.shown()
+		}
+	}
 	if t.queue == nil {
 		fyne.DoAndWait(f)
 		return

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 
 	"bangfu/assets"
 	"bangfu/domain"
@@ -132,10 +133,26 @@ func count(key string, n int) string {
 
 // daysText says how long ago the last visit was: "从未走访" or "12 天未走访".
 func daysText(days int) string {
-	if days < 0 {
+	switch {
+	case days < 0:
 		return lang.L("households.never_visited")
+	case days == 0:
+		return lang.L("households.visited_today")
 	}
 	return count("households.days_unvisited", days)
+}
+
+// relationText spells out a member's relation to the head where the
+// register's one character reads as the member's sex: 女 is 女儿, 子 is 儿子
+// ("赵红芳 · 女 · 女" was a daughter).
+func relationText(r string) string {
+	switch r {
+	case "女":
+		return "女儿"
+	case "子":
+		return "儿子"
+	}
+	return r
 }
 
 // dateText formats a day in the app's short form, "" for the zero time.
@@ -163,4 +180,12 @@ func join(parts ...string) string {
 		}
 	}
 	return strings.Join(out, " · ")
+}
+
+// newSelect is widget.NewSelect with its placeholder in the app's language
+// (Fyne's "(Select one)" is not translated).
+func newSelect(options []string, changed func(string)) *widget.Select {
+	s := widget.NewSelect(options, changed)
+	s.PlaceHolder = lang.L("common.select_one")
+	return s
 }

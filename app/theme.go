@@ -16,14 +16,25 @@ import (
 	"bangfu/assets"
 )
 
-// Theme is Fyne's default theme with the bundled CJK font (assets.CJKFont) for
-// regular, bold and italic text. Monospace and symbol text keep Fyne's fonts.
-// Characters the CJK font lacks, such as Latin letters and digits, fall back to
-// Fyne's Noto Sans. Fyne does not synthesise bold for CJK text, so bold Chinese
-// looks like regular Chinese.
+// Theme is Fyne's default theme with the bundled CJK fonts: assets.CJKFont for
+// regular and italic text, assets.CJKBoldFont (a bold CJK face, since Fyne does
+// not synthesise bold) for bold text. Monospace and symbol text keep Fyne's
+// fonts. Characters the regular CJK font lacks, such as Latin letters and
+// digits, fall back to Fyne's Noto Sans.
+//
+// Its variant is the device's choice (store.Settings.Theme): light, which
+// reads in sunlight and is the default on phones, or dark; with no choice a
+// desktop follows the system.
 type Theme struct {
 	base fyne.Theme
+	mode string // ThemeLight, ThemeDark, or "" for the default
 }
+
+// The theme choices kept in store.Settings.Theme.
+const (
+	ThemeLight = "light"
+	ThemeDark  = "dark"
+)
 
 var _ fyne.Theme = (*Theme)(nil)
 
@@ -33,18 +44,59 @@ func NewTheme() fyne.Theme {
 	return &Theme{base: theme.DefaultTheme()}
 }
 
-// Font returns assets.CJKFont for text, and Fyne's own font for monospace and
-// symbol styles.
+// newThemeMode returns the app's theme with the variant chosen: ThemeLight,
+// ThemeDark, or "" for the default (light on phones, the system's elsewhere).
+func newThemeMode(mode string) *Theme {
+	return &Theme{base: theme.DefaultTheme(), mode: mode}
+}
+
+// Mode returns the variant chosen: ThemeLight, ThemeDark or "".
+func (t *Theme) Mode() string { return t.mode }
+
+// variant returns the variant to draw in, given the system's.
+func (t *Theme) variant(system fyne.ThemeVariant) fyne.ThemeVariant {
+	switch t.mode {
+	case ThemeLight:
+		return theme.VariantLight
+	case ThemeDark:
+		return theme.VariantDark
+	}
+	if d := fyne.CurrentDevice(); d != nil && d.IsMobile() {
+		return theme.VariantLight
+	}
+	return system
+}
+
+// sunlight are the light variant's colours made stronger, for a screen read
+// outdoors: near-black text, darker hints and separators.
+var sunlight = map[fyne.ThemeColorName]color.Color{
+	theme.ColorNameForeground:  color.NRGBA{R: 0x11, G: 0x11, B: 0x11, A: 0xff},
+	theme.ColorNamePlaceHolder: color.NRGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff},
+	theme.ColorNameSeparator:   color.NRGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff},
+	theme.ColorNameDisabled:    color.NRGBA{R: 0x77, G: 0x77, B: 0x77, A: 0xff},
+	theme.ColorNameBackground:  color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff},
+}
+
+// Font returns assets.CJKBoldFont for bold text, assets.CJKFont for other
+// text, and Fyne's own font for monospace and symbol styles.
 func (t *Theme) Font(style fyne.TextStyle) fyne.Resource {
 	if style.Monospace || style.Symbol {
 		return t.base.Font(style)
 	}
+	if style.Bold {
+		return assets.CJKBoldFont
+	}
 	return assets.CJKFont
 }
 
-// Color returns the default theme's colour.
+// Color returns the default theme's colour in the variant chosen, the light
+// one with stronger contrast.
 func (t *Theme) Color(name fyne.ThemeColorName, variant fyne.ThemeVariant) color.Color {
-	return t.base.Color(name, variant)
+	v := t.variant(variant)
+	if c, ok := sunlight[name]; ok && v == theme.VariantLight {
+		return c
+	}
+	return t.base.Color(name, v)
 }
 
 // Icon returns the default theme's icon.

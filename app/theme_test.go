@@ -28,9 +28,9 @@ func TestThemeFont(t *testing.T) {
 		want  fyne.Resource
 	}{
 		{"regular", fyne.TextStyle{}, assets.CJKFont},
-		{"bold", fyne.TextStyle{Bold: true}, assets.CJKFont},
+		{"bold", fyne.TextStyle{Bold: true}, assets.CJKBoldFont},
 		{"italic", fyne.TextStyle{Italic: true}, assets.CJKFont},
-		{"bold italic", fyne.TextStyle{Bold: true, Italic: true}, assets.CJKFont},
+		{"bold italic", fyne.TextStyle{Bold: true, Italic: true}, assets.CJKBoldFont},
 		{"monospace", fyne.TextStyle{Monospace: true}, def.Font(fyne.TextStyle{Monospace: true})},
 		{"symbol", fyne.TextStyle{Symbol: true}, def.Font(fyne.TextStyle{Symbol: true})},
 	} {
@@ -38,9 +38,13 @@ func TestThemeFont(t *testing.T) {
 			t.Errorf("Font(%s) = %s, want %s", tc.name, got.Name(), tc.want.Name())
 		}
 	}
-	// Everything else is the default theme's, in both variants.
+	// Everything else is the default theme's, except the light variant's text,
+	// background and hints, made stronger for sunlight (issue 10).
 	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
 		for _, n := range []fyne.ThemeColorName{theme.ColorNameBackground, theme.ColorNameForeground, theme.ColorNamePrimary} {
+			if v == theme.VariantLight && n != theme.ColorNamePrimary {
+				continue
+			}
 			if got, want := th.Color(n, v), def.Color(n, v); got != want {
 				t.Errorf("Color(%s, %d) = %v, want the default %v", n, v, got, want)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -32,8 +33,10 @@ type VisitForm struct {
 	Problems   []*ProblemInput
 	AddProblem *widget.Button
 	FollowUp   *widget.Entry
-	Due        *widget.DateEntry
+	Due        *DateEntry
 	Save       *widget.Button
+	// Discard throws the draft away, once there is one.
+	Discard *widget.Button
 	// Error says what is wrong with the visit, in words.
 	Error *widget.Label
 	// Draft says whether the draft is saved.
@@ -75,8 +78,11 @@ type problemDraft struct {
 	Status domain.ProblemStatus `json:"status"`
 }
 
+// draftPrefix starts the keys of visit drafts.
+const draftPrefix = "visit/"
+
 // draftKey is the key of a household's visit draft.
-func draftKey(household uuid.UUID) string { return "visit/" + household.String() }
+func draftKey(household uuid.UUID) string { return draftPrefix + household.String() }
 
 var (
 	feeOptions   = []domain.Fees{domain.FeesPaid, domain.FeesPartly, domain.FeesUnpaid, domain.FeesExempt}
@@ -130,7 +136,7 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 	for i, k := range domain.VisitKinds {
 		kinds[i] = visitKindText(k)
 	}
-	f.Kind = widget.NewSelect(kinds, func(string) { changed() })
+	f.Kind = newSelect(kinds, func(string) { changed() })
 	f.Kind.SetSelectedIndex(0)
 
 	f.Notes = widget.NewMultiLineEntry()
@@ -173,7 +179,7 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 	f.FollowUp = widget.NewEntry()
 	f.FollowUp.SetPlaceHolder(lang.L("visit.follow_up_hint"))
 	f.FollowUp.OnChanged = func(string) { changed() }
-	f.Due = widget.NewDateEntry()
+	f.Due = newDateEntry()
 	f.Due.SetPlaceHolder(lang.L("visit.due_hint"))
 	f.Due.OnChanged = func(*time.Time) { changed() }
 
@@ -182,6 +188,9 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 	f.Draft.SizeName = theme.SizeNameCaptionText
 	f.Save = widget.NewButtonWithIcon(lang.L("visit.save"), theme.DocumentSaveIcon(), f.save)
 	f.Save.Importance = widget.HighImportance
+	f.Discard = widget.NewButtonWithIcon(lang.L("visit.discard"), theme.DeleteIcon(), f.discard)
+	f.Discard.Importance = widget.LowImportance
+	f.Discard.Hide()
 
 	label := func(text string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -195,7 +204,7 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 		label(lang.L("visit.problems")), f.problems, f.AddProblem,
 		label(lang.L("visit.follow_up")), f.FollowUp, f.Due,
 	)
-	bottom := container.NewVBox(f.Error, container.NewBorder(nil, nil, nil, f.Save, f.Draft))
+	bottom := container.NewVBox(f.Error, container.NewBorder(nil, nil, f.Discard, f.Save, f.Draft))
 	f.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(form))
 	return f
 }
@@ -216,7 +225,7 @@ func (f *VisitForm) addProblem(d problemDraft) *ProblemInput {
 	for i, s := range escalations {
 		opts[i] = escalateText(s)
 	}
-	p.Escalate = widget.NewSelect(opts, func(string) { f.changed() })
+	p.Escalate = newSelect(opts, func(string) { f.changed() })
 	p.Escalate.SetSelectedIndex(0)
 	for i, s := range escalations {
 		if s == d.Status {
@@ -323,6 +332,7 @@ func (f *VisitForm) load() {
 			if f.blank() {
 				f.fill(d)
 				f.Draft.SetText(lang.L("visit.draft_restored"))
+				f.Discard.Show()
 			}
 		}
 	})
@@ -339,6 +349,14 @@ func (f *VisitForm) changed() {
 	if f.filling || f.saving || f.app == nil || f.Draft == nil {
 		return
 	}
+	if f.Error.Visible() {
+		// Check again, so that the error goes as soon as the input is fixed.
+		if _, _, err := f.records(f.app.now()); err != nil {
+			f.Error.SetText(errText(err))
+		} else {
+			f.Error.Hide()
+		}
+	}
 	data, err := json.Marshal(f.draft())
 	if err != nil {
 		return
@@ -353,12 +371,16 @@ func (f *VisitForm) changed() {
 			return
 		}
 		f.Draft.SetText(lang.L("visit.draft_saved"))
+		f.Discard.Show()
 	})
 }
 
 // records builds the visit and its problems from the form, or says what is wrong.
 func (f *VisitForm) records(now time.Time) (*domain.Visit, []domain.Record, error) {
 	a := f.app
+	if f.Due.Err != nil {
+		return nil, nil, f.Due.Err
+	}
 	d := f.draft()
 	v := &domain.Visit{
 		Meta:      domain.Meta{ID: uuid.New()},
@@ -428,6 +450,36 @@ func (f *VisitForm) save() {
 			}
 			a.changed()
 			a.nav.Pop()
+			if c, ok := a.nav.Top().(*Card); ok {
+				c.notify(lang.L("visit.saved"))
+			}
 		}
 	})
+}
+
+// discard deletes the draft and closes the form, after the cadre confirms.
+func (f *VisitForm) discard() {
+	a := f.app
+	d := dialog.NewConfirm(lang.L("visit.discard"), lang.L("visit.discard_sure"), func(ok bool) {
+		if !ok {
+			return
+		}
+		f.saving = true // no draft save after this
+		a.tasks.run(func() func() {
+			f.saver.flush()
+			err := a.db.DeleteDraft(draftKey(f.household))
+			return func() {
+				f.saving = false
+				if err != nil {
+					f.Error.SetText(errText(err))
+					f.Error.Show()
+					return
+				}
+				a.nav.Pop()
+			}
+		})
+	}, a.Window)
+	d.SetConfirmText(lang.L("visit.discard"))
+	d.SetDismissText(lang.L("common.cancel"))
+	d.Show()
 }

@@ -9,6 +9,11 @@
 // falls back to its bundled Noto Sans for those. A single TTF is used on purpose:
 // a .ttc collection as a theme font makes Fyne 2.7 panic.
 //
+// [CJKBoldFont] is Noto Sans CJK SC Bold (SIL OFL 1.1), subset to GB2312, ASCII
+// and every character of the translations and demo data (see fonts/NOTICE): Fyne
+// does not synthesise bold, so without it bold Chinese looked regular and only
+// the Latin digits of a mixed line were bold.
+//
 // # Icon
 //
 // [Icon] is icon.png, 512×512, drawn by the program in internal/mkicon
@@ -41,11 +46,21 @@ const TranslationsDir = "translations"
 //go:embed fonts/DroidSansFallbackFull.ttf
 var cjkFont []byte
 
+//go:embed fonts/NotoSansSC-Bold-subset.otf
+var cjkBoldFont []byte
+
 //go:embed icon.png
 var icon []byte
 
 // CJKFont is the bundled Chinese font (DroidSansFallbackFull, Apache-2.0).
 var CJKFont fyne.Resource = fyne.NewStaticResource(FontFile, cjkFont)
+
+// BoldFontFile is the file name of the bundled bold CJK font.
+const BoldFontFile = "NotoSansSC-Bold-subset.otf"
+
+// CJKBoldFont is the bundled bold Chinese font (Noto Sans CJK SC Bold, subset,
+// SIL OFL 1.1).
+var CJKBoldFont fyne.Resource = fyne.NewStaticResource(BoldFontFile, cjkBoldFont)
 
 // Icon is the app icon: 帮 in white on a rounded red square, 512×512 PNG.
 var Icon fyne.Resource = fyne.NewStaticResource("icon.png", icon)

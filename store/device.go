@@ -88,11 +88,16 @@ type deviceRow struct {
 	Cadre     uuid.UUID `json:"cadre"`
 	Name      string    `json:"name"`
 	TokenHash []byte    `json:"token_hash"`
-	Enrolled  time.Time `json:"enrolled"`
-	LastSync  time.Time `json:"last_sync"`
-	Revoked   time.Time `json:"revoked"`
-	Reason    Reason    `json:"reason,omitempty"`
-	Closed    time.Time `json:"closed,omitzero"`
+	// Earlier holds the hashes of the tokens of this device's earlier
+	// enrolments (a retry, a new code) that no sync has superseded yet: an
+	// answer can be lost or a request delivered twice, so the device may hold
+	// any of them. The first token used wins and the others stop working.
+	Earlier  [][]byte  `json:"earlier,omitempty"`
+	Enrolled time.Time `json:"enrolled"`
+	LastSync time.Time `json:"last_sync"`
+	Revoked  time.Time `json:"revoked"`
+	Reason   Reason    `json:"reason,omitempty"`
+	Closed   time.Time `json:"closed,omitzero"`
 }
 
 func (r *deviceRow) device(id uuid.UUID) Device {
@@ -325,7 +330,13 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		row := deviceRow{Cadre: c.Cadre, Name: name, TokenHash: hashSecret(token), Enrolled: now}
 		if old != nil {
 			// The same cadre's device again: a new token, the rest kept.
+			// The earlier tokens stay valid until one of the tokens is used
+			// (the device may never have received this answer).
 			row.Enrolled, row.LastSync = old.Enrolled, old.LastSync
+			row.Earlier = append(old.Earlier, old.TokenHash)
+			if n := len(row.Earlier); n > maxEarlierTokens {
+				row.Earlier = row.Earlier[n-maxEarlierTokens:]
+			}
 		}
 		if v, err = json.Marshal(row); err != nil {
 			return err
@@ -344,6 +355,10 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 // ErrTokenUnknown; a device revoked as lost is ErrLost; a device revoked as
 // replaced is ErrReplaced, returned with the device, until it is closed, and
 // ErrRevoked from then on.
+//
+// When the device was enrolled more than once (a retried enrolment, a new
+// code), the token of any of those enrolments is accepted until one is
+// used: the first one used becomes the device's only token.
 func (db *DB) Authenticate(token string) (Device, error) {
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
 	if !ok || len(rest) < 37 || rest[36] != '.' {
@@ -354,6 +369,8 @@ func (db *DB) Authenticate(token string) (Device, error) {
 		return Device{}, ErrTokenUnknown
 	}
 	var d Device
+	h := hashSecret(token)
+	settle := false // the token is one of several: make it the only one
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		row, err := getDevice(tx, id)
 		if err != nil {
@@ -362,9 +379,14 @@ func (db *DB) Authenticate(token string) (Device, error) {
 		if row == nil {
 			return ErrTokenUnknown
 		}
-		if subtle.ConstantTimeCompare(hashSecret(token), row.TokenHash) != 1 {
+		ok := subtle.ConstantTimeCompare(h, row.TokenHash) == 1
+		for _, e := range row.Earlier {
+			ok = subtle.ConstantTimeCompare(h, e) == 1 || ok
+		}
+		if !ok {
 			return ErrTokenUnknown
 		}
+		settle = len(row.Earlier) > 0 && row.Revoked.IsZero()
 		d = row.device(id)
 		switch {
 		case row.Revoked.IsZero():
@@ -378,8 +400,23 @@ func (db *DB) Authenticate(token string) (Device, error) {
 		d = Device{}
 		return ErrRevoked
 	})
+	if err == nil && settle {
+		err = db.updateDevice(id, func(r *deviceRow) {
+			// Unless another of its tokens won meanwhile.
+			if bytes.Equal(r.TokenHash, h) || slices.ContainsFunc(r.Earlier, func(e []byte) bool { return bytes.Equal(e, h) }) {
+				r.TokenHash, r.Earlier = h, nil
+			}
+		})
+		if err != nil {
+			return Device{}, fmt.Errorf("store: settle the token of device %s: %w", id, err)
+		}
+	}
 	return d, err
 }
+
+// maxEarlierTokens bounds Earlier: a device enrolled again and again without
+// syncing keeps only its newest few tokens.
+const maxEarlierTokens = 3
 
 func getDevice(tx *bolt.Tx, id uuid.UUID) (*deviceRow, error) {
 	b := tx.Bucket(bucketDevices)

@@ -140,16 +140,16 @@ func TestEnrolment(t *testing.T) {
 
 	devMust(t, db.Touch(phone, now.Add(time.Hour)))
 	// The same cadre's live device enrols again with a new code: a new
-	// token, the old one dead.
+	// token; once it is used, the old one is dead.
 	again, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
 	devMust(t, err)
 	token2, _, err := db.Enroll(again, phone, "马兴文的新手机", now.Add(30*time.Minute))
 	devMust(t, err)
-	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrTokenUnknown) {
-		t.Fatalf("old token after re-enrolment: %v", err)
-	}
 	if d, err := db.Authenticate(token2); err != nil || d.Name != "马兴文的新手机" {
 		t.Fatalf("new token: %+v %v", d, err)
+	}
+	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrTokenUnknown) {
+		t.Fatalf("old token after re-enrolment: %v", err)
 	}
 
 	devMust(t, db.Revoke(phone, store.Lost, now.Add(2*time.Hour)))
@@ -230,8 +230,9 @@ func TestDeviceBinding(t *testing.T) {
 }
 
 // TestEnrolmentRetry: the same code and device within the code's life get
-// the same identity back with a fresh token that replaces the first; another
-// device still finds the code used. (Issue 7, finding 6.)
+// the same identity back with a fresh token; once one of the tokens is used
+// the other stops working; another device still finds the code used. (Issue
+// 7, finding 6.)
 func TestEnrolmentRetry(t *testing.T) {
 	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	db := devOpen(t, "server.db", func() time.Time { return now })
@@ -246,12 +247,13 @@ func TestEnrolmentRetry(t *testing.T) {
 	if err != nil || cadre != r.groupCadre.ID || second == first {
 		t.Fatalf("retry: %s %v (same token: %v)", cadre, err, second == first)
 	}
-	if _, err := db.Authenticate(first); !errors.Is(err, store.ErrTokenUnknown) {
-		t.Fatalf("first token after the retry: %v", err)
-	}
 	d, err := db.Authenticate(second)
 	if err != nil || d.ID != phone || !d.Enrolled.Equal(now) {
 		t.Fatalf("second token: %+v %v", d, err)
+	}
+	// The second token was used: the first stops working.
+	if _, err := db.Authenticate(first); !errors.Is(err, store.ErrTokenUnknown) {
+		t.Fatalf("first token after the second was used: %v", err)
 	}
 	if _, _, err := db.Enroll(code, uuid.New(), "别人的手机", now.Add(11*time.Minute)); !errors.Is(err, store.ErrCodeUsed) {
 		t.Fatalf("another device with the used code: %v", err)
@@ -548,5 +550,52 @@ func TestDeviceRowsBeforeReasons(t *testing.T) {
 	devMust(t, err)
 	if len(devs) != 1 || devs[0].Revoked.IsZero() || devs[0].Reason != "" {
 		t.Fatalf("devices: %+v", devs)
+	}
+}
+
+// TestEnrolmentDeliveredTwice: an enrolment delivered twice (a proxy or a
+// flaky link repeating the request) gives two tokens, and the device holds
+// the first answer's: that token works, and then the second does not. The
+// fault simulation found a device locked out when the retry replaced the
+// token it held.
+func TestEnrolmentDeliveredTwice(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	db := devOpen(t, "server.db", func() time.Time { return now })
+	r := buildDevRoster(t, db)
+	code, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
+	devMust(t, err)
+	phone := uuid.New()
+	held, _, err := db.Enroll(code, phone, "马兴文的手机", now)
+	devMust(t, err)
+	repeated, _, err := db.Enroll(code, phone, "马兴文的手机", now)
+	devMust(t, err)
+	for i := 0; i < 2; i++ { // and again: it is now the only token
+		if d, err := db.Authenticate(held); err != nil || d.ID != phone {
+			t.Fatalf("the token the device holds, use %d: %+v %v", i+1, d, err)
+		}
+	}
+	if _, err := db.Authenticate(repeated); !errors.Is(err, store.ErrTokenUnknown) {
+		t.Fatalf("the repeated answer's token after the first was used: %v", err)
+	}
+}
+
+// TestVisitOfACadreNotHeld: a device reads only the cadres it needs, so it
+// may hold a visit whose cadre it does not (the visit's author was since
+// transferred, or the household came from another village). Editing that
+// visit is allowed; a new visit still needs its cadre.
+func TestVisitOfACadreNotHeld(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	db := devOpen(t, "phone.db", func() time.Time { return now })
+	r := buildDevRoster(t, db)
+	v := &domain.Visit{Household: r.h1.ID, Cadre: r.leader.ID, At: now.Add(-time.Hour), Type: domain.VisitRoutine, Notes: "家中无人"}
+	devMust(t, db.Put(r.leader.ID, v))
+	devMust(t, db.Delete(r.leader.ID, domain.KindCadre, r.leader.ID))
+	v.Notes = "补记：户主外出务工"
+	if err := db.Put(r.groupCadre.ID, v); err != nil {
+		t.Fatalf("editing the visit of a cadre not held: %v", err)
+	}
+	w := &domain.Visit{Household: r.h1.ID, Cadre: r.leader.ID, At: now.Add(-time.Minute), Type: domain.VisitRoutine, Notes: "x"}
+	if err := db.Put(r.groupCadre.ID, w); err == nil {
+		t.Fatal("a new visit by a cadre not held was saved")
 	}
 }

@@ -45,3 +45,19 @@ func (db *DB) DeleteDraft(key string) error {
 	}
 	return nil
 }
+
+// DraftKeys returns the keys of the drafts whose key starts with prefix, in
+// key order: a list flags the households with a visit draft waiting in one
+// read.
+func (db *DB) DraftKeys(prefix string) ([]string, error) {
+	var out []string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDraft).Cursor()
+		p := []byte(prefix)
+		for k, _ := c.Seek(p); k != nil && hasPrefix(k, p); k, _ = c.Next() {
+			out = append(out, string(k))
+		}
+		return nil
+	})
+	return out, err
+}

@@ -52,6 +52,14 @@ var indexes = map[domain.Kind][]index{
 	},
 	domain.KindMember: {
 		{"member_hh", func(r domain.Record) [][]byte { m := r.(*domain.Member); return one(m.Household[:], m.ID[:]) }},
+		// member_name: the household, the member's normalized name, a zero
+		// byte and the member. Search finds households by a member's name,
+		// and the list rows' search keys read the names, without decoding
+		// members. normalize is part of the layout, as for hh_search.
+		{"member_name", func(r domain.Record) [][]byte {
+			m := r.(*domain.Member)
+			return one(m.Household[:], []byte(normalize(m.Name)), []byte{0}, m.ID[:])
+		}},
 	},
 	domain.KindAssignment: {
 		// Ended assignments keep their keys: the history of a cadre or a

@@ -17,8 +17,9 @@ import (
 // problem_open_hh (open problems by household): rebuilding makes them too.
 // Version 4 stores rows and log entries in a compact binary form instead of
 // JSON (see rowcodec.go and log.go): every row and entry is rewritten.
+// Version 5 added member_name (search by a member's name): rebuilt too.
 func migrate(tx *bolt.Tx, from uint32) error {
-	if from < 3 {
+	if from < 5 {
 		if err := rebuildIndexes(tx); err != nil {
 			return err
 		}

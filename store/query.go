@@ -320,6 +320,21 @@ func (r *reader) openProblems(household uuid.UUID) int {
 	return n
 }
 
+// memberNames returns the names of a household's members other than the head.
+func (r *reader) memberNames(h *domain.Household) []string {
+	var names []string
+	head := normalize(h.HeadName)
+	r.scan("member_name", h.ID[:], func(k []byte, _ uuid.UUID) bool {
+		if len(k) >= 33 {
+			if n := string(k[16 : len(k)-17]); n != head {
+				names = append(names, n)
+			}
+		}
+		return true
+	})
+	return names
+}
+
 // row returns the list line of a household at now.
 func (r *reader) row(h *domain.Household, now time.Time) HouseholdRow {
 	row := HouseholdRow{
@@ -332,7 +347,7 @@ func (r *reader) row(h *domain.Household, now time.Time) HouseholdRow {
 		Size:         h.Size,
 		DaysSince:    -1,
 		OpenProblems: r.openProblems(h.ID),
-		Key:          searchKey(h.HeadName, h.Phone, h.IDNumber),
+		Key:          searchKey(h.HeadName, h.Phone, h.IDNumber) + memberKey(r.memberNames(h)),
 	}
 	if g := r.place(h.Group); g != nil {
 		row.GroupName = g.Name

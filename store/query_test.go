@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -514,5 +515,35 @@ func TestPutDraft(t *testing.T) {
 	}
 	if _, err := db.Get(domain.KindVisit, good.ID); err != nil {
 		t.Fatalf("the visit was not saved: %v", err)
+	}
+}
+
+// TestDeviceSettings (issue 10, finding 7): the language, the device's name
+// and the theme are kept in the device's own store, so two apps on one
+// machine do not share them.
+func TestDeviceSettings(t *testing.T) {
+	a, b := mustOpen(t), mustOpen(t)
+	s := store.DefaultSettings()
+	s.Language, s.DeviceName, s.Theme = "en", "王兴文的手机", "dark"
+	must(t, a.SetSettings(s))
+	got, err := a.Settings()
+	must(t, err)
+	if got.Language != "en" || got.DeviceName != "王兴文的手机" || got.Theme != "dark" {
+		t.Errorf("settings read back: %+v", got)
+	}
+	other, err := b.Settings()
+	must(t, err)
+	if other.Language != "" || other.DeviceName != "" || other.Theme != "" {
+		t.Errorf("another store has %+v", other)
+	}
+	for _, bad := range []func(*store.Settings){
+		func(s *store.Settings) { s.Theme = "pink" },
+		func(s *store.Settings) { s.DeviceName = strings.Repeat("名", 65) },
+	} {
+		s := store.DefaultSettings()
+		bad(&s)
+		if err := a.SetSettings(s); domain.ErrorCode(err) != domain.EINVALID {
+			t.Errorf("SetSettings(%+v) = %v", s, err)
+		}
 	}
 }

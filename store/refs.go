@@ -60,6 +60,12 @@ func checkRefs(tx *bolt.Tx, rec domain.Record) error {
 		if err := exists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
 			return err
 		}
+		if exists(tx, domain.KindVisit, r.ID, "visit") == nil {
+			// An edit of a visit already here: its cadre may be one this
+			// device does not hold (a device reads only the cadres it
+			// needs; the visit may be by a cadre since moved elsewhere).
+			return nil
+		}
 		return exists(tx, domain.KindCadre, r.Cadre, "cadre")
 	case *domain.Problem:
 		if err := exists(tx, domain.KindHousehold, r.Household, "household"); err != nil {

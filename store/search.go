@@ -86,13 +86,19 @@ func normalize(q string) string {
 
 // matchKey reports whether the normalized query q is a substring of one part
 // of a search key.
+// Dashes are ignored: a phone stored as 138-9301-2345 is found by 1389301
+// and the other way round.
 func matchKey(key, q string) bool {
+	if q == "" {
+		return true
+	}
+	q = undash(q)
 	if q == "" {
 		return true
 	}
 	for key != "" {
 		part, rest, _ := strings.Cut(key, keySep)
-		if strings.Contains(part, q) {
+		if strings.Contains(undash(part), q) {
 			return true
 		}
 		key = rest
@@ -100,10 +106,33 @@ func matchKey(key, q string) bool {
 	return false
 }
 
+// undash drops the dashes of s (allocating only when there are some).
+func undash(s string) string {
+	if strings.IndexByte(s, '-') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "-", "")
+}
+
+// memberKey returns the search key parts of a household's members other than
+// the head: their names, lower case, each after keySep. HouseholdRow.Key ends
+// with them, so that a list searched in memory finds a household by any
+// member's name.
+func memberKey(names []string) string {
+	var b strings.Builder
+	for _, n := range names {
+		if n = normalize(n); n != "" {
+			b.WriteString(keySep)
+			b.WriteString(n)
+		}
+	}
+	return b.String()
+}
+
 // Match reports whether row matches a query typed in a search box: a
 // substring of the name, of the pinyin initials (typing "wxw" finds 王兴文), of
-// the full pinyin, of the phone, or of the ID tail. Case and spaces are
-// ignored. The empty query matches everything.
+// the full pinyin, of the phone, of the ID tail, or of a member's name. Case,
+// spaces and dashes are ignored. The empty query matches everything.
 func Match(row HouseholdRow, query string) bool {
 	key := row.Key
 	if key == "" {
@@ -165,6 +194,26 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 			seen[id] = true
 			hits = append(hits, hit{id: id, name: name, days: daysSince(r.lastVisit(id), now)})
 		}
+		// Then the households whose members' names match (names are
+		// Chinese: a query in letters or digits cannot match them).
+		if mb := tx.Bucket(bucketIdx).Bucket([]byte("member_name")); mb != nil && hasWide(q) {
+			mc := mb.Cursor()
+			for k, _ := mc.First(); k != nil; k, _ = mc.Next() {
+				if len(k) < 33 || !strings.Contains(undash(string(k[16:len(k)-17])), undash(q)) {
+					continue
+				}
+				id := uuid.UUID(k[:16])
+				if seen[id] {
+					continue
+				}
+				hh := r.household(id)
+				if hh == nil || groups != nil && !groups[hh.Group] {
+					continue
+				}
+				seen[id] = true
+				hits = append(hits, hit{id: id, name: normalize(hh.HeadName), days: daysSince(r.lastVisit(id), now)})
+			}
+		}
 		// Order by what the index and visit_hh hold, then decode only the
 		// first limit households.
 		sort.Slice(hits, func(i, j int) bool {
@@ -202,4 +251,14 @@ func lessRow(da, db int, nameA, nameB string, idA, idB uuid.UUID) bool {
 		return nameA < nameB
 	}
 	return bytes.Compare(idA[:], idB[:]) < 0
+}
+
+// hasWide reports whether s holds a character beyond ASCII (a Chinese name).
+func hasWide(s string) bool {
+	for _, r := range s {
+		if r >= unicode.MaxASCII {
+			return true
+		}
+	}
+	return false
 }

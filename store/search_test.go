@@ -128,3 +128,42 @@ func TestSearch(t *testing.T) {
 	must(t, err)
 	wantNames(t, "Search(lxw) after the deletion", rows)
 }
+
+// TestSearchDashesAndMembers (issue 10, finding 11): a phone stored with
+// dashes is found by its digits and the other way round, and a household is
+// found by the name of any member, in the index walk and in memory.
+func TestSearchDashesAndMembers(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	h, err := db.Get(domain.KindHousehold, v.mayu.ID)
+	must(t, err)
+	h.(*domain.Household).Phone = "138-0000-0002"
+	mustPut(t, db, v.office, h)
+	mustPut(t, db, v.office, &domain.Member{Household: v.wang.ID, Name: "李秀英", Relation: "配偶", Gender: "女", BirthYear: 1970})
+
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"13800000002", []string{"马玉兰"}},
+		{"138-0000-0002", []string{"马玉兰"}},
+		{"0000-0002", []string{"马玉兰"}},
+		{"秀英", []string{"王兴文"}},
+		{"李秀英", []string{"王兴文"}},
+	} {
+		rows, err := db.Search(v.vil.ID, c.query, v.now, 0)
+		must(t, err)
+		wantNames(t, "Search("+c.query+")", rows, c.want...)
+		all, err := db.VillageHouseholds(v.vil.ID, v.now)
+		must(t, err)
+		var names []string
+		for _, r := range all {
+			if store.Match(r, c.query) {
+				names = append(names, r.HeadName)
+			}
+		}
+		if len(names) != len(c.want) || len(names) > 0 && names[0] != c.want[0] {
+			t.Errorf("Match(%q) over the list: %v, want %v", c.query, names, c.want)
+		}
+	}
+}

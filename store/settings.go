@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -19,6 +20,13 @@ import (
 type Settings struct {
 	OverdueDays int           // a household not visited for this many days is overdue (default 30)
 	Quotas      domain.Quotas // three-level rules (default domain.DefaultQuotas())
+	// The device's own choices, kept here rather than in the app's
+	// preferences, which two apps on one machine share: the language ("" for
+	// the default), the device's name as the office sees it, and the theme
+	// ("" for the default for the device, "light" or "dark").
+	Language   string
+	DeviceName string
+	Theme      string
 }
 
 // DefaultOverdueDays is the default of Settings.OverdueDays.
@@ -37,11 +45,26 @@ type settingsJSON struct {
 	Other       int             `json:"other"`
 	Statuses    []domain.Status `json:"statuses"`
 	Stationed   *int            `json:"stationed,omitempty"` // absent in files written before it: the default
+	Language    string          `json:"language,omitempty"`
+	DeviceName  string          `json:"device_name,omitempty"`
+	Theme       string          `json:"theme,omitempty"`
 }
 
 // Validate checks the settings: OverdueDays from 1 to 365, quotas from 0 to
-// 100, known statuses.
+// 100, known statuses, a language code of at most 16 characters, a device
+// name of at most 64, a theme of "", "light" or "dark".
 func (s Settings) Validate() error {
+	if len(s.Language) > 16 {
+		return domain.Errorf(domain.EINVALID, "language", "未知的语言“%s”", "unknown language %q", s.Language)
+	}
+	if utf8.RuneCountInString(s.DeviceName) > 64 {
+		return domain.Errorf(domain.EINVALID, "device_name", "设备名称太长（最多 64 个字）", "the device name is too long (at most 64 characters)")
+	}
+	switch s.Theme {
+	case "", "light", "dark":
+	default:
+		return domain.Errorf(domain.EINVALID, "theme", "未知的主题“%s”", "unknown theme %q", s.Theme)
+	}
 	if s.OverdueDays < 1 || s.OverdueDays > 365 {
 		return domain.Errorf(domain.EINVALID, "overdue_days", "走访提醒天数应在 1 到 365 之间（现为 %d）",
 			"the days before a household is overdue must be between 1 and 365 (not %d)", s.OverdueDays)
@@ -83,7 +106,8 @@ func (db *DB) SetSettings(s Settings) error {
 	}
 	stationed := s.Quotas.Stationed
 	v, err := json.Marshal(settingsJSON{OverdueDays: s.OverdueDays, County: s.Quotas.County,
-		Section: s.Quotas.Section, Other: s.Quotas.Other, Statuses: s.Quotas.Statuses, Stationed: &stationed})
+		Section: s.Quotas.Section, Other: s.Quotas.Other, Statuses: s.Quotas.Statuses, Stationed: &stationed,
+		Language: s.Language, DeviceName: s.DeviceName, Theme: s.Theme})
 	if err != nil {
 		return err
 	}
@@ -147,5 +171,6 @@ func readSettings(tx *bolt.Tx) (Settings, error) {
 		stationed = *j.Stationed
 	}
 	return Settings{OverdueDays: j.OverdueDays,
-		Quotas: domain.Quotas{County: j.County, Section: j.Section, Other: j.Other, Statuses: statuses, Stationed: stationed}}, nil
+		Quotas:   domain.Quotas{County: j.County, Section: j.Section, Other: j.Other, Statuses: statuses, Stationed: stationed},
+		Language: j.Language, DeviceName: j.DeviceName, Theme: j.Theme}, nil
 }

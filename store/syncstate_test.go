@@ -174,3 +174,16 @@ func TestClockOffsetPersists(t *testing.T) {
 		t.Fatalf("reopened after a restamp, offset %s, want %s", got, off)
 	}
 }
+
+// TestDraftKeys: the drafts under a prefix, in key order, in one read.
+func TestDraftKeys(t *testing.T) {
+	db := mustOpen(t)
+	for _, k := range []string{"visit/b", "plan/x", "visit/a"} {
+		must(t, db.SaveDraft(k, []byte("{}")))
+	}
+	keys, err := db.DraftKeys("visit/")
+	must(t, err)
+	if len(keys) != 2 || keys[0] != "visit/a" || keys[1] != "visit/b" {
+		t.Errorf("DraftKeys(visit/) = %v", keys)
+	}
+}

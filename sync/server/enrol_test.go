@@ -61,11 +61,11 @@ func TestEnrolRetry(t *testing.T) {
 	if second.Cadre != first.Cadre || second.Device != dev || second.Token == first.Token {
 		t.Fatalf("retry answered %+v after %+v", second, first)
 	}
-	if status, _, _ := e.sync(t, first.Token, 0); status != http.StatusUnauthorized {
-		t.Errorf("the first token after the retry: %d", status)
-	}
 	if status, _, bad := e.sync(t, second.Token, 0); status != http.StatusOK {
 		t.Errorf("the second token: %d %+v", status, bad)
+	}
+	if status, _, _ := e.sync(t, first.Token, 0); status != http.StatusUnauthorized {
+		t.Errorf("the first token after the second was used: %d", status)
 	}
 	req.Device = uuid.New()
 	if status, body := e.post(t, protocol.PathEnroll, "", req); status != http.StatusUnauthorized || !strings.Contains(string(body), "code_used") {
