@@ -207,7 +207,11 @@ func (s *scope) leads() bool { return s.all || len(s.leadVillages) > 0 || len(s.
 func (s *scope) check(p *store.Proposal) error {
 	ch := p.Change
 	d := domain.Declared(ch.Kind)
-	if err := domain.CheckFields(ch, !p.Existed); err != nil {
+	// The fields' names and types first; whether a new record has all it
+	// needs after the scope: an edit of a record the upstream lacks (its
+	// creation was set aside as out of scope) is out of scope like its
+	// creation, and is offered again with it, not rejected for good.
+	if err := domain.CheckFields(ch, false); err != nil {
 		return err
 	}
 	if d.Merged && (!p.Existed || s.setsMerged(d, p)) {
@@ -233,6 +237,11 @@ func (s *scope) check(p *store.Proposal) error {
 			if cur, ok := p.State("status"); !ok || !jsonEqual(cur.Value, v) {
 				return errOutOfScope
 			}
+		}
+	}
+	if !p.Existed {
+		if err := domain.CheckFields(ch, true); err != nil {
+			return err
 		}
 	}
 	if err := s.may(p, d.Write, "", nil); err != nil {
