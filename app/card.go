@@ -305,6 +305,33 @@ func dangerLabel(s string) *widget.Label {
 
 // errorLabel returns a screen's error line: wrapped, in the danger colour,
 // hidden until there is something to say.
+// saveRecord is how a form saves the record its inputs make (rec, or why
+// they make none: err): written by the signed-in cadre in the background,
+// with save disabled meanwhile; a refusal, of the inputs or by the store,
+// is shown in errl, and done runs on the UI goroutine once it is saved.
+func (a *App) saveRecord(rec domain.Record, err error, save *widget.Button, errl *widget.Label, done func()) {
+	if err != nil {
+		errl.SetText(errText(err))
+		errl.Show()
+		return
+	}
+	errl.Hide()
+	save.Disable()
+	author := a.cadre
+	a.tasks.run(func() func() {
+		err := a.db.Put(author, rec)
+		return func() {
+			save.Enable()
+			if err != nil {
+				errl.SetText(errText(err))
+				errl.Show()
+				return
+			}
+			done()
+		}
+	})
+}
+
 func errorLabel() *widget.Label {
 	l := dangerLabel("")
 	l.Hide()

@@ -122,26 +122,8 @@ func (f *CorrectForm) record() (*domain.Household, error) {
 
 func (f *CorrectForm) save() {
 	h, err := f.record()
-	if err != nil {
-		f.Error.SetText(errText(err))
-		f.Error.Show()
-		return
-	}
-	f.Error.Hide()
-	a := f.app
-	f.Save.Disable()
-	author := a.cadre
-	a.tasks.run(func() func() {
-		err := a.db.Put(author, h)
-		return func() {
-			f.Save.Enable()
-			if err != nil {
-				f.Error.SetText(errText(err))
-				f.Error.Show()
-				return
-			}
-			a.changed()
-			a.nav.Pop()
-		}
+	f.app.saveRecord(h, err, f.Save, f.Error, func() {
+		f.app.changed()
+		f.app.nav.Pop()
 	})
 }

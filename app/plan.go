@@ -445,26 +445,8 @@ func (f *MeasureForm) recheck() {
 
 func (f *MeasureForm) save() {
 	m, err := f.record()
-	if err != nil {
-		f.Error.SetText(errText(err))
-		f.Error.Show()
-		return
-	}
-	f.Error.Hide()
-	a := f.app
-	f.Save.Disable()
-	author := a.cadre
-	a.tasks.run(func() func() {
-		err := a.db.Put(author, m)
-		return func() {
-			f.Save.Enable()
-			if err != nil {
-				f.Error.SetText(errText(err))
-				f.Error.Show()
-				return
-			}
-			a.changed()
-			a.nav.Pop()
-		}
+	f.app.saveRecord(m, err, f.Save, f.Error, func() {
+		f.app.changed()
+		f.app.nav.Pop()
 	})
 }

@@ -145,29 +145,11 @@ func (f *RulesForm) record() (*domain.Place, error) {
 func (f *RulesForm) save() {
 	f.Saved.Hide()
 	p, err := f.record()
-	if err != nil {
-		f.Error.SetText(errText(err))
-		f.Error.Show()
-		return
-	}
-	f.Error.Hide()
-	a := f.app
-	f.Save.Disable()
-	author := a.cadre
-	a.tasks.run(func() func() {
-		err := a.db.Put(author, p)
-		return func() {
-			f.Save.Enable()
-			if err != nil {
-				f.Error.SetText(errText(err))
-				f.Error.Show()
-				return
-			}
-			f.place = p
-			f.Inherited.Hide()
-			f.Saved.Show()
-			a.changed()
-		}
+	f.app.saveRecord(p, err, f.Save, f.Error, func() {
+		f.place = p
+		f.Inherited.Hide()
+		f.Saved.Show()
+		f.app.changed()
 	})
 }
 
