@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,7 @@ committee, the work team, and each group's cadre with phone numbers.`, lockedHel
 	if err != nil {
 		return err
 	}
-	return c.writePDF(*out, func(f *os.File) error { return office.WriteBoardPDF(f, b) })
+	return c.writePDF(*out, func(w io.Writer) error { return office.WriteBoardPDF(w, b) })
 }
 
 func (c *cli) cards(args []string) error {
@@ -72,7 +73,7 @@ household's helpers with phones and its plan's measures. -group prints one group
 	if err != nil {
 		return err
 	}
-	return c.writePDF(*out, func(f *os.File) error { return office.WriteCardsPDF(f, cards) })
+	return c.writePDF(*out, func(w io.Writer) error { return office.WriteCardsPDF(w, cards) })
 }
 
 // openVillage checks the output name, opens the store and finds the village.
@@ -109,9 +110,20 @@ func (c *cli) openVillage(dir, village, out string) (*store.DB, *domain.Place, e
 	return db, found[0], nil
 }
 
-// writePDF writes a file through a temporary one, renamed when complete.
-func (c *cli) writePDF(out string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".bangfud-*.pdf")
+// writePDF writes a PDF through writeFile and says so.
+func (c *cli) writePDF(out string, write func(io.Writer) error) error {
+	if err := writeFile(out, write); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "已生成 / written: %s\n", out)
+	return nil
+}
+
+// writeFile writes out through a temporary file beside it, renamed when
+// complete, so that a failed export never leaves half a file under the name
+// asked for.
+func writeFile(out string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".bangfud-*"+filepath.Ext(out))
 	if err != nil {
 		return fmt.Errorf("无法创建输出文件 (cannot create the output file): %w", err)
 	}
@@ -124,8 +136,7 @@ func (c *cli) writePDF(out string, write func(*os.File) error) error {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
-		return err
+		return fmt.Errorf("无法写入 %s (cannot write %s): %w", out, out, err)
 	}
-	fmt.Fprintf(c.stdout, "已生成 / written: %s\n", out)
 	return nil
 }

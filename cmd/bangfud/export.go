@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -71,7 +70,7 @@ server); the console masks them by account.`, lockedHelp+"\n"+remoteHelp)
 		if err != nil {
 			return err
 		}
-		if err := writeFile(*out, data); err != nil {
+		if err := writeFile(*out, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "已导出 / exported: %s\n", *out)
@@ -91,24 +90,13 @@ server); the console masks them by account.`, lockedHelp+"\n"+remoteHelp)
 		in.Unit = defaultUnit(in.Places)
 	}
 
-	// Write next to the target and rename, so that a failed export never
-	// leaves half a workbook under the name asked for.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".bangfud-export-*.xlsx")
-	if err != nil {
-		return fmt.Errorf("无法创建输出文件 (cannot create the output file): %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	counts, err := report.Write(tmp, in)
-	if err == nil {
-		err = tmp.Close()
-	} else {
-		tmp.Close()
-	}
+	var counts map[string]int
+	err = writeFile(*out, func(w io.Writer) (err error) {
+		counts, err = report.Write(w, in)
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return fmt.Errorf("无法写入 %s (cannot write %s): %w", *out, *out, err)
 	}
 	fmt.Fprintf(c.stdout, "已导出 / exported: %s\n", *out)
 	for _, s := range report.Sheets {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -99,13 +98,4 @@ func (r *remote) postJSON(path string, in, out any) error {
 		err = json.Unmarshal(b, out)
 	}
 	return err
-}
-
-// writeFile writes data to out through a temporary file.
-func writeFile(out string, data []byte) error {
-	tmp := out + ".partial"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("无法写入 %s (cannot write %s): %w", out, out, err)
-	}
-	return os.Rename(tmp, out)
 }

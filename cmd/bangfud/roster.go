@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -36,22 +36,13 @@ it with bangfud import: only what was edited is written; imported unchanged, not
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".bangfud-roster-*.xlsx")
-	if err != nil {
-		return fmt.Errorf("无法创建输出文件 (cannot create the output file): %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	counts, err := roster.Export(tmp, snap)
-	if err == nil {
-		err = tmp.Close()
-	} else {
-		tmp.Close()
-	}
+	var counts map[string]int
+	err = writeFile(*out, func(w io.Writer) (err error) {
+		counts, err = roster.Export(w, snap)
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return fmt.Errorf("无法写入 %s (cannot write %s): %w", *out, *out, err)
 	}
 	fmt.Fprintf(c.stdout, "已导出花名册 / roster exported: %s\n", *out)
 	for _, s := range []string{roster.SheetHouseholds, roster.SheetMembers, roster.SheetCadres, roster.SheetAssignments} {
