@@ -105,6 +105,10 @@ func (s *Server) parseCursor(c string) (cursor, error) {
 // Whatever sc.readable accepts now is sent whatever it accepted before, so
 // the catch-up does not depend on how the scope is worked out.
 func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, resp *protocol.SyncResponse) (int, error) {
+	sc.loadStaffNow() // before ScopePrint, State and LogWhere call readable in their transactions
+	if sc.staffErr != nil {
+		return 0, sc.staffErr
+	}
 	print, last, err := s.db.ScopePrint(sc.readable)
 	if err != nil {
 		return 0, err
@@ -221,5 +225,6 @@ func Readable(db Store, cadre uuid.UUID) (func(*store.Entry) bool, error) {
 	}
 	sc := newScope(cadre, uuid.Nil, reach, nil)
 	sc.loadStaff = db.Staff
-	return sc.readable, nil
+	sc.loadStaffNow()
+	return sc.readable, sc.staffErr
 }

@@ -146,6 +146,16 @@ func (s *scope) staffPlaces() (within, at []uuid.UUID) {
 	return within, at
 }
 
+// loadStaffNow works out the cadres the device may read before a store
+// transaction calls readable: store.Staff opens a read transaction of its
+// own, and a read transaction opened inside another deadlocks bbolt when a
+// writer must grow the file meanwhile (found by the fault simulation).
+func (s *scope) loadStaffNow() {
+	if s.staff == nil && s.staffErr == nil && s.loadStaff != nil {
+		s.staff, s.staffErr = s.loadStaff(s.staffPlaces())
+	}
+}
+
 // readable reports whether the device may pull log entry e, from its header
 // alone. A cadre record is readable when it is the device's cadre's or one of
 // the staff worked out at sync time (store.Staff: the cadres of the device's
