@@ -24,6 +24,9 @@ type sees struct {
 	households map[uuid.UUID]bool
 	places     map[uuid.UUID]bool
 	cadres     map[uuid.UUID]bool
+	// pairsOf: a device reading a whole village also reads the pairings,
+	// anywhere, of these cadres (those with a duty in the village).
+	pairsOf map[uuid.UUID]bool
 }
 
 func seesOf(w *synctest.World, hs []*domain.Household, villages ...*domain.Place) sees {
@@ -58,7 +61,7 @@ func (s sees) visible(rec domain.Record) bool {
 		return s.places[r.ID]
 	case *domain.Assignment:
 		if r.Role.IsPairing() {
-			return s.households[r.Target]
+			return s.households[r.Target] || s.pairsOf[r.Cadre]
 		}
 		return s.places[r.Target]
 	case *domain.Conflict:

@@ -151,6 +151,8 @@ func rosterSees(t *testing.T, db *store.DB, w *synctest.World, cadre uuid.UUID) 
 	groups := map[uuid.UUID]bool{}
 	paired := map[uuid.UUID]bool{}
 	villages := map[uuid.UUID]bool{}
+	whole := map[uuid.UUID]bool{}   // villages it reads whole
+	pairers := map[uuid.UUID]bool{} // cadres with a duty in those
 	villageOf := map[uuid.UUID]uuid.UUID{w.G1.ID: w.Village.ID, w.G2.ID: w.Village.ID, w.G3.ID: w.Village2.ID}
 	group := map[uuid.UUID]uuid.UUID{}
 	db.Each(domain.KindHousehold, func(r domain.Record) error {
@@ -172,6 +174,7 @@ func rosterSees(t *testing.T, db *store.DB, w *synctest.World, cadre uuid.UUID) 
 		case a.Target == w.Village.ID:
 			groups[w.G1.ID], groups[w.G2.ID] = true, true
 			villages[w.Village.ID] = true
+			whole[w.Village.ID] = true
 		}
 		return nil
 	})
@@ -201,8 +204,12 @@ func rosterSees(t *testing.T, db *store.DB, w *synctest.World, cadre uuid.UUID) 
 		if villages[v] || (a.Target == w.Town.ID && len(villages) > 0) {
 			s.cadres[a.Cadre] = true
 		}
+		if whole[v] {
+			pairers[a.Cadre] = true
+		}
 		return nil
 	})
+	s.pairsOf = pairers
 	return s
 }
 
