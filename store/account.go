@@ -344,11 +344,7 @@ func (db *DB) Session(token string, now time.Time) (Session, error) {
 	}
 	var out Session
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSessions)
-		if b == nil {
-			return ErrSession
-		}
-		v := b.Get(hashSecret(token))
+		v := secretRow(tx, bucketSessions, token)
 		if v == nil {
 			return ErrSession
 		}
@@ -525,11 +521,7 @@ func (db *DB) TokenAccount(token string) (Account, error) {
 	}
 	var out Account
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTokens)
-		if b == nil {
-			return ErrSession
-		}
-		v := b.Get(hashSecret(token))
+		v := secretRow(tx, bucketTokens, token)
 		if v == nil {
 			return ErrSession
 		}
@@ -545,4 +537,14 @@ func (db *DB) TokenAccount(token string) (Account, error) {
 		return nil
 	})
 	return out, err
+}
+
+// secretRow returns the row kept under the hash of a secret (a session or an
+// API token) in bucket, or nil when there is none.
+func secretRow(tx *bolt.Tx, bucket []byte, secret string) []byte {
+	b := tx.Bucket(bucket)
+	if b == nil {
+		return nil
+	}
+	return b.Get(hashSecret(secret))
 }
