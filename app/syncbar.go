@@ -174,10 +174,14 @@ func (b *SyncBar) show(st client.Status) {
 		b.Reachable.Importance = widget.MediumImportance
 	}
 	b.Reachable.Refresh()
-	if st.Pending == 0 {
+	switch {
+	case st.PendingErr != nil: // unknown is not "nothing waiting"
+		b.Waiting.SetText(lang.L("sync.waiting_unknown"))
+		b.Waiting.Importance = widget.DangerImportance
+	case st.Pending == 0:
 		b.Waiting.SetText(lang.L("sync.nothing_waiting"))
 		b.Waiting.Importance = widget.MediumImportance
-	} else {
+	default:
 		b.Waiting.SetText(count("sync.waiting_count", st.Pending))
 		b.Waiting.Importance = widget.WarningImportance
 	}

@@ -180,15 +180,18 @@ type Options struct {
 
 // Status is what the user sees of sync.
 type Status struct {
-	Enrolled  bool       // the device has an account
-	Server    string     // the upstream's URL
-	Cadre     uuid.UUID  // the cadre the device acts for
-	LastSync  time.Time  // the last successful sync; zero if none
-	Pending   int        // changes waiting to be sent
-	Reachable bool       // the upstream answered the last attempt
-	Syncing   bool       // a sync is under way
-	Err       error      // the last failure; nil after a success
-	Rejected  []Rejected // changes the upstream could not merge, oldest first
+	Enrolled bool      // the device has an account
+	Server   string    // the upstream's URL
+	Cadre    uuid.UUID // the cadre the device acts for
+	LastSync time.Time // the last successful sync; zero if none
+	Pending  int       // changes waiting to be sent; meaningless if PendingErr is set
+	// PendingErr is why the count of changes waiting could not be read: then
+	// nobody knows whether anything waits, and Pending is not a count.
+	PendingErr error
+	Reachable  bool       // the upstream answered the last attempt
+	Syncing    bool       // a sync is under way
+	Err        error      // the last failure; nil after a success
+	Rejected   []Rejected // changes the upstream could not merge, oldest first
 }
 
 // Message returns the last failure in words for a person, in lang ("zh" or
@@ -387,7 +390,16 @@ func (c *Client) Enroll(ctx context.Context, url, code, name string) error {
 func (c *Client) SignOut() error {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
-	if n := c.Status().Pending; n > 0 {
+	c.mu.Lock()
+	upstream, aside := c.acct.Server, maps.Clone(c.aside)
+	c.mu.Unlock()
+	n, err := c.pending(upstream, aside)
+	if err != nil {
+		c.log.Error("sign out: cannot count the changes waiting", "err", err)
+		return domain.Errorf(domain.EUNAVAILABLE, "pending", "无法读取未同步的更改数，未退出：%v",
+			"cannot read how many changes wait to be synced, so not signing out: %v", err)
+	}
+	if n > 0 {
 		return domain.Errorf(domain.ECONFLICT, "pending", "还有 %d 条更改未同步，请先同步再退出",
 			"%d changes have not been synced yet; sync before signing out", n)
 	}
@@ -1110,16 +1122,28 @@ func (c *Client) Status() Status {
 	upstream := c.acct.Server
 	aside := maps.Clone(c.aside)
 	c.mu.Unlock()
+	s.Pending, s.PendingErr = c.pending(upstream, aside)
+	return s
+}
+
+// pending counts the changes waiting to be sent to upstream, less those set
+// aside (never to be sent). A count that cannot be read is an error, never
+// 0: sign-out relies on it.
+func (c *Client) pending(upstream uuid.UUID, aside map[uuid.UUID]uint64) (int, error) {
 	push, _, err := c.cursors()
-	if err == nil {
-		s.Pending, _ = c.db.Pending(upstream, push)
-		for _, seq := range aside {
-			if seq > push {
-				s.Pending-- // set aside: never to be sent
-			}
+	if err != nil {
+		return 0, fmt.Errorf("client: count the changes waiting: %w", err)
+	}
+	n, err := c.db.Pending(upstream, push)
+	if err != nil {
+		return 0, fmt.Errorf("client: count the changes waiting: %w", err)
+	}
+	for _, seq := range aside {
+		if seq > push {
+			n-- // set aside: never to be sent
 		}
 	}
-	return s
+	return n, nil
 }
 
 // Subscribe returns a channel that receives the status whenever it changes,

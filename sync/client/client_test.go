@@ -491,3 +491,49 @@ func TestOffsetKept(t *testing.T) {
 		t.Fatalf("reopened, offset %s", off)
 	}
 }
+
+// TestSignOutUnreadableCount: when the count of changes waiting cannot be
+// read, sign-out is refused and the status says why, instead of reporting
+// "0 waiting" and forgetting the account with changes still unsent. The
+// failure is real: a push cursor in the bbolt file that does not parse.
+func TestSignOutUnreadableCount(t *testing.T) {
+	srv, w := setup(t)
+	d := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{}, nil)
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	visit(t, d, w.Group(w.G1)[0], "计数读不出时的走访")
+	if err := d.DB.SetCursor("sync.push", "not a number"); err != nil {
+		t.Fatal(err)
+	}
+	if st := d.Client.Status(); st.PendingErr == nil {
+		t.Fatalf("status with an unreadable push cursor: %d waiting, no error", st.Pending)
+	}
+	if err := d.Client.SignOut(); domain.ErrorCode(err) != domain.EUNAVAILABLE {
+		t.Fatalf("sign out with an unreadable count: %v", err)
+	}
+	if st := d.Client.Status(); !st.Enrolled {
+		t.Fatal("signed out although the count of changes waiting could not be read")
+	}
+}
+
+// TestStatusClosedFile: a store that can no longer be read (its bbolt file
+// closed under the client) shows in the status as an error, not as nothing
+// waiting, and sign-out is refused.
+func TestStatusClosedFile(t *testing.T) {
+	srv, w := setup(t)
+	d := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{}, nil)
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	visit(t, d, w.Group(w.G1)[0], "关闭前的走访")
+	if err := d.DB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := d.Client.Status(); st.PendingErr == nil {
+		t.Fatalf("status on a closed store: %d waiting, no error", st.Pending)
+	}
+	if err := d.Client.SignOut(); domain.ErrorCode(err) != domain.EUNAVAILABLE {
+		t.Fatalf("sign out on a closed store: %v", err)
+	}
+}
