@@ -451,6 +451,5 @@ func (db *DB) Devices() ([]store.Device, error) {
 	return out, rows.Err()
 }
 
-
 // Now reads the DB's clock.
 func (db *DB) Now() time.Time { return db.opt.Now() }
