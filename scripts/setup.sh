@@ -29,8 +29,10 @@ packages=(make ca-certificates gcc libc6-dev pkg-config libgl-dev libxcursor-dev
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 # The office console's browser tests drive headless Chromium (they fail without
 # it unless BANGFU_NO_BROWSER=1); poppler-utils' pdftotext checks the PDFs' text.
+# The server's PostgreSQL tests start their own throwaway server (initdb in
+# a temporary directory, on a Unix socket): they need its binaries.
 if [[ "$mode" == test ]]; then
-	packages+=(chromium poppler-utils)
+	packages+=(chromium poppler-utils postgresql)
 fi
 # Running the app needs a display; without one, it runs on a virtual X server.
 if [[ "$mode" == run && -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then

@@ -162,6 +162,11 @@ type Options struct {
 	// Approvers returns the roles that approve plans in a village; if nil,
 	// the village's rules in the store decide (Store.PlanApprovers).
 	Approvers domain.ApproverRoles
+	// TouchEvery is how stale a device's recorded last sync may grow before
+	// a sync records it again; DefaultTouchEvery if zero. A sync that
+	// pushes nothing and finds its device's last sync recorded within it
+	// writes nothing to disk.
+	TouchEvery time.Duration
 }
 
 // Resource limits. Sync bodies, read only from authenticated devices, hold
@@ -185,6 +190,13 @@ const (
 	DefaultBodyTimeout  = 10 * time.Minute
 )
 
+// DefaultTouchEvery is how often, at most, the last sync of a device that
+// keeps syncing is written down: the office sees it to within this, and a
+// device polling every few seconds with nothing to send costs no disk
+// flush. It needs no memory of its own (the device's recorded last sync
+// decides), so instances of the server sharing one store agree.
+const DefaultTouchEvery = 5 * time.Minute
+
 // Server is the sync server: an http.Handler.
 type Server struct {
 	db          Store
@@ -198,11 +210,12 @@ type Server struct {
 	enrolBudget *protocol.Budget // for enrolment bodies, from anyone
 	stall       time.Duration
 	bodyTimeout time.Duration
+	touchEvery  time.Duration
 }
 
 // New returns a server on db.
 func New(db Store, opts Options) *Server {
-	s := &Server{db: db, log: opts.Logger, now: opts.Now, page: opts.PageBytes, appr: opts.Approvers}
+	s := &Server{db: db, log: opts.Logger, now: opts.Now, page: opts.PageBytes, appr: opts.Approvers, touchEvery: opts.TouchEvery}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -221,6 +234,9 @@ func New(db Store, opts Options) *Server {
 	}
 	if s.page <= 0 {
 		s.page = protocol.PageBytes
+	}
+	if s.touchEvery <= 0 {
+		s.touchEvery = DefaultTouchEvery
 	}
 	s.lim = newLimiter(opts, s.log, db, s.now())
 	budget, inflating := opts.BodyBudget, opts.MaxInflating
@@ -428,8 +444,12 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp.Now = protocol.At(s.now())
-	if err := s.db.Touch(dev.ID, now); err != nil {
-		s.log.Warn("cannot record last sync", "device", dev.ID, "err", err)
+	// Record the sync only when the recorded one has grown stale: a device
+	// polling with nothing to send then reads and never writes.
+	if dev.LastSync.IsZero() || now.Sub(dev.LastSync) >= s.touchEvery {
+		if err := s.db.Touch(dev.ID, now); err != nil {
+			s.log.Warn("cannot record last sync", "device", dev.ID, "err", err)
+		}
 	}
 	note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "rejected", len(resp.Rejected),
 		"pulled", pulled, "state", len(resp.State), "reset", resp.Reset, "settled", resp.Settled,

@@ -1,0 +1,39 @@
+package server
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/store"
+)
+
+// Registry is the server's record of enrolment: one-time codes, devices,
+// their tokens and revocation. It never syncs. *store.DB (bbolt) and
+// pgstore.DB (PostgreSQL) implement it; registrytest is the suite both
+// pass. The errors are store's (store.ErrCodeUnknown, store.ErrLost, …),
+// which the protocol turns into what a device is told.
+//
+// It still speaks store.Device and store.Reason: the registry moves out of
+// store into this package once store's typed transaction lands (issue 12).
+type Registry interface {
+	// CreateEnrolCode issues a one-time code that enrols one device for
+	// cadre, valid for ttl.
+	CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error)
+	// Enroll trades a one-time code for a device token (see store.DB.Enroll
+	// for retries and re-enrolment).
+	Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error)
+	// Authenticate returns the device a token belongs to.
+	Authenticate(token string) (store.Device, error)
+	// Revoke stops a device for reason.
+	Revoke(device uuid.UUID, reason store.Reason, now time.Time) error
+	// CloseDevice ends a device revoked as replaced after its last push.
+	CloseDevice(device uuid.UUID, now time.Time) error
+	// Touch records a successful sync.
+	Touch(device uuid.UUID, now time.Time) error
+	// Devices returns the enrolled devices, revoked ones included, in order
+	// of enrolment.
+	Devices() ([]store.Device, error)
+}
+
+var _ Registry = (*store.DB)(nil)
