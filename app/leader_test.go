@@ -236,6 +236,20 @@ func TestResolveProblem(t *testing.T) {
 	if p := rec.(*domain.Problem); p.Status != domain.ProblemResolved || p.Resolution != "已协调镇水务站修复管道。" || p.ResolvedBy != e.data.TeamLeader.ID {
 		t.Errorf("stored problem: %+v", p)
 	}
+	// The move is kept as the problem's history: one step, written with it.
+	var steps []*domain.Step
+	if err := d.db.Each(domain.KindStep, func(r domain.Record) error {
+		if s := r.(*domain.Step); s.Problem == want[0].Problem.ID {
+			steps = append(steps, s)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 1 || steps[0].From != want[0].Problem.Status || steps[0].To != domain.ProblemResolved ||
+		steps[0].By != e.data.TeamLeader.ID || steps[0].Note != "已协调镇水务站修复管道。" {
+		t.Errorf("steps of the resolved problem: %+v", steps)
+	}
 }
 
 // TestGapsAndCadres: the gap list names the demo's deliberate gaps; the cadre

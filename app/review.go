@@ -205,10 +205,10 @@ func (r *Resolve) resolve() {
 	a := r.app
 	now := a.now()
 	p := *r.row.Problem
-	p.Status = domain.ProblemResolved
-	p.ResolvedBy, p.ResolvedAt = a.cadre, now
-	p.Resolution = strings.TrimSpace(r.Resolution.Text)
-	if err := p.Validate(now); err != nil {
+	// The problem's new status and the step that records it (its history)
+	// are written together.
+	step, err := domain.Move(&p, domain.ProblemResolved, a.cadre, now, r.Resolution.Text, now)
+	if err != nil {
 		r.Error.SetText(errText(err))
 		r.Error.Show()
 		return
@@ -216,7 +216,7 @@ func (r *Resolve) resolve() {
 	r.Error.Hide()
 	author := a.cadre
 	a.tasks.run(func() func() {
-		err := a.db.Put(author, &p)
+		err := a.db.Put(author, &p, step)
 		return func() {
 			if err != nil {
 				r.Error.SetText(errText(err))

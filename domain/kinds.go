@@ -63,6 +63,10 @@ const (
 	// WriteResolvers: those who may write the field in conflict of the record
 	// in conflict.
 	WriteResolvers
+	// WriteSteps: a problem's step (Step): once written it is never
+	// changed, and its move must be one the writer may make (MayStep) from
+	// where they stand towards the household.
+	WriteSteps
 )
 
 // Scoping says how a kind's records belong to the hierarchy.
@@ -242,6 +246,16 @@ var Decls = []*Decl{
 			{Name: "resolved_by", Type: TID, Who: WriteSelf},
 			{Name: "resolved_at", Type: TTime},
 			{Name: "resolution", Type: TString},
+		}},
+	{Kind: KindStep, Zh: "问题处理记录", En: "problem step", New: func() Record { return new(Step) },
+		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Step).Household }, Write: WriteSteps, Fields: []Field{
+			{Name: "problem", Type: TID, Required: true},
+			{Name: "household", Type: TID, Required: true},
+			{Name: "from", Type: TEnum, Required: true, Values: strs(ProblemOpen, ProblemVillage, ProblemTown, ProblemResolved)},
+			{Name: "to", Type: TEnum, Required: true, Values: strs(ProblemOpen, ProblemVillage, ProblemTown, ProblemResolved)},
+			{Name: "by", Type: TID, Required: true, Who: WriteSelf},
+			{Name: "at", Type: TTime, Required: true},
+			{Name: "note", Type: TString},
 		}},
 	{Kind: KindConflict, Zh: "冲突记录", En: "conflict record", New: func() Record { return new(Conflict) },
 		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Conflict).Household },

@@ -25,6 +25,7 @@ const (
 	KindMeasure    Kind = "measure"
 	KindReview     Kind = "review"
 	KindConflict   Kind = "conflict"
+	KindStep       Kind = "step"
 )
 
 // KindName returns the Chinese and English names of a record kind, as a

@@ -55,6 +55,8 @@ func samples() []domain.Record {
 		&domain.Problem{Meta: meta(10), Household: id(13), Visit: id(18), Text: "自来水浑浊", Status: domain.ProblemResolved,
 			ReportedBy: id(14), ReportedAt: time.Date(2024, 5, 22, 16, 0, 0, 0, time.UTC), ResolvedBy: id(17),
 			ResolvedAt: time.Date(2024, 5, 25, 9, 0, 0, 0, time.UTC), Resolution: "更换过滤设备"},
+		&domain.Step{Meta: meta(12), Problem: id(10), Household: id(13), From: domain.ProblemTown, To: domain.ProblemResolved,
+			By: id(17), At: time.Date(2024, 5, 25, 9, 0, 0, 0, time.UTC), Note: "更换过滤设备"},
 		&domain.Conflict{Meta: meta(11), Household: id(13), RecordKind: domain.KindMeasure, Record: id(19), Field: "target",
 			Winner: json.RawMessage(`"每月 20 双"`), WinnerStamp: stamp(2, 0, devHigh).String(), WinnerAuthor: id(14),
 			Loser: json.RawMessage(`"每月 30 双"`), LoserStamp: stamp(1, 0, devLow).String(), LoserAuthor: id(17),
@@ -262,7 +264,7 @@ func TestHouseholdOf(t *testing.T) {
 		case domain.KindHousehold:
 			want = r.Metadata().ID
 		case domain.KindMember, domain.KindVisit, domain.KindProblem, domain.KindPlan, domain.KindMeasure,
-			domain.KindReview, domain.KindConflict:
+			domain.KindReview, domain.KindConflict, domain.KindStep:
 			want = id(13)
 		case domain.KindPlace, domain.KindCadre, domain.KindAssignment:
 			want = uuid.Nil

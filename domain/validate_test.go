@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -352,6 +353,100 @@ func TestValidateProblem(t *testing.T) {
 	})
 }
 
+func validStep() *domain.Step {
+	return &domain.Step{Problem: id(5), Household: id(3), From: domain.ProblemOpen, To: domain.ProblemVillage,
+		By: id(4), At: now.Add(-time.Hour), Note: "需要村里协调"}
+}
+
+func TestValidateStep(t *testing.T) {
+	runValidate(t, []validateCase{
+		{"valid", validStep(), ""},
+		{"escalated without a note", with(validStep, func(s *domain.Step) { s.Note = "" }), ""},
+		{"no problem", with(validStep, func(s *domain.Step) { s.Problem = uuid.Nil }), "problem"},
+		{"no household", with(validStep, func(s *domain.Step) { s.Household = uuid.Nil }), "household"},
+		{"unknown from", with(validStep, func(s *domain.Step) { s.From = "closed" }), "from"},
+		{"unknown to", with(validStep, func(s *domain.Step) { s.To = "" }), "to"},
+		{"no move", with(validStep, func(s *domain.Step) { s.To = domain.ProblemOpen }), "to"},
+		{"by nobody", with(validStep, func(s *domain.Step) { s.By = uuid.Nil }), "by"},
+		{"at no time", with(validStep, func(s *domain.Step) { s.At = time.Time{} }), "at"},
+		{"in the future", with(validStep, func(s *domain.Step) { s.At = now.Add(time.Hour) }), "at"},
+		{"resolved without a note", with(validStep, func(s *domain.Step) { s.To, s.Note = domain.ProblemResolved, " " }), "note"},
+		{"note too long", with(validStep, func(s *domain.Step) { s.Note = longText }), "note"},
+	})
+}
+
+// TestMove moves a problem along open → village → town → resolved → open
+// and checks the steps and the problem's own fields at each move.
+func TestMove(t *testing.T) {
+	p := validProblem()
+	p.ID = id(5)
+	at := now.Add(-time.Hour)
+	for _, c := range []struct {
+		to   domain.ProblemStatus
+		note string
+	}{{domain.ProblemVillage, "需要村里协调"}, {domain.ProblemTown, ""}, {domain.ProblemResolved, "已修缮屋顶"}, {domain.ProblemOpen, "又漏了"}} {
+		from := p.Status
+		s, err := domain.Move(p, c.to, id(4), at, " "+c.note+" ", now)
+		if err != nil {
+			t.Fatalf("move to %s: %v", c.to, err)
+		}
+		if s.Problem != p.ID || s.Household != p.Household || s.From != from || s.To != c.to || s.By != id(4) || s.Note != c.note {
+			t.Errorf("step to %s = %+v", c.to, s)
+		}
+		if p.Status != c.to {
+			t.Errorf("status %s, want %s", p.Status, c.to)
+		}
+		switch c.to {
+		case domain.ProblemTown:
+			if p.ReportedBy != id(4) || !p.ReportedAt.Equal(at) {
+				t.Errorf("escalated: reported %s at %v", p.ReportedBy, p.ReportedAt)
+			}
+		case domain.ProblemResolved:
+			if p.ResolvedBy != id(4) || !p.ResolvedAt.Equal(at) || p.Resolution != c.note {
+				t.Errorf("resolved: %s at %v %q", p.ResolvedBy, p.ResolvedAt, p.Resolution)
+			}
+		}
+	}
+	before := *p
+	if _, err := domain.Move(p, domain.ProblemResolved, id(4), at, "", now); err == nil {
+		t.Error("resolved without a note: no error")
+	}
+	if _, err := domain.Move(p, domain.ProblemOpen, id(4), at, "x", now); err == nil {
+		t.Error("a move to the same status: no error")
+	}
+	if *p != before {
+		t.Errorf("a refused move changed the problem: %+v", p)
+	}
+}
+
+// TestMayStep checks every move at every level against the rules written
+// out as a table: who may move a problem from where to where.
+func TestMayStep(t *testing.T) {
+	const (
+		o = domain.ProblemOpen
+		v = domain.ProblemVillage
+		w = domain.ProblemTown
+		r = domain.ProblemResolved
+	)
+	type move struct{ from, to domain.ProblemStatus }
+	allowed := map[domain.StepLevel][]move{
+		domain.StepHousehold: {{o, v}, {o, w}, {o, r}, {v, r}, {r, o}},
+		domain.StepVillage:   {{o, v}, {o, w}, {o, r}, {v, r}, {r, o}, {v, w}, {v, o}},
+		domain.StepTown:      {{o, v}, {o, w}, {o, r}, {v, r}, {r, o}, {v, w}, {v, o}, {w, r}, {w, v}, {w, o}},
+	}
+	all := []domain.ProblemStatus{o, v, w, r}
+	for _, level := range []domain.StepLevel{domain.StepNone, domain.StepHousehold, domain.StepVillage, domain.StepTown} {
+		for _, from := range all {
+			for _, to := range all {
+				want := slices.Contains(allowed[level], move{from, to})
+				if got := domain.MayStep(level, from, to); got != want {
+					t.Errorf("MayStep(%d, %s, %s) = %v, want %v", level, from, to, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestValidatePlan(t *testing.T) {
 	runValidate(t, []validateCase{
 		{"valid", validPlan(), ""},
@@ -459,7 +554,7 @@ func TestValidateConflict(t *testing.T) {
 func TestValidateEveryKind(t *testing.T) {
 	valid := map[domain.Kind]domain.Record{}
 	for _, r := range []domain.Record{validPlace(), validHousehold(), validMember(), validCadre(), validAssignment(),
-		validVisit(), validProblem(), validPlan(), validMeasure(), validReview(), validConflict()} {
+		validVisit(), validProblem(), validStep(), validPlan(), validMeasure(), validReview(), validConflict()} {
 		valid[r.Kind()] = r
 	}
 	for _, k := range domain.Kinds {

@@ -56,9 +56,12 @@ func TestRoundTrip(t *testing.T) {
 		WinnerAuthor: v.li.ID, Loser: json.RawMessage(`"13900000009"`), LoserStamp: "0.5." + uuid.Nil.String(),
 		LoserAuthor: v.he.ID}
 	mustPut(t, db, v.office, conflict)
+	step := &domain.Step{Problem: v.problems[2].ID, Household: v.problems[2].Household, From: domain.ProblemOpen,
+		To: domain.ProblemVillage, By: v.li.ID, At: v.daysAgo(1), Note: "请村里协调"}
+	mustPut(t, db, v.li.ID, step)
 
 	recs := []domain.Record{v.city, v.wang, v.members[1], v.li, v.assignments[3], v.visits[1],
-		v.problems[2], v.plan, v.measures[0], v.reviews[0], conflict}
+		v.problems[2], step, v.plan, v.measures[0], v.reviews[0], conflict}
 	kinds := map[domain.Kind]bool{}
 	for _, want := range recs {
 		kinds[want.Kind()] = true

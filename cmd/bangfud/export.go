@@ -127,6 +127,7 @@ func reportInput(db *store.DB) (report.Input, error) {
 	load(domain.KindPlan, func(r domain.Record) { in.Plans = append(in.Plans, r.(*domain.Plan)) })
 	load(domain.KindMeasure, func(r domain.Record) { in.Measures = append(in.Measures, r.(*domain.Measure)) })
 	load(domain.KindProblem, func(r domain.Record) { in.Problems = append(in.Problems, r.(*domain.Problem)) })
+	load(domain.KindStep, func(r domain.Record) { in.Steps = append(in.Steps, r.(*domain.Step)) })
 	load(domain.KindReview, func(r domain.Record) { in.Reviews = append(in.Reviews, r.(*domain.Review)) })
 	return in, err
 }

@@ -35,6 +35,8 @@ func samples() []domain.Record {
 			FollowUp: "下周回访", Due: day.Add(7 * 24 * time.Hour)},
 		&domain.Problem{Meta: meta("problem 1"), Household: house, Visit: id("visit 1"), Text: "自来水管冬季冻裂", Status: domain.ProblemVillage,
 			ReportedBy: cadre, ReportedAt: day.Add(11 * time.Hour)},
+		&domain.Step{Meta: meta("step 1"), Problem: id("problem 1"), Household: house, From: domain.ProblemOpen, To: domain.ProblemVillage,
+			By: cadre, At: day.Add(11 * time.Hour), Note: "冬季前需村里统一更换"},
 		&domain.Plan{Meta: meta("plan 1"), Household: house, Goal: "年人均纯收入超过 8000 元", Start: day, Status: domain.PlanSubmitted},
 		&domain.Measure{Meta: meta("measure 1"), Plan: plan, Household: house, Type: domain.MeasureFarming, Description: "生态散养鸡",
 			Owner: cadre, Target: "散养鸡 50 只", Due: day.AddDate(0, 6, 0), Progress: domain.InProgress},

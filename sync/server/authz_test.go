@@ -63,6 +63,8 @@ func allowed(a string, kind domain.Kind, field string, own, self bool) bool {
 			return a == "team leader" && !own // approving: the same
 		}
 		return true
+	case domain.KindStep:
+		return false // a problem's history is only added to, never changed
 	case domain.KindConflict:
 		switch field { // the rest, Meta's fields included, is made by merging only
 		case "resolved", "resolved_at", "resolved_by":
@@ -163,6 +165,10 @@ func TestAuthorisationMatrix(t *testing.T) {
 			return put(author, newVisit(h0, author, now))
 		case domain.KindProblem:
 			return put(author, &domain.Problem{Household: h0.ID, Text: "漏水", Status: domain.ProblemOpen})
+		case domain.KindStep:
+			p := put(author, &domain.Problem{Household: h0.ID, Text: "漏水", Status: domain.ProblemOpen})
+			return put(author, &domain.Step{Problem: p.Metadata().ID, Household: h0.ID, From: domain.ProblemOpen,
+				To: domain.ProblemVillage, By: author, At: now})
 		case domain.KindConflict:
 			win := domain.FieldState{Value: json.RawMessage(`"13900000001"`), Stamp: domain.Stamp{Wall: now.UnixMilli(), Logical: 9, Device: uuid.New()}, Author: author}
 			lost := domain.FieldState{Value: json.RawMessage(`"13900000002"`), Stamp: domain.Stamp{Wall: now.UnixMilli() - 5, Device: uuid.New()}, Author: w.Cadre2.ID}
@@ -185,7 +191,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		other := w.Cadre3.ID // no actor, nor the author of another's record
 		q := func(s string) json.RawMessage { return json.RawMessage(`"` + s + `"`) }
 		switch f.Name {
-		case "author", "cadre", "reviewer", "reported_by", "resolved_by", "owner":
+		case "author", "cadre", "reviewer", "reported_by", "resolved_by", "owner", "by":
 			if rec.Kind() == domain.KindAssignment && f.Name == "cadre" {
 				return q(w.Cadre1.ID.String())
 			}
@@ -209,7 +215,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			return q(w.G2.ID.String()) // a group under a group: content, not scope
 		case "target":
 			return q(home[2].ID.String())
-		case "plan", "visit", "record", "natural_village", "winner_author", "loser_author":
+		case "plan", "visit", "record", "natural_village", "winner_author", "loser_author", "problem":
 			return q(uuid.NewString())
 		}
 		if f.Name == "level" {
@@ -259,7 +265,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 				for _, own := range []bool{true, false} {
 					selves := []bool{true}
 					switch f.Name {
-					case "author", "device", "cadre", "reviewer", "reported_by", "resolved_by":
+					case "author", "device", "cadre", "reviewer", "reported_by", "resolved_by", "by":
 						selves = []bool{true, false}
 					}
 					for _, self := range selves {

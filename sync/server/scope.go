@@ -373,6 +373,8 @@ func (s *scope) may(p *store.Proposal, who domain.Who, name string, v []byte) er
 		}
 	case domain.WriteMerge:
 		return errMerged
+	case domain.WriteSteps:
+		return s.step(p)
 	case domain.WriteResolvers:
 		c, ok := p.New.(*domain.Conflict)
 		if !ok {
@@ -398,6 +400,35 @@ func (s *scope) may(p *store.Proposal, who domain.Who, name string, v []byte) er
 			q.Change.Kind, q.Existed, q.Before, q.After, q.Old, q.New = c.RecordKind, true, l, l, rec, rec
 			return s.may(&q, who, c.Field, winner)
 		}
+	}
+	return nil
+}
+
+// step decides whether the device may add the problem step p proposes:
+// steps are only added, never changed; the step must belong to its
+// problem's household; and its move must be one the cadre may make from
+// where they stand towards the household (domain.MayStep): city and town
+// staff as the town, a lead of the village as the village, anyone else who
+// reaches the household as its cadres.
+func (s *scope) step(p *store.Proposal) error {
+	st, ok := p.New.(*domain.Step)
+	if !ok || p.Existed {
+		return errStepFixed
+	}
+	if prob, _, found := p.Record(domain.KindProblem, st.Problem); found && domain.HouseholdOf(prob) != st.Household {
+		return errOutOfScope
+	}
+	level := domain.StepNone
+	switch l := p.After; {
+	case s.all || s.towns[l.Town]:
+		level = domain.StepTown
+	case s.leadVillages[l.Village]:
+		level = domain.StepVillage
+	case s.household(l):
+		level = domain.StepHousehold
+	}
+	if !domain.MayStep(level, st.From, st.To) {
+		return errStep
 	}
 	return nil
 }
@@ -473,7 +504,10 @@ var (
 		"you may not sign off a plan you made")
 	errMerged = roleError("冲突记录只能由同步合并产生，不能直接修改其内容",
 		"conflict records are made only by merging; their content cannot be edited")
-	errRole = roleError("无权修改这个字段", "you may not change this field")
+	errRole      = roleError("无权修改这个字段", "you may not change this field")
+	errStepFixed = roleError("问题处理记录写下后不能修改", "a problem step cannot be changed once written")
+	errStep      = roleError("您无权这样处理这个问题：包社干部可上报、解决本户问题；包村领导处理上报村的问题；上报镇的问题由镇上处理",
+		"you may not move this problem so: a household's cadres escalate and resolve its problems, village leads act on problems at the village, town staff on problems at the town")
 )
 
 func roleError(zh, en string) *domain.Error {

@@ -59,6 +59,7 @@ type Input struct {
 	Plans       []*domain.Plan
 	Measures    []*domain.Measure
 	Problems    []*domain.Problem
+	Steps       []*domain.Step // the problems' histories
 	Reviews     []*domain.Review
 	Quotas      domain.Quotas
 	// Village, if not empty, limits the report to the villages of that name:
@@ -481,12 +482,19 @@ func (r *report) visitSheet() sheet {
 
 // problems is the ledger: every problem in scope found before the range
 // ends and not resolved before it starts, with what its record holds of
-// its history (found, escalated, resolved).
+// its history (found, escalated, resolved) and, in its last column, every
+// step it took (处理经过: who, when, from → to, note), oldest first.
 func (r *report) problems() sheet {
 	s := sheet{name: SheetProblems, title: "问题台账",
 		header: cat([]string{"发现日期"}, placeHeader, idHeader,
-			[]string{"问题描述", "发现人", "当前状态", "上报人", "上报日期", "处理人", "解决日期", "处理结果", "已历天数"}),
-		widths: cat([]float64{12}, placeWidths, idWidths, []float64{40, 10, 10, 10, 12, 10, 12, 30, 10}),
+			[]string{"问题描述", "发现人", "当前状态", "上报人", "上报日期", "处理人", "解决日期", "处理结果", "已历天数", "处理经过"}),
+		widths: cat([]float64{12}, placeWidths, idWidths, []float64{40, 10, 10, 10, 12, 10, 12, 30, 10, 50}),
+	}
+	steps := map[uuid.UUID][]*domain.Step{}
+	for _, st := range r.in.Steps {
+		if !st.Deleted {
+			steps[st.Problem] = append(steps[st.Problem], st)
+		}
 	}
 	visits := map[uuid.UUID]*domain.Visit{}
 	for _, v := range r.in.Visits {
@@ -540,9 +548,31 @@ func (r *report) problems() sheet {
 		}
 		s.rows = append(s.rows, cat([]any{dayOf(it.found)}, r.householdCols(p.Household), r.idCols(p.Household),
 			[]any{p.Text, r.cadreName(it.by), status, r.cadreName(p.ReportedBy), reported,
-				r.cadreName(p.ResolvedBy), resolved, p.Resolution, days}))
+				r.cadreName(p.ResolvedBy), resolved, p.Resolution, days, r.stepLines(steps[p.ID])}))
 	}
 	return s
+}
+
+// stepLines is a problem's steps as lines, oldest first:
+// "2026-11-05 刘队 待处理→已上报镇：村里解决不了".
+func (r *report) stepLines(steps []*domain.Step) string {
+	sort.Slice(steps, func(i, j int) bool {
+		if !steps[i].At.Equal(steps[j].At) {
+			return steps[i].At.Before(steps[j].At)
+		}
+		return steps[i].ID.String() < steps[j].ID.String()
+	})
+	lines := make([]string, 0, len(steps))
+	for _, st := range steps {
+		from, _ := domain.ProblemStatusName(st.From)
+		to, _ := domain.ProblemStatusName(st.To)
+		line := st.At.In(China).Format("2006-01-02") + " " + r.cadreName(st.By) + " " + from + "→" + to
+		if st.Note != "" {
+			line += "：" + st.Note
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func feesName(f domain.Fees) string {

@@ -17,7 +17,7 @@ import (
 // wantHeaders are every sheet's columns, as an office's template expects them.
 var wantHeaders = map[string]string{
 	report.SheetVisits:     "走访时间 镇 村 自然村 社 户主 户类型 户编号 身份证号 走访干部 走访类型 村情户情民情 发现问题 政策宣传 宣传内容 两费收缴 饮水安全 后续跟进 跟进期限",
-	report.SheetProblems:   "发现日期 镇 村 自然村 社 户主 户类型 户编号 身份证号 问题描述 发现人 当前状态 上报人 上报日期 处理人 解决日期 处理结果 已历天数",
+	report.SheetProblems:   "发现日期 镇 村 自然村 社 户主 户类型 户编号 身份证号 问题描述 发现人 当前状态 上报人 上报日期 处理人 解决日期 处理结果 已历天数 处理经过",
 	report.SheetPlans:      "镇 村 自然村 社 户主 户类型 户编号 身份证号 帮扶责任人 包社干部 计划目标 开始日期 计划状态 审核记录 措施类型 措施内容 责任人 目标 完成期限 进度",
 	report.SheetPairs:      "镇 村 自然村 社 户主 户类型 户编号 身份证号 人口 电话 县级领导 县级领导电话 科级干部 科级干部电话 帮扶责任人 帮扶责任人电话 包社干部 包社干部电话",
 	report.SheetSummary:    "干部 职级 单位 电话 负责户数 本期已走访户数 本期未走访户数 本人走访次数 未解决问题",
@@ -80,12 +80,18 @@ func novemberInput() month {
 		Plans:    []*domain.Plan{plan},
 		Reviews:  []*domain.Review{review},
 		Problems: []*domain.Problem{m.escalated, m.closed},
-		Quotas:   domain.DefaultQuotas(),
-		Scope:    t1.ID,
-		From:     time.Date(2026, 11, 1, 0, 0, 0, 0, cst),
-		To:       time.Date(2026, 12, 1, 0, 0, 0, 0, cst),
-		Unit:     "枹罕镇办公室",
-		Now:      time.Date(2026, 11, 30, 18, 0, 0, 0, cst),
+		Steps: []*domain.Step{
+			{Meta: domain.Meta{ID: uuid.New()}, Problem: m.escalated.ID, Household: m.ha.ID, From: domain.ProblemVillage,
+				To: domain.ProblemTown, By: m.leader.ID, At: time.Date(2026, 11, 5, 10, 0, 0, 0, cst), Note: "村里解决不了"},
+			{Meta: domain.Meta{ID: uuid.New()}, Problem: m.escalated.ID, Household: m.ha.ID, From: domain.ProblemOpen,
+				To: domain.ProblemVillage, By: m.helper.ID, At: time.Date(2026, 11, 4, 9, 0, 0, 0, cst)},
+		},
+		Quotas: domain.DefaultQuotas(),
+		Scope:  t1.ID,
+		From:   time.Date(2026, 11, 1, 0, 0, 0, 0, cst),
+		To:     time.Date(2026, 12, 1, 0, 0, 0, 0, cst),
+		Unit:   "枹罕镇办公室",
+		Now:    time.Date(2026, 11, 30, 18, 0, 0, 0, cst),
 	}
 	return m
 }
@@ -195,6 +201,10 @@ func TestWorkbookColumnsTypesAndLedger(t *testing.T) {
 	}
 	if c := cellAt(t, f, p, 18, h+1); c.raw != "27" || c.format != "" {
 		t.Errorf("已历天数 %+v is not a number", c)
+	}
+	// Its whole history, oldest step first, in the last column.
+	if want := "2026-11-04 周帮 待处理→已上报村\n2026-11-05 刘队 已上报村→已上报镇：村里解决不了"; lr[18] != want {
+		t.Errorf("处理经过 %q, want %q", lr[18], want)
 	}
 
 	// The plan names the helper and the review trail.
