@@ -170,7 +170,8 @@ func (s *scoper) entry(rec domain.Record) Entry {
 }
 
 // ScopePrint returns a fingerprint of what readable accepts among the
-// units of scope — every live household, every place and every cadre, each
+// units of scope — every live household, every place, every pairing readable
+// without its household and every cadre, each
 // judged by the header its log entries would have — and the sequence of the
 // newest log entry, read in one transaction. Two calls return the same
 // fingerprint when the same units are readable: a server compares it with the
@@ -215,6 +216,27 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 			}
 			return true
 		})
+		// Pairings readable although their household is not: the pairings
+		// elsewhere of a village's cadres, which a device reading the village
+		// receives (a server's crossPairing). Those of readable households
+		// follow their household.
+		h.Write([]byte("pairings"))
+		err := eachStored(tx, domain.KindAssignment, func(rec domain.Record) error {
+			a := rec.(*domain.Assignment)
+			if !a.Role.IsPairing() {
+				return nil
+			}
+			e := sc.entry(rec)
+			hh := Entry{Household: e.Household, Village: e.Village, Town: e.Town,
+				Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
+			if !readable(&hh) && readable(&e) {
+				h.Write(a.ID[:])
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		h.Write([]byte("cadres"))
 		if b := kindBucket(tx, domain.KindCadre); b != nil {
 			b.ForEach(func(k, _ []byte) error {

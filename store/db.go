@@ -73,6 +73,9 @@ type DB struct {
 	cache  recordCache // decoded records for the queries (query_cache.go)
 }
 
+// initialMmap is the size bbolt maps a store at first (see Open).
+const initialMmap = 64 << 20
+
 // Open opens or creates the database at path.
 func Open(path string, opt *Options) (*DB, error) {
 	if opt == nil {
@@ -89,7 +92,12 @@ func Open(path string, opt *Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opt.NoSync})
+	// InitialMmapSize: bbolt maps the file in doubling steps from 32 KiB, and
+	// each step in a write transaction copies every node the transaction has
+	// touched out of the old map (node.dereference): a first pull of 10,000
+	// visits remapped a dozen times in its one transaction. Address space,
+	// not memory; the file itself grows as before (on Linux and Android).
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opt.NoSync, InitialMmapSize: initialMmap})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
 	}

@@ -130,12 +130,15 @@ func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
 }
 
 // pairingsOfVillage returns the IDs of the pairings, current and ended, of
-// every cadre in the roster of a village (see Roster: the cadres with a
-// current assignment to the village, its groups and natural villages, or its
-// households), wherever the households are: what a device that reads the
-// whole village must receive so that its three-level check counts a cadre's
-// pairings in other villages as the server does. Ended ones are in, so that
-// the device learns of the end. It reads the village's households from the
+// every cadre who has or had a duty in a village (an assignment, current or
+// ended, to the village, its groups and natural villages, or its households;
+// retired cadres too), wherever the households are: what a device that reads
+// the whole village must receive so that its three-level check counts a
+// cadre's pairings in other villages as the server does. Ended ones, and
+// those of cadres whose duty here ended, stay in, so that the device learns
+// of the end (or the deletion) instead of keeping a stale copy of a pairing that left the set
+// (store.ScopePrint covers the set, so a cadre who joins the village brings
+// its pairings elsewhere in a catch-up). It reads the village's households from the
 // index alone and every assignment once: a server works it out at every
 // sync of a team leader's tablet.
 func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
@@ -152,9 +155,10 @@ func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
 	}
 	cadres := map[uuid.UUID]bool{}
 	pairings := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing IDs
-	_ = each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
+	// Deleted pairings too, so that the device learns of the deletion.
+	_ = eachStored(r.tx, domain.KindAssignment, func(rec domain.Record) error {
 		a := rec.(*domain.Assignment)
-		if a.Current() && targets[a.Target] {
+		if !a.Deleted && targets[a.Target] {
 			cadres[a.Cadre] = true
 		}
 		if a.Role.IsPairing() {
@@ -164,9 +168,7 @@ func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
 	})
 	var out []uuid.UUID
 	for c := range cadres {
-		if cd := r.cadre(c); cd != nil && cd.Current() {
-			out = append(out, pairings[c]...)
-		}
+		out = append(out, pairings[c]...)
 	}
 	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
 	return out

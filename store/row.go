@@ -183,6 +183,25 @@ func each(tx *bolt.Tx, kind domain.Kind, fn func(domain.Record) error) error {
 	})
 }
 
+// eachStored is each with the deleted records too.
+func eachStored(tx *bolt.Tx, kind domain.Kind, fn func(domain.Record) error) error {
+	b := kindBucket(tx, kind)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error {
+		r, err := decodeRow(v)
+		if err != nil {
+			return err
+		}
+		rec, err := r.record(kind, uuid.UUID(k))
+		if err != nil {
+			return err
+		}
+		return fn(rec)
+	})
+}
+
 // Count returns the number of live records of kind.
 func (db *DB) Count(kind domain.Kind) (int, error) {
 	n := 0
