@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,8 +74,15 @@ type DB struct {
 	cache  recordCache // decoded records for the queries (query_cache.go)
 }
 
-// initialMmap is the size bbolt maps a store at first (see Open).
-const initialMmap = 64 << 20
+// initialMmap is the size bbolt maps a store at first (see Open). On
+// Windows bbolt grows the file itself to the mapped size, so there a store
+// starts small and remaps as before.
+func initialMmap() int {
+	if runtime.GOOS == "windows" {
+		return 0
+	}
+	return 64 << 20
+}
 
 // Open opens or creates the database at path.
 func Open(path string, opt *Options) (*DB, error) {
@@ -96,8 +104,9 @@ func Open(path string, opt *Options) (*DB, error) {
 	// each step in a write transaction copies every node the transaction has
 	// touched out of the old map (node.dereference): a first pull of 10,000
 	// visits remapped a dozen times in its one transaction. Address space,
-	// not memory; the file itself grows as before (on Linux and Android).
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opt.NoSync, InitialMmapSize: initialMmap})
+	// not memory; the file itself grows as before (on Linux and Android;
+	// see initialMmap for Windows).
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opt.NoSync, InitialMmapSize: initialMmap()})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
 	}
