@@ -579,3 +579,57 @@ func TestAccountsPage(t *testing.T) {
 		t.Error("the new account does not see its town only")
 	}
 }
+
+// reason returns why dev was revoked, as the device registry holds it.
+func (e *env) reason(dev uuid.UUID) store.Reason {
+	devs, err := e.db.Devices()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, d := range devs {
+		if d.ID == dev {
+			return d.Reason
+		}
+	}
+	e.t.Fatalf("device %s not found", dev)
+	return ""
+}
+
+// TestRevokeKeepsReason: the reason chosen in the console or given to the API
+// reaches the device registry (which decides whether the phone wipes), not
+// only the audit log.
+func TestRevokeKeepsReason(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.login("fuhan")
+	if status, where := b.post(office.Prefix+"devices/revoke", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}, "reason": {"replaced"}}); status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d %s", status, where)
+	}
+	if r := e.reason(e.devA); r != store.Replaced {
+		t.Errorf("console revoke as replaced: the device holds reason %q", r)
+	}
+	tok, err := e.db.CreateToken("city", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+office.APIPrefix+"revoke", strings.NewReader(`{"device":"`+e.devB.String()+`","reason":"replaced"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("API revoke: %d", resp.StatusCode)
+	}
+	if r := e.reason(e.devB); r != store.Replaced {
+		t.Errorf("API revoke as replaced: the device holds reason %q", r)
+	}
+	// A replaced phone that goes missing before its last push is declared lost.
+	if status, _ := b.post(office.Prefix+"devices/revoke", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}, "reason": {"lost"}}); status != http.StatusSeeOther {
+		t.Fatalf("revoke as lost: %d", status)
+	}
+	if r := e.reason(e.devA); r != store.Lost {
+		t.Errorf("console revoke as lost after replaced: the device holds reason %q", r)
+	}
+}

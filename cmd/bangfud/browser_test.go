@@ -165,7 +165,8 @@ func TestConsoleInBrowser(t *testing.T) {
 			mu.Lock()
 			if err == nil {
 				synced++
-			} else if errors.Is(err, store.ErrRevoked) || strings.Contains(err.Error(), "revoked") {
+			} else if errors.Is(err, client.ErrLost) {
+				// Revoked as lost: the phone is told to wipe, not only refused.
 				refused++
 			}
 			lastErr = err
@@ -219,7 +220,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the marked workbook's line 3: %q", rows[2])
 	}
 
-	// The phone syncs; the office revokes it as lost; its syncs are refused.
+	// The phone syncs; the office revokes it as lost; its syncs are refused
+	// with ErrLost (the answer on which the app wipes the phone).
 	deadline := time.Now().Add(20 * time.Second)
 	for n, _, _ := counts(); n < 3; n, _, _ = counts() {
 		if time.Now().After(deadline) {
