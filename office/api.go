@@ -26,6 +26,8 @@ import (
 //	GET  export?month=|from=&to=      the monthly workbook (XLSX)
 //	GET  backup                       the database (city accounts)
 //	POST import?name=F[&apply=1]      check, or apply, a roster file (the body)
+//	GET  board.pdf?village=V          a village's 岗位监督栏 (name or ID, in scope)
+//	GET  cards.pdf?village=V[&group=G] its 帮扶明白卡, or one group's (by name)
 const APIPrefix = Prefix + "api/v1/"
 
 // APIDevice is a device as the API lists it.
@@ -73,6 +75,8 @@ func (c *Console) routeAPI(m *http.ServeMux) {
 	m.HandleFunc("GET "+APIPrefix+"export", c.api(c.apiExport))
 	m.HandleFunc("GET "+APIPrefix+"backup", c.api(c.apiBackup))
 	m.HandleFunc("POST "+APIPrefix+"import", c.api(c.apiImport))
+	m.HandleFunc("GET "+APIPrefix+"board.pdf", c.api(c.apiBoard))
+	m.HandleFunc("GET "+APIPrefix+"cards.pdf", c.api(c.apiCards))
 	m.HandleFunc(APIPrefix, c.api(func(w http.ResponseWriter, r *http.Request, u *user) {
 		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "path", "没有这个接口", "no such endpoint"))
 	}))
@@ -281,4 +285,87 @@ func (c *Console) apiImport(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	res.Marked = nil
 	writeJSON(w, http.StatusOK, res)
+}
+
+// apiVillage finds the village named (or with the ID) in the query's
+// "village" among the villages of u's scope.
+func (c *Console) apiVillage(r *http.Request, u *user) (*domain.Place, error) {
+	want := r.URL.Query().Get("village")
+	id, idErr := uuid.Parse(want)
+	vs, err := c.db.Places(domain.Village, uuid.Nil)
+	if err != nil {
+		return nil, err
+	}
+	sc := c.scope(u)
+	var found []*domain.Place
+	for _, v := range vs {
+		if (v.Name == want || (idErr == nil && v.ID == id)) && sc.sees(v.ID) {
+			found = append(found, v)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, domain.Errorf(domain.ENOTFOUND, "village", "没有名为“%[1]s”的村", "there is no village named %[1]q", want)
+	case 1:
+		return found[0], nil
+	}
+	return nil, domain.Errorf(domain.EINVALID, "village", "有多个村叫“%[1]s”，请用 ID 指定", "several villages are named %[1]q; give the ID", want)
+}
+
+func (c *Console) apiBoard(w http.ResponseWriter, r *http.Request, u *user) {
+	v, err := c.apiVillage(r, u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	b, err := BoardOf(c.db, v.ID, c.now())
+	if err == nil {
+		err = c.apiPDF(w, func(buf *bytes.Buffer) error { return WriteBoardPDF(buf, b) })
+	}
+	if err != nil {
+		c.apiFail(w, err)
+	}
+}
+
+func (c *Console) apiCards(w http.ResponseWriter, r *http.Request, u *user) {
+	v, err := c.apiVillage(r, u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	var group uuid.UUID
+	if name := r.URL.Query().Get("group"); name != "" {
+		groups, err := c.db.Places(domain.Group, v.ID)
+		if err != nil {
+			c.apiFail(w, err)
+			return
+		}
+		for _, g := range groups {
+			if g.Name == name {
+				group = g.ID
+			}
+		}
+		if group == uuid.Nil {
+			c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "group", "%[1]s没有“%[2]s”", "%[1]s has no group %[2]q", v.Name, name))
+			return
+		}
+	}
+	cards, err := CardsOf(c.db, v.ID, group, c.now())
+	if err == nil {
+		err = c.apiPDF(w, func(buf *bytes.Buffer) error { return WriteCardsPDF(buf, cards) })
+	}
+	if err != nil {
+		c.apiFail(w, err)
+	}
+}
+
+// apiPDF writes the PDF that write makes, whole or not at all.
+func (c *Console) apiPDF(w http.ResponseWriter, write func(*bytes.Buffer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	_, err := w.Write(buf.Bytes())
+	return err
 }

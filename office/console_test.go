@@ -633,3 +633,35 @@ func TestRevokeKeepsReason(t *testing.T) {
 		t.Errorf("console revoke as lost after replaced: the device holds reason %q", r)
 	}
 }
+
+// TestAPIBoardAndCards: the API prints a village's board and cards by the
+// village's name, within the token's scope only.
+func TestAPIBoardAndCards(t *testing.T) {
+	e := newEnv(t)
+	get := func(tok, path string) (int, []byte) {
+		req, _ := http.NewRequest("GET", e.srv.URL+office.APIPrefix+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	town2, _ := e.db.CreateToken("dongqu", time.Now())
+	v := url.QueryEscape(e.demo.Village.Name)
+	for _, p := range []string{"board.pdf?village=" + v, "cards.pdf?village=" + v + "&group=" + url.QueryEscape("一社"),
+		"board.pdf?village=" + e.demo.Village.ID.String()} {
+		if s, b := get(town1, p); s != http.StatusOK || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s with the town's token: %d %.80s", p, s, b)
+		}
+		if s, _ := get(town2, p); s != http.StatusNotFound {
+			t.Errorf("%s with another town's token: %d, want 404", p, s)
+		}
+	}
+	if s, _ := get("", "board.pdf?village="+v); s != http.StatusUnauthorized {
+		t.Errorf("board.pdf without a token: %d", s)
+	}
+}

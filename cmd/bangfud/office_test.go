@@ -475,6 +475,22 @@ func TestCLIThroughAPI(t *testing.T) {
 	if !found {
 		t.Error("the export through the API lacks the household imported through it")
 	}
+	// The board and the cards, printed by the running server.
+	board, cards := filepath.Join(t.TempDir(), "b.pdf"), filepath.Join(t.TempDir(), "c.pdf")
+	if r = runEnv(t, tok, "board", "-server", srv.url, "-village", "王坪村", "-o", board); r.code != 0 {
+		t.Fatalf("board -server: %s", r)
+	}
+	if r = runEnv(t, tok, "cards", "-server", srv.url, "-village", "王坪村", "-group", "一社", "-o", cards); r.code != 0 {
+		t.Fatalf("cards -server: %s", r)
+	}
+	for _, f := range []string{board, cards} {
+		if b, err := os.ReadFile(f); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s is no PDF: %v", f, err)
+		}
+	}
+	if r = runEnv(t, tok, "cards", "-server", srv.url, "-village", "王坪村", "-group", "九十九社", "-o", cards); r.code == 0 || !strings.Contains(r.stderr, "九十九社") {
+		t.Errorf("cards -server of a group that is not there: %s", r)
+	}
 	srv.stop(syscall.SIGTERM)
 	db := openDB(t, dir)
 	defer db.Close()
