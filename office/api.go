@@ -26,6 +26,7 @@ import (
 //	GET  export?month=|from=&to=      the monthly workbook (XLSX)
 //	GET  backup                       the database (city accounts)
 //	POST import?name=F[&apply=1]      check, or apply, a roster file (the body)
+//	GET  stats                        the roster summary and coverage (city accounts)
 //	GET  board.pdf?village=V          a village's 岗位监督栏 (name or ID, in scope)
 //	GET  cards.pdf?village=V[&group=G] its 帮扶明白卡, or one group's (by name)
 const APIPrefix = Prefix + "api/v1/"
@@ -75,6 +76,7 @@ func (c *Console) routeAPI(m *http.ServeMux) {
 	m.HandleFunc("GET "+APIPrefix+"export", c.api(c.apiExport))
 	m.HandleFunc("GET "+APIPrefix+"backup", c.api(c.apiBackup))
 	m.HandleFunc("POST "+APIPrefix+"import", c.api(c.apiImport))
+	m.HandleFunc("GET "+APIPrefix+"stats", c.api(c.apiStats))
 	m.HandleFunc("GET "+APIPrefix+"board.pdf", c.api(c.apiBoard))
 	m.HandleFunc("GET "+APIPrefix+"cards.pdf", c.api(c.apiCards))
 	m.HandleFunc(APIPrefix, c.api(func(w http.ResponseWriter, r *http.Request, u *user) {
@@ -368,4 +370,31 @@ func (c *Console) apiPDF(w http.ResponseWriter, write func(*bytes.Buffer) error)
 	w.Header().Set("Content-Type", "application/pdf")
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// APIStats is the answer to GET stats: what bangfud stats prints.
+type APIStats struct {
+	Summary  *store.Summary  `json:"summary"`
+	Coverage domain.Coverage `json:"coverage"`
+}
+
+// apiStats answers the roster summary of the whole store, so a city
+// account's only.
+func (c *Console) apiStats(w http.ResponseWriter, r *http.Request, u *user) {
+	rec, err := c.db.Get(domain.KindPlace, u.Account.Place)
+	if err != nil || rec.(*domain.Place).Level != domain.City {
+		c.apiFail(w, domain.Errorf(domain.EFORBIDDEN, "stats", "汇总含全市数据，只有市级账号可以查看（镇的情况见管理后台概况页）",
+			"the summary covers the whole city: only a city office account may see it (a town's figures are on the console's overview)"))
+		return
+	}
+	var out APIStats
+	out.Summary, err = c.db.Summary()
+	if err == nil {
+		out.Coverage, err = c.db.Coverage(uuid.Nil)
+	}
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -506,3 +506,30 @@ func TestCLIThroughAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsThroughAPI: stats -server prints what stats prints on the stopped
+// data directory, for a city account; a town account is refused (the summary
+// covers the whole city).
+func TestStatsThroughAPI(t *testing.T) {
+	dir := demoDir(t)
+	addAccount(t, dir, "city", "临夏市", "a long enough password")
+	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password")
+	city, town := token(t, dir, "city"), token(t, dir, "fuhan")
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
+	remoteJSON := runEnv(t, city, "stats", "-server", srv.url, "-json")
+	remoteText := runEnv(t, city, "stats", "-server", srv.url)
+	refused := runEnv(t, town, "stats", "-server", srv.url)
+	srv.stop(syscall.SIGTERM)
+	if remoteJSON.code != 0 || remoteText.code != 0 {
+		t.Fatalf("stats -server:\n%s\n%s", remoteJSON, remoteText)
+	}
+	if local := must(t, "stats", "-data", dir, "-json"); local.stdout != remoteJSON.stdout {
+		t.Errorf("stats -json through the API differs from the data directory's:\n%s\n---\n%s", remoteJSON.stdout, local.stdout)
+	}
+	if local := must(t, "stats", "-data", dir); local.stdout != remoteText.stdout || !strings.Contains(local.stdout, "枹罕镇") {
+		t.Errorf("stats through the API differs from the data directory's:\n%s\n---\n%s", remoteText.stdout, local.stdout)
+	}
+	if refused.code == 0 || !strings.Contains(refused.stderr, "市级账号") {
+		t.Errorf("a town account's stats -server: %s", refused)
+	}
+}
