@@ -486,6 +486,7 @@ var actionNames = map[string]string{
 	"import":          "导入花名册 roster import",
 	"token":           "生成命令行令牌 API token",
 	"password":        "修改密码 password changed",
+	"settings":        "修改帮扶规则 settings",
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {
