@@ -189,6 +189,24 @@ func TestConsoleInBrowser(t *testing.T) {
 	)
 	boardHref := attr(t, ctx, `a[href^="/office/board"]`, "href")
 
+	// The settings page: ordinary households need the three levels too; the
+	// overview's gaps grow.
+	gapCell := `tbody tr:first-child td:nth-child(9)`
+	gapsBefore := text(t, ctx, gapCell)
+	do(t, ctx,
+		chromedp.Navigate(base+"settings"),
+		chromedp.WaitVisible(`#rule-county`),
+		chromedp.Click(`input[name=statuses][value=ordinary]`),
+		chromedp.Click(`#save`),
+		chromedp.WaitVisible(`p.flash`),
+		shoot(shots, "office-settings.png"),
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(gapCell),
+	)
+	if after := text(t, ctx, gapCell); after == gapsBefore {
+		t.Errorf("the overview's gaps stay %s after changing the rules in the browser", after)
+	}
+
 	do(t, ctx, chromedp.Navigate(base+"enrol"), chromedp.WaitVisible(`select[name=cadre]`))
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("select[name=cadre]").selectedIndex = 1`)); err != nil {
 		t.Fatal(err)
