@@ -277,6 +277,23 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	do(t, ctx, chromedp.Navigate(base+"audit"), chromedp.WaitVisible(`table`), shoot(shots, "office-audit.png"))
+
+	// At phone width no page is wider than the screen (a wide table scrolls
+	// in its own box).
+	do(t, ctx, chromedp.EmulateViewport(400, 800))
+	for _, p := range []string{"", "devices", "enrol", "import", "settings", "export", "backup", "audit", "accounts"} {
+		do(t, ctx, chromedp.Navigate(base+p), chromedp.WaitVisible(`main`))
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wide > 400 {
+			t.Errorf("/office/%s at 400 px is %d px wide", p, wide)
+		}
+		if p == "" || p == "settings" || p == "devices" {
+			do(t, ctx, shoot(shots, "office-phone-"+map[string]string{"": "home"}[p]+p+".png"))
+		}
+	}
 	if title != "王坪村岗位监督栏" || !bytes.HasPrefix(printed, []byte("%PDF-")) {
 		t.Errorf("board title %q, printed %d bytes", title, len(printed))
 	}
