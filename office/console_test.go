@@ -236,13 +236,13 @@ func (e *env) revoked(dev uuid.UUID) bool {
 func TestNothingWithoutSession(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	for _, p := range []string{"", "devices", "enrol", "export", "export.xlsx?month=2026-11", "backup", "audit"} {
+	for _, p := range []string{"", "devices", "enrol", "export", "export.xlsx?month=2026-11", "backup", "audit", "settings"} {
 		status, where := b.get(office.Prefix + p)
 		if status != http.StatusSeeOther || where != office.Prefix+"login" {
 			t.Errorf("GET %s without a session: %d %q, want a redirect to the login page", p, status, where)
 		}
 	}
-	for _, p := range []string{"devices/revoke", "enrol", "backup", "logout"} {
+	for _, p := range []string{"devices/revoke", "enrol", "backup", "logout", "settings"} {
 		form := url.Values{"csrf": {"x"}, "device": {e.devA.String()}, "reason": {"lost"}, "cadre": {e.demo.GroupCadre.ID.String()}}
 		if status, body := b.post(office.Prefix+p, form); status != http.StatusUnauthorized {
 			t.Errorf("POST %s without a session: %d, want 401\n%s", p, status, body)
