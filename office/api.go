@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -26,6 +27,12 @@ import (
 //	GET  export?month=|from=&to=      the monthly workbook (XLSX)
 //	GET  backup                       the database (city accounts)
 //	POST import?name=F[&apply=1]      check, or apply, a roster file (the body)
+//	GET  accounts                     the accounts in scope (JSON)
+//	POST accounts {"name","display","place","ids","password"}  a new account (city accounts)
+//	POST accounts/disable {"name"}    disable an account in scope and its tokens (city accounts)
+//	GET  stats                        the roster summary and coverage (city accounts)
+//	GET  board.pdf?village=V          a village's 岗位监督栏 (name or ID, in scope)
+//	GET  cards.pdf?village=V[&group=G] its 帮扶明白卡, or one group's (by name)
 const APIPrefix = Prefix + "api/v1/"
 
 // APIDevice is a device as the API lists it.
@@ -73,6 +80,12 @@ func (c *Console) routeAPI(m *http.ServeMux) {
 	m.HandleFunc("GET "+APIPrefix+"export", c.api(c.apiExport))
 	m.HandleFunc("GET "+APIPrefix+"backup", c.api(c.apiBackup))
 	m.HandleFunc("POST "+APIPrefix+"import", c.api(c.apiImport))
+	m.HandleFunc("GET "+APIPrefix+"stats", c.api(c.apiStats))
+	m.HandleFunc("GET "+APIPrefix+"accounts", c.api(c.apiAccounts))
+	m.HandleFunc("POST "+APIPrefix+"accounts", c.api(c.apiAddAccount))
+	m.HandleFunc("POST "+APIPrefix+"accounts/disable", c.api(c.apiDisableAccount))
+	m.HandleFunc("GET "+APIPrefix+"board.pdf", c.api(c.apiBoard))
+	m.HandleFunc("GET "+APIPrefix+"cards.pdf", c.api(c.apiCards))
 	m.HandleFunc(APIPrefix, c.api(func(w http.ResponseWriter, r *http.Request, u *user) {
 		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "path", "没有这个接口", "no such endpoint"))
 	}))
@@ -281,4 +294,218 @@ func (c *Console) apiImport(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	res.Marked = nil
 	writeJSON(w, http.StatusOK, res)
+}
+
+// apiVillage finds the village named (or with the ID) in the query's
+// "village" among the villages of u's scope.
+func (c *Console) apiVillage(r *http.Request, u *user) (*domain.Place, error) {
+	want := r.URL.Query().Get("village")
+	id, idErr := uuid.Parse(want)
+	vs, err := c.db.Places(domain.Village, uuid.Nil)
+	if err != nil {
+		return nil, err
+	}
+	sc := c.scope(u)
+	var found []*domain.Place
+	for _, v := range vs {
+		if (v.Name == want || (idErr == nil && v.ID == id)) && sc.sees(v.ID) {
+			found = append(found, v)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, domain.Errorf(domain.ENOTFOUND, "village", "没有名为“%[1]s”的村", "there is no village named %[1]q", want)
+	case 1:
+		return found[0], nil
+	}
+	return nil, domain.Errorf(domain.EINVALID, "village", "有多个村叫“%[1]s”，请用 ID 指定", "several villages are named %[1]q; give the ID", want)
+}
+
+func (c *Console) apiBoard(w http.ResponseWriter, r *http.Request, u *user) {
+	v, err := c.apiVillage(r, u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	b, err := BoardOf(c.db, v.ID, c.now())
+	if err == nil {
+		err = c.apiPDF(w, func(buf *bytes.Buffer) error { return WriteBoardPDF(buf, b) })
+	}
+	if err != nil {
+		c.apiFail(w, err)
+	}
+}
+
+func (c *Console) apiCards(w http.ResponseWriter, r *http.Request, u *user) {
+	v, err := c.apiVillage(r, u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	var group uuid.UUID
+	if name := r.URL.Query().Get("group"); name != "" {
+		groups, err := c.db.Places(domain.Group, v.ID)
+		if err != nil {
+			c.apiFail(w, err)
+			return
+		}
+		for _, g := range groups {
+			if g.Name == name {
+				group = g.ID
+			}
+		}
+		if group == uuid.Nil {
+			c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "group", "%[1]s没有“%[2]s”", "%[1]s has no group %[2]q", v.Name, name))
+			return
+		}
+	}
+	cards, err := CardsOf(c.db, v.ID, group, c.now())
+	if err == nil {
+		err = c.apiPDF(w, func(buf *bytes.Buffer) error { return WriteCardsPDF(buf, cards) })
+	}
+	if err != nil {
+		c.apiFail(w, err)
+	}
+}
+
+// apiPDF writes the PDF that write makes, whole or not at all.
+func (c *Console) apiPDF(w http.ResponseWriter, write func(*bytes.Buffer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// APIStats is the answer to GET stats: what bangfud stats prints.
+type APIStats struct {
+	Summary  *store.Summary  `json:"summary"`
+	Coverage domain.Coverage `json:"coverage"`
+}
+
+// apiStats answers the roster summary of the whole store, so a city
+// account's only.
+func (c *Console) apiStats(w http.ResponseWriter, r *http.Request, u *user) {
+	rec, err := c.db.Get(domain.KindPlace, u.Account.Place)
+	if err != nil || rec.(*domain.Place).Level != domain.City {
+		c.apiFail(w, domain.Errorf(domain.EFORBIDDEN, "stats", "汇总含全市数据，只有市级账号可以查看（镇的情况见管理后台概况页）",
+			"the summary covers the whole city: only a city office account may see it (a town's figures are on the console's overview)"))
+		return
+	}
+	var out APIStats
+	out.Summary, err = c.db.Summary()
+	if err == nil {
+		out.Coverage, err = c.db.Coverage(uuid.Nil)
+	}
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// APIAccount is an account as GET accounts lists it, and (with Password,
+// Place a name or ID) the body of POST accounts.
+type APIAccount struct {
+	Name      string    `json:"name"`
+	Display   string    `json:"display"`
+	Place     string    `json:"place"`
+	PlaceName string    `json:"place_name,omitempty"`
+	IDs       bool      `json:"ids"`
+	Disabled  time.Time `json:"disabled,omitzero"`
+	Password  string    `json:"password,omitempty"`
+}
+
+func (c *Console) apiAccounts(w http.ResponseWriter, r *http.Request, u *user) {
+	d, err := c.accountsData(u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	out := []APIAccount{}
+	for _, a := range d.Accounts {
+		out = append(out, APIAccount{Name: a.Name, Display: a.Display, Place: a.Place.String(), PlaceName: a.PlaceName, IDs: a.IDs, Disabled: a.Disabled})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+var errCityAccounts = domain.Errorf(domain.EFORBIDDEN, "account", "只有市级账号可以新建或停用账号", "only a city office account may make or disable accounts")
+
+func (c *Console) apiAddAccount(w http.ResponseWriter, r *http.Request, u *user) {
+	if c.cityOnly(u) != nil {
+		c.apiFail(w, errCityAccounts)
+		return
+	}
+	var req APIAccount
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		c.apiFail(w, domain.Errorf(domain.EINVALID, "body", "请求格式不对：%[1]v", "bad request: %[1]v", err))
+		return
+	}
+	d, err := c.accountsData(u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	id, idErr := uuid.Parse(req.Place)
+	var place *domain.Place
+	for _, p := range d.Places {
+		if p.Name == req.Place || (idErr == nil && p.ID == id) {
+			if place != nil {
+				c.apiFail(w, domain.Errorf(domain.EINVALID, "place", "有多个叫“%[1]s”的地方，请用 ID 指定", "several places are named %[1]q; give the ID", req.Place))
+				return
+			}
+			place = p
+		}
+	}
+	if place == nil {
+		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "place", "辖区内没有叫“%[1]s”的镇或市", "no town or city named %[1]q in your scope", req.Place))
+		return
+	}
+	name, display := strings.TrimSpace(req.Name), strings.TrimSpace(req.Display)
+	if display == "" || utf8.RuneCountInString(display) > 40 {
+		display = name
+	}
+	if err := c.db.CreateAccount(store.Account{Name: name, Display: display, Place: place.ID, IDs: req.IDs}, req.Password); err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	c.record(u, "account", name+"（"+place.Name+"）", "api")
+	writeJSON(w, http.StatusOK, APIAccount{Name: name, Display: display, Place: place.ID.String(), PlaceName: place.Name, IDs: req.IDs})
+}
+
+func (c *Console) apiDisableAccount(w http.ResponseWriter, r *http.Request, u *user) {
+	if c.cityOnly(u) != nil {
+		c.apiFail(w, errCityAccounts)
+		return
+	}
+	var req APIAccount
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		c.apiFail(w, domain.Errorf(domain.EINVALID, "body", "请求格式不对：%[1]v", "bad request: %[1]v", err))
+		return
+	}
+	d, err := c.accountsData(u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	found := false
+	for _, a := range d.Accounts {
+		found = found || a.Name == req.Name
+	}
+	if !found {
+		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "name", "辖区内没有账号“%[1]s”", "no account %[1]q in your scope", req.Name))
+		return
+	}
+	if err := c.db.DisableAccount(req.Name, c.now()); err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	if err := c.db.RevokeTokens(req.Name); err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	c.record(u, "account-disable", req.Name, "api")
+	writeJSON(w, http.StatusOK, APIAccount{Name: req.Name})
 }

@@ -82,7 +82,7 @@ func New(db *store.DB, opts Options) *Console {
 		c.now = time.Now
 	}
 	c.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "home", "devices", "enrol", "export", "backup", "audit", "import", "accounts", "error"} {
+	for _, p := range []string{"login", "home", "devices", "enrol", "export", "backup", "audit", "import", "accounts", "settings", "error"} {
 		c.pages[p] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+p+".html"))
 	}
 	// The print pages stand alone: no console header on the paper.
@@ -108,6 +108,8 @@ func New(db *store.DB, opts Options) *Console {
 	m.HandleFunc("POST "+Prefix+"accounts/password", c.auth(c.password))
 	m.HandleFunc("POST "+Prefix+"accounts/add", c.auth(c.addAccount))
 	m.HandleFunc("GET "+Prefix+"audit", c.auth(c.audit))
+	m.HandleFunc("GET "+Prefix+"settings", c.auth(c.settings))
+	m.HandleFunc("POST "+Prefix+"settings", c.auth(c.saveSettings))
 	m.HandleFunc("GET "+Prefix+"import", c.auth(c.importForm))
 	m.HandleFunc("POST "+Prefix+"import", c.auth(c.importCheck))
 	m.HandleFunc("POST "+Prefix+"import/apply", c.auth(c.importApply))

@@ -236,13 +236,13 @@ func (e *env) revoked(dev uuid.UUID) bool {
 func TestNothingWithoutSession(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	for _, p := range []string{"", "devices", "enrol", "export", "export.xlsx?month=2026-11", "backup", "audit"} {
+	for _, p := range []string{"", "devices", "enrol", "export", "export.xlsx?month=2026-11", "backup", "audit", "settings"} {
 		status, where := b.get(office.Prefix + p)
 		if status != http.StatusSeeOther || where != office.Prefix+"login" {
 			t.Errorf("GET %s without a session: %d %q, want a redirect to the login page", p, status, where)
 		}
 	}
-	for _, p := range []string{"devices/revoke", "enrol", "backup", "logout"} {
+	for _, p := range []string{"devices/revoke", "enrol", "backup", "logout", "settings"} {
 		form := url.Values{"csrf": {"x"}, "device": {e.devA.String()}, "reason": {"lost"}, "cadre": {e.demo.GroupCadre.ID.String()}}
 		if status, body := b.post(office.Prefix+p, form); status != http.StatusUnauthorized {
 			t.Errorf("POST %s without a session: %d, want 401\n%s", p, status, body)
@@ -577,5 +577,177 @@ func TestAccountsPage(t *testing.T) {
 	}
 	if _, page := n.get(office.Prefix); !strings.Contains(page, "红园村") || strings.Contains(page, "王坪村") {
 		t.Error("the new account does not see its town only")
+	}
+}
+
+// reason returns why dev was revoked, as the device registry holds it.
+func (e *env) reason(dev uuid.UUID) store.Reason {
+	devs, err := e.db.Devices()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, d := range devs {
+		if d.ID == dev {
+			return d.Reason
+		}
+	}
+	e.t.Fatalf("device %s not found", dev)
+	return ""
+}
+
+// TestRevokeKeepsReason: the reason chosen in the console or given to the API
+// reaches the device registry (which decides whether the phone wipes), not
+// only the audit log.
+func TestRevokeKeepsReason(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.login("fuhan")
+	if status, where := b.post(office.Prefix+"devices/revoke", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}, "reason": {"replaced"}}); status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d %s", status, where)
+	}
+	if r := e.reason(e.devA); r != store.Replaced {
+		t.Errorf("console revoke as replaced: the device holds reason %q", r)
+	}
+	tok, err := e.db.CreateToken("city", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+office.APIPrefix+"revoke", strings.NewReader(`{"device":"`+e.devB.String()+`","reason":"replaced"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("API revoke: %d", resp.StatusCode)
+	}
+	if r := e.reason(e.devB); r != store.Replaced {
+		t.Errorf("API revoke as replaced: the device holds reason %q", r)
+	}
+	// A replaced phone that goes missing before its last push is declared lost.
+	if status, _ := b.post(office.Prefix+"devices/revoke", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}, "reason": {"lost"}}); status != http.StatusSeeOther {
+		t.Fatalf("revoke as lost: %d", status)
+	}
+	if r := e.reason(e.devA); r != store.Lost {
+		t.Errorf("console revoke as lost after replaced: the device holds reason %q", r)
+	}
+}
+
+// TestAPIBoardAndCards: the API prints a village's board and cards by the
+// village's name, within the token's scope only.
+func TestAPIBoardAndCards(t *testing.T) {
+	e := newEnv(t)
+	get := func(tok, path string) (int, []byte) {
+		req, _ := http.NewRequest("GET", e.srv.URL+office.APIPrefix+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	town2, _ := e.db.CreateToken("dongqu", time.Now())
+	v := url.QueryEscape(e.demo.Village.Name)
+	for _, p := range []string{"board.pdf?village=" + v, "cards.pdf?village=" + v + "&group=" + url.QueryEscape("一社"),
+		"board.pdf?village=" + e.demo.Village.ID.String()} {
+		if s, b := get(town1, p); s != http.StatusOK || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s with the town's token: %d %.80s", p, s, b)
+		}
+		if s, _ := get(town2, p); s != http.StatusNotFound {
+			t.Errorf("%s with another town's token: %d, want 404", p, s)
+		}
+	}
+	if s, _ := get("", "board.pdf?village="+v); s != http.StatusUnauthorized {
+		t.Errorf("board.pdf without a token: %d", s)
+	}
+}
+
+// TestSettings: a town office changes its village's rules on the settings
+// page; the place's record holds them (so devices receive them by sync), the
+// overview's gaps follow, bad values are refused with a clear message, the
+// form needs its CSRF token, and another town's office can neither see nor
+// change them.
+func TestSettings(t *testing.T) {
+	e := newEnv(t)
+	v := e.demo.Village.ID.String()
+	gapsRe := regexp.MustCompile(`<td class="n">(\d+)</td>\s*<td><a href="/office/board\?village=` + v)
+	gaps := func(b *browser) string {
+		_, home := b.get(office.Prefix)
+		m := gapsRe.FindStringSubmatch(home)
+		if m == nil {
+			t.Fatalf("the overview has no gaps for the village:\n%s", home)
+		}
+		return m[1]
+	}
+	b := e.browser()
+	b.login("fuhan")
+	before := gaps(b)
+	status, page := b.get(office.Prefix + "settings?place=" + v)
+	if status != http.StatusOK || !strings.Contains(page, `name="county"`) || !strings.Contains(page, "王坪村") {
+		t.Fatalf("settings page: %d\n%s", status, page)
+	}
+	form := func(county, overdue string) url.Values {
+		return url.Values{"csrf": {b.csrf}, "place": {v}, "county": {county}, "section": {"2"}, "other": {"1"},
+			"stationed": {"80"}, "overdue_days": {overdue}, "statuses": {"registered", "lifted", "monitored"},
+			"approvers": {"first_secretary", "team_leader"}}
+	}
+	for _, bad := range []struct{ county, overdue, want string }{
+		{"3", "0", "走访提醒天数应在 1 到 365 之间"},
+		{"abc", "30", "应是整数"},
+		{"101", "30", "结对户数应在 0 到 100 之间"},
+	} {
+		if status, body := b.post(office.Prefix+"settings", form(bad.county, bad.overdue)); status != http.StatusBadRequest || !strings.Contains(body, bad.want) {
+			t.Errorf("county %s overdue %s: %d, want 400 with %q", bad.county, bad.overdue, status, bad.want)
+		}
+	}
+	noCSRF := form("9", "30")
+	noCSRF.Del("csrf")
+	if status, _ := b.post(office.Prefix+"settings", noCSRF); status != http.StatusForbidden {
+		t.Errorf("settings without the CSRF token: %d, want 403", status)
+	}
+	other := e.browser()
+	other.login("dongqu")
+	if status, _ := other.get(office.Prefix + "settings?place=" + v); status != http.StatusNotFound {
+		t.Errorf("another town reading the village's settings: %d, want 404", status)
+	}
+	f2 := form("9", "30")
+	f2.Set("csrf", other.csrf)
+	if status, _ := other.post(office.Prefix+"settings", f2); status != http.StatusNotFound {
+		t.Errorf("another town changing the village's settings: %d, want 404", status)
+	}
+	if r, _ := e.db.Rules(e.demo.Village.ID); r.County == 9 {
+		t.Fatal("another town's office changed the village's rules")
+	}
+	// Ordinary households now need the three levels too: more gaps.
+	save := form("9", "45")
+	save["statuses"] = append(save["statuses"], "ordinary")
+	if status, where := b.post(office.Prefix+"settings", save); status != http.StatusSeeOther || !strings.Contains(where, "saved=1") {
+		t.Fatalf("save: %d %s", status, where)
+	}
+	r, err := e.db.Rules(e.demo.Village.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := e.db.Get(domain.KindPlace, e.demo.Village.ID)
+	if r.County != 9 || r.OverdueDays != 45 || rec.(*domain.Place).Rules == nil {
+		t.Errorf("the village's rules after saving: %+v", r)
+	}
+	if after := gaps(b); after == before {
+		t.Errorf("the overview's gaps stay %s after ordinary households need the three levels", after)
+	}
+	_, audit := b.get(office.Prefix + "audit")
+	if !strings.Contains(audit, "修改帮扶规则") || !strings.Contains(audit, "county=9") {
+		t.Error("the audit log lacks the settings change")
+	}
+	// Back to the inherited rules.
+	if status, _ := b.post(office.Prefix+"settings", url.Values{"csrf": {b.csrf}, "place": {v}, "inherit": {"1"}}); status != http.StatusSeeOther {
+		t.Fatalf("inherit: %d", status)
+	}
+	if r, _ := e.db.Rules(e.demo.Village.ID); r.County == 9 || gaps(b) != before {
+		t.Errorf("after inheriting again: %+v, gaps %s (before %s)", r, gaps(b), before)
 	}
 }

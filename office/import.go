@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -53,10 +54,27 @@ func (u *uploads) put(up *upload, now time.Time) string {
 			delete(u.files, k)
 		}
 	}
+	// An account keeps its newest maxUploads files: each may be 20 MB (and
+	// its marked copy), and they stay an hour.
+	var mine []string
+	for k, v := range u.files {
+		if v.account == up.account {
+			mine = append(mine, k)
+		}
+	}
+	slices.SortFunc(mine, func(a, b string) int { return u.files[a].expires.Compare(u.files[b].expires) })
+	for len(mine) >= maxUploads {
+		delete(u.files, mine[0])
+		mine = mine[1:]
+	}
 	token := randomToken()
 	u.files[token] = up
 	return token
 }
+
+// maxUploads is how many uploaded files waiting for confirmation an account
+// keeps; an older one must be uploaded again.
+const maxUploads = 3
 
 func (u *uploads) get(token, account string, now time.Time) *upload {
 	u.mu.Lock()
@@ -105,7 +123,7 @@ func (c *Console) importCheck(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, domain.Errorf(domain.EINVALID, "file", "文件过大（上限 20 MB）", "the file is too large (20 MB at most)"))
 		return
 	}
-	name := filepath.Base(hdr.Filename)
+	name := strings.ToValidUTF8(filepath.Base(hdr.Filename), "_")
 	res, err := c.importer(name, data, u.Account.Place, false)
 	if err != nil {
 		c.fail(w, r, u, err)

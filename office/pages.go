@@ -472,19 +472,21 @@ type auditRow struct {
 }
 
 var actionNames = map[string]string{
-	"login":         "登录 log in",
-	"login-failed":  "登录失败 failed login",
-	"logout":        "退出 log out",
-	"revoke":        "注销设备 revoke device",
-	"enrol":         "生成注册码 enrolment code",
-	"export":        "导出工作簿 export",
-	"backup":        "下载备份 backup",
-	"backup-failed": "备份失败 backup failed",
-	"account":       "新建账号 new account",
-	"import-check":  "检查花名册 roster check",
-	"import":        "导入花名册 roster import",
-	"token":         "生成命令行令牌 API token",
-	"password":      "修改密码 password changed",
+	"login":           "登录 log in",
+	"login-failed":    "登录失败 failed login",
+	"logout":          "退出 log out",
+	"revoke":          "注销设备 revoke device",
+	"enrol":           "生成注册码 enrolment code",
+	"export":          "导出工作簿 export",
+	"backup":          "下载备份 backup",
+	"backup-failed":   "备份失败 backup failed",
+	"account":         "新建账号 new account",
+	"account-disable": "停用账号 account disabled",
+	"import-check":    "检查花名册 roster check",
+	"import":          "导入花名册 roster import",
+	"token":           "生成命令行令牌 API token",
+	"password":        "修改密码 password changed",
+	"settings":        "修改帮扶规则 settings",
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/office"
 	"bangfu/store"
 )
 
@@ -28,7 +29,13 @@ const accountHelp = `
   printf '%s\n' 'a-long-password' | bangfud account add -data data -name fuhan -place 枹罕镇 -display 张主任
 账号的范围是一个镇（只看本镇）或市（看全部）。-ids：可在导出中看到完整身份证号（否则打码）。
 An account's scope is a town (that town only) or the city (everything). -ids: may see whole
-ID numbers in exports (masked otherwise).` + lockedHelp
+ID numbers in exports (masked otherwise).
+
+服务器运行时，list、add、disable 可加 -server（令牌在 BANGFUD_TOKEN 中）：list 列出该账号辖区的账号，
+add 和 disable 须是市级账号的令牌。passwd 和 token 只在服务器停止时用（或在管理后台修改本人密码、生成令牌）。
+While the server runs, list, add and disable take -server (token in BANGFUD_TOKEN): list shows the
+accounts in the token's scope; add and disable need a city account's token. passwd and token work
+on a stopped server only (or in the console: one's own password, an API token).` + lockedHelp
 
 func (c *cli) account(args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -46,11 +53,15 @@ func (c *cli) account(args []string) error {
 	place := fs.String("place", "", "镇或市的名称或 ID / the town's or city's name or ID")
 	display := fs.String("display", "", "使用人姓名 / the person's name")
 	ids := fs.Bool("ids", false, "可看完整身份证号 / may see whole ID numbers")
+	server := serverFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	if sub != "list" && *name == "" {
 		return usagef("请用 -name 指定账号名", "name the account with -name")
+	}
+	if *server != "" {
+		return c.remoteAccount(*server, sub, office.APIAccount{Name: *name, Display: *display, Place: *place, IDs: *ids})
 	}
 	db, err := openExisting(*dir)
 	if err != nil {
@@ -105,22 +116,70 @@ func (c *cli) account(args []string) error {
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "账号 / name\t姓名 / person\t范围 / scope\t身份证号 / IDs\t状态 / state")
+		var rows []office.APIAccount
 		for _, a := range accts {
 			scope := a.Place.String()
 			if r, err := db.Get(domain.KindPlace, a.Place); err == nil {
 				scope = r.(*domain.Place).Name
 			}
-			state := "正常 / active"
-			if !a.Disabled.IsZero() {
-				state = "已停用 / disabled " + when(a.Disabled)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, a.Display, scope, map[bool]string{true: "完整 / whole", false: "打码 / masked"}[a.IDs], state)
+			rows = append(rows, office.APIAccount{Name: a.Name, Display: a.Display, PlaceName: scope, IDs: a.IDs, Disabled: a.Disabled})
 		}
-		return tw.Flush()
+		return c.printAccounts(rows)
 	default:
 		return usagef("未知的子命令 %q", "unknown subcommand %q", sub)
+	}
+	return nil
+}
+
+// printAccounts lists accounts as account list prints them.
+func (c *cli) printAccounts(rows []office.APIAccount) error {
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "账号 / name\t姓名 / person\t范围 / scope\t身份证号 / IDs\t状态 / state")
+	for _, a := range rows {
+		state := "正常 / active"
+		if !a.Disabled.IsZero() {
+			state = "已停用 / disabled " + when(a.Disabled)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, a.Display, a.PlaceName, map[bool]string{true: "完整 / whole", false: "打码 / masked"}[a.IDs], state)
+	}
+	return tw.Flush()
+}
+
+// remoteAccount runs account list, add or disable through a running
+// server's console API.
+func (c *cli) remoteAccount(server, sub string, a office.APIAccount) error {
+	if sub != "list" && sub != "add" && sub != "disable" {
+		return usagef("account %[1]s 不能加 -server：请在服务器停止时运行，或在管理后台操作", "account %[1]s does not take -server: run it on a stopped server, or use the console", sub)
+	}
+	r, err := newRemote(server)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "list":
+		var rows []office.APIAccount
+		if err := r.getJSON("accounts", &rows); err != nil {
+			return err
+		}
+		return c.printAccounts(rows)
+	case "add":
+		if a.Place == "" {
+			return usagef("请用 -place 指定镇或市", "name the town or city with -place")
+		}
+		if a.Password, err = readPassword(os.Stdin); err != nil {
+			return err
+		}
+		var got office.APIAccount
+		if err := r.postJSON("accounts", a, &got); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "已建账号 / account created: %s（%s，%s）\n", got.Name, got.Display, got.PlaceName)
+	case "disable":
+		var got office.APIAccount
+		if err := r.postJSON("accounts/disable", office.APIAccount{Name: a.Name}, &got); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "已停用 / disabled: %s\n", got.Name)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,12 +20,16 @@ func (c *cli) board(args []string) error {
 	fs := c.flags("board", "-data DIR -village NAME -o FILE.pdf", `
 打印一个村的岗位监督栏（PDF，A4 横向）：联系领导、村两委、驻村工作队和各社的包社干部及电话。
 Prints a village's supervision board (岗位监督栏) as a PDF, A4 landscape: its leads, the village
-committee, the work team, and each group's cadre with phone numbers.`, lockedHelp)
+committee, the work team, and each group's cadre with phone numbers.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
 	village := fs.String("village", "", "村名或 ID / the village's name or ID")
 	out := fs.String("o", "", "输出文件（.pdf）/ output file (.pdf)")
+	server := serverFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
+	}
+	if *server != "" {
+		return c.remotePDF(*server, "board.pdf", *village, "", *out)
 	}
 	db, v, err := c.openVillage(*dir, *village, *out)
 	if err != nil {
@@ -41,13 +47,17 @@ func (c *cli) cards(args []string) error {
 	fs := c.flags("cards", "-data DIR -village NAME [-group NAME] -o FILE.pdf", `
 打印帮扶明白卡（PDF，A4，每页两张）：每户的帮扶干部、电话和一户一策措施。-group 只打印一个社。
 Prints the households' assistance cards (帮扶明白卡) as a PDF, two to an A4 page: each
-household's helpers with phones and its plan's measures. -group prints one group (社) only.`, lockedHelp)
+household's helpers with phones and its plan's measures. -group prints one group (社) only.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
 	village := fs.String("village", "", "村名或 ID / the village's name or ID")
 	group := fs.String("group", "", "社名，如 一社 / a group's name, e.g. 一社")
 	out := fs.String("o", "", "输出文件（.pdf）/ output file (.pdf)")
+	server := serverFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
+	}
+	if *server != "" {
+		return c.remotePDF(*server, "cards.pdf", *village, *group, *out)
 	}
 	db, v, err := c.openVillage(*dir, *village, *out)
 	if err != nil {
@@ -76,13 +86,41 @@ household's helpers with phones and its plan's measures. -group prints one group
 	return c.writePDF(*out, func(w io.Writer) error { return office.WriteCardsPDF(w, cards) })
 }
 
-// openVillage checks the output name, opens the store and finds the village.
-func (c *cli) openVillage(dir, village, out string) (*store.DB, *domain.Place, error) {
+// remotePDF fetches a board or the cards (endpoint) of village, or of one
+// group of it, from a running server's console API.
+func (c *cli) remotePDF(server, endpoint, village, group, out string) error {
+	if err := checkPDFArgs(village, out); err != nil {
+		return err
+	}
+	r, err := newRemote(server)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"village": {village}}
+	if group != "" {
+		q.Set("group", group)
+	}
+	b, err := r.call(http.MethodGet, endpoint+"?"+q.Encode(), nil, nil)
+	if err != nil {
+		return err
+	}
+	return c.writePDF(out, func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+func checkPDFArgs(village, out string) error {
 	if out == "" || !strings.EqualFold(filepath.Ext(out), ".pdf") {
-		return nil, nil, usagef("请用 -o 指定输出文件（.pdf）", "name the output file (.pdf) with -o")
+		return usagef("请用 -o 指定输出文件（.pdf）", "name the output file (.pdf) with -o")
 	}
 	if village == "" {
-		return nil, nil, usagef("请用 -village 指定村", "name the village with -village")
+		return usagef("请用 -village 指定村", "name the village with -village")
+	}
+	return nil
+}
+
+// openVillage checks the output name, opens the store and finds the village.
+func (c *cli) openVillage(dir, village, out string) (*store.DB, *domain.Place, error) {
+	if err := checkPDFArgs(village, out); err != nil {
+		return nil, nil, err
 	}
 	db, err := openExisting(dir)
 	if err != nil {

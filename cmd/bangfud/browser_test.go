@@ -165,7 +165,8 @@ func TestConsoleInBrowser(t *testing.T) {
 			mu.Lock()
 			if err == nil {
 				synced++
-			} else if errors.Is(err, store.ErrRevoked) || strings.Contains(err.Error(), "revoked") {
+			} else if errors.Is(err, client.ErrLost) {
+				// Revoked as lost: the phone is told to wipe, not only refused.
 				refused++
 			}
 			lastErr = err
@@ -187,6 +188,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		shoot(shots, "office-home.png"),
 	)
 	boardHref := attr(t, ctx, `a[href^="/office/board"]`, "href")
+
+	// The settings page: ordinary households need the three levels too; the
+	// overview's gaps grow.
+	gapCell := `tbody tr:first-child td:nth-child(9)`
+	gapsBefore := text(t, ctx, gapCell)
+	do(t, ctx,
+		chromedp.Navigate(base+"settings"),
+		chromedp.WaitVisible(`#rule-county`),
+		chromedp.Click(`input[name=statuses][value=ordinary]`),
+		chromedp.Click(`#save`),
+		chromedp.WaitVisible(`p.flash`),
+		shoot(shots, "office-settings.png"),
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(gapCell),
+	)
+	if after := text(t, ctx, gapCell); after == gapsBefore {
+		t.Errorf("the overview's gaps stay %s after changing the rules in the browser", after)
+	}
 
 	do(t, ctx, chromedp.Navigate(base+"enrol"), chromedp.WaitVisible(`select[name=cadre]`))
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("select[name=cadre]").selectedIndex = 1`)); err != nil {
@@ -219,7 +238,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the marked workbook's line 3: %q", rows[2])
 	}
 
-	// The phone syncs; the office revokes it as lost; its syncs are refused.
+	// The phone syncs; the office revokes it as lost; its syncs are refused
+	// with ErrLost (the answer on which the app wipes the phone).
 	deadline := time.Now().Add(20 * time.Second)
 	for n, _, _ := counts(); n < 3; n, _, _ = counts() {
 		if time.Now().After(deadline) {
@@ -257,6 +277,23 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	do(t, ctx, chromedp.Navigate(base+"audit"), chromedp.WaitVisible(`table`), shoot(shots, "office-audit.png"))
+
+	// At phone width no page is wider than the screen (a wide table scrolls
+	// in its own box).
+	do(t, ctx, chromedp.EmulateViewport(400, 800))
+	for _, p := range []string{"", "devices", "enrol", "import", "settings", "export", "backup", "audit", "accounts"} {
+		do(t, ctx, chromedp.Navigate(base+p), chromedp.WaitVisible(`main`))
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wide > 400 {
+			t.Errorf("/office/%s at 400 px is %d px wide", p, wide)
+		}
+		if p == "" || p == "settings" || p == "devices" {
+			do(t, ctx, shoot(shots, "office-phone-"+map[string]string{"": "home"}[p]+p+".png"))
+		}
+	}
 	if title != "王坪村岗位监督栏" || !bytes.HasPrefix(printed, []byte("%PDF-")) {
 		t.Errorf("board title %q, printed %d bytes", title, len(printed))
 	}

@@ -475,6 +475,22 @@ func TestCLIThroughAPI(t *testing.T) {
 	if !found {
 		t.Error("the export through the API lacks the household imported through it")
 	}
+	// The board and the cards, printed by the running server.
+	board, cards := filepath.Join(t.TempDir(), "b.pdf"), filepath.Join(t.TempDir(), "c.pdf")
+	if r = runEnv(t, tok, "board", "-server", srv.url, "-village", "王坪村", "-o", board); r.code != 0 {
+		t.Fatalf("board -server: %s", r)
+	}
+	if r = runEnv(t, tok, "cards", "-server", srv.url, "-village", "王坪村", "-group", "一社", "-o", cards); r.code != 0 {
+		t.Fatalf("cards -server: %s", r)
+	}
+	for _, f := range []string{board, cards} {
+		if b, err := os.ReadFile(f); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s is no PDF: %v", f, err)
+		}
+	}
+	if r = runEnv(t, tok, "cards", "-server", srv.url, "-village", "王坪村", "-group", "九十九社", "-o", cards); r.code == 0 || !strings.Contains(r.stderr, "九十九社") {
+		t.Errorf("cards -server of a group that is not there: %s", r)
+	}
 	srv.stop(syscall.SIGTERM)
 	db := openDB(t, dir)
 	defer db.Close()
@@ -488,5 +504,92 @@ func TestCLIThroughAPI(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("the audit log lacks %q: %s", want, all)
 		}
+	}
+}
+
+// TestStatsThroughAPI: stats -server prints what stats prints on the stopped
+// data directory, for a city account; a town account is refused (the summary
+// covers the whole city).
+func TestStatsThroughAPI(t *testing.T) {
+	dir := demoDir(t)
+	addAccount(t, dir, "city", "临夏市", "a long enough password")
+	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password")
+	city, town := token(t, dir, "city"), token(t, dir, "fuhan")
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
+	remoteJSON := runEnv(t, city, "stats", "-server", srv.url, "-json")
+	remoteText := runEnv(t, city, "stats", "-server", srv.url)
+	refused := runEnv(t, town, "stats", "-server", srv.url)
+	srv.stop(syscall.SIGTERM)
+	if remoteJSON.code != 0 || remoteText.code != 0 {
+		t.Fatalf("stats -server:\n%s\n%s", remoteJSON, remoteText)
+	}
+	if local := must(t, "stats", "-data", dir, "-json"); local.stdout != remoteJSON.stdout {
+		t.Errorf("stats -json through the API differs from the data directory's:\n%s\n---\n%s", remoteJSON.stdout, local.stdout)
+	}
+	if local := must(t, "stats", "-data", dir); local.stdout != remoteText.stdout || !strings.Contains(local.stdout, "枹罕镇") {
+		t.Errorf("stats through the API differs from the data directory's:\n%s\n---\n%s", remoteText.stdout, local.stdout)
+	}
+	if refused.code == 0 || !strings.Contains(refused.stderr, "市级账号") {
+		t.Errorf("a town account's stats -server: %s", refused)
+	}
+}
+
+// TestAccountThroughAPI: account list, add and disable work against the
+// running server; add and disable need a city account; passwd and token do
+// not take -server.
+func TestAccountThroughAPI(t *testing.T) {
+	dir := demoDir(t)
+	addAccount(t, dir, "city", "临夏市", "a long enough password")
+	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password")
+	city, town := token(t, dir, "city"), token(t, dir, "fuhan")
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
+	add := func(env []string, name string) result {
+		t.Helper()
+		cmd := exec.Command(bin, "account", "add", "-server", srv.url, "-name", name, "-place", "枹罕镇", "-display", "新来的")
+		cmd.Env = append(os.Environ(), env...)
+		cmd.Stdin = strings.NewReader("another long password\n")
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		r := result{stdout: stdout.String(), stderr: stderr.String()}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		}
+		return r
+	}
+	if r := add(town, "byTown"); r.code == 0 || !strings.Contains(r.stderr, "市级账号") {
+		t.Errorf("a town account adding an account through the API: %s", r)
+	}
+	if r := add(city, "xinlai"); r.code != 0 || !strings.Contains(r.stdout, "xinlai（新来的，枹罕镇）") {
+		t.Fatalf("account add -server: %s", r)
+	}
+	if r := runEnv(t, town, "account", "list", "-server", srv.url); r.code != 0 || !strings.Contains(r.stdout, "xinlai") || strings.Contains(r.stdout, "city") {
+		t.Errorf("account list -server as the town: %s", r)
+	}
+	if r := runEnv(t, town, "account", "disable", "-server", srv.url, "-name", "xinlai"); r.code == 0 {
+		t.Errorf("a town account disabled an account: %s", r)
+	}
+	if r := runEnv(t, city, "account", "disable", "-server", srv.url, "-name", "xinlai"); r.code != 0 {
+		t.Errorf("account disable -server: %s", r)
+	}
+	if r := runEnv(t, city, "account", "list", "-server", srv.url); r.code != 0 || !strings.Contains(r.stdout, "已停用") {
+		t.Errorf("account list -server after disabling: %s", r)
+	}
+	if r := runEnv(t, city, "account", "token", "-server", srv.url, "-name", "fuhan"); r.code != 2 {
+		t.Errorf("account token -server: %s", r)
+	}
+	srv.stop(syscall.SIGTERM)
+	db := openDB(t, dir)
+	defer db.Close()
+	if err := db.CheckPassword("xinlai", "another long password"); err == nil {
+		t.Error("the disabled account still logs in")
+	}
+	accts, _ := db.Accounts()
+	made := false
+	for _, a := range accts {
+		made = made || (a.Name == "xinlai" && !a.Disabled.IsZero())
+	}
+	if !made {
+		t.Error("the account made through the API is not in the store, disabled")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/office"
 	"bangfu/store"
 )
 
@@ -21,22 +22,14 @@ func (c *cli) stats(args []string) error {
 Prints the roster summary: towns, villages, natural villages, groups, households, people,
 farmland, cadres by rank, visits, open problems, plans awaiting review, three-level gaps and
 coverage (groups without a group cadre, villages without a work team leader or county-level
-contact, towns without a lead, each town's share of cadres stationed in villages).`, lockedHelp)
+contact, towns without a lead, each town's share of cadres stationed in villages).`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
 	asJSON := fs.Bool("json", false, "输出 JSON / print JSON")
+	server := serverFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	db, err := openExisting(*dir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	s, err := db.Summary()
-	if err != nil {
-		return err
-	}
-	cov, err := db.Coverage(uuid.Nil)
+	s, cov, err := c.summary(*dir, *server)
 	if err != nil {
 		return err
 	}
@@ -49,6 +42,36 @@ contact, towns without a lead, each town's share of cadres stationed in villages
 	}
 	printStats(c.stdout, s, cov)
 	return nil
+}
+
+// summary reads the roster summary and the coverage check from the stopped
+// data directory dir, or from the running server (a city account's token).
+func (c *cli) summary(dir, server string) (*store.Summary, domain.Coverage, error) {
+	if server != "" {
+		r, err := newRemote(server)
+		if err != nil {
+			return nil, domain.Coverage{}, err
+		}
+		var out office.APIStats
+		if err := r.getJSON("stats", &out); err != nil {
+			return nil, domain.Coverage{}, err
+		}
+		if out.Summary == nil {
+			return nil, domain.Coverage{}, domain.Errorf(domain.EUNAVAILABLE, "server", "服务器的回答没有汇总", "the server's answer holds no summary")
+		}
+		return out.Summary, out.Coverage, nil
+	}
+	db, err := openExisting(dir)
+	if err != nil {
+		return nil, domain.Coverage{}, err
+	}
+	defer db.Close()
+	s, err := db.Summary()
+	if err != nil {
+		return nil, domain.Coverage{}, err
+	}
+	cov, err := db.Coverage(uuid.Nil)
+	return s, cov, err
 }
 
 // StatsCoverage is the coverage check (domain.CheckCoverage) in the JSON

@@ -25,7 +25,7 @@ func Mark(name string, data []byte, bad []*FileError) ([]byte, error) {
 	var f *excelize.File
 	if strings.HasSuffix(strings.ToLower(name), ".xlsx") || strings.HasSuffix(strings.ToLower(name), ".xlsm") {
 		var err error
-		if f, err = excelize.OpenReader(bytes.NewReader(data)); err != nil {
+		if f, err = excelize.OpenReader(bytes.NewReader(data), xlsxOptions()); err != nil {
 			return nil, fmt.Errorf("roster: mark: %w", err)
 		}
 	} else {

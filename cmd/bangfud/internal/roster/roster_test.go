@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"bangfu/cmd/bangfud/internal/roster"
@@ -210,5 +211,40 @@ func TestPlanSameFileReferences(t *testing.T) {
 	}
 	if last.Role != domain.Helper || last.Cadre == ids["cadre1"] || last.Cadre == ids["cadre2"] {
 		t.Errorf("second assignment = %+v", last)
+	}
+}
+
+// TestReadXLSXBounded: a workbook with more rows than MaxRows, or that
+// unpacks to more than MaxUnzip, is refused with a clear error instead of
+// being read into memory whole (a 2.5 MB upload unpacking to 700 MB made a
+// running server grow without bound).
+func TestReadXLSXBounded(t *testing.T) {
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"户主", "社", "电话"})
+	for i := 2; i <= 2000; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i)
+		sw.SetRow(cell, []any{"马某某", "一社", "13900000000"})
+	}
+	sw.Flush()
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	tables, _, err := roster.ReadXLSX(bytes.NewReader(buf.Bytes()))
+	if err != nil || len(tables) != 1 || len(tables[0].Rows) != 1999 {
+		t.Fatalf("within the limits: %v, %d tables", err, len(tables))
+	}
+	defer func(rows int, unzip int64) { roster.MaxRows, roster.MaxUnzip = rows, unzip }(roster.MaxRows, roster.MaxUnzip)
+	roster.MaxRows = 1000
+	if _, _, err := roster.ReadXLSX(bytes.NewReader(buf.Bytes())); err == nil || !strings.Contains(err.Error(), "too many rows") {
+		t.Errorf("2000 rows with MaxRows 1000: %v", err)
+	}
+	roster.MaxRows, roster.MaxUnzip = 1_000_000, 20<<10
+	if _, _, err := roster.ReadXLSX(bytes.NewReader(buf.Bytes())); err == nil || !strings.Contains(err.Error(), "too large unpacked") {
+		t.Errorf("unpacking past MaxUnzip: %v", err)
 	}
 }

@@ -271,19 +271,38 @@ func ReadCSV(r io.Reader) ([]Table, []*FileError, error) {
 	return t, bad, nil
 }
 
+// The limits of an XLSX roster file, so that a small upload that unpacks to
+// gigabytes (a zip bomb) is refused instead of filling the server's memory:
+// at most MaxUnzip bytes unpacked, at most MaxRows rows in all its sheets.
+// A city's whole roster is far below both.
+var (
+	MaxUnzip int64 = 512 << 20
+	MaxRows        = 500_000
+)
+
+// xlsxOptions opens a workbook within MaxUnzip.
+func xlsxOptions() excelize.Options {
+	return excelize.Options{UnzipSizeLimit: MaxUnzip, UnzipXMLSizeLimit: min(16<<20, MaxUnzip)}
+}
+
 // ReadXLSX reads the tables of every worksheet of an XLSX workbook.
 func ReadXLSX(r io.Reader) ([]Table, []*FileError, error) {
-	f, err := excelize.OpenReader(r)
+	f, err := excelize.OpenReader(r, xlsxOptions())
 	if err != nil {
+		if strings.Contains(err.Error(), "unzip size exceeds") { // excelize has no sentinel error for it
+			return nil, nil, domain.Errorf(domain.EINVALID, "file", "XLSX 文件解压后过大（超过 %d MB）：请分成几个文件导入",
+				"the XLSX file is too large unpacked (over %d MB): import it in several files", MaxUnzip>>20)
+		}
 		return nil, nil, domain.Errorf(domain.EINVALID, "file", "无法读取 XLSX 文件：%v", "cannot read the XLSX file: %v", err)
 	}
 	defer f.Close()
 	var tables []Table
 	var bad []*FileError
+	total := 0
 	for _, sheet := range f.GetSheetList() {
-		rows, err := f.GetRows(sheet)
+		rows, err := sheetRows(f, sheet, &total)
 		if err != nil {
-			return nil, nil, domain.Errorf(domain.EINVALID, "file", "无法读取工作表“%s”：%v", "cannot read sheet %q: %v", sheet, err)
+			return nil, nil, err
 		}
 		lines := make([]int, len(rows))
 		for i := range rows {
@@ -294,6 +313,37 @@ func ReadXLSX(r io.Reader) ([]Table, []*FileError, error) {
 		bad = append(bad, b...)
 	}
 	return tables, bad, nil
+}
+
+// sheetRows reads the rows of sheet as GetRows does (a missing row is an
+// empty one, trailing empty rows dropped), streaming, and refuses the file
+// once *total rows have been read in all its sheets and more than MaxRows.
+func sheetRows(f *excelize.File, sheet string, total *int) ([][]string, error) {
+	it, err := f.Rows(sheet)
+	if err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "file", "无法读取工作表“%s”：%v", "cannot read sheet %q: %v", sheet, err)
+	}
+	defer it.Close()
+	var rows [][]string
+	last := 0
+	for it.Next() {
+		if *total++; *total > MaxRows {
+			return nil, domain.Errorf(domain.EINVALID, "file", "文件行数过多（超过 %d 行）：请分成几个文件导入",
+				"the file has too many rows (more than %d): import it in several files", MaxRows)
+		}
+		row, err := it.Columns()
+		if err != nil {
+			return nil, domain.Errorf(domain.EINVALID, "file", "无法读取工作表“%s”：%v", "cannot read sheet %q: %v", sheet, err)
+		}
+		rows = append(rows, row)
+		if len(row) > 0 {
+			last = len(rows)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "file", "无法读取工作表“%s”：%v", "cannot read sheet %q: %v", sheet, err)
+	}
+	return rows[:last], nil
 }
 
 // split cuts rows into tables. A table starts at a header row (every
