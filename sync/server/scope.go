@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -66,6 +67,9 @@ type scope struct {
 	leadTowns    map[uuid.UUID]bool
 	// pairings are assignments readable wherever they are (crossPairing).
 	pairings map[uuid.UUID]bool
+	// backdate returns how many days back a visit's time may be set in a
+	// village (domain.Rules.Backdate); nil: the default.
+	backdate func(village uuid.UUID) int
 }
 
 // newScope works out the scope of cadre from the assignments the store
@@ -267,6 +271,48 @@ func (s *scope) check(p *store.Proposal) error {
 		f, _ := d.Field(name)
 		if err := s.may(p, f.Rule(v), name, v); err != nil {
 			return err
+		}
+	}
+	if ch.Kind == domain.KindVisit {
+		return s.visit(p)
+	}
+	return nil
+}
+
+// visit checks what a pushed change sets in a visit beyond the fields'
+// types: a time it sets is not in the future nor further back than the
+// village's rules allow (domain.CheckVisitTime), judged from the change's
+// stamp, when the cadre wrote it, so a phone out of coverage for days is
+// not refused for syncing late; the companions it sets are cadres the device
+// may read (its staff: the sync loads them before the push's transaction
+// when a visit names companions). Either fault rejects the change alone,
+// with its reason.
+func (s *scope) visit(p *store.Proposal) error {
+	v, ok := p.New.(*domain.Visit)
+	if !ok {
+		return nil
+	}
+	if raw, set := p.Change.Fields["at"]; set {
+		if cur, ok := p.State("at"); !ok || !jsonEqual(cur.Value, raw) {
+			days := domain.DefaultBackdateDays
+			if s.backdate != nil {
+				days = s.backdate(p.After.Village)
+			}
+			if err := domain.CheckVisitTime(v.At, time.UnixMilli(p.Change.Stamp.Wall), days); err != nil {
+				return err
+			}
+		}
+	}
+	if raw, set := p.Change.Fields["companions"]; set && !s.all {
+		if cur, ok := p.State("companions"); !ok || !jsonEqual(cur.Value, raw) {
+			if s.staffErr != nil {
+				return s.staffErr
+			}
+			for _, c := range v.Companions {
+				if c != s.cadre && !s.staff[c] {
+					return errCompanion
+				}
+			}
 		}
 	}
 	return nil
@@ -475,6 +521,11 @@ var (
 		"conflict records are made only by merging; their content cannot be edited")
 	errRole = roleError("无权修改这个字段", "you may not change this field")
 )
+
+// errCompanion rejects a visit naming a companion the device may not read:
+// not a cadre who works where the visitor works.
+var errCompanion = domain.Errorf(domain.EINVALID, "companions", "同行人员须为本村（镇）的干部",
+	"a companion must be a cadre working in the village or town")
 
 func roleError(zh, en string) *domain.Error {
 	return &domain.Error{Code: domain.EFORBIDDEN, Field: "role", Zh: zh, En: en}
