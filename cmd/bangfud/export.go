@@ -128,6 +128,7 @@ func reportInput(db *store.DB) (report.Input, error) {
 	load(domain.KindMeasure, func(r domain.Record) { in.Measures = append(in.Measures, r.(*domain.Measure)) })
 	load(domain.KindProblem, func(r domain.Record) { in.Problems = append(in.Problems, r.(*domain.Problem)) })
 	load(domain.KindReview, func(r domain.Record) { in.Reviews = append(in.Reviews, r.(*domain.Review)) })
+	load(domain.KindMember, func(r domain.Record) { in.Members = append(in.Members, r.(*domain.Member)) })
 	return in, err
 }
 
