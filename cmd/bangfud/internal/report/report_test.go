@@ -31,14 +31,14 @@ func twoVillages() report.Input {
 	pa := &domain.Plan{Meta: meta(), Household: ha.ID, Goal: "养鸡增收", Start: at, Status: domain.PlanSubmitted}
 	pb := &domain.Plan{Meta: meta(), Household: hb.ID, Goal: "务工", Start: at, Status: domain.PlanDraft}
 	return report.Input{
-		Places:      []*domain.Place{town, a, b, ga, gb},
-		Households:  []*domain.Household{ha, hb},
-		Cadres:      []*domain.Cadre{c, companion},
+		Places:     []*domain.Place{town, a, b, ga, gb},
+		Households: []*domain.Household{ha, hb},
+		Cadres:     []*domain.Cadre{c, companion},
 		Assignments: []*domain.Assignment{{Meta: meta(), Cadre: c.ID, Role: domain.PairCounty, Target: ha.ID},
 			{Meta: meta(), Cadre: companion.ID, Role: domain.Helper, Target: ha.ID}},
 		Visits: []*domain.Visit{{Meta: meta(), Household: ha.ID, Cadre: c.ID, At: at, Type: domain.VisitRoutine, Notes: "家中无人",
 			Companions: []uuid.UUID{companion.ID}, Absent: true}},
-		Plans:       []*domain.Plan{pa, pb},
+		Plans: []*domain.Plan{pa, pb},
 		Measures: []*domain.Measure{
 			{Meta: meta(), Plan: pa.ID, Household: ha.ID, Type: domain.MeasureFarming, Description: "散养鸡 50 只", Due: at.AddDate(0, 3, 0), Progress: domain.InProgress},
 			{Meta: meta(), Plan: pa.ID, Household: ha.ID, Type: domain.MeasureEcommerce, Description: "网上卖鸡蛋", Due: at.AddDate(0, 1, 0), Progress: domain.NotStarted},
