@@ -88,6 +88,14 @@ type Visit struct {
 	Absent bool      `json:"absent"`
 }
 
+// VisitClockSlack is how far ahead of a change's stamp an upstream accepts a
+// visit's time. The app refuses a future time by its own clock; a phone
+// whose clock runs hours fast has its stamps clamped to the server's time
+// before it pushes (Clock.SetOffset), but not the times the cadre saved, so
+// an upstream that refused every time ahead of the stamp would refuse that
+// phone's honest visits.
+const VisitClockSlack = 24 * time.Hour
+
 // CheckVisitTime checks a visit's time against when it was written (now):
 // not in the future, and not more than days back. The app checks it when a
 // cadre saves a visit, an upstream when a pushed change sets the time (with

@@ -280,8 +280,8 @@ func (s *scope) check(p *store.Proposal) error {
 }
 
 // visit checks what a pushed change sets in a visit beyond the fields'
-// types: a time it sets is not in the future nor further back than the
-// village's rules allow (domain.CheckVisitTime), judged from the change's
+// types: a time it sets is not in the future (beyond domain.VisitClockSlack)
+// nor further back than the village's rules allow (domain.CheckVisitTime), judged from the change's
 // stamp, when the cadre wrote it, so a phone out of coverage for days is
 // not refused for syncing late; the companions it sets are cadres the device
 // may read (its staff: the sync loads them before the push's transaction
@@ -298,7 +298,11 @@ func (s *scope) visit(p *store.Proposal) error {
 			if s.backdate != nil {
 				days = s.backdate(p.After.Village)
 			}
-			if err := domain.CheckVisitTime(v.At, time.UnixMilli(p.Change.Stamp.Wall), days); err != nil {
+			now := time.UnixMilli(p.Change.Stamp.Wall)
+			if v.At.After(now) && !v.At.After(now.Add(domain.VisitClockSlack)) {
+				now = v.At // a phone's fast clock: see domain.VisitClockSlack
+			}
+			if err := domain.CheckVisitTime(v.At, now, days); err != nil {
 				return err
 			}
 		}

@@ -52,7 +52,8 @@ func TestVisitRefusals(t *testing.T) {
 	}{
 		{"this morning", now.Add(-8 * time.Hour), now, ""},
 		{"six days back", now.AddDate(0, 0, -6), now, ""},
-		{"in the future", now.Add(2 * time.Hour), now, "at"},
+		{"two hours ahead: a phone's fast clock", now.Add(2 * time.Hour), now, ""},
+		{"in the future", now.Add(25 * time.Hour), now, "at"},
 		{"eight days back", now.AddDate(0, 0, -8), now, "at"},
 		{"written eight days ago, a day after the visit, synced now", now.AddDate(0, 0, -9), now.AddDate(0, 0, -8), ""},
 	} {
