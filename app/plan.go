@@ -229,7 +229,13 @@ func (p *PlanScreen) saveGoal() {
 	} else {
 		plan = domain.Plan{Household: p.household, Start: day(now), Status: domain.PlanDraft}
 	}
-	plan.Goal = strings.TrimSpace(p.Goal.Text)
+	goal := strings.TrimSpace(p.Goal.Text)
+	if plan.Status == domain.PlanApproved && goal != plan.Goal {
+		// A new goal is not what was approved: back to review (the
+		// upstream refuses an approved plan's new goal otherwise).
+		plan.Status = domain.PlanSubmitted
+	}
+	plan.Goal = goal
 	if err := checkGoal(&plan, now); err != nil {
 		p.fail(err)
 		return

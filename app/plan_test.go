@@ -184,3 +184,44 @@ func TestPlanSaveErrorStays(t *testing.T) {
 		t.Errorf("the reload does not show the plan that exists: %q", p.Status.Text)
 	}
 }
+
+// TestApprovedPlanGoalBackToReview: a cadre who changes an approved plan's
+// goal sends it back to review (the upstream refuses it otherwise); saving
+// the same goal again leaves it approved.
+func TestApprovedPlanGoalBackToReview(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	idx := -1
+	var plan *domain.Plan
+	for i, r := range a.Households.Rows() {
+		if pl := must(d.db.Card(r.ID, demoNow)).Plan; pl != nil {
+			idx, plan = i, pl
+			break
+		}
+	}
+	if idx < 0 {
+		t.Fatal("no household of the cadre has a plan")
+	}
+	approved := *plan
+	approved.Status = domain.PlanApproved
+	if err := d.db.Put(e.data.GroupCadre.ID, &approved); err != nil {
+		t.Fatal(err)
+	}
+	a.Households.List.Select(idx)
+	a.Wait()
+	test.Tap(a.Nav().Top().(*app.Card).OpenPlan)
+	a.Wait()
+	p := a.Nav().Top().(*app.PlanScreen)
+	test.Tap(p.SaveGoal) // the same goal: still approved
+	a.Wait()
+	if got := must(d.db.Card(plan.Household, demoNow)).Plan; got.Status != domain.PlanApproved {
+		t.Fatalf("saving the approved goal unchanged made it %s", got.Status)
+	}
+	p.Goal.SetText("")
+	test.Type(p.Goal, "改为发展花椒种植")
+	test.Tap(p.SaveGoal)
+	a.Wait()
+	if got := must(d.db.Card(plan.Household, demoNow)).Plan; got.Goal != "改为发展花椒种植" || got.Status != domain.PlanSubmitted {
+		t.Errorf("an approved plan with a new goal is %q, %s; want back in review", got.Goal, got.Status)
+	}
+}

@@ -276,6 +276,22 @@ func (s *scope) check(p *store.Proposal) error {
 	if ch.Kind == domain.KindVisit {
 		return s.visit(p)
 	}
+	if ch.Kind == domain.KindPlan && p.Existed {
+		return plan(p)
+	}
+	return nil
+}
+
+// plan keeps reviews honest: a change of an approved plan's goal that leaves
+// it approved is rejected alone, with its reason; the app sends such a plan
+// back to awaiting review (待审核) with the new goal, so what was approved is
+// always what the plan says.
+func plan(p *store.Proposal) error {
+	old, ok1 := p.Old.(*domain.Plan)
+	cur, ok2 := p.New.(*domain.Plan)
+	if ok1 && ok2 && old.Status == domain.PlanApproved && cur.Status == domain.PlanApproved && old.Goal != cur.Goal {
+		return errApprovedGoal
+	}
 	return nil
 }
 
@@ -525,6 +541,11 @@ var (
 		"conflict records are made only by merging; their content cannot be edited")
 	errRole = roleError("无权修改这个字段", "you may not change this field")
 )
+
+// errApprovedGoal rejects an edit of an approved plan's goal that keeps it
+// approved.
+var errApprovedGoal = domain.Errorf(domain.EINVALID, "goal", "已审核的计划修改目标后须重新提交审核",
+	"an approved plan whose goal changes must go back to review")
 
 // errCompanion rejects a visit naming a companion the device may not read:
 // not a cadre who works where the visitor works.

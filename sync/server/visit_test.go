@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -88,5 +89,63 @@ func TestVisitRefusals(t *testing.T) {
 	}
 	if got := push(visit(now.AddDate(0, 0, -11)), now); got != "at" {
 		t.Errorf("eleven days back under a 10-day rule: rejected on %q", got)
+	}
+}
+
+// TestApprovedPlanGoal: a new goal on an approved plan that keeps it
+// approved is rejected alone with its reason; sent back to review, it is
+// applied.
+func TestApprovedPlanGoal(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w := e.w
+	now := time.Now()
+	dev, token := e.enroll(t, w.Cadre1.ID)
+	var pl *domain.Plan
+	for _, h := range w.Group(w.G1) {
+		for _, x := range w.Plans {
+			if x.Household == h.ID && pl == nil {
+				pl = x
+			}
+		}
+	}
+	if pl == nil {
+		t.Fatal("no plan in the cadre's group")
+	}
+	approved := *pl
+	approved.Status = domain.PlanApproved
+	if err := e.srv.DB.Put(w.Admin, &approved); err != nil {
+		t.Fatal(err)
+	}
+	var through uint64
+	edit := func(goal string, status domain.PlanStatus) string {
+		t.Helper()
+		through++
+		ch := domain.Change{ID: uuid.New(), Kind: domain.KindPlan, Record: pl.ID, Author: w.Cadre1.ID,
+			Stamp:  domain.Stamp{Wall: now.Add(time.Duration(through) * time.Second).UnixMilli(), Device: dev},
+			Fields: domain.Fields{"goal": json.RawMessage(`"` + goal + `"`), "status": json.RawMessage(`"` + string(status) + `"`)}}
+		code, resp, bad := e.sync(t, token, through, ch)
+		if code != http.StatusOK {
+			t.Fatalf("push: %d %+v", code, bad)
+		}
+		if len(resp.Rejected) == 1 {
+			if resp.Rejected[0].Zh == "" || resp.Rejected[0].En == "" {
+				t.Errorf("rejection without words: %+v", resp.Rejected[0])
+			}
+			return resp.Rejected[0].Field
+		}
+		return ""
+	}
+	if got := edit("改种花椒", domain.PlanApproved); got != "goal" {
+		t.Errorf("a new goal kept approved: rejected on %q, want goal", got)
+	}
+	if got := edit("改种花椒", domain.PlanSubmitted); got != "" {
+		t.Errorf("a new goal sent back to review: rejected on %q", got)
+	}
+	rec, err := e.srv.DB.Get(domain.KindPlan, pl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := rec.(*domain.Plan); p.Goal != "改种花椒" || p.Status != domain.PlanSubmitted {
+		t.Errorf("the plan is %q, %s", p.Goal, p.Status)
 	}
 }
