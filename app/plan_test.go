@@ -224,4 +224,44 @@ func TestApprovedPlanGoalBackToReview(t *testing.T) {
 	if got := must(d.db.Card(plan.Household, demoNow)).Plan; got.Goal != "改为发展花椒种植" || got.Status != domain.PlanSubmitted {
 		t.Errorf("an approved plan with a new goal is %q, %s; want back in review", got.Goal, got.Status)
 	}
+
+	// Approved again: progress is recorded without review; a changed
+	// measure sends it back.
+	approved = *must(d.db.Card(plan.Household, demoNow)).Plan
+	approved.Status = domain.PlanApproved
+	if err := d.db.Put(e.data.TeamLeader.ID, &approved); err != nil {
+		t.Fatal(err)
+	}
+	a.Nav().Pop()
+	a.Wait()
+	test.Tap(a.Nav().Top().(*app.Card).OpenPlan)
+	a.Wait()
+	p = a.Nav().Top().(*app.PlanScreen)
+	if len(p.Edit) == 0 {
+		test.Tap(p.AddMeasure)
+		a.Wait()
+		f := a.Nav().Top().(*app.MeasureForm)
+		f.Kind.SetSelected("种植养殖")
+		test.Type(f.Description, "花椒 2 亩")
+		test.Tap(f.Save)
+		a.Wait()
+		if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+			t.Fatalf("a new measure on an approved plan left it %s", got)
+		}
+		return
+	}
+	p.Progress[0].SetSelected("已完成")
+	a.Wait()
+	if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanApproved {
+		t.Errorf("recording progress made the plan %s", got)
+	}
+	test.Tap(p.Edit[0])
+	a.Wait()
+	f := a.Nav().Top().(*app.MeasureForm)
+	f.Target.SetText("年增收 6000 元")
+	test.Tap(f.Save)
+	a.Wait()
+	if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+		t.Errorf("a changed measure left the approved plan %s", got)
+	}
 }
