@@ -309,7 +309,7 @@ func dangerLabel(s string) *widget.Label {
 // they make none: err): written by the signed-in cadre in the background,
 // with save disabled meanwhile; a refusal, of the inputs or by the store,
 // is shown in errl, and done runs on the UI goroutine once it is saved.
-func (a *App) saveRecord(rec domain.Record, err error, save *widget.Button, errl *widget.Label, done func()) {
+func (a *App) saveRecord(rec domain.Record, err error, save *widget.Button, errl *widget.Label, done func(), also ...domain.Record) {
 	if err != nil {
 		errl.SetText(errText(err))
 		errl.Show()
@@ -319,7 +319,7 @@ func (a *App) saveRecord(rec domain.Record, err error, save *widget.Button, errl
 	save.Disable()
 	author := a.cadre
 	a.tasks.run(func() func() {
-		err := a.db.Put(author, rec)
+		err := a.db.Put(author, append([]domain.Record{rec}, also...)...)
 		return func() {
 			save.Enable()
 			if err != nil {

@@ -229,7 +229,13 @@ func (p *PlanScreen) saveGoal() {
 	} else {
 		plan = domain.Plan{Household: p.household, Start: day(now), Status: domain.PlanDraft}
 	}
-	plan.Goal = strings.TrimSpace(p.Goal.Text)
+	goal := strings.TrimSpace(p.Goal.Text)
+	if plan.Status == domain.PlanApproved && goal != plan.Goal {
+		// A new goal is not what was approved: back to review (the
+		// upstream refuses an approved plan's new goal otherwise).
+		plan.Status = domain.PlanSubmitted
+	}
+	plan.Goal = goal
 	if err := checkGoal(&plan, now); err != nil {
 		p.fail(err)
 		return
@@ -445,8 +451,23 @@ func (f *MeasureForm) recheck() {
 
 func (f *MeasureForm) save() {
 	m, err := f.record()
+	var also []domain.Record
+	if err == nil && f.card.Plan.Status == domain.PlanApproved && measureChanged(f.measure, m) {
+		// The measures are not what was approved: back to review, in the
+		// same transaction as the measure.
+		plan := *f.card.Plan
+		plan.Status = domain.PlanSubmitted
+		also = append(also, &plan)
+	}
 	f.app.saveRecord(m, err, f.Save, f.Error, func() {
 		f.app.changed()
 		f.app.nav.Pop()
-	})
+	}, also...)
+}
+
+// measureChanged reports whether m changes what a reviewer approved of old
+// (nil: a new measure): anything but its progress.
+func measureChanged(old, m *domain.Measure) bool {
+	return old == nil || old.Type != m.Type || old.Description != m.Description || old.Owner != m.Owner ||
+		old.Target != m.Target || !old.Due.Equal(m.Due)
 }

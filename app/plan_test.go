@@ -184,3 +184,84 @@ func TestPlanSaveErrorStays(t *testing.T) {
 		t.Errorf("the reload does not show the plan that exists: %q", p.Status.Text)
 	}
 }
+
+// TestApprovedPlanGoalBackToReview: a cadre who changes an approved plan's
+// goal sends it back to review (the upstream refuses it otherwise); saving
+// the same goal again leaves it approved.
+func TestApprovedPlanGoalBackToReview(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	idx := -1
+	var plan *domain.Plan
+	for i, r := range a.Households.Rows() {
+		if pl := must(d.db.Card(r.ID, demoNow)).Plan; pl != nil {
+			idx, plan = i, pl
+			break
+		}
+	}
+	if idx < 0 {
+		t.Fatal("no household of the cadre has a plan")
+	}
+	approved := *plan
+	approved.Status = domain.PlanApproved
+	if err := d.db.Put(e.data.GroupCadre.ID, &approved); err != nil {
+		t.Fatal(err)
+	}
+	a.Households.List.Select(idx)
+	a.Wait()
+	test.Tap(a.Nav().Top().(*app.Card).OpenPlan)
+	a.Wait()
+	p := a.Nav().Top().(*app.PlanScreen)
+	test.Tap(p.SaveGoal) // the same goal: still approved
+	a.Wait()
+	if got := must(d.db.Card(plan.Household, demoNow)).Plan; got.Status != domain.PlanApproved {
+		t.Fatalf("saving the approved goal unchanged made it %s", got.Status)
+	}
+	p.Goal.SetText("")
+	test.Type(p.Goal, "改为发展花椒种植")
+	test.Tap(p.SaveGoal)
+	a.Wait()
+	if got := must(d.db.Card(plan.Household, demoNow)).Plan; got.Goal != "改为发展花椒种植" || got.Status != domain.PlanSubmitted {
+		t.Errorf("an approved plan with a new goal is %q, %s; want back in review", got.Goal, got.Status)
+	}
+
+	// Approved again: progress is recorded without review; a changed
+	// measure sends it back.
+	approved = *must(d.db.Card(plan.Household, demoNow)).Plan
+	approved.Status = domain.PlanApproved
+	if err := d.db.Put(e.data.TeamLeader.ID, &approved); err != nil {
+		t.Fatal(err)
+	}
+	a.Nav().Pop()
+	a.Wait()
+	test.Tap(a.Nav().Top().(*app.Card).OpenPlan)
+	a.Wait()
+	p = a.Nav().Top().(*app.PlanScreen)
+	if len(p.Edit) == 0 {
+		test.Tap(p.AddMeasure)
+		a.Wait()
+		f := a.Nav().Top().(*app.MeasureForm)
+		f.Kind.SetSelected("种植养殖")
+		test.Type(f.Description, "花椒 2 亩")
+		test.Tap(f.Save)
+		a.Wait()
+		if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+			t.Fatalf("a new measure on an approved plan left it %s", got)
+		}
+		return
+	}
+	p.Progress[0].SetSelected("已完成")
+	a.Wait()
+	if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanApproved {
+		t.Errorf("recording progress made the plan %s", got)
+	}
+	test.Tap(p.Edit[0])
+	a.Wait()
+	f := a.Nav().Top().(*app.MeasureForm)
+	f.Target.SetText("年增收 6000 元")
+	test.Tap(f.Save)
+	a.Wait()
+	if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+		t.Errorf("a changed measure left the approved plan %s", got)
+	}
+}

@@ -39,6 +39,11 @@ func TestRulesForm(t *testing.T) {
 	}
 	f.OverdueDays.SetText("")
 	test.Type(f.OverdueDays, "7")
+	if f.BackdateDays.Text != "7" {
+		t.Errorf("the form starts at %q days back, want the default 7", f.BackdateDays.Text)
+	}
+	f.BackdateDays.SetText("")
+	test.Type(f.BackdateDays, "10")
 	f.Approvers.SetSelected([]string{"驻村工作队长"})
 	test.Tap(f.Save)
 	a.Wait()
@@ -46,7 +51,7 @@ func TestRulesForm(t *testing.T) {
 		t.Fatalf("not saved: %q", f.Error.Text)
 	}
 	r, err := d.db.Rules(e.data.Village.ID)
-	if err != nil || r.OverdueDays != 7 || len(r.Approvers) != 1 || r.Approvers[0] != domain.TeamLeader {
+	if err != nil || r.OverdueDays != 7 || r.BackdateDays != 10 || len(r.Approvers) != 1 || r.Approvers[0] != domain.TeamLeader {
 		t.Fatalf("the tablet's rules: %+v, %v", r, err)
 	}
 	if err := d.client.Sync(context.Background()); err != nil {

@@ -234,6 +234,9 @@ var Decls = []*Decl{
 			{Name: "water", Type: TEnum, Values: strs(WaterUnknown, WaterSafe, WaterUnsafe)},
 			{Name: "follow_up", Type: TString},
 			{Name: "due", Type: TTime},
+			{Name: "companions", Type: TJSON}, // a list of cadre IDs
+			{Name: "met", Type: TID},
+			{Name: "absent", Type: TBool},
 		}},
 	{Kind: KindProblem, Zh: "问题", En: "problem", New: func() Record { return new(Problem) },
 		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Problem).Household }, Fields: []Field{

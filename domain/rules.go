@@ -15,6 +15,22 @@ type Rules struct {
 	Stationed   int      `json:"stationed"`    // least percent of a town's cadres stationed in villages; 0: not checked
 	OverdueDays int      `json:"overdue_days"` // a household not visited for this many days is overdue
 	Approvers   []Role   `json:"approvers"`    // roles that may approve a plan
+	// BackdateDays is how many days back a visit's time may be set (a visit
+	// written up in the evening, or days later after a trip without
+	// coverage); 0 means DefaultBackdateDays.
+	BackdateDays int `json:"backdate_days"`
+}
+
+// DefaultBackdateDays is how far back a visit's time may be set when no rule
+// says.
+const DefaultBackdateDays = 7
+
+// Backdate returns how many days back a visit's time may be set under r.
+func (r Rules) Backdate() int {
+	if r.BackdateDays <= 0 {
+		return DefaultBackdateDays
+	}
+	return r.BackdateDays
 }
 
 // DefaultOverdueDays is the overdue threshold when no rule sets one.
@@ -30,7 +46,7 @@ func DefaultApprovers() []Role { return []Role{FirstSecretary, TeamLeader} }
 func DefaultRules() Rules {
 	q := DefaultQuotas()
 	return Rules{County: q.County, Section: q.Section, Other: q.Other, Statuses: q.Statuses, Stationed: q.Stationed,
-		OverdueDays: DefaultOverdueDays, Approvers: DefaultApprovers()}
+		OverdueDays: DefaultOverdueDays, Approvers: DefaultApprovers(), BackdateDays: DefaultBackdateDays}
 }
 
 // Quotas returns the rules' three-level quotas.
@@ -50,7 +66,8 @@ func (r Rules) MayApprove(role Role) bool {
 }
 
 // Validate checks the rules: quotas from 0 to 100, known statuses, the share
-// from 0 to 100, the overdue days from 1 to 365, and at least one approver
+// from 0 to 100, the overdue days from 1 to 365, the back-dating days from
+// 0 (the default) to 365, and at least one approver
 // among the roles that lead a village or more.
 func (r Rules) Validate() error {
 	for _, q := range []struct {
@@ -73,6 +90,10 @@ func (r Rules) Validate() error {
 	if r.OverdueDays < 1 || r.OverdueDays > 365 {
 		return Errorf(EINVALID, "overdue_days", "走访提醒天数应在 1 到 365 之间（现为 %d）",
 			"the days before a household is overdue must be between 1 and 365 (not %d)", r.OverdueDays)
+	}
+	if r.BackdateDays < 0 || r.BackdateDays > 365 {
+		return Errorf(EINVALID, "backdate_days", "补录走访天数应在 0 到 365 之间（现为 %d，0 为默认 7 天）",
+			"the days a visit may be back-dated must be between 0 and 365 (not %d; 0 means the default, 7)", r.BackdateDays)
 	}
 	if len(r.Approvers) == 0 {
 		return Errorf(EINVALID, "approvers", "请至少选择一个可以审核计划的职责", "choose at least one role that may approve plans")

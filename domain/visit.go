@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +79,40 @@ type Visit struct {
 	Water     Water     `json:"water"`
 	FollowUp  string    `json:"follow_up"` // what is owed next
 	Due       time.Time `json:"due"`       // when the follow-up is owed; zero if none
+	// Companions are the cadres who came along (the helper, village staff).
+	Companions []uuid.UUID `json:"companions"`
+	// Met is the member of the household the cadre spoke with; zero if not
+	// recorded. Absent (未遇到) says nobody was at home: the attempt still
+	// counts as contact, and is shown as such.
+	Met    uuid.UUID `json:"met"`
+	Absent bool      `json:"absent"`
+}
+
+// VisitClockSlack is how far ahead of a change's stamp an upstream accepts a
+// visit's time. The app refuses a future time by its own clock; a phone
+// whose clock runs hours fast has its stamps clamped to the server's time
+// before it pushes (Clock.SetOffset), but not the times the cadre saved, so
+// an upstream that refused every time ahead of the stamp would refuse that
+// phone's honest visits.
+const VisitClockSlack = 24 * time.Hour
+
+// CheckVisitTime checks a visit's time against when it was written (now):
+// not in the future, and not more than days back. The app checks it when a
+// cadre saves a visit, an upstream when a pushed change sets the time (with
+// the change's stamp as now, so a phone that was out of coverage for days is
+// judged by when the visit was written).
+func CheckVisitTime(at, now time.Time, days int) error {
+	if err := checkNotFuture("at", "走访时间", "visit time", at, now); err != nil {
+		return err
+	}
+	if days <= 0 {
+		days = DefaultBackdateDays
+	}
+	if at.Before(now.AddDate(0, 0, -days)) {
+		return Errorf(EINVALID, "at", "走访时间最多只能补录 %[1]d 天前的（%[2]s）",
+			"a visit can be back-dated at most %[1]d days (%[3]s)", days, at.Format("2006-01-02 15:04"), at.Format("2006-01-02 15:04"))
+	}
+	return nil
 }
 
 // Kind returns KindVisit.
@@ -114,6 +149,12 @@ func (v *Visit) Validate(now time.Time) error {
 	}
 	if err := checkText("notes", "走访记录", "notes", v.Notes); err != nil {
 		return err
+	}
+	if slices.Contains(v.Companions, v.Cadre) || slices.Contains(v.Companions, uuid.Nil) {
+		return Errorf(EINVALID, "companions", "同行人员不能包括走访人本人", "a companion cannot be the visiting cadre")
+	}
+	if v.Absent && v.Met != uuid.Nil {
+		return Errorf(EINVALID, "met", "未遇到时不能选择走访对象", "a visit that met nobody cannot name whom it met")
 	}
 	if !v.Due.IsZero() && beforeDay(v.Due, v.At) {
 		return Errorf(EINVALID, "due", "跟进期限不能早于走访日期", "the follow-up date cannot be before the visit")

@@ -129,6 +129,7 @@ func reportInput(db *store.DB) (report.Input, error) {
 	load(domain.KindProblem, func(r domain.Record) { in.Problems = append(in.Problems, r.(*domain.Problem)) })
 	load(domain.KindStep, func(r domain.Record) { in.Steps = append(in.Steps, r.(*domain.Step)) })
 	load(domain.KindReview, func(r domain.Record) { in.Reviews = append(in.Reviews, r.(*domain.Review)) })
+	load(domain.KindMember, func(r domain.Record) { in.Members = append(in.Members, r.(*domain.Member)) })
 	return in, err
 }
 

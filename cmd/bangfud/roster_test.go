@@ -216,8 +216,8 @@ func mustRows(t *testing.T, f *excelize.File, sheet string) [][]string {
 func TestRulesCommand(t *testing.T) {
 	dir := demoDir(t)
 	before := readStats(t, dir).Gaps.Cadres
-	r := must(t, "rules", "-data", dir, "-town", "枹罕镇", "-quotas", "99/2/1", "-overdue", "45")
-	if !strings.Contains(r.stdout, "99/2/1") || !strings.Contains(r.stdout, "45 天") {
+	r := must(t, "rules", "-data", dir, "-town", "枹罕镇", "-quotas", "99/2/1", "-overdue", "45", "-backdate", "10")
+	if !strings.Contains(r.stdout, "99/2/1") || !strings.Contains(r.stdout, "45 天") || !strings.Contains(r.stdout, "back-dated up to: 10 天") {
 		t.Errorf("rules -town output:\n%s", r.stdout)
 	}
 	r = must(t, "rules", "-data", dir, "-village", "王坪村")

@@ -13,15 +13,15 @@ import (
 )
 
 func (c *cli) rules(args []string) error {
-	fs := c.flags("rules", "-data DIR (-village NAME | -town NAME) [-quotas 3/2/1] [-overdue DAYS] [-stationed PERCENT] [-approvers ROLE,ROLE] [-clear]", `
+	fs := c.flags("rules", "-data DIR (-village NAME | -town NAME) [-quotas 3/2/1] [-overdue DAYS] [-stationed PERCENT] [-approvers ROLE,ROLE] [-backdate DAYS] [-clear]", `
 显示或设置一个村或镇的帮扶规则：三级帮扶结对户数（县级/科级/其他）、走访提醒天数、镇干部驻村比例、
-可以审核一户一策的职责。规则随村、镇的记录同步到在那里工作的设备；村的规则优先于镇的，都没有时用默认值
-（3/2/1、30 天、80%、第一书记和驻村工作队长）。不带设置参数时只显示当前生效的规则。-clear 删除该地的规则。
+可以审核一户一策的职责、走访时间最多可补录的天数。规则随村、镇的记录同步到在那里工作的设备；村的规则优先于镇的，都没有时用默认值
+（3/2/1、30 天、80%、第一书记和驻村工作队长、补录 7 天）。不带设置参数时只显示当前生效的规则。-clear 删除该地的规则。
 Shows or sets the rules of a village or town: the three-level quotas (county/section/other), the
 days before a household is overdue, the share of town cadres stationed in villages, and the
-roles that may approve a plan. The rules sync with the place to the devices that work there; a
+roles that may approve a plan, and how many days back a visit's time may be set. The rules sync with the place to the devices that work there; a
 village's own rules win over its town's, and the defaults (3/2/1, 30 days, 80%, first secretary
-and team leader) hold where neither sets any. Without a setting flag it prints the rules in
+and team leader, 7 days back) hold where neither sets any. Without a setting flag it prints the rules in
 force. -clear removes the place's own rules.`, lockedHelp)
 	dir := dataFlag(fs)
 	village := fs.String("village", "", "村名 / village name")
@@ -30,6 +30,7 @@ force. -clear removes the place's own rules.`, lockedHelp)
 	overdue := fs.Int("overdue", 0, "走访提醒天数 / days before a household is overdue")
 	stationed := fs.Int("stationed", -1, "镇干部驻村比例（%）/ least percent of town cadres stationed in villages")
 	approvers := fs.String("approvers", "", "可审核计划的职责，逗号分隔 / roles that may approve plans, comma-separated")
+	backdate := fs.Int("backdate", 0, "走访时间最多可补录的天数 / days back a visit's time may be set")
 	clear := fs.Bool("clear", false, "删除该地的规则 / remove the place's own rules")
 	if err := parseNone(fs, args); err != nil {
 		return err
@@ -59,7 +60,7 @@ force. -clear removes the place's own rules.`, lockedHelp)
 		}
 		return db.Rules(uuid.Nil)
 	}
-	set := *quotas != "" || *overdue != 0 || *stationed >= 0 || *approvers != "" || *clear
+	set := *quotas != "" || *overdue != 0 || *stationed >= 0 || *approvers != "" || *backdate != 0 || *clear
 	if set {
 		p := *place
 		if *clear {
@@ -71,6 +72,9 @@ force. -clear removes the place's own rules.`, lockedHelp)
 			}
 			if err := applyRuleFlags(&r, *quotas, *overdue, *stationed, *approvers); err != nil {
 				return err
+			}
+			if *backdate != 0 {
+				r.BackdateDays = *backdate
 			}
 			p.Rules = &r
 		}
@@ -92,6 +96,7 @@ force. -clear removes the place's own rules.`, lockedHelp)
 	fmt.Fprintf(w, "  结对户数 / quotas (county/section/other): %d/%d/%d\n", r.County, r.Section, r.Other)
 	fmt.Fprintf(w, "  走访提醒 / overdue after: %d 天 days\n", r.OverdueDays)
 	fmt.Fprintf(w, "  驻村比例 / stationed: %d%%\n", r.Stationed)
+	fmt.Fprintf(w, "  补录走访 / visits back-dated up to: %d 天 days\n", r.Backdate())
 	var roles []string
 	for _, a := range r.Approvers {
 		zh, _ := domain.RoleName(a)

@@ -215,7 +215,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 			return q(w.G2.ID.String()) // a group under a group: content, not scope
 		case "target":
 			return q(home[2].ID.String())
-		case "plan", "visit", "record", "natural_village", "winner_author", "loser_author", "problem":
+		case "companions":
+			return json.RawMessage(`[]`) // a list of cadre IDs: which ones is TestVisitRefusals'
+		case "plan", "visit", "record", "natural_village", "winner_author", "loser_author", "met", "problem":
 			return q(uuid.NewString())
 		}
 		if f.Name == "level" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -66,6 +67,9 @@ type scope struct {
 	leadTowns    map[uuid.UUID]bool
 	// pairings are assignments readable wherever they are (crossPairing).
 	pairings map[uuid.UUID]bool
+	// backdate returns how many days back a visit's time may be set in a
+	// village (domain.Rules.Backdate); nil: the default.
+	backdate func(village uuid.UUID) int
 }
 
 // newScope works out the scope of cadre from the assignments the store
@@ -267,6 +271,68 @@ func (s *scope) check(p *store.Proposal) error {
 		f, _ := d.Field(name)
 		if err := s.may(p, f.Rule(v), name, v); err != nil {
 			return err
+		}
+	}
+	if ch.Kind == domain.KindVisit {
+		return s.visit(p)
+	}
+	if ch.Kind == domain.KindPlan && p.Existed {
+		return plan(p)
+	}
+	return nil
+}
+
+// plan keeps reviews honest: a change of an approved plan's goal that leaves
+// it approved is rejected alone, with its reason; the app sends such a plan
+// back to awaiting review (待审核) with the new goal, so what was approved is
+// always what the plan says.
+func plan(p *store.Proposal) error {
+	old, ok1 := p.Old.(*domain.Plan)
+	cur, ok2 := p.New.(*domain.Plan)
+	if ok1 && ok2 && old.Status == domain.PlanApproved && cur.Status == domain.PlanApproved && old.Goal != cur.Goal {
+		return errApprovedGoal
+	}
+	return nil
+}
+
+// visit checks what a pushed change sets in a visit beyond the fields'
+// types: a time it sets is not in the future (beyond domain.VisitClockSlack)
+// nor further back than the village's rules allow (domain.CheckVisitTime), judged from the change's
+// stamp, when the cadre wrote it, so a phone out of coverage for days is
+// not refused for syncing late; the companions it sets are cadres the device
+// may read (its staff: the sync loads them before the push's transaction
+// when a visit names companions). Either fault rejects the change alone,
+// with its reason.
+func (s *scope) visit(p *store.Proposal) error {
+	v, ok := p.New.(*domain.Visit)
+	if !ok {
+		return nil
+	}
+	if raw, set := p.Change.Fields["at"]; set {
+		if cur, ok := p.State("at"); !ok || !jsonEqual(cur.Value, raw) {
+			days := domain.DefaultBackdateDays
+			if s.backdate != nil {
+				days = s.backdate(p.After.Village)
+			}
+			now := time.UnixMilli(p.Change.Stamp.Wall)
+			if v.At.After(now) && !v.At.After(now.Add(domain.VisitClockSlack)) {
+				now = v.At // a phone's fast clock: see domain.VisitClockSlack
+			}
+			if err := domain.CheckVisitTime(v.At, now, days); err != nil {
+				return err
+			}
+		}
+	}
+	if raw, set := p.Change.Fields["companions"]; set && !s.all {
+		if cur, ok := p.State("companions"); !ok || !jsonEqual(cur.Value, raw) {
+			if s.staffErr != nil {
+				return s.staffErr
+			}
+			for _, c := range v.Companions {
+				if c != s.cadre && !s.staff[c] {
+					return errCompanion
+				}
+			}
 		}
 	}
 	return nil
@@ -509,6 +575,16 @@ var (
 	errStep      = roleError("您无权这样处理这个问题：包社干部可上报、解决本户问题；包村领导处理上报村的问题；上报镇的问题由镇上处理",
 		"you may not move this problem so: a household's cadres escalate and resolve its problems, village leads act on problems at the village, town staff on problems at the town")
 )
+
+// errApprovedGoal rejects an edit of an approved plan's goal that keeps it
+// approved.
+var errApprovedGoal = domain.Errorf(domain.EINVALID, "goal", "已审核的计划修改目标后须重新提交审核",
+	"an approved plan whose goal changes must go back to review")
+
+// errCompanion rejects a visit naming a companion the device may not read:
+// not a cadre who works where the visitor works.
+var errCompanion = domain.Errorf(domain.EINVALID, "companions", "同行人员须为本村（镇）的干部",
+	"a companion must be a cadre working in the village or town")
 
 func roleError(zh, en string) *domain.Error {
 	return &domain.Error{Code: domain.EFORBIDDEN, Field: "role", Zh: zh, En: en}

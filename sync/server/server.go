@@ -121,6 +121,8 @@ type Store interface {
 	// PlanApprovers returns the roles that may approve plans in a village:
 	// its rules (domain.Rules.Approvers), else its town's, else the defaults.
 	PlanApprovers(village uuid.UUID) ([]domain.Role, error)
+	// Rules returns the rules that hold in a village (domain.Effective).
+	Rules(village uuid.UUID) (domain.Rules, error)
 	// ScopePrint returns a fingerprint of the units of scope (households,
 	// places, cadres) that readable accepts, and the newest log sequence.
 	ScopePrint(readable func(*store.Entry) bool) (string, uint64, error)
@@ -211,6 +213,27 @@ type Server struct {
 	stall       time.Duration
 	bodyTimeout time.Duration
 	touchEvery  time.Duration
+}
+
+// backdate returns how many days back a visit's time may be set in village:
+// its rules, else the default.
+func (s *Server) backdate(village uuid.UUID) int {
+	r, err := s.db.Rules(village)
+	if err != nil {
+		s.log.Warn("cannot read the village's rules; visits may be back-dated the default days", "village", village, "err", err)
+		return domain.DefaultBackdateDays
+	}
+	return r.Backdate()
+}
+
+// namesCompanions reports whether a pushed change sets a visit's companions.
+func namesCompanions(changes []domain.Change) bool {
+	for _, ch := range changes {
+		if _, ok := ch.Fields["companions"]; ok && ch.Kind == domain.KindVisit {
+			return true
+		}
+	}
+	return false
 }
 
 // New returns a server on db.
@@ -397,6 +420,10 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	}
 	sc := newScope(dev.Cadre, dev.ID, reach, s.appr)
 	sc.loadStaff = s.db.Staff
+	sc.backdate = s.backdate
+	if namesCompanions(changes) {
+		sc.loadStaffNow() // not inside the push's transaction: see loadStaffNow
+	}
 
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {

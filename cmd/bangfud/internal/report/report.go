@@ -61,6 +61,7 @@ type Input struct {
 	Problems    []*domain.Problem
 	Steps       []*domain.Step // the problems' histories
 	Reviews     []*domain.Review
+	Members     []*domain.Member // for whom a visit met (走访对象)
 	Quotas      domain.Quotas
 	// Village, if not empty, limits the report to the villages of that name:
 	// their households' visits, plans and gaps, and the cadres with an
@@ -363,6 +364,17 @@ func (r *report) villageOf(h *domain.Household) *domain.Place {
 	return r.place(r.place(h.Group).Parent)
 }
 
+// cadreNames returns the names of cadres, joined by "、".
+func (r *report) cadreNames(ids []uuid.UUID) string {
+	var out []string
+	for _, id := range ids {
+		if n := r.cadreName(id); n != "" {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "、")
+}
+
 func (r *report) cadreName(id uuid.UUID) string {
 	if c := r.cadres[id]; c != nil {
 		return c.Name
@@ -459,8 +471,23 @@ func (r *report) sheets() []sheet {
 func (r *report) visitSheet() sheet {
 	s := sheet{name: SheetVisits, title: "入户走访记录",
 		header: cat([]string{"走访时间"}, placeHeader, idHeader,
-			[]string{"走访干部", "走访类型", "村情户情民情", "发现问题", "政策宣传", "宣传内容", "两费收缴", "饮水安全", "后续跟进", "跟进期限"}),
-		widths: cat([]float64{17}, placeWidths, idWidths, []float64{10, 10, 50, 36, 8, 24, 10, 10, 30, 12}),
+			[]string{"走访干部", "同行人员", "走访对象", "走访类型", "村情户情民情", "发现问题", "政策宣传", "宣传内容", "两费收缴", "饮水安全", "后续跟进", "跟进期限"}),
+		widths: cat([]float64{17}, placeWidths, idWidths, []float64{10, 16, 12, 10, 50, 36, 8, 24, 10, 10, 30, 12}),
+	}
+	members := map[uuid.UUID]*domain.Member{}
+	for _, m := range r.in.Members {
+		members[m.ID] = m
+	}
+	met := func(v *domain.Visit) string {
+		switch m := members[v.Met]; {
+		case v.Absent:
+			return "未遇到"
+		case m != nil && m.Relation != "":
+			return m.Name + "（" + m.Relation + "）"
+		case m != nil:
+			return m.Name
+		}
+		return ""
 	}
 	found := map[uuid.UUID][]string{}
 	for _, p := range r.in.Problems {
@@ -473,7 +500,7 @@ func (r *report) visitSheet() sheet {
 		probs := found[v.ID]
 		sort.Strings(probs)
 		row := cat([]any{stamp(v.At)}, r.householdCols(v.Household), r.idCols(v.Household),
-			[]any{r.cadreName(v.Cadre), kind, v.Notes, strings.Join(probs, "；"), yesNo(v.Policies), v.Policy,
+			[]any{r.cadreName(v.Cadre), r.cadreNames(v.Companions), met(v), kind, v.Notes, strings.Join(probs, "；"), yesNo(v.Policies), v.Policy,
 				feesName(v.Fees), waterName(v.Water), v.FollowUp, dayOf(v.Due)})
 		s.rows = append(s.rows, row)
 	}

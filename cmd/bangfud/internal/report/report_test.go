@@ -26,16 +26,19 @@ func twoVillages() report.Input {
 	ha := &domain.Household{Meta: meta(), HeadName: "马甲", Group: ga.ID, Status: domain.Registered, Size: 3}
 	hb := &domain.Household{Meta: meta(), HeadName: "马乙", Group: gb.ID, Status: domain.Registered, Size: 2}
 	c := &domain.Cadre{Meta: meta(), Name: "周县", Rank: domain.RankCounty}
+	companion := &domain.Cadre{Meta: meta(), Name: "马同行", Rank: domain.RankOther} // the household's helper, along on the visit
 	at := time.Date(2025, 5, 1, 2, 30, 0, 0, time.UTC)
 	pa := &domain.Plan{Meta: meta(), Household: ha.ID, Goal: "养鸡增收", Start: at, Status: domain.PlanSubmitted}
 	pb := &domain.Plan{Meta: meta(), Household: hb.ID, Goal: "务工", Start: at, Status: domain.PlanDraft}
 	return report.Input{
-		Places:      []*domain.Place{town, a, b, ga, gb},
-		Households:  []*domain.Household{ha, hb},
-		Cadres:      []*domain.Cadre{c},
-		Assignments: []*domain.Assignment{{Meta: meta(), Cadre: c.ID, Role: domain.PairCounty, Target: ha.ID}},
-		Visits:      []*domain.Visit{{Meta: meta(), Household: ha.ID, Cadre: c.ID, At: at, Type: domain.VisitRoutine, Notes: "家中无人"}},
-		Plans:       []*domain.Plan{pa, pb},
+		Places:     []*domain.Place{town, a, b, ga, gb},
+		Households: []*domain.Household{ha, hb},
+		Cadres:     []*domain.Cadre{c, companion},
+		Assignments: []*domain.Assignment{{Meta: meta(), Cadre: c.ID, Role: domain.PairCounty, Target: ha.ID},
+			{Meta: meta(), Cadre: companion.ID, Role: domain.Helper, Target: ha.ID}},
+		Visits: []*domain.Visit{{Meta: meta(), Household: ha.ID, Cadre: c.ID, At: at, Type: domain.VisitRoutine, Notes: "家中无人",
+			Companions: []uuid.UUID{companion.ID}, Absent: true}},
+		Plans: []*domain.Plan{pa, pb},
 		Measures: []*domain.Measure{
 			{Meta: meta(), Plan: pa.ID, Household: ha.ID, Type: domain.MeasureFarming, Description: "散养鸡 50 只", Due: at.AddDate(0, 3, 0), Progress: domain.InProgress},
 			{Meta: meta(), Plan: pa.ID, Household: ha.ID, Type: domain.MeasureEcommerce, Description: "网上卖鸡蛋", Due: at.AddDate(0, 1, 0), Progress: domain.NotStarted},
@@ -74,7 +77,7 @@ func TestWrite(t *testing.T) {
 	}
 	rows := read(t, buf.Bytes())
 	want := map[string]int{report.SheetVisits: 1, report.SheetProblems: 0, report.SheetPlans: 3, report.SheetPairs: 2,
-		report.SheetSummary: 1, report.SheetHouseholds: 2, report.SheetCadres: 1, report.SheetMismatches: 0}
+		report.SheetSummary: 2, report.SheetHouseholds: 2, report.SheetCadres: 1, report.SheetMismatches: 0}
 	for sheet, n := range want {
 		if counts[sheet] != n || len(rows[sheet]) != n+1 {
 			t.Errorf("%s: counted %d, %d rows read back; want %d data rows", sheet, counts[sheet], len(rows[sheet]), n)
@@ -82,7 +85,7 @@ func TestWrite(t *testing.T) {
 	}
 	// Times in China's zone; measures by due date; the plan without measures
 	// has a row of its own.
-	if v := rows[report.SheetVisits][1]; v[0] != "2025-05-01 10:30" || v[2] != "甲村" || v[9] != "周县" || v[10] != "日常走访" {
+	if v := rows[report.SheetVisits][1]; v[0] != "2025-05-01 10:30" || v[2] != "甲村" || v[9] != "周县" || v[10] != "马同行" || v[11] != "未遇到" || v[12] != "日常走访" {
 		t.Errorf("visit row = %v", v)
 	}
 	plans := rows[report.SheetPlans]

@@ -16,7 +16,7 @@ import (
 
 // wantHeaders are every sheet's columns, as an office's template expects them.
 var wantHeaders = map[string]string{
-	report.SheetVisits:     "走访时间 镇 村 自然村 社 户主 户类型 户编号 身份证号 走访干部 走访类型 村情户情民情 发现问题 政策宣传 宣传内容 两费收缴 饮水安全 后续跟进 跟进期限",
+	report.SheetVisits:     "走访时间 镇 村 自然村 社 户主 户类型 户编号 身份证号 走访干部 同行人员 走访对象 走访类型 村情户情民情 发现问题 政策宣传 宣传内容 两费收缴 饮水安全 后续跟进 跟进期限",
 	report.SheetProblems:   "发现日期 镇 村 自然村 社 户主 户类型 户编号 身份证号 问题描述 发现人 当前状态 上报人 上报日期 处理人 解决日期 处理结果 已历天数 处理经过",
 	report.SheetPlans:      "镇 村 自然村 社 户主 户类型 户编号 身份证号 帮扶责任人 包社干部 计划目标 开始日期 计划状态 审核记录 措施类型 措施内容 责任人 目标 完成期限 进度",
 	report.SheetPairs:      "镇 村 自然村 社 户主 户类型 户编号 身份证号 人口 电话 县级领导 县级领导电话 科级干部 科级干部电话 帮扶责任人 帮扶责任人电话 包社干部 包社干部电话",
@@ -181,7 +181,7 @@ func TestWorkbookColumnsTypesAndLedger(t *testing.T) {
 	}
 	row, _ := f.GetRows(v)
 	got := row[h]
-	if got[3] != "阳洼" || got[7] != m.ha.ID.String() || got[8] != m.ha.IDNumber[:6]+"********"+m.ha.IDNumber[14:] || got[12] != "屋顶漏雨需维修" {
+	if got[3] != "阳洼" || got[7] != m.ha.ID.String() || got[8] != m.ha.IDNumber[:6]+"********"+m.ha.IDNumber[14:] || got[14] != "屋顶漏雨需维修" {
 		t.Errorf("visit row %q", got)
 	}
 

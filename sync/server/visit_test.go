@@ -1,0 +1,151 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"bangfu/domain"
+	"bangfu/sync/server"
+
+	"github.com/google/uuid"
+)
+
+// TestVisitRefusals: a pushed visit whose time is in the future, or further
+// back than the village's rules allow, is rejected alone with its reason in
+// Chinese and English; so is one naming a companion the device may not read.
+// A visit written days ago on a phone out of coverage is judged by its
+// stamp, and a village's own rule widens the window.
+func TestVisitRefusals(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w := e.w
+	now := time.Now()
+	dev, token := e.enroll(t, w.Cadre1.ID)
+	h := w.Group(w.G1)[0]
+	var through uint64
+	push := func(v *domain.Visit, stamped time.Time) (rejected string) {
+		t.Helper()
+		through++
+		status, resp, bad := e.sync(t, token, through, change(t, dev, w.Cadre1.ID, v, stamped))
+		if status != http.StatusOK {
+			t.Fatalf("push: %d %+v", status, bad)
+		}
+		if len(resp.Rejected) > 1 {
+			t.Fatalf("rejected %+v", resp.Rejected)
+		}
+		if len(resp.Rejected) == 1 {
+			r := resp.Rejected[0]
+			if r.Zh == "" || r.En == "" {
+				t.Errorf("rejection without words: %+v", r)
+			}
+			return r.Field
+		}
+		return ""
+	}
+	visit := func(at time.Time) *domain.Visit {
+		return &domain.Visit{Household: h.ID, Cadre: w.Cadre1.ID, At: at, Type: domain.VisitRoutine, Notes: "入户走访"}
+	}
+	for _, c := range []struct {
+		name        string
+		at, stamped time.Time
+		want        string
+	}{
+		{"this morning", now.Add(-8 * time.Hour), now, ""},
+		{"six days back", now.AddDate(0, 0, -6), now, ""},
+		{"two hours ahead: a phone's fast clock", now.Add(2 * time.Hour), now, ""},
+		{"in the future", now.Add(25 * time.Hour), now, "at"},
+		{"eight days back", now.AddDate(0, 0, -8), now, "at"},
+		{"written eight days ago, a day after the visit, synced now", now.AddDate(0, 0, -9), now.AddDate(0, 0, -8), ""},
+	} {
+		if got := push(visit(c.at), c.stamped); got != c.want {
+			t.Errorf("%s: rejected on %q, want %q", c.name, got, c.want)
+		}
+	}
+
+	// Companions: a cadre of the village, yes; a cadre of another
+	// village's roster the device cannot read, or an unknown ID, no.
+	v := visit(now.Add(-time.Hour))
+	v.Companions = []uuid.UUID{w.Cadre2.ID}
+	if got := push(v, now); got != "" {
+		t.Errorf("a companion of the village rejected on %q", got)
+	}
+	v = visit(now.Add(-time.Hour))
+	v.Companions = []uuid.UUID{uuid.New()}
+	if got := push(v, now); got != "companions" {
+		t.Errorf("an unknown companion: rejected on %q, want companions", got)
+	}
+
+	// The village's rules allow 10 days.
+	rules := domain.DefaultRules()
+	rules.BackdateDays = 10
+	village := *w.Village
+	village.Rules = &rules
+	if err := e.srv.DB.Put(w.Admin, &village); err != nil {
+		t.Fatal(err)
+	}
+	if got := push(visit(now.AddDate(0, 0, -8)), now); got != "" {
+		t.Errorf("eight days back under a 10-day rule rejected on %q", got)
+	}
+	if got := push(visit(now.AddDate(0, 0, -11)), now); got != "at" {
+		t.Errorf("eleven days back under a 10-day rule: rejected on %q", got)
+	}
+}
+
+// TestApprovedPlanGoal: a new goal on an approved plan that keeps it
+// approved is rejected alone with its reason; sent back to review, it is
+// applied.
+func TestApprovedPlanGoal(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w := e.w
+	now := time.Now()
+	dev, token := e.enroll(t, w.Cadre1.ID)
+	var pl *domain.Plan
+	for _, h := range w.Group(w.G1) {
+		for _, x := range w.Plans {
+			if x.Household == h.ID && pl == nil {
+				pl = x
+			}
+		}
+	}
+	if pl == nil {
+		t.Fatal("no plan in the cadre's group")
+	}
+	approved := *pl
+	approved.Status = domain.PlanApproved
+	if err := e.srv.DB.Put(w.Admin, &approved); err != nil {
+		t.Fatal(err)
+	}
+	var through uint64
+	edit := func(goal string, status domain.PlanStatus) string {
+		t.Helper()
+		through++
+		ch := domain.Change{ID: uuid.New(), Kind: domain.KindPlan, Record: pl.ID, Author: w.Cadre1.ID,
+			Stamp:  domain.Stamp{Wall: now.Add(time.Duration(through) * time.Second).UnixMilli(), Device: dev},
+			Fields: domain.Fields{"goal": json.RawMessage(`"` + goal + `"`), "status": json.RawMessage(`"` + string(status) + `"`)}}
+		code, resp, bad := e.sync(t, token, through, ch)
+		if code != http.StatusOK {
+			t.Fatalf("push: %d %+v", code, bad)
+		}
+		if len(resp.Rejected) == 1 {
+			if resp.Rejected[0].Zh == "" || resp.Rejected[0].En == "" {
+				t.Errorf("rejection without words: %+v", resp.Rejected[0])
+			}
+			return resp.Rejected[0].Field
+		}
+		return ""
+	}
+	if got := edit("改种花椒", domain.PlanApproved); got != "goal" {
+		t.Errorf("a new goal kept approved: rejected on %q, want goal", got)
+	}
+	if got := edit("改种花椒", domain.PlanSubmitted); got != "" {
+		t.Errorf("a new goal sent back to review: rejected on %q", got)
+	}
+	rec, err := e.srv.DB.Get(domain.KindPlan, pl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := rec.(*domain.Plan); p.Goal != "改种花椒" || p.Status != domain.PlanSubmitted {
+		t.Errorf("the plan is %q, %s", p.Goal, p.Status)
+	}
+}
