@@ -26,6 +26,7 @@ var ruleInts = []ruleInt{
 	{"other", "每名其他党员干部结对户数", "households per other cadre", func(r *domain.Rules) *int { return &r.Other }},
 	{"stationed", "镇干部驻村包社比例（%，0 为不检查）", "least % of town cadres stationed in villages (0: not checked)", func(r *domain.Rules) *int { return &r.Stationed }},
 	{"overdue_days", "多少天未走访算逾期", "days without a visit before a household is overdue", func(r *domain.Rules) *int { return &r.OverdueDays }},
+	{"backdate_days", "走访最多可补录天数（0 为默认 7 天）", "days back a visit's time may be set (0: the default, 7)", func(r *domain.Rules) *int { return &r.BackdateDays }},
 }
 
 var ruleStatuses = []domain.Status{domain.Registered, domain.Lifted, domain.Monitored, domain.Ordinary}
