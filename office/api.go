@@ -25,6 +25,7 @@ import (
 //	POST revoke  {"device","reason"}  revoke one (ID or unique prefix; lost|replaced)
 //	POST enrol   {"cadre","ttl_hours"} a one-time code for a cadre (name or ID)
 //	GET  export?month=|from=&to=      the monthly workbook (XLSX)
+//	GET  roster                       the roster that imports back (XLSX; accounts with IDs)
 //	GET  backup                       the database (city accounts)
 //	POST import?name=F[&apply=1]      check, or apply, a roster file (the body)
 //	GET  accounts                     the accounts in scope (JSON)
@@ -78,6 +79,7 @@ func (c *Console) routeAPI(m *http.ServeMux) {
 	m.HandleFunc("POST "+APIPrefix+"revoke", c.api(c.apiRevoke))
 	m.HandleFunc("POST "+APIPrefix+"enrol", c.api(c.apiEnrol))
 	m.HandleFunc("GET "+APIPrefix+"export", c.api(c.apiExport))
+	m.HandleFunc("GET "+APIPrefix+"roster", c.api(c.apiRoster))
 	m.HandleFunc("GET "+APIPrefix+"backup", c.api(c.apiBackup))
 	m.HandleFunc("POST "+APIPrefix+"import", c.api(c.apiImport))
 	m.HandleFunc("GET "+APIPrefix+"stats", c.api(c.apiStats))
@@ -255,6 +257,17 @@ func (c *Console) apiExport(w http.ResponseWriter, r *http.Request, u *user) {
 	c.record(u, "export", "api", fmt.Sprintf("%d bytes", buf.Len()))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Write(buf.Bytes())
+}
+
+func (c *Console) apiRoster(w http.ResponseWriter, r *http.Request, u *user) {
+	data, err := c.roster(u)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	c.record(u, "export", "花名册 roster (api)", fmt.Sprintf("%d bytes", len(data)))
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Write(data)
 }
 
 func (c *Console) apiBackup(w http.ResponseWriter, r *http.Request, u *user) {

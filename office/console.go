@@ -41,6 +41,11 @@ type ExportQuery struct {
 	IDs      bool      // whole 身份证号, or masked
 	From, To time.Time // visits in [From, To); zero: all
 	Unit     string    // 制表单位, the office's name
+	// Roster asks for the roster in the import's own layout (households,
+	// members, cadres, pairings), which imports back once edited, instead
+	// of the monthly workbook. It holds whole ID numbers, the households'
+	// keys: only for accounts with IDs.
+	Roster bool
 }
 
 // Options configure a Console.
@@ -101,6 +106,7 @@ func New(db *store.DB, opts Options) *Console {
 	m.HandleFunc("POST "+Prefix+"enrol", c.auth(c.enrol))
 	m.HandleFunc("GET "+Prefix+"export", c.auth(c.exportForm))
 	m.HandleFunc("GET "+Prefix+"export.xlsx", c.auth(c.exportFile))
+	m.HandleFunc("GET "+Prefix+"roster.xlsx", c.auth(c.rosterFile))
 	m.HandleFunc("GET "+Prefix+"backup", c.auth(c.backupPage))
 	m.HandleFunc("POST "+Prefix+"backup", c.auth(c.backup))
 	m.HandleFunc("POST "+Prefix+"token", c.auth(c.token))

@@ -236,7 +236,7 @@ func (e *env) revoked(dev uuid.UUID) bool {
 func TestNothingWithoutSession(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	for _, p := range []string{"", "devices", "enrol", "export", "export.xlsx?month=2026-11", "backup", "audit", "settings"} {
+	for _, p := range []string{"", "devices", "enrol", "export", "export.xlsx?month=2026-11", "roster.xlsx", "backup", "audit", "settings"} {
 		status, where := b.get(office.Prefix + p)
 		if status != http.StatusSeeOther || where != office.Prefix+"login" {
 			t.Errorf("GET %s without a session: %d %q, want a redirect to the login page", p, status, where)
@@ -340,9 +340,22 @@ func TestOtherTownSeesNothing(t *testing.T) {
 	if len(e.exported) != 1 || e.exported[0].Scope != e.town2.ID || e.exported[0].IDs {
 		t.Errorf("export query %+v, want the second town, masked", e.exported)
 	}
+	// The roster that imports back holds whole ID numbers: not for a masked
+	// account.
+	if status, body := b.get(office.Prefix + "roster.xlsx"); status != http.StatusForbidden || !strings.Contains(body, "身份证号") {
+		t.Errorf("a masked account downloading the roster: %d, want 403\n%s", status, body)
+	}
+	if len(e.exported) != 1 {
+		t.Errorf("a masked account's roster download reached the export: %+v", e.exported)
+	}
 	// The city sees both towns.
 	c := e.browser()
 	c.login("city")
+	if status, _ := c.get(office.Prefix + "roster.xlsx"); status != http.StatusOK || len(e.exported) != 2 ||
+		!e.exported[1].Roster || !e.exported[1].IDs || e.exported[1].Scope != e.city.ID {
+		t.Errorf("the city's roster download: %d, export queries %+v", status, e.exported)
+	}
+	e.exported = e.exported[:1]
 	_, devs := c.get(office.Prefix + "devices")
 	if !strings.Contains(devs, e.devA.String()[:8]) || !strings.Contains(devs, e.devB.String()[:8]) {
 		t.Error("the city office does not see every device")

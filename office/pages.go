@@ -387,6 +387,38 @@ func (c *Console) exportFile(w http.ResponseWriter, r *http.Request, u *user) {
 	w.Write(buf.Bytes())
 }
 
+// rosterFile sends the roster of the account's scope in the import's own
+// layout: edited in Excel, it imports back through the import page.
+func (c *Console) rosterFile(w http.ResponseWriter, r *http.Request, u *user) {
+	data, err := c.roster(u)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	c.record(u, "export", "花名册 roster", fmt.Sprintf("%d bytes", len(data)))
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", attachment("帮扶花名册.xlsx"))
+	w.Write(data)
+}
+
+// roster writes the roster of u's scope. It holds whole ID numbers (they
+// are what an import matches households by), so an account that may not
+// see them cannot have it.
+func (c *Console) roster(u *user) ([]byte, error) {
+	if c.export == nil {
+		return nil, domain.Errorf(domain.ENOTFOUND, "export", "此服务器未启用导出", "exports are off on this server")
+	}
+	if !u.Account.IDs {
+		return nil, domain.Errorf(domain.EFORBIDDEN, "ids", "可导入的花名册含完整身份证号，本账号无权导出",
+			"the roster that imports back holds whole ID numbers, which this account may not see")
+	}
+	var buf bytes.Buffer
+	if err := c.export(&buf, ExportQuery{Scope: u.Account.Place, IDs: true, Roster: true}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // attachment is a Content-Disposition for a download named name (RFC 6266:
 // an ASCII fallback and the UTF-8 name).
 func attachment(name string) string {

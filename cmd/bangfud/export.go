@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"bangfu/cmd/bangfud/internal/report"
+	"bangfu/cmd/bangfud/internal/roster"
 	"bangfu/domain"
 	"bangfu/office"
 	"bangfu/store"
@@ -148,6 +149,18 @@ func defaultUnit(places []*domain.Place) string {
 // scope, its ID numbers whole or masked.
 func consoleExport(db *store.DB) func(io.Writer, office.ExportQuery) error {
 	return func(w io.Writer, q office.ExportQuery) error {
+		if q.Roster {
+			if !q.IDs {
+				return domain.Errorf(domain.EFORBIDDEN, "ids", "可导入的花名册含完整身份证号，本账号无权导出",
+					"the roster that imports back holds whole ID numbers, which this account may not see")
+			}
+			snap, err := snapshot(db)
+			if err != nil {
+				return err
+			}
+			_, err = roster.Export(w, scopeSnapshot(snap, q.Scope))
+			return err
+		}
 		in, err := reportInput(db)
 		if err != nil {
 			return err

@@ -284,6 +284,59 @@ func consoleImport(db *store.DB) office.Importer {
 	}
 }
 
+// scopeSnapshot returns the part of s under scope (all of it for uuid.Nil):
+// its households, their members, the assignments to them or to places under
+// scope, and the cadres those name. Places stay whole: the export names a
+// household's town and village from them and writes no place rows.
+func scopeSnapshot(s roster.Snapshot, scope uuid.UUID) roster.Snapshot {
+	if scope == uuid.Nil {
+		return s
+	}
+	places := map[uuid.UUID]*domain.Place{}
+	for _, p := range s.Places {
+		places[p.ID] = p
+	}
+	under := func(id uuid.UUID) bool {
+		for range 8 {
+			if id == scope {
+				return true
+			}
+			p := places[id]
+			if p == nil {
+				return false
+			}
+			id = p.Parent
+		}
+		return false
+	}
+	out := roster.Snapshot{Places: s.Places}
+	kept := map[uuid.UUID]bool{}
+	for _, h := range s.Households {
+		if under(h.Group) {
+			out.Households = append(out.Households, h)
+			kept[h.ID] = true
+		}
+	}
+	for _, m := range s.Members {
+		if kept[m.Household] {
+			out.Members = append(out.Members, m)
+		}
+	}
+	named := map[uuid.UUID]bool{}
+	for _, a := range s.Assignments {
+		if kept[a.Target] || under(a.Target) {
+			out.Assignments = append(out.Assignments, a)
+			named[a.Cadre] = true
+		}
+	}
+	for _, c := range s.Cadres {
+		if named[c.ID] {
+			out.Cadres = append(out.Cadres, c)
+		}
+	}
+	return out
+}
+
 // outsideScope names the first place, household or assignment of recs that
 // does not lie under scope ("" if all do; cadres belong nowhere).
 func outsideScope(s roster.Snapshot, recs []domain.Record, scope uuid.UUID) string {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -591,5 +592,66 @@ func TestAccountThroughAPI(t *testing.T) {
 	}
 	if !made {
 		t.Error("the account made through the API is not in the store, disabled")
+	}
+}
+
+// TestRosterThroughServer: an office that may see whole ID numbers downloads
+// its roster from the running server, edits one household's phone in Excel
+// and imports it back: the check finds exactly that change, and applying it
+// writes one record. An office without -ids gets no roster.
+func TestRosterThroughServer(t *testing.T) {
+	dir := demoDir(t)
+	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password", "-ids")
+	addAccount(t, dir, "masked", "枹罕镇", "a long enough password")
+	tok, masked := token(t, dir, "fuhan"), token(t, dir, "masked")
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
+	out := filepath.Join(t.TempDir(), "花名册.xlsx")
+	if r := runEnv(t, masked, "roster", "-server", srv.url, "-o", out); r.code == 0 || !strings.Contains(r.stderr, "身份证号") {
+		t.Errorf("roster -server for an account without -ids: %s", r)
+	}
+	if r := runEnv(t, tok, "roster", "-server", srv.url, "-o", out); r.code != 0 {
+		t.Fatalf("roster -server: %s", r)
+	}
+	r := runEnv(t, tok, "import", "-server", srv.url, "-dry-run", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "check passed: 0 records") {
+		t.Fatalf("the downloaded roster imported unchanged is not a no-op: %s", r)
+	}
+
+	f, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("农户")
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("the roster's 农户 sheet: %v, %d rows", err, len(rows))
+	}
+	col := slices.Index(rows[0], "电话")
+	if col < 0 {
+		t.Fatalf("no 电话 column in %q", rows[0])
+	}
+	cell, _ := excelize.CoordinatesToCellName(col+1, 2)
+	must2(t, f.SetCellValue("农户", cell, "13900001234"))
+	must2(t, f.Save())
+	f.Close()
+
+	r = runEnv(t, tok, "import", "-server", srv.url, "-dry-run", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "新增农户 0 户，更新 1 户") || !strings.Contains(r.stdout, "check passed: 1 records") {
+		t.Fatalf("the edited roster's check: %s", r)
+	}
+	if r = runEnv(t, tok, "import", "-server", srv.url, out); r.code != 0 || !strings.Contains(r.stdout, "1 records written") {
+		t.Fatalf("the edited roster's import: %s", r)
+	}
+	if r = runEnv(t, tok, "import", "-server", srv.url, "-dry-run", out); r.code != 0 || !strings.Contains(r.stdout, "check passed: 0 records") {
+		t.Errorf("the edited roster imported a second time is not a no-op: %s", r)
+	}
+	if r = runEnv(t, tok, "roster", "-server", srv.url, "-o", out); r.code != 0 {
+		t.Fatalf("roster -server again: %s", r)
+	}
+	if f, err = excelize.OpenFile(out); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if v, _ := f.GetCellValue("农户", cell); v != "13900001234" {
+		t.Errorf("the roster downloaded after the import has %s = %q, want the new phone", cell, v)
 	}
 }
