@@ -180,12 +180,13 @@ func TestLedgerHoldsProblemEscalatedFromPhone(t *testing.T) {
 		t.Errorf("ledger row %q (cadre %s)", found, cadreName)
 	}
 	var visitRow []string
+	notes, found2 := slices.Index(rows["走访记录"][0], "村情户情民情"), slices.Index(rows["走访记录"][0], "发现问题")
 	for _, r := range rows["走访记录"][1:] {
-		if len(r) > 12 && r[11] == visit.Notes {
+		if notes >= 0 && len(r) > notes && r[notes] == visit.Notes {
 			visitRow = r
 		}
 	}
-	if visitRow == nil || visitRow[12] != problem.Text {
+	if visitRow == nil || found2 < 0 || len(visitRow) <= found2 || visitRow[found2] != problem.Text {
 		t.Errorf("the visit row %q does not name the problem it found", visitRow)
 	}
 }
