@@ -89,3 +89,23 @@ func (p *Place) ValidParent(parent *Place) error {
 	}
 	return nil
 }
+
+// Under reports whether the place id is scope or lies below it, following
+// Parent through places. uuid.Nil as scope holds every place. The walk stops
+// after 8 levels, so a cycle in bad data ends.
+func Under(places map[uuid.UUID]*Place, id, scope uuid.UUID) bool {
+	if scope == uuid.Nil {
+		return true
+	}
+	for range 8 {
+		if id == scope {
+			return true
+		}
+		p := places[id]
+		if p == nil {
+			return false
+		}
+		id = p.Parent
+	}
+	return false
+}

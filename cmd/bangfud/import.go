@@ -296,19 +296,7 @@ func scopeSnapshot(s roster.Snapshot, scope uuid.UUID) roster.Snapshot {
 	for _, p := range s.Places {
 		places[p.ID] = p
 	}
-	under := func(id uuid.UUID) bool {
-		for range 8 {
-			if id == scope {
-				return true
-			}
-			p := places[id]
-			if p == nil {
-				return false
-			}
-			id = p.Parent
-		}
-		return false
-	}
+	under := func(id uuid.UUID) bool { return domain.Under(places, id, scope) }
 	out := roster.Snapshot{Places: s.Places}
 	kept := map[uuid.UUID]bool{}
 	for _, h := range s.Households {
@@ -359,19 +347,7 @@ func outsideScope(s roster.Snapshot, recs []domain.Record, scope uuid.UUID) stri
 			households[r.ID] = r
 		}
 	}
-	under := func(id uuid.UUID) bool {
-		for range 8 {
-			if id == scope {
-				return true
-			}
-			p := places[id]
-			if p == nil {
-				return false
-			}
-			id = p.Parent
-		}
-		return false
-	}
+	under := func(id uuid.UUID) bool { return domain.Under(places, id, scope) }
 	for _, r := range recs {
 		switch r := r.(type) {
 		case *domain.Place:

@@ -329,22 +329,7 @@ func newReport(in Input) (*report, error) {
 }
 
 // within reports whether a place is under the report's scope.
-func (r *report) within(id uuid.UUID) bool {
-	if r.in.Scope == uuid.Nil {
-		return true
-	}
-	for range 8 {
-		if id == r.in.Scope {
-			return true
-		}
-		p := r.places[id]
-		if p == nil || p.Parent == uuid.Nil {
-			return false
-		}
-		id = p.Parent
-	}
-	return false
-}
+func (r *report) within(id uuid.UUID) bool { return domain.Under(r.places, id, r.in.Scope) }
 
 func (r *report) inRange(t time.Time) bool {
 	return (r.in.From.IsZero() || !t.Before(r.in.From)) && (r.in.To.IsZero() || t.Before(r.in.To))
