@@ -446,19 +446,29 @@ func (c *Console) apiAccounts(w http.ResponseWriter, r *http.Request, u *user) {
 
 var errCityAccounts = domain.Errorf(domain.EFORBIDDEN, "account", "只有市级账号可以新建或停用账号", "only a city office account may make or disable accounts")
 
-func (c *Console) apiAddAccount(w http.ResponseWriter, r *http.Request, u *user) {
+// accountRequest reads a city office's request to add or disable an
+// account, with the accounts and places of its scope; ok is false when it
+// has answered already with why not.
+func (c *Console) accountRequest(w http.ResponseWriter, r *http.Request, u *user) (req APIAccount, d accountsData, ok bool) {
 	if c.cityOnly(u) != nil {
 		c.apiFail(w, errCityAccounts)
-		return
+		return req, d, false
 	}
-	var req APIAccount
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		c.apiFail(w, domain.Errorf(domain.EINVALID, "body", "请求格式不对：%[1]v", "bad request: %[1]v", err))
-		return
+		return req, d, false
 	}
 	d, err := c.accountsData(u)
 	if err != nil {
 		c.apiFail(w, err)
+		return req, d, false
+	}
+	return req, d, true
+}
+
+func (c *Console) apiAddAccount(w http.ResponseWriter, r *http.Request, u *user) {
+	req, d, ok := c.accountRequest(w, r, u)
+	if !ok {
 		return
 	}
 	id, idErr := uuid.Parse(req.Place)
@@ -489,18 +499,8 @@ func (c *Console) apiAddAccount(w http.ResponseWriter, r *http.Request, u *user)
 }
 
 func (c *Console) apiDisableAccount(w http.ResponseWriter, r *http.Request, u *user) {
-	if c.cityOnly(u) != nil {
-		c.apiFail(w, errCityAccounts)
-		return
-	}
-	var req APIAccount
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		c.apiFail(w, domain.Errorf(domain.EINVALID, "body", "请求格式不对：%[1]v", "bad request: %[1]v", err))
-		return
-	}
-	d, err := c.accountsData(u)
-	if err != nil {
-		c.apiFail(w, err)
+	req, d, ok := c.accountRequest(w, r, u)
+	if !ok {
 		return
 	}
 	found := false
