@@ -290,7 +290,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		if wide > 400 {
 			t.Errorf("/office/%s at 400 px is %d px wide", p, wide)
 		}
-		if p == "" || p == "settings" || p == "devices" {
+		if p == "" || p == "settings" || p == "devices" || p == "export" {
 			do(t, ctx, shoot(shots, "office-phone-"+map[string]string{"": "home"}[p]+p+".png"))
 		}
 	}
