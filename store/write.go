@@ -260,15 +260,17 @@ func (r refuse) Unwrap() error { return r.error }
 // push cursor the answer acknowledged, the rejections it listed). With no
 // changes it stores only the cursors.
 func (db *DB) ApplyPull(from uuid.UUID, changes []domain.Change, cursors map[string]string) (rejected []error, err error) {
-	return db.apply(from, changes, nil, func(tx *bolt.Tx) error { return putCursors(tx, cursors) })
+	return db.apply(from, changes, nil, func(tx *bolt.Tx, _ uint64) error { return putCursors(tx, cursors) })
 }
 
 // apply merges changes as ApplyGuarded describes, then calls also, if not
-// nil, in the same transaction.
-func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Guard, also func(*bolt.Tx) error) (rejected []error, err error) {
+// nil, in the same transaction, with the log's sequence before the merges
+// (the entries they logged follow it).
+func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Guard, also func(tx *bolt.Tx, start uint64) error) (rejected []error, err error) {
 	rejected = make([]error, len(changes))
 	var refused *Refused
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		start := tx.Bucket(bucketLog).Sequence()
 		for i, ch := range changes {
 			if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
 				continue
@@ -305,7 +307,7 @@ func (db *DB) apply(from uuid.UUID, changes []domain.Change, check Guard, also f
 			return refused // rolls the transaction back
 		}
 		if also != nil {
-			if err := also(tx); err != nil {
+			if err := also(tx, start); err != nil {
 				return err
 			}
 		}
@@ -402,6 +404,15 @@ func checkChange(tx *bolt.Tx, ch domain.Change) error {
 // lost values as conflicts, then the indexes and the log. It reports whether
 // the change was new.
 func (db *DB) merge(tx *bolt.Tx, from uuid.UUID, ch domain.Change) (bool, error) {
+	return db.mergeEntry(tx, &Entry{From: from, Change: ch}, true)
+}
+
+// mergeEntry merges e's change as merge describes and logs e. With
+// conflicts false it neither works out where the record belongs (e says)
+// nor records the values the change displaced: a mirror installs another
+// replica's log, whose conflict records are entries of their own.
+func (db *DB) mergeEntry(tx *bolt.Tx, e *Entry, conflicts bool) (bool, error) {
+	ch := e.Change
 	if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
 		return false, nil
 	}
@@ -425,7 +436,7 @@ func (db *DB) merge(tx *bolt.Tx, from uuid.UUID, ch domain.Change) (bool, error)
 		in := domain.FieldState{Value: clone(value), Stamp: ch.Stamp, Author: ch.Author}
 		next, lost := domain.MergeField(cur, has, in, ch.Base[name])
 		r.set(name, next)
-		if lost != nil && ch.Kind != domain.KindConflict {
+		if lost != nil && ch.Kind != domain.KindConflict && conflicts {
 			losses = append(losses, loss{name, next, *lost})
 		}
 	}
@@ -439,8 +450,9 @@ func (db *DB) merge(tx *bolt.Tx, from uuid.UUID, ch domain.Change) (bool, error)
 	if err := reindex(tx, ch.Kind, old, rec); err != nil {
 		return false, err
 	}
-	e := &Entry{From: from, Change: ch}
-	e.Household, e.Village, e.Town = scopeOf(tx, rec)
+	if conflicts {
+		e.Household, e.Village, e.Town = scopeOf(tx, rec)
+	}
 	if err := appendLog(tx, e); err != nil {
 		return false, err
 	}

@@ -172,7 +172,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, resp *protocol.SyncR
 		cur.seq = e.Seq
 		return false
 	}
-	err = s.db.LogWhere(cur.seq, keep, func(e store.Entry) (bool, error) {
+	each := func(e store.Entry) (bool, error) {
 		wc, err := protocol.FromDomain(e.Change)
 		if err != nil {
 			// A change that cannot travel is logged and skipped, so that one
@@ -190,7 +190,21 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, resp *protocol.SyncR
 		}
 		cur.seq = e.Seq
 		return true, nil
-	})
+	}
+	if pl, ok := s.db.(PartitionedLog); ok {
+		// The storage reads the device's partitions only; what it passes
+		// over is out of scope, so a pull that ends passes the log's end as
+		// it stood before the read (entries commit in sequence order).
+		var through uint64
+		if through, err = s.db.LastSeq(); err == nil {
+			err = pl.LogIn(cur.seq, sc.partitions(), keep, each)
+		}
+		if err == nil && !resp.More && through > cur.seq {
+			cur.seq = through
+		}
+	} else {
+		err = s.db.LogWhere(cur.seq, keep, each)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -1,9 +1,10 @@
 // Package pgstore keeps the sync server's records in PostgreSQL, so that
 // several instances of bangfud on one database serve the same devices.
 //
-// So far it holds the enrolment registry (server.Registry: codes, devices,
-// tokens, revocation); the replica (log, rows, pull by partition) is the
-// next step of issue 12. Its schema is migrated on Open from the
+// It holds the enrolment registry (DB, a server.Registry: codes, devices,
+// tokens, revocation) and the replica (Replica, a server.Store: the log,
+// indexed by the partitions devices pull, and pushes serialised across
+// instances; see replica.go). Its schema is migrated on Open from the
 // migrations compiled into the binary, under an advisory lock so that
 // instances starting together migrate once.
 //
@@ -52,6 +53,32 @@ var migrations = []string{
 		reason     text NOT NULL DEFAULT '',
 		closed     bigint NOT NULL DEFAULT 0
 	);`,
+	// The replica: its ID, shared by every instance, and the log (see
+	// replica.go), indexed by the partitions devices pull.
+	`CREATE TABLE replica (
+		one   boolean PRIMARY KEY DEFAULT true CHECK (one),
+		id    uuid NOT NULL,
+		epoch bigint NOT NULL DEFAULT 0
+	);
+	CREATE TABLE log (
+		seq       bigint PRIMARY KEY,
+		id        uuid NOT NULL UNIQUE,
+		origin    uuid NOT NULL,
+		household uuid NOT NULL,
+		village   uuid NOT NULL,
+		town      uuid NOT NULL,
+		kind      text NOT NULL,
+		record    uuid NOT NULL,
+		author    uuid NOT NULL,
+		wall      bigint NOT NULL,
+		logical   bigint NOT NULL,
+		device    uuid NOT NULL,
+		body      bytea NOT NULL
+	);
+	CREATE INDEX log_household ON log (household, seq);
+	CREATE INDEX log_village ON log (village, seq);
+	CREATE INDEX log_town ON log (town, seq);
+	CREATE INDEX log_record ON log (record, seq);`,
 }
 
 // migrationLock is the advisory lock key held while migrating.

@@ -13,6 +13,7 @@ import (
 	"bangfu/sync/server"
 	"bangfu/sync/server/pgstore"
 	"bangfu/sync/server/registrytest"
+	"bangfu/sync/server/storetest"
 )
 
 var pg *pgtest.Server
@@ -100,4 +101,25 @@ func TestInstances(t *testing.T) {
 	if ok != 1 || err != nil || len(devs) != 1 {
 		t.Errorf("one code at four instances enrolled %d (%v), devices %d %v", ok, enrolled, len(devs), err)
 	}
+}
+
+// TestStore runs the storage's conformance suite on PostgreSQL: each handle
+// is a replica of its own on one database, as bangfud instances are.
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, n int) []server.Store {
+		url, err := pg.NewDB(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := make([]server.Store, n)
+		for i := range hs {
+			r, err := pgstore.OpenReplica(context.Background(), url, pgstore.ReplicaOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(r.Close)
+			hs[i] = r
+		}
+		return hs
+	})
 }
