@@ -15,7 +15,7 @@ import (
 )
 
 func (c *cli) enroll(args []string) error {
-	fs := c.flags("enroll", "-data DIR -cadre NAME|ID [-ttl 72h]", `
+	fs := c.flags("enroll", "-data DIR|-db postgres://… -cadre NAME|ID [-ttl 72h]", `
 为干部生成一次性注册码：在手机或平板上输入服务器地址和此码，设备即注册为该干部的设备。
 注册码只能用一次，过期作废；服务器只保存它的散列值。同一台设备在有效期内可以用同一个码重试
 （例如网络中断没有收到回复）。
@@ -27,6 +27,7 @@ the answer was lost on a weak link).`, lockedHelp+"\n"+remoteHelp)
 	server := serverFlag(fs)
 	who := fs.String("cadre", "", "干部姓名或 ID / the cadre's name or ID")
 	ttl := fs.Duration("ttl", 72*time.Hour, "有效期 / how long the code is valid")
+	pgURL := dbFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -50,20 +51,38 @@ the answer was lost on a weak link).`, lockedHelp+"\n"+remoteHelp)
 		fmt.Fprintf(c.stdout, "有效期至 / valid until: %s（仅限使用一次 / single use）\n", code.Expires.Local().Format("2006-01-02 15:04 MST"))
 		return nil
 	}
-	db, err := openExisting(*dir)
-	if err != nil {
-		return err
+	var db *store.DB
+	var codes interface {
+		CreateEnrolCode(uuid.UUID, time.Duration) (string, error)
+		Now() time.Time
 	}
-	defer db.Close()
+	if *pgURL != "" {
+		r, err := openReplica(*pgURL, "")
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		if db, err = r.Mirror(); err != nil {
+			return err
+		}
+		codes = r
+	} else {
+		var err error
+		if db, err = openExisting(*dir); err != nil {
+			return err
+		}
+		defer db.Close()
+		codes = db
+	}
 	cadre, err := findCadre(db, *who)
 	if err != nil {
 		return err
 	}
-	code, err := db.CreateEnrolCode(cadre.ID, *ttl)
+	code, err := codes.CreateEnrolCode(cadre.ID, *ttl)
 	if err != nil {
 		return err
 	}
-	expires := db.Now().Add(*ttl)
+	expires := codes.Now().Add(*ttl)
 	fmt.Fprintf(c.stdout, "干部 / cadre: %s (%s)\n", plain(cadre.Name), cadre.ID)
 	fmt.Fprintf(c.stdout, "注册码 / enrolment code: %s\n", code)
 	fmt.Fprintf(c.stdout, "有效期至 / valid until: %s（仅限使用一次 / single use）\n", expires.Local().Format("2006-01-02 15:04 MST"))

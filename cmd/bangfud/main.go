@@ -2,6 +2,8 @@
 // server and the office's admin tools, in one binary.
 //
 //	bangfud serve   -addr HOST:PORT -data DIR [-demo]   run the sync server
+//	bangfud serve   -addr HOST:PORT -db postgres://…    … on PostgreSQL (several instances)
+//	bangfud pgload  -data DIR -db postgres://…          copy a store into an empty PostgreSQL
 //	bangfud demo    -data DIR                           write the demo village 王坪村
 //	bangfud stats   -data DIR [-json]                   roster summary
 //	bangfud import  -data DIR [-dry-run] FILE           import a roster (CSV or XLSX)
@@ -70,6 +72,7 @@ var commands = []command{
 	{"roster", "导出花名册（可在 Excel 中修改后重新导入）", "export the roster (edit it in Excel, import it again)", (*cli).exportRoster},
 	{"rules", "显示或设置村、镇的帮扶规则（结对户数、走访提醒、审核职责）", "show or set a village's or town's rules (quotas, overdue days, approvers)", (*cli).rules},
 	{"history", "列出帮扶力量调整记录", "list the history of the helpers (帮扶力量调整记录)", (*cli).history},
+	{"pgload", "把 bbolt 数据库复制到空的 PostgreSQL 数据库", "copy the bbolt store into an empty PostgreSQL database", (*cli).pgload},
 }
 
 // cli is one run of the command: where it writes and how it is stopped.

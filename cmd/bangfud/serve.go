@@ -18,6 +18,7 @@ import (
 	"bangfu/office"
 	"bangfu/store"
 	"bangfu/sync/server"
+	"bangfu/sync/server/pgstore"
 )
 
 // demoSeed is the seed of the demo village that serve -demo loads.
@@ -30,7 +31,7 @@ const (
 )
 
 func (c *cli) serve(args []string) error {
-	fs := c.flags("serve", "-addr HOST:PORT -data DIR [-demo] [-tls-cert F -tls-key F] [-log-level L]", `
+	fs := c.flags("serve", "-addr HOST:PORT -data DIR|-db postgres://… [-demo] [-tls-cert F -tls-key F] [-log-level L]", `
 运行同步服务器：数据保存在 DIR/bangfu.db（内嵌 bbolt），提供 /v1/enroll、/v1/sync 和 /healthz；
 同一端口的 /office/ 是办公室管理后台（浏览器打开 http://服务器地址/office/，账号用 bangfud account 创建）。
 -demo：数据库为空时写入演示村（王坪村），并打印演示包社干部和驻村工作队长的一次性注册码，
@@ -42,7 +43,13 @@ Runs the sync server on DIR/bangfu.db (embedded bbolt), serving /v1/enroll, /v1/
 enrolment codes for the demo group cadre and the demo team leader, so a phone and a tablet
 can try both roles at once. On SIGINT (Ctrl+C) or SIGTERM the server stops accepting
 connections, lets the syncs in flight finish (at most -shutdown-timeout) and exits.
-While it runs it holds the store alone: stop it before running an admin command.`, "")
+While it runs it holds the store alone: stop it before running an admin command.
+
+-db postgres://…：数据保存在 PostgreSQL（代替 -data），多个实例可共用一个数据库，设备连哪个都行；
+每个实例在 -mirror 文件（默认临时文件）中保留一份由数据库推导的副本。办公室管理后台只在 bbolt 上提供。
+-db postgres://… keeps the records in PostgreSQL instead of -data: any number of instances
+share one database and serve any device. Each instance keeps a copy derived from the database
+in the -mirror file (a temporary one by default). The office console is served on bbolt only.`, "")
 	addr := fs.String("addr", ":8080", "监听地址 HOST:PORT（端口 0 表示任选）/ listen address HOST:PORT (port 0: any free port)")
 	dir := dataFlag(fs)
 	withDemo := fs.Bool("demo", false, "数据库为空时写入演示村并打印注册码 / load the demo village into an empty store and print enrolment codes")
@@ -50,6 +57,8 @@ While it runs it holds the store alone: stop it before running an admin command.
 	key := fs.String("tls-key", "", "TLS 私钥文件（PEM）/ TLS key file (PEM)")
 	level := fs.String("log-level", "info", "日志级别 / log level: debug|info|warn|error")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "停止时等待进行中同步的最长时间 / how long shutdown waits for syncs in flight")
+	pgURL := dbFlag(fs)
+	mirror := fs.String("mirror", "", "与 -db 同用：本实例的副本文件（默认临时文件）/ with -db: this instance's mirror file (a temporary one by default)")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -62,11 +71,20 @@ While it runs it holds the store alone: stop it before running an admin command.
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: lvl}))
 
-	db, err := openStore(*dir)
-	if err != nil {
-		return err
+	var db *store.DB
+	var rep *pgstore.Replica
+	var err error
+	if *pgURL != "" {
+		if rep, err = openReplica(*pgURL, *mirror); err != nil {
+			return err
+		}
+		defer rep.Close()
+	} else {
+		if db, err = openStore(*dir); err != nil {
+			return err
+		}
+		defer db.Close()
 	}
-	defer db.Close()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -88,14 +106,24 @@ While it runs it holds the store alone: stop it before running an admin command.
 		sig = ch
 	}
 	if *withDemo {
-		if err := c.serveDemo(db, log, ln.Addr(), scheme); err != nil {
+		load := func() error { return c.serveDemo(db, log, ln.Addr(), scheme) }
+		if rep != nil {
+			load = func() error { return c.serveDemoPG(rep, log, ln.Addr(), scheme) }
+		}
+		if err := load(); err != nil {
 			ln.Close()
 			return err
 		}
 	}
 
+	h, where := http.Handler(nil), ""
+	if rep != nil {
+		h, where = pgHandler(rep, log), "postgres"
+	} else {
+		h, where = handler(db, log, *cert != ""), filepath.Clean(db.Path())
+	}
 	srv := &http.Server{
-		Handler: handler(db, log, *cert != ""),
+		Handler: h,
 		// Headers must arrive within ReadHeaderTimeout; a body that sends
 		// nothing for server.DefaultBodyStall is closed by the handler,
 		// which also caps it at server.DefaultBodyTimeout. ReadTimeout and
@@ -118,7 +146,7 @@ While it runs it holds the store alone: stop it before running an admin command.
 		}
 	}()
 	fmt.Fprintf(c.stderr, "listening on %s\n", url)
-	log.Info("server started", "addr", ln.Addr().String(), "data", filepath.Clean(db.Path()), "tls", *cert != "")
+	log.Info("server started", "addr", ln.Addr().String(), "data", where, "tls", *cert != "")
 
 	select {
 	case err := <-done:
@@ -136,8 +164,10 @@ While it runs it holds the store alone: stop it before running an admin command.
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("serve", "err", err)
 	}
-	if err := db.Close(); err != nil {
-		return fmt.Errorf("关闭数据库失败 (closing the store failed): %w", err)
+	if db != nil {
+		if err := db.Close(); err != nil {
+			return fmt.Errorf("关闭数据库失败 (closing the store failed): %w", err)
+		}
 	}
 	log.Info("server stopped")
 	return nil
