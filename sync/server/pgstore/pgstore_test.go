@@ -4,16 +4,21 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"bangfu/domain"
 	"bangfu/internal/pgtest"
+	"bangfu/store"
 	"bangfu/sync/server"
 	"bangfu/sync/server/pgstore"
 	"bangfu/sync/server/registrytest"
 	"bangfu/sync/server/storetest"
+	"bangfu/sync/synctest"
 )
 
 var pg *pgtest.Server
@@ -26,6 +31,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	pg.Stop()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
 	os.Exit(code)
 }
 
@@ -122,4 +130,87 @@ func TestStore(t *testing.T) {
 		}
 		return hs
 	})
+}
+
+// TestMirror checks an instance's mirror file across restarts: one left
+// behind the shared log catches up, and one of another database is built
+// again from this one's log.
+func TestMirror(t *testing.T) {
+	ctx := context.Background()
+	url, err := pg.NewDB(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "mirror.db")
+	a, err := pgstore.OpenReplica(ctx, url, pgstore.ReplicaOptions{Mirror: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := world(t, a)
+	a.Close()
+	// Another instance writes while the first is down.
+	b, err := pgstore.OpenReplica(ctx, url, pgstore.ReplicaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ch := domain.Change{ID: uuid.New(), Kind: domain.KindCadre, Record: w.Cadre1.ID, Author: w.Admin,
+		Stamp: domain.Stamp{Wall: time.Now().UnixMilli(), Device: uuid.New()}, Fields: domain.Fields{"phone": []byte(`"13900000000"`)}}
+	if _, err := b.ApplyGuarded(ch.Stamp.Device, []domain.Change{ch}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := b.LastSeq()
+	a, err = pgstore.OpenReplica(ctx, url, pgstore.ReplicaOptions{Mirror: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.Mirror()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := m.LastSeq(); got != want {
+		t.Errorf("the mirror reopened reflects %d entries, want %d", got, want)
+	}
+	if r, err := m.Get(domain.KindCadre, w.Cadre1.ID); err != nil || r.(*domain.Cadre).Phone != "13900000000" {
+		t.Errorf("the mirror reopened misses the edit made meanwhile: %v", err)
+	}
+	a.Close()
+	// The same file given to an instance of another database.
+	other, err := pg.NewDB(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgstore.OpenReplica(ctx, other, pgstore.ReplicaOptions{Mirror: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if m, err := c.Mirror(); err != nil {
+		t.Fatal(err)
+	} else if n, _ := m.LastSeq(); n != 0 || m.Device() != c.Device() {
+		t.Errorf("a mirror of another database was kept: %d entries, device %s, want 0 and %s", n, m.Device(), c.Device())
+	}
+}
+
+// world writes the sync tests' roster through r, as pushes.
+func world(t *testing.T, r *pgstore.Replica) *synctest.World {
+	t.Helper()
+	src, err := store.Open(filepath.Join(t.TempDir(), "world.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	w, err := synctest.BuildWorld(src, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chs []domain.Change
+	err = src.Log(0, func(e store.Entry) (bool, error) { chs = append(chs, e.Change); return true, nil })
+	if err == nil {
+		_, err = r.ApplyGuarded(src.Device(), chs, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

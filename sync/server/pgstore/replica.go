@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -107,12 +106,19 @@ func (r *Replica) init(ctx context.Context, opt ReplicaOptions) error {
 		path = filepath.Join(r.tmp, "mirror.db")
 	}
 	for attempt := 0; ; attempt++ {
+		// The mirror is derived data, written without fsync: one that does
+		// not open (torn by a power cut), belongs to another database or
+		// does not continue the shared log is built again.
+		rebuild := false
 		r.mirror, err = store.Open(path, &store.Options{Device: r.id, NoSync: true})
-		if err == nil {
+		if err != nil {
+			rebuild = !errors.Is(err, store.ErrLocked)
+		} else {
 			err = r.check(ctx)
-		}
-		if err == nil {
-			err = r.catchUp(ctx, r.pool)
+			if err == nil {
+				err = r.catchUp(ctx, r.pool)
+			}
+			rebuild = errors.Is(err, store.ErrNotMirror)
 		}
 		if err == nil {
 			return nil
@@ -121,7 +127,7 @@ func (r *Replica) init(ctx context.Context, opt ReplicaOptions) error {
 			r.mirror.Close()
 			r.mirror = nil
 		}
-		if attempt > 0 || !errors.Is(err, store.ErrNotMirror) && !isForeign(err) {
+		if attempt > 0 || !rebuild {
 			return fmt.Errorf("pgstore: mirror %s: %w", path, err)
 		}
 		// Not this database's mirror: build it again.
@@ -129,12 +135,6 @@ func (r *Replica) init(ctx context.Context, opt ReplicaOptions) error {
 			return fmt.Errorf("pgstore: mirror %s: %w", path, err)
 		}
 	}
-}
-
-// isForeign reports an error of store.Open for a file of another replica.
-func isForeign(err error) bool {
-	var de *domain.Error
-	return errors.As(err, &de) && strings.Contains(de.En, "belongs to another device")
 }
 
 // check verifies that the mirror's newest entry is the shared log's at its
@@ -220,8 +220,6 @@ func (r *Replica) Epoch() (uint64, error) { return r.epoch, nil }
 func (r *Replica) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard store.Guard) ([]error, error) {
 	r.write.Lock()
 	defer r.write.Unlock()
-	r.catch.Lock()
-	defer r.catch.Unlock()
 	ctx := context.Background()
 	tx, err := r.pool.Begin(ctx)
 	if err != nil {
@@ -231,6 +229,10 @@ func (r *Replica) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard st
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pushLock)); err != nil {
 		return nil, fmt.Errorf("pgstore: push: %w", err)
 	}
+	// Reads keep catching up while the push waits for the lock; from here
+	// the mirror is the push's.
+	r.catch.Lock()
+	defer r.catch.Unlock()
 	if err := r.catchUp(ctx, tx); err != nil {
 		return nil, fmt.Errorf("pgstore: push: %w", err)
 	}
