@@ -129,7 +129,7 @@ func (db *DB) Card(household uuid.UUID, now time.Time) (*Card, error) {
 // index name, in key order, at most max of them (max <= 0: all).
 func scanRecords(r *reader, name string, prefix []byte, kind domain.Kind, max int, fn func(domain.Record)) {
 	n := 0
-	r.scan(name, prefix, func(_ []byte, id uuid.UUID) bool {
+	r.tx.Scan(name, prefix, func(_ []byte, id uuid.UUID) bool {
 		if rec := r.get(kind, id); rec != nil {
 			fn(rec)
 			n++

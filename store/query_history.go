@@ -55,7 +55,7 @@ func (db *DB) History(village uuid.UUID) (*History, error) {
 			return nil, p, village == uuid.Nil || p.ID == village || p.Parent == village
 		}
 		left := map[uuid.UUID]bool{}
-		err := each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
+		err := r.tx.Each(domain.KindAssignment, func(rec domain.Record) error {
 			a := rec.(*domain.Assignment)
 			hh, p, ok := in(a.Target)
 			if !ok {
@@ -72,7 +72,7 @@ func (db *DB) History(village uuid.UUID) (*History, error) {
 		if err != nil {
 			return err
 		}
-		err = each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+		err = r.tx.Each(domain.KindHousehold, func(rec domain.Record) error {
 			if hh := rec.(*domain.Household); !hh.Current() && (village == uuid.Nil || r.villageOf(hh.Group) == village) {
 				h.Households = append(h.Households, hh)
 			}
@@ -109,9 +109,9 @@ func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
 			return err
 		}
 		var places []*domain.Place
-		q := r.rules(village).Quotas()
+		q := r.tx.Rules(village).Quotas()
 		if village == uuid.Nil {
-			err = each(r.tx, domain.KindPlace, func(rec domain.Record) error {
+			err = r.tx.Each(domain.KindPlace, func(rec domain.Record) error {
 				places = append(places, rec.(*domain.Place))
 				return nil
 			})
@@ -129,58 +129,13 @@ func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
 	return c, err
 }
 
-// pairingsOfVillage returns the IDs of the pairings, current and ended, of
-// every cadre who has or had a duty in a village (an assignment, current or
-// ended, to the village, its groups and natural villages, or its households;
-// retired cadres too), wherever the households are: what a device that reads
-// the whole village must receive so that its three-level check counts a
-// cadre's pairings in other villages as the server does. Ended ones, and
-// those of cadres whose duty here ended, stay in, so that the device learns
-// of the end (or the deletion) instead of keeping a stale copy of a pairing that left the set
-// (store.ScopePrint covers the set, so a cadre who joins the village brings
-// its pairings elsewhere in a catch-up). It reads the village's households from the
-// index alone and every assignment once: a server works it out at every
-// sync of a team leader's tablet.
-func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
-	targets := map[uuid.UUID]bool{village: true}
-	for _, level := range []domain.Level{domain.Group, domain.NaturalVillage} {
-		for _, p := range r.children(village, level) {
-			targets[p.ID] = true
-			if level == domain.Group {
-				for _, h := range r.householdsOfGroup(p.ID) {
-					targets[h] = true
-				}
-			}
-		}
-	}
-	cadres := map[uuid.UUID]bool{}
-	pairings := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing IDs
-	// Deleted pairings too, so that the device learns of the deletion.
-	_ = eachStored(r.tx, domain.KindAssignment, func(rec domain.Record) error {
-		a := rec.(*domain.Assignment)
-		if !a.Deleted && targets[a.Target] {
-			cadres[a.Cadre] = true
-		}
-		if a.Role.IsPairing() {
-			pairings[a.Cadre] = append(pairings[a.Cadre], a.ID)
-		}
-		return nil
-	})
-	var out []uuid.UUID
-	for c := range cadres {
-		out = append(out, pairings[c]...)
-	}
-	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
-	return out
-}
-
 // StatusRequests returns the households of a village (uuid.Nil: every one
 // the replica holds) with a pending status request (domain.StatusRequest),
 // oldest request first.
 func (db *DB) StatusRequests(village uuid.UUID) ([]*domain.Household, error) {
 	var out []*domain.Household
 	err := db.view(func(r *reader) error {
-		return each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+		return r.tx.Each(domain.KindHousehold, func(rec domain.Record) error {
 			h := rec.(*domain.Household)
 			if h.Request != nil && h.Current() && (village == uuid.Nil || r.villageOf(h.Group) == village) {
 				out = append(out, h)

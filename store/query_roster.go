@@ -1,7 +1,6 @@
 package store
 
 import (
-	"fmt"
 	"sort"
 	"time"
 
@@ -45,7 +44,7 @@ func (db *DB) Assistance(village uuid.UUID) (domain.Gaps, error) {
 // assistance is Assistance within a transaction.
 func (r *reader) assistance(village uuid.UUID) (domain.Gaps, error) {
 	ro, err := r.rosterOf(village)
-	q := r.rules(village).Quotas()
+	q := r.tx.Rules(village).Quotas()
 	if err != nil || village == uuid.Nil {
 		return domain.CheckAssistance(ro, q), err
 	}
@@ -126,14 +125,14 @@ func (r *reader) roster(village uuid.UUID) domain.Roster {
 // still followed, cadres still helping, assignments not ended.
 func (r *reader) everything() (domain.Roster, error) {
 	var ro domain.Roster
-	err := each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+	err := r.tx.Each(domain.KindHousehold, func(rec domain.Record) error {
 		if h := rec.(*domain.Household); h.Current() {
 			ro.Households = append(ro.Households, h)
 		}
 		return nil
 	})
 	if err == nil {
-		err = each(r.tx, domain.KindCadre, func(rec domain.Record) error {
+		err = r.tx.Each(domain.KindCadre, func(rec domain.Record) error {
 			if c := rec.(*domain.Cadre); c.Current() {
 				ro.Cadres = append(ro.Cadres, c)
 			}
@@ -141,7 +140,7 @@ func (r *reader) everything() (domain.Roster, error) {
 		})
 	}
 	if err == nil {
-		err = each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
+		err = r.tx.Each(domain.KindAssignment, func(rec domain.Record) error {
 			if a := rec.(*domain.Assignment); a.Current() {
 				ro.Assignments = append(ro.Assignments, a)
 			}
@@ -206,7 +205,7 @@ func (db *DB) Places(level domain.Level, parent uuid.UUID) ([]*domain.Place, err
 			out = r.children(parent, level)
 			return nil
 		}
-		err := each(r.tx, domain.KindPlace, func(rec domain.Record) error {
+		err := r.tx.Each(domain.KindPlace, func(rec domain.Record) error {
 			if p := rec.(*domain.Place); p.Level == level {
 				out = append(out, p)
 			}
@@ -222,7 +221,7 @@ func (db *DB) Places(level domain.Level, parent uuid.UUID) ([]*domain.Place, err
 func (db *DB) Cadres() ([]*domain.Cadre, error) {
 	var out []*domain.Cadre
 	err := db.view(func(r *reader) error {
-		err := each(r.tx, domain.KindCadre, func(rec domain.Record) error {
+		err := r.tx.Each(domain.KindCadre, func(rec domain.Record) error {
 			out = append(out, rec.(*domain.Cadre))
 			return nil
 		})
@@ -251,7 +250,7 @@ func (db *DB) CadreActivity(village uuid.UUID, now time.Time) ([]CadreRow, error
 	err := db.view(func(r *reader) error {
 		var cadres []*domain.Cadre
 		if village == uuid.Nil {
-			if err := each(r.tx, domain.KindCadre, func(rec domain.Record) error {
+			if err := r.tx.Each(domain.KindCadre, func(rec domain.Record) error {
 				cadres = append(cadres, rec.(*domain.Cadre))
 				return nil
 			}); err != nil {
@@ -273,7 +272,7 @@ func (db *DB) CadreActivity(village uuid.UUID, now time.Time) ([]CadreRow, error
 				}
 			}
 			sortPlaces(cr.Groups)
-			r.scan("visit_cadre", c.ID[:], func(k []byte, _ uuid.UUID) bool {
+			r.tx.Scan("visit_cadre", c.ID[:], func(k []byte, _ uuid.UUID) bool {
 				cr.LastVisit = newestTime(k[16:24]).In(now.Location())
 				return false
 			})
@@ -322,7 +321,7 @@ type Summary struct {
 func (db *DB) Summary() (*Summary, error) {
 	s := &Summary{CadresByRank: map[domain.Rank]int{}}
 	err := db.view(func(r *reader) error {
-		if err := each(r.tx, domain.KindPlace, func(rec domain.Record) error {
+		if err := r.tx.Each(domain.KindPlace, func(rec domain.Record) error {
 			switch rec.(*domain.Place).Level {
 			case domain.Town:
 				s.Towns++
@@ -353,7 +352,7 @@ func (db *DB) Summary() (*Summary, error) {
 		s.Visits = r.count("visit_hh")
 		s.OpenProblems = r.count("problem_open")
 		s.AwaitingReview = len(r.submittedPlans())
-		g := domain.CheckAssistance(ro, r.rules(uuid.Nil).Quotas())
+		g := domain.CheckAssistance(ro, r.tx.Rules(uuid.Nil).Quotas())
 		s.HouseholdGaps, s.CadreGaps, s.Mismatches = len(g.Households), len(g.Cadres), len(g.Mismatches)
 		return nil
 	})
@@ -367,59 +366,6 @@ func (db *DB) Summary() (*Summary, error) {
 // for an index with one key per record.
 func (r *reader) count(name string) int {
 	n := 0
-	r.scan(name, nil, func([]byte, uuid.UUID) bool { n++; return true })
+	r.tx.Scan(name, nil, func([]byte, uuid.UUID) bool { n++; return true })
 	return n
-}
-
-// Staff returns the cadres a device working in places needs to know: those
-// assigned to each place given in within or anywhere under it (its
-// villages, groups, natural villages and their households), and those
-// assigned to each target given in at itself (a household, a town). A
-// server sends a device the cadre records of these and of no one else.
-func (db *DB) Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error) {
-	out := map[uuid.UUID]bool{}
-	err := db.view(func(r *reader) error {
-		// The cadre of each live assignment to target, read from its row
-		// without decoding the record: a town lead's sync walks thousands.
-		add := func(target uuid.UUID) {
-			r.scan("assign_target", target[:], func(_ []byte, id uuid.UUID) bool {
-				row, err := getRow(r.tx, domain.KindAssignment, id)
-				if err != nil || row == nil || row.deleted() {
-					return true
-				}
-				if st, ok := row.state("cadre"); ok && len(st.Value) == 38 {
-					if c, err := uuid.Parse(string(st.Value[1:37])); err == nil {
-						out[c] = true
-					}
-				}
-				return true
-			})
-		}
-		seen := map[uuid.UUID]bool{}
-		var walk func(p uuid.UUID, depth int)
-		walk = func(p uuid.UUID, depth int) {
-			if seen[p] || depth > 4 {
-				return
-			}
-			seen[p] = true
-			add(p)
-			for _, h := range r.householdsOfGroup(p) {
-				add(h)
-			}
-			for _, c := range r.ids("place_parent", p[:]) {
-				walk(c, depth+1)
-			}
-		}
-		for _, p := range within {
-			walk(p, 0)
-		}
-		for _, t := range at {
-			add(t)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: staff: %w", err)
-	}
-	return out, nil
 }

@@ -158,8 +158,8 @@ func (db *DB) PlansAwaitingReview(village uuid.UUID, now time.Time) ([]PlanRow, 
 				}
 			})
 			var at domain.Stamp
-			if row, err := getRow(r.tx, domain.KindPlan, p.ID); err == nil && row != nil {
-				at, _ = stampOf(row, "status")
+			if st, ok, err := r.tx.State(domain.KindPlan, p.ID, "status"); err == nil && ok {
+				at = st.Stamp
 			}
 			subs = append(subs, sub{pr, at})
 		}
@@ -170,12 +170,6 @@ func (db *DB) PlansAwaitingReview(village uuid.UUID, now time.Time) ([]PlanRow, 
 		return nil
 	})
 	return out, err
-}
-
-// stampOf returns the stamp of a row's field.
-func stampOf(r *row, field string) (domain.Stamp, bool) {
-	st, ok := r.state(field)
-	return st.Stamp, ok
 }
 
 // submittedPlans returns the live plans with status submitted.
