@@ -40,10 +40,10 @@ func BenchmarkPutVisit(b *testing.B) {
 		ds := make([]time.Duration, 0, b.N)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			x := &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: fixtureNow.Add(-time.Hour),
+			x := &domain.Visit{Household: v.Wang.ID, Cadre: v.Li.ID, At: fixtureNow.Add(-time.Hour),
 				Type: domain.VisitRoutine, Notes: fmt.Sprintf("走访记录 %d：了解生产生活情况。", i), Water: domain.WaterSafe}
 			start := time.Now()
-			if err := db.Put(v.li.ID, x); err != nil {
+			if err := db.Put(v.Li.ID, x); err != nil {
 				b.Fatal(err)
 			}
 			ds = append(ds, time.Since(start))
