@@ -9,6 +9,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // shipLog applies to dst every change of src's log after seq, as sync would,
@@ -72,7 +73,7 @@ func TestResolveConflictKeepingTheLoser(t *testing.T) {
 	}
 
 	for _, db := range []*store.DB{a, b} {
-		rows, err := db.Conflicts(v.Vil.ID, true)
+		rows, err := query.Conflicts(db, v.Vil.ID, true)
 		must(t, err)
 		if len(rows) != 1 {
 			t.Fatalf("%d open conflicts, want 1", len(rows))
@@ -86,9 +87,9 @@ func TestResolveConflictKeepingTheLoser(t *testing.T) {
 			t.Errorf("conflict authors = %v / %v, want %s / %s", r.Winner, r.Loser, winnerAuthor.Name, loserAuthor.Name)
 		}
 	}
-	rows, _ := a.Conflicts(v.Vil.ID, true)
+	rows, _ := query.Conflicts(a, v.Vil.ID, true)
 	id := rows[0].Conflict.ID
-	if other, _ := a.Conflicts(uuid.New(), true); len(other) != 0 {
+	if other, _ := query.Conflicts(a, uuid.New(), true); len(other) != 0 {
 		t.Errorf("another village sees the conflict")
 	}
 
@@ -106,10 +107,10 @@ func TestResolveConflictKeepingTheLoser(t *testing.T) {
 	if fs["phone"].Author != v.Zhao.ID {
 		t.Errorf("phone set by %s, want the team leader", fs["phone"].Author)
 	}
-	if open, _ := a.Conflicts(v.Vil.ID, true); len(open) != 0 {
+	if open, _ := query.Conflicts(a, v.Vil.ID, true); len(open) != 0 {
 		t.Errorf("still open: %+v", open)
 	}
-	all, _ := a.Conflicts(v.Vil.ID, false)
+	all, _ := query.Conflicts(a, v.Vil.ID, false)
 	if len(all) != 1 || !all[0].Conflict.Resolved || all[0].Conflict.ResolvedBy != v.Zhao.ID || all[0].Conflict.ResolvedAt.IsZero() {
 		t.Errorf("resolved conflict = %+v", all)
 	}
@@ -128,7 +129,7 @@ func TestResolveConflictKeepingTheLoser(t *testing.T) {
 	if h.(*domain.Household).Phone != loser {
 		t.Errorf("b's phone = %s, want %s", h.(*domain.Household).Phone, loser)
 	}
-	if open, _ := b.Conflicts(uuid.Nil, true); len(open) != 0 {
+	if open, _ := query.Conflicts(b, uuid.Nil, true); len(open) != 0 {
 		t.Errorf("b still has open conflicts: %+v", open)
 	}
 }
@@ -145,7 +146,7 @@ func TestResolveConflictKeepingTheWinner(t *testing.T) {
 	shipLog(t, a, b, sentA)
 	shipLog(t, b, a, sentB)
 
-	rows, err := a.Conflicts(v.Vil.ID, true)
+	rows, err := query.Conflicts(a, v.Vil.ID, true)
 	must(t, err)
 	if len(rows) != 1 || rows[0].Household != nil || rows[0].Conflict.RecordKind != domain.KindCadre {
 		t.Fatalf("roster conflict rows = %+v", rows)
@@ -160,7 +161,7 @@ func TestResolveConflictKeepingTheWinner(t *testing.T) {
 	if got, _ := a.LastSeq(); got != seq+1 {
 		t.Errorf("keeping the winner logged %d entries, want 1 (the conflict)", got-seq)
 	}
-	if open, _ := a.Conflicts(uuid.Nil, true); len(open) != 0 {
+	if open, _ := query.Conflicts(a, uuid.Nil, true); len(open) != 0 {
 		t.Errorf("still open: %+v", open)
 	}
 }

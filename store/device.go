@@ -605,7 +605,7 @@ type Assigned struct {
 	Location   Location     // where the target is
 	Households []uuid.UUID  // for a group: the households in it
 	// Pairings, for a village: the pairings (current and ended) of every cadre of the
-	// village's roster, in this village or another (see DB.Roster), which a
+	// village's roster, in this village or another (see query.Roster), which a
 	// device reading the whole village receives for its three-level check.
 	Pairings []uuid.UUID
 }

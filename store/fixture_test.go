@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"bangfu/store"
 	"bangfu/store/storetest"
 )
 
@@ -16,15 +15,9 @@ var (
 	idNumber     = storetest.IDNumber
 	buildVillage = storetest.BuildVillage
 	must         = storetest.Must
+	sameFields   = storetest.SameFields
+	names        = storetest.Names
+	wantNames    = storetest.WantNames
 )
 
 type village = storetest.Village
-
-// names returns the head names of rows, for messages.
-func names(rows []store.HouseholdRow) []string {
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		out[i] = r.HeadName
-	}
-	return out
-}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // TestEndingsCountOnlyWhatIsCurrent ends a pairing, moves a household out and
@@ -28,10 +29,10 @@ func TestEndingsCountOnlyWhatIsCurrent(t *testing.T) {
 	mustPut(t, db, v.Office, old)
 	mustPut(t, db, v.Office, &domain.Assignment{Cadre: v.He.ID, Role: domain.Helper, Target: v.Wangxh.ID, Since: day})
 
-	rows, err := db.MyHouseholds(v.Li.ID, fixtureNow)
+	rows, err := query.MyHouseholds(db, v.Li.ID, fixtureNow)
 	must(t, err)
 	wantNames(t, "李建国's households after the adjustment", rows, "张海军", "马玉兰", "王兴文")
-	card, err := db.Card(v.Wangxh.ID, fixtureNow)
+	card, err := query.Card(db, v.Wangxh.ID, fixtureNow)
 	must(t, err)
 	var helpers []string
 	for _, h := range card.Helpers {
@@ -54,17 +55,17 @@ func TestEndingsCountOnlyWhatIsCurrent(t *testing.T) {
 	wang := *v.Wang
 	wang.Exit, wang.ExitOn, wang.ExitReason = domain.MovedOut, day, "全家迁往兰州"
 	mustPut(t, db, v.Office, &wang)
-	rows, err = db.VillageHouseholds(v.Vil.ID, fixtureNow)
+	rows, err = query.VillageHouseholds(db, v.Vil.ID, fixtureNow)
 	must(t, err)
 	wantNames(t, "village after 王兴文 moved out", rows, "张海军", "韩东生", "马玉兰", "王小红")
-	g, err := db.Assistance(v.Vil.ID)
+	g, err := query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	for _, x := range g.Households {
 		if x.Household.ID == v.Wang.ID {
 			t.Errorf("a household that moved out is a gap: %+v", x)
 		}
 	}
-	s, err := db.Summary()
+	s, err := query.Summary(db)
 	must(t, err)
 	if s.Households != 4 || s.People != 3+5+2+6 {
 		t.Errorf("summary counts %d households, %d people; want 4, 16", s.Households, s.People)
@@ -74,14 +75,14 @@ func TestEndingsCountOnlyWhatIsCurrent(t *testing.T) {
 	zhang := *v.Zhang
 	zhang.Left, zhang.LeftOn, zhang.LeftReason = domain.Retired, day, "到龄退休"
 	mustPut(t, db, v.Office, &zhang)
-	g, err = db.Assistance(v.Vil.ID)
+	g, err = query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	for _, x := range g.Cadres {
 		if x.Cadre.ID == v.Zhang.ID {
 			t.Errorf("a retired cadre is under quota: %+v", x)
 		}
 	}
-	card, err = db.Card(v.Mayu.ID, fixtureNow)
+	card, err = query.Card(db, v.Mayu.ID, fixtureNow)
 	must(t, err)
 	for _, h := range card.Helpers {
 		if h.Cadre.ID == v.Zhang.ID {
@@ -89,7 +90,7 @@ func TestEndingsCountOnlyWhatIsCurrent(t *testing.T) {
 		}
 	}
 
-	h, err := db.History(v.Vil.ID)
+	h, err := query.History(db, v.Vil.ID)
 	must(t, err)
 	if len(h.Adjustments) != len(v.Assignments)+1 {
 		t.Errorf("history has %d assignments, want %d (every one, ended included)", len(h.Adjustments), len(v.Assignments)+1)
@@ -118,7 +119,7 @@ func TestCardFormerMembers(t *testing.T) {
 	m := *v.Members[2] // 刘桂兰, the mother
 	m.Gone, m.GoneOn = domain.Deceased, fixtureNow.AddDate(0, -1, 0)
 	mustPut(t, db, v.Office, &m)
-	card, err := db.Card(v.Wang.ID, fixtureNow)
+	card, err := query.Card(db, v.Wang.ID, fixtureNow)
 	must(t, err)
 	if len(card.Members) != 3 || len(card.FormerMembers) != 1 || card.FormerMembers[0].Name != "刘桂兰" {
 		t.Errorf("members %d, former %v; want 3 and 刘桂兰", len(card.Members), card.FormerMembers)
@@ -130,7 +131,7 @@ func TestCardFormerMembers(t *testing.T) {
 func TestCoverage(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	c, err := db.Coverage(v.Vil.ID)
+	c, err := query.Coverage(db, v.Vil.ID)
 	must(t, err)
 	if len(c.GroupsWithoutCadre) != 0 || len(c.VillagesWithoutLeader) != 0 || len(c.VillagesWithoutContact) != 1 ||
 		len(c.TownsWithoutLead) != 1 || len(c.Stationed) != 0 {
@@ -143,7 +144,7 @@ func TestCoverage(t *testing.T) {
 			mustPut(t, db, v.Office, a)
 		}
 	}
-	c, err = db.Coverage(uuid.Nil)
+	c, err = query.Coverage(db, uuid.Nil)
 	must(t, err)
 	if len(c.GroupsWithoutCadre) != 1 || c.GroupsWithoutCadre[0].ID != v.G2.ID {
 		t.Errorf("groups without a cadre %v, want 二社", c.GroupsWithoutCadre)
@@ -186,7 +187,7 @@ func TestReachPairingsOfVillage(t *testing.T) {
 		t.Errorf("the team leader's reach has a pairing of a cadre of another village")
 	}
 	// The village's check counts it: 马福林 has 3 households now.
-	g, err := db.Assistance(v.Vil.ID)
+	g, err := query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	for _, x := range g.Cadres {
 		if x.Cadre.ID == v.Ma.ID {
@@ -202,7 +203,7 @@ func TestRulesLiveInTheData(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 	overdue := func() []string {
-		rows, err := db.VillageHouseholds(v.Vil.ID, fixtureNow)
+		rows, err := query.VillageHouseholds(db, v.Vil.ID, fixtureNow)
 		must(t, err)
 		var out []string
 		for _, r := range rows {
@@ -213,7 +214,7 @@ func TestRulesLiveInTheData(t *testing.T) {
 		return out
 	}
 	quotaOf := func(c *domain.Cadre) int {
-		g, err := db.Assistance(v.Vil.ID)
+		g, err := query.Assistance(db, v.Vil.ID)
 		must(t, err)
 		for _, x := range g.Cadres {
 			if x.Cadre.ID == c.ID {

@@ -16,7 +16,7 @@ import (
 // cadre's pairings in other villages as the server does. Ended ones, and
 // those of cadres whose duty here ended, stay in, so that the device learns
 // of the end (or the deletion) instead of keeping a stale copy of a pairing that left the set
-// (store.ScopePrint covers the set, so a cadre who joins the village brings
+// (ScopePrint covers the set, so a cadre who joins the village brings
 // its pairings elsewhere in a catch-up). It reads the village's households from the
 // index alone and every assignment once: a server works it out at every
 // sync of a team leader's tablet.

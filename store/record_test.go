@@ -12,6 +12,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // compactJSON returns v in compact form, for comparing field values.
@@ -22,28 +23,6 @@ func compactJSON(tb testing.TB, v json.RawMessage) string {
 		tb.Fatalf("compact %s: %v", v, err)
 	}
 	return b.String()
-}
-
-// sameFields reports the fields in which got and want differ.
-func sameFields(tb testing.TB, got, want domain.Record) []string {
-	tb.Helper()
-	gf, err := domain.Encode(got)
-	must(tb, err)
-	wf, err := domain.Encode(want)
-	must(tb, err)
-	var diff []string
-	for k, w := range wf {
-		g, ok := gf[k]
-		if !ok || compactJSON(tb, g) != compactJSON(tb, w) {
-			diff = append(diff, k+": "+string(g)+" != "+string(w))
-		}
-	}
-	for k := range gf {
-		if _, ok := wf[k]; !ok {
-			diff = append(diff, k+": unexpected")
-		}
-	}
-	return diff
 }
 
 // TestRoundTrip writes one record of every kind and reads it back: every
@@ -190,7 +169,7 @@ func TestTombstones(t *testing.T) {
 	}
 
 	// Queries.
-	rows, err := db.VillageHouseholds(v.Vil.ID, v.Now)
+	rows, err := query.VillageHouseholds(db, v.Vil.ID, v.Now)
 	must(t, err)
 	wantNames(t, "VillageHouseholds after deletions", rows, "韩东生", "王兴文", "马玉兰", "王小红")
 	for _, r := range rows {
@@ -201,16 +180,16 @@ func TestTombstones(t *testing.T) {
 			t.Errorf("王小红 still has %d open problems", r.OpenProblems)
 		}
 	}
-	if rows, _ := db.Search(uuid.Nil, "张海军", v.Now, 0); len(rows) != 0 {
+	if rows, _ := query.Search(db, uuid.Nil, "张海军", v.Now, 0); len(rows) != 0 {
 		t.Errorf("Search finds a deleted household: %v", names(rows))
 	}
-	if rows, _ := db.Search(uuid.Nil, "zhj", v.Now, 0); len(rows) != 0 {
+	if rows, _ := query.Search(db, uuid.Nil, "zhj", v.Now, 0); len(rows) != 0 {
 		t.Errorf("Search by initials finds a deleted household: %v", names(rows))
 	}
-	if _, err := db.Card(v.Zhanghj.ID, v.Now); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := query.Card(db, v.Zhanghj.ID, v.Now); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Card of a deleted household: %v", err)
 	}
-	card, err := db.Card(v.Wang.ID, v.Now)
+	card, err := query.Card(db, v.Wang.ID, v.Now)
 	must(t, err)
 	if len(card.Visits) != 1 || len(card.Members) != 3 || card.Plan != nil || len(card.Measures) != 0 || len(card.Reviews) != 0 {
 		t.Errorf("card after deletions: %d visits, %d members, plan %v, %d measures, %d reviews",
@@ -221,28 +200,28 @@ func TestTombstones(t *testing.T) {
 			t.Errorf("card lists a deleted pairing's cadre")
 		}
 	}
-	if ps, _ := db.OpenProblems(uuid.Nil, v.Now); len(ps) != 1 {
+	if ps, _ := query.OpenProblems(db, uuid.Nil, v.Now); len(ps) != 1 {
 		t.Errorf("OpenProblems after deleting one: %d", len(ps))
 	}
-	if pl, _ := db.PlansAwaitingReview(uuid.Nil, v.Now); len(pl) != 0 {
+	if pl, _ := query.PlansAwaitingReview(db, uuid.Nil, v.Now); len(pl) != 0 {
 		t.Errorf("PlansAwaitingReview lists a deleted plan")
 	}
-	if cs, _ := db.Conflicts(uuid.Nil, false); len(cs) != 0 {
+	if cs, _ := query.Conflicts(db, uuid.Nil, false); len(cs) != 0 {
 		t.Errorf("Conflicts lists a deleted conflict")
 	}
-	if cs, _ := db.Cadres(); len(cs) != 4 {
+	if cs, _ := query.Cadres(db); len(cs) != 4 {
 		t.Errorf("Cadres after deleting one: %d", len(cs))
 	}
-	if ps, _ := db.Places(domain.NaturalVillage, v.Vil.ID); len(ps) != 1 {
+	if ps, _ := query.Places(db, domain.NaturalVillage, v.Vil.ID); len(ps) != 1 {
 		t.Errorf("natural villages after deleting one: %d", len(ps))
 	}
-	if vs, _ := db.VisitsBy(v.Li.ID, 0); len(vs) != 1 {
+	if vs, _ := query.VisitsBy(db, v.Li.ID, 0); len(vs) != 1 {
 		t.Errorf("VisitsBy after deleting a visit: %d", len(vs))
 	}
-	if mine, _ := db.MyHouseholds(v.Zhang.ID, v.Now); len(mine) != 0 {
+	if mine, _ := query.MyHouseholds(db, v.Zhang.ID, v.Now); len(mine) != 0 {
 		t.Errorf("a deleted cadre still has households: %v", names(mine))
 	}
-	if s, _ := db.Summary(); s.Households != 4 || s.Visits != len(v.Visits)-1 || s.OpenProblems != 1 || s.AwaitingReview != 0 {
+	if s, _ := query.Summary(db); s.Households != 4 || s.Visits != len(v.Visits)-1 || s.OpenProblems != 1 || s.AwaitingReview != 0 {
 		t.Errorf("Summary after deletions: %+v", s)
 	}
 

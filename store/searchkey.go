@@ -15,7 +15,7 @@ const KeySep = "\x1f"
 // SearchKey returns the text a household is found by: the head's name, the
 // initials and the full pinyin of the name, the phone and the last four
 // characters of the ID number, in lower case, separated by KeySep. It is
-// stored in the hh_search index and in HouseholdRow.Key.
+// stored in the hh_search index and in query.HouseholdRow.Key.
 func SearchKey(name, phone, idNumber string) string {
 	name = Normalize(name)
 	var initials, full strings.Builder

@@ -133,3 +133,7 @@ func (t *Tx) ids(name string, prefix []byte) []uuid.UUID {
 	})
 	return out
 }
+
+// NotFound returns the error, matching domain.ErrNotFound, that names a
+// record of kind with id the replica does not hold (or holds deleted).
+func NotFound(kind domain.Kind, id uuid.UUID) error { return notFound(kind, id) }

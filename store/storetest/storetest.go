@@ -4,7 +4,10 @@
 package storetest
 
 import (
+	"bytes"
+	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // CST is China Standard Time, the zone the app runs in.
@@ -209,5 +213,55 @@ func Must(tb testing.TB, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// SameFields reports the fields in which got and want differ.
+func SameFields(tb testing.TB, got, want domain.Record) []string {
+	tb.Helper()
+	gf, err := domain.Encode(got)
+	Must(tb, err)
+	wf, err := domain.Encode(want)
+	Must(tb, err)
+	var diff []string
+	for k, w := range wf {
+		g, ok := gf[k]
+		if !ok || compactJSON(tb, g) != compactJSON(tb, w) {
+			diff = append(diff, k+": "+string(g)+" != "+string(w))
+		}
+	}
+	for k := range gf {
+		if _, ok := wf[k]; !ok {
+			diff = append(diff, k+": unexpected")
+		}
+	}
+	return diff
+}
+
+// compactJSON returns v in compact form, for comparing field values.
+func compactJSON(tb testing.TB, v json.RawMessage) string {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, v); err != nil {
+		tb.Fatalf("compact %s: %v", v, err)
+	}
+	return b.String()
+}
+
+// Names returns the head names of rows, for messages.
+func Names(rows []query.HouseholdRow) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.HeadName
+	}
+	return out
+}
+
+// WantNames fails the test unless rows are the households of the head names
+// want, in that order.
+func WantNames(t *testing.T, what string, rows []query.HouseholdRow, want ...string) {
+	t.Helper()
+	if got := Names(rows); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }

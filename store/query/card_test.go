@@ -1,4 +1,4 @@
-package store_test
+package query_test
 
 import (
 	"errors"
@@ -9,14 +9,14 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 func TestCard(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	c, err := db.Card(v.Wang.ID, v.Now)
+	c, err := query.Card(db, v.Wang.ID, v.Now)
 	must(t, err)
 	if d := sameFields(t, c.Household, v.Wang); d != nil {
 		t.Errorf("card household differs: %v", d)
@@ -66,7 +66,7 @@ func TestCard(t *testing.T) {
 
 	// The card's records are the caller's copies.
 	c.Household.HeadName, c.Group.Name, c.Helpers[0].Cadre.Name = "改掉", "改掉", "改掉"
-	again, err := db.Card(v.Wang.ID, v.Now)
+	again, err := query.Card(db, v.Wang.ID, v.Now)
 	must(t, err)
 	if again.Household.HeadName != "王兴文" || again.Group.Name != "一社" || again.Helpers[0].Cadre.Name != "李建国" {
 		t.Errorf("editing a returned card changed the next one: %s %s %s", again.Household.HeadName, again.Group.Name, again.Helpers[0].Cadre.Name)
@@ -76,12 +76,12 @@ func TestCard(t *testing.T) {
 	must(t, err)
 	h.(*domain.Household).Phone = "13800000099"
 	mustPut(t, db, v.Li.ID, h)
-	if again, _ = db.Card(v.Wang.ID, v.Now); again.Household.Phone != "13800000099" {
+	if again, _ = query.Card(db, v.Wang.ID, v.Now); again.Household.Phone != "13800000099" {
 		t.Errorf("card after an edit shows phone %s", again.Household.Phone)
 	}
 
 	// A household with nothing: only its group cadre helps.
-	c, err = db.Card(v.Han.ID, v.Now)
+	c, err = query.Card(db, v.Han.ID, v.Now)
 	must(t, err)
 	if c.NaturalVillage != nil || c.Plan != nil || len(c.Visits) != 0 || len(c.Members) != 0 ||
 		len(c.Problems) != 0 || !c.LastVisit.IsZero() || c.DaysSince != -1 {
@@ -101,10 +101,10 @@ func TestCard(t *testing.T) {
 			mustPut(t, db, v.He.ID, p)
 		}
 	}
-	c, err = db.Card(v.Han.ID, v.Now)
+	c, err = query.Card(db, v.Han.ID, v.Now)
 	must(t, err)
-	if len(c.Visits) != store.CardVisits {
-		t.Fatalf("%d visits on the card, want %d", len(c.Visits), store.CardVisits)
+	if len(c.Visits) != query.CardVisits {
+		t.Fatalf("%d visits on the card, want %d", len(c.Visits), query.CardVisits)
 	}
 	for i, x := range c.Visits {
 		if want := v.DaysAgo(i + 1); !x.At.Equal(want) {
@@ -122,11 +122,11 @@ func TestCard(t *testing.T) {
 		t.Errorf("problems = %v, want oldest first %v", texts, want)
 	}
 
-	if _, err := db.Card(uuid.New(), v.Now); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := query.Card(db, uuid.New(), v.Now); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Card of nobody: %v, want not found", err)
 	}
 	var e *domain.Error
-	if _, err := db.Card(uuid.New(), v.Now); !errors.As(err, &e) || e.Zh == "" || e.En == "" {
+	if _, err := query.Card(db, uuid.New(), v.Now); !errors.As(err, &e) || e.Zh == "" || e.En == "" {
 		t.Errorf("Card error is not bilingual: %v", err)
 	}
 }

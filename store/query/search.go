@@ -1,6 +1,7 @@
-package store
+package query
 
 import (
+	"bangfu/store"
 	"bytes"
 	"sort"
 	"strings"
@@ -23,7 +24,7 @@ func matchKey(key, q string) bool {
 		return true
 	}
 	for key != "" {
-		part, rest, _ := strings.Cut(key, KeySep)
+		part, rest, _ := strings.Cut(key, store.KeySep)
 		if strings.Contains(undash(part), q) {
 			return true
 		}
@@ -41,14 +42,14 @@ func undash(s string) string {
 }
 
 // memberKey returns the search key parts of a household's members other than
-// the head: their names, lower case, each after KeySep. HouseholdRow.Key ends
+// the head: their names, lower case, each after store.KeySep. HouseholdRow.Key ends
 // with them, so that a list searched in memory finds a household by any
 // member's name.
 func memberKey(names []string) string {
 	var b strings.Builder
 	for _, n := range names {
-		if n = Normalize(n); n != "" {
-			b.WriteString(KeySep)
+		if n = store.Normalize(n); n != "" {
+			b.WriteString(store.KeySep)
 			b.WriteString(n)
 		}
 	}
@@ -62,9 +63,9 @@ func memberKey(names []string) string {
 func Match(row HouseholdRow, query string) bool {
 	key := row.Key
 	if key == "" {
-		key = SearchKey(row.HeadName, row.Phone, row.IDTail)
+		key = store.SearchKey(row.HeadName, row.Phone, row.IDTail)
 	}
-	return matchKey(key, Normalize(query))
+	return matchKey(key, store.Normalize(query))
 }
 
 // Search returns the households matching query (see Match) within village
@@ -74,10 +75,10 @@ func Match(row HouseholdRow, query string) bool {
 //
 // It walks the search index, which holds every household's search text, and
 // decodes only the households it returns.
-func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) ([]HouseholdRow, error) {
-	q := Normalize(query)
+func Search(db *store.DB, village uuid.UUID, query string, now time.Time, limit int) ([]HouseholdRow, error) {
+	q := store.Normalize(query)
 	var out []HouseholdRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		var groups map[uuid.UUID]bool
 		if village != uuid.Nil {
 			groups = map[uuid.UUID]bool{}
@@ -103,7 +104,7 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 			if !matchKey(text, q) || seen[id] {
 				return true
 			}
-			name, _, _ := strings.Cut(text, KeySep)
+			name, _, _ := strings.Cut(text, store.KeySep)
 			seen[id] = true
 			hits = append(hits, hit{id: id, name: name, days: daysSince(r.lastVisit(id), now)})
 			return true
@@ -124,7 +125,7 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 					return true
 				}
 				seen[id] = true
-				hits = append(hits, hit{id: id, name: Normalize(hh.HeadName), days: daysSince(r.lastVisit(id), now)})
+				hits = append(hits, hit{id: id, name: store.Normalize(hh.HeadName), days: daysSince(r.lastVisit(id), now)})
 				return true
 			})
 		}

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"sort"
@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // Roster returns what the three-level check reads for a village: its
@@ -14,9 +15,9 @@ import (
 // its households, and every live assignment of those cadres (their pairings
 // elsewhere included). uuid.Nil: everything the replica holds. Households and
 // cadres are sorted by name.
-func (db *DB) Roster(village uuid.UUID) (domain.Roster, error) {
+func Roster(db *store.DB, village uuid.UUID) (domain.Roster, error) {
 	var ro domain.Roster
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		var err error
 		ro, err = r.rosterOf(village)
 		return err
@@ -31,9 +32,9 @@ func (db *DB) Roster(village uuid.UUID) (domain.Roster, error) {
 // so that a county-level leader paired with one household in each of three
 // villages is no gap; household gaps and rank mismatches are those of the
 // village's households.
-func (db *DB) Assistance(village uuid.UUID) (domain.Gaps, error) {
+func Assistance(db *store.DB, village uuid.UUID) (domain.Gaps, error) {
 	var g domain.Gaps
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		var err error
 		g, err = r.assistance(village)
 		return err
@@ -180,9 +181,9 @@ func sortCadres(cs []*domain.Cadre) {
 
 // Assignments returns a cadre's live assignments, oldest first (by Since,
 // then creation).
-func (db *DB) Assignments(cadre uuid.UUID) ([]*domain.Assignment, error) {
+func Assignments(db *store.DB, cadre uuid.UUID) ([]*domain.Assignment, error) {
 	var out []*domain.Assignment
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		out = r.assignmentsOf(cadre)
 		sort.SliceStable(out, func(i, j int) bool {
 			a, b := out[i], out[j]
@@ -198,9 +199,9 @@ func (db *DB) Assignments(cadre uuid.UUID) ([]*domain.Assignment, error) {
 
 // Places returns the live places at level under parent (uuid.Nil: all places
 // at level), by name (see sortPlaces: 二社 before 十社).
-func (db *DB) Places(level domain.Level, parent uuid.UUID) ([]*domain.Place, error) {
+func Places(db *store.DB, level domain.Level, parent uuid.UUID) ([]*domain.Place, error) {
 	var out []*domain.Place
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		if parent != uuid.Nil {
 			out = r.children(parent, level)
 			return nil
@@ -218,9 +219,9 @@ func (db *DB) Places(level domain.Level, parent uuid.UUID) ([]*domain.Place, err
 }
 
 // Cadres returns every live cadre, by name.
-func (db *DB) Cadres() ([]*domain.Cadre, error) {
+func Cadres(db *store.DB) ([]*domain.Cadre, error) {
 	var out []*domain.Cadre
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		err := r.tx.Each(domain.KindCadre, func(rec domain.Record) error {
 			out = append(out, rec.(*domain.Cadre))
 			return nil
@@ -238,16 +239,16 @@ type CadreRow struct {
 	Groups          []*domain.Place // groups where they are GroupCadre
 	LastVisit       time.Time       // their latest visit anywhere; zero if none
 	VisitsThisMonth int
-	NotVisited      []HouseholdRow // their households overdue (by Settings.OverdueDays)
+	NotVisited      []HouseholdRow // their households overdue (by store.Settings.OverdueDays)
 }
 
 // CadreActivity returns the cadres of a village's roster (uuid.Nil: every
 // cadre) by name, with their groups in the village, their latest visit
 // anywhere, their visits in now's calendar month, and their households in the
 // village that are overdue, in the order of MyHouseholds.
-func (db *DB) CadreActivity(village uuid.UUID, now time.Time) ([]CadreRow, error) {
+func CadreActivity(db *store.DB, village uuid.UUID, now time.Time) ([]CadreRow, error) {
 	var out []CadreRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		var cadres []*domain.Cadre
 		if village == uuid.Nil {
 			if err := r.tx.Each(domain.KindCadre, func(rec domain.Record) error {
@@ -297,9 +298,9 @@ func (db *DB) CadreActivity(village uuid.UUID, now time.Time) ([]CadreRow, error
 
 // VisitsBy returns a cadre's visits, newest first, at most limit of them
 // (limit <= 0: all).
-func (db *DB) VisitsBy(cadre uuid.UUID, limit int) ([]*domain.Visit, error) {
+func VisitsBy(db *store.DB, cadre uuid.UUID, limit int) ([]*domain.Visit, error) {
 	var out []*domain.Visit
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		scanRecords(r, "visit_cadre", cadre[:], domain.KindVisit, limit, func(rec domain.Record) {
 			out = append(out, rec.(*domain.Visit))
 		})
@@ -308,8 +309,8 @@ func (db *DB) VisitsBy(cadre uuid.UUID, limit int) ([]*domain.Visit, error) {
 	return out, err
 }
 
-// Summary is the roster in figures, for `bangfud stats`.
-type Summary struct {
+// Figures are the roster in figures, for `bangfud stats`.
+type Figures struct {
 	Towns, Villages, NaturalVillages, Groups, Households, People int
 	Farmland                                                     float64 // mu, rounded to 0.01
 	CadresByRank                                                 map[domain.Rank]int
@@ -318,9 +319,9 @@ type Summary struct {
 }
 
 // Summary counts everything the replica holds.
-func (db *DB) Summary() (*Summary, error) {
-	s := &Summary{CadresByRank: map[domain.Rank]int{}}
-	err := db.view(func(r *reader) error {
+func Summary(db *store.DB) (*Figures, error) {
+	s := &Figures{CadresByRank: map[domain.Rank]int{}}
+	err := view(db, func(r *reader) error {
 		if err := r.tx.Each(domain.KindPlace, func(rec domain.Record) error {
 			switch rec.(*domain.Place).Level {
 			case domain.Town:

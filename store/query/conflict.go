@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"sort"
@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // ConflictRow is a value lost to a concurrent edit, with what a team leader
@@ -20,10 +21,10 @@ type ConflictRow struct {
 // the unresolved ones if open, else all of them, oldest first. Conflicts on
 // roster records (places, cadres, assignments: no household) are listed for
 // every village, since a team leader is the one to settle them.
-func (db *DB) Conflicts(village uuid.UUID, open bool) ([]ConflictRow, error) {
+func Conflicts(db *store.DB, village uuid.UUID, open bool) ([]ConflictRow, error) {
 	var out []ConflictRow
 	now := db.Now() // for the household rows' days since the last visit
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		var cs []*domain.Conflict
 		if open {
 			scanRecords(r, "conflict_open", nil, domain.KindConflict, 0, func(rec domain.Record) {

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"encoding/binary"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // HouseholdRow is one line of a household list.
@@ -26,7 +27,7 @@ type HouseholdRow struct {
 	Size         int
 	LastVisit    time.Time // zero if never visited
 	DaysSince    int       // whole days since LastVisit at now; -1 if never visited
-	Overdue      bool      // never visited, or DaysSince >= Settings.OverdueDays
+	Overdue      bool      // never visited, or DaysSince >= store.Settings.OverdueDays
 	OpenProblems int
 	Key          string // search key: name, pinyin initials, full pinyin, phone, ID tail (lower case)
 }
@@ -35,9 +36,9 @@ type HouseholdRow struct {
 // groups where they are group cadre (包社干部), plus those they are paired
 // with as county-level leader, section-level cadre or helper — overdue first:
 // never visited first, then most days since the last visit, then by name.
-func (db *DB) MyHouseholds(cadre uuid.UUID, now time.Time) ([]HouseholdRow, error) {
+func MyHouseholds(db *store.DB, cadre uuid.UUID, now time.Time) ([]HouseholdRow, error) {
 	var out []HouseholdRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		out = r.rows(r.householdsOf(cadre), now)
 		return nil
 	})
@@ -46,9 +47,9 @@ func (db *DB) MyHouseholds(cadre uuid.UUID, now time.Time) ([]HouseholdRow, erro
 
 // GroupHouseholds returns the households of a group (社), in the order of
 // MyHouseholds.
-func (db *DB) GroupHouseholds(group uuid.UUID, now time.Time) ([]HouseholdRow, error) {
+func GroupHouseholds(db *store.DB, group uuid.UUID, now time.Time) ([]HouseholdRow, error) {
 	var out []HouseholdRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		out = r.rows(r.householdsOfGroup(group), now)
 		return nil
 	})
@@ -57,9 +58,9 @@ func (db *DB) GroupHouseholds(group uuid.UUID, now time.Time) ([]HouseholdRow, e
 
 // VillageHouseholds returns the households of a village, in the order of
 // MyHouseholds.
-func (db *DB) VillageHouseholds(village uuid.UUID, now time.Time) ([]HouseholdRow, error) {
+func VillageHouseholds(db *store.DB, village uuid.UUID, now time.Time) ([]HouseholdRow, error) {
 	var out []HouseholdRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		out = r.rows(r.householdsOfVillage(village), now)
 		return nil
 	})
@@ -67,19 +68,19 @@ func (db *DB) VillageHouseholds(village uuid.UUID, now time.Time) ([]HouseholdRo
 }
 
 // view runs fn in a read transaction with a reader over it.
-func (db *DB) view(fn func(*reader) error) error {
-	return db.View(func(t *Tx) error { return fn(newReader(t)) })
+func view(db *store.DB, fn func(*reader) error) error {
+	return db.View(func(t *store.Tx) error { return fn(newReader(t)) })
 }
 
 // reader answers the queries' questions within one transaction, caching the
 // places and cadres it decodes. Everything it returns is a decoded copy.
 type reader struct {
-	tx     *Tx
+	tx     *store.Tx
 	places map[uuid.UUID]*domain.Place
 	cadres map[uuid.UUID]*domain.Cadre
 }
 
-func newReader(t *Tx) *reader {
+func newReader(t *store.Tx) *reader {
 	return &reader{tx: t, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{}}
 }
 
@@ -282,7 +283,7 @@ func (r *reader) openProblems(household uuid.UUID) int {
 // memberNames returns the names of a household's members other than the head.
 func (r *reader) memberNames(h *domain.Household) []string {
 	var names []string
-	head := Normalize(h.HeadName)
+	head := store.Normalize(h.HeadName)
 	r.tx.Scan("member_name", h.ID[:], func(k []byte, _ uuid.UUID) bool {
 		if len(k) >= 33 {
 			if n := string(k[16 : len(k)-17]); n != head {
@@ -300,13 +301,13 @@ func (r *reader) row(h *domain.Household, now time.Time) HouseholdRow {
 		ID:           h.ID,
 		HeadName:     h.HeadName,
 		Phone:        h.Phone,
-		IDTail:       IDTail(h.IDNumber),
+		IDTail:       store.IDTail(h.IDNumber),
 		Group:        h.Group,
 		Status:       h.Status,
 		Size:         h.Size,
 		DaysSince:    -1,
 		OpenProblems: r.openProblems(h.ID),
-		Key:          SearchKey(h.HeadName, h.Phone, h.IDNumber) + memberKey(r.memberNames(h)),
+		Key:          store.SearchKey(h.HeadName, h.Phone, h.IDNumber) + memberKey(r.memberNames(h)),
 	}
 	if g := r.place(h.Group); g != nil {
 		row.GroupName = g.Name
@@ -422,5 +423,5 @@ func monthStart(now time.Time) time.Time {
 
 // notFoundErr wraps a not-found error with the query that met it.
 func notFoundErr(what string, kind domain.Kind, id uuid.UUID) error {
-	return fmt.Errorf("store: %s: %w", what, notFound(kind, id))
+	return fmt.Errorf("query: %s: %w", what, store.NotFound(kind, id))
 }

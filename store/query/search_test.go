@@ -1,4 +1,4 @@
-package store_test
+package query_test
 
 import (
 	"testing"
@@ -6,15 +6,15 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 func TestMatch(t *testing.T) {
-	wang := store.HouseholdRow{HeadName: "王兴文", Phone: "13800000001", IDTail: "123X"}
-	latin := store.HouseholdRow{HeadName: "Ma Li", Phone: "0930-5551234"}
-	lv := store.HouseholdRow{HeadName: "吕长青"}
+	wang := query.HouseholdRow{HeadName: "王兴文", Phone: "13800000001", IDTail: "123X"}
+	latin := query.HouseholdRow{HeadName: "Ma Li", Phone: "0930-5551234"}
+	lv := query.HouseholdRow{HeadName: "吕长青"}
 	cases := []struct {
-		row   store.HouseholdRow
+		row   query.HouseholdRow
 		query string
 		want  bool
 	}{
@@ -49,12 +49,12 @@ func TestMatch(t *testing.T) {
 		{lv, "lcq", true},
 		{lv, "lvchangqing", true}, // ü is written v
 		{lv, "吕", true},
-		{store.HouseholdRow{HeadName: "曾乐"}, "zl", true}, // 曾 as a surname is zeng; 乐 elsewhere le
-		{store.HouseholdRow{HeadName: "曾乐"}, "zengle", true},
-		{store.HouseholdRow{HeadName: "乐曾"}, "yc", true},
+		{query.HouseholdRow{HeadName: "曾乐"}, "zl", true}, // 曾 as a surname is zeng; 乐 elsewhere le
+		{query.HouseholdRow{HeadName: "曾乐"}, "zengle", true},
+		{query.HouseholdRow{HeadName: "乐曾"}, "yc", true},
 	}
 	for _, c := range cases {
-		if got := store.Match(c.row, c.query); got != c.want {
+		if got := query.Match(c.row, c.query); got != c.want {
 			t.Errorf("Match(%s, %q) = %v, want %v", c.row.HeadName, c.query, got, c.want)
 		}
 	}
@@ -88,11 +88,11 @@ func TestSearch(t *testing.T) {
 		{v.G1.ID, "wxw", 0, nil},    // a group is not a village
 	}
 	for _, c := range cases {
-		rows, err := db.Search(c.village, c.query, v.Now, c.limit)
+		rows, err := query.Search(db, c.village, c.query, v.Now, c.limit)
 		must(t, err)
 		wantNames(t, "Search("+c.query+")", rows, c.want...)
 		for _, r := range rows {
-			if !store.Match(r, c.query) {
+			if !query.Match(r, c.query) {
 				t.Errorf("Search(%q) returned %s, which Match rejects", c.query, r.HeadName)
 			}
 			if r.Key == "" || r.GroupName == "" || r.Village != v.Vil.ID {
@@ -102,9 +102,9 @@ func TestSearch(t *testing.T) {
 	}
 
 	// The rows are the same as the lists'.
-	all, err := db.VillageHouseholds(v.Vil.ID, v.Now)
+	all, err := query.VillageHouseholds(db, v.Vil.ID, v.Now)
 	must(t, err)
-	found, err := db.Search(v.Vil.ID, "", v.Now, 0)
+	found, err := query.Search(db, v.Vil.ID, "", v.Now, 0)
 	must(t, err)
 	for i := range all {
 		if all[i] != found[i] {
@@ -117,14 +117,14 @@ func TestSearch(t *testing.T) {
 	must(t, err)
 	h.(*domain.Household).HeadName = "李兴文"
 	mustPut(t, db, v.Office, h)
-	rows, err := db.Search(uuid.Nil, "wxw", v.Now, 0)
+	rows, err := query.Search(db, uuid.Nil, "wxw", v.Now, 0)
 	must(t, err)
 	wantNames(t, "Search(wxw) after the rename", rows)
-	rows, err = db.Search(uuid.Nil, "lxw", v.Now, 0)
+	rows, err = query.Search(db, uuid.Nil, "lxw", v.Now, 0)
 	must(t, err)
 	wantNames(t, "Search(lxw) after the rename", rows, "李兴文")
 	must(t, db.Delete(v.Office, domain.KindHousehold, v.Wang.ID))
-	rows, err = db.Search(uuid.Nil, "lxw", v.Now, 0)
+	rows, err = query.Search(db, uuid.Nil, "lxw", v.Now, 0)
 	must(t, err)
 	wantNames(t, "Search(lxw) after the deletion", rows)
 }
@@ -151,14 +151,14 @@ func TestSearchDashesAndMembers(t *testing.T) {
 		{"秀英", []string{"王兴文"}},
 		{"李秀英", []string{"王兴文"}},
 	} {
-		rows, err := db.Search(v.Vil.ID, c.query, v.Now, 0)
+		rows, err := query.Search(db, v.Vil.ID, c.query, v.Now, 0)
 		must(t, err)
 		wantNames(t, "Search("+c.query+")", rows, c.want...)
-		all, err := db.VillageHouseholds(v.Vil.ID, v.Now)
+		all, err := query.VillageHouseholds(db, v.Vil.ID, v.Now)
 		must(t, err)
 		var names []string
 		for _, r := range all {
-			if store.Match(r, c.query) {
+			if query.Match(r, c.query) {
 				names = append(names, r.HeadName)
 			}
 		}

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"sort"
@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // Adjustment is one assignment in the history of a village's helpers
@@ -30,9 +31,9 @@ func (a Adjustment) TargetName() string {
 	return ""
 }
 
-// History is the roster's history in a village: every assignment there,
+// RosterHistory is the roster's history in a village: every assignment there,
 // current and ended, and the households and cadres that left.
-type History struct {
+type RosterHistory struct {
 	Adjustments []Adjustment        // by target name, then start, then creation
 	Households  []*domain.Household // households that moved out, merged or are gone, by exit date
 	Cadres      []*domain.Cadre     // cadres of those assignments who retired or were transferred, by name
@@ -41,9 +42,9 @@ type History struct {
 // History returns the history of the roster of a village (uuid.Nil:
 // everything the replica holds). Nothing in it is deleted; ended records are,
 // which no other query returns.
-func (db *DB) History(village uuid.UUID) (*History, error) {
-	h := &History{}
-	err := db.view(func(r *reader) error {
+func History(db *store.DB, village uuid.UUID) (*RosterHistory, error) {
+	h := &RosterHistory{}
+	err := view(db, func(r *reader) error {
 		in := func(target uuid.UUID) (hh *domain.Household, p *domain.Place, ok bool) {
 			if rec := r.get(domain.KindHousehold, target); rec != nil {
 				hh = rec.(*domain.Household)
@@ -101,9 +102,9 @@ func (db *DB) History(village uuid.UUID) (*History, error) {
 // of each town's cadres stationed in its villages. A village's replica holds
 // only part of its town's cadres, so the share is a town's figure: it is left
 // out of a village's coverage.
-func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
+func Coverage(db *store.DB, village uuid.UUID) (domain.Coverage, error) {
 	var c domain.Coverage
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		ro, err := r.everything()
 		if err != nil {
 			return err
@@ -132,9 +133,9 @@ func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
 // StatusRequests returns the households of a village (uuid.Nil: every one
 // the replica holds) with a pending status request (domain.StatusRequest),
 // oldest request first.
-func (db *DB) StatusRequests(village uuid.UUID) ([]*domain.Household, error) {
+func StatusRequests(db *store.DB, village uuid.UUID) ([]*domain.Household, error) {
 	var out []*domain.Household
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		return r.tx.Each(domain.KindHousehold, func(rec domain.Record) error {
 			h := rec.(*domain.Household)
 			if h.Request != nil && h.Current() && (village == uuid.Nil || r.villageOf(h.Group) == village) {

@@ -1,4 +1,4 @@
-package store_test
+package query_test
 
 import (
 	"errors"
@@ -11,26 +11,20 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
-
-func wantNames(t *testing.T, what string, rows []store.HouseholdRow, want ...string) {
-	t.Helper()
-	if got := names(rows); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
-}
 
 func TestMyHouseholds(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	rows, err := db.MyHouseholds(v.Li.ID, v.Now)
+	rows, err := query.MyHouseholds(db, v.Li.ID, v.Now)
 	must(t, err)
 	// 李建国 is group cadre of 一社 (王兴文, 马玉兰, 张海军) and helper of
 	// 王兴文 (listed once) and of 王小红 in 二社. Never visited first, then
 	// most days since the last visit: 马玉兰 35, 王兴文 3, 王小红 1.
 	wantNames(t, "MyHouseholds(李建国)", rows, "张海军", "马玉兰", "王兴文", "王小红")
-	byName := map[string]store.HouseholdRow{}
+	byName := map[string]query.HouseholdRow{}
 	for _, r := range rows {
 		byName[r.HeadName] = r
 	}
@@ -55,11 +49,11 @@ func TestMyHouseholds(t *testing.T) {
 	}
 
 	// The county-level leader pairs with three households and is group cadre nowhere.
-	rows, err = db.MyHouseholds(v.Ma.ID, v.Now)
+	rows, err = query.MyHouseholds(db, v.Ma.ID, v.Now)
 	must(t, err)
 	wantNames(t, "MyHouseholds(马福林)", rows, "马玉兰", "王兴文", "王小红")
 	// The time of the query moves the days: 30 days later everyone is overdue.
-	rows, err = db.MyHouseholds(v.Ma.ID, v.Now.AddDate(0, 0, 30))
+	rows, err = query.MyHouseholds(db, v.Ma.ID, v.Now.AddDate(0, 0, 30))
 	must(t, err)
 	for _, r := range rows {
 		if !r.Overdue {
@@ -68,7 +62,7 @@ func TestMyHouseholds(t *testing.T) {
 	}
 	// A cadre with no assignment has no households; an unknown one neither.
 	for _, id := range []uuid.UUID{uuid.New(), v.Office} {
-		rows, err = db.MyHouseholds(id, v.Now)
+		rows, err = query.MyHouseholds(db, id, v.Now)
 		must(t, err)
 		if len(rows) != 0 {
 			t.Errorf("MyHouseholds(%s) = %v, want none", id, names(rows))
@@ -80,13 +74,13 @@ func TestGroupAndVillageHouseholds(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	rows, err := db.GroupHouseholds(v.G2.ID, v.Now)
+	rows, err := query.GroupHouseholds(db, v.G2.ID, v.Now)
 	must(t, err)
 	wantNames(t, "GroupHouseholds(二社)", rows, "韩东生", "王小红")
-	rows, err = db.VillageHouseholds(v.Vil.ID, v.Now)
+	rows, err = query.VillageHouseholds(db, v.Vil.ID, v.Now)
 	must(t, err)
 	wantNames(t, "VillageHouseholds(王坪村)", rows, "张海军", "韩东生", "马玉兰", "王兴文", "王小红")
-	rows, err = db.VillageHouseholds(v.Town.ID, v.Now)
+	rows, err = query.VillageHouseholds(db, v.Town.ID, v.Now)
 	must(t, err)
 	wantNames(t, "VillageHouseholds(a town)", rows)
 
@@ -95,10 +89,10 @@ func TestGroupAndVillageHouseholds(t *testing.T) {
 	must(t, err)
 	h.(*domain.Household).Group = v.G1.ID
 	mustPut(t, db, v.Office, h)
-	rows, err = db.GroupHouseholds(v.G2.ID, v.Now)
+	rows, err = query.GroupHouseholds(db, v.G2.ID, v.Now)
 	must(t, err)
 	wantNames(t, "GroupHouseholds(二社) after the move", rows, "王小红")
-	rows, err = db.GroupHouseholds(v.G1.ID, v.Now)
+	rows, err = query.GroupHouseholds(db, v.G1.ID, v.Now)
 	must(t, err)
 	wantNames(t, "GroupHouseholds(一社) after the move", rows, "张海军", "韩东生", "马玉兰", "王兴文")
 }
@@ -107,7 +101,7 @@ func TestOverview(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	o, err := db.Overview(v.Vil.ID, v.Now)
+	o, err := query.Overview(db, v.Vil.ID, v.Now)
 	must(t, err)
 	if o.Village.ID != v.Vil.ID || len(o.Groups) != 2 || o.Groups[0].Group.ID != v.G1.ID || o.Groups[1].Group.ID != v.G2.ID {
 		t.Fatalf("Overview groups = %+v", o.Groups)
@@ -121,7 +115,7 @@ func TestOverview(t *testing.T) {
 	}
 	p1, f1 := sum(v.Wang, v.Mayu, v.Zhanghj)
 	p2, f2 := sum(v.Wangxh, v.Han)
-	want := []store.GroupStats{
+	want := []query.GroupStats{
 		// 一社: June visits: 王兴文 on the 12th (not the one in May); overdue 张海军 and
 		// 马玉兰; 王兴文's open problem and submitted plan; 张海军 has no pairing.
 		{Group: o.Groups[0].Group, Households: 3, People: p1, Farmland: f1, VisitsThisMonth: 1, Overdue: 2, OpenProblems: 1, AwaitingReview: 1, Gaps: 1},
@@ -137,7 +131,7 @@ func TestOverview(t *testing.T) {
 			t.Errorf("group %d = %+v\nwant %+v", i, got, want[i])
 		}
 	}
-	total := store.GroupStats{Households: 5, People: p1 + p2, Farmland: round2(f1 + f2), VisitsThisMonth: 3, Overdue: 3, OpenProblems: 2, AwaitingReview: 1, Gaps: 1}
+	total := query.GroupStats{Households: 5, People: p1 + p2, Farmland: round2(f1 + f2), VisitsThisMonth: 3, Overdue: 3, OpenProblems: 2, AwaitingReview: 1, Gaps: 1}
 	if o.Total != total {
 		t.Errorf("total = %+v\nwant %+v", o.Total, total)
 	}
@@ -145,10 +139,10 @@ func TestOverview(t *testing.T) {
 		t.Errorf("farmland %v, want exactly 32.5", o.Total.Farmland)
 	}
 
-	if _, err := db.Overview(v.G1.ID, v.Now); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := query.Overview(db, v.G1.ID, v.Now); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Overview of a group: %v, want not found", err)
 	}
-	if _, err := db.Overview(uuid.New(), v.Now); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := query.Overview(db, uuid.New(), v.Now); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Overview of an unknown village: %v, want not found", err)
 	}
 }
@@ -159,7 +153,7 @@ func TestOpenProblemsAndPlans(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	ps, err := db.OpenProblems(v.Vil.ID, v.Now)
+	ps, err := query.OpenProblems(db, v.Vil.ID, v.Now)
 	must(t, err)
 	if len(ps) != 2 || ps[0].Problem.ID != v.Problems[2].ID || ps[1].Problem.ID != v.Problems[0].ID {
 		t.Fatalf("OpenProblems = %+v, want 王小红's (10 days) then 王兴文's (3 days)", ps)
@@ -167,12 +161,12 @@ func TestOpenProblemsAndPlans(t *testing.T) {
 	if ps[0].AgeDays != 10 || ps[0].Household.HeadName != "王小红" || ps[1].AgeDays != 3 || ps[1].Household.ID != v.Wang.ID {
 		t.Errorf("OpenProblems rows = %+v / %+v", ps[0], ps[1])
 	}
-	all, err := db.OpenProblems(uuid.Nil, v.Now)
+	all, err := query.OpenProblems(db, uuid.Nil, v.Now)
 	must(t, err)
 	if len(all) != 2 {
 		t.Errorf("OpenProblems(everywhere) = %d rows", len(all))
 	}
-	other, err := db.OpenProblems(uuid.New(), v.Now)
+	other, err := query.OpenProblems(db, uuid.New(), v.Now)
 	must(t, err)
 	if len(other) != 0 {
 		t.Errorf("OpenProblems(another village) = %d rows", len(other))
@@ -184,13 +178,13 @@ func TestOpenProblemsAndPlans(t *testing.T) {
 	pr := p.(*domain.Problem)
 	pr.Status, pr.ResolvedBy, pr.ResolvedAt, pr.Resolution = domain.ProblemResolved, v.Zhao.ID, v.Now, "村里已组织维修"
 	mustPut(t, db, v.Zhao.ID, pr)
-	ps, err = db.OpenProblems(v.Vil.ID, v.Now)
+	ps, err = query.OpenProblems(db, v.Vil.ID, v.Now)
 	must(t, err)
 	if len(ps) != 1 || ps[0].Problem.ID != v.Problems[0].ID {
 		t.Errorf("after resolving: %+v", ps)
 	}
 
-	plans, err := db.PlansAwaitingReview(v.Vil.ID, v.Now)
+	plans, err := query.PlansAwaitingReview(db, v.Vil.ID, v.Now)
 	must(t, err)
 	if len(plans) != 1 || plans[0].Plan.ID != v.Plan.ID || plans[0].Household.ID != v.Wang.ID ||
 		plans[0].Measures != 3 || plans[0].Done != 1 {
@@ -201,7 +195,7 @@ func TestOpenProblemsAndPlans(t *testing.T) {
 	mustPut(t, db, v.He.ID, p2)
 	p2.Status = domain.PlanSubmitted
 	mustPut(t, db, v.He.ID, p2)
-	plans, err = db.PlansAwaitingReview(uuid.Nil, v.Now)
+	plans, err = query.PlansAwaitingReview(db, uuid.Nil, v.Now)
 	must(t, err)
 	if len(plans) != 2 || plans[0].Plan.ID != v.Plan.ID || plans[1].Plan.ID != p2.ID || plans[1].Measures != 0 {
 		t.Errorf("two plans awaiting review = %+v", plans)
@@ -213,7 +207,7 @@ func TestOpenProblemsAndPlans(t *testing.T) {
 	pl.(*domain.Plan).Status = domain.PlanStatusAfter(domain.VerdictApprove, domain.PlanSubmitted)
 	mustPut(t, db, v.Zhao.ID, pl, &domain.Review{Plan: v.Plan.ID, Household: v.Wang.ID, Reviewer: v.Zhao.ID,
 		Verdict: domain.VerdictApprove, At: v.Now})
-	plans, err = db.PlansAwaitingReview(v.Vil.ID, v.Now)
+	plans, err = query.PlansAwaitingReview(db, v.Vil.ID, v.Now)
 	must(t, err)
 	if len(plans) != 1 || plans[0].Plan.ID != p2.ID {
 		t.Errorf("after approval = %+v", plans)
@@ -224,19 +218,19 @@ func TestRosterAndAssistance(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	ro, err := db.Roster(v.Vil.ID)
+	ro, err := query.Roster(db, v.Vil.ID)
 	must(t, err)
 	if len(ro.Households) != 5 || len(ro.Cadres) != 5 || len(ro.Assignments) != len(v.Assignments) {
 		t.Errorf("Roster: %d households, %d cadres, %d assignments; want 5, 5, %d",
 			len(ro.Households), len(ro.Cadres), len(ro.Assignments), len(v.Assignments))
 	}
-	all, err := db.Roster(uuid.Nil)
+	all, err := query.Roster(db, uuid.Nil)
 	must(t, err)
 	if len(all.Households) != 5 || len(all.Cadres) != 5 || len(all.Assignments) != len(v.Assignments) {
 		t.Errorf("Roster(everything): %d, %d, %d", len(all.Households), len(all.Cadres), len(all.Assignments))
 	}
 
-	g, err := db.Assistance(v.Vil.ID)
+	g, err := query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	if len(g.Households) != 1 || g.Households[0].Household.ID != v.Zhanghj.ID || len(g.Households[0].Missing) != 3 {
 		t.Errorf("household gaps = %+v, want 张海军 missing three levels", g.Households)
@@ -253,13 +247,13 @@ func TestRosterAndAssistance(t *testing.T) {
 	must(t, err)
 	s.Quotas.Section = 1
 	must(t, db.SetSettings(s))
-	g, err = db.Assistance(v.Vil.ID)
+	g, err = query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	if len(g.Cadres) != 0 {
 		t.Errorf("with section quota 1: cadre gaps %+v", g.Cadres)
 	}
 
-	as, err := db.Assignments(v.Li.ID)
+	as, err := query.Assignments(db, v.Li.ID)
 	must(t, err)
 	roles := map[domain.Role]int{}
 	for _, a := range as {
@@ -274,12 +268,12 @@ func TestRosterAndAssistance(t *testing.T) {
 			must(t, db.Delete(v.Office, domain.KindAssignment, a.ID))
 		}
 	}
-	as, err = db.Assignments(v.Li.ID)
+	as, err = query.Assignments(db, v.Li.ID)
 	must(t, err)
 	if len(as) != 2 {
 		t.Errorf("after deleting one: %d assignments", len(as))
 	}
-	g, err = db.Assistance(uuid.Nil)
+	g, err = query.Assistance(db, uuid.Nil)
 	must(t, err)
 	if len(g.Households) != 2 {
 		t.Errorf("after deleting 王小红's helper: household gaps %+v", g.Households)
@@ -293,7 +287,7 @@ func TestPlacesAndCadres(t *testing.T) {
 	for _, n := range []string{"十社", "三社", "十二社", "九社", "五社", "四社", "八社", "六社", "七社", "十一社"} {
 		mustPut(t, db, v.Office, &domain.Place{Level: domain.Group, Name: n, Parent: v.Vil.ID})
 	}
-	gs, err := db.Places(domain.Group, v.Vil.ID)
+	gs, err := query.Places(db, domain.Group, v.Vil.ID)
 	must(t, err)
 	var got []string
 	for _, g := range gs {
@@ -303,23 +297,23 @@ func TestPlacesAndCadres(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Places(group) = %v\nwant %v", got, want)
 	}
-	nv, err := db.Places(domain.NaturalVillage, v.Vil.ID)
+	nv, err := query.Places(db, domain.NaturalVillage, v.Vil.ID)
 	must(t, err)
 	if len(nv) != 2 || nv[0].Name != "大湾" || nv[1].Name != "阳洼" {
 		t.Errorf("natural villages = %v", nv)
 	}
-	all, err := db.Places(domain.Group, uuid.Nil)
+	all, err := query.Places(db, domain.Group, uuid.Nil)
 	must(t, err)
 	if len(all) != 12 {
 		t.Errorf("Places(group, everywhere) = %d", len(all))
 	}
-	cities, err := db.Places(domain.City, uuid.Nil)
+	cities, err := query.Places(db, domain.City, uuid.Nil)
 	must(t, err)
 	if len(cities) != 1 || cities[0].ID != v.City.ID {
 		t.Errorf("cities = %v", cities)
 	}
 
-	cs, err := db.Cadres()
+	cs, err := query.Cadres(db)
 	must(t, err)
 	got = nil
 	for _, c := range cs {
@@ -334,7 +328,7 @@ func TestCadreActivityAndVisitsBy(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	rows, err := db.CadreActivity(v.Vil.ID, v.Now)
+	rows, err := query.CadreActivity(db, v.Vil.ID, v.Now)
 	must(t, err)
 	type fact struct {
 		groups     []string
@@ -370,12 +364,12 @@ func TestCadreActivityAndVisitsBy(t *testing.T) {
 		}
 	}
 
-	vs, err := db.VisitsBy(v.Li.ID, 0)
+	vs, err := query.VisitsBy(db, v.Li.ID, 0)
 	must(t, err)
 	if len(vs) != 2 || vs[0].ID != v.Visits[1].ID || vs[1].ID != v.Visits[0].ID {
 		t.Errorf("VisitsBy(李建国) = %v, want newest first", vs)
 	}
-	vs, err = db.VisitsBy(v.Li.ID, 1)
+	vs, err = query.VisitsBy(db, v.Li.ID, 1)
 	must(t, err)
 	if len(vs) != 1 || vs[0].ID != v.Visits[1].ID {
 		t.Errorf("VisitsBy(李建国, 1) = %v", vs)
@@ -385,14 +379,14 @@ func TestCadreActivityAndVisitsBy(t *testing.T) {
 func TestSummary(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	s, err := db.Summary()
+	s, err := query.Summary(db)
 	must(t, err)
 	people, mu := 0, 0.0
 	for _, h := range v.Households() {
 		people += h.Size
 		mu += h.Farmland
 	}
-	want := store.Summary{Towns: 1, Villages: 1, NaturalVillages: 2, Groups: 2, Households: 5, People: people,
+	want := query.Figures{Towns: 1, Villages: 1, NaturalVillages: 2, Groups: 2, Households: 5, People: people,
 		Farmland: round2(mu), CadresByRank: map[domain.Rank]int{domain.RankOther: 2, domain.RankCounty: 1, domain.RankSection: 2},
 		Visits: len(v.Visits), OpenProblems: 2, AwaitingReview: 1, HouseholdGaps: 1, CadreGaps: 1}
 	if !reflect.DeepEqual(*s, want) {
@@ -426,7 +420,7 @@ func TestSettings(t *testing.T) {
 
 	// 马玉兰 was visited 35 days ago: overdue at 30 days, not at 40.
 	must(t, db.SetSettings(store.Settings{OverdueDays: 40, Quotas: domain.DefaultQuotas()}))
-	rows, err := db.MyHouseholds(v.He.ID, v.Now)
+	rows, err := query.MyHouseholds(db, v.He.ID, v.Now)
 	must(t, err)
 	for _, r := range rows {
 		if r.HeadName == "马玉兰" && r.Overdue {
@@ -439,7 +433,7 @@ func TestSettings(t *testing.T) {
 		overdue bool
 	}{{35, true}, {36, false}} {
 		must(t, db.SetSettings(store.Settings{OverdueDays: c.days, Quotas: domain.DefaultQuotas()}))
-		rows, err := db.MyHouseholds(v.He.ID, v.Now)
+		rows, err := query.MyHouseholds(db, v.He.ID, v.Now)
 		must(t, err)
 		for _, r := range rows {
 			if r.HeadName == "马玉兰" && (r.DaysSince != 35 || r.Overdue != c.overdue) {
