@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bangfu/store/query"
 	"fmt"
 	"strings"
 
@@ -11,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/google/uuid"
+
+	"bangfu/store/query"
 )
 
 // Households is a list of households, overdue first, searched as you type: a

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bangfu/store/query"
 	"fmt"
 	"math"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/google/uuid"
+
+	"bangfu/store/query"
 )
 
 // Menu is a team leader's list of sections: the village overview, plans

@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bangfu/store"
 	"bytes"
 	"sort"
 	"strings"
@@ -9,6 +8,8 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+
+	"bangfu/store"
 )
 
 // matchKey reports whether the normalized query q is a substring of one part
