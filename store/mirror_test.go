@@ -19,7 +19,7 @@ import (
 func TestMirror(t *testing.T) {
 	src := mustOpen(t)
 	v := buildVillage(t, src, fixtureNow)
-	h := v.households()[0]
+	h := v.Households()[0]
 	// Two concurrent edits of one field, received from two devices: the
 	// merge keeps the loser as a conflict record, an entry of its own.
 	base, err := src.FieldStates(domain.KindHousehold, h.ID)

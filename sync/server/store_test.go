@@ -6,13 +6,13 @@ import (
 
 	"bangfu/store"
 	"bangfu/sync/server"
-	"bangfu/sync/server/storetest"
+	"bangfu/sync/server/storagetest"
 )
 
 // TestStore runs the storage's conformance suite on bbolt: the handles are
 // one store.DB, as the instances of a bbolt server are one process.
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, n int) []server.Store {
+	storagetest.Run(t, func(t *testing.T, n int) []server.Store {
 		db, err := store.Open(filepath.Join(t.TempDir(), "server.db"), &store.Options{NoSync: true})
 		if err != nil {
 			t.Fatal(err)

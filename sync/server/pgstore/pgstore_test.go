@@ -17,7 +17,7 @@ import (
 	"bangfu/sync/server"
 	"bangfu/sync/server/pgstore"
 	"bangfu/sync/server/registrytest"
-	"bangfu/sync/server/storetest"
+	"bangfu/sync/server/storagetest"
 	"bangfu/sync/synctest"
 )
 
@@ -114,7 +114,7 @@ func TestInstances(t *testing.T) {
 // TestStore runs the storage's conformance suite on PostgreSQL: each handle
 // is a replica of its own on one database, as bangfud instances are.
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, n int) []server.Store {
+	storagetest.Run(t, func(t *testing.T, n int) []server.Store {
 		url, err := pg.NewDB(context.Background())
 		if err != nil {
 			t.Fatal(err)

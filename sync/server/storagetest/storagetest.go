@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite of server.Store, the sync
+// Package storagetest is the conformance suite of server.Store, the sync
 // server's storage of records and the log, written once and run against
 // every implementation (bbolt's store.DB, PostgreSQL's pgstore.Replica), the
 // way Upspin's storetest runs against every store.
@@ -11,7 +11,7 @@
 // with nothing lost or logged twice; refusals that write nothing; a log read
 // by partition that yields exactly the entries of the partitions; and every
 // handle reading the same state.
-package storetest
+package storagetest
 
 import (
 	"errors"
