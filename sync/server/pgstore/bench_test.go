@@ -79,6 +79,7 @@ type backend struct {
 // copy of the store) and PostgreSQL (the store loaded into a new database).
 func backends(b *testing.B) (*benchData, map[string]*backend) {
 	b.Helper()
+	needPG(b)
 	td, err := benchTown()
 	if err != nil {
 		b.Fatal(err)

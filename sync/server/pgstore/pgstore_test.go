@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,18 +24,36 @@ import (
 
 var pg *pgtest.Server
 
+// missing is why there is no PostgreSQL to test on: its binaries are not
+// installed (pgtest.ErrMissing), and every test skips.
+var missing error
+
 func TestMain(m *testing.M) {
 	var err error
-	if pg, err = pgtest.Start(); err != nil {
+	pg, err = pgtest.Start()
+	switch {
+	case errors.Is(err, pgtest.ErrMissing):
+		missing = err
+	case err != nil:
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
-	pg.Stop()
+	if pg != nil {
+		pg.Stop()
+	}
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}
 	os.Exit(code)
+}
+
+// needPG skips tb when PostgreSQL is not installed.
+func needPG(tb testing.TB) {
+	tb.Helper()
+	if missing != nil {
+		tb.Skip(missing)
+	}
 }
 
 // open returns a DB on a new database whose roster is cadres.
@@ -62,6 +81,7 @@ func open(t *testing.T, opt pgstore.Options, cadres ...uuid.UUID) (*pgstore.DB, 
 
 // TestRegistry runs the registry's conformance suite on PostgreSQL.
 func TestRegistry(t *testing.T) {
+	needPG(t)
 	registrytest.Run(t, func(t *testing.T, clock *registrytest.Clock) (server.Registry, uuid.UUID, uuid.UUID) {
 		a, b := uuid.New(), uuid.New()
 		db, _ := open(t, pgstore.Options{Server: uuid.New(), Now: clock.Now}, a, b)
@@ -73,6 +93,7 @@ func TestRegistry(t *testing.T) {
 // it once, and that one code given to two instances at once enrols one
 // device.
 func TestInstances(t *testing.T) {
+	needPG(t)
 	cadre := uuid.New()
 	first, url := open(t, pgstore.Options{}, cadre)
 	var wg sync.WaitGroup
@@ -114,6 +135,7 @@ func TestInstances(t *testing.T) {
 // TestStore runs the storage's conformance suite on PostgreSQL: each handle
 // is a replica of its own on one database, as bangfud instances are.
 func TestStore(t *testing.T) {
+	needPG(t)
 	storagetest.Run(t, func(t *testing.T, n int) []server.Store {
 		url, err := pg.NewDB(context.Background())
 		if err != nil {
@@ -136,6 +158,7 @@ func TestStore(t *testing.T) {
 // behind the shared log catches up, and one of another database is built
 // again from this one's log.
 func TestMirror(t *testing.T) {
+	needPG(t)
 	ctx := context.Background()
 	url, err := pg.NewDB(ctx)
 	if err != nil {
