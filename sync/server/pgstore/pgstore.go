@@ -75,7 +75,7 @@ var migrations = []string{
 		device    uuid NOT NULL,
 		body      bytea NOT NULL
 	);
-	CREATE INDEX log_household ON log (household, seq);
+	CREATE INDEX log_household ON log (household, village, seq);
 	CREATE INDEX log_village ON log (village, seq);
 	CREATE INDEX log_town ON log (town, seq);
 	CREATE INDEX log_record ON log (record, seq);`,
