@@ -78,7 +78,11 @@ var migrations = []string{
 	CREATE INDEX log_household ON log (household, village, seq);
 	CREATE INDEX log_village ON log (village, seq);
 	CREATE INDEX log_town ON log (town, seq);
-	CREATE INDEX log_record ON log (record, seq);`,
+	CREATE INDEX log_record ON log (record, seq);
+	CREATE INDEX log_city ON log (seq) WHERE kind <> 'cadre'
+		AND household = '00000000-0000-0000-0000-000000000000'
+		AND village = '00000000-0000-0000-0000-000000000000'
+		AND town = '00000000-0000-0000-0000-000000000000';`,
 }
 
 // migrationLock is the advisory lock key held while migrating.

@@ -305,14 +305,19 @@ func partitionSQL(p server.Partitions) (string, []any) {
 		}
 		return s
 	}
+	// One arm per kind of entry, each with the conditions an index (or
+	// the partial index log_city) answers.
 	const none = `'00000000-0000-0000-0000-000000000000'`
+	const other = `kind <> 'cadre' AND `
 	return `kind = 'cadre' AND record = ANY($2::uuid[])
 		OR kind = 'assignment' AND record = ANY($3::uuid[])
-		OR kind <> 'cadre' AND (
-			household <> ` + none + ` AND (household = ANY($4::uuid[]) OR village = ANY($5::uuid[]) OR town = ANY($6::uuid[]))
-			OR household = ` + none + ` AND village <> ` + none + ` AND (village = ANY($5::uuid[]) OR village = ANY($7::uuid[]) OR town = ANY($6::uuid[]))
-			OR household = ` + none + ` AND village = ` + none + ` AND town <> ` + none + ` AND (town = ANY($6::uuid[]) OR town = ANY($8::uuid[]))
-			OR household = ` + none + ` AND village = ` + none + ` AND town = ` + none + `)`,
+		OR ` + other + `household <> ` + none + ` AND household = ANY($4::uuid[])
+		OR ` + other + `household <> ` + none + ` AND village = ANY($5::uuid[])
+		OR ` + other + `household <> ` + none + ` AND town = ANY($6::uuid[])
+		OR ` + other + `household = ` + none + ` AND village <> ` + none + ` AND (village = ANY($5::uuid[]) OR village = ANY($7::uuid[]))
+		OR ` + other + `household = ` + none + ` AND village <> ` + none + ` AND town = ANY($6::uuid[])
+		OR ` + other + `household = ` + none + ` AND village = ` + none + ` AND town <> ` + none + ` AND (town = ANY($6::uuid[]) OR town = ANY($8::uuid[]))
+		OR ` + other + `household = ` + none + ` AND village = ` + none + ` AND town = ` + none,
 		[]any{ids(p.Cadres), ids(p.Records), ids(p.Households), ids(p.Villages), ids(p.Towns), ids(p.RosterVillages), ids(p.RosterTowns)}
 }
 
