@@ -261,3 +261,22 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// IsCompact reports whether the JSON text b has no whitespace outside its
+// strings: what json.Compact would leave as it is. It does not check that b
+// is JSON; a caller that knows it is can skip compacting it.
+func IsCompact(b []byte) bool {
+	in := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return false
+		}
+	}
+	return true
+}

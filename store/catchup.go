@@ -339,6 +339,76 @@ type Page struct {
 	Back []uuid.UUID
 	// Cursors are stored in the same transaction, as ApplyPull does.
 	Cursors map[string]string
+	// Held are records whose state came in earlier parts of this page
+	// (ApplyPart): marked held as State's are, after Reset.
+	Held []Ref
+}
+
+// Ref names a record.
+type Ref struct {
+	Kind domain.Kind
+	ID   uuid.UUID
+}
+
+// ApplyPart merges part of a pulled page in one transaction — state first,
+// then changes, as ApplyPage merges them — and nothing else: no cursor, no
+// held mark, no removal. A device that applies a big page in parts applies
+// the last with ApplyPage, naming in Page.Held the records whose state the
+// parts brought. A crash between the parts and the last leaves merged
+// changes behind a cursor that has not moved: the page is pulled again, and
+// what is merged already is skipped by change ID. A record's state must not
+// be split between two parts. It returns the changes not applied as
+// ApplyPage does.
+func (db *DB) ApplyPart(from uuid.UUID, state, changes []domain.Change) (rejected []error, err error) {
+	rejected = make([]error, len(state)+len(changes))
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := db.mergePage(tx, from, nil, state, changes, rejected); err != nil {
+			return err
+		}
+		return db.saveClock(tx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: apply part of a pulled page: %w", err)
+	}
+	return rejected, nil
+}
+
+// mergePage merges state, marking each record held in held if not nil,
+// then changes; rejected has one slot per change, state's first.
+func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, changes []domain.Change, rejected []error) error {
+	sc := newScoper(tx)
+	// A record's state comes as consecutive changes: merged at once.
+	for i := 0; i < len(state); {
+		j := i + 1
+		for j < len(state) && state[j].Record == state[i].Record && state[j].Kind == state[i].Kind {
+			j++
+		}
+		group := state[i:j]
+		if held != nil {
+			if err := held.Put(heldKey(group[0].Kind, group[0].Record), []byte{1}); err != nil {
+				return err
+			}
+		}
+		if err := db.mergeState(tx, sc, from, group, rejected[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	seen := tx.Bucket(bucketSeen)
+	for i, ch := range changes {
+		if seen.Get(ch.ID[:]) != nil {
+			continue
+		}
+		if err := checkChange(tx, ch); err != nil {
+			rejected[len(state)+i] = err
+			continue
+		}
+		if _, err := db.merge(tx, from, ch); err != nil {
+			return err
+		}
+		db.clock.Observe(ch.Stamp)
+	}
+	return nil
 }
 
 // ApplyPage applies one pulled page in one transaction: the state, the
@@ -355,36 +425,15 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 			}
 		}
 		held := tx.Bucket(bucketHeld)
-		sc := newScoper(tx)
-		// A record's state comes as consecutive changes: merged at once.
-		for i := 0; i < len(p.State); {
-			j := i + 1
-			for j < len(p.State) && p.State[j].Record == p.State[i].Record && p.State[j].Kind == p.State[i].Kind {
-				j++
-			}
-			group := p.State[i:j]
-			if held != nil {
-				if err := held.Put(heldKey(group[0].Kind, group[0].Record), []byte{1}); err != nil {
+		if held != nil {
+			for _, r := range p.Held {
+				if err := held.Put(heldKey(r.Kind, r.ID), []byte{1}); err != nil {
 					return err
 				}
 			}
-			if err := db.mergeState(tx, sc, from, group, rejected[i:j]); err != nil {
-				return err
-			}
-			i = j
 		}
-		for i, ch := range p.Changes {
-			if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
-				continue
-			}
-			if err := checkChange(tx, ch); err != nil {
-				rejected[len(p.State)+i] = err
-				continue
-			}
-			if _, err := db.merge(tx, from, ch); err != nil {
-				return err
-			}
-			db.clock.Observe(ch.Stamp)
+		if err := db.mergePage(tx, from, held, p.State, p.Changes, rejected); err != nil {
+			return err
 		}
 		if err := putCursors(tx, p.Cursors); err != nil {
 			return err

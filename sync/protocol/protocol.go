@@ -261,6 +261,10 @@ func (r SyncRequest) MarshalJSON() ([]byte, error) {
 // SyncResponse is the answer to a sync: how far the push is durable, the
 // changes the device has not seen (a page of them), where to resume, and the
 // server's time.
+//
+// Its fields are encoded in the order declared, the two lists of changes
+// last and State before Changes, so that a device can apply the changes as
+// they arrive, knowing the rest of the answer (see [ReadSync]).
 type SyncResponse struct {
 	V int `json:"v"`
 	// Now is the server's time when it answered; the device derives its
@@ -270,9 +274,6 @@ type SyncResponse struct {
 	// request's Through once every change in it is applied. The device
 	// advances its push cursor to it and never sends those changes again.
 	Acked uint64 `json:"acked"`
-	// Changes are the changes in the device's scope it has not seen, in
-	// the server's log order, at most about PageBytes of them.
-	Changes []Change `json:"changes"`
 	// Cursor is where the next pull resumes; the device stores it once it
 	// has applied Changes.
 	Cursor string `json:"cursor"`
@@ -294,15 +295,18 @@ type SyncResponse struct {
 	// every record in the device's scope follows, in State, over one or more
 	// pages (see Catch-up in the package documentation).
 	Reset bool `json:"reset,omitempty"`
+	// Settled says the catch-up's state is complete with this page: the
+	// device removes the records it holds that were not in it.
+	Settled bool `json:"settled,omitempty"`
 	// State is current state, sent before Changes: during a catch-up the
 	// fields of records as they stand, one change per edit that set them,
 	// and after it the log entries written while it ran. The device merges
 	// them field by field, the newer stamp winning, without recording
 	// conflicts.
 	State []Change `json:"state,omitempty"`
-	// Settled says the catch-up's state is complete with this page: the
-	// device removes the records it holds that were not in it.
-	Settled bool `json:"settled,omitempty"`
+	// Changes are the changes in the device's scope it has not seen, in
+	// the server's log order, at most about PageBytes of them.
+	Changes []Change `json:"changes"`
 }
 
 // Rejection is a pushed change the upstream refused, and why.
