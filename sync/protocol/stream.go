@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"bangfu/domain"
 )
@@ -152,8 +153,12 @@ func (r *streamReader) list(key string) error {
 	}
 	state := key == "state"
 	for i := 0; r.dec.More(); i++ {
+		var raw json.RawMessage
+		if err := r.dec.Decode(&raw); err != nil {
+			return err
+		}
 		var c Change
-		if err := r.dec.Decode(&c); err != nil {
+		if err := decodeChange(raw, &c); err != nil {
 			return err
 		}
 		d, err := c.convert(true, true) // the decoder checked the values
@@ -211,4 +216,217 @@ func plainBody(h http.Header, body io.Reader, length int64) (io.Reader, func(), 
 	default:
 		return nil, nil, errEncoding(enc)
 	}
+}
+
+// decodeChange decodes raw, the JSON text of one change as a json.Decoder
+// read (and so checked) it, into c as json.Unmarshal would: with plain code
+// when raw is in the form a server writes — the known keys once each, their
+// strings without escapes — and through json.Unmarshal otherwise. Field
+// values are slices of raw.
+func decodeChange(raw []byte, c *Change) error {
+	if fastChange(raw, c) {
+		return nil
+	}
+	*c = Change{}
+	return json.Unmarshal(raw, c)
+}
+
+// fastChange is decodeChange's plain path; false leaves c to json.Unmarshal.
+func fastChange(raw []byte, c *Change) bool {
+	p := &scan{b: raw}
+	if !p.byte('{') {
+		return false
+	}
+	var seen uint8
+	for first := true; ; first = false {
+		p.space()
+		if p.peek() == '}' {
+			p.i++
+			p.space()
+			return p.i == len(p.b)
+		}
+		if !first && !p.byte(',') {
+			return false
+		}
+		key, ok := p.str(true)
+		if !ok || !p.byte(':') {
+			return false
+		}
+		var bit uint8
+		p.space()
+		switch key {
+		case "id", "kind", "record", "author", "stamp":
+			s, ok := p.str(true)
+			if !ok {
+				return false
+			}
+			switch key {
+			case "id":
+				c.ID, bit = s, 1
+			case "kind":
+				c.Kind, bit = domain.Kind(s), 2
+			case "record":
+				c.Record, bit = s, 4
+			case "author":
+				c.Author, bit = s, 8
+			case "stamp":
+				c.Stamp, bit = s, 16
+			}
+		case "fields":
+			bit = 32
+			if !p.byte('{') {
+				return false
+			}
+			c.Fields = map[string]json.RawMessage{}
+			for n := 0; ; n++ {
+				p.space()
+				if p.peek() == '}' {
+					p.i++
+					break
+				}
+				if n > 0 && !p.byte(',') {
+					return false
+				}
+				name, ok := p.str(false)
+				if !ok || !p.byte(':') {
+					return false
+				}
+				p.space()
+				start := p.i
+				if !p.value() {
+					return false
+				}
+				c.Fields[name] = raw[start:p.i:p.i]
+			}
+		case "base":
+			bit = 64
+			if !p.byte('{') {
+				return false
+			}
+			c.Base = map[string]string{}
+			for n := 0; ; n++ {
+				p.space()
+				if p.peek() == '}' {
+					p.i++
+					break
+				}
+				if n > 0 && !p.byte(',') {
+					return false
+				}
+				name, ok := p.str(false)
+				if !ok || !p.byte(':') {
+					return false
+				}
+				p.space()
+				s, ok := p.str(true)
+				if !ok {
+					return false
+				}
+				c.Base[name] = s
+			}
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+}
+
+// scan reads JSON text known to be valid.
+type scan struct {
+	b []byte
+	i int
+}
+
+func (p *scan) peek() byte {
+	if p.i < len(p.b) {
+		return p.b[p.i]
+	}
+	return 0
+}
+
+func (p *scan) space() {
+	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\n' || p.b[p.i] == '\r') {
+		p.i++
+	}
+}
+
+// byte skips space and then c, reporting whether c was there.
+func (p *scan) byte(c byte) bool {
+	p.space()
+	if p.peek() != c {
+		return false
+	}
+	p.i++
+	return true
+}
+
+// str reads a string without escapes (ASCII only if ascii), false for any
+// other.
+func (p *scan) str(ascii bool) (string, bool) {
+	p.space()
+	if p.peek() != '"' {
+		return "", false
+	}
+	start := p.i + 1
+	for j := start; j < len(p.b); j++ {
+		switch c := p.b[j]; {
+		case c == '"':
+			s := p.b[start:j]
+			if !ascii && !utf8.Valid(s) {
+				return "", false
+			}
+			p.i = j + 1
+			return string(s), true
+		case c == '\\' || c < 0x20 || ascii && c >= utf8.RuneSelf:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// value skips one value.
+func (p *scan) value() bool {
+	depth := 0
+	for p.i < len(p.b) {
+		switch c := p.b[p.i]; c {
+		case '"':
+			j := p.i + 1
+			for ; j < len(p.b) && p.b[j] != '"'; j++ {
+				if p.b[j] == '\\' {
+					j++
+				}
+			}
+			if j >= len(p.b) {
+				return false
+			}
+			p.i = j + 1
+		case '{', '[':
+			depth++
+			p.i++
+		case '}', ']':
+			if depth == 0 {
+				return true
+			}
+			depth--
+			p.i++
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return true
+			}
+			p.i++
+		default:
+			p.i++
+		}
+		if depth == 0 && (p.i >= len(p.b) || isEnd(p.b[p.i])) {
+			return true
+		}
+	}
+	return depth == 0
+}
+
+func isEnd(c byte) bool {
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
