@@ -630,7 +630,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		} else if retryOn, _ := c.db.Cursor(keyRetry); retryOn != "" {
 			state[keyRetry] = "" // offered (or refused again): until the next catch-up
 		}
-		idle := pulled == 0 && pulledState == 0 && len(state) == 0 && !resp.Reset && !resp.Settled && len(retry) == 0
+		idle := pulled == 0 && pulledState == 0 && len(resp.Left) == 0 && len(state) == 0 && !resp.Reset && !resp.Settled && len(retry) == 0
 		if idle {
 			// Nothing to write, unless records wait to leave.
 			n, err := c.db.Leaving()
@@ -646,6 +646,28 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 				Unsent: max(acked, push), Keep: c.keep(rejected), Cursors: state, Held: pg.held}
 			for _, e := range retry {
 				page.Back = append(page.Back, e.Change.Record)
+			}
+			if resp.Revoked == "" && len(resp.Left) > 0 {
+				for _, l := range resp.Left {
+					id, _ := uuid.Parse(l.Record) // checked by Validate
+					page.Left = append(page.Left, store.Ref{Kind: l.Kind, ID: id})
+				}
+				// The changes set aside: those the push cursor has not
+				// passed yet, and those whose refusal is still shown.
+				as := aside
+				if as == nil {
+					as = c.asideCopy()
+				}
+				page.Aside = slices.Collect(maps.Keys(as))
+				shown := rejected
+				if shown == nil {
+					c.mu.Lock()
+					shown = slices.Clone(c.status.Rejected)
+					c.mu.Unlock()
+				}
+				for _, r := range shown {
+					page.Aside = append(page.Aside, r.Change)
+				}
 			}
 			rej, removed, err := c.db.ApplyPage(acct.Server, page)
 			if err != nil {
@@ -978,6 +1000,9 @@ func (c *Client) send(ctx context.Context, method, url, token string, in any, re
 	req, err := protocol.NewRequest(ctx, method, url, token, in)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasSuffix(url, protocol.PathSync) {
+		req.Header.Set(protocol.HeaderFeatures, protocol.FeatureEntered)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

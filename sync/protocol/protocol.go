@@ -20,6 +20,18 @@ const (
 	PathHealth = "/healthz"   // GET: is the server up, and which version it speaks
 )
 
+// HeaderFeatures is the request header in which a device names the
+// additions to this version it understands, separated by commas; a server
+// uses an addition only with a device that names it. Older servers ignore
+// the header.
+const HeaderFeatures = "Bangfu-Features"
+
+// FeatureEntered names the catch-up of what entered a device's scope: an
+// answer without Reset whose State holds only the records that came into
+// the scope, and whose Left names the records that left it (see Catch-up in
+// the package documentation).
+const FeatureEntered = "catchup-entered"
+
 // Size limits. A receiver refuses a body beyond them with [ErrTooLarge].
 const (
 	// MaxRequestBytes caps a request body after decompression: the JSON text.
@@ -298,6 +310,11 @@ type SyncResponse struct {
 	// Settled says the catch-up's state is complete with this page: the
 	// device removes the records it holds that were not in it.
 	Settled bool `json:"settled,omitempty"`
+	// Left names records that left the device's scope, in a catch-up of
+	// what entered it (only to a device naming FeatureEntered): the device
+	// removes them as it removes what a settled catch-up did not hold —
+	// once nothing it wrote about them is unsent or still to be seen.
+	Left []Ref `json:"left,omitempty"`
 	// State is current state, sent before Changes: during a catch-up the
 	// fields of records as they stand, one change per edit that set them,
 	// and after it the log entries written while it ran. The device merges
@@ -307,6 +324,12 @@ type SyncResponse struct {
 	// Changes are the changes in the device's scope it has not seen, in
 	// the server's log order, at most about PageBytes of them.
 	Changes []Change `json:"changes"`
+}
+
+// Ref names a record on the wire.
+type Ref struct {
+	Kind   domain.Kind `json:"kind"`
+	Record string      `json:"record"` // its UUID
 }
 
 // Rejection is a pushed change the upstream refused, and why.
@@ -346,6 +369,14 @@ func (r *SyncResponse) Validate() error {
 	for _, rj := range r.Rejected {
 		if _, err := parseID("rejected", rj.ID); err != nil {
 			return err
+		}
+	}
+	for _, l := range r.Left {
+		if _, err := parseID("left", l.Record); err != nil {
+			return err
+		}
+		if domain.Declared(l.Kind) == nil {
+			return domain.Errorf(domain.EINVALID, "left", "未知的记录类型 %q（请升级应用）", "unknown record kind %q (update the app)", clip(string(l.Kind)))
 		}
 	}
 	if err := checkChanges(r.State); err != nil {
