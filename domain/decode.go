@@ -144,20 +144,12 @@ func decodeFast(r Record, f Fields) error {
 	if p == nil {
 		return errFastReject
 	}
-	// Keys that only fold to a field's name: the round trip decides which
-	// wins, and in what order.
-	for name := range f {
-		if _, ok := p.fields[name]; !ok && p.lower[strings.ToLower(name)] {
-			return errFastReject
-		}
-		if _, ok := p.fields[name]; !ok && !isASCII(name) {
-			return errFastReject // Unicode case folding: leave it to encoding/json
-		}
-	}
 	for name, v := range f {
 		fp, ok := p.fields[name]
 		if !ok {
-			if !json.Valid(v) {
+			// A key that only folds to a field's name: the round trip
+			// decides which wins, and in what order; Unicode folding too.
+			if p.lower[strings.ToLower(name)] || !isASCII(name) || !json.Valid(v) {
 				return errFastReject
 			}
 			continue

@@ -240,11 +240,33 @@ func at(i int, err error) error {
 
 func parseUUID(field, s string) (uuid.UUID, error) {
 	id, err := uuid.Parse(s)
-	if err != nil || id.String() != s {
+	if err != nil || !canonical(s) {
 		return uuid.Nil, domain.Errorf(domain.EINVALID, field,
 			"%s 不是有效的 UUID：%q", "%s is not a valid UUID: %q", field, clip(s))
 	}
 	return id, nil
+}
+
+// canonical reports whether s is a UUID as uuid.UUID.String writes it:
+// 8-4-4-4-12 lowercase hex digits.
+func canonical(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func parseID(field, s string) (uuid.UUID, error) {
