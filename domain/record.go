@@ -103,6 +103,20 @@ func Decode(kind Kind, id uuid.UUID, f Fields) (Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	if decodeFast(r, f) == nil {
+		r.Metadata().ID = id
+		return r, nil
+	}
+	return decodeJSON(kind, id, f)
+}
+
+// decodeJSON is Decode through one JSON object: what decodeFast must agree
+// with, and what decides whenever it cannot.
+func decodeJSON(kind Kind, id uuid.UUID, f Fields) (Record, error) {
+	r, err := New(kind)
+	if err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("domain: decode %s %s: %w", kind, id, err)

@@ -179,8 +179,21 @@ func (s *scoper) entry(rec domain.Record) Entry {
 // left the device's scope, whether because the device's assignments changed,
 // a household moved, or the predicate itself did.
 func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
+	print, last, _, err := db.scopeUnits(readable, false)
+	return print, last, err
+}
+
+// scopeUnits is ScopePrint that also returns the units, if collect.
+func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint64, []uuid.UUID, error) {
 	h := sha256.New()
 	var last uint64
+	var units []uuid.UUID
+	unit := func(id []byte) {
+		h.Write(id)
+		if collect {
+			units = append(units, uuid.UUID(id))
+		}
+	}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
 			last = binary.BigEndian.Uint64(k)
@@ -197,7 +210,7 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 					return err
 				}
 				if e := sc.entry(rec); readable(&e) {
-					h.Write(k)
+					unit(k)
 				}
 				return nil
 			})
@@ -212,7 +225,7 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 			e := Entry{Household: id, Village: v[0], Town: v[1],
 				Change: domain.Change{Kind: domain.KindHousehold, Record: id}}
 			if readable(&e) {
-				h.Write(id[:])
+				unit(id[:])
 			}
 			return true
 		})
@@ -230,7 +243,7 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 			hh := Entry{Household: e.Household, Village: e.Village, Town: e.Town,
 				Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
 			if !readable(&hh) && readable(&e) {
-				h.Write(a.ID[:])
+				unit(a.ID[:])
 			}
 			return nil
 		})
@@ -242,7 +255,7 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 			b.ForEach(func(k, _ []byte) error {
 				e := Entry{Change: domain.Change{Kind: domain.KindCadre, Record: uuid.UUID(k)}}
 				if readable(&e) {
-					h.Write(k)
+					unit(k)
 				}
 				return nil
 			})
@@ -250,9 +263,9 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 		return nil
 	})
 	if err != nil {
-		return "", 0, fmt.Errorf("store: scope fingerprint: %w", err)
+		return "", 0, nil, fmt.Errorf("store: scope fingerprint: %w", err)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:8]), last, nil
+	return hex.EncodeToString(h.Sum(nil)[:8]), last, units, nil
 }
 
 // State calls fn with the current state of each record that readable
@@ -339,6 +352,92 @@ type Page struct {
 	Back []uuid.UUID
 	// Cursors are stored in the same transaction, as ApplyPull does.
 	Cursors map[string]string
+	// Held are records whose state came in earlier parts of this page
+	// (ApplyPart): marked held as State's are, after Reset.
+	Held []Ref
+	// Left are records that left the device's scope (a catch-up of what
+	// entered it, which removes no record it did not name): they leave now,
+	// or wait in the leaving list as those of a settled catch-up do; so do
+	// the records of the changes Aside (set aside, never taken upstream)
+	// that belong to a household named in Left.
+	Left  []Ref
+	Aside []uuid.UUID
+}
+
+// Ref names a record.
+type Ref struct {
+	Kind domain.Kind
+	ID   uuid.UUID
+}
+
+// ApplyPart merges part of a pulled page in one transaction — state first,
+// then changes, as ApplyPage merges them — and nothing else: no cursor, no
+// held mark, no removal. A device that applies a big page in parts applies
+// the last with ApplyPage, naming in Page.Held the records whose state the
+// parts brought. A crash between the parts and the last leaves merged
+// changes behind a cursor that has not moved: the page is pulled again, and
+// what is merged already is skipped by change ID. A record's state must not
+// be split between two parts. It returns the changes not applied as
+// ApplyPage does.
+func (db *DB) ApplyPart(from uuid.UUID, state, changes []domain.Change) (rejected []error, err error) {
+	rejected = make([]error, len(state)+len(changes))
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := db.mergePage(tx, from, nil, state, changes, rejected); err != nil {
+			return err
+		}
+		return db.saveClock(tx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: apply part of a pulled page: %w", err)
+	}
+	return rejected, nil
+}
+
+// mergePage merges state, marking each record held in held if not nil,
+// then changes; rejected has one slot per change, state's first.
+func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, changes []domain.Change, rejected []error) error {
+	sc := newScoper(tx)
+	leaving := tx.Bucket(bucketLeaving)
+	// A record's state comes as consecutive changes: merged at once.
+	for i := 0; i < len(state); {
+		j := i + 1
+		for j < len(state) && state[j].Record == state[i].Record && state[j].Kind == state[i].Kind {
+			j++
+		}
+		group := state[i:j]
+		key := heldKey(group[0].Kind, group[0].Record)
+		if held != nil {
+			if err := held.Put(key, []byte{1}); err != nil {
+				return err
+			}
+		}
+		// A record waiting to leave whose state comes again is back in
+		// scope (a catch-up of what entered the scope, without Reset).
+		if leaving != nil && leaving.Get(key) != nil {
+			if err := leaving.Delete(key); err != nil {
+				return err
+			}
+		}
+		if err := db.mergeState(tx, sc, from, group, rejected[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	seen := tx.Bucket(bucketSeen)
+	for i, ch := range changes {
+		if seen.Get(ch.ID[:]) != nil {
+			continue
+		}
+		if err := checkChange(tx, ch); err != nil {
+			rejected[len(state)+i] = err
+			continue
+		}
+		if _, err := db.merge(tx, from, ch); err != nil {
+			return err
+		}
+		db.clock.Observe(ch.Stamp)
+	}
+	return nil
 }
 
 // ApplyPage applies one pulled page in one transaction: the state, the
@@ -355,36 +454,15 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 			}
 		}
 		held := tx.Bucket(bucketHeld)
-		sc := newScoper(tx)
-		// A record's state comes as consecutive changes: merged at once.
-		for i := 0; i < len(p.State); {
-			j := i + 1
-			for j < len(p.State) && p.State[j].Record == p.State[i].Record && p.State[j].Kind == p.State[i].Kind {
-				j++
-			}
-			group := p.State[i:j]
-			if held != nil {
-				if err := held.Put(heldKey(group[0].Kind, group[0].Record), []byte{1}); err != nil {
+		if held != nil {
+			for _, r := range p.Held {
+				if err := held.Put(heldKey(r.Kind, r.ID), []byte{1}); err != nil {
 					return err
 				}
 			}
-			if err := db.mergeState(tx, sc, from, group, rejected[i:j]); err != nil {
-				return err
-			}
-			i = j
 		}
-		for i, ch := range p.Changes {
-			if tx.Bucket(bucketSeen).Get(ch.ID[:]) != nil {
-				continue
-			}
-			if err := checkChange(tx, ch); err != nil {
-				rejected[len(p.State)+i] = err
-				continue
-			}
-			if _, err := db.merge(tx, from, ch); err != nil {
-				return err
-			}
-			db.clock.Observe(ch.Stamp)
+		if err := db.mergePage(tx, from, held, p.State, p.Changes, rejected); err != nil {
+			return err
 		}
 		if err := putCursors(tx, p.Cursors); err != nil {
 			return err
@@ -398,9 +476,36 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 				}
 			}
 		}
+		if len(p.Left) > 0 {
+			lv, err := tx.CreateBucketIfNotExists(bucketLeaving)
+			if err != nil {
+				return err
+			}
+			gone := map[uuid.UUID]bool{} // households that left
+			for _, r := range p.Left {
+				if row, err := getRow(tx, r.Kind, r.ID); err != nil {
+					return err
+				} else if row != nil {
+					if err := lv.Put(heldKey(r.Kind, r.ID), []byte{1}); err != nil {
+						return err
+					}
+				}
+				if r.Kind == domain.KindHousehold {
+					gone[r.ID] = true
+				}
+			}
+			// What the device wrote about a household that left and the
+			// upstream never took (changes set aside) is not named: it
+			// leaves with the household, once nothing keeps it.
+			if len(gone) > 0 {
+				if err := leaveWith(tx, lv, gone, p.Aside); err != nil {
+					return err
+				}
+			}
+		}
 		var err error
 		switch {
-		case p.Settled:
+		case p.Settled && held != nil:
 			removed, err = settle(tx, from, p.Unsent, p.Keep)
 		case held == nil:
 			removed, err = purgeLeaving(tx, from, p.Unsent, p.Keep)
@@ -517,6 +622,33 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.C
 		e := &Entry{From: from, Household: at.Household, Village: at.Village, Town: at.Town, Change: ch}
 		if err := appendLog(tx, e); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// leaveWith puts in the leaving list the records of the changes aside
+// (set aside: the upstream never took them) that belong to one of the
+// households gone.
+func leaveWith(tx *bolt.Tx, lv *bolt.Bucket, gone map[uuid.UUID]bool, aside []uuid.UUID) error {
+	seen, log := tx.Bucket(bucketSeen), tx.Bucket(bucketLog)
+	for _, id := range aside {
+		seq := seen.Get(id[:])
+		if len(seq) != 8 {
+			continue
+		}
+		v := log.Get(seq)
+		if v == nil {
+			continue
+		}
+		e, _, err := decodeHeader(binary.BigEndian.Uint64(seq), v)
+		if err != nil {
+			return err
+		}
+		if gone[e.Household] || gone[e.Change.Record] {
+			if err := lv.Put(heldKey(e.Change.Kind, e.Change.Record), []byte{1}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -144,10 +146,14 @@ func oldest(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint
 
 // reindex replaces the index keys of old (nil if new) by those of rec.
 func reindex(tx *bolt.Tx, kind domain.Kind, old, rec domain.Record) error {
+	idx := tx.Bucket(bucketIdx)
 	for _, ix := range indexes[kind] {
-		b, err := tx.Bucket(bucketIdx).CreateBucketIfNotExists([]byte(ix.name))
-		if err != nil {
-			return err
+		b := idx.Bucket([]byte(ix.name))
+		if b == nil {
+			var err error
+			if b, err = idx.CreateBucket([]byte(ix.name)); err != nil {
+				return err
+			}
 		}
 		var oldKeys, newKeys [][]byte
 		if old != nil && !old.Metadata().Deleted {
@@ -156,12 +162,8 @@ func reindex(tx *bolt.Tx, kind domain.Kind, old, rec domain.Record) error {
 		if rec != nil && !rec.Metadata().Deleted {
 			newKeys = ix.keys(rec)
 		}
-		keep := map[string]bool{}
-		for _, k := range newKeys {
-			keep[string(k)] = true
-		}
 		for _, k := range oldKeys {
-			if !keep[string(k)] {
+			if !slices.ContainsFunc(newKeys, func(n []byte) bool { return bytes.Equal(n, k) }) {
 				if err := b.Delete(k); err != nil {
 					return err
 				}

@@ -99,6 +99,12 @@ func encodeBody(ch *domain.Change) ([]byte, error) {
 		}
 		b = appendString(b, k)
 		b = append(b, ':')
+		if v := ch.Fields[k]; len(v) > 0 && domain.IsCompact(v) {
+			// Every value merged was decoded into its record first, so it
+			// is JSON; and values arrive compacted.
+			b = append(b, v...)
+			continue
+		}
 		buf := bytes.NewBuffer(b)
 		if err := json.Compact(buf, ch.Fields[k]); err != nil {
 			return nil, fmt.Errorf("field %q: %w", k, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/google/uuid"
@@ -52,15 +53,19 @@ func (r *row) encode() ([]byte, error) {
 		size += len(name) + len(c.V) + 6
 	}
 	sort.Strings(names)
-	index := map[stampAuthor]uint64{}
+	// The stamps of the fields, each once, in the order first met; most
+	// rows have one or two, so a search beats a map.
 	var table []stampAuthor
-	for _, name := range names {
+	at := make([]uint64, len(names))
+	for i, name := range names {
 		c := r.Fields[name]
 		k := stampAuthor{c.S, c.A}
-		if _, ok := index[k]; !ok {
-			index[k] = uint64(len(table))
+		j := slices.Index(table, k)
+		if j < 0 {
+			j = len(table)
 			table = append(table, k)
 		}
+		at[i] = uint64(j)
 	}
 	b := make([]byte, 0, size+len(table)*48)
 	b = append(b, rowBinary)
@@ -73,11 +78,11 @@ func (r *row) encode() ([]byte, error) {
 		b = append(b, t.a[:]...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(names)))
-	for _, name := range names {
+	for i, name := range names {
 		c := r.Fields[name]
 		b = binary.AppendUvarint(b, uint64(len(name)))
 		b = append(b, name...)
-		b = binary.AppendUvarint(b, index[stampAuthor{c.S, c.A}])
+		b = binary.AppendUvarint(b, at[i])
 		b = binary.AppendUvarint(b, uint64(len(c.V)))
 		b = append(b, c.V...)
 	}

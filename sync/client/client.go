@@ -487,8 +487,11 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		}
 		req.Cursor = pull
 		var resp protocol.SyncResponse
+		pg := &pager{db: c.db, from: acct.Server, log: c.log}
 		t0 := c.raw()
-		h, err := c.do(ctx, http.MethodPost, acct.URL+protocol.PathSync, acct.Token, &req, &resp)
+		h, err := c.send(ctx, http.MethodPost, acct.URL+protocol.PathSync, acct.Token, &req, func(r *http.Response) error {
+			return protocol.ReadSync(r, &resp, pg.add)
+		})
 		t1 := c.raw()
 		var outside *protocol.ChangesError
 		switch {
@@ -552,6 +555,8 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		}
 
 		acked := min(resp.Acked, through)
+		// What was not handed over as it arrived (an answer in another
+		// order) follows what was, as the page's last part.
 		changes, err := protocol.DecodeChanges(resp.Changes)
 		if err != nil {
 			return err
@@ -560,6 +565,9 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		if err != nil {
 			return err
 		}
+		changes = append(pg.changes, changes...)
+		stateChanges = append(pg.state, stateChanges...)
+		pulled, pulledState := len(changes)+pg.nTail-len(pg.changes), len(stateChanges)+pg.nState-len(pg.state)
 		if resp.Revoked != "" {
 			// The device was replaced: this push was its last and is
 			// acknowledged; nothing is pulled.
@@ -622,7 +630,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		} else if retryOn, _ := c.db.Cursor(keyRetry); retryOn != "" {
 			state[keyRetry] = "" // offered (or refused again): until the next catch-up
 		}
-		idle := len(changes) == 0 && len(stateChanges) == 0 && len(state) == 0 && !resp.Reset && !resp.Settled && len(retry) == 0
+		idle := pulled == 0 && pulledState == 0 && len(resp.Left) == 0 && len(state) == 0 && !resp.Reset && !resp.Settled && len(retry) == 0
 		if idle {
 			// Nothing to write, unless records wait to leave.
 			n, err := c.db.Leaving()
@@ -635,22 +643,39 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			// Besides the page, a sync may remove records that left the
 			// device's scope once nothing keeps them.
 			page := store.Page{Reset: resp.Reset, State: stateChanges, Changes: changes, Settled: resp.Settled,
-				Unsent: max(acked, push), Keep: c.keep(rejected), Cursors: state}
+				Unsent: max(acked, push), Keep: c.keep(rejected), Cursors: state, Held: pg.held}
 			for _, e := range retry {
 				page.Back = append(page.Back, e.Change.Record)
+			}
+			if resp.Revoked == "" && len(resp.Left) > 0 {
+				for _, l := range resp.Left {
+					id, _ := uuid.Parse(l.Record) // checked by Validate
+					page.Left = append(page.Left, store.Ref{Kind: l.Kind, ID: id})
+				}
+				// The changes set aside: those the push cursor has not
+				// passed yet, and those whose refusal is still shown.
+				as := aside
+				if as == nil {
+					as = c.asideCopy()
+				}
+				page.Aside = slices.Collect(maps.Keys(as))
+				shown := rejected
+				if shown == nil {
+					c.mu.Lock()
+					shown = slices.Clone(c.status.Rejected)
+					c.mu.Unlock()
+				}
+				for _, r := range shown {
+					page.Aside = append(page.Aside, r.Change)
+				}
 			}
 			rej, removed, err := c.db.ApplyPage(acct.Server, page)
 			if err != nil {
 				return err
 			}
-			all := append(stateChanges[:len(stateChanges):len(stateChanges)], changes...)
-			for i, e := range rej {
-				if e != nil {
-					c.log.Warn("pulled change not applied", "change", all[i].ID, "kind", all[i].Kind, "err", e)
-				}
-			}
+			pg.logRejected(rej, stateChanges, changes)
 			if removed > 0 || resp.Reset || resp.Settled {
-				c.log.Info("scope caught up", "reset", resp.Reset, "settled", resp.Settled, "state", len(stateChanges), "removed", removed)
+				c.log.Info("scope caught up", "reset", resp.Reset, "settled", resp.Settled, "state", pulledState, "removed", removed)
 			}
 		}
 		if rejected != nil || aside != nil {
@@ -669,7 +694,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			return ErrReplaced
 		}
 		c.log.Debug("synced", "round", round, "pushed", len(req.Changes), "acked", acked,
-			"rejected", len(resp.Rejected), "pulled", len(changes), "more", resp.More)
+			"rejected", len(resp.Rejected), "pulled", pulled, "more", resp.More)
 		if !resp.More && !full {
 			// Applying the pull may have recorded conflicts here (and the
 			// user may have edited meanwhile): send those now rather than
@@ -967,9 +992,17 @@ func (c *Client) setOffset(now, t0, t1 time.Time) {
 // EUNAVAILABLE errors in plain words. It returns the answer's header, also
 // for an error answer.
 func (c *Client) do(ctx context.Context, method, url, token string, in, out any) (http.Header, error) {
+	return c.send(ctx, method, url, token, in, func(r *http.Response) error { return protocol.ReadResponse(r, out) })
+}
+
+// send is do with the answer read by read.
+func (c *Client) send(ctx context.Context, method, url, token string, in any, read func(*http.Response) error) (http.Header, error) {
 	req, err := protocol.NewRequest(ctx, method, url, token, in)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasSuffix(url, protocol.PathSync) {
+		req.Header.Set(protocol.HeaderFeatures, protocol.FeatureEntered)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -980,7 +1013,7 @@ func (c *Client) do(ctx context.Context, method, url, token string, in, out any)
 		return nil, &domain.Error{Code: domain.EUNAVAILABLE, Field: "network",
 			Zh: "无法连接服务器，请检查网络后重试", En: "cannot reach the server; check the network and try again"}
 	}
-	return resp.Header, protocol.ReadResponse(resp, out)
+	return resp.Header, read(resp)
 }
 
 // probe reports whether the upstream answers GET /healthz.

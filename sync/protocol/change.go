@@ -62,15 +62,18 @@ func FromDomain(c domain.Change) (Change, error) {
 // the kind is known, that field names are 1 to MaxFieldName bytes and that
 // every value is JSON. The values are compacted copies. A failed check is an
 // EINVALID *domain.Error naming the wire field.
-func (c Change) Domain() (domain.Change, error) { return c.convert(true) }
+func (c Change) Domain() (domain.Change, error) { return c.convert(true, false) }
 
 // check checks c as Domain does, without making the domain change.
 func (c Change) check() error {
-	_, err := c.convert(false)
+	_, err := c.convert(false, false)
 	return err
 }
 
-func (c Change) convert(build bool) (domain.Change, error) {
+// convert checks c and, if build, makes the domain change. valid says the
+// values are known to be JSON (decoded by encoding/json as parts of a
+// document it checked): those already compact are then taken as they are.
+func (c Change) convert(build, valid bool) (domain.Change, error) {
 	id, err := parseID("id", c.ID)
 	if err != nil {
 		return domain.Change{}, err
@@ -99,14 +102,23 @@ func (c Change) convert(build bool) (domain.Change, error) {
 		for _, v := range c.Fields {
 			n += len(v)
 		}
-		values = bytes.NewBuffer(make([]byte, 0, n))
+		if !valid {
+			values = bytes.NewBuffer(make([]byte, 0, n))
+		}
 	}
 	for name, v := range c.Fields {
 		if err := checkFieldName("fields", name); err != nil {
 			return domain.Change{}, err
 		}
 		bad := len(v) == 0
+		if build && !bad && valid && domain.IsCompact(v) {
+			d.Fields[name] = v[:len(v):len(v)]
+			continue
+		}
 		if build && !bad {
+			if values == nil {
+				values = new(bytes.Buffer)
+			}
 			start := values.Len()
 			bad = json.Compact(values, v) != nil
 			d.Fields[name] = values.Bytes()[start:values.Len():values.Len()]
@@ -228,11 +240,33 @@ func at(i int, err error) error {
 
 func parseUUID(field, s string) (uuid.UUID, error) {
 	id, err := uuid.Parse(s)
-	if err != nil || id.String() != s {
+	if err != nil || !canonical(s) {
 		return uuid.Nil, domain.Errorf(domain.EINVALID, field,
 			"%s 不是有效的 UUID：%q", "%s is not a valid UUID: %q", field, clip(s))
 	}
 	return id, nil
+}
+
+// canonical reports whether s is a UUID as uuid.UUID.String writes it:
+// 8-4-4-4-12 lowercase hex digits.
+func canonical(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func parseID(field, s string) (uuid.UUID, error) {

@@ -32,7 +32,11 @@
 // accepts either. Every answer has Content-Type: application/json and
 // Cache-Control: no-store, and a Date header (the server's clock, to the
 // second). A device token travels as "Authorization: Bearer <token>"; tokens
-// are opaque strings.
+// are opaque strings. A device names the additions to this version it
+// understands in "Bangfu-Features: <name>[, <name>…]" (HeaderFeatures); a
+// server uses an addition only with a device that names it, and older
+// servers ignore the header. The one addition so far is "catchup-entered"
+// (FeatureEntered, see Catch-up).
 //
 // # Encoding
 //
@@ -267,13 +271,27 @@
 // # Cursor and paging
 //
 // The pull cursor is an opaque string of at most 512 bytes made by the
-// upstream (this server writes "<seq>@<server>~<scope>[~<pos>~<window>]",
-// see Catch-up); the device stores the last one it received from each upstream
-// and sends it back unchanged, "" the first time. The answer holds the
-// changes after the cursor that are in the device's scope and did not come
-// from the device, in the upstream's log order, and the cursor just past
-// them. The device applies them and stores the new cursor in one transaction,
-// so a crash in between pulls the same changes again (harmless: IDs). A page
+// upstream (this server writes
+// "<seq>@<server>~<scope>[~<pos>~<window>[~<from>]]", see Catch-up); the
+// device stores the last one it received from each upstream and sends it
+// back unchanged, "" the first time. The answer holds the changes after the
+// cursor that are in the device's scope and did not come from the device, in
+// the upstream's log order, and the cursor just past them. The device stores
+// the new cursor in the same transaction as the last of the changes, so a
+// crash before it pulls the same changes again (harmless: IDs).
+//
+// An answer is encoded with everything else first and its two lists last,
+// "state" before "changes", so that a device can apply the changes as they
+// arrive without holding a page of thousands whole (ReadSync): this client
+// merges them in transactions of 1,000 (or 1 MiB of values), a record's state
+// never split, and the last part with the cursors, the acknowledgement and
+// the catch-up's marks. A crash between the parts leaves merged changes
+// behind an unmoved cursor: the page is pulled again, and what was merged is
+// skipped by change ID. A device applies as they arrive only the lists of an
+// answer whose "v", "now" and "cursor" it has read and checked, that does not
+// replace it, and "state" only before any of "changes"; it keeps lists that
+// come otherwise (an older server's order) and applies them at the end, as
+// before. A page
 // holds changes up to PageBytes (12 MiB of change JSON, as Change.Size counts
 // it), at least one change when any wait, so a first sync of a whole village
 // takes a few round trips, not one per record. "more": true says the page was
@@ -334,10 +352,44 @@
 // named in a 403 again and stay set aside.
 //
 // The fingerprint costs the upstream one walk of the index of households,
-// the places and the cadre IDs per sync, not of the records. A catch-up costs
-// what a first sync does — the current state of the whole scope, not only of
-// what entered it; a household added or removed in a village catches up every
-// device of the village. A future version may send only the difference.
+// the places and the cadre IDs per sync, not of the records.
+//
+// Catch-up of what entered. A whole catch-up costs what a first sync does.
+// When the device names "catchup-entered" (HeaderFeatures), the upstream
+// sends, if it can, only the difference. This server remembers the units
+// behind every fingerprint it hands out (store.RememberScope: for 180 days
+// after the last sync under it). When a cursor's fingerprint differs from
+// the current one and its units are remembered, the device holds exactly the
+// records of those units, so the answer has no "reset". Its "state" holds the
+// current state of the records readable now that were not under the old
+// units (store.HeldUnder: a record is judged by its own unit — place,
+// household, cross-village pairing, cadre — or the unit whose header it
+// shares: its household, else its village or town). Its "left" lists the
+// records readable under the old units that are no longer readable:
+//
+//	{"v":1,…,"more":false,"left":[{"kind":"household","record":"…"},…],"settled":true,"state":[<change>, …],"changes":[…]}
+//
+// The cursor meanwhile carries the old fingerprint as <from>, and keeps the
+// device's sequence: the log's tail since the device's last sync follows the
+// walk, entries written up to the catch-up's start as "state" (newer stamp
+// wins), as in a whole catch-up. The device removes the records named in
+// "left", with what it wrote about a household named there that the
+// upstream never took, as it removes what a settled catch-up did not hold:
+// at once, or once nothing it wrote about them is unsent and every refusal
+// about them has been seen. A record waiting to leave whose state comes
+// again is back in scope and no longer waits. "settled" ends this catch-up
+// too; the device holds no marks then and removes nothing else, and offers
+// its changes set aside again. A fingerprint not remembered (a new device,
+// one forgotten, a device that does not name the feature) takes the whole
+// catch-up with "reset", as before.
+//
+// So giving a group of 28 households to a cadre sends the group's records,
+// not the cadre's whole scope again; a household added to a village sends
+// that household to each device of the village. What the units do not show
+// is not caught up: a record whose household field is edited to another
+// household (a member moved) travels as that edit alone, as it does when no
+// catch-up happens at all, and a device that did not read it before lacks
+// its other fields (a whole catch-up at that moment would have sent them).
 //
 // # Clocks
 //

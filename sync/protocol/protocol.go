@@ -20,6 +20,18 @@ const (
 	PathHealth = "/healthz"   // GET: is the server up, and which version it speaks
 )
 
+// HeaderFeatures is the request header in which a device names the
+// additions to this version it understands, separated by commas; a server
+// uses an addition only with a device that names it. Older servers ignore
+// the header.
+const HeaderFeatures = "Bangfu-Features"
+
+// FeatureEntered names the catch-up of what entered a device's scope: an
+// answer without Reset whose State holds only the records that came into
+// the scope, and whose Left names the records that left it (see Catch-up in
+// the package documentation).
+const FeatureEntered = "catchup-entered"
+
 // Size limits. A receiver refuses a body beyond them with [ErrTooLarge].
 const (
 	// MaxRequestBytes caps a request body after decompression: the JSON text.
@@ -261,6 +273,10 @@ func (r SyncRequest) MarshalJSON() ([]byte, error) {
 // SyncResponse is the answer to a sync: how far the push is durable, the
 // changes the device has not seen (a page of them), where to resume, and the
 // server's time.
+//
+// Its fields are encoded in the order declared, the two lists of changes
+// last and State before Changes, so that a device can apply the changes as
+// they arrive, knowing the rest of the answer (see [ReadSync]).
 type SyncResponse struct {
 	V int `json:"v"`
 	// Now is the server's time when it answered; the device derives its
@@ -270,9 +286,6 @@ type SyncResponse struct {
 	// request's Through once every change in it is applied. The device
 	// advances its push cursor to it and never sends those changes again.
 	Acked uint64 `json:"acked"`
-	// Changes are the changes in the device's scope it has not seen, in
-	// the server's log order, at most about PageBytes of them.
-	Changes []Change `json:"changes"`
 	// Cursor is where the next pull resumes; the device stores it once it
 	// has applied Changes.
 	Cursor string `json:"cursor"`
@@ -294,15 +307,29 @@ type SyncResponse struct {
 	// every record in the device's scope follows, in State, over one or more
 	// pages (see Catch-up in the package documentation).
 	Reset bool `json:"reset,omitempty"`
+	// Settled says the catch-up's state is complete with this page: the
+	// device removes the records it holds that were not in it.
+	Settled bool `json:"settled,omitempty"`
+	// Left names records that left the device's scope, in a catch-up of
+	// what entered it (only to a device naming FeatureEntered): the device
+	// removes them as it removes what a settled catch-up did not hold —
+	// once nothing it wrote about them is unsent or still to be seen.
+	Left []Ref `json:"left,omitempty"`
 	// State is current state, sent before Changes: during a catch-up the
 	// fields of records as they stand, one change per edit that set them,
 	// and after it the log entries written while it ran. The device merges
 	// them field by field, the newer stamp winning, without recording
 	// conflicts.
 	State []Change `json:"state,omitempty"`
-	// Settled says the catch-up's state is complete with this page: the
-	// device removes the records it holds that were not in it.
-	Settled bool `json:"settled,omitempty"`
+	// Changes are the changes in the device's scope it has not seen, in
+	// the server's log order, at most about PageBytes of them.
+	Changes []Change `json:"changes"`
+}
+
+// Ref names a record on the wire.
+type Ref struct {
+	Kind   domain.Kind `json:"kind"`
+	Record string      `json:"record"` // its UUID
 }
 
 // Rejection is a pushed change the upstream refused, and why.
@@ -342,6 +369,14 @@ func (r *SyncResponse) Validate() error {
 	for _, rj := range r.Rejected {
 		if _, err := parseID("rejected", rj.ID); err != nil {
 			return err
+		}
+	}
+	for _, l := range r.Left {
+		if _, err := parseID("left", l.Record); err != nil {
+			return err
+		}
+		if domain.Declared(l.Kind) == nil {
+			return domain.Errorf(domain.EINVALID, "left", "未知的记录类型 %q（请升级应用）", "unknown record kind %q (update the app)", clip(string(l.Kind)))
 		}
 	}
 	if err := checkChanges(r.State); err != nil {

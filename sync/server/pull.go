@@ -1,8 +1,10 @@
 package server
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -14,7 +16,7 @@ import (
 // cursor is where a device's pull stands, as the opaque string of the
 // protocol carries it:
 //
-//	<seq>@<server>~<scope>[~<pos>[~<window>]]
+//	<seq>@<server>~<scope>[~<pos>[~<window>[~<from>]]]
 //
 // seq is the last log sequence the device has been answered for; server the
 // first 8 hex digits of the server's replica ID and its epoch (see tag), so
@@ -24,12 +26,15 @@ import (
 // (store.ScopePrint). During a catch-up, pos is where the walk of the current
 // state resumes (store.StatePos); window is the newest log sequence a page of
 // the catch-up has reflected: log entries through it, which the state may
-// already show newer values of, are sent as state too.
+// already show newer values of, are sent as state too. from, during a
+// catch-up of what entered the scope, is the fingerprint the device's scope
+// had before: the records of its units are not sent again.
 type cursor struct {
 	seq    uint64
 	scope  string
 	pos    *store.StatePos
 	window uint64
+	from   string
 }
 
 // tag names the log a cursor points into: the server's replica ID and, after
@@ -50,6 +55,9 @@ func (s *Server) encodeCursor(c cursor) string {
 	switch {
 	case c.pos != nil:
 		b += "~" + c.pos.String() + "~" + strconv.FormatUint(c.window, 10)
+		if c.from != "" {
+			b += "~" + c.from
+		}
 	case c.window > c.seq:
 		b += "~~" + strconv.FormatUint(c.window, 10)
 	}
@@ -66,7 +74,7 @@ func (s *Server) parseCursor(c string) (cursor, error) {
 	parts := strings.Split(c, "~")
 	num, tag, ok := strings.Cut(parts[0], "@")
 	seq, err := strconv.ParseUint(num, 10, 64)
-	if !ok || err != nil || tag != s.tag() || len(parts) > 4 {
+	if !ok || err != nil || tag != s.tag() || len(parts) > 5 {
 		return cursor{}, protocol.ErrCursor
 	}
 	cur := cursor{seq: seq}
@@ -84,6 +92,12 @@ func (s *Server) parseCursor(c string) (cursor, error) {
 		if cur.window, err = strconv.ParseUint(parts[3], 10, 64); err != nil {
 			return cursor{}, protocol.ErrCursor
 		}
+	}
+	if len(parts) > 4 {
+		if cur.pos == nil || parts[4] == "" {
+			return cursor{}, protocol.ErrCursor
+		}
+		cur.from = parts[4]
 	}
 	last, err := s.db.LastSeq()
 	if err != nil {
@@ -104,18 +118,72 @@ func (s *Server) parseCursor(c string) (cursor, error) {
 // position, then the log entries written meanwhile as state, then the tail.
 // Whatever sc.readable accepts now is sent whatever it accepted before, so
 // the catch-up does not depend on how the scope is worked out.
-func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, resp *protocol.SyncResponse) (int, error) {
+func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *protocol.SyncResponse) (int, error) {
 	sc.loadStaffNow() // before ScopePrint, State and LogWhere call readable in their transactions
 	if sc.staffErr != nil {
 		return 0, sc.staffErr
 	}
-	print, last, err := s.db.ScopePrint(sc.readable)
+	us, _ := s.db.(unitStore)
+	if !delta {
+		us = nil // a device that would not understand a catch-up of what entered
+	}
+	var print string
+	var last uint64
+	var units []uuid.UUID
+	var err error
+	if us != nil {
+		print, last, units, err = us.ScopeUnits(sc.readable)
+	} else {
+		print, last, err = s.db.ScopePrint(sc.readable)
+	}
 	if err != nil {
 		return 0, err
 	}
 	if cur.scope != print {
-		cur = cursor{seq: last, scope: print, pos: &store.StatePos{}, window: last}
-		resp.Reset = true
+		// The scope the device holds: the cursor's. During a catch-up it
+		// holds nothing for sure (a catch-up of what entered may have
+		// removed some of what left already): a whole one, then.
+		held := cur.scope
+		if cur.pos != nil {
+			held = ""
+		}
+		if known, err := s.known(us, held); err != nil {
+			return 0, err
+		} else if known {
+			cur = cursor{seq: cur.seq, scope: print, pos: &store.StatePos{}, window: max(cur.window, last), from: held}
+		} else {
+			cur = cursor{seq: last, scope: print, pos: &store.StatePos{}, window: last}
+			resp.Reset = true
+		}
+	}
+	if us != nil {
+		if err := us.RememberScope(print, units, s.now()); err != nil {
+			return 0, err
+		}
+	}
+	// In a catch-up of what entered the scope, the walk of the current
+	// state sends the records readable now that the device did not hold,
+	// and names those it held that are no longer readable.
+	readable, left := sc.readable, false
+	if cur.pos != nil && cur.from != "" {
+		var old []uuid.UUID
+		var ok bool
+		if us != nil {
+			if old, ok, err = us.ScopeUnitsOf(cur.from); err != nil {
+				return 0, err
+			}
+		}
+		if !ok { // forgotten meanwhile, or a device that stopped naming the feature
+			cur = cursor{seq: last, scope: print, pos: &store.StatePos{}, window: last}
+			resp.Reset = true
+		} else {
+			held := store.HeldUnder(old)
+			readable = func(e *store.Entry) bool {
+				now, before := sc.readable(e), held(e)
+				left = before && !now
+				return now != before
+			}
+		}
 	}
 	pulled, size := 0, 0
 	add := func(list *[]protocol.Change, wc protocol.Change) bool {
@@ -130,7 +198,18 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, resp *protocol.SyncR
 		return true
 	}
 	if cur.pos != nil {
-		seen, err := s.db.State(*cur.pos, sc.readable, func(next store.StatePos, changes []domain.Change) (bool, error) {
+		seen, err := s.db.State(*cur.pos, readable, func(next store.StatePos, changes []domain.Change) (bool, error) {
+			if left { // readable called just before, for this record
+				if pulled > 0 && size+len(changes[0].Kind)+64 > s.page {
+					resp.More = true
+					return false, nil
+				}
+				resp.Left = append(resp.Left, protocol.Ref{Kind: changes[0].Kind, Record: changes[0].Record.String()})
+				pulled++
+				size += len(changes[0].Kind) + 64
+				*cur.pos = next
+				return true, nil
+			}
 			wcs, err := protocol.EncodeChanges(changes)
 			if err != nil {
 				s.log.Error("record state does not convert to the wire", "kind", changes[0].Kind, "record", changes[0].Record, "err", err)
@@ -160,7 +239,11 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, resp *protocol.SyncR
 			resp.Cursor = s.encodeCursor(cur)
 			return pulled, nil
 		}
-		cur.pos = nil
+		cur.pos, cur.from = nil, ""
+		// Also at the end of a catch-up of what entered the scope: the
+		// device holds no catch-up's marks then (it began without Reset),
+		// so it removes nothing, and it offers the changes it set aside
+		// again, as after any catch-up.
 		resp.Settled = true
 	}
 	// Entries the device may not have, or sent itself, are skipped from
@@ -213,6 +296,38 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, resp *protocol.SyncR
 	}
 	resp.Cursor = s.encodeCursor(cur)
 	return pulled, nil
+}
+
+// unitStore is what a Store offers to catch a device up on only what
+// entered its scope (store.DB does): the units behind fingerprints.
+type unitStore interface {
+	ScopeUnits(readable func(*store.Entry) bool) (string, uint64, []uuid.UUID, error)
+	RememberScope(print string, units []uuid.UUID, now time.Time) error
+	ScopeUnitsOf(print string) ([]uuid.UUID, bool, error)
+}
+
+// known reports whether the units behind fingerprint held are remembered:
+// a catch-up of what entered the scope (and of what left it) can start from
+// them.
+func (s *Server) known(us unitStore, held string) (bool, error) {
+	if us == nil || held == "" {
+		return false, nil
+	}
+	_, ok, err := us.ScopeUnitsOf(held)
+	return ok, err
+}
+
+// entered reports whether the device that sent r understands a catch-up of
+// what entered its scope (protocol.FeatureEntered).
+func entered(r *http.Request) bool {
+	for _, v := range r.Header.Values(protocol.HeaderFeatures) {
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.TrimSpace(f) == protocol.FeatureEntered {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sendable reports whether log entry e goes to device dev: in its scope, and

@@ -462,7 +462,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	pulled, err := s.pull(dev.ID, sc, after, &resp)
+	pulled, err := s.pull(dev.ID, sc, after, entered(r), &resp)
 	if err == nil {
 		err = sc.staffErr
 	}
