@@ -87,9 +87,10 @@ import (
 	"bangfu/sync/protocol"
 )
 
-// Names in the store's cursor bucket.
+// Names in the store's cursor bucket. The account (token, cadre) is not a
+// cursor: it is kept in the store's local state (store.KeyAccount), never
+// replicated.
 const (
-	keyAccount  = "sync.account"
 	keyPush     = "sync.push"
 	keyPull     = "sync.pull"
 	keyLast     = "sync.last"
@@ -260,7 +261,7 @@ func New(db *store.DB, opts Options) (*Client, error) {
 	}
 	c.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 
-	if v, err := db.Cursor(keyAccount); err != nil {
+	if v, err := db.Local(store.KeyAccount); err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	} else if v != "" {
 		if err := json.Unmarshal([]byte(v), &c.acct); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 	"bangfu/sync/protocol"
 )
 
@@ -57,13 +58,13 @@ func (c *Client) Enroll(ctx context.Context, url, code, name string) error {
 	prev := c.acct.Server
 	c.mu.Unlock()
 	v, _ := json.Marshal(acct)
-	state := map[string]string{keyAccount: string(v)}
+	state := map[string]string{}
 	if prev != server {
 		// Another upstream, another scope: what was out of scope at the
 		// old one is offered to the new one.
 		state[keyPush], state[keyPull], state[keyAside] = "", "", ""
 	}
-	if err := c.db.SetCursors(state); err != nil {
+	if err := c.db.SetLocal(store.KeyAccount, string(v), state); err != nil {
 		return fmt.Errorf("client: enroll: %w", err)
 	}
 	c.setOffset(resp.Now.Time, t0, c.raw())

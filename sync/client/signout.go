@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // SignOut forgets the device token and cadre, keeping the server's address
@@ -33,7 +34,7 @@ func (c *Client) SignOut() error {
 	acct := account{URL: c.acct.URL, Server: c.acct.Server}
 	c.mu.Unlock()
 	v, _ := json.Marshal(acct)
-	if err := c.db.SetCursor(keyAccount, string(v)); err != nil {
+	if err := c.db.SetLocal(store.KeyAccount, string(v), nil); err != nil {
 		return fmt.Errorf("client: sign out: %w", err)
 	}
 	c.mu.Lock()
