@@ -45,6 +45,23 @@ type FieldState struct {
 // ignored a stamp too far ahead, see Clock.Observe — it still loses, so that
 // every replica keeps the same winner, but it is returned as lost rather than
 // dropped: no edit disappears without a trace.
+//
+// MergeField assumes edits arrive in causal order: an edit arrives after
+// every edit its editor saw (its base). It is not asserted. An edit B made
+// on A that arrives before A finds the replica still at the value C0 that A
+// replaced (B's base is newer than the stamp held: the held stamp only
+// grows, so that is how to detect it); B is then taken as concurrent with
+// C0 (C0 "lost") and A, arriving next, as concurrent with B (A "lost") —
+// two conflicts that a replica merging A first does not record (the value
+// held is B's everywhere all the same).
+// Keeping B's base in the row would hide the second but not tell whether
+// the first is real (it is when A's own base was not C0's stamp). One
+// upstream whose log is in order never delivers B first; a change set aside
+// and offered again later, or a server restored from a backup that lost A
+// while another device had built B on it, can. Refusing such a B until A
+// arrives is not safe as it stands: a base the upstream will never hold (the
+// edit at it rejected for good, or rewritten by store.DB.Restamp after the
+// upstream already had it under its first stamp) would hold B back for ever.
 func MergeField(cur FieldState, has bool, in FieldState, base Stamp) (next FieldState, lost *FieldState) {
 	if !has {
 		return in, nil

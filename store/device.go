@@ -610,6 +610,12 @@ type Assigned struct {
 	Pairings []uuid.UUID
 }
 
+// Post returns a as the plain input of domain.ScopeOf.
+func (a Assigned) Post() domain.Post {
+	return domain.Post{Role: a.Role, Target: a.Target, Level: a.Level, Village: a.Location.Village,
+		Town: a.Location.Town, Households: a.Households, Pairings: a.Pairings}
+}
+
 // Reach returns the current assignments of cadre (an ended one gives no
 // scope), each with where its target is and, for a group, the group's
 // current households, for a village the pairings of its cadres: what a

@@ -30,6 +30,7 @@
 //	log                     sequence (uint64 BE) -> entry (binary header, JSON fields; log.go)
 //	seen                    change ID -> sequence: a change is applied once
 //	cursor                  name -> value (sync cursors)
+//	local                   name -> value: the replica's local state (its sync account), never replicated
 //	idx/...                 secondary indexes (see index.go)
 //	draft                   key -> bytes: local drafts, never logged or synced
 //

@@ -18,7 +18,14 @@ import (
 // Version 4 stores rows and log entries in a compact binary form instead of
 // JSON (see rowcodec.go and log.go): every row and entry is rewritten.
 // Version 5 added member_name (search by a member's name): rebuilt too.
+// Version 6 added the local state (local.go): the sync client's account,
+// kept until then under the cursor sync.account, moves there.
 func migrate(tx *bolt.Tx, from uint32) error {
+	if from < 6 {
+		if err := moveLocal(tx); err != nil {
+			return err
+		}
+	}
 	if from < 5 {
 		if err := rebuildIndexes(tx); err != nil {
 			return err

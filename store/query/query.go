@@ -222,25 +222,15 @@ func (r *reader) householdsOf(cadre uuid.UUID) []uuid.UUID {
 	if st, ok, err := r.tx.State(domain.KindCadre, cadre, "deleted"); err != nil || (ok && string(st.Value) == "true") {
 		return nil
 	}
-	seen := map[uuid.UUID]bool{}
-	var out []uuid.UUID
-	add := func(id uuid.UUID) {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
+	var posts []domain.Post
 	for _, a := range r.assignmentsOf(cadre) {
-		switch {
-		case a.Role == domain.GroupCadre:
-			for _, id := range r.householdsOfGroup(a.Target) {
-				add(id)
-			}
-		case a.Role.IsPairing():
-			add(a.Target)
+		p := domain.Post{Role: a.Role, Target: a.Target}
+		if a.Role == domain.GroupCadre {
+			p.Households = r.householdsOfGroup(a.Target)
 		}
+		posts = append(posts, p)
 	}
-	return out
+	return domain.ScopeOf(posts).Mine
 }
 
 // lastVisit returns the time of a household's latest visit, read from the

@@ -73,49 +73,17 @@ type scope struct {
 }
 
 // newScope works out the scope of cadre from the assignments the store
-// resolved.
+// resolved, with domain.ScopeOf (the rules above are its).
 func newScope(cadre, device uuid.UUID, reach []store.Assigned, approvers domain.ApproverRoles) *scope {
-	s := &scope{cadre: cadre, device: device, approvers: approvers, roles: map[uuid.UUID][]domain.Role{},
-		households: map[uuid.UUID]bool{}, groups: map[uuid.UUID]bool{},
-		villages: map[uuid.UUID]bool{}, towns: map[uuid.UUID]bool{},
-		rosterVillages: map[uuid.UUID]bool{}, rosterTowns: map[uuid.UUID]bool{},
-		leadVillages: map[uuid.UUID]bool{}, leadTowns: map[uuid.UUID]bool{},
-		pairings: map[uuid.UUID]bool{},
+	posts := make([]domain.Post, len(reach))
+	for i, a := range reach {
+		posts[i] = a.Post()
 	}
-	add := func(m map[uuid.UUID]bool, id uuid.UUID) {
-		if id != uuid.Nil {
-			m[id] = true
-		}
-	}
-	for _, a := range reach {
-		loc := a.Location
-		add(s.rosterVillages, loc.Village)
-		add(s.rosterTowns, loc.Town)
-		switch {
-		case a.Role.IsPairing():
-			add(s.households, a.Target)
-		case a.Role == domain.GroupCadre:
-			add(s.groups, a.Target)
-			for _, h := range a.Households {
-				add(s.households, h)
-			}
-		case a.Level == domain.City:
-			s.all = true
-		case a.Level == domain.Town:
-			add(s.towns, a.Target)
-			if a.Role.Leads() {
-				add(s.leadTowns, a.Target)
-			}
-		case a.Level == domain.Village:
-			add(s.villages, a.Target)
-			s.roles[a.Target] = append(s.roles[a.Target], a.Role)
-			for _, p := range a.Pairings {
-				add(s.pairings, p)
-			}
-			if a.Role.Leads() {
-				add(s.leadVillages, a.Target)
-			}
-		}
+	sc := domain.ScopeOf(posts)
+	s := &scope{cadre: cadre, device: device, approvers: approvers, all: sc.All, roles: sc.Roles,
+		households: sc.Households, groups: sc.Groups, villages: sc.Villages, towns: sc.Towns,
+		rosterVillages: sc.RosterVillages, rosterTowns: sc.RosterTowns,
+		leadVillages: sc.LeadVillages, leadTowns: sc.LeadTowns, pairings: sc.Pairings,
 	}
 	if s.approvers == nil {
 		s.approvers = func(uuid.UUID) []domain.Role { return domain.DefaultApprovers() }
