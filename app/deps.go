@@ -92,6 +92,7 @@ type Store interface {
 	SettingsStore
 	Roster
 	Leader
+	Problems
 	// Now is the replica's corrected wall clock.
 	Now() time.Time
 	// Device is the replica's device ID.

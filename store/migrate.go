@@ -18,8 +18,9 @@ import (
 // Version 4 stores rows and log entries in a compact binary form instead of
 // JSON (see rowcodec.go and log.go): every row and entry is rewritten.
 // Version 5 added member_name (search by a member's name): rebuilt too.
+// Version 6 added step_problem (a problem's history): rebuilt too.
 func migrate(tx *bolt.Tx, from uint32) error {
-	if from < 5 {
+	if from < 6 {
 		if err := rebuildIndexes(tx); err != nil {
 			return err
 		}
