@@ -71,8 +71,8 @@ type App struct {
 	leader   bool
 	villages []*domain.Place
 	towns    []*domain.Place // the towns the cadre works for whole (town or city staff)
-	loading  bool // start is reading who the cadre is
-	wiping   bool // wipe is under way
+	loading  bool            // start is reading who the cadre is
+	wiping   bool            // wipe is under way
 	cancel   context.CancelFunc
 	nudge    fyne.CanvasObject // refreshed to ask for a frame (see repaint)
 	ticking  bool              // the repaint ticker runs
