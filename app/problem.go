@@ -38,6 +38,8 @@ type ProblemScreen struct {
 
 	app     *App
 	id      uuid.UUID
+	box     *fyne.Container // the screen's column, laid out again after a load
+	moved   string          // what the move just made says, until the next load
 	content fyne.CanvasObject
 }
 
@@ -74,11 +76,12 @@ func newProblemScreen(a *App, problem uuid.UUID) *ProblemScreen {
 		}
 	})
 	card.Importance = widget.LowImportance
-	s.content = container.NewVScroll(container.NewVBox(
+	s.box = container.NewVBox(
 		s.Notice, s.Info, card,
 		section(lang.L("problem.history")), s.History,
 		section(lang.L("problem.act")), s.NoMoves, s.Note, s.Error, buttons,
-	))
+	)
+	s.content = container.NewVScroll(s.box)
 	return s
 }
 
@@ -108,6 +111,11 @@ func (s *ProblemScreen) load() {
 func (s *ProblemScreen) show(d *store.ProblemDetail) {
 	s.Data = d
 	p := d.Problem
+	// The notice of a move lasts until the screen is read again (after a
+	// sync it may say something no longer true).
+	s.Notice.SetText(s.moved)
+	setVisible(s.Notice, s.moved != "")
+	s.moved = ""
 	where := ""
 	if d.Village != nil {
 		where = d.Village.Name
@@ -161,6 +169,7 @@ func (s *ProblemScreen) show(d *store.ProblemDetail) {
 	}
 	setVisible(s.NoMoves, !any)
 	setVisible(s.Note, any)
+	s.box.Refresh()
 }
 
 // move moves the problem to status to with the note typed, as the signed-in
@@ -195,8 +204,7 @@ func (s *ProblemScreen) move(to domain.ProblemStatus) {
 				return
 			}
 			s.Note.SetText("")
-			s.Notice.SetText(lang.L("problem.moved", map[string]any{"Status": problemStatusText(to)}))
-			s.Notice.Show()
+			s.moved = lang.L("problem.moved", map[string]any{"Status": problemStatusText(to)})
 			a.changed()
 			s.load()
 		}
