@@ -143,7 +143,7 @@ func TestProblemTravels(t *testing.T) {
 	// The phone's window is made last: the test driver finds the canvas
 	// of an object (for a tap through the canvas) in the last window.
 	tb, _ := e.enrolledAt("tablet", e.data.TeamLeader.ID, tablet, demoNow.Add(-2*time.Hour))
-	tn, _ := e.enrolledAt("town", office.ID, tablet, demoNow.Add(-time.Hour))
+	tn, tnd := e.enrolledAt("town", office.ID, tablet, demoNow.Add(-time.Hour))
 	ph, pd := e.enrolledAt("phone", e.data.GroupCadre.ID, phone, demoNow.Add(-3*time.Hour))
 
 	// A household of the cadre's with a problem still open (待处理).
@@ -187,9 +187,17 @@ func TestProblemTravels(t *testing.T) {
 	if !ps.Moves[domain.ProblemTown].Visible() || !ps.Moves[domain.ProblemVillage].Visible() || !ps.Moves[domain.ProblemResolved].Visible() {
 		t.Error("the group cadre is not offered 上报村, 上报镇 and 标记为已解决 on an open problem")
 	}
+	// Offline: the move is saved on the phone and waits for the network.
+	e.down.Store(true)
 	test.Type(ps.Note, "需要村里协调水管")
 	test.Tap(ps.Moves[domain.ProblemVillage])
 	ph.Wait()
+	test.Tap(ph.Bar.Sync)
+	ph.Wait()
+	if ph.Bar.Status.Err == nil || ph.Bar.Status.Pending != 2 {
+		t.Errorf("offline, the phone's bar says %+v, want 2 changes waiting (the problem and its step)", ph.Bar.Status)
+	}
+	e.down.Store(false)
 	if got := labelText(t, ps.Notice); got != "已改为“已上报村”" {
 		t.Errorf("after escalating: %q", got)
 	}
@@ -233,6 +241,26 @@ func TestProblemTravels(t *testing.T) {
 	}
 	if !contains(detail, e.data.Village.Name) || !contains(detail, head) {
 		t.Errorf("the inbox's row: %q", detail)
+	}
+	// Problems at the town without response for a week say so.
+	quiet, err := tnd.db.ProblemsAt(uuid.Nil, demoNow.Add(-time.Hour), domain.ProblemTown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, r := range quiet {
+		if it := inbox.Items[i]; it.Title != r.Problem.Text || contains(it.Detail, "天无回应") != r.Quiet {
+			t.Errorf("inbox row %d: %q %q, quiet %v", i, it.Title, it.Detail, r.Quiet)
+		}
+		if r.Quiet {
+			n++
+			if want := fmt.Sprintf("%d 天无回应", r.Waiting); !contains(inbox.Items[i].Detail, want) || !inbox.Items[i].Warn {
+				t.Errorf("inbox row %d: %q lacks %q", i, inbox.Items[i].Detail, want)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("the demo town has no problem waiting a week at the town: the check above checks nothing")
 	}
 	zs := openProblemIn(t, tn, inbox, problem.Text)
 	test.Tap(zs.Moves[domain.ProblemResolved])
