@@ -308,9 +308,6 @@ func TestProblemTravels(t *testing.T) {
 // the town overview, one row per village and the total; every number
 // opens a list of that many rows, on the tablet and at phone width.
 func TestTownOverviewNumbers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("syncs a town of 300 households twice")
-	}
 	d := demo.Town(1, demoNow, 300)
 	e := newEnvWith(t, d)
 	lead := staff(t, d, domain.TownLead)
