@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Card is the household card (一口清): the facts a cadre recites at the door,
@@ -40,7 +40,7 @@ type Card struct {
 	// Draft shows while a visit typed for the household waits unsaved.
 	Draft *widget.Label
 	// Data is the card last read.
-	Data *store.Card
+	Data *query.HouseholdCard
 	// Resolved are the household's problems resolved lately, shown with
 	// their resolution under the open ones.
 	Resolved []*domain.Problem
@@ -111,11 +111,11 @@ func (c *Card) Actions() []fyne.CanvasObject { return []fyne.CanvasObject{c.Corr
 func (c *Card) load() {
 	a := c.app
 	a.tasks.run(func() func() {
-		card, err := a.db.Card(c.household, a.now())
+		card, err := query.Card(a.db, c.household, a.now())
 		draft, _ := a.db.Draft(draftKey(c.household))
 		var resolved []*domain.Problem
 		if err == nil {
-			resolved, err = a.db.ResolvedProblems(c.household, cardResolved)
+			resolved, err = query.ResolvedProblems(a.db, c.household, cardResolved)
 		}
 		return func() {
 			if err != nil {
@@ -132,7 +132,7 @@ func (c *Card) load() {
 }
 
 // show fills the card's sections from card.
-func (c *Card) show(card *store.Card) {
+func (c *Card) show(card *query.HouseholdCard) {
 	c.Data = card
 	h := card.Household
 	c.title = h.HeadName

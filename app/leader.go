@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/google/uuid"
 
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Menu is a team leader's list of sections: the village overview, plans
@@ -51,16 +51,16 @@ func newMenu(a *App) *Menu {
 		{lang.L("cadres.title"), theme.AccountIcon(), func() Screen { return cadreActivity(a, m.village) }},
 		{lang.L("village.households"), theme.HomeIcon(), func() Screen {
 			v := m.village
-			return newHouseholds(a, lang.L("village.households"), func() ([]store.HouseholdRow, error) {
-				return a.db.VillageHouseholds(v, a.now())
+			return newHouseholds(a, lang.L("village.households"), func() ([]query.HouseholdRow, error) {
+				return query.VillageHouseholds(a.db, v, a.now())
 			}, nil)
 		}},
 		{lang.L("settings.title"), theme.SettingsIcon(), func() Screen { return newSettings(a) }},
 	}
 	if len(a.villages) > 1 {
 		all := menuItem{lang.L("village.all_households"), theme.StorageIcon(), func() Screen {
-			return newHouseholds(a, lang.L("village.all_households"), func() ([]store.HouseholdRow, error) {
-				return a.db.Search(uuid.Nil, "", a.now(), 0)
+			return newHouseholds(a, lang.L("village.all_households"), func() ([]query.HouseholdRow, error) {
+				return query.Search(a.db, uuid.Nil, "", a.now(), 0)
 			}, nil)
 		}}
 		m.sections = append(m.sections[:7], all, m.sections[7])
@@ -155,11 +155,11 @@ type Overview struct {
 	Cards *fyne.Container
 	Error *widget.Label
 	// Data is the overview last read.
-	Data *store.Overview
+	Data *query.VillageOverview
 
 	app     *App
 	village uuid.UUID
-	rows    []store.GroupStats // the groups, then the total
+	rows    []query.GroupStats // the groups, then the total
 	content fyne.CanvasObject
 }
 
@@ -250,7 +250,7 @@ func (o *Overview) Content() fyne.CanvasObject { return o.content }
 func (o *Overview) load() {
 	a := o.app
 	a.tasks.run(func() func() {
-		ov, err := a.db.Overview(o.village, a.now())
+		ov, err := query.Overview(a.db, o.village, a.now())
 		return func() {
 			if err != nil {
 				o.Error.SetText(errText(err))
@@ -259,7 +259,7 @@ func (o *Overview) load() {
 			}
 			o.Error.Hide()
 			o.Data = ov
-			o.rows = append(append([]store.GroupStats(nil), ov.Groups...), ov.Total)
+			o.rows = append(append([]query.GroupStats(nil), ov.Groups...), ov.Total)
 			o.Table.Refresh()
 			o.fillCards()
 			a.nav.retitle(o)
@@ -315,7 +315,7 @@ func (l *byWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
 }
 
 // Rows returns the rows: the groups, then the total (whose Group is nil).
-func (o *Overview) Rows() []store.GroupStats { return o.rows }
+func (o *Overview) Rows() []query.GroupStats { return o.rows }
 
 func (o *Overview) value(id widget.TableCellID) int {
 	g := o.rows[id.Row]
@@ -363,11 +363,11 @@ func (o *Overview) Open(row, col int) {
 		group, name = g.ID, g.Name
 	}
 	village := o.village
-	rows := func() ([]store.HouseholdRow, error) {
+	rows := func() ([]query.HouseholdRow, error) {
 		if group == uuid.Nil {
-			return a.db.VillageHouseholds(village, a.now())
+			return query.VillageHouseholds(a.db, village, a.now())
 		}
-		return a.db.GroupHouseholds(group, a.now())
+		return query.GroupHouseholds(a.db, group, a.now())
 	}
 	var s Screen
 	switch col {
@@ -375,11 +375,11 @@ func (o *Overview) Open(row, col int) {
 		s = newHouseholds(a, join(name, lang.L("overview.households")), rows, nil)
 	case colVisits:
 		since := monthStart(a.now())
-		s = newHouseholds(a, join(name, lang.L("overview.visited_this_month")), rows, func(r store.HouseholdRow) bool {
+		s = newHouseholds(a, join(name, lang.L("overview.visited_this_month")), rows, func(r query.HouseholdRow) bool {
 			return !r.LastVisit.Before(since)
 		})
 	case colOverdue:
-		s = newHouseholds(a, join(name, lang.L("overview.overdue")), rows, func(r store.HouseholdRow) bool { return r.Overdue })
+		s = newHouseholds(a, join(name, lang.L("overview.overdue")), rows, func(r query.HouseholdRow) bool { return r.Overdue })
 	case colProblems:
 		s = openProblems(a, village, group)
 	case colReview:
@@ -399,7 +399,7 @@ func monthStart(now time.Time) time.Time {
 }
 
 // inGroup reports whether a household row belongs to group (any if uuid.Nil).
-func inGroup(r store.HouseholdRow, group uuid.UUID) bool {
+func inGroup(r query.HouseholdRow, group uuid.UUID) bool {
 	return group == uuid.Nil || r.Group == group
 }
 
@@ -408,7 +408,7 @@ func inGroup(r store.HouseholdRow, group uuid.UUID) bool {
 // without response; each opens its history and moves (problem.go).
 func openProblems(a *App, village, group uuid.UUID) Screen {
 	return newListScreen(a, lang.L("problems.title"), func() ([]Item, error) {
-		rows, err := a.db.ProblemsAt(village, a.now())
+		rows, err := query.ProblemsAt(a.db, village, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -425,7 +425,7 @@ func openProblems(a *App, village, group uuid.UUID) Screen {
 
 // problemItem is a problem's row in a list: its text; its household (and
 // village, in the town's lists), status, age and any wait without response.
-func problemItem(a *App, r store.InboxRow, village bool) Item {
+func problemItem(a *App, r query.InboxRow, village bool) Item {
 	where := ""
 	if village && r.Village != nil {
 		where = r.Village.Name
@@ -446,7 +446,7 @@ func problemItem(a *App, r store.InboxRow, village bool) Item {
 // plansAwaiting lists the plans submitted for review, oldest first.
 func plansAwaiting(a *App, village, group uuid.UUID) Screen {
 	return newListScreen(a, lang.L("review.list_title"), func() ([]Item, error) {
-		rows, err := a.db.PlansAwaitingReview(village, a.now())
+		rows, err := query.PlansAwaitingReview(a.db, village, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -470,7 +470,7 @@ func plansAwaiting(a *App, village, group uuid.UUID) Screen {
 // their quota and pairings held by a cadre of the wrong rank.
 func assistanceGaps(a *App, village, group uuid.UUID) Screen {
 	return newListScreen(a, lang.L("gaps.title"), func() ([]Item, error) {
-		g, err := a.db.Assistance(village)
+		g, err := query.Assistance(a.db, village)
 		if err != nil {
 			return nil, err
 		}
@@ -508,7 +508,7 @@ func assistanceGaps(a *App, village, group uuid.UUID) Screen {
 				Warn:   true,
 			})
 		}
-		cov, err := a.db.Coverage(village)
+		cov, err := query.Coverage(a.db, village)
 		if err != nil {
 			return nil, err
 		}
@@ -521,7 +521,7 @@ func assistanceGaps(a *App, village, group uuid.UUID) Screen {
 // ranking: the order is by name.
 func cadreActivity(a *App, village uuid.UUID) Screen {
 	return newListScreen(a, lang.L("cadres.title"), func() ([]Item, error) {
-		rows, err := a.db.CadreActivity(village, a.now())
+		rows, err := query.CadreActivity(a.db, village, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -549,7 +549,7 @@ func cadreActivity(a *App, village uuid.UUID) Screen {
 				it.open = func() {
 					rows := r.NotVisited
 					a.nav.Push(newHouseholds(a, lang.L("cadres.not_visited_of", map[string]any{"Name": r.Cadre.Name}),
-						func() ([]store.HouseholdRow, error) { return rows, nil }, nil))
+						func() ([]query.HouseholdRow, error) { return rows, nil }, nil))
 				}
 			}
 			items = append(items, it)

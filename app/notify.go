@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // sendNotification shows a system notification (Fyne's SendNotification):
@@ -50,7 +51,7 @@ func (a *App) tellNews() {
 // problemNews returns the words of a notification of the moves not told
 // yet ("" if none) and marks them told. Off the UI goroutine.
 func (a *App) problemNews(cadre uuid.UUID, now time.Time) string {
-	news, err := a.db.ProblemNews(cadre, now.Add(-newsWindow))
+	news, err := query.ProblemNews(a.db, cadre, now.Add(-newsWindow))
 	if err != nil {
 		fyne.LogError("app: read the problems' news", err)
 		return ""

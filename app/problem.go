@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // ProblemScreen is one problem with its life (问题处理): the household,
@@ -34,7 +34,7 @@ type ProblemScreen struct {
 	// Notice says what the last move did.
 	Notice *widget.Label
 	// Data is the problem last read.
-	Data *store.ProblemDetail
+	Data *query.ProblemDetail
 
 	app     *App
 	id      uuid.UUID
@@ -95,7 +95,7 @@ func (s *ProblemScreen) load() {
 	a := s.app
 	viewer := a.cadre
 	a.tasks.run(func() func() {
-		d, err := a.db.ProblemHistory(s.id, viewer, a.now())
+		d, err := query.ProblemHistory(a.db, s.id, viewer, a.now())
 		return func() {
 			if err != nil {
 				s.Error.SetText(errText(err))
@@ -108,7 +108,7 @@ func (s *ProblemScreen) load() {
 }
 
 // show fills the screen from d.
-func (s *ProblemScreen) show(d *store.ProblemDetail) {
+func (s *ProblemScreen) show(d *query.ProblemDetail) {
 	s.Data = d
 	p := d.Problem
 	// The notice of a move lasts until the screen is read again (after a

@@ -16,6 +16,7 @@ import (
 	"bangfu/app"
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/store/query"
 )
 
 // enrolledAt is env.enrolled with the app's clock at now: the devices of
@@ -147,13 +148,13 @@ func TestProblemTravels(t *testing.T) {
 	ph, pd := e.enrolledAt("phone", e.data.GroupCadre.ID, phone, demoNow.Add(-3*time.Hour))
 
 	// A household of the cadre's with a problem still open (待处理).
-	rows, err := pd.db.MyHouseholds(e.data.GroupCadre.ID, demoNow)
+	rows, err := query.MyHouseholds(pd.db, e.data.GroupCadre.ID, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	row, problem := -1, (*domain.Problem)(nil)
 	for i, r := range rows {
-		card, err := pd.db.Card(r.ID, demoNow)
+		card, err := query.Card(pd.db, r.ID, demoNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +244,7 @@ func TestProblemTravels(t *testing.T) {
 		t.Errorf("the inbox's row: %q", detail)
 	}
 	// Problems at the town without response for a week say so.
-	quiet, err := tnd.db.ProblemsAt(uuid.Nil, demoNow.Add(-time.Hour), domain.ProblemTown)
+	quiet, err := query.ProblemsAt(tnd.db, uuid.Nil, demoNow.Add(-time.Hour), domain.ProblemTown)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +318,7 @@ func TestTownOverviewNumbers(t *testing.T) {
 		if !ok {
 			t.Fatalf("%v: the town lead lands on %T", size, a.Nav().Top())
 		}
-		want, err := dev.db.TownOverview(d.Town.ID, demoNow)
+		want, err := query.TownOverview(dev.db, d.Town.ID, demoNow)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // TownOverview is a town at a glance for a town lead or the office: one row
@@ -28,11 +28,11 @@ type TownOverview struct {
 	Cards *fyne.Container
 	Error *widget.Label
 	// Data is the overview last read.
-	Data *store.TownOverview
+	Data *query.TownFigures
 
 	app     *App
 	town    uuid.UUID
-	rows    []store.VillageStats // the villages, then the total
+	rows    []query.VillageStats // the villages, then the total
 	content fyne.CanvasObject
 }
 
@@ -118,12 +118,12 @@ func (o *TownOverview) Title() string {
 func (o *TownOverview) Content() fyne.CanvasObject { return o.content }
 
 // Rows returns the rows: the villages, then the total (whose Village is nil).
-func (o *TownOverview) Rows() []store.VillageStats { return o.rows }
+func (o *TownOverview) Rows() []query.VillageStats { return o.rows }
 
 func (o *TownOverview) load() {
 	a := o.app
 	a.tasks.run(func() func() {
-		ov, err := a.db.TownOverview(o.town, a.now())
+		ov, err := query.TownOverview(a.db, o.town, a.now())
 		return func() {
 			if err != nil {
 				o.Error.SetText(errText(err))
@@ -132,7 +132,7 @@ func (o *TownOverview) load() {
 			}
 			o.Error.Hide()
 			o.Data = ov
-			o.rows = append(append([]store.VillageStats(nil), ov.Villages...), ov.Total)
+			o.rows = append(append([]query.VillageStats(nil), ov.Villages...), ov.Total)
 			o.Table.Refresh()
 			o.fillCards()
 			a.nav.retitle(o)
@@ -221,10 +221,10 @@ func (o *TownOverview) Open(row, col int) {
 		}
 	}
 	title := join(name, townHeads()[col])
-	households := func() ([]store.HouseholdRow, error) {
-		var out []store.HouseholdRow
+	households := func() ([]query.HouseholdRow, error) {
+		var out []query.HouseholdRow
 		for _, v := range villages {
-			rows, err := a.db.VillageHouseholds(v, a.now())
+			rows, err := query.VillageHouseholds(a.db, v, a.now())
 			if err != nil {
 				return nil, err
 			}
@@ -237,7 +237,7 @@ func (o *TownOverview) Open(row, col int) {
 	case tcHouseholds:
 		s = newHouseholds(a, title, households, nil)
 	case tcOverdue:
-		s = newHouseholds(a, title, households, func(r store.HouseholdRow) bool { return r.Overdue })
+		s = newHouseholds(a, title, households, func(r query.HouseholdRow) bool { return r.Overdue })
 	case tcVisits:
 		s = villageVisits(a, title, villages)
 	case tcProblems:
@@ -248,7 +248,7 @@ func (o *TownOverview) Open(row, col int) {
 		s = newListScreen(a, title, func() ([]Item, error) {
 			var items []Item
 			for _, v := range villages {
-				rows, err := a.db.PlansAwaitingReview(v, a.now())
+				rows, err := query.PlansAwaitingReview(a.db, v, a.now())
 				if err != nil {
 					return nil, err
 				}
@@ -273,7 +273,7 @@ func (o *TownOverview) Open(row, col int) {
 // with the given statuses only, if any), oldest first, with their village.
 func problemsAt(a *App, title string, place uuid.UUID, statuses ...domain.ProblemStatus) Screen {
 	return newListScreen(a, title, func() ([]Item, error) {
-		rows, err := a.db.ProblemsAt(place, a.now(), statuses...)
+		rows, err := query.ProblemsAt(a.db, place, a.now(), statuses...)
 		if err != nil {
 			return nil, err
 		}
@@ -298,7 +298,7 @@ func villageVisits(a *App, title string, villages []uuid.UUID) Screen {
 		var items []Item
 		now := a.now()
 		for _, v := range villages {
-			rows, err := a.db.VillageVisits(v, monthStart(now), now)
+			rows, err := query.VillageVisits(a.db, v, monthStart(now), now)
 			if err != nil {
 				return nil, err
 			}
@@ -321,7 +321,7 @@ func householdGaps(a *App, title string, villages []uuid.UUID) Screen {
 	return newListScreen(a, title, func() ([]Item, error) {
 		var items []Item
 		for _, v := range villages {
-			g, err := a.db.Assistance(v)
+			g, err := query.Assistance(a.db, v)
 			if err != nil {
 				return nil, err
 			}

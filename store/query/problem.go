@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"encoding/binary"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // The read models of a problem's life (问题处理): its history, the village's
@@ -42,9 +43,9 @@ type ProblemDetail struct {
 // ProblemHistory returns a problem with its history as viewer sees it at
 // now, or an error matching domain.ErrNotFound if the problem (or its
 // household) is not in the replica.
-func (db *DB) ProblemHistory(problem, viewer uuid.UUID, now time.Time) (*ProblemDetail, error) {
+func ProblemHistory(db *store.DB, problem, viewer uuid.UUID, now time.Time) (*ProblemDetail, error) {
 	var d *ProblemDetail
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		rec := r.get(domain.KindProblem, problem)
 		if rec == nil {
 			return notFoundErr("problem", domain.KindProblem, problem)
@@ -82,7 +83,7 @@ func (r *reader) steps(problem uuid.UUID) []*domain.Step {
 // from the step_problem index alone.
 func (r *reader) lastMove(problem uuid.UUID) time.Time {
 	var last time.Time
-	r.scan("step_problem", problem[:], func(k []byte, _ uuid.UUID) bool {
+	r.tx.Scan("step_problem", problem[:], func(k []byte, _ uuid.UUID) bool {
 		last = oldestTime(k[16:24])
 		return true
 	})
@@ -144,9 +145,9 @@ type InboxRow struct {
 // uuid.Nil: everywhere), oldest found first, those with status in statuses
 // only if any are given: the town's inbox is ProblemsAt(town, now,
 // domain.ProblemTown).
-func (db *DB) ProblemsAt(place uuid.UUID, now time.Time, statuses ...domain.ProblemStatus) ([]InboxRow, error) {
+func ProblemsAt(db *store.DB, place uuid.UUID, now time.Time, statuses ...domain.ProblemStatus) ([]InboxRow, error) {
 	var out []InboxRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		inPlace := func(village uuid.UUID) bool {
 			if place == uuid.Nil || village == place {
 				return true
@@ -180,9 +181,9 @@ func (db *DB) ProblemsAt(place uuid.UUID, now time.Time, statuses ...domain.Prob
 // ResolvedProblems returns a household's resolved problems, the latest
 // resolved first, at most max of them (max <= 0: all): the card shows them
 // with their resolution under the open ones.
-func (db *DB) ResolvedProblems(household uuid.UUID, max int) ([]*domain.Problem, error) {
+func ResolvedProblems(db *store.DB, household uuid.UUID, max int) ([]*domain.Problem, error) {
 	var out []*domain.Problem
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		scanRecords(r, "problem_hh", household[:], domain.KindProblem, 0, func(rec domain.Record) {
 			if p := rec.(*domain.Problem); p.Status == domain.ProblemResolved {
 				out = append(out, p)
@@ -209,9 +210,9 @@ type StepNews struct {
 // ProblemNews returns the steps taken at or after since by others than
 // cadre on the problems of the households cadre is responsible for, oldest
 // first.
-func (db *DB) ProblemNews(cadre uuid.UUID, since time.Time) ([]StepNews, error) {
+func ProblemNews(db *store.DB, cadre uuid.UUID, since time.Time) ([]StepNews, error) {
 	var out []StepNews
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		for _, hid := range r.householdsOf(cadre) {
 			h := r.household(hid)
 			if h == nil {

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"sort"
@@ -7,10 +7,11 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // VillageStats are the figures of one village of a town, or of the whole
-// town in TownOverview.Total.
+// town in TownFigures.Total.
 type VillageStats struct {
 	Village         *domain.Place // nil in the Total row
 	Households      int
@@ -22,10 +23,10 @@ type VillageStats struct {
 	Gaps            int // households missing a level of three-level assistance
 }
 
-// TownOverview is a town at a glance for a town lead or the office: one
+// TownFigures are a town at a glance for a town lead or the office: one
 // row per village, by name, with totals. Facts to act on, in the villages'
 // own order: no ranking.
-type TownOverview struct {
+type TownFigures struct {
 	Town     *domain.Place
 	Villages []VillageStats
 	Total    VillageStats
@@ -33,14 +34,14 @@ type TownOverview struct {
 
 // TownOverview returns the figures of a town's villages at now, or an
 // error matching domain.ErrNotFound if there is no such town.
-func (db *DB) TownOverview(town uuid.UUID, now time.Time) (*TownOverview, error) {
-	var o *TownOverview
-	err := db.view(func(r *reader) error {
+func TownOverview(db *store.DB, town uuid.UUID, now time.Time) (*TownFigures, error) {
+	var o *TownFigures
+	err := view(db, func(r *reader) error {
 		t := r.place(town)
 		if t == nil || t.Level != domain.Town {
 			return notFoundErr("town overview", domain.KindPlace, town)
 		}
-		o = &TownOverview{Town: t}
+		o = &TownFigures{Town: t}
 		submitted := map[uuid.UUID]int{}
 		for _, p := range r.submittedPlans() {
 			submitted[p.Household]++
@@ -107,16 +108,16 @@ type VisitRow struct {
 
 // VillageVisits returns the visits to a village's households made at or
 // after since, the latest first: the list behind "visits this month".
-func (db *DB) VillageVisits(village uuid.UUID, since, now time.Time) ([]VisitRow, error) {
+func VillageVisits(db *store.DB, village uuid.UUID, since, now time.Time) ([]VisitRow, error) {
 	var out []VisitRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		for _, id := range r.householdsOfVillage(village) {
 			h := r.household(id)
 			if h == nil {
 				continue
 			}
 			var row *HouseholdRow
-			r.scan("visit_hh", id[:], func(k []byte, vid uuid.UUID) bool {
+			r.tx.Scan("visit_hh", id[:], func(k []byte, vid uuid.UUID) bool {
 				if newestTime(k[16:24]).Before(since) {
 					return false
 				}
