@@ -115,6 +115,8 @@ func newMenu(a *App) *Menu {
 	})
 	top := fyne.CanvasObject(widget.NewLabel(strings.Join(names, "、")))
 	if len(names) > 1 {
+		// Show the village the sections open on (without opening it again).
+		m.Village.Selected = names[0]
 		top = m.Village
 	} else if len(names) == 0 {
 		top = dangerLabel(lang.L("menu.no_village"))
