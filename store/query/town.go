@@ -63,18 +63,19 @@ func TownOverview(db *store.DB, town uuid.UUID, now time.Time) (*TownFigures, er
 			for _, g := range ga.Households {
 				gaps[g.Household.ID] = true
 			}
+			// The figures of each household's list line (reader.row),
+			// without its search key: a town has thousands.
+			overdue := r.tx.Rules(v.ID).OverdueDays
 			for _, id := range r.householdsOfVillage(v.ID) {
-				h := r.household(id)
-				if h == nil {
+				if r.household(id) == nil {
 					continue
 				}
-				row := r.row(h, now)
 				st.Households++
 				st.VisitsThisMonth += r.visitsSince("visit_hh", id[:], month)
-				if row.Overdue {
+				if days := daysSince(r.lastVisit(id), now); days < 0 || days >= overdue {
 					st.Overdue++
 				}
-				st.OpenProblems += row.OpenProblems
+				st.OpenProblems += r.openProblems(id)
 				st.AtTown += atTown[id]
 				st.AwaitingReview += submitted[id]
 				if gaps[id] {
