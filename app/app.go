@@ -317,7 +317,10 @@ func (a *App) build() {
 	if a.leader {
 		a.Menu = newMenu(a)
 		a.nav.SetMaster(a.Menu)
-		a.Menu.open(0)
+		// The village overview first, also for town staff (their town's
+		// sections sit above it): it reads one village, the town overview
+		// all of them, and the first screen must come at once.
+		a.Menu.open(a.Menu.villageAt)
 	} else {
 		cadre := a.cadre
 		a.Households = newHouseholds(a, lang.L("households.title"), func() ([]query.HouseholdRow, error) {

@@ -50,11 +50,11 @@ func TestManyHouseholds(t *testing.T) {
 	start = time.Now()
 	a = e.open(dev, tablet)
 	first := time.Since(start)
-	ov, ok := a.Nav().Top().(*app.TownOverview)
+	ov, ok := a.Nav().Top().(*app.Overview)
 	if !ok || len(ov.Rows()) == 0 {
 		t.Fatalf("the first screen is %T without rows", a.Nav().Top())
 	}
-	t.Logf("first screen (town overview) after a restart: %v", first)
+	t.Logf("first screen (village overview) after a restart: %v", first)
 	if first > time.Second && !raceEnabled {
 		t.Errorf("the first screen took %v, want under a second", first)
 	}
