@@ -71,8 +71,9 @@ type App struct {
 	me       *domain.Cadre
 	leader   bool
 	villages []*domain.Place
-	loading  bool // start is reading who the cadre is
-	wiping   bool // wipe is under way
+	towns    []*domain.Place // the towns the cadre works for whole (town or city staff)
+	loading  bool            // start is reading who the cadre is
+	wiping   bool            // wipe is under way
 	cancel   context.CancelFunc
 	nudge    fyne.CanvasObject // refreshed to ask for a frame (see repaint)
 	ticking  bool              // the repaint ticker runs
@@ -229,7 +230,7 @@ func (a *App) start(cadre uuid.UUID) {
 	a.Window.SetContent(container.NewCenter(loading))
 	a.loading = true
 	a.tasks.run(func() func() {
-		me, villages, leader, err := a.whoAmI(cadre)
+		me, villages, towns, leader, err := a.whoAmI(cadre)
 		return func() {
 			a.loading = false
 			if err != nil {
@@ -247,25 +248,27 @@ func (a *App) start(cadre uuid.UUID) {
 				a.startSync()
 				return
 			}
-			a.me, a.villages, a.leader = me, villages, leader
+			a.me, a.villages, a.towns, a.leader = me, villages, towns, leader
 			a.Waiting = nil
 			a.build()
 		}
 	})
 }
 
-// whoAmI reads the signed-in cadre, whether they lead, and the villages they
-// lead.
-func (a *App) whoAmI(cadre uuid.UUID) (*domain.Cadre, []*domain.Place, bool, error) {
+// whoAmI reads the signed-in cadre, the villages they lead, the towns they
+// work for whole (as town or city staff), and whether they lead.
+func (a *App) whoAmI(cadre uuid.UUID) (*domain.Cadre, []*domain.Place, []*domain.Place, bool, error) {
 	rec, err := a.db.Get(domain.KindCadre, cadre)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
 	me := rec.(*domain.Cadre)
 	as, err := query.Assignments(a.db, cadre)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
+	var allTowns []*domain.Place
+	townSeen := map[uuid.UUID]bool{}
 	leader := false
 	var villages []*domain.Place
 	seen := map[uuid.UUID]bool{}
@@ -293,6 +296,10 @@ func (a *App) whoAmI(cadre uuid.UUID) (*domain.Cadre, []*domain.Place, bool, err
 				towns, _ = query.Places(a.db, domain.Town, p.ID)
 			}
 			for _, t := range towns {
+				if !townSeen[t.ID] {
+					townSeen[t.ID] = true
+					allTowns = append(allTowns, t)
+				}
 				vs, _ := query.Places(a.db, domain.Village, t.ID)
 				for _, v := range vs {
 					add(v)
@@ -300,7 +307,7 @@ func (a *App) whoAmI(cadre uuid.UUID) (*domain.Cadre, []*domain.Place, bool, err
 			}
 		}
 	}
-	return me, villages, leader, nil
+	return me, villages, allTowns, leader, nil
 }
 
 // build lays out the main screens for the cadre's role.
@@ -310,7 +317,10 @@ func (a *App) build() {
 	if a.leader {
 		a.Menu = newMenu(a)
 		a.nav.SetMaster(a.Menu)
-		a.Menu.open(0)
+		// The village overview first, also for town staff (their town's
+		// sections sit above it): it reads one village, the town overview
+		// all of them, and the first screen must come at once.
+		a.Menu.open(a.Menu.villageAt)
 	} else {
 		cadre := a.cadre
 		a.Households = newHouseholds(a, lang.L("households.title"), func() ([]query.HouseholdRow, error) {
@@ -322,6 +332,7 @@ func (a *App) build() {
 	}
 	a.Window.SetContent(container.NewBorder(nil, a.Bar.Content(), nil, nil, a.nav.root))
 	a.startSync()
+	a.tellNews() // the first look notes what is there (notify.go)
 }
 
 // settingsButton opens the settings.
@@ -404,7 +415,7 @@ func (a *App) wipe() {
 			} else if a.opt.Wipe != nil {
 				msg = lang.L("enroll.wipe_failed") + errText(err)
 			}
-			a.cadre, a.me, a.leader, a.villages = uuid.Nil, nil, false, nil
+			a.cadre, a.me, a.leader, a.villages, a.towns = uuid.Nil, nil, false, nil, nil
 			if server == "" {
 				server = a.opt.Server
 			}
@@ -425,4 +436,5 @@ func (a *App) synced() {
 		return
 	}
 	a.nav.Reload()
+	a.tellNews()
 }

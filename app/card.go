@@ -41,6 +41,9 @@ type Card struct {
 	Draft *widget.Label
 	// Data is the card last read.
 	Data *query.HouseholdCard
+	// Resolved are the household's problems resolved lately, shown with
+	// their resolution under the open ones.
+	Resolved []*domain.Problem
 
 	app       *App
 	household uuid.UUID
@@ -80,6 +83,9 @@ func newCard(a *App, household uuid.UUID) *Card {
 	return c
 }
 
+// cardResolved is how many resolved problems the card shows.
+const cardResolved = 3
+
 // notify shows a short message above the card, such as 走访已保存.
 func (c *Card) notify(msg string) {
 	c.Notice.SetText(msg)
@@ -107,6 +113,10 @@ func (c *Card) load() {
 	a.tasks.run(func() func() {
 		card, err := query.Card(a.db, c.household, a.now())
 		draft, _ := a.db.Draft(draftKey(c.household))
+		var resolved []*domain.Problem
+		if err == nil {
+			resolved, err = query.ResolvedProblems(a.db, c.household, cardResolved)
+		}
 		return func() {
 			if err != nil {
 				c.Error.SetText(errText(err))
@@ -115,6 +125,7 @@ func (c *Card) load() {
 			}
 			c.Error.Hide()
 			setVisible(c.Draft, draft != nil)
+			c.Resolved = resolved
 			c.show(card)
 		}
 	})
@@ -216,12 +227,17 @@ func (c *Card) show(card *query.HouseholdCard) {
 		}
 	}
 
+	// Each problem opens its history and the moves the cadre may make
+	// (problem.go).
 	problems := container.NewVBox()
 	for _, p := range card.Problems {
 		age := int(c.app.now().Sub(p.Created) / (24 * time.Hour))
-		l := wrapLabel(join(p.Text, problemStatusText(p.Status), count("problems.age", age)))
+		id := p.ID
+		l := newTapLabel(join(p.Text, problemStatusText(p.Status), count("problems.age", age)), func() {
+			c.app.nav.Push(newProblemScreen(c.app, id))
+		})
 		l.Importance = widget.WarningImportance
-		problems.Add(l)
+		problems.Add(tapRow(l))
 	}
 	// The follow-up the last visit left owed, if any.
 	for _, v := range card.Visits {
@@ -240,6 +256,15 @@ func (c *Card) show(card *query.HouseholdCard) {
 	}
 	if len(problems.Objects) == 0 {
 		problems.Add(widget.NewLabel(lang.L("card.no_problems")))
+	}
+	// Problems resolved lately, with how: the answer reaches the card.
+	for _, p := range c.Resolved {
+		id := p.ID
+		l := newTapLabel(lang.L("problem.card_resolved", map[string]any{"Text": p.Text, "Resolution": p.Resolution, "Date": dateText(p.ResolvedAt)}), func() {
+			c.app.nav.Push(newProblemScreen(c.app, id))
+		})
+		l.Importance = widget.SuccessImportance
+		problems.Add(tapRow(l))
 	}
 
 	visits := container.NewVBox()

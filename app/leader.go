@@ -24,10 +24,11 @@ type Menu struct {
 	List    *widget.List
 	Village *widget.Select
 
-	app      *App
-	sections []menuItem
-	village  uuid.UUID
-	content  fyne.CanvasObject
+	app       *App
+	sections  []menuItem
+	village   uuid.UUID
+	villageAt int // the index of the village overview (after the town's sections)
+	content   fyne.CanvasObject
 }
 
 type menuItem struct {
@@ -72,6 +73,19 @@ func newMenu(a *App) *Menu {
 		menuItem{lang.L("rules.title"), theme.ListIcon(), func() Screen { return newRulesForm(a, m.village) }},
 		menuItem{lang.L("requests.title"), theme.QuestionIcon(), func() Screen { return statusRequests(a, m.village) }},
 		m.sections[n])
+	// A town lead or the office (town or city staff) starts from the town:
+	// its overview, one per town, and the problems reported to it.
+	if len(a.towns) > 0 {
+		var town []menuItem
+		for _, t := range a.towns {
+			id := t.ID
+			town = append(town, menuItem{lang.L("town.title_of", map[string]any{"Town": t.Name}), theme.GridIcon(),
+				func() Screen { return newTownOverview(a, id) }})
+		}
+		town = append(town, menuItem{lang.L("town.inbox"), theme.MailComposeIcon(), func() Screen { return townInbox(a) }})
+		m.sections = append(town, m.sections...)
+		m.villageAt = len(town)
+	}
 	m.List = widget.NewList(
 		func() int { return len(m.sections) },
 		func() fyne.CanvasObject {
@@ -96,11 +110,13 @@ func newMenu(a *App) *Menu {
 	m.Village = newSelect(names, func(string) {
 		if i := m.Village.SelectedIndex(); i >= 0 {
 			m.village = a.villages[i].ID
-			m.open(0)
+			m.open(m.villageAt)
 		}
 	})
 	top := fyne.CanvasObject(widget.NewLabel(strings.Join(names, "、")))
 	if len(names) > 1 {
+		// Show the village the sections open on (without opening it again).
+		m.Village.Selected = names[0]
 		top = m.Village
 	} else if len(names) == 0 {
 		top = dangerLabel(lang.L("menu.no_village"))
@@ -389,10 +405,12 @@ func inGroup(r query.HouseholdRow, group uuid.UUID) bool {
 	return group == uuid.Nil || r.Group == group
 }
 
-// openProblems lists the village's open problems, oldest first.
+// openProblems lists the village's unresolved problems, oldest first, with
+// their age and, for those waiting at the village or the town, how long
+// without response; each opens its history and moves (problem.go).
 func openProblems(a *App, village, group uuid.UUID) Screen {
 	return newListScreen(a, lang.L("problems.title"), func() ([]Item, error) {
-		rows, err := query.OpenProblems(a.db, village, a.now())
+		rows, err := query.ProblemsAt(a.db, village, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -401,16 +419,30 @@ func openProblems(a *App, village, group uuid.UUID) Screen {
 			if !inGroup(r.Household, group) {
 				continue
 			}
-			r := r
-			items = append(items, Item{
-				Title:  r.Problem.Text,
-				Detail: join(r.Household.HeadName, r.Household.GroupName, problemStatusText(r.Problem.Status), count("problems.age", r.AgeDays)),
-				Warn:   r.AgeDays >= 30,
-				open:   func() { a.nav.Push(newResolve(a, r)) },
-			})
+			items = append(items, problemItem(a, r, false))
 		}
 		return items, nil
 	})
+}
+
+// problemItem is a problem's row in a list: its text; its household (and
+// village, in the town's lists), status, age and any wait without response.
+func problemItem(a *App, r query.InboxRow, village bool) Item {
+	where := ""
+	if village && r.Village != nil {
+		where = r.Village.Name
+	}
+	detail := join(where, r.Household.HeadName, r.Household.GroupName, problemStatusText(r.Problem.Status), count("problems.age", r.AgeDays))
+	if r.Quiet {
+		detail = join(detail, count("problem.quiet", r.Waiting))
+	}
+	id := r.Problem.ID
+	return Item{
+		Title:  r.Problem.Text,
+		Detail: detail,
+		Warn:   r.Quiet || r.AgeDays >= 30,
+		open:   func() { a.nav.Push(newProblemScreen(a, id)) },
+	}
 }
 
 // plansAwaiting lists the plans submitted for review, oldest first.

@@ -194,8 +194,8 @@ func TestPlanSignOff(t *testing.T) {
 	}
 }
 
-// TestResolveProblem: the leader resolves the oldest open problem with a note;
-// without a note the screen says one is needed.
+// TestResolveProblem: the leader resolves the oldest open problem with a note
+// on its problem screen; without a note the screen says one is needed.
 func TestResolveProblem(t *testing.T) {
 	e := newEnv(t)
 	a, d, _ := leaderOverview(t, e)
@@ -214,17 +214,29 @@ func TestResolveProblem(t *testing.T) {
 	}
 	list.Open(0)
 	a.Wait()
-	r := a.Nav().Top().(*app.Resolve)
-	test.Tap(r.Submit)
+	r := a.Nav().Top().(*app.ProblemScreen)
+	resolve := r.Moves[domain.ProblemResolved]
+	if !resolve.Visible() {
+		t.Fatal("the team leader may not resolve the village's problem")
+	}
+	test.Tap(resolve)
 	a.Wait()
 	if got := labelText(t, r.Error); got != "请填写处理结果" {
 		t.Errorf("resolving without a note: %q", got)
 	}
-	test.Type(r.Resolution, "已协调镇水务站修复管道。")
-	test.Tap(r.Submit)
+	test.Type(r.Note, "已协调镇水务站修复管道。")
+	test.Tap(resolve)
+	a.Wait()
+	if got := labelText(t, r.Notice); got != "已改为“已解决”" {
+		t.Errorf("after resolving: %q", got)
+	}
+	if resolve.Visible() || !r.Moves[domain.ProblemOpen].Visible() {
+		t.Error("a resolved problem can be resolved again, or not reopened")
+	}
+	a.Nav().Pop()
 	a.Wait()
 	if a.Nav().Top() != list {
-		t.Fatalf("after resolving the leader sees %T", a.Nav().Top())
+		t.Fatalf("back from the problem the leader sees %T", a.Nav().Top())
 	}
 	if len(list.Items) != len(want)-1 {
 		t.Errorf("the list has %d problems after resolving one of %d", len(list.Items), len(want))

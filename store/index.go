@@ -96,6 +96,13 @@ var indexes = map[domain.Kind][]index{
 			return one(p.Household[:], oldest(p.Created), p.ID[:])
 		}},
 	},
+	domain.KindStep: {
+		// step_problem: a problem's history, oldest step first.
+		{"step_problem", func(r domain.Record) [][]byte {
+			s := r.(*domain.Step)
+			return one(s.Problem[:], oldest(s.At), s.ID[:])
+		}},
+	},
 	domain.KindPlan: {
 		{"plan_hh", func(r domain.Record) [][]byte { p := r.(*domain.Plan); return one(p.Household[:], p.ID[:]) }},
 		{"plan_submitted", func(r domain.Record) [][]byte {

@@ -20,13 +20,14 @@ import (
 // Version 5 added member_name (search by a member's name): rebuilt too.
 // Version 6 added the local state (local.go): the sync client's account,
 // kept until then under the cursor sync.account, moves there.
+// Version 7 added step_problem (a problem's history): rebuilt too.
 func migrate(tx *bolt.Tx, from uint32) error {
 	if from < 6 {
 		if err := moveLocal(tx); err != nil {
 			return err
 		}
 	}
-	if from < 5 {
+	if from < 7 {
 		if err := rebuildIndexes(tx); err != nil {
 			return err
 		}
