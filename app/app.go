@@ -59,6 +59,9 @@ type App struct {
 	// Settings opens the settings from a group cadre's list (a team leader's
 	// menu has them as a section).
 	Settings *widget.Button
+	// TodoButton, on top of a cadre's list, says how many to-do items
+	// (待办) wait and opens them (nil for a team leader).
+	TodoButton *widget.Button
 
 	fyne     fyne.App
 	db       Store
@@ -75,6 +78,11 @@ type App struct {
 	cancel   context.CancelFunc
 	nudge    fyne.CanvasObject // refreshed to ask for a frame (see repaint)
 	ticking  bool              // the repaint ticker runs
+	// returnedSeen are the plans sent back that the to-do list held when
+	// last read (nil before the first read): a sync that brings a new one
+	// sends a notification.
+	returnedSeen map[uuid.UUID]bool
+	todoShown    bool // the to-do list was opened at start
 }
 
 // New returns the app for the Fyne app fa, the local replica db and the
@@ -317,10 +325,14 @@ func (a *App) build() {
 		}, nil)
 		a.Settings = a.settingsButton()
 		a.Households.actions = []fyne.CanvasObject{a.Settings}
+		a.TodoButton = widget.NewButtonWithIcon(lang.L("todo.title"), theme.ListIcon(), func() { a.nav.Open(newTodoScreen(a)) })
+		a.TodoButton.Importance = widget.LowImportance
+		a.Households.top.Objects = append([]fyne.CanvasObject{a.TodoButton}, a.Households.top.Objects...)
 		a.nav.SetMaster(a.Households)
 	}
 	a.Window.SetContent(container.NewBorder(nil, a.Bar.Content(), nil, nil, a.nav.root))
 	a.startSync()
+	a.refreshTodo()
 }
 
 // settingsButton opens the settings.
@@ -370,6 +382,7 @@ func (a *App) stop() {
 // updates the sync bar.
 func (a *App) changed() {
 	a.sync.Trigger()
+	a.refreshTodo()
 	if a.Bar != nil {
 		a.Bar.refresh()
 	}
@@ -424,4 +437,5 @@ func (a *App) synced() {
 		return
 	}
 	a.nav.Reload()
+	a.refreshTodo()
 }

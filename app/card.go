@@ -39,6 +39,8 @@ type Card struct {
 	Notice *widget.Label
 	// Draft shows while a visit typed for the household waits unsaved.
 	Draft *widget.Label
+	// FollowUpDone[i] marks the i-th follow-up owed shown done (办结).
+	FollowUpDone []*widget.Button
 	// Data is the card last read.
 	Data *store.Card
 
@@ -223,20 +225,26 @@ func (c *Card) show(card *store.Card) {
 		l.Importance = widget.WarningImportance
 		problems.Add(l)
 	}
-	// The follow-up the last visit left owed, if any.
+	// The follow-ups the recent visits left owed, each done with one tap.
+	c.FollowUpDone = nil
 	for _, v := range card.Visits {
-		if strings.TrimSpace(v.FollowUp) != "" {
-			msg := lang.L("card.follow_up_open", map[string]any{"Text": v.FollowUp})
-			if !v.Due.IsZero() {
-				msg = lang.L("card.follow_up", map[string]any{"Text": v.FollowUp, "Date": dateText(v.Due)})
-			}
-			l := wrapLabel(msg)
-			if !v.Due.IsZero() && v.Due.Before(c.app.now()) {
-				l.Importance = widget.WarningImportance
-			}
-			problems.Add(l)
+		if !v.FollowUpOwed() {
+			continue
 		}
-		break
+		msg := lang.L("card.follow_up_open", map[string]any{"Text": v.FollowUp})
+		if !v.Due.IsZero() {
+			msg = lang.L("card.follow_up", map[string]any{"Text": v.FollowUp, "Date": dateText(v.Due)})
+		}
+		l := wrapLabel(msg)
+		if !v.Due.IsZero() && v.Due.Before(c.app.now()) {
+			l.Importance = widget.WarningImportance
+		}
+		done := c.app.followUpDoneButton(v, func() {
+			c.notify(lang.L("card.follow_up_done"))
+			c.load()
+		})
+		c.FollowUpDone = append(c.FollowUpDone, done)
+		problems.Add(container.NewBorder(nil, nil, nil, done, l))
 	}
 	if len(problems.Objects) == 0 {
 		problems.Add(widget.NewLabel(lang.L("card.no_problems")))
@@ -244,7 +252,11 @@ func (c *Card) show(card *store.Card) {
 
 	visits := container.NewVBox()
 	for _, v := range card.Visits {
-		visits.Add(wrapLabel(join(dateText(v.At), visitKindText(v.Type), v.Notes)))
+		l := wrapLabel(join(dateText(v.At), visitKindText(v.Type), absentText(v), v.Notes))
+		if v.Absent {
+			l.Importance = widget.WarningImportance // an attempt: nobody was met
+		}
+		visits.Add(l)
 	}
 	if len(card.Visits) == 0 {
 		visits.Add(dangerLabel(lang.L("households.never_visited")))
@@ -336,4 +348,12 @@ func errorLabel() *widget.Label {
 	l := dangerLabel("")
 	l.Hide()
 	return l
+}
+
+// absentText marks a visit that met nobody (未遇到): an attempt, shown as such.
+func absentText(v *domain.Visit) string {
+	if v.Absent {
+		return lang.L("visit.absent")
+	}
+	return ""
 }

@@ -82,6 +82,11 @@ type Leader interface {
 	ResolveConflict(author, conflict uuid.UUID, keepLoser bool) error
 }
 
+// Todos reads a cadre's to-do list (待办, todo.go).
+type Todos interface {
+	Todo(cadre uuid.UUID, now time.Time) (*store.Todo, error)
+}
+
 // Store is everything the app needs of the local replica. *store.DB is one.
 type Store interface {
 	Writer
@@ -92,6 +97,7 @@ type Store interface {
 	SettingsStore
 	Roster
 	Leader
+	Todos
 	// Now is the replica's corrected wall clock.
 	Now() time.Time
 	// Device is the replica's device ID.

@@ -86,6 +86,15 @@ type Visit struct {
 	// counts as contact, and is shown as such.
 	Met    uuid.UUID `json:"met"`
 	Absent bool      `json:"absent"`
+	// FollowUpDone is when the follow-up was done (跟进已办结): marked on
+	// the card or the to-do list with one tap, or by the next visit that
+	// says so; zero while it is owed.
+	FollowUpDone time.Time `json:"follow_up_done"`
+}
+
+// FollowUpOwed reports whether the visit left a follow-up not yet done.
+func (v *Visit) FollowUpOwed() bool {
+	return strings.TrimSpace(v.FollowUp) != "" && v.FollowUpDone.IsZero() && !v.Deleted
 }
 
 // VisitClockSlack is how far ahead of a change's stamp an upstream accepts a
