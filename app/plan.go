@@ -459,7 +459,13 @@ func (f *MeasureForm) save() {
 		plan.Status = domain.PlanSubmitted
 		also = append(also, &plan)
 	}
-	f.app.saveRecord(m, err, f.Save, f.Error, func() {
+	var first domain.Record = m
+	if len(also) > 0 {
+		// The plan first: an upstream judges the measure by the plan's
+		// status as the earlier changes of the push left it.
+		first, also = also[0], []domain.Record{m}
+	}
+	f.app.saveRecord(first, err, f.Save, f.Error, func() {
 		f.app.changed()
 		f.app.nav.Pop()
 	}, also...)

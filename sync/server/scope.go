@@ -279,6 +279,42 @@ func (s *scope) check(p *store.Proposal) error {
 	if ch.Kind == domain.KindPlan && p.Existed {
 		return plan(p)
 	}
+	if ch.Kind == domain.KindMeasure {
+		return measure(p)
+	}
+	return nil
+}
+
+// measureFields are what a reviewer approves of a measure: all but its
+// progress.
+var measureFields = []string{"type", "description", "owner", "target", "due", "deleted"}
+
+// measure keeps reviews honest for measures as plan does for the goal: a new
+// measure, or a change of what was approved of one, on a plan that is
+// approved is rejected alone, with its reason. The app sends the plan back
+// to awaiting review in the same transaction, before the measure, so the
+// upstream sees the plan's new status first; recording progress is not a
+// change of the plan.
+func measure(p *store.Proposal) error {
+	m, ok := p.New.(*domain.Measure)
+	if !ok {
+		return nil
+	}
+	changed := !p.Existed
+	for _, f := range measureFields {
+		if raw, set := p.Change.Fields[f]; set && !changed {
+			cur, ok := p.State(f)
+			changed = !ok || !jsonEqual(cur.Value, raw)
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if rec, _, ok := p.Record(domain.KindPlan, m.Plan); ok {
+		if plan := rec.(*domain.Plan); plan.Status == domain.PlanApproved && !plan.Deleted {
+			return errApprovedMeasure
+		}
+	}
 	return nil
 }
 
@@ -580,6 +616,10 @@ var (
 // approved.
 var errApprovedGoal = domain.Errorf(domain.EINVALID, "goal", "已审核的计划修改目标后须重新提交审核",
 	"an approved plan whose goal changes must go back to review")
+
+// errApprovedMeasure rejects a new or changed measure of an approved plan.
+var errApprovedMeasure = domain.Errorf(domain.EINVALID, "plan", "已审核的计划修改措施后须重新提交审核",
+	"an approved plan whose measures change must go back to review")
 
 // errCompanion rejects a visit naming a companion the device may not read:
 // not a cadre who works where the visitor works.

@@ -149,3 +149,79 @@ func TestApprovedPlanGoal(t *testing.T) {
 		t.Errorf("the plan is %q, %s", p.Goal, p.Status)
 	}
 }
+
+// TestApprovedPlanMeasure: a measure added to or changed on an approved plan
+// that stays approved is rejected alone, with words; recording progress is
+// not a change; the plan sent back to review first, in the same push, lets
+// the measure through.
+func TestApprovedPlanMeasure(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w := e.w
+	now := time.Now()
+	dev, token := e.enroll(t, w.Cadre1.ID)
+	var m *domain.Measure
+	for _, h := range w.Group(w.G1) {
+		for _, x := range w.Measures {
+			if x.Household == h.ID && m == nil {
+				m = x
+			}
+		}
+	}
+	if m == nil {
+		t.Fatal("no measure in the cadre's group")
+	}
+	rec, err := e.srv.DB.Get(domain.KindPlan, m.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := *rec.(*domain.Plan)
+	approved.Status = domain.PlanApproved
+	if err := e.srv.DB.Put(w.Admin, &approved); err != nil {
+		t.Fatal(err)
+	}
+	var through uint64
+	change := func(kind domain.Kind, id uuid.UUID, fields domain.Fields) domain.Change {
+		through++
+		return domain.Change{ID: uuid.New(), Kind: kind, Record: id, Author: w.Cadre1.ID,
+			Stamp: domain.Stamp{Wall: now.Add(time.Duration(through) * time.Second).UnixMilli(), Device: dev}, Fields: fields}
+	}
+	push := func(chs ...domain.Change) []string {
+		t.Helper()
+		code, resp, bad := e.sync(t, token, through, chs...)
+		if code != http.StatusOK {
+			t.Fatalf("push: %d %+v", code, bad)
+		}
+		var fields []string
+		for _, r := range resp.Rejected {
+			if r.Zh == "" || r.En == "" {
+				t.Errorf("rejection without words: %+v", r)
+			}
+			fields = append(fields, r.Field)
+		}
+		return fields
+	}
+	str := func(s string) json.RawMessage { return json.RawMessage(`"` + s + `"`) }
+	if got := push(change(domain.KindMeasure, m.ID, domain.Fields{"target": str("年增收 9000 元")})); len(got) != 1 || got[0] != "plan" {
+		t.Errorf("a changed measure on an approved plan: rejected %v, want [plan]", got)
+	}
+	if got := push(change(domain.KindMeasure, m.ID, domain.Fields{"progress": str(string(domain.Done))})); len(got) != 0 {
+		t.Errorf("progress on an approved plan: rejected %v", got)
+	}
+	fresh := change(domain.KindMeasure, uuid.New(), domain.Fields{"plan": str(m.Plan.String()), "household": str(m.Household.String()),
+		"type": str(string(m.Type)), "description": str("加入合作社"), "due": str(m.Due.Format(time.RFC3339)), "progress": str(string(domain.NotStarted))})
+	if got := push(fresh); len(got) != 1 || got[0] != "plan" {
+		t.Errorf("a new measure on an approved plan: rejected %v, want [plan]", got)
+	}
+	back := change(domain.KindPlan, m.Plan, domain.Fields{"status": str(string(domain.PlanSubmitted))})
+	edit := change(domain.KindMeasure, m.ID, domain.Fields{"target": str("年增收 9000 元")})
+	if got := push(back, edit); len(got) != 0 {
+		t.Errorf("the plan sent back with its measure: rejected %v", got)
+	}
+	rec, err = e.srv.DB.Get(domain.KindMeasure, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.(*domain.Measure); got.Target != "年增收 9000 元" || got.Progress != domain.Done {
+		t.Errorf("the measure is %q, %s", got.Target, got.Progress)
+	}
+}
