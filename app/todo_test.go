@@ -310,3 +310,114 @@ func TestVisitTime(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanChangeBackInReview: a plan the team leader approved, whose
+// measure the cadre then changes, is back awaiting review on both devices
+// after a sync, and the leader sees what changed since the approval — at
+// phone and tablet width.
+func TestPlanChangeBackInReview(t *testing.T) {
+	for _, sz := range sizes {
+		t.Run(sz.name, func(t *testing.T) {
+			e := newEnv(t)
+			// A plan of the cadre's with measures, awaiting review.
+			var card *store.Card
+			for _, h := range e.data.Households {
+				c := must(e.db.Card(h.ID, demoNow))
+				if c.Plan != nil && len(c.Measures) > 0 && c.Group != nil && card == nil {
+					for _, hp := range c.Helpers {
+						if hp.Cadre.ID == e.data.GroupCadre.ID && hp.Role == domain.GroupCadre {
+							card = c
+						}
+					}
+				}
+			}
+			if card == nil {
+				t.Fatal("no plan with measures in the cadre's group")
+			}
+			submitted := *card.Plan
+			submitted.Status = domain.PlanSubmitted
+			if err := e.db.Put(e.data.GroupCadre.ID, &submitted); err != nil {
+				t.Fatal(err)
+			}
+			head := card.Household.HeadName
+			lead, _ := e.enrolled("lead", e.data.TeamLeader.ID, sz.size)
+			cad, cd := e.enrolled("cadre", e.data.GroupCadre.ID, sz.size)
+			review := func() *app.Review {
+				t.Helper()
+				lead.Menu.List.UnselectAll()
+				lead.Menu.List.Select(1) // 待审核计划
+				lead.Wait()
+				plans := lead.Nav().Top().(*app.ListScreen)
+				for i, it := range plans.Items {
+					if strings.HasPrefix(it.Title, head+" · ") {
+						plans.Open(i)
+						lead.Wait()
+						return lead.Nav().Top().(*app.Review)
+					}
+				}
+				t.Fatalf("the plan of %s is not awaiting review", head)
+				return nil
+			}
+			rv := review()
+			if len(rv.Changes.Objects) != 0 {
+				t.Errorf("a plan never approved shows changes:\n%s", screenText(rv.Changes))
+			}
+			test.Tap(rv.Approve)
+			lead.Wait()
+			test.Tap(lead.Bar.Sync)
+			lead.Wait()
+
+			// The cadre changes a measure's target on the approved plan.
+			test.Tap(cad.Bar.Sync)
+			cad.Wait()
+			for i, r := range cad.Households.Rows() {
+				if r.ID == card.Household.ID {
+					cad.Households.List.Select(i)
+				}
+			}
+			cad.Wait()
+			test.Tap(cad.Nav().Top().(*app.Card).OpenPlan)
+			cad.Wait()
+			p := cad.Nav().Top().(*app.PlanScreen)
+			if p.Data.Plan.Status != domain.PlanApproved {
+				t.Fatalf("the cadre's plan is %s after the approval synced", p.Data.Plan.Status)
+			}
+			m := p.Data.Measures[0]
+			test.Tap(p.Edit[0])
+			cad.Wait()
+			f := cad.Nav().Top().(*app.MeasureForm)
+			f.Target.SetText("")
+			test.Type(f.Target, "年增收 9000 元")
+			test.Tap(f.Save)
+			cad.Wait()
+			if got := must(cd.db.Card(card.Household.ID, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+				t.Fatalf("the edited approved plan is %s, want back in review", got)
+			}
+			test.Tap(cad.Bar.Sync)
+			cad.Wait()
+			if cad.Bar.Status.Pending != 0 || cad.Bar.Error.Visible() || len(cad.Bar.Status.Rejected) > 0 {
+				t.Fatalf("the cadre's sync: %d waiting, rejected %+v: %s", cad.Bar.Status.Pending, cad.Bar.Status.Rejected, cad.Bar.Error.Text)
+			}
+			if got := must(e.db.Card(card.Household.ID, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+				t.Errorf("on the server the plan is %s", got)
+			}
+
+			test.Tap(lead.Bar.Sync)
+			lead.Wait()
+			rv = review()
+			text := screenText(rv.Changes)
+			old := join(m.Target, m.Due)
+			for _, s := range []string{"自 2025-03-12 审核通过以来的修改", "修改措施：", old, "年增收 9000 元"} {
+				if !strings.Contains(text, s) {
+					t.Errorf("the review's changes do not show %q:\n%s", s, text)
+				}
+			}
+			shot(t, lead.Window, sz.name+"-review-changes")
+		})
+	}
+}
+
+// join is how a measure's target and due date read in a review's changes.
+func join(target string, due time.Time) string {
+	return target + " · " + due.Local().Format("2006-01-02") + " 前完成"
+}
