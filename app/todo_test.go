@@ -421,3 +421,81 @@ func TestPlanChangeBackInReview(t *testing.T) {
 func join(target string, due time.Time) string {
 	return target + " · " + due.Local().Format("2006-01-02") + " 前完成"
 }
+
+// TestPlanDraftsSurviveClose: the plan's goal and a measure being typed are
+// kept as drafts, like a visit, so closing the window (a phone killing the
+// app) loses neither; saving removes the draft.
+func TestPlanDraftsSurviveClose(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	idx := -1
+	for i, r := range a.Households.Rows() {
+		if c := must(d.db.Card(r.ID, demoNow)); c.Plan != nil && c.Plan.Status != domain.PlanApproved && len(c.Measures) > 0 {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		t.Fatal("no plan to edit")
+	}
+	household := a.Households.Rows()[idx].ID
+	openPlan := func(a *app.App) *app.PlanScreen {
+		t.Helper()
+		a.Households.List.Select(idx)
+		a.Wait()
+		test.Tap(a.Nav().Top().(*app.Card).OpenPlan)
+		a.Wait()
+		return a.Nav().Top().(*app.PlanScreen)
+	}
+	p := openPlan(a)
+	p.Goal.SetText("")
+	test.Type(p.Goal, "三年内人均增收两千元")
+	a.Wait()
+	test.Tap(p.Edit[0])
+	a.Wait()
+	f := a.Nav().Top().(*app.MeasureForm)
+	f.Target.SetText("")
+	test.Type(f.Target, "养羊 20 只")
+	a.Wait()
+	if got := f.Draft.Text; got != "草稿已保存" {
+		t.Errorf("the measure's draft label = %q", got)
+	}
+	a.Window.Close()
+	a.Wait()
+
+	b := e.open(d, phone)
+	p = openPlan(b)
+	if p.Goal.Text != "三年内人均增收两千元" || !p.Draft.Visible() {
+		t.Errorf("the goal after reopening = %q (draft note shown %v)", p.Goal.Text, p.Draft.Visible())
+	}
+	test.Tap(p.Edit[0])
+	b.Wait()
+	f = b.Nav().Top().(*app.MeasureForm)
+	if f.Target.Text != "养羊 20 只" || f.Draft.Text != "已恢复未保存的草稿" {
+		t.Errorf("the measure's target after reopening = %q (%q)", f.Target.Text, f.Draft.Text)
+	}
+	test.Tap(f.Save)
+	b.Wait()
+	if f.Error.Visible() {
+		t.Fatalf("save the measure: %s", f.Error.Text)
+	}
+	test.Tap(p.SaveGoal)
+	b.Wait()
+	c := must(d.db.Card(household, demoNow))
+	if c.Plan.Goal != "三年内人均增收两千元" {
+		t.Errorf("the goal saved is %q", c.Plan.Goal)
+	}
+	found := false
+	for _, m := range c.Measures {
+		found = found || m.Target == "养羊 20 只"
+	}
+	if !found {
+		t.Error("the measure's target was not saved")
+	}
+	keys := must(d.db.DraftKeys(""))
+	for _, k := range keys {
+		if strings.HasPrefix(k, "plan/") || strings.HasPrefix(k, "measure/") {
+			t.Errorf("draft %s left after saving", k)
+		}
+	}
+}
