@@ -165,6 +165,7 @@ func (r *Review) show(card *store.Card) {
 	}
 	r.Body.Objects = objs
 	r.Body.Refresh()
+	r.content.Refresh() // wrapped labels know their height only once they have their width
 	enabled := card.Plan != nil && r.may
 	for _, b := range []*widget.Button{r.Note, r.Approve, r.Return} {
 		if enabled {

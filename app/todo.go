@@ -67,14 +67,10 @@ func (t *TodoScreen) load() {
 // item is one line of the list: its text over its details, a button that
 // opens it and, for a follow-up, one that marks it done.
 func (t *TodoScreen) item(text, detail string, warn bool, open func(), done *widget.Button) fyne.CanvasObject {
-	l := wrapLabel(text)
-	l.TextStyle.Bold = true
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Truncation = fyne.TextTruncateEllipsis // one line beside the buttons; the detail wraps below
 	if warn {
 		l.Importance = widget.WarningImportance
-	}
-	body := container.NewVBox(l)
-	if detail != "" {
-		body.Add(wrapLabel(detail))
 	}
 	b := widget.NewButtonWithIcon("", theme.NavigateNextIcon(), open)
 	b.Importance = widget.LowImportance
@@ -83,7 +79,11 @@ func (t *TodoScreen) item(text, detail string, warn bool, open func(), done *wid
 	if done != nil {
 		right = container.NewHBox(done, b)
 	}
-	return container.NewBorder(nil, nil, nil, right, body)
+	box := container.NewVBox(container.NewBorder(nil, nil, nil, right, l))
+	if detail != "" {
+		box.Add(wrapLabel(detail))
+	}
+	return box
 }
 
 func (t *TodoScreen) show(todo *store.Todo) {
@@ -147,6 +147,9 @@ func (t *TodoScreen) show(todo *store.Todo) {
 	}
 	t.Body.Objects = objs
 	t.Body.Refresh()
+	// Lay out once more: a wrapped label knows its height only once it has
+	// its width, and the first layout gave the list its height before that.
+	t.content.Refresh()
 }
 
 // followUpDoneButton returns the one-tap 办结 of a visit's follow-up: it

@@ -412,7 +412,9 @@ func TestPlanChangeBackInReview(t *testing.T) {
 					t.Errorf("the review's changes do not show %q:\n%s", s, text)
 				}
 			}
-			shot(t, lead.Window, sz.name+"-review-changes")
+			if sz.size == tablet {
+				shot(t, lead.Window, "tablet-review-changes")
+			}
 		})
 	}
 }
