@@ -41,6 +41,9 @@ type Card struct {
 	Draft *widget.Label
 	// FollowUpDone[i] marks the i-th follow-up owed shown done (办结).
 	FollowUpDone []*widget.Button
+	// CorrectVisit[i] opens the i-th visit shown that the signed-in cadre
+	// may still correct (their own, within the village's correction days).
+	CorrectVisit []*widget.Button
 	// Data is the card last read.
 	Data *store.Card
 
@@ -48,6 +51,7 @@ type Card struct {
 	household uuid.UUID
 	title     string
 	content   fyne.CanvasObject
+	correct   int // the village's correction days
 }
 
 func newCard(a *App, household uuid.UUID) *Card {
@@ -109,7 +113,14 @@ func (c *Card) load() {
 	a.tasks.run(func() func() {
 		card, err := a.db.Card(c.household, a.now())
 		draft, _ := a.db.Draft(draftKey(c.household))
+		correct := domain.DefaultCorrectDays
+		if err == nil && card.Village != nil {
+			if r, rerr := a.db.Rules(card.Village.ID); rerr == nil {
+				correct = r.Correct()
+			}
+		}
 		return func() {
+			c.correct = correct
 			if err != nil {
 				c.Error.SetText(errText(err))
 				c.Error.Show()
@@ -251,12 +262,30 @@ func (c *Card) show(card *store.Card) {
 	}
 
 	visits := container.NewVBox()
+	c.CorrectVisit = nil
 	for _, v := range card.Visits {
 		l := wrapLabel(join(dateText(v.At), visitKindText(v.Type), absentText(v), v.Notes))
 		if v.Absent {
 			l.Importance = widget.WarningImportance // an attempt: nobody was met
 		}
-		visits.Add(l)
+		var line fyne.CanvasObject = l
+		if v.Correctable(c.app.cadre, c.app.now(), c.correct) {
+			v := v
+			b := widget.NewButtonWithIcon(lang.L("visit.correct"), theme.DocumentCreateIcon(), func() { c.app.nav.Push(newCorrection(c.app, v)) })
+			b.Importance = widget.LowImportance
+			c.CorrectVisit = append(c.CorrectVisit, b)
+			// Under the visit, so its words keep the card's whole width.
+			line = container.NewVBox(l, container.NewHBox(layout.NewSpacer(), b))
+		}
+		visits.Add(line)
+		// Its history: what it said before each correction.
+		for _, fix := range v.Corrections {
+			h := wrapLabel(lang.L("card.visit_before", map[string]any{"Date": timeText(fix.At),
+				"Text": join(dateText(fix.Before.At), visitKindText(fix.Before.Type), fix.Before.Notes)}))
+			h.SizeName = theme.SizeNameCaptionText
+			h.Importance = widget.LowImportance
+			visits.Add(h)
+		}
 	}
 	if len(card.Visits) == 0 {
 		visits.Add(dangerLabel(lang.L("households.never_visited")))

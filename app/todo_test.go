@@ -501,3 +501,51 @@ func TestPlanDraftsSurviveClose(t *testing.T) {
 		}
 	}
 }
+
+// TestVisitCorrection: a cadre corrects their own visit of yesterday from
+// the card: the same visit says the new words and its history keeps the
+// old, shown on the card; a visit older than the correction days, or
+// another cadre's, offers no correction.
+func TestVisitCorrection(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	row := a.Households.Rows()[0]
+	mine := &domain.Visit{Household: row.ID, Cadre: e.data.GroupCadre.ID, At: demoNow.AddDate(0, 0, -1), Type: domain.VisitRoutine,
+		Notes: "户主外出"}
+	mine.Created = demoNow.AddDate(0, 0, -1)
+	old := &domain.Visit{Household: row.ID, Cadre: e.data.GroupCadre.ID, At: demoNow.AddDate(0, 0, -5), Type: domain.VisitRoutine,
+		Notes: "五天前的走访"}
+	old.Created = demoNow.AddDate(0, 0, -5)
+	theirs := &domain.Visit{Household: row.ID, Cadre: e.data.TeamLeader.ID, At: demoNow.AddDate(0, 0, -1).Add(time.Hour), Type: domain.VisitRoutine,
+		Notes: "队长走访"}
+	theirs.Created = demoNow.AddDate(0, 0, -1)
+	if err := d.db.Put(e.data.GroupCadre.ID, mine, old, theirs); err != nil {
+		t.Fatal(err)
+	}
+	a.Households.List.Select(0)
+	a.Wait()
+	card := a.Nav().Top().(*app.Card)
+	if len(card.CorrectVisit) != 1 {
+		t.Fatalf("%d visits offer a correction, want 1 (only mine of yesterday)", len(card.CorrectVisit))
+	}
+	test.Tap(card.CorrectVisit[0])
+	a.Wait()
+	f := a.Nav().Top().(*app.VisitForm)
+	if f.Notes.Text != "户主外出" {
+		t.Fatalf("the correction form shows %q", f.Notes.Text)
+	}
+	f.Notes.SetText("")
+	test.Type(f.Notes, "户主外出务工，与其妻子交谈")
+	test.Tap(f.Save)
+	a.Wait()
+	if f.Error.Visible() {
+		t.Fatalf("save: %s", f.Error.Text)
+	}
+	got := must(d.db.Get(domain.KindVisit, mine.ID)).(*domain.Visit)
+	if got.Notes != "户主外出务工，与其妻子交谈" || !got.At.Equal(mine.At) || len(got.Corrections) != 1 || got.Corrections[0].Before.Notes != "户主外出" {
+		t.Errorf("corrected visit: %q at %v, history %+v", got.Notes, got.At, got.Corrections)
+	}
+	if text := screenText(card.Body); !strings.Contains(text, "修改前：2025-03-11 · 日常走访 · 户主外出") {
+		t.Errorf("the card does not show the visit's history:\n%s", text)
+	}
+}

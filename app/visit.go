@@ -68,6 +68,8 @@ type VisitForm struct {
 	content   fyne.CanvasObject
 	earlier   *fyne.Container
 	backdate  int             // the village's back-dating days
+	correct   int             // the village's correction days
+	editing   *domain.Visit   // the visit corrected; nil for a new one
 	cadres    []uuid.UUID     // Companions' options, in order
 	members   []uuid.UUID     // Met's options but the last (未遇到)
 	owed      []*domain.Visit // the earlier follow-ups Earlier offers
@@ -407,23 +409,26 @@ func (f *VisitForm) load() {
 	me := a.cadre
 	a.tasks.run(func() func() {
 		card, cardErr := a.db.Card(f.household, a.now())
-		backdate := domain.DefaultBackdateDays
+		backdate, correct := domain.DefaultBackdateDays, domain.DefaultCorrectDays
 		if cardErr == nil && card.Village != nil {
 			if r, err := a.db.Rules(card.Village.ID); err == nil {
-				backdate = r.Backdate()
+				backdate, correct = r.Backdate(), r.Correct()
 			}
 		}
 		cadres, _ := a.db.Cadres() // no companions offered is still a visit
-		data, err := a.db.Draft(draftKey(f.household))
+		data, err := a.db.Draft(f.key())
 		return func() {
 			f.loaded = true
-			f.backdate = backdate
+			f.backdate, f.correct = backdate, correct
 			f.options(card, cadres, me)
 			if err != nil {
 				f.Draft.SetText(errText(err))
 				return
 			}
 			if data == nil {
+				if f.editing != nil {
+					f.fill(contentDraft(f.editing, a.now()))
+				}
 				return
 			}
 			var d visitDraft
@@ -506,6 +511,37 @@ func (f *VisitForm) when(now time.Time) (time.Time, error) {
 		"write the visit time as 2025-03-12 10:00, or 10:00 for today")
 }
 
+// newCorrection returns the form that corrects the cadre's visit v: filled
+// with what it says, without the problems and earlier follow-ups (records
+// of their own); saving keeps what it said before in its history.
+func newCorrection(a *App, v *domain.Visit) *VisitForm {
+	f := newVisitForm(a, v.Household, "")
+	f.editing = v
+	f.title = lang.L("visit.correct_title")
+	f.problems.Hide()
+	f.AddProblem.Hide()
+	f.earlier.Hide()
+	return f
+}
+
+// key is the key of the form's draft: the household's for a new visit, the
+// visit's for a correction.
+func (f *VisitForm) key() string {
+	if f.editing != nil {
+		return "visitfix/" + f.editing.ID.String()
+	}
+	return draftKey(f.household)
+}
+
+// whenText writes a time as When reads it, in now's zone.
+func whenText(t, now time.Time) string { return t.In(now.Location()).Format("2006-01-02 15:04") }
+
+// contentDraft is a visit as the form shows it at now.
+func contentDraft(v *domain.Visit, now time.Time) visitDraft {
+	return visitDraft{When: whenText(v.At, now), Companions: v.Companions, Met: v.Met, Absent: v.Absent, Type: v.Type,
+		Notes: v.Notes, Policies: v.Policies, Policy: v.Policy, Fees: v.Fees, Water: v.Water, FollowUp: v.FollowUp, Due: v.Due}
+}
+
 // blank reports whether nothing has been entered yet.
 func (f *VisitForm) blank() bool {
 	d := f.draft()
@@ -530,7 +566,7 @@ func (f *VisitForm) changed() {
 	if err != nil {
 		return
 	}
-	key := draftKey(f.household)
+	key := f.key()
 	f.saver.put(&f.app.tasks, data, func(b []byte) error { return f.app.db.SaveDraft(key, b) }, func(err error) {
 		if f.saving {
 			return
@@ -554,8 +590,13 @@ func (f *VisitForm) records(now time.Time) (*domain.Visit, []domain.Record, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := domain.CheckVisitTime(at, now, f.backdate); err != nil {
-		return nil, nil, err
+	if f.editing != nil && strings.TrimSpace(f.When.Text) == whenText(f.editing.At, now) {
+		at = f.editing.At // the time as written, to the second
+	}
+	if f.editing == nil || !at.Equal(f.editing.At) {
+		if err := domain.CheckVisitTime(at, now, f.backdate); err != nil {
+			return nil, nil, err
+		}
 	}
 	d := f.draft()
 	v := &domain.Visit{
@@ -577,6 +618,20 @@ func (f *VisitForm) records(now time.Time) (*domain.Visit, []domain.Record, erro
 	}
 	if err := v.Validate(now); err != nil {
 		return nil, nil, err
+	}
+	if old := f.editing; old != nil {
+		// A correction: the same visit with what it says now, and what it
+		// said before kept in its history.
+		if !old.Correctable(a.cadre, now, f.correct) {
+			return nil, nil, domain.ErrCorrectWindow
+		}
+		fixed := *old
+		fixed.SetContent(v.Content())
+		if fixed.Content().Equal(old.Content()) {
+			return &fixed, nil, nil
+		}
+		fixed.Corrections = append(slices.Clone(old.Corrections), domain.VisitCorrection{At: now, Before: old.Content()})
+		return &fixed, []domain.Record{&fixed}, nil
 	}
 	recs := []domain.Record{v}
 	for _, old := range f.owed {
@@ -625,7 +680,7 @@ func (f *VisitForm) save() {
 	author := a.cadre
 	a.tasks.run(func() func() {
 		f.saver.flush() // a draft save still running must not outlive the visit
-		err := a.db.PutDraft(author, draftKey(f.household), recs...)
+		err := a.db.PutDraft(author, f.key(), recs...)
 		return func() {
 			f.saving = false
 			f.Save.Enable()
@@ -637,7 +692,11 @@ func (f *VisitForm) save() {
 			a.changed()
 			a.nav.Pop()
 			if c, ok := a.nav.Top().(*Card); ok {
-				c.notify(lang.L("visit.saved"))
+				msg := lang.L("visit.saved")
+				if f.editing != nil {
+					msg = lang.L("visit.corrected")
+				}
+				c.notify(msg)
 			}
 		}
 	})
@@ -653,7 +712,7 @@ func (f *VisitForm) discard() {
 		f.saving = true // no draft save after this
 		a.tasks.run(func() func() {
 			f.saver.flush()
-			err := a.db.DeleteDraft(draftKey(f.household))
+			err := a.db.DeleteDraft(f.key())
 			return func() {
 				f.saving = false
 				if err != nil {

@@ -239,6 +239,7 @@ var Decls = []*Decl{
 			{Name: "met", Type: TID},
 			{Name: "absent", Type: TBool},
 			{Name: "follow_up_done", Type: TTime},
+			{Name: "corrections", Type: TJSON}, // the visit before each correction (VisitCorrection)
 		}},
 	{Kind: KindProblem, Zh: "问题", En: "problem", New: func() Record { return new(Problem) },
 		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Problem).Household }, Fields: []Field{

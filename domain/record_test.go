@@ -54,7 +54,9 @@ func samples() []domain.Record {
 		&domain.Visit{Meta: meta(9), Household: id(13), Cadre: id(14), At: time.Date(2024, 5, 22, 15, 4, 5, 0, time.UTC),
 			Type: domain.VisitFollowUp, Notes: "饮水问题已反映", Policies: true, Policy: "医疗保险", Fees: domain.FeesPartly,
 			Water: domain.WaterUnsafe, FollowUp: "回访饮水", Due: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC),
-			Companions: []uuid.UUID{id(17)}, Met: id(20), Absent: true, FollowUpDone: time.Date(2024, 5, 30, 9, 0, 0, 0, time.UTC)},
+			Companions: []uuid.UUID{id(17)}, Met: id(20), Absent: true, FollowUpDone: time.Date(2024, 5, 30, 9, 0, 0, 0, time.UTC),
+			Corrections: []domain.VisitCorrection{{At: time.Date(2024, 5, 23, 8, 0, 0, 0, time.UTC), Before: domain.VisitContent{
+				At: time.Date(2024, 5, 22, 16, 4, 5, 0, time.UTC), Type: domain.VisitRoutine, Notes: "饮水问题", Companions: []uuid.UUID{id(17)}}}}},
 		&domain.Problem{Meta: meta(10), Household: id(13), Visit: id(18), Text: "自来水浑浊", Status: domain.ProblemResolved,
 			ReportedBy: id(14), ReportedAt: time.Date(2024, 5, 22, 16, 0, 0, 0, time.UTC), ResolvedBy: id(17),
 			ResolvedAt: time.Date(2024, 5, 25, 9, 0, 0, 0, time.UTC), Resolution: "更换过滤设备"},

@@ -70,6 +70,9 @@ type scope struct {
 	// backdate returns how many days back a visit's time may be set in a
 	// village (domain.Rules.Backdate); nil: the default.
 	backdate func(village uuid.UUID) int
+	// correct returns for how many days a cadre may correct their visit in
+	// a village (domain.Rules.CorrectDays); nil: the default.
+	correct func(village uuid.UUID) int
 }
 
 // newScope works out the scope of cadre from the assignments the store
@@ -344,6 +347,11 @@ func (s *scope) visit(p *store.Proposal) error {
 	if !ok {
 		return nil
 	}
+	if old, ok := p.Old.(*domain.Visit); ok && p.Existed && !s.all {
+		if err := s.correction(p, old); err != nil {
+			return err
+		}
+	}
 	if raw, set := p.Change.Fields["at"]; set {
 		if cur, ok := p.State("at"); !ok || !jsonEqual(cur.Value, raw) {
 			days := domain.DefaultBackdateDays
@@ -370,6 +378,41 @@ func (s *scope) visit(p *store.Proposal) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// visitContent are the fields of what a cadre wrote of a visit
+// (domain.VisitContent), and its history.
+var visitContent = []string{"at", "type", "notes", "policies", "policy", "fees", "water", "follow_up", "due",
+	"companions", "met", "absent", "corrections"}
+
+// correction decides whether a change of a stored visit by the visit's own
+// cadre may change what they wrote: only within the village's correction
+// days (domain.Rules.CorrectDays) of writing it, judged by the change's
+// stamp. Edits by others (a leader reclassifying a visit) are the roles'
+// to allow, as before; marking the follow-up done is not a correction.
+func (s *scope) correction(p *store.Proposal, old *domain.Visit) error {
+	// The change's author: a tablet relays its phones' changes.
+	if p.Change.Author != old.Cadre {
+		return nil
+	}
+	for _, f := range visitContent {
+		raw, set := p.Change.Fields[f]
+		if !set {
+			continue
+		}
+		if cur, ok := p.State(f); ok && jsonEqual(cur.Value, raw) {
+			continue
+		}
+		days := domain.DefaultCorrectDays
+		if s.correct != nil {
+			days = s.correct(p.After.Village)
+		}
+		if !old.Correctable(p.Change.Author, time.UnixMilli(p.Change.Stamp.Wall), days) {
+			return domain.ErrCorrectWindow
+		}
+		return nil
 	}
 	return nil
 }
