@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 var progressOptions = []domain.Progress{domain.NotStarted, domain.InProgress, domain.Done, domain.Stuck}
@@ -40,7 +40,7 @@ type PlanScreen struct {
 	Reviews *fyne.Container
 	Error   *widget.Label
 	// Data is the household card the plan was read from.
-	Data *store.Card
+	Data *query.HouseholdCard
 	// Draft says the goal typed and not saved was kept (it survives the
 	// app being killed, like a visit being typed).
 	Draft *widget.Label
@@ -113,7 +113,7 @@ func (p *PlanScreen) load() { p.reload(nil) }
 func (p *PlanScreen) reload(saveErr error) {
 	a := p.app
 	a.tasks.run(func() func() {
-		card, err := a.db.Card(p.household, a.now())
+		card, err := query.Card(a.db, p.household, a.now())
 		draft, _ := a.db.Draft(goalKey(p.household)) // a plan without its draft is still the plan
 		return func() {
 			if err != nil {
@@ -143,7 +143,7 @@ func (p *PlanScreen) fail(err error) {
 	p.Error.Show()
 }
 
-func (p *PlanScreen) show(card *store.Card) {
+func (p *PlanScreen) show(card *query.HouseholdCard) {
 	p.filling = true
 	defer func() { p.filling = false }()
 	p.Data = card
@@ -348,7 +348,7 @@ type MeasureForm struct {
 	Draft *widget.Label
 
 	app     *App
-	card    *store.Card
+	card    *query.HouseholdCard
 	measure *domain.Measure
 	owners  []uuid.UUID
 	saver   latest
@@ -428,7 +428,7 @@ func (f *MeasureForm) load() {
 	})
 }
 
-func newMeasureForm(a *App, card *store.Card, m *domain.Measure) *MeasureForm {
+func newMeasureForm(a *App, card *query.HouseholdCard, m *domain.Measure) *MeasureForm {
 	f := &MeasureForm{app: a, card: card, measure: m}
 	kinds := make([]string, len(domain.MeasureKinds))
 	for i, k := range domain.MeasureKinds {

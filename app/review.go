@@ -14,6 +14,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Review lets a team leader read a household's plan with the household's
@@ -30,7 +31,7 @@ type Review struct {
 	Return  *widget.Button
 	Error   *widget.Label
 	// Data is the household card the plan was read from.
-	Data *store.Card
+	Data *query.HouseholdCard
 	// Changes lists what changed in the plan since it was last approved,
 	// shown above the plan while it awaits review again.
 	Changes *fyne.Container
@@ -78,12 +79,12 @@ func (r *Review) load() {
 	a := r.app
 	me := a.cadre
 	a.tasks.run(func() func() {
-		card, err := a.db.Card(r.household, a.now())
+		card, err := query.Card(a.db, r.household, a.now())
 		var rules domain.Rules
 		may := false
 		if err == nil && card.Village != nil {
 			rules, err = a.db.Rules(card.Village.ID)
-			as, aerr := a.db.Assignments(me)
+			as, aerr := query.Assignments(a.db, me)
 			if err == nil {
 				err = aerr
 			}
@@ -119,7 +120,7 @@ func (r *Review) fail(err error) {
 	r.Error.Show()
 }
 
-func (r *Review) show(card *store.Card) {
+func (r *Review) show(card *query.HouseholdCard) {
 	r.Data = card
 	r.title = lang.L("review.title_of", map[string]any{"Name": card.Household.HeadName})
 	r.app.nav.retitle(r)
@@ -179,7 +180,7 @@ func (r *Review) show(card *store.Card) {
 // showChanges fills Changes with what changed since the plan's last
 // approval, while it awaits review again: the goal, and each measure added,
 // removed or changed (before → after). Progress is not a change.
-func (r *Review) showChanges(card *store.Card) {
+func (r *Review) showChanges(card *query.HouseholdCard) {
 	r.Changes.Objects = nil
 	defer r.Changes.Refresh()
 	if card.Plan.Status != domain.PlanSubmitted {
@@ -268,11 +269,11 @@ type Resolve struct {
 	Error      *widget.Label
 
 	app     *App
-	row     store.ProblemRow
+	row     query.ProblemRow
 	content fyne.CanvasObject
 }
 
-func newResolve(a *App, row store.ProblemRow) *Resolve {
+func newResolve(a *App, row query.ProblemRow) *Resolve {
 	r := &Resolve{app: a, row: row}
 	p := row.Problem
 	info := container.NewVBox(
@@ -330,7 +331,7 @@ func (r *Resolve) resolve() {
 // team leader.
 func conflicts(a *App, village uuid.UUID) Screen {
 	return newListScreen(a, lang.L("conflicts.title"), func() ([]Item, error) {
-		rows, err := a.db.Conflicts(village, true)
+		rows, err := query.Conflicts(a.db, village, true)
 		if err != nil {
 			return nil, err
 		}
@@ -357,7 +358,7 @@ type Conflict struct {
 	Error      *widget.Label
 
 	app     *App
-	row     store.ConflictRow
+	row     query.ConflictRow
 	content fyne.CanvasObject
 }
 
@@ -369,7 +370,7 @@ type conflictView struct {
 }
 
 // title reads "赵平强 · 一社 · 措施 · 散养土鸡 50 只 · 进度".
-func (v conflictView) title(r store.ConflictRow) string {
+func (v conflictView) title(r query.ConflictRow) string {
 	who := ""
 	if r.Household != nil {
 		who = join(r.Household.HeadName, r.Household.GroupName)
@@ -377,7 +378,7 @@ func (v conflictView) title(r store.ConflictRow) string {
 	return join(who, kindText(r.Conflict.RecordKind), v.subject, fieldText(r.Conflict.Field))
 }
 
-func describeConflict(db Roster, cf *domain.Conflict) conflictView {
+func describeConflict(db *store.DB, cf *domain.Conflict) conflictView {
 	v := conflictView{
 		winner: fieldValueText(db, cf.RecordKind, cf.Field, cf.Winner),
 		loser:  fieldValueText(db, cf.RecordKind, cf.Field, cf.Loser),
@@ -409,7 +410,7 @@ func describeConflict(db Roster, cf *domain.Conflict) conflictView {
 // fieldValueText shows a field's JSON value as the rest of the app shows it:
 // a progress, status or kind by its display name, a date as 2027-07-15, a
 // cadre by name, a yes or no in words.
-func fieldValueText(db Roster, kind domain.Kind, field string, raw json.RawMessage) string {
+func fieldValueText(db *store.DB, kind domain.Kind, field string, raw json.RawMessage) string {
 	var b bool
 	if json.Unmarshal(raw, &b) == nil {
 		if b {
@@ -459,7 +460,7 @@ func fieldValueText(db Roster, kind domain.Kind, field string, raw json.RawMessa
 	return s
 }
 
-func newConflict(a *App, row store.ConflictRow, view conflictView) *Conflict {
+func newConflict(a *App, row query.ConflictRow, view conflictView) *Conflict {
 	c := &Conflict{app: a, row: row}
 	cf := row.Conflict
 	side := func(head string, value string, author *domain.Cadre, stamp string, keep *widget.Button) fyne.CanvasObject {

@@ -9,11 +9,11 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // TodoScreen is a cadre's to-do list (待办): plans sent back with who sent
-// them and why, measures due within store.TodoDays or overdue, follow-ups
+// them and why, measures due within query.TodoDays or overdue, follow-ups
 // due, problems on their households that someone answered, and households
 // overdue for a visit. Each item opens where it is dealt with; a follow-up is
 // marked done with one tap. It counts nothing against a quota.
@@ -26,7 +26,7 @@ type TodoScreen struct {
 	Done  []*widget.Button
 	Error *widget.Label
 	// Data is the list last read.
-	Data *store.Todo
+	Data *query.TodoList
 
 	app     *App
 	content fyne.CanvasObject
@@ -50,7 +50,7 @@ func (t *TodoScreen) load() {
 	a := t.app
 	cadre := a.cadre
 	a.tasks.run(func() func() {
-		todo, err := a.db.Todo(cadre, a.now())
+		todo, err := query.Todo(a.db, cadre, a.now())
 		return func() {
 			if err != nil {
 				t.Error.SetText(errText(err))
@@ -86,7 +86,7 @@ func (t *TodoScreen) item(text, detail string, warn bool, open func(), done *wid
 	return box
 }
 
-func (t *TodoScreen) show(todo *store.Todo) {
+func (t *TodoScreen) show(todo *query.TodoList) {
 	a := t.app
 	t.Data = todo
 	t.Open, t.Done = nil, nil
@@ -194,7 +194,7 @@ func (a *App) showTodoCount(n int) {
 // notifyReturned sends a system notification for each plan sent back that
 // the to-do list did not hold before (a sync brought it). The first list
 // read after start only sets what is known: a notification says what is new.
-func (a *App) notifyReturned(todo *store.Todo) {
+func (a *App) notifyReturned(todo *query.TodoList) {
 	known := a.returnedSeen
 	a.returnedSeen = map[uuid.UUID]bool{}
 	for _, r := range todo.Returned {
@@ -226,7 +226,7 @@ func (a *App) refreshTodo() {
 	cadre := a.cadre
 	now := a.now()
 	a.tasks.run(func() func() {
-		todo, err := a.db.Todo(cadre, now)
+		todo, err := query.Todo(a.db, cadre, now)
 		return func() {
 			if err != nil {
 				fyne.LogError("app: read the to-do list", err)

@@ -15,7 +15,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // sizes are the two layouts every flow here is tried in.
@@ -46,13 +46,13 @@ func shot(t *testing.T, w fyne.Window, name string) {
 // five days, a visit's follow-up due in two, a problem the team leader
 // resolved; the demo village has households overdue already. It returns the
 // households used, by kind.
-func todoItems(t *testing.T, e *env, rows []store.HouseholdRow) (returned, measure, follow, answered store.HouseholdRow) {
+func todoItems(t *testing.T, e *env, rows []query.HouseholdRow) (returned, measure, follow, answered query.HouseholdRow) {
 	t.Helper()
 	leader, cadre := e.data.TeamLeader.ID, e.data.GroupCadre.ID
-	var plans []*store.Card
-	var plain []store.HouseholdRow
+	var plans []*query.HouseholdCard
+	var plain []query.HouseholdRow
 	for _, r := range rows {
-		c := must(e.db.Card(r.ID, demoNow))
+		c := must(query.Card(e.db, r.ID, demoNow))
 		if c.Plan != nil && c.Plan.Status != domain.PlanReturned {
 			plans = append(plans, c)
 		} else if c.Plan == nil {
@@ -62,13 +62,13 @@ func todoItems(t *testing.T, e *env, rows []store.HouseholdRow) (returned, measu
 	if len(plans) < 2 || len(plain) < 2 {
 		t.Fatalf("%d households with plans, %d without: too few", len(plans), len(plain))
 	}
-	byID := func(id uuid.UUID) store.HouseholdRow {
+	byID := func(id uuid.UUID) query.HouseholdRow {
 		for _, r := range rows {
 			if r.ID == id {
 				return r
 			}
 		}
-		return store.HouseholdRow{}
+		return query.HouseholdRow{}
 	}
 	// A plan sent back, with the review that says why.
 	back := *plans[0].Plan
@@ -122,7 +122,7 @@ func TestTodoList(t *testing.T) {
 				a.Wait()
 			})
 
-			want := must(d.db.Todo(e.data.GroupCadre.ID, demoNow))
+			want := must(query.Todo(d.db, e.data.GroupCadre.ID, demoNow))
 			if got := a.TodoButton.Text; got != "待办 "+itoa(want.Len())+" 项" {
 				t.Errorf("the count on the main screen says %q, want %d items", got, want.Len())
 			}
@@ -287,7 +287,7 @@ func TestVisitTime(t *testing.T) {
 				t.Fatalf("save: %s", form.Error.Text)
 			}
 			var saved *domain.Visit
-			for _, v := range must(d.db.Card(household, demoNow)).Visits {
+			for _, v := range must(query.Card(d.db, household, demoNow)).Visits {
 				if v.Notes == "晚上补记白天的走访" {
 					saved = v
 				}
@@ -320,9 +320,9 @@ func TestPlanChangeBackInReview(t *testing.T) {
 		t.Run(sz.name, func(t *testing.T) {
 			e := newEnv(t)
 			// A plan of the cadre's with measures, awaiting review.
-			var card *store.Card
+			var card *query.HouseholdCard
 			for _, h := range e.data.Households {
-				c := must(e.db.Card(h.ID, demoNow))
+				c := must(query.Card(e.db, h.ID, demoNow))
 				if c.Plan != nil && len(c.Measures) > 0 && c.Group != nil && card == nil {
 					for _, hp := range c.Helpers {
 						if hp.Cadre.ID == e.data.GroupCadre.ID && hp.Role == domain.GroupCadre {
@@ -390,7 +390,7 @@ func TestPlanChangeBackInReview(t *testing.T) {
 			test.Type(f.Target, "年增收 9000 元")
 			test.Tap(f.Save)
 			cad.Wait()
-			if got := must(cd.db.Card(card.Household.ID, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+			if got := must(query.Card(cd.db, card.Household.ID, demoNow)).Plan.Status; got != domain.PlanSubmitted {
 				t.Fatalf("the edited approved plan is %s, want back in review", got)
 			}
 			test.Tap(cad.Bar.Sync)
@@ -398,7 +398,7 @@ func TestPlanChangeBackInReview(t *testing.T) {
 			if cad.Bar.Status.Pending != 0 || cad.Bar.Error.Visible() || len(cad.Bar.Status.Rejected) > 0 {
 				t.Fatalf("the cadre's sync: %d waiting, rejected %+v: %s", cad.Bar.Status.Pending, cad.Bar.Status.Rejected, cad.Bar.Error.Text)
 			}
-			if got := must(e.db.Card(card.Household.ID, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+			if got := must(query.Card(e.db, card.Household.ID, demoNow)).Plan.Status; got != domain.PlanSubmitted {
 				t.Errorf("on the server the plan is %s", got)
 			}
 
@@ -432,7 +432,7 @@ func TestPlanDraftsSurviveClose(t *testing.T) {
 	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	idx := -1
 	for i, r := range a.Households.Rows() {
-		if c := must(d.db.Card(r.ID, demoNow)); c.Plan != nil && c.Plan.Status != domain.PlanApproved && len(c.Measures) > 0 {
+		if c := must(query.Card(d.db, r.ID, demoNow)); c.Plan != nil && c.Plan.Status != domain.PlanApproved && len(c.Measures) > 0 {
 			idx = i
 			break
 		}
@@ -483,7 +483,7 @@ func TestPlanDraftsSurviveClose(t *testing.T) {
 	}
 	test.Tap(p.SaveGoal)
 	b.Wait()
-	c := must(d.db.Card(household, demoNow))
+	c := must(query.Card(d.db, household, demoNow))
 	if c.Plan.Goal != "三年内人均增收两千元" {
 		t.Errorf("the goal saved is %q", c.Plan.Goal)
 	}

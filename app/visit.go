@@ -16,7 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // VisitForm records a visit (入户走访): the kind of visit, notes, the checklist
@@ -408,14 +408,14 @@ func (f *VisitForm) load() {
 	}
 	me := a.cadre
 	a.tasks.run(func() func() {
-		card, cardErr := a.db.Card(f.household, a.now())
+		card, cardErr := query.Card(a.db, f.household, a.now())
 		backdate, correct := domain.DefaultBackdateDays, domain.DefaultCorrectDays
 		if cardErr == nil && card.Village != nil {
 			if r, err := a.db.Rules(card.Village.ID); err == nil {
 				backdate, correct = r.Backdate(), r.Correct()
 			}
 		}
-		cadres, _ := a.db.Cadres() // no companions offered is still a visit
+		cadres, _ := query.Cadres(a.db) // no companions offered is still a visit
 		data, err := a.db.Draft(f.key())
 		return func() {
 			f.loaded = true
@@ -447,7 +447,7 @@ func (f *VisitForm) load() {
 // options fills the choices read by load: companions (the household's
 // helpers first, then the other cadres by name; not the visitor), the
 // members to have met (the head first) and 未遇到, and the follow-ups owed.
-func (f *VisitForm) options(card *store.Card, cadres []*domain.Cadre, me uuid.UUID) {
+func (f *VisitForm) options(card *query.HouseholdCard, cadres []*domain.Cadre, me uuid.UUID) {
 	f.filling = true
 	defer func() { f.filling = false }()
 	var names []string

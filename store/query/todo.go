@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"sort"
@@ -7,15 +7,16 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // TodoDays is how far ahead a cadre's to-do list looks: measures and
 // follow-ups due within it (or overdue), problems answered within it.
 const TodoDays = 14
 
-// Todo is a cadre's to-do list (待办): what on their households needs them
+// TodoList is a cadre's to-do list (待办): what on their households needs them
 // now. Nothing in it is a quota: each item is a household's business.
-type Todo struct {
+type TodoList struct {
 	// Returned are the plans a reviewer sent back (退回修改), oldest first.
 	Returned []ReturnedPlan
 	// Measures are the measures not done that are due within TodoDays or
@@ -32,7 +33,7 @@ type Todo struct {
 }
 
 // Len returns how many items the list holds.
-func (t *Todo) Len() int {
+func (t *TodoList) Len() int {
 	return len(t.Returned) + len(t.Measures) + len(t.FollowUps) + len(t.Answered) + len(t.Overdue)
 }
 
@@ -72,9 +73,9 @@ type AnsweredProblem struct {
 
 // Todo returns cadre's to-do list at now: over the households MyHouseholds
 // lists, in one read transaction.
-func (db *DB) Todo(cadre uuid.UUID, now time.Time) (*Todo, error) {
-	t := &Todo{}
-	err := db.view(func(r *reader) error {
+func Todo(db *store.DB, cadre uuid.UUID, now time.Time) (*TodoList, error) {
+	t := &TodoList{}
+	err := view(db, func(r *reader) error {
 		horizon := now.AddDate(0, 0, TodoDays)
 		since := now.AddDate(0, 0, -TodoDays)
 		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
