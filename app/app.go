@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image/color"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -64,26 +65,23 @@ type App struct {
 	// (待办) wait and opens them (nil for a team leader).
 	TodoButton *widget.Button
 
-	fyne     fyne.App
-	db       *store.DB
-	sync     Syncer
-	opt      Options
-	tasks    tasks
-	nav      *Nav
-	cadre    uuid.UUID
-	me       *domain.Cadre
-	leader   bool
-	villages []*domain.Place
-	loading  bool // start is reading who the cadre is
-	wiping   bool // wipe is under way
-	cancel   context.CancelFunc
-	nudge    fyne.CanvasObject // refreshed to ask for a frame (see repaint)
-	ticking  bool              // the repaint ticker runs
-	// returnedSeen are the plans sent back that the to-do list held when
-	// last read (nil before the first read): a sync that brings a new one
-	// sends a notification.
-	returnedSeen map[uuid.UUID]bool
-	todoShown    bool // the to-do list was opened at start
+	fyne      fyne.App
+	db        *store.DB
+	sync      Syncer
+	opt       Options
+	tasks     tasks
+	nav       *Nav
+	cadre     uuid.UUID
+	me        *domain.Cadre
+	leader    bool
+	villages  []*domain.Place
+	loading   bool // start is reading who the cadre is
+	wiping    bool // wipe is under way
+	cancel    context.CancelFunc
+	nudge     fyne.CanvasObject // refreshed to ask for a frame (see repaint)
+	ticking   bool              // the repaint ticker runs
+	toldMu    sync.Mutex        // one reader of the plans sent back at a time (newlyReturned)
+	todoShown bool              // the to-do list was opened at start
 }
 
 // New returns the app for the Fyne app fa, the local replica db and the

@@ -1,6 +1,9 @@
 package app
 
 import (
+	"encoding/json"
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
@@ -191,17 +194,43 @@ func (a *App) showTodoCount(n int) {
 	a.TodoButton.Refresh()
 }
 
-// notifyReturned sends a system notification for each plan sent back that
-// the to-do list did not hold before (a sync brought it). The first list
-// read after start only sets what is known: a notification says what is new.
-func (a *App) notifyReturned(todo *query.TodoList) {
-	known := a.returnedSeen
-	a.returnedSeen = map[uuid.UUID]bool{}
+// toldKey keeps, as a draft (never synced), the plans sent back the to-do
+// list held when last read, so a restart does not announce them again.
+const toldKey = "notified/returned"
+
+// newlyReturned returns the plans sent back in todo that were not there when
+// the list was last read, and remembers the current ones. The first read on
+// a device only remembers: a notification says what a sync brought. Call it
+// off the UI goroutine.
+func (a *App) newlyReturned(todo *query.TodoList) []query.ReturnedPlan {
+	a.toldMu.Lock()
+	defer a.toldMu.Unlock()
+	var told []uuid.UUID
+	data, err := a.db.Draft(toldKey)
+	if err != nil {
+		return nil
+	}
+	first := data == nil || json.Unmarshal(data, &told) != nil
+	var out []query.ReturnedPlan
+	now := make([]uuid.UUID, 0, len(todo.Returned))
 	for _, r := range todo.Returned {
-		a.returnedSeen[r.Plan.ID] = true
-		if known == nil || known[r.Plan.ID] {
-			continue
+		now = append(now, r.Plan.ID)
+		if !first && !slices.Contains(told, r.Plan.ID) {
+			out = append(out, r)
 		}
+	}
+	if b, err := json.Marshal(now); err == nil {
+		if err := a.db.SaveDraft(toldKey, b); err != nil {
+			fyne.LogError("app: remember the plans sent back", err)
+		}
+	}
+	return out
+}
+
+// notifyReturned sends a system notification for each plan sent back that
+// a sync brought.
+func (a *App) notifyReturned(plans []query.ReturnedPlan) {
+	for _, r := range plans {
 		body := r.HeadName
 		if r.Review != nil {
 			body = lang.L("todo.returned_note", map[string]any{"Head": r.HeadName, "Name": r.Reviewer, "Comment": r.Review.Comment})
@@ -227,13 +256,17 @@ func (a *App) refreshTodo() {
 	now := a.now()
 	a.tasks.run(func() func() {
 		todo, err := query.Todo(a.db, cadre, now)
+		var fresh []query.ReturnedPlan
+		if err == nil {
+			fresh = a.newlyReturned(todo)
+		}
 		return func() {
 			if err != nil {
 				fyne.LogError("app: read the to-do list", err)
 				return
 			}
 			a.showTodoCount(todo.Len())
-			a.notifyReturned(todo)
+			a.notifyReturned(fresh)
 			if !a.todoShown && a.nav != nil {
 				// The first thing a cadre sees when anything is due: on a
 				// tablet the list opens beside theirs at start; on a phone

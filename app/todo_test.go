@@ -193,6 +193,16 @@ func TestTodoList(t *testing.T) {
 			if got := a.TodoButton.Text; got != "待办 "+itoa(want.Len()-1)+" 项" {
 				t.Errorf("after one item done the count says %q, want %d", got, want.Len()-1)
 			}
+
+			// Reopened (a phone restarting the app), the plan sent back
+			// is not announced again.
+			a.Window.Close()
+			a.Wait()
+			test.AssertNotificationSent(t, nil, func() {
+				b := e.open(d, sz.size)
+				test.Tap(b.Bar.Sync)
+				b.Wait()
+			})
 		})
 	}
 }
