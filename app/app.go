@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image/color"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -60,23 +61,28 @@ type App struct {
 	// Settings opens the settings from a group cadre's list (a team leader's
 	// menu has them as a section).
 	Settings *widget.Button
+	// TodoButton, on top of a cadre's list, says how many to-do items
+	// (待办) wait and opens them (nil for a team leader).
+	TodoButton *widget.Button
 
-	fyne     fyne.App
-	db       *store.DB
-	sync     Syncer
-	opt      Options
-	tasks    tasks
-	nav      *Nav
-	cadre    uuid.UUID
-	me       *domain.Cadre
-	leader   bool
-	villages []*domain.Place
-	towns    []*domain.Place // the towns the cadre works for whole (town or city staff)
-	loading  bool            // start is reading who the cadre is
-	wiping   bool            // wipe is under way
-	cancel   context.CancelFunc
-	nudge    fyne.CanvasObject // refreshed to ask for a frame (see repaint)
-	ticking  bool              // the repaint ticker runs
+	fyne      fyne.App
+	db        *store.DB
+	sync      Syncer
+	opt       Options
+	tasks     tasks
+	nav       *Nav
+	cadre     uuid.UUID
+	me        *domain.Cadre
+	leader    bool
+	villages  []*domain.Place
+	towns     []*domain.Place // the towns the cadre works for whole (town or city staff)
+	loading   bool            // start is reading who the cadre is
+	wiping    bool            // wipe is under way
+	cancel    context.CancelFunc
+	nudge     fyne.CanvasObject // refreshed to ask for a frame (see repaint)
+	ticking   bool              // the repaint ticker runs
+	toldMu    sync.Mutex        // one reader of the plans sent back at a time (newlyReturned)
+	todoShown bool              // the to-do list was opened at start
 }
 
 // New returns the app for the Fyne app fa, the local replica db and the
@@ -328,11 +334,15 @@ func (a *App) build() {
 		}, nil)
 		a.Settings = a.settingsButton()
 		a.Households.actions = []fyne.CanvasObject{a.Settings}
+		a.TodoButton = widget.NewButtonWithIcon(lang.L("todo.title"), theme.ListIcon(), func() { a.nav.Open(newTodoScreen(a)) })
+		a.TodoButton.Importance = widget.LowImportance
+		a.Households.top.Objects = append([]fyne.CanvasObject{a.TodoButton}, a.Households.top.Objects...)
 		a.nav.SetMaster(a.Households)
 	}
 	a.Window.SetContent(container.NewBorder(nil, a.Bar.Content(), nil, nil, a.nav.root))
 	a.startSync()
 	a.tellNews() // the first look notes what is there (notify.go)
+	a.refreshTodo()
 }
 
 // settingsButton opens the settings.
@@ -382,6 +392,7 @@ func (a *App) stop() {
 // updates the sync bar.
 func (a *App) changed() {
 	a.sync.Trigger()
+	a.refreshTodo()
 	if a.Bar != nil {
 		a.Bar.refresh()
 	}
@@ -437,4 +448,5 @@ func (a *App) synced() {
 	}
 	a.nav.Reload()
 	a.tellNews()
+	a.refreshTodo()
 }

@@ -39,6 +39,11 @@ type Card struct {
 	Notice *widget.Label
 	// Draft shows while a visit typed for the household waits unsaved.
 	Draft *widget.Label
+	// FollowUpDone[i] marks the i-th follow-up owed shown done (办结).
+	FollowUpDone []*widget.Button
+	// CorrectVisit[i] opens the i-th visit shown that the signed-in cadre
+	// may still correct (their own, within the village's correction days).
+	CorrectVisit []*widget.Button
 	// Data is the card last read.
 	Data *query.HouseholdCard
 	// Resolved are the household's problems resolved lately, shown with
@@ -49,6 +54,7 @@ type Card struct {
 	household uuid.UUID
 	title     string
 	content   fyne.CanvasObject
+	correct   int // the village's correction days
 }
 
 func newCard(a *App, household uuid.UUID) *Card {
@@ -117,7 +123,14 @@ func (c *Card) load() {
 		if err == nil {
 			resolved, err = query.ResolvedProblems(a.db, c.household, cardResolved)
 		}
+		correct := domain.DefaultCorrectDays
+		if err == nil && card.Village != nil {
+			if r, rerr := a.db.Rules(card.Village.ID); rerr == nil {
+				correct = r.Correct()
+			}
+		}
 		return func() {
+			c.correct = correct
 			if err != nil {
 				c.Error.SetText(errText(err))
 				c.Error.Show()
@@ -239,20 +252,26 @@ func (c *Card) show(card *query.HouseholdCard) {
 		l.Importance = widget.WarningImportance
 		problems.Add(tapRow(l))
 	}
-	// The follow-up the last visit left owed, if any.
+	// The follow-ups the recent visits left owed, each done with one tap.
+	c.FollowUpDone = nil
 	for _, v := range card.Visits {
-		if strings.TrimSpace(v.FollowUp) != "" {
-			msg := lang.L("card.follow_up_open", map[string]any{"Text": v.FollowUp})
-			if !v.Due.IsZero() {
-				msg = lang.L("card.follow_up", map[string]any{"Text": v.FollowUp, "Date": dateText(v.Due)})
-			}
-			l := wrapLabel(msg)
-			if !v.Due.IsZero() && v.Due.Before(c.app.now()) {
-				l.Importance = widget.WarningImportance
-			}
-			problems.Add(l)
+		if !v.FollowUpOwed() {
+			continue
 		}
-		break
+		msg := lang.L("card.follow_up_open", map[string]any{"Text": v.FollowUp})
+		if !v.Due.IsZero() {
+			msg = lang.L("card.follow_up", map[string]any{"Text": v.FollowUp, "Date": dateText(v.Due)})
+		}
+		l := wrapLabel(msg)
+		if !v.Due.IsZero() && v.Due.Before(c.app.now()) {
+			l.Importance = widget.WarningImportance
+		}
+		done := c.app.followUpDoneButton(v, func() {
+			c.notify(lang.L("card.follow_up_done"))
+			c.load()
+		})
+		c.FollowUpDone = append(c.FollowUpDone, done)
+		problems.Add(container.NewBorder(nil, nil, nil, done, l))
 	}
 	if len(problems.Objects) == 0 {
 		problems.Add(widget.NewLabel(lang.L("card.no_problems")))
@@ -268,8 +287,30 @@ func (c *Card) show(card *query.HouseholdCard) {
 	}
 
 	visits := container.NewVBox()
+	c.CorrectVisit = nil
 	for _, v := range card.Visits {
-		visits.Add(wrapLabel(join(dateText(v.At), visitKindText(v.Type), v.Notes)))
+		l := wrapLabel(join(dateText(v.At), visitKindText(v.Type), absentText(v), v.Notes))
+		if v.Absent {
+			l.Importance = widget.WarningImportance // an attempt: nobody was met
+		}
+		var line fyne.CanvasObject = l
+		if v.Correctable(c.app.cadre, c.app.now(), c.correct) {
+			v := v
+			b := widget.NewButtonWithIcon(lang.L("visit.correct"), theme.DocumentCreateIcon(), func() { c.app.nav.Push(newCorrection(c.app, v)) })
+			b.Importance = widget.LowImportance
+			c.CorrectVisit = append(c.CorrectVisit, b)
+			// Under the visit, so its words keep the card's whole width.
+			line = container.NewVBox(l, container.NewHBox(layout.NewSpacer(), b))
+		}
+		visits.Add(line)
+		// Its history: what it said before each correction.
+		for _, fix := range v.Corrections {
+			h := wrapLabel(lang.L("card.visit_before", map[string]any{"Date": timeText(fix.At),
+				"Text": join(dateText(fix.Before.At), visitKindText(fix.Before.Type), fix.Before.Notes)}))
+			h.SizeName = theme.SizeNameCaptionText
+			h.Importance = widget.LowImportance
+			visits.Add(h)
+		}
 	}
 	if len(card.Visits) == 0 {
 		visits.Add(dangerLabel(lang.L("households.never_visited")))
@@ -361,4 +402,12 @@ func errorLabel() *widget.Label {
 	l := dangerLabel("")
 	l.Hide()
 	return l
+}
+
+// absentText marks a visit that met nobody (未遇到): an attempt, shown as such.
+func absentText(v *domain.Visit) string {
+	if v.Absent {
+		return lang.L("visit.absent")
+	}
+	return ""
 }

@@ -36,6 +36,7 @@ type Households struct {
 	shown   []query.HouseholdRow
 	loaded  bool
 	drafts  map[uuid.UUID]bool // households with a visit draft waiting
+	top     *fyne.Container    // over the list: the to-do button, the search box, the error
 	content fyne.CanvasObject
 }
 
@@ -101,8 +102,8 @@ func newHouseholds(a *App, title string, fetch func() ([]query.HouseholdRow, err
 		}
 		a.nav.Open(newCard(a, r.ID))
 	}
-	top := container.NewVBox(h.Search, h.Error)
-	h.content = container.NewBorder(top, h.Count, nil, nil, h.List)
+	h.top = container.NewVBox(h.Search, h.Error)
+	h.content = container.NewBorder(h.top, h.Count, nil, nil, h.List)
 	return h
 }
 

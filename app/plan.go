@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -40,11 +41,15 @@ type PlanScreen struct {
 	Error   *widget.Label
 	// Data is the household card the plan was read from.
 	Data *query.HouseholdCard
+	// Draft says the goal typed and not saved was kept (it survives the
+	// app being killed, like a visit being typed).
+	Draft *widget.Label
 
 	app       *App
 	household uuid.UUID
 	title     string
 	filling   bool
+	saver     latest
 	goalErr   bool // the error shown is about the goal
 	content   fyne.CanvasObject
 }
@@ -63,7 +68,11 @@ func newPlanScreen(a *App, household uuid.UUID, head string) *PlanScreen {
 			p.Error.Hide()
 			p.goalErr = false
 		}
+		p.keepGoal(s)
 	}
+	p.Draft = widget.NewLabel("")
+	p.Draft.SizeName = theme.SizeNameCaptionText
+	p.Draft.Hide()
 	p.SaveGoal = widget.NewButton(lang.L("plan.create"), p.saveGoal)
 	p.Status = widget.NewLabel("")
 	p.Submit = widget.NewButtonWithIcon(lang.L("plan.submit"), theme.MailSendIcon(), p.submit)
@@ -83,7 +92,7 @@ func newPlanScreen(a *App, household uuid.UUID, head string) *PlanScreen {
 		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	body := container.NewVBox(
-		bold(lang.L("plan.goal")), p.Goal, container.NewBorder(nil, nil, nil, p.SaveGoal, p.Status),
+		bold(lang.L("plan.goal")), p.Goal, p.Draft, container.NewBorder(nil, nil, nil, p.SaveGoal, p.Status),
 		section(lang.L("plan.measures")), p.Measures, p.AddMeasure,
 		section(lang.L("plan.reviews")), p.Reviews,
 	)
@@ -105,6 +114,7 @@ func (p *PlanScreen) reload(saveErr error) {
 	a := p.app
 	a.tasks.run(func() func() {
 		card, err := query.Card(a.db, p.household, a.now())
+		draft, _ := a.db.Draft(goalKey(p.household)) // a plan without its draft is still the plan
 		return func() {
 			if err != nil {
 				p.fail(err)
@@ -112,6 +122,13 @@ func (p *PlanScreen) reload(saveErr error) {
 			}
 			p.Error.Hide()
 			p.show(card)
+			if goal := string(draft); draft != nil && (card.Plan == nil || goal != card.Plan.Goal) {
+				p.filling = true
+				p.Goal.SetText(goal)
+				p.filling = false
+				p.Draft.SetText(lang.L("visit.draft_restored"))
+				p.Draft.Show()
+			}
 			if saveErr != nil {
 				p.fail(saveErr)
 			}
@@ -206,15 +223,48 @@ func (p *PlanScreen) ownerName(id uuid.UUID) string {
 	return ""
 }
 
+// goalKey is the key of the draft of a household's plan goal.
+func goalKey(household uuid.UUID) string { return "plan/" + household.String() }
+
+// keepGoal saves the goal being typed as a draft, in the background.
+func (p *PlanScreen) keepGoal(goal string) {
+	if p.filling || p.app == nil {
+		return
+	}
+	a := p.app
+	key := goalKey(p.household)
+	p.saver.put(&a.tasks, []byte(goal), func(b []byte) error { return a.db.SaveDraft(key, b) }, func(err error) {
+		if err != nil {
+			p.Draft.SetText(errText(err))
+		} else {
+			p.Draft.SetText(lang.L("visit.draft_saved"))
+		}
+		p.Draft.Show()
+	})
+}
+
 // put saves records and reloads the plan.
-func (p *PlanScreen) put(recs ...domain.Record) {
+func (p *PlanScreen) put(recs ...domain.Record) { p.putDraft("", recs...) }
+
+// putDraft saves records, with the removal of the draft under key if key is
+// not empty, and reloads the plan.
+func (p *PlanScreen) putDraft(key string, recs ...domain.Record) {
 	a := p.app
 	author := a.cadre
 	a.tasks.run(func() func() {
-		err := a.db.Put(author, recs...)
+		var err error
+		if key == "" {
+			err = a.db.Put(author, recs...)
+		} else {
+			p.saver.flush() // a draft save still running must not outlive the goal
+			err = a.db.PutDraft(author, key, recs...)
+		}
 		return func() {
 			if err == nil {
 				a.changed()
+				if key != "" {
+					p.Draft.Hide()
+				}
 			}
 			p.reload(err)
 		}
@@ -240,7 +290,7 @@ func (p *PlanScreen) saveGoal() {
 		p.fail(err)
 		return
 	}
-	p.put(&plan)
+	p.putDraft(goalKey(p.household), &plan)
 }
 
 // checkGoal validates a plan the cadre saves or submits: besides the
@@ -263,7 +313,7 @@ func (p *PlanScreen) submit() {
 		p.fail(err)
 		return
 	}
-	p.put(&plan)
+	p.putDraft(goalKey(p.household), &plan)
 }
 
 // day returns midnight at the start of t's day, in t's location.
@@ -293,12 +343,89 @@ type MeasureForm struct {
 	Progress    *widget.Select
 	Save        *widget.Button
 	Error       *widget.Label
+	// Draft says what is typed is kept: a measure survives the app being
+	// killed, like a visit being typed.
+	Draft *widget.Label
 
 	app     *App
 	card    *query.HouseholdCard
 	measure *domain.Measure
 	owners  []uuid.UUID
+	saver   latest
+	filling bool
 	content fyne.CanvasObject
+}
+
+// measureDraft is what is kept of a measure being typed: the choices by
+// their place in the form's lists, the due date as typed.
+type measureDraft struct {
+	Kind        int    `json:"kind"`
+	Description string `json:"description"`
+	Owner       int    `json:"owner"`
+	Target      string `json:"target"`
+	Due         string `json:"due"`
+	Progress    int    `json:"progress"`
+}
+
+// key is the key of the form's draft: per plan, and per measure edited.
+func (f *MeasureForm) key() string {
+	which := "new"
+	if f.measure != nil {
+		which = f.measure.ID.String()
+	}
+	return "measure/" + f.card.Plan.ID.String() + "/" + which
+}
+
+func (f *MeasureForm) draft() measureDraft {
+	return measureDraft{Kind: f.Kind.SelectedIndex(), Description: f.Description.Text, Owner: f.Owner.SelectedIndex(),
+		Target: f.Target.Text, Due: f.Due.Text, Progress: f.Progress.SelectedIndex()}
+}
+
+// keep saves the form as a draft, in the background.
+func (f *MeasureForm) keep() {
+	if f.filling || f.Draft == nil {
+		return
+	}
+	data, err := json.Marshal(f.draft())
+	if err != nil {
+		return
+	}
+	a, key := f.app, f.key()
+	f.saver.put(&a.tasks, data, func(b []byte) error { return a.db.SaveDraft(key, b) }, func(err error) {
+		if err != nil {
+			f.Draft.SetText(errText(err))
+		} else {
+			f.Draft.SetText(lang.L("visit.draft_saved"))
+		}
+	})
+}
+
+// load reads the form's draft, if any, into it.
+func (f *MeasureForm) load() {
+	a, key := f.app, f.key()
+	a.tasks.run(func() func() {
+		data, err := a.db.Draft(key)
+		return func() {
+			var d measureDraft
+			if err != nil || data == nil || json.Unmarshal(data, &d) != nil {
+				return
+			}
+			f.filling = true
+			defer func() { f.filling = false }()
+			pick := func(s *widget.Select, i int) {
+				if i >= 0 && i < len(s.Options) {
+					s.SetSelectedIndex(i)
+				}
+			}
+			pick(f.Kind, d.Kind)
+			f.Description.SetText(d.Description)
+			pick(f.Owner, d.Owner)
+			f.Target.SetText(d.Target)
+			f.Due.SetText(d.Due)
+			pick(f.Progress, d.Progress)
+			f.Draft.SetText(lang.L("visit.draft_restored"))
+		}
+	})
 }
 
 func newMeasureForm(a *App, card *query.HouseholdCard, m *domain.Measure) *MeasureForm {
@@ -365,7 +492,7 @@ func newMeasureForm(a *App, card *query.HouseholdCard, m *domain.Measure) *Measu
 		}
 	}
 	f.Error = errorLabel()
-	recheck := func() { f.recheck() }
+	recheck := func() { f.recheck(); f.keep() }
 	f.Kind.OnChanged = func(string) { recheck() }
 	f.Owner.OnChanged = func(string) { recheck() }
 	f.Progress.OnChanged = func(string) { recheck() }
@@ -382,7 +509,9 @@ func newMeasureForm(a *App, card *query.HouseholdCard, m *domain.Measure) *Measu
 		widget.NewFormItem(lang.L("measure.due"), f.Due),
 		widget.NewFormItem(lang.L("measure.progress"), f.Progress),
 	)
-	f.content = container.NewBorder(nil, container.NewVBox(f.Error, f.Save), nil, nil, container.NewVScroll(form))
+	f.Draft = widget.NewLabel("")
+	f.Draft.SizeName = theme.SizeNameCaptionText
+	f.content = container.NewBorder(nil, container.NewVBox(f.Error, container.NewBorder(nil, nil, nil, f.Save, f.Draft)), nil, nil, container.NewVScroll(form))
 	return f
 }
 
@@ -459,10 +588,31 @@ func (f *MeasureForm) save() {
 		plan.Status = domain.PlanSubmitted
 		also = append(also, &plan)
 	}
-	f.app.saveRecord(m, err, f.Save, f.Error, func() {
-		f.app.changed()
-		f.app.nav.Pop()
-	}, also...)
+	if err != nil {
+		f.Error.SetText(errText(err))
+		f.Error.Show()
+		return
+	}
+	// The plan first: an upstream judges the measure by the plan's status
+	// as the earlier changes of the push left it.
+	recs := append(also, m)
+	f.Error.Hide()
+	f.Save.Disable()
+	a, key, author := f.app, f.key(), f.app.cadre
+	a.tasks.run(func() func() {
+		f.saver.flush() // a draft save still running must not outlive the measure
+		err := a.db.PutDraft(author, key, recs...)
+		return func() {
+			f.Save.Enable()
+			if err != nil {
+				f.Error.SetText(errText(err))
+				f.Error.Show()
+				return
+			}
+			a.changed()
+			a.nav.Pop()
+		}
+	})
 }
 
 // measureChanged reports whether m changes what a reviewer approved of old

@@ -32,8 +32,16 @@ type Review struct {
 	Error   *widget.Label
 	// Data is the household card the plan was read from.
 	Data *query.HouseholdCard
+	// Changes lists what changed in the plan since it was last approved,
+	// shown above the plan while it awaits review again.
+	Changes *fyne.Container
+	// Who says who may decide, when the signed-in cadre may not: the
+	// village's rules name the approvers (by default the first secretary
+	// and the team leader).
+	Who *widget.Label
 
 	app       *App
+	may       bool
 	household uuid.UUID
 	title     string
 	content   fyne.CanvasObject
@@ -52,7 +60,11 @@ func newReview(a *App, household uuid.UUID) *Review {
 	r.Return = widget.NewButtonWithIcon(lang.L("review.return"), theme.MailReplyIcon(), func() { r.decide(domain.VerdictReturn) })
 	r.Return.Importance = widget.WarningImportance
 	r.Error = errorLabel()
-	bottom := container.NewVBox(r.Error, r.Comment, container.NewGridWithColumns(3, r.Note, r.Return, r.Approve))
+	r.Changes = container.NewVBox()
+	r.Who = wrapLabel("")
+	r.Who.Importance = widget.WarningImportance
+	r.Who.Hide()
+	bottom := container.NewVBox(r.Error, r.Who, r.Comment, container.NewGridWithColumns(3, r.Note, r.Return, r.Approve))
 	r.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(r.Body))
 	return r
 }
@@ -65,12 +77,38 @@ func (r *Review) Content() fyne.CanvasObject { return r.content }
 
 func (r *Review) load() {
 	a := r.app
+	me := a.cadre
 	a.tasks.run(func() func() {
 		card, err := query.Card(a.db, r.household, a.now())
+		var rules domain.Rules
+		may := false
+		if err == nil && card.Village != nil {
+			rules, err = a.db.Rules(card.Village.ID)
+			as, aerr := query.Assignments(a.db, me)
+			if err == nil {
+				err = aerr
+			}
+			for _, as := range as {
+				if as.Current() && (as.Target == card.Village.ID || as.Target == card.Village.Parent) && rules.MayApprove(as.Role) {
+					may = true
+				}
+			}
+		}
 		return func() {
 			if err != nil {
 				r.fail(err)
 				return
+			}
+			r.may = may
+			if may {
+				r.Who.Hide()
+			} else {
+				names := make([]string, len(rules.Approvers))
+				for i, role := range rules.Approvers {
+					names[i] = roleText(role)
+				}
+				r.Who.SetText(lang.L("review.who", map[string]any{"Roles": strings.Join(names, lang.L("review.and"))}))
+				r.Who.Show()
 			}
 			r.show(card)
 		}
@@ -93,6 +131,10 @@ func (r *Review) show(card *query.HouseholdCard) {
 	if card.Plan == nil {
 		add(widget.NewLabel(lang.L("card.no_plan")))
 	} else {
+		r.showChanges(card)
+		if len(r.Changes.Objects) > 0 {
+			add(r.Changes)
+		}
 		add(wrapLabel(card.Plan.Goal), widget.NewLabel(join(planStatusText(card.Plan.Status), lang.L("plan.since", map[string]any{"Date": dateText(card.Plan.Start)}))))
 		for _, m := range card.Measures {
 			add(wrapLabel(join(measureKindText(m.Type), m.Description, m.Target, lang.L("plan.due", map[string]any{"Date": dateText(m.Due)}), progressText(m.Progress))))
@@ -124,13 +166,64 @@ func (r *Review) show(card *query.HouseholdCard) {
 	}
 	r.Body.Objects = objs
 	r.Body.Refresh()
-	enabled := card.Plan != nil
+	r.content.Refresh() // wrapped labels know their height only once they have their width
+	enabled := card.Plan != nil && r.may
 	for _, b := range []*widget.Button{r.Note, r.Approve, r.Return} {
 		if enabled {
 			b.Enable()
 		} else {
 			b.Disable()
 		}
+	}
+}
+
+// showChanges fills Changes with what changed since the plan's last
+// approval, while it awaits review again: the goal, and each measure added,
+// removed or changed (before → after). Progress is not a change.
+func (r *Review) showChanges(card *query.HouseholdCard) {
+	r.Changes.Objects = nil
+	defer r.Changes.Refresh()
+	if card.Plan.Status != domain.PlanSubmitted {
+		return
+	}
+	var last *domain.Review
+	for _, rv := range card.Reviews { // newest first
+		if rv.Verdict == domain.VerdictApprove {
+			last = rv
+			break
+		}
+	}
+	if last == nil {
+		return
+	}
+	add := func(o fyne.CanvasObject) { r.Changes.Add(o) }
+	add(section(lang.L("review.changes", map[string]any{"Date": dateText(last.At)})))
+	if last.Snapshot == nil {
+		add(wrapLabel(lang.L("review.no_snapshot")))
+		return
+	}
+	changes := last.Snapshot.Diff(card.Plan, card.Measures)
+	if len(changes) == 0 {
+		add(wrapLabel(lang.L("review.no_changes")))
+	}
+	measure := func(m domain.MeasureSnapshot) string {
+		return join(measureKindText(m.Type), m.Description, m.Target, lang.L("plan.due", map[string]any{"Date": dateText(m.Due)}))
+	}
+	for _, c := range changes {
+		var text string
+		switch c.What {
+		case domain.ChangedGoal:
+			text = lang.L("review.goal_changed", map[string]any{"Before": c.Before.Description, "After": c.After.Description})
+		case domain.MeasureAdded:
+			text = lang.L("review.measure_added", map[string]any{"Measure": measure(c.After)})
+		case domain.MeasureRemoved:
+			text = lang.L("review.measure_removed", map[string]any{"Measure": measure(c.Before)})
+		default:
+			text = lang.L("review.measure_changed", map[string]any{"Before": measure(c.Before), "After": measure(c.After)})
+		}
+		l := wrapLabel(text)
+		l.Importance = widget.WarningImportance
+		add(l)
 	}
 }
 
@@ -149,6 +242,10 @@ func (r *Review) decide(v domain.Verdict) {
 		return
 	}
 	plan.Status = domain.PlanStatusAfter(v, plan.Status)
+	if v == domain.VerdictApprove {
+		// What was approved, so that the next reviewer sees what changed.
+		rv.Snapshot = domain.Snapshot(&plan, r.Data.Measures)
+	}
 	r.Error.Hide()
 	author := a.cadre
 	a.tasks.run(func() func() {

@@ -22,6 +22,7 @@ type RulesForm struct {
 	County, Section, Other *widget.Entry
 	OverdueDays            *widget.Entry
 	BackdateDays           *widget.Entry // how many days back a visit's time may be set
+	CorrectDays            *widget.Entry // for how many days a cadre may correct their visit
 	Approvers              *widget.CheckGroup
 	// Inherited says the village has no rules of its own yet.
 	Inherited *widget.Label
@@ -43,6 +44,7 @@ func newRulesForm(a *App, village uuid.UUID) *RulesForm {
 	f := &RulesForm{app: a, village: village}
 	f.County, f.Section, f.Other, f.OverdueDays = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.BackdateDays = widget.NewEntry()
+	f.CorrectDays = widget.NewEntry()
 	var names []string
 	for _, r := range approverRoles {
 		names = append(names, roleText(r))
@@ -63,6 +65,7 @@ func newRulesForm(a *App, village uuid.UUID) *RulesForm {
 		widget.NewFormItem(lang.L("rules.other"), f.Other),
 		widget.NewFormItem(lang.L("rules.overdue"), f.OverdueDays),
 		widget.NewFormItem(lang.L("rules.backdate"), f.BackdateDays),
+		widget.NewFormItem(lang.L("rules.correct"), f.CorrectDays),
 		widget.NewFormItem(lang.L("rules.approvers"), f.Approvers),
 	)
 	hint := wrapLabel(lang.L("rules.hint"))
@@ -101,6 +104,7 @@ func (f *RulesForm) load() {
 			f.Other.SetText(strconv.Itoa(rules.Other))
 			f.OverdueDays.SetText(strconv.Itoa(rules.OverdueDays))
 			f.BackdateDays.SetText(strconv.Itoa(rules.Backdate()))
+			f.CorrectDays.SetText(strconv.Itoa(rules.Correct()))
 			var sel []string
 			for _, r := range rules.Approvers {
 				sel = append(sel, roleText(r))
@@ -124,7 +128,7 @@ func (f *RulesForm) record() (*domain.Place, error) {
 	for _, x := range []struct {
 		e   *widget.Entry
 		dst *int
-	}{{f.County, &r.County}, {f.Section, &r.Section}, {f.Other, &r.Other}, {f.OverdueDays, &r.OverdueDays}, {f.BackdateDays, &r.BackdateDays}} {
+	}{{f.County, &r.County}, {f.Section, &r.Section}, {f.Other, &r.Other}, {f.OverdueDays, &r.OverdueDays}, {f.BackdateDays, &r.BackdateDays}, {f.CorrectDays, &r.CorrectDays}} {
 		v, err := strconv.Atoi(strings.TrimSpace(x.e.Text))
 		if err != nil {
 			return nil, domain.Errorf(domain.EINVALID, "rules", "请填写整数", "enter whole numbers")

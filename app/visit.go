@@ -2,6 +2,8 @@ package app
 
 import (
 	"encoding/json"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // VisitForm records a visit (入户走访): the kind of visit, notes, the checklist
@@ -23,6 +26,10 @@ import (
 // typed is saved as a draft as it is typed, so a phone that kills the app loses
 // nothing; the draft is removed when the visit is saved.
 type VisitForm struct {
+	// When is the visit's time, empty for now (the default): a visit
+	// written up later can be dated earlier, up to the village's
+	// back-dating days (domain.Rules.BackdateDays), never in the future.
+	When     *widget.Entry
 	Kind     *widget.Select
 	Notes    *widget.Entry
 	Policies *widget.Check
@@ -34,7 +41,16 @@ type VisitForm struct {
 	AddProblem *widget.Button
 	FollowUp   *widget.Entry
 	Due        *DateEntry
-	Save       *widget.Button
+	// Companions are the village's cadres who came along, Met whom the
+	// cadre spoke with (a member, or 未遇到 last); both sit folded in
+	// More, so the plain visit needs no tap for them.
+	Companions *widget.CheckGroup
+	Met        *widget.Select
+	More       *widget.Accordion
+	// Earlier[i] says the i-th follow-up an earlier visit left owed was
+	// seen to on this visit (unticked by default).
+	Earlier []*widget.Check
+	Save    *widget.Button
 	// Discard throws the draft away, once there is one.
 	Discard *widget.Button
 	// Error says what is wrong with the visit, in words.
@@ -50,6 +66,15 @@ type VisitForm struct {
 	filling   bool
 	saving    bool
 	content   fyne.CanvasObject
+	earlier   *fyne.Container
+	backdate  int             // the village's back-dating days
+	correct   int             // the village's correction days
+	editing   *domain.Visit   // the visit corrected; nil for a new one
+	cadres    []uuid.UUID     // Companions' options, in order
+	members   []uuid.UUID     // Met's options but the last (未遇到)
+	owed      []*domain.Visit // the earlier follow-ups Earlier offers
+	pending   *visitDraft     // a draft read before the options arrived
+	loaded    bool            // the options arrived
 }
 
 // ProblemInput is one problem found on a visit.
@@ -62,15 +87,20 @@ type ProblemInput struct {
 
 // visitDraft is what is kept of a visit being typed.
 type visitDraft struct {
-	Type     domain.VisitKind `json:"type"`
-	Notes    string           `json:"notes"`
-	Policies bool             `json:"policies"`
-	Policy   string           `json:"policy"`
-	Fees     domain.Fees      `json:"fees"`
-	Water    domain.Water     `json:"water"`
-	Problems []problemDraft   `json:"problems"`
-	FollowUp string           `json:"follow_up"`
-	Due      time.Time        `json:"due"`
+	When       string           `json:"when"`
+	Companions []uuid.UUID      `json:"companions"`
+	Met        uuid.UUID        `json:"met"`
+	Absent     bool             `json:"absent"`
+	Done       []uuid.UUID      `json:"done"` // earlier visits whose follow-up this one saw to
+	Type       domain.VisitKind `json:"type"`
+	Notes      string           `json:"notes"`
+	Policies   bool             `json:"policies"`
+	Policy     string           `json:"policy"`
+	Fees       domain.Fees      `json:"fees"`
+	Water      domain.Water     `json:"water"`
+	Problems   []problemDraft   `json:"problems"`
+	FollowUp   string           `json:"follow_up"`
+	Due        time.Time        `json:"due"`
 }
 
 type problemDraft struct {
@@ -126,7 +156,7 @@ func escalateText(s domain.ProblemStatus) string {
 }
 
 func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
-	f := &VisitForm{app: a, household: household, title: lang.L("visit.title")}
+	f := &VisitForm{app: a, household: household, title: lang.L("visit.title"), backdate: domain.DefaultBackdateDays}
 	if head != "" {
 		f.title = lang.L("visit.title_of", map[string]any{"Name": head})
 	}
@@ -183,6 +213,19 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 	f.Due.SetPlaceHolder(lang.L("visit.due_hint"))
 	f.Due.OnChanged = func(*time.Time) { changed() }
 
+	f.When = widget.NewEntry()
+	f.When.SetPlaceHolder(lang.L("visit.when_hint"))
+	f.When.OnChanged = func(string) { changed() }
+	f.Companions = widget.NewCheckGroup(nil, func([]string) { changed() })
+	f.Met = newSelect(nil, func(string) { changed() })
+	f.Met.PlaceHolder = lang.L("visit.met_hint")
+	f.earlier = container.NewVBox()
+	f.More = widget.NewAccordion(widget.NewAccordionItem(lang.L("visit.more"), container.NewVBox(
+		widget.NewLabel(lang.L("visit.when")), f.When,
+		widget.NewLabel(lang.L("visit.met")), f.Met,
+		widget.NewLabel(lang.L("visit.companions")), f.Companions,
+	)))
+
 	f.Error = errorLabel()
 	f.Draft = widget.NewLabel("")
 	f.Draft.SizeName = theme.SizeNameCaptionText
@@ -202,7 +245,8 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 		widget.NewLabel(lang.L("visit.fees")), f.Fees,
 		widget.NewLabel(lang.L("visit.water")), f.Water,
 		label(lang.L("visit.problems")), f.problems, f.AddProblem,
-		label(lang.L("visit.follow_up")), f.FollowUp, f.Due,
+		label(lang.L("visit.follow_up")), f.FollowUp, f.Due, f.earlier,
+		f.More,
 	)
 	bottom := container.NewVBox(f.Error, container.NewBorder(nil, nil, f.Discard, f.Save, f.Draft))
 	f.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(form))
@@ -252,6 +296,7 @@ func (f *VisitForm) addProblem(d problemDraft) *ProblemInput {
 // draft reads the form.
 func (f *VisitForm) draft() visitDraft {
 	d := visitDraft{
+		When:     strings.TrimSpace(f.When.Text),
 		Type:     domain.VisitRoutine,
 		Notes:    f.Notes.Text,
 		Policies: f.Policies.Checked,
@@ -280,6 +325,24 @@ func (f *VisitForm) draft() visitDraft {
 	}
 	if f.Due.Date != nil {
 		d.Due = *f.Due.Date
+	}
+	for _, sel := range f.Companions.Selected {
+		for i, o := range f.Companions.Options {
+			if o == sel && i < len(f.cadres) {
+				d.Companions = append(d.Companions, f.cadres[i])
+			}
+		}
+	}
+	switch i := f.Met.SelectedIndex(); {
+	case i >= 0 && i < len(f.members):
+		d.Met = f.members[i]
+	case i == len(f.members):
+		d.Absent = true
+	}
+	for i, c := range f.Earlier {
+		if c.Checked && i < len(f.owed) {
+			d.Done = append(d.Done, f.owed[i].ID)
+		}
 	}
 	return d
 }
@@ -310,19 +373,62 @@ func (f *VisitForm) fill(d visitDraft) {
 		due := d.Due
 		f.Due.SetDate(&due)
 	}
+	f.When.SetText(d.When)
+	var picked []string
+	for i, id := range f.cadres {
+		if slices.Contains(d.Companions, id) {
+			picked = append(picked, f.Companions.Options[i])
+		}
+	}
+	f.Companions.SetSelected(picked)
+	for i, id := range f.members {
+		if id == d.Met {
+			f.Met.SetSelectedIndex(i)
+		}
+	}
+	if d.Absent {
+		f.Met.SetSelectedIndex(len(f.members))
+	}
+	for i, v := range f.owed {
+		f.Earlier[i].SetChecked(slices.Contains(d.Done, v.ID))
+	}
+	if d.When != "" || len(d.Companions) > 0 || d.Met != uuid.Nil || d.Absent {
+		f.More.Open(0)
+	}
 }
 
-// load reads the household's draft, if any, into a form nobody has typed in.
+// load reads, in the background, what the form offers — the village's
+// cadres as companions, the household's members to have met, the
+// follow-ups earlier visits left owed, the village's back-dating days — and
+// then the household's draft, if any, into a form nobody has typed in.
 func (f *VisitForm) load() {
 	a := f.app
+	if f.loaded {
+		return
+	}
+	me := a.cadre
 	a.tasks.run(func() func() {
-		data, err := a.db.Draft(draftKey(f.household))
+		card, cardErr := query.Card(a.db, f.household, a.now())
+		backdate, correct := domain.DefaultBackdateDays, domain.DefaultCorrectDays
+		if cardErr == nil && card.Village != nil {
+			if r, err := a.db.Rules(card.Village.ID); err == nil {
+				backdate, correct = r.Backdate(), r.Correct()
+			}
+		}
+		cadres, _ := query.Cadres(a.db) // no companions offered is still a visit
+		data, err := a.db.Draft(f.key())
 		return func() {
+			f.loaded = true
+			f.backdate, f.correct = backdate, correct
+			f.options(card, cadres, me)
 			if err != nil {
 				f.Draft.SetText(errText(err))
 				return
 			}
 			if data == nil {
+				if f.editing != nil {
+					f.fill(contentDraft(f.editing, a.now()))
+				}
 				return
 			}
 			var d visitDraft
@@ -338,10 +444,109 @@ func (f *VisitForm) load() {
 	})
 }
 
+// options fills the choices read by load: companions (the household's
+// helpers first, then the other cadres by name; not the visitor), the
+// members to have met (the head first) and 未遇到, and the follow-ups owed.
+func (f *VisitForm) options(card *query.HouseholdCard, cadres []*domain.Cadre, me uuid.UUID) {
+	f.filling = true
+	defer func() { f.filling = false }()
+	var names []string
+	seen := map[uuid.UUID]bool{me: true}
+	add := func(c *domain.Cadre) {
+		if c == nil || seen[c.ID] || !c.Current() {
+			return
+		}
+		seen[c.ID] = true
+		f.cadres = append(f.cadres, c.ID)
+		names = append(names, join(c.Name, c.Unit))
+	}
+	if card != nil {
+		for _, h := range card.Helpers {
+			add(h.Cadre)
+		}
+	}
+	sort.SliceStable(cadres, func(i, j int) bool { return cadres[i].Name < cadres[j].Name })
+	for _, c := range cadres {
+		add(c)
+	}
+	f.Companions.Options = names
+	f.Companions.Refresh()
+	var met []string
+	if card != nil {
+		for _, m := range card.Members {
+			f.members = append(f.members, m.ID)
+			met = append(met, join(m.Name, relationText(m.Relation)))
+		}
+		for _, v := range card.Visits {
+			if v.FollowUpOwed() {
+				f.owed = append(f.owed, v)
+				c := widget.NewCheck(lang.L("visit.earlier_done", map[string]any{"Text": v.FollowUp, "Date": dateText(v.At)}), func(bool) { f.changed() })
+				f.Earlier = append(f.Earlier, c)
+				f.earlier.Add(c)
+			}
+		}
+	}
+	f.Met.Options = append(met, lang.L("visit.absent"))
+	f.Met.Refresh()
+}
+
+// when reads the visit's time: now when empty, else the time typed
+// (2025-03-12 10:00, 2025/3/12 10:00, or 10:00 for today).
+func (f *VisitForm) when(now time.Time) (time.Time, error) {
+	s := strings.TrimSpace(f.When.Text)
+	if s == "" {
+		return now, nil
+	}
+	loc := now.Location()
+	for _, layout := range []string{"2006-01-02 15:04", "2006-1-2 15:04", "2006/1/2 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.ParseInLocation("15:04", s, loc); err == nil {
+		y, m, d := now.Date()
+		return time.Date(y, m, d, t.Hour(), t.Minute(), 0, 0, loc), nil
+	}
+	return time.Time{}, domain.Errorf(domain.EINVALID, "at", "走访时间请写成 2025-03-12 10:00 或 10:00（今天）",
+		"write the visit time as 2025-03-12 10:00, or 10:00 for today")
+}
+
+// newCorrection returns the form that corrects the cadre's visit v: filled
+// with what it says, without the problems and earlier follow-ups (records
+// of their own); saving keeps what it said before in its history.
+func newCorrection(a *App, v *domain.Visit) *VisitForm {
+	f := newVisitForm(a, v.Household, "")
+	f.editing = v
+	f.title = lang.L("visit.correct_title")
+	f.problems.Hide()
+	f.AddProblem.Hide()
+	f.earlier.Hide()
+	return f
+}
+
+// key is the key of the form's draft: the household's for a new visit, the
+// visit's for a correction.
+func (f *VisitForm) key() string {
+	if f.editing != nil {
+		return "visitfix/" + f.editing.ID.String()
+	}
+	return draftKey(f.household)
+}
+
+// whenText writes a time as When reads it, in now's zone.
+func whenText(t, now time.Time) string { return t.In(now.Location()).Format("2006-01-02 15:04") }
+
+// contentDraft is a visit as the form shows it at now.
+func contentDraft(v *domain.Visit, now time.Time) visitDraft {
+	return visitDraft{When: whenText(v.At, now), Companions: v.Companions, Met: v.Met, Absent: v.Absent, Type: v.Type,
+		Notes: v.Notes, Policies: v.Policies, Policy: v.Policy, Fees: v.Fees, Water: v.Water, FollowUp: v.FollowUp, Due: v.Due}
+}
+
 // blank reports whether nothing has been entered yet.
 func (f *VisitForm) blank() bool {
 	d := f.draft()
-	return d.Notes == "" && !d.Policies && d.Fees == "" && d.Water == "" && len(d.Problems) == 0 && d.FollowUp == "" && d.Due.IsZero() && d.Type == domain.VisitRoutine
+	return d.Notes == "" && !d.Policies && d.Fees == "" && d.Water == "" && len(d.Problems) == 0 && d.FollowUp == "" && d.Due.IsZero() && d.Type == domain.VisitRoutine &&
+		d.When == "" && len(d.Companions) == 0 && d.Met == uuid.Nil && !d.Absent && len(d.Done) == 0
 }
 
 // changed saves the draft in the background.
@@ -361,7 +566,7 @@ func (f *VisitForm) changed() {
 	if err != nil {
 		return
 	}
-	key := draftKey(f.household)
+	key := f.key()
 	f.saver.put(&f.app.tasks, data, func(b []byte) error { return f.app.db.SaveDraft(key, b) }, func(err error) {
 		if f.saving {
 			return
@@ -381,25 +586,61 @@ func (f *VisitForm) records(now time.Time) (*domain.Visit, []domain.Record, erro
 	if f.Due.Err != nil {
 		return nil, nil, f.Due.Err
 	}
+	at, err := f.when(now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.editing != nil && strings.TrimSpace(f.When.Text) == whenText(f.editing.At, now) {
+		at = f.editing.At // the time as written, to the second
+	}
+	if f.editing == nil || !at.Equal(f.editing.At) {
+		if err := domain.CheckVisitTime(at, now, f.backdate); err != nil {
+			return nil, nil, err
+		}
+	}
 	d := f.draft()
 	v := &domain.Visit{
-		Meta:      domain.Meta{ID: uuid.New()},
-		Household: f.household,
-		Cadre:     a.cadre,
-		At:        now,
-		Type:      d.Type,
-		Notes:     strings.TrimSpace(d.Notes),
-		Policies:  d.Policies,
-		Policy:    strings.TrimSpace(d.Policy),
-		Fees:      d.Fees,
-		Water:     d.Water,
-		FollowUp:  strings.TrimSpace(d.FollowUp),
-		Due:       d.Due,
+		Meta:       domain.Meta{ID: uuid.New()},
+		Household:  f.household,
+		Cadre:      a.cadre,
+		At:         at,
+		Companions: d.Companions,
+		Met:        d.Met,
+		Absent:     d.Absent,
+		Type:       d.Type,
+		Notes:      strings.TrimSpace(d.Notes),
+		Policies:   d.Policies,
+		Policy:     strings.TrimSpace(d.Policy),
+		Fees:       d.Fees,
+		Water:      d.Water,
+		FollowUp:   strings.TrimSpace(d.FollowUp),
+		Due:        d.Due,
 	}
 	if err := v.Validate(now); err != nil {
 		return nil, nil, err
 	}
+	if old := f.editing; old != nil {
+		// A correction: the same visit with what it says now, and what it
+		// said before kept in its history.
+		if !old.Correctable(a.cadre, now, f.correct) {
+			return nil, nil, domain.ErrCorrectWindow
+		}
+		fixed := *old
+		fixed.SetContent(v.Content())
+		if fixed.Content().Equal(old.Content()) {
+			return &fixed, nil, nil
+		}
+		fixed.Corrections = append(slices.Clone(old.Corrections), domain.VisitCorrection{At: now, Before: old.Content()})
+		return &fixed, []domain.Record{&fixed}, nil
+	}
 	recs := []domain.Record{v}
+	for _, old := range f.owed {
+		if slices.Contains(d.Done, old.ID) {
+			done := *old
+			done.FollowUpDone = now
+			recs = append(recs, &done)
+		}
+	}
 	problems := d.Problems
 	if d.Water == domain.WaterUnsafe {
 		problems = append(problems, problemDraft{Text: lang.L("visit.water_problem"), Status: domain.ProblemOpen})
@@ -439,7 +680,7 @@ func (f *VisitForm) save() {
 	author := a.cadre
 	a.tasks.run(func() func() {
 		f.saver.flush() // a draft save still running must not outlive the visit
-		err := a.db.PutDraft(author, draftKey(f.household), recs...)
+		err := a.db.PutDraft(author, f.key(), recs...)
 		return func() {
 			f.saving = false
 			f.Save.Enable()
@@ -451,7 +692,11 @@ func (f *VisitForm) save() {
 			a.changed()
 			a.nav.Pop()
 			if c, ok := a.nav.Top().(*Card); ok {
-				c.notify(lang.L("visit.saved"))
+				msg := lang.L("visit.saved")
+				if f.editing != nil {
+					msg = lang.L("visit.corrected")
+				}
+				c.notify(msg)
 			}
 		}
 	})
@@ -467,7 +712,7 @@ func (f *VisitForm) discard() {
 		f.saving = true // no draft save after this
 		a.tasks.run(func() func() {
 			f.saver.flush()
-			err := a.db.DeleteDraft(draftKey(f.household))
+			err := a.db.DeleteDraft(f.key())
 			return func() {
 				f.saving = false
 				if err != nil {

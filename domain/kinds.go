@@ -220,6 +220,7 @@ var Decls = []*Decl{
 			{Name: "verdict", Type: TEnum, Values: strs(VerdictComment, VerdictApprove, VerdictReturn)},
 			{Name: "comment", Type: TString},
 			{Name: "at", Type: TTime},
+			{Name: "snapshot", Type: TJSON}, // an approval's PlanSnapshot
 		}},
 	{Kind: KindVisit, Zh: "走访记录", En: "visit", New: func() Record { return new(Visit) },
 		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Visit).Household }, Fields: []Field{
@@ -237,6 +238,8 @@ var Decls = []*Decl{
 			{Name: "companions", Type: TJSON}, // a list of cadre IDs
 			{Name: "met", Type: TID},
 			{Name: "absent", Type: TBool},
+			{Name: "follow_up_done", Type: TTime},
+			{Name: "corrections", Type: TJSON}, // the visit before each correction (VisitCorrection)
 		}},
 	{Kind: KindProblem, Zh: "问题", En: "problem", New: func() Record { return new(Problem) },
 		Scope: ByHousehold, Household: func(r Record) uuid.UUID { return r.(*Problem).Household }, Fields: []Field{

@@ -205,6 +205,10 @@ type Review struct {
 	Verdict   Verdict   `json:"verdict"`
 	Comment   string    `json:"comment"`
 	At        time.Time `json:"at"`
+	// Snapshot is, on an approval, the goal and measures approved, so a
+	// later reviewer sees what changed since (PlanSnapshot.Diff); nil on
+	// other verdicts and on approvals written before it existed.
+	Snapshot *PlanSnapshot `json:"snapshot"`
 }
 
 // Kind returns KindReview.

@@ -19,6 +19,24 @@ type Rules struct {
 	// written up in the evening, or days later after a trip without
 	// coverage); 0 means DefaultBackdateDays.
 	BackdateDays int `json:"backdate_days"`
+	// CorrectDays is how many days after writing a visit its cadre may
+	// correct it (the earlier version is kept in Visit.Corrections); 0
+	// means DefaultCorrectDays.
+	CorrectDays int `json:"correct_days"`
+}
+
+// DefaultCorrectDays is how long a cadre may correct their own visit when no
+// rule says: three days, enough to fix the evening's write-up or the next
+// morning's second thoughts, short enough that the record of a visit does
+// not drift from what happened.
+const DefaultCorrectDays = 3
+
+// Correct returns for how many days a cadre may correct their visit under r.
+func (r Rules) Correct() int {
+	if r.CorrectDays <= 0 {
+		return DefaultCorrectDays
+	}
+	return r.CorrectDays
 }
 
 // DefaultBackdateDays is how far back a visit's time may be set when no rule
@@ -46,7 +64,7 @@ func DefaultApprovers() []Role { return []Role{FirstSecretary, TeamLeader} }
 func DefaultRules() Rules {
 	q := DefaultQuotas()
 	return Rules{County: q.County, Section: q.Section, Other: q.Other, Statuses: q.Statuses, Stationed: q.Stationed,
-		OverdueDays: DefaultOverdueDays, Approvers: DefaultApprovers(), BackdateDays: DefaultBackdateDays}
+		OverdueDays: DefaultOverdueDays, Approvers: DefaultApprovers(), BackdateDays: DefaultBackdateDays, CorrectDays: DefaultCorrectDays}
 }
 
 // Quotas returns the rules' three-level quotas.
@@ -94,6 +112,10 @@ func (r Rules) Validate() error {
 	if r.BackdateDays < 0 || r.BackdateDays > 365 {
 		return Errorf(EINVALID, "backdate_days", "补录走访天数应在 0 到 365 之间（现为 %d，0 为默认 7 天）",
 			"the days a visit may be back-dated must be between 0 and 365 (not %d; 0 means the default, 7)", r.BackdateDays)
+	}
+	if r.CorrectDays < 0 || r.CorrectDays > 30 {
+		return Errorf(EINVALID, "correct_days", "走访可修改天数应在 0 到 30 之间（现为 %d，0 为默认 3 天）",
+			"the days a visit may be corrected must be between 0 and 30 (not %d; 0 means the default, 3)", r.CorrectDays)
 	}
 	if len(r.Approvers) == 0 {
 		return Errorf(EINVALID, "approvers", "请至少选择一个可以审核计划的职责", "choose at least one role that may approve plans")

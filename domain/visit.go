@@ -86,6 +86,76 @@ type Visit struct {
 	// counts as contact, and is shown as such.
 	Met    uuid.UUID `json:"met"`
 	Absent bool      `json:"absent"`
+	// FollowUpDone is when the follow-up was done (跟进已办结): marked on
+	// the card or the to-do list with one tap, or by the next visit that
+	// says so; zero while it is owed.
+	FollowUpDone time.Time `json:"follow_up_done"`
+	// Corrections are the visit as it was before each correction its cadre
+	// made (Rules.CorrectDays), oldest first: its history.
+	Corrections []VisitCorrection `json:"corrections"`
+}
+
+// VisitContent is what a cadre wrote of a visit, the part a correction may
+// change.
+type VisitContent struct {
+	At         time.Time   `json:"at"`
+	Type       VisitKind   `json:"type"`
+	Notes      string      `json:"notes"`
+	Policies   bool        `json:"policies"`
+	Policy     string      `json:"policy"`
+	Fees       Fees        `json:"fees"`
+	Water      Water       `json:"water"`
+	FollowUp   string      `json:"follow_up"`
+	Due        time.Time   `json:"due"`
+	Companions []uuid.UUID `json:"companions"`
+	Met        uuid.UUID   `json:"met"`
+	Absent     bool        `json:"absent"`
+}
+
+// VisitCorrection is one correction of a visit: when it was made and the
+// visit as it stood before.
+type VisitCorrection struct {
+	At     time.Time    `json:"at"`
+	Before VisitContent `json:"before"`
+}
+
+// Content returns what the cadre wrote of the visit.
+func (v *Visit) Content() VisitContent {
+	return VisitContent{At: v.At, Type: v.Type, Notes: v.Notes, Policies: v.Policies, Policy: v.Policy, Fees: v.Fees,
+		Water: v.Water, FollowUp: v.FollowUp, Due: v.Due, Companions: slices.Clone(v.Companions), Met: v.Met, Absent: v.Absent}
+}
+
+// SetContent sets what the cadre wrote of the visit.
+func (v *Visit) SetContent(c VisitContent) {
+	v.At, v.Type, v.Notes, v.Policies, v.Policy, v.Fees = c.At, c.Type, c.Notes, c.Policies, c.Policy, c.Fees
+	v.Water, v.FollowUp, v.Due, v.Companions, v.Met, v.Absent = c.Water, c.FollowUp, c.Due, slices.Clone(c.Companions), c.Met, c.Absent
+}
+
+// Equal reports whether two contents say the same.
+func (c VisitContent) Equal(d VisitContent) bool {
+	return c.At.Equal(d.At) && c.Type == d.Type && c.Notes == d.Notes && c.Policies == d.Policies && c.Policy == d.Policy &&
+		c.Fees == d.Fees && c.Water == d.Water && c.FollowUp == d.FollowUp && c.Due.Equal(d.Due) &&
+		slices.Equal(c.Companions, d.Companions) && c.Met == d.Met && c.Absent == d.Absent
+}
+
+// Correctable reports whether cadre may still correct the visit at now under
+// a correction window of days: it is theirs and was written no more than
+// days ago.
+func (v *Visit) Correctable(cadre uuid.UUID, now time.Time, days int) bool {
+	if days <= 0 {
+		days = DefaultCorrectDays
+	}
+	return v.Cadre == cadre && !v.Deleted && !now.After(v.Created.AddDate(0, 0, days))
+}
+
+// ErrCorrectWindow refuses a correction of a visit past its window, or by
+// another cadre.
+var ErrCorrectWindow = Errorf(EINVALID, "visit", "只能在走访后规定天数内修改本人的走访记录",
+	"a cadre may correct only their own visit, and only for a few days after writing it")
+
+// FollowUpOwed reports whether the visit left a follow-up not yet done.
+func (v *Visit) FollowUpOwed() bool {
+	return strings.TrimSpace(v.FollowUp) != "" && v.FollowUpDone.IsZero() && !v.Deleted
 }
 
 // VisitClockSlack is how far ahead of a change's stamp an upstream accepts a

@@ -830,9 +830,14 @@ func (g *gen) visits(v *village) {
 		}
 		var pending *domain.Problem
 		var pendingKind problemKind
+		var prev *domain.Visit
 		for i := len(days) - 1; i >= 0; i-- {
 			at := g.daysAgo(days[i])
 			vis, p, k := g.visit(v, f, at, pending, pendingKind)
+			if prev != nil && prev.FollowUp != "" {
+				prev.FollowUpDone = vis.At // the next visit saw to it
+			}
+			prev = vis
 			g.d.Visits = append(g.d.Visits, vis)
 			pending, pendingKind = p, k
 		}

@@ -217,6 +217,8 @@ func TestAuthorisationMatrix(t *testing.T) {
 			return q(home[2].ID.String())
 		case "companions":
 			return json.RawMessage(`[]`) // a list of cadre IDs: which ones is TestVisitRefusals'
+		case "corrections":
+			return json.RawMessage(`[]`) // a visit's history: TestVisitCorrection's
 		case "plan", "visit", "record", "natural_village", "winner_author", "loser_author", "met", "problem":
 			return q(uuid.NewString())
 		}

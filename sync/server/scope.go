@@ -70,6 +70,9 @@ type scope struct {
 	// backdate returns how many days back a visit's time may be set in a
 	// village (domain.Rules.Backdate); nil: the default.
 	backdate func(village uuid.UUID) int
+	// correct returns for how many days a cadre may correct their visit in
+	// a village (domain.Rules.CorrectDays); nil: the default.
+	correct func(village uuid.UUID) int
 }
 
 // newScope works out the scope of cadre from the assignments the store
@@ -247,6 +250,42 @@ func (s *scope) check(p *store.Proposal) error {
 	if ch.Kind == domain.KindPlan && p.Existed {
 		return plan(p)
 	}
+	if ch.Kind == domain.KindMeasure {
+		return measure(p)
+	}
+	return nil
+}
+
+// measureFields are what a reviewer approves of a measure: all but its
+// progress.
+var measureFields = []string{"type", "description", "owner", "target", "due", "deleted"}
+
+// measure keeps reviews honest for measures as plan does for the goal: a new
+// measure, or a change of what was approved of one, on a plan that is
+// approved is rejected alone, with its reason. The app sends the plan back
+// to awaiting review in the same transaction, before the measure, so the
+// upstream sees the plan's new status first; recording progress is not a
+// change of the plan.
+func measure(p *store.Proposal) error {
+	m, ok := p.New.(*domain.Measure)
+	if !ok {
+		return nil
+	}
+	changed := !p.Existed
+	for _, f := range measureFields {
+		if raw, set := p.Change.Fields[f]; set && !changed {
+			cur, ok := p.State(f)
+			changed = !ok || !jsonEqual(cur.Value, raw)
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if rec, _, ok := p.Record(domain.KindPlan, m.Plan); ok {
+		if plan := rec.(*domain.Plan); plan.Status == domain.PlanApproved && !plan.Deleted {
+			return errApprovedMeasure
+		}
+	}
 	return nil
 }
 
@@ -276,6 +315,11 @@ func (s *scope) visit(p *store.Proposal) error {
 	if !ok {
 		return nil
 	}
+	if old, ok := p.Old.(*domain.Visit); ok && p.Existed && !s.all {
+		if err := s.correction(p, old); err != nil {
+			return err
+		}
+	}
 	if raw, set := p.Change.Fields["at"]; set {
 		if cur, ok := p.State("at"); !ok || !jsonEqual(cur.Value, raw) {
 			days := domain.DefaultBackdateDays
@@ -302,6 +346,41 @@ func (s *scope) visit(p *store.Proposal) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// visitContent are the fields of what a cadre wrote of a visit
+// (domain.VisitContent), and its history.
+var visitContent = []string{"at", "type", "notes", "policies", "policy", "fees", "water", "follow_up", "due",
+	"companions", "met", "absent", "corrections"}
+
+// correction decides whether a change of a stored visit by the visit's own
+// cadre may change what they wrote: only within the village's correction
+// days (domain.Rules.CorrectDays) of writing it, judged by the change's
+// stamp. Edits by others (a leader reclassifying a visit) are the roles'
+// to allow, as before; marking the follow-up done is not a correction.
+func (s *scope) correction(p *store.Proposal, old *domain.Visit) error {
+	// The change's author: a tablet relays its phones' changes.
+	if p.Change.Author != old.Cadre {
+		return nil
+	}
+	for _, f := range visitContent {
+		raw, set := p.Change.Fields[f]
+		if !set {
+			continue
+		}
+		if cur, ok := p.State(f); ok && jsonEqual(cur.Value, raw) {
+			continue
+		}
+		days := domain.DefaultCorrectDays
+		if s.correct != nil {
+			days = s.correct(p.After.Village)
+		}
+		if !old.Correctable(p.Change.Author, time.UnixMilli(p.Change.Stamp.Wall), days) {
+			return domain.ErrCorrectWindow
+		}
+		return nil
 	}
 	return nil
 }
@@ -548,6 +627,10 @@ var (
 // approved.
 var errApprovedGoal = domain.Errorf(domain.EINVALID, "goal", "已审核的计划修改目标后须重新提交审核",
 	"an approved plan whose goal changes must go back to review")
+
+// errApprovedMeasure rejects a new or changed measure of an approved plan.
+var errApprovedMeasure = domain.Errorf(domain.EINVALID, "plan", "已审核的计划修改措施后须重新提交审核",
+	"an approved plan whose measures change must go back to review")
 
 // errCompanion rejects a visit naming a companion the device may not read:
 // not a cadre who works where the visitor works.

@@ -226,6 +226,17 @@ func (s *Server) backdate(village uuid.UUID) int {
 	return r.Backdate()
 }
 
+// correct returns for how many days a cadre may correct their visit in
+// village: its rules, else the default.
+func (s *Server) correct(village uuid.UUID) int {
+	r, err := s.db.Rules(village)
+	if err != nil {
+		s.log.Warn("cannot read the village's rules; visits may be corrected the default days", "village", village, "err", err)
+		return domain.DefaultCorrectDays
+	}
+	return r.Correct()
+}
+
 // namesCompanions reports whether a pushed change sets a visit's companions.
 func namesCompanions(changes []domain.Change) bool {
 	for _, ch := range changes {
@@ -421,6 +432,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	sc := newScope(dev.Cadre, dev.ID, reach, s.appr)
 	sc.loadStaff = s.db.Staff
 	sc.backdate = s.backdate
+	sc.correct = s.correct
 	if namesCompanions(changes) {
 		sc.loadStaffNow() // not inside the push's transaction: see loadStaffNow
 	}

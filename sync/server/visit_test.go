@@ -149,3 +149,144 @@ func TestApprovedPlanGoal(t *testing.T) {
 		t.Errorf("the plan is %q, %s", p.Goal, p.Status)
 	}
 }
+
+// TestApprovedPlanMeasure: a measure added to or changed on an approved plan
+// that stays approved is rejected alone, with words; recording progress is
+// not a change; the plan sent back to review first, in the same push, lets
+// the measure through.
+func TestApprovedPlanMeasure(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w := e.w
+	now := time.Now()
+	dev, token := e.enroll(t, w.Cadre1.ID)
+	var m *domain.Measure
+	for _, h := range w.Group(w.G1) {
+		for _, x := range w.Measures {
+			if x.Household == h.ID && m == nil {
+				m = x
+			}
+		}
+	}
+	if m == nil {
+		t.Fatal("no measure in the cadre's group")
+	}
+	rec, err := e.srv.DB.Get(domain.KindPlan, m.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := *rec.(*domain.Plan)
+	approved.Status = domain.PlanApproved
+	if err := e.srv.DB.Put(w.Admin, &approved); err != nil {
+		t.Fatal(err)
+	}
+	var through uint64
+	change := func(kind domain.Kind, id uuid.UUID, fields domain.Fields) domain.Change {
+		through++
+		return domain.Change{ID: uuid.New(), Kind: kind, Record: id, Author: w.Cadre1.ID,
+			Stamp: domain.Stamp{Wall: now.Add(time.Duration(through) * time.Second).UnixMilli(), Device: dev}, Fields: fields}
+	}
+	push := func(chs ...domain.Change) []string {
+		t.Helper()
+		code, resp, bad := e.sync(t, token, through, chs...)
+		if code != http.StatusOK {
+			t.Fatalf("push: %d %+v", code, bad)
+		}
+		var fields []string
+		for _, r := range resp.Rejected {
+			if r.Zh == "" || r.En == "" {
+				t.Errorf("rejection without words: %+v", r)
+			}
+			fields = append(fields, r.Field)
+		}
+		return fields
+	}
+	str := func(s string) json.RawMessage { return json.RawMessage(`"` + s + `"`) }
+	if got := push(change(domain.KindMeasure, m.ID, domain.Fields{"target": str("年增收 9000 元")})); len(got) != 1 || got[0] != "plan" {
+		t.Errorf("a changed measure on an approved plan: rejected %v, want [plan]", got)
+	}
+	if got := push(change(domain.KindMeasure, m.ID, domain.Fields{"progress": str(string(domain.Done))})); len(got) != 0 {
+		t.Errorf("progress on an approved plan: rejected %v", got)
+	}
+	fresh := change(domain.KindMeasure, uuid.New(), domain.Fields{"plan": str(m.Plan.String()), "household": str(m.Household.String()),
+		"type": str(string(m.Type)), "description": str("加入合作社"), "due": str(m.Due.Format(time.RFC3339)), "progress": str(string(domain.NotStarted))})
+	if got := push(fresh); len(got) != 1 || got[0] != "plan" {
+		t.Errorf("a new measure on an approved plan: rejected %v, want [plan]", got)
+	}
+	back := change(domain.KindPlan, m.Plan, domain.Fields{"status": str(string(domain.PlanSubmitted))})
+	edit := change(domain.KindMeasure, m.ID, domain.Fields{"target": str("年增收 9000 元")})
+	if got := push(back, edit); len(got) != 0 {
+		t.Errorf("the plan sent back with its measure: rejected %v", got)
+	}
+	rec, err = e.srv.DB.Get(domain.KindMeasure, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.(*domain.Measure); got.Target != "年增收 9000 元" || got.Progress != domain.Done {
+		t.Errorf("the measure is %q, %s", got.Target, got.Progress)
+	}
+}
+
+// TestVisitCorrection: a visit's cadre may correct what they wrote within
+// the village's correction days of writing it, judged by the change's
+// stamp; past them the change is rejected alone with words; marking the
+// follow-up done is anyone's who may write the visit (and edits by others
+// stay the roles' to allow, as TestAuthorisationMatrix checks).
+func TestVisitCorrection(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w := e.w
+	now := time.Now()
+	dev1, tok1 := e.enroll(t, w.Cadre1.ID)
+	dev2, tok2 := e.enroll(t, w.Cadre2.ID)
+	through := map[string]uint64{}
+	push := func(token string, ch domain.Change) string {
+		t.Helper()
+		through[token]++
+		code, resp, bad := e.sync(t, token, through[token], ch)
+		if code != http.StatusOK {
+			t.Fatalf("push: %d %+v", code, bad)
+		}
+		if len(resp.Rejected) == 1 {
+			if r := resp.Rejected[0]; r.Zh == "" || r.En == "" {
+				t.Errorf("rejection without words: %+v", r)
+			}
+			return resp.Rejected[0].Field
+		}
+		return ""
+	}
+	// Cadre1 is the helper of w.Paired, in Cadre2's group: both may write it.
+	written := func(ago time.Duration) *domain.Visit {
+		t.Helper()
+		v := &domain.Visit{Household: w.Paired.ID, Cadre: w.Cadre1.ID, At: now.Add(-ago - time.Hour), Type: domain.VisitRoutine,
+			Notes: "入户走访", FollowUp: "送材料"}
+		if got := push(tok1, change(t, dev1, w.Cadre1.ID, v, now.Add(-ago))); got != "" {
+			t.Fatalf("a new visit rejected on %q", got)
+		}
+		return v
+	}
+	fix := func(v *domain.Visit) *domain.Visit {
+		c := *v
+		c.Corrections = []domain.VisitCorrection{{At: now, Before: v.Content()}}
+		c.Notes = "入户走访，户主在家"
+		return &c
+	}
+	yesterday := written(24 * time.Hour)
+	if got := push(tok1, change(t, dev1, w.Cadre1.ID, fix(yesterday), now)); got != "" {
+		t.Errorf("a correction the next day by the visit's cadre: rejected on %q", got)
+	}
+	old := written(4 * 24 * time.Hour)
+	if got := push(tok1, change(t, dev1, w.Cadre1.ID, fix(old), now)); got != "visit" {
+		t.Errorf("a correction four days on: rejected on %q, want visit", got)
+	}
+	done := *old
+	done.FollowUpDone = now
+	if got := push(tok2, change(t, dev2, w.Cadre2.ID, &done, now)); got != "" {
+		t.Errorf("another cadre marking the follow-up done: rejected on %q", got)
+	}
+	rec, err := e.srv.DB.Get(domain.KindVisit, yesterday.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := rec.(*domain.Visit); v.Notes != "入户走访，户主在家" || len(v.Corrections) != 1 || v.Corrections[0].Before.Notes != "入户走访" {
+		t.Errorf("the corrected visit: %q, history %+v", v.Notes, v.Corrections)
+	}
+}
