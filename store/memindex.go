@@ -6,9 +6,9 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
-	"bangfu/domain"
 )
 
 // memIndexNames are the indexes whose keys hold people's names, phones and
@@ -99,10 +99,25 @@ func (v *vault) build(tx *bolt.Tx) error {
 		if len(mine) == 0 {
 			continue
 		}
-		err := each(tx, kind, func(rec domain.Record) error {
+		b := kindBucket(tx, kind)
+		if b == nil {
+			continue
+		}
+		// A row that does not open (damaged, or moved under another ID)
+		// is left out: reading it fails with its own error, and the rest
+		// of the store stays usable.
+		err := b.ForEach(func(k, val []byte) error {
+			r, err := openRow(tx, kind, k, val)
+			if err != nil || r.deleted() {
+				return nil
+			}
+			rec, err := r.record(kind, uuid.UUID(k))
+			if err != nil {
+				return nil
+			}
 			for _, ix := range mine {
-				for _, k := range ix.keys(rec) {
-					sets[ix.name][string(k)] = struct{}{}
+				for _, key := range ix.keys(rec) {
+					sets[ix.name][string(key)] = struct{}{}
 				}
 			}
 			return nil

@@ -15,6 +15,10 @@ import (
 // sealingPath is where Seal writes the sealed copy of the store at path.
 func sealingPath(path string) string { return path + ".sealing" }
 
+// sealHook is called at each stage of Seal; the crash tests kill the
+// process there (export_test.go).
+var sealHook = func(stage string) {}
+
 // sealTxBytes bounds the bytes one transaction of the sealed copy writes.
 const sealTxBytes = 4 << 20
 
@@ -78,6 +82,8 @@ func (db *DB) Seal(pin string) error {
 		return fmt.Errorf("store: seal: %w", err)
 	}
 
+	sealHook("copied")
+
 	// The swap. Once the old file is closed the store is only usable again
 	// once the new one is open.
 	vaults.Delete(h.b)
@@ -87,6 +93,7 @@ func (db *DB) Seal(pin string) error {
 	if err := os.Rename(tmp, db.path); err != nil {
 		return db.reopen(fmt.Errorf("store: seal: %w", err))
 	}
+	sealHook("renamed")
 	if err := syncDir(filepath.Dir(db.path)); err != nil {
 		return db.reopen(fmt.Errorf("store: seal: %w", err))
 	}
