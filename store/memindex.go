@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
-
 )
 
 // memIndexNames are the indexes whose keys hold people's names, phones and

@@ -232,10 +232,12 @@ func TestLockedRefusesEverything(t *testing.T) {
 		t.Fatal("not locked after Lock")
 	}
 	calls := map[string]func() error{
-		"Get":       func() error { _, err := db.Get(domain.KindHousehold, v.wang.ID); return err },
-		"Search":    func() error { _, err := db.Search(uuid.Nil, "wxw", fixtureNow, 10); return err },
-		"MyHH":      func() error { _, err := db.MyHouseholds(v.li.ID, fixtureNow); return err },
-		"Put":       func() error { return db.Put(v.li.ID, &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: fixtureNow}) },
+		"Get":    func() error { _, err := db.Get(domain.KindHousehold, v.wang.ID); return err },
+		"Search": func() error { _, err := db.Search(uuid.Nil, "wxw", fixtureNow, 10); return err },
+		"MyHH":   func() error { _, err := db.MyHouseholds(v.li.ID, fixtureNow); return err },
+		"Put": func() error {
+			return db.Put(v.li.ID, &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: fixtureNow})
+		},
 		"Draft":     func() error { _, err := db.Draft("visit/x"); return err },
 		"SaveDraft": func() error { return db.SaveDraft("visit/x", []byte("x")) },
 		"Outbox":    func() error { _, err := db.Outbox(uuid.New(), 0, 0); return err },
