@@ -57,10 +57,7 @@ func (db *DB) Seal(pin string) error {
 	// No transaction of the store's own runs from here to the swap: a write
 	// made to the old file after the copy would be lost with it.
 	h := db.bolt
-	for !h.mu.TryLock() { // TryLock: a transaction that nests another must not wait on us
-		time.Sleep(time.Millisecond)
-	}
-	defer h.mu.Unlock()
+	defer h.exclusive()()
 
 	tmp := sealingPath(db.path)
 	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) {
@@ -282,11 +279,19 @@ func converter(path [][]byte, tv *vault) func(k, v []byte) ([]byte, error) {
 		}
 	case top == string(bucketLog) && len(path) == 1:
 		return func(k, v []byte) ([]byte, error) {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+			e, body, err := decodeHeader(binary.BigEndian.Uint64(k), v)
 			if err != nil {
 				return nil, err
 			}
-			return sealEntry(tv, &e)
+			if body == nil { // the JSON form of schema 3: decoded whole
+				return sealEntry(tv, &e)
+			}
+			s, err := tv.sealValue(body, logAD(e.Change.ID[:]), true)
+			if err != nil {
+				return nil, err
+			}
+			head := v[:len(v)-len(body)]
+			return append(clone(head), s...), nil
 		}
 	case top == string(bucketDraft) && len(path) == 1:
 		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, draftAD(k), false) }

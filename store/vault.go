@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -196,10 +197,20 @@ func (h *handle) raw() *bolt.DB {
 	return h.b
 }
 
+// exclusive waits until no transaction runs and holds new ones back until
+// the returned function is called. It polls TryLock rather than Lock: a
+// waiting Lock would block the inner View of a transaction that nests one,
+// and that transaction would never end.
+func (h *handle) exclusive() (release func()) {
+	for !h.mu.TryLock() {
+		time.Sleep(100 * time.Microsecond)
+	}
+	return h.mu.Unlock
+}
+
 // Close closes the database.
 func (h *handle) Close() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.exclusive()()
 	vaults.Delete(h.b)
 	return h.b.Close()
 }
