@@ -295,6 +295,8 @@ func converter(path [][]byte, tv *vault) func(k, v []byte) ([]byte, error) {
 		}
 	case top == string(bucketDraft) && len(path) == 1:
 		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, draftAD(k), false) }
+	case top == string(bucketCursor) && len(path) == 1:
+		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, cursorAD(k), false) }
 	}
 	return nil
 }
