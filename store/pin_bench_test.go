@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -102,33 +101,28 @@ func BenchmarkSealedTown(b *testing.B) {
 			})
 		}
 	}
-	b.Run("put_visit_fsync", func(b *testing.B) {
-		h, c := d.Households[0], d.GroupCadre
-		ds := make([]time.Duration, 0, b.N)
-		cpu0 := cpuTime()
-		for i := 0; i < b.N; i++ {
-			x := &domain.Visit{Household: h.ID, Cadre: c.ID, At: demoNow.Add(-time.Hour),
-				Type: domain.VisitRoutine, Notes: fmt.Sprintf("走访记录 %d：了解生产生活情况。", i), Water: domain.WaterSafe}
-			start := time.Now()
-			if err := db.Put(c.ID, x); err != nil {
-				b.Fatal(err)
+	for _, c := range []struct {
+		name string
+		db   *store.DB
+	}{{"put_visit_fsync", db}, {"clear_put_visit_fsync", clear}} {
+		db := c.db
+		b.Run(c.name, func(b *testing.B) {
+			h, c := d.Households[0], d.GroupCadre
+			ds := make([]time.Duration, 0, b.N)
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				x := &domain.Visit{Household: h.ID, Cadre: c.ID, At: demoNow.Add(-time.Hour),
+					Type: domain.VisitRoutine, Notes: fmt.Sprintf("走访记录 %d：了解生产生活情况。", i), Water: domain.WaterSafe}
+				start := time.Now()
+				if err := db.Put(c.ID, x); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, time.Since(start))
 			}
-			ds = append(ds, time.Since(start))
-		}
-		reportLatency(b, ds)
-		reportCPU(b, cpu0)
-	})
-}
-
-// cpuTime returns the CPU time the process has used, user and system. On a
-// machine shared with other work it measures an op better than the wall
-// clock, which counts the time the op waited for a core.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+			reportLatency(b, ds)
+			reportCPU(b, cpu0)
+		})
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportCPU reports the CPU time per op since since (every goroutine of the
