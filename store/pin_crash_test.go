@@ -109,7 +109,7 @@ func TestSealSurvivesKill(t *testing.T) {
 	clearPath := filepath.Join(dir, "clear.db")
 	db := mustOpenAt(t, clearPath, fixtureNow)
 	v := buildVillage(t, db, fixtureNow)
-	must(t, db.SaveDraft("visit/"+v.wang.ID.String(), []byte("王兴文家草稿")))
+	must(t, db.SaveDraft("visit/"+v.Wang.ID.String(), []byte("王兴文家草稿")))
 	want, err := db.Count(domain.KindVisit)
 	must(t, err)
 	must(t, db.Close())
@@ -160,7 +160,7 @@ func TestSealSurvivesKill(t *testing.T) {
 		if err != nil || n != want {
 			t.Fatalf("run %d (%+v, sealed %v): %d visits, %v; want %d", i, r, db.Sealed(), n, err, want)
 		}
-		if d, err := db.Draft("visit/" + v.wang.ID.String()); err != nil || string(d) != "王兴文家草稿" {
+		if d, err := db.Draft("visit/" + v.Wang.ID.String()); err != nil || string(d) != "王兴文家草稿" {
 			t.Fatalf("run %d: draft %q, %v", i, d, err)
 		}
 		// A clear store left by a kill can be sealed again.
@@ -222,7 +222,7 @@ func TestSealedCrashLeaksNothing(t *testing.T) {
 	db := openSealed(t, path, fixtureNow)
 	v := buildVillage(t, db, fixtureNow)
 	var secrets []string
-	for _, h := range v.households() {
+	for _, h := range v.Households() {
 		secrets = append(secrets, h.HeadName, h.Phone, h.IDNumber)
 	}
 	must(t, db.Each(domain.KindMember, func(r domain.Record) error {
@@ -238,7 +238,7 @@ func TestSealedCrashLeaksNothing(t *testing.T) {
 
 	for run := range 5 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSealedWriter$", "-test.count=1")
-		cmd.Env = append(os.Environ(), envSealDB+"="+path, envSealWriter+"="+v.wang.ID.String()+"/"+v.li.ID.String())
+		cmd.Env = append(os.Environ(), envSealDB+"="+path, envSealWriter+"="+v.Wang.ID.String()+"/"+v.Li.ID.String())
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.StdoutPipe()
@@ -264,7 +264,7 @@ func TestSealedCrashLeaksNothing(t *testing.T) {
 	must(t, db.Unlock(testPIN, fixtureNow))
 	n, err := db.Count(domain.KindVisit)
 	must(t, err)
-	if n <= len(v.visits) {
-		t.Errorf("%d visits after the runs, the fixture has %d: the writer wrote nothing", n, len(v.visits))
+	if n <= len(v.Visits) {
+		t.Errorf("%d visits after the runs, the fixture has %d: the writer wrote nothing", n, len(v.Visits))
 	}
 }

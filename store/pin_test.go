@@ -17,6 +17,7 @@ import (
 	"bangfu/domain/demo"
 	"bangfu/seal"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // testPIN and otherPIN pass seal.CheckPIN.
@@ -232,11 +233,11 @@ func TestLockedRefusesEverything(t *testing.T) {
 		t.Fatal("not locked after Lock")
 	}
 	calls := map[string]func() error{
-		"Get":    func() error { _, err := db.Get(domain.KindHousehold, v.wang.ID); return err },
-		"Search": func() error { _, err := db.Search(uuid.Nil, "wxw", fixtureNow, 10); return err },
-		"MyHH":   func() error { _, err := db.MyHouseholds(v.li.ID, fixtureNow); return err },
+		"Get":    func() error { _, err := db.Get(domain.KindHousehold, v.Wang.ID); return err },
+		"Search": func() error { _, err := query.Search(db, uuid.Nil, "wxw", fixtureNow, 10); return err },
+		"MyHH":   func() error { _, err := query.MyHouseholds(db, v.Li.ID, fixtureNow); return err },
 		"Put": func() error {
-			return db.Put(v.li.ID, &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: fixtureNow})
+			return db.Put(v.Li.ID, &domain.Visit{Household: v.Wang.ID, Cadre: v.Li.ID, At: fixtureNow})
 		},
 		"Draft":     func() error { _, err := db.Draft("visit/x"); return err },
 		"SaveDraft": func() error { return db.SaveDraft("visit/x", []byte("x")) },
@@ -419,7 +420,7 @@ func TestChangePINRewrapsOnly(t *testing.T) {
 		t.Fatalf("old PIN after change: %v", err)
 	}
 	must(t, db.Unlock(otherPIN, fixtureNow))
-	if _, err := db.Get(domain.KindHousehold, v.wang.ID); err != nil {
+	if _, err := db.Get(domain.KindHousehold, v.Wang.ID); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -437,10 +438,10 @@ func TestForgottenPINKeepsUnsynced(t *testing.T) {
 	upstream := uuid.New()
 	outbox, err := db.Outbox(upstream, 0, 0)
 	must(t, err)
-	visit := &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: fixtureNow.Add(-time.Hour),
+	visit := &domain.Visit{Household: v.Wang.ID, Cadre: v.Li.ID, At: fixtureNow.Add(-time.Hour),
 		Type: domain.VisitRoutine, Notes: "王兴文家的低保材料已交村委"}
-	mustPut(t, db, v.li.ID, visit)
-	must(t, db.SaveDraft("visit/"+v.han.ID.String(), []byte("韩家的草稿")))
+	mustPut(t, db, v.Li.ID, visit)
+	must(t, db.SaveDraft("visit/"+v.Han.ID.String(), []byte("韩家的草稿")))
 	must(t, db.Close())
 
 	db = openSealed(t, path, fixtureNow)
@@ -462,7 +463,7 @@ func TestForgottenPINKeepsUnsynced(t *testing.T) {
 	if err != nil || got.(*domain.Visit).Notes != visit.Notes {
 		t.Fatalf("visit after recovery: %v, %v", got, err)
 	}
-	if d, err := db.Draft("visit/" + v.han.ID.String()); err != nil || string(d) != "韩家的草稿" {
+	if d, err := db.Draft("visit/" + v.Han.ID.String()); err != nil || string(d) != "韩家的草稿" {
 		t.Fatalf("draft after recovery: %q, %v", d, err)
 	}
 }
@@ -487,17 +488,17 @@ func TestSealedSearch(t *testing.T) {
 	same := func(what string) {
 		t.Helper()
 		for _, q := range queries {
-			a, err := clear.Search(uuid.Nil, q, demoNow, 0)
+			a, err := query.Search(clear, uuid.Nil, q, demoNow, 0)
 			must(t, err)
-			b, err := sealed.Search(uuid.Nil, q, demoNow, 0)
+			b, err := query.Search(sealed, uuid.Nil, q, demoNow, 0)
 			must(t, err)
 			if fmt.Sprint(a) != fmt.Sprint(b) {
 				t.Errorf("%s: Search(%q): clear %d rows, sealed %d rows, or different", what, q, len(a), len(b))
 			}
 		}
-		a, err := clear.MyHouseholds(d.GroupCadre.ID, demoNow)
+		a, err := query.MyHouseholds(clear, d.GroupCadre.ID, demoNow)
 		must(t, err)
-		b, err := sealed.MyHouseholds(d.GroupCadre.ID, demoNow)
+		b, err := query.MyHouseholds(sealed, d.GroupCadre.ID, demoNow)
 		must(t, err)
 		if len(a) == 0 || fmt.Sprint(a) != fmt.Sprint(b) {
 			t.Errorf("%s: MyHouseholds differ (%d, %d rows)", what, len(a), len(b))
@@ -515,7 +516,7 @@ func TestSealedSearch(t *testing.T) {
 	}
 	queries = append(queries, "欧阳", "oyxf", old)
 	same("after an edit")
-	rows, err := sealed.Search(uuid.Nil, "欧阳晓峰", demoNow, 0)
+	rows, err := query.Search(sealed, uuid.Nil, "欧阳晓峰", demoNow, 0)
 	must(t, err)
 	if len(rows) != 1 || rows[0].ID != h.ID {
 		t.Fatalf("the new name: %v", rows)
@@ -527,7 +528,7 @@ func TestSealedSearch(t *testing.T) {
 	if err := sealed.Put(d.Cadres[0].ID, &bad); err == nil {
 		t.Fatal("an invalid household was saved")
 	}
-	if rows, _ := sealed.Search(uuid.Nil, "司马光", demoNow, 0); len(rows) != 0 {
+	if rows, _ := query.Search(sealed, uuid.Nil, "司马光", demoNow, 0); len(rows) != 0 {
 		t.Fatalf("a rolled-back edit is in the index: %v", rows)
 	}
 }
@@ -545,17 +546,17 @@ func TestSealedValuesStayInPlace(t *testing.T) {
 	must(t, err)
 	must(t, raw.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("rec")).Bucket([]byte(domain.KindHousehold))
-		return b.Put(v.han.ID[:], bytes.Clone(b.Get(v.wang.ID[:])))
+		return b.Put(v.Han.ID[:], bytes.Clone(b.Get(v.Wang.ID[:])))
 	}))
 	must(t, raw.Close())
 
 	db = openSealed(t, path, fixtureNow)
 	defer db.Close()
 	must(t, db.Unlock(testPIN, fixtureNow))
-	if rec, err := db.Get(domain.KindHousehold, v.han.ID); err == nil {
+	if rec, err := db.Get(domain.KindHousehold, v.Han.ID); err == nil {
 		t.Fatalf("a row moved to another ID opened: %s", rec.(*domain.Household).HeadName)
 	}
-	if _, err := db.Get(domain.KindHousehold, v.wang.ID); err != nil {
+	if _, err := db.Get(domain.KindHousehold, v.Wang.ID); err != nil {
 		t.Fatal(err)
 	}
 }
