@@ -57,7 +57,7 @@ func (c *recordCache) load(tx *bolt.Tx, kind domain.Kind, id uuid.UUID) (domain.
 	e, ok := c.m[k]
 	c.mu.Unlock()
 	if !ok || !bytes.Equal(e.raw, raw) {
-		r, err := decodeRow(raw)
+		r, err := openRow(tx, kind, id[:], raw)
 		if err != nil {
 			return nil, err
 		}

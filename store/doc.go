@@ -34,6 +34,10 @@
 //	idx/...                 secondary indexes (see index.go)
 //	draft                   key -> bytes: local drafts, never logged or synced
 //
+// In a sealed store the values of rec, log (the body after the header),
+// draft and cursor are sealed, and idx/hh_search and idx/member_name are
+// not in the file (vault.go).
+//
 // Keys are big-endian so that bbolt's byte order is numeric order.
 //
 // # Reading
@@ -46,6 +50,20 @@
 // indexes they walk stay here, updated in the transaction that writes the
 // record. The search key a household is indexed under ([SearchKey]) is part
 // of the layout.
+//
+// # Encryption at rest
+//
+// A device's store can be sealed with a PIN ([DB.Seal]): a random data key,
+// wrapped by Argon2id of the PIN (package seal), encrypts every row, log
+// entry body, draft and sync cursor with XChaCha20-Poly1305, each bound to
+// its place; the search indexes that hold names, phones and ID tails are
+// kept in memory from [DB.Unlock] to [DB.Lock] instead of in the file. While
+// locked every method returns [ErrNeedPIN]. Wrong PINs slow down and then
+// lock out ([PINDelay], [MaxPINTries]) with the count kept in the file; the
+// data key escrowed with the office opens a locked-out store
+// ([DB.UnlockWithKey]) without losing unsynced work. vault.go describes
+// what is sealed and what stays clear. A store never sealed (a server's)
+// is unchanged.
 //
 // # One opener
 //

@@ -1,6 +1,10 @@
 package store
 
-import bolt "go.etcd.io/bbolt"
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // bucketLocal holds this replica's local state: name -> value, read and
 // written by the replica's own sync client (its account at the upstream, the
@@ -18,7 +22,15 @@ const KeyAccount = "sync.account"
 func (db *DB) Local(name string) (string, error) {
 	var v string
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v = string(tx.Bucket(bucketLocal).Get([]byte(name)))
+		b := tx.Bucket(bucketLocal).Get([]byte(name))
+		if b == nil {
+			return nil
+		}
+		out, err := vaultOf(tx).openValue(b, localAD([]byte(name)), false)
+		if err != nil {
+			return fmt.Errorf("local %s: %w", name, err)
+		}
+		v = string(out)
 		return nil
 	})
 	return v, err
@@ -28,7 +40,11 @@ func (db *DB) Local(name string) (string, error) {
 // (name -> value) in the same transaction: all or none of them are stored.
 func (db *DB) SetLocal(name, value string, cursors map[string]string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketLocal).Put([]byte(name), []byte(value)); err != nil {
+		v, err := vaultOf(tx).sealValue([]byte(value), localAD([]byte(name)), false)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketLocal).Put([]byte(name), v); err != nil {
 			return err
 		}
 		return putCursors(tx, cursors)
@@ -53,3 +69,5 @@ func moveLocal(tx *bolt.Tx) error {
 	}
 	return nil
 }
+
+func localAD(name []byte) []byte { return append([]byte("local\x00"), name...) }

@@ -246,7 +246,7 @@ func appendLog(tx *bolt.Tx, e *Entry) error {
 		return err
 	}
 	e.Seq = seq
-	v, err := encodeEntry(e)
+	v, err := sealEntry(vaultOf(tx), e)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func (db *DB) LogWhere(after uint64, keep func(*Entry) bool, fn func(Entry) (boo
 			if keep != nil && !keep(&e) {
 				continue
 			}
-			if err := decodeBody(&e, body); err != nil {
+			if err := openBody(vaultOf(tx), &e, body); err != nil {
 				return err
 			}
 			more, err := fn(e)
@@ -327,7 +327,7 @@ func (db *DB) EntryOf(id uuid.UUID) (Entry, bool, error) {
 			return nil
 		}
 		var err error
-		e, err = decodeEntry(binary.BigEndian.Uint64(seq), v)
+		e, err = openEntry(vaultOf(tx), binary.BigEndian.Uint64(seq), v)
 		ok = err == nil
 		return err
 	})
@@ -364,8 +364,9 @@ func (db *DB) Pending(upstream uuid.UUID, after uint64) (int, error) {
 func (db *DB) Cursor(name string) (string, error) {
 	var v string
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v = string(tx.Bucket(bucketCursor).Get([]byte(name)))
-		return nil
+		b, err := getCursor(tx, name)
+		v = string(b)
+		return err
 	})
 	return v, err
 }
@@ -373,7 +374,7 @@ func (db *DB) Cursor(name string) (string, error) {
 // SetCursor stores value under name.
 func (db *DB) SetCursor(name, value string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCursor).Put([]byte(name), []byte(value))
+		return putCursor(tx, name, value)
 	})
 }
 
@@ -384,9 +385,8 @@ func (db *DB) SetCursors(cursors map[string]string) error {
 }
 
 func putCursors(tx *bolt.Tx, cursors map[string]string) error {
-	b := tx.Bucket(bucketCursor)
 	for name, value := range cursors {
-		if err := b.Put([]byte(name), []byte(value)); err != nil {
+		if err := putCursor(tx, name, value); err != nil {
 			return err
 		}
 	}

@@ -17,7 +17,7 @@ type Tx struct {
 	cache    *recordCache
 	settings Settings
 	ruleOf   map[uuid.UUID]domain.Rules // by village, see Rules
-	indexes  map[string]*bolt.Bucket
+	indexes  map[string]indexBucket
 }
 
 // View runs fn in a read transaction.
@@ -37,7 +37,7 @@ func (db *DB) newTx(tx *bolt.Tx) (*Tx, error) {
 		return nil, err
 	}
 	return &Tx{tx: tx, cache: &db.cache, settings: s, ruleOf: map[uuid.UUID]domain.Rules{},
-		indexes: map[string]*bolt.Bucket{}}, nil
+		indexes: map[string]indexBucket{}}, nil
 }
 
 // Get returns the live record of kind with id, or an error matching
@@ -76,13 +76,13 @@ func (t *Tx) State(kind domain.Kind, id uuid.UUID, field string) (domain.FieldSt
 func (t *Tx) Scan(name string, prefix []byte, fn func(key []byte, id uuid.UUID) bool) {
 	b, ok := t.indexes[name]
 	if !ok {
-		b = t.tx.Bucket(bucketIdx).Bucket([]byte(name))
+		b = indexOf(t.tx, name) // in memory for a sealed store's name indexes (memindex.go)
 		t.indexes[name] = b
 	}
 	if b == nil {
 		return
 	}
-	c := b.Cursor()
+	c := b.cursor()
 	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
 		if len(k) < 16 {
 			continue
