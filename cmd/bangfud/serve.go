@@ -67,6 +67,12 @@ While it runs it holds the store alone: stop it before running an admin command.
 		return err
 	}
 	defer db.Close()
+	// The key that seals the data keys phones deposit (a forgotten PIN):
+	// beside the store, never in it or in its backups.
+	escrowKey, err := server.LoadEscrowKey(filepath.Join(*dir, escrowFile))
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -95,7 +101,7 @@ While it runs it holds the store alone: stop it before running an admin command.
 	}
 
 	srv := &http.Server{
-		Handler: handler(db, log, *cert != ""),
+		Handler: handler(db, log, *cert != "", escrowKey),
 		// Headers must arrive within ReadHeaderTimeout; a body that sends
 		// nothing for server.DefaultBodyStall is closed by the handler,
 		// which also caps it at server.DefaultBodyTimeout. ReadTimeout and
@@ -145,11 +151,11 @@ While it runs it holds the store alone: stop it before running an admin command.
 
 // handler serves the sync endpoints and, under /office/, the office console
 // on the same port; "/" sends a browser to the console.
-func handler(db *store.DB, log *slog.Logger, secure bool) http.Handler {
+func handler(db *store.DB, log *slog.Logger, secure bool, escrowKey []byte) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db), Import: consoleImport(db)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
-	mux.Handle("/", server.New(db, server.Options{Logger: log}))
+	mux.Handle("/", server.New(db, server.Options{Logger: log, EscrowKey: escrowKey}))
 	return mux
 }
 

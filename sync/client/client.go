@@ -384,6 +384,57 @@ func (c *Client) Enroll(ctx context.Context, url, code, name string) error {
 	return nil
 }
 
+// errNoAccount is returned by Deposit and Recover on a device not enrolled.
+var errNoAccount = domain.Errorf(domain.EUNAUTHORIZED, "token", "设备尚未注册，请先注册设备", "this device is not enrolled; enrol it first")
+
+// Deposit sends the device's data key (the key its store is encrypted with)
+// to the server, which keeps it sealed under a key of its own and gives it
+// back only to this device, once the township office has unlocked it
+// (Recover): a cadre who forgets the app's PIN then loses nothing that was
+// never synced. The key is never written anywhere by the client.
+func (c *Client) Deposit(ctx context.Context, key []byte) error {
+	c.mu.Lock()
+	acct := c.acct
+	c.mu.Unlock()
+	if acct.Token == "" || acct.URL == "" {
+		return errNoAccount
+	}
+	body := protocol.EscrowRequest{V: protocol.Version, Key: key}
+	if err := body.Validate(); err != nil {
+		return err
+	}
+	var resp protocol.EscrowResponse
+	if _, err := c.do(ctx, http.MethodPost, acct.URL+protocol.PathEscrow, acct.Token, &body, &resp); err != nil {
+		return fmt.Errorf("client: deposit the data key: %w", err)
+	}
+	c.log.Info("data key deposited with the server", "server", acct.URL)
+	return nil
+}
+
+// Recover asks the server for the data key this device deposited. The
+// server gives it only once the township office has acted: code is the
+// unlock code it issued for this device, or empty when it enrolled the
+// device again (Enroll with a new enrolment code first). What allowed it
+// is used up. The caller clears the key when it has unlocked the store.
+func (c *Client) Recover(ctx context.Context, code string) ([]byte, error) {
+	c.mu.Lock()
+	acct := c.acct
+	c.mu.Unlock()
+	if acct.Token == "" || acct.URL == "" {
+		return nil, errNoAccount
+	}
+	body := protocol.ReleaseRequest{V: protocol.Version, Code: strings.TrimSpace(code)}
+	if err := body.Validate(); err != nil {
+		return nil, err
+	}
+	var resp protocol.ReleaseResponse
+	if _, err := c.do(ctx, http.MethodPost, acct.URL+protocol.PathRelease, acct.Token, &body, &resp); err != nil {
+		return nil, fmt.Errorf("client: recover the data key: %w", err)
+	}
+	c.log.Warn("data key recovered from the server", "server", acct.URL, "by_code", body.Code != "")
+	return resp.Key, nil
+}
+
 // SignOut forgets the device token and cadre, keeping the server's address
 // and the cursors, so that enrolling again with the same server carries on
 // where it stopped. It refuses while changes wait to be sent: sync first.
