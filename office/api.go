@@ -254,7 +254,7 @@ func (c *Console) apiExport(w http.ResponseWriter, r *http.Request, u *user) {
 		c.apiFail(w, err)
 		return
 	}
-	c.record(u, "export", "api", fmt.Sprintf("%d bytes", buf.Len()))
+	c.record(u, "export", "api", fmt.Sprintf("%d bytes, %s", buf.Len(), idsWord(u.Account.IDs)))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Write(buf.Bytes())
 }
@@ -265,13 +265,13 @@ func (c *Console) apiRoster(w http.ResponseWriter, r *http.Request, u *user) {
 		c.apiFail(w, err)
 		return
 	}
-	c.record(u, "export", "花名册 roster (api)", fmt.Sprintf("%d bytes", len(data)))
+	c.record(u, "export", "花名册 roster (api)", fmt.Sprintf("%d bytes, %s", len(data), idsWord(true)))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Write(data)
 }
 
 func (c *Console) apiBackup(w http.ResponseWriter, r *http.Request, u *user) {
-	if err := c.cityOnly(u); err != nil {
+	if err := c.mayBackup(u); err != nil {
 		c.apiFail(w, err)
 		return
 	}

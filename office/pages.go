@@ -381,7 +381,7 @@ func (c *Console) exportFile(w http.ResponseWriter, r *http.Request, u *user) {
 	case !from.IsZero() || !to.IsZero():
 		name += "-" + strings.Trim(q.Get("from")+"_"+q.Get("to"), "_")
 	}
-	c.record(u, "export", name, fmt.Sprintf("%d bytes", buf.Len()))
+	c.record(u, "export", name, fmt.Sprintf("%d bytes, %s", buf.Len(), idsWord(u.Account.IDs)))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", attachment(name+".xlsx"))
 	w.Write(buf.Bytes())
@@ -395,7 +395,7 @@ func (c *Console) rosterFile(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, err)
 		return
 	}
-	c.record(u, "export", "花名册 roster", fmt.Sprintf("%d bytes", len(data)))
+	c.record(u, "export", "花名册 roster", fmt.Sprintf("%d bytes, %s", len(data), idsWord(true)))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", attachment("帮扶花名册.xlsx"))
 	w.Write(data)
@@ -417,6 +417,14 @@ func (c *Console) roster(u *user) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// idsWord says in the audit log whether an export held whole ID numbers.
+func idsWord(whole bool) string {
+	if whole {
+		return "身份证号完整 whole IDs"
+	}
+	return "身份证号打码 masked IDs"
 }
 
 // attachment is a Content-Disposition for a download named name (RFC 6266:
@@ -457,13 +465,27 @@ func (c *Console) cityOnly(u *user) error {
 	return nil
 }
 
+// mayBackup refuses a backup to an account that is not the city's or may
+// not see whole ID numbers: a backup holds every town, and every ID number
+// whole.
+func (c *Console) mayBackup(u *user) error {
+	if err := c.cityOnly(u); err != nil {
+		return err
+	}
+	if !u.Account.IDs {
+		return domain.Errorf(domain.EFORBIDDEN, "backup", "备份含完整身份证号，本账号无权下载（需要可查看完整身份证号的市级账号）",
+			"a backup holds whole ID numbers, which this account may not see (it takes a city account allowed whole IDs)")
+	}
+	return nil
+}
+
 type backupData struct {
 	City  bool
 	Token string
 }
 
 func (c *Console) backupPage(w http.ResponseWriter, r *http.Request, u *user) {
-	c.render(w, "backup", http.StatusOK, page{Title: "备份与命令行 Backup and command line", User: u, Data: backupData{City: c.cityOnly(u) == nil}})
+	c.render(w, "backup", http.StatusOK, page{Title: "备份与命令行 Backup and command line", User: u, Data: backupData{City: c.mayBackup(u) == nil}})
 }
 
 // token makes an API token for the account, shown once, for the command
@@ -476,11 +498,11 @@ func (c *Console) token(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	c.record(u, "token", u.Account.Name, "")
 	c.render(w, "backup", http.StatusOK, page{Title: "备份与命令行 Backup and command line", User: u,
-		Data: backupData{City: c.cityOnly(u) == nil, Token: token}})
+		Data: backupData{City: c.mayBackup(u) == nil, Token: token}})
 }
 
 func (c *Console) backup(w http.ResponseWriter, r *http.Request, u *user) {
-	if err := c.cityOnly(u); err != nil {
+	if err := c.mayBackup(u); err != nil {
 		c.fail(w, r, u, err)
 		return
 	}
