@@ -188,7 +188,7 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 		sc := newScoper(tx)
 		if b := kindBucket(tx, domain.KindPlace); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
-				r, err := decodeRow(v)
+				r, err := openRow(tx, domain.KindPlace, k, v)
 				if err != nil {
 					return err
 				}
@@ -286,7 +286,7 @@ func (db *DB) State(pos StatePos, readable func(*Entry) bool, fn func(next State
 			}
 			for ; k != nil; k, v = c.Next() {
 				id := uuid.UUID(k)
-				r, err := decodeRow(v)
+				r, err := openRow(tx, kind, k, v)
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", kind, id, err)
 				}
@@ -586,7 +586,7 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 			if held.Get(key) != nil || fresh[id] {
 				return nil
 			}
-			if r, err := decodeRow(v); err == nil {
+			if r, err := openRow(tx, kind, k, v); err == nil {
 				if h := rowHousehold(kind, id, r); h != uuid.Nil && fresh[h] {
 					return nil
 				}

@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/seal"
 )
 
 // SchemaVersion is the layout version this code writes. Opening a file of an
@@ -62,11 +63,17 @@ type Options struct {
 	// NoSync skips fsync on commit. Only for benchmarks and bulk imports that
 	// can be redone.
 	NoSync bool
+	// PINParams are the Argon2id costs of wrapping the data key by a PIN
+	// (pin.go); seal.DefaultParams if nil. Tests make them cheap.
+	PINParams *seal.Params
 }
 
 // DB is one replica's database. It is safe for concurrent use.
 type DB struct {
-	bolt   *bolt.DB
+	bolt   *handle // refuses transactions while a sealed store is locked (vault.go)
+	vault  *vault
+	params seal.Params   // for wrapping the data key
+	bopts  *bolt.Options // to open the file again after Seal replaced it
 	clock  *domain.Clock
 	device uuid.UUID
 	now    func() time.Time
@@ -106,23 +113,35 @@ func Open(path string, opt *Options) (*DB, error) {
 	// visits remapped a dozen times in its one transaction. Address space,
 	// not memory; the file itself grows as before (on Linux and Android;
 	// see initialMmap for Windows).
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opt.NoSync, InitialMmapSize: initialMmap()})
+	bopts := &bolt.Options{Timeout: timeout, NoSync: opt.NoSync, InitialMmapSize: initialMmap()}
+	b, err := bolt.Open(path, 0o600, bopts)
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("store: open %s: %w", path, ErrLocked)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{bolt: b, now: now, path: path}
+	v := &vault{}
+	db := &DB{bolt: &handle{b: b, v: v}, vault: v, params: seal.DefaultParams, bopts: bopts, now: now, path: path}
+	if opt.PINParams != nil {
+		db.params = *opt.PINParams
+	}
+	vaults.Store(b, v)
 	if err := db.init(opt.Device); err != nil {
-		b.Close()
+		db.bolt.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// A Seal that did not finish left its copy (sealcopy.go): the file
+	// itself is the store as it was.
+	if err := os.Remove(sealingPath(path)); err != nil && !os.IsNotExist(err) {
+		db.bolt.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil
 }
 
 func (db *DB) init(device uuid.UUID) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.bolt.raw().Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
@@ -143,13 +162,21 @@ func (db *DB) init(device uuid.UUID) error {
 				return err
 			}
 		}
-		if version < SchemaVersion {
+		sealed := meta.Get(keyWrapped) != nil
+		db.vault.sealed.Store(sealed)
+		if version < SchemaVersion && sealed {
+			// The rows cannot be read without the key: the migration
+			// runs in the transaction that unlocks (pin.go).
+			db.vault.migrateFrom = version
+		} else if version < SchemaVersion {
 			if err := migrate(tx, version); err != nil {
 				return fmt.Errorf("migrate from schema %d: %w", version, err)
 			}
 		}
-		if err := meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
-			return err
+		if db.vault.migrateFrom == 0 {
+			if err := meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
+				return err
+			}
 		}
 
 		stored := meta.Get(keyDevice)

@@ -16,7 +16,7 @@ func (db *DB) SaveDraft(key string, data []byte) error {
 		return domain.Errorf(domain.EINVALID, "key", "草稿缺少名称", "the draft has no key")
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketDraft).Put([]byte(key), append([]byte{}, data...))
+		return putDraft(tx, key, data)
 	})
 	if err != nil {
 		return fmt.Errorf("store: save draft %q: %w", key, err)
@@ -28,8 +28,9 @@ func (db *DB) SaveDraft(key string, data []byte) error {
 func (db *DB) Draft(key string) ([]byte, error) {
 	var out []byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		out = clone(tx.Bucket(bucketDraft).Get([]byte(key)))
-		return nil
+		var err error
+		out, err = getDraft(tx, key)
+		return err
 	})
 	return out, err
 }

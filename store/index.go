@@ -144,17 +144,22 @@ func oldest(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint
 
 // reindex replaces the index keys of old (nil if new) by those of rec.
 func reindex(tx *bolt.Tx, kind domain.Kind, old, rec domain.Record) error {
+	v := vaultOf(tx)
 	for _, ix := range indexes[kind] {
-		b, err := tx.Bucket(bucketIdx).CreateBucketIfNotExists([]byte(ix.name))
-		if err != nil {
-			return err
-		}
 		var oldKeys, newKeys [][]byte
 		if old != nil && !old.Metadata().Deleted {
 			oldKeys = ix.keys(old)
 		}
 		if rec != nil && !rec.Metadata().Deleted {
 			newKeys = ix.keys(rec)
+		}
+		if v.sealed.Load() && memIndexNames[ix.name] {
+			v.stage(tx, ix.name, oldKeys, newKeys) // never in the file (memindex.go)
+			continue
+		}
+		b, err := tx.Bucket(bucketIdx).CreateBucketIfNotExists([]byte(ix.name))
+		if err != nil {
+			return err
 		}
 		keep := map[string]bool{}
 		for _, k := range newKeys {
@@ -179,11 +184,11 @@ func reindex(tx *bolt.Tx, kind domain.Kind, old, rec domain.Record) error {
 // scan calls fn with the last 16 bytes (the record ID) of every key of index
 // name that starts with prefix, in key order, until fn returns false.
 func scan(tx *bolt.Tx, name string, prefix []byte, fn func(key []byte, id uuid.UUID) bool) {
-	b := tx.Bucket(bucketIdx).Bucket([]byte(name))
+	b := indexOf(tx, name)
 	if b == nil {
 		return
 	}
-	c := b.Cursor()
+	c := b.cursor()
 	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
 		if len(k) < 16 {
 			continue

@@ -240,7 +240,7 @@ func appendLog(tx *bolt.Tx, e *Entry) error {
 		return err
 	}
 	e.Seq = seq
-	v, err := encodeEntry(e)
+	v, err := sealEntry(vaultOf(tx), e)
 	if err != nil {
 		return err
 	}
@@ -272,7 +272,7 @@ func (db *DB) LogWhere(after uint64, keep func(*Entry) bool, fn func(Entry) (boo
 			if keep != nil && !keep(&e) {
 				continue
 			}
-			if err := decodeBody(&e, body); err != nil {
+			if err := openBody(vaultOf(tx), &e, body); err != nil {
 				return err
 			}
 			more, err := fn(e)
@@ -321,7 +321,7 @@ func (db *DB) EntryOf(id uuid.UUID) (Entry, bool, error) {
 			return nil
 		}
 		var err error
-		e, err = decodeEntry(binary.BigEndian.Uint64(seq), v)
+		e, err = openEntry(vaultOf(tx), binary.BigEndian.Uint64(seq), v)
 		ok = err == nil
 		return err
 	})

@@ -42,12 +42,12 @@ func rewriteRows(tx *bolt.Tx) error {
 		if b == nil {
 			continue
 		}
-		if err := rewrite(b, func(_, v []byte) ([]byte, error) {
-			r, err := decodeRow(v)
+		if err := rewrite(b, func(k, v []byte) ([]byte, error) {
+			r, err := openRow(tx, kind, k, v)
 			if err != nil {
 				return nil, err
 			}
-			return r.encode()
+			return sealRow(tx, kind, k, r)
 		}); err != nil {
 			return fmt.Errorf("rows of %s: %w", kind, err)
 		}
@@ -58,11 +58,11 @@ func rewriteRows(tx *bolt.Tx) error {
 // rewriteLog re-encodes every log entry in the current form.
 func rewriteLog(tx *bolt.Tx) error {
 	return rewrite(tx.Bucket(bucketLog), func(k, v []byte) ([]byte, error) {
-		e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+		e, err := openEntry(vaultOf(tx), binary.BigEndian.Uint64(k), v)
 		if err != nil {
 			return nil, err
 		}
-		return encodeEntry(&e)
+		return sealEntry(vaultOf(tx), &e)
 	})
 }
 

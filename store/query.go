@@ -87,7 +87,7 @@ type reader struct {
 	places   map[uuid.UUID]*domain.Place
 	cadres   map[uuid.UUID]*domain.Cadre
 	ruleOf   map[uuid.UUID]domain.Rules // by village, see rules
-	indexes  map[string]*bolt.Bucket
+	indexes  map[string]indexBucket
 }
 
 func (db *DB) newReader(tx *bolt.Tx) (*reader, error) {
@@ -96,7 +96,7 @@ func (db *DB) newReader(tx *bolt.Tx) (*reader, error) {
 		return nil, err
 	}
 	return &reader{tx: tx, cache: &db.cache, settings: s, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
-		ruleOf: map[uuid.UUID]domain.Rules{}, indexes: map[string]*bolt.Bucket{}}, nil
+		ruleOf: map[uuid.UUID]domain.Rules{}, indexes: map[string]indexBucket{}}, nil
 }
 
 // scan is the package's scan with the index buckets opened once per reader:
@@ -104,13 +104,13 @@ func (db *DB) newReader(tx *bolt.Tx) (*reader, error) {
 func (r *reader) scan(name string, prefix []byte, fn func(key []byte, id uuid.UUID) bool) {
 	b, ok := r.indexes[name]
 	if !ok {
-		b = r.tx.Bucket(bucketIdx).Bucket([]byte(name))
+		b = indexOf(r.tx, name)
 		r.indexes[name] = b
 	}
 	if b == nil {
 		return
 	}
-	c := b.Cursor()
+	c := b.cursor()
 	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
 		if len(k) < 16 {
 			continue

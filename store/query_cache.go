@@ -61,7 +61,7 @@ func (c *recordCache) load(tx *bolt.Tx, kind domain.Kind, id uuid.UUID) domain.R
 		return copyRecord(e.rec)
 	}
 	var rec domain.Record
-	r, err := decodeRow(raw)
+	r, err := openRow(tx, kind, id[:], raw)
 	if err != nil {
 		return nil
 	}

@@ -43,7 +43,7 @@ func (db *DB) Restamp(after uint64, serverNow time.Time) (int, error) {
 		var todo []Entry
 		c := log.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+			e, err := openEntry(vaultOf(tx), binary.BigEndian.Uint64(k), v)
 			if err != nil {
 				return err
 			}
@@ -82,7 +82,7 @@ func (db *DB) Restamp(after uint64, serverNow time.Time) (int, error) {
 		type put struct{ k, v []byte }
 		var puts []put
 		for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+			e, err := openEntry(vaultOf(tx), binary.BigEndian.Uint64(k), v)
 			if err != nil {
 				return err
 			}
@@ -117,7 +117,7 @@ func (db *DB) Restamp(after uint64, serverNow time.Time) (int, error) {
 			if !changed {
 				continue
 			}
-			v, err := encodeEntry(&e)
+			v, err := sealEntry(vaultOf(tx), &e)
 			if err != nil {
 				return err
 			}

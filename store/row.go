@@ -89,11 +89,11 @@ func getRow(tx *bolt.Tx, kind domain.Kind, id uuid.UUID) (*row, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return decodeRow(v)
+	return openRow(tx, kind, id[:], v)
 }
 
 func putRow(tx *bolt.Tx, kind domain.Kind, id uuid.UUID, r *row) error {
-	v, err := r.encode()
+	v, err := sealRow(tx, kind, id[:], r)
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func each(tx *bolt.Tx, kind domain.Kind, fn func(domain.Record) error) error {
 		return nil
 	}
 	return b.ForEach(func(k, v []byte) error {
-		r, err := decodeRow(v)
+		r, err := openRow(tx, kind, k, v)
 		if err != nil {
 			return err
 		}
@@ -190,7 +190,7 @@ func eachStored(tx *bolt.Tx, kind domain.Kind, fn func(domain.Record) error) err
 		return nil
 	}
 	return b.ForEach(func(k, v []byte) error {
-		r, err := decodeRow(v)
+		r, err := openRow(tx, kind, k, v)
 		if err != nil {
 			return err
 		}

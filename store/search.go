@@ -170,11 +170,11 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 		}
 		var hits []hit
 		seen := map[uuid.UUID]bool{}
-		b := tx.Bucket(bucketIdx).Bucket([]byte("hh_search"))
+		b := indexOf(tx, "hh_search")
 		if b == nil {
 			return nil
 		}
-		c := b.Cursor()
+		c := b.cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if len(k) < 33 || k[len(k)-33] != 0 {
 				continue
@@ -196,8 +196,8 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 		}
 		// Then the households whose members' names match (names are
 		// Chinese: a query in letters or digits cannot match them).
-		if mb := tx.Bucket(bucketIdx).Bucket([]byte("member_name")); mb != nil && hasWide(q) {
-			mc := mb.Cursor()
+		if mb := indexOf(tx, "member_name"); mb != nil && hasWide(q) {
+			mc := mb.cursor()
 			for k, _ := mc.First(); k != nil; k, _ = mc.Next() {
 				if len(k) < 33 || !strings.Contains(undash(string(k[16:len(k)-17])), undash(q)) {
 					continue
