@@ -196,7 +196,9 @@ func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 // must be cadre's. What allowed the release is used up, and the release is
 // written to the audit log in the same transaction; how is
 // "unlock code" or "re-enrolment". A wrong code counts: after
-// maxUnlockTries the code stops working.
+// maxUnlockTries the code stops working. A locked phone cannot read its own
+// token: it asks with cadre uuid.Nil and a code, which stands for the
+// device's own cadre (the code was issued for the device alone).
 func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) (sealed []byte, how string, err error) {
 	var wrong bool
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
@@ -210,6 +212,12 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) (seal
 		}
 		if row == nil {
 			return ErrNoDeposit
+		}
+		if cadre == uuid.Nil {
+			if code == "" {
+				return ErrUnlockCode
+			}
+			cadre = dev.Cadre
 		}
 		if row.Cadre != cadre || dev.Cadre != cadre {
 			return ErrEscrowCadre

@@ -435,6 +435,53 @@ func (c *Client) Recover(ctx context.Context, code string) ([]byte, error) {
 	return resp.Key, nil
 }
 
+// RecoverKey takes a locked device's data key back from the server at url,
+// without the device's store (locked, it cannot be read): code is the unlock
+// code the township office issued for device, or a new enrolment code for
+// its cadre. An unlock code is tried first; if the server does not know it
+// as one, the code enrols device again (named name) and the key is asked
+// for with the new token, which the re-enrolment allows; enrolled says so.
+// After unlocking the store, call Enroll with the same code and the
+// device's real name: a retry of an enrolment keeps it, and stores the
+// account. hc is the HTTP client (http.DefaultClient if nil).
+func RecoverKey(ctx context.Context, hc *http.Client, url string, device uuid.UUID, name, code string) (key []byte, enrolled bool, err error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := &Client{http: hc, log: slog.Default()}
+	url = strings.TrimRight(strings.TrimSpace(url), "/")
+	code = strings.TrimSpace(code)
+	body := protocol.ReleaseRequest{V: protocol.Version, Device: device, Code: code}
+	if err := body.Validate(); err != nil {
+		return nil, false, err
+	}
+	var resp protocol.ReleaseResponse
+	_, err = c.do(ctx, http.MethodPost, url+protocol.PathRelease, "", &body, &resp)
+	if err == nil {
+		return resp.Key, false, nil
+	}
+	if !errors.Is(err, store.ErrUnlockCode) {
+		return nil, false, err
+	}
+	unlockErr := err
+	enrol := protocol.EnrollRequest{V: protocol.Version, Code: code, Name: name, Device: device}
+	if err := enrol.Validate(); err != nil {
+		return nil, false, unlockErr
+	}
+	var er protocol.EnrollResponse
+	if _, err := c.do(ctx, http.MethodPost, url+protocol.PathEnroll, "", &enrol, &er); err != nil {
+		if errors.Is(err, store.ErrCodeUnknown) {
+			return nil, false, unlockErr // neither kind of code: say the unlock code is wrong
+		}
+		return nil, false, err
+	}
+	body.Device, body.Code = uuid.Nil, ""
+	if _, err := c.do(ctx, http.MethodPost, url+protocol.PathRelease, er.Token, &body, &resp); err != nil {
+		return nil, true, err
+	}
+	return resp.Key, true, nil
+}
+
 // SignOut forgets the device token and cadre, keeping the server's address
 // and the cursors, so that enrolling again with the same server carries on
 // where it stopped. It refuses while changes wait to be sent: sync first.

@@ -145,3 +145,58 @@ func TestEscrowOff(t *testing.T) {
 		t.Errorf("deposit with no escrow key: %v", err)
 	}
 }
+
+// TestRecoverKeyLocked: a locked phone, which cannot read its token, takes
+// its key back with the office's unlock code alone, or with a new
+// enrolment code (then keeps that enrolment by enrolling with it again);
+// a wrong code of either kind gets nothing.
+func TestRecoverKeyLocked(t *testing.T) {
+	dir := t.TempDir()
+	key, err := server.LoadEscrowKey(filepath.Join(dir, "escrow.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := synctest.StartServer(t, filepath.Join(dir, "server.db"), server.Options{EscrowKey: key}, nil)
+	w, err := synctest.BuildWorld(srv.DB, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{}, nil)
+	dataKey := bytes.Repeat([]byte{7}, 32)
+	if err := phone.Client.Deposit(ctx, dataKey); err != nil {
+		t.Fatal(err)
+	}
+	dev := phone.DB.Device()
+	if _, _, err := client.RecoverKey(ctx, nil, srv.URL, dev, "phone", "2345-6789"); !errors.Is(err, store.ErrUnlockCode) {
+		t.Errorf("a made-up code: %v", err)
+	}
+	code, err := srv.DB.IssueUnlock(dev, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another device's ID with this phone's code gets nothing.
+	if _, _, err := client.RecoverKey(ctx, nil, srv.URL, w.Cadre2.ID, "phone", code); err == nil {
+		t.Error("another device ID got a key with the phone's code")
+	}
+	got, enrolled, err := client.RecoverKey(ctx, nil, srv.URL, dev, "phone", code)
+	if err != nil || enrolled || !bytes.Equal(got, dataKey) {
+		t.Fatalf("by unlock code: %x %v %v", got, enrolled, err)
+	}
+	enrol := srv.Code(t, w.Cadre1.ID)
+	got, enrolled, err = client.RecoverKey(ctx, nil, srv.URL, dev, "找回的手机", enrol)
+	if err != nil || !enrolled || !bytes.Equal(got, dataKey) {
+		t.Fatalf("by enrolment code: %x %v %v", got, enrolled, err)
+	}
+	// Unlocked, the phone enrols with the same code again and syncs.
+	if err := phone.Client.Enroll(ctx, srv.URL, enrol, "phone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	// Another cadre's enrolment code enrols nothing on this phone.
+	if _, _, err := client.RecoverKey(ctx, nil, srv.URL, dev, "phone", srv.Code(t, w.Cadre2.ID)); !errors.Is(err, store.ErrDeviceTaken) {
+		t.Errorf("another cadre's enrolment code: %v", err)
+	}
+}

@@ -230,9 +230,12 @@ func (r *EscrowResponse) Validate() error { return checkVersion(r.V) }
 // ReleaseRequest is the body of POST /v1/escrow/release: the unlock code
 // the township office issued for this device, or no code when the office
 // has enrolled the device again (its new token authenticates the request).
+// A locked device cannot read its token: it sends its ID and the unlock
+// code, without a token.
 type ReleaseRequest struct {
-	V    int    `json:"v"`
-	Code string `json:"code,omitempty"`
+	V      int       `json:"v"`
+	Code   string    `json:"code,omitempty"`
+	Device uuid.UUID `json:"device,omitzero"`
 }
 
 // Validate checks the request on its own.

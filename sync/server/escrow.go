@@ -39,8 +39,9 @@ import (
 const EscrowKeySize = chacha20poly1305.KeySize
 
 // escrowAD is the start of the additional data every sealed key is bound
-// to, followed by the device's and the cadre's IDs: a sealed key copied to
-// another device's row does not open.
+// to, followed by the device's ID: a sealed key copied to another device's
+// row does not open. (A device ID belongs to one cadre for good, so the
+// device names the cadre too.)
 const escrowAD = "bangfu escrow v1"
 
 // ErrNoEscrow is answered when the server was started without an escrow key.
@@ -98,14 +99,13 @@ func LoadEscrowKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-func escrowData(device, cadre uuid.UUID) []byte {
-	ad := append([]byte(escrowAD), device[:]...)
-	return append(ad, cadre[:]...)
+func escrowData(device uuid.UUID) []byte {
+	return append([]byte(escrowAD), device[:]...)
 }
 
-// seal seals a device's data key under the escrow key: nonce, then the
-// ciphertext and its tag.
-func (s *Server) seal(device, cadre uuid.UUID, key []byte) ([]byte, error) {
+// seal seals a device's data key under the escrow key, bound to the
+// device: nonce, then the ciphertext and its tag.
+func (s *Server) seal(device uuid.UUID, key []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(s.escrowKey)
 	if err != nil {
 		return nil, err
@@ -114,11 +114,11 @@ func (s *Server) seal(device, cadre uuid.UUID, key []byte) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	return aead.Seal(nonce, nonce, key, escrowData(device, cadre)), nil
+	return aead.Seal(nonce, nonce, key, escrowData(device)), nil
 }
 
-// open opens what seal sealed for the same device and cadre.
-func (s *Server) open(device, cadre uuid.UUID, sealed []byte) ([]byte, error) {
+// open opens what seal sealed for the same device.
+func (s *Server) open(device uuid.UUID, sealed []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(s.escrowKey)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (s *Server) open(device, cadre uuid.UUID, sealed []byte) ([]byte, error) {
 		return nil, errors.New("sealed key too short")
 	}
 	n := aead.NonceSize()
-	return aead.Open(nil, sealed[:n], sealed[n:], escrowData(device, cadre))
+	return aead.Open(nil, sealed[:n], sealed[n:], escrowData(device))
 }
 
 // liveDevice authenticates the request's device: a revoked one (even one
@@ -167,7 +167,7 @@ func (s *Server) escrow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sealed, err := s.seal(dev.ID, dev.Cadre, req.Key)
+	sealed, err := s.seal(dev.ID, req.Key)
 	clear(req.Key)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("server: seal a data key: %w", err))
@@ -187,8 +187,16 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ErrNoEscrow)
 		return
 	}
-	dev, ok := s.liveDevice(w, r)
-	if !ok {
+	var dev store.Device
+	if _, ok := protocol.BearerToken(r); ok {
+		if dev, ok = s.liveDevice(w, r); !ok {
+			return
+		}
+	}
+	addr := addrKey(r.RemoteAddr)
+	if until := s.lim.allowed(addr, s.now()); !until.IsZero() {
+		retryAfter(w, s.now(), until)
+		s.fail(w, r, protocol.ErrLocked)
 		return
 	}
 	var req protocol.ReleaseRequest
@@ -198,13 +206,26 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sealed, how, err := s.db.Release(dev.ID, dev.Cadre, req.Code, s.now())
+	if dev.ID == uuid.Nil {
+		// A locked phone: its ID and the office's unlock code, no token.
+		if req.Device == uuid.Nil || req.Code == "" {
+			s.fail(w, r, domain.Errorf(domain.EUNAUTHORIZED, "token", "缺少设备凭证或解锁码", "no device token and no unlock code"))
+			return
+		}
+		dev.ID = req.Device
+		note(r, "device", dev.ID.String())
+	}
+	now := s.now()
+	sealed, how, err := s.db.Release(dev.ID, dev.Cadre, req.Code, now)
 	if err != nil {
+		if errors.Is(err, store.ErrUnlockCode) {
+			s.lim.fail(addr, now) // counted like wrong enrolment codes
+		}
 		s.log.Warn("data key not released", "device", dev.ID, "cadre", dev.Cadre, "code", req.Code != "", "err", err)
 		s.fail(w, r, err)
 		return
 	}
-	key, err := s.open(dev.ID, dev.Cadre, sealed)
+	key, err := s.open(dev.ID, sealed)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("server: open the sealed key of device %s (is this the server's own escrow key?): %w", dev.ID, err))
 		return
@@ -214,3 +235,4 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 	protocol.WriteJSON(w, r, http.StatusOK, protocol.ReleaseResponse{V: protocol.Version, Key: key})
 	clear(key)
 }
+

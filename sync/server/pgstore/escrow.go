@@ -116,6 +116,12 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) ([]by
 		if err != nil {
 			return err
 		}
+		if cadre == uuid.Nil {
+			if code == "" {
+				return store.ErrUnlockCode
+			}
+			cadre = r.cadre
+		}
 		if owner != cadre.String() || r.cadre != cadre {
 			return store.ErrEscrowCadre
 		}

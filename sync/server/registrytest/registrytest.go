@@ -339,9 +339,19 @@ func testEscrow(t *testing.T, open Open) {
 	is(t, "the key asked for as another cadre", err, store.ErrEscrowCadre)
 	_, _, err = r.Release(dev, cadre, "2345-6789", now)
 	is(t, "a wrong code", err, store.ErrUnlockCode)
+	_, _, err = r.Release(dev, uuid.Nil, "", now)
+	is(t, "no cadre and no code", err, store.ErrUnlockCode)
 	sealed, how, err := r.Release(dev, cadre, " "+lower(unlock)+" ", now.Add(time.Minute))
 	if err != nil || string(sealed) != "sealed key 1" || how != "unlock code" {
 		t.Fatalf("released %q by %q: %v", sealed, how, err)
+	}
+	// A locked phone asks with its code alone (no token, so no cadre).
+	unlock, err = r.IssueUnlock(dev, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed, _, err := r.Release(dev, uuid.Nil, unlock, now.Add(time.Minute)); err != nil || string(sealed) != "sealed key 1" {
+		t.Fatalf("released by code alone %q: %v", sealed, err)
 	}
 	_, _, err = r.Release(dev, cadre, unlock, now.Add(time.Minute))
 	is(t, "an unlock code used once", err, store.ErrUnlockCode)
