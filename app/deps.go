@@ -96,6 +96,8 @@ type Store interface {
 	Now() time.Time
 	// Device is the replica's device ID.
 	Device() uuid.UUID
+	// Locker is the PIN (pin.go).
+	Locker
 }
 
 var _ Store = (*store.DB)(nil)
@@ -111,6 +113,9 @@ type Syncer interface {
 	Subscribe() (<-chan client.Status, func())
 	// SignOut forgets the enrolment; it refuses while changes wait.
 	SignOut() error
+	// Deposit gives the store's data key to the server to keep for a
+	// forgotten PIN.
+	Deposit(ctx context.Context, key []byte) error
 }
 
 var _ Syncer = (*client.Client)(nil)

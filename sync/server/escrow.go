@@ -235,4 +235,3 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 	protocol.WriteJSON(w, r, http.StatusOK, protocol.ReleaseResponse{V: protocol.Version, Key: key})
 	clear(key)
 }
-
