@@ -41,6 +41,11 @@ type Card struct {
 	Draft *widget.Label
 	// Data is the card last read.
 	Data *store.Card
+	// IDNumber shows the head's ID number masked (the last four visible);
+	// Reveal shows it whole for a while, once the reveal is written to the
+	// audit log, which syncs to the office (see reveal).
+	IDNumber *widget.Label
+	Reveal   *widget.Button
 
 	app       *App
 	household uuid.UUID
@@ -160,7 +165,7 @@ func (c *Card) show(card *store.Card) {
 	}
 	fact(lang.L("card.income"), text(h.Income))
 	fact(lang.L("card.phone"), c.phone(h.Phone))
-	fact(lang.L("card.id_number"), text(domain.MaskID(h.IDNumber)))
+	fact(lang.L("card.id_number"), c.idNumber(h))
 	fact(lang.L("card.address"), text(h.Address))
 	fact(lang.L("card.size"), text(count("households.members", h.Size)))
 	fact(lang.L("card.farmland"), text(lang.L("card.mu", map[string]any{"Mu": strconv.FormatFloat(h.Farmland, 'f', -1, 64)})))
@@ -267,6 +272,65 @@ func (c *Card) show(card *store.Card) {
 }
 
 // phone returns a tappable tel: link for a phone number, or a dash.
+// revealFor is how long a revealed ID number stays whole.
+const revealFor = 30 * time.Second
+
+// idNumber is the head's ID number, masked, with the button that reveals
+// it.
+func (c *Card) idNumber(h *domain.Household) fyne.CanvasObject {
+	c.IDNumber = widget.NewLabel(domain.MaskID(h.IDNumber))
+	c.Reveal = widget.NewButtonWithIcon(lang.L("id.reveal"), theme.VisibilityIcon(), nil)
+	c.Reveal.Importance = widget.LowImportance
+	if h.IDNumber == "" {
+		c.IDNumber.SetText("—")
+		return c.IDNumber
+	}
+	whole := false
+	c.Reveal.OnTapped = func() {
+		if whole {
+			whole = false
+			c.IDNumber.SetText(domain.MaskID(h.IDNumber))
+			c.Reveal.SetText(lang.L("id.reveal"))
+			c.Reveal.SetIcon(theme.VisibilityIcon())
+			return
+		}
+		c.Reveal.Disable()
+		a, id, masked := c.app, h.ID, domain.MaskID(h.IDNumber)
+		a.tasks.run(func() func() {
+			err := a.revealed(id, masked)
+			return func() {
+				c.Reveal.Enable()
+				if err != nil {
+					c.Error.SetText(errText(err))
+					c.Error.Show()
+					return
+				}
+				whole = true
+				c.IDNumber.SetText(h.IDNumber)
+				c.Reveal.SetText(lang.L("id.hide"))
+				c.Reveal.SetIcon(theme.VisibilityOffIcon())
+				label, number := c.IDNumber, h.IDNumber
+				time.AfterFunc(revealFor, func() {
+					fyne.Do(func() {
+						if whole && label.Text == number {
+							c.Reveal.OnTapped()
+						}
+					})
+				})
+			}
+		})
+	}
+	return container.NewBorder(nil, nil, nil, c.Reveal, c.IDNumber)
+}
+
+// revealed writes to the audit log that the cadre revealed a household's
+// whole ID number; the sync client sends it to the server's audit log
+// (protocol.PathAudit), where the office sees who looked at whose number.
+func (a *App) revealed(household uuid.UUID, masked string) error {
+	return a.db.Audit(store.AuditEntry{At: a.now(), Account: a.cadre.String(), Action: "reveal-id",
+		Target: household.String(), Detail: masked})
+}
+
 func (c *Card) phone(p string) fyne.CanvasObject {
 	if p == "" {
 		return widget.NewLabel("—")

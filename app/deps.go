@@ -98,6 +98,9 @@ type Store interface {
 	Device() uuid.UUID
 	// Locker is the PIN (pin.go).
 	Locker
+	// Audit writes to the replica's audit log, which the sync client sends
+	// to the server's (a whole ID number revealed on screen).
+	Audit(e store.AuditEntry) error
 }
 
 var _ Store = (*store.DB)(nil)

@@ -102,6 +102,7 @@ const (
 	keyRejected = "sync.rejected"
 	keyAside    = "sync.aside"
 	keyRetry    = "sync.retry" // "1": offer the changes set aside again
+	keyAudit    = "sync.audit" // the last audit entry sent to the server
 )
 
 // maxRounds bounds the round trips of one Sync; a sync that needs more
@@ -384,6 +385,39 @@ func (c *Client) Enroll(ctx context.Context, url, code, name string) error {
 	return nil
 }
 
+// sendAudit sends the store's audit entries the server has not had (the
+// reveals of whole ID numbers) after a sync; a failure waits for the next.
+func (c *Client) sendAudit(ctx context.Context, acct account) {
+	v, err := c.db.Cursor(keyAudit)
+	if err != nil {
+		return
+	}
+	after, _ := strconv.ParseUint(v, 10, 64)
+	for {
+		es, err := c.db.AuditSince(after, protocol.MaxAuditEntries)
+		if err != nil || len(es) == 0 {
+			return
+		}
+		req := protocol.AuditRequest{V: protocol.Version}
+		for _, e := range es {
+			if slices.Contains(protocol.AuditActions, e.Action) { // not what the replica logs as an upstream
+				req.Entries = append(req.Entries, protocol.AuditEntry{At: protocol.At(e.At), Action: e.Action, Target: e.Target, Detail: e.Detail})
+			}
+		}
+		var resp protocol.EscrowResponse
+		if len(req.Entries) > 0 {
+			if _, err := c.do(ctx, http.MethodPost, acct.URL+protocol.PathAudit, acct.Token, &req, &resp); err != nil {
+				c.log.Warn("cannot send the audit entries", "err", err)
+				return
+			}
+		}
+		after = es[len(es)-1].Seq
+		if err := c.db.SetCursor(keyAudit, strconv.FormatUint(after, 10)); err != nil {
+			return
+		}
+	}
+}
+
 // errNoAccount is returned by Deposit and Recover on a device not enrolled.
 var errNoAccount = domain.Errorf(domain.EUNAUTHORIZED, "token", "设备尚未注册，请先注册设备", "this device is not enrolled; enrol it first")
 
@@ -537,6 +571,7 @@ func (c *Client) Sync(ctx context.Context) error {
 		c.setErr(err)
 		return err
 	}
+	c.sendAudit(ctx, acct)
 	now := c.now()
 	c.db.SetCursor(keyLast, now.Format(time.RFC3339Nano))
 	c.mu.Lock()

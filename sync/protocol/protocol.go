@@ -23,6 +23,9 @@ const (
 	// PathRelease: POST to take the kept data key back once the office has
 	// unlocked the device (a forgotten PIN).
 	PathRelease = "/v1/escrow/release"
+	// PathAudit: POST what a device's user did that the office must see
+	// (a whole ID number revealed on screen).
+	PathAudit = "/v1/audit"
 )
 
 // Size limits. A receiver refuses a body beyond them with [ErrTooLarge].
@@ -262,6 +265,47 @@ func (r *ReleaseResponse) Validate() error {
 	}
 	if len(r.Key) < 16 || len(r.Key) > MaxDataKey {
 		return domain.Errorf(domain.EINVALID, "key", "服务器发回的数据密钥长度不对", "the data key the server sent has the wrong length")
+	}
+	return nil
+}
+
+// MaxAuditEntries caps the entries of one AuditRequest.
+const MaxAuditEntries = 200
+
+// AuditActions are the actions a device reports.
+var AuditActions = []string{"reveal-id"}
+
+// AuditEntry is one thing a device's user did that the office must see.
+type AuditEntry struct {
+	At     Time   `json:"at"`
+	Action string `json:"action"` // one of AuditActions
+	Target string `json:"target"` // e.g. the household's ID
+	Detail string `json:"detail,omitempty"`
+}
+
+// AuditRequest is the body of POST /v1/audit; the answer is an
+// EscrowResponse (its version and the server's time).
+type AuditRequest struct {
+	V       int          `json:"v"`
+	Entries []AuditEntry `json:"entries"`
+}
+
+// Validate checks the request on its own.
+func (r *AuditRequest) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if len(r.Entries) > MaxAuditEntries {
+		return domain.Errorf(domain.EINVALID, "entries", "一次最多报告 %d 条操作记录", "at most %d audit entries at once", MaxAuditEntries)
+	}
+	for _, e := range r.Entries {
+		known := false
+		for _, a := range AuditActions {
+			known = known || e.Action == a
+		}
+		if !known || len(e.Target) > 64 || len(e.Detail) > 200 || !utf8.ValidString(e.Target+e.Detail) || e.At.IsZero() {
+			return domain.Errorf(domain.EINVALID, "entries", "操作记录不完整或无法识别", "an audit entry is incomplete or unknown")
+		}
 	}
 	return nil
 }

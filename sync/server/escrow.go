@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -234,4 +235,30 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 	note(r, "escrow", "released", "by", how)
 	protocol.WriteJSON(w, r, http.StatusOK, protocol.ReleaseResponse{V: protocol.Version, Key: key})
 	clear(key)
+}
+
+// audit writes what a device reports (a whole ID number revealed on its
+// screen) to the office's audit log, naming the device and its cadre.
+func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
+	dev, ok := s.liveDevice(w, r)
+	if !ok {
+		return
+	}
+	var req protocol.AuditRequest
+	release, err := s.readBody(w, r, &req, 64<<10, s.enrolBudget)
+	defer release()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, e := range req.Entries {
+		err := s.db.Audit(store.AuditEntry{At: e.At.Time, Account: "device " + dev.ID.String()[:8], Action: e.Action,
+			Target: e.Target, Detail: strings.TrimSpace(e.Detail + " cadre " + dev.Cadre.String())})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	note(r, "audit", len(req.Entries))
+	protocol.WriteJSON(w, r, http.StatusOK, protocol.EscrowResponse{V: protocol.Version, Now: protocol.At(s.now())})
 }

@@ -7,6 +7,7 @@
 //	POST /v1/sync     push a device's unsent changes, pull what it has not seen
 //	POST /v1/escrow   keep a device's data key, sealed (escrow.go)
 //	POST /v1/escrow/release   give it back once the office has acted
+//	POST /v1/audit    what a device's user did that the office must see
 //	GET  /healthz     is the server up
 //
 // # A sync
@@ -127,6 +128,8 @@ type Store interface {
 	Rules(village uuid.UUID) (domain.Rules, error)
 	// Escrow keeps devices' sealed data keys.
 	Escrow
+	// Audit appends to the office's audit log (what devices report).
+	Audit(e store.AuditEntry) error
 	// ScopePrint returns a fingerprint of the units of scope (households,
 	// places, cadres) that readable accepts, and the newest log sequence.
 	ScopePrint(readable func(*store.Entry) bool) (string, uint64, error)
@@ -294,6 +297,7 @@ func New(db Store, opts Options) *Server {
 	s.mux.HandleFunc(protocol.PathSync, s.only(http.MethodPost, s.sync))
 	s.mux.HandleFunc(protocol.PathEscrow, s.only(http.MethodPost, s.escrow))
 	s.mux.HandleFunc(protocol.PathRelease, s.only(http.MethodPost, s.release))
+	s.mux.HandleFunc(protocol.PathAudit, s.only(http.MethodPost, s.audit))
 	s.mux.HandleFunc(protocol.PathHealth, s.only(http.MethodGet, s.health))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, domain.Errorf(domain.ENOTFOUND, "path", "没有这个地址：%s", "no such endpoint: %s", clip(r.URL.Path)))
