@@ -90,6 +90,7 @@ type PINScreen struct {
 	app       *App
 	until     time.Time
 	lockedOut bool
+	box       *fyne.Container
 	content   fyne.CanvasObject
 }
 
@@ -134,7 +135,11 @@ func newPINScreen(a *App) *PINScreen {
 	p.Busy = widget.NewProgressBarInfinite()
 	p.Busy.Stop()
 	p.Busy.Hide()
-	p.Forgot = widget.NewButton(lang.L("pin.forgot"), func() { p.Recovery.box.Show() })
+	p.Forgot = widget.NewButton(lang.L("pin.forgot"), func() {
+		p.Recovery.box.Show()
+		p.Forgot.Hide()
+		p.relayout()
+	})
 	p.Forgot.Importance = widget.LowImportance
 
 	r := &Recovery{}
@@ -158,9 +163,15 @@ func newPINScreen(a *App) *PINScreen {
 	r.box = container.NewVBox(section(lang.L("pin.recovery")), wrapLabel(lang.L("pin.recovery_intro")), form, r.Error, r.Submit)
 	r.box.Hide()
 
-	box := container.NewVBox(pinHeader(lang.L("app.title")), wrapLabel(lang.L("pin.intro")), p.PIN, p.Error, p.Wait, p.Busy, p.Submit, p.Forgot, r.box)
-	p.content = container.NewVScroll(container.NewPadded(container.New(&column{width: 420}, box)))
+	p.box = container.NewVBox(pinHeader(lang.L("app.title")), wrapLabel(lang.L("pin.intro")), p.PIN, p.Error, p.Wait, p.Busy, p.Submit, p.Forgot, r.box)
+	p.content = container.NewVScroll(container.NewPadded(container.New(&column{width: 420}, p.box)))
 	return p
+}
+
+// relayout lays the screen out again after lines were shown or hidden.
+func (p *PINScreen) relayout() {
+	p.box.Refresh()
+	p.content.Refresh()
 }
 
 // Content returns the screen.
@@ -176,6 +187,8 @@ func (p *PINScreen) show(st store.PINState) {
 		p.Wait.SetText(lang.L("pin.locked_out"))
 		p.Wait.Show()
 		p.Recovery.box.Show()
+		p.Forgot.Hide()
+		p.relayout()
 		return
 	case st.Failed > 0:
 		p.Wait.SetText(count("pin.tries_left", st.TriesLeft()))
@@ -183,6 +196,7 @@ func (p *PINScreen) show(st store.PINState) {
 	}
 	p.until = st.Until
 	p.Recheck()
+	p.relayout()
 }
 
 // Recheck enables the PIN once the wait is over, saying how long is left
@@ -204,7 +218,10 @@ func (p *PINScreen) Recheck() {
 	p.PIN.Disable()
 	p.Submit.Disable()
 	p.Wait.SetText(lang.L("pin.wait", map[string]any{"Wait": waitText(left)}))
-	p.Wait.Show()
+	if !p.Wait.Visible() {
+		p.Wait.Show()
+		p.relayout()
+	}
 }
 
 // waitText says a wait in seconds or minutes, rounded up.
@@ -248,6 +265,7 @@ func (p *PINScreen) submit() {
 				p.Error.SetText(errText(err))
 				p.Error.Show()
 				p.show(st)
+				p.relayout()
 				return
 			}
 			a.unlocked()
@@ -264,6 +282,7 @@ func (p *PINScreen) recover() {
 	fail := func(msg string) {
 		r.Error.SetText(msg)
 		r.Error.Show()
+		p.relayout()
 	}
 	switch {
 	case server == "":
@@ -349,6 +368,9 @@ type ChoosePIN struct {
 	content fyne.CanvasObject
 }
 
+// relayout lays the screen out again after lines were shown or hidden.
+func (c *ChoosePIN) relayout() { c.content.Refresh() }
+
 func newChoosePIN(a *App, change bool, then func()) *ChoosePIN {
 	c := &ChoosePIN{app: a, then: then}
 	if change {
@@ -398,6 +420,7 @@ func (c *ChoosePIN) fail(err error) {
 	c.Done.Hide()
 	c.Error.SetText(errText(err))
 	c.Error.Show()
+	c.relayout()
 }
 
 func (c *ChoosePIN) submit() {
@@ -407,6 +430,7 @@ func (c *ChoosePIN) submit() {
 		c.Done.Hide()
 		c.Error.SetText(lang.L("pin.mismatch"))
 		c.Error.Show()
+		c.relayout()
 		return
 	}
 	var personal []string
@@ -452,6 +476,7 @@ func (c *ChoosePIN) submit() {
 			}
 			if c.Old != nil {
 				c.Done.Show()
+				c.relayout()
 			}
 			if c.then != nil {
 				c.then()
