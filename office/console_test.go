@@ -764,3 +764,33 @@ func TestSettings(t *testing.T) {
 		t.Errorf("after inheriting again: %+v, gaps %s (before %s)", r, gaps(b), before)
 	}
 }
+
+// TestUnlockCode: a town office makes an unlock code for a device of its
+// town whose key the server keeps, shown on the page and not in a URL; a
+// device of another town is unknown to it; the audit log records it.
+func TestUnlockCode(t *testing.T) {
+	e := newEnv(t)
+	if err := e.db.Deposit(e.devA, []byte("sealed"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.login("fuhan")
+	if status, _ := b.post(office.Prefix+"devices/unlock", url.Values{"csrf": {b.csrf}, "device": {e.devB.String()}}); status != http.StatusNotFound {
+		t.Errorf("an unlock code for another town's device: %d, want 404", status)
+	}
+	status, body := b.post(office.Prefix+"devices/unlock", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}})
+	m := regexp.MustCompile(`unlock code for device [^:]*: ([0-9A-Z]{4}-[0-9A-Z]{4})`).FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("unlock: %d, no code in the page", status)
+	}
+	if sealed, _, err := e.db.Release(e.devA, uuid.Nil, m[1], time.Now()); err != nil || string(sealed) != "sealed" {
+		t.Errorf("the code does not release the key: %v", err)
+	}
+	if status, _ := b.post(office.Prefix+"devices/unlock", url.Values{"device": {e.devA.String()}}); status != http.StatusForbidden {
+		t.Errorf("an unlock code without the form's token: %d, want 403", status)
+	}
+	_, audit := b.get(office.Prefix + "audit")
+	if !strings.Contains(audit, "生成解锁码") || !strings.Contains(audit, e.devA.String()) {
+		t.Error("the audit log lacks the unlock code")
+	}
+}

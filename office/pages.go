@@ -244,6 +244,45 @@ func (c *Console) revoke(w http.ResponseWriter, r *http.Request, u *user) {
 	http.Redirect(w, r, Prefix+"devices?done="+id.String()[:8], http.StatusSeeOther)
 }
 
+// unlockTTL is how long an unlock code from the console works.
+const unlockTTL = 24 * time.Hour
+
+// unlock issues an unlock code for a device of the account's scope whose
+// cadre forgot the app's PIN: typed on the phone, it gives the phone its
+// deposited data key back (store.DB.Release). The code is shown on the
+// page it answers with, never put in a URL.
+func (c *Console) unlock(w http.ResponseWriter, r *http.Request, u *user) {
+	id, err := uuid.Parse(r.PostFormValue("device"))
+	if err != nil {
+		c.fail(w, r, u, domain.Errorf(domain.EINVALID, "device", "设备标识无效", "the device ID is not valid"))
+		return
+	}
+	devs, err := c.visibleDevices(u)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	var dev *deviceRow
+	for i := range devs {
+		if devs[i].ID == id {
+			dev = &devs[i]
+		}
+	}
+	if dev == nil {
+		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "device", "没有这台设备", "there is no such device"))
+		return
+	}
+	code, err := c.db.IssueUnlock(id, unlockTTL)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	c.record(u, "unlock-code", fmt.Sprintf("%s（%s，%s）", dev.Name, dev.CadreName, id), "")
+	flash := fmt.Sprintf("设备 %[1]s（%[2]s）的解锁码 / unlock code for device %[1]s (%[2]s): %[3]s —— %[4]s 前有效，仅限本设备使用一次 / valid until %[4]s, for this device, once",
+		dev.Name, dev.CadreName, code, c.now().Add(unlockTTL).In(China).Format("2006-01-02 15:04"))
+	c.render(w, "devices", http.StatusOK, page{Title: "设备 Devices", User: u, Data: devs, Flash: flash})
+}
+
 // cadreRow is a cadre one may enrol a device for.
 type cadreRow struct {
 	*domain.Cadre
@@ -541,6 +580,9 @@ var actionNames = map[string]string{
 	"token":           "生成命令行令牌 API token",
 	"password":        "修改密码 password changed",
 	"settings":        "修改帮扶规则 settings",
+	"unlock-code":     "生成解锁码 unlock code",
+	"release-key":     "设备取回数据密钥 data key released",
+	"reveal-id":       "手机上查看完整身份证号 whole ID shown on a phone",
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {
