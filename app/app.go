@@ -99,6 +99,7 @@ type App struct {
 	leftAt   time.Time         // when the app left the foreground (zero: it is in front)
 	covered  fyne.CanvasObject // the content hidden while in the background
 	reenrol  *reenrol          // an enrolment made to recover the key, to keep
+	shown    *revealed         // a whole ID number on screen
 }
 
 // New returns the app for the Fyne app fa, the local replica db and the
@@ -156,6 +157,7 @@ func (a *App) tick(done <-chan struct{}) {
 				if a.Pin != nil {
 					a.Pin.Recheck()
 				}
+				a.hideRevealed()
 				a.repaint()
 			})
 		}

@@ -309,18 +309,31 @@ func (c *Card) idNumber(h *domain.Household) fyne.CanvasObject {
 				c.IDNumber.SetText(h.IDNumber)
 				c.Reveal.SetText(lang.L("id.hide"))
 				c.Reveal.SetIcon(theme.VisibilityOffIcon())
-				label, number := c.IDNumber, h.IDNumber
-				time.AfterFunc(revealFor, func() {
-					fyne.Do(func() {
-						if whole && label.Text == number {
-							c.Reveal.OnTapped()
-						}
-					})
-				})
+				// The app's ticker hides it again after revealFor.
+				a.shown = &revealed{at: time.Now(), hide: func() {
+					if whole {
+						c.Reveal.OnTapped()
+					}
+				}}
 			}
 		})
 	}
 	return container.NewBorder(nil, nil, nil, c.Reveal, c.IDNumber)
+}
+
+// revealed is a whole ID number on screen, which the app's ticker hides
+// after revealFor.
+type revealed struct {
+	at   time.Time
+	hide func()
+}
+
+// hideRevealed hides a whole ID number shown longer than revealFor.
+func (a *App) hideRevealed() {
+	if a.shown != nil && time.Since(a.shown.at) > revealFor {
+		a.shown.hide()
+		a.shown = nil
+	}
 }
 
 // revealed writes to the audit log that the cadre revealed a household's

@@ -169,6 +169,9 @@ var goldens = []struct {
 		func() any { return new(protocol.ReleaseRequest) }},
 	{"release_response.json", &protocol.ReleaseResponse{V: 1, Key: []byte("0123456789abcdef0123456789abcdef")},
 		func() any { return new(protocol.ReleaseResponse) }},
+	{"audit_request.json", &protocol.AuditRequest{V: 1, Entries: []protocol.AuditEntry{
+		{At: protocol.At(now), Action: "reveal-id", Target: house.String(), Detail: "**************123X"}}},
+		func() any { return new(protocol.AuditRequest) }},
 	// The refusals of a push, each as the server answers it.
 	{"error_role.json",
 		&protocol.ErrorBody{V: 1, Error: protocol.ErrorInfo{Code: "forbidden", Field: "role",
