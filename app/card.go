@@ -16,6 +16,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Card is the household card (一口清): the facts a cadre recites at the door,
@@ -40,7 +41,7 @@ type Card struct {
 	// Draft shows while a visit typed for the household waits unsaved.
 	Draft *widget.Label
 	// Data is the card last read.
-	Data *store.Card
+	Data *query.HouseholdCard
 	// IDNumber shows the head's ID number masked (the last four visible);
 	// Reveal shows it whole for a while, once the reveal is written to the
 	// audit log, which syncs to the office (see reveal).
@@ -110,7 +111,7 @@ func (c *Card) Actions() []fyne.CanvasObject { return []fyne.CanvasObject{c.Corr
 func (c *Card) load() {
 	a := c.app
 	a.tasks.run(func() func() {
-		card, err := a.db.Card(c.household, a.now())
+		card, err := query.Card(a.db, c.household, a.now())
 		draft, _ := a.db.Draft(draftKey(c.household))
 		return func() {
 			if err != nil {
@@ -126,7 +127,7 @@ func (c *Card) load() {
 }
 
 // show fills the card's sections from card.
-func (c *Card) show(card *store.Card) {
+func (c *Card) show(card *query.HouseholdCard) {
 	c.Data = card
 	h := card.Household
 	c.title = h.HeadName
@@ -295,9 +296,9 @@ func (c *Card) idNumber(h *domain.Household) fyne.CanvasObject {
 			return
 		}
 		c.Reveal.Disable()
-		a, id, masked := c.app, h.ID, domain.MaskID(h.IDNumber)
+		a, id := c.app, h.ID
 		a.tasks.run(func() func() {
-			err := a.revealed(id, masked)
+			err := a.revealed(id)
 			return func() {
 				c.Reveal.Enable()
 				if err != nil {
@@ -339,9 +340,11 @@ func (a *App) hideRevealed() {
 // revealed writes to the audit log that the cadre revealed a household's
 // whole ID number; the sync client sends it to the server's audit log
 // (protocol.PathAudit), where the office sees who looked at whose number.
-func (a *App) revealed(household uuid.UUID, masked string) error {
+// It names the household by its ID only: the device's audit log is not
+// encrypted.
+func (a *App) revealed(household uuid.UUID) error {
 	return a.db.Audit(store.AuditEntry{At: a.now(), Account: a.cadre.String(), Action: "reveal-id",
-		Target: household.String(), Detail: masked})
+		Target: household.String()})
 }
 
 func (c *Card) phone(p string) fyne.CanvasObject {

@@ -486,7 +486,7 @@ func (c *ChoosePIN) submit() {
 }
 
 // locker returns the store's PIN operations.
-func (a *App) locker() Locker { return a.db.(Locker) }
+func (a *App) locker() Locker { return a.db }
 
 // clock is the wall clock of the PIN's waits: Options.Now, else the time.
 func (a *App) clock() time.Time {

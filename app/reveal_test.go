@@ -9,6 +9,7 @@ import (
 	"bangfu/app"
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // TestRevealIDNumber: the card shows the head's ID number masked; a tap on
@@ -22,7 +23,7 @@ func TestRevealIDNumber(t *testing.T) {
 	pick := -1
 	var h *domain.Household
 	for i, r := range a.Households.Rows() {
-		c, err := d.db.Card(r.ID, demoNow)
+		c, err := query.Card(d.db, r.ID, demoNow)
 		if err != nil {
 			t.Fatal(err)
 		}

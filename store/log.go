@@ -358,8 +358,9 @@ func (db *DB) Pending(upstream uuid.UUID, after uint64) (int, error) {
 func (db *DB) Cursor(name string) (string, error) {
 	var v string
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v = string(tx.Bucket(bucketCursor).Get([]byte(name)))
-		return nil
+		b, err := getCursor(tx, name)
+		v = string(b)
+		return err
 	})
 	return v, err
 }
@@ -367,7 +368,7 @@ func (db *DB) Cursor(name string) (string, error) {
 // SetCursor stores value under name.
 func (db *DB) SetCursor(name, value string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCursor).Put([]byte(name), []byte(value))
+		return putCursor(tx, name, value)
 	})
 }
 
@@ -378,9 +379,8 @@ func (db *DB) SetCursors(cursors map[string]string) error {
 }
 
 func putCursors(tx *bolt.Tx, cursors map[string]string) error {
-	b := tx.Bucket(bucketCursor)
 	for name, value := range cursors {
-		if err := b.Put([]byte(name), []byte(value)); err != nil {
+		if err := putCursor(tx, name, value); err != nil {
 			return err
 		}
 	}

@@ -235,10 +235,10 @@ func (db *DB) Lock() {
 		return
 	}
 	// Wait for transactions under way: they may be reading with the key.
-	db.bolt.mu.Lock()
+	release := db.bolt.exclusive()
 	v.cipher.Store(nil)
 	v.key = seal.Key{}
-	db.bolt.mu.Unlock()
+	release()
 	v.mem.mu.Lock()
 	v.mem.sets, v.mem.snaps = nil, nil
 	v.mem.mu.Unlock()

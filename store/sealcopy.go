@@ -15,6 +15,10 @@ import (
 // sealingPath is where Seal writes the sealed copy of the store at path.
 func sealingPath(path string) string { return path + ".sealing" }
 
+// sealHook is called at each stage of Seal; the crash tests kill the
+// process there (export_test.go).
+var sealHook = func(stage string) {}
+
 // sealTxBytes bounds the bytes one transaction of the sealed copy writes.
 const sealTxBytes = 4 << 20
 
@@ -53,10 +57,7 @@ func (db *DB) Seal(pin string) error {
 	// No transaction of the store's own runs from here to the swap: a write
 	// made to the old file after the copy would be lost with it.
 	h := db.bolt
-	for !h.mu.TryLock() { // TryLock: a transaction that nests another must not wait on us
-		time.Sleep(time.Millisecond)
-	}
-	defer h.mu.Unlock()
+	defer h.exclusive()()
 
 	tmp := sealingPath(db.path)
 	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) {
@@ -78,6 +79,8 @@ func (db *DB) Seal(pin string) error {
 		return fmt.Errorf("store: seal: %w", err)
 	}
 
+	sealHook("copied")
+
 	// The swap. Once the old file is closed the store is only usable again
 	// once the new one is open.
 	vaults.Delete(h.b)
@@ -87,6 +90,7 @@ func (db *DB) Seal(pin string) error {
 	if err := os.Rename(tmp, db.path); err != nil {
 		return db.reopen(fmt.Errorf("store: seal: %w", err))
 	}
+	sealHook("renamed")
 	if err := syncDir(filepath.Dir(db.path)); err != nil {
 		return db.reopen(fmt.Errorf("store: seal: %w", err))
 	}
@@ -275,14 +279,24 @@ func converter(path [][]byte, tv *vault) func(k, v []byte) ([]byte, error) {
 		}
 	case top == string(bucketLog) && len(path) == 1:
 		return func(k, v []byte) ([]byte, error) {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+			e, body, err := decodeHeader(binary.BigEndian.Uint64(k), v)
 			if err != nil {
 				return nil, err
 			}
-			return sealEntry(tv, &e)
+			if body == nil { // the JSON form of schema 3: decoded whole
+				return sealEntry(tv, &e)
+			}
+			s, err := tv.sealValue(body, logAD(e.Change.ID[:]), true)
+			if err != nil {
+				return nil, err
+			}
+			head := v[:len(v)-len(body)]
+			return append(clone(head), s...), nil
 		}
 	case top == string(bucketDraft) && len(path) == 1:
 		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, draftAD(k), false) }
+	case top == string(bucketCursor) && len(path) == 1:
+		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, cursorAD(k), false) }
 	}
 	return nil
 }

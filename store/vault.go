@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -25,6 +26,8 @@ import (
 //	             counts and a scan can skip by header; then sealedMark,
 //	             seal(body, "log" change ID)
 //	draft        every draft: seal(draft, "draft" 0 key)
+//	cursor       every sync cursor: seal(value, "cursor" 0 name) — the
+//	             sync account's token among them
 //
 // The associated data is the value's place: a value copied under another
 // record, change or draft fails to open. The indexes that hold people's
@@ -32,7 +35,7 @@ import (
 // written to the file at all: they are built in memory at unlock
 // (memindex.go) and kept up to date by the commits that change them. The
 // other indexes hold only IDs and times. What stays clear: IDs, stamps,
-// kinds, index keys of IDs and times, sync cursors, settings, the device
+// kinds, index keys of IDs and times, cursor names, settings, the device
 // ID — enough to count and order records, not to read who they are about.
 //
 // A store that was never sealed works as before, in clear: a server's, or a
@@ -159,6 +162,32 @@ func getDraft(tx *bolt.Tx, key string) ([]byte, error) {
 	return clone(out), nil
 }
 
+// putCursor stores a sync cursor, sealed when the store is: the device's
+// sync account (with its token, which would let the file's finder pull the
+// whole scope from the server) and the server's refusals are cursors.
+func putCursor(tx *bolt.Tx, name, value string) error {
+	v, err := vaultOf(tx).sealValue([]byte(value), cursorAD([]byte(name)), false)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketCursor).Put([]byte(name), v)
+}
+
+// getCursor returns a copy of a sync cursor's value, nil if none.
+func getCursor(tx *bolt.Tx, name string) ([]byte, error) {
+	b := tx.Bucket(bucketCursor).Get([]byte(name))
+	if b == nil {
+		return nil, nil
+	}
+	out, err := vaultOf(tx).openValue(b, cursorAD([]byte(name)), false)
+	if err != nil {
+		return nil, fmt.Errorf("cursor %s: %w", name, err)
+	}
+	return clone(out), nil
+}
+
+func cursorAD(name []byte) []byte { return append([]byte("cursor\x00"), name...) }
+
 // handle is the DB's bbolt database behind the lock: while a sealed store
 // is locked every transaction is refused with ErrNeedPIN. Seal replaces the
 // file under it (the swap takes mu exclusively).
@@ -196,10 +225,20 @@ func (h *handle) raw() *bolt.DB {
 	return h.b
 }
 
+// exclusive waits until no transaction runs and holds new ones back until
+// the returned function is called. It polls TryLock rather than Lock: a
+// waiting Lock would block the inner View of a transaction that nests one,
+// and that transaction would never end.
+func (h *handle) exclusive() (release func()) {
+	for !h.mu.TryLock() {
+		time.Sleep(100 * time.Microsecond)
+	}
+	return h.mu.Unlock
+}
+
 // Close closes the database.
 func (h *handle) Close() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.exclusive()()
 	vaults.Delete(h.b)
 	return h.b.Close()
 }

@@ -1,0 +1,11 @@
+package store
+
+import bolt "go.etcd.io/bbolt"
+
+// SetSealHook sets the function Seal calls at each of its stages ("copied":
+// the sealed copy is written, the clear file not replaced yet; "renamed":
+// replaced), so that a crash test can kill the process there.
+func SetSealHook(fn func(stage string)) { sealHook = fn }
+
+// BoltStats returns bbolt's statistics of the open file (pages written).
+func (db *DB) BoltStats() bolt.Stats { return db.bolt.raw().Stats() }
