@@ -2,6 +2,7 @@ package office_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -792,5 +793,30 @@ func TestUnlockCode(t *testing.T) {
 	_, audit := b.get(office.Prefix + "audit")
 	if !strings.Contains(audit, "生成解锁码") || !strings.Contains(audit, e.devA.String()) {
 		t.Error("the audit log lacks the unlock code")
+	}
+
+	// The API (bangfud unlock -server): the same, by ID prefix.
+	api := func(token, body string) (int, office.APICode) {
+		req, _ := http.NewRequest("POST", e.srv.URL+office.APIPrefix+"unlock", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var c office.APICode
+		json.NewDecoder(resp.Body).Decode(&c)
+		return resp.StatusCode, c
+	}
+	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	if s, _ := api(town1, `{"device":"`+e.devB.String()[:8]+`"}`); s != http.StatusNotFound {
+		t.Errorf("an API unlock code for another town's device: %d, want 404", s)
+	}
+	s, c := api(town1, `{"device":"`+e.devA.String()[:8]+`"}`)
+	if s != http.StatusOK || c.Cadre != e.demo.GroupCadre.ID {
+		t.Fatalf("API unlock: %d %+v", s, c)
+	}
+	if _, _, err := e.db.Release(e.devA, uuid.Nil, c.Code, time.Now()); err != nil {
+		t.Errorf("the API's code does not release the key: %v", err)
 	}
 }
