@@ -526,7 +526,7 @@ func (a *App) deposit() {
 func (a *App) showLock() {
 	a.stop()
 	a.Pin = newPINScreen(a)
-	a.Enroll, a.Bar, a.Households, a.Menu, a.Settings, a.nav = nil, nil, nil, nil, nil, nil
+	a.Enroll, a.Choose, a.Bar, a.Households, a.Menu, a.Settings, a.nav = nil, nil, nil, nil, nil, nil, nil
 	a.Window.SetContent(a.Pin.Content())
 	a.Window.Canvas().Focus(a.Pin.PIN)
 	a.tasks.run(func() func() {
