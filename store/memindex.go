@@ -69,11 +69,21 @@ func (m *memIndexes) snap(name string) *memSnap {
 		return s
 	}
 	set := m.sets[name]
-	keys := make([][]byte, 0, len(set))
+	sorted := make([]string, 0, len(set))
+	size := 0
 	for k := range set {
-		keys = append(keys, []byte(k))
+		sorted = append(sorted, k)
+		size += len(k)
 	}
-	slices.SortFunc(keys, bytes.Compare)
+	slices.Sort(sorted)
+	// One buffer in key order: a search walks every key, and keys spread
+	// over the heap cost a cache miss each (twice the time of bbolt's pages).
+	buf := make([]byte, 0, size)
+	keys := make([][]byte, len(sorted))
+	for i, k := range sorted {
+		buf = append(buf, k...)
+		keys[i] = buf[len(buf)-len(k) : len(buf) : len(buf)]
+	}
 	s := &memSnap{keys: keys}
 	m.snaps[name] = s
 	return s

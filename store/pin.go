@@ -131,14 +131,16 @@ func (db *DB) Unlock(pin string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("store: unlock: %w", err)
 	}
-	if err := db.open(key, nil); err != nil {
+	clearTries := func(meta *bolt.Bucket) error { return writeTries(meta, 0, time.Time{}) }
+	if err := db.open(key, clearTries); err != nil {
 		return fmt.Errorf("store: unlock: %w", err)
 	}
 	return nil
 }
 
-// tryPIN counts a try of pin at now, and returns the data key it unwraps,
-// clearing the count. The vault's mutex is held.
+// tryPIN counts a try of pin at now, and returns the data key it unwraps;
+// the caller clears the count in the transaction that uses the key. The
+// vault's mutex is held.
 func (db *DB) tryPIN(pin string, now time.Time) (seal.Key, error) {
 	if !db.vault.sealed.Load() {
 		return seal.Key{}, ErrNotSealed
@@ -160,12 +162,7 @@ func (db *DB) tryPIN(pin string, now time.Time) (seal.Key, error) {
 	if err != nil {
 		return seal.Key{}, err
 	}
-	key, err := seal.Unwrap(wrapped, pin)
-	if err != nil {
-		return seal.Key{}, err
-	}
-	err = raw.Update(func(tx *bolt.Tx) error { return writeTries(tx.Bucket(bucketMeta), 0, time.Time{}) })
-	return key, err
+	return seal.Unwrap(wrapped, pin)
 }
 
 func waitError(d time.Duration) error {

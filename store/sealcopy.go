@@ -138,6 +138,7 @@ func syncDir(dir string) error {
 func sealedCopy(src *bolt.DB, path string, opts *bolt.Options, tv *vault, meta func(*bolt.Bucket) error) error {
 	o := *opts
 	o.Timeout = 0
+	o.NoSync = false // the copy must be on disk before it replaces the file
 	dst, err := bolt.Open(path, 0o600, &o)
 	if err != nil {
 		return err
