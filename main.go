@@ -41,10 +41,16 @@ func main() {
 		return
 	}
 	defer func() { db.Close() }()
-	cl, err := client.New(db, client.Options{})
-	if err != nil {
-		app.Failed(fa, err)
-		return
+	// A store with a PIN opens locked: nothing in it, not even the
+	// account, can be read until the PIN screen unlocks it; the sync client
+	// is made then (Options.Connect).
+	connect := func() (app.Syncer, error) { return client.New(db, client.Options{}) }
+	var cl app.Syncer
+	if !db.Locked() {
+		if cl, err = connect(); err != nil {
+			app.Failed(fa, err)
+			return
+		}
 	}
 	// A device reported lost wipes its store: closed, deleted, and an
 	// empty one (with a new device ID) in its place.
@@ -67,5 +73,5 @@ func main() {
 		db = fresh
 		return fresh, c, nil
 	}
-	app.New(fa, db, cl, app.Options{Server: *server, Wipe: wipe}).Run()
+	app.New(fa, db, cl, app.Options{Server: *server, Wipe: wipe, Connect: connect}).Run()
 }

@@ -36,6 +36,23 @@ type Options struct {
 	// server says the device was reported lost. It runs off the UI
 	// goroutine. Without it such a device only shows the message.
 	Wipe func() (*store.DB, Syncer, error)
+	// NoPIN asks for no PIN and leaves the store unencrypted: tests of
+	// the other screens. The real app asks for one (pin.go).
+	NoPIN bool
+	// LockAfter is how long the app may stay in the background before the
+	// PIN is asked again; the device's setting, else DefaultLockAfter, if
+	// zero.
+	LockAfter time.Duration
+	// Cover hides the window's content while the app is in the background
+	// on any device (on phones and tablets it always does).
+	Cover bool
+	// Connect makes the sync client once the store is unlocked, when the
+	// app was started on a locked store without one (a locked store cannot
+	// be read, not even its account).
+	Connect func() (Syncer, error)
+	// Recover asks the server for the device's data key with a code from
+	// the office (client.RecoverKey if nil).
+	Recover func(ctx context.Context, server string, device uuid.UUID, name, code string) (key []byte, enrolled bool, err error)
 	// DeferUI keeps the results of background work until Wait, which shows
 	// them on its caller's goroutine. Tests under Fyne's test driver set it,
 	// so that only the test's goroutine touches widgets (that driver runs
@@ -64,6 +81,10 @@ type App struct {
 	// TodoButton, on top of a cadre's list, says how many to-do items
 	// (待办) wait and opens them (nil for a team leader).
 	TodoButton *widget.Button
+	// Pin is the PIN screen while the store is locked; Choose the screen
+	// that sets the first PIN (pin.go).
+	Pin    *PINScreen
+	Choose *ChoosePIN
 
 	fyne      fyne.App
 	db        *store.DB
@@ -83,6 +104,10 @@ type App struct {
 	ticking   bool              // the repaint ticker runs
 	toldMu    sync.Mutex        // one reader of the plans sent back at a time (newlyReturned)
 	todoShown bool              // the to-do list was opened at start
+	leftAt    time.Time         // when the app left the foreground (zero: it is in front)
+	covered   fyne.CanvasObject // the content hidden while in the background
+	reenrol   *reenrol          // an enrolment made to recover the key, to keep
+	shown     *revealed         // a whole ID number on screen
 }
 
 // New returns the app for the Fyne app fa, the local replica db and the
@@ -98,6 +123,7 @@ func New(fa fyne.App, db *store.DB, sc Syncer, opt Options) *App {
 	a.Window.SetIcon(assets.Icon)
 	a.Window.Resize(fyne.NewSize(1024, 720))
 	a.Window.SetOnClosed(a.stop)
+	a.watchLifecycle()
 	return a
 }
 
@@ -136,6 +162,10 @@ func (a *App) tick(done <-chan struct{}) {
 				if a.Bar != nil {
 					a.Bar.Recheck()
 				}
+				if a.Pin != nil {
+					a.Pin.Recheck()
+				}
+				a.hideRevealed()
 				a.repaint()
 			})
 		}
@@ -198,8 +228,15 @@ func (a *App) Show() {
 		go a.tick(done)
 	}
 	a.tasks.run(func() func() {
+		if a.usePIN() && a.locker().Locked() {
+			return a.showLock
+		}
+		if a.sync == nil {
+			return func() { Failed(a.fyne, errors.New("app: no sync client")) }
+		}
 		st := a.sync.Status()
 		set, err := a.db.Settings()
+		sealed := a.locker().Sealed()
 		return func() {
 			if err != nil {
 				fyne.LogError("app: read the device's settings", err)
@@ -216,9 +253,24 @@ func (a *App) Show() {
 				}
 				return
 			}
+			if a.usePIN() && !sealed {
+				// Enrolled before PINs: choose one now; the store is
+				// encrypted then (store.DB.Seal migrates it).
+				a.showChoosePIN(func() { a.start(st.Cadre) })
+				return
+			}
 			a.start(st.Cadre)
 		}
 	})
+}
+
+// showChoosePIN shows the screen that sets the first PIN, then runs then.
+func (a *App) showChoosePIN(then func()) {
+	a.Choose = newChoosePIN(a, false, func() {
+		a.Choose = nil
+		then()
+	})
+	a.Window.SetContent(a.Choose.Content())
 }
 
 func (a *App) showEnroll(server string) {

@@ -50,7 +50,7 @@ func TestBackgroundSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = &device{db: d.db, client: cl}
-	a := e.openWith(d, phone, app.Options{Now: func() time.Time { return demoNow }})
+	a := e.openWith(d, phone, app.Options{NoPIN: true, Now: func() time.Time { return demoNow }})
 	eventually(t, "the list", func() bool { return a.Households != nil && len(a.Households.Rows()) > 0 })
 
 	// A household with a submitted plan.

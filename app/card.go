@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 	"bangfu/store/query"
 )
 
@@ -49,6 +50,11 @@ type Card struct {
 	// Resolved are the household's problems resolved lately, shown with
 	// their resolution under the open ones.
 	Resolved []*domain.Problem
+	// IDNumber shows the head's ID number masked (the last four visible);
+	// Reveal shows it whole for a while, once the reveal is written to the
+	// audit log, which syncs to the office (see reveal).
+	IDNumber *widget.Label
+	Reveal   *widget.Button
 
 	app       *App
 	household uuid.UUID
@@ -184,7 +190,7 @@ func (c *Card) show(card *query.HouseholdCard) {
 	}
 	fact(lang.L("card.income"), text(h.Income))
 	fact(lang.L("card.phone"), c.phone(h.Phone))
-	fact(lang.L("card.id_number"), text(domain.MaskID(h.IDNumber)))
+	fact(lang.L("card.id_number"), c.idNumber(h))
 	fact(lang.L("card.address"), text(h.Address))
 	fact(lang.L("card.size"), text(count("households.members", h.Size)))
 	fact(lang.L("card.farmland"), text(lang.L("card.mu", map[string]any{"Mu": strconv.FormatFloat(h.Farmland, 'f', -1, 64)})))
@@ -333,6 +339,80 @@ func (c *Card) show(card *query.HouseholdCard) {
 }
 
 // phone returns a tappable tel: link for a phone number, or a dash.
+// revealFor is how long a revealed ID number stays whole.
+const revealFor = 30 * time.Second
+
+// idNumber is the head's ID number, masked, with the button that reveals
+// it.
+func (c *Card) idNumber(h *domain.Household) fyne.CanvasObject {
+	c.IDNumber = widget.NewLabel(domain.MaskID(h.IDNumber))
+	c.Reveal = widget.NewButtonWithIcon(lang.L("id.reveal"), theme.VisibilityIcon(), nil)
+	c.Reveal.Importance = widget.LowImportance
+	if h.IDNumber == "" {
+		c.IDNumber.SetText("—")
+		return c.IDNumber
+	}
+	whole := false
+	c.Reveal.OnTapped = func() {
+		if whole {
+			whole = false
+			c.IDNumber.SetText(domain.MaskID(h.IDNumber))
+			c.Reveal.SetText(lang.L("id.reveal"))
+			c.Reveal.SetIcon(theme.VisibilityIcon())
+			return
+		}
+		c.Reveal.Disable()
+		a, id := c.app, h.ID
+		a.tasks.run(func() func() {
+			err := a.revealed(id)
+			return func() {
+				c.Reveal.Enable()
+				if err != nil {
+					c.Error.SetText(errText(err))
+					c.Error.Show()
+					return
+				}
+				whole = true
+				c.IDNumber.SetText(h.IDNumber)
+				c.Reveal.SetText(lang.L("id.hide"))
+				c.Reveal.SetIcon(theme.VisibilityOffIcon())
+				// The app's ticker hides it again after revealFor.
+				a.shown = &revealed{at: time.Now(), hide: func() {
+					if whole {
+						c.Reveal.OnTapped()
+					}
+				}}
+			}
+		})
+	}
+	return container.NewBorder(nil, nil, nil, c.Reveal, c.IDNumber)
+}
+
+// revealed is a whole ID number on screen, which the app's ticker hides
+// after revealFor.
+type revealed struct {
+	at   time.Time
+	hide func()
+}
+
+// hideRevealed hides a whole ID number shown longer than revealFor.
+func (a *App) hideRevealed() {
+	if a.shown != nil && time.Since(a.shown.at) > revealFor {
+		a.shown.hide()
+		a.shown = nil
+	}
+}
+
+// revealed writes to the audit log that the cadre revealed a household's
+// whole ID number; the sync client sends it to the server's audit log
+// (protocol.PathAudit), where the office sees who looked at whose number.
+// It names the household by its ID only: the device's audit log is not
+// encrypted.
+func (a *App) revealed(household uuid.UUID) error {
+	return a.db.Audit(store.AuditEntry{At: a.now(), Account: a.cadre.String(), Action: "reveal-id",
+		Target: household.String()})
+}
+
 func (c *Card) phone(p string) fyne.CanvasObject {
 	if p == "" {
 		return widget.NewLabel("—")

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"bangfu/store"
 	"bangfu/sync/client"
 )
 
@@ -10,6 +11,8 @@ import (
 // function per question (query.Card, query.MyHouseholds, …), and write
 // through its methods (Put, PutDraft, SaveDraft, SetSettings,
 // ResolveConflict).
+
+var _ Locker = (*store.DB)(nil)
 
 // Syncer is the device's sync client; *client.Client is one. Status reads the
 // store, so the app calls it off the UI goroutine.
@@ -22,6 +25,9 @@ type Syncer interface {
 	Subscribe() (<-chan client.Status, func())
 	// SignOut forgets the enrolment; it refuses while changes wait.
 	SignOut() error
+	// Deposit gives the store's data key to the server to keep for a
+	// forgotten PIN.
+	Deposit(ctx context.Context, key []byte) error
 }
 
 var _ Syncer = (*client.Client)(nil)

@@ -136,6 +136,18 @@ func (e *Enroll) fail(msg string) {
 // enrolled runs the first sync, which brings the cadre's roster, then shows
 // the main screens.
 func (a *App) enrolled() {
+	if a.usePIN() && !a.locker().Sealed() {
+		a.showChoosePIN(func() {
+			a.Window.SetContent(a.Enroll.Content())
+			a.firstSync()
+		})
+		return
+	}
+	a.firstSync()
+}
+
+// firstSync runs the first sync and shows the main screens.
+func (a *App) firstSync() {
 	a.Enroll.Busy.Show()
 	a.Enroll.Busy.Start()
 	a.Enroll.Submit.Disable()

@@ -139,7 +139,7 @@ func TestLostDeviceWipes(t *testing.T) {
 	d := e.newDevice("phone")
 	path := d.db.Path()
 	var fresh *store.DB
-	opt := app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return demoNow },
+	opt := app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return demoNow },
 		Wipe: func() (*store.DB, app.Syncer, error) {
 			if err := d.db.Close(); err != nil {
 				return nil, nil, err

@@ -59,7 +59,9 @@ func newEnvWith(t *testing.T, d *demo.Data) *env {
 	}
 	// The server runs a second ahead of the stores, so that a code issued for a
 	// nanosecond has expired when it is used.
-	h := server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet})
+	// It keeps the data keys phones deposit (a forgotten PIN).
+	h := server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet,
+		EscrowKey: make([]byte, server.EscrowKeySize)})
 	e := &env{t: t, db: db, data: d}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e.down.Load() || e.noSync.Load() && r.URL.Path == "/v1/sync" {
@@ -112,7 +114,7 @@ func (e *env) deviceOn(db *store.DB) *device {
 // for its first screen.
 func (e *env) open(d *device, size fyne.Size) *app.App {
 	e.t.Helper()
-	return e.openWith(d, size, app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }})
+	return e.openWith(d, size, app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }})
 }
 
 // openWith opens the app for a device with the given options.

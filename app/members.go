@@ -152,8 +152,12 @@ func newMemberForm(a *App, card *query.HouseholdCard, m *domain.Member) *MemberF
 	if f.m.BirthYear != 0 {
 		f.BirthYear.SetText(strconv.Itoa(f.m.BirthYear))
 	}
+	// The ID number is never shown whole here: the field starts empty,
+	// its hint the masked number, and left empty it keeps the number.
 	f.IDNumber = widget.NewEntry()
-	f.IDNumber.SetText(f.m.IDNumber)
+	if f.m.IDNumber != "" {
+		f.IDNumber.SetPlaceHolder(lang.L("members.id_keep", map[string]any{"Masked": domain.MaskID(f.m.IDNumber)}))
+	}
 	f.Health = widget.NewSelectEntry([]string{"健康", "慢性病", "大病", "残疾"})
 	f.Health.SetText(f.m.Health)
 	f.Education = widget.NewSelectEntry([]string{"学龄前", "文盲", "小学", "初中", "高中", "大专及以上", "在校生"})
@@ -204,7 +208,9 @@ func (f *MemberForm) records(gone domain.MemberExit) (*domain.Member, *domain.Ho
 	m.Name = strings.TrimSpace(f.Name.Text)
 	m.Relation = strings.TrimSpace(f.Relation.Text)
 	m.Gender = f.Gender.Selected
-	m.IDNumber = strings.TrimSpace(f.IDNumber.Text)
+	if id := strings.TrimSpace(f.IDNumber.Text); id != "" || f.m.IDNumber == "" {
+		m.IDNumber = id
+	}
 	m.Health = strings.TrimSpace(f.Health.Text)
 	m.Education = strings.TrimSpace(f.Education.Text)
 	m.Work = strings.TrimSpace(f.Work.Text)

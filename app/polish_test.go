@@ -279,7 +279,7 @@ func TestSyncBarCalmOneLine(t *testing.T) {
 	first.Window.Close()
 	first.Wait()
 	now := demoNow
-	a := e.openWith(d, phone, app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return now }})
+	a := e.openWith(d, phone, app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return now }})
 	test.Tap(a.Bar.Sync)
 	a.Wait()
 	if got := a.Bar.Reachable.Text; got != "● 在线" {

@@ -24,7 +24,7 @@ import (
 func (e *env) enrolledAt(name string, cadre uuid.UUID, size fyne.Size, now time.Time) (*app.App, *device) {
 	e.t.Helper()
 	d := e.newDevice(name)
-	a := e.openWith(d, size, app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return now }})
+	a := e.openWith(d, size, app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return now }})
 	a.Enroll.Server.SetText("")
 	test.Type(a.Enroll.Server, e.url)
 	test.Type(a.Enroll.Code, e.code(cadre))

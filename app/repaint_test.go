@@ -56,7 +56,7 @@ func TestStatusRepaintsWindow(t *testing.T) {
 
 	var n atomic.Int32
 	a := app.New(countingApp{App: e.fa, refreshes: &n}, d.db, d.client,
-		app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }})
+		app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }})
 	a.Window.Resize(phone)
 	a.Show()
 	a.Wait()

@@ -37,6 +37,10 @@ type Settings struct {
 	// Details shows the cadre, the server and the device.
 	Details *widget.Form
 	SignOut *widget.Button
+	// ChangePIN opens the screen that changes the PIN; LockAfter chooses
+	// how long the app may stay in the background (pin.go).
+	ChangePIN *widget.Button
+	LockAfter *widget.Select
 	// Warning, ConfirmSignOut and CancelSignOut appear after SignOut is tapped.
 	Warning        *widget.Label
 	ConfirmSignOut *widget.Button
@@ -111,6 +115,27 @@ func newSettings(a *App) *Settings {
 	s.confirm = container.NewVBox(s.Warning, container.NewGridWithColumns(2, s.CancelSignOut, s.ConfirmSignOut))
 	s.confirm.Hide()
 
+	s.ChangePIN = widget.NewButton(lang.L("pin.change"), func() { a.nav.Open(newChoosePIN(a, true, nil)) })
+	minutes := []int{1, 2, 5, 10, 15, 30}
+	var opts []string
+	for _, m := range minutes {
+		opts = append(opts, count("pin.lock_minutes", m))
+	}
+	s.LockAfter = widget.NewSelect(opts, nil)
+	cur := int(a.lockAfter() / time.Minute)
+	for i, m := range minutes {
+		if m == cur {
+			s.LockAfter.SetSelectedIndex(i)
+		}
+	}
+	s.LockAfter.OnChanged = func(string) {
+		a.fyne.Preferences().SetInt(prefLockAfter, minutes[s.LockAfter.SelectedIndex()])
+	}
+	pinBox := container.NewVBox(section(lang.L("pin.section")), wrapLabel(lang.L("pin.lock_after")), s.LockAfter, s.ChangePIN)
+	if !a.usePIN() {
+		pinBox.Hide()
+	}
+
 	bold := func(text string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
@@ -120,6 +145,7 @@ func newSettings(a *App) *Settings {
 		bold(lang.L("settings.language")), s.Language,
 		bold(lang.L("settings.theme")), s.Theme,
 		bold(lang.L("settings.overdue")), hint, container.NewBorder(nil, nil, nil, s.SaveOverdue, s.OverdueDays), s.RulesNote, s.Saved, s.Error,
+		pinBox,
 		section(lang.L("settings.account")), s.Details,
 		s.SignOut, s.confirm,
 	)

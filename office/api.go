@@ -27,6 +27,7 @@ import (
 //	POST enrol   {"cadre","ttl_hours"} a one-time code for a cadre (name or ID)
 //	GET  export?month=|from=&to=      the monthly workbook (XLSX)
 //	GET  roster                       the roster that imports back (XLSX; accounts with IDs)
+//	POST unlock {"device","ttl_hours"} an unlock code for a device whose PIN was forgotten
 //	GET  backup                       the database (city accounts)
 //	POST import?name=F[&apply=1]      check, or apply, a roster file (the body)
 //	GET  accounts                     the accounts in scope (JSON)
@@ -79,6 +80,7 @@ func (c *Console) routeAPI(m *http.ServeMux) {
 	m.HandleFunc("GET "+APIPrefix+"devices", c.api(c.apiDevices))
 	m.HandleFunc("POST "+APIPrefix+"revoke", c.api(c.apiRevoke))
 	m.HandleFunc("POST "+APIPrefix+"enrol", c.api(c.apiEnrol))
+	m.HandleFunc("POST "+APIPrefix+"unlock", c.api(c.apiUnlock))
 	m.HandleFunc("GET "+APIPrefix+"export", c.api(c.apiExport))
 	m.HandleFunc("GET "+APIPrefix+"roster", c.api(c.apiRoster))
 	m.HandleFunc("GET "+APIPrefix+"backup", c.api(c.apiBackup))
@@ -161,28 +163,11 @@ func (c *Console) apiRevoke(w http.ResponseWriter, r *http.Request, u *user) {
 		c.apiFail(w, domain.Errorf(domain.EINVALID, "reason", "注销原因须为 lost（丢失）或 replaced（更换）", "the reason must be lost or replaced"))
 		return
 	}
-	devs, err := c.visibleDevices(u)
+	d, err := c.apiDevice(u, req.Device)
 	if err != nil {
 		c.apiFail(w, err)
 		return
 	}
-	id := strings.ToLower(strings.TrimSpace(req.Device))
-	var found []deviceRow
-	for _, d := range devs {
-		if len(id) >= 8 && strings.HasPrefix(d.ID.String(), id) {
-			found = append(found, d)
-		}
-	}
-	switch len(found) {
-	case 0:
-		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "device", "本辖区没有 ID 为 %[1]s 的设备（ID 至少 8 位）", "no device in your scope has the ID %[1]s (8 characters at least)", id))
-		return
-	case 1:
-	default:
-		c.apiFail(w, domain.Errorf(domain.EINVALID, "device", "有多台设备的 ID 以 %[1]s 开头，请给出完整 ID", "several devices have IDs starting with %[1]s; give the full ID", id))
-		return
-	}
-	d := found[0]
 	if d.Revoked.IsZero() {
 		if err := c.db.Revoke(d.ID, store.Reason(req.Reason), c.now()); err != nil {
 			c.apiFail(w, err)
@@ -192,6 +177,62 @@ func (c *Console) apiRevoke(w http.ResponseWriter, r *http.Request, u *user) {
 		d.Revoked = c.now()
 	}
 	writeJSON(w, http.StatusOK, APIDevice{ID: d.ID, Name: d.Name, Cadre: d.Cadre, CadreName: d.CadreName, Enrolled: d.Enrolled, LastSync: d.LastSync, Revoked: d.Revoked})
+}
+
+// apiDevice finds the device of u's scope whose ID is id or starts with it
+// (8 characters at least).
+func (c *Console) apiDevice(u *user, id string) (deviceRow, error) {
+	devs, err := c.visibleDevices(u)
+	if err != nil {
+		return deviceRow{}, err
+	}
+	id = strings.ToLower(strings.TrimSpace(id))
+	var found []deviceRow
+	for _, d := range devs {
+		if len(id) >= 8 && strings.HasPrefix(d.ID.String(), id) {
+			found = append(found, d)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return deviceRow{}, domain.Errorf(domain.ENOTFOUND, "device", "本辖区没有 ID 为 %[1]s 的设备（ID 至少 8 位）", "no device in your scope has the ID %[1]s (8 characters at least)", id)
+	case 1:
+		return found[0], nil
+	}
+	return deviceRow{}, domain.Errorf(domain.EINVALID, "device", "有多台设备的 ID 以 %[1]s 开头，请给出完整 ID", "several devices have IDs starting with %[1]s; give the full ID", id)
+}
+
+// APIUnlock is the body of POST unlock: a device whose cadre forgot the
+// app's PIN.
+type APIUnlock struct {
+	Device   string `json:"device"` // its ID or a prefix of 8 characters or more
+	TTLHours int    `json:"ttl_hours"`
+}
+
+// apiUnlock issues an unlock code for a device of the account's scope
+// (see Console.unlock); the answer is an APICode.
+func (c *Console) apiUnlock(w http.ResponseWriter, r *http.Request, u *user) {
+	var req APIUnlock
+	if err := readJSON(r, &req); err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	d, err := c.apiDevice(u, req.Device)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	ttl := unlockTTL
+	if req.TTLHours > 0 {
+		ttl = time.Duration(req.TTLHours) * time.Hour
+	}
+	code, err := c.db.IssueUnlock(d.ID, ttl)
+	if err != nil {
+		c.apiFail(w, err)
+		return
+	}
+	c.record(u, "unlock-code", fmt.Sprintf("%s（%s，%s）", d.Name, d.CadreName, d.ID), "api")
+	writeJSON(w, http.StatusOK, APICode{Code: code, Cadre: d.Cadre, CadreName: d.CadreName, Expires: c.now().Add(ttl)})
 }
 
 func (c *Console) apiEnrol(w http.ResponseWriter, r *http.Request, u *user) {
@@ -255,7 +296,7 @@ func (c *Console) apiExport(w http.ResponseWriter, r *http.Request, u *user) {
 		c.apiFail(w, err)
 		return
 	}
-	c.record(u, "export", "api", fmt.Sprintf("%d bytes", buf.Len()))
+	c.record(u, "export", "api", fmt.Sprintf("%d bytes, %s", buf.Len(), idsWord(u.Account.IDs)))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Write(buf.Bytes())
 }
@@ -266,13 +307,13 @@ func (c *Console) apiRoster(w http.ResponseWriter, r *http.Request, u *user) {
 		c.apiFail(w, err)
 		return
 	}
-	c.record(u, "export", "花名册 roster (api)", fmt.Sprintf("%d bytes", len(data)))
+	c.record(u, "export", "花名册 roster (api)", fmt.Sprintf("%d bytes, %s", len(data), idsWord(true)))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Write(data)
 }
 
 func (c *Console) apiBackup(w http.ResponseWriter, r *http.Request, u *user) {
-	if err := c.cityOnly(u); err != nil {
+	if err := c.mayBackup(u); err != nil {
 		c.apiFail(w, err)
 		return
 	}

@@ -102,6 +102,7 @@ func New(db *store.DB, opts Options) *Console {
 	m.HandleFunc("GET "+Prefix+"{$}", c.auth(c.home))
 	m.HandleFunc("GET "+Prefix+"devices", c.auth(c.devices))
 	m.HandleFunc("POST "+Prefix+"devices/revoke", c.auth(c.revoke))
+	m.HandleFunc("POST "+Prefix+"devices/unlock", c.auth(c.unlock))
 	m.HandleFunc("GET "+Prefix+"enrol", c.auth(c.enrolForm))
 	m.HandleFunc("POST "+Prefix+"enrol", c.auth(c.enrol))
 	m.HandleFunc("GET "+Prefix+"export", c.auth(c.exportForm))

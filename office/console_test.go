@@ -2,6 +2,7 @@ package office_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -762,5 +763,60 @@ func TestSettings(t *testing.T) {
 	}
 	if r, _ := e.db.Rules(e.demo.Village.ID); r.County == 9 || gaps(b) != before {
 		t.Errorf("after inheriting again: %+v, gaps %s (before %s)", r, gaps(b), before)
+	}
+}
+
+// TestUnlockCode: a town office makes an unlock code for a device of its
+// town whose key the server keeps, shown on the page and not in a URL; a
+// device of another town is unknown to it; the audit log records it.
+func TestUnlockCode(t *testing.T) {
+	e := newEnv(t)
+	if err := e.db.Deposit(e.devA, []byte("sealed"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.login("fuhan")
+	if status, _ := b.post(office.Prefix+"devices/unlock", url.Values{"csrf": {b.csrf}, "device": {e.devB.String()}}); status != http.StatusNotFound {
+		t.Errorf("an unlock code for another town's device: %d, want 404", status)
+	}
+	status, body := b.post(office.Prefix+"devices/unlock", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}})
+	m := regexp.MustCompile(`unlock code for device [^:]*: ([0-9A-Z]{4}-[0-9A-Z]{4})`).FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("unlock: %d, no code in the page", status)
+	}
+	if sealed, _, err := e.db.Release(e.devA, uuid.Nil, m[1], time.Now()); err != nil || string(sealed) != "sealed" {
+		t.Errorf("the code does not release the key: %v", err)
+	}
+	if status, _ := b.post(office.Prefix+"devices/unlock", url.Values{"device": {e.devA.String()}}); status != http.StatusForbidden {
+		t.Errorf("an unlock code without the form's token: %d, want 403", status)
+	}
+	_, audit := b.get(office.Prefix + "audit")
+	if !strings.Contains(audit, "生成解锁码") || !strings.Contains(audit, e.devA.String()) {
+		t.Error("the audit log lacks the unlock code")
+	}
+
+	// The API (bangfud unlock -server): the same, by ID prefix.
+	api := func(token, body string) (int, office.APICode) {
+		req, _ := http.NewRequest("POST", e.srv.URL+office.APIPrefix+"unlock", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var c office.APICode
+		json.NewDecoder(resp.Body).Decode(&c)
+		return resp.StatusCode, c
+	}
+	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	if s, _ := api(town1, `{"device":"`+e.devB.String()[:8]+`"}`); s != http.StatusNotFound {
+		t.Errorf("an API unlock code for another town's device: %d, want 404", s)
+	}
+	s, c := api(town1, `{"device":"`+e.devA.String()[:8]+`"}`)
+	if s != http.StatusOK || c.Cadre != e.demo.GroupCadre.ID {
+		t.Fatalf("API unlock: %d %+v", s, c)
+	}
+	if _, _, err := e.db.Release(e.devA, uuid.Nil, c.Code, time.Now()); err != nil {
+		t.Errorf("the API's code does not release the key: %v", err)
 	}
 }

@@ -245,6 +245,45 @@ func (c *Console) revoke(w http.ResponseWriter, r *http.Request, u *user) {
 	http.Redirect(w, r, Prefix+"devices?done="+id.String()[:8], http.StatusSeeOther)
 }
 
+// unlockTTL is how long an unlock code from the console works.
+const unlockTTL = 24 * time.Hour
+
+// unlock issues an unlock code for a device of the account's scope whose
+// cadre forgot the app's PIN: typed on the phone, it gives the phone its
+// deposited data key back (store.DB.Release). The code is shown on the
+// page it answers with, never put in a URL.
+func (c *Console) unlock(w http.ResponseWriter, r *http.Request, u *user) {
+	id, err := uuid.Parse(r.PostFormValue("device"))
+	if err != nil {
+		c.fail(w, r, u, domain.Errorf(domain.EINVALID, "device", "设备标识无效", "the device ID is not valid"))
+		return
+	}
+	devs, err := c.visibleDevices(u)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	var dev *deviceRow
+	for i := range devs {
+		if devs[i].ID == id {
+			dev = &devs[i]
+		}
+	}
+	if dev == nil {
+		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "device", "没有这台设备", "there is no such device"))
+		return
+	}
+	code, err := c.db.IssueUnlock(id, unlockTTL)
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
+	c.record(u, "unlock-code", fmt.Sprintf("%s（%s，%s）", dev.Name, dev.CadreName, id), "")
+	flash := fmt.Sprintf("设备 %[1]s（%[2]s）的解锁码 / unlock code for device %[1]s (%[2]s): %[3]s —— %[4]s 前有效，仅限本设备使用一次 / valid until %[4]s, for this device, once",
+		dev.Name, dev.CadreName, code, c.now().Add(unlockTTL).In(China).Format("2006-01-02 15:04"))
+	c.render(w, "devices", http.StatusOK, page{Title: "设备 Devices", User: u, Data: devs, Flash: flash})
+}
+
 // cadreRow is a cadre one may enrol a device for.
 type cadreRow struct {
 	*domain.Cadre
@@ -382,7 +421,7 @@ func (c *Console) exportFile(w http.ResponseWriter, r *http.Request, u *user) {
 	case !from.IsZero() || !to.IsZero():
 		name += "-" + strings.Trim(q.Get("from")+"_"+q.Get("to"), "_")
 	}
-	c.record(u, "export", name, fmt.Sprintf("%d bytes", buf.Len()))
+	c.record(u, "export", name, fmt.Sprintf("%d bytes, %s", buf.Len(), idsWord(u.Account.IDs)))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", attachment(name+".xlsx"))
 	w.Write(buf.Bytes())
@@ -396,7 +435,7 @@ func (c *Console) rosterFile(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, err)
 		return
 	}
-	c.record(u, "export", "花名册 roster", fmt.Sprintf("%d bytes", len(data)))
+	c.record(u, "export", "花名册 roster", fmt.Sprintf("%d bytes, %s", len(data), idsWord(true)))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", attachment("帮扶花名册.xlsx"))
 	w.Write(data)
@@ -418,6 +457,14 @@ func (c *Console) roster(u *user) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// idsWord says in the audit log whether an export held whole ID numbers.
+func idsWord(whole bool) string {
+	if whole {
+		return "身份证号完整 whole IDs"
+	}
+	return "身份证号打码 masked IDs"
 }
 
 // attachment is a Content-Disposition for a download named name (RFC 6266:
@@ -458,13 +505,27 @@ func (c *Console) cityOnly(u *user) error {
 	return nil
 }
 
+// mayBackup refuses a backup to an account that is not the city's or may
+// not see whole ID numbers: a backup holds every town, and every ID number
+// whole.
+func (c *Console) mayBackup(u *user) error {
+	if err := c.cityOnly(u); err != nil {
+		return err
+	}
+	if !u.Account.IDs {
+		return domain.Errorf(domain.EFORBIDDEN, "backup", "备份含完整身份证号，本账号无权下载（需要可查看完整身份证号的市级账号）",
+			"a backup holds whole ID numbers, which this account may not see (it takes a city account allowed whole IDs)")
+	}
+	return nil
+}
+
 type backupData struct {
 	City  bool
 	Token string
 }
 
 func (c *Console) backupPage(w http.ResponseWriter, r *http.Request, u *user) {
-	c.render(w, "backup", http.StatusOK, page{Title: "备份与命令行 Backup and command line", User: u, Data: backupData{City: c.cityOnly(u) == nil}})
+	c.render(w, "backup", http.StatusOK, page{Title: "备份与命令行 Backup and command line", User: u, Data: backupData{City: c.mayBackup(u) == nil}})
 }
 
 // token makes an API token for the account, shown once, for the command
@@ -477,11 +538,11 @@ func (c *Console) token(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	c.record(u, "token", u.Account.Name, "")
 	c.render(w, "backup", http.StatusOK, page{Title: "备份与命令行 Backup and command line", User: u,
-		Data: backupData{City: c.cityOnly(u) == nil, Token: token}})
+		Data: backupData{City: c.mayBackup(u) == nil, Token: token}})
 }
 
 func (c *Console) backup(w http.ResponseWriter, r *http.Request, u *user) {
-	if err := c.cityOnly(u); err != nil {
+	if err := c.mayBackup(u); err != nil {
 		c.fail(w, r, u, err)
 		return
 	}
@@ -520,6 +581,9 @@ var actionNames = map[string]string{
 	"token":           "生成命令行令牌 API token",
 	"password":        "修改密码 password changed",
 	"settings":        "修改帮扶规则 settings",
+	"unlock-code":     "生成解锁码 unlock code",
+	"release-key":     "设备取回数据密钥 data key released",
+	"reveal-id":       "手机上查看完整身份证号 whole ID shown on a phone",
 }
 
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {

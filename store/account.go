@@ -374,25 +374,28 @@ func (db *DB) Logout(token string) error {
 
 // Audit appends e to the audit log.
 func (db *DB) Audit(e AuditEntry) error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketAudit)
-		if err != nil {
-			return err
-		}
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		v, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		return b.Put(u64(seq), v)
-	})
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return auditTx(tx, e) })
 	if err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}
 	return nil
+}
+
+// auditTx appends e to the audit log in tx.
+func auditTx(tx *bolt.Tx, e AuditEntry) error {
+	b, err := tx.CreateBucketIfNotExists(bucketAudit)
+	if err != nil {
+		return err
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return b.Put(u64(seq), v)
 }
 
 // AuditLog returns up to limit entries of the audit log that keep accepts,

@@ -214,21 +214,12 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	var buf [8]byte
-	if _, err := rand.Read(buf[:]); err != nil {
+	code, err := newCode()
+	if err != nil {
 		return "", fmt.Errorf("store: enrol code: %w", err)
 	}
-	code := make([]byte, 0, 9)
-	for i, b := range buf {
-		if i == 4 {
-			code = append(code, '-')
-		}
-		// 256 is not a multiple of 31; the bias (at most 1/256 per
-		// character) costs a fraction of a bit of the ~40.
-		code = append(code, codeAlphabet[int(b)%len(codeAlphabet)])
-	}
 	now := db.Now()
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		if _, err := load(tx, domain.KindCadre, cadre); err != nil {
 			return refErr(err, "cadre")
 		}
@@ -240,12 +231,12 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 		if err != nil {
 			return err
 		}
-		return b.Put(hashSecret(NormalizeCode(string(code))), v)
+		return b.Put(hashSecret(NormalizeCode(code)), v)
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: enrol code for cadre %s: %w", cadre, err)
 	}
-	return string(code), nil
+	return code, nil
 }
 
 // Enroll trades a one-time code for a device token: it binds device, named
@@ -333,6 +324,13 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 			// The earlier tokens stay valid until one of the tokens is used
 			// (the device may never have received this answer).
 			row.Enrolled, row.LastSync = old.Enrolled, old.LastSync
+			if !retry {
+				// The office enrolled it again: the key it deposited
+				// may go back to it (a forgotten PIN, see Release).
+				if err := grantEscrow(tx, device, now); err != nil {
+					return err
+				}
+			}
 			row.Earlier = append(old.Earlier, old.TokenHash)
 			if n := len(row.Earlier); n > maxEarlierTokens {
 				row.Earlier = row.Earlier[n-maxEarlierTokens:]

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"bangfu/cmd/bangfud/internal/vault"
 	"bangfu/domain"
 	"bangfu/store"
 )
@@ -18,7 +22,8 @@ const restoreHelp = `
 恢复 / restore
 ==============
   1. 停止服务器。Stop the server.
-  2. bangfud restore -data DIR 备份文件.db
+  2. bangfud restore -data DIR 备份文件.db（加密的备份：口令从标准输入读一行 /
+     an encrypted backup: its passphrase as one line on standard input）
      检查备份文件能否打开，把当前的 DIR/bangfu.db 改名保留为 bangfu.db.before-restore-时间，
      放入备份，并给它一个新的“纪元”（epoch）。
      Checks that the backup opens, keeps the current DIR/bangfu.db as
@@ -34,16 +39,25 @@ Devices enrolled after the backup must enrol again; rosters imported on the serv
 backup must be imported again.`
 
 func (c *cli) backup(args []string) error {
-	fs := c.flags("backup", "-o FILE (-data DIR | -server URL)", `
+	fs := c.flags("backup", "-o FILE (-data DIR | -server URL) [-encrypt]", `
 备份数据库：得到 bangfu.db 的一致副本，可直接用于 bangfud restore。
 -data：服务器已停止时，直接读数据目录。
--server：服务器运行时，通过管理后台接口下载（市级账号的令牌在 BANGFUD_TOKEN 中），同步不中断。
+-server：服务器运行时，通过管理后台接口下载（可查看完整身份证号的市级账号的令牌在 BANGFUD_TOKEN 中），同步不中断。
+-encrypt：用口令加密备份（从标准输入读一行，至少 12 个字符；Argon2id + XChaCha20-Poly1305）。
+备份含全部农户的完整身份证号、电话和健康状况：不加密的备份文件离开服务器前请务必加密。
+口令丢失则备份无法恢复。服务器的 escrow.key（设备数据密钥的保管密钥）不在备份中，请另行妥善保存。
 Writes a consistent copy of bangfu.db, ready for bangfud restore. With -data it reads a stopped
 server's data directory; with -server it downloads it from the running server through the console
-API (a city account's token in BANGFUD_TOKEN), while devices keep syncing.`, restoreHelp)
+API (the token of a city account allowed whole IDs in BANGFUD_TOKEN), while devices keep syncing.
+-encrypt encrypts it with a passphrase read as one line from standard input (12 characters or
+more; Argon2id and XChaCha20-Poly1305). A backup holds every household's whole ID numbers, phones
+and health: encrypt any backup that leaves the server. A lost passphrase cannot be recovered.
+The server's escrow.key (which seals the devices' deposited data keys) is not in the backup:
+keep a copy of it apart.`, restoreHelp)
 	dir := fs.String("data", "", "数据目录（服务器已停止）/ data directory (server stopped)")
 	server := serverFlag(fs)
 	out := fs.String("o", "", "输出文件 / output file")
+	encrypt := fs.Bool("encrypt", false, "用口令加密（口令从标准输入读一行）/ encrypt with a passphrase (one line on stdin)")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +66,17 @@ API (a city account's token in BANGFUD_TOKEN), while devices keep syncing.`, res
 	}
 	if (*dir == "") == (*server == "") {
 		return usagef("请给出 -data 或 -server 之一", "give one of -data and -server")
+	}
+	var pass []byte
+	if *encrypt {
+		pw, err := readPassword(os.Stdin)
+		if err != nil {
+			return err
+		}
+		if len(pw) < vault.MinPassphrase {
+			return usagef("口令至少要 %[1]d 个字符", "the passphrase needs at least %[1]d characters", vault.MinPassphrase)
+		}
+		pass = []byte(pw)
 	}
 	var data []byte
 	if *dir != "" {
@@ -75,6 +100,9 @@ API (a city account's token in BANGFUD_TOKEN), while devices keep syncing.`, res
 			return err
 		}
 	}
+	if pass != nil {
+		return c.encryptedBackup(*out, data, pass)
+	}
 	// A backup that does not open is no backup: check it before naming it.
 	tmp := *out + ".partial"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
@@ -88,7 +116,58 @@ API (a city account's token in BANGFUD_TOKEN), while devices keep syncing.`, res
 		return err
 	}
 	fmt.Fprintf(c.stdout, "已备份 / backed up: %s（%d 字节 bytes）\n", *out, len(data))
+	fmt.Fprintln(c.stdout, "注意：备份未加密，含完整身份证号；离开服务器前请用 -encrypt。/ Note: the backup is not encrypted and holds whole ID numbers; use -encrypt for any copy that leaves the server.")
 	return nil
+}
+
+// encryptedBackup checks that data opens as a store (in a file in the
+// system's temporary directory, on the server's own disk, removed at
+// once), writes it to out encrypted with pass, and decrypts what it wrote
+// to check it before naming it.
+func (c *cli) encryptedBackup(out string, data, pass []byte) error {
+	plain, err := os.CreateTemp("", "bangfu-backup-check-*.db")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(plain.Name())
+	_, err = plain.Write(data)
+	if cerr := plain.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkBackup(plain.Name()); err != nil {
+		return err
+	}
+	os.Remove(plain.Name())
+	tmp := out + ".partial"
+	err = writeFile(tmp, func(w io.Writer) error { return vault.Encrypt(w, bytes.NewReader(data), pass) })
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("无法写入 %s (cannot write %s): %w", out, out, err)
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	sum := sha256.New()
+	err = vault.Decrypt(sum, f, pass)
+	f.Close()
+	if err != nil || !bytes.Equal(sum.Sum(nil), sha256Sum(data)) {
+		os.Remove(tmp)
+		return domain.Errorf(domain.EINTERNAL, "backup", "加密后的备份校验失败：%[1]v", "the encrypted backup does not check: %[1]v", err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "已备份（已加密）/ backed up (encrypted): %s（%d 字节 bytes）\n", out, len(data))
+	return nil
+}
+
+func sha256Sum(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
 }
 
 // checkBackup opens a backup as a store and closes it.
@@ -113,7 +192,18 @@ Restores the server's database from a backup (the server must be stopped).`, res
 		return usagef("请给出一个备份文件", "give one backup file")
 	}
 	src := pos[0]
-	if err := checkBackup(src); err != nil {
+	encrypted, err := isEncrypted(src)
+	if err != nil {
+		return err
+	}
+	var pass []byte
+	if encrypted {
+		pw, err := readPassword(os.Stdin)
+		if err != nil {
+			return usagef("备份已加密：请在标准输入给出口令（一行）", "the backup is encrypted: give its passphrase on standard input (one line)")
+		}
+		pass = []byte(pw)
+	} else if err := checkBackup(src); err != nil {
 		return err
 	}
 	target := filepath.Join(*dir, dbFile)
@@ -130,13 +220,21 @@ Restores the server's database from a backup (the server must be stopped).`, res
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	data, err := os.ReadFile(src)
+	next := target + ".restoring"
+	if encrypted {
+		err = decryptTo(next, src, pass)
+	} else {
+		err = copyFile(next, src)
+	}
 	if err != nil {
+		os.Remove(next)
 		return err
 	}
-	next := target + ".restoring"
-	if err := os.WriteFile(next, data, 0o600); err != nil {
-		return err
+	if encrypted {
+		if err := checkBackup(next); err != nil {
+			os.Remove(next)
+			return err
+		}
 	}
 	db, err := store.Open(next, &store.Options{Timeout: lockTimeout})
 	if err != nil {
@@ -167,4 +265,46 @@ Restores the server's database from a backup (the server must be stopped).`, res
 	}
 	fmt.Fprintln(c.stdout, "启动服务器后，各设备下次同步时会补推服务器丢失的记录。/ Start the server: at their next sync, devices push again what it lost.")
 	return nil
+}
+
+// isEncrypted reports whether the file at path is an encrypted backup.
+func isEncrypted(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, len(vault.Magic))
+	n, _ := io.ReadFull(f, head)
+	return vault.IsEncrypted(head[:n]), nil
+}
+
+// decryptTo decrypts the encrypted backup src into a new file dst.
+func decryptTo(dst, src string, pass []byte) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	err = vault.Decrypt(out, bufio.NewReader(in), pass)
+	if errors.Is(err, vault.ErrPassphrase) {
+		err = domain.Errorf(domain.EUNAUTHORIZED, "passphrase", "口令不对，或备份文件已损坏、不完整", "the passphrase is wrong, or the backup was changed or cut short")
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// copyFile copies src to a new file dst.
+func copyFile(dst, src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o600)
 }

@@ -20,8 +20,8 @@ func (c *cli) export(args []string) error {
 导出月报工作簿（XLSX，中文表头）：`+strings.Join(report.Sheets, "、")+`。
 每张表有标题、制表单位和制表日期，表头冻结并带筛选，日期是 Excel 日期。-month 只含该月的走访
 （问题台账含该月前发现、该月未解决前仍存在的问题）；-from/-to 为起止日期（含两端）；都不给则导出全部。
--village 只导出该村的数据（以及在该村有职责的干部）。命令行导出含完整身份证号（在服务器上运行）；
-管理后台按账号权限打码。
+-village 只导出该村的数据（以及在该村有职责的干部）。身份证号只显示后四位，与手机上一样；
+-ids 导出完整身份证号（仅限有权查看的人员，文件须妥善保管）。管理后台按账号的 -ids 权限决定。
 Writes the monthly workbook (XLSX, Chinese headers) with the sheets: visits (走访记录), the
 problem ledger (问题台账), plans with measures, helper and review trail (一户一策), the pairing
 roster (结对帮扶花名册), a per-cadre summary (干部走访汇总), households missing a level of
@@ -29,8 +29,9 @@ assistance, cadres under their quota and pairings held by a cadre of the wrong r
 has a title block (制表单位, 制表日期), a frozen header with an auto-filter, and real Excel
 dates. -month limits visits to that month (the ledger: problems found before its end and not
 resolved before its start); -from/-to give a range of days, both included; neither: everything.
--village limits it to one village. The command line shows whole ID numbers (it runs on the
-server); the console masks them by account.`, lockedHelp+"\n"+remoteHelp)
+-village limits it to one village. ID numbers show only their last four characters, as on the
+phones; -ids writes them whole (only for someone entitled to them; keep the file safe). The
+console decides by the account's -ids.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
 	server := serverFlag(fs)
 	out := fs.String("o", "", "输出文件（.xlsx）/ output file (.xlsx)")
@@ -39,6 +40,7 @@ server); the console masks them by account.`, lockedHelp+"\n"+remoteHelp)
 	from := fs.String("from", "", "开始日期，如 2026-11-01 / first day, e.g. 2026-11-01")
 	to := fs.String("to", "", "结束日期（含）/ last day (included)")
 	unit := fs.String("unit", "", "制表单位 / the issuing office (default: the city's name + 办公室)")
+	ids := fs.Bool("ids", false, "导出完整身份证号（默认只显示后四位）/ whole ID numbers (default: the last four only)")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ server); the console masks them by account.`, lockedHelp+"\n"+remoteHelp)
 	if err != nil {
 		return err
 	}
-	in.Village, in.From, in.To, in.IDs, in.Unit, in.Now = *village, start, end, true, *unit, db.Now()
+	in.Village, in.From, in.To, in.IDs, in.Unit, in.Now = *village, start, end, *ids, *unit, db.Now()
 	if in.Unit == "" {
 		in.Unit = defaultUnit(in.Places)
 	}
@@ -99,6 +101,11 @@ server); the console masks them by account.`, lockedHelp+"\n"+remoteHelp)
 	if err != nil {
 		return err
 	}
+	detail := "身份证号打码 masked IDs"
+	if *ids {
+		detail = "身份证号完整 whole IDs"
+	}
+	db.Audit(store.AuditEntry{At: db.Now(), Action: "export", Target: *out, Detail: detail})
 	fmt.Fprintf(c.stdout, "已导出 / exported: %s\n", *out)
 	for _, s := range report.Sheets {
 		fmt.Fprintf(c.stdout, "  %s %6d 行 rows\n", pad(s, 18), counts[s])

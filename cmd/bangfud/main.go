@@ -62,6 +62,7 @@ var commands = []command{
 	{"enroll", "为干部生成一次性注册码", "print a one-time enrolment code for a cadre", (*cli).enroll},
 	{"devices", "列出已注册的设备", "list enrolled devices", (*cli).devices},
 	{"revoke", "注销设备（丢失或换新）", "revoke a device (lost or replaced)", (*cli).revoke},
+	{"unlock", "为忘记 PIN 码的设备生成解锁码", "print an unlock code for a device whose PIN was forgotten", (*cli).unlock},
 	{"lockouts", "列出暂停注册的记录", "list enrolment lockouts", (*cli).lockouts},
 	{"export", "导出走访、计划和三级帮扶检查（XLSX）", "export visits, plans and the three-level check (XLSX)", (*cli).export},
 	{"account", "管理办公室管理后台的账号", "manage office console accounts", (*cli).account},

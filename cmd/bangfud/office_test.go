@@ -99,7 +99,7 @@ func TestConsoleOnServePort(t *testing.T) {
 		t.Fatalf("the console's pairing roster has %d rows", len(roster))
 	}
 	for _, r := range roster[report.HeaderRow:] {
-		if id := r[7]; id != "" && !strings.Contains(id, "********") {
+		if id := r[7]; id != "" && !strings.HasPrefix(id, "**************") {
 			t.Fatalf("an ID number %q is not masked", id)
 		}
 	}
@@ -222,9 +222,11 @@ func token(t *testing.T, dir, name string) []string {
 // back on the stopped server with a new epoch, keeping the store it replaces.
 func TestBackupOfRunningServerAndRestore(t *testing.T) {
 	dir := demoDir(t)
-	addAccount(t, dir, "city", "临夏市", "a long enough password")
+	addAccount(t, dir, "city", "临夏市", "a long enough password", "-ids")
+	addAccount(t, dir, "citymasked", "临夏市", "a long enough password")
 	addAccount(t, dir, "fuhan", "枹罕镇", "a long enough password")
 	city, town := token(t, dir, "city"), token(t, dir, "fuhan")
+	masked := token(t, dir, "citymasked")
 	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
 	out := filepath.Join(t.TempDir(), "backup.db")
 	if r := run(t, "backup", "-data", dir, "-o", out); r.code != 3 {
@@ -232,6 +234,9 @@ func TestBackupOfRunningServerAndRestore(t *testing.T) {
 	}
 	if r := runEnv(t, town, "backup", "-server", srv.url, "-o", out); r.code == 0 {
 		t.Errorf("a town account downloaded the whole city: %s", r)
+	}
+	if r := runEnv(t, masked, "backup", "-server", srv.url, "-o", out); r.code == 0 || !strings.Contains(r.stderr, "whole ID") {
+		t.Errorf("a city account without whole IDs downloaded a backup: %s", r)
 	}
 	if r := runEnv(t, []string{"BANGFUD_TOKEN=bfa1.made-up"}, "backup", "-server", srv.url, "-o", out); r.code == 0 {
 		t.Errorf("a made-up token downloaded a backup: %s", r)
@@ -259,7 +264,7 @@ func TestBackupOfRunningServerAndRestore(t *testing.T) {
 	if got != want || epoch == 0 {
 		t.Errorf("restored log to %d (want %d), epoch %d (want a new one)", got, want, epoch)
 	}
-	if accts, _ := db.Accounts(); len(accts) != 2 {
+	if accts, _ := db.Accounts(); len(accts) != 3 {
 		t.Errorf("the restored store has %d accounts", len(accts))
 	}
 }
@@ -655,5 +660,70 @@ func TestRosterThroughServer(t *testing.T) {
 	defer f.Close()
 	if v, _ := f.GetCellValue("农户", cell); v != "13900001234" {
 		t.Errorf("the roster downloaded after the import has %s = %q, want the new phone", cell, v)
+	}
+}
+
+// runIn runs the binary with stdin and extra environment variables.
+func runIn(t *testing.T, stdin string, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestEncryptedBackup: backup -encrypt writes a file that holds none of the
+// demo's ID numbers, names or phones; restore asks for the passphrase,
+// refuses a wrong one and restores with the right one.
+func TestEncryptedBackup(t *testing.T) {
+	dir := demoDir(t)
+	db := openDB(t, dir)
+	var secrets []string
+	db.Each(domain.KindHousehold, func(r domain.Record) error {
+		if h := r.(*domain.Household); len(secrets) < 30 {
+			secrets = append(secrets, h.IDNumber, h.HeadName, h.Phone)
+		}
+		return nil
+	})
+	want, _ := db.LastSeq()
+	db.Close()
+	out := filepath.Join(t.TempDir(), "backup.vault")
+	if r := runIn(t, "short\n", nil, "backup", "-data", dir, "-o", out, "-encrypt"); r.code != 2 {
+		t.Errorf("a short passphrase: %s", r)
+	}
+	const pass = "县里保管的备份口令 2026"
+	if r := runIn(t, pass+"\n", nil, "backup", "-data", dir, "-o", out, "-encrypt"); r.code != 0 || !strings.Contains(r.stdout, "encrypted") {
+		t.Fatalf("backup -encrypt: %s", r)
+	}
+	file, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if s != "" && bytes.Contains(file, []byte(s)) {
+			t.Errorf("the encrypted backup holds %q", s)
+		}
+	}
+	if r := runIn(t, "a wrong passphrase\n", nil, "restore", "-data", dir, out); r.code == 0 || !strings.Contains(r.stderr, "passphrase is wrong") {
+		t.Errorf("restore with a wrong passphrase: %s", r)
+	}
+	if r := runIn(t, pass+"\n", nil, "restore", "-data", dir, out); r.code != 0 {
+		t.Fatalf("restore: %s", r)
+	}
+	db = openDB(t, dir)
+	defer db.Close()
+	if got, _ := db.LastSeq(); got != want {
+		t.Errorf("restored log to %d, want %d", got, want)
 	}
 }

@@ -85,6 +85,12 @@ in the -mirror file (a temporary one by default). The office console is served o
 		}
 		defer db.Close()
 	}
+	// The key that seals the data keys phones deposit (a forgotten PIN):
+	// beside the store, never in it or in its backups.
+	escrowKey, err := server.LoadEscrowKey(filepath.Join(*dir, escrowFile))
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -118,9 +124,9 @@ in the -mirror file (a temporary one by default). The office console is served o
 
 	h, where := http.Handler(nil), ""
 	if rep != nil {
-		h, where = pgHandler(rep, log), "postgres"
+		h, where = pgHandler(rep, log, escrowKey), "postgres"
 	} else {
-		h, where = handler(db, log, *cert != ""), filepath.Clean(db.Path())
+		h, where = handler(db, log, *cert != "", escrowKey), filepath.Clean(db.Path())
 	}
 	srv := &http.Server{
 		Handler: h,
@@ -175,11 +181,11 @@ in the -mirror file (a temporary one by default). The office console is served o
 
 // handler serves the sync endpoints and, under /office/, the office console
 // on the same port; "/" sends a browser to the console.
-func handler(db *store.DB, log *slog.Logger, secure bool) http.Handler {
+func handler(db *store.DB, log *slog.Logger, secure bool, escrowKey []byte) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db), Import: consoleImport(db)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
-	mux.Handle("/", server.New(db, server.Options{Logger: log}))
+	mux.Handle("/", server.New(db, server.Options{Logger: log, EscrowKey: escrowKey}))
 	return mux
 }
 

@@ -98,6 +98,7 @@ const (
 	keyRejected = "sync.rejected"
 	keyAside    = "sync.aside"
 	keyRetry    = "sync.retry" // "1": offer the changes set aside again
+	keyAudit    = "sync.audit" // the last audit entry sent to the server
 )
 
 // maxRounds bounds the round trips of one Sync; a sync that needs more

@@ -39,6 +39,7 @@ func (c *Client) Sync(ctx context.Context) error {
 		c.setErr(err)
 		return err
 	}
+	c.sendAudit(ctx, acct)
 	now := c.now()
 	c.db.SetCursor(keyLast, now.Format(time.RFC3339Nano))
 	c.mu.Lock()

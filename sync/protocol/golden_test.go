@@ -161,6 +161,17 @@ var goldens = []struct {
 			Zh: "此设备标识已属于另一台设备或已被停用，不能再注册；请清除应用数据后重新注册",
 			En: "this device ID belongs to another device or was revoked and cannot enrol again; clear the app's data and enrol afresh"}},
 		func() any { return new(protocol.ErrorBody) }},
+	{"escrow_request.json", &protocol.EscrowRequest{V: 1, Key: []byte("0123456789abcdef0123456789abcdef")},
+		func() any { return new(protocol.EscrowRequest) }},
+	{"escrow_response.json", &protocol.EscrowResponse{V: 1, Now: protocol.At(now)},
+		func() any { return new(protocol.EscrowResponse) }},
+	{"release_request.json", &protocol.ReleaseRequest{V: 1, Code: "7QK4-M2PX"},
+		func() any { return new(protocol.ReleaseRequest) }},
+	{"release_response.json", &protocol.ReleaseResponse{V: 1, Key: []byte("0123456789abcdef0123456789abcdef")},
+		func() any { return new(protocol.ReleaseResponse) }},
+	{"audit_request.json", &protocol.AuditRequest{V: 1, Entries: []protocol.AuditEntry{
+		{At: protocol.At(now), Action: "reveal-id", Target: house.String(), Detail: "**************123X"}}},
+		func() any { return new(protocol.AuditRequest) }},
 	// The refusals of a push, each as the server answers it.
 	{"error_role.json",
 		&protocol.ErrorBody{V: 1, Error: protocol.ErrorInfo{Code: "forbidden", Field: "role",

@@ -18,6 +18,14 @@ const (
 	PathEnroll = "/v1/enroll" // POST: trade a one-time code for a device token
 	PathSync   = "/v1/sync"   // POST: push unsent changes, pull unseen ones
 	PathHealth = "/healthz"   // GET: is the server up, and which version it speaks
+	// PathEscrow: POST a device's data key for the server to keep sealed.
+	PathEscrow = "/v1/escrow"
+	// PathRelease: POST to take the kept data key back once the office has
+	// unlocked the device (a forgotten PIN).
+	PathRelease = "/v1/escrow/release"
+	// PathAudit: POST what a device's user did that the office must see
+	// (a whole ID number revealed on screen).
+	PathAudit = "/v1/audit"
 )
 
 // HeaderFeatures is the request header in which a device names the
@@ -198,6 +206,118 @@ func (r *EnrollRequest) Validate() error {
 	if r.Device == uuid.Nil {
 		return domain.Errorf(domain.EINVALID, "device", "注册请求缺少设备标识（请升级应用）",
 			"the enrolment request has no device ID (update the app)")
+	}
+	return nil
+}
+
+// MaxDataKey caps the data key a device deposits, in bytes.
+const MaxDataKey = 64
+
+// EscrowRequest is the body of POST /v1/escrow: the device's data key (the
+// key its store is encrypted with), which the server keeps sealed under a
+// key of its own, so that a cadre who forgets the app's PIN loses nothing
+// that was not synced. The answer is an [EscrowResponse].
+type EscrowRequest struct {
+	V   int    `json:"v"`
+	Key []byte `json:"key"` // base64 in JSON
+}
+
+// Validate checks the request on its own.
+func (r *EscrowRequest) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if len(r.Key) < 16 || len(r.Key) > MaxDataKey {
+		return domain.Errorf(domain.EINVALID, "key", "数据密钥的长度不对", "the data key has the wrong length")
+	}
+	return nil
+}
+
+// EscrowResponse acknowledges a deposit, with the server's time.
+type EscrowResponse struct {
+	V   int  `json:"v"`
+	Now Time `json:"now"`
+}
+
+// Validate checks the response on its own.
+func (r *EscrowResponse) Validate() error { return checkVersion(r.V) }
+
+// ReleaseRequest is the body of POST /v1/escrow/release: the unlock code
+// the township office issued for this device, or no code when the office
+// has enrolled the device again (its new token authenticates the request).
+// A locked device cannot read its token: it sends its ID and the unlock
+// code, without a token.
+type ReleaseRequest struct {
+	V      int       `json:"v"`
+	Code   string    `json:"code,omitempty"`
+	Device uuid.UUID `json:"device,omitzero"`
+}
+
+// Validate checks the request on its own.
+func (r *ReleaseRequest) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if len(r.Code) > MaxCodeBytes {
+		return domain.Errorf(domain.EINVALID, "code", "解锁码太长", "the unlock code is too long")
+	}
+	return nil
+}
+
+// ReleaseResponse gives the device its data key back.
+type ReleaseResponse struct {
+	V   int    `json:"v"`
+	Key []byte `json:"key"`
+}
+
+// Validate checks the response on its own.
+func (r *ReleaseResponse) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if len(r.Key) < 16 || len(r.Key) > MaxDataKey {
+		return domain.Errorf(domain.EINVALID, "key", "服务器发回的数据密钥长度不对", "the data key the server sent has the wrong length")
+	}
+	return nil
+}
+
+// MaxAuditEntries caps the entries of one AuditRequest.
+const MaxAuditEntries = 200
+
+// AuditActions are the actions a device reports.
+var AuditActions = []string{"reveal-id"}
+
+// AuditEntry is one thing a device's user did that the office must see.
+type AuditEntry struct {
+	At     Time   `json:"at"`
+	Action string `json:"action"` // one of AuditActions
+	Target string `json:"target"` // e.g. the household's ID
+	Detail string `json:"detail,omitempty"`
+}
+
+// AuditRequest is the body of POST /v1/audit; the answer is an
+// EscrowResponse (its version and the server's time).
+type AuditRequest struct {
+	V       int          `json:"v"`
+	Entries []AuditEntry `json:"entries"`
+}
+
+// Validate checks the request on its own.
+func (r *AuditRequest) Validate() error {
+	if err := checkVersion(r.V); err != nil {
+		return err
+	}
+	if len(r.Entries) > MaxAuditEntries {
+		return domain.Errorf(domain.EINVALID, "entries", "一次最多报告 %d 条操作记录", "at most %d audit entries at once", MaxAuditEntries)
+	}
+	for _, e := range r.Entries {
+		known := false
+		for _, a := range AuditActions {
+			known = known || e.Action == a
+		}
+		if !known || len(e.Target) > 64 || len(e.Detail) > 200 || !utf8.ValidString(e.Target+e.Detail) || e.At.IsZero() {
+			return domain.Errorf(domain.EINVALID, "entries", "操作记录不完整或无法识别", "an audit entry is incomplete or unknown")
+		}
 	}
 	return nil
 }

@@ -34,6 +34,15 @@ type Registry interface {
 	// Devices returns the enrolled devices, revoked ones included, in order
 	// of enrolment.
 	Devices() ([]store.Device, error)
+
+	// Escrow keeps devices' sealed data keys (escrow.go): Deposit refuses
+	// a device not enrolled or revoked; Release gives the key back only to
+	// the device that deposited it, acting for the same cadre, live, once
+	// the office has acted, and uses up what allowed it.
+	Escrow
+	// IssueUnlock issues a one-time code, valid for ttl, with which a
+	// device that deposited its key takes it back.
+	IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error)
 }
 
 var _ Registry = (*store.DB)(nil)

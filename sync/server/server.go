@@ -5,6 +5,9 @@
 //
 //	POST /v1/enroll   trade a one-time code for a device token
 //	POST /v1/sync     push a device's unsent changes, pull what it has not seen
+//	POST /v1/escrow   keep a device's data key, sealed (escrow.go)
+//	POST /v1/escrow/release   give it back once the office has acted
+//	POST /v1/audit    what a device's user did that the office must see
 //	GET  /healthz     is the server up
 //
 // # A sync
@@ -123,6 +126,10 @@ type Store interface {
 	PlanApprovers(village uuid.UUID) ([]domain.Role, error)
 	// Rules returns the rules that hold in a village (domain.Effective).
 	Rules(village uuid.UUID) (domain.Rules, error)
+	// Escrow keeps devices' sealed data keys.
+	Escrow
+	// Audit appends to the office's audit log (what devices report).
+	Audit(e store.AuditEntry) error
 	// ScopePrint returns a fingerprint of the units of scope (households,
 	// places, cadres) that readable accepts, and the newest log sequence.
 	ScopePrint(readable func(*store.Entry) bool) (string, uint64, error)
@@ -169,6 +176,9 @@ type Options struct {
 	// pushes nothing and finds its device's last sync recorded within it
 	// writes nothing to disk.
 	TouchEvery time.Duration
+	// EscrowKey seals the data keys devices deposit (EscrowKeySize bytes,
+	// see LoadEscrowKey); if nil, the escrow endpoints answer ErrNoEscrow.
+	EscrowKey []byte
 }
 
 // Resource limits. Sync bodies, read only from authenticated devices, hold
@@ -213,6 +223,7 @@ type Server struct {
 	stall       time.Duration
 	bodyTimeout time.Duration
 	touchEvery  time.Duration
+	escrowKey   []byte
 }
 
 // backdate returns how many days back a visit's time may be set in village:
@@ -250,6 +261,9 @@ func namesCompanions(changes []domain.Change) bool {
 // New returns a server on db.
 func New(db Store, opts Options) *Server {
 	s := &Server{db: db, log: opts.Logger, now: opts.Now, page: opts.PageBytes, appr: opts.Approvers, touchEvery: opts.TouchEvery}
+	if len(opts.EscrowKey) == EscrowKeySize {
+		s.escrowKey = opts.EscrowKey
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -292,6 +306,9 @@ func New(db Store, opts Options) *Server {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(protocol.PathEnroll, s.only(http.MethodPost, s.enroll))
 	s.mux.HandleFunc(protocol.PathSync, s.only(http.MethodPost, s.sync))
+	s.mux.HandleFunc(protocol.PathEscrow, s.only(http.MethodPost, s.escrow))
+	s.mux.HandleFunc(protocol.PathRelease, s.only(http.MethodPost, s.release))
+	s.mux.HandleFunc(protocol.PathAudit, s.only(http.MethodPost, s.audit))
 	s.mux.HandleFunc(protocol.PathHealth, s.only(http.MethodGet, s.health))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, domain.Errorf(domain.ENOTFOUND, "path", "没有这个地址：%s", "no such endpoint: %s", clip(r.URL.Path)))

@@ -83,6 +83,29 @@ var migrations = []string{
 		AND household = '00000000-0000-0000-0000-000000000000'
 		AND village = '00000000-0000-0000-0000-000000000000'
 		AND town = '00000000-0000-0000-0000-000000000000';`,
+	// The escrow of devices' sealed data keys (see store/escrow.go).
+	`CREATE TABLE escrow (
+		device    uuid PRIMARY KEY REFERENCES devices (id),
+		cadre     uuid NOT NULL,
+		sealed    bytea NOT NULL,
+		deposited bigint NOT NULL,
+		granted   bigint NOT NULL DEFAULT 0,
+		unlock    bytea,
+		expires   bigint NOT NULL DEFAULT 0,
+		tries     int NOT NULL DEFAULT 0,
+		released  bigint NOT NULL DEFAULT 0
+	);`,
+	// The audit log of what devices report (the reveal of a whole ID
+	// number, a key released), as store's audit bucket.
+	`CREATE TABLE audit (
+		seq     bigserial PRIMARY KEY,
+		at      bigint NOT NULL,
+		account text NOT NULL,
+		action  text NOT NULL,
+		target  text NOT NULL,
+		detail  text NOT NULL,
+		place   uuid NOT NULL
+	);`,
 }
 
 // migrationLock is the advisory lock key held while migrating.
@@ -200,25 +223,18 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 	if !ok {
 		return "", domain.Errorf(domain.ENOTFOUND, "cadre", "干部不在名册中", "the cadre is not on the roster")
 	}
-	var buf [8]byte
-	if _, err := rand.Read(buf[:]); err != nil {
+	code, err := newCode()
+	if err != nil {
 		return "", fmt.Errorf("pgstore: enrol code: %w", err)
-	}
-	code := make([]byte, 0, 9)
-	for i, b := range buf {
-		if i == 4 {
-			code = append(code, '-')
-		}
-		code = append(code, codeAlphabet[int(b)%len(codeAlphabet)])
 	}
 	now := db.opt.Now()
 	_, err = db.pool.Exec(context.Background(),
 		`INSERT INTO enrol_codes (hash, cadre, created, expires) VALUES ($1, $2, $3, $4)`,
-		hashSecret(store.NormalizeCode(string(code))), cadre.String(), nanos(now), nanos(now.Add(ttl)))
+		hashSecret(store.NormalizeCode(code)), cadre.String(), nanos(now), nanos(now.Add(ttl)))
 	if err != nil {
 		return "", fmt.Errorf("pgstore: enrol code for cadre %s: %w", cadre, err)
 	}
-	return string(code), nil
+	return code, nil
 }
 
 // row is a device's stored form.
@@ -345,8 +361,14 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		if n := len(earlier); n > maxEarlierTokens {
 			earlier = earlier[n-maxEarlierTokens:]
 		}
-		_, err = tx.Exec(ctx, `UPDATE devices SET name = $2, token_hash = $3, earlier = $4 WHERE id = $1`,
-			device.String(), name, h, earlier)
+		if _, err = tx.Exec(ctx, `UPDATE devices SET name = $2, token_hash = $3, earlier = $4 WHERE id = $1`,
+			device.String(), name, h, earlier); err != nil {
+			return err
+		}
+		if !retry {
+			// The office enrolled it again: its deposited key may go back.
+			_, err = tx.Exec(ctx, `UPDATE escrow SET granted = $2 WHERE device = $1`, device.String(), nanos(now))
+		}
 		return err
 	})
 	if err != nil {

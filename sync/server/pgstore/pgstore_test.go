@@ -237,3 +237,29 @@ func world(t *testing.T, r *pgstore.Replica) *synctest.World {
 	}
 	return w
 }
+
+// TestAudit checks that what devices report (through server.Store's Audit)
+// is kept in the database, newest first, for every instance to read.
+func TestAudit(t *testing.T) {
+	needPG(t)
+	db, _ := open(t, pgstore.Options{})
+	at := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	place := uuid.New()
+	for i, action := range []string{"reveal_id", "key_released"} {
+		e := store.AuditEntry{At: at.Add(time.Duration(i) * time.Minute), Account: "设备 1a2b", Action: action,
+			Target: "马兴文户", Detail: "身份证号", Place: place}
+		if err := db.Audit(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.AuditLog(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Action != "key_released" || got[1].Action != "reveal_id" {
+		t.Fatalf("audit log: %+v", got)
+	}
+	if !got[1].At.Equal(at) || got[1].Target != "马兴文户" || got[1].Place != place || got[1].Account != "设备 1a2b" {
+		t.Errorf("entry read back differs: %+v", got[1])
+	}
+}

@@ -53,6 +53,8 @@ func Run(t *testing.T, open Open) {
 		{"Taken", testTaken},
 		{"Revoke", testRevoke},
 		{"Touch", testTouch},
+		{"Escrow", testEscrow},
+		{"EscrowRefusals", testEscrowRefusals},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
@@ -300,4 +302,145 @@ func testTouch(t *testing.T, open Open) {
 	if err := r.CloseDevice(uuid.New(), now); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("closed a device never enrolled: %v", err)
 	}
+}
+
+func testEscrow(t *testing.T, open Open) {
+	clock, r, cadre, other := start(t, open)
+	now := clock.Now()
+	dev := uuid.New()
+	if _, _, err := r.Enroll(code(t, r, cadre), dev, "手机", now); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := r.Release(dev, cadre, "", now)
+	is(t, "a release before any deposit", err, store.ErrNoDeposit)
+	_, err = r.IssueUnlock(dev, time.Hour)
+	is(t, "an unlock code before any deposit", err, store.ErrNoDeposit)
+	if err := r.Deposit(uuid.New(), []byte("sealed"), now); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Errorf("a deposit for a device never enrolled: %v", err)
+	}
+	if err := r.Deposit(dev, nil, now); domain.ErrorCode(err) != domain.EINVALID {
+		t.Errorf("an empty deposit: %v", err)
+	}
+	if err := r.Deposit(dev, []byte("sealed key 1"), now); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing from the office yet.
+	_, _, err = r.Release(dev, cadre, "", now)
+	is(t, "a release the office has not allowed", err, store.ErrNoGrant)
+	_, _, err = r.Release(dev, cadre, "2345-6789", now)
+	is(t, "a code never issued", err, store.ErrUnlockCode)
+
+	// The office issues an unlock code.
+	unlock, err := r.IssueUnlock(dev, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = r.Release(dev, other, unlock, now)
+	is(t, "the key asked for as another cadre", err, store.ErrEscrowCadre)
+	_, _, err = r.Release(dev, cadre, "2345-6789", now)
+	is(t, "a wrong code", err, store.ErrUnlockCode)
+	_, _, err = r.Release(dev, uuid.Nil, "", now)
+	is(t, "no cadre and no code", err, store.ErrUnlockCode)
+	sealed, how, err := r.Release(dev, cadre, " "+lower(unlock)+" ", now.Add(time.Minute))
+	if err != nil || string(sealed) != "sealed key 1" || how != "unlock code" {
+		t.Fatalf("released %q by %q: %v", sealed, how, err)
+	}
+	// A locked phone asks with its code alone (no token, so no cadre).
+	unlock, err = r.IssueUnlock(dev, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed, _, err := r.Release(dev, uuid.Nil, unlock, now.Add(time.Minute)); err != nil || string(sealed) != "sealed key 1" {
+		t.Fatalf("released by code alone %q: %v", sealed, err)
+	}
+	_, _, err = r.Release(dev, cadre, unlock, now.Add(time.Minute))
+	is(t, "an unlock code used once", err, store.ErrUnlockCode)
+	_, _, err = r.Release(dev, cadre, "", now.Add(time.Minute))
+	is(t, "a release after the one allowed", err, store.ErrNoGrant)
+
+	// A new deposit (the new PIN's key), then the office enrols the
+	// device again: the key goes back without a code, once.
+	if err := r.Deposit(dev, []byte("sealed key 2"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour)
+	again := code(t, r, cadre)
+	if _, _, err := r.Enroll(again, dev, "手机", now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	sealed, how, err = r.Release(dev, cadre, "", now.Add(2*time.Hour))
+	if err != nil || string(sealed) != "sealed key 2" || how != "re-enrolment" {
+		t.Fatalf("released after re-enrolment %q by %q: %v", sealed, how, err)
+	}
+	_, _, err = r.Release(dev, cadre, "", now.Add(2*time.Hour))
+	is(t, "a second release after one re-enrolment", err, store.ErrNoGrant)
+	// A retry of that enrolment is not the office acting again.
+	if _, _, err := r.Enroll(again, dev, "手机", now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = r.Release(dev, cadre, "", now.Add(2*time.Hour))
+	is(t, "a release after a retried enrolment", err, store.ErrNoGrant)
+}
+
+func testEscrowRefusals(t *testing.T, open Open) {
+	clock, r, cadre, _ := start(t, open)
+	now := clock.Now()
+	dev := uuid.New()
+	if _, _, err := r.Enroll(code(t, r, cadre), dev, "手机", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Deposit(dev, []byte("sealed"), now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.IssueUnlock(dev, 0); domain.ErrorCode(err) != domain.EINVALID {
+		t.Errorf("an unlock code with no lifetime: %v", err)
+	}
+	// An expired code.
+	unlock, err := r.IssueUnlock(dev, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = r.Release(dev, cadre, unlock, now.Add(time.Hour))
+	is(t, "an expired unlock code", err, store.ErrUnlockCode)
+	// Guessing uses the code up.
+	unlock, err = r.IssueUnlock(dev, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		_, _, err = r.Release(dev, cadre, "2345-6789", now)
+		is(t, "a guess", err, store.ErrUnlockCode)
+	}
+	_, _, err = r.Release(dev, cadre, unlock, now)
+	is(t, "the right code after five guesses", err, store.ErrUnlockCode)
+	// The office issues one more, and the device is then revoked.
+	unlock, err = r.IssueUnlock(dev, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Revoke(dev, store.Lost, now); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = r.Release(dev, cadre, unlock, now)
+	is(t, "a release to a device revoked as lost", err, store.ErrLost)
+	is(t, "a deposit from a lost device", r.Deposit(dev, []byte("x"), now), store.ErrLost)
+	_, err = r.IssueUnlock(dev, time.Hour)
+	is(t, "an unlock code for a lost device", err, store.ErrLost)
+
+	replaced := uuid.New()
+	if _, _, err := r.Enroll(code(t, r, cadre), replaced, "旧手机", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Deposit(replaced, []byte("sealed"), now); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err = r.IssueUnlock(replaced, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Revoke(replaced, store.Replaced, now); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = r.Release(replaced, cadre, unlock, now)
+	is(t, "a release to a replaced device", err, store.ErrRevoked)
 }

@@ -73,7 +73,8 @@ type Input struct {
 	// From and To limit visits to [From, To), and the problem ledger to the
 	// problems found before To and not resolved before From; zero is open.
 	From, To time.Time
-	// IDs shows whole 身份证号; otherwise the middle eight digits are masked.
+	// IDs shows whole 身份证号; otherwise all but the last four characters
+	// are masked (domain.MaskID), as on the phone's screens.
 	IDs bool
 	// Unit is the 制表单位 of the title block; Now the 制表日期 (time.Now if zero).
 	Unit string
@@ -367,23 +368,11 @@ func (r *report) cadreName(id uuid.UUID) string {
 	return ""
 }
 
-// MaskID hides the middle eight characters of an 18-character ID number
-// (birth date and sequence), as offices print them.
-func MaskID(id string) string {
-	if len(id) != 18 {
-		if id == "" {
-			return ""
-		}
-		return strings.Repeat("*", len(id))
-	}
-	return id[:6] + "********" + id[14:]
-}
-
 func (r *report) idNumber(h *domain.Household) string {
 	if r.in.IDs {
 		return h.IDNumber
 	}
-	return MaskID(h.IDNumber)
+	return domain.MaskID(h.IDNumber)
 }
 
 // HouseholdCode is the household's number in the workbook (户编号): its ID in
