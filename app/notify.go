@@ -18,7 +18,9 @@ import (
 // on the UI goroutine, with what is new for this cadre only: never a
 // reminder of quotas or counts.
 func (a *App) sendNotification(title, body string) {
-	a.fyne.SendNotification(fyne.NewNotification(title, body))
+	if a.fyne != nil {
+		a.fyne.SendNotification(fyne.NewNotification(title, body))
+	}
 }
 
 // notifiedKey is the draft (local, never synced) that holds the IDs of the

@@ -235,16 +235,10 @@ func (a *App) notifyReturned(plans []query.ReturnedPlan) {
 		if r.Review != nil {
 			body = lang.L("todo.returned_note", map[string]any{"Head": r.HeadName, "Name": r.Reviewer, "Comment": r.Review.Comment})
 		}
-		notify(a.fyne, lang.L("todo.returned_title"), body)
+		a.sendNotification(lang.L("todo.returned_title"), body)
 	}
 }
 
-// notify sends a system notification through Fyne's notification API.
-func notify(fa fyne.App, title, body string) {
-	if fa != nil {
-		fa.SendNotification(fyne.NewNotification(title, body))
-	}
-}
 
 // refreshTodo reads the signed-in cadre's to-do list in the background,
 // shows its count and notifies what a sync brought.
