@@ -46,9 +46,9 @@ test: setup
 	@echo "== go vet ./..."
 	@vet=0; \
 	$(GO) vet ./... 2>&1 | tee tmp/vet.log || vet=$$?; \
-	echo "== go test -race -count=1 -timeout 20m ./...   (first -race build of Fyne: ~3 min)"; \
+	echo "== go test -race -count=1 -timeout 30m ./...   (first -race build of Fyne: ~3 min)"; \
 	status=0; \
-	$(GO) test -race -count=1 -timeout 20m ./... 2>&1 | tee tmp/test.log || status=$$?; \
+	$(GO) test -race -count=1 -timeout 30m ./... 2>&1 | tee tmp/test.log || status=$$?; \
 	bash scripts/testsummary.sh tmp/test.log $$status; \
 	if [[ $$vet != 0 ]]; then echo "== go vet failed: see above or tmp/vet.log"; fi; \
 	if [[ $$vet != 0 || $$status != 0 ]]; then exit 1; fi
