@@ -35,7 +35,7 @@ func TestSealedDeviceSyncs(t *testing.T) {
 	if _, err := srv.DB.Get(domain.KindVisit, v1.ID); err != nil {
 		t.Fatalf("the server has not the visit: %v", err)
 	}
-	acct, err := d.DB.Cursor("sync.account")
+	acct, err := d.DB.Local(store.KeyAccount)
 	if err != nil {
 		t.Fatal(err)
 	}
