@@ -228,6 +228,9 @@ column is an error.
    成员姓名* (member)  与户主关系 (relation)  身份证号 (id_number)  性别 (gender)
    出生日期 (birth)  健康状况 (health)  文化程度 (education)  从业情况 (work)
    成员状态 (gone)          在册 | 已故 | 已迁出，加 结束日期、结束原因 / with ended_on, end_reason
+   出生日期 (birth)          如 1970-03-12、1970年3月12日；只知年份时写 1970 / e.g. 1970-03-12, or
+                           the year alone; 不得晚于今天，须与身份证号一致 / not after today, and as
+                           the ID number says
    户编号 (household_code)  有时按它找所属的户 / finds the household when given
    成员按身份证号、否则按姓名在户内匹配 / matched by ID number, else by name in the household.
 

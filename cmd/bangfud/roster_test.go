@@ -354,6 +354,8 @@ func TestRosterMoveWithoutIDNumber(t *testing.T) {
 		t.Fatal(err)
 	}
 	must2(t, f.SetCellValue("农户", cellOf(t, f, "农户", "户编号", h.ID.String(), "社"), to.Name))
+	// And a full birth date for a member.
+	must2(t, f.SetCellValue("家庭成员", cellOf(t, f, "家庭成员", "成员姓名", "马麦燕", "出生日期"), "1988年7月15日"))
 	must2(t, f.Save())
 	f.Close()
 
@@ -370,6 +372,11 @@ func TestRosterMoveWithoutIDNumber(t *testing.T) {
 	if card.Household.Group != to.ID || len(card.Members) != 2 {
 		t.Errorf("the household is in %s with %d members, want %s with 2", card.Group.Name, len(card.Members), to.Name)
 	}
+	for _, m := range card.Members {
+		if m.Name == "马麦燕" && (m.Birth.Format("2006-01-02") != "1988-07-15" || m.BirthYear != 1988) {
+			t.Errorf("马麦燕 born %v (%d), want 1988-07-15", m.Birth, m.BirthYear)
+		}
+	}
 	after, err := db.VillageHouseholds(d.Village.ID, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -380,6 +387,20 @@ func TestRosterMoveWithoutIDNumber(t *testing.T) {
 	db.Close()
 	if r := must(t, "import", "-data", dir, out); !strings.Contains(r.stdout, "nothing to change") {
 		t.Errorf("the same file imported twice changed something:\n%s", r.stdout)
+	}
+	// Exported again, the date reads 1988-07-15 and imports as a no-op.
+	again := filepath.Join(t.TempDir(), "again.xlsx")
+	must(t, "roster", "-data", dir, "-o", again)
+	f, err = excelize.OpenFile(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.GetCellValue("家庭成员", cellOf(t, f, "家庭成员", "成员姓名", "马麦燕", "出生日期")); v != "1988-07-15" {
+		t.Errorf("the exported birth date reads %q", v)
+	}
+	f.Close()
+	if r := must(t, "import", "-data", dir, again); !strings.Contains(r.stdout, "nothing to change") {
+		t.Errorf("the roster exported again is not a no-op:\n%s", r.stdout)
 	}
 
 	csv := filepath.Join(t.TempDir(), "new.csv")

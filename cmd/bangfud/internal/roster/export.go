@@ -111,7 +111,10 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 		}
 		_, town, village, group := where(h.Group)
 		birth := ""
-		if m.BirthYear != 0 {
+		switch {
+		case !m.Birth.IsZero():
+			birth = m.Birth.Format("2006-01-02") // in the zone it was entered in
+		case m.BirthYear != 0:
 			birth = strconv.Itoa(m.BirthYear)
 		}
 		state := "在册"

@@ -1238,9 +1238,19 @@ func (p *planner) member(row Row) (domain.Record, error) {
 		}
 	}
 	if v := row.Get("birth"); v != "" {
-		if m.BirthYear, err = parseBirthYear(v); err != nil {
+		date, year, err := parseBirth(v)
+		if err != nil {
 			return nil, err
 		}
+		switch {
+		case !date.IsZero():
+			if !sameDay(m.Birth, date) {
+				m.Birth = date
+			}
+		case m.Birth.Year() != year:
+			m.Birth = time.Time{} // another year: the stored day is wrong
+		}
+		m.BirthYear = year
 	}
 	if err := endings(p.now, row, "gone", &m.Gone, &m.GoneOn, &m.GoneNote, parseGone); err != nil {
 		return nil, err
