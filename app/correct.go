@@ -30,6 +30,13 @@ type CorrectForm struct {
 	Pending       *widget.Label
 	Save          *widget.Button
 	Error         *widget.Label
+	// Exit, ExitDay, ExitReason and Leave record, on a team leader's
+	// tablet only (nil elsewhere), that the household moved out, merged or
+	// no longer exists (exit.go).
+	Exit       *widget.RadioGroup
+	ExitDay    *DateEntry
+	ExitReason *widget.Entry
+	Leave      *widget.Button
 
 	app     *App
 	h       domain.Household
@@ -80,8 +87,11 @@ func newCorrectForm(a *App, h *domain.Household) *CorrectForm {
 		widget.NewFormItem(lang.L("correct.request_status"), f.RequestStatus),
 		widget.NewFormItem(lang.L("correct.reason"), f.RequestReason),
 	)
-	f.content = container.NewBorder(nil, container.NewVBox(f.Error, f.Save), nil, nil,
-		container.NewVScroll(container.NewVBox(form, section(lang.L("correct.status")), hint, f.Pending, request)))
+	body := container.NewVBox(form, section(lang.L("correct.status")), hint, f.Pending, request)
+	if a.Leader() && h.Current() {
+		body.Add(f.exitSection())
+	}
+	f.content = container.NewBorder(nil, container.NewVBox(f.Error, f.Save), nil, nil, container.NewVScroll(body))
 	return f
 }
 
