@@ -17,7 +17,8 @@ import (
 // AdjustForm is a team leader's 帮扶力量调整 of one current assignment in the
 // village, opened from the history (帮扶力量调整记录): End ends the
 // assignment (a pairing, a group cadre's 社, a duty in the village) on the
-// day given, for the reason given; Leave records that its cadre retired or
+// day given, for the reason given; Replace ends it and gives it to another
+// cadre from that day; Leave records that its cadre retired or
 // was transferred (Departure), which ends every duty the cadre holds here in
 // the same save. Both are saved on the tablet and synced like any edit; the
 // server allows them to the village's leads (sync/server's scope). A cadre
@@ -31,14 +32,21 @@ type AdjustForm struct {
 	// Reason is why: 帮扶力量调整, 户已迁出...
 	Reason *widget.SelectEntry
 	End    *widget.Button
+	// Successor chooses the cadre who takes the assignment over, from the
+	// current cadres the tablet holds (of the rank a county or section
+	// pairing needs); Replace ends the assignment and gives it to them from
+	// the same day, in one save (三轮调整帮扶干部).
+	Successor *widget.Select
+	Replace   *widget.Button
 	// Departure chooses 退休 or 调离 for Leave.
 	Departure *widget.RadioGroup
 	Leave     *widget.Button
 	Error     *widget.Label
 
-	app     *App
-	adj     store.Adjustment
-	content fyne.CanvasObject
+	app        *App
+	adj        store.Adjustment
+	successors []*domain.Cadre // Successor's options, in order
+	content    fyne.CanvasObject
 }
 
 // adjustReasons are the usual reasons an assignment ends.
@@ -71,7 +79,11 @@ func newAdjustForm(a *App, adj store.Adjustment) *AdjustForm {
 		widget.NewFormItem(lang.L("adjust.day"), f.Day),
 		widget.NewFormItem(lang.L("adjust.reason"), f.Reason),
 	)
-	body := container.NewVBox(what, since, form, f.End)
+	f.Successor = widget.NewSelect(nil, nil)
+	f.Successor.PlaceHolder = lang.L("adjust.successor_hint")
+	f.Replace = widget.NewButton(lang.L("adjust.replace"), f.replace)
+	body := container.NewVBox(what, since, form, f.End,
+		section(lang.L("adjust.replace_title")), f.Successor, f.Replace)
 	if adj.Cadre != nil {
 		hint := wrapLabel(lang.L("adjust.leave_hint", map[string]any{"Name": adj.Cadre.Name}))
 		hint.Importance = widget.LowImportance
@@ -82,6 +94,68 @@ func newAdjustForm(a *App, adj store.Adjustment) *AdjustForm {
 	}
 	f.content = container.NewBorder(nil, f.Error, nil, nil, container.NewVScroll(body))
 	return f
+}
+
+// load reads the cadres who may take the assignment over.
+func (f *AdjustForm) load() {
+	a := f.app
+	as := *f.adj.Assignment
+	a.tasks.run(func() func() {
+		cadres, err := a.db.Cadres()
+		var list []*domain.Cadre
+		for _, c := range cadres {
+			if c.Current() && c.ID != as.Cadre && (pairingRankOf(as.Role) == "" || c.Rank == pairingRankOf(as.Role)) {
+				list = append(list, c)
+			}
+		}
+		return func() {
+			if err != nil {
+				f.fail(err)
+				return
+			}
+			f.successors = list
+			var names []string
+			for _, c := range list {
+				names = append(names, join(c.Name, rankText(c.Rank), c.Unit))
+			}
+			f.Successor.SetOptions(names)
+		}
+	})
+}
+
+// pairingRankOf returns the rank a pairing role needs; "" for any.
+func pairingRankOf(r domain.Role) domain.Rank {
+	switch r {
+	case domain.PairCounty:
+		return domain.RankCounty
+	case domain.PairSection:
+		return domain.RankSection
+	}
+	return ""
+}
+
+// replace ends the assignment and gives it to the cadre chosen, from the
+// same day.
+func (f *AdjustForm) replace() {
+	day, reason, err := f.day()
+	if err != nil {
+		f.fail(err)
+		return
+	}
+	i := f.Successor.SelectedIndex()
+	if i < 0 || i >= len(f.successors) {
+		f.fail(domain.Errorf(domain.EINVALID, "cadre", "请选择接替的干部", "choose the cadre who takes over"))
+		return
+	}
+	next := f.successors[i]
+	old := *f.adj.Assignment
+	old.End(day, reason)
+	if err := old.Validate(f.app.now()); err != nil {
+		f.fail(err)
+		return
+	}
+	nu := &domain.Assignment{Cadre: next.ID, Role: old.Role, Target: old.Target, Title: old.Title, Since: day}
+	f.save(func() ([]domain.Record, error) { return []domain.Record{&old, nu}, nil })
 }
 
 // Title returns "帮扶力量调整".
@@ -214,6 +288,7 @@ func (f *AdjustForm) save(records func() ([]domain.Record, error)) {
 	f.Error.Hide()
 	f.End.Disable()
 	f.Leave.Disable()
+	f.Replace.Disable()
 	a := f.app
 	author := a.cadre
 	a.tasks.run(func() func() {
@@ -224,6 +299,7 @@ func (f *AdjustForm) save(records func() ([]domain.Record, error)) {
 		return func() {
 			f.End.Enable()
 			f.Leave.Enable()
+			f.Replace.Enable()
 			if err != nil {
 				f.fail(err)
 				return

@@ -214,3 +214,77 @@ func cadreOf(t *testing.T, e *env, x *domain.Assignment) *domain.Cadre {
 	t.Helper()
 	return must(e.db.Get(domain.KindCadre, x.Cadre)).(*domain.Cadre)
 }
+
+// TestReplaceHelperOnTablet: from the history, a team leader hands a
+// helper's pairing over to another cadre (三轮调整帮扶干部): the old pairing
+// ends with the reason, the new one starts the same day, the card names the
+// new helper, the history lists both, and a sync takes both to the server.
+func TestReplaceHelperOnTablet(t *testing.T) {
+	for _, size := range []fyne.Size{tablet, phone} {
+		t.Run(sizeName(size), func(t *testing.T) {
+			e := newEnv(t)
+			a, d := e.enrolled("tablet", e.data.TeamLeader.ID, size)
+			hist, h := openHistory(t, a, d, e)
+			i := -1
+			for j, x := range h.Adjustments {
+				if x.Assignment.Role == domain.Helper && x.Assignment.Current() && x.Household != nil && x.Cadre != nil {
+					i = j
+					break
+				}
+			}
+			if i < 0 {
+				t.Fatal("no helper to hand over")
+			}
+			old := h.Adjustments[i]
+			hist.Open(i)
+			a.Wait()
+			f := a.Nav().Top().(*app.AdjustForm)
+			test.Type(f.Reason, "帮扶力量调整")
+			test.Tap(f.Replace)
+			a.Wait()
+			if got := labelText(t, f.Error); got != "请选择接替的干部" {
+				t.Errorf("no successor: %q", got)
+			}
+			if len(f.Successor.Options) == 0 {
+				t.Fatal("no cadre to choose")
+			}
+			for _, o := range f.Successor.Options {
+				if strings.HasPrefix(o, old.Cadre.Name+" · ") {
+					t.Errorf("the helper is offered to succeed themself: %s", o)
+				}
+			}
+			f.Successor.SetSelectedIndex(0)
+			next := strings.Split(f.Successor.Selected, " · ")[0]
+			test.Tap(f.Replace)
+			a.Wait()
+			if a.Nav().Top() != hist {
+				t.Fatalf("after the hand-over, the top screen is %T (%s)", a.Nav().Top(), f.Error.Text)
+			}
+			if r := must(d.db.Get(domain.KindAssignment, old.Assignment.ID)).(*domain.Assignment); r.Current() || r.EndReason != "帮扶力量调整" {
+				t.Errorf("the old pairing: until %v, reason %q", r.Until, r.EndReason)
+			}
+			card := must(d.db.Card(old.Household.ID, demoNow))
+			var helpers []string
+			for _, hp := range card.Helpers {
+				if hp.Role == domain.Helper {
+					helpers = append(helpers, hp.Cadre.Name)
+				}
+			}
+			if len(helpers) != 1 || helpers[0] != next {
+				t.Errorf("the card's helpers %v, want %s", helpers, next)
+			}
+			if err := d.client.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if st := d.client.Status(); len(st.Rejected) > 0 || st.Pending > 0 {
+				t.Errorf("after the sync: %d rejected (%v), %d pending", len(st.Rejected), st.Rejected, st.Pending)
+			}
+			on := must(e.db.Card(old.Household.ID, demoNow))
+			for _, hp := range on.Helpers {
+				if hp.Role == domain.Helper && hp.Cadre.Name != next {
+					t.Errorf("the server's helper is %s, want %s", hp.Cadre.Name, next)
+				}
+			}
+		})
+	}
+}
