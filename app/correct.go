@@ -30,6 +30,10 @@ type CorrectForm struct {
 	Pending       *widget.Label
 	Save          *widget.Button
 	Error         *widget.Label
+	// Group moves the household to another 社 of its village when saved;
+	// on a team leader's tablet only (nil elsewhere, exit.go).
+	Group  *widget.Select
+	groups []*domain.Place // Group's options, once loaded
 	// Exit, ExitDay, ExitReason and Leave record, on a team leader's
 	// tablet only (nil elsewhere), that the household moved out, merged or
 	// no longer exists (exit.go).
@@ -116,6 +120,11 @@ func (f *CorrectForm) record() (*domain.Household, error) {
 		return nil, domain.Errorf(domain.EINVALID, "farmland", "耕地面积请填数字（亩）", "enter the farmland as a number (mu)")
 	}
 	h.Farmland = v
+	if f.Group != nil {
+		if i := f.Group.SelectedIndex(); i >= 0 && i < len(f.groups) {
+			h.Group = f.groups[i].ID
+		}
+	}
 	if sel := f.RequestStatus.Selected; sel != "" {
 		for _, st := range []domain.Status{domain.Registered, domain.Lifted, domain.Monitored, domain.Ordinary} {
 			if statusText(st) == sel {

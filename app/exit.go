@@ -15,9 +15,10 @@ import (
 var exits = []domain.Exit{domain.MovedOut, domain.Merged, domain.Gone}
 
 // exitSection is the part of the correction form where a team leader
-// records that the household moved out, merged into another or no longer
-// exists: with the day and the reason, it ends the household's pairings
-// and duties in the same save. The record stays, for the history
+// moves the household to another 社 of the village (saved with the form),
+// or records that it moved out, merged into another or no longer exists:
+// with the day and the reason, that ends the household's pairings and
+// duties in the same save. The record stays, for the history
 // (帮扶力量调整记录); lists, checks and scopes leave it out.
 func (f *CorrectForm) exitSection() fyne.CanvasObject {
 	var names []string
@@ -39,7 +40,46 @@ func (f *CorrectForm) exitSection() fyne.CanvasObject {
 		widget.NewFormItem(lang.L("exit.day"), f.ExitDay),
 		widget.NewFormItem(lang.L("exit.reason"), f.ExitReason),
 	)
-	return container.NewVBox(section(lang.L("exit.title")), hint, f.Exit, form, f.Leave)
+	f.Group = widget.NewSelect(nil, nil)
+	f.Group.PlaceHolder = lang.L("common.loading")
+	move := widget.NewForm(widget.NewFormItem(lang.L("exit.group"), f.Group))
+	moveHint := wrapLabel(lang.L("exit.group_hint"))
+	moveHint.Importance = widget.LowImportance
+	return container.NewVBox(section(lang.L("exit.title")), move, moveHint, hint, f.Exit, form, f.Leave)
+}
+
+// load reads the groups of the household's village for Group, on a team
+// leader's tablet.
+func (f *CorrectForm) load() {
+	if f.Group == nil {
+		return
+	}
+	a, group := f.app, f.h.Group
+	a.tasks.run(func() func() {
+		var groups []*domain.Place
+		rec, err := a.db.Get(domain.KindPlace, group)
+		if err == nil {
+			groups, err = a.db.Places(domain.Group, rec.(*domain.Place).Parent)
+		}
+		return func() {
+			if err != nil {
+				f.Error.SetText(errText(err))
+				f.Error.Show()
+				return
+			}
+			f.groups = groups
+			var names []string
+			for _, g := range groups {
+				names = append(names, g.Name)
+			}
+			f.Group.SetOptions(names)
+			for i, g := range groups {
+				if g.ID == group {
+					f.Group.SetSelectedIndex(i)
+				}
+			}
+		}
+	})
 }
 
 // leave saves the household as gone (with any corrections typed above) and

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"github.com/google/uuid"
 
 	"bangfu/app"
 	"bangfu/domain"
@@ -25,7 +26,7 @@ func TestHouseholdExitOnTablet(t *testing.T) {
 			p.Wait()
 			test.Tap(p.Nav().Top().(*app.Card).Correct)
 			p.Wait()
-			if f := p.Nav().Top().(*app.CorrectForm); f.Exit != nil || f.Leave != nil {
+			if f := p.Nav().Top().(*app.CorrectForm); f.Exit != nil || f.Leave != nil || f.Group != nil {
 				t.Error("a group cadre's correction form records a household's leaving")
 			}
 
@@ -99,4 +100,71 @@ func TestHouseholdExitOnTablet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMoveHouseholdOnTablet: on the team leader's tablet (and at phone
+// width) the correction form moves a household to another 社 of the
+// village; the tablet's list shows it there, and a sync takes the move to
+// the server, which accepts it from a lead.
+func TestMoveHouseholdOnTablet(t *testing.T) {
+	for _, size := range []fyne.Size{tablet, phone} {
+		t.Run(sizeName(size), func(t *testing.T) {
+			e := newEnv(t)
+			a, d := e.enrolled("tablet", e.data.TeamLeader.ID, size)
+			a.Menu.List.Select(6)
+			a.Wait()
+			list := a.Nav().Top().(*app.Households)
+			household, from := list.Rows()[0].ID, list.Rows()[0].Group
+			list.List.Select(0)
+			a.Wait()
+			test.Tap(a.Nav().Top().(*app.Card).Correct)
+			a.Wait()
+			f := a.Nav().Top().(*app.CorrectForm)
+			if f.Group == nil || len(f.Group.Options) < 2 {
+				t.Fatalf("the team leader's form offers no other group: %v", f.Group)
+			}
+			groups := must(d.db.Places(domain.Group, e.data.Village.ID))
+			if f.Group.Selected != placeName(groups, from) {
+				t.Errorf("the form shows the household in %q", f.Group.Selected)
+			}
+			to := groups[0]
+			if to.ID == from {
+				to = groups[1]
+			}
+			f.Group.SetSelected(to.Name)
+			test.Tap(f.Save)
+			a.Wait()
+			if a.Nav().Top() == f {
+				t.Fatalf("the form stays: %s", f.Error.Text)
+			}
+			if h := must(d.db.Get(domain.KindHousehold, household)).(*domain.Household); h.Group != to.ID {
+				t.Errorf("the tablet's household is in %s, want %s", placeName(groups, h.Group), to.Name)
+			}
+			moved := false
+			for _, r := range must(d.db.GroupHouseholds(to.ID, demoNow)) {
+				moved = moved || r.ID == household
+			}
+			if !moved {
+				t.Errorf("%s does not list the household", to.Name)
+			}
+			if err := d.client.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if st := d.client.Status(); len(st.Rejected) > 0 || st.Pending > 0 {
+				t.Errorf("after the sync: %d rejected (%v), %d pending", len(st.Rejected), st.Rejected, st.Pending)
+			}
+			if on := must(e.db.Get(domain.KindHousehold, household)).(*domain.Household); on.Group != to.ID {
+				t.Errorf("the server's household is in %s", placeName(groups, on.Group))
+			}
+		})
+	}
+}
+
+func placeName(ps []*domain.Place, id uuid.UUID) string {
+	for _, p := range ps {
+		if p.ID == id {
+			return p.Name
+		}
+	}
+	return ""
 }
