@@ -257,11 +257,10 @@ func (f *AdjustForm) leave() {
 			return nil, err
 		}
 		recs := []domain.Record{&c}
-		zh, en := domain.DepartureName(left)
+		// In Chinese whatever the app's language, as the import writes it:
+		// the records are the office's, exported in Chinese.
+		zh, _ := domain.DepartureName(left)
 		why := "干部" + zh
-		if Language() == English {
-			why = "cadre " + en
-		}
 		for _, x := range held {
 			if here[x.ID] == nil {
 				continue

@@ -98,11 +98,8 @@ func (f *CorrectForm) leave() {
 	author := a.cadre
 	a.tasks.run(func() func() {
 		recs := []domain.Record{h}
-		zh, en := domain.ExitName(h.Exit)
+		zh, _ := domain.ExitName(h.Exit) // in Chinese, as the import writes it
 		why := "户" + zh
-		if Language() == English {
-			why = "household " + en
-		}
 		var err error
 		for _, v := range villages {
 			hist, e := a.db.History(v.ID)
