@@ -48,7 +48,7 @@ func main() {
 	}
 	// A device reported lost wipes its store: closed, deleted, and an
 	// empty one (with a new device ID) in its place.
-	wipe := func() (app.Store, app.Syncer, error) {
+	wipe := func() (*store.DB, app.Syncer, error) {
 		if err := db.Close(); err != nil {
 			return nil, nil, err
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // AdjustForm is a team leader's 帮扶力量调整 of one current assignment in the
@@ -44,7 +44,7 @@ type AdjustForm struct {
 	Error     *widget.Label
 
 	app        *App
-	adj        store.Adjustment
+	adj        query.Adjustment
 	successors []*domain.Cadre // Successor's options, in order
 	content    fyne.CanvasObject
 }
@@ -52,7 +52,7 @@ type AdjustForm struct {
 // adjustReasons are the usual reasons an assignment ends.
 var adjustReasons = []string{"帮扶力量调整", "干部工作调动", "户已迁出", "户已脱贫稳定", "其他"}
 
-func newAdjustForm(a *App, adj store.Adjustment) *AdjustForm {
+func newAdjustForm(a *App, adj query.Adjustment) *AdjustForm {
 	f := &AdjustForm{app: a, adj: adj}
 	f.Day = newDateEntry()
 	today := dayStart(a.now())
@@ -101,7 +101,7 @@ func (f *AdjustForm) load() {
 	a := f.app
 	as := *f.adj.Assignment
 	a.tasks.run(func() func() {
-		cadres, err := a.db.Cadres()
+		cadres, err := query.Cadres(a.db)
 		var list []*domain.Cadre
 		for _, c := range cadres {
 			if c.Current() && c.ID != as.Cadre && (pairingRankOf(as.Role) == "" || c.Rank == pairingRankOf(as.Role)) {
@@ -230,13 +230,13 @@ func (f *AdjustForm) leave() {
 	f.save(func() ([]domain.Record, error) {
 		// The cadre's current duties the replica holds, and those among
 		// them in the leader's villages.
-		held, err := a.db.Assignments(c.ID)
+		held, err := query.Assignments(a.db, c.ID)
 		if err != nil {
 			return nil, err
 		}
 		here := map[uuid.UUID]*domain.Assignment{}
 		for _, v := range villages {
-			h, err := a.db.History(v.ID)
+			h, err := query.History(a.db, v.ID)
 			if err != nil {
 				return nil, err
 			}

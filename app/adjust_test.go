@@ -10,12 +10,12 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // openHistory opens the team leader's 帮扶力量调整记录 and returns it with the
 // history it lists (its first rows are the adjustments, in this order).
-func openHistory(t *testing.T, a *app.App, d *device, e *env) (*app.ListScreen, *store.History) {
+func openHistory(t *testing.T, a *app.App, d *device, e *env) (*app.ListScreen, *query.RosterHistory) {
 	t.Helper()
 	a.Menu.List.Select(7)
 	a.Wait()
@@ -23,7 +23,7 @@ func openHistory(t *testing.T, a *app.App, d *device, e *env) (*app.ListScreen, 
 	if !ok || hist.Title() != "帮扶力量调整记录" {
 		t.Fatalf("menu item 7 opens %T", a.Nav().Top())
 	}
-	return hist, must(d.db.History(e.data.Village.ID))
+	return hist, must(query.History(d.db, e.data.Village.ID))
 }
 
 // TestAdjustOnTablet: on the team leader's tablet (and at phone width), a
@@ -148,7 +148,7 @@ func TestAdjustOnTablet(t *testing.T) {
 			if c := must(d.db.Get(domain.KindCadre, leaver.ID)).(*domain.Cadre); c.Left != domain.Retired || c.LeftReason != "到龄退休" {
 				t.Errorf("the tablet's cadre: %q %q", c.Left, c.LeftReason)
 			}
-			for _, x := range must(d.db.Assignments(leaver.ID)) {
+			for _, x := range must(query.Assignments(d.db, leaver.ID)) {
 				t.Errorf("the retired cadre still holds %s", x.Role)
 			}
 
@@ -203,7 +203,7 @@ func TestAdjustOnTablet(t *testing.T) {
 			if c := must(e.db.Get(domain.KindCadre, leaver.ID)).(*domain.Cadre); c.Left != domain.Retired {
 				t.Errorf("the server's cadre: %q", c.Left)
 			}
-			if as := must(e.db.Assignments(leaver.ID)); len(as) != 0 {
+			if as := must(query.Assignments(e.db, leaver.ID)); len(as) != 0 {
 				t.Errorf("the server's retired cadre holds %d duties", len(as))
 			}
 		})
@@ -263,7 +263,7 @@ func TestReplaceHelperOnTablet(t *testing.T) {
 			if r := must(d.db.Get(domain.KindAssignment, old.Assignment.ID)).(*domain.Assignment); r.Current() || r.EndReason != "帮扶力量调整" {
 				t.Errorf("the old pairing: until %v, reason %q", r.Until, r.EndReason)
 			}
-			card := must(d.db.Card(old.Household.ID, demoNow))
+			card := must(query.Card(d.db, old.Household.ID, demoNow))
 			var helpers []string
 			for _, hp := range card.Helpers {
 				if hp.Role == domain.Helper {
@@ -279,7 +279,7 @@ func TestReplaceHelperOnTablet(t *testing.T) {
 			if st := d.client.Status(); len(st.Rejected) > 0 || st.Pending > 0 {
 				t.Errorf("after the sync: %d rejected (%v), %d pending", len(st.Rejected), st.Rejected, st.Pending)
 			}
-			on := must(e.db.Card(old.Household.ID, demoNow))
+			on := must(query.Card(e.db, old.Household.ID, demoNow))
 			for _, hp := range on.Helpers {
 				if hp.Role == domain.Helper && hp.Cadre.Name != next {
 					t.Errorf("the server's helper is %s, want %s", hp.Cadre.Name, next)

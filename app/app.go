@@ -17,6 +17,7 @@ import (
 	"bangfu/assets"
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Options adjust an App; the zero value is what the real app uses.
@@ -33,7 +34,7 @@ type Options struct {
 	// (with a new device ID) and its sync client: what the app does when the
 	// server says the device was reported lost. It runs off the UI
 	// goroutine. Without it such a device only shows the message.
-	Wipe func() (Store, Syncer, error)
+	Wipe func() (*store.DB, Syncer, error)
 	// DeferUI keeps the results of background work until Wait, which shows
 	// them on its caller's goroutine. Tests under Fyne's test driver set it,
 	// so that only the test's goroutine touches widgets (that driver runs
@@ -61,7 +62,7 @@ type App struct {
 	Settings *widget.Button
 
 	fyne     fyne.App
-	db       Store
+	db       *store.DB
 	sync     Syncer
 	opt      Options
 	tasks    tasks
@@ -79,7 +80,7 @@ type App struct {
 
 // New returns the app for the Fyne app fa, the local replica db and the
 // device's sync client sc. Call Show (or Run) to open its window.
-func New(fa fyne.App, db Store, sc Syncer, opt Options) *App {
+func New(fa fyne.App, db *store.DB, sc Syncer, opt Options) *App {
 	a := &App{fyne: fa, db: db, sync: sc, opt: opt, nudge: canvas.NewRectangle(color.Transparent)}
 	if opt.DeferUI {
 		a.tasks.queue = make(chan func())
@@ -261,7 +262,7 @@ func (a *App) whoAmI(cadre uuid.UUID) (*domain.Cadre, []*domain.Place, bool, err
 		return nil, nil, false, err
 	}
 	me := rec.(*domain.Cadre)
-	as, err := a.db.Assignments(cadre)
+	as, err := query.Assignments(a.db, cadre)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -289,10 +290,10 @@ func (a *App) whoAmI(cadre uuid.UUID) (*domain.Cadre, []*domain.Place, bool, err
 		case domain.Town, domain.City:
 			towns := []*domain.Place{p}
 			if p.Level == domain.City {
-				towns, _ = a.db.Places(domain.Town, p.ID)
+				towns, _ = query.Places(a.db, domain.Town, p.ID)
 			}
 			for _, t := range towns {
-				vs, _ := a.db.Places(domain.Village, t.ID)
+				vs, _ := query.Places(a.db, domain.Village, t.ID)
 				for _, v := range vs {
 					add(v)
 				}
@@ -312,8 +313,8 @@ func (a *App) build() {
 		a.Menu.open(0)
 	} else {
 		cadre := a.cadre
-		a.Households = newHouseholds(a, lang.L("households.title"), func() ([]store.HouseholdRow, error) {
-			return a.db.MyHouseholds(cadre, a.now())
+		a.Households = newHouseholds(a, lang.L("households.title"), func() ([]query.HouseholdRow, error) {
+			return query.MyHouseholds(a.db, cadre, a.now())
 		}, nil)
 		a.Settings = a.settingsButton()
 		a.Households.actions = []fyne.CanvasObject{a.Settings}
@@ -389,7 +390,7 @@ func (a *App) wipe() {
 	a.Window.SetContent(container.NewCenter(widget.NewLabel(lang.L("common.loading"))))
 	a.tasks.run(func() func() {
 		server := a.sync.Status().Server
-		var db Store
+		var db *store.DB
 		var sc Syncer
 		err := errors.New("no wipe")
 		if a.opt.Wipe != nil {

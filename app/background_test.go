@@ -10,6 +10,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/store/query"
 	"bangfu/sync/client"
 )
 
@@ -55,7 +56,7 @@ func TestBackgroundSync(t *testing.T) {
 	// A household with a submitted plan.
 	idx := -1
 	for i, r := range a.Households.Rows() {
-		if c := must(d.db.Card(r.ID, demoNow)); c.Plan != nil && c.Plan.Status == domain.PlanSubmitted {
+		if c := must(query.Card(d.db, r.ID, demoNow)); c.Plan != nil && c.Plan.Status == domain.PlanSubmitted {
 			idx = i
 			break
 		}
@@ -75,7 +76,7 @@ func TestBackgroundSync(t *testing.T) {
 		test.Tap(f.Save)
 	})
 	eventually(t, "the visit reaching the server", func() bool {
-		for _, v := range must(e.db.Card(row.ID, demoNow)).Visits {
+		for _, v := range must(query.Card(e.db, row.ID, demoNow)).Visits {
 			if v.Notes == "后台同步的走访" {
 				return true
 			}
@@ -93,7 +94,7 @@ func TestBackgroundSync(t *testing.T) {
 		return ok && pl.Data != nil
 	})
 	// The leader signs it off on the server's side.
-	plan := *must(e.db.Card(row.ID, demoNow)).Plan
+	plan := *must(query.Card(e.db, row.ID, demoNow)).Plan
 	plan.Status = domain.PlanApproved
 	rv := &domain.Review{Plan: plan.ID, Household: plan.Household, Reviewer: e.data.TeamLeader.ID,
 		Verdict: domain.VerdictApprove, Comment: "同意", At: demoNow}

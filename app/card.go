@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Card is the household card (一口清): the facts a cadre recites at the door,
@@ -40,7 +40,7 @@ type Card struct {
 	// Draft shows while a visit typed for the household waits unsaved.
 	Draft *widget.Label
 	// Data is the card last read.
-	Data *store.Card
+	Data *query.HouseholdCard
 
 	app       *App
 	household uuid.UUID
@@ -105,7 +105,7 @@ func (c *Card) Actions() []fyne.CanvasObject { return []fyne.CanvasObject{c.Corr
 func (c *Card) load() {
 	a := c.app
 	a.tasks.run(func() func() {
-		card, err := a.db.Card(c.household, a.now())
+		card, err := query.Card(a.db, c.household, a.now())
 		draft, _ := a.db.Draft(draftKey(c.household))
 		return func() {
 			if err != nil {
@@ -121,7 +121,7 @@ func (c *Card) load() {
 }
 
 // show fills the card's sections from card.
-func (c *Card) show(card *store.Card) {
+func (c *Card) show(card *query.HouseholdCard) {
 	c.Data = card
 	h := card.Household
 	c.title = h.HeadName

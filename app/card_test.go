@@ -10,7 +10,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // TestCard: the household card shows the facts, members, helpers with
@@ -22,9 +22,9 @@ func TestCard(t *testing.T) {
 	// The household with the most to show: a plan, members with ID numbers.
 	rows := a.Households.Rows()
 	pick := -1
-	var want *store.Card
+	var want *query.HouseholdCard
 	for i, r := range rows {
-		c, err := d.db.Card(r.ID, demoNow)
+		c, err := query.Card(d.db, r.ID, demoNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestSearchAsYouType(t *testing.T) {
 			if r.ID == target.ID {
 				found = true
 			}
-			if !store.Match(r, q) {
+			if !query.Match(r, q) {
 				t.Errorf("%q shows %s, which does not match", q, r.HeadName)
 			}
 		}

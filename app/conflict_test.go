@@ -8,6 +8,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // TestConflict: a cadre and the leader change a plan's goal at once, offline;
@@ -18,9 +19,9 @@ func TestConflict(t *testing.T) {
 	cad, cd := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	lead, ld, _ := leaderOverview(t, e)
 
-	var row store.HouseholdRow
+	var row query.HouseholdRow
 	for _, r := range cad.Households.Rows() {
-		if c := must(cd.db.Card(r.ID, demoNow)); c.Plan != nil {
+		if c := must(query.Card(cd.db, r.ID, demoNow)); c.Plan != nil {
 			row = r
 			break
 		}
@@ -77,7 +78,7 @@ func TestConflict(t *testing.T) {
 			t.Errorf("the conflict screen does not show %q", v)
 		}
 	}
-	conflicts := must(ld.db.Conflicts(e.data.Village.ID, true))
+	conflicts := must(query.Conflicts(ld.db, e.data.Village.ID, true))
 	var lost string
 	for _, cf := range conflicts {
 		if cf.Conflict.Record != uuidOfPlan(t, ld.db, row) || cf.Conflict.Field != "goal" {
@@ -97,16 +98,16 @@ func TestConflict(t *testing.T) {
 		test.Tap(a.Bar.Sync)
 		a.Wait()
 	}
-	plan := must(cd.db.Card(row.ID, demoNow)).Plan
+	plan := must(query.Card(cd.db, row.ID, demoNow)).Plan
 	if plan.Goal != lost {
 		t.Errorf("the cadre's plan goal is %q, want the kept value %q", plan.Goal, lost)
 	}
 }
 
 // uuidOfPlan returns the ID of a household's plan.
-func uuidOfPlan(t *testing.T, db *store.DB, row store.HouseholdRow) [16]byte {
+func uuidOfPlan(t *testing.T, db *store.DB, row query.HouseholdRow) [16]byte {
 	t.Helper()
-	c := must(db.Card(row.ID, demoNow))
+	c := must(query.Card(db, row.ID, demoNow))
 	if c.Plan == nil {
 		t.Fatal("no plan")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // TestCorrectFacts: from the household card a group cadre corrects the phone
@@ -46,7 +47,7 @@ func TestCorrectFacts(t *testing.T) {
 			if a.Nav().Top() != card {
 				t.Fatalf("after saving, the top screen is %T", a.Nav().Top())
 			}
-			h := must(d.db.Card(household, demoNow)).Household
+			h := must(query.Card(d.db, household, demoNow)).Household
 			if h.Phone != "13912345678" || h.Farmland != 7.5 || h.Income != "养殖、外出务工" {
 				t.Errorf("stored household: phone %s, farmland %v, income %s", h.Phone, h.Farmland, h.Income)
 			}
@@ -74,7 +75,7 @@ func TestMembers(t *testing.T) {
 			a.Households.List.Select(0)
 			a.Wait()
 			household := a.Households.Rows()[0].ID
-			before := must(d.db.Card(household, demoNow))
+			before := must(query.Card(d.db, household, demoNow))
 			test.Tap(a.Nav().Top().(*app.Card).Members)
 			a.Wait()
 			s := a.Nav().Top().(*app.MembersScreen)
@@ -118,7 +119,7 @@ func TestMembers(t *testing.T) {
 			if a.Nav().Top() != s {
 				t.Fatalf("after adding, the top screen is %T", a.Nav().Top())
 			}
-			after := must(d.db.Card(household, demoNow))
+			after := must(query.Card(d.db, household, demoNow))
 			if len(after.Members) != len(before.Members)+1 || after.Household.Size != len(before.Members)+1 {
 				t.Errorf("after a birth: %d members, size %d; want %d", len(after.Members), after.Household.Size, len(before.Members)+1)
 			}
@@ -138,7 +139,7 @@ func TestMembers(t *testing.T) {
 			f = a.Nav().Top().(*app.MemberForm)
 			test.Tap(f.Deceased)
 			a.Wait()
-			after = must(d.db.Card(household, demoNow))
+			after = must(query.Card(d.db, household, demoNow))
 			if len(after.FormerMembers) != 1 || after.FormerMembers[0].ID != gone.ID || after.FormerMembers[0].Gone != domain.Deceased {
 				t.Errorf("former members %v, want %s deceased", after.FormerMembers, gone.Name)
 			}
@@ -176,7 +177,7 @@ func TestStatusRequest(t *testing.T) {
 	p.Households.List.Select(0)
 	p.Wait()
 	household := p.Households.Rows()[0].ID
-	h := must(pd.db.Card(household, demoNow)).Household
+	h := must(query.Card(pd.db, household, demoNow)).Household
 	to, toText := domain.Monitored, "监测户"
 	if h.Status == domain.Monitored {
 		to, toText = domain.Lifted, "已脱贫户"
@@ -193,7 +194,7 @@ func TestStatusRequest(t *testing.T) {
 	test.Type(f.RequestReason, "户主因病丧失劳动能力，存在返贫风险")
 	test.Tap(f.Save)
 	p.Wait()
-	got := must(pd.db.Card(household, demoNow)).Household
+	got := must(query.Card(pd.db, household, demoNow)).Household
 	if got.Status != h.Status || got.Request == nil || got.Request.To != to {
 		t.Fatalf("after the request: status %s, request %+v", got.Status, got.Request)
 	}
@@ -213,7 +214,7 @@ func TestStatusRequest(t *testing.T) {
 	r := a.Nav().Top().(*app.RequestScreen)
 	test.Tap(r.Approve)
 	a.Wait()
-	if got := must(d.db.Card(household, demoNow)).Household; got.Status != to || got.Request != nil {
+	if got := must(query.Card(d.db, household, demoNow)).Household; got.Status != to || got.Request != nil {
 		t.Errorf("on the tablet after approval: %s, %+v", got.Status, got.Request)
 	}
 	if err := d.client.Sync(context.Background()); err != nil {
@@ -222,7 +223,7 @@ func TestStatusRequest(t *testing.T) {
 	if err := pd.client.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := must(pd.db.Card(household, demoNow)).Household; got.Status != to || got.Request != nil {
+	if got := must(query.Card(pd.db, household, demoNow)).Household; got.Status != to || got.Request != nil {
 		t.Errorf("on the phone after the approval synced: %s, %+v", got.Status, got.Request)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"bangfu/app"
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 	"bangfu/sync/client"
 )
 
@@ -87,7 +88,7 @@ func TestEnrollErrors(t *testing.T) {
 func TestRevokedDevice(t *testing.T) {
 	e := newEnv(t)
 	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
-	rows, err := d.db.MyHouseholds(e.data.GroupCadre.ID, demoNow)
+	rows, err := query.MyHouseholds(d.db, e.data.GroupCadre.ID, demoNow)
 	if err != nil || len(rows) == 0 {
 		t.Fatalf("households: %d %v", len(rows), err)
 	}
@@ -139,7 +140,7 @@ func TestLostDeviceWipes(t *testing.T) {
 	path := d.db.Path()
 	var fresh *store.DB
 	opt := app.Options{Manual: true, DeferUI: true, Now: func() time.Time { return demoNow },
-		Wipe: func() (app.Store, app.Syncer, error) {
+		Wipe: func() (*store.DB, app.Syncer, error) {
 			if err := d.db.Close(); err != nil {
 				return nil, nil, err
 			}

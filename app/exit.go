@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // exits are the ways a household leaves the roster, in the form's order.
@@ -59,7 +60,7 @@ func (f *CorrectForm) load() {
 		var groups []*domain.Place
 		rec, err := a.db.Get(domain.KindPlace, group)
 		if err == nil {
-			groups, err = a.db.Places(domain.Group, rec.(*domain.Place).Parent)
+			groups, err = query.Places(a.db, domain.Group, rec.(*domain.Place).Parent)
 		}
 		return func() {
 			if err != nil {
@@ -102,7 +103,7 @@ func (f *CorrectForm) leave() {
 		why := "户" + zh
 		var err error
 		for _, v := range villages {
-			hist, e := a.db.History(v.ID)
+			hist, e := query.History(a.db, v.ID)
 			if e != nil {
 				err = e
 				break

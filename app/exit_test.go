@@ -10,6 +10,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // TestHouseholdExitOnTablet: on the team leader's tablet (and at phone
@@ -40,7 +41,7 @@ func TestHouseholdExitOnTablet(t *testing.T) {
 			a.Wait()
 			card := a.Nav().Top().(*app.Card)
 			paired := 0
-			for _, x := range must(d.db.History(e.data.Village.ID)).Adjustments {
+			for _, x := range must(query.History(d.db, e.data.Village.ID)).Adjustments {
 				if x.Assignment.Target == household && x.Assignment.Current() {
 					paired++
 				}
@@ -75,12 +76,12 @@ func TestHouseholdExitOnTablet(t *testing.T) {
 			if h.Exit != domain.MovedOut || h.ExitReason != "全家迁往兰州" || h.ExitOn.Format("2006-01-02") != "2025-03-12" {
 				t.Errorf("the tablet's household: %q %v %q", h.Exit, h.ExitOn, h.ExitReason)
 			}
-			for _, x := range must(d.db.History(e.data.Village.ID)).Adjustments {
+			for _, x := range must(query.History(d.db, e.data.Village.ID)).Adjustments {
 				if x.Assignment.Target == household && x.Assignment.Current() {
 					t.Errorf("the household that left keeps its %s", x.Assignment.Role)
 				}
 			}
-			if rows := must(d.db.VillageHouseholds(e.data.Village.ID, demoNow)); len(rows) != before-1 {
+			if rows := must(query.VillageHouseholds(d.db, e.data.Village.ID, demoNow)); len(rows) != before-1 {
 				t.Errorf("the village lists %d households, %d before", len(rows), before)
 			}
 
@@ -93,7 +94,7 @@ func TestHouseholdExitOnTablet(t *testing.T) {
 			if on := must(e.db.Get(domain.KindHousehold, household)).(*domain.Household); on.Exit != domain.MovedOut {
 				t.Errorf("the server's household: %q", on.Exit)
 			}
-			for _, x := range must(e.db.History(e.data.Village.ID)).Adjustments {
+			for _, x := range must(query.History(e.db, e.data.Village.ID)).Adjustments {
 				if x.Assignment.Target == household && x.Assignment.Current() {
 					t.Errorf("the server keeps the household's %s", x.Assignment.Role)
 				}
@@ -123,7 +124,7 @@ func TestMoveHouseholdOnTablet(t *testing.T) {
 			if f.Group == nil || len(f.Group.Options) < 2 {
 				t.Fatalf("the team leader's form offers no other group: %v", f.Group)
 			}
-			groups := must(d.db.Places(domain.Group, e.data.Village.ID))
+			groups := must(query.Places(d.db, domain.Group, e.data.Village.ID))
 			if f.Group.Selected != placeName(groups, from) {
 				t.Errorf("the form shows the household in %q", f.Group.Selected)
 			}
@@ -141,7 +142,7 @@ func TestMoveHouseholdOnTablet(t *testing.T) {
 				t.Errorf("the tablet's household is in %s, want %s", placeName(groups, h.Group), to.Name)
 			}
 			moved := false
-			for _, r := range must(d.db.GroupHouseholds(to.ID, demoNow)) {
+			for _, r := range must(query.GroupHouseholds(d.db, to.ID, demoNow)) {
 				moved = moved || r.ID == household
 			}
 			if !moved {

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"bangfu/app"
+	"bangfu/store/query"
 )
 
 // TestCadreFlow: a group cadre enrols a phone against a real server, records
@@ -22,7 +23,7 @@ func TestCadreFlow(t *testing.T) {
 		t.Fatal("no household list after enrolment")
 	}
 	rows := a.Households.Rows()
-	want, err := e.db.MyHouseholds(e.data.GroupCadre.ID, demoNow)
+	want, err := query.MyHouseholds(e.db, e.data.GroupCadre.ID, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestCadreFlow(t *testing.T) {
 	if a.Bar.Error.Visible() {
 		t.Errorf("sync error: %s", a.Bar.Error.Text)
 	}
-	c, err := e.db.Card(h.ID, demoNow)
+	c, err := query.Card(e.db, h.ID, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // coverageItems are the rows of the gaps list for the coverage checks
@@ -38,7 +39,7 @@ func coverageItems(c domain.Coverage) []Item {
 // record that its cadre left.
 func rosterHistory(a *App, village uuid.UUID) Screen {
 	return newListScreen(a, lang.L("history.title"), func() ([]Item, error) {
-		h, err := a.db.History(village)
+		h, err := query.History(a.db, village)
 		if err != nil {
 			return nil, err
 		}

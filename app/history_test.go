@@ -7,6 +7,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // TestCoverageAndHistoryOnTablet: the office ends a group cadre's assignment
@@ -17,7 +18,7 @@ import (
 func TestCoverageAndHistoryOnTablet(t *testing.T) {
 	e := newEnv(t)
 	a, d, _ := leaderOverview(t, e)
-	as, err := e.db.Assignments(e.data.GroupCadre.ID)
+	as, err := query.Assignments(e.db, e.data.GroupCadre.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,8 +42,8 @@ func TestCoverageAndHistoryOnTablet(t *testing.T) {
 	}
 	if pairing == nil {
 		// Any helper pairing of the village will do.
-		for _, c := range must(e.db.Cadres()) {
-			for _, x := range must(e.db.Assignments(c.ID)) {
+		for _, c := range must(query.Cadres(e.db)) {
+			for _, x := range must(query.Assignments(e.db, c.ID)) {
 				if x.Role == domain.Helper && pairing == nil {
 					pairing = x
 				}

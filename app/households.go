@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/google/uuid"
 
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Households is a list of households, overdue first, searched as you type: a
@@ -29,11 +29,11 @@ type Households struct {
 
 	app     *App
 	title   string
-	fetch   func() ([]store.HouseholdRow, error)
-	filter  func(store.HouseholdRow) bool
+	fetch   func() ([]query.HouseholdRow, error)
+	filter  func(query.HouseholdRow) bool
 	actions []fyne.CanvasObject
-	all     []store.HouseholdRow
-	shown   []store.HouseholdRow
+	all     []query.HouseholdRow
+	shown   []query.HouseholdRow
 	loaded  bool
 	drafts  map[uuid.UUID]bool // households with a visit draft waiting
 	content fyne.CanvasObject
@@ -41,7 +41,7 @@ type Households struct {
 
 // newHouseholds returns a list titled title whose rows fetch reads (off the
 // UI goroutine); filter, if not nil, keeps only some of them.
-func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, error), filter func(store.HouseholdRow) bool) *Households {
+func newHouseholds(a *App, title string, fetch func() ([]query.HouseholdRow, error), filter func(query.HouseholdRow) bool) *Households {
 	h := &Households{app: a, title: title, fetch: fetch, filter: filter}
 	h.Search = widget.NewEntry()
 	h.Search.SetPlaceHolder(lang.L("households.search_hint"))
@@ -108,7 +108,7 @@ func newHouseholds(a *App, title string, fetch func() ([]store.HouseholdRow, err
 
 // rowInfo is the second line of a household row: days since the last visit
 // and open problems.
-func rowInfo(r store.HouseholdRow) string {
+func rowInfo(r query.HouseholdRow) string {
 	parts := []string{daysText(r.DaysSince)}
 	if r.OpenProblems > 0 {
 		parts = append(parts, count("households.open_problems", r.OpenProblems))
@@ -128,8 +128,8 @@ func (h *Households) unselect() { h.List.UnselectAll() }
 func (h *Households) Actions() []fyne.CanvasObject { return h.actions }
 
 // Rows returns the rows shown, in order.
-func (h *Households) Rows() []store.HouseholdRow {
-	return append([]store.HouseholdRow(nil), h.shown...)
+func (h *Households) Rows() []query.HouseholdRow {
+	return append([]query.HouseholdRow(nil), h.shown...)
 }
 
 // load reads the rows in the background and shows them.
@@ -171,9 +171,9 @@ func (h *Households) apply() {
 	if q == "" {
 		h.shown = h.all
 	} else {
-		h.shown = make([]store.HouseholdRow, 0, len(h.all))
+		h.shown = make([]query.HouseholdRow, 0, len(h.all))
 		for _, r := range h.all {
-			if store.Match(r, q) {
+			if query.Match(r, q) {
 				h.shown = append(h.shown, r)
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/google/uuid"
 
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Menu is a team leader's list of sections: the village overview, plans
@@ -50,16 +50,16 @@ func newMenu(a *App) *Menu {
 		{lang.L("cadres.title"), theme.AccountIcon(), func() Screen { return cadreActivity(a, m.village) }},
 		{lang.L("village.households"), theme.HomeIcon(), func() Screen {
 			v := m.village
-			return newHouseholds(a, lang.L("village.households"), func() ([]store.HouseholdRow, error) {
-				return a.db.VillageHouseholds(v, a.now())
+			return newHouseholds(a, lang.L("village.households"), func() ([]query.HouseholdRow, error) {
+				return query.VillageHouseholds(a.db, v, a.now())
 			}, nil)
 		}},
 		{lang.L("settings.title"), theme.SettingsIcon(), func() Screen { return newSettings(a) }},
 	}
 	if len(a.villages) > 1 {
 		all := menuItem{lang.L("village.all_households"), theme.StorageIcon(), func() Screen {
-			return newHouseholds(a, lang.L("village.all_households"), func() ([]store.HouseholdRow, error) {
-				return a.db.Search(uuid.Nil, "", a.now(), 0)
+			return newHouseholds(a, lang.L("village.all_households"), func() ([]query.HouseholdRow, error) {
+				return query.Search(a.db, uuid.Nil, "", a.now(), 0)
 			}, nil)
 		}}
 		m.sections = append(m.sections[:7], all, m.sections[7])
@@ -141,11 +141,11 @@ type Overview struct {
 	Cards *fyne.Container
 	Error *widget.Label
 	// Data is the overview last read.
-	Data *store.Overview
+	Data *query.VillageOverview
 
 	app     *App
 	village uuid.UUID
-	rows    []store.GroupStats // the groups, then the total
+	rows    []query.GroupStats // the groups, then the total
 	content fyne.CanvasObject
 }
 
@@ -236,7 +236,7 @@ func (o *Overview) Content() fyne.CanvasObject { return o.content }
 func (o *Overview) load() {
 	a := o.app
 	a.tasks.run(func() func() {
-		ov, err := a.db.Overview(o.village, a.now())
+		ov, err := query.Overview(a.db, o.village, a.now())
 		return func() {
 			if err != nil {
 				o.Error.SetText(errText(err))
@@ -245,7 +245,7 @@ func (o *Overview) load() {
 			}
 			o.Error.Hide()
 			o.Data = ov
-			o.rows = append(append([]store.GroupStats(nil), ov.Groups...), ov.Total)
+			o.rows = append(append([]query.GroupStats(nil), ov.Groups...), ov.Total)
 			o.Table.Refresh()
 			o.fillCards()
 			a.nav.retitle(o)
@@ -301,7 +301,7 @@ func (l *byWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
 }
 
 // Rows returns the rows: the groups, then the total (whose Group is nil).
-func (o *Overview) Rows() []store.GroupStats { return o.rows }
+func (o *Overview) Rows() []query.GroupStats { return o.rows }
 
 func (o *Overview) value(id widget.TableCellID) int {
 	g := o.rows[id.Row]
@@ -349,11 +349,11 @@ func (o *Overview) Open(row, col int) {
 		group, name = g.ID, g.Name
 	}
 	village := o.village
-	rows := func() ([]store.HouseholdRow, error) {
+	rows := func() ([]query.HouseholdRow, error) {
 		if group == uuid.Nil {
-			return a.db.VillageHouseholds(village, a.now())
+			return query.VillageHouseholds(a.db, village, a.now())
 		}
-		return a.db.GroupHouseholds(group, a.now())
+		return query.GroupHouseholds(a.db, group, a.now())
 	}
 	var s Screen
 	switch col {
@@ -361,11 +361,11 @@ func (o *Overview) Open(row, col int) {
 		s = newHouseholds(a, join(name, lang.L("overview.households")), rows, nil)
 	case colVisits:
 		since := monthStart(a.now())
-		s = newHouseholds(a, join(name, lang.L("overview.visited_this_month")), rows, func(r store.HouseholdRow) bool {
+		s = newHouseholds(a, join(name, lang.L("overview.visited_this_month")), rows, func(r query.HouseholdRow) bool {
 			return !r.LastVisit.Before(since)
 		})
 	case colOverdue:
-		s = newHouseholds(a, join(name, lang.L("overview.overdue")), rows, func(r store.HouseholdRow) bool { return r.Overdue })
+		s = newHouseholds(a, join(name, lang.L("overview.overdue")), rows, func(r query.HouseholdRow) bool { return r.Overdue })
 	case colProblems:
 		s = openProblems(a, village, group)
 	case colReview:
@@ -385,14 +385,14 @@ func monthStart(now time.Time) time.Time {
 }
 
 // inGroup reports whether a household row belongs to group (any if uuid.Nil).
-func inGroup(r store.HouseholdRow, group uuid.UUID) bool {
+func inGroup(r query.HouseholdRow, group uuid.UUID) bool {
 	return group == uuid.Nil || r.Group == group
 }
 
 // openProblems lists the village's open problems, oldest first.
 func openProblems(a *App, village, group uuid.UUID) Screen {
 	return newListScreen(a, lang.L("problems.title"), func() ([]Item, error) {
-		rows, err := a.db.OpenProblems(village, a.now())
+		rows, err := query.OpenProblems(a.db, village, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -416,7 +416,7 @@ func openProblems(a *App, village, group uuid.UUID) Screen {
 // plansAwaiting lists the plans submitted for review, oldest first.
 func plansAwaiting(a *App, village, group uuid.UUID) Screen {
 	return newListScreen(a, lang.L("review.list_title"), func() ([]Item, error) {
-		rows, err := a.db.PlansAwaitingReview(village, a.now())
+		rows, err := query.PlansAwaitingReview(a.db, village, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -440,7 +440,7 @@ func plansAwaiting(a *App, village, group uuid.UUID) Screen {
 // their quota and pairings held by a cadre of the wrong rank.
 func assistanceGaps(a *App, village, group uuid.UUID) Screen {
 	return newListScreen(a, lang.L("gaps.title"), func() ([]Item, error) {
-		g, err := a.db.Assistance(village)
+		g, err := query.Assistance(a.db, village)
 		if err != nil {
 			return nil, err
 		}
@@ -478,7 +478,7 @@ func assistanceGaps(a *App, village, group uuid.UUID) Screen {
 				Warn:   true,
 			})
 		}
-		cov, err := a.db.Coverage(village)
+		cov, err := query.Coverage(a.db, village)
 		if err != nil {
 			return nil, err
 		}
@@ -491,7 +491,7 @@ func assistanceGaps(a *App, village, group uuid.UUID) Screen {
 // ranking: the order is by name.
 func cadreActivity(a *App, village uuid.UUID) Screen {
 	return newListScreen(a, lang.L("cadres.title"), func() ([]Item, error) {
-		rows, err := a.db.CadreActivity(village, a.now())
+		rows, err := query.CadreActivity(a.db, village, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -519,7 +519,7 @@ func cadreActivity(a *App, village uuid.UUID) Screen {
 				it.open = func() {
 					rows := r.NotVisited
 					a.nav.Push(newHouseholds(a, lang.L("cadres.not_visited_of", map[string]any{"Name": r.Cadre.Name}),
-						func() ([]store.HouseholdRow, error) { return rows, nil }, nil))
+						func() ([]query.HouseholdRow, error) { return rows, nil }, nil))
 				}
 			}
 			items = append(items, it)

@@ -8,7 +8,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // overview opens the app as the demo team leader on a tablet and returns the
@@ -31,7 +31,7 @@ func leaderOverview(t *testing.T, e *env) (*app.App, *device, *app.Overview) {
 func TestOverview(t *testing.T) {
 	e := newEnv(t)
 	a, d, ov := leaderOverview(t, e)
-	want, err := d.db.Overview(e.data.Village.ID, demoNow)
+	want, err := query.Overview(d.db, e.data.Village.ID, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +102,10 @@ func TestPlanSignOff(t *testing.T) {
 	e := newEnv(t)
 	cad, _ := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	// The cadre's first household with a plan not yet submitted or approved.
-	var row store.HouseholdRow
-	var planOf *store.Card
+	var row query.HouseholdRow
+	var planOf *query.HouseholdCard
 	for _, r := range cad.Households.Rows() {
-		c, err := e.db.Card(r.ID, demoNow)
+		c, err := query.Card(e.db, r.ID, demoNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func TestResolveProblem(t *testing.T) {
 	a.Menu.List.Select(2) // 待解决问题
 	a.Wait()
 	list := a.Nav().Top().(*app.ListScreen)
-	want, err := d.db.OpenProblems(e.data.Village.ID, demoNow)
+	want, err := query.OpenProblems(d.db, e.data.Village.ID, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestGapsAndCadres(t *testing.T) {
 	a.Menu.List.Select(5)
 	a.Wait()
 	cadres := a.Nav().Top().(*app.ListScreen)
-	want, err := d.db.CadreActivity(e.data.Village.ID, demoNow)
+	want, err := query.CadreActivity(d.db, e.data.Village.ID, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestReviewVerdicts(t *testing.T) {
 	test.Type(rv.Comment, "请补充外出务工的具体单位。")
 	test.Tap(rv.Note)
 	a.Wait()
-	c := must(d.db.Card(plan.Household, demoNow))
+	c := must(query.Card(d.db, plan.Household, demoNow))
 	if c.Plan.Status != domain.PlanSubmitted || len(c.Reviews) != before+1 || c.Reviews[0].Verdict != domain.VerdictComment {
 		t.Errorf("after a comment: plan %s, %d reviews", c.Plan.Status, len(c.Reviews))
 	}
@@ -333,7 +333,7 @@ func TestReviewVerdicts(t *testing.T) {
 	test.Type(rv.Comment, "措施与家庭劳动力不符，请修改。")
 	test.Tap(rv.Return)
 	a.Wait()
-	c = must(d.db.Card(plan.Household, demoNow))
+	c = must(query.Card(d.db, plan.Household, demoNow))
 	returned := false
 	for _, r := range c.Reviews { // the two reviews share the test's fixed clock: find it by its text
 		returned = returned || r.Verdict == domain.VerdictReturn && r.Comment == "措施与家庭劳动力不符，请修改。" && r.Reviewer == e.data.TeamLeader.ID

@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // MembersScreen lists a household's members (家庭成员) to correct from the
@@ -28,7 +28,7 @@ type MembersScreen struct {
 	List  *fyne.Container
 	Error *widget.Label
 	// Data is the card the list was read from.
-	Data *store.Card
+	Data *query.HouseholdCard
 
 	app       *App
 	household uuid.UUID
@@ -58,7 +58,7 @@ func (s *MembersScreen) Content() fyne.CanvasObject { return s.content }
 func (s *MembersScreen) load() {
 	a := s.app
 	a.tasks.run(func() func() {
-		card, err := a.db.Card(s.household, a.now())
+		card, err := query.Card(a.db, s.household, a.now())
 		return func() {
 			if err != nil {
 				s.Error.SetText(errText(err))
@@ -71,7 +71,7 @@ func (s *MembersScreen) load() {
 	})
 }
 
-func (s *MembersScreen) show(card *store.Card) {
+func (s *MembersScreen) show(card *query.HouseholdCard) {
 	s.Data = card
 	s.Edit = nil
 	var objs []fyne.CanvasObject
@@ -129,13 +129,13 @@ type MemberForm struct {
 	Error               *widget.Label
 
 	app     *App
-	card    *store.Card
+	card    *query.HouseholdCard
 	m       domain.Member
 	isNew   bool
 	content fyne.CanvasObject
 }
 
-func newMemberForm(a *App, card *store.Card, m *domain.Member) *MemberForm {
+func newMemberForm(a *App, card *query.HouseholdCard, m *domain.Member) *MemberForm {
 	f := &MemberForm{app: a, card: card}
 	if m == nil {
 		f.isNew = true

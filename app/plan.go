@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 var progressOptions = []domain.Progress{domain.NotStarted, domain.InProgress, domain.Done, domain.Stuck}
@@ -39,7 +39,7 @@ type PlanScreen struct {
 	Reviews *fyne.Container
 	Error   *widget.Label
 	// Data is the household card the plan was read from.
-	Data *store.Card
+	Data *query.HouseholdCard
 
 	app       *App
 	household uuid.UUID
@@ -104,7 +104,7 @@ func (p *PlanScreen) load() { p.reload(nil) }
 func (p *PlanScreen) reload(saveErr error) {
 	a := p.app
 	a.tasks.run(func() func() {
-		card, err := a.db.Card(p.household, a.now())
+		card, err := query.Card(a.db, p.household, a.now())
 		return func() {
 			if err != nil {
 				p.fail(err)
@@ -126,7 +126,7 @@ func (p *PlanScreen) fail(err error) {
 	p.Error.Show()
 }
 
-func (p *PlanScreen) show(card *store.Card) {
+func (p *PlanScreen) show(card *query.HouseholdCard) {
 	p.filling = true
 	defer func() { p.filling = false }()
 	p.Data = card
@@ -295,13 +295,13 @@ type MeasureForm struct {
 	Error       *widget.Label
 
 	app     *App
-	card    *store.Card
+	card    *query.HouseholdCard
 	measure *domain.Measure
 	owners  []uuid.UUID
 	content fyne.CanvasObject
 }
 
-func newMeasureForm(a *App, card *store.Card, m *domain.Measure) *MeasureForm {
+func newMeasureForm(a *App, card *query.HouseholdCard, m *domain.Measure) *MeasureForm {
 	f := &MeasureForm{app: a, card: card, measure: m}
 	kinds := make([]string, len(domain.MeasureKinds))
 	for i, k := range domain.MeasureKinds {

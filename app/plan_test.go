@@ -9,6 +9,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // TestPlanMeasures: a cadre makes a plan for a household without one, adds a
@@ -19,7 +20,7 @@ func TestPlanMeasures(t *testing.T) {
 	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	idx := -1
 	for i, r := range a.Households.Rows() {
-		if must(d.db.Card(r.ID, demoNow)).Plan == nil {
+		if must(query.Card(d.db, r.ID, demoNow)).Plan == nil {
 			idx = i
 			break
 		}
@@ -39,7 +40,7 @@ func TestPlanMeasures(t *testing.T) {
 	test.Type(p.Goal, "两年内人均纯收入达到 8000 元")
 	test.Tap(p.SaveGoal)
 	a.Wait()
-	plan := must(d.db.Card(household, demoNow)).Plan
+	plan := must(query.Card(d.db, household, demoNow)).Plan
 	if plan == nil || plan.Goal != "两年内人均纯收入达到 8000 元" || plan.Status != domain.PlanDraft {
 		t.Fatalf("stored plan: %+v", plan)
 	}
@@ -78,7 +79,7 @@ func TestPlanMeasures(t *testing.T) {
 	if a.Nav().Top() != p {
 		t.Fatalf("after saving the measure the app shows %T", a.Nav().Top())
 	}
-	c := must(d.db.Card(household, demoNow))
+	c := must(query.Card(d.db, household, demoNow))
 	if len(c.Measures) != 1 {
 		t.Fatalf("%d measures stored", len(c.Measures))
 	}
@@ -93,7 +94,7 @@ func TestPlanMeasures(t *testing.T) {
 
 	p.Progress[0].SetSelected("进行中")
 	a.Wait()
-	if got := must(d.db.Card(household, demoNow)).Measures[0].Progress; got != domain.InProgress {
+	if got := must(query.Card(d.db, household, demoNow)).Measures[0].Progress; got != domain.InProgress {
 		t.Errorf("progress after moving it: %s", got)
 	}
 
@@ -106,7 +107,7 @@ func TestPlanMeasures(t *testing.T) {
 	f.Target.SetText("年增收 5000 元")
 	test.Tap(f.Save)
 	a.Wait()
-	ms := must(d.db.Card(household, demoNow)).Measures
+	ms := must(query.Card(d.db, household, demoNow)).Measures
 	if len(ms) != 1 || ms[0].Target != "年增收 5000 元" || ms[0].Progress != domain.InProgress {
 		t.Errorf("after editing: %+v", ms)
 	}
@@ -123,7 +124,7 @@ func TestCadreActivityOpensHouseholds(t *testing.T) {
 	a.Menu.List.Select(5)
 	a.Wait()
 	list := a.Nav().Top().(*app.ListScreen)
-	rows := must(d.db.CadreActivity(e.data.Village.ID, demoNow))
+	rows := must(query.CadreActivity(d.db, e.data.Village.ID, demoNow))
 	for i, r := range rows {
 		if len(r.NotVisited) == 0 {
 			continue
@@ -155,7 +156,7 @@ func TestPlanSaveErrorStays(t *testing.T) {
 	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	idx := -1
 	for i, r := range a.Households.Rows() {
-		if must(d.db.Card(r.ID, demoNow)).Plan == nil {
+		if must(query.Card(d.db, r.ID, demoNow)).Plan == nil {
 			idx = i
 			break
 		}
@@ -194,7 +195,7 @@ func TestApprovedPlanGoalBackToReview(t *testing.T) {
 	idx := -1
 	var plan *domain.Plan
 	for i, r := range a.Households.Rows() {
-		if pl := must(d.db.Card(r.ID, demoNow)).Plan; pl != nil {
+		if pl := must(query.Card(d.db, r.ID, demoNow)).Plan; pl != nil {
 			idx, plan = i, pl
 			break
 		}
@@ -214,20 +215,20 @@ func TestApprovedPlanGoalBackToReview(t *testing.T) {
 	p := a.Nav().Top().(*app.PlanScreen)
 	test.Tap(p.SaveGoal) // the same goal: still approved
 	a.Wait()
-	if got := must(d.db.Card(plan.Household, demoNow)).Plan; got.Status != domain.PlanApproved {
+	if got := must(query.Card(d.db, plan.Household, demoNow)).Plan; got.Status != domain.PlanApproved {
 		t.Fatalf("saving the approved goal unchanged made it %s", got.Status)
 	}
 	p.Goal.SetText("")
 	test.Type(p.Goal, "改为发展花椒种植")
 	test.Tap(p.SaveGoal)
 	a.Wait()
-	if got := must(d.db.Card(plan.Household, demoNow)).Plan; got.Goal != "改为发展花椒种植" || got.Status != domain.PlanSubmitted {
+	if got := must(query.Card(d.db, plan.Household, demoNow)).Plan; got.Goal != "改为发展花椒种植" || got.Status != domain.PlanSubmitted {
 		t.Errorf("an approved plan with a new goal is %q, %s; want back in review", got.Goal, got.Status)
 	}
 
 	// Approved again: progress is recorded without review; a changed
 	// measure sends it back.
-	approved = *must(d.db.Card(plan.Household, demoNow)).Plan
+	approved = *must(query.Card(d.db, plan.Household, demoNow)).Plan
 	approved.Status = domain.PlanApproved
 	if err := d.db.Put(e.data.TeamLeader.ID, &approved); err != nil {
 		t.Fatal(err)
@@ -245,14 +246,14 @@ func TestApprovedPlanGoalBackToReview(t *testing.T) {
 		test.Type(f.Description, "花椒 2 亩")
 		test.Tap(f.Save)
 		a.Wait()
-		if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+		if got := must(query.Card(d.db, plan.Household, demoNow)).Plan.Status; got != domain.PlanSubmitted {
 			t.Fatalf("a new measure on an approved plan left it %s", got)
 		}
 		return
 	}
 	p.Progress[0].SetSelected("已完成")
 	a.Wait()
-	if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanApproved {
+	if got := must(query.Card(d.db, plan.Household, demoNow)).Plan.Status; got != domain.PlanApproved {
 		t.Errorf("recording progress made the plan %s", got)
 	}
 	test.Tap(p.Edit[0])
@@ -261,7 +262,7 @@ func TestApprovedPlanGoalBackToReview(t *testing.T) {
 	f.Target.SetText("年增收 6000 元")
 	test.Tap(f.Save)
 	a.Wait()
-	if got := must(d.db.Card(plan.Household, demoNow)).Plan.Status; got != domain.PlanSubmitted {
+	if got := must(query.Card(d.db, plan.Household, demoNow)).Plan.Status; got != domain.PlanSubmitted {
 		t.Errorf("a changed measure left the approved plan %s", got)
 	}
 }

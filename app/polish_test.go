@@ -15,6 +15,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // TestDueDateTyped (issue 10, finding 2): a due date typed as 2026-12-01 is
@@ -25,7 +26,7 @@ func TestDueDateTyped(t *testing.T) {
 	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	_, form := openVisitForm(t, a)
 	household := a.Households.Rows()[0].ID
-	before := len(must(d.db.Card(household, demoNow)).Visits)
+	before := len(must(query.Card(d.db, household, demoNow)).Visits)
 
 	test.Type(form.Notes, "回访")
 	test.Type(form.FollowUp, "送化肥")
@@ -35,7 +36,7 @@ func TestDueDateTyped(t *testing.T) {
 	if got := labelText(t, form.Error); !strings.Contains(got, "2027-07-15") {
 		t.Errorf("a date the app cannot read: error %q", got)
 	}
-	if n := len(must(d.db.Card(household, demoNow)).Visits); n != before {
+	if n := len(must(query.Card(d.db, household, demoNow)).Visits); n != before {
 		t.Fatal("a visit with an unreadable date was saved")
 	}
 
@@ -47,7 +48,7 @@ func TestDueDateTyped(t *testing.T) {
 		t.Fatalf("the visit was not saved: %q", form.Error.Text)
 	}
 	var found bool
-	for _, v := range must(d.db.Card(household, demoNow)).Visits {
+	for _, v := range must(query.Card(d.db, household, demoNow)).Visits {
 		if v.Notes == "回访" {
 			found = true
 			if got := v.Due.Format("2006-01-02"); got != "2026-12-01" {
@@ -95,7 +96,7 @@ func TestPlanNeedsGoal(t *testing.T) {
 	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	idx := -1
 	for i, r := range a.Households.Rows() {
-		if must(d.db.Card(r.ID, demoNow)).Plan == nil {
+		if must(query.Card(d.db, r.ID, demoNow)).Plan == nil {
 			idx = i
 			break
 		}
@@ -115,7 +116,7 @@ func TestPlanNeedsGoal(t *testing.T) {
 	if got := labelText(t, p.Error); got != "请先填写计划目标" {
 		t.Errorf("empty goal: %q", got)
 	}
-	if must(d.db.Card(household, demoNow)).Plan != nil {
+	if must(query.Card(d.db, household, demoNow)).Plan != nil {
 		t.Fatal("a plan without a goal was created")
 	}
 	test.Type(p.Goal, "两年内人均纯收入达到 8000 元")
@@ -127,7 +128,7 @@ func TestPlanNeedsGoal(t *testing.T) {
 	if got := labelText(t, p.Error); got != "请先填写计划目标" {
 		t.Errorf("submit with an empty goal: %q", got)
 	}
-	if pl := must(d.db.Card(household, demoNow)).Plan; pl == nil || pl.Goal == "" || string(pl.Status) != "draft" {
+	if pl := must(query.Card(d.db, household, demoNow)).Plan; pl == nil || pl.Goal == "" || string(pl.Status) != "draft" {
 		t.Errorf("stored plan %+v", pl)
 	}
 }
@@ -190,7 +191,7 @@ func TestWording(t *testing.T) {
 	a.Wait()
 	var daughter string
 	for _, r := range a.Households.Rows() {
-		for _, m := range must(d.db.Card(r.ID, demoNow)).Members {
+		for _, m := range must(query.Card(d.db, r.ID, demoNow)).Members {
 			if m.Relation == "女" {
 				daughter = m.Name
 			}
@@ -225,8 +226,8 @@ func TestConflictInWords(t *testing.T) {
 	e := newEnv(t)
 	lead, ld, _ := leaderOverview(t, e)
 	var m *domain.Measure
-	for _, r := range must(ld.db.VillageHouseholds(e.data.Village.ID, demoNow)) {
-		if c := must(ld.db.Card(r.ID, demoNow)); len(c.Measures) > 0 {
+	for _, r := range must(query.VillageHouseholds(ld.db, e.data.Village.ID, demoNow)) {
+		if c := must(query.Card(ld.db, r.ID, demoNow)); len(c.Measures) > 0 {
 			m = c.Measures[0]
 			break
 		}

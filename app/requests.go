@@ -8,13 +8,14 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // statusRequests lists the households of a village whose status a cadre
 // asked to change; each opens the screen that approves or refuses it.
 func statusRequests(a *App, village uuid.UUID) Screen {
 	return newListScreen(a, lang.L("requests.title"), func() ([]Item, error) {
-		hs, err := a.db.StatusRequests(village)
+		hs, err := query.StatusRequests(a.db, village)
 		if err != nil {
 			return nil, err
 		}

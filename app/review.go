@@ -14,6 +14,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Review lets a team leader read a household's plan with the household's
@@ -30,7 +31,7 @@ type Review struct {
 	Return  *widget.Button
 	Error   *widget.Label
 	// Data is the household card the plan was read from.
-	Data *store.Card
+	Data *query.HouseholdCard
 
 	app       *App
 	household uuid.UUID
@@ -65,7 +66,7 @@ func (r *Review) Content() fyne.CanvasObject { return r.content }
 func (r *Review) load() {
 	a := r.app
 	a.tasks.run(func() func() {
-		card, err := a.db.Card(r.household, a.now())
+		card, err := query.Card(a.db, r.household, a.now())
 		return func() {
 			if err != nil {
 				r.fail(err)
@@ -81,7 +82,7 @@ func (r *Review) fail(err error) {
 	r.Error.Show()
 }
 
-func (r *Review) show(card *store.Card) {
+func (r *Review) show(card *query.HouseholdCard) {
 	r.Data = card
 	r.title = lang.L("review.title_of", map[string]any{"Name": card.Household.HeadName})
 	r.app.nav.retitle(r)
@@ -171,11 +172,11 @@ type Resolve struct {
 	Error      *widget.Label
 
 	app     *App
-	row     store.ProblemRow
+	row     query.ProblemRow
 	content fyne.CanvasObject
 }
 
-func newResolve(a *App, row store.ProblemRow) *Resolve {
+func newResolve(a *App, row query.ProblemRow) *Resolve {
 	r := &Resolve{app: a, row: row}
 	p := row.Problem
 	info := container.NewVBox(
@@ -233,7 +234,7 @@ func (r *Resolve) resolve() {
 // team leader.
 func conflicts(a *App, village uuid.UUID) Screen {
 	return newListScreen(a, lang.L("conflicts.title"), func() ([]Item, error) {
-		rows, err := a.db.Conflicts(village, true)
+		rows, err := query.Conflicts(a.db, village, true)
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +261,7 @@ type Conflict struct {
 	Error      *widget.Label
 
 	app     *App
-	row     store.ConflictRow
+	row     query.ConflictRow
 	content fyne.CanvasObject
 }
 
@@ -272,7 +273,7 @@ type conflictView struct {
 }
 
 // title reads "赵平强 · 一社 · 措施 · 散养土鸡 50 只 · 进度".
-func (v conflictView) title(r store.ConflictRow) string {
+func (v conflictView) title(r query.ConflictRow) string {
 	who := ""
 	if r.Household != nil {
 		who = join(r.Household.HeadName, r.Household.GroupName)
@@ -280,7 +281,7 @@ func (v conflictView) title(r store.ConflictRow) string {
 	return join(who, kindText(r.Conflict.RecordKind), v.subject, fieldText(r.Conflict.Field))
 }
 
-func describeConflict(db Roster, cf *domain.Conflict) conflictView {
+func describeConflict(db *store.DB, cf *domain.Conflict) conflictView {
 	v := conflictView{
 		winner: fieldValueText(db, cf.RecordKind, cf.Field, cf.Winner),
 		loser:  fieldValueText(db, cf.RecordKind, cf.Field, cf.Loser),
@@ -312,7 +313,7 @@ func describeConflict(db Roster, cf *domain.Conflict) conflictView {
 // fieldValueText shows a field's JSON value as the rest of the app shows it:
 // a progress, status or kind by its display name, a date as 2027-07-15, a
 // cadre by name, a yes or no in words.
-func fieldValueText(db Roster, kind domain.Kind, field string, raw json.RawMessage) string {
+func fieldValueText(db *store.DB, kind domain.Kind, field string, raw json.RawMessage) string {
 	var b bool
 	if json.Unmarshal(raw, &b) == nil {
 		if b {
@@ -362,7 +363,7 @@ func fieldValueText(db Roster, kind domain.Kind, field string, raw json.RawMessa
 	return s
 }
 
-func newConflict(a *App, row store.ConflictRow, view conflictView) *Conflict {
+func newConflict(a *App, row query.ConflictRow, view conflictView) *Conflict {
 	c := &Conflict{app: a, row: row}
 	cf := row.Conflict
 	side := func(head string, value string, author *domain.Cadre, stamp string, keep *widget.Button) fyne.CanvasObject {

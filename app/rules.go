@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // RulesForm is where a team leader sets the village's rules (帮扶规则): the
@@ -165,7 +166,7 @@ func (a *App) villageRules() (domain.Rules, bool, error) {
 	village := uuid.Nil
 	if len(a.villages) > 0 {
 		village = a.villages[0].ID
-	} else if as, err := a.db.Assignments(a.cadre); err == nil {
+	} else if as, err := query.Assignments(a.db, a.cadre); err == nil {
 		for _, x := range as {
 			group := x.Target
 			if x.Role.IsPairing() {

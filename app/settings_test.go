@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"bangfu/app"
+	"bangfu/store/query"
 )
 
 // openSettings taps the settings button of a cadre's list.
@@ -142,8 +143,8 @@ func TestSignOut(t *testing.T) {
 		t.Fatalf("not signed out after a good sync: %s", s.Warning.Text)
 	}
 	found := false
-	for _, r := range must(e.db.MyHouseholds(e.data.GroupCadre.ID, demoNow)) {
-		c := must(e.db.Card(r.ID, demoNow))
+	for _, r := range must(query.MyHouseholds(e.db, e.data.GroupCadre.ID, demoNow)) {
+		c := must(query.Card(e.db, r.ID, demoNow))
 		for _, v := range c.Visits {
 			if v.Notes == "退出前的走访" {
 				found = true

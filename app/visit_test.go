@@ -7,6 +7,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // openVisitForm taps the first household and then "记录走访", and returns the
@@ -74,7 +75,7 @@ func TestCommonVisitTaps(t *testing.T) {
 	if a.Nav().Top() != card {
 		t.Errorf("after saving the app shows %T, want the card", a.Nav().Top())
 	}
-	c, err := d.db.Card(row.ID, demoNow)
+	c, err := query.Card(d.db, row.ID, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestDraftSurvivesClose(t *testing.T) {
 	if data, err := d.db.Draft("visit/" + household.String()); err != nil || data != nil {
 		t.Errorf("the draft is still there after saving: %s, %v", data, err)
 	}
-	c, err := d.db.Card(household, demoNow)
+	c, err := query.Card(d.db, household, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestVisitErrors(t *testing.T) {
 	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	_, form := openVisitForm(t, a)
 	household := a.Households.Rows()[0].ID
-	before, err := d.db.Card(household, demoNow)
+	before, err := query.Card(d.db, household, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestVisitErrors(t *testing.T) {
 	if _, ok := a.Nav().Top().(*app.VisitForm); !ok {
 		t.Error("the form closed on an error")
 	}
-	after, err := d.db.Card(household, demoNow)
+	after, err := query.Card(d.db, household, demoNow)
 	if err != nil {
 		t.Fatal(err)
 	}

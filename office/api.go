@@ -15,6 +15,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // APIPrefix is where the console's API for the command line lives. A request
@@ -314,7 +315,7 @@ func (c *Console) apiImport(w http.ResponseWriter, r *http.Request, u *user) {
 func (c *Console) apiVillage(r *http.Request, u *user) (*domain.Place, error) {
 	want := r.URL.Query().Get("village")
 	id, idErr := uuid.Parse(want)
-	vs, err := c.db.Places(domain.Village, uuid.Nil)
+	vs, err := query.Places(c.db, domain.Village, uuid.Nil)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +358,7 @@ func (c *Console) apiCards(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	var group uuid.UUID
 	if name := r.URL.Query().Get("group"); name != "" {
-		groups, err := c.db.Places(domain.Group, v.ID)
+		groups, err := query.Places(c.db, domain.Group, v.ID)
 		if err != nil {
 			c.apiFail(w, err)
 			return
@@ -394,7 +395,7 @@ func (c *Console) apiPDF(w http.ResponseWriter, write func(*bytes.Buffer) error)
 
 // APIStats is the answer to GET stats: what bangfud stats prints.
 type APIStats struct {
-	Summary  *store.Summary  `json:"summary"`
+	Summary  *query.Figures  `json:"summary"`
 	Coverage domain.Coverage `json:"coverage"`
 }
 
@@ -408,9 +409,9 @@ func (c *Console) apiStats(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	var out APIStats
-	out.Summary, err = c.db.Summary()
+	out.Summary, err = query.Summary(c.db)
 	if err == nil {
-		out.Coverage, err = c.db.Coverage(uuid.Nil)
+		out.Coverage, err = query.Coverage(c.db, uuid.Nil)
 	}
 	if err != nil {
 		c.apiFail(w, err)

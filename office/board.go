@@ -8,6 +8,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // Person is one line of a board or card: a role, a name and a phone.
@@ -51,7 +52,7 @@ func person(role domain.Role, title string, c *domain.Cadre) Person {
 
 // BoardOf assembles the supervision board of a village at now.
 func BoardOf(db *store.DB, village uuid.UUID, now time.Time) (*Board, error) {
-	o, err := db.Overview(village, now)
+	o, err := query.Overview(db, village, now)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +64,7 @@ func BoardOf(db *store.DB, village uuid.UUID, now time.Time) (*Board, error) {
 			b.City = c.(*domain.Place).Name
 		}
 	}
-	ro, err := db.Roster(village)
+	ro, err := query.Roster(db, village)
 	if err != nil {
 		return nil, err
 	}
@@ -136,12 +137,12 @@ type Card struct {
 // CardsOf returns the cards of a village's households, or of one group's
 // when group is not zero, in the order of the group's list.
 func CardsOf(db *store.DB, village, group uuid.UUID, now time.Time) ([]Card, error) {
-	var rows []store.HouseholdRow
+	var rows []query.HouseholdRow
 	var err error
 	if group != uuid.Nil {
-		rows, err = db.GroupHouseholds(group, now)
+		rows, err = query.GroupHouseholds(db, group, now)
 	} else {
-		rows, err = db.VillageHouseholds(village, now)
+		rows, err = query.VillageHouseholds(db, village, now)
 	}
 	if err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func CardsOf(db *store.DB, village, group uuid.UUID, now time.Time) ([]Card, err
 	}
 	// By group as the village lists them (一社, 二社, … 十社), then by name.
 	order := map[uuid.UUID]int{}
-	if groups, err := db.Places(domain.Group, village); err == nil {
+	if groups, err := query.Places(db, domain.Group, village); err == nil {
 		for i, g := range groups {
 			order[g.ID] = i
 		}
@@ -167,7 +168,7 @@ func CardsOf(db *store.DB, village, group uuid.UUID, now time.Time) ([]Card, err
 	})
 	var out []Card
 	for _, r := range rows {
-		c, err := db.Card(r.ID, now)
+		c, err := query.Card(db, r.ID, now)
 		if err != nil {
 			return nil, err
 		}

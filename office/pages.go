@@ -15,6 +15,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // China is the time zone the console shows times in (UTC+8).
@@ -91,7 +92,7 @@ func (s *scope) seesCadre(cadre uuid.UUID) bool {
 type villageRow struct {
 	Town    string
 	Village *domain.Place
-	Total   store.GroupStats
+	Total   query.GroupStats
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, u *user) {
@@ -114,9 +115,9 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	var rows []villageRow
-	var total store.GroupStats
+	var total query.GroupStats
 	for _, v := range villages {
-		o, err := c.db.Overview(v.ID, now)
+		o, err := query.Overview(c.db, v.ID, now)
 		if err != nil {
 			c.fail(w, r, u, err)
 			return
@@ -141,7 +142,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, u *user) {
 		Data: struct {
 			Scope string
 			Rows  []villageRow
-			Total store.GroupStats
+			Total query.GroupStats
 		}{c.placeName(u.Account.Place), rows, total}})
 }
 
@@ -251,7 +252,7 @@ type cadreRow struct {
 }
 
 func (c *Console) visibleCadres(u *user) ([]cadreRow, error) {
-	cadres, err := c.db.Cadres()
+	cadres, err := query.Cadres(c.db)
 	if err != nil {
 		return nil, err
 	}

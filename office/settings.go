@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // ruleInt is one whole-number rule on the settings page. The page is built
@@ -98,7 +99,7 @@ func (c *Console) settingsData(p *domain.Place, r domain.Rules, u *user) (settin
 	}
 	sc := c.scope(u)
 	for _, level := range []domain.Level{domain.Town, domain.Village} {
-		ps, err := c.db.Places(level, uuid.Nil)
+		ps, err := query.Places(c.db, level, uuid.Nil)
 		if err != nil {
 			return d, err
 		}

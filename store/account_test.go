@@ -18,16 +18,16 @@ import (
 func TestAccountLifecycle(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	if err := db.CreateAccount(store.Account{Name: "fuhan", Place: v.vil.ID}, "long enough pw"); err == nil {
+	if err := db.CreateAccount(store.Account{Name: "fuhan", Place: v.Vil.ID}, "long enough pw"); err == nil {
 		t.Error("an account scoped to a village was made (only towns and cities)")
 	}
-	if err := db.CreateAccount(store.Account{Name: "fuhan", Place: v.town.ID}, "short"); err == nil {
+	if err := db.CreateAccount(store.Account{Name: "fuhan", Place: v.Town.ID}, "short"); err == nil {
 		t.Error("a short password was accepted")
 	}
-	if err := db.CreateAccount(store.Account{Name: "fuhan", Display: "镇办", Place: v.town.ID}, "long enough pw"); err != nil {
+	if err := db.CreateAccount(store.Account{Name: "fuhan", Display: "镇办", Place: v.Town.ID}, "long enough pw"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateAccount(store.Account{Name: "fuhan", Place: v.town.ID}, "long enough pw"); domain.ErrorCode(err) != domain.ECONFLICT {
+	if err := db.CreateAccount(store.Account{Name: "fuhan", Place: v.Town.ID}, "long enough pw"); domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Errorf("a second account of the same name: %v, want a conflict", err)
 	}
 	now := fixtureNow
@@ -40,7 +40,7 @@ func TestAccountLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Account.Place != v.town.ID || s.CSRF == "" || strings.Contains(token, s.CSRF) {
+	if s.Account.Place != v.Town.ID || s.CSRF == "" || strings.Contains(token, s.CSRF) {
 		t.Errorf("session %+v", s)
 	}
 	if got, err := db.Session(token, now.Add(time.Minute)); err != nil || got.CSRF != s.CSRF {
@@ -83,7 +83,7 @@ func TestAccountLifecycle(t *testing.T) {
 	if err != nil || seq == 0 {
 		t.Fatal(err)
 	}
-	if !db.Within(v.g1.ID, v.town.ID) || !db.Within(v.town.ID, v.city.ID) || db.Within(v.city.ID, v.town.ID) || db.Within(uuid.New(), v.city.ID) {
+	if !db.Within(v.G1.ID, v.Town.ID) || !db.Within(v.Town.ID, v.City.ID) || db.Within(v.City.ID, v.Town.ID) || db.Within(uuid.New(), v.City.ID) {
 		t.Error("Within is wrong")
 	}
 }
@@ -110,9 +110,9 @@ func TestBackupWhileWriting(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := range 200 {
-			visit := &domain.Visit{Meta: domain.Meta{ID: uuid.New()}, Household: v.wang.ID, Cadre: v.ma.ID,
+			visit := &domain.Visit{Meta: domain.Meta{ID: uuid.New()}, Household: v.Wang.ID, Cadre: v.Ma.ID,
 				At: fixtureNow.Add(-time.Duration(i) * time.Minute), Type: domain.VisitRoutine, Notes: "走访"}
-			if err := db.Put(v.ma.ID, visit); err != nil {
+			if err := db.Put(v.Ma.ID, visit); err != nil {
 				t.Error(err)
 				return
 			}

@@ -12,6 +12,7 @@ import (
 	"bangfu/domain"
 	"bangfu/domain/demo"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // reportLatency reports the mean, the median and the 90th percentile of the
@@ -40,10 +41,10 @@ func BenchmarkPutVisit(b *testing.B) {
 		ds := make([]time.Duration, 0, b.N)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			x := &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: fixtureNow.Add(-time.Hour),
+			x := &domain.Visit{Household: v.Wang.ID, Cadre: v.Li.ID, At: fixtureNow.Add(-time.Hour),
 				Type: domain.VisitRoutine, Notes: fmt.Sprintf("走访记录 %d：了解生产生活情况。", i), Water: domain.WaterSafe}
 			start := time.Now()
-			if err := db.Put(v.li.ID, x); err != nil {
+			if err := db.Put(v.Li.ID, x); err != nil {
 				b.Fatal(err)
 			}
 			ds = append(ds, time.Since(start))
@@ -67,7 +68,7 @@ func demoFile(b *testing.B, d *demo.Data) string {
 func BenchmarkOpenAndMyHouseholds(b *testing.B) {
 	d := demo.Village(1, demoNow)
 	path := demoFile(b, d)
-	run := func(b *testing.B, list func(*store.DB) ([]store.HouseholdRow, error)) {
+	run := func(b *testing.B, list func(*store.DB) ([]query.HouseholdRow, error)) {
 		ds := make([]time.Duration, 0, b.N)
 		n := 0
 		b.ResetTimer()
@@ -90,10 +91,14 @@ func BenchmarkOpenAndMyHouseholds(b *testing.B) {
 		reportLatency(b, ds)
 	}
 	b.Run("group", func(b *testing.B) {
-		run(b, func(db *store.DB) ([]store.HouseholdRow, error) { return db.MyHouseholds(d.GroupCadre.ID, demoNow) })
+		run(b, func(db *store.DB) ([]query.HouseholdRow, error) {
+			return query.MyHouseholds(db, d.GroupCadre.ID, demoNow)
+		})
 	})
 	b.Run("village", func(b *testing.B) {
-		run(b, func(db *store.DB) ([]store.HouseholdRow, error) { return db.VillageHouseholds(d.Village.ID, demoNow) })
+		run(b, func(db *store.DB) ([]query.HouseholdRow, error) {
+			return query.VillageHouseholds(db, d.Village.ID, demoNow)
+		})
 	})
 }
 
@@ -108,7 +113,7 @@ func BenchmarkCard(b *testing.B) {
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			start := time.Now()
-			c, err := db.Card(d.Households[i%len(d.Households)].ID, demoNow)
+			c, err := query.Card(db, d.Households[i%len(d.Households)].ID, demoNow)
 			if err != nil || c.Household == nil {
 				b.Fatal(err)
 			}
@@ -142,7 +147,7 @@ func BenchmarkSearch(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				rows, err := db.Search(uuid.Nil, q.q, demoNow, 50)
+				rows, err := query.Search(db, uuid.Nil, q.q, demoNow, 50)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -98,7 +98,7 @@ func TestCrashKeepsRecordsAndLogTogether(t *testing.T) {
 			}
 			acked[id] = true
 		}
-		checkAfterCrash(t, path, acked, len(v.visits), run+1)
+		checkAfterCrash(t, path, acked, len(v.Visits), run+1)
 	}
 	t.Logf("%d visits acknowledged over the runs", len(acked))
 }
@@ -109,8 +109,8 @@ func TestCrashKeepsRecordsAndLogTogether(t *testing.T) {
 func runAndKill(t *testing.T, path string, v *village, wait time.Duration) []uuid.UUID {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envCrashDB+"="+path, envCrashHousehold+"="+v.han.ID.String(),
-		envCrashCadre+"="+v.he.ID.String())
+	cmd.Env = append(os.Environ(), envCrashDB+"="+path, envCrashHousehold+"="+v.Han.ID.String(),
+		envCrashCadre+"="+v.He.ID.String())
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

@@ -71,7 +71,7 @@ type DB struct {
 	device uuid.UUID
 	now    func() time.Time
 	path   string
-	cache  recordCache // decoded records for the queries (query_cache.go)
+	cache  recordCache // decoded records for read transactions (cache.go)
 }
 
 // initialMmap is the size bbolt maps a store at first (see Open). On

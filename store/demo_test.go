@@ -13,6 +13,7 @@ import (
 	"bangfu/domain"
 	"bangfu/domain/demo"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // demoNow is the time the demo data is generated for and queried at.
@@ -104,7 +105,7 @@ func (f *demoFacts) order(ids []uuid.UUID) []uuid.UUID {
 }
 
 // checkRows checks each row against the recount and the list's order.
-func (f *demoFacts) checkRows(t *testing.T, what string, rows []store.HouseholdRow, want []uuid.UUID) {
+func (f *demoFacts) checkRows(t *testing.T, what string, rows []query.HouseholdRow, want []uuid.UUID) {
 	t.Helper()
 	want = f.order(want)
 	if len(rows) != len(want) {
@@ -137,7 +138,7 @@ func TestDemoVillage(t *testing.T) {
 	if d.Counts.Households != 252 || d.Counts.People != 1140 || math.Abs(d.Counts.Farmland-1592.4) > 1e-9 {
 		t.Fatalf("the generator's counts are not the seed's: %+v", d.Counts)
 	}
-	rows, err := db.VillageHouseholds(d.Village.ID, demoNow)
+	rows, err := query.VillageHouseholds(db, d.Village.ID, demoNow)
 	must(t, err)
 	var all []uuid.UUID
 	for _, h := range d.Households {
@@ -169,12 +170,12 @@ func TestDemoVillage(t *testing.T) {
 	if len(mine) < 20 || len(mine) > 40 {
 		t.Errorf("the group cadre has %d households; the benchmark expects about 30", len(mine))
 	}
-	rows, err = db.MyHouseholds(d.GroupCadre.ID, demoNow)
+	rows, err = query.MyHouseholds(db, d.GroupCadre.ID, demoNow)
 	must(t, err)
 	f.checkRows(t, "MyHouseholds(group cadre)", rows, mine)
 
 	// Each group's list, and the overview, group by group.
-	o, err := db.Overview(d.Village.ID, demoNow)
+	o, err := query.Overview(db, d.Village.ID, demoNow)
 	must(t, err)
 	gaps := map[uuid.UUID]bool{}
 	for _, g := range d.Gaps {
@@ -183,14 +184,14 @@ func TestDemoVillage(t *testing.T) {
 		}
 	}
 	month := time.Date(demoNow.Year(), demoNow.Month(), 1, 0, 0, 0, 0, demoNow.Location())
-	var total store.GroupStats
+	var total query.GroupStats
 	groups := 0
 	for _, p := range d.Places {
 		if p.Level != domain.Group || p.Parent != d.Village.ID {
 			continue
 		}
 		groups++
-		want := store.GroupStats{}
+		want := query.GroupStats{}
 		var ids []uuid.UUID
 		for _, h := range d.Households {
 			if h.Group != p.ID {
@@ -214,11 +215,11 @@ func TestDemoVillage(t *testing.T) {
 				want.VisitsThisMonth++
 			}
 		}
-		rows, err := db.GroupHouseholds(p.ID, demoNow)
+		rows, err := query.GroupHouseholds(db, p.ID, demoNow)
 		must(t, err)
 		f.checkRows(t, "GroupHouseholds("+p.Name+")", rows, ids)
 
-		var got *store.GroupStats
+		var got *query.GroupStats
 		for i := range o.Groups {
 			if o.Groups[i].Group.ID == p.ID {
 				got = &o.Groups[i]
@@ -260,7 +261,7 @@ func TestDemoVillage(t *testing.T) {
 	}
 
 	// The three-level check finds exactly the deliberate gaps.
-	g, err := db.Assistance(d.Village.ID)
+	g, err := query.Assistance(db, d.Village.ID)
 	must(t, err)
 	var wantH, gotH, wantC, gotC []string
 	for _, x := range d.Gaps {
@@ -281,9 +282,9 @@ func TestDemoVillage(t *testing.T) {
 	}
 
 	// Summary against the generator's counts.
-	s, err := db.Summary()
+	s, err := query.Summary(db)
 	must(t, err)
-	want := store.Summary{Towns: d.Counts.Towns, Villages: d.Counts.Villages, NaturalVillages: d.Counts.NaturalVillages,
+	want := query.Figures{Towns: d.Counts.Towns, Villages: d.Counts.Villages, NaturalVillages: d.Counts.NaturalVillages,
 		Groups: d.Counts.Groups, Households: d.Counts.Households, People: d.Counts.People, Farmland: d.Counts.Farmland,
 		CadresByRank: d.Counts.Cadres, Visits: d.Counts.Visits, OpenProblems: d.Counts.OpenProblems,
 		AwaitingReview: d.Counts.PlansAwaitingReview, HouseholdGaps: len(wantH), CadreGaps: len(wantC)}
@@ -295,7 +296,7 @@ func TestDemoVillage(t *testing.T) {
 	}
 
 	// Lists for the team leader.
-	ps, err := db.OpenProblems(d.Village.ID, demoNow)
+	ps, err := query.OpenProblems(db, d.Village.ID, demoNow)
 	must(t, err)
 	if len(ps) != d.Counts.OpenProblems {
 		t.Errorf("%d open problems listed, the generator made %d", len(ps), d.Counts.OpenProblems)
@@ -305,7 +306,7 @@ func TestDemoVillage(t *testing.T) {
 			t.Errorf("open problems not oldest first at %d", i)
 		}
 	}
-	plans, err := db.PlansAwaitingReview(d.Village.ID, demoNow)
+	plans, err := query.PlansAwaitingReview(db, d.Village.ID, demoNow)
 	must(t, err)
 	if len(plans) != d.Counts.PlansAwaitingReview {
 		t.Errorf("%d plans awaiting review, the generator made %d", len(plans), d.Counts.PlansAwaitingReview)
@@ -314,12 +315,12 @@ func TestDemoVillage(t *testing.T) {
 	for _, v := range d.Visits {
 		byCadre[v.Cadre]++
 	}
-	vs, err := db.VisitsBy(d.GroupCadre.ID, 0)
+	vs, err := query.VisitsBy(db, d.GroupCadre.ID, 0)
 	must(t, err)
 	if len(vs) != byCadre[d.GroupCadre.ID] || len(vs) == 0 {
 		t.Errorf("VisitsBy(group cadre) = %d, the generator made %d", len(vs), byCadre[d.GroupCadre.ID])
 	}
-	activity, err := db.CadreActivity(d.Village.ID, demoNow)
+	activity, err := query.CadreActivity(db, d.Village.ID, demoNow)
 	must(t, err)
 	found := false
 	for _, a := range activity {
@@ -344,10 +345,10 @@ func TestDemoVillage(t *testing.T) {
 	}
 
 	// Search: the generator keeps every name but 王兴文 off the initials wxw.
-	hits, err := db.Search(d.Village.ID, "wxw", demoNow, 10)
+	hits, err := query.Search(db, d.Village.ID, "wxw", demoNow, 10)
 	must(t, err)
 	wantNames(t, "Search(wxw) in the demo village", hits, "王兴文")
-	card, err := db.Card(hits[0].ID, demoNow)
+	card, err := query.Card(db, hits[0].ID, demoNow)
 	must(t, err)
 	if len(card.Helpers) < 4 || card.Plan == nil || len(card.Members) != card.Household.Size {
 		t.Errorf("王兴文's card: %d helpers, plan %v, %d members for size %d", len(card.Helpers), card.Plan != nil,
@@ -373,19 +374,19 @@ func TestDemoTown(t *testing.T) {
 	db := loadDemo(t, filepath.Join(t.TempDir(), "town.db"), d, demoNow)
 	defer db.Close()
 
-	s, err := db.Summary()
+	s, err := query.Summary(db)
 	must(t, err)
 	if s.Households != d.Counts.Households || s.People != d.Counts.People || s.Villages != d.Counts.Villages ||
 		s.Visits != d.Counts.Visits || s.OpenProblems != d.Counts.OpenProblems || !reflect.DeepEqual(s.CadresByRank, d.Counts.Cadres) ||
 		math.Abs(s.Farmland-d.Counts.Farmland) > 0.005 {
 		t.Errorf("Summary = %+v\ncounts  %+v", s, d.Counts)
 	}
-	villages, err := db.Places(domain.Village, d.Town.ID)
+	villages, err := query.Places(db, domain.Village, d.Town.ID)
 	must(t, err)
 	if len(villages) != d.Counts.Villages || len(villages) < 3 {
 		t.Fatalf("%d villages", len(villages))
 	}
-	global, err := db.Assistance(uuid.Nil)
+	global, err := query.Assistance(db, uuid.Nil)
 	must(t, err)
 	globalCadre := map[uuid.UUID]domain.CadreGap{}
 	for _, g := range global.Cadres {
@@ -393,7 +394,7 @@ func TestDemoTown(t *testing.T) {
 	}
 	households, people, hhGaps := 0, 0, 0
 	for _, v := range villages {
-		rows, err := db.VillageHouseholds(v.ID, demoNow)
+		rows, err := query.VillageHouseholds(db, v.ID, demoNow)
 		must(t, err)
 		households += len(rows)
 		for _, r := range rows {
@@ -402,7 +403,7 @@ func TestDemoTown(t *testing.T) {
 				t.Errorf("%s listed in %s but belongs to %s", r.HeadName, v.Name, r.Village)
 			}
 		}
-		g, err := db.Assistance(v.ID)
+		g, err := query.Assistance(db, v.ID)
 		must(t, err)
 		hhGaps += len(g.Households)
 		// A cadre is held to their quota over all their pairings: a
@@ -417,7 +418,7 @@ func TestDemoTown(t *testing.T) {
 		t.Errorf("villages add up to %d households, %d people, %d gaps; want %d, %d, %d",
 			households, people, hhGaps, d.Counts.Households, d.Counts.People, len(global.Households))
 	}
-	hits, err := db.Search(uuid.Nil, "wxw", demoNow, 0)
+	hits, err := query.Search(db, uuid.Nil, "wxw", demoNow, 0)
 	must(t, err)
 	wantNames(t, "Search(wxw) in the town", hits, "王兴文")
 }

@@ -605,7 +605,7 @@ type Assigned struct {
 	Location   Location     // where the target is
 	Households []uuid.UUID  // for a group: the households in it
 	// Pairings, for a village: the pairings (current and ended) of every cadre of the
-	// village's roster, in this village or another (see DB.Roster), which a
+	// village's roster, in this village or another (see query.Roster), which a
 	// device reading the whole village receives for its three-level check.
 	Pairings []uuid.UUID
 }
@@ -618,7 +618,7 @@ type Assigned struct {
 func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 	var out []Assigned
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		r, err := db.newReader(tx)
+		t, err := db.newTx(tx)
 		if err != nil {
 			return err
 		}
@@ -651,7 +651,7 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 				x.Level, x.Location = p.Level, locate(tx, p)
 				if p.Level == domain.Village {
 					if pairings[p.ID] == nil {
-						pairings[p.ID] = r.pairingsOfVillage(p.ID)
+						pairings[p.ID] = t.pairingsOfVillage(p.ID)
 					}
 					x.Pairings = pairings[p.ID]
 				}

@@ -1,6 +1,6 @@
 // Package store keeps a replica's records in one bbolt file: the records
 // themselves, field by field with the stamp of the edit that set each field,
-// the indexes the app's screens need, and the replica's change log, which is
+// the indexes the screens' queries walk, and the replica's change log, which is
 // what sync sends.
 //
 // # Transactions
@@ -35,16 +35,16 @@
 //
 // Keys are big-endian so that bbolt's byte order is numeric order.
 //
-// # Queries
+// # Reading
 //
-// The screens' questions each take one read transaction and walk the indexes
-// rather than the records: a cadre's households ([DB.MyHouseholds]), overdue
-// first; a group's or a village's; search by name, pinyin initials or full
-// pinyin, phone and ID-number tail ([DB.Search], [Match]); the household card
-// (一口清, [DB.Card]); a village's overview, open problems, plans awaiting
-// review, conflicts and cadres' activity for a team leader; the roster and
-// the three-level check ([DB.Assistance]); and [DB.Summary] for the server's
-// stats. Times are passed in (now), so that tests fix the clock.
+// [DB.View] runs a read transaction with a [Tx]: records by ID or kind, one
+// field's merge state, the secondary indexes in key order, and the rules in
+// force in a village. The screens' questions (a cadre's households, search,
+// the household card, a village's overview, the roster and the three-level
+// check) are written on it in package query (bangfu/store/query); the
+// indexes they walk stay here, updated in the transaction that writes the
+// record. The search key a household is indexed under ([SearchKey]) is part
+// of the layout.
 //
 // # One opener
 //

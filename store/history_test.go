@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store/query"
 )
 
 // TestEndingsCountOnlyWhatIsCurrent ends a pairing, moves a household out and
@@ -19,19 +20,19 @@ func TestEndingsCountOnlyWhatIsCurrent(t *testing.T) {
 
 	// 李建国 stops helping 王小红 (帮扶力量调整); 何秀英 takes over.
 	var old *domain.Assignment
-	for _, a := range v.assignments {
-		if a.Cadre == v.li.ID && a.Role == domain.Helper && a.Target == v.wangxh.ID {
+	for _, a := range v.Assignments {
+		if a.Cadre == v.Li.ID && a.Role == domain.Helper && a.Target == v.Wangxh.ID {
 			old = a
 		}
 	}
 	old.End(day, "帮扶力量调整")
-	mustPut(t, db, v.office, old)
-	mustPut(t, db, v.office, &domain.Assignment{Cadre: v.he.ID, Role: domain.Helper, Target: v.wangxh.ID, Since: day})
+	mustPut(t, db, v.Office, old)
+	mustPut(t, db, v.Office, &domain.Assignment{Cadre: v.He.ID, Role: domain.Helper, Target: v.Wangxh.ID, Since: day})
 
-	rows, err := db.MyHouseholds(v.li.ID, fixtureNow)
+	rows, err := query.MyHouseholds(db, v.Li.ID, fixtureNow)
 	must(t, err)
 	wantNames(t, "李建国's households after the adjustment", rows, "张海军", "马玉兰", "王兴文")
-	card, err := db.Card(v.wangxh.ID, fixtureNow)
+	card, err := query.Card(db, v.Wangxh.ID, fixtureNow)
 	must(t, err)
 	var helpers []string
 	for _, h := range card.Helpers {
@@ -42,57 +43,57 @@ func TestEndingsCountOnlyWhatIsCurrent(t *testing.T) {
 	if !slices.Equal(helpers, []string{"何秀英"}) {
 		t.Errorf("王小红's helpers %v, want only 何秀英", helpers)
 	}
-	reach, err := db.Reach(v.li.ID)
+	reach, err := db.Reach(v.Li.ID)
 	must(t, err)
 	for _, a := range reach {
-		if a.Target == v.wangxh.ID {
+		if a.Target == v.Wangxh.ID {
 			t.Errorf("the ended pairing still gives 李建国 a reach to 王小红")
 		}
 	}
 
 	// 王兴文 moves out: gone from lists and checks, kept in the history.
-	wang := *v.wang
+	wang := *v.Wang
 	wang.Exit, wang.ExitOn, wang.ExitReason = domain.MovedOut, day, "全家迁往兰州"
-	mustPut(t, db, v.office, &wang)
-	rows, err = db.VillageHouseholds(v.vil.ID, fixtureNow)
+	mustPut(t, db, v.Office, &wang)
+	rows, err = query.VillageHouseholds(db, v.Vil.ID, fixtureNow)
 	must(t, err)
 	wantNames(t, "village after 王兴文 moved out", rows, "张海军", "韩东生", "马玉兰", "王小红")
-	g, err := db.Assistance(v.vil.ID)
+	g, err := query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	for _, x := range g.Households {
-		if x.Household.ID == v.wang.ID {
+		if x.Household.ID == v.Wang.ID {
 			t.Errorf("a household that moved out is a gap: %+v", x)
 		}
 	}
-	s, err := db.Summary()
+	s, err := query.Summary(db)
 	must(t, err)
 	if s.Households != 4 || s.People != 3+5+2+6 {
 		t.Errorf("summary counts %d households, %d people; want 4, 16", s.Households, s.People)
 	}
 
 	// 张志明 retires: no longer under quota, no longer a helper on any card.
-	zhang := *v.zhang
+	zhang := *v.Zhang
 	zhang.Left, zhang.LeftOn, zhang.LeftReason = domain.Retired, day, "到龄退休"
-	mustPut(t, db, v.office, &zhang)
-	g, err = db.Assistance(v.vil.ID)
+	mustPut(t, db, v.Office, &zhang)
+	g, err = query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	for _, x := range g.Cadres {
-		if x.Cadre.ID == v.zhang.ID {
+		if x.Cadre.ID == v.Zhang.ID {
 			t.Errorf("a retired cadre is under quota: %+v", x)
 		}
 	}
-	card, err = db.Card(v.mayu.ID, fixtureNow)
+	card, err = query.Card(db, v.Mayu.ID, fixtureNow)
 	must(t, err)
 	for _, h := range card.Helpers {
-		if h.Cadre.ID == v.zhang.ID {
+		if h.Cadre.ID == v.Zhang.ID {
 			t.Errorf("a retired cadre is still on 马玉兰's card")
 		}
 	}
 
-	h, err := db.History(v.vil.ID)
+	h, err := query.History(db, v.Vil.ID)
 	must(t, err)
-	if len(h.Adjustments) != len(v.assignments)+1 {
-		t.Errorf("history has %d assignments, want %d (every one, ended included)", len(h.Adjustments), len(v.assignments)+1)
+	if len(h.Adjustments) != len(v.Assignments)+1 {
+		t.Errorf("history has %d assignments, want %d (every one, ended included)", len(h.Adjustments), len(v.Assignments)+1)
 	}
 	var ended []string
 	for _, a := range h.Adjustments {
@@ -103,10 +104,10 @@ func TestEndingsCountOnlyWhatIsCurrent(t *testing.T) {
 	if !slices.Equal(ended, []string{"李建国/王小红/帮扶力量调整"}) {
 		t.Errorf("ended assignments %v", ended)
 	}
-	if len(h.Households) != 1 || h.Households[0].ID != v.wang.ID {
+	if len(h.Households) != 1 || h.Households[0].ID != v.Wang.ID {
 		t.Errorf("households that left: %v, want 王兴文", h.Households)
 	}
-	if len(h.Cadres) != 1 || h.Cadres[0].ID != v.zhang.ID {
+	if len(h.Cadres) != 1 || h.Cadres[0].ID != v.Zhang.ID {
 		t.Errorf("cadres that left: %v, want 张志明", h.Cadres)
 	}
 }
@@ -115,10 +116,10 @@ func TestEndingsCountOnlyWhatIsCurrent(t *testing.T) {
 func TestCardFormerMembers(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	m := *v.members[2] // 刘桂兰, the mother
+	m := *v.Members[2] // 刘桂兰, the mother
 	m.Gone, m.GoneOn = domain.Deceased, fixtureNow.AddDate(0, -1, 0)
-	mustPut(t, db, v.office, &m)
-	card, err := db.Card(v.wang.ID, fixtureNow)
+	mustPut(t, db, v.Office, &m)
+	card, err := query.Card(db, v.Wang.ID, fixtureNow)
 	must(t, err)
 	if len(card.Members) != 3 || len(card.FormerMembers) != 1 || card.FormerMembers[0].Name != "刘桂兰" {
 		t.Errorf("members %d, former %v; want 3 and 刘桂兰", len(card.Members), card.FormerMembers)
@@ -130,22 +131,22 @@ func TestCardFormerMembers(t *testing.T) {
 func TestCoverage(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	c, err := db.Coverage(v.vil.ID)
+	c, err := query.Coverage(db, v.Vil.ID)
 	must(t, err)
 	if len(c.GroupsWithoutCadre) != 0 || len(c.VillagesWithoutLeader) != 0 || len(c.VillagesWithoutContact) != 1 ||
 		len(c.TownsWithoutLead) != 1 || len(c.Stationed) != 0 {
 		t.Errorf("coverage %+v", c)
 	}
 	// 何秀英's group assignment ends: 二社 has no group cadre.
-	for _, a := range v.assignments {
-		if a.Cadre == v.he.ID && a.Role == domain.GroupCadre {
+	for _, a := range v.Assignments {
+		if a.Cadre == v.He.ID && a.Role == domain.GroupCadre {
 			a.End(fixtureNow, "调离")
-			mustPut(t, db, v.office, a)
+			mustPut(t, db, v.Office, a)
 		}
 	}
-	c, err = db.Coverage(uuid.Nil)
+	c, err = query.Coverage(db, uuid.Nil)
 	must(t, err)
-	if len(c.GroupsWithoutCadre) != 1 || c.GroupsWithoutCadre[0].ID != v.g2.ID {
+	if len(c.GroupsWithoutCadre) != 1 || c.GroupsWithoutCadre[0].ID != v.G2.ID {
 		t.Errorf("groups without a cadre %v, want 二社", c.GroupsWithoutCadre)
 	}
 	if len(c.Stationed) != 1 || c.Stationed[0].Stationed != 1 || c.Stationed[0].Total != 1 {
@@ -158,20 +159,20 @@ func TestCoverage(t *testing.T) {
 func TestReachPairingsOfVillage(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	other := &domain.Place{Level: domain.Village, Name: "罗家湾村", Parent: v.town.ID}
-	mustPut(t, db, v.office, other)
+	other := &domain.Place{Level: domain.Village, Name: "罗家湾村", Parent: v.Town.ID}
+	mustPut(t, db, v.Office, other)
 	og := &domain.Place{Level: domain.Group, Name: "一社", Parent: other.ID}
-	mustPut(t, db, v.office, og)
+	mustPut(t, db, v.Office, og)
 	far := &domain.Household{HeadName: "罗小平", Group: og.ID, Status: domain.Registered, Size: 3}
-	mustPut(t, db, v.office, far)
-	elsewhere := &domain.Assignment{Cadre: v.ma.ID, Role: domain.PairCounty, Target: far.ID}
+	mustPut(t, db, v.Office, far)
+	elsewhere := &domain.Assignment{Cadre: v.Ma.ID, Role: domain.PairCounty, Target: far.ID}
 	stranger := &domain.Cadre{Name: "罗县长", Rank: domain.RankCounty}
-	mustPut(t, db, v.office, elsewhere)
-	mustPut(t, db, v.office, stranger)
+	mustPut(t, db, v.Office, elsewhere)
+	mustPut(t, db, v.Office, stranger)
 	notOurs := &domain.Assignment{Cadre: stranger.ID, Role: domain.PairCounty, Target: far.ID}
-	mustPut(t, db, v.office, notOurs)
+	mustPut(t, db, v.Office, notOurs)
 
-	reach, err := db.Reach(v.zhao.ID)
+	reach, err := db.Reach(v.Zhao.ID)
 	must(t, err)
 	var pairings []uuid.UUID
 	for _, a := range reach {
@@ -186,10 +187,10 @@ func TestReachPairingsOfVillage(t *testing.T) {
 		t.Errorf("the team leader's reach has a pairing of a cadre of another village")
 	}
 	// The village's check counts it: 马福林 has 3 households now.
-	g, err := db.Assistance(v.vil.ID)
+	g, err := query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	for _, x := range g.Cadres {
-		if x.Cadre.ID == v.ma.ID {
+		if x.Cadre.ID == v.Ma.ID {
 			t.Errorf("马福林 under quota: %d of %d", x.Have, x.Want)
 		}
 	}
@@ -202,7 +203,7 @@ func TestRulesLiveInTheData(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 	overdue := func() []string {
-		rows, err := db.VillageHouseholds(v.vil.ID, fixtureNow)
+		rows, err := query.VillageHouseholds(db, v.Vil.ID, fixtureNow)
 		must(t, err)
 		var out []string
 		for _, r := range rows {
@@ -213,7 +214,7 @@ func TestRulesLiveInTheData(t *testing.T) {
 		return out
 	}
 	quotaOf := func(c *domain.Cadre) int {
-		g, err := db.Assistance(v.vil.ID)
+		g, err := query.Assistance(db, v.Vil.ID)
 		must(t, err)
 		for _, x := range g.Cadres {
 			if x.Cadre.ID == c.ID {
@@ -226,38 +227,38 @@ func TestRulesLiveInTheData(t *testing.T) {
 	if got := overdue(); !slices.Equal(got, []string{"张海军", "韩东生", "马玉兰"}) {
 		t.Errorf("overdue at 30 days: %v", got)
 	}
-	if q := quotaOf(v.ma); q != -1 {
+	if q := quotaOf(v.Ma); q != -1 {
 		t.Errorf("马福林 under quota %d with the defaults", q)
 	}
-	if a, err := db.PlanApprovers(v.vil.ID); err != nil || !slices.Equal(a, domain.DefaultApprovers()) {
+	if a, err := db.PlanApprovers(v.Vil.ID); err != nil || !slices.Equal(a, domain.DefaultApprovers()) {
 		t.Errorf("default approvers %v, %v", a, err)
 	}
 
 	// The town: 4 county households, 60 days, town leads approve.
-	town := *v.town
+	town := *v.Town
 	town.Rules = &domain.Rules{County: 4, Section: 2, Other: 1, Statuses: []domain.Status{domain.Registered, domain.Lifted, domain.Monitored},
 		Stationed: 80, OverdueDays: 60, Approvers: []domain.Role{domain.TownLead}}
-	mustPut(t, db, v.office, &town)
+	mustPut(t, db, v.Office, &town)
 	if got := overdue(); !slices.Equal(got, []string{"张海军", "韩东生"}) {
 		t.Errorf("overdue at the town's 60 days: %v", got)
 	}
-	if q := quotaOf(v.ma); q != 4 {
+	if q := quotaOf(v.Ma); q != 4 {
 		t.Errorf("马福林's quota under the town's rules: %d, want 4", q)
 	}
-	if a, _ := db.PlanApprovers(v.vil.ID); !slices.Equal(a, []domain.Role{domain.TownLead}) {
+	if a, _ := db.PlanApprovers(v.Vil.ID); !slices.Equal(a, []domain.Role{domain.TownLead}) {
 		t.Errorf("approvers under the town's rules: %v", a)
 	}
 
 	// The village's own rules win.
-	vil := *v.vil
+	vil := *v.Vil
 	r := domain.DefaultRules()
 	r.OverdueDays = 2
 	vil.Rules = &r
-	mustPut(t, db, v.office, &vil)
+	mustPut(t, db, v.Office, &vil)
 	if got := overdue(); len(got) != 4 || !slices.Contains(got, "王兴文") {
 		t.Errorf("overdue at the village's 2 days: %v, want 王兴文 (3 days) too", got)
 	}
-	if q := quotaOf(v.ma); q != -1 {
+	if q := quotaOf(v.Ma); q != -1 {
 		t.Errorf("马福林 under quota %d under the village's own rules", q)
 	}
 
@@ -266,7 +267,7 @@ func TestRulesLiveInTheData(t *testing.T) {
 	br := r
 	br.Approvers = []domain.Role{domain.Helper}
 	bad.Rules = &br
-	if err := db.Put(v.office, &bad); err == nil {
+	if err := db.Put(v.Office, &bad); err == nil {
 		t.Error("a helper as approver was accepted")
 	}
 }

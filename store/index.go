@@ -37,9 +37,9 @@ var indexes = map[domain.Kind][]index{
 			}
 			return one(h.Group[:], h.ID[:])
 		}},
-		// hh_search: the normalized search text (see searchKey), a zero byte,
+		// hh_search: the normalized search text (see SearchKey), a zero byte,
 		// the group and the household. Search walks it without decoding rows.
-		// searchKey is part of the layout: a change to it (or to the pinyin
+		// SearchKey is part of the layout: a change to it (or to the pinyin
 		// module's readings) needs a new SchemaVersion, so that migrate
 		// rebuilds the keys; reindex could not find the old ones otherwise.
 		{"hh_search", func(r domain.Record) [][]byte {
@@ -47,7 +47,7 @@ var indexes = map[domain.Kind][]index{
 			if !h.Current() {
 				return nil
 			}
-			return one([]byte(searchKey(h.HeadName, h.Phone, h.IDNumber)), []byte{0}, h.Group[:], h.ID[:])
+			return one([]byte(SearchKey(h.HeadName, h.Phone, h.IDNumber)), []byte{0}, h.Group[:], h.ID[:])
 		}},
 	},
 	domain.KindMember: {
@@ -55,10 +55,10 @@ var indexes = map[domain.Kind][]index{
 		// member_name: the household, the member's normalized name, a zero
 		// byte and the member. Search finds households by a member's name,
 		// and the list rows' search keys read the names, without decoding
-		// members. normalize is part of the layout, as for hh_search.
+		// members. Normalize is part of the layout, as for hh_search.
 		{"member_name", func(r domain.Record) [][]byte {
 			m := r.(*domain.Member)
-			return one(m.Household[:], []byte(normalize(m.Name)), []byte{0}, m.ID[:])
+			return one(m.Household[:], []byte(Normalize(m.Name)), []byte{0}, m.ID[:])
 		}},
 	},
 	domain.KindAssignment: {

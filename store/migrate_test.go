@@ -15,6 +15,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // schemaOf reads the schema version and the index names of a closed file.
@@ -78,13 +79,13 @@ func TestMigrateFromSchema2(t *testing.T) {
 	if seq, _ := db.LastSeq(); seq != logged {
 		t.Errorf("the migration changed the log: %d entries, then LastSeq %d", logged, seq)
 	}
-	vs, err := db.Places(domain.Village, uuid.Nil)
+	vs, err := query.Places(db, domain.Village, uuid.Nil)
 	must(t, err)
 	if len(vs) != 1 || vs[0].Name != "王坪村" {
 		t.Fatalf("villages = %v", vs)
 	}
 	vil := vs[0].ID
-	rows, err := db.VillageHouseholds(vil, fixtureNow)
+	rows, err := query.VillageHouseholds(db, vil, fixtureNow)
 	must(t, err)
 	wantNames(t, "VillageHouseholds", rows, "张海军", "韩东生", "马玉兰", "王兴文", "王小红")
 	open := 0
@@ -94,11 +95,11 @@ func TestMigrateFromSchema2(t *testing.T) {
 	if open != 2 {
 		t.Errorf("open problems on the rows: %d, want 2 (the new problem_open_hh index)", open)
 	}
-	found, err := db.Search(vil, "wxw", fixtureNow, 10)
+	found, err := query.Search(db, vil, "wxw", fixtureNow, 10)
 	must(t, err)
 	wantNames(t, "Search(wxw)", found, "王兴文")
 
-	cadres, err := db.Cadres()
+	cadres, err := query.Cadres(db)
 	must(t, err)
 	var li *domain.Cadre
 	for _, c := range cadres {
@@ -109,10 +110,10 @@ func TestMigrateFromSchema2(t *testing.T) {
 	if li == nil {
 		t.Fatal("no 李建国 in the old file")
 	}
-	mine, err := db.MyHouseholds(li.ID, fixtureNow)
+	mine, err := query.MyHouseholds(db, li.ID, fixtureNow)
 	must(t, err)
 	wantNames(t, "MyHouseholds(李建国)", mine, "张海军", "马玉兰", "王兴文", "王小红")
-	card, err := db.Card(found[0].ID, fixtureNow)
+	card, err := query.Card(db, found[0].ID, fixtureNow)
 	must(t, err)
 	if len(card.Members) != 4 || len(card.Helpers) != 4 || len(card.Visits) != 2 || len(card.Measures) != 3 ||
 		len(card.Reviews) != 2 || len(card.Problems) != 1 || card.DaysSince != 3 {
@@ -122,7 +123,7 @@ func TestMigrateFromSchema2(t *testing.T) {
 	}
 	// The migrated file takes new writes, and they are indexed.
 	mustPut(t, db, li.ID, &domain.Household{HeadName: "吴晓伟", Group: rows[0].Group, Status: domain.Ordinary, Size: 2})
-	found, err = db.Search(vil, "wxw", fixtureNow, 10)
+	found, err = query.Search(db, vil, "wxw", fixtureNow, 10)
 	must(t, err)
 	wantNames(t, "Search(wxw) after a new household", found, "吴晓伟", "王兴文")
 	must(t, db.Close())
@@ -167,14 +168,14 @@ func answers(tb testing.TB, db *store.DB, v *village) []any {
 		must(tb, err)
 		out = append(out, x)
 	}
-	add(db.VillageHouseholds(v.vil.ID, v.now))
-	add(db.MyHouseholds(v.li.ID, v.now))
-	add(db.Search(uuid.Nil, "w", v.now, 0))
-	add(db.Overview(v.vil.ID, v.now))
-	add(db.OpenProblems(uuid.Nil, v.now))
-	add(db.PlansAwaitingReview(uuid.Nil, v.now))
-	add(db.Summary())
-	card, err := db.Card(v.wang.ID, v.now)
+	add(query.VillageHouseholds(db, v.Vil.ID, v.Now))
+	add(query.MyHouseholds(db, v.Li.ID, v.Now))
+	add(query.Search(db, uuid.Nil, "w", v.Now, 0))
+	add(query.Overview(db, v.Vil.ID, v.Now))
+	add(query.OpenProblems(db, uuid.Nil, v.Now))
+	add(query.PlansAwaitingReview(db, uuid.Nil, v.Now))
+	add(query.Summary(db))
+	card, err := query.Card(db, v.Wang.ID, v.Now)
 	must(tb, err)
 	out = append(out, len(card.Members), len(card.Helpers), len(card.Visits), len(card.Measures), len(card.Problems))
 	return out

@@ -12,6 +12,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // compactJSON returns v in compact form, for comparing field values.
@@ -24,44 +25,22 @@ func compactJSON(tb testing.TB, v json.RawMessage) string {
 	return b.String()
 }
 
-// sameFields reports the fields in which got and want differ.
-func sameFields(tb testing.TB, got, want domain.Record) []string {
-	tb.Helper()
-	gf, err := domain.Encode(got)
-	must(tb, err)
-	wf, err := domain.Encode(want)
-	must(tb, err)
-	var diff []string
-	for k, w := range wf {
-		g, ok := gf[k]
-		if !ok || compactJSON(tb, g) != compactJSON(tb, w) {
-			diff = append(diff, k+": "+string(g)+" != "+string(w))
-		}
-	}
-	for k := range gf {
-		if _, ok := wf[k]; !ok {
-			diff = append(diff, k+": unexpected")
-		}
-	}
-	return diff
-}
-
 // TestRoundTrip writes one record of every kind and reads it back: every
 // field, and every field's stamp and author.
 func TestRoundTrip(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	conflict := &domain.Conflict{Household: v.wang.ID, RecordKind: domain.KindHousehold, Record: v.wang.ID,
+	conflict := &domain.Conflict{Household: v.Wang.ID, RecordKind: domain.KindHousehold, Record: v.Wang.ID,
 		Field: "phone", Winner: json.RawMessage(`"13800000001"`), WinnerStamp: "1.0." + uuid.Nil.String(),
-		WinnerAuthor: v.li.ID, Loser: json.RawMessage(`"13900000009"`), LoserStamp: "0.5." + uuid.Nil.String(),
-		LoserAuthor: v.he.ID}
-	mustPut(t, db, v.office, conflict)
-	step := &domain.Step{Problem: v.problems[2].ID, Household: v.problems[2].Household, From: domain.ProblemOpen,
-		To: domain.ProblemVillage, By: v.li.ID, At: v.daysAgo(1), Note: "请村里协调"}
-	mustPut(t, db, v.li.ID, step)
+		WinnerAuthor: v.Li.ID, Loser: json.RawMessage(`"13900000009"`), LoserStamp: "0.5." + uuid.Nil.String(),
+		LoserAuthor: v.He.ID}
+	mustPut(t, db, v.Office, conflict)
+	step := &domain.Step{Problem: v.Problems[2].ID, Household: v.Problems[2].Household, From: domain.ProblemOpen,
+		To: domain.ProblemVillage, By: v.Li.ID, At: v.DaysAgo(1), Note: "请村里协调"}
+	mustPut(t, db, v.Li.ID, step)
 
-	recs := []domain.Record{v.city, v.wang, v.members[1], v.li, v.assignments[3], v.visits[1],
-		v.problems[2], step, v.plan, v.measures[0], v.reviews[0], conflict}
+	recs := []domain.Record{v.City, v.Wang, v.Members[1], v.Li, v.Assignments[3], v.Visits[1],
+		v.Problems[2], step, v.Plan, v.Measures[0], v.Reviews[0], conflict}
 	kinds := map[domain.Kind]bool{}
 	for _, want := range recs {
 		kinds[want.Kind()] = true
@@ -106,23 +85,23 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	// An edit changes one field: only that field's stamp and author move.
-	before, _ := db.FieldStates(domain.KindHousehold, v.wang.ID)
-	h, _ := db.Get(domain.KindHousehold, v.wang.ID)
+	before, _ := db.FieldStates(domain.KindHousehold, v.Wang.ID)
+	h, _ := db.Get(domain.KindHousehold, v.Wang.ID)
 	h.(*domain.Household).Notes = "低保户"
-	mustPut(t, db, v.li.ID, h)
-	after, _ := db.FieldStates(domain.KindHousehold, v.wang.ID)
+	mustPut(t, db, v.Li.ID, h)
+	after, _ := db.FieldStates(domain.KindHousehold, v.Wang.ID)
 	for name, st := range after {
 		moved := st.Stamp != before[name].Stamp
 		if moved != (name == "notes") {
 			t.Errorf("field %s: stamp moved %v", name, moved)
 		}
 	}
-	if after["notes"].Author != v.li.ID || compactJSON(t, after["notes"].Value) != `"低保户"` {
+	if after["notes"].Author != v.Li.ID || compactJSON(t, after["notes"].Value) != `"低保户"` {
 		t.Errorf("notes = %+v", after["notes"])
 	}
 	// Saving the same record again writes nothing.
 	seq, _ := db.LastSeq()
-	mustPut(t, db, v.li.ID, h)
+	mustPut(t, db, v.Li.ID, h)
 	if s, _ := db.LastSeq(); s != seq {
 		t.Errorf("an unchanged Put logged %d entries", s-seq)
 	}
@@ -143,28 +122,28 @@ func TestTombstones(t *testing.T) {
 		id   uuid.UUID
 	}
 	dels := []del{
-		{domain.KindVisit, v.visits[1].ID},     // 王兴文's latest visit
-		{domain.KindProblem, v.problems[2].ID}, // 王小红's open problem
-		{domain.KindMeasure, v.measures[1].ID},
-		{domain.KindReview, v.reviews[1].ID},
-		{domain.KindMember, v.members[0].ID},
-		{domain.KindAssignment, v.assignments[4].ID}, // 张志明 pairs with 王兴文
-		{domain.KindHousehold, v.zhanghj.ID},
-		{domain.KindCadre, v.zhang.ID},
-		{domain.KindPlace, v.south.ID},
+		{domain.KindVisit, v.Visits[1].ID},     // 王兴文's latest visit
+		{domain.KindProblem, v.Problems[2].ID}, // 王小红's open problem
+		{domain.KindMeasure, v.Measures[1].ID},
+		{domain.KindReview, v.Reviews[1].ID},
+		{domain.KindMember, v.Members[0].ID},
+		{domain.KindAssignment, v.Assignments[4].ID}, // 张志明 pairs with 王兴文
+		{domain.KindHousehold, v.Zhanghj.ID},
+		{domain.KindCadre, v.Zhang.ID},
+		{domain.KindPlace, v.South.ID},
 		{domain.KindConflict, uuid.Nil}, // filled below
 	}
-	c := &domain.Conflict{Household: v.wang.ID, RecordKind: domain.KindHousehold, Record: v.wang.ID, Field: "notes",
+	c := &domain.Conflict{Household: v.Wang.ID, RecordKind: domain.KindHousehold, Record: v.Wang.ID, Field: "notes",
 		Winner: json.RawMessage(`"a"`), Loser: json.RawMessage(`"b"`)}
-	mustPut(t, db, v.office, c)
+	mustPut(t, db, v.Office, c)
 	dels[len(dels)-1].id = c.ID
 	seq0, _ = db.LastSeq()
 	for _, d := range dels {
-		must(t, db.Delete(v.office, d.kind, d.id))
+		must(t, db.Delete(v.Office, d.kind, d.id))
 	}
 	// The plan goes last: its measures and reviews were checked against it.
-	must(t, db.Delete(v.office, domain.KindPlan, v.plan.ID))
-	dels = append(dels, del{domain.KindPlan, v.plan.ID})
+	must(t, db.Delete(v.Office, domain.KindPlan, v.Plan.ID))
+	dels = append(dels, del{domain.KindPlan, v.Plan.ID})
 
 	for _, d := range dels {
 		if _, err := db.Get(d.kind, d.id); !errors.Is(err, domain.ErrNotFound) {
@@ -181,7 +160,7 @@ func TestTombstones(t *testing.T) {
 		if err != nil || string(fs["deleted"].Value) != "true" {
 			t.Errorf("FieldStates(%s) after Delete: %v %s", d.kind, err, fs["deleted"].Value)
 		}
-		if err := db.Delete(v.office, d.kind, d.id); !errors.Is(err, domain.ErrNotFound) {
+		if err := db.Delete(v.Office, d.kind, d.id); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("deleting a deleted %s: %v", d.kind, err)
 		}
 	}
@@ -190,7 +169,7 @@ func TestTombstones(t *testing.T) {
 	}
 
 	// Queries.
-	rows, err := db.VillageHouseholds(v.vil.ID, v.now)
+	rows, err := query.VillageHouseholds(db, v.Vil.ID, v.Now)
 	must(t, err)
 	wantNames(t, "VillageHouseholds after deletions", rows, "韩东生", "王兴文", "马玉兰", "王小红")
 	for _, r := range rows {
@@ -201,48 +180,48 @@ func TestTombstones(t *testing.T) {
 			t.Errorf("王小红 still has %d open problems", r.OpenProblems)
 		}
 	}
-	if rows, _ := db.Search(uuid.Nil, "张海军", v.now, 0); len(rows) != 0 {
+	if rows, _ := query.Search(db, uuid.Nil, "张海军", v.Now, 0); len(rows) != 0 {
 		t.Errorf("Search finds a deleted household: %v", names(rows))
 	}
-	if rows, _ := db.Search(uuid.Nil, "zhj", v.now, 0); len(rows) != 0 {
+	if rows, _ := query.Search(db, uuid.Nil, "zhj", v.Now, 0); len(rows) != 0 {
 		t.Errorf("Search by initials finds a deleted household: %v", names(rows))
 	}
-	if _, err := db.Card(v.zhanghj.ID, v.now); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := query.Card(db, v.Zhanghj.ID, v.Now); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Card of a deleted household: %v", err)
 	}
-	card, err := db.Card(v.wang.ID, v.now)
+	card, err := query.Card(db, v.Wang.ID, v.Now)
 	must(t, err)
 	if len(card.Visits) != 1 || len(card.Members) != 3 || card.Plan != nil || len(card.Measures) != 0 || len(card.Reviews) != 0 {
 		t.Errorf("card after deletions: %d visits, %d members, plan %v, %d measures, %d reviews",
 			len(card.Visits), len(card.Members), card.Plan, len(card.Measures), len(card.Reviews))
 	}
 	for _, h := range card.Helpers {
-		if h.Cadre.ID == v.zhang.ID {
+		if h.Cadre.ID == v.Zhang.ID {
 			t.Errorf("card lists a deleted pairing's cadre")
 		}
 	}
-	if ps, _ := db.OpenProblems(uuid.Nil, v.now); len(ps) != 1 {
+	if ps, _ := query.OpenProblems(db, uuid.Nil, v.Now); len(ps) != 1 {
 		t.Errorf("OpenProblems after deleting one: %d", len(ps))
 	}
-	if pl, _ := db.PlansAwaitingReview(uuid.Nil, v.now); len(pl) != 0 {
+	if pl, _ := query.PlansAwaitingReview(db, uuid.Nil, v.Now); len(pl) != 0 {
 		t.Errorf("PlansAwaitingReview lists a deleted plan")
 	}
-	if cs, _ := db.Conflicts(uuid.Nil, false); len(cs) != 0 {
+	if cs, _ := query.Conflicts(db, uuid.Nil, false); len(cs) != 0 {
 		t.Errorf("Conflicts lists a deleted conflict")
 	}
-	if cs, _ := db.Cadres(); len(cs) != 4 {
+	if cs, _ := query.Cadres(db); len(cs) != 4 {
 		t.Errorf("Cadres after deleting one: %d", len(cs))
 	}
-	if ps, _ := db.Places(domain.NaturalVillage, v.vil.ID); len(ps) != 1 {
+	if ps, _ := query.Places(db, domain.NaturalVillage, v.Vil.ID); len(ps) != 1 {
 		t.Errorf("natural villages after deleting one: %d", len(ps))
 	}
-	if vs, _ := db.VisitsBy(v.li.ID, 0); len(vs) != 1 {
+	if vs, _ := query.VisitsBy(db, v.Li.ID, 0); len(vs) != 1 {
 		t.Errorf("VisitsBy after deleting a visit: %d", len(vs))
 	}
-	if mine, _ := db.MyHouseholds(v.zhang.ID, v.now); len(mine) != 0 {
+	if mine, _ := query.MyHouseholds(db, v.Zhang.ID, v.Now); len(mine) != 0 {
 		t.Errorf("a deleted cadre still has households: %v", names(mine))
 	}
-	if s, _ := db.Summary(); s.Households != 4 || s.Visits != len(v.visits)-1 || s.OpenProblems != 1 || s.AwaitingReview != 0 {
+	if s, _ := query.Summary(db); s.Households != 4 || s.Visits != len(v.Visits)-1 || s.OpenProblems != 1 || s.AwaitingReview != 0 {
 		t.Errorf("Summary after deletions: %+v", s)
 	}
 

@@ -123,8 +123,8 @@ func (db *DB) SetSettings(s Settings) error {
 // default approvers. uuid.Nil: the replica's.
 func (db *DB) Rules(village uuid.UUID) (domain.Rules, error) {
 	var out domain.Rules
-	err := db.view(func(r *reader) error {
-		out = r.rules(village)
+	err := db.View(func(t *Tx) error {
+		out = t.Rules(village)
 		return nil
 	})
 	return out, err
@@ -135,25 +135,6 @@ func (db *DB) Rules(village uuid.UUID) (domain.Rules, error) {
 func (db *DB) PlanApprovers(village uuid.UUID) ([]domain.Role, error) {
 	r, err := db.Rules(village)
 	return r.Approvers, err
-}
-
-// rules is Rules within a transaction, cached per reader.
-func (r *reader) rules(village uuid.UUID) domain.Rules {
-	if x, ok := r.ruleOf[village]; ok {
-		return x
-	}
-	fallback := domain.Rules{County: r.settings.Quotas.County, Section: r.settings.Quotas.Section,
-		Other: r.settings.Quotas.Other, Statuses: r.settings.Quotas.Statuses, Stationed: r.settings.Quotas.Stationed,
-		OverdueDays: r.settings.OverdueDays, Approvers: domain.DefaultApprovers()}
-	var v, t *domain.Place
-	if village != uuid.Nil {
-		if v = r.place(village); v != nil {
-			t = r.place(v.Parent)
-		}
-	}
-	x := domain.Effective(v, t, fallback)
-	r.ruleOf[village] = x
-	return x
 }
 
 func readSettings(tx *bolt.Tx) (Settings, error) {

@@ -14,6 +14,7 @@ import (
 	"bangfu/domain"
 	"bangfu/office"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 func (c *cli) board(args []string) error {
@@ -66,7 +67,7 @@ household's helpers with phones and its plan's measures. -group prints one group
 	defer db.Close()
 	var gid uuid.UUID
 	if *group != "" {
-		groups, err := db.Places(domain.Group, v.ID)
+		groups, err := query.Places(db, domain.Group, v.ID)
 		if err != nil {
 			return err
 		}
@@ -128,7 +129,7 @@ func (c *cli) openVillage(dir, village, out string) (*store.DB, *domain.Place, e
 	}
 	id, idErr := uuid.Parse(village)
 	var found []*domain.Place
-	vs, err := db.Places(domain.Village, uuid.Nil)
+	vs, err := query.Places(db, domain.Village, uuid.Nil)
 	for _, p := range vs {
 		if p.Name == village || (idErr == nil && p.ID == id) {
 			found = append(found, p)

@@ -10,6 +10,7 @@ import (
 	"bangfu/cmd/bangfud/internal/report"
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 func (c *cli) history(args []string) error {
@@ -36,7 +37,7 @@ gone, and the cadres who retired or were transferred. -ended lists only what end
 			return err
 		}
 	}
-	h, err := db.History(id)
+	h, err := query.History(db, id)
 	if err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ gone, and the cadres who retired or were transferred. -ended lists only what end
 
 // villageNamed returns the village called name.
 func villageNamed(db *store.DB, name string) (uuid.UUID, error) {
-	vs, err := db.Places(domain.Village, uuid.Nil)
+	vs, err := query.Places(db, domain.Village, uuid.Nil)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -58,7 +59,7 @@ func villageNamed(db *store.DB, name string) (uuid.UUID, error) {
 	return uuid.Nil, domain.Errorf(domain.ENOTFOUND, "village", "没有名为“%[1]s”的村", "there is no village named %[1]q", name)
 }
 
-func printHistory(c *cli, h *store.History, endedOnly bool) {
+func printHistory(c *cli, h *query.RosterHistory, endedOnly bool) {
 	w := c.stdout
 	rows := [][]string{{"帮扶对象", "干部", "职责", "开始", "结束", "原因"}}
 	for _, a := range h.Adjustments {
@@ -105,7 +106,7 @@ func printHistory(c *cli, h *store.History, endedOnly bool) {
 		len(h.Adjustments), ended(h), len(h.Households), len(h.Cadres), len(h.Adjustments), ended(h), len(h.Households), len(h.Cadres))
 }
 
-func ended(h *store.History) int {
+func ended(h *query.RosterHistory) int {
 	n := 0
 	for _, a := range h.Adjustments {
 		if !a.Assignment.Until.IsZero() {

@@ -22,6 +22,7 @@ import (
 	"bangfu/domain"
 	"bangfu/domain/demo"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 // bin is the bangfud binary built for the tests.
@@ -489,11 +490,11 @@ func TestExport(t *testing.T) {
 	plans, _ := db.Count(domain.KindPlan)
 	measures, _ := db.Count(domain.KindMeasure)
 	problems, _ := db.Count(domain.KindProblem)
-	gaps, err := db.Assistance(uuid.Nil)
+	gaps, err := query.Assistance(db, uuid.Nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cov, err := db.Coverage(uuid.Nil)
+	cov, err := query.Coverage(db, uuid.Nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"bangfu/cmd/bangfud/internal/report"
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 	"bangfu/sync/client"
 )
 
@@ -135,7 +136,7 @@ func TestLedgerHoldsProblemEscalatedFromPhone(t *testing.T) {
 	}
 	cadre := c.Status().Cadre
 	now := phone.Now()
-	mine, err := phone.MyHouseholds(cadre, now)
+	mine, err := query.MyHouseholds(phone, cadre, now)
 	if err != nil || len(mine) == 0 {
 		t.Fatalf("the phone holds no households of its cadre: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/store/query"
 )
 
 // cellOf finds the cell of the first row of sheet whose column col holds
@@ -60,7 +61,7 @@ func TestRosterRoundTrip(t *testing.T) {
 	db := openDB(t, dir)
 	var target *domain.Household
 	var oldHelper, newHelper *domain.Cadre
-	card, err := db.Card(d.Households[0].ID, time.Now())
+	card, err := query.Card(db, d.Households[0].ID, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +72,13 @@ func TestRosterRoundTrip(t *testing.T) {
 			oldHelper = h.Cadre
 		}
 	}
-	cadres, err := db.Cadres()
+	cadres, err := query.Cadres(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cadres {
 		if c.Rank == domain.RankOther && c.ID != oldHelper.ID && strings.Contains(c.Unit, "市") && newHelper == nil {
-			if as, _ := db.Assignments(c.ID); len(as) > 0 && as[0].Role == domain.Helper {
+			if as, _ := query.Assignments(db, c.ID); len(as) > 0 && as[0].Role == domain.Helper {
 				newHelper = c
 			}
 		}
@@ -140,7 +141,7 @@ func TestRosterRoundTrip(t *testing.T) {
 	must(t, "import", "-data", dir, out)
 
 	db = openDB(t, dir)
-	card, err = db.Card(target.ID, time.Now())
+	card, err = query.Card(db, target.ID, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestRosterRoundTrip(t *testing.T) {
 	if len(card.Members) != len(members) || len(card.FormerMembers) != 1 || card.FormerMembers[0].Name != dead.Name {
 		t.Errorf("members %d (want %d), former %v (want %s)", len(card.Members), len(members), card.FormerMembers, dead.Name)
 	}
-	rows2, err := db.VillageHouseholds(d.Village.ID, time.Now())
+	rows2, err := query.VillageHouseholds(db, d.Village.ID, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,10 +166,10 @@ func TestRosterRoundTrip(t *testing.T) {
 			t.Errorf("the household that moved out is still listed")
 		}
 	}
-	if as, _ := db.Assignments(retired.ID); len(as) != 0 {
+	if as, _ := query.Assignments(db, retired.ID); len(as) != 0 {
 		t.Errorf("the retired cadre keeps %d assignments", len(as))
 	}
-	h, err := db.History(uuid.Nil)
+	h, err := query.History(db, uuid.Nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func TestRulesCommand(t *testing.T) {
 	}
 	db := openDB(t, dir)
 	d := demo.Village(1, time.Now())
-	g, err := db.Assistance(d.Village.ID)
+	g, err := query.Assistance(db, d.Village.ID)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +243,7 @@ func TestRulesCommand(t *testing.T) {
 	}
 	must(t, "rules", "-data", dir, "-village", "王坪村", "-quotas", "1/1/1")
 	db = openDB(t, dir)
-	g, err = db.Assistance(d.Village.ID)
+	g, err = query.Assistance(db, d.Village.ID)
 	approvers, _ := db.PlanApprovers(d.Village.ID)
 	db.Close()
 	if err != nil {
@@ -267,7 +268,7 @@ func TestStatsCoverage(t *testing.T) {
 	dir := demoDir(t)
 	d := demo.Village(1, time.Now())
 	db := openDB(t, dir)
-	as, err := db.Assignments(d.GroupCadre.ID)
+	as, err := query.Assignments(db, d.GroupCadre.ID)
 	var group *domain.Place
 	for _, a := range as {
 		if a.Role == domain.GroupCadre {
@@ -324,7 +325,7 @@ func TestRosterMoveWithoutIDNumber(t *testing.T) {
 	dir := demoDir(t)
 	d := demo.Village(1, time.Now())
 	db := openDB(t, dir)
-	groups, err := db.Places(domain.Group, d.Village.ID)
+	groups, err := query.Places(db, domain.Group, d.Village.ID)
 	if err != nil || len(groups) < 2 {
 		t.Fatalf("groups of the demo village: %v %v", groups, err)
 	}
@@ -338,7 +339,7 @@ func TestRosterMoveWithoutIDNumber(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before, err := db.VillageHouseholds(d.Village.ID, time.Now())
+	before, err := query.VillageHouseholds(db, d.Village.ID, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +366,7 @@ func TestRosterMoveWithoutIDNumber(t *testing.T) {
 	}
 	must(t, "import", "-data", dir, out)
 	db = openDB(t, dir)
-	card, err := db.Card(h.ID, time.Now())
+	card, err := query.Card(db, h.ID, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +378,7 @@ func TestRosterMoveWithoutIDNumber(t *testing.T) {
 			t.Errorf("马麦燕 born %v (%d), want 1988-07-15", m.Birth, m.BirthYear)
 		}
 	}
-	after, err := db.VillageHouseholds(d.Village.ID, time.Now())
+	after, err := query.VillageHouseholds(db, d.Village.ID, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"bangfu/cmd/bangfud/internal/roster"
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
 
 func (c *cli) rules(args []string) error {
@@ -144,7 +145,7 @@ func applyRuleFlags(r *domain.Rules, quotas string, overdue, stationed int, appr
 
 // placeNamed returns the one place at level called name.
 func placeNamed(db *store.DB, level domain.Level, name string) (*domain.Place, error) {
-	ps, err := db.Places(level, uuid.Nil)
+	ps, err := query.Places(db, level, uuid.Nil)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/office"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 func (c *cli) stats(args []string) error {
@@ -46,7 +46,7 @@ contact, towns without a lead, each town's share of cadres stationed in villages
 
 // summary reads the roster summary and the coverage check from the stopped
 // data directory dir, or from the running server (a city account's token).
-func (c *cli) summary(dir, server string) (*store.Summary, domain.Coverage, error) {
+func (c *cli) summary(dir, server string) (*query.Figures, domain.Coverage, error) {
 	if server != "" {
 		r, err := newRemote(server)
 		if err != nil {
@@ -66,11 +66,11 @@ func (c *cli) summary(dir, server string) (*store.Summary, domain.Coverage, erro
 		return nil, domain.Coverage{}, err
 	}
 	defer db.Close()
-	s, err := db.Summary()
+	s, err := query.Summary(db)
 	if err != nil {
 		return nil, domain.Coverage{}, err
 	}
-	cov, err := db.Coverage(uuid.Nil)
+	cov, err := query.Coverage(db, uuid.Nil)
 	return s, cov, err
 }
 
@@ -141,7 +141,7 @@ type StatsGaps struct {
 
 var ranks = []domain.Rank{domain.RankCounty, domain.RankSection, domain.RankOther}
 
-func statsJSON(s *store.Summary) Stats {
+func statsJSON(s *query.Figures) Stats {
 	out := Stats{
 		Towns: s.Towns, Villages: s.Villages, NaturalVillages: s.NaturalVillages, Groups: s.Groups,
 		Households: s.Households, People: s.People, FarmlandMu: s.Farmland,
@@ -161,7 +161,7 @@ func statsJSON(s *store.Summary) Stats {
 
 // printStats writes the summary as a table with Chinese and English labels,
 // aligned for a terminal where a Chinese character is two columns wide.
-func printStats(w io.Writer, s *store.Summary, cov domain.Coverage) {
+func printStats(w io.Writer, s *query.Figures, cov domain.Coverage) {
 	type line struct {
 		zh, en string
 		value  string

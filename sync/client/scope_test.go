@@ -14,6 +14,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
 	"bangfu/sync/synctest"
@@ -23,7 +24,7 @@ import (
 // another, as the office does on the server.
 func reassign(t *testing.T, srv *synctest.Server, admin, from, to uuid.UUID, group uuid.UUID) {
 	t.Helper()
-	as, err := srv.DB.Assignments(from)
+	as, err := query.Assignments(srv.DB, from)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/store/query"
 	"bangfu/sync/client"
 	"bangfu/sync/server"
 	"bangfu/sync/synctest"
@@ -52,7 +53,7 @@ func TestYearlyAdjustments(t *testing.T) {
 	checkScopes(t, srv.DB, devs)
 
 	groupOf := func(cadre uuid.UUID) *domain.Assignment {
-		as, err := srv.DB.Assignments(cadre)
+		as, err := query.Assignments(srv.DB, cadre)
 		if err != nil {
 			t.Fatal(err)
 		}

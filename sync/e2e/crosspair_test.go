@@ -11,6 +11,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 	"bangfu/sync/client"
 	"bangfu/sync/server"
 	"bangfu/sync/synctest"
@@ -19,7 +20,7 @@ import (
 // gapsOf renders a village's three-level check for comparison.
 func gapsOf(t *testing.T, db *store.DB, village uuid.UUID) []string {
 	t.Helper()
-	g, err := db.Assistance(village)
+	g, err := query.Assistance(db, village)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"bytes"
@@ -8,81 +8,9 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
-	"github.com/mozillazg/go-pinyin"
-	bolt "go.etcd.io/bbolt"
+
+	"bangfu/store"
 )
-
-// keySep separates the parts of a search key: the name, its pinyin initials,
-// its full pinyin, the phone and the ID tail. A query never contains it, so a
-// match never spans two parts.
-const keySep = "\x1f"
-
-// searchKey returns the text a household is found by: the head's name, the
-// initials and the full pinyin of the name, the phone and the last four
-// characters of the ID number, in lower case, separated by keySep. It is
-// stored in the hh_search index and in HouseholdRow.Key.
-func searchKey(name, phone, idNumber string) string {
-	name = normalize(name)
-	var initials, full strings.Builder
-	args := pinyin.NewArgs()
-	first := true
-	for _, r := range name {
-		if r < unicode.MaxASCII {
-			// Latin letters and digits stand for themselves.
-			initials.WriteRune(r)
-			full.WriteRune(r)
-			continue
-		}
-		py := surnameReadings[r]
-		if !first || py == "" {
-			py = nameReadings[r]
-		}
-		first = false
-		if py == "" {
-			if ps := pinyin.SinglePinyin(r, args); len(ps) > 0 {
-				py = ps[0]
-			}
-		}
-		if py == "" {
-			continue
-		}
-		initials.WriteByte(py[0])
-		full.WriteString(py)
-	}
-	return strings.Join([]string{name, initials.String(), full.String(), normalize(phone), normalize(idTail(idNumber))}, keySep)
-}
-
-// The readings of characters whose usual reading in a name differs from the
-// first one go-pinyin gives: anywhere in a name, and as a surname (the first
-// character).
-var (
-	nameReadings    = map[rune]string{'长': "chang"}
-	surnameReadings = map[rune]string{'曾': "zeng", '单': "shan", '解': "xie", '仇': "qiu", '朴': "piao",
-		'查': "zha", '区': "ou", '乐': "yue", '覃': "qin", '缪': "miao", '盖': "ge", '种': "chong",
-		'翟': "zhai", '召': "shao"}
-)
-
-// idTail returns the last four characters of an ID number.
-func idTail(id string) string {
-	if len(id) <= 4 {
-		return id
-	}
-	return id[len(id)-4:]
-}
-
-// normalize lowers q and drops spaces and control characters, so that
-// "Wang Xing Wen" and "wangxingwen" are the same query.
-func normalize(q string) string {
-	var b strings.Builder
-	b.Grow(len(q))
-	for _, r := range q {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
 
 // matchKey reports whether the normalized query q is a substring of one part
 // of a search key.
@@ -97,7 +25,7 @@ func matchKey(key, q string) bool {
 		return true
 	}
 	for key != "" {
-		part, rest, _ := strings.Cut(key, keySep)
+		part, rest, _ := strings.Cut(key, store.KeySep)
 		if strings.Contains(undash(part), q) {
 			return true
 		}
@@ -115,14 +43,14 @@ func undash(s string) string {
 }
 
 // memberKey returns the search key parts of a household's members other than
-// the head: their names, lower case, each after keySep. HouseholdRow.Key ends
+// the head: their names, lower case, each after store.KeySep. HouseholdRow.Key ends
 // with them, so that a list searched in memory finds a household by any
 // member's name.
 func memberKey(names []string) string {
 	var b strings.Builder
 	for _, n := range names {
-		if n = normalize(n); n != "" {
-			b.WriteString(keySep)
+		if n = store.Normalize(n); n != "" {
+			b.WriteString(store.KeySep)
 			b.WriteString(n)
 		}
 	}
@@ -136,9 +64,9 @@ func memberKey(names []string) string {
 func Match(row HouseholdRow, query string) bool {
 	key := row.Key
 	if key == "" {
-		key = searchKey(row.HeadName, row.Phone, row.IDTail)
+		key = store.SearchKey(row.HeadName, row.Phone, row.IDTail)
 	}
-	return matchKey(key, normalize(query))
+	return matchKey(key, store.Normalize(query))
 }
 
 // Search returns the households matching query (see Match) within village
@@ -148,14 +76,10 @@ func Match(row HouseholdRow, query string) bool {
 //
 // It walks the search index, which holds every household's search text, and
 // decodes only the households it returns.
-func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) ([]HouseholdRow, error) {
-	q := normalize(query)
+func Search(db *store.DB, village uuid.UUID, query string, now time.Time, limit int) ([]HouseholdRow, error) {
+	q := store.Normalize(query)
 	var out []HouseholdRow
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		r, err := db.newReader(tx)
-		if err != nil {
-			return err
-		}
+	err := view(db, func(r *reader) error {
 		var groups map[uuid.UUID]bool
 		if village != uuid.Nil {
 			groups = map[uuid.UUID]bool{}
@@ -170,49 +94,41 @@ func (db *DB) Search(village uuid.UUID, query string, now time.Time, limit int) 
 		}
 		var hits []hit
 		seen := map[uuid.UUID]bool{}
-		b := tx.Bucket(bucketIdx).Bucket([]byte("hh_search"))
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		r.tx.Scan("hh_search", nil, func(k []byte, id uuid.UUID) bool {
 			if len(k) < 33 || k[len(k)-33] != 0 {
-				continue
+				return true
 			}
 			if groups != nil && !groups[uuid.UUID(k[len(k)-32:len(k)-16])] {
-				continue
+				return true
 			}
 			text := string(k[:len(k)-33])
-			if !matchKey(text, q) {
-				continue
+			if !matchKey(text, q) || seen[id] {
+				return true
 			}
-			name, _, _ := strings.Cut(text, keySep)
-			id := uuid.UUID(k[len(k)-16:])
-			if seen[id] {
-				continue
-			}
+			name, _, _ := strings.Cut(text, store.KeySep)
 			seen[id] = true
 			hits = append(hits, hit{id: id, name: name, days: daysSince(r.lastVisit(id), now)})
-		}
+			return true
+		})
 		// Then the households whose members' names match (names are
 		// Chinese: a query in letters or digits cannot match them).
-		if mb := tx.Bucket(bucketIdx).Bucket([]byte("member_name")); mb != nil && hasWide(q) {
-			mc := mb.Cursor()
-			for k, _ := mc.First(); k != nil; k, _ = mc.Next() {
+		if hasWide(q) {
+			r.tx.Scan("member_name", nil, func(k []byte, _ uuid.UUID) bool {
 				if len(k) < 33 || !strings.Contains(undash(string(k[16:len(k)-17])), undash(q)) {
-					continue
+					return true
 				}
 				id := uuid.UUID(k[:16])
 				if seen[id] {
-					continue
+					return true
 				}
 				hh := r.household(id)
 				if hh == nil || groups != nil && !groups[hh.Group] {
-					continue
+					return true
 				}
 				seen[id] = true
-				hits = append(hits, hit{id: id, name: normalize(hh.HeadName), days: daysSince(r.lastVisit(id), now)})
-			}
+				hits = append(hits, hit{id: id, name: store.Normalize(hh.HeadName), days: daysSince(r.lastVisit(id), now)})
+				return true
+			})
 		}
 		// Order by what the index and visit_hh hold, then decode only the
 		// first limit households.

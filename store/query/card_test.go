@@ -1,4 +1,4 @@
-package store_test
+package query_test
 
 import (
 	"errors"
@@ -9,19 +9,19 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 func TestCard(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	c, err := db.Card(v.wang.ID, v.now)
+	c, err := query.Card(db, v.Wang.ID, v.Now)
 	must(t, err)
-	if d := sameFields(t, c.Household, v.wang); d != nil {
+	if d := sameFields(t, c.Household, v.Wang); d != nil {
 		t.Errorf("card household differs: %v", d)
 	}
-	if c.Group.ID != v.g1.ID || c.Village.ID != v.vil.ID || c.NaturalVillage == nil || c.NaturalVillage.ID != v.north.ID {
+	if c.Group.ID != v.G1.ID || c.Village.ID != v.Vil.ID || c.NaturalVillage == nil || c.NaturalVillage.ID != v.North.ID {
 		t.Errorf("card places: %v %v %v", c.Group, c.Village, c.NaturalVillage)
 	}
 	var members []string
@@ -44,70 +44,70 @@ func TestCard(t *testing.T) {
 	if !reflect.DeepEqual(helpers, wantHelpers) {
 		t.Errorf("helpers = %v, want %v", helpers, wantHelpers)
 	}
-	if len(c.Visits) != 2 || c.Visits[0].ID != v.visits[1].ID || c.Visits[1].ID != v.visits[0].ID {
+	if len(c.Visits) != 2 || c.Visits[0].ID != v.Visits[1].ID || c.Visits[1].ID != v.Visits[0].ID {
 		t.Errorf("visits not newest first: %v", c.Visits)
 	}
-	if !c.LastVisit.Equal(v.daysAgo(3)) || c.DaysSince != 3 {
+	if !c.LastVisit.Equal(v.DaysAgo(3)) || c.DaysSince != 3 {
 		t.Errorf("last visit %v, %d days", c.LastVisit, c.DaysSince)
 	}
-	if c.Plan == nil || c.Plan.ID != v.plan.ID || c.Plan.Status != domain.PlanSubmitted {
+	if c.Plan == nil || c.Plan.ID != v.Plan.ID || c.Plan.Status != domain.PlanSubmitted {
 		t.Fatalf("plan = %+v", c.Plan)
 	}
 	// By due date: training (1 month), handicraft (2), farming (4).
-	if len(c.Measures) != 3 || c.Measures[0].ID != v.measures[1].ID || c.Measures[1].ID != v.measures[2].ID || c.Measures[2].ID != v.measures[0].ID {
+	if len(c.Measures) != 3 || c.Measures[0].ID != v.Measures[1].ID || c.Measures[1].ID != v.Measures[2].ID || c.Measures[2].ID != v.Measures[0].ID {
 		t.Errorf("measures not by due date: %v", c.Measures)
 	}
-	if len(c.Reviews) != 2 || c.Reviews[0].ID != v.reviews[1].ID {
+	if len(c.Reviews) != 2 || c.Reviews[0].ID != v.Reviews[1].ID {
 		t.Errorf("reviews not newest first: %v", c.Reviews)
 	}
-	if len(c.Problems) != 1 || c.Problems[0].ID != v.problems[0].ID {
+	if len(c.Problems) != 1 || c.Problems[0].ID != v.Problems[0].ID {
 		t.Errorf("open problems = %v", c.Problems)
 	}
 
 	// The card's records are the caller's copies.
 	c.Household.HeadName, c.Group.Name, c.Helpers[0].Cadre.Name = "改掉", "改掉", "改掉"
-	again, err := db.Card(v.wang.ID, v.now)
+	again, err := query.Card(db, v.Wang.ID, v.Now)
 	must(t, err)
 	if again.Household.HeadName != "王兴文" || again.Group.Name != "一社" || again.Helpers[0].Cadre.Name != "李建国" {
 		t.Errorf("editing a returned card changed the next one: %s %s %s", again.Household.HeadName, again.Group.Name, again.Helpers[0].Cadre.Name)
 	}
 	// An edit shows on the next card.
-	h, err := db.Get(domain.KindHousehold, v.wang.ID)
+	h, err := db.Get(domain.KindHousehold, v.Wang.ID)
 	must(t, err)
 	h.(*domain.Household).Phone = "13800000099"
-	mustPut(t, db, v.li.ID, h)
-	if again, _ = db.Card(v.wang.ID, v.now); again.Household.Phone != "13800000099" {
+	mustPut(t, db, v.Li.ID, h)
+	if again, _ = query.Card(db, v.Wang.ID, v.Now); again.Household.Phone != "13800000099" {
 		t.Errorf("card after an edit shows phone %s", again.Household.Phone)
 	}
 
 	// A household with nothing: only its group cadre helps.
-	c, err = db.Card(v.han.ID, v.now)
+	c, err = query.Card(db, v.Han.ID, v.Now)
 	must(t, err)
 	if c.NaturalVillage != nil || c.Plan != nil || len(c.Visits) != 0 || len(c.Members) != 0 ||
 		len(c.Problems) != 0 || !c.LastVisit.IsZero() || c.DaysSince != -1 {
 		t.Errorf("empty card = %+v", c)
 	}
-	if len(c.Helpers) != 1 || c.Helpers[0].Role != domain.GroupCadre || c.Helpers[0].Cadre.ID != v.he.ID {
+	if len(c.Helpers) != 1 || c.Helpers[0].Role != domain.GroupCadre || c.Helpers[0].Cadre.ID != v.He.ID {
 		t.Errorf("helpers of 韩东生 = %+v", c.Helpers)
 	}
 
 	// Only the last ten visits, newest first; problems oldest first.
 	for i := 12; i >= 1; i-- {
-		x := &domain.Visit{Household: v.han.ID, Cadre: v.he.ID, At: v.daysAgo(i), Type: domain.VisitRoutine, Notes: fmt.Sprint("第", 13-i, "次")}
-		mustPut(t, db, v.he.ID, x)
+		x := &domain.Visit{Household: v.Han.ID, Cadre: v.He.ID, At: v.DaysAgo(i), Type: domain.VisitRoutine, Notes: fmt.Sprint("第", 13-i, "次")}
+		mustPut(t, db, v.He.ID, x)
 		if i%4 == 0 {
-			p := &domain.Problem{Household: v.han.ID, Visit: x.ID, Text: fmt.Sprint("问题", i), Status: domain.ProblemOpen}
+			p := &domain.Problem{Household: v.Han.ID, Visit: x.ID, Text: fmt.Sprint("问题", i), Status: domain.ProblemOpen}
 			p.Created = x.At
-			mustPut(t, db, v.he.ID, p)
+			mustPut(t, db, v.He.ID, p)
 		}
 	}
-	c, err = db.Card(v.han.ID, v.now)
+	c, err = query.Card(db, v.Han.ID, v.Now)
 	must(t, err)
-	if len(c.Visits) != store.CardVisits {
-		t.Fatalf("%d visits on the card, want %d", len(c.Visits), store.CardVisits)
+	if len(c.Visits) != query.CardVisits {
+		t.Fatalf("%d visits on the card, want %d", len(c.Visits), query.CardVisits)
 	}
 	for i, x := range c.Visits {
-		if want := v.daysAgo(i + 1); !x.At.Equal(want) {
+		if want := v.DaysAgo(i + 1); !x.At.Equal(want) {
 			t.Errorf("visit %d at %v, want %v", i, x.At, want)
 		}
 	}
@@ -122,11 +122,11 @@ func TestCard(t *testing.T) {
 		t.Errorf("problems = %v, want oldest first %v", texts, want)
 	}
 
-	if _, err := db.Card(uuid.New(), v.now); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := query.Card(db, uuid.New(), v.Now); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Card of nobody: %v, want not found", err)
 	}
 	var e *domain.Error
-	if _, err := db.Card(uuid.New(), v.now); !errors.As(err, &e) || e.Zh == "" || e.En == "" {
+	if _, err := query.Card(db, uuid.New(), v.Now); !errors.As(err, &e) || e.Zh == "" || e.En == "" {
 		t.Errorf("Card error is not bilingual: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"sort"
@@ -7,11 +7,12 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
-// Card is the household card (一口清): everything a cadre recites at the
+// HouseholdCard is the household card (一口清): everything a cadre recites at the
 // door, in one call.
-type Card struct {
+type HouseholdCard struct {
 	Household      *domain.Household
 	Group, Village *domain.Place
 	NaturalVillage *domain.Place     // nil if unset
@@ -35,22 +36,22 @@ type Helper struct {
 	Cadre *domain.Cadre
 }
 
-// CardVisits is how many visits a Card holds.
+// CardVisits is how many visits a HouseholdCard holds.
 const CardVisits = 10
 
-// helperRoles is the order of Card.Helpers.
+// helperRoles is the order of HouseholdCard.Helpers.
 var helperRoles = []domain.Role{domain.GroupCadre, domain.PairCounty, domain.PairSection, domain.Helper}
 
 // Card returns the household card of a household at now, or an error matching
 // domain.ErrNotFound if the household does not exist or is deleted.
-func (db *DB) Card(household uuid.UUID, now time.Time) (*Card, error) {
-	var c *Card
-	err := db.view(func(r *reader) error {
+func Card(db *store.DB, household uuid.UUID, now time.Time) (*HouseholdCard, error) {
+	var c *HouseholdCard
+	err := view(db, func(r *reader) error {
 		h := r.household(household)
 		if h == nil {
 			return notFoundErr("card", domain.KindHousehold, household)
 		}
-		c = &Card{Household: h, DaysSince: -1}
+		c = &HouseholdCard{Household: h, DaysSince: -1}
 		c.Group = r.place(h.Group)
 		if c.Group != nil {
 			c.Village = r.place(c.Group.Parent)
@@ -129,7 +130,7 @@ func (db *DB) Card(household uuid.UUID, now time.Time) (*Card, error) {
 // index name, in key order, at most max of them (max <= 0: all).
 func scanRecords(r *reader, name string, prefix []byte, kind domain.Kind, max int, fn func(domain.Record)) {
 	n := 0
-	r.scan(name, prefix, func(_ []byte, id uuid.UUID) bool {
+	r.tx.Scan(name, prefix, func(_ []byte, id uuid.UUID) bool {
 		if rec := r.get(kind, id); rec != nil {
 			fn(rec)
 			n++

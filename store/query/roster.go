@@ -1,13 +1,13 @@
-package store
+package query
 
 import (
-	"fmt"
 	"sort"
 	"time"
 
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // Roster returns what the three-level check reads for a village: its
@@ -15,9 +15,9 @@ import (
 // its households, and every live assignment of those cadres (their pairings
 // elsewhere included). uuid.Nil: everything the replica holds. Households and
 // cadres are sorted by name.
-func (db *DB) Roster(village uuid.UUID) (domain.Roster, error) {
+func Roster(db *store.DB, village uuid.UUID) (domain.Roster, error) {
 	var ro domain.Roster
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		var err error
 		ro, err = r.rosterOf(village)
 		return err
@@ -32,9 +32,9 @@ func (db *DB) Roster(village uuid.UUID) (domain.Roster, error) {
 // so that a county-level leader paired with one household in each of three
 // villages is no gap; household gaps and rank mismatches are those of the
 // village's households.
-func (db *DB) Assistance(village uuid.UUID) (domain.Gaps, error) {
+func Assistance(db *store.DB, village uuid.UUID) (domain.Gaps, error) {
 	var g domain.Gaps
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		var err error
 		g, err = r.assistance(village)
 		return err
@@ -45,7 +45,7 @@ func (db *DB) Assistance(village uuid.UUID) (domain.Gaps, error) {
 // assistance is Assistance within a transaction.
 func (r *reader) assistance(village uuid.UUID) (domain.Gaps, error) {
 	ro, err := r.rosterOf(village)
-	q := r.rules(village).Quotas()
+	q := r.tx.Rules(village).Quotas()
 	if err != nil || village == uuid.Nil {
 		return domain.CheckAssistance(ro, q), err
 	}
@@ -126,14 +126,14 @@ func (r *reader) roster(village uuid.UUID) domain.Roster {
 // still followed, cadres still helping, assignments not ended.
 func (r *reader) everything() (domain.Roster, error) {
 	var ro domain.Roster
-	err := each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+	err := r.tx.Each(domain.KindHousehold, func(rec domain.Record) error {
 		if h := rec.(*domain.Household); h.Current() {
 			ro.Households = append(ro.Households, h)
 		}
 		return nil
 	})
 	if err == nil {
-		err = each(r.tx, domain.KindCadre, func(rec domain.Record) error {
+		err = r.tx.Each(domain.KindCadre, func(rec domain.Record) error {
 			if c := rec.(*domain.Cadre); c.Current() {
 				ro.Cadres = append(ro.Cadres, c)
 			}
@@ -141,7 +141,7 @@ func (r *reader) everything() (domain.Roster, error) {
 		})
 	}
 	if err == nil {
-		err = each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
+		err = r.tx.Each(domain.KindAssignment, func(rec domain.Record) error {
 			if a := rec.(*domain.Assignment); a.Current() {
 				ro.Assignments = append(ro.Assignments, a)
 			}
@@ -181,9 +181,9 @@ func sortCadres(cs []*domain.Cadre) {
 
 // Assignments returns a cadre's live assignments, oldest first (by Since,
 // then creation).
-func (db *DB) Assignments(cadre uuid.UUID) ([]*domain.Assignment, error) {
+func Assignments(db *store.DB, cadre uuid.UUID) ([]*domain.Assignment, error) {
 	var out []*domain.Assignment
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		out = r.assignmentsOf(cadre)
 		sort.SliceStable(out, func(i, j int) bool {
 			a, b := out[i], out[j]
@@ -199,14 +199,14 @@ func (db *DB) Assignments(cadre uuid.UUID) ([]*domain.Assignment, error) {
 
 // Places returns the live places at level under parent (uuid.Nil: all places
 // at level), by name (see sortPlaces: 二社 before 十社).
-func (db *DB) Places(level domain.Level, parent uuid.UUID) ([]*domain.Place, error) {
+func Places(db *store.DB, level domain.Level, parent uuid.UUID) ([]*domain.Place, error) {
 	var out []*domain.Place
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		if parent != uuid.Nil {
 			out = r.children(parent, level)
 			return nil
 		}
-		err := each(r.tx, domain.KindPlace, func(rec domain.Record) error {
+		err := r.tx.Each(domain.KindPlace, func(rec domain.Record) error {
 			if p := rec.(*domain.Place); p.Level == level {
 				out = append(out, p)
 			}
@@ -219,10 +219,10 @@ func (db *DB) Places(level domain.Level, parent uuid.UUID) ([]*domain.Place, err
 }
 
 // Cadres returns every live cadre, by name.
-func (db *DB) Cadres() ([]*domain.Cadre, error) {
+func Cadres(db *store.DB) ([]*domain.Cadre, error) {
 	var out []*domain.Cadre
-	err := db.view(func(r *reader) error {
-		err := each(r.tx, domain.KindCadre, func(rec domain.Record) error {
+	err := view(db, func(r *reader) error {
+		err := r.tx.Each(domain.KindCadre, func(rec domain.Record) error {
 			out = append(out, rec.(*domain.Cadre))
 			return nil
 		})
@@ -239,19 +239,19 @@ type CadreRow struct {
 	Groups          []*domain.Place // groups where they are GroupCadre
 	LastVisit       time.Time       // their latest visit anywhere; zero if none
 	VisitsThisMonth int
-	NotVisited      []HouseholdRow // their households overdue (by Settings.OverdueDays)
+	NotVisited      []HouseholdRow // their households overdue (by store.Settings.OverdueDays)
 }
 
 // CadreActivity returns the cadres of a village's roster (uuid.Nil: every
 // cadre) by name, with their groups in the village, their latest visit
 // anywhere, their visits in now's calendar month, and their households in the
 // village that are overdue, in the order of MyHouseholds.
-func (db *DB) CadreActivity(village uuid.UUID, now time.Time) ([]CadreRow, error) {
+func CadreActivity(db *store.DB, village uuid.UUID, now time.Time) ([]CadreRow, error) {
 	var out []CadreRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		var cadres []*domain.Cadre
 		if village == uuid.Nil {
-			if err := each(r.tx, domain.KindCadre, func(rec domain.Record) error {
+			if err := r.tx.Each(domain.KindCadre, func(rec domain.Record) error {
 				cadres = append(cadres, rec.(*domain.Cadre))
 				return nil
 			}); err != nil {
@@ -273,7 +273,7 @@ func (db *DB) CadreActivity(village uuid.UUID, now time.Time) ([]CadreRow, error
 				}
 			}
 			sortPlaces(cr.Groups)
-			r.scan("visit_cadre", c.ID[:], func(k []byte, _ uuid.UUID) bool {
+			r.tx.Scan("visit_cadre", c.ID[:], func(k []byte, _ uuid.UUID) bool {
 				cr.LastVisit = newestTime(k[16:24]).In(now.Location())
 				return false
 			})
@@ -298,9 +298,9 @@ func (db *DB) CadreActivity(village uuid.UUID, now time.Time) ([]CadreRow, error
 
 // VisitsBy returns a cadre's visits, newest first, at most limit of them
 // (limit <= 0: all).
-func (db *DB) VisitsBy(cadre uuid.UUID, limit int) ([]*domain.Visit, error) {
+func VisitsBy(db *store.DB, cadre uuid.UUID, limit int) ([]*domain.Visit, error) {
 	var out []*domain.Visit
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		scanRecords(r, "visit_cadre", cadre[:], domain.KindVisit, limit, func(rec domain.Record) {
 			out = append(out, rec.(*domain.Visit))
 		})
@@ -309,8 +309,8 @@ func (db *DB) VisitsBy(cadre uuid.UUID, limit int) ([]*domain.Visit, error) {
 	return out, err
 }
 
-// Summary is the roster in figures, for `bangfud stats`.
-type Summary struct {
+// Figures are the roster in figures, for `bangfud stats`.
+type Figures struct {
 	Towns, Villages, NaturalVillages, Groups, Households, People int
 	Farmland                                                     float64 // mu, rounded to 0.01
 	CadresByRank                                                 map[domain.Rank]int
@@ -319,10 +319,10 @@ type Summary struct {
 }
 
 // Summary counts everything the replica holds.
-func (db *DB) Summary() (*Summary, error) {
-	s := &Summary{CadresByRank: map[domain.Rank]int{}}
-	err := db.view(func(r *reader) error {
-		if err := each(r.tx, domain.KindPlace, func(rec domain.Record) error {
+func Summary(db *store.DB) (*Figures, error) {
+	s := &Figures{CadresByRank: map[domain.Rank]int{}}
+	err := view(db, func(r *reader) error {
+		if err := r.tx.Each(domain.KindPlace, func(rec domain.Record) error {
 			switch rec.(*domain.Place).Level {
 			case domain.Town:
 				s.Towns++
@@ -353,7 +353,7 @@ func (db *DB) Summary() (*Summary, error) {
 		s.Visits = r.count("visit_hh")
 		s.OpenProblems = r.count("problem_open")
 		s.AwaitingReview = len(r.submittedPlans())
-		g := domain.CheckAssistance(ro, r.rules(uuid.Nil).Quotas())
+		g := domain.CheckAssistance(ro, r.tx.Rules(uuid.Nil).Quotas())
 		s.HouseholdGaps, s.CadreGaps, s.Mismatches = len(g.Households), len(g.Cadres), len(g.Mismatches)
 		return nil
 	})
@@ -367,59 +367,6 @@ func (db *DB) Summary() (*Summary, error) {
 // for an index with one key per record.
 func (r *reader) count(name string) int {
 	n := 0
-	r.scan(name, nil, func([]byte, uuid.UUID) bool { n++; return true })
+	r.tx.Scan(name, nil, func([]byte, uuid.UUID) bool { n++; return true })
 	return n
-}
-
-// Staff returns the cadres a device working in places needs to know: those
-// assigned to each place given in within or anywhere under it (its
-// villages, groups, natural villages and their households), and those
-// assigned to each target given in at itself (a household, a town). A
-// server sends a device the cadre records of these and of no one else.
-func (db *DB) Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error) {
-	out := map[uuid.UUID]bool{}
-	err := db.view(func(r *reader) error {
-		// The cadre of each live assignment to target, read from its row
-		// without decoding the record: a town lead's sync walks thousands.
-		add := func(target uuid.UUID) {
-			r.scan("assign_target", target[:], func(_ []byte, id uuid.UUID) bool {
-				row, err := getRow(r.tx, domain.KindAssignment, id)
-				if err != nil || row == nil || row.deleted() {
-					return true
-				}
-				if st, ok := row.state("cadre"); ok && len(st.Value) == 38 {
-					if c, err := uuid.Parse(string(st.Value[1:37])); err == nil {
-						out[c] = true
-					}
-				}
-				return true
-			})
-		}
-		seen := map[uuid.UUID]bool{}
-		var walk func(p uuid.UUID, depth int)
-		walk = func(p uuid.UUID, depth int) {
-			if seen[p] || depth > 4 {
-				return
-			}
-			seen[p] = true
-			add(p)
-			for _, h := range r.householdsOfGroup(p) {
-				add(h)
-			}
-			for _, c := range r.ids("place_parent", p[:]) {
-				walk(c, depth+1)
-			}
-		}
-		for _, p := range within {
-			walk(p, 0)
-		}
-		for _, t := range at {
-			add(t)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: staff: %w", err)
-	}
-	return out, nil
 }

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"encoding/binary"
@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // HouseholdRow is one line of a household list.
@@ -27,7 +27,7 @@ type HouseholdRow struct {
 	Size         int
 	LastVisit    time.Time // zero if never visited
 	DaysSince    int       // whole days since LastVisit at now; -1 if never visited
-	Overdue      bool      // never visited, or DaysSince >= Settings.OverdueDays
+	Overdue      bool      // never visited, or DaysSince >= store.Settings.OverdueDays
 	OpenProblems int
 	Key          string // search key: name, pinyin initials, full pinyin, phone, ID tail (lower case)
 }
@@ -36,9 +36,9 @@ type HouseholdRow struct {
 // groups where they are group cadre (包社干部), plus those they are paired
 // with as county-level leader, section-level cadre or helper — overdue first:
 // never visited first, then most days since the last visit, then by name.
-func (db *DB) MyHouseholds(cadre uuid.UUID, now time.Time) ([]HouseholdRow, error) {
+func MyHouseholds(db *store.DB, cadre uuid.UUID, now time.Time) ([]HouseholdRow, error) {
 	var out []HouseholdRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		out = r.rows(r.householdsOf(cadre), now)
 		return nil
 	})
@@ -47,9 +47,9 @@ func (db *DB) MyHouseholds(cadre uuid.UUID, now time.Time) ([]HouseholdRow, erro
 
 // GroupHouseholds returns the households of a group (社), in the order of
 // MyHouseholds.
-func (db *DB) GroupHouseholds(group uuid.UUID, now time.Time) ([]HouseholdRow, error) {
+func GroupHouseholds(db *store.DB, group uuid.UUID, now time.Time) ([]HouseholdRow, error) {
 	var out []HouseholdRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		out = r.rows(r.householdsOfGroup(group), now)
 		return nil
 	})
@@ -58,9 +58,9 @@ func (db *DB) GroupHouseholds(group uuid.UUID, now time.Time) ([]HouseholdRow, e
 
 // VillageHouseholds returns the households of a village, in the order of
 // MyHouseholds.
-func (db *DB) VillageHouseholds(village uuid.UUID, now time.Time) ([]HouseholdRow, error) {
+func VillageHouseholds(db *store.DB, village uuid.UUID, now time.Time) ([]HouseholdRow, error) {
 	var out []HouseholdRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		out = r.rows(r.householdsOfVillage(village), now)
 		return nil
 	})
@@ -68,57 +68,20 @@ func (db *DB) VillageHouseholds(village uuid.UUID, now time.Time) ([]HouseholdRo
 }
 
 // view runs fn in a read transaction with a reader over it.
-func (db *DB) view(fn func(*reader) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
-		r, err := db.newReader(tx)
-		if err != nil {
-			return err
-		}
-		return fn(r)
-	})
+func view(db *store.DB, fn func(*reader) error) error {
+	return db.View(func(t *store.Tx) error { return fn(newReader(t)) })
 }
 
 // reader answers the queries' questions within one transaction, caching the
 // places and cadres it decodes. Everything it returns is a decoded copy.
 type reader struct {
-	tx       *bolt.Tx
-	cache    *recordCache
-	settings Settings
-	places   map[uuid.UUID]*domain.Place
-	cadres   map[uuid.UUID]*domain.Cadre
-	ruleOf   map[uuid.UUID]domain.Rules // by village, see rules
-	indexes  map[string]*bolt.Bucket
+	tx     *store.Tx
+	places map[uuid.UUID]*domain.Place
+	cadres map[uuid.UUID]*domain.Cadre
 }
 
-func (db *DB) newReader(tx *bolt.Tx) (*reader, error) {
-	s, err := readSettings(tx)
-	if err != nil {
-		return nil, err
-	}
-	return &reader{tx: tx, cache: &db.cache, settings: s, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{},
-		ruleOf: map[uuid.UUID]domain.Rules{}, indexes: map[string]*bolt.Bucket{}}, nil
-}
-
-// scan is the package's scan with the index buckets opened once per reader:
-// a list of thousands of households seeks visit_hh thousands of times.
-func (r *reader) scan(name string, prefix []byte, fn func(key []byte, id uuid.UUID) bool) {
-	b, ok := r.indexes[name]
-	if !ok {
-		b = r.tx.Bucket(bucketIdx).Bucket([]byte(name))
-		r.indexes[name] = b
-	}
-	if b == nil {
-		return
-	}
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
-		if len(k) < 16 {
-			continue
-		}
-		if !fn(k, uuid.UUID(k[len(k)-16:])) {
-			return
-		}
-	}
+func newReader(t *store.Tx) *reader {
+	return &reader{tx: t, places: map[uuid.UUID]*domain.Place{}, cadres: map[uuid.UUID]*domain.Cadre{}}
 }
 
 // get returns the live record of kind with id, or nil.
@@ -126,10 +89,7 @@ func (r *reader) get(kind domain.Kind, id uuid.UUID) domain.Record {
 	if id == uuid.Nil {
 		return nil
 	}
-	if cacheable(kind) {
-		return r.cache.load(r.tx, kind, id)
-	}
-	rec, err := load(r.tx, kind, id)
+	rec, err := r.tx.Get(kind, id)
 	if err != nil {
 		return nil
 	}
@@ -173,7 +133,7 @@ func (r *reader) household(id uuid.UUID) *domain.Household {
 // ids returns the record IDs under prefix in index name, in key order.
 func (r *reader) ids(name string, prefix []byte) []uuid.UUID {
 	var out []uuid.UUID
-	r.scan(name, prefix, func(_ []byte, id uuid.UUID) bool {
+	r.tx.Scan(name, prefix, func(_ []byte, id uuid.UUID) bool {
 		out = append(out, id)
 		return true
 	})
@@ -259,7 +219,7 @@ func (r *reader) assignments(name string, id uuid.UUID, ended bool) []*domain.As
 // cadre has none; a cadre whose record has not arrived yet has those of their
 // assignments.
 func (r *reader) householdsOf(cadre uuid.UUID) []uuid.UUID {
-	if row, err := getRow(r.tx, domain.KindCadre, cadre); err != nil || (row != nil && row.deleted()) {
+	if st, ok, err := r.tx.State(domain.KindCadre, cadre, "deleted"); err != nil || (ok && string(st.Value) == "true") {
 		return nil
 	}
 	seen := map[uuid.UUID]bool{}
@@ -287,7 +247,7 @@ func (r *reader) householdsOf(cadre uuid.UUID) []uuid.UUID {
 // visit_hh index (newest first), zero if it was never visited.
 func (r *reader) lastVisit(household uuid.UUID) time.Time {
 	var last time.Time
-	r.scan("visit_hh", household[:], func(k []byte, _ uuid.UUID) bool {
+	r.tx.Scan("visit_hh", household[:], func(k []byte, _ uuid.UUID) bool {
 		last = newestTime(k[16:24])
 		return false
 	})
@@ -298,7 +258,7 @@ func (r *reader) lastVisit(household uuid.UUID) time.Time {
 // newest time, ID) made at or after since.
 func (r *reader) visitsSince(index string, prefix []byte, since time.Time) int {
 	n := 0
-	r.scan(index, prefix, func(k []byte, _ uuid.UUID) bool {
+	r.tx.Scan(index, prefix, func(k []byte, _ uuid.UUID) bool {
 		if newestTime(k[len(prefix) : len(prefix)+8]).Before(since) {
 			return false
 		}
@@ -316,15 +276,15 @@ func newestTime(b []byte) time.Time {
 // openProblems counts a household's open problems.
 func (r *reader) openProblems(household uuid.UUID) int {
 	n := 0
-	r.scan("problem_open_hh", household[:], func([]byte, uuid.UUID) bool { n++; return true })
+	r.tx.Scan("problem_open_hh", household[:], func([]byte, uuid.UUID) bool { n++; return true })
 	return n
 }
 
 // memberNames returns the names of a household's members other than the head.
 func (r *reader) memberNames(h *domain.Household) []string {
 	var names []string
-	head := normalize(h.HeadName)
-	r.scan("member_name", h.ID[:], func(k []byte, _ uuid.UUID) bool {
+	head := store.Normalize(h.HeadName)
+	r.tx.Scan("member_name", h.ID[:], func(k []byte, _ uuid.UUID) bool {
 		if len(k) >= 33 {
 			if n := string(k[16 : len(k)-17]); n != head {
 				names = append(names, n)
@@ -341,13 +301,13 @@ func (r *reader) row(h *domain.Household, now time.Time) HouseholdRow {
 		ID:           h.ID,
 		HeadName:     h.HeadName,
 		Phone:        h.Phone,
-		IDTail:       idTail(h.IDNumber),
+		IDTail:       store.IDTail(h.IDNumber),
 		Group:        h.Group,
 		Status:       h.Status,
 		Size:         h.Size,
 		DaysSince:    -1,
 		OpenProblems: r.openProblems(h.ID),
-		Key:          searchKey(h.HeadName, h.Phone, h.IDNumber) + memberKey(r.memberNames(h)),
+		Key:          store.SearchKey(h.HeadName, h.Phone, h.IDNumber) + memberKey(r.memberNames(h)),
 	}
 	if g := r.place(h.Group); g != nil {
 		row.GroupName = g.Name
@@ -357,7 +317,7 @@ func (r *reader) row(h *domain.Household, now time.Time) HouseholdRow {
 		row.LastVisit = last.In(now.Location())
 		row.DaysSince = daysSince(last, now)
 	}
-	row.Overdue = row.DaysSince < 0 || row.DaysSince >= r.rules(row.Village).OverdueDays
+	row.Overdue = row.DaysSince < 0 || row.DaysSince >= r.tx.Rules(row.Village).OverdueDays
 	return row
 }
 
@@ -463,5 +423,5 @@ func monthStart(now time.Time) time.Time {
 
 // notFoundErr wraps a not-found error with the query that met it.
 func notFoundErr(what string, kind domain.Kind, id uuid.UUID) error {
-	return fmt.Errorf("store: %s: %w", what, notFound(kind, id))
+	return fmt.Errorf("query: %s: %w", what, store.NotFound(kind, id))
 }

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"math"
@@ -8,10 +8,11 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // GroupStats are the figures of one group (社) of a village, or of the whole
-// village in Overview.Total.
+// village in VillageOverview.Total.
 type GroupStats struct {
 	Group           *domain.Place // nil in the Total row
 	Households      int
@@ -24,9 +25,9 @@ type GroupStats struct {
 	Gaps            int // households missing a level of three-level assistance
 }
 
-// Overview is a village at a glance for a team leader: its groups by name,
+// VillageOverview is a village at a glance for a team leader: its groups by name,
 // with totals.
-type Overview struct {
+type VillageOverview struct {
 	Village *domain.Place
 	Groups  []GroupStats // by group name
 	Total   GroupStats
@@ -34,14 +35,14 @@ type Overview struct {
 
 // Overview returns the figures of a village at now, group by group, or an
 // error matching domain.ErrNotFound if there is no such village.
-func (db *DB) Overview(village uuid.UUID, now time.Time) (*Overview, error) {
-	var o *Overview
-	err := db.view(func(r *reader) error {
+func Overview(db *store.DB, village uuid.UUID, now time.Time) (*VillageOverview, error) {
+	var o *VillageOverview
+	err := view(db, func(r *reader) error {
 		v := r.place(village)
 		if v == nil || v.Level != domain.Village {
 			return notFoundErr("overview", domain.KindPlace, village)
 		}
-		o = &Overview{Village: v}
+		o = &VillageOverview{Village: v}
 		gaps := map[uuid.UUID]bool{}
 		ga, err := r.assistance(village)
 		if err != nil {
@@ -109,9 +110,9 @@ type ProblemRow struct {
 
 // OpenProblems returns the open problems of a village (uuid.Nil: everywhere),
 // oldest first.
-func (db *DB) OpenProblems(village uuid.UUID, now time.Time) ([]ProblemRow, error) {
+func OpenProblems(db *store.DB, village uuid.UUID, now time.Time) ([]ProblemRow, error) {
 	var out []ProblemRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		scanRecords(r, "problem_open", nil, domain.KindProblem, 0, func(rec domain.Record) {
 			p := rec.(*domain.Problem)
 			h := r.household(p.Household)
@@ -137,9 +138,9 @@ type PlanRow struct {
 // PlansAwaitingReview returns the submitted plans of a village (uuid.Nil:
 // everywhere), the oldest submission first. A plan was submitted when its
 // status field was last set.
-func (db *DB) PlansAwaitingReview(village uuid.UUID, now time.Time) ([]PlanRow, error) {
+func PlansAwaitingReview(db *store.DB, village uuid.UUID, now time.Time) ([]PlanRow, error) {
 	var out []PlanRow
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		type sub struct {
 			row PlanRow
 			at  domain.Stamp
@@ -158,8 +159,8 @@ func (db *DB) PlansAwaitingReview(village uuid.UUID, now time.Time) ([]PlanRow, 
 				}
 			})
 			var at domain.Stamp
-			if row, err := getRow(r.tx, domain.KindPlan, p.ID); err == nil && row != nil {
-				at, _ = stampOf(row, "status")
+			if st, ok, err := r.tx.State(domain.KindPlan, p.ID, "status"); err == nil && ok {
+				at = st.Stamp
 			}
 			subs = append(subs, sub{pr, at})
 		}
@@ -170,12 +171,6 @@ func (db *DB) PlansAwaitingReview(village uuid.UUID, now time.Time) ([]PlanRow, 
 		return nil
 	})
 	return out, err
-}
-
-// stampOf returns the stamp of a row's field.
-func stampOf(r *row, field string) (domain.Stamp, bool) {
-	st, ok := r.state(field)
-	return st.Stamp, ok
 }
 
 // submittedPlans returns the live plans with status submitted.

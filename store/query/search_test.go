@@ -1,4 +1,4 @@
-package store_test
+package query_test
 
 import (
 	"testing"
@@ -6,15 +6,15 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/store/query"
 )
 
 func TestMatch(t *testing.T) {
-	wang := store.HouseholdRow{HeadName: "王兴文", Phone: "13800000001", IDTail: "123X"}
-	latin := store.HouseholdRow{HeadName: "Ma Li", Phone: "0930-5551234"}
-	lv := store.HouseholdRow{HeadName: "吕长青"}
+	wang := query.HouseholdRow{HeadName: "王兴文", Phone: "13800000001", IDTail: "123X"}
+	latin := query.HouseholdRow{HeadName: "Ma Li", Phone: "0930-5551234"}
+	lv := query.HouseholdRow{HeadName: "吕长青"}
 	cases := []struct {
-		row   store.HouseholdRow
+		row   query.HouseholdRow
 		query string
 		want  bool
 	}{
@@ -49,12 +49,12 @@ func TestMatch(t *testing.T) {
 		{lv, "lcq", true},
 		{lv, "lvchangqing", true}, // ü is written v
 		{lv, "吕", true},
-		{store.HouseholdRow{HeadName: "曾乐"}, "zl", true}, // 曾 as a surname is zeng; 乐 elsewhere le
-		{store.HouseholdRow{HeadName: "曾乐"}, "zengle", true},
-		{store.HouseholdRow{HeadName: "乐曾"}, "yc", true},
+		{query.HouseholdRow{HeadName: "曾乐"}, "zl", true}, // 曾 as a surname is zeng; 乐 elsewhere le
+		{query.HouseholdRow{HeadName: "曾乐"}, "zengle", true},
+		{query.HouseholdRow{HeadName: "乐曾"}, "yc", true},
 	}
 	for _, c := range cases {
-		if got := store.Match(c.row, c.query); got != c.want {
+		if got := query.Match(c.row, c.query); got != c.want {
 			t.Errorf("Match(%s, %q) = %v, want %v", c.row.HeadName, c.query, got, c.want)
 		}
 	}
@@ -70,41 +70,41 @@ func TestSearch(t *testing.T) {
 		limit   int
 		want    []string
 	}{
-		{v.vil.ID, "wxw", 0, []string{"王兴文"}},
+		{v.Vil.ID, "wxw", 0, []string{"王兴文"}},
 		{uuid.Nil, "wxw", 0, []string{"王兴文"}},
-		{v.vil.ID, "WXW", 10, []string{"王兴文"}},
-		{v.vil.ID, "wangxingwen", 0, []string{"王兴文"}},
-		{v.vil.ID, "兴文", 0, []string{"王兴文"}},
-		{v.vil.ID, "王", 0, []string{"王兴文", "王小红"}},    // 3 days, then 1 day
-		{v.vil.ID, "w", 0, []string{"王兴文", "王小红"}},    // initials of both
-		{v.vil.ID, "13800000002", 0, []string{"马玉兰"}}, // phone
-		{v.vil.ID, "0000000", 0, []string{"张海军", "马玉兰", "王兴文"}},
-		{v.vil.ID, v.wangxh.IDNumber[14:], 0, []string{"王小红"}}, // ID tail
-		{v.vil.ID, "", 0, []string{"张海军", "韩东生", "马玉兰", "王兴文", "王小红"}},
-		{v.vil.ID, "", 2, []string{"张海军", "韩东生"}},
-		{v.vil.ID, "zhanghaijun", 1, []string{"张海军"}},
-		{v.vil.ID, "nobody", 0, nil},
+		{v.Vil.ID, "WXW", 10, []string{"王兴文"}},
+		{v.Vil.ID, "wangxingwen", 0, []string{"王兴文"}},
+		{v.Vil.ID, "兴文", 0, []string{"王兴文"}},
+		{v.Vil.ID, "王", 0, []string{"王兴文", "王小红"}},    // 3 days, then 1 day
+		{v.Vil.ID, "w", 0, []string{"王兴文", "王小红"}},    // initials of both
+		{v.Vil.ID, "13800000002", 0, []string{"马玉兰"}}, // phone
+		{v.Vil.ID, "0000000", 0, []string{"张海军", "马玉兰", "王兴文"}},
+		{v.Vil.ID, v.Wangxh.IDNumber[14:], 0, []string{"王小红"}}, // ID tail
+		{v.Vil.ID, "", 0, []string{"张海军", "韩东生", "马玉兰", "王兴文", "王小红"}},
+		{v.Vil.ID, "", 2, []string{"张海军", "韩东生"}},
+		{v.Vil.ID, "zhanghaijun", 1, []string{"张海军"}},
+		{v.Vil.ID, "nobody", 0, nil},
 		{uuid.New(), "wxw", 0, nil}, // another village
-		{v.g1.ID, "wxw", 0, nil},    // a group is not a village
+		{v.G1.ID, "wxw", 0, nil},    // a group is not a village
 	}
 	for _, c := range cases {
-		rows, err := db.Search(c.village, c.query, v.now, c.limit)
+		rows, err := query.Search(db, c.village, c.query, v.Now, c.limit)
 		must(t, err)
 		wantNames(t, "Search("+c.query+")", rows, c.want...)
 		for _, r := range rows {
-			if !store.Match(r, c.query) {
+			if !query.Match(r, c.query) {
 				t.Errorf("Search(%q) returned %s, which Match rejects", c.query, r.HeadName)
 			}
-			if r.Key == "" || r.GroupName == "" || r.Village != v.vil.ID {
+			if r.Key == "" || r.GroupName == "" || r.Village != v.Vil.ID {
 				t.Errorf("Search row %+v is incomplete", r)
 			}
 		}
 	}
 
 	// The rows are the same as the lists'.
-	all, err := db.VillageHouseholds(v.vil.ID, v.now)
+	all, err := query.VillageHouseholds(db, v.Vil.ID, v.Now)
 	must(t, err)
-	found, err := db.Search(v.vil.ID, "", v.now, 0)
+	found, err := query.Search(db, v.Vil.ID, "", v.Now, 0)
 	must(t, err)
 	for i := range all {
 		if all[i] != found[i] {
@@ -113,18 +113,18 @@ func TestSearch(t *testing.T) {
 	}
 
 	// Renaming and deleting move the index.
-	h, err := db.Get(domain.KindHousehold, v.wang.ID)
+	h, err := db.Get(domain.KindHousehold, v.Wang.ID)
 	must(t, err)
 	h.(*domain.Household).HeadName = "李兴文"
-	mustPut(t, db, v.office, h)
-	rows, err := db.Search(uuid.Nil, "wxw", v.now, 0)
+	mustPut(t, db, v.Office, h)
+	rows, err := query.Search(db, uuid.Nil, "wxw", v.Now, 0)
 	must(t, err)
 	wantNames(t, "Search(wxw) after the rename", rows)
-	rows, err = db.Search(uuid.Nil, "lxw", v.now, 0)
+	rows, err = query.Search(db, uuid.Nil, "lxw", v.Now, 0)
 	must(t, err)
 	wantNames(t, "Search(lxw) after the rename", rows, "李兴文")
-	must(t, db.Delete(v.office, domain.KindHousehold, v.wang.ID))
-	rows, err = db.Search(uuid.Nil, "lxw", v.now, 0)
+	must(t, db.Delete(v.Office, domain.KindHousehold, v.Wang.ID))
+	rows, err = query.Search(db, uuid.Nil, "lxw", v.Now, 0)
 	must(t, err)
 	wantNames(t, "Search(lxw) after the deletion", rows)
 }
@@ -135,11 +135,11 @@ func TestSearch(t *testing.T) {
 func TestSearchDashesAndMembers(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	h, err := db.Get(domain.KindHousehold, v.mayu.ID)
+	h, err := db.Get(domain.KindHousehold, v.Mayu.ID)
 	must(t, err)
 	h.(*domain.Household).Phone = "138-0000-0002"
-	mustPut(t, db, v.office, h)
-	mustPut(t, db, v.office, &domain.Member{Household: v.wang.ID, Name: "李秀英", Relation: "配偶", Gender: "女", BirthYear: 1970})
+	mustPut(t, db, v.Office, h)
+	mustPut(t, db, v.Office, &domain.Member{Household: v.Wang.ID, Name: "李秀英", Relation: "配偶", Gender: "女", BirthYear: 1970})
 
 	for _, c := range []struct {
 		query string
@@ -151,14 +151,14 @@ func TestSearchDashesAndMembers(t *testing.T) {
 		{"秀英", []string{"王兴文"}},
 		{"李秀英", []string{"王兴文"}},
 	} {
-		rows, err := db.Search(v.vil.ID, c.query, v.now, 0)
+		rows, err := query.Search(db, v.Vil.ID, c.query, v.Now, 0)
 		must(t, err)
 		wantNames(t, "Search("+c.query+")", rows, c.want...)
-		all, err := db.VillageHouseholds(v.vil.ID, v.now)
+		all, err := query.VillageHouseholds(db, v.Vil.ID, v.Now)
 		must(t, err)
 		var names []string
 		for _, r := range all {
-			if store.Match(r, c.query) {
+			if query.Match(r, c.query) {
 				names = append(names, r.HeadName)
 			}
 		}

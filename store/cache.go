@@ -10,7 +10,7 @@ import (
 	"bangfu/domain"
 )
 
-// recordCache keeps the places, cadres and households a query decoded, with
+// recordCache keeps the places, cadres and households a transaction (Tx) decoded, with
 // the stored bytes they were decoded from. A later query reuses a decoded
 // record only if the bytes it reads in its own transaction are the same, so
 // the cache can never be stale and needs no invalidation; a record that
@@ -43,40 +43,41 @@ func cacheable(kind domain.Kind) bool {
 }
 
 // load returns a copy of the live record of kind with id as tx holds it, or
-// nil if there is none or it is deleted.
-func (c *recordCache) load(tx *bolt.Tx, kind domain.Kind, id uuid.UUID) domain.Record {
-	b := kindBucket(tx, kind)
-	if b == nil {
-		return nil
+// an error matching domain.ErrNotFound if there is none or it is deleted.
+func (c *recordCache) load(tx *bolt.Tx, kind domain.Kind, id uuid.UUID) (domain.Record, error) {
+	var raw []byte
+	if b := kindBucket(tx, kind); b != nil {
+		raw = b.Get(id[:])
 	}
-	raw := b.Get(id[:])
 	if raw == nil {
-		return nil
+		return nil, notFound(kind, id)
 	}
 	k := cacheKey{kind, id}
 	c.mu.Lock()
 	e, ok := c.m[k]
 	c.mu.Unlock()
-	if ok && bytes.Equal(e.raw, raw) {
-		return copyRecord(e.rec)
-	}
-	var rec domain.Record
-	r, err := decodeRow(raw)
-	if err != nil {
-		return nil
-	}
-	if !r.deleted() {
-		if rec, err = r.record(kind, id); err != nil {
-			return nil
+	if !ok || !bytes.Equal(e.raw, raw) {
+		r, err := decodeRow(raw)
+		if err != nil {
+			return nil, err
 		}
+		e = cacheEntry{raw: clone(raw)}
+		if !r.deleted() {
+			if e.rec, err = r.record(kind, id); err != nil {
+				return nil, err
+			}
+		}
+		c.mu.Lock()
+		if c.m == nil || len(c.m) >= maxCached {
+			c.m = map[cacheKey]cacheEntry{}
+		}
+		c.m[k] = e
+		c.mu.Unlock()
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCached {
-		c.m = map[cacheKey]cacheEntry{}
+	if e.rec == nil {
+		return nil, notFound(kind, id)
 	}
-	c.m[k] = cacheEntry{raw: clone(raw), rec: rec}
-	c.mu.Unlock()
-	return copyRecord(rec)
+	return copyRecord(e.rec), nil
 }
 
 // copyRecord returns a copy of a cached record.

@@ -1,4 +1,4 @@
-package store
+package query
 
 import (
 	"sort"
@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 )
 
 // Adjustment is one assignment in the history of a village's helpers
@@ -30,9 +31,9 @@ func (a Adjustment) TargetName() string {
 	return ""
 }
 
-// History is the roster's history in a village: every assignment there,
+// RosterHistory is the roster's history in a village: every assignment there,
 // current and ended, and the households and cadres that left.
-type History struct {
+type RosterHistory struct {
 	Adjustments []Adjustment        // by target name, then start, then creation
 	Households  []*domain.Household // households that moved out, merged or are gone, by exit date
 	Cadres      []*domain.Cadre     // cadres of those assignments who retired or were transferred, by name
@@ -41,9 +42,9 @@ type History struct {
 // History returns the history of the roster of a village (uuid.Nil:
 // everything the replica holds). Nothing in it is deleted; ended records are,
 // which no other query returns.
-func (db *DB) History(village uuid.UUID) (*History, error) {
-	h := &History{}
-	err := db.view(func(r *reader) error {
+func History(db *store.DB, village uuid.UUID) (*RosterHistory, error) {
+	h := &RosterHistory{}
+	err := view(db, func(r *reader) error {
 		in := func(target uuid.UUID) (hh *domain.Household, p *domain.Place, ok bool) {
 			if rec := r.get(domain.KindHousehold, target); rec != nil {
 				hh = rec.(*domain.Household)
@@ -55,7 +56,7 @@ func (db *DB) History(village uuid.UUID) (*History, error) {
 			return nil, p, village == uuid.Nil || p.ID == village || p.Parent == village
 		}
 		left := map[uuid.UUID]bool{}
-		err := each(r.tx, domain.KindAssignment, func(rec domain.Record) error {
+		err := r.tx.Each(domain.KindAssignment, func(rec domain.Record) error {
 			a := rec.(*domain.Assignment)
 			hh, p, ok := in(a.Target)
 			if !ok {
@@ -72,7 +73,7 @@ func (db *DB) History(village uuid.UUID) (*History, error) {
 		if err != nil {
 			return err
 		}
-		err = each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+		err = r.tx.Each(domain.KindHousehold, func(rec domain.Record) error {
 			if hh := rec.(*domain.Household); !hh.Current() && (village == uuid.Nil || r.villageOf(hh.Group) == village) {
 				h.Households = append(h.Households, hh)
 			}
@@ -101,17 +102,17 @@ func (db *DB) History(village uuid.UUID) (*History, error) {
 // of each town's cadres stationed in its villages. A village's replica holds
 // only part of its town's cadres, so the share is a town's figure: it is left
 // out of a village's coverage.
-func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
+func Coverage(db *store.DB, village uuid.UUID) (domain.Coverage, error) {
 	var c domain.Coverage
-	err := db.view(func(r *reader) error {
+	err := view(db, func(r *reader) error {
 		ro, err := r.everything()
 		if err != nil {
 			return err
 		}
 		var places []*domain.Place
-		q := r.rules(village).Quotas()
+		q := r.tx.Rules(village).Quotas()
 		if village == uuid.Nil {
-			err = each(r.tx, domain.KindPlace, func(rec domain.Record) error {
+			err = r.tx.Each(domain.KindPlace, func(rec domain.Record) error {
 				places = append(places, rec.(*domain.Place))
 				return nil
 			})
@@ -129,58 +130,13 @@ func (db *DB) Coverage(village uuid.UUID) (domain.Coverage, error) {
 	return c, err
 }
 
-// pairingsOfVillage returns the IDs of the pairings, current and ended, of
-// every cadre who has or had a duty in a village (an assignment, current or
-// ended, to the village, its groups and natural villages, or its households;
-// retired cadres too), wherever the households are: what a device that reads
-// the whole village must receive so that its three-level check counts a
-// cadre's pairings in other villages as the server does. Ended ones, and
-// those of cadres whose duty here ended, stay in, so that the device learns
-// of the end (or the deletion) instead of keeping a stale copy of a pairing that left the set
-// (store.ScopePrint covers the set, so a cadre who joins the village brings
-// its pairings elsewhere in a catch-up). It reads the village's households from the
-// index alone and every assignment once: a server works it out at every
-// sync of a team leader's tablet.
-func (r *reader) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
-	targets := map[uuid.UUID]bool{village: true}
-	for _, level := range []domain.Level{domain.Group, domain.NaturalVillage} {
-		for _, p := range r.children(village, level) {
-			targets[p.ID] = true
-			if level == domain.Group {
-				for _, h := range r.householdsOfGroup(p.ID) {
-					targets[h] = true
-				}
-			}
-		}
-	}
-	cadres := map[uuid.UUID]bool{}
-	pairings := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing IDs
-	// Deleted pairings too, so that the device learns of the deletion.
-	_ = eachStored(r.tx, domain.KindAssignment, func(rec domain.Record) error {
-		a := rec.(*domain.Assignment)
-		if !a.Deleted && targets[a.Target] {
-			cadres[a.Cadre] = true
-		}
-		if a.Role.IsPairing() {
-			pairings[a.Cadre] = append(pairings[a.Cadre], a.ID)
-		}
-		return nil
-	})
-	var out []uuid.UUID
-	for c := range cadres {
-		out = append(out, pairings[c]...)
-	}
-	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
-	return out
-}
-
 // StatusRequests returns the households of a village (uuid.Nil: every one
 // the replica holds) with a pending status request (domain.StatusRequest),
 // oldest request first.
-func (db *DB) StatusRequests(village uuid.UUID) ([]*domain.Household, error) {
+func StatusRequests(db *store.DB, village uuid.UUID) ([]*domain.Household, error) {
 	var out []*domain.Household
-	err := db.view(func(r *reader) error {
-		return each(r.tx, domain.KindHousehold, func(rec domain.Record) error {
+	err := view(db, func(r *reader) error {
+		return r.tx.Each(domain.KindHousehold, func(rec domain.Record) error {
 			h := rec.(*domain.Household)
 			if h.Request != nil && h.Current() && (village == uuid.Nil || r.villageOf(h.Group) == village) {
 				out = append(out, h)

@@ -1,4 +1,4 @@
-package store_test
+package query_test
 
 import (
 	"errors"
@@ -11,38 +11,32 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/store/query"
 )
-
-func wantNames(t *testing.T, what string, rows []store.HouseholdRow, want ...string) {
-	t.Helper()
-	if got := names(rows); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
-}
 
 func TestMyHouseholds(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	rows, err := db.MyHouseholds(v.li.ID, v.now)
+	rows, err := query.MyHouseholds(db, v.Li.ID, v.Now)
 	must(t, err)
 	// 李建国 is group cadre of 一社 (王兴文, 马玉兰, 张海军) and helper of
 	// 王兴文 (listed once) and of 王小红 in 二社. Never visited first, then
 	// most days since the last visit: 马玉兰 35, 王兴文 3, 王小红 1.
 	wantNames(t, "MyHouseholds(李建国)", rows, "张海军", "马玉兰", "王兴文", "王小红")
-	byName := map[string]store.HouseholdRow{}
+	byName := map[string]query.HouseholdRow{}
 	for _, r := range rows {
 		byName[r.HeadName] = r
 	}
 
 	w := byName["王兴文"]
-	if w.ID != v.wang.ID || w.Group != v.g1.ID || w.GroupName != "一社" || w.Village != v.vil.ID ||
-		w.Phone != v.wang.Phone || w.IDTail != v.wang.IDNumber[14:] || w.Status != domain.Registered || w.Size != 4 {
+	if w.ID != v.Wang.ID || w.Group != v.G1.ID || w.GroupName != "一社" || w.Village != v.Vil.ID ||
+		w.Phone != v.Wang.Phone || w.IDTail != v.Wang.IDNumber[14:] || w.Status != domain.Registered || w.Size != 4 {
 		t.Errorf("row of 王兴文 = %+v", w)
 	}
-	if !w.LastVisit.Equal(v.daysAgo(3)) || w.DaysSince != 3 || w.Overdue || w.OpenProblems != 1 {
+	if !w.LastVisit.Equal(v.DaysAgo(3)) || w.DaysSince != 3 || w.Overdue || w.OpenProblems != 1 {
 		t.Errorf("王兴文: last %v days %d overdue %v problems %d; want %v, 3, false, 1",
-			w.LastVisit, w.DaysSince, w.Overdue, w.OpenProblems, v.daysAgo(3))
+			w.LastVisit, w.DaysSince, w.Overdue, w.OpenProblems, v.DaysAgo(3))
 	}
 	if z := byName["张海军"]; !z.LastVisit.IsZero() || z.DaysSince != -1 || !z.Overdue || z.OpenProblems != 0 {
 		t.Errorf("张海军 (never visited) = %+v", z)
@@ -55,11 +49,11 @@ func TestMyHouseholds(t *testing.T) {
 	}
 
 	// The county-level leader pairs with three households and is group cadre nowhere.
-	rows, err = db.MyHouseholds(v.ma.ID, v.now)
+	rows, err = query.MyHouseholds(db, v.Ma.ID, v.Now)
 	must(t, err)
 	wantNames(t, "MyHouseholds(马福林)", rows, "马玉兰", "王兴文", "王小红")
 	// The time of the query moves the days: 30 days later everyone is overdue.
-	rows, err = db.MyHouseholds(v.ma.ID, v.now.AddDate(0, 0, 30))
+	rows, err = query.MyHouseholds(db, v.Ma.ID, v.Now.AddDate(0, 0, 30))
 	must(t, err)
 	for _, r := range rows {
 		if !r.Overdue {
@@ -67,8 +61,8 @@ func TestMyHouseholds(t *testing.T) {
 		}
 	}
 	// A cadre with no assignment has no households; an unknown one neither.
-	for _, id := range []uuid.UUID{uuid.New(), v.office} {
-		rows, err = db.MyHouseholds(id, v.now)
+	for _, id := range []uuid.UUID{uuid.New(), v.Office} {
+		rows, err = query.MyHouseholds(db, id, v.Now)
 		must(t, err)
 		if len(rows) != 0 {
 			t.Errorf("MyHouseholds(%s) = %v, want none", id, names(rows))
@@ -80,25 +74,25 @@ func TestGroupAndVillageHouseholds(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	rows, err := db.GroupHouseholds(v.g2.ID, v.now)
+	rows, err := query.GroupHouseholds(db, v.G2.ID, v.Now)
 	must(t, err)
 	wantNames(t, "GroupHouseholds(二社)", rows, "韩东生", "王小红")
-	rows, err = db.VillageHouseholds(v.vil.ID, v.now)
+	rows, err = query.VillageHouseholds(db, v.Vil.ID, v.Now)
 	must(t, err)
 	wantNames(t, "VillageHouseholds(王坪村)", rows, "张海军", "韩东生", "马玉兰", "王兴文", "王小红")
-	rows, err = db.VillageHouseholds(v.town.ID, v.now)
+	rows, err = query.VillageHouseholds(db, v.Town.ID, v.Now)
 	must(t, err)
 	wantNames(t, "VillageHouseholds(a town)", rows)
 
 	// Moving a household to the other group moves it between the lists.
-	h, err := db.Get(domain.KindHousehold, v.han.ID)
+	h, err := db.Get(domain.KindHousehold, v.Han.ID)
 	must(t, err)
-	h.(*domain.Household).Group = v.g1.ID
-	mustPut(t, db, v.office, h)
-	rows, err = db.GroupHouseholds(v.g2.ID, v.now)
+	h.(*domain.Household).Group = v.G1.ID
+	mustPut(t, db, v.Office, h)
+	rows, err = query.GroupHouseholds(db, v.G2.ID, v.Now)
 	must(t, err)
 	wantNames(t, "GroupHouseholds(二社) after the move", rows, "王小红")
-	rows, err = db.GroupHouseholds(v.g1.ID, v.now)
+	rows, err = query.GroupHouseholds(db, v.G1.ID, v.Now)
 	must(t, err)
 	wantNames(t, "GroupHouseholds(一社) after the move", rows, "张海军", "韩东生", "马玉兰", "王兴文")
 }
@@ -107,9 +101,9 @@ func TestOverview(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	o, err := db.Overview(v.vil.ID, v.now)
+	o, err := query.Overview(db, v.Vil.ID, v.Now)
 	must(t, err)
-	if o.Village.ID != v.vil.ID || len(o.Groups) != 2 || o.Groups[0].Group.ID != v.g1.ID || o.Groups[1].Group.ID != v.g2.ID {
+	if o.Village.ID != v.Vil.ID || len(o.Groups) != 2 || o.Groups[0].Group.ID != v.G1.ID || o.Groups[1].Group.ID != v.G2.ID {
 		t.Fatalf("Overview groups = %+v", o.Groups)
 	}
 	sum := func(hs ...*domain.Household) (people int, mu float64) {
@@ -119,9 +113,9 @@ func TestOverview(t *testing.T) {
 		}
 		return people, mu
 	}
-	p1, f1 := sum(v.wang, v.mayu, v.zhanghj)
-	p2, f2 := sum(v.wangxh, v.han)
-	want := []store.GroupStats{
+	p1, f1 := sum(v.Wang, v.Mayu, v.Zhanghj)
+	p2, f2 := sum(v.Wangxh, v.Han)
+	want := []query.GroupStats{
 		// 一社: June visits: 王兴文 on the 12th (not the one in May); overdue 张海军 and
 		// 马玉兰; 王兴文's open problem and submitted plan; 张海军 has no pairing.
 		{Group: o.Groups[0].Group, Households: 3, People: p1, Farmland: f1, VisitsThisMonth: 1, Overdue: 2, OpenProblems: 1, AwaitingReview: 1, Gaps: 1},
@@ -137,7 +131,7 @@ func TestOverview(t *testing.T) {
 			t.Errorf("group %d = %+v\nwant %+v", i, got, want[i])
 		}
 	}
-	total := store.GroupStats{Households: 5, People: p1 + p2, Farmland: round2(f1 + f2), VisitsThisMonth: 3, Overdue: 3, OpenProblems: 2, AwaitingReview: 1, Gaps: 1}
+	total := query.GroupStats{Households: 5, People: p1 + p2, Farmland: round2(f1 + f2), VisitsThisMonth: 3, Overdue: 3, OpenProblems: 2, AwaitingReview: 1, Gaps: 1}
 	if o.Total != total {
 		t.Errorf("total = %+v\nwant %+v", o.Total, total)
 	}
@@ -145,10 +139,10 @@ func TestOverview(t *testing.T) {
 		t.Errorf("farmland %v, want exactly 32.5", o.Total.Farmland)
 	}
 
-	if _, err := db.Overview(v.g1.ID, v.now); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := query.Overview(db, v.G1.ID, v.Now); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Overview of a group: %v, want not found", err)
 	}
-	if _, err := db.Overview(uuid.New(), v.now); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := query.Overview(db, uuid.New(), v.Now); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("Overview of an unknown village: %v, want not found", err)
 	}
 }
@@ -159,61 +153,61 @@ func TestOpenProblemsAndPlans(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	ps, err := db.OpenProblems(v.vil.ID, v.now)
+	ps, err := query.OpenProblems(db, v.Vil.ID, v.Now)
 	must(t, err)
-	if len(ps) != 2 || ps[0].Problem.ID != v.problems[2].ID || ps[1].Problem.ID != v.problems[0].ID {
+	if len(ps) != 2 || ps[0].Problem.ID != v.Problems[2].ID || ps[1].Problem.ID != v.Problems[0].ID {
 		t.Fatalf("OpenProblems = %+v, want 王小红's (10 days) then 王兴文's (3 days)", ps)
 	}
-	if ps[0].AgeDays != 10 || ps[0].Household.HeadName != "王小红" || ps[1].AgeDays != 3 || ps[1].Household.ID != v.wang.ID {
+	if ps[0].AgeDays != 10 || ps[0].Household.HeadName != "王小红" || ps[1].AgeDays != 3 || ps[1].Household.ID != v.Wang.ID {
 		t.Errorf("OpenProblems rows = %+v / %+v", ps[0], ps[1])
 	}
-	all, err := db.OpenProblems(uuid.Nil, v.now)
+	all, err := query.OpenProblems(db, uuid.Nil, v.Now)
 	must(t, err)
 	if len(all) != 2 {
 		t.Errorf("OpenProblems(everywhere) = %d rows", len(all))
 	}
-	other, err := db.OpenProblems(uuid.New(), v.now)
+	other, err := query.OpenProblems(db, uuid.New(), v.Now)
 	must(t, err)
 	if len(other) != 0 {
 		t.Errorf("OpenProblems(another village) = %d rows", len(other))
 	}
 
 	// Resolving a problem takes it off the list.
-	p, err := db.Get(domain.KindProblem, v.problems[2].ID)
+	p, err := db.Get(domain.KindProblem, v.Problems[2].ID)
 	must(t, err)
 	pr := p.(*domain.Problem)
-	pr.Status, pr.ResolvedBy, pr.ResolvedAt, pr.Resolution = domain.ProblemResolved, v.zhao.ID, v.now, "村里已组织维修"
-	mustPut(t, db, v.zhao.ID, pr)
-	ps, err = db.OpenProblems(v.vil.ID, v.now)
+	pr.Status, pr.ResolvedBy, pr.ResolvedAt, pr.Resolution = domain.ProblemResolved, v.Zhao.ID, v.Now, "村里已组织维修"
+	mustPut(t, db, v.Zhao.ID, pr)
+	ps, err = query.OpenProblems(db, v.Vil.ID, v.Now)
 	must(t, err)
-	if len(ps) != 1 || ps[0].Problem.ID != v.problems[0].ID {
+	if len(ps) != 1 || ps[0].Problem.ID != v.Problems[0].ID {
 		t.Errorf("after resolving: %+v", ps)
 	}
 
-	plans, err := db.PlansAwaitingReview(v.vil.ID, v.now)
+	plans, err := query.PlansAwaitingReview(db, v.Vil.ID, v.Now)
 	must(t, err)
-	if len(plans) != 1 || plans[0].Plan.ID != v.plan.ID || plans[0].Household.ID != v.wang.ID ||
+	if len(plans) != 1 || plans[0].Plan.ID != v.Plan.ID || plans[0].Household.ID != v.Wang.ID ||
 		plans[0].Measures != 3 || plans[0].Done != 1 {
 		t.Fatalf("PlansAwaitingReview = %+v", plans)
 	}
 	// A second household submits its plan later: it comes second.
-	p2 := &domain.Plan{Household: v.wangxh.ID, Goal: "修缮住房", Start: v.daysAgo(5), Status: domain.PlanDraft}
-	mustPut(t, db, v.he.ID, p2)
+	p2 := &domain.Plan{Household: v.Wangxh.ID, Goal: "修缮住房", Start: v.DaysAgo(5), Status: domain.PlanDraft}
+	mustPut(t, db, v.He.ID, p2)
 	p2.Status = domain.PlanSubmitted
-	mustPut(t, db, v.he.ID, p2)
-	plans, err = db.PlansAwaitingReview(uuid.Nil, v.now)
+	mustPut(t, db, v.He.ID, p2)
+	plans, err = query.PlansAwaitingReview(db, uuid.Nil, v.Now)
 	must(t, err)
-	if len(plans) != 2 || plans[0].Plan.ID != v.plan.ID || plans[1].Plan.ID != p2.ID || plans[1].Measures != 0 {
+	if len(plans) != 2 || plans[0].Plan.ID != v.Plan.ID || plans[1].Plan.ID != p2.ID || plans[1].Measures != 0 {
 		t.Errorf("two plans awaiting review = %+v", plans)
 	}
 	// Approving the first (a review and the plan's new status in one Put)
 	// leaves the second.
-	pl, err := db.Get(domain.KindPlan, v.plan.ID)
+	pl, err := db.Get(domain.KindPlan, v.Plan.ID)
 	must(t, err)
 	pl.(*domain.Plan).Status = domain.PlanStatusAfter(domain.VerdictApprove, domain.PlanSubmitted)
-	mustPut(t, db, v.zhao.ID, pl, &domain.Review{Plan: v.plan.ID, Household: v.wang.ID, Reviewer: v.zhao.ID,
-		Verdict: domain.VerdictApprove, At: v.now})
-	plans, err = db.PlansAwaitingReview(v.vil.ID, v.now)
+	mustPut(t, db, v.Zhao.ID, pl, &domain.Review{Plan: v.Plan.ID, Household: v.Wang.ID, Reviewer: v.Zhao.ID,
+		Verdict: domain.VerdictApprove, At: v.Now})
+	plans, err = query.PlansAwaitingReview(db, v.Vil.ID, v.Now)
 	must(t, err)
 	if len(plans) != 1 || plans[0].Plan.ID != p2.ID {
 		t.Errorf("after approval = %+v", plans)
@@ -224,24 +218,24 @@ func TestRosterAndAssistance(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	ro, err := db.Roster(v.vil.ID)
+	ro, err := query.Roster(db, v.Vil.ID)
 	must(t, err)
-	if len(ro.Households) != 5 || len(ro.Cadres) != 5 || len(ro.Assignments) != len(v.assignments) {
+	if len(ro.Households) != 5 || len(ro.Cadres) != 5 || len(ro.Assignments) != len(v.Assignments) {
 		t.Errorf("Roster: %d households, %d cadres, %d assignments; want 5, 5, %d",
-			len(ro.Households), len(ro.Cadres), len(ro.Assignments), len(v.assignments))
+			len(ro.Households), len(ro.Cadres), len(ro.Assignments), len(v.Assignments))
 	}
-	all, err := db.Roster(uuid.Nil)
+	all, err := query.Roster(db, uuid.Nil)
 	must(t, err)
-	if len(all.Households) != 5 || len(all.Cadres) != 5 || len(all.Assignments) != len(v.assignments) {
+	if len(all.Households) != 5 || len(all.Cadres) != 5 || len(all.Assignments) != len(v.Assignments) {
 		t.Errorf("Roster(everything): %d, %d, %d", len(all.Households), len(all.Cadres), len(all.Assignments))
 	}
 
-	g, err := db.Assistance(v.vil.ID)
+	g, err := query.Assistance(db, v.Vil.ID)
 	must(t, err)
-	if len(g.Households) != 1 || g.Households[0].Household.ID != v.zhanghj.ID || len(g.Households[0].Missing) != 3 {
+	if len(g.Households) != 1 || g.Households[0].Household.ID != v.Zhanghj.ID || len(g.Households[0].Missing) != 3 {
 		t.Errorf("household gaps = %+v, want 张海军 missing three levels", g.Households)
 	}
-	if len(g.Cadres) != 1 || g.Cadres[0].Cadre.ID != v.zhao.ID || g.Cadres[0].Have != 1 || g.Cadres[0].Want != 2 {
+	if len(g.Cadres) != 1 || g.Cadres[0].Cadre.ID != v.Zhao.ID || g.Cadres[0].Have != 1 || g.Cadres[0].Want != 2 {
 		t.Errorf("cadre gaps = %+v, want 赵德明 1 of 2", g.Cadres)
 	}
 	if len(g.Mismatches) != 0 {
@@ -253,13 +247,13 @@ func TestRosterAndAssistance(t *testing.T) {
 	must(t, err)
 	s.Quotas.Section = 1
 	must(t, db.SetSettings(s))
-	g, err = db.Assistance(v.vil.ID)
+	g, err = query.Assistance(db, v.Vil.ID)
 	must(t, err)
 	if len(g.Cadres) != 0 {
 		t.Errorf("with section quota 1: cadre gaps %+v", g.Cadres)
 	}
 
-	as, err := db.Assignments(v.li.ID)
+	as, err := query.Assignments(db, v.Li.ID)
 	must(t, err)
 	roles := map[domain.Role]int{}
 	for _, a := range as {
@@ -270,16 +264,16 @@ func TestRosterAndAssistance(t *testing.T) {
 	}
 	// Deleting an assignment removes it, and its household gains a gap.
 	for _, a := range as {
-		if a.Role == domain.Helper && a.Target == v.wangxh.ID {
-			must(t, db.Delete(v.office, domain.KindAssignment, a.ID))
+		if a.Role == domain.Helper && a.Target == v.Wangxh.ID {
+			must(t, db.Delete(v.Office, domain.KindAssignment, a.ID))
 		}
 	}
-	as, err = db.Assignments(v.li.ID)
+	as, err = query.Assignments(db, v.Li.ID)
 	must(t, err)
 	if len(as) != 2 {
 		t.Errorf("after deleting one: %d assignments", len(as))
 	}
-	g, err = db.Assistance(uuid.Nil)
+	g, err = query.Assistance(db, uuid.Nil)
 	must(t, err)
 	if len(g.Households) != 2 {
 		t.Errorf("after deleting 王小红's helper: household gaps %+v", g.Households)
@@ -291,9 +285,9 @@ func TestPlacesAndCadres(t *testing.T) {
 	v := buildVillage(t, db, fixtureNow)
 	// Ten more groups, written out of order, to check the numeric order.
 	for _, n := range []string{"十社", "三社", "十二社", "九社", "五社", "四社", "八社", "六社", "七社", "十一社"} {
-		mustPut(t, db, v.office, &domain.Place{Level: domain.Group, Name: n, Parent: v.vil.ID})
+		mustPut(t, db, v.Office, &domain.Place{Level: domain.Group, Name: n, Parent: v.Vil.ID})
 	}
-	gs, err := db.Places(domain.Group, v.vil.ID)
+	gs, err := query.Places(db, domain.Group, v.Vil.ID)
 	must(t, err)
 	var got []string
 	for _, g := range gs {
@@ -303,23 +297,23 @@ func TestPlacesAndCadres(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Places(group) = %v\nwant %v", got, want)
 	}
-	nv, err := db.Places(domain.NaturalVillage, v.vil.ID)
+	nv, err := query.Places(db, domain.NaturalVillage, v.Vil.ID)
 	must(t, err)
 	if len(nv) != 2 || nv[0].Name != "大湾" || nv[1].Name != "阳洼" {
 		t.Errorf("natural villages = %v", nv)
 	}
-	all, err := db.Places(domain.Group, uuid.Nil)
+	all, err := query.Places(db, domain.Group, uuid.Nil)
 	must(t, err)
 	if len(all) != 12 {
 		t.Errorf("Places(group, everywhere) = %d", len(all))
 	}
-	cities, err := db.Places(domain.City, uuid.Nil)
+	cities, err := query.Places(db, domain.City, uuid.Nil)
 	must(t, err)
-	if len(cities) != 1 || cities[0].ID != v.city.ID {
+	if len(cities) != 1 || cities[0].ID != v.City.ID {
 		t.Errorf("cities = %v", cities)
 	}
 
-	cs, err := db.Cadres()
+	cs, err := query.Cadres(db)
 	must(t, err)
 	got = nil
 	for _, c := range cs {
@@ -334,7 +328,7 @@ func TestCadreActivityAndVisitsBy(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
 
-	rows, err := db.CadreActivity(v.vil.ID, v.now)
+	rows, err := query.CadreActivity(db, v.Vil.ID, v.Now)
 	must(t, err)
 	type fact struct {
 		groups     []string
@@ -356,10 +350,10 @@ func TestCadreActivityAndVisitsBy(t *testing.T) {
 		t.Errorf("CadreActivity order = %v, want %v", order, want)
 	}
 	want := map[string]fact{
-		"何秀英": {[]string{"二社"}, v.daysAgo(10), 1, []string{"韩东生", "马玉兰"}},
+		"何秀英": {[]string{"二社"}, v.DaysAgo(10), 1, []string{"韩东生", "马玉兰"}},
 		"张志明": {nil, time.Time{}, 0, []string{"马玉兰"}},
-		"李建国": {[]string{"一社"}, v.daysAgo(3), 1, []string{"张海军", "马玉兰"}},
-		"赵德明": {nil, v.daysAgo(1), 1, []string{}},
+		"李建国": {[]string{"一社"}, v.DaysAgo(3), 1, []string{"张海军", "马玉兰"}},
+		"赵德明": {nil, v.DaysAgo(1), 1, []string{}},
 		"马福林": {nil, time.Time{}, 0, []string{"马玉兰"}},
 	}
 	for name, w := range want {
@@ -370,14 +364,14 @@ func TestCadreActivityAndVisitsBy(t *testing.T) {
 		}
 	}
 
-	vs, err := db.VisitsBy(v.li.ID, 0)
+	vs, err := query.VisitsBy(db, v.Li.ID, 0)
 	must(t, err)
-	if len(vs) != 2 || vs[0].ID != v.visits[1].ID || vs[1].ID != v.visits[0].ID {
+	if len(vs) != 2 || vs[0].ID != v.Visits[1].ID || vs[1].ID != v.Visits[0].ID {
 		t.Errorf("VisitsBy(李建国) = %v, want newest first", vs)
 	}
-	vs, err = db.VisitsBy(v.li.ID, 1)
+	vs, err = query.VisitsBy(db, v.Li.ID, 1)
 	must(t, err)
-	if len(vs) != 1 || vs[0].ID != v.visits[1].ID {
+	if len(vs) != 1 || vs[0].ID != v.Visits[1].ID {
 		t.Errorf("VisitsBy(李建国, 1) = %v", vs)
 	}
 }
@@ -385,16 +379,16 @@ func TestCadreActivityAndVisitsBy(t *testing.T) {
 func TestSummary(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	s, err := db.Summary()
+	s, err := query.Summary(db)
 	must(t, err)
 	people, mu := 0, 0.0
-	for _, h := range v.households() {
+	for _, h := range v.Households() {
 		people += h.Size
 		mu += h.Farmland
 	}
-	want := store.Summary{Towns: 1, Villages: 1, NaturalVillages: 2, Groups: 2, Households: 5, People: people,
+	want := query.Figures{Towns: 1, Villages: 1, NaturalVillages: 2, Groups: 2, Households: 5, People: people,
 		Farmland: round2(mu), CadresByRank: map[domain.Rank]int{domain.RankOther: 2, domain.RankCounty: 1, domain.RankSection: 2},
-		Visits: len(v.visits), OpenProblems: 2, AwaitingReview: 1, HouseholdGaps: 1, CadreGaps: 1}
+		Visits: len(v.Visits), OpenProblems: 2, AwaitingReview: 1, HouseholdGaps: 1, CadreGaps: 1}
 	if !reflect.DeepEqual(*s, want) {
 		t.Errorf("Summary = %+v\nwant %+v", *s, want)
 	}
@@ -426,7 +420,7 @@ func TestSettings(t *testing.T) {
 
 	// 马玉兰 was visited 35 days ago: overdue at 30 days, not at 40.
 	must(t, db.SetSettings(store.Settings{OverdueDays: 40, Quotas: domain.DefaultQuotas()}))
-	rows, err := db.MyHouseholds(v.he.ID, v.now)
+	rows, err := query.MyHouseholds(db, v.He.ID, v.Now)
 	must(t, err)
 	for _, r := range rows {
 		if r.HeadName == "马玉兰" && r.Overdue {
@@ -439,7 +433,7 @@ func TestSettings(t *testing.T) {
 		overdue bool
 	}{{35, true}, {36, false}} {
 		must(t, db.SetSettings(store.Settings{OverdueDays: c.days, Quotas: domain.DefaultQuotas()}))
-		rows, err := db.MyHouseholds(v.he.ID, v.now)
+		rows, err := query.MyHouseholds(db, v.He.ID, v.Now)
 		must(t, err)
 		for _, r := range rows {
 			if r.HeadName == "马玉兰" && (r.DaysSince != 35 || r.Overdue != c.overdue) {
@@ -497,19 +491,19 @@ func TestDrafts(t *testing.T) {
 func TestPutDraft(t *testing.T) {
 	db := mustOpen(t)
 	v := buildVillage(t, db, fixtureNow)
-	key := "visit/" + v.wang.ID.String()
+	key := "visit/" + v.Wang.ID.String()
 	must(t, db.SaveDraft(key, []byte(`{"notes":"家中种植花椒3亩"}`)))
 
-	bad := &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: v.daysAgo(0), Type: domain.VisitRoutine}
-	if err := db.PutDraft(v.li.ID, key, bad); err == nil {
+	bad := &domain.Visit{Household: v.Wang.ID, Cadre: v.Li.ID, At: v.DaysAgo(0), Type: domain.VisitRoutine}
+	if err := db.PutDraft(v.Li.ID, key, bad); err == nil {
 		t.Fatal("a visit without notes was saved")
 	}
 	if d, _ := db.Draft(key); d == nil {
 		t.Fatal("a failed save removed the draft")
 	}
 
-	good := &domain.Visit{Household: v.wang.ID, Cadre: v.li.ID, At: v.daysAgo(0), Type: domain.VisitRoutine, Notes: "家中种植花椒3亩"}
-	must(t, db.PutDraft(v.li.ID, key, good))
+	good := &domain.Visit{Household: v.Wang.ID, Cadre: v.Li.ID, At: v.DaysAgo(0), Type: domain.VisitRoutine, Notes: "家中种植花椒3亩"}
+	must(t, db.PutDraft(v.Li.ID, key, good))
 	if d, _ := db.Draft(key); d != nil {
 		t.Fatalf("the draft outlived its visit: %q", d)
 	}

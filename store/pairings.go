@@ -1,0 +1,56 @@
+package store
+
+import (
+	"sort"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+)
+
+// pairingsOfVillage returns the IDs of the pairings, current and ended, of
+// every cadre who has or had a duty in a village (an assignment, current or
+// ended, to the village, its groups and natural villages, or its households;
+// retired cadres too), wherever the households are: what a device that reads
+// the whole village must receive so that its three-level check counts a
+// cadre's pairings in other villages as the server does. Ended ones, and
+// those of cadres whose duty here ended, stay in, so that the device learns
+// of the end (or the deletion) instead of keeping a stale copy of a pairing that left the set
+// (ScopePrint covers the set, so a cadre who joins the village brings
+// its pairings elsewhere in a catch-up). It reads the village's households from the
+// index alone and every assignment once: a server works it out at every
+// sync of a team leader's tablet.
+func (t *Tx) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
+	targets := map[uuid.UUID]bool{village: true}
+	for _, level := range []domain.Level{domain.Group, domain.NaturalVillage} {
+		for _, id := range t.ids("place_parent", village[:]) {
+			if p := t.place(id); p != nil && p.Level == level {
+				targets[p.ID] = true
+				if level == domain.Group {
+					for _, h := range t.ids("hh_group", p.ID[:]) {
+						targets[h] = true
+					}
+				}
+			}
+		}
+	}
+	cadres := map[uuid.UUID]bool{}
+	pairings := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing IDs
+	// Deleted pairings too, so that the device learns of the deletion.
+	_ = eachStored(t.tx, domain.KindAssignment, func(rec domain.Record) error {
+		a := rec.(*domain.Assignment)
+		if !a.Deleted && targets[a.Target] {
+			cadres[a.Cadre] = true
+		}
+		if a.Role.IsPairing() {
+			pairings[a.Cadre] = append(pairings[a.Cadre], a.ID)
+		}
+		return nil
+	})
+	var out []uuid.UUID
+	for c := range cadres {
+		out = append(out, pairings[c]...)
+	}
+	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
+	return out
+}
