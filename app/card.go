@@ -41,6 +41,9 @@ type Card struct {
 	Draft *widget.Label
 	// Data is the card last read.
 	Data *query.HouseholdCard
+	// Pair holds, on a team leader's tablet, one button per level of the
+	// three-level assistance the household lacks (pair.go); nil elsewhere.
+	Pair []*widget.Button
 
 	app       *App
 	household uuid.UUID
@@ -187,6 +190,10 @@ func (c *Card) show(card *query.HouseholdCard) {
 	}
 	if len(helpers.Objects) == 0 {
 		helpers.Add(dangerLabel(lang.L("card.no_helpers")))
+	}
+	c.Pair = c.pairButtons(card)
+	for _, b := range c.Pair {
+		helpers.Add(b)
 	}
 
 	plan := container.NewVBox()
