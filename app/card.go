@@ -55,6 +55,9 @@ type Card struct {
 	// audit log, which syncs to the office (see reveal).
 	IDNumber *widget.Label
 	Reveal   *widget.Button
+	// Pair holds, on a team leader's tablet, one button per level of the
+	// three-level assistance the household lacks (pair.go); nil elsewhere.
+	Pair []*widget.Button
 
 	app       *App
 	household uuid.UUID
@@ -200,7 +203,7 @@ func (c *Card) show(card *query.HouseholdCard) {
 
 	members := container.NewVBox()
 	for _, m := range card.Members {
-		line := join(m.Name, relationText(m.Relation), m.Gender, birth(m.BirthYear, c.app.now()), m.Health, m.Work, domain.MaskID(m.IDNumber))
+		line := join(m.Name, relationText(m.Relation), m.Gender, birth(m, c.app.now()), m.Health, m.Work, domain.MaskID(m.IDNumber))
 		l := widget.NewLabel(line)
 		l.Truncation = fyne.TextTruncateEllipsis // one line each
 		members.Add(l)
@@ -217,6 +220,10 @@ func (c *Card) show(card *query.HouseholdCard) {
 	}
 	if len(helpers.Objects) == 0 {
 		helpers.Add(dangerLabel(lang.L("card.no_helpers")))
+	}
+	c.Pair = c.pairButtons(card)
+	for _, b := range c.Pair {
+		helpers.Add(b)
 	}
 
 	plan := container.NewVBox()
@@ -424,11 +431,20 @@ func (c *Card) phone(p string) fyne.CanvasObject {
 }
 
 // birth formats a birth year with the age it gives.
-func birth(year int, now time.Time) string {
-	if year == 0 {
+// birth says when a member was born and how old they are: "1970-03-12
+// 生（55岁）" when the day is known (Member.Born: the birth date, or the
+// ID number's), the age counting birthdays; "1970年生（55岁）" when only the
+// year is.
+func birth(m *domain.Member, now time.Time) string {
+	b, exact := m.Born(now.Location())
+	if b.IsZero() {
 		return ""
 	}
-	return lang.L("card.born", map[string]any{"Year": year, "Age": now.Year() - year})
+	age := domain.Age(b, now.In(b.Location()), exact)
+	if exact {
+		return lang.L("card.born_on", map[string]any{"Date": b.Format("2006-01-02"), "Age": age})
+	}
+	return lang.L("card.born", map[string]any{"Year": b.Year(), "Age": age})
 }
 
 func section(title string) fyne.CanvasObject {

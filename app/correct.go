@@ -30,6 +30,17 @@ type CorrectForm struct {
 	Pending       *widget.Label
 	Save          *widget.Button
 	Error         *widget.Label
+	// Group moves the household to another 社 of its village when saved;
+	// on a team leader's tablet only (nil elsewhere, exit.go).
+	Group  *widget.Select
+	groups []*domain.Place // Group's options, once loaded
+	// Exit, ExitDay, ExitReason and Leave record, on a team leader's
+	// tablet only (nil elsewhere), that the household moved out, merged or
+	// no longer exists (exit.go).
+	Exit       *widget.RadioGroup
+	ExitDay    *DateEntry
+	ExitReason *widget.Entry
+	Leave      *widget.Button
 
 	app     *App
 	h       domain.Household
@@ -80,8 +91,11 @@ func newCorrectForm(a *App, h *domain.Household) *CorrectForm {
 		widget.NewFormItem(lang.L("correct.request_status"), f.RequestStatus),
 		widget.NewFormItem(lang.L("correct.reason"), f.RequestReason),
 	)
-	f.content = container.NewBorder(nil, container.NewVBox(f.Error, f.Save), nil, nil,
-		container.NewVScroll(container.NewVBox(form, section(lang.L("correct.status")), hint, f.Pending, request)))
+	body := container.NewVBox(form, section(lang.L("correct.status")), hint, f.Pending, request)
+	if a.Leader() && h.Current() {
+		body.Add(f.exitSection())
+	}
+	f.content = container.NewBorder(nil, container.NewVBox(f.Error, f.Save), nil, nil, container.NewVScroll(body))
 	return f
 }
 
@@ -106,6 +120,11 @@ func (f *CorrectForm) record() (*domain.Household, error) {
 		return nil, domain.Errorf(domain.EINVALID, "farmland", "耕地面积请填数字（亩）", "enter the farmland as a number (mu)")
 	}
 	h.Farmland = v
+	if f.Group != nil {
+		if i := f.Group.SelectedIndex(); i >= 0 && i < len(f.groups) {
+			h.Group = f.groups[i].ID
+		}
+	}
 	if sel := f.RequestStatus.Selected; sel != "" {
 		for _, st := range []domain.Status{domain.Registered, domain.Lifted, domain.Monitored, domain.Ordinary} {
 			if statusText(st) == sel {

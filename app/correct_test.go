@@ -97,7 +97,23 @@ func TestMembers(t *testing.T) {
 			test.Type(f.Name, "马小宝")
 			f.Relation.SetText("孙子")
 			f.Gender.SetSelected("男")
-			test.Type(f.BirthYear, "2025")
+			// A full birth date, checked: a day that does not exist, a day
+			// after today.
+			test.Type(f.Birth, "2025-02-30")
+			test.Tap(f.Save)
+			a.Wait()
+			if got := labelText(t, f.Error); !strings.Contains(got, "无法识别") {
+				t.Errorf("2025-02-30: %q", got)
+			}
+			f.Birth.SetText("")
+			test.Type(f.Birth, "2025-03-20")
+			test.Tap(f.Save)
+			a.Wait()
+			if got := labelText(t, f.Error); !strings.Contains(got, "晚于今天") {
+				t.Errorf("a birth after today: %q", got)
+			}
+			f.Birth.SetText("")
+			test.Type(f.Birth, "2025年2月3日")
 			test.Tap(f.Save)
 			a.Wait()
 			if a.Nav().Top() != s {
@@ -106,6 +122,14 @@ func TestMembers(t *testing.T) {
 			after := must(query.Card(d.db, household, demoNow))
 			if len(after.Members) != len(before.Members)+1 || after.Household.Size != len(before.Members)+1 {
 				t.Errorf("after a birth: %d members, size %d; want %d", len(after.Members), after.Household.Size, len(before.Members)+1)
+			}
+			for _, m := range after.Members {
+				if m.Name == "马小宝" && (m.Birth.Format("2006-01-02") != "2025-02-03" || m.BirthYear != 2025) {
+					t.Errorf("the new member is born %v (%d), want 2025-02-03", m.Birth, m.BirthYear)
+				}
+			}
+			if text := screenText(s.List); !strings.Contains(text, "马小宝 · 孙子 · 男 · 2025-02-03 生（0岁）") {
+				t.Errorf("the list does not show the birth date and age:\n%s", text)
 			}
 
 			// The first member listed dies.

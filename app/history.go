@@ -35,6 +35,8 @@ func coverageItems(c domain.Coverage) []Item {
 // rosterHistory lists the history of the village's helpers (帮扶力量调整记录):
 // every assignment, current and ended, with its dates and why it ended, then
 // the households that left and the cadres who retired or were transferred.
+// Tapping a current assignment opens its adjustment (AdjustForm): end it, or
+// record that its cadre left.
 func rosterHistory(a *App, village uuid.UUID) Screen {
 	return newListScreen(a, lang.L("history.title"), func() ([]Item, error) {
 		h, err := query.History(a.db, village)
@@ -51,6 +53,8 @@ func rosterHistory(a *App, village uuid.UUID) Screen {
 			it := Item{Title: join(x.TargetName(), roleText(as.Role), name)}
 			if as.Until.IsZero() {
 				it.Detail = lang.L("history.since", map[string]any{"Since": dateText(as.Since)})
+				x := x
+				it.open = func() { a.nav.Push(newAdjustForm(a, x)) }
 			} else {
 				it.Detail = lang.L("history.ended", map[string]any{"Since": dateText(as.Since), "Until": dateText(as.Until), "Reason": as.EndReason})
 				it.Warn = true

@@ -81,7 +81,7 @@ func (s *MembersScreen) show(card *query.HouseholdCard) {
 			s.app.nav.Push(newMemberForm(s.app, card, m))
 		})
 		s.Edit = append(s.Edit, edit)
-		line := wrapLabel(join(m.Name, m.Relation, m.Gender, birth(m.BirthYear, s.app.now()), m.Health, m.Education, m.Work,
+		line := wrapLabel(join(m.Name, m.Relation, m.Gender, birth(m, s.app.now()), m.Health, m.Education, m.Work,
 			domain.MaskID(m.IDNumber)))
 		objs = append(objs, container.NewBorder(nil, nil, nil, edit, line))
 	}
@@ -113,10 +113,12 @@ func memberExitText(e domain.MemberExit) string {
 // Saving also sets the household's size to its current members, so that the
 // card's 人口 follows a birth or a death.
 type MemberForm struct {
-	Name      *widget.Entry
-	Relation  *widget.SelectEntry
-	Gender    *widget.RadioGroup
-	BirthYear *widget.Entry
+	Name     *widget.Entry
+	Relation *widget.SelectEntry
+	Gender   *widget.RadioGroup
+	// Birth is the birth date, 1970-03-12 (or the year alone, 1970, when
+	// no more is known).
+	Birth     *widget.Entry
 	IDNumber  *widget.Entry
 	Health    *widget.SelectEntry
 	Education *widget.SelectEntry
@@ -148,9 +150,13 @@ func newMemberForm(a *App, card *query.HouseholdCard, m *domain.Member) *MemberF
 	f.Gender = widget.NewRadioGroup([]string{"男", "女"}, nil)
 	f.Gender.Horizontal = true
 	f.Gender.SetSelected(f.m.Gender)
-	f.BirthYear = widget.NewEntry()
-	if f.m.BirthYear != 0 {
-		f.BirthYear.SetText(strconv.Itoa(f.m.BirthYear))
+	f.Birth = widget.NewEntry()
+	f.Birth.SetPlaceHolder(lang.L("members.birth_hint"))
+	switch {
+	case !f.m.Birth.IsZero():
+		f.Birth.SetText(f.m.Birth.Format("2006-01-02"))
+	case f.m.BirthYear != 0:
+		f.Birth.SetText(strconv.Itoa(f.m.BirthYear))
 	}
 	// The ID number is never shown whole here: the field starts empty,
 	// its hint the masked number, and left empty it keeps the number.
@@ -171,7 +177,7 @@ func newMemberForm(a *App, card *query.HouseholdCard, m *domain.Member) *MemberF
 		widget.NewFormItem(lang.L("members.name"), f.Name),
 		widget.NewFormItem(lang.L("members.relation"), f.Relation),
 		widget.NewFormItem(lang.L("members.gender"), f.Gender),
-		widget.NewFormItem(lang.L("members.birth_year"), f.BirthYear),
+		widget.NewFormItem(lang.L("members.birth"), f.Birth),
 		widget.NewFormItem(lang.L("card.id_number"), f.IDNumber),
 		widget.NewFormItem(lang.L("members.health"), f.Health),
 		widget.NewFormItem(lang.L("members.education"), f.Education),
@@ -214,13 +220,13 @@ func (f *MemberForm) records(gone domain.MemberExit) (*domain.Member, *domain.Ho
 	m.Health = strings.TrimSpace(f.Health.Text)
 	m.Education = strings.TrimSpace(f.Education.Text)
 	m.Work = strings.TrimSpace(f.Work.Text)
-	m.BirthYear = 0
-	if y := strings.TrimSpace(f.BirthYear.Text); y != "" {
-		v, err := strconv.Atoi(y)
-		if err != nil {
-			return nil, nil, domain.Errorf(domain.EINVALID, "birth_year", "出生年份请填四位数字，如 1970", "enter the birth year as four digits, e.g. 1970")
-		}
-		m.BirthYear = v
+	born, year, err := parseBirth(f.Birth.Text)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.BirthYear = year
+	if born.IsZero() || born.Format("2006-01-02") != m.Birth.Format("2006-01-02") {
+		m.Birth = born // unchanged days keep the stored value and its zone
 	}
 	if gone != "" {
 		m.Gone, m.GoneOn = gone, time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
@@ -270,4 +276,25 @@ func (f *MemberForm) save(gone domain.MemberExit) {
 			a.nav.Pop()
 		}
 	})
+}
+
+// parseBirth reads a birth date as typed — 1970-03-12, 1970/3/12,
+// 1970年3月12日, 19700312 — or a year alone (1970): then born is zero.
+// Empty is neither, and no error.
+func parseBirth(s string) (born time.Time, year int, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, 0, nil
+	}
+	if y, err := strconv.Atoi(strings.TrimSuffix(s, "年")); err == nil && y >= 1000 && y <= 9999 {
+		return time.Time{}, y, nil
+	}
+	if t, err := time.ParseInLocation("20060102", s, time.Local); err == nil {
+		return t, t.Year(), nil
+	}
+	if t, err := parseDate(s); err == nil && t != nil {
+		return *t, t.Year(), nil
+	}
+	return time.Time{}, 0, domain.Errorf(domain.EINVALID, "birth", "出生日期“%[1]s”无法识别，请按 1970-03-12 填写（只知年份可填 1970）",
+		"cannot read the birth date %[1]q; write it as 1970-03-12 (or the year alone, 1970)", s)
 }

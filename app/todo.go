@@ -239,7 +239,6 @@ func (a *App) notifyReturned(plans []query.ReturnedPlan) {
 	}
 }
 
-
 // refreshTodo reads the signed-in cadre's to-do list in the background,
 // shows its count and notifies what a sync brought.
 func (a *App) refreshTodo() {

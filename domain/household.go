@@ -154,9 +154,12 @@ type Member struct {
 	Meta
 	Household uuid.UUID `json:"household"`
 	Name      string    `json:"name"`
-	Relation  string    `json:"relation"` // 户主, 配偶, 子, 女, 父, 母, 孙子, ...
-	Gender    string    `json:"gender"`   // "男" or "女"
-	BirthYear int       `json:"birth_year"`
+	Relation  string    `json:"relation"`   // 户主, 配偶, 子, 女, 父, 母, 孙子, ...
+	Gender    string    `json:"gender"`     // "男" or "女"
+	BirthYear int       `json:"birth_year"` // the year alone, when the day is not known; Birth's year otherwise
+	// Birth is the birth date (midnight, in the zone it was entered in);
+	// zero when only the year is known (BirthYear). See Born and Age.
+	Birth     time.Time `json:"birth"`
 	IDNumber  string    `json:"id_number"`
 	Health    string    `json:"health"`    // 健康, 慢性病, 残疾, ...
 	Work      string    `json:"work"`      // 务农, 外出务工, 在校生, ...
@@ -210,6 +213,9 @@ func (m *Member) Validate(now time.Time) error {
 	}
 	if m.BirthYear != 0 && (m.BirthYear < 1900 || m.BirthYear > now.Year()) {
 		return Errorf(EINVALID, "birth_year", "出生年份 %d 不合理", "birth year %d is not plausible", m.BirthYear)
+	}
+	if err := m.checkBirth(now); err != nil {
+		return err
 	}
 	if m.Gone != "" {
 		if err := checkSet("gone", "成员状态", "member status", m.Gone, Deceased, MovedAway); err != nil {

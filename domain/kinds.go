@@ -173,6 +173,7 @@ var Decls = []*Decl{
 			{Name: "relation", Type: TString},
 			{Name: "gender", Type: TEnum, Values: []string{"", "男", "女"}},
 			{Name: "birth_year", Type: TInt},
+			{Name: "birth", Type: TTime},
 			{Name: "id_number", Type: TString},
 			{Name: "health", Type: TString},
 			{Name: "work", Type: TString},

@@ -38,7 +38,7 @@ func samples() []domain.Record {
 			Exit: domain.Merged, ExitOn: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), ExitReason: "并入父母户",
 			Request: &domain.StatusRequest{To: domain.Lifted, Reason: "人均纯收入已达标", By: id(14), At: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}},
 		&domain.Member{Meta: meta(3), Household: id(13), Name: "马秀兰", Relation: "配偶", Gender: "女", BirthYear: 1975,
-			IDNumber: idX, Health: "慢性病", Work: "务农", Education: "初中",
+			Birth: time.Date(1975, 6, 1, 0, 0, 0, 0, time.UTC), IDNumber: idX, Health: "慢性病", Work: "务农", Education: "初中",
 			Gone: domain.MovedAway, GoneOn: time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC), GoneNote: "婚出"},
 		&domain.Assignment{Meta: meta(5), Cadre: id(14), Role: domain.VillageCommittee, Target: id(15), Title: "支部书记",
 			Since: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),

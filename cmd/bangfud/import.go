@@ -176,9 +176,18 @@ column is an error.
    电话 (phone)             11 位手机号或座机 / mobile or landline
    身份证号 (id_number)      18 位，校验位须正确 / 18 characters, valid check digit
    地址 (address)  收入来源 (income)  备注 (notes)
-   已有的户（同一身份证号，或同一社的同名户主）会被更新；空单元格保留原值。
-   An existing household (same ID number, or same head in the same group) is updated;
-   empty cells keep the stored value.
+   户编号 (household_code)   系统中的户编号（bangfud roster 导出时在最后一列）；有它时按它找户，
+                           可改社、改户主姓名 / the household's number in the system (the last
+                           column of bangfud roster's export): it finds the household, which may
+                           then move to another 社 or change its head
+   原社 (from_group)        没有户编号和身份证号的户迁到本行的社时，填原来的社 / for a household
+                           with neither, the 社 it moves from
+   已有的户（同一户编号，或同一身份证号，或同一社的同名户主）会被更新；空单元格保留原值。没有户编号和
+   身份证号的新行，若本村其他社已有同名户主，无法判断是迁入还是另一户，该行报错：请填写原社、户编号或身份证号。
+   An existing household (same 户编号, or same ID number, or same head in the same group) is
+   updated; empty cells keep the stored value. A new row with neither 户编号 nor ID number
+   whose head already heads a household in another 社 of the village is ambiguous (a move, or
+   another family?) and refused: give 原社, the 户编号 or the ID number.
 
 2. 干部表 / cadres
    干部* (cadre)            姓名 / name
@@ -219,6 +228,10 @@ column is an error.
    成员姓名* (member)  与户主关系 (relation)  身份证号 (id_number)  性别 (gender)
    出生日期 (birth)  健康状况 (health)  文化程度 (education)  从业情况 (work)
    成员状态 (gone)          在册 | 已故 | 已迁出，加 结束日期、结束原因 / with ended_on, end_reason
+   出生日期 (birth)          如 1970-03-12、1970年3月12日；只知年份时写 1970 / e.g. 1970-03-12, or
+                           the year alone; 不得晚于今天，须与身份证号一致 / not after today, and as
+                           the ID number says
+   户编号 (household_code)  有时按它找所属的户 / finds the household when given
    成员按身份证号、否则按姓名在户内匹配 / matched by ID number, else by name in the household.
 
 变动 / changes: 农户表可加 户状态（在册 | 已迁出 | 已并户 | 已注销）、变动日期、变动原因；干部表可加

@@ -313,3 +313,103 @@ func TestStatsCoverage(t *testing.T) {
 		t.Errorf("stats does not name the group:\n%s", r.stdout)
 	}
 }
+
+// TestRosterMoveWithoutIDNumber: a household with no ID number (nor its
+// members) is moved to another 社 by editing the 社 of its row in the
+// exported roster; its 户编号 finds it (and its members, whose rows still
+// name the old 社), the dry run shows the move, the import moves it instead
+// of adding a second household, and the same file again changes nothing. A
+// new row naming the same head in the old 社, with neither 户编号 nor ID
+// number, is refused as ambiguous and nothing is written.
+func TestRosterMoveWithoutIDNumber(t *testing.T) {
+	dir := demoDir(t)
+	d := demo.Village(1, time.Now())
+	db := openDB(t, dir)
+	groups, err := query.Places(db, domain.Group, d.Village.ID)
+	if err != nil || len(groups) < 2 {
+		t.Fatalf("groups of the demo village: %v %v", groups, err)
+	}
+	from, to := groups[0], groups[1]
+	h := &domain.Household{HeadName: "冶尕娃", Group: from.ID, Status: domain.Lifted, Size: 2, Address: from.Name + "上庄"}
+	if err := db.Put(d.TeamLeader.ID, h); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"冶尕娃", "马麦燕"} {
+		if err := db.Put(d.TeamLeader.ID, &domain.Member{Household: h.ID, Name: name, Relation: "户主"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := query.VillageHouseholds(db, d.Village.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	out := filepath.Join(t.TempDir(), "花名册.xlsx")
+	must(t, "roster", "-data", dir, "-o", out)
+	if r := must(t, "import", "-data", dir, out); !strings.Contains(r.stdout, "nothing to change") {
+		t.Fatalf("the exported roster imported unchanged is not a no-op:\n%s", r.stdout)
+	}
+	f, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must2(t, f.SetCellValue("农户", cellOf(t, f, "农户", "户编号", h.ID.String(), "社"), to.Name))
+	// And a full birth date for a member.
+	must2(t, f.SetCellValue("家庭成员", cellOf(t, f, "家庭成员", "成员姓名", "马麦燕", "出生日期"), "1988年7月15日"))
+	must2(t, f.Save())
+	f.Close()
+
+	r := must(t, "import", "-data", dir, "-dry-run", out)
+	if want := "迁移农户 冶尕娃：" + from.Name + " → " + to.Name; !strings.Contains(r.stdout, want) {
+		t.Errorf("the dry run does not show %q:\n%s", want, r.stdout)
+	}
+	must(t, "import", "-data", dir, out)
+	db = openDB(t, dir)
+	card, err := query.Card(db, h.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if card.Household.Group != to.ID || len(card.Members) != 2 {
+		t.Errorf("the household is in %s with %d members, want %s with 2", card.Group.Name, len(card.Members), to.Name)
+	}
+	for _, m := range card.Members {
+		if m.Name == "马麦燕" && (m.Birth.Format("2006-01-02") != "1988-07-15" || m.BirthYear != 1988) {
+			t.Errorf("马麦燕 born %v (%d), want 1988-07-15", m.Birth, m.BirthYear)
+		}
+	}
+	after, err := query.VillageHouseholds(db, d.Village.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("the village has %d households after the move, %d before", len(after), len(before))
+	}
+	db.Close()
+	if r := must(t, "import", "-data", dir, out); !strings.Contains(r.stdout, "nothing to change") {
+		t.Errorf("the same file imported twice changed something:\n%s", r.stdout)
+	}
+	// Exported again, the date reads 1988-07-15 and imports as a no-op.
+	again := filepath.Join(t.TempDir(), "again.xlsx")
+	must(t, "roster", "-data", dir, "-o", again)
+	f, err = excelize.OpenFile(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.GetCellValue("家庭成员", cellOf(t, f, "家庭成员", "成员姓名", "马麦燕", "出生日期")); v != "1988-07-15" {
+		t.Errorf("the exported birth date reads %q", v)
+	}
+	f.Close()
+	if r := must(t, "import", "-data", dir, again); !strings.Contains(r.stdout, "nothing to change") {
+		t.Errorf("the roster exported again is not a no-op:\n%s", r.stdout)
+	}
+
+	csv := filepath.Join(t.TempDir(), "new.csv")
+	if err := os.WriteFile(csv, []byte("户主,社,村,户类型,人口\n冶尕娃,"+from.Name+","+d.Village.Name+",一般户,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "import", "-data", dir, csv)
+	if r.code == 0 || !strings.Contains(r.stdout, "无法判断") || !strings.Contains(r.stdout, "ambiguous") {
+		t.Errorf("an ambiguous row: exit %d\n%s", r.code, r.stdout)
+	}
+}

@@ -204,9 +204,10 @@
 //     that names a person (a visit's "cadre", a review's "reviewer", a
 //     problem's "reported_by" and "resolved_by", a record's "author") is set
 //     only to the cadre's own ID (or all zeros), "device" only to the device's;
-//     places, assignments and a cadre's "rank" are written only by the
-//     roster's owners (leads and offices), and a cadre's other fields by
-//     them or the cadre; reviews, and a plan's "status" set to "approved" or
+//     places, assignments and a cadre's "rank" and "left" are written only
+//     by the roster's owners (leads and offices; a cadre's rank and
+//     departure only by leads of every place the cadre works, or an office
+//     above them), and a cadre's other fields by them or the cadre; reviews, and a plan's "status" set to "approved" or
 //     "returned", only by the approvers of the plan's village (by default
 //     its work team leader and first secretary; a setting may change that),
 //     never on a plan they created; conflict records only by merging: a new

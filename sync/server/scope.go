@@ -33,8 +33,10 @@ import (
 //     cadre covers whole, those assigned to the cadre's towns themselves and
 //     those paired with the cadre's households: store.Staff), not the whole
 //     city's. Only leads (domain.Role.Leads) write places and assignments in
-//     their villages or towns, and cadres' ranks; anyone may edit the rest of
-//     their own cadre record.
+//     their villages or towns, and the ranks and departures (retired,
+//     transferred) of cadres who work there and nowhere else (see
+//     [scope.cadreRoster]); anyone may edit the rest of their own cadre
+//     record.
 //   - A conflict record that belongs to no household (a roster field edited
 //     twice at once) is readable by anyone, and may be marked resolved by
 //     those who may write the field in conflict.
@@ -471,8 +473,8 @@ func (s *scope) may(p *store.Proposal, who domain.Who, name string, v []byte) er
 			return errNotSelf
 		}
 	case domain.WriteRoster:
-		if p.Change.Kind == domain.KindCadre && !s.leads() {
-			return errRoster
+		if p.Change.Kind == domain.KindCadre {
+			return s.cadreRoster(p)
 		}
 		if p.Change.Kind != domain.KindCadre && !(s.all || s.roster(p.After) && (!p.Existed || s.roster(p.Before))) {
 			return errRoster
@@ -513,6 +515,38 @@ func (s *scope) may(p *store.Proposal, who domain.Who, name string, v []byte) er
 			q.Change.Kind, q.Existed, q.Before, q.After, q.Old, q.New = c.RecordKind, true, l, l, rec, rec
 			return s.may(&q, who, c.Field, winner)
 		}
+	}
+	return nil
+}
+
+// cadreRoster decides whether the device may write a roster field of a
+// cadre record (rank, left and its date and reason: a retirement or a
+// transfer). The city office may, for anyone; a lead (domain.Role.Leads)
+// may add a cadre, and may change one who works where the lead leads — at
+// least one of the cadre's assignments, current or ended, lies in a village
+// or town the lead leads — and nowhere else: a current assignment anywhere
+// the lead does not lead (a county-level leader paired in three villages)
+// leaves the cadre to the town or city office, since retiring them ends
+// their duties there too.
+func (s *scope) cadreRoster(p *store.Proposal) error {
+	switch {
+	case s.all:
+		return nil
+	case !s.leads():
+		return errRoster
+	case !p.Existed:
+		return nil
+	}
+	here := false
+	for _, d := range p.Duties(p.Change.Record) {
+		if s.roster(d.Location) {
+			here = true
+		} else if d.Assignment.Current() {
+			return errCadreElsewhere
+		}
+	}
+	if !here {
+		return errCadreElsewhere
 	}
 	return nil
 }
@@ -611,6 +645,8 @@ var (
 		"you may record only in your own name (visitor, reviewer, reporter, resolver must be you)")
 	errRoster = roleError("只有驻村工作队长、包村领导或办公室可以修改花名册、职级和职责",
 		"only leads and the office may change the roster, ranks and roles")
+	errCadreElsewhere = roleError("这名干部在您负责的村（镇）以外还有职责或不在您负责的村（镇）工作，其离岗、调离或职级变更由镇或市办公室办理",
+		"this cadre works beyond the villages or town you lead, or not in them: their retirement, transfer or rank is for the town or city office to record")
 	errApprover = roleError("只有本村的驻村工作队长或第一书记可以审核帮扶计划",
 		"only the village's work team leader or first secretary may review plans")
 	errOwnPlan = roleError("不能审核自己制定的帮扶计划",

@@ -87,6 +87,17 @@ func TestPlanChanges(t *testing.T) {
 		{name: "it moves to another group", text: "户主,社,村,身份证号\n张德明,二社,王坪村," + idn + "\n", changed: 1},
 		{name: "a household moves out", text: "户主,社,村,户状态,变动日期,变动原因\n马兴文,一社,王坪村,迁出,2025-05-31,迁往兰州\n", changed: 1},
 		{name: "a bad date", text: "户主,社,村,户状态,变动日期\n马兴文,一社,王坪村,迁出,31/05/2025\n", bad: "日期"},
+		{name: "a birth date", text: "户主,村,成员姓名,出生日期\n马兴文,王坪村,马小花,2001年5月4日\n", changed: 1},
+		{name: "the year alone keeps the date", text: "户主,村,成员姓名,出生日期\n马兴文,王坪村,马小花,2001\n"},
+		{name: "the same date written otherwise", text: "户主,村,成员姓名,出生日期\n马兴文,王坪村,马小花,20010504\n"},
+		{name: "a birth date in the future", text: "户主,村,成员姓名,出生日期\n马兴文,王坪村,马小花,2025-06-02\n", bad: "晚于今天"},
+		{name: "no such day", text: "户主,村,成员姓名,出生日期\n马兴文,王坪村,马小花,2001-02-30\n", bad: "无法识别"},
+		{name: "a household without an ID number", text: "户主,社,村,户类型,人口\n何三宝,一社,王坪村,一般户,3\n", added: 1},
+		{name: "a namesake in another group is ambiguous", text: "户主,社,村,户类型,人口\n何三宝,二社,王坪村,一般户,3\n",
+			bad: "一社已有户主为“何三宝”的户，本行没有户编号和身份证号，无法判断"},
+		{name: "a move from a group that lacks the head", text: "户主,社,原社,村\n何三宝,二社,三社,王坪村\n", bad: "三社"},
+		{name: "it moves by 原社", text: "户主,社,原社,村\n何三宝,二社,一社,王坪村\n", changed: 1},
+		{name: "and back by 原社, with its size", text: "户主,社,原社,村,人口\n何三宝,一社,二社,王坪村,4\n", changed: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := apply(t, snap, tc.text)
@@ -133,5 +144,19 @@ func TestPlanChanges(t *testing.T) {
 	}
 	if len(moved) != 1 || moved[0] != "二社" {
 		t.Errorf("张德明's household is in %v, want one in 二社", moved)
+	}
+	for _, m := range snap.Members {
+		if m.Name == "马小花" && (m.Birth.Format("2006-01-02") != "2001-05-04" || m.BirthYear != 2001) {
+			t.Errorf("马小花 born %v (%d), want 2001-05-04", m.Birth, m.BirthYear)
+		}
+	}
+	var he []*domain.Household
+	for _, h := range snap.Households {
+		if h.HeadName == "何三宝" {
+			he = append(he, h)
+		}
+	}
+	if len(he) != 1 || he[0].Size != 4 {
+		t.Errorf("何三宝's households: %+v, want one of 4 people", he)
 	}
 }

@@ -22,7 +22,10 @@ const (
 
 // Export writes the roster s as an XLSX workbook that Read and Plan read
 // back: households, members, cadres, and every assignment, current and ended
-// (with its dates and reason). Edited in Excel and imported again, it
+// (with its dates and reason). Each row of a household, its members and its
+// pairings carries the household's 户编号 (its record ID) in the last column,
+// which finds the household on import whatever else was edited: a household
+// without an ID number can be moved to another 社 or renamed. Edited in Excel and imported again, it
 // changes what was edited and nothing else; imported unchanged, nothing.
 // It returns the data rows written per sheet.
 func Export(w io.Writer, s Snapshot) (map[string]int, error) {
@@ -62,6 +65,7 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 		return
 	}
 	day := dayOf
+	code := func(id uuid.UUID) string { return id.String() } // 户编号, as the monthly workbook shows it
 	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 	type sheetData struct {
@@ -71,7 +75,7 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 	}
 	var hs sheetData
 	hs.name = SheetHouseholds
-	hs.header = []string{"市", "镇", "村", "社", "自然村", "户主", "身份证号", "户类型", "人口", "耕地", "电话", "地址", "收入来源", "备注", "户状态", "变动日期", "变动原因"}
+	hs.header = []string{"市", "镇", "村", "社", "自然村", "户主", "身份证号", "户类型", "人口", "耕地", "电话", "地址", "收入来源", "备注", "户状态", "变动日期", "变动原因", "户编号"}
 	sorted := append([]*domain.Household(nil), s.Households...)
 	key := func(h *domain.Household) string {
 		c, t, v, g := where(h.Group)
@@ -86,12 +90,12 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 			state, _ = domain.ExitName(h.Exit)
 		}
 		hs.rows = append(hs.rows, []string{city, town, village, group, name(h.NaturalVillage), h.HeadName, h.IDNumber, st,
-			strconv.Itoa(h.Size), num(h.Farmland), h.Phone, h.Address, h.Income, h.Notes, state, day(h.ExitOn), h.ExitReason})
+			strconv.Itoa(h.Size), num(h.Farmland), h.Phone, h.Address, h.Income, h.Notes, state, day(h.ExitOn), h.ExitReason, code(h.ID)})
 	}
 
 	var ms sheetData
 	ms.name = SheetMembers
-	ms.header = []string{"镇", "村", "社", "户主", "户主身份证号", "成员姓名", "与户主关系", "身份证号", "性别", "出生日期", "健康状况", "文化程度", "从业情况", "成员状态", "结束日期", "结束原因"}
+	ms.header = []string{"镇", "村", "社", "户主", "户主身份证号", "成员姓名", "与户主关系", "身份证号", "性别", "出生日期", "健康状况", "文化程度", "从业情况", "成员状态", "结束日期", "结束原因", "户编号"}
 	members := append([]*domain.Member(nil), s.Members...)
 	sort.SliceStable(members, func(i, j int) bool {
 		a, b := households[members[i].Household], households[members[j].Household]
@@ -107,7 +111,10 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 		}
 		_, town, village, group := where(h.Group)
 		birth := ""
-		if m.BirthYear != 0 {
+		switch {
+		case !m.Birth.IsZero():
+			birth = m.Birth.Format("2006-01-02") // in the zone it was entered in
+		case m.BirthYear != 0:
 			birth = strconv.Itoa(m.BirthYear)
 		}
 		state := "在册"
@@ -115,7 +122,7 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 			state, _ = domain.MemberExitName(m.Gone)
 		}
 		ms.rows = append(ms.rows, []string{town, village, group, h.HeadName, h.IDNumber, m.Name, m.Relation, m.IDNumber, m.Gender, birth,
-			m.Health, m.Education, m.Work, state, day(m.GoneOn), m.GoneNote})
+			m.Health, m.Education, m.Work, state, day(m.GoneOn), m.GoneNote, code(h.ID)})
 	}
 
 	var cs sheetData
@@ -139,7 +146,7 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 
 	var as sheetData
 	as.name = SheetAssignments
-	as.header = []string{"干部", "干部电话", "职责", "市", "镇", "村", "社", "户主", "身份证号", "职务", "开始日期", "结束日期", "结束原因"}
+	as.header = []string{"干部", "干部电话", "职责", "市", "镇", "村", "社", "户主", "身份证号", "职务", "开始日期", "结束日期", "结束原因", "户编号"}
 	type arow struct {
 		key string
 		row []string
@@ -151,14 +158,14 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 			continue
 		}
 		role, _ := domain.RoleName(a.Role)
-		var city, town, village, group, head, id string
+		var city, town, village, group, head, id, hcode string
 		if a.Role.IsPairing() {
 			h := households[a.Target]
 			if h == nil {
 				continue
 			}
 			city, town, village, group = where(h.Group)
-			head, id = h.HeadName, h.IDNumber
+			head, id, hcode = h.HeadName, h.IDNumber, code(h.ID)
 		} else {
 			if places[a.Target] == nil {
 				continue
@@ -168,7 +175,7 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 				city = "" // a town is found by name; the city names only the office's city
 			}
 		}
-		r := []string{c.Name, c.Phone, role, city, town, village, group, head, id, a.Title, day(a.Since), day(a.Until), a.EndReason}
+		r := []string{c.Name, c.Phone, role, city, town, village, group, head, id, a.Title, day(a.Since), day(a.Until), a.EndReason, hcode}
 		arows = append(arows, arow{fmt.Sprint(town, "\x00", village, "\x00", group, "\x00", head, "\x00", day(a.Since), "\x00", a.ID), r})
 	}
 	sort.Slice(arows, func(i, j int) bool { return arows[i].key < arows[j].key })

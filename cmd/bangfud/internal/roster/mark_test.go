@@ -80,3 +80,48 @@ func TestMark(t *testing.T) {
 		})
 	}
 }
+
+// TestMarkAmbiguousMove: an XLSX row with neither 户编号 nor ID number that
+// names the head of a household of another 社 of the village is refused,
+// and the marked workbook gives the reason beside it in both languages.
+func TestMarkAmbiguousMove(t *testing.T) {
+	snap := &roster.Snapshot{}
+	if res := apply(t, snap, base); len(res.Bad) != 0 {
+		t.Fatalf("base: %v", res.Bad)
+	}
+	f := excelize.NewFile()
+	for i, row := range [][]any{{"户主", "社", "村", "户类型", "人口"}, {"马兴文", "二社", "王坪村", "一般户", 3}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	tables, bad, err := roster.ReadXLSX(bytes.NewReader(buf.Bytes()))
+	if err != nil || len(bad) != 0 {
+		t.Fatal(err, bad)
+	}
+	res := roster.Plan(tables, *snap, now)
+	if len(res.Bad) != 1 || len(res.Records) != 0 {
+		t.Fatalf("bad rows %v, records %d; want the row refused", res.Bad, len(res.Records))
+	}
+	marked, err := roster.Mark("roster.xlsx", buf.Bytes(), res.Bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := excelize.OpenReader(bytes.NewReader(marked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rows, _ := m.GetRows("Sheet1")
+	last := rows[1][len(rows[1])-1]
+	for _, want := range []string{"一社已有户主为“马兴文”的户", "请在“原社”列填写“一社”", "ambiguous"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the marked row's reason %q lacks %q", last, want)
+		}
+	}
+}

@@ -232,16 +232,42 @@ func parseGender(s string) (string, error) {
 	return "", domain.Errorf(domain.EINVALID, "gender", "性别“%s”无法识别（可填：男、女）", "gender %q is not recognised (男 or 女)", s)
 }
 
-// parseBirthYear reads a birth year from 1970, 1970年, 1970-03-12 or 1970/3.
-func parseBirthYear(s string) (int, error) {
+// parseBirth reads a birth date — 1970-03-12, 1970/3/12, 1970.3.12,
+// 1970年3月12日, 19700312 — or, where a roster gives less, the year alone
+// (1970, 1970年, and 出生年月 such as 1970.03 or 1970年3月): date is zero
+// then. A time of day after the date is ignored.
+func parseBirth(s string) (date time.Time, year int, err error) {
 	t := strings.TrimSpace(s)
-	if len(t) >= 4 {
-		if y, err := strconv.Atoi(t[:4]); err == nil && (len(t) == 4 || !('0' <= t[4] && t[4] <= '9')) {
-			return y, nil
+	if i := strings.IndexAny(t, " T"); i > 0 {
+		t = t[:i]
+	}
+	bad := domain.Errorf(domain.EINVALID, "birth", "出生日期“%s”无法识别（如 1970-03-12，或只写年份 1970）",
+		"birth date %q is not recognised (e.g. 1970-03-12, or the year alone, 1970)", s)
+	parts := strings.FieldsFunc(t, func(r rune) bool { return r < '0' || r > '9' })
+	// Only digits and the separators of a date: 1970-03-12, 1970年3月12日.
+	for _, r := range strings.NewReplacer("-", "", "/", "", ".", "", "年", "", "月", "", "日", "").Replace(t) {
+		if r < '0' || r > '9' {
+			return time.Time{}, 0, bad
 		}
 	}
-	return 0, domain.Errorf(domain.EINVALID, "birth_year", "出生日期“%s”无法识别（如 1970-03-12 或 1970）",
-		"birth date %q is not recognised (e.g. 1970-03-12 or 1970)", s)
+	num := func(p string) int { n, _ := strconv.Atoi(p); return n }
+	switch {
+	case len(parts) == 1 && len(parts[0]) == 8:
+		parts = []string{parts[0][:4], parts[0][4:6], parts[0][6:]}
+	case len(parts) == 1 && len(parts[0]) == 4:
+		return time.Time{}, num(parts[0]), nil
+	case len(parts) == 2 && len(parts[0]) == 4 && len(parts[1]) <= 2 && num(parts[1]) >= 1 && num(parts[1]) <= 12:
+		return time.Time{}, num(parts[0]), nil
+	}
+	if len(parts) != 3 || len(parts[0]) != 4 || len(parts[1]) > 2 || len(parts[2]) > 2 {
+		return time.Time{}, 0, bad
+	}
+	y, m, d := num(parts[0]), num(parts[1]), num(parts[2])
+	date = time.Date(y, time.Month(m), d, 0, 0, 0, 0, China)
+	if date.Year() != y || int(date.Month()) != m || date.Day() != d {
+		return time.Time{}, 0, bad // 1970-02-30
+	}
+	return date, y, nil
 }
 
 // ParseRole reads a role as a roster names it: 驻村工作队长, team_leader, 包镇...

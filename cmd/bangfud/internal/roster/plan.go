@@ -57,6 +57,7 @@ type planner struct {
 	kids   map[placeKey][]*domain.Place
 
 	households []*domain.Household
+	byID       map[uuid.UUID]*domain.Household
 	byIDNumber map[string]*domain.Household
 	stored     map[uuid.UUID]bool // records that exist in the store
 	touched    map[uuid.UUID]Row  // records an earlier row of the file made or changed
@@ -100,6 +101,7 @@ func Plan(tables []Table, s Snapshot, now time.Time) *Result {
 		res:        &Result{},
 		places:     map[uuid.UUID]*domain.Place{},
 		kids:       map[placeKey][]*domain.Place{},
+		byID:       map[uuid.UUID]*domain.Household{},
 		byIDNumber: map[string]*domain.Household{},
 		stored:     map[uuid.UUID]bool{},
 		touched:    map[uuid.UUID]Row{},
@@ -248,6 +250,7 @@ func (p *planner) addPlace(pl *domain.Place) {
 
 func (p *planner) addHousehold(h *domain.Household) {
 	p.households = append(p.households, h)
+	p.byID[h.ID] = h
 	if h.IDNumber != "" {
 		p.byIDNumber[h.IDNumber] = h
 	}
@@ -428,9 +431,23 @@ func (p *planner) household(row Row) (domain.Record, error) {
 	if err := checkIDCell("id_number", id); err != nil {
 		return nil, err
 	}
-	var cur *domain.Household
-	if id != "" {
+	cur, err := p.byCode(row)
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil && id != "" {
+		if other := p.byIDNumber[id]; other != nil && other != cur {
+			return nil, domain.Errorf(domain.EINVALID, "id_number", "身份证号 %[1]s 属于另一户（户主%[2]s），与户编号不符",
+				"ID number %[1]s belongs to another household (headed by %[2]s), not the one of the 户编号", domain.MaskID(id), other.HeadName)
+		}
+	}
+	if cur == nil && id != "" {
 		cur = p.byIDNumber[id]
+	}
+	if cur == nil && row.Get("from_group") != "" {
+		if cur, err = p.movedFrom(row, village, group, head, id); err != nil {
+			return nil, err
+		}
 	}
 	if cur == nil {
 		// By head and group; with an ID number, only a household that has none.
@@ -446,6 +463,11 @@ func (p *planner) household(row Row) (domain.Record, error) {
 		}
 		if len(same) == 1 {
 			cur = same[0]
+		}
+	}
+	if cur == nil && id == "" {
+		if err := p.namesakeElsewhere(village, group, head); err != nil {
+			return nil, err
 		}
 	}
 	if cur != nil {
@@ -471,6 +493,8 @@ func (p *planner) household(row Row) (domain.Record, error) {
 	h.Group = group.ID
 	if natural != nil {
 		h.NaturalVillage = natural.ID
+	} else if nv := p.places[h.NaturalVillage]; nv != nil && nv.Parent != village.ID {
+		h.NaturalVillage = uuid.Nil // moved to another village: its natural village stays behind
 	}
 	set := func(key string, dst *string) {
 		if v := row.Get(key); v != "" {
@@ -515,7 +539,16 @@ func (p *planner) household(row Row) (domain.Record, error) {
 	if *h == *cur {
 		return nil, nil
 	}
-	p.changed("农户 "+head, "household "+head, cur, h)
+	if h.Group != cur.Group {
+		// A move: one line for it, another for anything else changed.
+		from, to := p.groupName(cur.Group), p.groupName(h.Group)
+		p.change("changed", fmt.Sprintf("迁移农户 %s：%s → %s", head, from, to), fmt.Sprintf("move household %s: %s → %s", head, from, to))
+		if rest := *h; func() bool { rest.Group, rest.NaturalVillage = cur.Group, cur.NaturalVillage; return rest != *cur }() {
+			p.changed("农户 "+head, "household "+head, cur, &rest)
+		}
+	} else {
+		p.changed("农户 "+head, "household "+head, cur, h)
+	}
 	if h.Exit != "" && cur.Exit == "" {
 		// A household that leaves keeps no helpers.
 		zh, _ := domain.ExitName(h.Exit)
@@ -527,6 +560,88 @@ func (p *planner) household(row Row) (domain.Record, error) {
 	}
 	p.res.UpdatedHouseholds++
 	return h, nil
+}
+
+// byCode finds the household of the row's 户编号 (its record ID), nil when
+// the row has none.
+func (p *planner) byCode(row Row) (*domain.Household, error) {
+	code := row.Get("household_code")
+	if code == "" {
+		return nil, nil
+	}
+	id, err := uuid.Parse(code)
+	if err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "household_code", "户编号“%[1]s”无法识别（应照导出的花名册原样保留；新户请留空）",
+			"户编号 (household number) %[1]q is not recognised (keep it as the exported roster has it; leave it empty for a new household)", code)
+	}
+	h := p.byID[id]
+	if h == nil {
+		return nil, domain.Errorf(domain.ENOTFOUND, "household_code", "户编号 %[1]s 不存在（新户请留空）",
+			"no household has the 户编号 (household number) %[1]s (leave it empty for a new household)", code)
+	}
+	return h, nil
+}
+
+// movedFrom finds the household a row moves from its 原社 (in the row's
+// village) to its 社: by the ID number when given, else the one household
+// headed by head there.
+func (p *planner) movedFrom(row Row, village, group *domain.Place, head, id string) (*domain.Household, error) {
+	from, err := p.below(village, domain.Group, row.Get("from_group"), false)
+	if err != nil {
+		return nil, err
+	}
+	var same []*domain.Household
+	for _, h := range p.households {
+		if h.Group == from.ID && h.HeadName == head && h.Current() && (id == "" || h.IDNumber == "") {
+			same = append(same, h)
+		}
+	}
+	switch len(same) {
+	case 0:
+		for _, h := range p.households {
+			if h.Group == group.ID && h.HeadName == head {
+				return nil, nil // moved already (the same file again): found in its 社 as usual
+			}
+		}
+		return nil, domain.Errorf(domain.ENOTFOUND, "from_group", "原社“%[1]s”没有户主为“%[2]s”的户", "%[1]s has no household headed by %[2]q to move", from.Name, head)
+	case 1:
+		return same[0], nil
+	}
+	return nil, domain.Errorf(domain.EINVALID, "from_group", "原社“%[1]s”有 %[2]d 户户主名为“%[3]s”，无法确定迁移哪一户：请填写户编号或身份证号",
+		"%[1]s has %[2]d households headed by %[3]q, so which one moves is ambiguous: fill in the 户编号 (household number) or the ID number", from.Name, len(same), head)
+}
+
+// namesakeElsewhere refuses a new household without an ID number whose head
+// already heads a stored household in another 社 of the same village: the
+// row may move that household (without 户编号 or 身份证号 nothing says so)
+// or add another family of the same name, and guessing either way is wrong
+// (a duplicate, or a family lost).
+func (p *planner) namesakeElsewhere(village, group *domain.Place, head string) error {
+	var groups []string
+	for _, h := range p.households {
+		g := p.places[h.Group]
+		if !p.stored[h.ID] || !h.Current() || h.HeadName != head || h.Group == group.ID || g == nil || g.Parent != village.ID {
+			continue
+		}
+		groups = append(groups, g.Name)
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	sort.Strings(groups)
+	names := joinNames(groups)
+	return domain.Errorf(domain.EINVALID, "from_group",
+		"%[1]s%[2]s已有户主为“%[3]s”的户，本行没有户编号和身份证号，无法判断：若是该户迁入%[4]s，请在“原社”列填写“%[2]s”（或填写户编号、身份证号）；若是另一户，请填写身份证号",
+		"%[1]s already has a household headed by %[3]q in %[2]s and this row has no 户编号 or ID number, so it is ambiguous: if that household moved to %[4]s, put %[2]s in the 原社 (from_group) column (or give the 户编号 or ID number); if it is another family, give its ID number",
+		village.Name, names, head, group.Name)
+}
+
+// groupName names a group.
+func (p *planner) groupName(id uuid.UUID) string {
+	if g := p.places[id]; g != nil {
+		return g.Name
+	}
+	return ""
 }
 
 // endings reads the ending columns of a household, cadre or member row: the
@@ -958,6 +1073,12 @@ func (p *planner) target(row Row, role domain.Role) (uuid.UUID, error) {
 }
 
 func (p *planner) targetHousehold(row Row) (uuid.UUID, error) {
+	if h, err := p.byCode(row); err != nil || h != nil {
+		if err != nil {
+			return uuid.Nil, err
+		}
+		return h.ID, nil
+	}
 	if id := row.Get("id_number"); id != "" {
 		if err := checkIDCell("id_number", id); err != nil {
 			return uuid.Nil, err
@@ -1051,7 +1172,7 @@ func (p *planner) member(row Row) (domain.Record, error) {
 		return nil, domain.Errorf(domain.EINVALID, "name", "成员姓名不能为空", "member name must not be empty")
 	}
 	hrow := Row{Sheet: row.Sheet, Line: row.Line, Cells: map[string]string{}}
-	for _, k := range []string{"head", "village", "group", "town", "city"} {
+	for _, k := range []string{"head", "village", "group", "town", "city", "household_code"} {
 		if v := row.Get(k); v != "" {
 			hrow.Cells[k] = v
 		}
@@ -1117,9 +1238,19 @@ func (p *planner) member(row Row) (domain.Record, error) {
 		}
 	}
 	if v := row.Get("birth"); v != "" {
-		if m.BirthYear, err = parseBirthYear(v); err != nil {
+		date, year, err := parseBirth(v)
+		if err != nil {
 			return nil, err
 		}
+		switch {
+		case !date.IsZero():
+			if !sameDay(m.Birth, date) {
+				m.Birth = date
+			}
+		case m.Birth.Year() != year:
+			m.Birth = time.Time{} // another year: the stored day is wrong
+		}
+		m.BirthYear = year
 	}
 	if err := endings(p.now, row, "gone", &m.Gone, &m.GoneOn, &m.GoneNote, parseGone); err != nil {
 		return nil, err

@@ -90,6 +90,15 @@ var columns = []column{
 	// head_id is the head's ID number: the same as id_number in a households
 	// or assignments table, the household's key in a members table.
 	{"head_id", "户主身份证号", "head_id", []string{"户主身份证号", "户主身份证号码", "head_id"}},
+	// household_code is the household's number in the system (户编号, its
+	// record ID, as the roster and the monthly workbook export it): it finds
+	// the household whatever its row says of head, group or ID number, so
+	// that a household without an ID number can be moved or renamed.
+	{"household_code", "户编号", "household_code", []string{"户编号", "户id", "household_code", "household_id"}},
+	// from_group is the 社 a household moves from (原社), in the row's
+	// village: with neither 户编号 nor 身份证号, the household is found by
+	// its head there.
+	{"from_group", "原社", "from_group", []string{"原社", "原村民小组", "迁出社", "from_group"}},
 	{"city", "市", "city", []string{"市", "市州", "city"}},
 	{"town", "镇", "town", []string{"镇", "乡镇", "镇街道", "镇/街道", "街道", "town"}},
 	{"village", "村", "village", []string{"村", "行政村", "村名", "village"}},
