@@ -28,6 +28,7 @@ var ruleInts = []ruleInt{
 	{"stationed", "镇干部驻村包社比例（%，0 为不检查）", "least % of town cadres stationed in villages (0: not checked)", func(r *domain.Rules) *int { return &r.Stationed }},
 	{"overdue_days", "多少天未走访算逾期", "days without a visit before a household is overdue", func(r *domain.Rules) *int { return &r.OverdueDays }},
 	{"backdate_days", "走访最多可补录天数（0 为默认 7 天）", "days back a visit's time may be set (0: the default, 7)", func(r *domain.Rules) *int { return &r.BackdateDays }},
+	{"correct_days", "走访记录可由本人修改的天数（0 为默认 3 天）", "days a cadre may correct their own visit (0: the default, 3)", func(r *domain.Rules) *int { return &r.CorrectDays }},
 }
 
 var ruleStatuses = []domain.Status{domain.Registered, domain.Lifted, domain.Monitored, domain.Ordinary}

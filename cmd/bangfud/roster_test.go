@@ -217,8 +217,9 @@ func mustRows(t *testing.T, f *excelize.File, sheet string) [][]string {
 func TestRulesCommand(t *testing.T) {
 	dir := demoDir(t)
 	before := readStats(t, dir).Gaps.Cadres
-	r := must(t, "rules", "-data", dir, "-town", "枹罕镇", "-quotas", "99/2/1", "-overdue", "45", "-backdate", "10")
-	if !strings.Contains(r.stdout, "99/2/1") || !strings.Contains(r.stdout, "45 天") || !strings.Contains(r.stdout, "back-dated up to: 10 天") {
+	r := must(t, "rules", "-data", dir, "-town", "枹罕镇", "-quotas", "99/2/1", "-overdue", "45", "-backdate", "10", "-correct", "5")
+	if !strings.Contains(r.stdout, "99/2/1") || !strings.Contains(r.stdout, "45 天") || !strings.Contains(r.stdout, "back-dated up to: 10 天") ||
+		!strings.Contains(r.stdout, "corrected by their cadre for: 5 天") {
 		t.Errorf("rules -town output:\n%s", r.stdout)
 	}
 	r = must(t, "rules", "-data", dir, "-village", "王坪村")
@@ -259,6 +260,9 @@ func TestRulesCommand(t *testing.T) {
 	}
 	if r := run(t, "rules", "-data", dir, "-village", "王坪村", "-approvers", "帮扶责任人"); r.code != 1 || !strings.Contains(r.stderr, "cannot approve") {
 		t.Errorf("a helper as approver: %s", r)
+	}
+	if r := run(t, "rules", "-data", dir, "-village", "王坪村", "-correct", "45"); r.code != 1 || !strings.Contains(r.stderr, "between 0 and 30") {
+		t.Errorf("a correction window of 45 days: %s", r)
 	}
 }
 
