@@ -71,28 +71,7 @@ func (c *cli) serveDemoPG(r *pgstore.Replica, log *slog.Logger, addr net.Addr, s
 	if err != nil {
 		return err
 	}
-	w := c.stdout
-	fmt.Fprintln(w, "演示 / demo: 王坪村")
-	fmt.Fprintln(w, "服务器地址 / server URL:")
-	for _, u := range serverURLs(addr, scheme) {
-		fmt.Fprintf(w, "  %s\n", u)
-	}
-	for _, who := range []struct {
-		zh, en string
-		cadre  *domain.Cadre
-	}{{"包社干部（手机）", "group cadre (phone)", d.GroupCadre}, {"驻村工作队长（平板）", "team leader (tablet)", d.TeamLeader}} {
-		cadre, err := demoCadre(mirror, who.cadre)
-		if err != nil {
-			log.Warn("demo cadre not in the store: no enrolment code", "cadre", who.cadre.Name, "err", err)
-			continue
-		}
-		code, err := r.CreateEnrolCode(cadre.ID, 72*time.Hour)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "%s / %s: %s — 一次性注册码 / one-time enrolment code: %s\n", who.zh, who.en, plain(cadre.Name), code)
-	}
-	return nil
+	return c.printDemo(log, d, mirror, r, addr, scheme)
 }
 
 // pushDemo writes d into a temporary bbolt store, as demo does, and pushes

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
+
 	"bangfu/domain"
 	"bangfu/domain/demo"
 	"bangfu/office"
@@ -205,6 +207,14 @@ func (c *cli) serveDemo(db *store.DB, log *slog.Logger, addr net.Addr, scheme st
 		log.Info("demo village loaded", "households", d.Counts.Households, "people", d.Counts.People,
 			"visits", d.Counts.Visits, "took", time.Since(start).Round(time.Millisecond).String())
 	}
+	return c.printDemo(log, d, db, db, addr, scheme)
+}
+
+// printDemo prints the server's URLs and a one-time enrolment code for the
+// demo's group cadre and team leader, found in roster and issued by codes.
+func (c *cli) printDemo(log *slog.Logger, d *demo.Data, roster *store.DB, codes interface {
+	CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error)
+}, addr net.Addr, scheme string) error {
 	w := c.stdout
 	fmt.Fprintln(w, "演示 / demo: 王坪村")
 	fmt.Fprintln(w, "服务器地址 / server URL:")
@@ -215,12 +225,12 @@ func (c *cli) serveDemo(db *store.DB, log *slog.Logger, addr net.Addr, scheme st
 		zh, en string
 		cadre  *domain.Cadre
 	}{{"包社干部（手机）", "group cadre (phone)", d.GroupCadre}, {"驻村工作队长（平板）", "team leader (tablet)", d.TeamLeader}} {
-		cadre, err := demoCadre(db, who.cadre)
+		cadre, err := demoCadre(roster, who.cadre)
 		if err != nil {
 			log.Warn("demo cadre not in the store: no enrolment code", "cadre", who.cadre.Name, "err", err)
 			continue
 		}
-		code, err := db.CreateEnrolCode(cadre.ID, 72*time.Hour)
+		code, err := codes.CreateEnrolCode(cadre.ID, 72*time.Hour)
 		if err != nil {
 			return err
 		}
