@@ -214,7 +214,7 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	code, err := newCode()
+	code, err := NewCode()
 	if err != nil {
 		return "", fmt.Errorf("store: enrol code: %w", err)
 	}

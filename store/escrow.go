@@ -164,7 +164,7 @@ func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	code, err := newCode()
+	code, err := NewCode()
 	if err != nil {
 		return "", fmt.Errorf("store: unlock code: %w", err)
 	}
@@ -260,9 +260,10 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) (seal
 	return sealed, how, nil
 }
 
-// newCode returns a random code of eight characters of codeAlphabet in two
-// groups of four.
-func newCode() (string, error) {
+// NewCode returns a random code of eight characters of codeAlphabet in two
+// groups of four: the form of enrolment and unlock codes, here and in any
+// other registry (pgstore).
+func NewCode() (string, error) {
 	var buf [8]byte
 	if _, err := rand.Read(buf[:]); err != nil {
 		return "", err

@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -68,7 +67,7 @@ func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	code, err := newCode()
+	code, err := store.NewCode()
 	if err != nil {
 		return "", fmt.Errorf("pgstore: unlock code: %w", err)
 	}
@@ -155,23 +154,6 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) ([]by
 		return nil, "", fmt.Errorf("pgstore: release the key of device %s: %w", device, err)
 	}
 	return sealed, how, nil
-}
-
-// newCode returns a code like an enrolment code: eight characters of
-// codeAlphabet in two groups.
-func newCode() (string, error) {
-	var buf [8]byte
-	if _, err := rand.Read(buf[:]); err != nil {
-		return "", err
-	}
-	code := make([]byte, 0, 9)
-	for i, b := range buf {
-		if i == 4 {
-			code = append(code, '-')
-		}
-		code = append(code, codeAlphabet[int(b)%len(codeAlphabet)])
-	}
-	return string(code), nil
 }
 
 // Audit appends e to the audit log, as store.DB.Audit does.

@@ -202,9 +202,6 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n)
 }
 
-// codeAlphabet is store's: digits and capitals without look-alikes.
-const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
 // tokenPrefix is store's, so that a token is the same whatever keeps it.
 const tokenPrefix = "bft1."
 
@@ -223,7 +220,7 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 	if !ok {
 		return "", domain.Errorf(domain.ENOTFOUND, "cadre", "干部不在名册中", "the cadre is not on the roster")
 	}
-	code, err := newCode()
+	code, err := store.NewCode()
 	if err != nil {
 		return "", fmt.Errorf("pgstore: enrol code: %w", err)
 	}
