@@ -208,27 +208,9 @@ func newOverview(a *App, village uuid.UUID) *Overview {
 			}
 			l.Refresh()
 		})
-	o.Table.ShowHeaderRow = true
-	o.Table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
-	o.Table.UpdateHeader = func(id widget.TableCellID, c fyne.CanvasObject) {
-		l := c.(*widget.Label)
-		if id.Col >= 0 && id.Col < overviewCols {
-			l.SetText(overviewHeads()[id.Col])
-			l.TextStyle.Bold = true
-			l.Refresh()
-		}
-	}
 	// Each column as wide as its heading, at least 96: English headings
 	// ("Visits this month") overlapped their neighbours at a fixed 96.
-	pad := 2*theme.Padding() + 2*theme.InnerPadding()
-	for c, h := range overviewHeads() {
-		w := fyne.MeasureText(h, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + pad
-		o.Table.SetColumnWidth(c, max(96, float32(math.Ceil(float64(w)))))
-	}
-	o.Table.OnSelected = func(id widget.TableCellID) {
-		o.Table.UnselectAll()
-		o.Open(id.Row, id.Col)
-	}
+	headTable(o.Table, overviewHeads(), 96, o.Open)
 	hint := wrapLabel(lang.L("overview.hint"))
 	hint.SizeName = theme.SizeNameCaptionText
 	o.Cards = container.NewVBox()
@@ -236,6 +218,30 @@ func newOverview(a *App, village uuid.UUID) *Overview {
 	body := container.New(&byWidth{narrow: cards, wide: o.Table}, cards, o.Table)
 	o.content = container.NewBorder(container.NewVBox(o.Error, hint), nil, nil, nil, body)
 	return o
+}
+
+// headTable gives t a bold header row of heads, each column as wide as its
+// heading and at least least, and opens the cell tapped with open.
+func headTable(t *widget.Table, heads []string, least float32, open func(row, col int)) {
+	t.ShowHeaderRow = true
+	t.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
+	t.UpdateHeader = func(id widget.TableCellID, c fyne.CanvasObject) {
+		l := c.(*widget.Label)
+		if id.Col >= 0 && id.Col < len(heads) {
+			l.SetText(heads[id.Col])
+			l.TextStyle.Bold = true
+			l.Refresh()
+		}
+	}
+	pad := 2*theme.Padding() + 2*theme.InnerPadding()
+	for c, h := range heads {
+		w := fyne.MeasureText(h, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + pad
+		t.SetColumnWidth(c, max(least, float32(math.Ceil(float64(w)))))
+	}
+	t.OnSelected = func(id widget.TableCellID) {
+		t.UnselectAll()
+		open(id.Row, id.Col)
+	}
 }
 
 // Title returns "村情概况 王坪村".

@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -78,25 +77,7 @@ func newTownOverview(a *App, town uuid.UUID) *TownOverview {
 			}
 			l.Refresh()
 		})
-	o.Table.ShowHeaderRow = true
-	o.Table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
-	o.Table.UpdateHeader = func(id widget.TableCellID, c fyne.CanvasObject) {
-		l := c.(*widget.Label)
-		if id.Col >= 0 && id.Col < townCols {
-			l.SetText(townHeads()[id.Col])
-			l.TextStyle.Bold = true
-			l.Refresh()
-		}
-	}
-	pad := 2*theme.Padding() + 2*theme.InnerPadding()
-	for c, h := range townHeads() {
-		w := fyne.MeasureText(h, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + pad
-		o.Table.SetColumnWidth(c, max(88, float32(math.Ceil(float64(w)))))
-	}
-	o.Table.OnSelected = func(id widget.TableCellID) {
-		o.Table.UnselectAll()
-		o.Open(id.Row, id.Col)
-	}
+	headTable(o.Table, townHeads(), 88, o.Open)
 	hint := wrapLabel(lang.L("overview.hint"))
 	hint.SizeName = theme.SizeNameCaptionText
 	o.Cards = container.NewVBox()
