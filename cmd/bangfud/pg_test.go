@@ -31,12 +31,12 @@ func TestServePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := startServer(t, "-addr", "127.0.0.1:0", "-db", url, "-demo")
+	a := startServer(t, "-addr", "127.0.0.1:0", "-db", url, "-demo", "-data", t.TempDir())
 	codes := a.codes()
 	if len(codes) != 2 || !strings.Contains(a.output(), "writing demo data") {
 		t.Fatalf("the first instance: codes %v\n%s", codes, a.output())
 	}
-	b := startServer(t, "-addr", "127.0.0.1:0", "-db", url, "-demo")
+	b := startServer(t, "-addr", "127.0.0.1:0", "-db", url, "-demo", "-data", t.TempDir())
 	if c := b.codes(); len(c) != 2 || strings.Contains(b.output(), "writing demo data") {
 		t.Errorf("the second instance loaded the demo again, or printed codes %v:\n%s", c, b.output())
 	}

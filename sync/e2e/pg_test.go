@@ -45,7 +45,7 @@ type instance struct {
 // waits until it listens.
 func startInstance(t *testing.T, bin, url string) *instance {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "-db", url, "-addr", "127.0.0.1:0", "-log-level", "warn")
+	cmd := exec.Command(bin, "serve", "-db", url, "-addr", "127.0.0.1:0", "-log-level", "warn", "-data", t.TempDir())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
