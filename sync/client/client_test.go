@@ -155,8 +155,17 @@ func TestRunStopsOnPermanentError(t *testing.T) {
 		t.Fatalf("%d sync requests after a permanent error, want 1", n)
 	}
 	d.Client.Trigger()
-	waitFor(t, ch, "a second attempt", func(s client.Status) bool { return s.Syncing })
-	waitFor(t, ch, "its refusal", func(s client.Status) bool { return !s.Syncing })
+	// The subscription holds only the latest status, so the attempt's
+	// "syncing" may be skipped; the transport counts it instead.
+	deadline := time.Now().Add(10 * time.Second)
+	for tr.count(protocol.PathSync) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for a second attempt")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitFor(t, ch, "its refusal", func(s client.Status) bool { return !s.Syncing && s.Err != nil })
+	time.Sleep(300 * time.Millisecond)
 	if n := tr.count(protocol.PathSync); n != 2 {
 		t.Fatalf("%d sync requests after Trigger, want 2", n)
 	}
