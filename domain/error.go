@@ -52,6 +52,16 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
+// ErrorField returns the field named by the first *Error in err's chain,
+// "" if there is none.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
 // Message returns the words to show a person for err in the language lang
 // ("zh" or "en"). Errors that are not *Error get a generic message, so that
 // internal details never reach the screen.

@@ -26,6 +26,7 @@ const (
 	KindReview     Kind = "review"
 	KindConflict   Kind = "conflict"
 	KindStep       Kind = "step"
+	KindPhoto      Kind = "photo"
 )
 
 // KindName returns the Chinese and English names of a record kind, as a

@@ -62,6 +62,9 @@ func samples() []domain.Record {
 			ResolvedAt: time.Date(2024, 5, 25, 9, 0, 0, 0, time.UTC), Resolution: "更换过滤设备"},
 		&domain.Step{Meta: meta(12), Problem: id(10), Household: id(13), From: domain.ProblemTown, To: domain.ProblemResolved,
 			By: id(17), At: time.Date(2024, 5, 25, 9, 0, 0, 0, time.UTC), Note: "更换过滤设备"},
+		&domain.Photo{Meta: meta(21), Household: id(13), OfKind: domain.KindVisit, Of: id(18), Cadre: id(14),
+			Hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 245_760, Width: 1600, Height: 1200,
+			Taken: time.Date(2024, 5, 22, 15, 50, 0, 0, time.UTC), Lat: 33.62, Lon: 106.91, Caption: "水管破裂处"},
 		&domain.Conflict{Meta: meta(11), Household: id(13), RecordKind: domain.KindMeasure, Record: id(19), Field: "target",
 			Winner: json.RawMessage(`"每月 20 双"`), WinnerStamp: stamp(2, 0, devHigh).String(), WinnerAuthor: id(14),
 			Loser: json.RawMessage(`"每月 30 双"`), LoserStamp: stamp(1, 0, devLow).String(), LoserAuthor: id(17),
@@ -269,7 +272,7 @@ func TestHouseholdOf(t *testing.T) {
 		case domain.KindHousehold:
 			want = r.Metadata().ID
 		case domain.KindMember, domain.KindVisit, domain.KindProblem, domain.KindPlan, domain.KindMeasure,
-			domain.KindReview, domain.KindConflict, domain.KindStep:
+			domain.KindReview, domain.KindConflict, domain.KindStep, domain.KindPhoto:
 			want = id(13)
 		case domain.KindPlace, domain.KindCadre, domain.KindAssignment:
 			want = uuid.Nil

@@ -23,6 +23,17 @@ type Rules struct {
 	// correct it (the earlier version is kept in Visit.Corrections); 0
 	// means DefaultCorrectDays.
 	CorrectDays int `json:"correct_days"`
+	// Photos is how many photos one visit, problem or measure may carry; 0
+	// means DefaultPhotos.
+	Photos int `json:"photos"`
+}
+
+// PhotoLimit returns how many photos one record may carry under r.
+func (r Rules) PhotoLimit() int {
+	if r.Photos <= 0 {
+		return DefaultPhotos
+	}
+	return r.Photos
 }
 
 // DefaultCorrectDays is how long a cadre may correct their own visit when no
@@ -64,7 +75,7 @@ func DefaultApprovers() []Role { return []Role{FirstSecretary, TeamLeader} }
 func DefaultRules() Rules {
 	q := DefaultQuotas()
 	return Rules{County: q.County, Section: q.Section, Other: q.Other, Statuses: q.Statuses, Stationed: q.Stationed,
-		OverdueDays: DefaultOverdueDays, Approvers: DefaultApprovers(), BackdateDays: DefaultBackdateDays, CorrectDays: DefaultCorrectDays}
+		OverdueDays: DefaultOverdueDays, Approvers: DefaultApprovers(), BackdateDays: DefaultBackdateDays, CorrectDays: DefaultCorrectDays, Photos: DefaultPhotos}
 }
 
 // Quotas returns the rules' three-level quotas.
@@ -116,6 +127,10 @@ func (r Rules) Validate() error {
 	if r.CorrectDays < 0 || r.CorrectDays > 30 {
 		return Errorf(EINVALID, "correct_days", "走访可修改天数应在 0 到 30 之间（现为 %d，0 为默认 3 天）",
 			"the days a visit may be corrected must be between 0 and 30 (not %d; 0 means the default, 3)", r.CorrectDays)
+	}
+	if r.Photos < 0 || r.Photos > 20 {
+		return Errorf(EINVALID, "photos", "每条记录的照片数应在 0 到 20 之间（现为 %d，0 为默认 6 张）",
+			"the photos one record may carry must be between 0 and 20 (not %d; 0 means the default, 6)", r.Photos)
 	}
 	if len(r.Approvers) == 0 {
 		return Errorf(EINVALID, "approvers", "请至少选择一个可以审核计划的职责", "choose at least one role that may approve plans")

@@ -353,6 +353,31 @@ func TestValidateProblem(t *testing.T) {
 	})
 }
 
+func validPhoto() *domain.Photo {
+	return &domain.Photo{Household: id(3), OfKind: domain.KindVisit, Of: id(5), Cadre: id(4),
+		Hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 300_000, Width: 1600, Height: 1200}
+}
+
+func TestValidatePhoto(t *testing.T) {
+	runValidate(t, []validateCase{
+		{"valid", validPhoto(), ""},
+		{"on a problem with a caption", with(validPhoto, func(p *domain.Photo) { p.OfKind, p.Caption = domain.KindProblem, "墙体裂缝" }), ""},
+		{"with where it was taken", with(validPhoto, func(p *domain.Photo) { p.Lat, p.Lon = 33.6, 106.9 }), ""},
+		{"no household", with(validPhoto, func(p *domain.Photo) { p.Household = uuid.Nil }), "household"},
+		{"on a plan", with(validPhoto, func(p *domain.Photo) { p.OfKind = domain.KindPlan }), "of_kind"},
+		{"on nothing", with(validPhoto, func(p *domain.Photo) { p.Of = uuid.Nil }), "of"},
+		{"by nobody", with(validPhoto, func(p *domain.Photo) { p.Cadre = uuid.Nil }), "cadre"},
+		{"upper-case hash", with(validPhoto, func(p *domain.Photo) { p.Hash = strings.ToUpper(p.Hash) }), "hash"},
+		{"short hash", with(validPhoto, func(p *domain.Photo) { p.Hash = p.Hash[:63] }), "hash"},
+		{"empty", with(validPhoto, func(p *domain.Photo) { p.Size = 0 }), "size"},
+		{"too large", with(validPhoto, func(p *domain.Photo) { p.Size = domain.MaxPhotoBytes + 1 }), "size"},
+		{"too wide", with(validPhoto, func(p *domain.Photo) { p.Width = domain.MaxPhotoSide + 1 }), "width"},
+		{"taken tomorrow", with(validPhoto, func(p *domain.Photo) { p.Taken = now.Add(24 * time.Hour) }), "taken"},
+		{"off the globe", with(validPhoto, func(p *domain.Photo) { p.Lat = 91 }), "lat"},
+		{"long caption", with(validPhoto, func(p *domain.Photo) { p.Caption = strings.Repeat("图", domain.MaxCaption+1) }), "caption"},
+	})
+}
+
 func validStep() *domain.Step {
 	return &domain.Step{Problem: id(5), Household: id(3), From: domain.ProblemOpen, To: domain.ProblemVillage,
 		By: id(4), At: now.Add(-time.Hour), Note: "需要村里协调"}
@@ -554,7 +579,7 @@ func TestValidateConflict(t *testing.T) {
 func TestValidateEveryKind(t *testing.T) {
 	valid := map[domain.Kind]domain.Record{}
 	for _, r := range []domain.Record{validPlace(), validHousehold(), validMember(), validCadre(), validAssignment(),
-		validVisit(), validProblem(), validStep(), validPlan(), validMeasure(), validReview(), validConflict()} {
+		validVisit(), validProblem(), validStep(), validPhoto(), validPlan(), validMeasure(), validReview(), validConflict()} {
 		valid[r.Kind()] = r
 	}
 	for _, k := range domain.Kinds {

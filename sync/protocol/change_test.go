@@ -42,6 +42,8 @@ func samples() []domain.Record {
 			Owner: cadre, Target: "散养鸡 50 只", Due: day.AddDate(0, 6, 0), Progress: domain.InProgress},
 		&domain.Review{Meta: meta("review 1"), Plan: plan, Household: house, Reviewer: leader, Verdict: domain.VerdictComment,
 			Comment: "措施可行，注意防疫。", At: day.Add(30 * time.Hour)},
+		&domain.Photo{Meta: meta("photo 1"), Household: house, OfKind: domain.KindVisit, Of: id("visit 1"), Cadre: id("cadre 1"),
+			Hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Size: 245_760, Width: 1600, Height: 1200, Caption: "水管"},
 		domain.NewConflict(domain.KindMeasure, id("measure 1"), house, "progress",
 			domain.FieldState{Value: json.RawMessage(`"done"`), Stamp: stamp(now, 0, tablet), Author: leader},
 			domain.FieldState{Value: json.RawMessage(`"stuck"`), Stamp: stamp(now.Add(-time.Minute), 0, phone), Author: cadre}),
@@ -151,7 +153,7 @@ func TestFromDomainRefuses(t *testing.T) {
 	}{
 		{"nil id", func(c *domain.Change) { c.ID = uuid.Nil }, "id"},
 		{"nil record", func(c *domain.Change) { c.Record = uuid.Nil }, "record"},
-		{"unknown kind", func(c *domain.Change) { c.Kind = "photo" }, "kind"},
+		{"unknown kind", func(c *domain.Change) { c.Kind = "video" }, "kind"},
 		{"empty field name", func(c *domain.Change) { c.Fields[""] = json.RawMessage(`1`) }, "fields"},
 		{"long field name", func(c *domain.Change) { c.Fields[strings.Repeat("x", protocol.MaxFieldName+1)] = json.RawMessage(`1`) }, "fields"},
 		{"invalid value", func(c *domain.Change) { c.Fields["notes"] = json.RawMessage(`{"unterminated`) }, "fields"},

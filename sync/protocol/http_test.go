@@ -136,7 +136,7 @@ func TestRejections(t *testing.T) {
 		{"bad stamp", syncBody(change("stamp", "yesterday")), nil, "stamp", `change 0: bad stamp "yesterday"`, nil},
 		{"stamp with leading zero", syncBody(change("stamp", "01740817740125.3."+tablet.String())), nil, "stamp", "bad stamp", nil},
 		{"bad base stamp", syncBody(change("base", map[string]string{"progress": "1.2"})), nil, "base", `bad stamp "1.2"`, nil},
-		{"unknown kind", syncBody(change("kind", "photo")), nil, "kind", `unknown record kind "photo"`, nil},
+		{"unknown kind", syncBody(change("kind", "video")), nil, "kind", `unknown record kind "video"`, nil},
 		{"empty field name", syncBody(change("fields", map[string]any{"": 1})), nil, "fields", `bad field name ""`, nil},
 		{"long field name", syncBody(change("fields", map[string]any{long: 1})), nil, "fields", "bad field name", nil},
 		{"changes through 0", `{"v":1,"cursor":"","through":0,"changes":[` + change("kind", "visit") + `]}`, nil, "through", "through = 0", nil},
@@ -491,7 +491,7 @@ func TestClientErrors(t *testing.T) {
 				Rejected: []protocol.Rejection{{ID: "visit 1", Code: "invalid", Zh: "错", En: "bad"}}})
 		}, domain.EINVALID, false, nil},
 		{"unknown kind from the server", func(w http.ResponseWriter, r *http.Request) {
-			protocol.WriteJSON(w, r, 200, json.RawMessage(`{"v":1,"now":"2025-03-01T08:30:00.125Z","acked":0,"changes":[`+change("kind", "photo")+`],"cursor":"c","more":false}`))
+			protocol.WriteJSON(w, r, 200, json.RawMessage(`{"v":1,"now":"2025-03-01T08:30:00.125Z","acked":0,"changes":[`+change("kind", "video")+`],"cursor":"c","more":false}`))
 		}, domain.EINVALID, false, nil},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/store"
 	"bangfu/sync/protocol"
 	"bangfu/sync/server"
 )
@@ -169,6 +172,16 @@ func TestAuthorisationMatrix(t *testing.T) {
 			p := put(author, &domain.Problem{Household: h0.ID, Text: "漏水", Status: domain.ProblemOpen})
 			return put(author, &domain.Step{Problem: p.Metadata().ID, Household: h0.ID, From: domain.ProblemOpen,
 				To: domain.ProblemVillage, By: author, At: now})
+		case domain.KindPhoto:
+			v := put(author, newVisit(h0, author, now))
+			data := []byte(fmt.Sprintf("photo of %s", v.Metadata().ID))
+			sum := sha256.Sum256(data)
+			ph := &domain.Photo{Household: h0.ID, OfKind: domain.KindVisit, Of: v.Metadata().ID, Cadre: author,
+				Hash: hex.EncodeToString(sum[:]), Size: len(data)}
+			if err := db.PutBlobs(author, "", []store.Blob{{Hash: ph.Hash, Data: data}}, ph); err != nil {
+				t.Fatal(err)
+			}
+			return ph
 		case domain.KindConflict:
 			win := domain.FieldState{Value: json.RawMessage(`"13900000001"`), Stamp: domain.Stamp{Wall: now.UnixMilli(), Logical: 9, Device: uuid.New()}, Author: author}
 			lost := domain.FieldState{Value: json.RawMessage(`"13900000002"`), Stamp: domain.Stamp{Wall: now.UnixMilli() - 5, Device: uuid.New()}, Author: w.Cadre2.ID}
@@ -219,7 +232,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			return json.RawMessage(`[]`) // a list of cadre IDs: which ones is TestVisitRefusals'
 		case "corrections":
 			return json.RawMessage(`[]`) // a visit's history: TestVisitCorrection's
-		case "plan", "visit", "record", "natural_village", "winner_author", "loser_author", "met", "problem":
+		case "plan", "visit", "record", "natural_village", "winner_author", "loser_author", "met", "problem", "of":
 			return q(uuid.NewString())
 		}
 		if f.Name == "level" {
