@@ -157,7 +157,8 @@ func (db *DB) init(device uuid.UUID) error {
 		case fresh:
 			version = SchemaVersion
 		}
-		for _, name := range [][]byte{bucketLog, bucketSeen, bucketCursor, bucketRec, bucketIdx, bucketDraft, bucketLocal} {
+		for _, name := range [][]byte{bucketLog, bucketSeen, bucketCursor, bucketRec, bucketIdx, bucketDraft, bucketLocal,
+			bucketBlob, bucketThumb, bucketBlobSent, bucketBlobDraft} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

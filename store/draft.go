@@ -40,7 +40,7 @@ func (db *DB) DeleteDraft(key string) error {
 	if key == "" {
 		return nil
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketDraft).Delete([]byte(key)) })
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return dropDraft(tx, key) })
 	if err != nil {
 		return fmt.Errorf("store: delete draft %q: %w", key, err)
 	}

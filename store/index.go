@@ -119,6 +119,22 @@ var indexes = map[domain.Kind][]index{
 	domain.KindReview: {
 		{"review_plan", func(r domain.Record) [][]byte { v := r.(*domain.Review); return one(v.Plan[:], newest(v.At), v.ID[:]) }},
 	},
+	domain.KindPhoto: {
+		// photo_of: the photos of a visit, problem or measure, in the order
+		// they were added. photo_hash: the photos that name a blob (blob.go):
+		// the blob is kept while one does.
+		{"photo_of", func(r domain.Record) [][]byte {
+			p := r.(*domain.Photo)
+			return one(p.Of[:], oldest(p.Created), p.ID[:])
+		}},
+		{"photo_hash", func(r domain.Record) [][]byte {
+			p := r.(*domain.Photo)
+			if !domain.ValidHash(p.Hash) {
+				return nil
+			}
+			return one(HashKey(p.Hash), p.ID[:])
+		}},
+	},
 	domain.KindConflict: {
 		{"conflict_open", func(r domain.Record) [][]byte {
 			c := r.(*domain.Conflict)
@@ -186,6 +202,11 @@ func reindex(tx *bolt.Tx, kind domain.Kind, old, rec domain.Record) error {
 				return err
 			}
 		}
+	}
+	if p, ok := old.(*domain.Photo); ok && !p.Deleted && domain.ValidHash(p.Hash) {
+		// The photo's record went, or names other bytes: its blob goes
+		// with the last record naming it.
+		return dropUnused(tx, HashKey(p.Hash))
 	}
 	return nil
 }

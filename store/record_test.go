@@ -39,8 +39,13 @@ func TestRoundTrip(t *testing.T) {
 		To: domain.ProblemVillage, By: v.Li.ID, At: v.DaysAgo(1), Note: "请村里协调"}
 	mustPut(t, db, v.Li.ID, step)
 
+	pic := fakeJPEG(1)
+	photo := &domain.Photo{Household: v.Visits[1].Household, OfKind: domain.KindVisit, Of: v.Visits[1].ID, Cadre: v.Visits[1].Cadre,
+		Hash: pic.Hash, Size: len(pic.Data), Width: 1600, Height: 1200, Taken: v.DaysAgo(2), Lat: 35.6, Lon: 103.2, Caption: "新建大棚"}
+	must(t, db.PutBlobs(v.Li.ID, "", []store.Blob{pic}, photo))
+
 	recs := []domain.Record{v.City, v.Wang, v.Members[1], v.Li, v.Assignments[3], v.Visits[1],
-		v.Problems[2], step, v.Plan, v.Measures[0], v.Reviews[0], conflict}
+		v.Problems[2], step, v.Plan, v.Measures[0], v.Reviews[0], conflict, photo}
 	kinds := map[domain.Kind]bool{}
 	for _, want := range recs {
 		kinds[want.Kind()] = true

@@ -298,6 +298,8 @@ func converter(path [][]byte, tv *vault) func(k, v []byte) ([]byte, error) {
 		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, draftAD(k), false) }
 	case top == string(bucketCursor) && len(path) == 1:
 		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, cursorAD(k), false) }
+	case (top == string(bucketBlob) || top == string(bucketThumb)) && len(path) == 1:
+		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, blobAD(path[0], k), false) }
 	case top == string(bucketLocal) && len(path) == 1:
 		return func(k, v []byte) ([]byte, error) { return tv.sealValue(v, localAD(k), false) }
 	}

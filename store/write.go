@@ -38,7 +38,7 @@ func (db *DB) PutDraft(author uuid.UUID, key string, recs ...domain.Record) erro
 			}
 		}
 		if key != "" {
-			if err := tx.Bucket(bucketDraft).Delete([]byte(key)); err != nil {
+			if err := dropDraft(tx, key); err != nil {
 				return err
 			}
 		}
@@ -87,6 +87,11 @@ func (db *DB) put(tx *bolt.Tx, author uuid.UUID, rec domain.Record, now time.Tim
 		}
 		if err := checkRefs(tx, rec); err != nil {
 			return err
+		}
+		if p, ok := rec.(*domain.Photo); ok {
+			if err := db.checkPhoto(tx, p, r == nil); err != nil {
+				return err
+			}
 		}
 	}
 	fields, err := domain.Encode(rec)
