@@ -193,7 +193,7 @@ func Prepare(r io.Reader, opts Options) (*Photo, error) {
 	}
 	// Scaling first and turning the small result is the same picture as
 	// turning first (the filters are symmetric), for a fraction of the work.
-	img := orient(scale(m, w, h), md.orientation)
+	img := scale(m, w, h, md.orientation)
 
 	out, err := encode(img, opts.Quality)
 	if err != nil {
@@ -268,7 +268,7 @@ func Thumbnail(jpegBytes []byte, side int) ([]byte, error) {
 		return nil, err
 	}
 	w, h := fit(m.Bounds().Dx(), m.Bounds().Dy(), side)
-	return encode(scale(m, w, h), ThumbQuality)
+	return encode(scale(m, w, h, 1), ThumbQuality)
 }
 
 func notJPEG() error {
