@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"time"
 
 	"golang.org/x/image/webp"
@@ -164,7 +165,7 @@ func Prepare(r io.Reader, opts Options) (*Photo, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(io.LimitReader(r, opts.MaxInput+1))
+	b, err := io.ReadAll(io.LimitReader(r, min(opts.MaxInput, math.MaxInt64-1)+1)) // one more byte tells "too large"
 	if err != nil {
 		return nil, fmt.Errorf("photo: read: %w", err)
 	}
