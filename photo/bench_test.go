@@ -19,12 +19,14 @@ func BenchmarkPrepare12MP(b *testing.B) {
 	orig := phototest.WithEXIF(phototest.JPEG(b, 4000, 3000, 1), 6, 30.5, 114.3, time.Now())
 	b.SetBytes(int64(len(orig)))
 	var p *Photo
+	cpu0, ok := cpuTime()
 	for b.Loop() {
 		var err error
 		if p, err = Prepare(bytes.NewReader(orig), Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0, ok)
 	b.ReportMetric(float64(len(orig)), "in-bytes")
 	b.ReportMetric(float64(len(p.JPEG)), "out-bytes")
 	b.ReportMetric(float64(len(p.Thumb)), "thumb-bytes")
@@ -34,11 +36,13 @@ func BenchmarkPrepare12MP(b *testing.B) {
 // the original.
 func BenchmarkDecode12MP(b *testing.B) {
 	orig := phototest.JPEG(b, 4000, 3000, 1)
+	cpu0, ok := cpuTime()
 	for b.Loop() {
 		if _, err := jpeg.Decode(bytes.NewReader(orig)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0, ok)
 }
 
 // BenchmarkScale12MP compares ways to bring a decoded 12 MP photo to
@@ -67,9 +71,11 @@ func BenchmarkScale12MP(b *testing.B) {
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			var d image.Image
+			cpu0, ok := cpuTime()
 			for b.Loop() {
 				d = tt.f()
 			}
+			reportCPU(b, cpu0, ok)
 			out, err := encode(d, DefaultQuality)
 			if err != nil {
 				b.Fatal(err)
@@ -87,11 +93,13 @@ func BenchmarkThumbnail(b *testing.B) {
 		b.Fatal(err)
 	}
 	var th []byte
+	cpu0, ok := cpuTime()
 	for b.Loop() {
 		if th, err = Thumbnail(p.JPEG, DefaultThumbSide); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0, ok)
 	b.ReportMetric(float64(len(th)), "thumb-bytes")
 }
 
@@ -105,5 +113,13 @@ func BenchmarkCheck(b *testing.B) {
 		if _, _, err := Check(p.JPEG, MaxBytes); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// reportCPU reports the processor time per operation since cpu0 (garbage
+// collection included), when the system tells it.
+func reportCPU(b *testing.B, cpu0 time.Duration, ok bool) {
+	if cpu1, ok1 := cpuTime(); ok && ok1 && b.N > 0 {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
