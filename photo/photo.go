@@ -51,7 +51,7 @@ type Photo struct {
 	Hash          string    // lowercase hex SHA-256 of JPEG
 	Width, Height int       // of JPEG
 	Thumb         []byte    // Thumbnail(JPEG, ThumbSide): small JPEG, no metadata
-	Taken         time.Time // from EXIF DateTimeOriginal if present (zero otherwise)
+	Taken         time.Time // from EXIF DateTimeOriginal in its OffsetTimeOriginal zone (UTC+8 without one); zero if absent
 	Lat, Lon      float64   // from EXIF GPS only when Options.KeepLocation; 0, 0 otherwise
 	HasLocation   bool      // Lat and Lon hold a position
 }
