@@ -309,6 +309,26 @@ func TestPrepareWebP(t *testing.T) {
 		t.Errorf("size %dx%d, want 150x103 (not enlarged)", p.Width, p.Height)
 	}
 	assertNoMetadata(t, "photo", p.JPEG)
+
+	// A lossy WebP with alpha (transparent top-left corner): laid on white.
+	b, err = os.ReadFile("testdata/yellow_rose.lossy-with-alpha.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = photo.Prepare(bytes.NewReader(b), photo.Options{LongSide: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Width != 200 || p.Height != 151 {
+		t.Errorf("size %dx%d, want 200x151", p.Width, p.Height)
+	}
+	out, err := jpeg.Decode(bytes.NewReader(p.JPEG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, g, b, _ := out.At(1, 1).RGBA(); r>>8 < 245 || g>>8 < 245 || b>>8 < 245 {
+		t.Errorf("transparent corner is %d,%d,%d, want white", r>>8, g>>8, b>>8)
+	}
 }
 
 // pngHeader returns the start of a PNG that declares a w×h picture.
