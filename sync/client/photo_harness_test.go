@@ -3,6 +3,7 @@ package client_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"bangfu/photo"
 	"bangfu/photo/phototest"
 	"bangfu/store"
+	"bangfu/store/query"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
 	"bangfu/sync/server"
@@ -280,13 +282,36 @@ func prepared(t testing.TB, w, h int, seed int64) *photo.Photo {
 // as the app does: bytes and records in one transaction.
 func visitWithPhoto(t testing.TB, d *synctest.Device, h *domain.Household, p *photo.Photo) (*domain.Visit, *domain.Photo) {
 	t.Helper()
+	v := visitWithPhotos(t, d, h, p)
+	ps := mustPhotos(t, d, v)
+	return v, ps[0]
+}
+
+// visitWithPhotos saves a visit of h by the device's cadre with photos.
+func visitWithPhotos(t testing.TB, d *synctest.Device, h *domain.Household, ps ...*photo.Photo) *domain.Visit {
+	t.Helper()
 	v := &domain.Visit{Household: h.ID, Cadre: d.Cadre, At: d.DB.Now().Add(-time.Hour), Type: domain.VisitRoutine, Notes: "看了新修的厨房，拍了照片"}
 	v.ID = uuid.New()
-	ph := &domain.Photo{Household: h.ID, OfKind: domain.KindVisit, Of: v.ID, Cadre: d.Cadre, Hash: p.Hash, Size: len(p.JPEG), Width: p.Width, Height: p.Height, Caption: "厨房"}
-	if err := d.DB.PutBlobs(d.Cadre, "", []store.Blob{{Hash: p.Hash, Data: p.JPEG, Thumb: p.Thumb}}, v, ph); err != nil {
+	recs := []domain.Record{v}
+	var blobs []store.Blob
+	for i, p := range ps {
+		recs = append(recs, &domain.Photo{Household: h.ID, OfKind: domain.KindVisit, Of: v.ID, Cadre: d.Cadre, Hash: p.Hash, Size: len(p.JPEG), Width: p.Width, Height: p.Height, Caption: fmt.Sprintf("厨房 %d", i+1)})
+		blobs = append(blobs, store.Blob{Hash: p.Hash, Data: p.JPEG, Thumb: p.Thumb})
+	}
+	if err := d.DB.PutBlobs(d.Cadre, "", blobs, recs...); err != nil {
 		t.Fatal(err)
 	}
-	return v, ph
+	return v
+}
+
+// mustPhotos returns the photos of v on the device.
+func mustPhotos(t testing.TB, d *synctest.Device, v *domain.Visit) []*domain.Photo {
+	t.Helper()
+	m, err := query.Photos(d.DB, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m[v.ID]
 }
 
 // bodyCounter is a transport that counts the PATCH body bytes the

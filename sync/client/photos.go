@@ -42,6 +42,9 @@ const (
 // records wait: at 256 kbit/s about two seconds.
 const photoChunk = 64 << 10
 
+// photoRead is the most a PATCH body hands the transport at a time.
+const photoRead = 8 << 10
+
 // maxThumbBytes bounds a thumbnail read from the upstream (240 px JPEGs are
 // about 10 KB).
 const maxThumbBytes = 256 << 10
@@ -482,7 +485,9 @@ func (b *photoBody) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 	}
-	p = p[:min(len(p), photoChunk-b.chunk)]
+	// Small reads: the transport copies through a 32 KiB buffer, and what
+	// it holds is lost if the connection is cut.
+	p = p[:min(len(p), photoRead, photoChunk-b.chunk)]
 	n := copy(p, b.data[b.off:])
 	b.off += int64(n)
 	b.chunk += n
