@@ -11,6 +11,7 @@ import (
 	"bangfu/domain"
 	"bangfu/photo"
 	"bangfu/sync/client"
+	"bangfu/sync/server"
 )
 
 // TestPhotosOverACutLink: over a 256 kbit/s link with a 600 ms round trip
@@ -24,7 +25,7 @@ func TestPhotosOverACutLink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about 40 s over a slow link")
 	}
-	f, w := startPhotoFront(t)
+	f, w := startPhotoServer(t, server.Options{})
 	d := f.device(t, "phone", w.Cadre1, nil) // enrolled and given the roster on a good link
 	hh := w.Group(w.G1)
 	photos := []*photo.Photo{prepared(t, 4000, 3000, 7), prepared(t, 1600, 1200, 8), prepared(t, 1600, 1200, 9)}
