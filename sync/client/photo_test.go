@@ -205,3 +205,32 @@ func TestPhotoStatusCountsBytes(t *testing.T) {
 		t.Fatalf("after: %+v", st)
 	}
 }
+
+// TestPhotoScope: a device of another group cannot fetch a photo, even by
+// its hash (the server does not say it exists), nor its thumbnail; the
+// group's leader can.
+func TestPhotoScope(t *testing.T) {
+	f, w := startPhotoServer(t, server.Options{})
+	d := f.device(t, "phone", w.Cadre1, nil)
+	p := prepared(t, 800, 600, 10)
+	visitWithPhoto(t, d, w.Group(w.G1)[0], p)
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.held(p.Hash); !ok {
+		t.Fatal("the photo is not on the server")
+	}
+	other := f.device(t, "other", w.Cadre3, nil) // 石头村's cadre
+	b, err := other.Client.FetchPhoto(context.Background(), p.Hash)
+	if domain.ErrorCode(err) != domain.ENOTFOUND || b != nil {
+		t.Fatalf("another group's device fetched the photo: %d bytes, %v", len(b), err)
+	}
+	t.Logf("refused: %v", err)
+	if th, _ := other.DB.Thumb(p.Hash); th != nil {
+		t.Fatal("another group's device holds the thumbnail")
+	}
+	leader := f.device(t, "tablet", w.Leader, nil)
+	if b, err := leader.Client.FetchPhoto(context.Background(), p.Hash); err != nil || !bytes.Equal(b, p.JPEG) {
+		t.Fatalf("the leader cannot fetch the photo: %v", err)
+	}
+}
