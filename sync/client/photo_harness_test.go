@@ -39,7 +39,7 @@ type photoServer struct {
 }
 
 // startPhotoServer starts the real server with the world and photos on disk.
-func startPhotoServer(t *testing.T, opts server.Options) (*photoServer, *synctest.World) {
+func startPhotoServer(t testing.TB, opts server.Options) (*photoServer, *synctest.World) {
 	t.Helper()
 	disk, err := server.OpenDisk(filepath.Join(t.TempDir(), "photos"))
 	if err != nil {
@@ -56,7 +56,7 @@ func startPhotoServer(t *testing.T, opts server.Options) (*photoServer, *synctes
 }
 
 // device enrols a device with the server and syncs it once (the roster).
-func (f *photoServer) device(t *testing.T, name string, cadre *domain.Cadre, hc *http.Client) *synctest.Device {
+func (f *photoServer) device(t testing.TB, name string, cadre *domain.Cadre, hc *http.Client) *synctest.Device {
 	t.Helper()
 	d := synctest.NewDevice(t, t.TempDir(), name, f.srv, cadre.ID, clientOpts(hc), nil)
 	if err := d.Sync(); err != nil {
@@ -222,4 +222,14 @@ func (c *countBody) Read(p []byte) (int, error) {
 // and short backoffs.
 func clientOpts(hc *http.Client) client.Options {
 	return client.Options{HTTP: hc, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Interval: -1}
+}
+
+// photoOnVisit adds the photo p to the visit v, bytes and record in one
+// transaction.
+func photoOnVisit(t testing.TB, d *synctest.Device, v *domain.Visit, p *photo.Photo) {
+	t.Helper()
+	ph := &domain.Photo{Household: v.Household, OfKind: domain.KindVisit, Of: v.ID, Cadre: d.Cadre, Hash: p.Hash, Size: len(p.JPEG), Width: p.Width, Height: p.Height, Caption: "门前的路"}
+	if err := d.DB.PutBlobs(d.Cadre, "", []store.Blob{{Hash: p.Hash, Data: p.JPEG, Thumb: p.Thumb}}, ph); err != nil {
+		t.Fatal(err)
+	}
 }

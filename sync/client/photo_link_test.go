@@ -26,6 +26,8 @@ type link struct {
 
 	cuts  atomic.Int64
 	dials atomic.Int64
+	up    atomic.Int64 // bytes that reached the server
+	down  atomic.Int64 // bytes read from the server
 }
 
 // mobile returns a 256 kbit/s link with a 600 ms round trip, cut every
@@ -183,7 +185,9 @@ func (c *shaped) upLoop() {
 		if b == nil {
 			return
 		}
-		if _, err := c.Conn.Write(b); err != nil {
+		n, err := c.Conn.Write(b)
+		c.l.up.Add(int64(n))
+		if err != nil {
 			c.Close()
 			return
 		}
@@ -194,6 +198,7 @@ func (c *shaped) downLoop() {
 	buf := make([]byte, mtu)
 	for {
 		n, err := c.Conn.Read(buf)
+		c.l.down.Add(int64(n))
 		if n > 0 {
 			if c.down.push(buf[:n], c.l, 0) != nil {
 				return
