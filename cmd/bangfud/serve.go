@@ -213,7 +213,7 @@ otherwise missing on the others.`, "")
 // on the same port; "/" sends a browser to the console.
 func handler(db *store.DB, log *slog.Logger, secure bool, escrowKey []byte, photos server.Photos) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db), Import: consoleImport(db)}))
+	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db, photos), Import: consoleImport(db)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
 	mux.Handle("/", server.New(db, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))
 	return mux
