@@ -486,8 +486,10 @@
 //	     stands: the PATCH did not start there, or another upload of the
 //	     same photo is under way (try again later), or the server holds it
 //	     whole (Upload-Complete: 1: stop)
-//	400  field "length": Upload-Length differs from the upload's first, or
-//	     the body goes past it (nothing of that PATCH is kept)
+//	400  field "length": Upload-Length differs from the upload's first
+//	     (a PATCH from offset 0 with another length begins the upload
+//	     again instead), or the body goes past it (nothing of that PATCH
+//	     is kept)
 //	413  field "size" (ErrPhotoTooLarge): Upload-Length > domain.MaxPhotoBytes
 //	429  field "quota" (ErrPhotoQuota, code unavailable: transient), with
 //	     Retry-After: the device uploaded PhotosPerDay photos or

@@ -427,6 +427,14 @@ func TestPhotoOffsetConflictAndLyingLength(t *testing.T) {
 	if _, err := protocol.ReadUpload(resp); domain.ErrorCode(err) != domain.EINVALID {
 		t.Fatalf("negative offset: %v", err)
 	}
+	// From 0 with another length: a new upload replaces the partial one
+	// (a crashed device starting again), then the honest one from 0.
+	if u, err := p.patch(t, p.tok1, ph.Hash, 0, n+10, bytes.NewReader(jpg[:10])); err != nil || u.Offset != 10 || u.Length != n+10 {
+		t.Fatalf("new upload from 0 with another length: %+v %v", u, err)
+	}
+	if u, err := p.patch(t, p.tok1, ph.Hash, 0, n, bytes.NewReader(jpg[:1000])); err != nil || u.Offset != 1000 || u.Length != n {
+		t.Fatalf("upload begun again: %+v %v", u, err)
+	}
 	// Then completed honestly; a PATCH after completion is told so.
 	if u, err := p.patch(t, p.tok1, ph.Hash, 1000, n, bytes.NewReader(jpg[1000:])); err != nil || !u.Complete {
 		t.Fatalf("rest: %+v %v", u, err)
