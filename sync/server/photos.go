@@ -27,12 +27,13 @@ type Photos interface {
 	Stat(hash string) (protocol.Upload, error)
 	// Append writes the bytes of r to the upload of hash at offset, as they
 	// arrive: bytes that arrived before r failed are kept. length is the
-	// whole JPEG's size, fixed by the upload's first Append. It returns
+	// whole JPEG's size, fixed by the upload's first Append (an Append at
+	// offset 0 with another length begins the upload again). It returns
 	// where the upload stands afterwards, also with an error: protocol.ErrOffset
 	// when offset is not where the upload stands or another Append of hash
 	// is under way; an EINVALID error when length differs from the one the
-	// upload began with, or r holds more than length-offset bytes (nothing
-	// of it is kept). When the bytes reach length, Append calls verify with
+	// upload began with (at an offset past 0), or r holds more than
+	// length-offset bytes (nothing of it is kept). When the bytes reach length, Append calls verify with
 	// them: if it fails, the upload is discarded and its error returned;
 	// otherwise the JPEG and the thumbnail verify returns are kept for good,
 	// durably, and the upload is complete.
@@ -190,7 +191,14 @@ func (d *Disk) Append(hash string, offset, length int64, r io.Reader, verify fun
 		return u, protocol.ErrOffset
 	}
 	if u.Length >= 0 && u.Length != length {
-		return u, errLength(u.Length, length)
+		if offset != 0 {
+			return u, errLength(u.Length, length)
+		}
+		// A new upload from the start replaces one begun with another
+		// length (a device that crashed mid-way, or another's mistake),
+		// so that none can block a photo for good.
+		d.dropPartial(hash)
+		u = protocol.Upload{Length: -1}
 	}
 	if u.Offset != offset {
 		return u, protocol.ErrOffset
