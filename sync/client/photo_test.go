@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,5 +233,56 @@ func TestPhotoScope(t *testing.T) {
 	leader := f.device(t, "tablet", w.Leader, nil)
 	if b, err := leader.Client.FetchPhoto(context.Background(), p.Hash); err != nil || !bytes.Equal(b, p.JPEG) {
 		t.Fatalf("the leader cannot fetch the photo: %v", err)
+	}
+}
+
+// getCounter counts the GETs of photos' thumbnails.
+type getCounter struct {
+	next   http.RoundTripper
+	thumbs atomic.Int64
+}
+
+func (g *getCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && r.URL.Query().Get("thumb") == "1" {
+		g.thumbs.Add(1)
+	}
+	return g.next.RoundTrip(r)
+}
+
+// TestThumbNotYetUploaded: the leader's tablet learns of a photo before its
+// bytes are on the server; it asks for the thumbnail once, not at every
+// sync (each ask is a round trip on a slow link), and the photo's bytes
+// still come on demand once uploaded.
+func TestThumbNotYetUploaded(t *testing.T) {
+	f, w := startPhotoServer(t, server.Options{PhotosPerDay: 1})
+	d := f.device(t, "phone", w.Cadre1, nil)
+	visitWithPhoto(t, d, w.Group(w.G1)[0], prepared(t, 800, 600, 11))
+	if err := d.Sync(); err != nil { // the first photo goes up
+		t.Fatal(err)
+	}
+	late := prepared(t, 800, 600, 12)
+	visitWithPhoto(t, d, w.Group(w.G1)[1], late)
+	if err := d.Sync(); err != nil { // its record goes; its bytes wait (daily limit)
+		t.Fatal(err)
+	}
+	g := &getCounter{next: http.DefaultTransport.(*http.Transport).Clone()}
+	leader := f.device(t, "tablet", w.Leader, &http.Client{Transport: g})
+	asked := g.thumbs.Load()
+	if asked != 2 {
+		t.Fatalf("%d thumbnails asked for, want 2", asked)
+	}
+	for range 2 {
+		if err := leader.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := g.thumbs.Load(); n != asked {
+		t.Fatalf("the missing thumbnail was asked for again at each sync: %d asks", n)
+	}
+	if st := leader.Client.Status(); st.PhotoErr != nil {
+		t.Fatalf("a thumbnail not uploaded yet is not an error: %v", st.PhotoErr)
+	}
+	if _, err := leader.Client.FetchPhoto(context.Background(), late.Hash); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Fatalf("FetchPhoto of a photo not uploaded: %v", err)
 	}
 }

@@ -35,6 +35,10 @@ const photoRead = 8 << 10
 // about 10 KB).
 const maxThumbBytes = 256 << 10
 
+// thumbAgain is how long a thumbnail the upstream did not have is not
+// asked for again.
+const thumbAgain = 15 * time.Minute
+
 // publishEvery throttles the status published while bytes go.
 const publishEvery = 250 * time.Millisecond
 
@@ -58,7 +62,8 @@ type photoState struct {
 	phase    uint64        // triggers when the photos' phase began
 
 	once     sync.Once
-	held     map[string]int64 // hash -> bytes the upstream holds or were handed to the network
+	held     map[string]int64     // hash -> bytes the upstream holds or were handed to the network
+	noThumb  map[string]time.Time // hash -> when the upstream had no thumbnail of it
 	refused  []RefusedPhoto
 	pause    time.Time // no uploads before, after a 429
 	pauseErr error     // the upstream's words then
@@ -70,7 +75,7 @@ type photoState struct {
 
 func (c *Client) loadPhotos() {
 	c.photos.once.Do(func() {
-		c.photos.held = map[string]int64{}
+		c.photos.held, c.photos.noThumb = map[string]int64{}, map[string]time.Time{}
 		if v, _ := c.db.Cursor(keyPhotoRefused); v != "" {
 			if err := json.Unmarshal([]byte(v), &c.photos.refused); err != nil {
 				c.log.Warn("stored refused photos unreadable", "err", err)
@@ -443,17 +448,32 @@ func (c *Client) fetchThumbs(ctx context.Context, acct account) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	for _, h := range missing {
+		c.mu.Lock()
+		asked, ok := c.photos.noThumb[h]
+		c.mu.Unlock()
+		if ok && now.Sub(asked) < thumbAgain {
+			continue
+		}
 		if c.recordsWaiting() {
 			return errYield
 		}
 		thumb, err := c.get(ctx, acct, h, true, 0, maxThumbBytes)
 		switch {
 		case domain.ErrorCode(err) == domain.ENOTFOUND:
-			continue // not uploaded yet: the next sync asks again
+			// Not uploaded yet (or out of scope): asked again later, not
+			// at every sync — each ask is a round trip.
+			c.mu.Lock()
+			c.photos.noThumb[h] = now
+			c.mu.Unlock()
+			continue
 		case err != nil:
 			return err
 		}
+		c.mu.Lock()
+		delete(c.photos.noThumb, h)
+		c.mu.Unlock()
 		if _, _, err := photo.Check(thumb, maxThumbBytes); err != nil {
 			c.log.Warn("the server's thumbnail is not a JPEG", "hash", h, "err", err)
 			continue
