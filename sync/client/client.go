@@ -61,6 +61,15 @@
 // stop the background syncing until the user asks again, and reach the user
 // through [Client.Status] in plain words, Chinese or English.
 //
+// # Photos
+//
+// A photo's record syncs like any other change; its JPEG follows, after the
+// records, in a photo phase of the same Sync (see photos.go and
+// docs/ARCHITECTURE.md): resumable uploads from the upstream's offset that
+// yield to records between 64 KiB chunks, then thumbnails; full JPEGs come
+// only through [Client.FetchPhoto]. [Status] counts the photos and bytes
+// waiting as they go.
+//
 // # What the device stores
 //
 // The account (server URL, token, cadre, the upstream's ID), the cursors,
