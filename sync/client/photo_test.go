@@ -3,14 +3,18 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"bangfu/domain"
 	"bangfu/photo"
+	"bangfu/sync/protocol"
 	"bangfu/sync/server"
 )
 
@@ -284,5 +288,71 @@ func TestThumbNotYetUploaded(t *testing.T) {
 	}
 	if _, err := leader.Client.FetchPhoto(context.Background(), late.Hash); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Fatalf("FetchPhoto of a photo not uploaded: %v", err)
+	}
+}
+
+// cutGets cuts the body of the first full-JPEG GET after n bytes and
+// records the Range of each GET.
+type cutGets struct {
+	next   http.RoundTripper
+	n      int64
+	mu     sync.Mutex
+	ranges []string
+	cut    bool
+}
+
+func (c *cutGets) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err != nil || r.Method != http.MethodGet || r.URL.Query().Get("thumb") != "" || !strings.HasPrefix(r.URL.Path, protocol.PathPhotos) {
+		return resp, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ranges = append(c.ranges, r.Header.Get("Range"))
+	if !c.cut {
+		c.cut = true
+		resp.Body = &cutBody{ReadCloser: resp.Body, left: c.n}
+	}
+	return resp, nil
+}
+
+type cutBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errors.New("connection reset by peer")
+	}
+	p = p[:min(int64(len(p)), b.left)]
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// TestFetchPhotoResumes: a download cut short resumes with Range from the
+// bytes that came, and the photo is checked against its hash and stored.
+func TestFetchPhotoResumes(t *testing.T) {
+	f, w := startPhotoServer(t, server.Options{})
+	d := f.device(t, "phone", w.Cadre1, nil)
+	p := prepared(t, 800, 600, 13)
+	visitWithPhoto(t, d, w.Group(w.G1)[0], p)
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	cut := &cutGets{next: http.DefaultTransport.(*http.Transport).Clone(), n: 50_000}
+	leader := f.device(t, "tablet", w.Leader, &http.Client{Transport: cut})
+	b, err := leader.Client.FetchPhoto(context.Background(), p.Hash)
+	if err != nil || !bytes.Equal(b, p.JPEG) {
+		t.Fatalf("FetchPhoto: %d bytes, %v", len(b), err)
+	}
+	cut.mu.Lock()
+	defer cut.mu.Unlock()
+	if len(cut.ranges) != 2 || cut.ranges[0] != "" || cut.ranges[1] != "bytes=50000-" {
+		t.Fatalf("GETs with Range %q; want one whole, then bytes=50000-", cut.ranges)
+	}
+	if stored, _ := leader.DB.Blob(p.Hash); !bytes.Equal(stored, p.JPEG) {
+		t.Fatal("the fetched photo is not stored")
 	}
 }
