@@ -560,3 +560,20 @@ func (c *Client) FetchPhoto(ctx context.Context, hash string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// PhotoLine returns the sync bar's line about photos in lang ("zh" or
+// "en"): how many wait to go up and how much of them is left, rounded up to
+// KB ("照片 3 张待传 · 剩 420 KB"), or "" when none waits.
+func (s Status) PhotoLine(lang string) string {
+	if s.PhotosWaiting == 0 {
+		return ""
+	}
+	kb := (s.PhotoBytesLeft + 1023) / 1024
+	if lang == "zh" {
+		return fmt.Sprintf("照片 %d 张待传 · 剩 %d KB", s.PhotosWaiting, kb)
+	}
+	if s.PhotosWaiting == 1 {
+		return fmt.Sprintf("1 photo to send · %d KB left", kb)
+	}
+	return fmt.Sprintf("%d photos to send · %d KB left", s.PhotosWaiting, kb)
+}
