@@ -718,3 +718,48 @@ func TestPhotosOff(t *testing.T) {
 		t.Fatalf("a server without photos: %v", err)
 	}
 }
+
+// BenchmarkPhotoUpload uploads a photo as the device stores it (1600×1200,
+// quality 75, as photo.Prepare makes it) over loopback HTTP in one PATCH:
+// appended, synced, hashed, checked, thumbnailed and renamed into place.
+func BenchmarkPhotoUpload(b *testing.B) {
+	disk, err := server.OpenDisk(filepath.Join(b.TempDir(), "photos"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b, server.Options{Photos: disk, PhotosPerDay: 1 << 30, PhotoBytesPerDay: 1 << 60}, nil)
+	dev, tok := e.enroll(b, e.w.Cadre1.ID)
+	h := e.w.Group(e.w.G1)[0]
+	v := newVisit(h, e.w.Cadre1.ID, e.now())
+	prep, err := photo.Prepare(bytes.NewReader(phototest.JPEG(b, 4000, 3000, 1)), photo.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	jpg := prep.JPEG
+	ph := &domain.Photo{Household: h.ID, OfKind: domain.KindVisit, Of: v.ID, Cadre: e.w.Cadre1.ID,
+		Hash: prep.Hash, Size: len(jpg), Width: prep.Width, Height: prep.Height}
+	if status, _, bad := e.sync(b, tok, 2, change(b, dev, e.w.Cadre1.ID, v, e.now()), change(b, dev, e.w.Cadre1.ID, ph, e.now())); status != http.StatusOK {
+		b.Fatalf("push: %d %+v", status, bad)
+	}
+	b.SetBytes(int64(len(jpg)))
+	b.ResetTimer()
+	for range b.N {
+		req, err := protocol.NewPatch(context.Background(), e.srv.URL, tok, ph.Hash, 0, int64(len(jpg)), bytes.NewReader(jpg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if u, err := protocol.ReadUpload(resp); err != nil || !u.Complete {
+			b.Fatalf("upload: %+v %v", u, err)
+		}
+		b.StopTimer()
+		if err := disk.Delete(ph.Hash); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(jpg)), "photo-bytes")
+}
