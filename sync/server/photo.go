@@ -255,8 +255,10 @@ func (s *Server) photoPatch(w http.ResponseWriter, r *http.Request, hash string)
 	body := &bodyErr{r: watch}
 	u, err := s.photos.Append(hash, offset, length, body, func(jpeg []byte) ([]byte, error) { return verifyPhoto(hash, jpeg) })
 	watch.done()
-	if got := u.Offset - offset; got > 0 {
-		s.quota.add(dev.ID, now, got, u.Complete)
+	// Every byte read counts, kept or not: bytes refused at the end (a
+	// wrong hash) cost the server as much as any.
+	if body.n > 0 || u.Complete {
+		s.quota.add(dev.ID, now, body.n, u.Complete)
 	}
 	note(r, "offset", offset, "length", length, "now_at", u.Offset, "complete", u.Complete)
 	switch {
@@ -290,14 +292,17 @@ func mustInt(v string) int64 {
 	return n
 }
 
-// bodyErr remembers the error of reading a request body.
+// bodyErr counts the bytes read from a request body and remembers the
+// error of reading it.
 type bodyErr struct {
 	r   io.Reader
+	n   int64
 	err error
 }
 
 func (b *bodyErr) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
+	b.n += int64(n)
 	if err != nil && err != io.EOF {
 		b.err = err
 	}

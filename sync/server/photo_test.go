@@ -609,6 +609,19 @@ func TestPhotoDailyLimit(t *testing.T) {
 	_, tokL := p.enroll(t, p.w.Leader.ID)
 	p.upload(t, tokL, b, len(b), 0)
 
+	// Bytes refused at the end (not the hash's) count as well: a device
+	// cannot send garbage for ever.
+	r := newPhotoEnv(t, server.Options{PhotoBytesPerDay: int64(len(a)) + 10})
+	r.attach(t, a)
+	bad := bytes.Clone(a)
+	bad[100] ^= 1
+	if _, err := r.patch(t, r.tok1, photo.Hash(a), 0, int64(len(a)), bytes.NewReader(bad)); !errors.Is(err, &domain.Error{Code: domain.EINVALID, Field: "hash"}) {
+		t.Fatalf("wrong bytes: %v", err)
+	}
+	if _, err := r.patch(t, r.tok1, photo.Hash(a), 0, int64(len(a)), bytes.NewReader(a)); !errors.Is(err, protocol.ErrPhotoQuota) {
+		t.Fatalf("after a day's bytes of garbage: %v", err)
+	}
+
 	// Bytes: a limit below one photo refuses it before it is read.
 	q := newPhotoEnv(t, server.Options{PhotoBytesPerDay: int64(len(a)) - 1})
 	q.attach(t, a)
