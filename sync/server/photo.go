@@ -48,7 +48,7 @@ const PartialAge = 7 * 24 * time.Hour
 
 // errNoPhoto is the answer for a photo that is not there or not the
 // device's to read.
-var errNoPhoto = &domain.Error{Code: domain.ENOTFOUND, Field: "photo", Zh: "没有这张照片", En: "no such photo"}
+var errNoPhoto = protocol.ErrNoPhoto
 
 // verifying bounds the uploads checked at once: decoding a JPEG costs tens
 // of MiB.

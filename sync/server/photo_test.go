@@ -330,7 +330,7 @@ func TestPhotoDedupeAndScope(t *testing.T) {
 	if status, _, _ := p.get(t, p.tok3, ph.Hash, true); status != http.StatusNotFound {
 		t.Errorf("GET thumb by another village's cadre: %d", status)
 	}
-	if _, err := p.head(t, p.tok3, ph.Hash); domain.ErrorCode(err) != domain.ENOTFOUND {
+	if _, err := p.head(t, p.tok3, ph.Hash); !errors.Is(err, protocol.ErrNoPhoto) {
 		t.Errorf("HEAD by another village's cadre: %v", err)
 	}
 	if _, err := p.patch(t, p.tok3, ph.Hash, 0, int64(len(jpg)), bytes.NewReader(jpg)); domain.ErrorCode(err) != domain.ENOTFOUND {
