@@ -468,9 +468,11 @@ func TestPhotoRacingUploads(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// A second upload of the same photo meanwhile, from where it stands:
-	// 409, the first goes on.
-	if _, err := p.patch(t, p.tok1, ph.Hash, 1000, n, bytes.NewReader(jpg[1000:])); !errors.Is(err, protocol.ErrOffset) {
+	// A second upload of the same photo meanwhile, from another device
+	// (the team leader's tablet), from where it stands: 409, the first
+	// goes on.
+	_, tokL := p.enroll(t, p.w.Leader.ID)
+	if _, err := p.patch(t, tokL, ph.Hash, 1000, n, bytes.NewReader(jpg[1000:])); !errors.Is(err, protocol.ErrOffset) {
 		t.Fatalf("racing upload: %v", err)
 	}
 	pw.Write(jpg[1000:])
@@ -775,4 +777,38 @@ func BenchmarkPhotoUpload(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(jpg)), "photo-bytes")
+}
+
+// TestPhotoResumeTakesOver: a device whose connection died without the
+// server noticing (the first PATCH still waits for its body) resumes at
+// once: its new PATCH stops the old one, which keeps what arrived, and
+// goes on from there — not refused with 409 until the old body stalls.
+func TestPhotoResumeTakesOver(t *testing.T) {
+	p := newPhotoEnv(t, server.Options{BodyStall: 10 * time.Minute})
+	jpg := testJPEG(t, 17)
+	ph := p.attach(t, jpg)
+	n := int64(len(jpg))
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	first := make(chan error, 1)
+	go func() {
+		_, err := p.patch(t, p.tok1, ph.Hash, 0, n, pr)
+		first <- err
+	}()
+	pw.Write(jpg[:5000])
+	deadline := time.Now().Add(30 * time.Second)
+	for u, _ := p.head(t, p.tok1, ph.Hash); u.Offset != 5000; u, _ = p.head(t, p.tok1, ph.Hash) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first upload's bytes never arrived: %+v", u)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	u, err := p.patch(t, p.tok1, ph.Hash, 5000, n, bytes.NewReader(jpg[5000:]))
+	if err != nil || !u.Complete {
+		t.Fatalf("resumption: %+v %v", u, err)
+	}
+	if err := <-first; err == nil {
+		t.Error("the stopped upload reported success")
+	}
+	p.checkHeld(t, p.tok1, jpg)
 }
