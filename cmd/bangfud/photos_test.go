@@ -8,8 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
+	"bangfu/domain"
 	"bangfu/photo"
 	"bangfu/photo/phototest"
+	"bangfu/store"
 )
 
 // putPhoto writes a photo and its thumbnail into a data directory's photos
@@ -125,5 +129,67 @@ func TestRestoreRefusesForeignPhotoArchive(t *testing.T) {
 				t.Fatalf("a misfiled photo was restored")
 			}
 		})
+	}
+}
+
+// TestExportEmbedsThumbnails: bangfud export lists a photo of the store and
+// embeds its thumbnail from DATA/photos; without -ids, no location.
+func TestExportEmbedsThumbnails(t *testing.T) {
+	dir := demoDir(t)
+	db := openDB(t, dir)
+	var visit *domain.Visit
+	db.Each(domain.KindVisit, func(r domain.Record) error {
+		if visit == nil {
+			visit = r.(*domain.Visit)
+		}
+		return nil
+	})
+	if visit == nil {
+		t.Fatal("the demo has no visit")
+	}
+	jpg := phototest.JPEG(t, 320, 240, 5)
+	thumb, err := photo.Thumbnail(jpg, 240)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := photo.Hash(jpg)
+	p := &domain.Photo{Household: visit.Household, OfKind: domain.KindVisit, Of: visit.ID, Cadre: visit.Cadre,
+		Hash: hash, Size: len(jpg), Width: 320, Height: 240, Lat: 35.60412, Lon: 103.21356, Caption: "新修的水窖"}
+	if err := db.PutBlobs(visit.Cadre, "", []store.Blob{{Hash: hash, Data: jpg, Thumb: thumb}}, p); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	sub := filepath.Join(dir, "photos", hash[:2])
+	os.MkdirAll(sub, 0o700)
+	if err := os.WriteFile(filepath.Join(sub, hash+".thumb.jpg"), thumb, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "月报.xlsx")
+	if r := run(t, "export", "-data", dir, "-o", out); r.code != 0 {
+		t.Fatalf("export: %s", r)
+	}
+	f, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("照片")
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("照片 sheet: %d rows, %v", len(rows), err)
+	}
+	head, row := rows[2], rows[3]
+	thumbCol := -1
+	for i, h := range head {
+		if h == "缩略图" {
+			thumbCol = i + 1
+		}
+	}
+	cell, _ := excelize.CoordinatesToCellName(thumbCol, 4)
+	pics, err := f.GetPictures("照片", cell)
+	if err != nil || len(pics) != 1 || !bytes.Equal(pics[0].File, thumb) {
+		t.Fatalf("thumbnail at %s: %d pictures, %v", cell, len(pics), err)
+	}
+	if all := strings.Join(row, " "); !strings.Contains(all, "新修的水窖") || !strings.Contains(all, hash) || strings.Contains(all, "35.60") {
+		t.Fatalf("photo row: %q", row)
 	}
 }

@@ -69,6 +69,10 @@ var (
 	ErrPhotoQuota = &domain.Error{Code: domain.EUNAVAILABLE, Field: "quota",
 		Zh: "此设备今天上传的照片已达上限（每天 200 张、100 MiB），明天会继续上传",
 		En: "this device has uploaded as many photos today as allowed (200 photos, 100 MiB a day); the rest go tomorrow"}
+	// ErrNoPhoto answers a request for a photo that no live record names,
+	// whose record the device may not read, or (GET) whose bytes have not
+	// reached the server (404).
+	ErrNoPhoto = &domain.Error{Code: domain.ENOTFOUND, Field: "photo", Zh: "没有这张照片", En: "no such photo"}
 	// ErrPhotoTooLarge answers a PATCH whose Upload-Length passes
 	// domain.MaxPhotoBytes (413).
 	ErrPhotoTooLarge = &domain.Error{Code: domain.EINVALID, Field: "size",
@@ -238,7 +242,13 @@ func ParseOffset(h http.Header, name string) (int64, error) {
 func ReadUpload(resp *http.Response) (Upload, error) {
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if !ok && resp.StatusCode != http.StatusConflict {
-		return Upload{Length: -1}, ReadResponse(resp, nil)
+		err := ReadResponse(resp, nil)
+		if resp.Request != nil && resp.Request.Method == http.MethodHead && resp.StatusCode == http.StatusNotFound {
+			// A HEAD's answer has no body to say why: for a photo's URL,
+			// 404 is the photo.
+			err = ErrNoPhoto
+		}
+		return Upload{Length: -1}, err
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

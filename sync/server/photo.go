@@ -48,7 +48,7 @@ const PartialAge = 7 * 24 * time.Hour
 
 // errNoPhoto is the answer for a photo that is not there or not the
 // device's to read.
-var errNoPhoto = &domain.Error{Code: domain.ENOTFOUND, Field: "photo", Zh: "没有这张照片", En: "no such photo"}
+var errNoPhoto = protocol.ErrNoPhoto
 
 // verifying bounds the uploads checked at once: decoding a JPEG costs tens
 // of MiB.
@@ -253,10 +253,16 @@ func (s *Server) photoPatch(w http.ResponseWriter, r *http.Request, hash string)
 	}
 	watch := &bodyWatch{body: r.Body, rc: http.NewResponseController(w), stall: s.stall, end: time.Now().Add(s.bodyTimeout)}
 	body := &bodyErr{r: watch}
+	cur := &upload{dev: dev.ID, watch: watch, stop: make(chan struct{}), done: make(chan struct{})}
+	body.stop = cur.stop
+	s.takeOver(hash, cur)
 	u, err := s.photos.Append(hash, offset, length, body, func(jpeg []byte) ([]byte, error) { return verifyPhoto(hash, jpeg) })
+	s.uploaded(hash, cur)
 	watch.done()
-	if got := u.Offset - offset; got > 0 {
-		s.quota.add(dev.ID, now, got, u.Complete)
+	// Every byte read counts, kept or not: bytes refused at the end (a
+	// wrong hash) cost the server as much as any.
+	if body.n > 0 || u.Complete {
+		s.quota.add(dev.ID, now, body.n, u.Complete)
 	}
 	note(r, "offset", offset, "length", length, "now_at", u.Offset, "complete", u.Complete)
 	switch {
@@ -290,14 +296,27 @@ func mustInt(v string) int64 {
 	return n
 }
 
-// bodyErr remembers the error of reading a request body.
+// bodyErr counts the bytes read from a request body and remembers the
+// error of reading it; it fails once stop is closed.
 type bodyErr struct {
-	r   io.Reader
-	err error
+	r    io.Reader
+	n    int64
+	err  error
+	stop chan struct{}
 }
 
+// errTakenOver ends an upload that a newer one of the same device replaced.
+var errTakenOver = errors.New("a newer upload of the same photo from the same device took over")
+
 func (b *bodyErr) Read(p []byte) (int, error) {
+	select {
+	case <-b.stop:
+		b.err = errTakenOver
+		return 0, b.err
+	default:
+	}
 	n, err := b.r.Read(p)
+	b.n += int64(n)
 	if err != nil && err != io.EOF {
 		b.err = err
 	}
@@ -463,4 +482,63 @@ func (q *photoQuota) add(dev uuid.UUID, now time.Time, bytes int64, complete boo
 	if complete {
 		u.photos++
 	}
+}
+
+// upload is a PATCH being read, for takeOver.
+type upload struct {
+	dev        uuid.UUID
+	watch      *bodyWatch
+	stop, done chan struct{}
+}
+
+// uploads are the PATCHes being read, by hash.
+type uploads struct {
+	mu sync.Mutex
+	by map[string]*upload
+}
+
+// takeOverAfter is how long a device's new PATCH lets its earlier one of
+// the same photo finish by itself before stopping it.
+const takeOverAfter = 2 * time.Second
+
+// takeOver registers cur as the upload of hash. A PATCH of the same photo
+// from the same device still being read is the device's own earlier try,
+// whose connection was cut without the server noticing (a phone that lost
+// its signal sends no FIN): it would hold the upload until the body stalls
+// (BodyStall, 30 s) while the device's resumption is refused with 409. So,
+// unless it ends by itself within takeOverAfter, it is stopped — it keeps
+// what arrived — and cur waits for it to end (at most a few seconds). Another device's upload is left alone: cur gets 409.
+func (s *Server) takeOver(hash string, cur *upload) {
+	s.ups.mu.Lock()
+	prev := s.ups.by[hash]
+	if prev == nil || prev.dev == cur.dev {
+		s.ups.by[hash] = cur
+	}
+	s.ups.mu.Unlock()
+	if prev == nil || prev.dev != cur.dev {
+		return
+	}
+	// A connection the device closed ends on its own at once, with every
+	// byte that was under way: give it a moment first.
+	select {
+	case <-prev.done:
+		return
+	case <-time.After(takeOverAfter):
+	}
+	close(prev.stop)
+	prev.watch.rc.SetReadDeadline(time.Now()) // ends the read it waits in
+	select {
+	case <-prev.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// uploaded ends cur's registration.
+func (s *Server) uploaded(hash string, cur *upload) {
+	s.ups.mu.Lock()
+	if s.ups.by[hash] == cur {
+		delete(s.ups.by, hash)
+	}
+	s.ups.mu.Unlock()
+	close(cur.done)
 }

@@ -330,7 +330,7 @@ func TestPhotoDedupeAndScope(t *testing.T) {
 	if status, _, _ := p.get(t, p.tok3, ph.Hash, true); status != http.StatusNotFound {
 		t.Errorf("GET thumb by another village's cadre: %d", status)
 	}
-	if _, err := p.head(t, p.tok3, ph.Hash); domain.ErrorCode(err) != domain.ENOTFOUND {
+	if _, err := p.head(t, p.tok3, ph.Hash); !errors.Is(err, protocol.ErrNoPhoto) {
 		t.Errorf("HEAD by another village's cadre: %v", err)
 	}
 	if _, err := p.patch(t, p.tok3, ph.Hash, 0, int64(len(jpg)), bytes.NewReader(jpg)); domain.ErrorCode(err) != domain.ENOTFOUND {
@@ -468,9 +468,11 @@ func TestPhotoRacingUploads(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// A second upload of the same photo meanwhile, from where it stands:
-	// 409, the first goes on.
-	if _, err := p.patch(t, p.tok1, ph.Hash, 1000, n, bytes.NewReader(jpg[1000:])); !errors.Is(err, protocol.ErrOffset) {
+	// A second upload of the same photo meanwhile, from another device
+	// (the team leader's tablet), from where it stands: 409, the first
+	// goes on.
+	_, tokL := p.enroll(t, p.w.Leader.ID)
+	if _, err := p.patch(t, tokL, ph.Hash, 1000, n, bytes.NewReader(jpg[1000:])); !errors.Is(err, protocol.ErrOffset) {
 		t.Fatalf("racing upload: %v", err)
 	}
 	pw.Write(jpg[1000:])
@@ -609,6 +611,19 @@ func TestPhotoDailyLimit(t *testing.T) {
 	_, tokL := p.enroll(t, p.w.Leader.ID)
 	p.upload(t, tokL, b, len(b), 0)
 
+	// Bytes refused at the end (not the hash's) count as well: a device
+	// cannot send garbage for ever.
+	r := newPhotoEnv(t, server.Options{PhotoBytesPerDay: int64(len(a)) + 10})
+	r.attach(t, a)
+	bad := bytes.Clone(a)
+	bad[100] ^= 1
+	if _, err := r.patch(t, r.tok1, photo.Hash(a), 0, int64(len(a)), bytes.NewReader(bad)); !errors.Is(err, &domain.Error{Code: domain.EINVALID, Field: "hash"}) {
+		t.Fatalf("wrong bytes: %v", err)
+	}
+	if _, err := r.patch(t, r.tok1, photo.Hash(a), 0, int64(len(a)), bytes.NewReader(a)); !errors.Is(err, protocol.ErrPhotoQuota) {
+		t.Fatalf("after a day's bytes of garbage: %v", err)
+	}
+
 	// Bytes: a limit below one photo refuses it before it is read.
 	q := newPhotoEnv(t, server.Options{PhotoBytesPerDay: int64(len(a)) - 1})
 	q.attach(t, a)
@@ -717,4 +732,83 @@ func TestPhotosOff(t *testing.T) {
 	if err := protocol.ReadResponse(resp, nil); !errors.Is(err, &domain.Error{Code: domain.ENOTFOUND, Field: "photos"}) {
 		t.Fatalf("a server without photos: %v", err)
 	}
+}
+
+// BenchmarkPhotoUpload uploads a photo as the device stores it (1600×1200,
+// quality 75, as photo.Prepare makes it) over loopback HTTP in one PATCH:
+// appended, synced, hashed, checked, thumbnailed and renamed into place.
+func BenchmarkPhotoUpload(b *testing.B) {
+	disk, err := server.OpenDisk(filepath.Join(b.TempDir(), "photos"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b, server.Options{Photos: disk, PhotosPerDay: 1 << 30, PhotoBytesPerDay: 1 << 60}, nil)
+	dev, tok := e.enroll(b, e.w.Cadre1.ID)
+	h := e.w.Group(e.w.G1)[0]
+	v := newVisit(h, e.w.Cadre1.ID, e.now())
+	prep, err := photo.Prepare(bytes.NewReader(phototest.JPEG(b, 4000, 3000, 1)), photo.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	jpg := prep.JPEG
+	ph := &domain.Photo{Household: h.ID, OfKind: domain.KindVisit, Of: v.ID, Cadre: e.w.Cadre1.ID,
+		Hash: prep.Hash, Size: len(jpg), Width: prep.Width, Height: prep.Height}
+	if status, _, bad := e.sync(b, tok, 2, change(b, dev, e.w.Cadre1.ID, v, e.now()), change(b, dev, e.w.Cadre1.ID, ph, e.now())); status != http.StatusOK {
+		b.Fatalf("push: %d %+v", status, bad)
+	}
+	b.SetBytes(int64(len(jpg)))
+	b.ResetTimer()
+	for range b.N {
+		req, err := protocol.NewPatch(context.Background(), e.srv.URL, tok, ph.Hash, 0, int64(len(jpg)), bytes.NewReader(jpg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if u, err := protocol.ReadUpload(resp); err != nil || !u.Complete {
+			b.Fatalf("upload: %+v %v", u, err)
+		}
+		b.StopTimer()
+		if err := disk.Delete(ph.Hash); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(jpg)), "photo-bytes")
+}
+
+// TestPhotoResumeTakesOver: a device whose connection died without the
+// server noticing (the first PATCH still waits for its body) resumes at
+// once: its new PATCH stops the old one, which keeps what arrived, and
+// goes on from there — not refused with 409 until the old body stalls.
+func TestPhotoResumeTakesOver(t *testing.T) {
+	p := newPhotoEnv(t, server.Options{BodyStall: 10 * time.Minute})
+	jpg := testJPEG(t, 17)
+	ph := p.attach(t, jpg)
+	n := int64(len(jpg))
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	first := make(chan error, 1)
+	go func() {
+		_, err := p.patch(t, p.tok1, ph.Hash, 0, n, pr)
+		first <- err
+	}()
+	pw.Write(jpg[:5000])
+	deadline := time.Now().Add(30 * time.Second)
+	for u, _ := p.head(t, p.tok1, ph.Hash); u.Offset != 5000; u, _ = p.head(t, p.tok1, ph.Hash) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first upload's bytes never arrived: %+v", u)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	u, err := p.patch(t, p.tok1, ph.Hash, 5000, n, bytes.NewReader(jpg[5000:]))
+	if err != nil || !u.Complete {
+		t.Fatalf("resumption: %+v %v", u, err)
+	}
+	if err := <-first; err == nil {
+		t.Error("the stopped upload reported success")
+	}
+	p.checkHeld(t, p.tok1, jpg)
 }

@@ -239,6 +239,7 @@ type Server struct {
 	escrowKey   []byte
 	photos      Photos
 	quota       *photoQuota
+	ups         uploads
 }
 
 // backdate returns how many days back a visit's time may be set in village:
@@ -319,6 +320,7 @@ func New(db Store, opts Options) *Server {
 		s.bodyTimeout = DefaultBodyTimeout
 	}
 	s.photos, s.quota = opts.Photos, newPhotoQuota(opts.PhotosPerDay, opts.PhotoBytesPerDay)
+	s.ups.by = map[string]*upload{}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(protocol.PathEnroll, s.only(http.MethodPost, s.enroll))
 	s.mux.HandleFunc(protocol.PathSync, s.only(http.MethodPost, s.sync))
