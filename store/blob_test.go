@@ -251,3 +251,38 @@ func TestPhotosOf(t *testing.T) {
 		t.Fatalf("photos: %v", got)
 	}
 }
+
+// TestPhotoPlaces: the places of the live photo records naming a hash, one
+// per record, with the household's village and town; none once they are
+// deleted, nor for a hash no record names or that is not one.
+func TestPhotoPlaces(t *testing.T) {
+	db := mustOpenAt(t, filepath.Join(t.TempDir(), "s.db"), fixtureNow)
+	v := buildVillage(t, db, fixtureNow)
+	visit := newVisit(v)
+	a := fakeJPEG(1)
+	pa, twin := photoOf(v, visit, a), photoOf(v, visit, a)
+	must(t, db.PutBlobs(v.Li.ID, "", []store.Blob{a}, visit, pa, twin))
+	places, err := db.PhotoPlaces(a.Hash)
+	must(t, err)
+	if len(places) != 2 {
+		t.Fatalf("%d places, want 2", len(places))
+	}
+	for _, l := range places {
+		if l.Household != v.Wang.ID || l.Village == uuid.Nil || l.Town == uuid.Nil || l.Group != v.Wang.Group {
+			t.Fatalf("place %+v", l)
+		}
+	}
+	for _, h := range []string{fakeJPEG(2).Hash, "../../x", ""} {
+		if p, err := db.PhotoPlaces(h); err != nil || len(p) != 0 {
+			t.Errorf("PhotoPlaces(%q) = %v, %v", h, p, err)
+		}
+	}
+	must(t, db.Delete(v.Li.ID, domain.KindPhoto, pa.ID))
+	if p, _ := db.PhotoPlaces(a.Hash); len(p) != 1 {
+		t.Fatalf("after deleting one of two: %d places", len(p))
+	}
+	must(t, db.Delete(v.Li.ID, domain.KindPhoto, twin.ID))
+	if p, _ := db.PhotoPlaces(a.Hash); len(p) != 0 {
+		t.Fatalf("after deleting both: %d places", len(p))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"bangfu/domain"
 	"bangfu/office"
 	"bangfu/store"
+	"bangfu/sync/server"
 )
 
 func (c *cli) export(args []string) error {
@@ -89,6 +91,7 @@ console decides by the account's -ids.`, lockedHelp+"\n"+remoteHelp)
 		return err
 	}
 	in.Village, in.From, in.To, in.IDs, in.Unit, in.Now = *village, start, end, *ids, *unit, db.Now()
+	in.Thumb = dataThumbs(*dir)
 	if in.Unit == "" {
 		in.Unit = defaultUnit(in.Places)
 	}
@@ -138,7 +141,41 @@ func reportInput(db *store.DB) (report.Input, error) {
 	load(domain.KindStep, func(r domain.Record) { in.Steps = append(in.Steps, r.(*domain.Step)) })
 	load(domain.KindReview, func(r domain.Record) { in.Reviews = append(in.Reviews, r.(*domain.Review)) })
 	load(domain.KindMember, func(r domain.Record) { in.Members = append(in.Members, r.(*domain.Member)) })
+	load(domain.KindPhoto, func(r domain.Record) { in.Photos = append(in.Photos, r.(*domain.Photo)) })
 	return in, err
+}
+
+// dataThumbs returns the thumbnails kept in the data directory dir, nil if
+// it keeps no photos.
+func dataThumbs(dir string) func(hash string) []byte {
+	if _, err := os.Stat(filepath.Join(dir, photosDir)); err != nil {
+		return nil
+	}
+	disk, err := server.OpenDisk(filepath.Join(dir, photosDir))
+	if err != nil {
+		return nil
+	}
+	return thumbs(disk)
+}
+
+// thumbs returns the thumbnails kept by photos for the workbook (nil if
+// photos is nil); a thumbnail that cannot be read is left out.
+func thumbs(photos server.Photos) func(hash string) []byte {
+	if photos == nil {
+		return nil
+	}
+	return func(hash string) []byte {
+		f, err := photos.Open(hash, true)
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, domain.MaxPhotoBytes))
+		if err != nil {
+			return nil
+		}
+		return b
+	}
 }
 
 // defaultUnit is the 制表单位 of a workbook made on the command line: the
@@ -154,7 +191,7 @@ func defaultUnit(places []*domain.Place) string {
 
 // consoleExport writes the workbook the console asks for: the account's
 // scope, its ID numbers whole or masked.
-func consoleExport(db *store.DB) func(io.Writer, office.ExportQuery) error {
+func consoleExport(db *store.DB, photos server.Photos) func(io.Writer, office.ExportQuery) error {
 	return func(w io.Writer, q office.ExportQuery) error {
 		if q.Roster {
 			snap, err := snapshot(db)
@@ -169,6 +206,7 @@ func consoleExport(db *store.DB) func(io.Writer, office.ExportQuery) error {
 			return err
 		}
 		in.Scope, in.IDs, in.From, in.To, in.Unit, in.Now = q.Scope, q.IDs, q.From, q.To, q.Unit, db.Now()
+		in.Thumb = thumbs(photos)
 		_, err = report.Write(w, in)
 		return err
 	}

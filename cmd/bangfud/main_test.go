@@ -499,6 +499,7 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	assignments, _ := db.Count(domain.KindAssignment)
+	photos, _ := db.Count(domain.KindPhoto)
 	db.Close()
 
 	out := filepath.Join(t.TempDir(), "月报.xlsx")
@@ -515,6 +516,7 @@ func TestExport(t *testing.T) {
 		"帮扶力量覆盖": len(cov.GroupsWithoutCadre) + len(cov.VillagesWithoutLeader) + len(cov.VillagesWithoutContact) +
 			len(cov.TownsWithoutLead) + len(cov.Stationed),
 		"帮扶力量调整记录": assignments, // nothing ended yet
+		"照片":       photos,
 	}
 	if plans == 0 || measures < plans {
 		t.Fatalf("the demo has %d plans and %d measures", plans, measures)

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,7 @@ func Run(t *testing.T, open Open) {
 		{"Rejected", testRejected},
 		{"Partitions", testPartitions},
 		{"State", testState},
+		{"PhotoPlaces", testPhotoPlaces},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
@@ -522,5 +524,61 @@ func testState(t *testing.T, open Open) {
 	}
 	if len(states[0]) != len(tw.changes) {
 		t.Errorf("the state has %d records, want %d", len(states[0]), len(tw.changes))
+	}
+}
+
+// testPhotoPlaces checks Store.PhotoPlaces through every handle: one place
+// per live photo record naming a hash, where its household is; none once
+// they are deleted, and none for a hash no record names.
+func testPhotoPlaces(t *testing.T, open Open) {
+	hs := open(t, 2)
+	tw := newTown(t)
+	tw.seed(t, hs[0])
+	hash := strings.Repeat("5e", 32)
+	var chs []domain.Change
+	var photos []*domain.Photo
+	for i, h := range []*domain.Household{tw.d.Households[0], tw.d.Households[len(tw.d.Households)-1]} {
+		v := &domain.Visit{Meta: domain.Meta{ID: uuid.New(), Created: now}, Household: h.ID, Cadre: tw.d.Cadres[0].ID,
+			At: now.Add(-time.Hour), Type: domain.VisitRoutine, Notes: "水管"}
+		p := &domain.Photo{Meta: domain.Meta{ID: uuid.New(), Created: now}, Household: h.ID, OfKind: domain.KindVisit, Of: v.ID,
+			Cadre: v.Cadre, Hash: hash, Size: 1000, Width: 10, Height: 10}
+		photos = append(photos, p)
+		chs = append(chs, tw.change(t, v, 10000+2*i), tw.change(t, p, 10001+2*i))
+	}
+	push(t, hs[0], tw.device, chs)
+	check := func(want ...*domain.Photo) {
+		t.Helper()
+		for i, s := range hs {
+			places, err := s.PhotoPlaces(hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []uuid.UUID
+			for _, l := range places {
+				if l.Village == uuid.Nil || l.Town == uuid.Nil {
+					t.Fatalf("handle %d: a place without its village or town: %+v", i, l)
+				}
+				got = append(got, l.Household)
+			}
+			var exp []uuid.UUID
+			for _, p := range want {
+				exp = append(exp, p.Household)
+			}
+			slices.SortFunc(got, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+			slices.SortFunc(exp, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+			if !slices.Equal(got, exp) {
+				t.Fatalf("handle %d: photo places %v, want %v", i, got, exp)
+			}
+			if other, err := s.PhotoPlaces(strings.Repeat("0", 64)); err != nil || len(other) != 0 {
+				t.Fatalf("handle %d: places of a hash no record names: %v %v", i, other, err)
+			}
+		}
+	}
+	check(photos...)
+	for i, p := range photos {
+		del := domain.Change{ID: uuid.New(), Kind: domain.KindPhoto, Record: p.ID, Author: p.Author,
+			Stamp: domain.Stamp{Wall: now.UnixMilli() + 5000, Logical: uint32(i), Device: tw.device}, Fields: domain.Fields{"deleted": []byte("true")}}
+		push(t, hs[1], tw.device, []domain.Change{del})
+		check(photos[i+1:]...)
 	}
 }

@@ -40,7 +40,7 @@ const (
 
 // Sheets lists the sheet names in the workbook's order.
 var Sheets = []string{SheetVisits, SheetProblems, SheetPlans, SheetPairs, SheetSummary, SheetHouseholds, SheetCadres, SheetMismatches,
-	SheetCoverage, SheetHistory}
+	SheetCoverage, SheetHistory, SheetPhotos}
 
 // HeaderRow is the row (from 1) of every sheet's column headers; the rows
 // above it are the title block, the data start below it.
@@ -62,6 +62,7 @@ type Input struct {
 	Steps       []*domain.Step // the problems' histories
 	Reviews     []*domain.Review
 	Members     []*domain.Member // for whom a visit met (走访对象)
+	Photos      []*domain.Photo  // the photos sheet (SheetPhotos)
 	Quotas      domain.Quotas
 	// Village, if not empty, limits the report to the villages of that name:
 	// their households' visits, plans and gaps, and the cadres with an
@@ -79,6 +80,10 @@ type Input struct {
 	// Unit is the 制表单位 of the title block; Now the 制表日期 (time.Now if zero).
 	Unit string
 	Now  time.Time
+
+	// Thumb returns the thumbnail of the photo named hash, nil if there is
+	// none; if Thumb is nil the photos sheet embeds no pictures.
+	Thumb func(hash string) []byte
 }
 
 // Counts are the data rows written to each sheet, by sheet name.
@@ -110,6 +115,14 @@ func Write(w io.Writer, in Input) (Counts, error) {
 		}
 		counts[s.name] = len(s.rows)
 	}
+	ps, thumbs := r.photoSheet()
+	if _, err := f.NewSheet(ps.name); err != nil {
+		return nil, err
+	}
+	if err := r.writePhotoSheet(f, st, ps, thumbs); err != nil {
+		return nil, fmt.Errorf("report: sheet %s: %w", ps.name, err)
+	}
+	counts[ps.name] = len(ps.rows)
 	if err := f.Write(w); err != nil {
 		return nil, fmt.Errorf("report: write: %w", err)
 	}

@@ -26,6 +26,7 @@ var wantHeaders = map[string]string{
 	report.SheetMismatches: "干部 职级 结对类型 镇 村 自然村 社 户主 户类型 户编号 身份证号",
 	report.SheetCoverage:   "镇 村 社 检查项 情况",
 	report.SheetHistory:    "镇 村 社 帮扶对象 干部 职责 开始日期 结束日期 结束原因",
+	report.SheetPhotos:     "添加时间 拍摄时间 镇 村 自然村 社 户主 户类型 户编号 身份证号 所属 添加人 说明 大小（KB） 尺寸 照片编号（SHA-256） 缩略图",
 }
 
 var cst = time.FixedZone("CST", 8*3600)
