@@ -18,6 +18,9 @@ type Duty struct {
 // decide whether a lead may retire the cadre or change their rank, which
 // touches every place the cadre works.
 func (p *Proposal) Duties(cadre uuid.UUID) []Duty {
+	if p.reader != nil {
+		return p.reader.Duties(cadre)
+	}
 	var ids []uuid.UUID
 	scan(p.tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
 		ids = append(ids, id)

@@ -203,11 +203,36 @@ type Proposal struct {
 	New     domain.Record // with the change's fields set over the stored ones
 	tx      *bolt.Tx
 	row     *row
+	reader  ProposalReader // another storage's records, when tx is nil
+}
+
+// ProposalReader reads a storage other than this package's bbolt file for a
+// [Guard]: the records as the earlier changes of the batch left them. An
+// in-memory model of the server's storage (sync/server/memstore) offers its
+// changes to the server's guard through it.
+type ProposalReader interface {
+	// Record returns the live record of kind with id and where it is.
+	Record(kind domain.Kind, id uuid.UUID) (domain.Record, Location, bool)
+	// State returns the stored state of a field of a record, deleted
+	// records included.
+	State(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool)
+	// Duties returns cadre's assignments as Proposal.Duties does.
+	Duties(cadre uuid.UUID) []Duty
+}
+
+// NewProposal returns p, whose exported fields the caller has set, reading
+// other records through r.
+func NewProposal(p Proposal, r ProposalReader) *Proposal {
+	p.tx, p.row, p.reader = nil, nil, r
+	return &p
 }
 
 // Record returns the stored record of kind with id and where it is, or
 // false when there is none.
 func (p *Proposal) Record(kind domain.Kind, id uuid.UUID) (domain.Record, Location, bool) {
+	if p.reader != nil {
+		return p.reader.Record(kind, id)
+	}
 	rec, err := load(p.tx, kind, id)
 	if err != nil {
 		return nil, Location{}, false
@@ -218,6 +243,9 @@ func (p *Proposal) Record(kind domain.Kind, id uuid.UUID) (domain.Record, Locati
 // State returns the stored state of a field of the record, false when the
 // record or the field is not stored.
 func (p *Proposal) State(field string) (domain.FieldState, bool) {
+	if p.reader != nil {
+		return p.reader.State(p.Change.Kind, p.Change.Record, field)
+	}
 	if p.row == nil {
 		return domain.FieldState{}, false
 	}
@@ -226,6 +254,9 @@ func (p *Proposal) State(field string) (domain.FieldState, bool) {
 
 // StateOf returns the stored state of field of the record of kind with id.
 func (p *Proposal) StateOf(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool) {
+	if p.reader != nil {
+		return p.reader.State(kind, id, field)
+	}
 	r, err := getRow(p.tx, kind, id)
 	if err != nil || r == nil {
 		return domain.FieldState{}, false
