@@ -893,12 +893,14 @@ func (s *Store) IDs(kind domain.Kind) []uuid.UUID {
 	return base{s}.ids(kind)
 }
 
-// Replay applies the whole log of src to s, entry by entry as src
-// received or made them, conflicts included (s finds the same ones and
-// skips them by ID): how a test gives the model another store's state.
+// Replay applies the entries of src's log that keep accepts (all if keep
+// is nil) to s, in order, each as received from the replica it came from:
+// how a test gives the model the changes another store accepted. The
+// conflicts src recorded itself can be left out (keep), for s to find
+// them again. A change s rejects is an error.
 func Replay(s *Store, src interface {
 	LogWhere(after uint64, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error
-}) error {
+}, keep func(*store.Entry) bool) error {
 	var batch []domain.Change
 	var from uuid.UUID
 	flush := func() error {
@@ -917,7 +919,7 @@ func Replay(s *Store, src interface {
 		batch = batch[:0]
 		return nil
 	}
-	err := src.LogWhere(0, nil, func(e store.Entry) (bool, error) {
+	err := src.LogWhere(0, keep, func(e store.Entry) (bool, error) {
 		if e.From != from || len(batch) == 500 {
 			if err := flush(); err != nil {
 				return false, err

@@ -41,7 +41,7 @@ func TestRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := memstore.New(memstore.Options{Now: clock.Now})
-		if err := memstore.Replay(m, db); err != nil {
+		if err := memstore.Replay(m, db, nil); err != nil {
 			t.Fatal(err)
 		}
 		return m, w.Cadre1.ID, w.Cadre2.ID
