@@ -1,6 +1,6 @@
 // Package memstore is an in-memory model of the sync server's storage: a
 // server.Store and a server.Registry kept in maps and slices under one
-// mutex, written to be obviously right rather than fast.
+// lock, written to be obviously right rather than fast.
 //
 // It is the third implementation the conformance suites (storagetest,
 // registrytest) run against, after bbolt (store.DB) and PostgreSQL
@@ -43,15 +43,20 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store is the model: one mutex over everything.
+// Store is the model. One lock, mu, guards everything; pushes are also
+// serialised by write, which a push holds while it works out its changes,
+// taking mu only to install them: the server's guard reads the storage
+// (Rules, Staff) during a push, and sees it as the push found it, as it
+// does with bbolt's read transactions.
 type Store struct {
 	id  uuid.UUID
 	now func() time.Time
 
-	mu   sync.Mutex
-	rows map[domain.Kind]map[uuid.UUID]*row
-	log  []store.Entry      // log[i].Seq == i+1; entries are never changed once appended
-	seen map[uuid.UUID]bool // the IDs of the changes logged
+	write sync.Mutex
+	mu    sync.RWMutex
+	rows  map[domain.Kind]map[uuid.UUID]*row
+	log   []store.Entry      // log[i].Seq == i+1; entries are never changed once appended
+	seen  map[uuid.UUID]bool // the IDs of the changes logged
 
 	// The registry (registry.go).
 	codes   map[string]*code
@@ -120,7 +125,8 @@ type view interface {
 	ids(kind domain.Kind) []uuid.UUID // every stored record of kind, in byte order
 }
 
-// base reads the Store's rows; the caller holds mu.
+// base reads the Store's rows; the caller holds mu, or write (rows
+// change only under both).
 type base struct{ s *Store }
 
 func (b base) row(kind domain.Kind, id uuid.UUID) *row { return b.s.rows[kind][id] }
@@ -170,6 +176,8 @@ func (t *tx) put(kind domain.Kind, id uuid.UUID, r *row) {
 func (t *tx) logged(id uuid.UUID) bool { return t.seen[id] || t.s.seen[id] }
 
 func (t *tx) commit() {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
 	for kind, rows := range t.rows {
 		if t.s.rows[kind] == nil {
 			t.s.rows[kind] = map[uuid.UUID]*row{}
@@ -188,15 +196,15 @@ func (s *Store) Epoch() (uint64, error) { return 0, nil }
 
 // LastSeq returns the sequence of the newest log entry.
 func (s *Store) LastSeq() (uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return uint64(len(s.log)), nil
 }
 
 // snapshot returns the log as it is now; its entries never change.
 func (s *Store) snapshot() []store.Entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.log[:len(s.log):len(s.log)]
 }
 
@@ -241,8 +249,8 @@ func copyChange(ch domain.Change) domain.Change {
 // rejected alone; any other error of guard refuses the push (a
 // *store.Refused naming every change refused) and nothing is written.
 func (s *Store) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard store.Guard) ([]error, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.write.Lock()
+	defer s.write.Unlock()
 	t := &tx{base: base{s}, rows: map[domain.Kind]map[uuid.UUID]*row{}, seen: map[uuid.UUID]bool{}, from: from}
 	rejected := make([]error, len(changes))
 	var refused *store.Refused
@@ -622,8 +630,8 @@ func (r reader) Duties(cadre uuid.UUID) []store.Duty {
 // Reach returns cadre's current assignments resolved against the roster,
 // as store.DB.Reach does.
 func (s *Store) Reach(cadre uuid.UUID) ([]store.Assigned, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	v := base{s}
 	var out []store.Assigned
 	for _, a := range assignments(v, func(a *domain.Assignment) bool { return a.Cadre == cadre && a.Current() }) {
@@ -683,8 +691,8 @@ func pairingsOf(v view, village uuid.UUID) []uuid.UUID {
 // Staff returns the cadres assigned to the places within and everything
 // under them (places and their groups' households), and to the targets at.
 func (s *Store) Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	v := base{s}
 	targets := map[uuid.UUID]bool{}
 	var walk func(p uuid.UUID, depth int)
@@ -716,8 +724,8 @@ func (s *Store) Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error) {
 // Rules returns the rules that hold in a village: its own, else its
 // town's, else the defaults (store.DefaultSettings, the default approvers).
 func (s *Store) Rules(village uuid.UUID) (domain.Rules, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	d := store.DefaultSettings()
 	fallback := domain.Rules{County: d.Quotas.County, Section: d.Quotas.Section, Other: d.Quotas.Other,
 		Statuses: d.Quotas.Statuses, Stationed: d.Quotas.Stationed, OverdueDays: d.OverdueDays,
@@ -751,7 +759,7 @@ func (s *Store) ScopePrint(readable func(*store.Entry) bool) (string, uint64, er
 		mark string       // written before the unit, when not ""
 	}
 	var units []unit
-	s.mu.Lock()
+	s.mu.RLock()
 	v := base{s}
 	last := uint64(len(s.log))
 	each(v, domain.KindPlace, func(rec domain.Record) {
@@ -781,7 +789,7 @@ func (s *Store) ScopePrint(readable func(*store.Entry) bool) (string, uint64, er
 	for _, id := range v.ids(domain.KindCadre) {
 		units = append(units, unit{id: id, e: store.Entry{Change: domain.Change{Kind: domain.KindCadre, Record: id}}})
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	h := sha256.New()
 	for _, u := range units {
 		switch {
@@ -806,7 +814,7 @@ func (s *Store) State(pos store.StatePos, readable func(*store.Entry) bool, fn f
 		changes []domain.Change
 	}
 	var items []item
-	s.mu.Lock()
+	s.mu.RLock()
 	v := base{s}
 	last := uint64(len(s.log))
 	for ki := pos.Kind; ki < len(domain.Kinds); ki++ {
@@ -818,13 +826,13 @@ func (s *Store) State(pos store.StatePos, readable func(*store.Entry) bool, fn f
 			r := v.row(kind, id)
 			rec, err := r.record(kind, id)
 			if err != nil {
-				s.mu.Unlock()
+				s.mu.RUnlock()
 				return 0, fmt.Errorf("memstore: state: %s %s: %w", kind, id, err)
 			}
 			items = append(items, item{store.StatePos{Kind: ki, After: id}, header(v, rec), edits(kind, id, r)})
 		}
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	for _, it := range items {
 		if !readable(&it.e) {
 			continue
@@ -871,8 +879,8 @@ func edits(kind domain.Kind, id uuid.UUID, r *row) []domain.Change {
 // with the stamp and author that set it, for a test to compare with
 // store.DB.FieldStates; domain.ErrNotFound-like nil, false if none.
 func (s *Store) Fields(kind domain.Kind, id uuid.UUID) (map[string]domain.FieldState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	r := s.rows[kind][id]
 	if r == nil {
 		return nil, false
@@ -888,8 +896,8 @@ func (s *Store) Fields(kind domain.Kind, id uuid.UUID) (map[string]domain.FieldS
 // IDs returns the IDs of the stored records of kind, deleted ones
 // included, in byte order.
 func (s *Store) IDs(kind domain.Kind) []uuid.UUID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return base{s}.ids(kind)
 }
 
