@@ -4,14 +4,12 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 )
 
 // Duty is one of a cadre's stored assignments, current or ended, with where
-// its target is.
-type Duty struct {
-	Assignment *domain.Assignment
-	Location   Location
-}
+// its target is (replica.Duty).
+type Duty = replica.Duty
 
 // Duties returns the stored assignments of cadre (deleted ones left out),
 // current and ended, each with where its target is: what a guard needs to

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 )
 
 // Put saves records edited by author, all in one transaction: each record is
@@ -152,23 +153,9 @@ func (db *DB) Apply(from uuid.UUID, changes []domain.Change) (rejected []error, 
 // record) and where it will be after. A non-nil error refuses the batch.
 type Check func(ch domain.Change, before Location, existed bool, after Location) error
 
-// Refused is the error ApplyChecked returns when its check refused changes:
-// the index in the batch of every one refused, and the check's error for the
-// first. Nothing of the batch was written. Each change was judged as the
-// batch without the refused ones would judge it — against the state the
-// accepted changes before it leave — so the batch less those changes is
-// accepted whole.
-type Refused struct {
-	Indexes []int
-	Err     error
-}
-
-func (e *Refused) Error() string {
-	return fmt.Sprintf("%d of the changes refused: %v", len(e.Indexes), e.Err)
-}
-
-// Unwrap returns the check's error for the first refused change.
-func (e *Refused) Unwrap() error { return e.Err }
+// Refused is the error ApplyChecked returns when its check refused changes
+// (replica.Refused).
+type Refused = replica.Refused
 
 // ApplyChecked is Apply with a check of every change against the state the
 // earlier changes of the batch left, in the same transaction. If the check
