@@ -12,21 +12,16 @@ import (
 type Duty = replica.Duty
 
 // Duties returns the stored assignments of cadre (deleted ones left out),
-// current and ended, each with where its target is: what a guard needs to
-// decide whether a lead may retire the cadre or change their rank, which
-// touches every place the cadre works.
-func (p *Proposal) Duties(cadre uuid.UUID) []Duty {
-	if p.reader != nil {
-		return p.reader.Duties(cadre)
-	}
+// current and ended, each with where its target is.
+func (r txReader) Duties(cadre uuid.UUID) []Duty {
 	var ids []uuid.UUID
-	scan(p.tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
+	scan(r.tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
 		ids = append(ids, id)
 		return true
 	})
 	var out []Duty
 	for _, id := range ids {
-		rec, err := load(p.tx, domain.KindAssignment, id)
+		rec, err := load(r.tx, domain.KindAssignment, id)
 		if err != nil {
 			continue
 		}
@@ -34,7 +29,7 @@ func (p *Proposal) Duties(cadre uuid.UUID) []Duty {
 		if a.Cadre != cadre {
 			continue
 		}
-		out = append(out, Duty{Assignment: a, Location: locate(p.tx, a)})
+		out = append(out, Duty{Assignment: a, Location: locate(r.tx, a)})
 	}
 	return out
 }

@@ -177,85 +177,54 @@ func (db *DB) ApplyChecked(from uuid.UUID, changes []domain.Change, check Check)
 	return db.apply(from, changes, guard, nil)
 }
 
-// Proposal is a change received from another replica as a [Guard] sees it,
-// inside the transaction that would apply it: where its record is and will
-// be, the record as stored and as the change would leave it, and read access
-// to the other records as the earlier changes of the batch left them.
-type Proposal struct {
-	Change  domain.Change
-	Existed bool          // the record is stored
-	Before  Location      // where it is; zero when new
-	After   Location      // where it will be
-	Old     domain.Record // as stored; nil when new
-	New     domain.Record // with the change's fields set over the stored ones
-	tx      *bolt.Tx
-	row     *row
-	reader  ProposalReader // another storage's records, when tx is nil
-}
+// Proposal is a change received from another replica as a [Guard] sees it
+// (replica.Proposal).
+type Proposal = replica.Proposal
 
-// ProposalReader reads a storage other than this package's bbolt file for a
-// [Guard]: the records as the earlier changes of the batch left them. An
-// in-memory model of the server's storage (sync/server/memstore) offers its
-// changes to the server's guard through it.
-type ProposalReader interface {
-	// Record returns the live record of kind with id and where it is.
-	Record(kind domain.Kind, id uuid.UUID) (domain.Record, Location, bool)
-	// State returns the stored state of a field of a record, deleted
-	// records included.
-	State(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool)
-	// Duties returns cadre's assignments as Proposal.Duties does.
-	Duties(cadre uuid.UUID) []Duty
-}
+// ProposalReader reads a storage for a Proposal (replica.Reader).
+type ProposalReader = replica.Reader
 
 // NewProposal returns p, whose exported fields the caller has set, reading
-// other records through r.
-func NewProposal(p Proposal, r ProposalReader) *Proposal {
-	p.tx, p.row, p.reader = nil, nil, r
-	return &p
+// the storage through r.
+func NewProposal(p Proposal, r ProposalReader) *Proposal { return replica.NewProposal(p, r) }
+
+// Guard decides whether a change received from another replica may be
+// applied (replica.Guard). An error with code domain.EINVALID rejects that
+// change alone; any other error refuses the batch (see [Refused]).
+type Guard = replica.Guard
+
+// txReader reads a bbolt transaction for a Proposal of the change to the
+// record kind/id, whose stored row (nil when new) it keeps at hand.
+type txReader struct {
+	tx   *bolt.Tx
+	kind domain.Kind
+	id   uuid.UUID
+	row  *row
 }
 
-// Record returns the stored record of kind with id and where it is, or
-// false when there is none.
-func (p *Proposal) Record(kind domain.Kind, id uuid.UUID) (domain.Record, Location, bool) {
-	if p.reader != nil {
-		return p.reader.Record(kind, id)
-	}
-	rec, err := load(p.tx, kind, id)
+// Record returns the live record of kind with id and where it is.
+func (r txReader) Record(kind domain.Kind, id uuid.UUID) (domain.Record, Location, bool) {
+	rec, err := load(r.tx, kind, id)
 	if err != nil {
 		return nil, Location{}, false
 	}
-	return rec, locate(p.tx, rec), true
+	return rec, locate(r.tx, rec), true
 }
 
-// State returns the stored state of a field of the record, false when the
-// record or the field is not stored.
-func (p *Proposal) State(field string) (domain.FieldState, bool) {
-	if p.reader != nil {
-		return p.reader.State(p.Change.Kind, p.Change.Record, field)
+// State returns the stored state of field of the record of kind with id.
+func (r txReader) State(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool) {
+	row := r.row
+	if kind != r.kind || id != r.id {
+		var err error
+		if row, err = getRow(r.tx, kind, id); err != nil {
+			return domain.FieldState{}, false
+		}
 	}
-	if p.row == nil {
+	if row == nil {
 		return domain.FieldState{}, false
 	}
-	return p.row.state(field)
+	return row.state(field)
 }
-
-// StateOf returns the stored state of field of the record of kind with id.
-func (p *Proposal) StateOf(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool) {
-	if p.reader != nil {
-		return p.reader.State(kind, id, field)
-	}
-	r, err := getRow(p.tx, kind, id)
-	if err != nil || r == nil {
-		return domain.FieldState{}, false
-	}
-	return r.state(field)
-}
-
-// Guard decides whether a change received from another replica may be
-// applied. An error with code domain.EINVALID rejects that change alone (it
-// is listed in rejected, as a change that cannot be merged is); any other
-// error refuses the batch (see [Refused]).
-type Guard func(p *Proposal) error
 
 // ApplyGuarded is ApplyChecked with a [Guard], which sees more of the
 // change than a Check does and can reject a change alone. Before the guard,
@@ -362,7 +331,7 @@ func guard(tx *bolt.Tx, ch domain.Change, check Guard) error {
 			}
 		}
 	}
-	p := &Proposal{Change: ch, Existed: r != nil, tx: tx, row: r}
+	p := Proposal{Change: ch, Existed: r != nil}
 	f := domain.Fields{}
 	if r != nil {
 		if p.Old, err = r.record(ch.Kind, ch.Record); err != nil {
@@ -378,7 +347,7 @@ func guard(tx *bolt.Tx, ch domain.Change, check Guard) error {
 		return err // checkChange decoded the same fields
 	}
 	p.After = locate(tx, p.New)
-	return check(p)
+	return check(NewProposal(p, txReader{tx: tx, kind: ch.Kind, id: ch.Record, row: r}))
 }
 
 // checkChange reports whether ch can be merged: it names a record and sets
