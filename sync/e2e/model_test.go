@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/server/memstore"
 	"bangfu/sync/synctest"
@@ -25,15 +26,15 @@ import (
 func modelAgrees(t *testing.T, srv *store.DB) int {
 	t.Helper()
 	m := memstore.New(memstore.Options{Device: srv.Device()})
-	own := func(e *store.Entry) bool { return e.Change.Kind == domain.KindConflict && e.From == uuid.Nil }
-	if err := memstore.Replay(m, srv, func(e *store.Entry) bool { return !own(e) }); err != nil {
+	own := func(e *replica.Entry) bool { return e.Change.Kind == domain.KindConflict && e.From == uuid.Nil }
+	if err := memstore.Replay(m, srv, func(e *replica.Entry) bool { return !own(e) }); err != nil {
 		t.Fatalf("the model refused the server's log: %v", err)
 	}
 	ids := func(db interface {
-		LogWhere(uint64, func(*store.Entry) bool, func(store.Entry) (bool, error)) error
+		LogWhere(uint64, func(*replica.Entry) bool, func(replica.Entry) (bool, error)) error
 	}) map[uuid.UUID]bool {
 		out := map[uuid.UUID]bool{}
-		err := db.LogWhere(0, nil, func(e store.Entry) (bool, error) {
+		err := db.LogWhere(0, nil, func(e replica.Entry) (bool, error) {
 			if e.Change.Kind == domain.KindConflict {
 				out[e.Change.ID] = true
 			}

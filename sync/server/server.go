@@ -19,7 +19,7 @@
 // inside the transaction that applies the push: one change out of scope
 // refuses the whole push (403) and nothing is written. The refusal names
 // every change of the push that is out of scope, each judged as the push
-// without them will judge it (store.Refused), so that the device sets exactly
+// without them will judge it (replica.Refused), so that the device sets exactly
 // those aside and pushes the rest at once. Changes are applied
 // as received from the device, so they are never sent back to it. The answer
 // acknowledges the push, lists the changes the server could not merge, and
@@ -84,6 +84,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/protocol"
 )
@@ -98,11 +99,11 @@ type Store interface {
 	// per change, why one that cannot be merged was not applied.
 	// transaction, checking each with guard (see store.ApplyGuarded); it
 	// returns, per change, why one that cannot be merged was not applied.
-	ApplyGuarded(from uuid.UUID, changes []domain.Change, guard store.Guard) ([]error, error)
+	ApplyGuarded(from uuid.UUID, changes []domain.Change, guard replica.Guard) ([]error, error)
 	// LogWhere calls fn, in order, for the log entries after sequence after
 	// that keep accepts; keep sees an entry's header (origin, scope, the
 	// change's IDs, kind and stamp) before its fields are decoded.
-	LogWhere(after uint64, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error
+	LogWhere(after uint64, keep func(*replica.Entry) bool, fn func(replica.Entry) (bool, error)) error
 	// LastSeq returns the sequence of the newest log entry.
 	LastSeq() (uint64, error)
 	// Epoch returns the replica's epoch, which changes when its file is
@@ -111,13 +112,13 @@ type Store interface {
 	// Enroll trades a one-time code for a device token.
 	Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error)
 	// Authenticate returns the device a token belongs to.
-	Authenticate(token string) (store.Device, error)
+	Authenticate(token string) (replica.Device, error)
 	// Touch records a successful sync.
 	Touch(device uuid.UUID, now time.Time) error
 	// CloseDevice ends a device revoked as replaced after its last push.
 	CloseDevice(device uuid.UUID, now time.Time) error
 	// Reach returns a cadre's assignments resolved against the roster.
-	Reach(cadre uuid.UUID) ([]store.Assigned, error)
+	Reach(cadre uuid.UUID) ([]replica.Assigned, error)
 	// Staff returns the cadres assigned in or under the places within and
 	// to the targets at: the cadre records a device may read.
 	Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
@@ -129,14 +130,14 @@ type Store interface {
 	// Escrow keeps devices' sealed data keys.
 	Escrow
 	// Audit appends to the office's audit log (what devices report).
-	Audit(e store.AuditEntry) error
+	Audit(e replica.AuditEntry) error
 	// ScopePrint returns a fingerprint of the units of scope (households,
 	// places, cadres) that readable accepts, and the newest log sequence.
-	ScopePrint(readable func(*store.Entry) bool) (string, uint64, error)
+	ScopePrint(readable func(*replica.Entry) bool) (string, uint64, error)
 	// State calls fn with the current state of each record readable
 	// accepts after pos, record by record, and returns the newest log
 	// sequence it reflects.
-	State(pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error)
+	State(pos replica.StatePos, readable func(*replica.Entry) bool, fn func(next replica.StatePos, changes []domain.Change) (bool, error)) (uint64, error)
 }
 
 // Options configure a Server. The zero value is usable.
@@ -457,7 +458,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {
 		rejected, err := s.db.ApplyGuarded(dev.ID, changes, sc.check)
-		var refused *store.Refused
+		var refused *replica.Refused
 		if errors.As(err, &refused) {
 			// Nothing was written. Name every change out of scope, so that
 			// the device sets them aside and pushes the rest at once.
@@ -485,7 +486,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		resp.Revoked, resp.Cursor, resp.Now = string(store.Replaced), req.Cursor, protocol.At(s.now())
+		resp.Revoked, resp.Cursor, resp.Now = string(replica.Replaced), req.Cursor, protocol.At(s.now())
 		note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "rejected", len(resp.Rejected), "closed", "replaced")
 		protocol.WriteJSON(w, r, http.StatusOK, resp)
 		return

@@ -30,6 +30,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/server"
 )
@@ -55,14 +56,14 @@ type Store struct {
 	write sync.Mutex
 	mu    sync.RWMutex
 	rows  map[domain.Kind]map[uuid.UUID]*row
-	log   []store.Entry      // log[i].Seq == i+1; entries are never changed once appended
+	log   []replica.Entry    // log[i].Seq == i+1; entries are never changed once appended
 	seen  map[uuid.UUID]bool // the IDs of the changes logged
 
 	// The registry (registry.go).
 	codes   map[string]*code
 	devices map[uuid.UUID]*device
 	escrow  map[uuid.UUID]*deposit
-	audit   []store.AuditEntry
+	audit   []replica.AuditEntry
 }
 
 var (
@@ -145,7 +146,7 @@ func sorted(ids []uuid.UUID) []uuid.UUID {
 type tx struct {
 	base
 	rows map[domain.Kind]map[uuid.UUID]*row
-	log  []store.Entry
+	log  []replica.Entry
 	seen map[uuid.UUID]bool
 	from uuid.UUID
 }
@@ -202,7 +203,7 @@ func (s *Store) LastSeq() (uint64, error) {
 }
 
 // snapshot returns the log as it is now; its entries never change.
-func (s *Store) snapshot() []store.Entry {
+func (s *Store) snapshot() []replica.Entry {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.log[:len(s.log):len(s.log)]
@@ -210,7 +211,7 @@ func (s *Store) snapshot() []store.Entry {
 
 // LogWhere calls fn with a copy of each entry after sequence after that
 // keep accepts (all if keep is nil); keep sees the header alone.
-func (s *Store) LogWhere(after uint64, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error {
+func (s *Store) LogWhere(after uint64, keep func(*replica.Entry) bool, fn func(replica.Entry) (bool, error)) error {
 	log := s.snapshot()
 	for i := int(min(after, uint64(len(log)))); i < len(log); i++ {
 		if keep != nil {
@@ -228,7 +229,7 @@ func (s *Store) LogWhere(after uint64, keep func(*store.Entry) bool, fn func(sto
 	return nil
 }
 
-func copyEntry(e store.Entry) store.Entry {
+func copyEntry(e replica.Entry) replica.Entry {
 	e.Change = copyChange(e.Change)
 	return e
 }
@@ -248,12 +249,12 @@ func copyChange(ch domain.Change) domain.Change {
 // cannot be merged, or that guard rejects with domain.EINVALID, is
 // rejected alone; any other error of guard refuses the push (a
 // *store.Refused naming every change refused) and nothing is written.
-func (s *Store) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard store.Guard) ([]error, error) {
+func (s *Store) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard replica.Guard) ([]error, error) {
 	s.write.Lock()
 	defer s.write.Unlock()
 	t := &tx{base: base{s}, rows: map[domain.Kind]map[uuid.UUID]*row{}, seen: map[uuid.UUID]bool{}, from: from}
 	rejected := make([]error, len(changes))
-	var refused *store.Refused
+	var refused *replica.Refused
 	for i, ch := range changes {
 		if t.logged(ch.ID) {
 			continue
@@ -271,7 +272,7 @@ func (s *Store) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard stor
 				continue
 			default:
 				if refused == nil {
-					refused = &store.Refused{Err: err}
+					refused = &replica.Refused{Err: err}
 				}
 				refused.Indexes = append(refused.Indexes, i)
 				continue
@@ -320,7 +321,7 @@ func mergeable(v view, ch domain.Change) error {
 
 // propose shows ch to guard as a store.Proposal, after rejecting a change
 // whose record ID names a record of another kind.
-func propose(t *tx, ch domain.Change, guard store.Guard) error {
+func propose(t *tx, ch domain.Change, guard replica.Guard) error {
 	r := t.row(ch.Kind, ch.Record)
 	if r == nil {
 		for _, k := range domain.Kinds {
@@ -330,7 +331,7 @@ func propose(t *tx, ch domain.Change, guard store.Guard) error {
 			}
 		}
 	}
-	p := store.Proposal{Change: ch, Existed: r != nil}
+	p := replica.Proposal{Change: ch, Existed: r != nil}
 	if r != nil {
 		old, err := r.record(ch.Kind, ch.Record)
 		if err != nil {
@@ -343,7 +344,7 @@ func propose(t *tx, ch domain.Change, guard store.Guard) error {
 		return err
 	}
 	p.New, p.After = rec, locate(t, rec)
-	return guard(store.NewProposal(p, reader{t}))
+	return guard(replica.NewProposal(p, reader{t}))
 }
 
 // merge applies ch field by field with domain.MergeField, logs it, and
@@ -378,7 +379,7 @@ func (t *tx) merge(from uuid.UUID, ch domain.Change) error {
 	if err != nil {
 		return err
 	}
-	e := store.Entry{Seq: uint64(len(t.s.log) + len(t.log) + 1), From: from, Change: ch}
+	e := replica.Entry{Seq: uint64(len(t.s.log) + len(t.log) + 1), From: from, Change: ch}
 	e.Household, e.Village, e.Town = belongs(t, rec)
 	t.log = append(t.log, e)
 	t.seen[ch.ID] = true
@@ -494,8 +495,8 @@ func belongs(v view, rec domain.Record) (household, village, town uuid.UUID) {
 // header is the entry a record would be logged under now, as State and
 // ScopePrint judge it: like belongs, except that a household is placed by
 // its own group as rec has it.
-func header(v view, rec domain.Record) store.Entry {
-	e := store.Entry{Change: domain.Change{Kind: rec.Kind(), Record: rec.Metadata().ID}}
+func header(v view, rec domain.Record) replica.Entry {
+	e := replica.Entry{Change: domain.Change{Kind: rec.Kind(), Record: rec.Metadata().ID}}
 	if h, ok := rec.(*domain.Household); ok {
 		e.Household = h.ID
 		e.Village, e.Town = placeOf(v, h.Group)
@@ -507,14 +508,14 @@ func header(v view, rec domain.Record) store.Entry {
 
 // locate returns where rec is in the hierarchy (store.Location), taking
 // rec as given and reading what it points at.
-func locate(v view, rec domain.Record) store.Location {
+func locate(v view, rec domain.Record) replica.Location {
 	switch r := rec.(type) {
 	case *domain.Household:
 		l := groupLocation(v, r.Group)
 		l.Household = r.ID
 		return l
 	case *domain.Place:
-		var l store.Location
+		var l replica.Location
 		l.Village, l.Town = up(v, r)
 		if r.Level == domain.Group {
 			l.Group = r.ID
@@ -527,17 +528,17 @@ func locate(v view, rec domain.Record) store.Location {
 		if p := place(v, r.Target); p != nil {
 			return locate(v, p)
 		}
-		return store.Location{}
+		return replica.Location{}
 	case *domain.Cadre:
-		return store.Location{}
+		return replica.Location{}
 	}
 	if h := domain.HouseholdOf(rec); h != uuid.Nil {
 		return householdLocation(v, h)
 	}
-	return store.Location{}
+	return replica.Location{}
 }
 
-func householdLocation(v view, id uuid.UUID) store.Location {
+func householdLocation(v view, id uuid.UUID) replica.Location {
 	if r := v.row(domain.KindHousehold, id); r != nil {
 		if rec, err := r.record(domain.KindHousehold, id); err == nil {
 			l := groupLocation(v, rec.(*domain.Household).Group)
@@ -545,14 +546,14 @@ func householdLocation(v view, id uuid.UUID) store.Location {
 			return l
 		}
 	}
-	return store.Location{Household: id}
+	return replica.Location{Household: id}
 }
 
-func groupLocation(v view, group uuid.UUID) store.Location {
+func groupLocation(v view, group uuid.UUID) replica.Location {
 	if p := place(v, group); p != nil {
 		return locate(v, p)
 	}
-	return store.Location{Group: group}
+	return replica.Location{Group: group}
 }
 
 // each calls fn with every stored record of kind, deleted ones too, in ID
@@ -601,10 +602,10 @@ func children(v view, p uuid.UUID) []*domain.Place {
 // reader is what a guard reads during a push.
 type reader struct{ t *tx }
 
-func (r reader) Record(kind domain.Kind, id uuid.UUID) (domain.Record, store.Location, bool) {
+func (r reader) Record(kind domain.Kind, id uuid.UUID) (domain.Record, replica.Location, bool) {
 	rec := live(r.t, kind, id)
 	if rec == nil {
-		return nil, store.Location{}, false
+		return nil, replica.Location{}, false
 	}
 	return rec, locate(r.t, rec), true
 }
@@ -619,23 +620,23 @@ func (r reader) State(kind domain.Kind, id uuid.UUID, field string) (domain.Fiel
 	return st, ok
 }
 
-func (r reader) Duties(cadre uuid.UUID) []store.Duty {
-	var out []store.Duty
+func (r reader) Duties(cadre uuid.UUID) []replica.Duty {
+	var out []replica.Duty
 	for _, a := range assignments(r.t, func(a *domain.Assignment) bool { return a.Cadre == cadre }) {
-		out = append(out, store.Duty{Assignment: a, Location: locate(r.t, a)})
+		out = append(out, replica.Duty{Assignment: a, Location: locate(r.t, a)})
 	}
 	return out
 }
 
 // Reach returns cadre's current assignments resolved against the roster,
 // as store.DB.Reach does.
-func (s *Store) Reach(cadre uuid.UUID) ([]store.Assigned, error) {
+func (s *Store) Reach(cadre uuid.UUID) ([]replica.Assigned, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v := base{s}
-	var out []store.Assigned
+	var out []replica.Assigned
 	for _, a := range assignments(v, func(a *domain.Assignment) bool { return a.Cadre == cadre && a.Current() }) {
-		x := store.Assigned{Role: a.Role, Target: a.Target}
+		x := replica.Assigned{Role: a.Role, Target: a.Target}
 		if a.Role.IsPairing() {
 			if live(v, domain.KindHousehold, a.Target) == nil {
 				continue
@@ -751,12 +752,12 @@ func (s *Store) PlanApprovers(village uuid.UUID) ([]domain.Role, error) {
 // ScopePrint fingerprints the units of scope readable accepts — places,
 // current households, pairings readable without their household, cadres
 // — as store.DB.ScopePrint does, unit for unit, so that the two agree.
-func (s *Store) ScopePrint(readable func(*store.Entry) bool) (string, uint64, error) {
+func (s *Store) ScopePrint(readable func(*replica.Entry) bool) (string, uint64, error) {
 	type unit struct {
 		id   uuid.UUID
-		e    store.Entry
-		hh   *store.Entry // for a pairing: its household's header, which must not be readable
-		mark string       // written before the unit, when not ""
+		e    replica.Entry
+		hh   *replica.Entry // for a pairing: its household's header, which must not be readable
+		mark string         // written before the unit, when not ""
 	}
 	var units []unit
 	s.mu.RLock()
@@ -780,14 +781,14 @@ func (s *Store) ScopePrint(readable func(*store.Entry) bool) (string, uint64, er
 	each(v, domain.KindAssignment, func(rec domain.Record) {
 		if a := rec.(*domain.Assignment); a.Role.IsPairing() {
 			e := header(v, a)
-			hh := store.Entry{Household: e.Household, Village: e.Village, Town: e.Town,
+			hh := replica.Entry{Household: e.Household, Village: e.Village, Town: e.Town,
 				Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
 			units = append(units, unit{id: a.ID, e: e, hh: &hh})
 		}
 	})
 	units = append(units, unit{mark: "cadres"})
 	for _, id := range v.ids(domain.KindCadre) {
-		units = append(units, unit{id: id, e: store.Entry{Change: domain.Change{Kind: domain.KindCadre, Record: id}}})
+		units = append(units, unit{id: id, e: replica.Entry{Change: domain.Change{Kind: domain.KindCadre, Record: id}}})
 	}
 	s.mu.RUnlock()
 	h := sha256.New()
@@ -807,10 +808,10 @@ func (s *Store) ScopePrint(readable func(*store.Entry) bool) (string, uint64, er
 // after pos, in the order of domain.Kinds and then of IDs, each as one
 // change per edit that set its fields (store.StateChangeID), oldest first;
 // it returns the sequence of the newest log entry.
-func (s *Store) State(pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
+func (s *Store) State(pos replica.StatePos, readable func(*replica.Entry) bool, fn func(next replica.StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
 	type item struct {
-		pos     store.StatePos
-		e       store.Entry
+		pos     replica.StatePos
+		e       replica.Entry
 		changes []domain.Change
 	}
 	var items []item
@@ -829,7 +830,7 @@ func (s *Store) State(pos store.StatePos, readable func(*store.Entry) bool, fn f
 				s.mu.RUnlock()
 				return 0, fmt.Errorf("memstore: state: %s %s: %w", kind, id, err)
 			}
-			items = append(items, item{store.StatePos{Kind: ki, After: id}, header(v, rec), edits(kind, id, r)})
+			items = append(items, item{replica.StatePos{Kind: ki, After: id}, header(v, rec), edits(kind, id, r)})
 		}
 	}
 	s.mu.RUnlock()
@@ -907,8 +908,8 @@ func (s *Store) IDs(kind domain.Kind) []uuid.UUID {
 // conflicts src recorded itself can be left out (keep), for s to find
 // them again. A change s rejects is an error.
 func Replay(s *Store, src interface {
-	LogWhere(after uint64, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error
-}, keep func(*store.Entry) bool) error {
+	LogWhere(after uint64, keep func(*replica.Entry) bool, fn func(replica.Entry) (bool, error)) error
+}, keep func(*replica.Entry) bool) error {
 	var batch []domain.Change
 	var from uuid.UUID
 	flush := func() error {
@@ -927,7 +928,7 @@ func Replay(s *Store, src interface {
 		batch = batch[:0]
 		return nil
 	}
-	err := src.LogWhere(0, keep, func(e store.Entry) (bool, error) {
+	err := src.LogWhere(0, keep, func(e replica.Entry) (bool, error) {
 		if e.From != from || len(batch) == 500 {
 			if err := flush(); err != nil {
 				return false, err

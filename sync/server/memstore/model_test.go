@@ -17,6 +17,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/server"
 	"bangfu/sync/server/memstore"
@@ -143,7 +144,7 @@ func simulate(t *testing.T, seed uint64, steps int) {
 	s.compare()
 	n, _ := s.db.LastSeq()
 	conflicts := 0
-	s.db.LogWhere(0, nil, func(e store.Entry) (bool, error) {
+	s.db.LogWhere(0, nil, func(e replica.Entry) (bool, error) {
 		if e.Change.Kind == domain.KindConflict {
 			conflicts++
 		}
@@ -167,7 +168,7 @@ func key(kind domain.Kind, id uuid.UUID, field string) string {
 
 // refresh gives the device the server's current stamps (as a pull would).
 func (s *sim) refresh(d *dev) {
-	_, err := s.db.State(store.StatePos{}, func(*store.Entry) bool { return true }, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+	_, err := s.db.State(replica.StatePos{}, func(*replica.Entry) bool { return true }, func(_ replica.StatePos, chs []domain.Change) (bool, error) {
 		for _, ch := range chs {
 			for f := range ch.Fields {
 				d.seen[key(ch.Kind, ch.Record, f)] = ch.Stamp
@@ -314,7 +315,7 @@ func (s *sim) pushSome(d *dev) {
 
 // guard refuses the banned household, rejects a change of a household's
 // phone to "x" alone, and records what it sees through the Proposal.
-func (s *sim) guard(p *store.Proposal) error {
+func (s *sim) guard(p *replica.Proposal) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s existed=%v before=%v after=%v", p.Change.Kind, p.Change.ID, p.Existed, p.Before, p.After)
 	if p.Old != nil {
@@ -377,8 +378,8 @@ func (s *sim) push(d *dev, batch []domain.Change) []int {
 		s.t.Fatalf("the guard saw %d changes through bbolt, %d through the model", len(seenb), len(seenm))
 	}
 	if errb != nil {
-		fb, okb := errb.(*store.Refused)
-		fm, okm := errm.(*store.Refused)
+		fb, okb := errb.(*replica.Refused)
+		fm, okm := errm.(*replica.Refused)
 		if !okb || !okm || !slices.Equal(fb.Indexes, fm.Indexes) || domain.ErrorCode(fb) != domain.ErrorCode(fm) {
 			s.t.Fatalf("bbolt refused %v, the model %v", errb, errm)
 		}
@@ -409,10 +410,10 @@ type field struct {
 
 // state returns every record's fields as st yields them, and which
 // records the predicate read.
-func state(t *testing.T, st server.Store, readable func(*store.Entry) bool) (map[uuid.UUID]map[string]field, uint64) {
+func state(t *testing.T, st server.Store, readable func(*replica.Entry) bool) (map[uuid.UUID]map[string]field, uint64) {
 	t.Helper()
 	out := map[uuid.UUID]map[string]field{}
-	seq, err := st.State(store.StatePos{}, readable, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+	seq, err := st.State(replica.StatePos{}, readable, func(_ replica.StatePos, chs []domain.Change) (bool, error) {
 		for _, ch := range chs {
 			if ch.ID != store.StateChangeID(ch.Kind, ch.Record, ch.Stamp, ch.Author) {
 				return false, fmt.Errorf("%s %s: change ID %s is not its state's", ch.Kind, ch.Record, ch.ID)
@@ -447,7 +448,7 @@ func logOf(t *testing.T, st server.Store) (map[uuid.UUID]header, []uuid.UUID) {
 	t.Helper()
 	hs := map[uuid.UUID]header{}
 	var order []uuid.UUID // the changes pushed, without the conflicts they made
-	err := st.LogWhere(0, nil, func(e store.Entry) (bool, error) {
+	err := st.LogWhere(0, nil, func(e replica.Entry) (bool, error) {
 		hs[e.Change.ID] = header{e.From, e.Household, e.Village, e.Town, e.Change.Record, e.Change.Kind, e.Change.Stamp, compact(js(e.Change.Fields))}
 		if e.Change.Kind != domain.KindConflict {
 			order = append(order, e.Change.ID)
@@ -474,7 +475,7 @@ func (s *sim) compare() {
 			t.Fatalf("entry of change %s: bbolt %+v, the model %+v", id, h, lm[id])
 		}
 	}
-	all := func(*store.Entry) bool { return true }
+	all := func(*replica.Entry) bool { return true }
 	sb, qb := state(t, s.db, all)
 	sm, qm := state(t, s.m, all)
 	if qb != qm || qb != uint64(len(lb)) {
@@ -495,9 +496,9 @@ func (s *sim) compare() {
 		}
 	}
 	for _, p := range append(slices.Clone(s.vills), towns...) {
-		for _, readable := range []func(*store.Entry) bool{
-			func(e *store.Entry) bool { return e.Village == p || e.Town == p },
-			func(e *store.Entry) bool { return e.Village == p && e.Change.Kind != domain.KindCadre },
+		for _, readable := range []func(*replica.Entry) bool{
+			func(e *replica.Entry) bool { return e.Village == p || e.Town == p },
+			func(e *replica.Entry) bool { return e.Village == p && e.Change.Kind != domain.KindCadre },
 		} {
 			pb, _, err := s.db.ScopePrint(readable)
 			if err != nil {

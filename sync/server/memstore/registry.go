@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -29,7 +30,7 @@ type code struct {
 
 // device is an enrolled device.
 type device struct {
-	store.Device
+	replica.Device
 	token   string
 	earlier []string // tokens of earlier enrolments not yet superseded, oldest first
 }
@@ -126,7 +127,7 @@ func (s *Store) Enroll(c string, id uuid.UUID, name string, now time.Time) (stri
 		k.used, k.device = now, id
 	}
 	if d == nil {
-		s.devices[id] = &device{Device: store.Device{ID: id, Cadre: k.cadre, Name: name, Enrolled: now}, token: token}
+		s.devices[id] = &device{Device: replica.Device{ID: id, Cadre: k.cadre, Name: name, Enrolled: now}, token: token}
 		return token, k.cadre, nil
 	}
 	d.Name = name
@@ -144,31 +145,31 @@ func (s *Store) Enroll(c string, id uuid.UUID, name string, now time.Time) (stri
 // Authenticate returns the device token belongs to, as
 // store.DB.Authenticate does; the first of a device's tokens used becomes
 // its only one.
-func (s *Store) Authenticate(token string) (store.Device, error) {
+func (s *Store) Authenticate(token string) (replica.Device, error) {
 	rest, ok := strings.CutPrefix(token, "bft1.")
 	if !ok || len(rest) < 37 || rest[36] != '.' {
-		return store.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, store.ErrTokenUnknown
 	}
 	id, err := uuid.Parse(rest[:36])
 	if err != nil {
-		return store.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, store.ErrTokenUnknown
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.devices[id]
 	if d == nil || d.token != token && !slices.Contains(d.earlier, token) {
-		return store.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, store.ErrTokenUnknown
 	}
 	switch {
 	case d.Revoked.IsZero():
 		d.token, d.earlier = token, nil
 		return d.Device, nil
-	case d.Reason == store.Lost || d.Reason == "":
-		return store.Device{}, store.ErrLost
+	case d.Reason == replica.Lost || d.Reason == "":
+		return replica.Device{}, store.ErrLost
 	case d.Closed.IsZero():
 		return d.Device, store.ErrReplaced
 	}
-	return store.Device{}, store.ErrRevoked
+	return replica.Device{}, store.ErrRevoked
 }
 
 // update applies fn to enrolled device id.
@@ -185,16 +186,16 @@ func (s *Store) update(id uuid.UUID, fn func(*device)) error {
 
 // Revoke stops a device for reason; revoking again changes nothing,
 // except that a replaced device not yet closed may be declared lost.
-func (s *Store) Revoke(id uuid.UUID, reason store.Reason, now time.Time) error {
-	if _, err := store.ParseReason(string(reason)); err != nil {
+func (s *Store) Revoke(id uuid.UUID, reason replica.Reason, now time.Time) error {
+	if _, err := replica.ParseReason(string(reason)); err != nil {
 		return err
 	}
 	return s.update(id, func(d *device) {
 		switch {
 		case d.Revoked.IsZero():
 			d.Revoked, d.Reason = now, reason
-		case reason == store.Lost && d.Reason == store.Replaced && d.Closed.IsZero():
-			d.Reason = store.Lost
+		case reason == replica.Lost && d.Reason == replica.Replaced && d.Closed.IsZero():
+			d.Reason = replica.Lost
 		}
 	})
 }
@@ -219,14 +220,14 @@ func (s *Store) Touch(id uuid.UUID, now time.Time) error {
 
 // Devices returns the enrolled devices, revoked ones included, in order of
 // enrolment (then of ID).
-func (s *Store) Devices() ([]store.Device, error) {
+func (s *Store) Devices() ([]replica.Device, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Device
+	var out []replica.Device
 	for _, d := range s.devices {
 		out = append(out, d.Device)
 	}
-	slices.SortFunc(out, func(a, b store.Device) int {
+	slices.SortFunc(out, func(a, b replica.Device) int {
 		if c := a.Enrolled.Compare(b.Enrolled); c != 0 {
 			return c
 		}
@@ -244,7 +245,7 @@ func (s *Store) live(id uuid.UUID) (*device, error) {
 		return nil, notEnrolled(id)
 	case d.Revoked.IsZero():
 		return d, nil
-	case d.Reason == store.Lost || d.Reason == "":
+	case d.Reason == replica.Lost || d.Reason == "":
 		return nil, store.ErrLost
 	}
 	return nil, store.ErrRevoked
@@ -340,13 +341,13 @@ func (s *Store) Release(id, cadre uuid.UUID, c string, now time.Time) ([]byte, s
 		return nil, "", store.ErrNoGrant
 	}
 	dep.granted, dep.unlock, dep.expires, dep.tries, dep.released = false, "", time.Time{}, 0, now
-	s.audit = append(s.audit, store.AuditEntry{Seq: uint64(len(s.audit) + 1), At: now, Action: "release-key",
+	s.audit = append(s.audit, replica.AuditEntry{Seq: uint64(len(s.audit) + 1), At: now, Action: "release-key",
 		Target: d.Name + " (" + id.String()[:8] + ")", Detail: how})
 	return slices.Clone(dep.sealed), how, nil
 }
 
 // Audit appends e to the audit log.
-func (s *Store) Audit(e store.AuditEntry) error {
+func (s *Store) Audit(e replica.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.Seq = uint64(len(s.audit) + 1)
@@ -355,10 +356,10 @@ func (s *Store) Audit(e store.AuditEntry) error {
 }
 
 // AuditLog returns up to limit entries of the audit log, newest first.
-func (s *Store) AuditLog(limit int) []store.AuditEntry {
+func (s *Store) AuditLog(limit int) []replica.AuditEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.AuditEntry
+	var out []replica.AuditEntry
 	for i := len(s.audit) - 1; i >= 0 && len(out) < limit; i-- {
 		out = append(out, s.audit[i])
 	}

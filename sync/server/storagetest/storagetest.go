@@ -31,7 +31,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
-	"bangfu/store"
+	"bangfu/replica"
 	"bangfu/sync/server"
 )
 
@@ -141,10 +141,10 @@ func push(t *testing.T, s server.Store, from uuid.UUID, chs []domain.Change) {
 }
 
 // entries returns the whole log as s reads it.
-func entries(t *testing.T, s server.Store) []store.Entry {
+func entries(t *testing.T, s server.Store) []replica.Entry {
 	t.Helper()
-	var out []store.Entry
-	err := s.LogWhere(0, nil, func(e store.Entry) (bool, error) {
+	var out []replica.Entry
+	err := s.LogWhere(0, nil, func(e replica.Entry) (bool, error) {
 		out = append(out, e)
 		return true, nil
 	})
@@ -156,9 +156,9 @@ func entries(t *testing.T, s server.Store) []store.Entry {
 
 // checkLog checks that every handle reads one log, dense from 1, with no
 // change twice, of n entries.
-func checkLog(t *testing.T, handles []server.Store, n int) []store.Entry {
+func checkLog(t *testing.T, handles []server.Store, n int) []replica.Entry {
 	t.Helper()
-	var first []store.Entry
+	var first []replica.Entry
 	for h, s := range handles {
 		log := entries(t, s)
 		last, err := s.LastSeq()
@@ -196,7 +196,7 @@ func checkLog(t *testing.T, handles []server.Store, n int) []store.Entry {
 func state(t *testing.T, s server.Store) (map[uuid.UUID][]domain.Change, uint64) {
 	t.Helper()
 	out := map[uuid.UUID][]domain.Change{}
-	seq, err := s.State(store.StatePos{}, func(*store.Entry) bool { return true }, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+	seq, err := s.State(replica.StatePos{}, func(*replica.Entry) bool { return true }, func(_ replica.StatePos, chs []domain.Change) (bool, error) {
 		out[chs[0].Record] = append(out[chs[0].Record], chs...)
 		return true, nil
 	})
@@ -351,7 +351,7 @@ func testRefused(t *testing.T, open Open) {
 	for i := range 4 {
 		batch = append(batch, tw.edit(tw.d.Households[4+i], tw.device, now.UnixMilli()+int64(2000+i), "13600000000"))
 	}
-	guard := func(p *store.Proposal) error {
+	guard := func(p *replica.Proposal) error {
 		if p.Change.Record == out || p.Change.Record == tw.d.Households[7].ID {
 			return domain.Errorf(domain.EFORBIDDEN, "scope", "不在范围内", "out of scope")
 		}
@@ -362,7 +362,7 @@ func testRefused(t *testing.T, open Open) {
 	}
 	for _, s := range hs {
 		_, err := s.ApplyGuarded(tw.device, batch, guard)
-		var refused *store.Refused
+		var refused *replica.Refused
 		if !errors.As(err, &refused) || !slices.Equal(refused.Indexes, []int{1, 3}) || domain.ErrorCode(err) != domain.EFORBIDDEN {
 			t.Fatalf("push with two changes out of scope: %v", err)
 		}
@@ -446,11 +446,11 @@ func testPartitions(t *testing.T, open Open) {
 			}
 			for h, s := range hs {
 				var got, kept []uint64
-				keep := func(e *store.Entry) bool {
+				keep := func(e *replica.Entry) bool {
 					kept = append(kept, e.Seq)
 					return tc.p.Readable(e)
 				}
-				fn := func(e store.Entry) (bool, error) {
+				fn := func(e replica.Entry) (bool, error) {
 					if e.Change.Fields == nil {
 						return false, fmt.Errorf("entry %d read without its fields", e.Seq)
 					}
@@ -478,7 +478,7 @@ func testPartitions(t *testing.T, open Open) {
 	}
 	// A read stops when fn says so.
 	n := 0
-	if err := hs[1].LogWhere(0, nil, func(store.Entry) (bool, error) { n++; return n < 3, nil }); err != nil || n != 3 {
+	if err := hs[1].LogWhere(0, nil, func(replica.Entry) (bool, error) { n++; return n < 3, nil }); err != nil || n != 3 {
 		t.Errorf("a read told to stop after 3 read %d (%v)", n, err)
 	}
 }
@@ -497,7 +497,7 @@ func testState(t *testing.T, open Open) {
 			break
 		}
 	}
-	readable := func(e *store.Entry) bool { return e.Village == village }
+	readable := func(e *replica.Entry) bool { return e.Village == village }
 	var prints []string
 	var states []map[uuid.UUID][]domain.Change
 	for i, s := range hs {
@@ -543,9 +543,9 @@ func testStatePages(t *testing.T, open Open) {
 	hs := open(t, 2)
 	tw := newTown(t)
 	tw.seed(t, hs[0])
-	all := func(*store.Entry) bool { return true }
+	all := func(*replica.Entry) bool { return true }
 	var whole []uuid.UUID
-	if _, err := hs[1].State(store.StatePos{}, all, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+	if _, err := hs[1].State(replica.StatePos{}, all, func(_ replica.StatePos, chs []domain.Change) (bool, error) {
 		whole = append(whole, chs[0].Record)
 		return true, nil
 	}); err != nil {
@@ -562,14 +562,14 @@ func testStatePages(t *testing.T, open Open) {
 		}
 	}
 	var paged []uuid.UUID
-	pos := store.StatePos{}
+	pos := replica.StatePos{}
 	for page := 0; !pos.Done(); page++ {
 		if page > len(whole) {
 			t.Fatal("the pages do not end")
 		}
 		n := 0
-		next := store.StatePos{Kind: len(domain.Kinds)} // the end, unless the page stops early
-		_, err := hs[page%2].State(pos, all, func(p store.StatePos, chs []domain.Change) (bool, error) {
+		next := replica.StatePos{Kind: len(domain.Kinds)} // the end, unless the page stops early
+		_, err := hs[page%2].State(pos, all, func(p replica.StatePos, chs []domain.Change) (bool, error) {
 			paged = append(paged, chs[0].Record)
 			n++
 			if n == 37 {
@@ -640,13 +640,13 @@ func testScope(t *testing.T, open Open) {
 			break
 		}
 	}
-	in := func(v uuid.UUID) func(*store.Entry) bool {
-		return func(e *store.Entry) bool { return e.Village == v }
+	in := func(v uuid.UUID) func(*replica.Entry) bool {
+		return func(e *replica.Entry) bool { return e.Village == v }
 	}
-	cadres := func(e *store.Entry) bool { return e.Change.Kind == domain.KindCadre }
-	holds := func(s server.Store, readable func(*store.Entry) bool, id uuid.UUID) bool {
+	cadres := func(e *replica.Entry) bool { return e.Change.Kind == domain.KindCadre }
+	holds := func(s server.Store, readable func(*replica.Entry) bool, id uuid.UUID) bool {
 		found := false
-		if _, err := s.State(store.StatePos{}, readable, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+		if _, err := s.State(replica.StatePos{}, readable, func(_ replica.StatePos, chs []domain.Change) (bool, error) {
 			found = found || chs[0].Record == id
 			return true, nil
 		}); err != nil {
@@ -654,7 +654,7 @@ func testScope(t *testing.T, open Open) {
 		}
 		return found
 	}
-	print := func(s server.Store, readable func(*store.Entry) bool) string {
+	print := func(s server.Store, readable func(*replica.Entry) bool) string {
 		p, _, err := s.ScopePrint(readable)
 		if err != nil {
 			t.Fatal(err)
@@ -723,7 +723,7 @@ func testRoster(t *testing.T, open Open) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		j := slices.IndexFunc(reach, func(x store.Assigned) bool { return x.Target == duty.Target })
+		j := slices.IndexFunc(reach, func(x replica.Assigned) bool { return x.Target == duty.Target })
 		if j < 0 {
 			t.Fatalf("handle %d: the group cadre does not reach their group", i)
 		}
@@ -771,7 +771,7 @@ func testRoster(t *testing.T, open Open) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if slices.ContainsFunc(reach, func(x store.Assigned) bool { return x.Target == duty.Target }) {
+		if slices.ContainsFunc(reach, func(x replica.Assigned) bool { return x.Target == duty.Target }) {
 			t.Errorf("handle %d: the ended assignment still reaches its group", i)
 		}
 	}
@@ -812,7 +812,7 @@ func testProposal(t *testing.T, open Open) {
 	for i, s := range hs {
 		var errs []string
 		saw := 0
-		guard := func(p *store.Proposal) error {
+		guard := func(p *replica.Proposal) error {
 			saw++
 			fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 			switch p.Change.ID {
@@ -841,7 +841,7 @@ func testProposal(t *testing.T, open Open) {
 					fail("a record that does not exist is found")
 				}
 				duties := p.Duties(tw.d.GroupCadre.ID)
-				if !slices.ContainsFunc(duties, func(d store.Duty) bool {
+				if !slices.ContainsFunc(duties, func(d replica.Duty) bool {
 					return d.Assignment.Role == domain.GroupCadre && d.Location.Village == tw.d.Village.ID
 				}) {
 					fail("the group cadre's duties %d lack their group", len(duties))
