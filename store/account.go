@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 )
 
 // The office console's records on the server: accounts of office staff,
@@ -81,16 +82,9 @@ type Session struct {
 	Expires time.Time
 }
 
-// AuditEntry is one administrative action in the console's audit log.
-type AuditEntry struct {
-	Seq     uint64    `json:"-"`
-	At      time.Time `json:"at"`
-	Account string    `json:"account"` // who ("" for the command line)
-	Action  string    `json:"action"`  // e.g. "revoke", "enrol", "login"
-	Target  string    `json:"target"`  // what it acted on, in words
-	Detail  string    `json:"detail"`  // e.g. the reason of a revocation
-	Place   uuid.UUID `json:"place"`   // the scope of the account that acted
-}
+// AuditEntry is one administrative action in the console's audit log
+// (replica.AuditEntry).
+type AuditEntry = replica.AuditEntry
 
 // Errors of console accounts.
 var (

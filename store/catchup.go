@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 )
 
 // Catch-up: the current state of a scope, and what a device does with it.
@@ -37,36 +38,11 @@ var (
 	keyHeldStart  = []byte{0}
 )
 
-// StatePos is where a walk of the current state resumes: after record After
-// of kind domain.Kinds[Kind]. The zero StatePos is the start; Done reports
-// the end.
-type StatePos struct {
-	Kind  int
-	After uuid.UUID
-}
-
-// Done reports whether p is past the last record.
-func (p StatePos) Done() bool { return p.Kind >= len(domain.Kinds) }
-
-// String encodes p as "<kind index>.<32 hex>", the form ParseStatePos reads.
-func (p StatePos) String() string {
-	return fmt.Sprintf("%d.%s", p.Kind, hex.EncodeToString(p.After[:]))
-}
+// StatePos is where a walk of the current state resumes (replica.StatePos).
+type StatePos = replica.StatePos
 
 // ParseStatePos reads what StatePos.String wrote.
-func ParseStatePos(s string) (StatePos, bool) {
-	var p StatePos
-	var h string
-	if n, err := fmt.Sscanf(s, "%d.%32s", &p.Kind, &h); n != 2 || err != nil || p.Kind < 0 || p.Kind > len(domain.Kinds) {
-		return StatePos{}, false
-	}
-	b, err := hex.DecodeString(h)
-	if err != nil || len(b) != 16 {
-		return StatePos{}, false
-	}
-	copy(p.After[:], b)
-	return p, true
-}
+func ParseStatePos(s string) (StatePos, bool) { return replica.ParseStatePos(s) }
 
 // stateSpace derives the IDs of the changes that carry a record's state.
 var stateSpace = uuid.MustParse("3c9e5a71-0d4b-4f62-8e17-a5b2c6d9f043")

@@ -19,6 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 )
 
 // The server-side records of enrolment: they never sync, and live in their
@@ -39,47 +40,20 @@ const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 // log line or a bug report and a future format can be told apart.
 const tokenPrefix = "bft1."
 
-// Device is an enrolled device as the server knows it.
-type Device struct {
-	ID       uuid.UUID // the device's own ID (its clock stamps with it)
-	Cadre    uuid.UUID // the cadre it acts for
-	Name     string    // e.g. 马兴文的手机
-	Enrolled time.Time // when it enrolled
-	LastSync time.Time // its latest successful sync; zero if none
-	Revoked  time.Time // when it was revoked; zero if it is not
-	// Reason is why it was revoked; "" if it is not (or was revoked before
-	// reasons were kept, which counts as Lost).
-	Reason Reason
-	// Closed is when a device revoked as Replaced made its last push and
-	// its token stopped working; zero until then.
-	Closed time.Time
-}
+// Device is an enrolled device as the server knows it (replica.Device).
+type Device = replica.Device
 
-// Reason is why a device was revoked: it decides what the device is told the
-// next time it reaches the server.
-type Reason string
+// Reason is why a device was revoked (replica.Reason).
+type Reason = replica.Reason
 
 // The reasons for revoking a device.
 const (
-	// Lost: the device may be in a stranger's hands. It is refused with
-	// ErrLost at its next contact, and a device that hears it wipes its
-	// local store.
-	Lost Reason = "lost"
-	// Replaced: the cadre has a new device. The old one may push what it
-	// still holds once (nothing is pulled), then it is closed and refused
-	// with ErrRevoked.
-	Replaced Reason = "replaced"
+	Lost     = replica.Lost
+	Replaced = replica.Replaced
 )
 
 // ParseReason returns the reason named s ("lost" or "replaced").
-func ParseReason(s string) (Reason, error) {
-	switch r := Reason(strings.ToLower(strings.TrimSpace(s))); r {
-	case Lost, Replaced:
-		return r, nil
-	}
-	return "", domain.Errorf(domain.EINVALID, "reason", "注销原因只能是 lost（丢失）或 replaced（换新设备），而不是 %q",
-		"the reason must be lost or replaced, not %q", s)
-}
+func ParseReason(s string) (Reason, error) { return replica.ParseReason(s) }
 
 // deviceRow is a device's stored form: the token is kept only as its hash.
 // Rows written before reasons were kept decode with an empty Reason and a
@@ -531,15 +505,8 @@ func (db *DB) Devices() ([]Device, error) {
 	return out, err
 }
 
-// Location is where a record belongs in the hierarchy, as far as the replica
-// knows: what decides who may read and write it. Zero IDs are unknown or not
-// applicable (a cadre belongs nowhere; a town has no village).
-type Location struct {
-	Household uuid.UUID
-	Group     uuid.UUID
-	Village   uuid.UUID
-	Town      uuid.UUID
-}
+// Location is where a record belongs in the hierarchy (replica.Location).
+type Location = replica.Location
 
 // locate returns where rec belongs, reading the places and households it
 // points at from tx but taking rec itself as given (it may not be stored yet).
@@ -595,24 +562,9 @@ func groupLocation(tx *bolt.Tx, group uuid.UUID) Location {
 	return locate(tx, g)
 }
 
-// Assigned is one of a cadre's assignments, resolved against the roster.
-type Assigned struct {
-	Role       domain.Role
-	Target     uuid.UUID    // a household, or a place
-	Level      domain.Level // the target place's level; "" for a household
-	Location   Location     // where the target is
-	Households []uuid.UUID  // for a group: the households in it
-	// Pairings, for a village: the pairings (current and ended) of every cadre of the
-	// village's roster, in this village or another (see query.Roster), which a
-	// device reading the whole village receives for its three-level check.
-	Pairings []uuid.UUID
-}
-
-// Post returns a as the plain input of domain.ScopeOf.
-func (a Assigned) Post() domain.Post {
-	return domain.Post{Role: a.Role, Target: a.Target, Level: a.Level, Village: a.Location.Village,
-		Town: a.Location.Town, Households: a.Households, Pairings: a.Pairings}
-}
+// Assigned is one of a cadre's assignments, resolved against the roster
+// (replica.Assigned).
+type Assigned = replica.Assigned
 
 // Reach returns the current assignments of cadre (an ended one gives no
 // scope), each with where its target is and, for a group, the group's

@@ -11,19 +11,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 )
 
-// Entry is one change in a replica's log, with where it came from and the
-// places it belongs to, so that a server can decide who may pull it without
-// reading the record.
-type Entry struct {
-	Seq       uint64        // the replica's own sequence, from 1
-	From      uuid.UUID     // the replica it was received from; uuid.Nil if made here
-	Household uuid.UUID     // the household the record belongs to, if any
-	Village   uuid.UUID     // the village it belongs to, if any
-	Town      uuid.UUID     // the town it belongs to, if any
-	Change    domain.Change // the change itself
-}
+// Entry is one change in a replica's log (replica.Entry).
+type Entry = replica.Entry
 
 // A log entry is stored as a fixed binary header followed by the change's
 // fields as JSON (schema 4 and later):

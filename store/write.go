@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 )
 
 // Put saves records edited by author, all in one transaction: each record is
@@ -157,23 +158,9 @@ func (db *DB) Apply(from uuid.UUID, changes []domain.Change) (rejected []error, 
 // record) and where it will be after. A non-nil error refuses the batch.
 type Check func(ch domain.Change, before Location, existed bool, after Location) error
 
-// Refused is the error ApplyChecked returns when its check refused changes:
-// the index in the batch of every one refused, and the check's error for the
-// first. Nothing of the batch was written. Each change was judged as the
-// batch without the refused ones would judge it — against the state the
-// accepted changes before it leave — so the batch less those changes is
-// accepted whole.
-type Refused struct {
-	Indexes []int
-	Err     error
-}
-
-func (e *Refused) Error() string {
-	return fmt.Sprintf("%d of the changes refused: %v", len(e.Indexes), e.Err)
-}
-
-// Unwrap returns the check's error for the first refused change.
-func (e *Refused) Unwrap() error { return e.Err }
+// Refused is the error ApplyChecked returns when its check refused changes
+// (replica.Refused).
+type Refused = replica.Refused
 
 // ApplyChecked is Apply with a check of every change against the state the
 // earlier changes of the batch left, in the same transaction. If the check
@@ -195,54 +182,54 @@ func (db *DB) ApplyChecked(from uuid.UUID, changes []domain.Change, check Check)
 	return db.apply(from, changes, guard, nil)
 }
 
-// Proposal is a change received from another replica as a [Guard] sees it,
-// inside the transaction that would apply it: where its record is and will
-// be, the record as stored and as the change would leave it, and read access
-// to the other records as the earlier changes of the batch left them.
-type Proposal struct {
-	Change  domain.Change
-	Existed bool          // the record is stored
-	Before  Location      // where it is; zero when new
-	After   Location      // where it will be
-	Old     domain.Record // as stored; nil when new
-	New     domain.Record // with the change's fields set over the stored ones
-	tx      *bolt.Tx
-	row     *row
+// Proposal is a change received from another replica as a [Guard] sees it
+// (replica.Proposal).
+type Proposal = replica.Proposal
+
+// ProposalReader reads a storage for a Proposal (replica.Reader).
+type ProposalReader = replica.Reader
+
+// NewProposal returns p, whose exported fields the caller has set, reading
+// the storage through r.
+func NewProposal(p Proposal, r ProposalReader) *Proposal { return replica.NewProposal(p, r) }
+
+// Guard decides whether a change received from another replica may be
+// applied (replica.Guard). An error with code domain.EINVALID rejects that
+// change alone; any other error refuses the batch (see [Refused]).
+type Guard = replica.Guard
+
+// txReader reads a bbolt transaction for a Proposal of the change to the
+// record kind/id, whose stored row (nil when new) it keeps at hand.
+type txReader struct {
+	tx   *bolt.Tx
+	kind domain.Kind
+	id   uuid.UUID
+	row  *row
 }
 
-// Record returns the stored record of kind with id and where it is, or
-// false when there is none.
-func (p *Proposal) Record(kind domain.Kind, id uuid.UUID) (domain.Record, Location, bool) {
-	rec, err := load(p.tx, kind, id)
+// Record returns the live record of kind with id and where it is.
+func (r txReader) Record(kind domain.Kind, id uuid.UUID) (domain.Record, Location, bool) {
+	rec, err := load(r.tx, kind, id)
 	if err != nil {
 		return nil, Location{}, false
 	}
-	return rec, locate(p.tx, rec), true
+	return rec, locate(r.tx, rec), true
 }
 
-// State returns the stored state of a field of the record, false when the
-// record or the field is not stored.
-func (p *Proposal) State(field string) (domain.FieldState, bool) {
-	if p.row == nil {
+// State returns the stored state of field of the record of kind with id.
+func (r txReader) State(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool) {
+	row := r.row
+	if kind != r.kind || id != r.id {
+		var err error
+		if row, err = getRow(r.tx, kind, id); err != nil {
+			return domain.FieldState{}, false
+		}
+	}
+	if row == nil {
 		return domain.FieldState{}, false
 	}
-	return p.row.state(field)
+	return row.state(field)
 }
-
-// StateOf returns the stored state of field of the record of kind with id.
-func (p *Proposal) StateOf(kind domain.Kind, id uuid.UUID, field string) (domain.FieldState, bool) {
-	r, err := getRow(p.tx, kind, id)
-	if err != nil || r == nil {
-		return domain.FieldState{}, false
-	}
-	return r.state(field)
-}
-
-// Guard decides whether a change received from another replica may be
-// applied. An error with code domain.EINVALID rejects that change alone (it
-// is listed in rejected, as a change that cannot be merged is); any other
-// error refuses the batch (see [Refused]).
-type Guard func(p *Proposal) error
 
 // ApplyGuarded is ApplyChecked with a [Guard], which sees more of the
 // change than a Check does and can reject a change alone. Before the guard,
@@ -349,7 +336,7 @@ func guard(tx *bolt.Tx, ch domain.Change, check Guard) error {
 			}
 		}
 	}
-	p := &Proposal{Change: ch, Existed: r != nil, tx: tx, row: r}
+	p := Proposal{Change: ch, Existed: r != nil}
 	f := domain.Fields{}
 	if r != nil {
 		if p.Old, err = r.record(ch.Kind, ch.Record); err != nil {
@@ -365,7 +352,7 @@ func guard(tx *bolt.Tx, ch domain.Change, check Guard) error {
 		return err // checkChange decoded the same fields
 	}
 	p.After = locate(tx, p.New)
-	return check(p)
+	return check(NewProposal(p, txReader{tx: tx, kind: ch.Kind, id: ch.Record, row: r}))
 }
 
 // checkChange reports whether ch can be merged: it names a record and sets

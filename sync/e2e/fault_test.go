@@ -292,13 +292,14 @@ func TestFaults(t *testing.T) {
 	}
 	c := converged(t, srv.DB, map[string]*store.DB{"phone1": phone1.DB, "phone2": phone2.DB, "tablet": tablet.DB}, scopes, kept, visits)
 	inScope := checkScopes(t, srv.DB, devs)
+	modelled := modelAgrees(t, srv.DB)
 
 	tr.mu.Lock()
 	faults := maps.Clone(tr.counts)
 	tr.mu.Unlock()
 	t.Logf("faults injected: %s", show(faults))
 	t.Logf("edits: %s; syncs: %s; restarts: %s", show(edits), show(syncs), show(restarts))
-	t.Logf("checks: %s; %d records in the devices' current scopes compared by the server's rules; %d changes set aside", c, inScope, setAside)
+	t.Logf("checks: %s; %d records in the devices' current scopes compared by the server's rules; %d changes set aside; %d records the same in the model (memstore) fed the server's log", c, inScope, setAside, modelled)
 	t.Logf("took %s", time.Since(start).Round(time.Millisecond))
 	if faults[faultDropResp] == 0 || faults[faultDuplicate] == 0 || faults[faultCutReq] == 0 || faults[faultCutResp] == 0 || faults[faultDropReq] == 0 {
 		t.Errorf("some faults were never injected: %v", faults)

@@ -4,7 +4,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/replica"
 )
 
 // Partitions are the parts of the log a device reads, as a storage that
@@ -36,12 +36,12 @@ type Partitions struct {
 // cursor instead of every entry after it.
 type PartitionedLog interface {
 	// LogIn is LogWhere for the entries in the partitions p.
-	LogIn(after uint64, p Partitions, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error
+	LogIn(after uint64, p Partitions, keep func(*replica.Entry) bool, fn func(replica.Entry) (bool, error)) error
 }
 
 // Readable reports whether an entry belongs to the partitions, the rule
 // the type describes: what a storage's selection must return.
-func (p Partitions) Readable(e *store.Entry) bool {
+func (p Partitions) Readable(e *replica.Entry) bool {
 	in := func(l []uuid.UUID, id uuid.UUID) bool {
 		for _, x := range l {
 			if x == id {

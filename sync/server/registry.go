@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -14,8 +15,9 @@ import (
 // pass. The errors are store's (store.ErrCodeUnknown, store.ErrLost, …),
 // which the protocol turns into what a device is told.
 //
-// It still speaks store.Device and store.Reason: the registry moves out of
-// store into this package once store's typed transaction lands (issue 12).
+// It speaks replica.Device and replica.Reason, which store keeps aliases
+// of; the bbolt registry itself moves out of store into this package once
+// store's typed transaction lands (issue 12).
 type Registry interface {
 	// CreateEnrolCode issues a one-time code that enrols one device for
 	// cadre, valid for ttl.
@@ -24,16 +26,16 @@ type Registry interface {
 	// for retries and re-enrolment).
 	Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error)
 	// Authenticate returns the device a token belongs to.
-	Authenticate(token string) (store.Device, error)
+	Authenticate(token string) (replica.Device, error)
 	// Revoke stops a device for reason.
-	Revoke(device uuid.UUID, reason store.Reason, now time.Time) error
+	Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error
 	// CloseDevice ends a device revoked as replaced after its last push.
 	CloseDevice(device uuid.UUID, now time.Time) error
 	// Touch records a successful sync.
 	Touch(device uuid.UUID, now time.Time) error
 	// Devices returns the enrolled devices, revoked ones included, in order
 	// of enrolment.
-	Devices() ([]store.Device, error)
+	Devices() ([]replica.Device, error)
 
 	// Escrow keeps devices' sealed data keys (escrow.go): Deposit refuses
 	// a device not enrolled or revoked; Release gives the key back only to

@@ -21,7 +21,7 @@
 // inside the transaction that applies the push: one change out of scope
 // refuses the whole push (403) and nothing is written. The refusal names
 // every change of the push that is out of scope, each judged as the push
-// without them will judge it (store.Refused), so that the device sets exactly
+// without them will judge it (replica.Refused), so that the device sets exactly
 // those aside and pushes the rest at once. Changes are applied
 // as received from the device, so they are never sent back to it. The answer
 // acknowledges the push, lists the changes the server could not merge, and
@@ -86,6 +86,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/protocol"
 )
@@ -100,11 +101,11 @@ type Store interface {
 	// per change, why one that cannot be merged was not applied.
 	// transaction, checking each with guard (see store.ApplyGuarded); it
 	// returns, per change, why one that cannot be merged was not applied.
-	ApplyGuarded(from uuid.UUID, changes []domain.Change, guard store.Guard) ([]error, error)
+	ApplyGuarded(from uuid.UUID, changes []domain.Change, guard replica.Guard) ([]error, error)
 	// LogWhere calls fn, in order, for the log entries after sequence after
 	// that keep accepts; keep sees an entry's header (origin, scope, the
 	// change's IDs, kind and stamp) before its fields are decoded.
-	LogWhere(after uint64, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error
+	LogWhere(after uint64, keep func(*replica.Entry) bool, fn func(replica.Entry) (bool, error)) error
 	// LastSeq returns the sequence of the newest log entry.
 	LastSeq() (uint64, error)
 	// Epoch returns the replica's epoch, which changes when its file is
@@ -113,13 +114,13 @@ type Store interface {
 	// Enroll trades a one-time code for a device token.
 	Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error)
 	// Authenticate returns the device a token belongs to.
-	Authenticate(token string) (store.Device, error)
+	Authenticate(token string) (replica.Device, error)
 	// Touch records a successful sync.
 	Touch(device uuid.UUID, now time.Time) error
 	// CloseDevice ends a device revoked as replaced after its last push.
 	CloseDevice(device uuid.UUID, now time.Time) error
 	// Reach returns a cadre's assignments resolved against the roster.
-	Reach(cadre uuid.UUID) ([]store.Assigned, error)
+	Reach(cadre uuid.UUID) ([]replica.Assigned, error)
 	// Staff returns the cadres assigned in or under the places within and
 	// to the targets at: the cadre records a device may read.
 	Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
@@ -131,18 +132,18 @@ type Store interface {
 	// Escrow keeps devices' sealed data keys.
 	Escrow
 	// Audit appends to the office's audit log (what devices report).
-	Audit(e store.AuditEntry) error
+	Audit(e replica.AuditEntry) error
 	// ScopePrint returns a fingerprint of the units of scope (households,
 	// places, cadres) that readable accepts, and the newest log sequence.
-	ScopePrint(readable func(*store.Entry) bool) (string, uint64, error)
+	ScopePrint(readable func(*replica.Entry) bool) (string, uint64, error)
 	// State calls fn with the current state of each record readable
 	// accepts after pos, record by record, and returns the newest log
 	// sequence it reflects.
-	State(pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error)
+	State(pos replica.StatePos, readable func(*replica.Entry) bool, fn func(next replica.StatePos, changes []domain.Change) (bool, error)) (uint64, error)
 	// PhotoPlaces returns where the live photo records naming hash belong
 	// (index photo_hash), one per record; none when no live photo names it.
 	// A device may touch a photo's bytes only when its scope reaches one.
-	PhotoPlaces(hash string) ([]store.Location, error)
+	PhotoPlaces(hash string) ([]replica.Location, error)
 }
 
 // Options configure a Server. The zero value is usable.
@@ -477,7 +478,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	if len(changes) > 0 {
 		guard, gone := s.photoGuard(sc.check)
 		rejected, err := s.db.ApplyGuarded(dev.ID, changes, guard)
-		var refused *store.Refused
+		var refused *replica.Refused
 		if errors.As(err, &refused) {
 			// Nothing was written. Name every change out of scope, so that
 			// the device sets them aside and pushes the rest at once.
@@ -506,7 +507,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		resp.Revoked, resp.Cursor, resp.Now = string(store.Replaced), req.Cursor, protocol.At(s.now())
+		resp.Revoked, resp.Cursor, resp.Now = string(replica.Replaced), req.Cursor, protocol.At(s.now())
 		note(r, "cadre", dev.Cadre.String(), "pushed", len(changes), "rejected", len(resp.Rejected), "closed", "replaced")
 		protocol.WriteJSON(w, r, http.StatusOK, resp)
 		return

@@ -1,7 +1,8 @@
 // Package storagetest is the conformance suite of server.Store, the sync
 // server's storage of records and the log, written once and run against
-// every implementation (bbolt's store.DB, PostgreSQL's pgstore.Replica), the
-// way Upspin's storetest runs against every store.
+// every implementation (bbolt's store.DB, PostgreSQL's pgstore.Replica, the
+// in-memory model memstore.Store), the way Upspin's storetest runs against
+// every store.
 //
 // An implementation is opened as several handles on one storage: for bbolt
 // the one store.DB each time, for PostgreSQL one replica per handle on one
@@ -9,11 +10,15 @@
 // sync handlers rely on: a push applied once however often it is retried,
 // through whichever handle; pushes through two handles at once serialised
 // with nothing lost or logged twice; refusals that write nothing; a log read
-// by partition that yields exactly the entries of the partitions; and every
-// handle reading the same state.
+// by partition that yields exactly the entries of the partitions; every
+// handle reading the same state, walked whole or in pages; entries, states
+// and fingerprints that follow a household moved to another village; the
+// roster scopes are worked out from (Reach, Staff, Rules); and what a guard
+// reads through a store.Proposal.
 package storagetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,7 +31,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
-	"bangfu/store"
+	"bangfu/replica"
 	"bangfu/sync/server"
 )
 
@@ -47,6 +52,10 @@ func Run(t *testing.T, open Open) {
 		{"Partitions", testPartitions},
 		{"State", testState},
 		{"PhotoPlaces", testPhotoPlaces},
+		{"StatePages", testStatePages},
+		{"Scope", testScope},
+		{"Roster", testRoster},
+		{"Proposal", testProposal},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
@@ -133,10 +142,10 @@ func push(t *testing.T, s server.Store, from uuid.UUID, chs []domain.Change) {
 }
 
 // entries returns the whole log as s reads it.
-func entries(t *testing.T, s server.Store) []store.Entry {
+func entries(t *testing.T, s server.Store) []replica.Entry {
 	t.Helper()
-	var out []store.Entry
-	err := s.LogWhere(0, nil, func(e store.Entry) (bool, error) {
+	var out []replica.Entry
+	err := s.LogWhere(0, nil, func(e replica.Entry) (bool, error) {
 		out = append(out, e)
 		return true, nil
 	})
@@ -148,9 +157,9 @@ func entries(t *testing.T, s server.Store) []store.Entry {
 
 // checkLog checks that every handle reads one log, dense from 1, with no
 // change twice, of n entries.
-func checkLog(t *testing.T, handles []server.Store, n int) []store.Entry {
+func checkLog(t *testing.T, handles []server.Store, n int) []replica.Entry {
 	t.Helper()
-	var first []store.Entry
+	var first []replica.Entry
 	for h, s := range handles {
 		log := entries(t, s)
 		last, err := s.LastSeq()
@@ -188,7 +197,7 @@ func checkLog(t *testing.T, handles []server.Store, n int) []store.Entry {
 func state(t *testing.T, s server.Store) (map[uuid.UUID][]domain.Change, uint64) {
 	t.Helper()
 	out := map[uuid.UUID][]domain.Change{}
-	seq, err := s.State(store.StatePos{}, func(*store.Entry) bool { return true }, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+	seq, err := s.State(replica.StatePos{}, func(*replica.Entry) bool { return true }, func(_ replica.StatePos, chs []domain.Change) (bool, error) {
 		out[chs[0].Record] = append(out[chs[0].Record], chs...)
 		return true, nil
 	})
@@ -343,7 +352,7 @@ func testRefused(t *testing.T, open Open) {
 	for i := range 4 {
 		batch = append(batch, tw.edit(tw.d.Households[4+i], tw.device, now.UnixMilli()+int64(2000+i), "13600000000"))
 	}
-	guard := func(p *store.Proposal) error {
+	guard := func(p *replica.Proposal) error {
 		if p.Change.Record == out || p.Change.Record == tw.d.Households[7].ID {
 			return domain.Errorf(domain.EFORBIDDEN, "scope", "不在范围内", "out of scope")
 		}
@@ -354,7 +363,7 @@ func testRefused(t *testing.T, open Open) {
 	}
 	for _, s := range hs {
 		_, err := s.ApplyGuarded(tw.device, batch, guard)
-		var refused *store.Refused
+		var refused *replica.Refused
 		if !errors.As(err, &refused) || !slices.Equal(refused.Indexes, []int{1, 3}) || domain.ErrorCode(err) != domain.EFORBIDDEN {
 			t.Fatalf("push with two changes out of scope: %v", err)
 		}
@@ -438,11 +447,11 @@ func testPartitions(t *testing.T, open Open) {
 			}
 			for h, s := range hs {
 				var got, kept []uint64
-				keep := func(e *store.Entry) bool {
+				keep := func(e *replica.Entry) bool {
 					kept = append(kept, e.Seq)
 					return tc.p.Readable(e)
 				}
-				fn := func(e store.Entry) (bool, error) {
+				fn := func(e replica.Entry) (bool, error) {
 					if e.Change.Fields == nil {
 						return false, fmt.Errorf("entry %d read without its fields", e.Seq)
 					}
@@ -470,7 +479,7 @@ func testPartitions(t *testing.T, open Open) {
 	}
 	// A read stops when fn says so.
 	n := 0
-	if err := hs[1].LogWhere(0, nil, func(store.Entry) (bool, error) { n++; return n < 3, nil }); err != nil || n != 3 {
+	if err := hs[1].LogWhere(0, nil, func(replica.Entry) (bool, error) { n++; return n < 3, nil }); err != nil || n != 3 {
 		t.Errorf("a read told to stop after 3 read %d (%v)", n, err)
 	}
 }
@@ -489,7 +498,7 @@ func testState(t *testing.T, open Open) {
 			break
 		}
 	}
-	readable := func(e *store.Entry) bool { return e.Village == village }
+	readable := func(e *replica.Entry) bool { return e.Village == village }
 	var prints []string
 	var states []map[uuid.UUID][]domain.Change
 	for i, s := range hs {
@@ -580,5 +589,343 @@ func testPhotoPlaces(t *testing.T, open Open) {
 			Stamp: domain.Stamp{Wall: now.UnixMilli() + 5000, Logical: uint32(i), Device: tw.device}, Fields: domain.Fields{"deleted": []byte("true")}}
 		push(t, hs[1], tw.device, []domain.Change{del})
 		check(photos[i+1:]...)
+	}
+}
+
+// testStatePages walks the state in pages, stopping after a few records
+// and resuming from the position fn was given, through every handle in
+// turn: the pages hold every record once, in the order of domain.Kinds
+// and then of IDs, as the walk in one go does.
+func testStatePages(t *testing.T, open Open) {
+	hs := open(t, 2)
+	tw := newTown(t)
+	tw.seed(t, hs[0])
+	all := func(*replica.Entry) bool { return true }
+	var whole []uuid.UUID
+	if _, err := hs[1].State(replica.StatePos{}, all, func(_ replica.StatePos, chs []domain.Change) (bool, error) {
+		whole = append(whole, chs[0].Record)
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(whole) != len(tw.changes) {
+		t.Fatalf("the state holds %d records, want %d", len(whole), len(tw.changes))
+	}
+	kind := func(id uuid.UUID) int { return slices.Index(domain.Kinds, tw.kind(id)) }
+	for i := 1; i < len(whole); i++ {
+		a, b := whole[i-1], whole[i]
+		if kind(a) > kind(b) || kind(a) == kind(b) && string(a[:]) >= string(b[:]) {
+			t.Fatalf("records %d and %d (%s, %s) are out of order", i-1, i, tw.kind(a), tw.kind(b))
+		}
+	}
+	var paged []uuid.UUID
+	pos := replica.StatePos{}
+	for page := 0; !pos.Done(); page++ {
+		if page > len(whole) {
+			t.Fatal("the pages do not end")
+		}
+		n := 0
+		next := replica.StatePos{Kind: len(domain.Kinds)} // the end, unless the page stops early
+		_, err := hs[page%2].State(pos, all, func(p replica.StatePos, chs []domain.Change) (bool, error) {
+			paged = append(paged, chs[0].Record)
+			n++
+			if n == 37 {
+				next = p
+				return false, nil
+			}
+			return true, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos = next
+	}
+	if !slices.Equal(paged, whole) {
+		t.Errorf("the pages hold %d records, the whole walk %d, or in another order", len(paged), len(whole))
+	}
+}
+
+// kind returns the kind of the seed's record id.
+func (tw *town) kind(id uuid.UUID) domain.Kind {
+	for _, ch := range tw.changes {
+		if ch.Record == id {
+			return ch.Kind
+		}
+	}
+	return ""
+}
+
+// villages returns the town's villages and the groups of each.
+func (tw *town) villages() (villages []uuid.UUID, groups map[uuid.UUID][]uuid.UUID) {
+	groups = map[uuid.UUID][]uuid.UUID{}
+	parent := map[uuid.UUID]uuid.UUID{}
+	for _, p := range tw.d.Places {
+		parent[p.ID] = p.Parent
+		if p.Level == domain.Village {
+			villages = append(villages, p.ID)
+		}
+	}
+	for _, p := range tw.d.Places {
+		if p.Level == domain.Group {
+			v := parent[p.ID]
+			for parent[v] != uuid.Nil && !slices.Contains(villages, v) {
+				v = parent[v]
+			}
+			groups[v] = append(groups[v], p.ID)
+		}
+	}
+	return villages, groups
+}
+
+// testScope moves a household to a group of another village and writes a
+// visit of it: the entries name the household's new village, the state
+// walked for each village follows the household, and the fingerprints of
+// both villages change while a third scope's does not.
+func testScope(t *testing.T, open Open) {
+	hs := open(t, 2)
+	tw := newTown(t)
+	tw.seed(t, hs[0])
+	villages, groups := tw.villages()
+	if len(villages) < 2 || len(groups[villages[1]]) == 0 {
+		t.Fatalf("the town has %d villages, the second %d groups", len(villages), len(groups[villages[1]]))
+	}
+	a, b := villages[0], villages[1]
+	var h *domain.Household
+	for _, x := range tw.d.Households {
+		if slices.Contains(groups[a], x.Group) {
+			h = x
+			break
+		}
+	}
+	in := func(v uuid.UUID) func(*replica.Entry) bool {
+		return func(e *replica.Entry) bool { return e.Village == v }
+	}
+	cadres := func(e *replica.Entry) bool { return e.Change.Kind == domain.KindCadre }
+	holds := func(s server.Store, readable func(*replica.Entry) bool, id uuid.UUID) bool {
+		found := false
+		if _, err := s.State(replica.StatePos{}, readable, func(_ replica.StatePos, chs []domain.Change) (bool, error) {
+			found = found || chs[0].Record == id
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	print := func(s server.Store, readable func(*replica.Entry) bool) string {
+		p, _, err := s.ScopePrint(readable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	beforeA, beforeB, beforeC := print(hs[0], in(a)), print(hs[0], in(b)), print(hs[0], cadres)
+	if !holds(hs[1], in(a), h.ID) || holds(hs[1], in(b), h.ID) {
+		t.Fatalf("before the move, the state of its village does not hold the household, or the other's does")
+	}
+	move := tw.edit(h, tw.device, now.UnixMilli()+4000, "")
+	move.Fields = domain.Fields{"group": []byte(`"` + groups[b][0].String() + `"`)}
+	move.Base = map[string]domain.Stamp{"group": tw.stamp[h.ID]}
+	v := &domain.Visit{Household: h.ID, Cadre: tw.d.GroupCadre.ID, At: now, Type: domain.VisitRoutine, Notes: "搬迁后回访"}
+	v.ID, v.Author = uuid.New(), tw.d.GroupCadre.ID
+	visit := tw.change(t, v, 0)
+	visit.Stamp.Wall += 5000
+	push(t, hs[1], tw.device, []domain.Change{move, visit})
+	log := entries(t, hs[0])
+	for _, e := range log[len(log)-2:] {
+		if e.Household != h.ID || e.Village != b || e.Town != tw.d.Town.ID {
+			t.Errorf("the entry of the %s names household %s, village %s, town %s; want the household, its new village and the town",
+				e.Change.Kind, e.Household, e.Village, e.Town)
+		}
+	}
+	for i, s := range hs {
+		if holds(s, in(a), h.ID) || !holds(s, in(b), h.ID) || !holds(s, in(b), v.ID) {
+			t.Errorf("handle %d: after the move, the state of the old village holds the household, or the new one's does not hold it and its visit", i)
+		}
+		if print(s, in(a)) == beforeA || print(s, in(b)) == beforeB {
+			t.Errorf("handle %d: a village's fingerprint did not change when a household moved between them", i)
+		}
+		if print(s, cadres) != beforeC {
+			t.Errorf("handle %d: the fingerprint of the cadres changed when a household moved", i)
+		}
+	}
+}
+
+// testRoster checks what the server works scopes out from: a group
+// cadre's reach (the group, its households), the staff of a village, the
+// rules a village sets; and that an ended assignment reaches nothing.
+func testRoster(t *testing.T, open Open) {
+	hs := open(t, 2)
+	tw := newTown(t)
+	tw.seed(t, hs[0])
+	cadre := tw.d.GroupCadre.ID
+	var duty *domain.Assignment
+	for _, a := range tw.d.Assignments {
+		if a.Cadre == cadre && a.Role == domain.GroupCadre && a.Current() {
+			duty = a
+			break
+		}
+	}
+	if duty == nil {
+		t.Fatal("the group cadre has no group")
+	}
+	var want []uuid.UUID
+	for _, h := range tw.d.Households {
+		if h.Group == duty.Target && h.Current() {
+			want = append(want, h.ID)
+		}
+	}
+	village := tw.d.Village.ID
+	for i, s := range hs {
+		reach, err := s.Reach(cadre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := slices.IndexFunc(reach, func(x replica.Assigned) bool { return x.Target == duty.Target })
+		if j < 0 {
+			t.Fatalf("handle %d: the group cadre does not reach their group", i)
+		}
+		got := reach[j]
+		if got.Role != domain.GroupCadre || got.Level != domain.Group || got.Location.Group != duty.Target ||
+			got.Location.Village != village || got.Location.Town != tw.d.Town.ID {
+			t.Errorf("handle %d: the group is reached as %+v", i, got)
+		}
+		if !sameSet(got.Households, want) {
+			t.Errorf("handle %d: the group reaches %d households, want %d", i, len(got.Households), len(want))
+		}
+		staff, err := s.Staff([]uuid.UUID{village}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !staff[cadre] || !staff[tw.d.TeamLeader.ID] {
+			t.Errorf("handle %d: the village's staff %v lacks its group cadre or its team leader", i, staff)
+		}
+		if elsewhere, err := s.Staff(nil, []uuid.UUID{uuid.New()}); err != nil || len(elsewhere) != 0 {
+			t.Errorf("handle %d: the staff of a target no one is assigned to: %v %v", i, elsewhere, err)
+		}
+	}
+	// The village's own rules.
+	rules := domain.Rules{County: 3, Section: 4, Other: 6, OverdueDays: 12, Approvers: []domain.Role{domain.TeamLeader}}
+	raw, err := json.Marshal(&rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := domain.Change{ID: uuid.New(), Kind: domain.KindPlace, Record: village, Author: tw.d.TeamLeader.ID,
+		Stamp: domain.Stamp{Wall: now.UnixMilli() + 7000, Device: tw.device}, Fields: domain.Fields{"rules": raw},
+		Base: map[string]domain.Stamp{"rules": tw.stamp[village]}}
+	end := domain.Change{ID: uuid.New(), Kind: domain.KindAssignment, Record: duty.ID, Author: tw.d.TeamLeader.ID,
+		Stamp:  domain.Stamp{Wall: now.UnixMilli() + 7000, Logical: 1, Device: tw.device},
+		Fields: domain.Fields{"until": []byte(`"` + now.Format(time.RFC3339) + `"`)}, Base: map[string]domain.Stamp{"until": tw.stamp[duty.ID]}}
+	push(t, hs[1], tw.device, []domain.Change{set, end})
+	for i, s := range hs {
+		got, err := s.Rules(village)
+		if err != nil || got.OverdueDays != 12 || got.County != 3 || !slices.Equal(got.Approvers, rules.Approvers) {
+			t.Errorf("handle %d: the village's rules are %+v (%v), want %+v", i, got, err, rules)
+		}
+		if ap, err := s.PlanApprovers(village); err != nil || !slices.Equal(ap, rules.Approvers) {
+			t.Errorf("handle %d: the village's approvers are %v (%v)", i, ap, err)
+		}
+		reach, err := s.Reach(cadre)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(reach, func(x replica.Assigned) bool { return x.Target == duty.Target }) {
+			t.Errorf("handle %d: the ended assignment still reaches its group", i)
+		}
+	}
+}
+
+func sameSet(a, b []uuid.UUID) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	cmp := func(p, q uuid.UUID) int { return strings.Compare(string(p[:]), string(q[:])) }
+	slices.SortFunc(x, cmp)
+	slices.SortFunc(y, cmp)
+	return slices.Equal(x, y)
+}
+
+// testProposal checks what a guard reads through a Proposal: where the
+// record is before and after, the stored state of its fields and of other
+// records, other records as the earlier changes of the push left them,
+// and a cadre's duties; and that a change reusing the ID of a record of
+// another kind is rejected alone.
+func testProposal(t *testing.T, open Open) {
+	hs := open(t, 2)
+	tw := newTown(t)
+	tw.seed(t, hs[0])
+	villages, groups := tw.villages()
+	h := tw.d.Households[2]
+	var b uuid.UUID
+	for _, v := range villages {
+		if !slices.Contains(groups[v], h.Group) && len(groups[v]) > 0 {
+			b = v
+		}
+	}
+	move := tw.edit(h, tw.device, now.UnixMilli()+4000, "")
+	move.Fields = domain.Fields{"group": []byte(`"` + groups[b][0].String() + `"`)}
+	v := &domain.Visit{Household: h.ID, Cadre: tw.d.GroupCadre.ID, At: now, Type: domain.VisitRoutine, Notes: "回访"}
+	v.ID, v.Author = uuid.New(), tw.d.GroupCadre.ID
+	visit := tw.change(t, v, 1)
+	reuse := visit
+	reuse.ID, reuse.Record = uuid.New(), tw.d.Village.ID // the ID of a place
+	for i, s := range hs {
+		var errs []string
+		saw := 0
+		guard := func(p *replica.Proposal) error {
+			saw++
+			fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+			switch p.Change.ID {
+			case move.ID:
+				if !p.Existed || p.Before.Household != h.ID || p.Before.Group != h.Group || p.After.Group != groups[b][0] || p.After.Village != b {
+					fail("the move is seen from %+v to %+v", p.Before, p.After)
+				}
+				if st, ok := p.State("group"); !ok || st.Stamp != tw.stamp[h.ID] || string(st.Value) != `"`+h.Group.String()+`"` {
+					fail("the household's stored group is %s at %v (%v)", st.Value, st.Stamp, ok)
+				}
+				if _, ok := p.State("no such field"); ok {
+					fail("a field the record does not have is stored")
+				}
+			case visit.ID:
+				if p.Existed || p.Old != nil || p.After.Household != h.ID || p.After.Village != b {
+					fail("the new visit is seen as existing %v, at %+v", p.Existed, p.After)
+				}
+				rec, loc, ok := p.Record(domain.KindHousehold, h.ID)
+				if !ok || rec.(*domain.Household).Group != groups[b][0] || loc.Village != b {
+					fail("the visit's household, as the move left it: %v at %+v", ok, loc)
+				}
+				if st, ok := p.StateOf(domain.KindHousehold, h.ID, "group"); !ok || st.Stamp != move.Stamp {
+					fail("the household's group is stamped %v (%v), want the move's", st.Stamp, ok)
+				}
+				if _, _, ok := p.Record(domain.KindVisit, uuid.New()); ok {
+					fail("a record that does not exist is found")
+				}
+				duties := p.Duties(tw.d.GroupCadre.ID)
+				if !slices.ContainsFunc(duties, func(d replica.Duty) bool {
+					return d.Assignment.Role == domain.GroupCadre && d.Location.Village == tw.d.Village.ID
+				}) {
+					fail("the group cadre's duties %d lack their group", len(duties))
+				}
+			default:
+				fail("the guard saw change %s", p.Change.ID)
+			}
+			return nil
+		}
+		batch := []domain.Change{move, visit, reuse}
+		if i > 0 {
+			// Applied already through the first handle: only the
+			// reused ID is judged again.
+			batch = []domain.Change{reuse}
+		}
+		rejected, err := s.ApplyGuarded(tw.device, batch, guard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := rejected[len(rejected)-1]; domain.ErrorCode(last) != domain.EINVALID {
+			t.Errorf("handle %d: a visit with a place's ID: %v, want it rejected as invalid", i, last)
+		}
+		if i == 0 && (saw != 2 || rejected[0] != nil || rejected[1] != nil) {
+			t.Errorf("handle %d: the guard saw %d changes; rejected %v", i, saw, rejected)
+		}
+		for _, e := range errs {
+			t.Errorf("handle %d: %s", i, e)
+		}
 	}
 }

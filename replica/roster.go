@@ -1,0 +1,43 @@
+package replica
+
+import (
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+)
+
+// Location is where a record belongs in the hierarchy, as far as the replica
+// knows: what decides who may read and write it. Zero IDs are unknown or not
+// applicable (a cadre belongs nowhere; a town has no village).
+type Location struct {
+	Household uuid.UUID
+	Group     uuid.UUID
+	Village   uuid.UUID
+	Town      uuid.UUID
+}
+
+// Assigned is one of a cadre's assignments, resolved against the roster.
+type Assigned struct {
+	Role       domain.Role
+	Target     uuid.UUID    // a household, or a place
+	Level      domain.Level // the target place's level; "" for a household
+	Location   Location     // where the target is
+	Households []uuid.UUID  // for a group: the households in it
+	// Pairings, for a village: the pairings (current and ended) of every cadre of the
+	// village's roster, in this village or another (see query.Roster), which a
+	// device reading the whole village receives for its three-level check.
+	Pairings []uuid.UUID
+}
+
+// Post returns a as the plain input of domain.ScopeOf.
+func (a Assigned) Post() domain.Post {
+	return domain.Post{Role: a.Role, Target: a.Target, Level: a.Level, Village: a.Location.Village,
+		Town: a.Location.Town, Households: a.Households, Pairings: a.Pairings}
+}
+
+// Duty is one of a cadre's stored assignments, current or ended, with where
+// its target is.
+type Duty struct {
+	Assignment *domain.Assignment
+	Location   Location
+}
