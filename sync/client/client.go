@@ -61,6 +61,15 @@
 // stop the background syncing until the user asks again, and reach the user
 // through [Client.Status] in plain words, Chinese or English.
 //
+// # Photos
+//
+// A photo's record syncs like any other change; its JPEG follows, after the
+// records, in a photo phase of the same Sync (see photos.go and
+// docs/ARCHITECTURE.md): resumable uploads from the upstream's offset that
+// yield to records between 64 KiB chunks, then thumbnails; full JPEGs come
+// only through [Client.FetchPhoto]. [Status] counts the photos and bytes
+// waiting as they go.
+//
 // # What the device stores
 //
 // The account (server URL, token, cadre, the upstream's ID), the cursors,
@@ -189,6 +198,18 @@ type Status struct {
 	Syncing    bool       // a sync is under way
 	Err        error      // the last failure; nil after a success
 	Rejected   []Rejected // changes the upstream could not merge, oldest first
+
+	// The photos' bytes (records travel first, then these): how many JPEGs
+	// wait to go up and how many of their bytes, as they go; whether an
+	// upload is under way; the last failure of the photos' phase; the
+	// photos the upstream refused for good, with its reason; and, after the
+	// upstream's daily limit, when uploads resume.
+	PhotosWaiting     int
+	PhotoBytesLeft    int64
+	PhotoSending      bool
+	PhotoErr          error
+	PhotosRefused     []RefusedPhoto
+	PhotosPausedUntil time.Time
 }
 
 // Message returns the last failure in words for a person, in lang ("zh" or
@@ -228,6 +249,7 @@ type Client struct {
 	subs    map[chan Status]struct{}
 	rng     *rand.Rand
 	running bool
+	photos  photoState
 }
 
 // New returns a client for db. It reads the stored account, cursors and
