@@ -3,9 +3,11 @@ package main_test
 import (
 	"archive/tar"
 	"bytes"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -191,5 +193,46 @@ func TestExportEmbedsThumbnails(t *testing.T) {
 	}
 	if all := strings.Join(row, " "); !strings.Contains(all, "新修的水窖") || !strings.Contains(all, hash) || strings.Contains(all, "35.60") {
 		t.Fatalf("photo row: %q", row)
+	}
+}
+
+// TestServeSweepsPhotos: serve removes at start the photos no record names
+// and keeps those one does; the photo endpoints answer on its port.
+func TestServeSweepsPhotos(t *testing.T) {
+	dir := demoDir(t)
+	db := openDB(t, dir)
+	var visit *domain.Visit
+	db.Each(domain.KindVisit, func(r domain.Record) error {
+		if visit == nil {
+			visit = r.(*domain.Visit)
+		}
+		return nil
+	})
+	named := phototest.JPEG(t, 320, 240, 6)
+	p := &domain.Photo{Household: visit.Household, OfKind: domain.KindVisit, Of: visit.ID, Cadre: visit.Cadre,
+		Hash: photo.Hash(named), Size: len(named), Width: 320, Height: 240}
+	if err := db.PutBlobs(visit.Cadre, "", []store.Blob{{Hash: p.Hash, Data: named}}, p); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	kept := putPhoto(t, dir, named)
+	stray := putPhoto(t, dir, phototest.JPEG(t, 320, 240, 7))
+	srv := startServer(t, "-addr", "127.0.0.1:0", "-data", dir)
+	if _, err := os.Stat(filepath.Join(dir, "photos", stray[:2], stray+".jpg")); !os.IsNotExist(err) {
+		t.Errorf("a photo no record names survived the start: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "photos", kept[:2], kept+".jpg")); err != nil {
+		t.Errorf("a named photo was swept: %v", err)
+	}
+	resp, err := http.Get(srv.url + "/v1/photos/" + kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Tus-Resumable") != "1.0.0" {
+		t.Errorf("GET a photo without a token: %d %v", resp.StatusCode, resp.Header)
+	}
+	if code := srv.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, srv.output())
 	}
 }

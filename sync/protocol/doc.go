@@ -483,9 +483,11 @@
 // makes a thumbnail (ThumbSide pixels on its long side).
 //
 //	409  field "offset" (ErrOffset), with Upload-Offset: where the upload
-//	     stands: the PATCH did not start there, or another upload of the
-//	     same photo is under way (try again later), or the server holds it
-//	     whole (Upload-Complete: 1: stop)
+//	     stands: the PATCH did not start there, or another device's upload
+//	     of the same photo is under way (try again later), or the server
+//	     holds it whole (Upload-Complete: 1: stop). The device's own earlier
+//	     PATCH of the photo still being read (its connection dropped unseen)
+//	     is given 2 seconds to end, then stopped, keeping what arrived.
 //	400  field "length": Upload-Length differs from the upload's first
 //	     (a PATCH from offset 0 with another length begins the upload
 //	     again instead), or the body goes past it (nothing of that PATCH
