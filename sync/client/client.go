@@ -189,6 +189,18 @@ type Status struct {
 	Syncing    bool       // a sync is under way
 	Err        error      // the last failure; nil after a success
 	Rejected   []Rejected // changes the upstream could not merge, oldest first
+
+	// The photos' bytes (records travel first, then these): how many JPEGs
+	// wait to go up and how many of their bytes, as they go; whether an
+	// upload is under way; the last failure of the photos' phase; the
+	// photos the upstream refused for good, with its reason; and, after the
+	// upstream's daily limit, when uploads resume.
+	PhotosWaiting     int
+	PhotoBytesLeft    int64
+	PhotoSending      bool
+	PhotoErr          error
+	PhotosRefused     []RefusedPhoto
+	PhotosPausedUntil time.Time
 }
 
 // Message returns the last failure in words for a person, in lang ("zh" or
@@ -228,6 +240,7 @@ type Client struct {
 	subs    map[chan Status]struct{}
 	rng     *rand.Rand
 	running bool
+	photos  photoState
 }
 
 // New returns a client for db. It reads the stored account, cursors and

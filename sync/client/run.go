@@ -9,6 +9,7 @@ import (
 
 // Trigger asks Run to sync now. It never blocks.
 func (c *Client) Trigger() {
+	c.photos.triggers.Add(1) // an upload under way yields (photos.go)
 	select {
 	case c.trigger <- struct{}{}:
 	default:

@@ -19,6 +19,7 @@ func (c *Client) Status() Status {
 	aside := maps.Clone(c.aside)
 	c.mu.Unlock()
 	s.Pending, s.PendingErr = c.pending(upstream, aside)
+	c.photoStatus(&s)
 	return s
 }
 

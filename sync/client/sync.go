@@ -46,6 +46,11 @@ func (c *Client) Sync(ctx context.Context) error {
 	c.status.LastSync, c.status.Err, c.status.Reachable = now, nil, true
 	c.mu.Unlock()
 	c.publish()
+	// The photos' bytes follow the records (photos.go).
+	if err := c.syncPhotos(ctx, acct); err != nil {
+		c.setErr(err)
+		return err
+	}
 	return nil
 }
 
