@@ -36,6 +36,8 @@ type env struct {
 	down atomic.Bool // the network is down: connections drop
 	// noSync drops the connections of syncs only.
 	noSync atomic.Bool
+	// pick stands in for the file dialog when a photo is added (photo_test.go).
+	pick app.PickPhoto
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -114,7 +116,7 @@ func (e *env) deviceOn(db *store.DB) *device {
 // for its first screen.
 func (e *env) open(d *device, size fyne.Size) *app.App {
 	e.t.Helper()
-	return e.openWith(d, size, app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }})
+	return e.openWith(d, size, app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }, PickPhoto: e.pick})
 }
 
 // openWith opens the app for a device with the given options.
