@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -435,4 +436,38 @@ func (db *DB) checkPhoto(tx *bolt.Tx, p *domain.Photo, isNew bool) error {
 		return domain.Errorf(domain.EINVALID, "of", "每条记录最多 %d 张照片", "a record carries at most %d photos", limit)
 	}
 	return nil
+}
+
+// PhotoPlaces returns where the live photo records naming hash belong, one
+// Location per record (index photo_hash), none for a hash no live photo
+// names or that is not a SHA-256 in hex. The sync server asks it before it
+// serves or accepts a photo's bytes: a device may touch them only when its
+// scope reaches one of these places, as it would reach the record.
+func (db *DB) PhotoPlaces(hash string) ([]Location, error) {
+	if !domain.ValidHash(hash) {
+		return nil, nil
+	}
+	var out []Location
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var ids []uuid.UUID
+		scan(tx, "photo_hash", HashKey(hash), func(_ []byte, id uuid.UUID) bool {
+			ids = append(ids, id)
+			return true
+		})
+		for _, id := range ids {
+			rec, err := load(tx, domain.KindPhoto, id)
+			if errors.Is(err, domain.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, locate(tx, rec))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: photo places: %w", err)
+	}
+	return out, nil
 }

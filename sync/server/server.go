@@ -8,6 +8,8 @@
 //	POST /v1/escrow   keep a device's data key, sealed (escrow.go)
 //	POST /v1/escrow/release   give it back once the office has acted
 //	POST /v1/audit    what a device's user did that the office must see
+//	POST /v1/photos/have          which photos the server holds (photo.go)
+//	HEAD|PATCH|GET /v1/photos/<hash>   a photo's upload, bytes, thumbnail
 //	GET  /healthz     is the server up
 //
 // # A sync
@@ -137,6 +139,10 @@ type Store interface {
 	// accepts after pos, record by record, and returns the newest log
 	// sequence it reflects.
 	State(pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error)
+	// PhotoPlaces returns where the live photo records naming hash belong
+	// (index photo_hash), one per record; none when no live photo names it.
+	// A device may touch a photo's bytes only when its scope reaches one.
+	PhotoPlaces(hash string) ([]store.Location, error)
 }
 
 // Options configure a Server. The zero value is usable.
@@ -179,6 +185,13 @@ type Options struct {
 	// EscrowKey seals the data keys devices deposit (EscrowKeySize bytes,
 	// see LoadEscrowKey); if nil, the escrow endpoints answer ErrNoEscrow.
 	EscrowKey []byte
+	// Photos keeps the photos' bytes (see photo.go); if nil, the photo
+	// endpoints answer that this server keeps no photos.
+	Photos Photos
+	// PhotosPerDay and PhotoBytesPerDay cap what one device uploads in a
+	// day; protocol.PhotosPerDay and protocol.PhotoBytesPerDay if zero.
+	PhotosPerDay     int
+	PhotoBytesPerDay int64
 }
 
 // Resource limits. Sync bodies, read only from authenticated devices, hold
@@ -224,6 +237,8 @@ type Server struct {
 	bodyTimeout time.Duration
 	touchEvery  time.Duration
 	escrowKey   []byte
+	photos      Photos
+	quota       *photoQuota
 }
 
 // backdate returns how many days back a visit's time may be set in village:
@@ -303,6 +318,7 @@ func New(db Store, opts Options) *Server {
 	if s.bodyTimeout <= 0 {
 		s.bodyTimeout = DefaultBodyTimeout
 	}
+	s.photos, s.quota = opts.Photos, newPhotoQuota(opts.PhotosPerDay, opts.PhotoBytesPerDay)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(protocol.PathEnroll, s.only(http.MethodPost, s.enroll))
 	s.mux.HandleFunc(protocol.PathSync, s.only(http.MethodPost, s.sync))
@@ -310,6 +326,7 @@ func New(db Store, opts Options) *Server {
 	s.mux.HandleFunc(protocol.PathRelease, s.only(http.MethodPost, s.release))
 	s.mux.HandleFunc(protocol.PathAudit, s.only(http.MethodPost, s.audit))
 	s.mux.HandleFunc(protocol.PathHealth, s.only(http.MethodGet, s.health))
+	s.mux.HandleFunc(protocol.PathPhotos, s.photo)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, domain.Errorf(domain.ENOTFOUND, "path", "没有这个地址：%s", "no such endpoint: %s", clip(r.URL.Path)))
 	})
@@ -456,7 +473,8 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {
-		rejected, err := s.db.ApplyGuarded(dev.ID, changes, sc.check)
+		guard, gone := s.photoGuard(sc.check)
+		rejected, err := s.db.ApplyGuarded(dev.ID, changes, guard)
 		var refused *store.Refused
 		if errors.As(err, &refused) {
 			// Nothing was written. Name every change out of scope, so that
@@ -473,6 +491,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+		s.dropPhotos(*gone) // the push is committed: photos no record names go
 		for i, e := range rejected {
 			if e != nil {
 				resp.Rejected = append(resp.Rejected, protocol.RejectionOf(changes[i].ID, e))

@@ -538,3 +538,12 @@ func scanLog(ctx context.Context, q querier, sql string, args []any, keep func(*
 	}
 	return rows.Err()
 }
+
+// PhotoPlaces returns where the live photos naming hash belong, from the
+// mirror.
+func (r *Replica) PhotoPlaces(hash string) ([]store.Location, error) {
+	if err := r.fresh(); err != nil {
+		return nil, err
+	}
+	return r.mirror.PhotoPlaces(hash)
+}
