@@ -421,7 +421,7 @@ func (v *PhotoView) confirmDelete() {
 			}
 		})
 	}, a.Window)
-	d.SetConfirmText(lang.L("photo.delete"))
+	d.SetConfirmText(lang.L("photo.delete_yes"))
 	d.SetDismissText(lang.L("common.cancel"))
 	d.Show()
 }

@@ -116,6 +116,10 @@ func TestVisitPhotos(t *testing.T) {
 		}
 	}
 	test.Type(form.Notes, "看了新修的猪圈")
+	a.Wait()
+	// The photos sit at the end of the form: scroll there, as a finger would.
+	test.Scroll(a.Window.Canvas(), fyne.NewPos(phone.Width/2, phone.Height/2), 0, -3000)
+	shoot(t, a.Window, "phone-visit-photos.png")
 	test.Tap(form.Save)
 	a.Wait()
 	if form.Error.Visible() {
@@ -303,5 +307,211 @@ func TestVisitPhotoDraftRestored(t *testing.T) {
 	}
 	if lat, lon := ps[0].Lat, ps[0].Lon; lat < 31.23 || lat > 31.231 || lon < 121.47 || lon > 121.48 {
 		t.Errorf("kept position %v, %v; want about 31.2304, 121.4737", lat, lon)
+	}
+}
+
+// TestProblemPhotos: a photo added on the problem screen is saved at once
+// with its record, shows there and under the problem on the card.
+func TestProblemPhotos(t *testing.T) {
+	e := newEnv(t)
+	pics := withFiles(e)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	var problem *domain.Problem
+	for i, r := range a.Households.Rows() {
+		if c := must(query.Card(d.db, r.ID, demoNow)); len(c.Problems) > 0 {
+			problem = c.Problems[0]
+			a.Households.List.Select(i)
+			break
+		}
+	}
+	if problem == nil {
+		t.Fatal("no household of the cadre has an open problem")
+	}
+	a.Wait()
+	card := a.Nav().Top().(*app.Card)
+	tapLine(t, a.Window, problem.Text)
+	a.Wait()
+	s, ok := a.Nav().Top().(*app.ProblemScreen)
+	if !ok {
+		t.Fatalf("the problem opens %T", a.Nav().Top())
+	}
+	if s.Photos != nil {
+		t.Fatalf("a problem without photos shows %d", len(s.Photos.Thumbs))
+	}
+	pics.add(gallery(t, 1)...)
+	addPhoto(t, a, s.Photo)
+	if s.Photo.Error.Visible() {
+		t.Fatalf("add: %s", s.Photo.Error.Text)
+	}
+	if s.Photos == nil || len(s.Photos.Thumbs) != 1 || s.Photos.Thumbs[0].Placeholder {
+		t.Fatal("the problem screen does not show the photo added")
+	}
+	m, err := query.Photos(d.db, problem.ID)
+	if err != nil || len(m[problem.ID]) != 1 || m[problem.ID][0].OfKind != domain.KindProblem {
+		t.Fatalf("the problem's photo records: %v, %v", m[problem.ID], err)
+	}
+	// The same picture twice is refused with a reason.
+	pics.add(gallery(t, 1)...)
+	addPhoto(t, a, s.Photo)
+	if !s.Photo.Error.Visible() || !contains(s.Photo.Error.Text, "已经加过") {
+		t.Errorf("the same photo again: %q", s.Photo.Error.Text)
+	}
+	a.Nav().Pop()
+	a.Wait()
+	if a.Nav().Top() != card || card.Photos[problem.ID] == nil || len(card.Photos[problem.ID].Thumbs) != 1 {
+		t.Error("the card does not show the problem's photo")
+	}
+}
+
+// openPlanOf opens the plan of the cadre's household id on a.
+func openPlanOf(t *testing.T, a *app.App, id uuid.UUID) *app.PlanScreen {
+	t.Helper()
+	for i, r := range a.Households.Rows() {
+		if r.ID == id {
+			a.Households.List.Select(i)
+		}
+	}
+	a.Wait()
+	test.Tap(a.Nav().Top().(*app.Card).OpenPlan)
+	a.Wait()
+	p, ok := a.Nav().Top().(*app.PlanScreen)
+	if !ok {
+		t.Fatalf("计划 opens %T", a.Nav().Top())
+	}
+	return p
+}
+
+// TestReviewPhotos: the photos a cadre adds to a measure's progress reach
+// the leader's tablet through the server: the review shows their thumbnails
+// (fetched with the sync), tapping one fetches the whole photo on demand,
+// and offline it says so calmly. The cadre deletes their own photo, after a
+// confirmation, everywhere; the leader cannot delete it.
+func TestReviewPhotos(t *testing.T) {
+	e := newEnv(t)
+	pics := withFiles(e)
+	cad, cd := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	var row query.HouseholdRow
+	var measure *domain.Measure
+	for _, r := range cad.Households.Rows() {
+		if c := must(query.Card(cd.db, r.ID, demoNow)); c.Plan != nil && c.Plan.Status == domain.PlanSubmitted && len(c.Measures) > 0 {
+			row, measure = r, c.Measures[0]
+			break
+		}
+	}
+	if measure == nil {
+		t.Fatal("no household of the cadre has a submitted plan with measures")
+	}
+	p := openPlanOf(t, cad, row.ID)
+	pics.add(gallery(t, 2)...)
+	addPhoto(t, cad, p.AddPhoto[0])
+	addPhoto(t, cad, p.AddPhoto[0])
+	if p.AddPhoto[0].Error.Visible() {
+		t.Fatalf("add: %s", p.AddPhoto[0].Error.Text)
+	}
+	if p.MeasurePhotos[0] == nil || len(p.MeasurePhotos[0].Thumbs) != 2 {
+		t.Fatal("the plan does not show the measure's two photos")
+	}
+	syncApp(t, cad)
+	if st := cad.Bar.Status; st.PhotosWaiting != 0 || st.PhotoErr != nil || cad.Bar.Photos.Visible() {
+		t.Fatalf("after the sync: %d photos waiting, %v; the bar says %q", st.PhotosWaiting, st.PhotoErr, cad.Bar.Photos.Text)
+	}
+
+	lead, ld, _ := leaderOverview(t, e)
+	lead.Menu.List.Select(1) // 待审核计划
+	lead.Wait()
+	plans := lead.Nav().Top().(*app.ListScreen)
+	for i, it := range plans.Items {
+		if contains(it.Title, row.HeadName+" · ") {
+			plans.Open(i)
+		}
+	}
+	lead.Wait()
+	rv, ok := lead.Nav().Top().(*app.Review)
+	if !ok {
+		t.Fatalf("the plan of %s opens %T", row.HeadName, lead.Nav().Top())
+	}
+	strip := rv.Photos[measure.ID]
+	if strip == nil || len(strip.Thumbs) != 2 {
+		t.Fatalf("the review shows %v thumbnails under the measure, want 2", strip)
+	}
+	for _, th := range strip.Thumbs {
+		if th.Placeholder {
+			t.Error("a thumbnail is a placeholder: the sync did not bring it")
+		}
+		if b, _ := ld.db.Blob(th.Hash); b != nil {
+			t.Error("the leader's tablet downloaded a whole photo before it was asked for")
+		}
+	}
+	shoot(t, lead.Window, "tablet-review-photos.png")
+
+	test.Tap(strip.Thumbs[0])
+	lead.Wait()
+	v, ok := lead.Nav().Top().(*app.PhotoView)
+	if !ok {
+		t.Fatalf("a thumbnail opens %T", lead.Nav().Top())
+	}
+	if v.Message.Visible() || v.Image.Image == nil {
+		t.Fatalf("the large view: message %q, image %v", v.Message.Text, v.Image.Image != nil)
+	}
+	if got := v.Image.Image.Bounds().Dx(); got != 640 {
+		t.Errorf("the large view is %d wide, want the whole photo's 640", got)
+	}
+	if b, _ := ld.db.Blob(strip.Thumbs[0].Hash); b == nil {
+		t.Error("the photo fetched was not kept")
+	}
+	if v.Delete.Visible() {
+		t.Error("the leader may delete the cadre's photo")
+	}
+	lead.Nav().Pop()
+	lead.Wait()
+
+	e.down.Store(true)
+	strip = rv.Photos[measure.ID]
+	test.Tap(strip.Thumbs[1])
+	lead.Wait()
+	v = lead.Nav().Top().(*app.PhotoView)
+	if !v.Message.Visible() || !contains(v.Message.Text, "连不上服务器") {
+		t.Errorf("offline, the large view says %q (visible %v)", v.Message.Text, v.Message.Visible())
+	}
+	if v.Image.Image == nil {
+		t.Error("offline, the large view does not show the thumbnail it has")
+	}
+	e.down.Store(false)
+
+	// The cadre deletes the first photo.
+	test.Tap(p.MeasurePhotos[0].Thumbs[0])
+	cad.Wait()
+	mine := cad.Nav().Top().(*app.PhotoView)
+	gone := p.MeasurePhotos[0].Thumbs[0].Hash
+	if !mine.Delete.Visible() {
+		t.Fatal("the cadre cannot delete their own photo")
+	}
+	test.Tap(mine.Delete)
+	cad.Wait()
+	over := cad.Window.Canvas().Overlays().Top()
+	if cad.Nav().Top() != app.Screen(mine) || over == nil {
+		t.Fatal("deleting asked for no confirmation")
+	}
+	test.Tap(findButton(t, over, "删除"))
+	cad.Wait()
+	if cad.Nav().Top() != app.Screen(p) {
+		t.Fatalf("after deleting the app shows %T", cad.Nav().Top())
+	}
+	if p.MeasurePhotos[0] == nil || len(p.MeasurePhotos[0].Thumbs) != 1 {
+		t.Fatal("the plan still shows the deleted photo")
+	}
+	if b, _ := cd.db.Blob(gone); b != nil {
+		t.Error("the deleted photo's bytes stay on the phone")
+	}
+	m, err := query.Photos(cd.db, measure.ID)
+	if err != nil || len(m[measure.ID]) != 1 {
+		t.Fatalf("photo records after deleting: %d, %v", len(m[measure.ID]), err)
+	}
+	syncApp(t, cad)
+	syncApp(t, lead)
+	lead.Nav().Pop()
+	lead.Wait()
+	if strip := rv.Photos[measure.ID]; strip == nil || len(strip.Thumbs) != 1 {
+		t.Error("the leader's review still shows the deleted photo")
 	}
 }
