@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"image"
 	"image/jpeg"
+	"image/png"
 	"math"
+	"os"
 	"testing"
 	"time"
 
@@ -148,6 +150,43 @@ func FuzzMetadata(f *testing.F) {
 		ms, end, ok := markers(b)
 		if ok && (end > len(b) || len(ms) < 2 || ms[len(ms)-1] != 0xD9) {
 			t.Fatalf("markers % X end %d of %d", ms, end, len(b))
+		}
+	})
+}
+
+// FuzzPrepare runs whole files through Prepare (and what Prepare makes
+// through Check and Thumbnail): no input may panic, and whatever Prepare
+// accepts must come out as a photo Check accepts, of the size it reports.
+func FuzzPrepare(f *testing.F) {
+	defer func(n int64) { maxPixels = n }(maxPixels)
+	maxPixels = 1 << 20 // keep each input cheap: the decoders allocate what the header declares
+	jp := tinyJPEG(f)
+	f.Add(jp)
+	f.Add(phototest.Insert(jp, phototest.EXIF{Orientation: 6, GPS: true, Lat: 1, Lon: 2}.Segment()))
+	f.Add(phototest.JPEG(f, 33, 17, 1))
+	f.Add(phototest.WithEXIF(phototest.JPEG(f, 17, 33, 2), 7, 0, 0, time.Time{}))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewNRGBA(image.Rect(0, 0, 5, 3))); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	if b, err := os.ReadFile("testdata/video-001.lossy.webp"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Prepare(bytes.NewReader(b), Options{LongSide: 64, ThumbSide: 16, KeepLocation: true})
+		if err != nil {
+			return
+		}
+		w, h, err := Check(p.JPEG, MaxBytes)
+		if err != nil || w != p.Width || h != p.Height || w > 64 || h > 64 {
+			t.Fatalf("Prepare made %dx%d, Check says %dx%d, %v", p.Width, p.Height, w, h, err)
+		}
+		if _, _, err := Check(p.Thumb, MaxBytes); err != nil {
+			t.Fatalf("thumbnail refused: %v", err)
+		}
+		if p.Hash != Hash(p.JPEG) {
+			t.Fatal("hash")
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"time"
 
 	"golang.org/x/image/webp"
@@ -50,12 +51,16 @@ type Photo struct {
 	Hash          string    // lowercase hex SHA-256 of JPEG
 	Width, Height int       // of JPEG
 	Thumb         []byte    // Thumbnail(JPEG, ThumbSide): small JPEG, no metadata
-	Taken         time.Time // from EXIF DateTimeOriginal if present (zero otherwise)
+	Taken         time.Time // from EXIF DateTimeOriginal in its OffsetTimeOriginal zone (UTC+8 without one); zero if absent
 	Lat, Lon      float64   // from EXIF GPS only when Options.KeepLocation; 0, 0 otherwise
 	HasLocation   bool      // Lat and Lon hold a position
 }
 
 const field = "photo"
+
+// maxPixels is MaxPixels; the fuzz test lowers it so that inputs declaring
+// large pictures stay cheap.
+var maxPixels int64 = MaxPixels
 
 // withDefaults fills in zero options and refuses impossible ones.
 func (o Options) withDefaults() (Options, error) {
@@ -128,7 +133,7 @@ func decode(b []byte, f format) (image.Image, error) {
 		return nil, domain.Errorf(domain.EINVALID, field, "图片尺寸无效（%d×%d）",
 			"the picture has an invalid size (%d×%d)", c.Width, c.Height)
 	}
-	if int64(c.Width)*int64(c.Height) > MaxPixels {
+	if int64(c.Width)*int64(c.Height) > maxPixels {
 		return nil, domain.Errorf(domain.EINVALID, field, "图片像素过多（%d×%d，最多 1 亿像素）",
 			"the picture has too many pixels (%d×%d; at most 100 megapixels)", c.Width, c.Height)
 	}
@@ -160,7 +165,7 @@ func Prepare(r io.Reader, opts Options) (*Photo, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(io.LimitReader(r, opts.MaxInput+1))
+	b, err := io.ReadAll(io.LimitReader(r, min(opts.MaxInput, math.MaxInt64-1)+1)) // one more byte tells "too large"
 	if err != nil {
 		return nil, fmt.Errorf("photo: read: %w", err)
 	}
@@ -193,7 +198,7 @@ func Prepare(r io.Reader, opts Options) (*Photo, error) {
 	}
 	// Scaling first and turning the small result is the same picture as
 	// turning first (the filters are symmetric), for a fraction of the work.
-	img := orient(scale(m, w, h), md.orientation)
+	img := scale(m, w, h, md.orientation)
 
 	out, err := encode(img, opts.Quality)
 	if err != nil {
@@ -268,7 +273,7 @@ func Thumbnail(jpegBytes []byte, side int) ([]byte, error) {
 		return nil, err
 	}
 	w, h := fit(m.Bounds().Dx(), m.Bounds().Dy(), side)
-	return encode(scale(m, w, h), ThumbQuality)
+	return encode(scale(m, w, h, 1), ThumbQuality)
 }
 
 func notJPEG() error {

@@ -301,7 +301,7 @@ func TestPrepareWebP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := photo.Prepare(bytes.NewReader(b), photo.Options{})
+	p, err := photo.Prepare(bytes.NewReader(b), photo.Options{MaxInput: math.MaxInt64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,6 +309,26 @@ func TestPrepareWebP(t *testing.T) {
 		t.Errorf("size %dx%d, want 150x103 (not enlarged)", p.Width, p.Height)
 	}
 	assertNoMetadata(t, "photo", p.JPEG)
+
+	// A lossy WebP with alpha (transparent top-left corner): laid on white.
+	b, err = os.ReadFile("testdata/yellow_rose.lossy-with-alpha.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = photo.Prepare(bytes.NewReader(b), photo.Options{LongSide: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Width != 200 || p.Height != 151 {
+		t.Errorf("size %dx%d, want 200x151", p.Width, p.Height)
+	}
+	out, err := jpeg.Decode(bytes.NewReader(p.JPEG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, g, b, _ := out.At(1, 1).RGBA(); r>>8 < 245 || g>>8 < 245 || b>>8 < 245 {
+		t.Errorf("transparent corner is %d,%d,%d, want white", r>>8, g>>8, b>>8)
+	}
 }
 
 // pngHeader returns the start of a PNG that declares a w×h picture.
@@ -478,4 +498,63 @@ func TestThumbnail(t *testing.T) {
 	assertRefused(t, "png", err, "not a JPEG")
 	_, err = photo.Thumbnail(b[:len(b)/3], 100)
 	assertRefused(t, "truncated", err, "damaged")
+}
+
+// TestPrepareKinds runs the picture types decoders return other than a
+// colour JPEG's YCbCr through Prepare: each keeps its colour.
+func TestPrepareKinds(t *testing.T) {
+	gray := image.NewGray(image.Rect(0, 0, 500, 400))
+	for i := range gray.Pix {
+		gray.Pix[i] = 90
+	}
+	pal := image.NewPaletted(image.Rect(0, 0, 500, 400), color.Palette{color.RGBA{200, 40, 40, 255}})
+	deep := image.NewNRGBA64(image.Rect(0, 0, 500, 400))
+	for y := 0; y < 400; y++ {
+		for x := 0; x < 500; x++ {
+			deep.SetNRGBA64(x, y, color.NRGBA64{40 << 8, 160 << 8, 60 << 8, 0xFFFF})
+		}
+	}
+	var pngPal, pngDeep bytes.Buffer
+	if err := png.Encode(&pngPal, pal); err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(&pngDeep, deep); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		in      []byte
+		r, g, b uint32
+	}{
+		{"grey JPEG", encodeJPEG(t, gray), 90, 90, 90},
+		{"paletted PNG", pngPal.Bytes(), 200, 40, 40},
+		{"16-bit PNG", pngDeep.Bytes(), 40, 160, 60},
+	}
+	for _, tt := range tests {
+		p, err := photo.Prepare(bytes.NewReader(tt.in), photo.Options{LongSide: 250})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if p.Width != 250 || p.Height != 200 {
+			t.Errorf("%s: %dx%d", tt.name, p.Width, p.Height)
+		}
+		m, err := jpeg.Decode(bytes.NewReader(p.JPEG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, g, b, _ := m.At(100, 100).RGBA()
+		if d := max(absDiff(r>>8, tt.r), absDiff(g>>8, tt.g), absDiff(b>>8, tt.b)); d > 4 {
+			t.Errorf("%s: colour %d,%d,%d, want %d,%d,%d", tt.name, r>>8, g>>8, b>>8, tt.r, tt.g, tt.b)
+		}
+		if _, _, err := photo.Check(p.JPEG, 0); err != nil {
+			t.Errorf("%s: Check: %v", tt.name, err)
+		}
+	}
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }
