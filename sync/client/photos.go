@@ -24,23 +24,12 @@ import (
 	"bangfu/sync/protocol"
 )
 
-// The wire of the photos' bytes (PHOTOS.md; protocol owns the constants
-// once the server side lands).
-const (
-	pathPhotos     = "/v1/photos/"
-	pathPhotosHave = "/v1/photos/have"
-	hdrOffset      = "Upload-Offset"
-	hdrLength      = "Upload-Length"
-	hdrComplete    = "Upload-Complete"
-	hdrTus         = "Tus-Resumable"
-	tusVersion     = "1.0.0"
-	ctOffset       = "application/offset+octet-stream"
-	maxHave        = 500 // hashes per POST have
-)
-
 // photoChunk is how much of a JPEG goes up between two looks at whether
 // records wait: at 256 kbit/s about two seconds.
 const photoChunk = 64 << 10
+
+// photoRead is the most a PATCH body hands the transport at a time.
+const photoRead = 8 << 10
 
 // maxThumbBytes bounds a thumbnail read from the upstream (240 px JPEGs are
 // about 10 KB).
@@ -89,6 +78,7 @@ func (c *Client) loadPhotos() {
 		}
 		if v, _ := c.db.Cursor(keyPhotoPause); v != "" {
 			c.photos.pause, _ = time.Parse(time.RFC3339, v)
+			c.photos.pauseErr = protocol.ErrPhotoQuota
 		}
 	})
 }
@@ -207,7 +197,7 @@ func (c *Client) uploadPhotos(ctx context.Context, acct account) error {
 	c.mu.Unlock()
 	var firstErr error
 	for len(todo) > 0 {
-		batch := todo[:min(len(todo), maxHave)]
+		batch := todo[:min(len(todo), protocol.MaxHave)]
 		todo = todo[len(batch):]
 		offsets, err := c.have(ctx, acct, batch)
 		if err != nil {
@@ -241,47 +231,15 @@ func (c *Client) uploadPhotos(ctx context.Context, acct account) error {
 	return firstErr
 }
 
-// haveRequest and haveResponse are POST /v1/photos/have.
-type haveRequest struct {
-	Hashes []string `json:"hashes"`
-}
-
-type haveResponse struct {
-	Have    []string         `json:"have"`
-	Offsets map[string]int64 `json:"offsets"`
-}
-
-// Validate checks what the upstream says it holds.
-func (r *haveResponse) Validate() error {
-	for _, h := range r.Have {
-		if !domain.ValidHash(h) {
-			return domain.Errorf(domain.EUNAVAILABLE, "have", "服务器回复的照片校验值无效", "the server answered a photo hash that is not one: %q", clipHash(h))
-		}
-	}
-	for h, n := range r.Offsets {
-		if !domain.ValidHash(h) || n < 0 || n > domain.MaxPhotoBytes {
-			return domain.Errorf(domain.EUNAVAILABLE, "offsets", "服务器回复的上传进度无效", "the server answered a bad upload offset for %q", clipHash(h))
-		}
-	}
-	return nil
-}
-
-func clipHash(h string) string {
-	if len(h) > 70 {
-		return h[:70] + "…"
-	}
-	return h
-}
-
 // have asks which of batch the upstream holds: those it holds are marked
 // sent; it returns the offset of each of the others.
 func (c *Client) have(ctx context.Context, acct account, batch []store.BlobInfo) (map[string]int64, error) {
-	req := haveRequest{Hashes: make([]string, len(batch))}
+	req := protocol.HaveRequest{Hashes: make([]string, len(batch))}
 	for i, b := range batch {
 		req.Hashes[i] = b.Hash
 	}
-	var resp haveResponse
-	if _, err := c.do(ctx, http.MethodPost, acct.URL+pathPhotosHave, acct.Token, &req, &resp); err != nil {
+	var resp protocol.HaveResponse
+	if _, err := c.do(ctx, http.MethodPost, acct.URL+protocol.PathPhotosHave, acct.Token, &req, &resp); err != nil {
 		return nil, err
 	}
 	held := map[string]bool{}
@@ -340,17 +298,11 @@ func (c *Client) upload(ctx context.Context, acct account, b store.BlobInfo, off
 	size := int64(len(data))
 	for conflicts := 0; ; {
 		body := &photoBody{c: c, hash: b.Hash, data: data, off: off}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPatch, acct.URL+pathPhotos+b.Hash, body)
+		req, err := protocol.NewPatch(ctx, acct.URL, acct.Token, b.Hash, off, size, body)
 		if err != nil {
-			return domain.Errorf(domain.EINVALID, "url", "服务器地址无效：%s", "bad server address: %s", acct.URL)
+			return err
 		}
 		req.ContentLength = -1 // the body may end early, when records wait
-		req.Header.Set("Authorization", "Bearer "+acct.Token)
-		req.Header.Set(hdrTus, tusVersion)
-		req.Header.Set(hdrOffset, strconv.FormatInt(off, 10))
-		req.Header.Set(hdrLength, strconv.FormatInt(size, 10))
-		req.Header.Set("Content-Type", ctOffset)
-		req.Header.Set("Accept", "application/json")
 		resp, err := c.http.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -359,14 +311,14 @@ func (c *Client) upload(ctx context.Context, acct account, b store.BlobInfo, off
 			c.log.Debug("photo upload cut", "hash", b.Hash, "sent", body.off, "err", err)
 			return netError()
 		}
-		switch resp.StatusCode {
-		case http.StatusNoContent, http.StatusOK:
-			resp.Body.Close()
-			n, ok := offsetOf(resp.Header, size)
-			if !ok {
-				return domain.Errorf(domain.EUNAVAILABLE, "offset", "服务器的回复无法读取，请稍后重试", "the server's answer to an upload has no valid Upload-Offset")
+		status := resp.StatusCode
+		u, err := protocol.ReadUpload(resp)
+		switch {
+		case err == nil || errors.Is(err, protocol.ErrOffset) && u.Complete:
+			if u.Offset > size || u.Length >= 0 && u.Length != size {
+				return domain.Errorf(domain.EUNAVAILABLE, "offset", "服务器的回复无法读取，请稍后重试", "the server answered an upload offset %d of %d for a photo of %d bytes", u.Offset, u.Length, size)
 			}
-			if n == size {
+			if u.Complete {
 				if err := c.db.MarkBlobSent(b.Hash); err != nil {
 					return err
 				}
@@ -377,31 +329,30 @@ func (c *Client) upload(ctx context.Context, acct account, b store.BlobInfo, off
 				c.log.Debug("photo sent", "hash", b.Hash, "bytes", size)
 				return nil
 			}
-			c.setHeld(b.Hash, n, true)
+			c.setHeld(b.Hash, u.Offset, true)
 			if body.yielded {
 				return errYield
 			}
-			if n <= off {
+			if u.Offset <= off {
 				return domain.Errorf(domain.EUNAVAILABLE, "offset", "照片上传没有进展，稍后重试", "the photo upload is making no progress; it will be tried again later")
 			}
-			off = n
-		case http.StatusConflict:
-			resp.Body.Close()
-			n, ok := offsetOf(resp.Header, size)
-			if conflicts++; !ok || conflicts > 3 {
+			off = u.Offset
+		case errors.Is(err, protocol.ErrOffset):
+			// Not where the upload stands, or another upload of it under
+			// way (this device's own, cut, not yet noticed by the server).
+			if conflicts++; conflicts > 3 || u.Offset > size {
 				return domain.Errorf(domain.EUNAVAILABLE, "offset", "照片上传的进度与服务器不一致，稍后重试", "the photo upload's offset disagrees with the server's; it will be tried again later")
 			}
-			off = n
-			c.setHeld(b.Hash, n, true)
-		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
-			err := protocol.ReadResponse(resp, nil)
+			off = u.Offset
+			c.setHeld(b.Hash, off, true)
+		case status == http.StatusRequestEntityTooLarge,
+			status == http.StatusBadRequest && domain.ErrorField(err) == "photo":
 			return c.refuse(b.Hash, err)
-		case http.StatusTooManyRequests:
-			err := protocol.ReadResponse(resp, nil)
+		case status == http.StatusTooManyRequests:
 			c.pauseUntil(resp.Header, err)
 			return errPaused
 		default:
-			return protocol.ReadResponse(resp, nil)
+			return err
 		}
 	}
 }
@@ -409,12 +360,6 @@ func (c *Client) upload(ctx context.Context, acct account, b store.BlobInfo, off
 func netError() error {
 	return &domain.Error{Code: domain.EUNAVAILABLE, Field: "network",
 		Zh: "无法连接服务器，请检查网络后重试", En: "cannot reach the server; check the network and try again"}
-}
-
-// offsetOf reads Upload-Offset, which must lie within 0..size.
-func offsetOf(h http.Header, size int64) (int64, bool) {
-	n, err := strconv.ParseInt(h.Get(hdrOffset), 10, 64)
-	return n, err == nil && n >= 0 && n <= size
 }
 
 // refuse records that the upstream refused the photo hash for good: it is
@@ -482,7 +427,9 @@ func (b *photoBody) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 	}
-	p = p[:min(len(p), photoChunk-b.chunk)]
+	// Small reads: the transport copies through a 32 KiB buffer, and what
+	// it holds is lost if the connection is cut.
+	p = p[:min(len(p), photoRead, photoChunk-b.chunk)]
 	n := copy(p, b.data[b.off:])
 	b.off += int64(n)
 	b.chunk += n
@@ -521,15 +468,12 @@ func (c *Client) fetchThumbs(ctx context.Context, acct account) error {
 // get reads GET /v1/photos/<hash> (or its thumbnail) from byte from, at most
 // max bytes in all. A cut body returns what came with an EUNAVAILABLE error.
 func (c *Client) get(ctx context.Context, acct account, hash string, thumb bool, from int64, max int64) ([]byte, error) {
-	u := acct.URL + pathPhotos + hash
-	if thumb {
-		u += "?thumb=1"
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := protocol.NewPhotoRequest(ctx, http.MethodGet, acct.URL, acct.Token, hash, thumb)
 	if err != nil {
-		return nil, domain.Errorf(domain.EINVALID, "url", "服务器地址无效：%s", "bad server address: %s", acct.URL)
+		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+acct.Token)
+	req.Header.Del("Accept")
+	req.Header.Del("Accept-Encoding") // a JPEG gains nothing
 	if from > 0 {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", from))
 	}
@@ -542,9 +486,6 @@ func (c *Client) get(ctx context.Context, acct account, hash string, thumb bool,
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK && from == 0, resp.StatusCode == http.StatusPartialContent && from > 0:
-	case resp.StatusCode == http.StatusNotFound:
-		resp.Body.Close()
-		return nil, domain.Errorf(domain.ENOTFOUND, "photo", "服务器上没有这张照片（或无权查看）", "the server has no such photo (or it is not yours to see)")
 	case resp.StatusCode >= 400:
 		return nil, protocol.ReadResponse(resp, nil)
 	default:
