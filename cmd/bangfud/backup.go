@@ -28,6 +28,11 @@ const restoreHelp = `
      放入备份，并给它一个新的“纪元”（epoch）。
      Checks that the backup opens, keeps the current DIR/bangfu.db as
      bangfu.db.before-restore-TIME, puts the backup in its place and gives it a new epoch.
+     备份旁若有 备份文件.db.photos.tar（照片，加密的备份用同一口令加密），一并放回 DIR/photos/
+     （已有的照片保留；每张照片按校验值检查）。
+     When BACKUP.db.photos.tar lies beside the backup (its photos, encrypted with the same
+     passphrase if the backup is), they are put back into DIR/photos/ (photos already there are
+     kept; each is checked against its hash).
   3. 启动服务器。Start the server.
 恢复后，每台设备下次同步时发现服务器的同步位置已变（纪元不同），会从头拉取，并把本机写过的全部
 记录重新推送：服务器丢失的（备份之后同步的）补回，已有的按变更 ID 跳过，不会重复。
@@ -44,6 +49,7 @@ func (c *cli) backup(args []string) error {
 -data：服务器已停止时，直接读数据目录。
 -server：服务器运行时，通过管理后台接口下载（可查看完整身份证号的市级账号的令牌在 BANGFUD_TOKEN 中），同步不中断。
 -encrypt：用口令加密备份（从标准输入读一行，至少 12 个字符；Argon2id + XChaCha20-Poly1305）。
+照片（数据目录/photos/）写在输出文件旁的 FILE.photos.tar 中（-encrypt 时同样加密）；经 -server 的备份不含照片。
 备份含全部农户的完整身份证号、电话和健康状况：不加密的备份文件离开服务器前请务必加密。
 口令丢失则备份无法恢复。服务器的 escrow.key（设备数据密钥的保管密钥）不在备份中，请另行妥善保存。
 Writes a consistent copy of bangfu.db, ready for bangfud restore. With -data it reads a stopped
@@ -53,7 +59,8 @@ API (the token of a city account allowed whole IDs in BANGFUD_TOKEN), while devi
 more; Argon2id and XChaCha20-Poly1305). A backup holds every household's whole ID numbers, phones
 and health: encrypt any backup that leaves the server. A lost passphrase cannot be recovered.
 The server's escrow.key (which seals the devices' deposited data keys) is not in the backup:
-keep a copy of it apart.`, restoreHelp)
+keep a copy of it apart. The photos (DATA/photos/) go beside it in FILE.photos.tar, encrypted
+too with -encrypt; a backup through -server holds no photos.`, restoreHelp)
 	dir := fs.String("data", "", "数据目录（服务器已停止）/ data directory (server stopped)")
 	server := serverFlag(fs)
 	out := fs.String("o", "", "输出文件 / output file")
@@ -101,7 +108,10 @@ keep a copy of it apart.`, restoreHelp)
 		}
 	}
 	if pass != nil {
-		return c.encryptedBackup(*out, data, pass)
+		if err := c.encryptedBackup(*out, data, pass); err != nil {
+			return err
+		}
+		return c.photosBackup(*dir, *out, pass)
 	}
 	// A backup that does not open is no backup: check it before naming it.
 	tmp := *out + ".partial"
@@ -117,6 +127,22 @@ keep a copy of it apart.`, restoreHelp)
 	}
 	fmt.Fprintf(c.stdout, "已备份 / backed up: %s（%d 字节 bytes）\n", *out, len(data))
 	fmt.Fprintln(c.stdout, "注意：备份未加密，含完整身份证号；离开服务器前请用 -encrypt。/ Note: the backup is not encrypted and holds whole ID numbers; use -encrypt for any copy that leaves the server.")
+	return c.photosBackup(*dir, *out, nil)
+}
+
+// photosBackup writes the photos of the data directory dir beside the
+// backup out (see photos.go); a backup through -server (dir "") holds none.
+func (c *cli) photosBackup(dir, out string, pass []byte) error {
+	if dir == "" {
+		fmt.Fprintf(c.stdout, "照片不在经 -server 下载的备份中：请另行复制服务器的 数据目录/%[1]s（照片写入后不再改变，服务器运行时复制也一致）。/ "+
+			"Photos are not in a backup made through -server: copy the server's DATA/%[1]s apart (photos never change once written, so copying it while the server runs is consistent).\n", photosDir)
+		return nil
+	}
+	files, size, err := backupPhotos(dir, out+photosSuffix, pass)
+	if err != nil || files == 0 {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "照片已备份 / photos backed up: %s（%d 个文件 files, %d 字节 bytes）\n", out+photosSuffix, files, size)
 	return nil
 }
 
@@ -260,6 +286,13 @@ Restores the server's database from a backup (the server must be stopped).`, res
 		return err
 	}
 	fmt.Fprintf(c.stdout, "已恢复 / restored: %s ← %s（日志 %d 条 / %d log entries, 纪元 epoch %x）\n", target, src, seq, seq, epoch)
+	if _, err := os.Stat(src + photosSuffix); err == nil {
+		n, err := restorePhotos(*dir, src+photosSuffix, pass)
+		if err != nil {
+			return fmt.Errorf("数据库已恢复，但照片恢复失败 (the store is restored, but its photos are not): %w", err)
+		}
+		fmt.Fprintf(c.stdout, "照片已恢复 / photos restored: %d 个文件 files ← %s\n", n, src+photosSuffix)
+	}
 	if kept != "" {
 		fmt.Fprintf(c.stdout, "原数据库保留为 / the previous store is kept as: %s\n", kept)
 	}

@@ -47,8 +47,8 @@ func openReplica(url, mirror string) (*pgstore.Replica, error) {
 
 // pgHandler serves the sync endpoints on a replica. The office console
 // needs the bbolt store: it is not served on PostgreSQL.
-func pgHandler(r *pgstore.Replica, log *slog.Logger, escrowKey []byte) http.Handler {
-	return server.New(r, server.Options{Logger: log, EscrowKey: escrowKey})
+func pgHandler(r *pgstore.Replica, log *slog.Logger, escrowKey []byte, photos server.Photos) http.Handler {
+	return server.New(r, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos})
 }
 
 // serveDemoPG loads the demo village into an empty database, pushing it

@@ -26,6 +26,10 @@ import (
 // demoSeed is the seed of the demo village that serve -demo loads.
 const demoSeed = 1
 
+// photosDir is the directory, inside the data directory, that holds the
+// photos' bytes (server.Disk).
+const photosDir = "photos"
+
 // The server's connection timeouts (see serve).
 const (
 	readHeaderTimeout = 10 * time.Second
@@ -51,7 +55,14 @@ While it runs it holds the store alone: stop it before running an admin command.
 每个实例在 -mirror 文件（默认临时文件）中保留一份由数据库推导的副本。办公室管理后台只在 bbolt 上提供。
 -db postgres://… keeps the records in PostgreSQL instead of -data: any number of instances
 share one database and serve any device. Each instance keeps a copy derived from the database
-in the -mirror file (a temporary one by default). The office console is served on bbolt only.`, "")
+in the -mirror file (a temporary one by default). The office console is served on bbolt only.
+
+照片（/v1/photos/）保存在 DIR/photos/ 下，按内容的 SHA-256 命名；启动时删除没有记录引用的照片和一周未完成的上传。
+与 -db 同用时，多个实例须共用同一个 -data 目录（例如网络文件系统），否则设备上传到一个实例的照片在另一个实例上取不到。
+Photos (/v1/photos/) are kept under DIR/photos/, named by the SHA-256 of their bytes; at start the
+server removes those no record names and uploads unfinished for a week. With -db, every instance
+needs the same -data directory (a shared file system): a photo uploaded to one instance is
+otherwise missing on the others.`, "")
 	addr := fs.String("addr", ":8080", "监听地址 HOST:PORT（端口 0 表示任选）/ listen address HOST:PORT (port 0: any free port)")
 	dir := dataFlag(fs)
 	withDemo := fs.Bool("demo", false, "数据库为空时写入演示村并打印注册码 / load the demo village into an empty store and print enrolment codes")
@@ -94,6 +105,23 @@ in the -mirror file (a temporary one by default). The office console is served o
 		return err
 	}
 
+	// Photos' bytes: files under the data directory (shared by every
+	// instance on one PostgreSQL database). What no live record names any
+	// more, and uploads abandoned for a week, go now.
+	photos, err := server.OpenDisk(filepath.Join(*dir, photosDir))
+	if err != nil {
+		return err
+	}
+	var st server.Store = db
+	if rep != nil {
+		st = rep
+	}
+	if n, p, err := server.New(st, server.Options{Logger: log, Photos: photos}).SweepPhotos(); err != nil {
+		log.Warn("photo sweep failed", "err", err)
+	} else if n+p > 0 {
+		log.Info("photo sweep", "removed_photos", n, "removed_partial_uploads", p)
+	}
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return domain.Errorf(domain.EUNAVAILABLE, "addr", "无法监听 %[1]s：%[2]v", "cannot listen on %[1]s: %[2]v", *addr, err)
@@ -126,9 +154,9 @@ in the -mirror file (a temporary one by default). The office console is served o
 
 	h, where := http.Handler(nil), ""
 	if rep != nil {
-		h, where = pgHandler(rep, log, escrowKey), "postgres"
+		h, where = pgHandler(rep, log, escrowKey, photos), "postgres"
 	} else {
-		h, where = handler(db, log, *cert != "", escrowKey), filepath.Clean(db.Path())
+		h, where = handler(db, log, *cert != "", escrowKey, photos), filepath.Clean(db.Path())
 	}
 	srv := &http.Server{
 		Handler: h,
@@ -183,11 +211,11 @@ in the -mirror file (a temporary one by default). The office console is served o
 
 // handler serves the sync endpoints and, under /office/, the office console
 // on the same port; "/" sends a browser to the console.
-func handler(db *store.DB, log *slog.Logger, secure bool, escrowKey []byte) http.Handler {
+func handler(db *store.DB, log *slog.Logger, secure bool, escrowKey []byte, photos server.Photos) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db), Import: consoleImport(db)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
-	mux.Handle("/", server.New(db, server.Options{Logger: log, EscrowKey: escrowKey}))
+	mux.Handle("/", server.New(db, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))
 	return mux
 }
 

@@ -21,6 +21,8 @@
 //	POST /v1/enroll   EnrollRequest  -> EnrollResponse   no token
 //	POST /v1/sync     SyncRequest    -> SyncResponse     Authorization: Bearer <token>
 //	GET  /healthz                    -> Health           no token
+//	POST /v1/photos/have  HaveRequest -> HaveResponse    Authorization: Bearer <token>
+//	HEAD|PATCH|GET /v1/photos/<hash>  a photo's bytes (see Photos)
 //
 // # Headers
 //
@@ -427,8 +429,9 @@
 // (two changes with one ID), "lost" (the device was reported lost: wipe,
 // ErrLost), "revoked" (the device was revoked), "device_taken" (the device ID
 // belongs to another cadre's device or was revoked), "locked" (enrolment
-// locked after wrong codes, ErrLocked) and "busy" (the server's memory budget
-// for bodies is spent, ErrBusy). "zh" and "en" are the same
+// locked after wrong codes, ErrLocked), "busy" (the server's memory budget
+// for bodies is spent, ErrBusy), and for photos "offset", "length", "hash",
+// "photo", "quota" and "photos" (see Photos). "zh" and "en" are the same
 // message in Chinese and English, for people. "changes", when present, lists
 // the UUIDs of the pushed changes the error is about (ChangesError; see
 // Changes out of scope); a client ignores a list it cannot read whole. A client that meets a status without such a body (a proxy, a Wi-Fi
@@ -436,6 +439,76 @@
 // are unavailable, other 4xx invalid, other 5xx internal. Unavailable and
 // internal errors, and network failures, are transient: the device retries
 // later with backoff. The others are reported to the person (Transient).
+//
+// # Photos
+//
+// A photo (domain.Photo) is a record like any other and travels through
+// /v1/sync; its JPEG, named by its SHA-256 in lowercase hex (the record's
+// "hash"), travels afterwards through the photo endpoints, after tus 1.0
+// (tus.io): resumable, appended as it arrives, deduplicated by hash. A
+// device uploads only the bytes of photos whose records it has pushed;
+// records never wait behind photos.
+//
+//	POST /v1/photos/have
+//	{"v":1,"hashes":["9f86…","3a7b…"]}          (at most MaxHave; "v" may be left out)
+//
+//	200
+//	{"v":1,"have":["9f86…"],"offsets":{"3a7b…":65536}}
+//
+// "have" lists what the server holds whole (never send those again: mark
+// them sent), "offsets" how many bytes of unfinished uploads it holds. A
+// hash in neither is uploaded from 0.
+//
+//	HEAD /v1/photos/<hash>
+//
+//	200  Upload-Offset: 65536  Upload-Length: 310422
+//	     (Upload-Offset: 0 and no Upload-Length when no upload began;
+//	     Upload-Complete: 1 when the server holds it whole)
+//
+//	PATCH /v1/photos/<hash>
+//	Content-Type: application/offset+octet-stream
+//	Upload-Offset: 65536        where the body starts
+//	Upload-Length: 310422       the whole JPEG's size, the same in every PATCH
+//	<any number of the JPEG's bytes from 65536 on, up to the end>
+//
+//	204  Upload-Offset: 310422  Upload-Length: 310422  Upload-Complete: 1
+//
+// The server appends the body as it reads it: a connection cut mid-body
+// keeps what arrived, and the device asks HEAD (or reads a 409) and goes
+// on from there, so a weak link resends little. When the upload reaches
+// Upload-Length the server checks it — its SHA-256 must be <hash> (else
+// 400, field "hash") and it must be a JPEG the server accepts, at most
+// domain.MaxPhotoBytes, without metadata, of sane dimensions (else 400,
+// field "photo", with the reason) — discarding a refused upload whole, and
+// makes a thumbnail (ThumbSide pixels on its long side).
+//
+//	409  field "offset" (ErrOffset), with Upload-Offset: where the upload
+//	     stands: the PATCH did not start there, or another upload of the
+//	     same photo is under way (try again later), or the server holds it
+//	     whole (Upload-Complete: 1: stop)
+//	400  field "length": Upload-Length differs from the upload's first, or
+//	     the body goes past it (nothing of that PATCH is kept)
+//	413  field "size" (ErrPhotoTooLarge): Upload-Length > domain.MaxPhotoBytes
+//	429  field "quota" (ErrPhotoQuota, code unavailable: transient), with
+//	     Retry-After: the device uploaded PhotosPerDay photos or
+//	     PhotoBytesPerDay bytes today (UTC)
+//
+//	GET /v1/photos/<hash>            the JPEG (Range requests work)
+//	GET /v1/photos/<hash>?thumb=1    its thumbnail
+//
+// answered 200 (206 for a range) with Content-Type image/jpeg and an ETag
+// ("<hash>", "<hash>-thumb"): a photo never changes.
+//
+// Every answer of the photo endpoints carries Tus-Resumable: 1.0.0; errors
+// have the usual error body (a HEAD's, none). Every request carries the
+// device's token, and every photo it names must be named by a live photo
+// record the device may read (its scope, as a pull's): otherwise — and for
+// a photo that is not there — 404, field "photo", so a device learns
+// nothing of photos outside its scope; a have answer leaves them out. A
+// path that is not /v1/photos/ and 64 lowercase hex digits is 404, field
+// "path"; a server that keeps no photos answers 404, field "photos".
+// NewPatch, NewPhotoRequest, ReadUpload and ParseOffset build and read
+// these requests.
 //
 // # Versions
 //
