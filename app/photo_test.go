@@ -213,13 +213,22 @@ func TestVisitPhotosOneTransaction(t *testing.T) {
 	}
 }
 
-// TestVisitPhotoLimit: a record carries at most Rules.PhotoLimit photos; the
-// next pick says so clearly and opens no picker; removing one makes room.
+// TestVisitPhotoLimit: a file that is not a picture is refused with a
+// reason; a record carries at most Rules.PhotoLimit photos, and the next pick
+// says so clearly and opens no picker; removing one makes room.
 func TestVisitPhotoLimit(t *testing.T) {
 	e := newEnv(t)
 	pics := withFiles(e)
 	a, _ := e.enrolled("phone", e.data.GroupCadre.ID, phone)
 	_, form := openVisitForm(t, a)
+	// A file that is not a picture is refused with a reason, and nothing is added.
+	pics.add([]byte("这不是照片，是一份文本文件。"))
+	addPhoto(t, a, form.Photo)
+	if len(form.Picked) != 0 || !form.Photo.Error.Visible() || !contains(form.Photo.Error.Text, "照片没有加上：") {
+		t.Fatalf("a text file picked: %d photos, message %q", len(form.Picked), form.Photo.Error.Text)
+	}
+	t.Logf("a text file picked: %s", form.Photo.Error.Text)
+	pics.picked = 0
 	pics.add(gallery(t, domain.DefaultPhotos+1)...)
 	for range domain.DefaultPhotos {
 		addPhoto(t, a, form.Photo)
