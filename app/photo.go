@@ -340,6 +340,7 @@ func (v *PhotoView) load() {
 	a := v.app
 	hash := v.photo.Hash
 	fetch, _ := a.sync.(photoFetcher)
+	v.Busy.Show()
 	v.Busy.Start()
 	a.tasks.run(func() func() {
 		b, err := a.db.Blob(hash)
@@ -388,11 +389,15 @@ func fetchPhoto(fetch photoFetcher, hash string) ([]byte, error) {
 	return b, err
 }
 
-// fetchErrText says why a photo cannot be shown: offline calmly, else the error.
+// fetchErrText says why a photo cannot be shown: offline calmly; not on
+// the server yet (the phone that took it has not sent it); else the error.
 func fetchErrText(err error) string {
 	var ne interface{ Timeout() bool }
-	if domain.ErrorCode(err) == domain.EUNAVAILABLE || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case domain.ErrorCode(err) == domain.EUNAVAILABLE || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded):
 		return lang.L("photo.offline")
+	case domain.ErrorCode(err) == domain.ENOTFOUND:
+		return lang.L("photo.not_uploaded")
 	}
 	return errText(err)
 }

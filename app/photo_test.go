@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"path/filepath"
 	"sync"
@@ -172,8 +173,13 @@ func TestVisitPhotos(t *testing.T) {
 	if st := a.Bar.Status; st.PhotosWaiting != 2 {
 		t.Errorf("the bar's status counts %d photos waiting, want 2", st.PhotosWaiting)
 	}
-	if !a.Bar.Photos.Visible() || !contains(a.Bar.Photos.Text, "照片 2 张待传") {
-		t.Errorf("the sync bar says %q (visible %v)", a.Bar.Photos.Text, a.Bar.Photos.Visible())
+	// The bar's bytes are the photos' own: nothing has been sent yet.
+	left := int64(ps[0].Size + ps[1].Size)
+	if st := a.Bar.Status; st.PhotoBytesLeft != left {
+		t.Errorf("the bar's status counts %d bytes left, want the photos' %d", st.PhotoBytesLeft, left)
+	}
+	if want := fmt.Sprintf("照片 2 张待传 · 剩 %d KB", (left+512)>>10); !a.Bar.Photos.Visible() || a.Bar.Photos.Text != want {
+		t.Errorf("the sync bar says %q (visible %v), want %q", a.Bar.Photos.Text, a.Bar.Photos.Visible(), want)
 	}
 }
 
