@@ -58,6 +58,9 @@ type Options struct {
 	// so that only the test's goroutine touches widgets (that driver runs
 	// fyne.Do on whichever goroutine calls it).
 	DeferUI bool
+	// PickPhoto asks for a picture to attach; Fyne's file dialog (on a
+	// phone the system picker) if nil. Tests hand in a file.
+	PickPhoto PickPhoto
 }
 
 // App is 帮扶走访's user interface in one window: enrolment, then a group

@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,12 +59,17 @@ type Card struct {
 	// Pair holds, on a team leader's tablet, one button per level of the
 	// three-level assistance the household lacks (pair.go); nil elsewhere.
 	Pair []*widget.Button
+	// Photos are the thumbnails shown under each visit and problem, by
+	// its ID.
+	Photos map[uuid.UUID]*PhotoStrip
 
 	app       *App
 	household uuid.UUID
 	title     string
 	content   fyne.CanvasObject
 	correct   int // the village's correction days
+
+	photos photoSet // of the visits and problems shown
 }
 
 func newCard(a *App, household uuid.UUID) *Card {
@@ -138,8 +144,20 @@ func (c *Card) load() {
 				correct = r.Correct()
 			}
 		}
+		var photos photoSet
+		if err == nil {
+			var of []uuid.UUID
+			for _, v := range card.Visits {
+				of = append(of, v.ID)
+			}
+			for _, p := range append(slices.Clone(card.Problems), resolved...) {
+				of = append(of, p.ID)
+			}
+			photos = readPhotos(a.db, nil, of...)
+		}
 		return func() {
 			c.correct = correct
+			c.photos = photos
 			if err != nil {
 				c.Error.SetText(errText(err))
 				c.Error.Show()
@@ -160,6 +178,13 @@ func (c *Card) show(card *query.HouseholdCard) {
 	c.title = h.HeadName
 	c.app.nav.retitle(c)
 	c.Phones = nil
+	c.Photos = map[uuid.UUID]*PhotoStrip{}
+	strip := func(box *fyne.Container, of uuid.UUID) {
+		if s := newPhotoStrip(c.app, c.photos.of[of], c.photos.thumbs); s != nil {
+			c.Photos[of] = s
+			box.Add(s.Content())
+		}
+	}
 
 	head := widget.NewLabelWithStyle(h.HeadName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	head.SizeName = theme.SizeNameSubHeadingText
@@ -264,6 +289,7 @@ func (c *Card) show(card *query.HouseholdCard) {
 		})
 		l.Importance = widget.WarningImportance
 		problems.Add(tapRow(l))
+		strip(problems, p.ID)
 	}
 	// The follow-ups the recent visits left owed, each done with one tap.
 	c.FollowUpDone = nil
@@ -297,6 +323,7 @@ func (c *Card) show(card *query.HouseholdCard) {
 		})
 		l.Importance = widget.SuccessImportance
 		problems.Add(tapRow(l))
+		strip(problems, p.ID)
 	}
 
 	visits := container.NewVBox()
@@ -316,6 +343,7 @@ func (c *Card) show(card *query.HouseholdCard) {
 			line = container.NewVBox(l, container.NewHBox(layout.NewSpacer(), b))
 		}
 		visits.Add(line)
+		strip(visits, v.ID)
 		// Its history: what it said before each correction.
 		for _, fix := range v.Corrections {
 			h := wrapLabel(lang.L("card.visit_before", map[string]any{"Date": timeText(fix.At),

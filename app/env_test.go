@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,6 +37,8 @@ type env struct {
 	down atomic.Bool // the network is down: connections drop
 	// noSync drops the connections of syncs only.
 	noSync atomic.Bool
+	// pick stands in for the file dialog when a photo is added (photo_test.go).
+	pick app.PickPhoto
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -60,8 +63,13 @@ func newEnvWith(t *testing.T, d *demo.Data) *env {
 	// The server runs a second ahead of the stores, so that a code issued for a
 	// nanosecond has expired when it is used.
 	// It keeps the data keys phones deposit (a forgotten PIN).
+	// It keeps photos' bytes on disk.
+	photos, err := server.OpenDisk(filepath.Join(t.TempDir(), "photos"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet,
-		EscrowKey: make([]byte, server.EscrowKeySize)})
+		EscrowKey: make([]byte, server.EscrowKeySize), Photos: photos})
 	e := &env{t: t, db: db, data: d}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e.down.Load() || e.noSync.Load() && r.URL.Path == "/v1/sync" {
@@ -114,7 +122,7 @@ func (e *env) deviceOn(db *store.DB) *device {
 // for its first screen.
 func (e *env) open(d *device, size fyne.Size) *app.App {
 	e.t.Helper()
-	return e.openWith(d, size, app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }})
+	return e.openWith(d, size, app.Options{NoPIN: true, Manual: true, DeferUI: true, Now: func() time.Time { return demoNow }, PickPhoto: e.pick})
 }
 
 // openWith opens the app for a device with the given options.

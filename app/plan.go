@@ -34,7 +34,12 @@ type PlanScreen struct {
 	Measures *fyne.Container
 	Progress []*widget.Select
 	// Edit[i] opens the i-th measure for editing.
-	Edit       []*widget.Button
+	Edit []*widget.Button
+	// MeasurePhotos[i] are the photos of the i-th measure's progress (nil
+	// when none); AddPhoto[i] adds one, saved at once with its record.
+	MeasurePhotos []*PhotoStrip
+	AddPhoto      []*PhotoAdder
+
 	AddMeasure *widget.Button
 	// Reviews shows the team leader's comments, newest first.
 	Reviews *fyne.Container
@@ -52,6 +57,8 @@ type PlanScreen struct {
 	saver     latest
 	goalErr   bool // the error shown is about the goal
 	content   fyne.CanvasObject
+
+	photos photoSet // of the measures
 }
 
 func newPlanScreen(a *App, household uuid.UUID, head string) *PlanScreen {
@@ -115,11 +122,16 @@ func (p *PlanScreen) reload(saveErr error) {
 	a.tasks.run(func() func() {
 		card, err := query.Card(a.db, p.household, a.now())
 		draft, _ := a.db.Draft(goalKey(p.household)) // a plan without its draft is still the plan
+		var photos photoSet
+		if err == nil {
+			photos = readPhotos(a.db, card.Village, measureIDs(card)...)
+		}
 		return func() {
 			if err != nil {
 				p.fail(err)
 				return
 			}
+			p.photos = photos
 			p.Error.Hide()
 			p.show(card)
 			if goal := string(draft); draft != nil && (card.Plan == nil || goal != card.Plan.Goal) {
@@ -162,7 +174,7 @@ func (p *PlanScreen) show(card *query.HouseholdCard) {
 		p.AddMeasure.Enable()
 	}
 	p.Measures.Objects = nil
-	p.Progress, p.Edit = nil, nil
+	p.Progress, p.Edit, p.MeasurePhotos, p.AddPhoto = nil, nil, nil, nil
 	opts := make([]string, len(progressOptions))
 	for i, o := range progressOptions {
 		opts[i] = progressText(o)
@@ -192,7 +204,17 @@ func (p *PlanScreen) show(card *query.HouseholdCard) {
 		edit.Importance = widget.LowImportance
 		p.Progress = append(p.Progress, sel)
 		p.Edit = append(p.Edit, edit)
-		p.Measures.Add(container.NewVBox(desc, container.NewBorder(nil, nil, nil, container.NewHBox(sel, edit), detail), widget.NewSeparator()))
+		box := container.NewVBox(desc, container.NewBorder(nil, nil, nil, container.NewHBox(sel, edit), detail))
+		strip, add := p.app.attach(p.photos, p.household, domain.KindMeasure, m.ID, p.load)
+		if strip != nil {
+			box.Add(strip.Content())
+		}
+		add.Add.SetText(lang.L("photo.measure"))
+		add.Add.Importance = widget.LowImportance
+		box.Add(add.Content())
+		p.MeasurePhotos = append(p.MeasurePhotos, strip)
+		p.AddPhoto = append(p.AddPhoto, add)
+		p.Measures.Add(container.NewVBox(box, widget.NewSeparator()))
 	}
 	if len(card.Measures) == 0 {
 		p.Measures.Add(widget.NewLabel(lang.L("plan.no_measures")))
@@ -206,6 +228,15 @@ func (p *PlanScreen) show(card *query.HouseholdCard) {
 		p.Reviews.Add(widget.NewLabel(lang.L("plan.no_reviews")))
 	}
 	p.Reviews.Refresh()
+}
+
+// measureIDs lists the IDs of card's measures.
+func measureIDs(card *query.HouseholdCard) []uuid.UUID {
+	ids := make([]uuid.UUID, len(card.Measures))
+	for i, m := range card.Measures {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 // ownerName returns the name of a helper of the household, or "".

@@ -35,12 +35,19 @@ type ProblemScreen struct {
 	Notice *widget.Label
 	// Data is the problem last read.
 	Data *query.ProblemDetail
+	// Photos are the problem's photos (nil when none); Photo adds one,
+	// saved at once with its record.
+	Photos *PhotoStrip
+	Photo  *PhotoAdder
 
 	app     *App
 	id      uuid.UUID
 	box     *fyne.Container // the screen's column, laid out again after a load
 	moved   string          // what the move just made says, until the next load
 	content fyne.CanvasObject
+
+	photos   photoSet
+	photoBox *fyne.Container
 }
 
 // moveOrder is the order of the move buttons.
@@ -76,8 +83,10 @@ func newProblemScreen(a *App, problem uuid.UUID) *ProblemScreen {
 		}
 	})
 	card.Importance = widget.LowImportance
+	s.photoBox = container.NewVBox()
 	s.box = container.NewVBox(
 		s.Notice, s.Info, card,
+		section(lang.L("photo.title")), s.photoBox,
 		section(lang.L("problem.history")), s.History,
 		section(lang.L("problem.act")), s.NoMoves, s.Note, s.Error, buttons,
 	)
@@ -96,12 +105,17 @@ func (s *ProblemScreen) load() {
 	viewer := a.cadre
 	a.tasks.run(func() func() {
 		d, err := query.ProblemHistory(a.db, s.id, viewer, a.now())
+		var photos photoSet
+		if err == nil {
+			photos = readPhotos(a.db, d.Village, s.id)
+		}
 		return func() {
 			if err != nil {
 				s.Error.SetText(errText(err))
 				s.Error.Show()
 				return
 			}
+			s.photos = photos
 			s.show(d)
 		}
 	})
@@ -156,6 +170,14 @@ func (s *ProblemScreen) show(d *query.ProblemDetail) {
 	}
 	s.History.Objects = lines
 	s.History.Refresh()
+
+	s.Photos, s.Photo = s.app.attach(s.photos, d.Household.ID, domain.KindProblem, p.ID, s.load)
+	s.photoBox.Objects = nil
+	if s.Photos != nil {
+		s.photoBox.Add(s.Photos.Content())
+	}
+	s.photoBox.Add(s.Photo.Content())
+	s.photoBox.Refresh()
 
 	any := false
 	for _, to := range moveOrder {

@@ -35,6 +35,8 @@ type Review struct {
 	// Changes lists what changed in the plan since it was last approved,
 	// shown above the plan while it awaits review again.
 	Changes *fyne.Container
+	// Photos are the photos of each measure's progress, by its ID.
+	Photos map[uuid.UUID]*PhotoStrip
 	// Who says who may decide, when the signed-in cadre may not: the
 	// village's rules name the approvers (by default the first secretary
 	// and the team leader).
@@ -45,6 +47,7 @@ type Review struct {
 	household uuid.UUID
 	title     string
 	content   fyne.CanvasObject
+	photos    photoSet // of the measures
 }
 
 func newReview(a *App, household uuid.UUID) *Review {
@@ -80,6 +83,10 @@ func (r *Review) load() {
 	me := a.cadre
 	a.tasks.run(func() func() {
 		card, err := query.Card(a.db, r.household, a.now())
+		var photos photoSet
+		if err == nil {
+			photos = readPhotos(a.db, card.Village, measureIDs(card)...)
+		}
 		var rules domain.Rules
 		may := false
 		if err == nil && card.Village != nil {
@@ -100,6 +107,7 @@ func (r *Review) load() {
 				return
 			}
 			r.may = may
+			r.photos = photos
 			if may {
 				r.Who.Hide()
 			} else {
@@ -136,8 +144,13 @@ func (r *Review) show(card *query.HouseholdCard) {
 			add(r.Changes)
 		}
 		add(wrapLabel(card.Plan.Goal), widget.NewLabel(join(planStatusText(card.Plan.Status), lang.L("plan.since", map[string]any{"Date": dateText(card.Plan.Start)}))))
+		r.Photos = map[uuid.UUID]*PhotoStrip{}
 		for _, m := range card.Measures {
 			add(wrapLabel(join(measureKindText(m.Type), m.Description, m.Target, lang.L("plan.due", map[string]any{"Date": dateText(m.Due)}), progressText(m.Progress))))
+			if s := newPhotoStrip(r.app, r.photos.of[m.ID], r.photos.thumbs); s != nil {
+				r.Photos[m.ID] = s
+				add(s.Content())
+			}
 		}
 	}
 	add(section(lang.L("card.visits")))

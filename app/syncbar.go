@@ -37,6 +37,9 @@ type SyncBar struct {
 	// ReEnroll appears when the server no longer accepts the device (revoked,
 	// unknown): it opens the enrolment screen, keeping everything stored.
 	ReEnroll *widget.Button
+	// Photos says how many photos wait to be sent and how many of their
+	// bytes are left ("照片 3 张待传 · 剩 820 KB"), shown while any wait.
+	Photos *widget.Label
 	// Status is the status last shown.
 	Status client.Status
 
@@ -71,11 +74,16 @@ func newSyncBar(a *App) *SyncBar {
 		a.showEnroll(b.Status.Server)
 	})
 	b.ReEnroll.Hide()
+	b.Photos = widget.NewLabel("")
+	b.Photos.SizeName = theme.SizeNameCaptionText
+	b.Photos.Truncation = fyne.TextTruncateEllipsis
+	b.Photos.Hide()
 	b.line = container.NewBorder(nil, nil, container.NewHBox(b.Reachable, b.Waiting), b.Sync, b.Last)
 	b.content = container.NewVBox(
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, b.ReEnroll, b.Error),
 		b.line,
+		b.Photos,
 	)
 	return b
 }
@@ -205,6 +213,7 @@ func (b *SyncBar) show(st client.Status) {
 	default:
 		b.Error.Hide()
 	}
+	b.showPhotos(st)
 	setVisible(b.ReEnroll, domain.ErrorCode(st.Err) == domain.EUNAUTHORIZED)
 	if st.Syncing {
 		b.Sync.Disable()
@@ -214,6 +223,23 @@ func (b *SyncBar) show(st client.Status) {
 		b.Sync.SetText(lang.L("sync.now"))
 	}
 	b.line.Refresh() // the labels' widths changed: lay the line out again
+}
+
+// showPhotos shows the photos waiting, if any, and why they wait when it is
+// more than the network.
+func (b *SyncBar) showPhotos(st client.Status) {
+	if st.PhotosWaiting == 0 {
+		b.Photos.Hide()
+		return
+	}
+	text := lang.L("sync.photos_waiting", map[string]any{"Count": st.PhotosWaiting, "Size": sizeText(st.PhotoBytesLeft)})
+	b.Photos.Importance = widget.MediumImportance
+	if st.PhotoErr != nil && domain.ErrorCode(st.PhotoErr) != domain.EUNAVAILABLE {
+		text = join(text, errText(st.PhotoErr))
+		b.Photos.Importance = widget.WarningImportance
+	}
+	b.Photos.SetText(text)
+	b.Photos.Show()
 }
 
 // shortTime is a moment for the one-line bar: "15:04" today, "11-30 15:04"

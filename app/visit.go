@@ -1,7 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	"image/jpeg"
 	"slices"
 	"sort"
 	"strings"
@@ -16,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/photo"
 	"bangfu/store/query"
 )
 
@@ -57,6 +61,15 @@ type VisitForm struct {
 	Error *widget.Label
 	// Draft says whether the draft is saved.
 	Draft *widget.Label
+	// Photos folds away the photos (添加照片): never required, so the
+	// common visit needs no tap for them. Photo adds one; Picked are the
+	// photos attached so far, each shown with its remove button (Thumbs,
+	// RemovePhoto).
+	Photos      *widget.Accordion
+	Photo       *PhotoAdder
+	Picked      []pickedPhoto
+	Thumbs      *fyne.Container
+	RemovePhoto []*widget.Button
 
 	app       *App
 	household uuid.UUID
@@ -75,6 +88,8 @@ type VisitForm struct {
 	owed      []*domain.Visit // the earlier follow-ups Earlier offers
 	pending   *visitDraft     // a draft read before the options arrived
 	loaded    bool            // the options arrived
+
+	thumbs map[string]image.Image // the draft's photos' thumbnails, read by load
 }
 
 // ProblemInput is one problem found on a visit.
@@ -101,6 +116,10 @@ type visitDraft struct {
 	Problems   []problemDraft   `json:"problems"`
 	FollowUp   string           `json:"follow_up"`
 	Due        time.Time        `json:"due"`
+	// Photos were picked and stored as draft blobs under the draft's key;
+	// KeepPlace says whether to keep where they were taken.
+	Photos    []pickedPhoto `json:"photos,omitempty"`
+	KeepPlace bool          `json:"keep_place,omitempty"`
 }
 
 type problemDraft struct {
@@ -226,6 +245,22 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 		widget.NewLabel(lang.L("visit.companions")), f.Companions,
 	)))
 
+	f.Thumbs = container.NewGridWrap(fyne.NewSize(thumbSize.Width, thumbSize.Height+40))
+	f.Photo = newPhotoAdder(a, func() int { return len(f.Picked) }, func(p *photo.Photo, _ bool) error {
+		return a.db.SaveDraftBlob(f.key(), blobOf(p)) // kept even if the app is killed now
+	}, func(p *photo.Photo) {
+		if slices.ContainsFunc(f.Picked, func(q pickedPhoto) bool { return q.Hash == p.Hash }) {
+			f.Photo.Error.SetText(lang.L("photo.duplicate"))
+			f.Photo.Error.Show()
+			return
+		}
+		f.addPhoto(picked(p), p.Thumb, nil)
+		changed()
+	})
+	f.Photo.Keep.OnChanged = func(bool) { changed() }
+	f.Photos = widget.NewAccordion(widget.NewAccordionItem(lang.L("photo.add_section"),
+		container.NewVBox(f.Thumbs, f.Photo.Content())))
+
 	f.Error = errorLabel()
 	f.Draft = widget.NewLabel("")
 	f.Draft.SizeName = theme.SizeNameCaptionText
@@ -247,6 +282,7 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 		label(lang.L("visit.problems")), f.problems, f.AddProblem,
 		label(lang.L("visit.follow_up")), f.FollowUp, f.Due, f.earlier,
 		f.More,
+		f.Photos,
 	)
 	bottom := container.NewVBox(f.Error, container.NewBorder(nil, nil, f.Discard, f.Save, f.Draft))
 	f.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(form))
@@ -344,7 +380,39 @@ func (f *VisitForm) draft() visitDraft {
 			d.Done = append(d.Done, f.owed[i].ID)
 		}
 	}
+	d.Photos = slices.Clone(f.Picked)
+	d.KeepPlace = f.Photo.Keep.Checked
 	return d
+}
+
+// addPhoto shows a picked photo with its thumbnail (thumb, else the decoded
+// m, else a placeholder) and a button that removes it from the visit.
+func (f *VisitForm) addPhoto(p pickedPhoto, thumb []byte, m image.Image) {
+	if m == nil && thumb != nil {
+		m, _ = jpeg.Decode(bytes.NewReader(thumb))
+	}
+	f.Picked = append(f.Picked, p)
+	t := newThumbnail(p.Hash, m, nil)
+	var box fyne.CanvasObject
+	rm := widget.NewButtonWithIcon(lang.L("photo.remove"), theme.DeleteIcon(), nil)
+	rm.Importance = widget.LowImportance
+	rm.OnTapped = func() {
+		for i, q := range f.Picked {
+			if q.Hash == p.Hash {
+				f.Picked = slices.Delete(f.Picked, i, i+1)
+				break
+			}
+		}
+		if i := slices.Index(f.RemovePhoto, rm); i >= 0 {
+			f.RemovePhoto = slices.Delete(f.RemovePhoto, i, i+1)
+		}
+		f.Thumbs.Remove(box)
+		f.Photo.Error.Hide()
+		f.changed()
+	}
+	box = container.NewBorder(nil, rm, nil, nil, t)
+	f.RemovePhoto = append(f.RemovePhoto, rm)
+	f.Thumbs.Add(box)
 }
 
 // fill sets the form from a draft.
@@ -395,6 +463,13 @@ func (f *VisitForm) fill(d visitDraft) {
 	if d.When != "" || len(d.Companions) > 0 || d.Met != uuid.Nil || d.Absent {
 		f.More.Open(0)
 	}
+	f.Photo.Keep.SetChecked(d.KeepPlace)
+	for _, p := range d.Photos {
+		f.addPhoto(p, nil, f.thumbs[p.Hash])
+	}
+	if len(d.Photos) > 0 || d.KeepPlace {
+		f.Photos.Open(0)
+	}
 }
 
 // load reads, in the background, what the form offers — the village's
@@ -409,17 +484,27 @@ func (f *VisitForm) load() {
 	me := a.cadre
 	a.tasks.run(func() func() {
 		card, cardErr := query.Card(a.db, f.household, a.now())
-		backdate, correct := domain.DefaultBackdateDays, domain.DefaultCorrectDays
+		backdate, correct, limit := domain.DefaultBackdateDays, domain.DefaultCorrectDays, domain.DefaultPhotos
 		if cardErr == nil && card.Village != nil {
 			if r, err := a.db.Rules(card.Village.ID); err == nil {
-				backdate, correct = r.Backdate(), r.Correct()
+				backdate, correct, limit = r.Backdate(), r.Correct(), r.PhotoLimit()
 			}
 		}
 		cadres, _ := query.Cadres(a.db) // no companions offered is still a visit
 		data, err := a.db.Draft(f.key())
+		var thumbs map[string]image.Image
+		var kept struct{ Photos []pickedPhoto }
+		if data != nil && json.Unmarshal(data, &kept) == nil {
+			hashes := make([]string, len(kept.Photos))
+			for i, p := range kept.Photos {
+				hashes[i] = p.Hash
+			}
+			thumbs = readThumbs(a.db, hashes)
+		}
 		return func() {
 			f.loaded = true
-			f.backdate, f.correct = backdate, correct
+			f.backdate, f.correct, f.Photo.limit = backdate, correct, limit
+			f.thumbs = thumbs
 			f.options(card, cadres, me)
 			if err != nil {
 				f.Draft.SetText(errText(err))
@@ -521,6 +606,7 @@ func newCorrection(a *App, v *domain.Visit) *VisitForm {
 	f.problems.Hide()
 	f.AddProblem.Hide()
 	f.earlier.Hide()
+	f.Photos.Hide() // photos are added to a new visit, or to a problem
 	return f
 }
 
@@ -546,7 +632,8 @@ func contentDraft(v *domain.Visit, now time.Time) visitDraft {
 func (f *VisitForm) blank() bool {
 	d := f.draft()
 	return d.Notes == "" && !d.Policies && d.Fees == "" && d.Water == "" && len(d.Problems) == 0 && d.FollowUp == "" && d.Due.IsZero() && d.Type == domain.VisitRoutine &&
-		d.When == "" && len(d.Companions) == 0 && d.Met == uuid.Nil && !d.Absent && len(d.Done) == 0
+		d.When == "" && len(d.Companions) == 0 && d.Met == uuid.Nil && !d.Absent && len(d.Done) == 0 &&
+		len(d.Photos) == 0 && !d.KeepPlace
 }
 
 // changed saves the draft in the background.
@@ -634,6 +721,15 @@ func (f *VisitForm) records(now time.Time) (*domain.Visit, []domain.Record, erro
 		return &fixed, []domain.Record{&fixed}, nil
 	}
 	recs := []domain.Record{v}
+	// The photos, after the visit they belong to: their bytes were stored
+	// as draft blobs when picked, and the save adopts them.
+	for _, p := range d.Photos {
+		rec := photoRecord(p, f.household, domain.KindVisit, v.ID, a.cadre, d.KeepPlace)
+		if err := rec.Validate(now); err != nil {
+			return nil, nil, err
+		}
+		recs = append(recs, rec)
+	}
 	for _, old := range f.owed {
 		if slices.Contains(d.Done, old.ID) {
 			done := *old
