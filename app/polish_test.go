@@ -502,6 +502,11 @@ func TestSavedAndDraft(t *testing.T) {
 	if form.Notes.Text != "没写完" || !form.Discard.Visible() {
 		t.Fatalf("draft restored %q, discard shown %v", form.Notes.Text, form.Discard.Visible())
 	}
+	// Shown after its row was laid out, it still gets its whole width on
+	// the screen (its label spilled off the left edge at phone width).
+	if pos, size, min := form.Discard.Position(), form.Discard.Size(), form.Discard.MinSize(); pos.X < 0 || size.Width < min.Width {
+		t.Errorf("the discard button is at %v, %v wide, needs %v", pos, size.Width, min.Width)
+	}
 	test.Tap(form.Discard)
 	over := a.Window.Canvas().Overlays().Top()
 	if over == nil {

@@ -61,6 +61,8 @@ type VisitForm struct {
 	Error *widget.Label
 	// Draft says whether the draft is saved.
 	Draft *widget.Label
+	// actions is the row of Discard, Draft and Save.
+	actions *fyne.Container
 	// Photos folds away the photos (添加照片): never required, so the
 	// common visit needs no tap for them. Photo adds one; Picked are the
 	// photos attached so far, each shown with its remove button (Thumbs,
@@ -284,7 +286,8 @@ func newVisitForm(a *App, household uuid.UUID, head string) *VisitForm {
 		f.More,
 		f.Photos,
 	)
-	bottom := container.NewVBox(f.Error, container.NewBorder(nil, nil, f.Discard, f.Save, f.Draft))
+	f.actions = container.NewBorder(nil, nil, f.Discard, f.Save, f.Draft)
+	bottom := container.NewVBox(f.Error, f.actions)
 	f.content = container.NewBorder(nil, bottom, nil, nil, container.NewVScroll(form))
 	return f
 }
@@ -523,7 +526,7 @@ func (f *VisitForm) load() {
 			if f.blank() {
 				f.fill(d)
 				f.Draft.SetText(lang.L("visit.draft_restored"))
-				f.Discard.Show()
+				f.showDiscard()
 			}
 		}
 	})
@@ -663,7 +666,7 @@ func (f *VisitForm) changed() {
 			return
 		}
 		f.Draft.SetText(lang.L("visit.draft_saved"))
-		f.Discard.Show()
+		f.showDiscard()
 	})
 }
 
@@ -796,6 +799,14 @@ func (f *VisitForm) save() {
 			}
 		}
 	})
+}
+
+// showDiscard shows the discard button and lays its row out again: shown
+// into a row laid out while it was hidden, it kept no width and its label
+// spilled off the screen's left edge at phone width.
+func (f *VisitForm) showDiscard() {
+	f.Discard.Show()
+	f.actions.Refresh()
 }
 
 // discard deletes the draft and closes the form, after the cadre confirms.
