@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
@@ -43,6 +46,23 @@ func openReplica(url, mirror string) (*pgstore.Replica, error) {
 		return nil, domain.Errorf(domain.EUNAVAILABLE, "db", "无法打开 PostgreSQL 数据库：%v", "cannot open the PostgreSQL database: %v", err)
 	}
 	return r, nil
+}
+
+// openRegistry connects to the PostgreSQL database at url for the device
+// registry alone (unlock codes), without the replica and its mirror.
+func openRegistry(url string) (*pgstore.DB, error) {
+	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+		return nil, usagef("-db 应是 postgres://… 形式的连接地址", "-db must be a connection URL, postgres://…")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pgTimeout)
+	defer cancel()
+	db, err := pgstore.Open(ctx, url, pgstore.Options{Cadre: func(uuid.UUID) (bool, error) {
+		return false, errors.New("the registry alone issues no enrolment codes")
+	}})
+	if err != nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "db", "无法打开 PostgreSQL 数据库：%v", "cannot open the PostgreSQL database: %v", err)
+	}
+	return db, nil
 }
 
 // pgHandler serves the sync endpoints on a replica. The office console

@@ -106,6 +106,15 @@ var migrations = []string{
 		detail  text NOT NULL,
 		place   uuid NOT NULL
 	);`,
+	// Which escrow key sealed the keys in escrow: its ID (a MAC made
+	// with it, see server.EscrowKeyID), never the key, so that every
+	// instance uses the same key and a copy of the database alone opens
+	// nothing (see escrow.go).
+	`CREATE TABLE escrow_key (
+		one     boolean PRIMARY KEY DEFAULT true CHECK (one),
+		id      bytea NOT NULL,
+		adopted bigint NOT NULL
+	);`,
 }
 
 // migrationLock is the advisory lock key held while migrating.
