@@ -115,6 +115,15 @@ var migrations = []string{
 		id      bytea NOT NULL,
 		adopted bigint NOT NULL
 	);`,
+	// The units behind the scope fingerprints handed out (see
+	// store/scopeunits.go), so that any instance can send a device whose
+	// scope grew only what entered it.
+	`CREATE TABLE scopes (
+		print bytea PRIMARY KEY,
+		at    bigint NOT NULL,
+		units bytea NOT NULL
+	);
+	CREATE INDEX scopes_at ON scopes (at);`,
 }
 
 // migrationLock is the advisory lock key held while migrating.
