@@ -222,6 +222,9 @@ func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint
 		// hh_group: group + household, for every live household.
 		scan(tx, "hh_group", nil, func(key []byte, id uuid.UUID) bool {
 			v := sc.place(uuid.UUID(key[:16]))
+			// What householdScope would read from the row: the pairings
+			// below find it here rather than decoding every household.
+			sc.hh[id] = v
 			e := Entry{Household: id, Village: v[0], Town: v[1],
 				Change: domain.Change{Kind: domain.KindHousehold, Record: id}}
 			if readable(&e) {

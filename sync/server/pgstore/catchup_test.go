@@ -260,3 +260,51 @@ func (a *alternate) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return a.next.RoundTrip(r)
 }
+
+// TestRememberScope checks the units behind fingerprints as any instance
+// reads them: remembered, refreshed only after a week, forgotten after
+// 180 days without a sync under them, and a fingerprint no instance
+// handed out (a device's made-up cursor, with a NUL) not known.
+func TestRememberScope(t *testing.T) {
+	needPG(t)
+	url, err := pg.NewDB(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reps [2]*pgstore.Replica
+	for i := range reps {
+		if reps[i], err = pgstore.OpenReplica(context.Background(), url, pgstore.ReplicaOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		defer reps[i].Close()
+	}
+	a, b := reps[0], reps[1]
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	units := []uuid.UUID{uuid.New(), uuid.New()}
+	if err := a.RememberScope("p1", units, t0); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := b.ScopeUnitsOf("p1")
+	if err != nil || !ok || len(got) != 2 || got[0] != units[0] || got[1] != units[1] {
+		t.Fatalf("the other instance reads %v %v %v, want %v", got, ok, err, units)
+	}
+	if _, ok, err := b.ScopeUnitsOf("p1\x00x"); ok || err != nil {
+		t.Errorf("a fingerprint never handed out: known %v, %v", ok, err)
+	}
+	// Synced under p1 every 100 days: kept; p2, once, at t0: forgotten
+	// once 180 days passed without a sync under it.
+	if err := a.RememberScope("p2", nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, days := range []int{100, 200} {
+		if err := b.RememberScope("p1", units, t0.AddDate(0, 0, days)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok, _ := a.ScopeUnitsOf("p1"); !ok {
+		t.Error("p1, synced under 100 days ago, forgotten")
+	}
+	if _, ok, _ := a.ScopeUnitsOf("p2"); ok {
+		t.Error("p2, not synced under for 200 days, remembered")
+	}
+}
