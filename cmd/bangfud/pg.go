@@ -17,6 +17,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/office"
 	"bangfu/store"
 	"bangfu/sync/server"
 	"bangfu/sync/server/pgstore"
@@ -66,9 +67,19 @@ func openRegistry(url string) (*pgstore.DB, error) {
 }
 
 // pgHandler serves the sync endpoints on a replica. The office console
-// needs the bbolt store: it is not served on PostgreSQL.
+// needs the bbolt store (its accounts and sessions, and writes that go
+// into the store): it is not served on PostgreSQL, and a browser sent to
+// it is told so and what to use instead.
 func pgHandler(r *pgstore.Replica, log *slog.Logger, escrowKey []byte) http.Handler {
-	return server.New(r, server.Options{Logger: log, EscrowKey: escrowKey})
+	mux := http.NewServeMux()
+	mux.HandleFunc(office.Prefix, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotImplemented)
+		fmt.Fprint(w, "办公室管理后台暂不支持 PostgreSQL 服务器：注册码用 bangfud enroll -db，设备解锁码用 bangfud unlock -db。\n"+
+			"The office console is not served on PostgreSQL yet: issue enrolment codes with bangfud enroll -db, unlock codes with bangfud unlock -db.\n")
+	})
+	mux.Handle("/", server.New(r, server.Options{Logger: log, EscrowKey: escrowKey}))
+	return mux
 }
 
 // serveDemoPG loads the demo village into an empty database, pushing it

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -82,6 +83,17 @@ func TestServePostgres(t *testing.T) {
 	}
 	if pulled < 252 {
 		t.Errorf("the group cadre's phone pulled %d changes", pulled)
+	}
+
+	// The console is not served on PostgreSQL: a browser is told so.
+	resp, err := http.Get(b.url + "/office/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(string(page), "enroll -db") || !strings.Contains(string(page), "办公室管理后台") {
+		t.Errorf("GET /office/ on PostgreSQL: %d %s", resp.StatusCode, page)
 	}
 
 	r := must(t, "enroll", "-db", url, "-cadre", "刘荣生")
