@@ -198,6 +198,9 @@ func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint
 		// hh_group: group + household, for every live household.
 		scan(tx, "hh_group", nil, func(key []byte, id uuid.UUID) bool {
 			v := sc.place(uuid.UUID(key[:16]))
+			// What householdScope would read from the row: the pairings
+			// below find it here rather than decoding every household.
+			sc.hh[id] = v
 			e := Entry{Household: id, Village: v[0], Town: v[1],
 				Change: domain.Change{Kind: domain.KindHousehold, Record: id}}
 			if readable(&e) {
@@ -209,22 +212,46 @@ func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint
 		// elsewhere of a village's cadres, which a device reading the village
 		// receives (a server's crossPairing). Those of readable households
 		// follow their household.
+		// Every assignment is walked at every sync: only its role and
+		// target are read from the row, not the whole record decoded.
 		h.Write([]byte("pairings"))
-		err := eachStored(tx, domain.KindAssignment, func(rec domain.Record) error {
-			a := rec.(*domain.Assignment)
-			if !a.Role.IsPairing() {
+		if b := kindBucket(tx, domain.KindAssignment); b != nil {
+			err := b.ForEach(func(k, v []byte) error {
+				r, err := openRow(tx, domain.KindAssignment, k, v)
+				if err != nil {
+					return fmt.Errorf("%s %x: %w", domain.KindAssignment, k, err)
+				}
+				var role domain.Role
+				var target uuid.UUID
+				if c, ok := r.Fields["role"]; ok {
+					if err := json.Unmarshal(c.V, &role); err != nil {
+						return fmt.Errorf("%s %x role: %w", domain.KindAssignment, k, err)
+					}
+				}
+				if !role.IsPairing() {
+					return nil
+				}
+				if c, ok := r.Fields["target"]; ok {
+					if err := json.Unmarshal(c.V, &target); err != nil {
+						return fmt.Errorf("%s %x target: %w", domain.KindAssignment, k, err)
+					}
+				}
+				// The header sc.entry gives a pairing: its household's.
+				e := Entry{Household: target, Change: domain.Change{Kind: domain.KindAssignment, Record: uuid.UUID(k)}}
+				if target != uuid.Nil {
+					v := sc.household(target)
+					e.Village, e.Town = v[0], v[1]
+				}
+				hh := Entry{Household: e.Household, Village: e.Village, Town: e.Town,
+					Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
+				if !readable(&hh) && readable(&e) {
+					unit(k)
+				}
 				return nil
+			})
+			if err != nil {
+				return err
 			}
-			e := sc.entry(rec)
-			hh := Entry{Household: e.Household, Village: e.Village, Town: e.Town,
-				Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
-			if !readable(&hh) && readable(&e) {
-				unit(a.ID[:])
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		h.Write([]byte("cadres"))
 		if b := kindBucket(tx, domain.KindCadre); b != nil {

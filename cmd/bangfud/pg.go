@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -12,8 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/office"
 	"bangfu/store"
 	"bangfu/sync/server"
 	"bangfu/sync/server/pgstore"
@@ -45,10 +49,37 @@ func openReplica(url, mirror string) (*pgstore.Replica, error) {
 	return r, nil
 }
 
+// openRegistry connects to the PostgreSQL database at url for the device
+// registry alone (unlock codes), without the replica and its mirror.
+func openRegistry(url string) (*pgstore.DB, error) {
+	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+		return nil, usagef("-db 应是 postgres://… 形式的连接地址", "-db must be a connection URL, postgres://…")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pgTimeout)
+	defer cancel()
+	db, err := pgstore.Open(ctx, url, pgstore.Options{Cadre: func(uuid.UUID) (bool, error) {
+		return false, errors.New("the registry alone issues no enrolment codes")
+	}})
+	if err != nil {
+		return nil, domain.Errorf(domain.EUNAVAILABLE, "db", "无法打开 PostgreSQL 数据库：%v", "cannot open the PostgreSQL database: %v", err)
+	}
+	return db, nil
+}
+
 // pgHandler serves the sync endpoints on a replica. The office console
-// needs the bbolt store: it is not served on PostgreSQL.
+// needs the bbolt store (its accounts and sessions, and writes that go
+// into the store): it is not served on PostgreSQL, and a browser sent to
+// it is told so and what to use instead.
 func pgHandler(r *pgstore.Replica, log *slog.Logger, escrowKey []byte, photos server.Photos) http.Handler {
-	return server.New(r, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos})
+	mux := http.NewServeMux()
+	mux.HandleFunc(office.Prefix, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotImplemented)
+		fmt.Fprint(w, "办公室管理后台暂不支持 PostgreSQL 服务器：注册码用 bangfud enroll -db，设备解锁码用 bangfud unlock -db。\n"+
+			"The office console is not served on PostgreSQL yet: issue enrolment codes with bangfud enroll -db, unlock codes with bangfud unlock -db.\n")
+	})
+	mux.Handle("/", server.New(r, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))
+	return mux
 }
 
 // serveDemoPG loads the demo village into an empty database, pushing it

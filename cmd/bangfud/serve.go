@@ -37,7 +37,7 @@ const (
 )
 
 func (c *cli) serve(args []string) error {
-	fs := c.flags("serve", "-addr HOST:PORT -data DIR|-db postgres://… [-demo] [-tls-cert F -tls-key F] [-log-level L]", `
+	fs := c.flags("serve", "-addr HOST:PORT -data DIR|-db postgres://… [-escrow-key FILE] [-demo] [-tls-cert F -tls-key F] [-log-level L]", `
 运行同步服务器：数据保存在 DIR/bangfu.db（内嵌 bbolt），提供 /v1/enroll、/v1/sync 和 /healthz；
 同一端口的 /office/ 是办公室管理后台（浏览器打开 http://服务器地址/office/，账号用 bangfud account 创建）。
 -demo：数据库为空时写入演示村（王坪村），并打印演示包社干部和驻村工作队长的一次性注册码，
@@ -56,6 +56,11 @@ While it runs it holds the store alone: stop it before running an admin command.
 -db postgres://… keeps the records in PostgreSQL instead of -data: any number of instances
 share one database and serve any device. Each instance keeps a copy derived from the database
 in the -mirror file (a temporary one by default). The office console is served on bbolt only.
+每个实例都要有同一个 -escrow-key 文件（第一个实例创建它；复制到其他实例所在机器，与数据库分开保存）：
+数据库只记录该密钥的标识，用别的密钥或缺少密钥文件的实例拒绝启动。
+Every instance needs the same -escrow-key file (the first instance makes it; copy it to the
+others' machines, and keep it apart from the database and its dumps): the database records only
+the key's ID, and an instance with another key, or none, refuses to start.
 
 照片（/v1/photos/）保存在 DIR/photos/ 下，按内容的 SHA-256 命名；启动时删除没有记录引用的照片和一周未完成的上传。
 与 -db 同用时，多个实例须共用同一个 -data 目录（例如网络文件系统），否则设备上传到一个实例的照片在另一个实例上取不到。
@@ -71,6 +76,7 @@ otherwise missing on the others.`, "")
 	level := fs.String("log-level", "info", "日志级别 / log level: debug|info|warn|error")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "停止时等待进行中同步的最长时间 / how long shutdown waits for syncs in flight")
 	pgURL := dbFlag(fs)
+	keyFile := fs.String("escrow-key", "", "保管设备数据密钥的密钥文件（默认 DIR/escrow.key）；与 -db 同用时各实例须用同一个文件的副本 / the key file sealing devices' data keys (default DIR/escrow.key); with -db every instance needs a copy of the same file")
 	mirror := fs.String("mirror", "", "与 -db 同用：本实例的副本文件（默认临时文件）/ with -db: this instance's mirror file (a temporary one by default)")
 	if err := parseNone(fs, args); err != nil {
 		return err
@@ -98,9 +104,10 @@ otherwise missing on the others.`, "")
 		}
 		defer db.Close()
 	}
-	// The key that seals the data keys phones deposit (a forgotten PIN):
-	// beside the store, never in it or in its backups.
-	escrowKey, err := server.LoadEscrowKey(filepath.Join(*dir, escrowFile))
+	if *keyFile == "" {
+		*keyFile = filepath.Join(*dir, escrowFile)
+	}
+	escrowKey, err := loadEscrowKey(*keyFile, rep)
 	if err != nil {
 		return err
 	}
@@ -207,6 +214,36 @@ otherwise missing on the others.`, "")
 	}
 	log.Info("server stopped")
 	return nil
+}
+
+// loadEscrowKey reads the key that seals the data keys phones deposit (a
+// forgotten PIN) from path, beside the store and never in it or its
+// backups, making it if it does not exist. On PostgreSQL (rep not nil)
+// every instance must hold the same key: the database records its ID, and
+// once it has one an instance whose file is missing does not make a new
+// key (its deposits could not be released elsewhere), and one with another
+// key does not start.
+func loadEscrowKey(path string, rep *pgstore.Replica) ([]byte, error) {
+	if rep == nil {
+		return server.LoadEscrowKey(path)
+	}
+	id, err := rep.EscrowKeyID()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); id != nil && errors.Is(err, os.ErrNotExist) {
+		return nil, domain.Errorf(domain.ECONFLICT, "escrow-key",
+			"此数据库已由另一个实例设定保管密钥，但 %[1]s 不存在：请把第一个实例的保管密钥文件复制到 %[1]s，或用 -escrow-key 指定",
+			"another instance has set this database's escrow key, but %[1]s does not exist: copy the first instance's escrow key file to %[1]s, or name it with -escrow-key", path)
+	}
+	key, err := server.LoadEscrowKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.UseEscrowKey(server.EscrowKeyID(key)); err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 // handler serves the sync endpoints and, under /office/, the office console

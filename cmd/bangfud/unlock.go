@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"bangfu/office"
 	"bangfu/store"
 )
@@ -13,7 +15,7 @@ import (
 const escrowFile = "escrow.key"
 
 func (c *cli) unlock(args []string) error {
-	fs := c.flags("unlock", "(-data DIR | -server URL) [-ttl 24h] DEVICE-ID", `
+	fs := c.flags("unlock", "(-data DIR | -db postgres://… | -server URL) [-ttl 24h] DEVICE-ID", `
 为忘记应用 PIN 码的干部生成设备解锁码：干部在手机的锁定界面输入此码，手机从服务器取回本机的数据密钥，
 设置新的 PIN 码，未同步的记录不会丢失。解锁码只对这一台设备有效，只能用一次，输错 5 次作废；
 设备须仍在使用中（未注销），且已把数据密钥交给服务器保管（注册后自动完成）。
@@ -28,6 +30,7 @@ the same phone again with a new enrolment code (bangfud enroll) does the same. E
 of a key is written to the console's audit log.`, lockedHelp+"\n"+remoteHelp)
 	dir := dataFlag(fs)
 	server := serverFlag(fs)
+	pgURL := dbFlag(fs)
 	ttl := fs.Duration("ttl", 24*time.Hour, "有效期 / how long the code is valid")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -53,11 +56,27 @@ of a key is written to the console's audit log.`, lockedHelp+"\n"+remoteHelp)
 		fmt.Fprintf(c.stdout, "有效期至 / valid until: %s（仅限本设备使用一次 / this device, once）\n", code.Expires.Local().Format("2006-01-02 15:04 MST"))
 		return nil
 	}
-	db, err := openExisting(*dir)
-	if err != nil {
-		return err
+	var db interface {
+		Devices() ([]store.Device, error)
+		IssueUnlock(uuid.UUID, time.Duration) (string, error)
+		Audit(store.AuditEntry) error
 	}
-	defer db.Close()
+	now := time.Now
+	if *pgURL != "" {
+		r, err := openRegistry(*pgURL)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		db = r
+	} else {
+		s, err := openExisting(*dir)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		db, now = s, s.Now
+	}
 	devs, err := db.Devices()
 	if err != nil {
 		return err
@@ -70,9 +89,9 @@ of a key is written to the console's audit log.`, lockedHelp+"\n"+remoteHelp)
 	if err != nil {
 		return err
 	}
-	db.Audit(store.AuditEntry{At: db.Now(), Action: "unlock-code", Target: fmt.Sprintf("%s（%s）", d.Name, d.ID)})
+	db.Audit(store.AuditEntry{At: now(), Action: "unlock-code", Target: fmt.Sprintf("%s（%s）", d.Name, d.ID)})
 	fmt.Fprintf(c.stdout, "设备 / device: %s (%s)\n", d.ID, plain(d.Name))
 	fmt.Fprintf(c.stdout, "解锁码 / unlock code: %s\n", code)
-	fmt.Fprintf(c.stdout, "有效期至 / valid until: %s（仅限本设备使用一次 / this device, once）\n", db.Now().Add(*ttl).Local().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(c.stdout, "有效期至 / valid until: %s（仅限本设备使用一次 / this device, once）\n", now().Add(*ttl).Local().Format("2006-01-02 15:04 MST"))
 	return nil
 }

@@ -45,7 +45,9 @@ type instance struct {
 // waits until it listens.
 func startInstance(t *testing.T, bin, url string) *instance {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "-db", url, "-addr", "127.0.0.1:0", "-log-level", "warn", "-data", t.TempDir())
+	// Every instance its own data directory, all the same escrow key.
+	cmd := exec.Command(bin, "serve", "-db", url, "-addr", "127.0.0.1:0", "-log-level", "warn", "-data", t.TempDir(),
+		"-escrow-key", filepath.Join(filepath.Dir(bin), "escrow.key"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

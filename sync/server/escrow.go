@@ -1,7 +1,9 @@
 package server
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -98,6 +100,15 @@ func LoadEscrowKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("server: escrow key: %w", err)
 	}
 	return key, nil
+}
+
+// EscrowKeyID returns an ID of an escrow key: a MAC made with the key,
+// from which the key cannot be recovered. Instances on one PostgreSQL
+// database compare it to check that they share their key (pgstore).
+func EscrowKeyID(key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("bangfu escrow key id v1"))
+	return m.Sum(nil)
 }
 
 func escrowData(device uuid.UUID) []byte {

@@ -231,3 +231,52 @@ func groupOf(d *demo.Data, cadre uuid.UUID) uuid.UUID {
 	}
 	return uuid.Nil
 }
+
+// BenchmarkScopePrint is the fingerprint of a device's scope that every
+// sync works out (store.ScopePrint, on the instance's mirror), for a group
+// cadre and for a village's team leader, in the generated town
+// (-bench.households).
+func BenchmarkScopePrint(b *testing.B) {
+	td, err := benchTown()
+	needPG(b)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := store.Open(filepath.Join(td.dir, "town.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url, err := pg.NewDB(context.Background())
+	if err == nil {
+		_, err = pgstore.Load(context.Background(), url, src)
+	}
+	src.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rep, err := pgstore.OpenReplica(context.Background(), url, pgstore.ReplicaOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rep.Close()
+	for _, who := range []struct {
+		name  string
+		cadre uuid.UUID
+	}{{"group-cadre", td.d.GroupCadre.ID}, {"team-leader", td.d.TeamLeader.ID}} {
+		b.Run(who.name, func(b *testing.B) {
+			readable, err := server.Readable(rep, who.cadre)
+			if err != nil {
+				b.Fatal(err)
+			}
+			units := 0
+			for b.Loop() {
+				_, _, us, err := rep.ScopeUnits(readable)
+				if err != nil {
+					b.Fatal(err)
+				}
+				units = len(us)
+			}
+			b.ReportMetric(float64(units), "units")
+		})
+	}
+}

@@ -188,3 +188,44 @@ func (db *DB) AuditLog(limit int) ([]store.AuditEntry, error) {
 	}
 	return out, rows.Err()
 }
+
+// ErrEscrowKey is returned by UseEscrowKey when the database's escrow
+// belongs to another escrow key.
+var ErrEscrowKey = &domain.Error{Code: domain.ECONFLICT, Field: "escrow-key",
+	Zh: "此数据库的数据密钥由另一个保管密钥加密：请把第一个实例的保管密钥文件复制过来，用 -escrow-key 指定",
+	En: "this database's data keys are sealed under another escrow key: copy the first instance's escrow key file here and name it with -escrow-key"}
+
+// EscrowKeyID returns the ID of the escrow key the database's sealed keys
+// are sealed under, or nil if no instance has used one yet.
+func (db *DB) EscrowKeyID() ([]byte, error) {
+	var id []byte
+	err := db.pool.QueryRow(context.Background(), `SELECT id FROM escrow_key`).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: escrow key: %w", err)
+	}
+	return id, nil
+}
+
+// UseEscrowKey records id (server.EscrowKeyID of an instance's escrow
+// key) as the database's escrow key if it has none, and returns
+// ErrEscrowKey if it has another: every instance must seal and open the
+// data keys with the same key, which the database names but never holds.
+func (db *DB) UseEscrowKey(id []byte) error {
+	if len(id) == 0 {
+		return errors.New("pgstore: use an escrow key: empty ID")
+	}
+	ctx := context.Background()
+	var have []byte
+	err := db.pool.QueryRow(ctx, `INSERT INTO escrow_key (id, adopted) VALUES ($1, $2)
+		ON CONFLICT (one) DO UPDATE SET one = escrow_key.one RETURNING id`, id, nanos(db.opt.Now())).Scan(&have)
+	if err != nil {
+		return fmt.Errorf("pgstore: use an escrow key: %w", err)
+	}
+	if subtle.ConstantTimeCompare(have, id) != 1 {
+		return ErrEscrowKey
+	}
+	return nil
+}

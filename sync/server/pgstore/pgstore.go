@@ -106,6 +106,24 @@ var migrations = []string{
 		detail  text NOT NULL,
 		place   uuid NOT NULL
 	);`,
+	// Which escrow key sealed the keys in escrow: its ID (a MAC made
+	// with it, see server.EscrowKeyID), never the key, so that every
+	// instance uses the same key and a copy of the database alone opens
+	// nothing (see escrow.go).
+	`CREATE TABLE escrow_key (
+		one     boolean PRIMARY KEY DEFAULT true CHECK (one),
+		id      bytea NOT NULL,
+		adopted bigint NOT NULL
+	);`,
+	// The units behind the scope fingerprints handed out (see
+	// store/scopeunits.go), so that any instance can send a device whose
+	// scope grew only what entered it.
+	`CREATE TABLE scopes (
+		print bytea PRIMARY KEY,
+		at    bigint NOT NULL,
+		units bytea NOT NULL
+	);
+	CREATE INDEX scopes_at ON scopes (at);`,
 }
 
 // migrationLock is the advisory lock key held while migrating.

@@ -263,3 +263,34 @@ func TestAudit(t *testing.T) {
 		t.Errorf("entry read back differs: %+v", got[1])
 	}
 }
+
+// TestEscrowKey checks that the database names one escrow key: the first
+// instance's; another instance with the same key agrees, one with another
+// key is refused; the key itself is never in the database.
+func TestEscrowKey(t *testing.T) {
+	needPG(t)
+	a, url := open(t, pgstore.Options{})
+	b, err := pgstore.Open(context.Background(), url, pgstore.Options{Cadre: func(uuid.UUID) (bool, error) { return false, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if id, err := a.EscrowKeyID(); id != nil || err != nil {
+		t.Fatalf("a new database names escrow key %x (%v)", id, err)
+	}
+	key, other := make([]byte, server.EscrowKeySize), make([]byte, server.EscrowKeySize)
+	key[0], other[0] = 1, 2
+	if err := a.UseEscrowKey(server.EscrowKeyID(key)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UseEscrowKey(server.EscrowKeyID(key)); err != nil {
+		t.Errorf("the same key at another instance: %v", err)
+	}
+	if err := b.UseEscrowKey(server.EscrowKeyID(other)); !errors.Is(err, pgstore.ErrEscrowKey) {
+		t.Errorf("another key: %v, want ErrEscrowKey", err)
+	}
+	id, err := b.EscrowKeyID()
+	if err != nil || string(id) != string(server.EscrowKeyID(key)) || string(id) == string(key) {
+		t.Errorf("the database names %x (%v)", id, err)
+	}
+}
