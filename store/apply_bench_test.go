@@ -79,6 +79,7 @@ func BenchmarkApplyPull(b *testing.B) {
 	for _, sealed := range []bool{false, true} {
 		name := map[bool]string{false: "clear", true: "sealed"}[sealed]
 		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
 			var wall, cpu time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()

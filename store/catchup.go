@@ -133,8 +133,11 @@ func (s *scoper) household(id uuid.UUID) [2]uuid.UUID {
 	if v, ok := s.hh[id]; ok {
 		return v
 	}
+	// Through the places remembered: a group's households share them.
 	var v [2]uuid.UUID
-	v[0], v[1] = householdScope(s.tx, id)
+	if g := householdGroup(s.tx, id); g != uuid.Nil {
+		v = s.place(g)
+	}
 	s.hh[id] = v
 	return v
 }

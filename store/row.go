@@ -61,6 +61,20 @@ func (r *row) record(kind domain.Kind, id uuid.UUID) (domain.Record, error) {
 	return rec, nil
 }
 
+// uuid returns the value of a UUID field as decoding the row would set it,
+// uuid.Nil when the field is missing or holds no UUID.
+func (r *row) uuid(name string) uuid.UUID {
+	var id uuid.UUID
+	if c, ok := r.Fields[name]; ok {
+		if v := c.V; len(v) == 38 && v[0] == '"' && v[37] == '"' {
+			id, _ = uuid.ParseBytes(v[1:37])
+		} else {
+			_ = json.Unmarshal(v, &id)
+		}
+	}
+	return id
+}
+
 func (r *row) deleted() bool {
 	c, ok := r.Fields["deleted"]
 	return ok && string(c.V) == "true"
