@@ -558,7 +558,7 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.C
 	}
 	var old domain.Record
 	if r == nil {
-		r = &row{Fields: make(map[string]cell, 16)}
+		r = &row{}
 	} else if old, err = r.record(kind, id); err != nil {
 		return err
 	}
@@ -585,14 +585,22 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.C
 		if !changed {
 			continue
 		}
-		next := &row{Fields: maps.Clone(r.Fields), Updated: r.Updated}
+		next := &row{Fields: make(map[string]cell, len(r.Fields)+len(ch.Fields)), Updated: r.Updated}
+		maps.Copy(next.Fields, r.Fields)
+		values := cloneValues(ch.Fields)
 		for name, value := range ch.Fields {
 			if cur, has := next.state(name); has && !ch.Stamp.After(cur.Stamp) {
 				continue
 			}
-			next.set(name, domain.FieldState{Value: clone(value), Stamp: ch.Stamp, Author: ch.Author})
+			next.set(name, domain.FieldState{Value: values(value), Stamp: ch.Stamp, Author: ch.Author})
 		}
-		dec, err := next.record(kind, id)
+		var dec domain.Record
+		if len(r.Fields) == 0 {
+			// A new record: its fields are the change's.
+			dec, err = next.recordOf(kind, id, ch.Fields)
+		} else {
+			dec, err = next.record(kind, id)
+		}
 		if err != nil {
 			rejected[i] = checkChange(tx, ch) // says which field
 			if rejected[i] == nil {

@@ -53,7 +53,12 @@ func (r *row) set(name string, st domain.FieldState) {
 
 // record decodes the row into a domain record.
 func (r *row) record(kind domain.Kind, id uuid.UUID) (domain.Record, error) {
-	rec, err := domain.Decode(kind, id, r.fields())
+	return r.recordOf(kind, id, r.fields())
+}
+
+// recordOf is record for a caller that has the row's field values in f.
+func (r *row) recordOf(kind domain.Kind, id uuid.UUID, f domain.Fields) (domain.Record, error) {
+	rec, err := domain.Decode(kind, id, f)
 	if err != nil {
 		return nil, err
 	}

@@ -125,7 +125,8 @@ func decodeBinaryRow(b []byte) (*row, error) {
 	if len(b) == 0 || b[0] != rowBinary {
 		return nil, errRowFormat
 	}
-	d := &rowReader{b: b[1:]}
+	// One copy for all the values, which must not alias b (bbolt's page).
+	d := &rowReader{b: clone(b[1:])}
 	r := &row{Updated: int64(d.uvarint())}
 	nt := d.uvarint()
 	if nt > uint64(len(d.b)) {
@@ -154,7 +155,7 @@ func decodeBinaryRow(b []byte) (*row, error) {
 			break
 		}
 		t := table[si]
-		r.Fields[name] = cell{V: clone(v), S: t.s, A: t.a}
+		r.Fields[name] = cell{V: v, S: t.s, A: t.a}
 	}
 	if d.err != nil {
 		return nil, d.err
