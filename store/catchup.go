@@ -408,7 +408,10 @@ func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, c
 			j++
 		}
 		group := state[i:j]
-		key := heldKey(group[0].Kind, group[0].Record)
+		var key []byte
+		if held != nil || leaving != nil {
+			key = heldKey(group[0].Kind, group[0].Record)
+		}
 		if held != nil {
 			if err := held.Put(key, []byte{1}); err != nil {
 				return err
@@ -682,6 +685,9 @@ func kept(tx *bolt.Tx, upstream uuid.UUID, after uint64, keep []uuid.UUID) map[u
 	}
 	c := tx.Bucket(bucketLog).Cursor()
 	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
+		if len(v) > 17 && v[0] == logBinary && string(v[1:17]) == string(upstream[:]) {
+			continue // received from upstream, said by the header's first field
+		}
 		e, _, err := decodeHeader(binary.BigEndian.Uint64(k), v)
 		if err != nil || e.From == upstream {
 			continue
