@@ -43,6 +43,7 @@ const (
 	shapeInt
 	shapeUUID
 	shapeTime
+	shapeUUIDs // []uuid.UUID
 )
 
 // recordPlan maps a record type's JSON keys to its fields; nil when the
@@ -56,6 +57,7 @@ var plans sync.Map // reflect.Type -> *recordPlan
 
 var (
 	typeUUID      = reflect.TypeFor[uuid.UUID]()
+	typeUUIDs     = reflect.TypeFor[[]uuid.UUID]()
 	typeTime      = reflect.TypeFor[time.Time]()
 	typeJSONUnm   = reflect.TypeFor[json.Unmarshaler]()
 	typeTextUnm   = reflect.TypeFor[encoding.TextUnmarshaler]()
@@ -118,6 +120,8 @@ func shapeFor(t reflect.Type) fieldKind {
 	switch t {
 	case typeUUID:
 		return shapeUUID
+	case typeUUIDs:
+		return shapeUUIDs
 	case typeTime:
 		return shapeTime
 	}
@@ -205,7 +209,35 @@ func setFast(fv reflect.Value, shape fieldKind, v []byte) bool {
 		if err != nil {
 			return false
 		}
-		fv.Set(reflect.ValueOf(id))
+		*fv.Addr().Interface().(*uuid.UUID) = id // no boxing of the array
+		return true
+	case shapeUUIDs:
+		// null, or a list of UUIDs in their plain form without spaces.
+		if string(v) == "null" {
+			fv.SetZero()
+			return true
+		}
+		if len(v) < 2 || v[0] != '[' || v[len(v)-1] != ']' {
+			return false
+		}
+		in := v[1 : len(v)-1]
+		ids := make([]uuid.UUID, 0, (len(in)+1)/39)
+		for len(in) > 0 {
+			if len(in) < 38 || in[0] != '"' || in[37] != '"' || (len(in) > 38 && in[38] != ',') {
+				return false
+			}
+			id, err := uuid.ParseBytes(in[1:37])
+			if err != nil {
+				return false
+			}
+			ids = append(ids, id)
+			if in = in[38:]; len(in) > 0 {
+				if in = in[1:]; len(in) == 0 { // a trailing comma
+					return false
+				}
+			}
+		}
+		*fv.Addr().Interface().(*[]uuid.UUID) = ids
 		return true
 	case shapeTime:
 		// What encoding/json does with a time: hand it the raw value.

@@ -109,8 +109,11 @@ func (s *scoper) household(id uuid.UUID) [2]uuid.UUID {
 	if v, ok := s.hh[id]; ok {
 		return v
 	}
+	// Through the places remembered: a group's households share them.
 	var v [2]uuid.UUID
-	v[0], v[1] = householdScope(s.tx, id)
+	if g := householdGroup(s.tx, id); g != uuid.Nil {
+		v = s.place(g)
+	}
 	s.hh[id] = v
 	return v
 }
@@ -408,7 +411,10 @@ func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, c
 			j++
 		}
 		group := state[i:j]
-		key := heldKey(group[0].Kind, group[0].Record)
+		var key []byte
+		if held != nil || leaving != nil {
+			key = heldKey(group[0].Kind, group[0].Record)
+		}
 		if held != nil {
 			if err := held.Put(key, []byte{1}); err != nil {
 				return err
@@ -558,7 +564,7 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.C
 	}
 	var old domain.Record
 	if r == nil {
-		r = &row{Fields: make(map[string]cell, 16)}
+		r = &row{}
 	} else if old, err = r.record(kind, id); err != nil {
 		return err
 	}
@@ -585,14 +591,22 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.C
 		if !changed {
 			continue
 		}
-		next := &row{Fields: maps.Clone(r.Fields), Updated: r.Updated}
+		next := &row{Fields: make(map[string]cell, len(r.Fields)+len(ch.Fields)), Updated: r.Updated}
+		maps.Copy(next.Fields, r.Fields)
+		values := cloneValues(ch.Fields)
 		for name, value := range ch.Fields {
 			if cur, has := next.state(name); has && !ch.Stamp.After(cur.Stamp) {
 				continue
 			}
-			next.set(name, domain.FieldState{Value: clone(value), Stamp: ch.Stamp, Author: ch.Author})
+			next.set(name, domain.FieldState{Value: values(value), Stamp: ch.Stamp, Author: ch.Author})
 		}
-		dec, err := next.record(kind, id)
+		var dec domain.Record
+		if len(r.Fields) == 0 {
+			// A new record: its fields are the change's.
+			dec, err = next.recordOf(kind, id, ch.Fields)
+		} else {
+			dec, err = next.record(kind, id)
+		}
 		if err != nil {
 			rejected[i] = checkChange(tx, ch) // says which field
 			if rejected[i] == nil {
@@ -674,6 +688,9 @@ func kept(tx *bolt.Tx, upstream uuid.UUID, after uint64, keep []uuid.UUID) map[u
 	}
 	c := tx.Bucket(bucketLog).Cursor()
 	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
+		if len(v) > 17 && v[0] == logBinary && string(v[1:17]) == string(upstream[:]) {
+			continue // received from upstream, said by the header's first field
+		}
 		e, _, err := decodeHeader(binary.BigEndian.Uint64(k), v)
 		if err != nil || e.From == upstream {
 			continue

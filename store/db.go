@@ -256,6 +256,26 @@ func (db *DB) saveClock(tx *bolt.Tx) error {
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
+// cloneValues returns a function that copies each value of f, all into one
+// allocation: a record's fields are stored together and live as long.
+func cloneValues(f domain.Fields) func([]byte) []byte {
+	n := 0
+	for _, v := range f {
+		n += len(v)
+	}
+	buf := make([]byte, 0, n)
+	return func(v []byte) []byte {
+		if v == nil {
+			return nil
+		}
+		if len(buf)+len(v) > cap(buf) { // a value not of f
+			return clone(v)
+		}
+		buf = append(buf, v...)
+		return buf[len(buf)-len(v) : len(buf) : len(buf)]
+	}
+}
+
 func clone(b []byte) []byte {
 	if b == nil {
 		return nil

@@ -76,13 +76,11 @@ func encodeEntry(e *Entry) ([]byte, error) {
 // entryBody would (keys in order, values compacted), without reflection: a
 // first sync logs thousands of entries.
 func encodeBody(ch *domain.Change) ([]byte, error) {
-	names := make([]string, 0, len(ch.Fields))
+	names := sortedNames(ch.Fields)
 	size := 16
-	for k, v := range ch.Fields {
-		names = append(names, k)
-		size += len(k) + len(v) + 4
+	for _, k := range names {
+		size += len(k) + len(ch.Fields[k]) + 4
 	}
-	slices.Sort(names)
 	b := make([]byte, 0, size+len(ch.Base)*72)
 	b = append(b, `{"f":{`...)
 	for i, k := range names {

@@ -53,12 +53,31 @@ func (r *row) set(name string, st domain.FieldState) {
 
 // record decodes the row into a domain record.
 func (r *row) record(kind domain.Kind, id uuid.UUID) (domain.Record, error) {
-	rec, err := domain.Decode(kind, id, r.fields())
+	return r.recordOf(kind, id, r.fields())
+}
+
+// recordOf is record for a caller that has the row's field values in f.
+func (r *row) recordOf(kind domain.Kind, id uuid.UUID, f domain.Fields) (domain.Record, error) {
+	rec, err := domain.Decode(kind, id, f)
 	if err != nil {
 		return nil, err
 	}
 	rec.Metadata().Updated = time.UnixMilli(r.Updated).UTC()
 	return rec, nil
+}
+
+// uuid returns the value of a UUID field as decoding the row would set it,
+// uuid.Nil when the field is missing or holds no UUID.
+func (r *row) uuid(name string) uuid.UUID {
+	var id uuid.UUID
+	if c, ok := r.Fields[name]; ok {
+		if v := c.V; len(v) == 38 && v[0] == '"' && v[37] == '"' {
+			id, _ = uuid.ParseBytes(v[1:37])
+		} else {
+			_ = json.Unmarshal(v, &id)
+		}
+	}
+	return id
 }
 
 func (r *row) deleted() bool {

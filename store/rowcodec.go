@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -46,13 +46,11 @@ type stampAuthor struct {
 }
 
 func (r *row) encode() ([]byte, error) {
-	names := make([]string, 0, len(r.Fields))
+	names := sortedNames(r.Fields)
 	size := 16
-	for name, c := range r.Fields {
-		names = append(names, name)
-		size += len(name) + len(c.V) + 6
+	for _, name := range names {
+		size += len(name) + len(r.Fields[name].V) + 6
 	}
-	sort.Strings(names)
 	// The stamps of the fields, each once, in the order first met; most
 	// rows have one or two, so a search beats a map.
 	var table []stampAuthor
@@ -88,6 +86,39 @@ func (r *row) encode() ([]byte, error) {
 	}
 	return b, nil
 }
+
+// sortedNames returns the keys of m in order, in a slice the caller must
+// not change. The rows of a kind and the changes that make them mostly have
+// the same fields: the order last found for a set of that size is reused
+// when m has exactly those keys, and a first sync sorts far less.
+func sortedNames[V any](m map[string]V) []string {
+	sum := len(m)
+	for name := range m {
+		sum += len(name) << 4
+	}
+	slot := &nameOrders[uint(sum)%uint(len(nameOrders))]
+	if last := slot.Load(); last != nil && len(*last) == len(m) {
+		same := true
+		for _, name := range *last {
+			if _, ok := m[name]; !ok {
+				same = false
+				break
+			}
+		}
+		if same {
+			return *last
+		}
+	}
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	slot.Store(&names)
+	return names
+}
+
+var nameOrders [61]atomic.Pointer[[]string]
 
 // rowReader reads the binary form, remembering the first error.
 type rowReader struct {
@@ -125,7 +156,8 @@ func decodeBinaryRow(b []byte) (*row, error) {
 	if len(b) == 0 || b[0] != rowBinary {
 		return nil, errRowFormat
 	}
-	d := &rowReader{b: b[1:]}
+	// One copy for all the values, which must not alias b (bbolt's page).
+	d := &rowReader{b: clone(b[1:])}
 	r := &row{Updated: int64(d.uvarint())}
 	nt := d.uvarint()
 	if nt > uint64(len(d.b)) {
@@ -154,7 +186,7 @@ func decodeBinaryRow(b []byte) (*row, error) {
 			break
 		}
 		t := table[si]
-		r.Fields[name] = cell{V: clone(v), S: t.s, A: t.a}
+		r.Fields[name] = cell{V: v, S: t.s, A: t.a}
 	}
 	if d.err != nil {
 		return nil, d.err

@@ -43,19 +43,21 @@ func scopeOf(tx *bolt.Tx, rec domain.Record) (household, village, town uuid.UUID
 
 // householdScope returns the village and town of a household, through its group.
 func householdScope(tx *bolt.Tx, household uuid.UUID) (village, town uuid.UUID) {
-	r, err := getRow(tx, domain.KindHousehold, household)
-	if err != nil || r == nil {
-		return uuid.Nil, uuid.Nil
-	}
-	rec, err := r.record(domain.KindHousehold, household)
-	if err != nil {
-		return uuid.Nil, uuid.Nil
-	}
-	g, err := loadPlace(tx, rec.(*domain.Household).Group)
+	g, err := loadPlace(tx, householdGroup(tx, household))
 	if err != nil {
 		return uuid.Nil, uuid.Nil
 	}
 	return placeScope(tx, g)
+}
+
+// householdGroup returns the group of a stored household, read from its row
+// without decoding the household; uuid.Nil if there is none.
+func householdGroup(tx *bolt.Tx, household uuid.UUID) uuid.UUID {
+	r, err := getRow(tx, domain.KindHousehold, household)
+	if err != nil || r == nil {
+		return uuid.Nil
+	}
+	return r.uuid("group")
 }
 
 // placeScope walks up from p to the village and town that contain it (p itself
