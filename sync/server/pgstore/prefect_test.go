@@ -149,7 +149,8 @@ func loadBolt(path string, d *demo.Data) error {
 	}
 	defer db.Close()
 	recs := d.Records()
-	// By kind in Records' order (safe to apply), then by author.
+	// By kind in Records' order (safe to apply), then by author, except
+	// places, whose parents come first.
 	kinds := map[domain.Kind]int{}
 	for _, r := range recs {
 		if _, ok := kinds[r.Kind()]; !ok {
@@ -157,7 +158,7 @@ func loadBolt(path string, d *demo.Data) error {
 		}
 	}
 	slices.SortStableFunc(recs, func(a, b domain.Record) int {
-		if c := cmp.Compare(kinds[a.Kind()], kinds[b.Kind()]); c != 0 {
+		if c := cmp.Compare(kinds[a.Kind()], kinds[b.Kind()]); c != 0 || a.Kind() == domain.KindPlace {
 			return c
 		}
 		x, y := a.Metadata().Author, b.Metadata().Author
@@ -237,7 +238,8 @@ func BenchmarkPrefectLoad(b *testing.B) {
 
 // BenchmarkPrefectFirstSyncVillage is (b): a new tablet of 王坪村's team
 // leader pulling the whole village from a server holding the prefecture;
-// the bytes on the socket must be the same from either storage. It is
+// the bytes on the socket must be the same from either storage, but for
+// the server's time in the answer. It is
 // declared before the benchmarks that push, so that it runs first and both
 // servers hold the same village, byte for byte.
 func BenchmarkPrefectFirstSyncVillage(b *testing.B) {
@@ -269,7 +271,9 @@ func BenchmarkPrefectFirstSyncVillage(b *testing.B) {
 			p.report(b)
 		})
 	}
-	if len(wire) == 2 && wire["bbolt"] != wire["postgres"] {
+	// The answers differ only in the server's time (SyncResponse.Now),
+	// whose digits change what gzip makes of the body by a byte or two.
+	if d := wire["bbolt"] - wire["postgres"]; len(wire) == 2 && (d < -8 || d > 8) {
 		b.Errorf("first sync of the village: %d bytes on the wire from bbolt, %d from PostgreSQL", wire["bbolt"], wire["postgres"])
 	}
 }
