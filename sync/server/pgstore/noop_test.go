@@ -42,7 +42,7 @@ func TestNoOpSyncWritesNothing(t *testing.T) {
 		mu.Unlock()
 	}
 	ctx := context.Background()
-	d := demo.Village(1, time.Now().Add(-time.Hour))
+	d := demo.Town(1, time.Now().Add(-time.Hour), 60) // 王坪村 with 60 households
 	src := filepath.Join(t.TempDir(), "village.db")
 	if err := loadBolt(src, d); err != nil {
 		t.Fatal(err)
