@@ -35,6 +35,7 @@ type gen struct {
 	loc            *time.Location
 	start          time.Time // when the roster was entered
 	gapMin, gapMax int       // days between two visits of a household
+	months         int       // months of visits ending at now
 	d              *Data
 	town           *domain.Place
 	office         *domain.Cadre // the town office cadre who entered the roster
@@ -86,6 +87,7 @@ func newGen(seed int64, now time.Time, gapMin, gapMax int) *gen {
 		loc:       now.Location(),
 		gapMin:    gapMin,
 		gapMax:    gapMax,
+		months:    6,
 		d:         &Data{},
 		idNumbers: map[string]bool{},
 		phones:    map[string]bool{},
@@ -807,7 +809,7 @@ func (g *gen) progress(p *domain.Plan, m *domain.Measure) domain.Progress {
 	return domain.Stuck
 }
 
-// visits writes six months of visits ending at now: each household about every
+// visits writes g.months of visits ending at now: each household about every
 // gapMin to gapMax days, a few households left unvisited for 40 to 90 days,
 // and the problems found on the way.
 func (g *gen) visits(v *village) {
@@ -817,7 +819,7 @@ func (g *gen) visits(v *village) {
 			overdue[v.families[i]] = true
 		}
 	}
-	horizon := g.day(g.now.AddDate(0, -6, 0), 0) // visits start the day after
+	horizon := g.day(g.now.AddDate(0, -g.months, 0), 0) // visits start the day after
 	var days []int
 	for _, f := range v.families {
 		last := 1 + g.r.IntN(min(25, g.gapMax-5))

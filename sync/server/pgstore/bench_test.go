@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -134,12 +135,19 @@ func backends(b *testing.B) (*benchData, map[string]*backend) {
 // device enrols a new device of cadre with be.
 func (be *backend) device(b *testing.B, cadre uuid.UUID) (*store.DB, *client.Client) {
 	b.Helper()
+	return be.deviceWith(b, cadre, nil)
+}
+
+// deviceWith is device sending its requests with hc (the client's default
+// if nil).
+func (be *backend) deviceWith(b *testing.B, cadre uuid.UUID, hc *http.Client) (*store.DB, *client.Client) {
+	b.Helper()
 	db, err := store.Open(filepath.Join(b.TempDir(), uuid.NewString()+".db"), &store.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	c, err := client.New(db, client.Options{Logger: quiet, Interval: -1})
+	c, err := client.New(db, client.Options{Logger: quiet, Interval: -1, HTTP: hc})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,6 +45,9 @@ func TestMain(m *testing.M) {
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}
+	for _, dir := range benchDirs {
+		os.RemoveAll(dir)
+	}
 	os.Exit(code)
 }
 
