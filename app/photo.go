@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -491,4 +492,31 @@ func (a *App) attach(set photoSet, household uuid.UUID, kind domain.Kind, of uui
 		return a.db.PutBlobs(author, "", []store.Blob{blobOf(p)}, rec)
 	}
 	return newPhotoStrip(a, have, set.thumbs), d
+}
+
+// lostPhotos returns the photos kept for the draft under key that the
+// draft does not list (kept): picked just before the app was killed, with
+// the draft not saved again since. Nothing picked is lost; where it was
+// taken is not known, so it is not kept.
+func lostPhotos(db *store.DB, key string, kept []pickedPhoto) []pickedPhoto {
+	hashes, err := db.DraftBlobs(key)
+	if err != nil {
+		return nil
+	}
+	var out []pickedPhoto
+	for _, h := range hashes {
+		if slices.ContainsFunc(kept, func(p pickedPhoto) bool { return p.Hash == h }) {
+			continue
+		}
+		b, err := db.Blob(h)
+		if err != nil || b == nil {
+			continue
+		}
+		c, err := jpeg.DecodeConfig(bytes.NewReader(b))
+		if err != nil {
+			continue
+		}
+		out = append(out, pickedPhoto{Hash: h, Size: len(b), Width: c.Width, Height: c.Height})
+	}
+	return out
 }

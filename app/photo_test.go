@@ -15,6 +15,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/photo"
 	"bangfu/photo/phototest"
 	"bangfu/store"
 	"bangfu/store/query"
@@ -528,5 +529,43 @@ func TestReviewPhotos(t *testing.T) {
 	lead.Wait()
 	if strip := rv.Photos[measure.ID]; strip == nil || len(strip.Thumbs) != 1 {
 		t.Error("the leader's review still shows the deleted photo")
+	}
+}
+
+// TestVisitPhotoKilledBeforeDraft: the app is killed after a picked photo
+// was stored and before the draft listing it was saved again. Opening the
+// visit again brings the photo back (where it was taken is not known, so
+// not kept), and saving the visit makes it the visit's.
+func TestVisitPhotoKilledBeforeDraft(t *testing.T) {
+	e := newEnv(t)
+	a, d := e.enrolled("phone", e.data.GroupCadre.ID, phone)
+	household := a.Households.Rows()[0].ID
+	p, err := photo.Prepare(bytes.NewReader(gallery(t, 1)[0]), photo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the form does when a photo is picked, and no more.
+	if err := d.db.SaveDraftBlob("visit/"+household.String(), store.Blob{Hash: p.Hash, Data: p.JPEG, Thumb: p.Thumb}); err != nil {
+		t.Fatal(err)
+	}
+	_, form := openVisitForm(t, a)
+	if len(form.Picked) != 1 || form.Picked[0].Hash != p.Hash || form.Picked[0].Width != p.Width {
+		t.Fatalf("the photo picked before the kill: %+v", form.Picked)
+	}
+	if form.Photo.Keep.Checked || len(form.Thumbs.Objects) != 1 {
+		t.Fatalf("keep place %v, %d thumbnails", form.Photo.Keep.Checked, len(form.Thumbs.Objects))
+	}
+	test.Type(form.Notes, "屋顶漏雨")
+	test.Tap(form.Save)
+	a.Wait()
+	if form.Error.Visible() {
+		t.Fatalf("save: %s", form.Error.Text)
+	}
+	c, err := query.Card(d.db, household, demoNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := visitPhotos(t, d.db, c.Visits[0].ID); len(ps) != 1 || ps[0].Hash != p.Hash || ps[0].Located() {
+		t.Fatalf("photos of the saved visit: %+v", ps)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/jpeg"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -504,6 +505,19 @@ func (f *VisitForm) load() {
 			}
 			thumbs = readThumbs(a.db, hashes)
 		}
+		// Photos picked just before the app was killed: stored with the
+		// draft's key, but the draft not saved again since.
+		lost := lostPhotos(a.db, f.key(), kept.Photos)
+		if len(lost) > 0 {
+			if thumbs == nil {
+				thumbs = map[string]image.Image{}
+			}
+			hashes := make([]string, len(lost))
+			for i, p := range lost {
+				hashes[i] = p.Hash
+			}
+			maps.Copy(thumbs, readThumbs(a.db, hashes))
+		}
 		return func() {
 			f.loaded = true
 			f.backdate, f.correct, f.Photo.limit = backdate, correct, limit
@@ -513,16 +527,19 @@ func (f *VisitForm) load() {
 				f.Draft.SetText(errText(err))
 				return
 			}
-			if data == nil {
+			if data == nil && len(lost) == 0 {
 				if f.editing != nil {
 					f.fill(contentDraft(f.editing, a.now()))
 				}
 				return
 			}
 			var d visitDraft
-			if err := json.Unmarshal(data, &d); err != nil {
-				return // an unreadable draft is scratch: start afresh
+			if data != nil {
+				if err := json.Unmarshal(data, &d); err != nil && len(lost) == 0 {
+					return // an unreadable draft is scratch: start afresh
+				}
 			}
+			d.Photos = append(d.Photos, lost...)
 			if f.blank() {
 				f.fill(d)
 				f.Draft.SetText(lang.L("visit.draft_restored"))

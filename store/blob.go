@@ -471,3 +471,20 @@ func (db *DB) PhotoPlaces(hash string) ([]Location, error) {
 	}
 	return out, nil
 }
+
+// DraftBlobs returns the hashes of the photos kept for the draft saved
+// under key (SaveDraftBlob), in hash order: a form restores from them the
+// photos picked just before the app was killed, even when the draft
+// itself had not been saved again since.
+func (db *DB) DraftBlobs(key string) ([]string, error) {
+	var out []string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBlobDraft).ForEach(func(k, _ []byte) error {
+			if len(k) > sha256.Size && string(k[sha256.Size:]) == key {
+				out = append(out, hex.EncodeToString(k[:sha256.Size]))
+			}
+			return nil
+		})
+	})
+	return out, err
+}

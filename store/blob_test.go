@@ -147,6 +147,9 @@ func TestDraftPhotos(t *testing.T) {
 	if n, err := db.SweepBlobs(); err != nil || n != 0 {
 		t.Fatalf("sweep removed %d draft photos (%v)", n, err)
 	}
+	if got, err := db.DraftBlobs("visit/1"); err != nil || len(got) != 1 || got[0] != a.Hash {
+		t.Fatalf("the draft's photos: %v %v", got, err)
+	}
 	visit := newVisit(v)
 	must(t, db.PutDraft(v.Li.ID, "visit/1", visit, photoOf(v, visit, a)))
 	must(t, db.DeleteDraft("visit/2"))
