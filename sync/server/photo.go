@@ -387,6 +387,11 @@ func (s *Server) photoGuard(check store.Guard) (store.Guard, *[]string) {
 // dropPhotos removes the bytes of the hashes no live photo names any more:
 // called once the push that stopped naming them is committed.
 func (s *Server) dropPhotos(hashes []string) {
+	if len(hashes) == 0 {
+		return
+	}
+	s.photoMu.Lock()
+	defer s.photoMu.Unlock()
 	done := map[string]bool{}
 	for _, h := range hashes {
 		if done[h] {

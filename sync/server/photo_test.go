@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -811,4 +812,78 @@ func TestPhotoResumeTakesOver(t *testing.T) {
 		t.Error("the stopped upload reported success")
 	}
 	p.checkHeld(t, p.tok1, jpg)
+}
+
+// slowDelete is a photo store whose Delete waits for release: the moment
+// between the server's check that no record names a photo and its removal,
+// held open.
+type slowDelete struct {
+	server.Photos
+	entered, release chan struct{}
+}
+
+func (s *slowDelete) Delete(hash string) error {
+	close(s.entered)
+	<-s.release
+	return s.Photos.Delete(hash)
+}
+
+// TestPhotoAttachedWhileRemoved: the last record naming a photo is deleted
+// and, while the server removes the bytes, a push attaches the same bytes
+// again. Whatever the order, a server that says it holds the photo does:
+// the attach waits for the removal, and is then told the bytes are missing
+// (so the device sends them), never told they are held and then lose them.
+func TestPhotoAttachedWhileRemoved(t *testing.T) {
+	disk, err := server.OpenDisk(filepath.Join(t.TempDir(), "photos"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &slowDelete{Photos: disk, entered: make(chan struct{}), release: make(chan struct{})}
+	p := &photoEnv{env: newEnv(t, server.Options{Photos: slow}, nil), disk: disk}
+	p.dev1, p.tok1 = p.enroll(t, p.w.Cadre1.ID)
+	p.household = p.w.Group(p.w.G1)[0]
+	p.visit = newVisit(p.household, p.w.Cadre1.ID, p.now())
+	p.push(t, change(t, p.dev1, p.w.Cadre1.ID, p.visit, p.now()))
+	jpg := testJPEG(t, 21)
+	ph := p.attach(t, jpg)
+	p.upload(t, p.tok1, jpg, len(jpg), 0)
+
+	del := change(t, p.dev1, p.w.Cadre1.ID, ph, p.now().Add(time.Second))
+	del.Fields = domain.Fields{"deleted": json.RawMessage(`true`)}
+	through := p.through
+	deleted := make(chan struct{})
+	go func() {
+		defer close(deleted)
+		if status, resp, bad := p.sync(t, p.tok1, through+1, del); status != http.StatusOK || len(resp.Rejected) > 0 {
+			t.Errorf("delete: %d %+v %+v", status, bad, resp.Rejected)
+		}
+	}()
+	<-slow.entered // no record names the photo: its removal has begun
+
+	again := &domain.Photo{Household: ph.Household, OfKind: domain.KindVisit, Of: ph.Of, Cadre: ph.Cadre, Hash: ph.Hash, Size: ph.Size, Width: 1200, Height: 900}
+	attached := make(chan protocol.HaveResponse)
+	go func() {
+		status, resp, bad := p.sync(t, p.tok1, through+2, change(t, p.dev1, p.w.Cadre1.ID, again, p.now().Add(2*time.Second)))
+		if status != http.StatusOK || len(resp.Rejected) > 0 {
+			t.Errorf("attach again: %d %+v %+v", status, bad, resp.Rejected)
+		}
+		attached <- p.have(t, p.tok1, ph.Hash) // what a device asks next
+	}()
+	var early *protocol.HaveResponse
+	select {
+	case h := <-attached:
+		early = &h // the attach did not wait for the removal
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(slow.release)
+	<-deleted
+	h := early
+	if h == nil {
+		got := <-attached
+		h = &got
+	}
+	held := slices.Contains(h.Have, ph.Hash)
+	if _, err := os.Stat(filepath.Join(disk.Dir(), ph.Hash[:2], ph.Hash+".jpg")); held && err != nil {
+		t.Fatalf("the server said it held the photo (answer before the removal ended: %v), and removed it: %v", early != nil, err)
+	}
 }

@@ -80,7 +80,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -96,9 +98,7 @@ type Store interface {
 	// Device returns the replica's own ID, which devices record as the
 	// origin of what they pull.
 	Device() uuid.UUID
-	// ApplyChecked applies changes received from device from in one
-	// transaction, checking each against where its record is; it returns,
-	// per change, why one that cannot be merged was not applied.
+	// ApplyGuarded applies changes received from device from in one
 	// transaction, checking each with guard (see store.ApplyGuarded); it
 	// returns, per change, why one that cannot be merged was not applied.
 	ApplyGuarded(from uuid.UUID, changes []domain.Change, guard replica.Guard) ([]error, error)
@@ -240,7 +240,12 @@ type Server struct {
 	escrowKey   []byte
 	photos      Photos
 	quota       *photoQuota
-	ups         uploads
+	// photoMu keeps a push that writes photo records (read-locked) from
+	// committing between dropPhotos' check that no record names a photo
+	// and its removal (locked): a photo attached again then would name
+	// bytes the server had just said it held, and removed.
+	photoMu sync.RWMutex
+	ups     uploads
 }
 
 // backdate returns how many days back a visit's time may be set in village:
@@ -477,7 +482,14 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {
 		guard, gone := s.photoGuard(sc.check)
+		photos := s.photos != nil && slices.ContainsFunc(changes, func(c domain.Change) bool { return c.Kind == domain.KindPhoto })
+		if photos {
+			s.photoMu.RLock()
+		}
 		rejected, err := s.db.ApplyGuarded(dev.ID, changes, guard)
+		if photos {
+			s.photoMu.RUnlock()
+		}
 		var refused *replica.Refused
 		if errors.As(err, &refused) {
 			// Nothing was written. Name every change out of scope, so that
