@@ -60,11 +60,21 @@ type Options struct {
 	Import Importer
 	// Secure marks cookies Secure (the server runs TLS).
 	Secure bool
+	// Store keeps the accounts, sessions and audit log and the device
+	// registry, and takes the console's writes; the db given to New if nil.
+	// A server whose records live elsewhere (PostgreSQL) gives New its
+	// read-only copy of them and, here, where they are kept.
+	Store Store
+	// Fresh brings the db given to New up to date before a request reads
+	// it; nil when it always is.
+	Fresh func() error
 }
 
 // Console is the office console: an http.Handler for Prefix.
 type Console struct {
-	db       *store.DB
+	db       *store.DB // the records, read
+	st       Store
+	fresh    func() error
 	log      *slog.Logger
 	now      func() time.Time
 	export   func(w io.Writer, q ExportQuery) error
@@ -78,8 +88,11 @@ type Console struct {
 
 // New returns the console on db.
 func New(db *store.DB, opts Options) *Console {
-	c := &Console{db: db, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
+	c := &Console{db: db, st: opts.Store, fresh: opts.Fresh, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
 		limiter: newLimiter(), importer: opts.Import}
+	if c.st == nil {
+		c.st = db
+	}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -160,7 +173,7 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 		ck, err := r.Cookie(cookieName)
 		var s store.Session
 		if err == nil {
-			s, err = c.db.Session(ck.Value, c.now())
+			s, err = c.st.Session(ck.Value, c.now())
 		}
 		if err != nil {
 			if r.Method == http.MethodGet {
@@ -171,6 +184,10 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 			return
 		}
 		u := &user{Session: s, token: ck.Value}
+		if err := c.refresh(); err != nil {
+			c.fail(w, r, u, err)
+			return
+		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 32<<20)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
@@ -180,6 +197,14 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 		}
 		h(w, r, u)
 	}
+}
+
+// refresh brings the records read up to date, where they are a copy.
+func (c *Console) refresh() error {
+	if c.fresh == nil {
+		return nil
+	}
+	return c.fresh()
 }
 
 var errCSRF = &domain.Error{Code: domain.EFORBIDDEN, Field: "csrf",
@@ -229,7 +254,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, u *user, err erro
 
 // audit writes an administrative action of u to the audit log.
 func (c *Console) record(u *user, action, target, detail string) {
-	err := c.db.Audit(store.AuditEntry{At: c.now(), Account: u.Account.Name, Action: action,
+	err := c.st.Audit(store.AuditEntry{At: c.now(), Account: u.Account.Name, Action: action,
 		Target: target, Detail: detail, Place: u.Account.Place})
 	if err != nil {
 		c.log.Error("office: audit", "err", err)
@@ -269,10 +294,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			Error: fmt.Sprintf("登录失败次数过多，请 %d 秒后再试 / too many failed logins: try again in %d s", secs, secs)})
 		return
 	}
-	token, s, err := c.db.Login(name, r.PostFormValue("password"), SessionTTL, now)
+	token, s, err := c.st.Login(name, r.PostFormValue("password"), SessionTTL, now)
 	if err != nil {
 		c.limiter.fail(keys, now)
-		c.db.Audit(store.AuditEntry{At: now, Account: name, Action: "login-failed", Target: clientIP(r)})
+		c.st.Audit(store.AuditEntry{At: now, Account: name, Action: "login-failed", Target: clientIP(r)})
 		msg := "登录失败 / login failed"
 		var de *domain.Error
 		if errors.As(err, &de) {
@@ -290,7 +315,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, u *user) {
-	c.db.Logout(u.token)
+	c.st.Logout(u.token)
 	c.record(u, "logout", "", "")
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Path: Prefix, MaxAge: -1})
 	http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
