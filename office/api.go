@@ -323,6 +323,11 @@ func (c *Console) apiBackup(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	n, err := c.st.Backup(w)
+	if err != nil && n == 0 {
+		c.record(u, "backup-failed", "api", err.Error())
+		c.apiFail(w, err)
+		return
+	}
 	if err != nil {
 		c.log.Error("office: backup", "err", err, "bytes", n)
 		c.record(u, "backup-failed", "api", err.Error())

@@ -550,6 +550,14 @@ func (c *Console) backup(w http.ResponseWriter, r *http.Request, u *user) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", attachment(name))
 	n, err := c.st.Backup(w)
+	if err != nil && n == 0 {
+		// Nothing sent yet (a server on PostgreSQL has no backup here):
+		// the page says why.
+		w.Header().Del("Content-Disposition")
+		c.record(u, "backup-failed", name, err.Error())
+		c.fail(w, r, u, err)
+		return
+	}
 	if err != nil {
 		// The headers are gone; the client sees a cut-off download.
 		c.log.Error("office: backup", "err", err, "bytes", n)

@@ -224,7 +224,7 @@ func consoleAcrossInstances(t *testing.T, url string, a, b *server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	add := exec.CommandContext(ctx, bin, "account", "add", "-db", url, "-name", "city", "-place", "临夏市", "-display", "市办")
+	add := exec.CommandContext(ctx, bin, "account", "add", "-db", url, "-name", "city", "-place", "临夏市", "-display", "市办", "-ids")
 	add.Stdin = strings.NewReader("a long enough password\n")
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("account add -db: %v\n%s", err, out)
@@ -328,10 +328,40 @@ func consoleAcrossInstances(t *testing.T, url string, a, b *server) {
 		t.Errorf("A's settings page lacks the rules saved at B (form %v):\n%s", form, got)
 	}
 
+	// A roster imported at B, checked and applied there, is on A's
+	// overview: it went into the shared log.
+	c := logIn(t, b.url, "city", "a long enough password")
+	good, err := os.ReadFile(filepath.Join("testdata", "roster.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = c.upload("roster.csv", good)
+	tok := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(page)
+	if tok == nil {
+		t.Fatalf("the roster cannot be applied at B:\n%s", page)
+	}
+	if page = c.do(c.c.PostForm(b.url+"/office/import/apply", neturl.Values{"csrf": {c.csrf}, "token": {tok[1]}})); !strings.Contains(page, `id="applied"`) {
+		t.Fatalf("not applied at B:\n%s", page)
+	}
+	if home := get(ca, a, "/office/"); !strings.Contains(home, "李家村") {
+		t.Error("the village imported at B is not on A's overview")
+	}
+
+	// The console's backup is bbolt's: on PostgreSQL it says what to use.
+	resp, err := cb.PostForm(b.url+"/office/backup", neturl.Values{"csrf": {csrfRe.FindStringSubmatch(home)[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "pg_dump") {
+		t.Errorf("backup on PostgreSQL: %d %s", resp.StatusCode, body)
+	}
+
 	// Both instances' audit pages show what was done at either.
 	for _, s := range []*server{a, b} {
 		audit := get(map[*server]*http.Client{a: ca, b: cb}[s], s, "/office/audit")
-		for _, want := range []string{"登录 log in", "生成注册码 enrolment code", "注销设备 revoke device", "办公室登记的手机", "市办"} {
+		for _, want := range []string{"登录 log in", "生成注册码 enrolment code", "注销设备 revoke device", "办公室登记的手机", "市办", "roster.csv"} {
 			if !strings.Contains(audit, want) {
 				t.Errorf("the audit page at %s lacks %q:\n%s", s.url, want, audit)
 			}
