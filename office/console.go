@@ -68,6 +68,9 @@ type Options struct {
 	// Fresh brings the db given to New up to date before a request reads
 	// it; nil when it always is.
 	Fresh func() error
+	// Uploads keeps roster files between their check and their
+	// confirmation; in this process's memory if nil.
+	Uploads Uploads
 }
 
 // Console is the office console: an http.Handler for Prefix.
@@ -84,11 +87,12 @@ type Console struct {
 	limiter  *limiter
 	importer Importer
 	uploads  uploads
+	shared   Uploads
 }
 
 // New returns the console on db.
 func New(db *store.DB, opts Options) *Console {
-	c := &Console{db: db, st: opts.Store, fresh: opts.Fresh, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
+	c := &Console{db: db, st: opts.Store, fresh: opts.Fresh, shared: opts.Uploads, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
 		limiter: newLimiter(), importer: opts.Import}
 	if c.st == nil {
 		c.st = db

@@ -70,14 +70,17 @@ func openRegistry(url string) (*pgstore.DB, error) {
 // the office console: its accounts, sessions, registry and audit log in
 // the database every instance shares, its pages read from this instance's
 // mirror (brought up to date at each request), its writes (settings, a
-// roster import) pushed into the shared log.
+// roster import) pushed into the shared log, a roster file kept in the
+// database between its check and its confirmation, which may reach
+// another instance.
 func pgHandler(r *pgstore.Replica, mirror *store.DB, log *slog.Logger, secure bool, escrowKey []byte, photos server.Photos) http.Handler {
 	mux := http.NewServeMux()
 	fresh := func() error {
 		_, err := r.Mirror()
 		return err
 	}
-	mux.Handle(office.Prefix, office.New(mirror, office.Options{Logger: log, Secure: secure, Store: r.Office(), Fresh: fresh,
+	st := r.Office()
+	mux.Handle(office.Prefix, office.New(mirror, office.Options{Logger: log, Secure: secure, Store: st, Uploads: st, Fresh: fresh,
 		Export: consoleExport(mirror, photos), Import: consoleImport(mirror, r.Put)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
 	mux.Handle("/", server.New(r, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))

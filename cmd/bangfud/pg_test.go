@@ -328,9 +328,22 @@ func consoleAcrossInstances(t *testing.T, url string, a, b *server) {
 		t.Errorf("A's settings page lacks the rules saved at B (form %v):\n%s", form, got)
 	}
 
-	// A roster imported at B, checked and applied there, is on A's
-	// overview: it went into the shared log.
+	// A roster checked at B and confirmed at A (a load balancer may send
+	// them to either) is on both overviews: the file was kept in the
+	// database, the records went into the shared log. A bad file's marked
+	// copy downloads from either.
 	c := logIn(t, b.url, "city", "a long enough password")
+	bad, err := os.ReadFile(filepath.Join("testdata", "roster_bad.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`href="(/office/import/marked\?token=[^"]+)"`).FindStringSubmatch(c.upload("roster_bad.csv", bad))
+	if link == nil {
+		t.Fatal("no link to the marked workbook at B")
+	}
+	if marked := c.do(c.c.Get(a.url + strings.ReplaceAll(link[1], "&amp;", "&"))); !strings.HasPrefix(marked, "PK") {
+		t.Errorf("the marked workbook made at B, from A: %.200q", marked)
+	}
 	good, err := os.ReadFile(filepath.Join("testdata", "roster.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -340,11 +353,13 @@ func consoleAcrossInstances(t *testing.T, url string, a, b *server) {
 	if tok == nil {
 		t.Fatalf("the roster cannot be applied at B:\n%s", page)
 	}
-	if page = c.do(c.c.PostForm(b.url+"/office/import/apply", neturl.Values{"csrf": {c.csrf}, "token": {tok[1]}})); !strings.Contains(page, `id="applied"`) {
-		t.Fatalf("not applied at B:\n%s", page)
+	if page = c.do(c.c.PostForm(a.url+"/office/import/apply", neturl.Values{"csrf": {c.csrf}, "token": {tok[1]}})); !strings.Contains(page, `id="applied"`) {
+		t.Fatalf("checked at B, not applied at A:\n%s", page)
 	}
-	if home := get(ca, a, "/office/"); !strings.Contains(home, "李家村") {
-		t.Error("the village imported at B is not on A's overview")
+	for _, s := range []*server{a, b} {
+		if home := c.do(c.c.Get(s.url + "/office/")); !strings.Contains(home, "李家村") {
+			t.Errorf("the imported village is not on the overview of %s", s.url)
+		}
 	}
 
 	// The console's backup is bbolt's: on PostgreSQL it says what to use.

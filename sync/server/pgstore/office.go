@@ -348,3 +348,62 @@ func (o *Office) Backup(io.Writer) (int64, error) { return 0, ErrNoBackup }
 
 // Put saves records edited by author into the shared log (Replica.Put).
 func (o *Office) Put(author uuid.UUID, recs ...domain.Record) error { return o.r.Put(author, recs...) }
+
+// maxUploads is how many roster files waiting for confirmation an account
+// keeps, as the console does in memory: an older one is uploaded again.
+const maxUploads = 3
+
+// PutUpload keeps a roster file between its check and its confirmation
+// (office.Uploads), under the hash of token, until expires. Expired files
+// go, and so does the account's oldest beyond maxUploads.
+func (o *Office) PutUpload(token, account, name string, data, marked []byte, expires, now time.Time) error {
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, o.r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM office_uploads WHERE expires < $1`, nanos(now)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM office_uploads WHERE hash IN (SELECT hash FROM office_uploads
+			WHERE account = $1 ORDER BY created DESC OFFSET $2)`, account, maxUploads-1); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO office_uploads (hash, account, name, data, marked, created, expires)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, hashSecret(token), account, name, data, marked, nanos(now), nanos(expires))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: keep upload %s: %w", name, err)
+	}
+	return nil
+}
+
+// Upload returns the live upload of token made by account; ok false if
+// there is none.
+func (o *Office) Upload(token, account string, now time.Time) (name string, data, marked []byte, ok bool, err error) {
+	err = o.r.pool.QueryRow(context.Background(), `SELECT name, data, marked FROM office_uploads
+		WHERE hash = $1 AND account = $2 AND expires >= $3`, hashSecret(token), account, nanos(now)).Scan(&name, &data, &marked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, nil, false, nil
+	}
+	if err != nil {
+		return "", nil, nil, false, fmt.Errorf("pgstore: upload: %w", err)
+	}
+	return name, data, marked, true, nil
+}
+
+// MarkUpload replaces the marked copy of the upload of token.
+func (o *Office) MarkUpload(token string, marked []byte) error {
+	_, err := o.r.pool.Exec(context.Background(), `UPDATE office_uploads SET marked = $2 WHERE hash = $1`, hashSecret(token), marked)
+	if err != nil {
+		return fmt.Errorf("pgstore: mark upload: %w", err)
+	}
+	return nil
+}
+
+// DropUpload forgets the upload of token.
+func (o *Office) DropUpload(token string) error {
+	_, err := o.r.pool.Exec(context.Background(), `DELETE FROM office_uploads WHERE hash = $1`, hashSecret(token))
+	if err != nil {
+		return fmt.Errorf("pgstore: drop upload: %w", err)
+	}
+	return nil
+}

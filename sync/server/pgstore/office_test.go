@@ -167,6 +167,38 @@ func TestOffice(t *testing.T) {
 	if n, _ := mb.LastSeq(); n != after {
 		t.Errorf("B's mirror holds %d entries, the log %d", n, after)
 	}
+	// Roster files between check and confirmation: found at the other
+	// instance, by their account only, until they expire; an account
+	// keeps its newest three.
+	for i, tok := range []string{"t1", "t2", "t3", "t4"} {
+		if err := a.PutUpload(tok, "fuhan", "roster.csv", []byte{byte(i)}, nil, now.Add(time.Hour), now.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.MarkUpload("t4", []byte("PK marked")); err != nil {
+		t.Fatal(err)
+	}
+	if name, data, marked, ok, err := b.Upload("t4", "fuhan", now); !ok || err != nil || name != "roster.csv" || data[0] != 3 || string(marked) != "PK marked" {
+		t.Errorf("upload t4 at B: %q %v %q %v %v", name, data, marked, ok, err)
+	}
+	for tok, want := range map[string]bool{"t1": false, "t2": true, "t3": true} {
+		if _, _, _, ok, err := b.Upload(tok, "fuhan", now); ok != want || err != nil {
+			t.Errorf("upload %s kept %v, want %v (%v)", tok, ok, want, err)
+		}
+	}
+	if _, _, _, ok, _ := b.Upload("t4", "other", now); ok {
+		t.Error("another account read the upload")
+	}
+	if _, _, _, ok, _ := b.Upload("t4", "fuhan", now.Add(2*time.Hour)); ok {
+		t.Error("an expired upload was found")
+	}
+	if err := b.DropUpload("t4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, ok, _ := a.Upload("t4", "fuhan", now); ok {
+		t.Error("a dropped upload was found")
+	}
+
 	if _, err := a.Backup(nil); !errors.Is(err, pgstore.ErrNoBackup) {
 		t.Errorf("backup on PostgreSQL: %v", err)
 	}

@@ -126,7 +126,8 @@ var migrations = []string{
 	CREATE INDEX scopes_at ON scopes (at);`,
 	// The office console's accounts, their sessions and API tokens (see
 	// store/account.go and office.go), shared so that a login at one
-	// instance is valid at every other.
+	// instance is valid at every other; roster files between their check
+	// and their confirmation, which may reach another instance.
 	`CREATE TABLE office_accounts (
 		name     text PRIMARY KEY,
 		display  text NOT NULL,
@@ -150,7 +151,17 @@ var migrations = []string{
 		account text NOT NULL REFERENCES office_accounts (name),
 		created bigint NOT NULL
 	);
-	CREATE INDEX office_tokens_account ON office_tokens (account);`,
+	CREATE INDEX office_tokens_account ON office_tokens (account);
+	CREATE TABLE office_uploads (
+		hash    bytea PRIMARY KEY,
+		account text NOT NULL,
+		name    text NOT NULL,
+		data    bytea NOT NULL,
+		marked  bytea,
+		created bigint NOT NULL,
+		expires bigint NOT NULL
+	);
+	CREATE INDEX office_uploads_account ON office_uploads (account);`,
 }
 
 // migrationLock is the advisory lock key held while migrating.
