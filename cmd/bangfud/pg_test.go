@@ -362,6 +362,11 @@ func consoleAcrossInstances(t *testing.T, url string, a, b *server) {
 		}
 	}
 
+	// The monthly workbook, from B's mirror.
+	if xlsx := get(cb, b, "/office/export.xlsx"); !strings.HasPrefix(xlsx, "PK") || len(xlsx) < 10000 {
+		t.Errorf("the workbook from B: %d bytes", len(xlsx))
+	}
+
 	// The console's backup is bbolt's: on PostgreSQL it says what to use.
 	resp, err := cb.PostForm(b.url+"/office/backup", neturl.Values{"csrf": {csrfRe.FindStringSubmatch(home)[1]}})
 	if err != nil {
