@@ -71,6 +71,22 @@ type Options struct {
 	// Uploads keeps roster files between their check and their
 	// confirmation; in this process's memory if nil.
 	Uploads Uploads
+	// Logins counts failed logins where every instance of the server sees
+	// them, so that several instances do not multiply a guesser's tries;
+	// in this process's memory if nil.
+	Logins Logins
+}
+
+// Logins keeps the counts of failed logins per key (an address, an
+// account name) for the console's limiter (pgstore.Office).
+type Logins interface {
+	// Wait returns how long an attempt for keys must still wait.
+	Wait(keys []string, now time.Time) (time.Duration, error)
+	// Fail counts a failed attempt for each key: after its n-th failure in
+	// a row a key bars attempts for bar(n).
+	Fail(keys []string, now time.Time, bar func(failures int) time.Duration) error
+	// Succeed forgets the keys' failures.
+	Succeed(keys []string) error
 }
 
 // Console is the office console: an http.Handler for Prefix.
@@ -88,11 +104,12 @@ type Console struct {
 	importer Importer
 	uploads  uploads
 	shared   Uploads
+	logins   Logins
 }
 
 // New returns the console on db.
 func New(db *store.DB, opts Options) *Console {
-	c := &Console{db: db, st: opts.Store, fresh: opts.Fresh, shared: opts.Uploads, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
+	c := &Console{db: db, st: opts.Store, fresh: opts.Fresh, shared: opts.Uploads, logins: opts.Logins, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
 		limiter: newLimiter(), importer: opts.Import}
 	if c.st == nil {
 		c.st = db
@@ -291,7 +308,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	now := c.now()
 	keys := []string{"ip:" + clientIP(r), "name:" + name}
-	if wait := c.limiter.wait(keys, now); wait > 0 {
+	wait := c.limiter.wait(keys, now)
+	if c.logins != nil {
+		if wait, err = c.logins.Wait(keys, now); err != nil {
+			c.fail(w, r, nil, err)
+			return
+		}
+	}
+	if wait > 0 {
 		secs := int(wait.Round(time.Second) / time.Second)
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		c.render(w, "login", http.StatusTooManyRequests, page{Title: "登录 Log in", Data: ck.Value,
@@ -300,7 +324,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	token, s, err := c.st.Login(name, r.PostFormValue("password"), SessionTTL, now)
 	if err != nil {
-		c.limiter.fail(keys, now)
+		if c.logins == nil {
+			c.limiter.fail(keys, now)
+		} else if err := c.logins.Fail(keys, now, backoff); err != nil {
+			c.log.Error("office: count a failed login", "err", err)
+		}
 		c.st.Audit(store.AuditEntry{At: now, Account: name, Action: "login-failed", Target: clientIP(r)})
 		msg := "登录失败 / login failed"
 		var de *domain.Error
@@ -310,7 +338,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, "login", http.StatusUnauthorized, page{Title: "登录 Log in", Data: ck.Value, Error: msg})
 		return
 	}
-	c.limiter.succeed(keys)
+	if c.logins == nil {
+		c.limiter.succeed(keys)
+	} else if err := c.logins.Succeed(keys); err != nil {
+		c.log.Error("office: clear failed logins", "err", err)
+	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: Prefix, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: c.secure, Expires: s.Expires})
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: Prefix, MaxAge: -1})
@@ -344,6 +376,16 @@ const (
 	maxWait      = 15 * time.Minute
 )
 
+// backoff is how long the failures-th failed login in a row for a key
+// bars further attempts.
+func backoff(failures int) time.Duration {
+	n := failures - freeFailures
+	if n < 0 {
+		return 0
+	}
+	return min(firstWait<<min(n, 20), maxWait)
+}
+
 func newLimiter() *limiter { return &limiter{keys: map[string]*attempts{}} }
 
 // wait returns how long the attempt for keys must still wait.
@@ -372,9 +414,8 @@ func (l *limiter) fail(keys []string, now time.Time) {
 			l.keys[k] = a
 		}
 		a.failures++
-		if n := a.failures - freeFailures; n >= 0 {
-			w := firstWait << min(n, 20)
-			a.next = now.Add(min(w, maxWait))
+		if d := backoff(a.failures); d > 0 {
+			a.next = now.Add(d)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func pgHandler(r *pgstore.Replica, mirror *store.DB, log *slog.Logger, secure bo
 		return err
 	}
 	st := r.Office()
-	mux.Handle(office.Prefix, office.New(mirror, office.Options{Logger: log, Secure: secure, Store: st, Uploads: st, Fresh: fresh,
+	mux.Handle(office.Prefix, office.New(mirror, office.Options{Logger: log, Secure: secure, Store: st, Uploads: st, Logins: st, Fresh: fresh,
 		Export: consoleExport(mirror, photos), Import: consoleImport(mirror, r.Put)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
 	mux.Handle("/", server.New(r, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))

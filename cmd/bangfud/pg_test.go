@@ -218,8 +218,9 @@ func TestEscrowAcrossInstances(t *testing.T) {
 // instances a and b on one database: an account made with account add -db
 // logs in at A and its session is valid at B; B's overview shows the demo
 // village from its mirror; an enrolment code made at A enrols a phone
-// through B; the phone revoked at B is refused at A; both instances' audit
-// pages show what was done; settings saved at B are A's.
+// through B; the phone revoked at B is refused at A; settings saved and a
+// roster imported at B are A's; both instances' audit pages show what was
+// done; failed logins at A bar a guess at B.
 func consoleAcrossInstances(t *testing.T, url string, a, b *server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -378,7 +379,34 @@ func consoleAcrossInstances(t *testing.T, url string, a, b *server) {
 		t.Errorf("backup on PostgreSQL: %d %s", resp.StatusCode, body)
 	}
 
-	// Both instances' audit pages show what was done at either.
+	// Both instances' audit pages show what was done at either (below),
+	// and failed logins at A slow down the guesser at B.
+	guess := func(s *server) int {
+		t.Helper()
+		jar, _ := cookiejar.New(nil)
+		g := &http.Client{Jar: jar}
+		resp, err := g.Get(s.url + "/office/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		form, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp, err = g.PostForm(s.url+"/office/login", neturl.Values{"csrf": {csrfRe.FindStringSubmatch(string(form))[1]},
+			"name": {"city"}, "password": {"not the password"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 5 {
+		if code := guess(a); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d at A: %d", i+1, code)
+		}
+	}
+	if code := guess(b); code != http.StatusTooManyRequests {
+		t.Errorf("a guess at B after 5 failures at A: %d, want 429", code)
+	}
 	for _, s := range []*server{a, b} {
 		audit := get(map[*server]*http.Client{a: ca, b: cb}[s], s, "/office/audit")
 		for _, want := range []string{"登录 log in", "生成注册码 enrolment code", "注销设备 revoke device", "办公室登记的手机", "市办", "roster.csv"} {

@@ -407,3 +407,60 @@ func (o *Office) DropUpload(token string) error {
 	}
 	return nil
 }
+
+// forgetLogins is how long a key's failed logins are kept after its last.
+const forgetLogins = 24 * time.Hour
+
+// Wait returns how long a login attempt for keys must still wait
+// (office.Logins): failures at any instance count.
+func (o *Office) Wait(keys []string, now time.Time) (time.Duration, error) {
+	var next int64
+	err := o.r.pool.QueryRow(context.Background(), `SELECT coalesce(max(next), 0) FROM office_logins WHERE key = ANY($1)`, keys).Scan(&next)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: failed logins: %w", err)
+	}
+	if d := time.Duration(next - now.UnixNano()); next != 0 && d > 0 {
+		return d, nil
+	}
+	return 0, nil
+}
+
+// Fail counts a failed login for each key; after its n-th failure in a
+// row a key bars attempts for bar(n). Keys without a failure for a day
+// are forgotten.
+func (o *Office) Fail(keys []string, now time.Time, bar func(failures int) time.Duration) error {
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, o.r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM office_logins WHERE last < $1`, nanos(now.Add(-forgetLogins))); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			var n int
+			err := tx.QueryRow(ctx, `INSERT INTO office_logins (key, failures, next, last) VALUES ($1, 1, 0, $2)
+				ON CONFLICT (key) DO UPDATE SET failures = office_logins.failures + 1, last = $2
+				RETURNING failures`, k, nanos(now)).Scan(&n)
+			if err != nil {
+				return err
+			}
+			if d := bar(n); d > 0 {
+				if _, err := tx.Exec(ctx, `UPDATE office_logins SET next = $2 WHERE key = $1`, k, nanos(now.Add(d))); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: count a failed login: %w", err)
+	}
+	return nil
+}
+
+// Succeed forgets the keys' failed logins.
+func (o *Office) Succeed(keys []string) error {
+	_, err := o.r.pool.Exec(context.Background(), `DELETE FROM office_logins WHERE key = ANY($1)`, keys)
+	if err != nil {
+		return fmt.Errorf("pgstore: clear failed logins: %w", err)
+	}
+	return nil
+}

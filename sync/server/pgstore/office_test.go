@@ -199,6 +199,33 @@ func TestOffice(t *testing.T) {
 		t.Error("a dropped upload was found")
 	}
 
+	// Failed logins at A bar attempts at B; a success at B clears them.
+	bar := func(n int) time.Duration { return time.Duration(max(n-2, 0)) * time.Minute }
+	keys := []string{"ip:192.0.2.7", "name:fuhan"}
+	for range 4 {
+		if err := a.Fail(keys, now, bar); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, err := b.Wait([]string{"name:fuhan"}, now.Add(30*time.Second)); err != nil || d != 90*time.Second {
+		t.Errorf("after 4 failures at A, B waits %v (%v), want 1m30s", d, err)
+	}
+	if d, err := b.Wait([]string{"ip:192.0.2.8", "name:other"}, now); err != nil || d != 0 {
+		t.Errorf("other keys wait %v (%v)", d, err)
+	}
+	if err := b.Succeed(keys); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := a.Wait(keys, now); err != nil || d != 0 {
+		t.Errorf("after a success, A waits %v (%v)", d, err)
+	}
+	if err := a.Fail(keys, now, bar); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := a.Wait(keys, now); d != 0 {
+		t.Errorf("one failure after a success waits %v", d)
+	}
+
 	if _, err := a.Backup(nil); !errors.Is(err, pgstore.ErrNoBackup) {
 		t.Errorf("backup on PostgreSQL: %v", err)
 	}

@@ -127,7 +127,8 @@ var migrations = []string{
 	// The office console's accounts, their sessions and API tokens (see
 	// store/account.go and office.go), shared so that a login at one
 	// instance is valid at every other; roster files between their check
-	// and their confirmation, which may reach another instance.
+	// and their confirmation, which may reach another instance; failed
+	// logins, counted once for every instance.
 	`CREATE TABLE office_accounts (
 		name     text PRIMARY KEY,
 		display  text NOT NULL,
@@ -161,7 +162,14 @@ var migrations = []string{
 		created bigint NOT NULL,
 		expires bigint NOT NULL
 	);
-	CREATE INDEX office_uploads_account ON office_uploads (account);`,
+	CREATE INDEX office_uploads_account ON office_uploads (account);
+	CREATE TABLE office_logins (
+		key      text PRIMARY KEY,
+		failures int NOT NULL,
+		next     bigint NOT NULL,
+		last     bigint NOT NULL
+	);
+	CREATE INDEX office_logins_last ON office_logins (last);`,
 }
 
 // migrationLock is the advisory lock key held while migrating.
