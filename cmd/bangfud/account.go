@@ -25,9 +25,10 @@ const accountHelp = `
   token    -name N                                      生成命令行令牌（见 BANGFUD_TOKEN）/ an API token for -server
   list                                                  列出账号 / list accounts
 
-PostgreSQL 服务器（serve -db）：用 -db postgres://… 代替 -data，账号存于数据库，各实例通用。
+PostgreSQL 服务器（serve -db）：用 -db postgres://… 代替 -data，账号存于数据库，各实例通用，
+服务器运行时也可使用全部子命令。
 On a PostgreSQL server (serve -db): -db postgres://… instead of -data; the accounts live in the
-database, valid at every instance.
+database, valid at every instance, and every subcommand works while the instances run.
 
 例 / example:
   printf '%s\n' 'a-long-password' | bangfud account add -data data -name fuhan -place 枹罕镇 -display 张主任
