@@ -27,7 +27,7 @@ type accountsData struct {
 // account, a town office those of its town.
 func (c *Console) accountsData(u *user) (accountsData, error) {
 	var d accountsData
-	accts, err := c.db.Accounts()
+	accts, err := c.st.Accounts()
 	if err != nil {
 		return d, err
 	}
@@ -61,7 +61,7 @@ func (c *Console) accounts(w http.ResponseWriter, r *http.Request, u *user) {
 // password changes the user's own password; the old one must be given. It
 // ends the account's other sessions, and this one: the user logs in again.
 func (c *Console) password(w http.ResponseWriter, r *http.Request, u *user) {
-	if err := c.db.CheckPassword(u.Account.Name, r.PostFormValue("old")); err != nil {
+	if err := c.st.CheckPassword(u.Account.Name, r.PostFormValue("old")); err != nil {
 		c.fail(w, r, u, domain.Errorf(domain.EUNAUTHORIZED, "old", "原密码不正确", "the current password is wrong"))
 		return
 	}
@@ -69,7 +69,7 @@ func (c *Console) password(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, domain.Errorf(domain.EINVALID, "again", "两次输入的新密码不一致", "the two new passwords differ"))
 		return
 	}
-	if err := c.db.SetPassword(u.Account.Name, r.PostFormValue("new")); err != nil {
+	if err := c.st.SetPassword(u.Account.Name, r.PostFormValue("new")); err != nil {
 		c.fail(w, r, u, err)
 		return
 	}
@@ -95,7 +95,7 @@ func (c *Console) addAccount(w http.ResponseWriter, r *http.Request, u *user) {
 		display = name
 	}
 	a := store.Account{Name: name, Display: display, Place: place, IDs: r.PostFormValue("ids") == "1"}
-	if err := c.db.CreateAccount(a, r.PostFormValue("password")); err != nil {
+	if err := c.st.CreateAccount(a, r.PostFormValue("password")); err != nil {
 		c.fail(w, r, u, err)
 		return
 	}

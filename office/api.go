@@ -100,9 +100,13 @@ func (c *Console) routeAPI(m *http.ServeMux) {
 func (c *Console) api(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		acct, err := c.db.TokenAccount(strings.TrimSpace(token))
+		acct, err := c.st.TokenAccount(strings.TrimSpace(token))
 		if !ok || err != nil {
 			c.apiFail(w, store.ErrSession)
+			return
+		}
+		if err := c.refresh(); err != nil {
+			c.apiFail(w, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxRoster)
@@ -169,7 +173,7 @@ func (c *Console) apiRevoke(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	if d.Revoked.IsZero() {
-		if err := c.db.Revoke(d.ID, store.Reason(req.Reason), c.now()); err != nil {
+		if err := c.st.Revoke(d.ID, store.Reason(req.Reason), c.now()); err != nil {
 			c.apiFail(w, err)
 			return
 		}
@@ -226,7 +230,7 @@ func (c *Console) apiUnlock(w http.ResponseWriter, r *http.Request, u *user) {
 	if req.TTLHours > 0 {
 		ttl = time.Duration(req.TTLHours) * time.Hour
 	}
-	code, err := c.db.IssueUnlock(d.ID, ttl)
+	code, err := c.st.IssueUnlock(d.ID, ttl)
 	if err != nil {
 		c.apiFail(w, err)
 		return
@@ -270,7 +274,7 @@ func (c *Console) apiEnrol(w http.ResponseWriter, r *http.Request, u *user) {
 	if req.TTLHours > 0 {
 		ttl = time.Duration(req.TTLHours) * time.Hour
 	}
-	code, err := c.db.CreateEnrolCode(found[0].ID, ttl)
+	code, err := c.st.CreateEnrolCode(found[0].ID, ttl)
 	if err != nil {
 		c.apiFail(w, err)
 		return
@@ -318,7 +322,12 @@ func (c *Console) apiBackup(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	n, err := c.db.Backup(w)
+	n, err := c.st.Backup(w)
+	if err != nil && n == 0 {
+		c.record(u, "backup-failed", "api", err.Error())
+		c.apiFail(w, err)
+		return
+	}
 	if err != nil {
 		c.log.Error("office: backup", "err", err, "bytes", n)
 		c.record(u, "backup-failed", "api", err.Error())
@@ -532,7 +541,7 @@ func (c *Console) apiAddAccount(w http.ResponseWriter, r *http.Request, u *user)
 	if display == "" || utf8.RuneCountInString(display) > 40 {
 		display = name
 	}
-	if err := c.db.CreateAccount(store.Account{Name: name, Display: display, Place: place.ID, IDs: req.IDs}, req.Password); err != nil {
+	if err := c.st.CreateAccount(store.Account{Name: name, Display: display, Place: place.ID, IDs: req.IDs}, req.Password); err != nil {
 		c.apiFail(w, err)
 		return
 	}
@@ -553,11 +562,11 @@ func (c *Console) apiDisableAccount(w http.ResponseWriter, r *http.Request, u *u
 		c.apiFail(w, domain.Errorf(domain.ENOTFOUND, "name", "辖区内没有账号“%[1]s”", "no account %[1]q in your scope", req.Name))
 		return
 	}
-	if err := c.db.DisableAccount(req.Name, c.now()); err != nil {
+	if err := c.st.DisableAccount(req.Name, c.now()); err != nil {
 		c.apiFail(w, err)
 		return
 	}
-	if err := c.db.RevokeTokens(req.Name); err != nil {
+	if err := c.st.RevokeTokens(req.Name); err != nil {
 		c.apiFail(w, err)
 		return
 	}

@@ -60,11 +60,40 @@ type Options struct {
 	Import Importer
 	// Secure marks cookies Secure (the server runs TLS).
 	Secure bool
+	// Store keeps the accounts, sessions and audit log and the device
+	// registry, and takes the console's writes; the db given to New if nil.
+	// A server whose records live elsewhere (PostgreSQL) gives New its
+	// read-only copy of them and, here, where they are kept.
+	Store Store
+	// Fresh brings the db given to New up to date before a request reads
+	// it; nil when it always is.
+	Fresh func() error
+	// Uploads keeps roster files between their check and their
+	// confirmation; in this process's memory if nil.
+	Uploads Uploads
+	// Logins counts failed logins where every instance of the server sees
+	// them, so that several instances do not multiply a guesser's tries;
+	// in this process's memory if nil.
+	Logins Logins
+}
+
+// Logins keeps the counts of failed logins per key (an address, an
+// account name) for the console's limiter (pgstore.Office).
+type Logins interface {
+	// Wait returns how long an attempt for keys must still wait.
+	Wait(keys []string, now time.Time) (time.Duration, error)
+	// Fail counts a failed attempt for each key: after its n-th failure in
+	// a row a key bars attempts for bar(n).
+	Fail(keys []string, now time.Time, bar func(failures int) time.Duration) error
+	// Succeed forgets the keys' failures.
+	Succeed(keys []string) error
 }
 
 // Console is the office console: an http.Handler for Prefix.
 type Console struct {
-	db       *store.DB
+	db       *store.DB // the records, read
+	st       Store
+	fresh    func() error
 	log      *slog.Logger
 	now      func() time.Time
 	export   func(w io.Writer, q ExportQuery) error
@@ -74,12 +103,17 @@ type Console struct {
 	limiter  *limiter
 	importer Importer
 	uploads  uploads
+	shared   Uploads
+	logins   Logins
 }
 
 // New returns the console on db.
 func New(db *store.DB, opts Options) *Console {
-	c := &Console{db: db, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
+	c := &Console{db: db, st: opts.Store, fresh: opts.Fresh, shared: opts.Uploads, logins: opts.Logins, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
 		limiter: newLimiter(), importer: opts.Import}
+	if c.st == nil {
+		c.st = db
+	}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -160,7 +194,7 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 		ck, err := r.Cookie(cookieName)
 		var s store.Session
 		if err == nil {
-			s, err = c.db.Session(ck.Value, c.now())
+			s, err = c.st.Session(ck.Value, c.now())
 		}
 		if err != nil {
 			if r.Method == http.MethodGet {
@@ -171,6 +205,10 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 			return
 		}
 		u := &user{Session: s, token: ck.Value}
+		if err := c.refresh(); err != nil {
+			c.fail(w, r, u, err)
+			return
+		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 32<<20)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
@@ -180,6 +218,14 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 		}
 		h(w, r, u)
 	}
+}
+
+// refresh brings the records read up to date, where they are a copy.
+func (c *Console) refresh() error {
+	if c.fresh == nil {
+		return nil
+	}
+	return c.fresh()
 }
 
 var errCSRF = &domain.Error{Code: domain.EFORBIDDEN, Field: "csrf",
@@ -229,7 +275,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, u *user, err erro
 
 // audit writes an administrative action of u to the audit log.
 func (c *Console) record(u *user, action, target, detail string) {
-	err := c.db.Audit(store.AuditEntry{At: c.now(), Account: u.Account.Name, Action: action,
+	err := c.st.Audit(store.AuditEntry{At: c.now(), Account: u.Account.Name, Action: action,
 		Target: target, Detail: detail, Place: u.Account.Place})
 	if err != nil {
 		c.log.Error("office: audit", "err", err)
@@ -262,17 +308,28 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	now := c.now()
 	keys := []string{"ip:" + clientIP(r), "name:" + name}
-	if wait := c.limiter.wait(keys, now); wait > 0 {
+	wait := c.limiter.wait(keys, now)
+	if c.logins != nil {
+		if wait, err = c.logins.Wait(keys, now); err != nil {
+			c.fail(w, r, nil, err)
+			return
+		}
+	}
+	if wait > 0 {
 		secs := int(wait.Round(time.Second) / time.Second)
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		c.render(w, "login", http.StatusTooManyRequests, page{Title: "登录 Log in", Data: ck.Value,
 			Error: fmt.Sprintf("登录失败次数过多，请 %d 秒后再试 / too many failed logins: try again in %d s", secs, secs)})
 		return
 	}
-	token, s, err := c.db.Login(name, r.PostFormValue("password"), SessionTTL, now)
+	token, s, err := c.st.Login(name, r.PostFormValue("password"), SessionTTL, now)
 	if err != nil {
-		c.limiter.fail(keys, now)
-		c.db.Audit(store.AuditEntry{At: now, Account: name, Action: "login-failed", Target: clientIP(r)})
+		if c.logins == nil {
+			c.limiter.fail(keys, now)
+		} else if err := c.logins.Fail(keys, now, backoff); err != nil {
+			c.log.Error("office: count a failed login", "err", err)
+		}
+		c.st.Audit(store.AuditEntry{At: now, Account: name, Action: "login-failed", Target: clientIP(r)})
 		msg := "登录失败 / login failed"
 		var de *domain.Error
 		if errors.As(err, &de) {
@@ -281,7 +338,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, "login", http.StatusUnauthorized, page{Title: "登录 Log in", Data: ck.Value, Error: msg})
 		return
 	}
-	c.limiter.succeed(keys)
+	if c.logins == nil {
+		c.limiter.succeed(keys)
+	} else if err := c.logins.Succeed(keys); err != nil {
+		c.log.Error("office: clear failed logins", "err", err)
+	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: Prefix, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: c.secure, Expires: s.Expires})
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: Prefix, MaxAge: -1})
@@ -290,7 +351,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, u *user) {
-	c.db.Logout(u.token)
+	c.st.Logout(u.token)
 	c.record(u, "logout", "", "")
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Path: Prefix, MaxAge: -1})
 	http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
@@ -314,6 +375,16 @@ const (
 	firstWait    = 2 * time.Second
 	maxWait      = 15 * time.Minute
 )
+
+// backoff is how long the failures-th failed login in a row for a key
+// bars further attempts.
+func backoff(failures int) time.Duration {
+	n := failures - freeFailures
+	if n < 0 {
+		return 0
+	}
+	return min(firstWait<<min(n, 20), maxWait)
+}
 
 func newLimiter() *limiter { return &limiter{keys: map[string]*attempts{}} }
 
@@ -343,9 +414,8 @@ func (l *limiter) fail(keys []string, now time.Time) {
 			l.keys[k] = a
 		}
 		a.failures++
-		if n := a.failures - freeFailures; n >= 0 {
-			w := firstWait << min(n, 20)
-			a.next = now.Add(min(w, maxWait))
+		if d := backoff(a.failures); d > 0 {
+			a.next = now.Add(d)
 		}
 	}
 }

@@ -27,6 +27,17 @@
 // (html/template escapes everything) with one embedded stylesheet: nothing is
 // fetched from the internet, so the console works on a LAN without it.
 //
+// # Storage
+//
+// What the console keeps or changes it reaches through Store (accounts,
+// sessions, API tokens, the audit log, the device registry, writes, the
+// backup); what it reads it reads from the *store.DB given to New. On bbolt
+// both are the server's store. On PostgreSQL (sync/server/pgstore) every
+// instance serves the console: Store is the database every instance shares,
+// the records read are the instance's mirror, brought up to date at each
+// request (Options.Fresh), and roster files wait for their confirmation in
+// the database (Options.Uploads).
+//
 // The console writes only through the store's own methods; what it cannot do
 // itself (the workbook, which lives in bangfud) it is handed as a function in
 // Options, so the package stays free of the command's internals.

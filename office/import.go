@@ -72,6 +72,62 @@ func (u *uploads) put(up *upload, now time.Time) string {
 	return token
 }
 
+// Uploads keeps roster files between their dry run and their confirmation
+// where every instance of the server finds them (pgstore.Office): behind a
+// load balancer the confirmation may reach another instance than the dry
+// run. A token is the console's random secret; marked is the file with its
+// bad rows marked (nil if none).
+type Uploads interface {
+	PutUpload(token, account, name string, data, marked []byte, expires, now time.Time) error
+	// Upload returns the live upload of token made by account; ok false if
+	// there is none.
+	Upload(token, account string, now time.Time) (name string, data, marked []byte, ok bool, err error)
+	MarkUpload(token string, marked []byte) error
+	DropUpload(token string) error
+}
+
+// keepUpload keeps up until its confirmation and returns its token.
+func (c *Console) keepUpload(up *upload, now time.Time) (string, error) {
+	if c.shared == nil {
+		return c.uploads.put(up, now), nil
+	}
+	token := randomToken()
+	var marked []byte
+	if up.result != nil {
+		marked = up.result.Marked
+	}
+	return token, c.shared.PutUpload(token, up.account, up.name, up.data, marked, up.expires, now)
+}
+
+// upload returns the upload of token made by account, nil if there is none.
+func (c *Console) upload(token, account string, now time.Time) (*upload, error) {
+	if c.shared == nil {
+		return c.uploads.get(token, account, now), nil
+	}
+	name, data, marked, ok, err := c.shared.Upload(token, account, now)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &upload{name: name, data: data, account: account, result: &ImportResult{Marked: marked}}, nil
+}
+
+// markUpload keeps res as the latest check of the upload of token.
+func (c *Console) markUpload(token string, up *upload, res *ImportResult) error {
+	if c.shared == nil {
+		up.result = res
+		return nil
+	}
+	return c.shared.MarkUpload(token, res.Marked)
+}
+
+func (c *Console) dropUpload(token string) error {
+	if c.shared == nil {
+		c.uploads.drop(token)
+		return nil
+	}
+	return c.shared.DropUpload(token)
+}
+
 // maxUploads is how many uploaded files waiting for confirmation an account
 // keeps; an older one must be uploaded again.
 const maxUploads = 3
@@ -129,7 +185,11 @@ func (c *Console) importCheck(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, err)
 		return
 	}
-	token := c.uploads.put(&upload{name: name, data: data, account: u.Account.Name, result: res, expires: c.now().Add(time.Hour)}, c.now())
+	token, err := c.keepUpload(&upload{name: name, data: data, account: u.Account.Name, result: res, expires: c.now().Add(time.Hour)}, c.now())
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
 	c.record(u, "import-check", name, fmt.Sprintf("%d records, %d bad rows", res.Records, len(res.Bad)))
 	c.render(w, "import", http.StatusOK, page{Title: "导入花名册 Import a roster", User: u,
 		Data: importData{On: true, Name: name, Token: token, Result: res}})
@@ -137,7 +197,11 @@ func (c *Console) importCheck(w http.ResponseWriter, r *http.Request, u *user) {
 
 func (c *Console) importApply(w http.ResponseWriter, r *http.Request, u *user) {
 	token := r.PostFormValue("token")
-	up := c.uploads.get(token, u.Account.Name, c.now())
+	up, err := c.upload(token, u.Account.Name, c.now())
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
 	if up == nil {
 		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "token", "上传的文件已过期，请重新上传", "the upload has expired: upload the file again"))
 		return
@@ -151,17 +215,24 @@ func (c *Console) importApply(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	applied := len(res.Bad) == 0
 	if applied {
-		c.uploads.drop(token)
+		err = c.dropUpload(token)
 		c.record(u, "import", up.name, fmt.Sprintf("%d records written", res.Records))
 	} else {
-		up.result = res
+		err = c.markUpload(token, up, res)
+	}
+	if err != nil {
+		c.log.Error("office: import upload", "err", err)
 	}
 	c.render(w, "import", http.StatusOK, page{Title: "导入花名册 Import a roster", User: u,
 		Data: importData{On: true, Name: up.name, Token: token, Result: res, Applied: applied}})
 }
 
 func (c *Console) importMarked(w http.ResponseWriter, r *http.Request, u *user) {
-	up := c.uploads.get(r.URL.Query().Get("token"), u.Account.Name, c.now())
+	up, err := c.upload(r.URL.Query().Get("token"), u.Account.Name, c.now())
+	if err != nil {
+		c.fail(w, r, u, err)
+		return
+	}
 	if up == nil || up.result == nil || up.result.Marked == nil {
 		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "token", "没有可下载的标注文件，请重新上传", "there is no marked file to download: upload the file again"))
 		return

@@ -168,7 +168,7 @@ type deviceRow struct {
 
 // visibleDevices returns the devices of cadres in the account's scope.
 func (c *Console) visibleDevices(u *user) ([]deviceRow, error) {
-	devs, err := c.db.Devices()
+	devs, err := c.st.Devices()
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (c *Console) revoke(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "device", "没有这台设备", "there is no such device"))
 		return
 	}
-	if err := c.db.Revoke(id, store.Reason(reason), c.now()); err != nil {
+	if err := c.st.Revoke(id, store.Reason(reason), c.now()); err != nil {
 		c.fail(w, r, u, err)
 		return
 	}
@@ -273,7 +273,7 @@ func (c *Console) unlock(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "device", "没有这台设备", "there is no such device"))
 		return
 	}
-	code, err := c.db.IssueUnlock(id, unlockTTL)
+	code, err := c.st.IssueUnlock(id, unlockTTL)
 	if err != nil {
 		c.fail(w, r, u, err)
 		return
@@ -342,7 +342,7 @@ func (c *Console) enrol(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "cadre", "请选择本辖区名册中的干部", "choose a cadre on your roster"))
 		return
 	}
-	code, err := c.db.CreateEnrolCode(cadre.ID, enrolTTL)
+	code, err := c.st.CreateEnrolCode(cadre.ID, enrolTTL)
 	if err != nil {
 		c.fail(w, r, u, err)
 		return
@@ -531,7 +531,7 @@ func (c *Console) backupPage(w http.ResponseWriter, r *http.Request, u *user) {
 // token makes an API token for the account, shown once, for the command
 // line against the running server.
 func (c *Console) token(w http.ResponseWriter, r *http.Request, u *user) {
-	token, err := c.db.CreateToken(u.Account.Name, c.now())
+	token, err := c.st.CreateToken(u.Account.Name, c.now())
 	if err != nil {
 		c.fail(w, r, u, err)
 		return
@@ -549,7 +549,15 @@ func (c *Console) backup(w http.ResponseWriter, r *http.Request, u *user) {
 	name := "bangfu-" + c.now().In(China).Format("20060102-150405") + ".db"
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", attachment(name))
-	n, err := c.db.Backup(w)
+	n, err := c.st.Backup(w)
+	if err != nil && n == 0 {
+		// Nothing sent yet (a server on PostgreSQL has no backup here):
+		// the page says why.
+		w.Header().Del("Content-Disposition")
+		c.record(u, "backup-failed", name, err.Error())
+		c.fail(w, r, u, err)
+		return
+	}
 	if err != nil {
 		// The headers are gone; the client sees a cut-off download.
 		c.log.Error("office: backup", "err", err, "bytes", n)
@@ -589,7 +597,7 @@ var actionNames = map[string]string{
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, u *user) {
 	sc := c.scope(u)
 	city := c.cityOnly(u) == nil
-	entries, err := c.db.AuditLog(500, func(e store.AuditEntry) bool {
+	entries, err := c.st.AuditLog(500, func(e store.AuditEntry) bool {
 		// Failed logins belong to no place: the city office sees them.
 		return e.Place == u.Account.Place || sc.sees(e.Place) || (city && e.Place == uuid.Nil)
 	})

@@ -208,7 +208,7 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request, u *user) 
 		}
 		next.Rules = &rules
 	}
-	if err := c.db.Put(uuid.Nil, &next); err != nil {
+	if err := c.st.Put(uuid.Nil, &next); err != nil {
 		c.fail(w, r, u, err)
 		return
 	}

@@ -105,18 +105,43 @@ func checkAccountName(name string) error {
 	return nil
 }
 
+// CheckAccountName checks an office account's name as CreateAccount does,
+// for the accounts kept elsewhere (sync/server/pgstore).
+func CheckAccountName(name string) error { return checkAccountName(name) }
+
+// HashPassword checks a new password's length and returns its bcrypt hash,
+// as CreateAccount and SetPassword keep it.
+func HashPassword(password string) ([]byte, error) {
+	if utf8.RuneCountInString(password) < MinPassword {
+		return nil, domain.Errorf(domain.EINVALID, "password", "密码至少 %[1]d 个字符", "a password needs at least %[1]d characters", MinPassword)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "password", "密码不可用：%[1]v", "the password cannot be used: %[1]v", err)
+	}
+	return hash, nil
+}
+
+// PasswordMatches reports whether password is the one hash was made from.
+// A nil hash (an unknown name) is compared against a made-up one, so that
+// a wrong name costs the time a wrong password does.
+func PasswordMatches(hash []byte, password string) bool {
+	if hash == nil {
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+}
+
 // CreateAccount adds an office account with password; the place must be a
 // stored town or city. An existing name is refused (ECONFLICT).
 func (db *DB) CreateAccount(a Account, password string) error {
 	if err := checkAccountName(a.Name); err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(password) < MinPassword {
-		return domain.Errorf(domain.EINVALID, "password", "密码至少 %[1]d 个字符", "a password needs at least %[1]d characters", MinPassword)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	hash, err := HashPassword(password)
 	if err != nil {
-		return domain.Errorf(domain.EINVALID, "password", "密码不可用：%[1]v", "the password cannot be used: %[1]v", err)
+		return err
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		p, err := loadPlace(tx, a.Place)
@@ -147,12 +172,9 @@ func (db *DB) CreateAccount(a Account, password string) error {
 
 // SetPassword replaces an account's password and ends its sessions.
 func (db *DB) SetPassword(name, password string) error {
-	if utf8.RuneCountInString(password) < MinPassword {
-		return domain.Errorf(domain.EINVALID, "password", "密码至少 %[1]d 个字符", "a password needs at least %[1]d characters", MinPassword)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	hash, err := HashPassword(password)
 	if err != nil {
-		return domain.Errorf(domain.EINVALID, "password", "密码不可用：%[1]v", "the password cannot be used: %[1]v", err)
+		return err
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		row, err := getAccount(tx, name)

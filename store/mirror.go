@@ -89,3 +89,36 @@ func (db *DB) EntryID(seq uint64) (uuid.UUID, bool, error) {
 	})
 	return id, ok, err
 }
+
+// PutThen is Put that hands then the entries the put logged, inside its
+// transaction, before it commits; an error from then writes nothing. A
+// server whose log is kept elsewhere (sync/server/pgstore) writes them
+// there first, as ApplyGuardedThen does for a push.
+func (db *DB) PutThen(author uuid.UUID, then func(added []Entry) error, recs ...domain.Record) error {
+	now := db.Now()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		start := tx.Bucket(bucketLog).Sequence()
+		for _, rec := range recs {
+			if err := db.put(tx, author, rec, now); err != nil {
+				return err
+			}
+		}
+		if err := db.saveClock(tx); err != nil {
+			return err
+		}
+		var added []Entry
+		c := tx.Bucket(bucketLog).Cursor()
+		for k, v := c.Seek(u64(start + 1)); k != nil; k, v = c.Next() {
+			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
+			}
+			added = append(added, e)
+		}
+		return then(added)
+	})
+	if err != nil {
+		return fmt.Errorf("store: put: %w", err)
+	}
+	return nil
+}

@@ -100,3 +100,39 @@ func TestMirror(t *testing.T) {
 		t.Fatalf("a retried push logged %d entries (%v)", len(added), err)
 	}
 }
+
+// TestPutThen checks that PutThen hands over exactly the entries the put
+// logged, inside its transaction, and that an error from the hook writes
+// nothing: neither the row nor the log.
+func TestPutThen(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	h := v.Households()[0]
+	before, err := db.LastSeq()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Phone = "13900000009"
+	refused := errors.New("the shared log refused")
+	err = db.PutThen(uuid.Nil, func(added []store.Entry) error { return refused }, h)
+	if !errors.Is(err, refused) {
+		t.Fatalf("PutThen with a failing hook: %v", err)
+	}
+	if n, _ := db.LastSeq(); n != before {
+		t.Errorf("a refused put logged %d entries", n-before)
+	}
+	if r, err := db.Get(domain.KindHousehold, h.ID); err != nil || r.(*domain.Household).Phone == "13900000009" {
+		t.Errorf("a refused put wrote the row (%v)", err)
+	}
+	var got []store.Entry
+	err = db.PutThen(uuid.Nil, func(added []store.Entry) error { got = added; return nil }, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Seq != before+1 || got[0].Change.Record != h.ID || string(got[0].Change.Fields["phone"]) != `"13900000009"` {
+		t.Fatalf("the hook got %+v", got)
+	}
+	if r, err := db.Get(domain.KindHousehold, h.ID); err != nil || r.(*domain.Household).Phone != "13900000009" {
+		t.Errorf("the put is not stored (%v)", err)
+	}
+}

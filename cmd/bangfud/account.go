@@ -25,6 +25,11 @@ const accountHelp = `
   token    -name N                                      生成命令行令牌（见 BANGFUD_TOKEN）/ an API token for -server
   list                                                  列出账号 / list accounts
 
+PostgreSQL 服务器（serve -db）：用 -db postgres://… 代替 -data，账号存于数据库，各实例通用，
+服务器运行时也可使用全部子命令。
+On a PostgreSQL server (serve -db): -db postgres://… instead of -data; the accounts live in the
+database, valid at every instance, and every subcommand works while the instances run.
+
 例 / example:
   printf '%s\n' 'a-long-password' | bangfud account add -data data -name fuhan -place 枹罕镇 -display 张主任
 账号的范围是一个镇（只看本镇）或市（看全部）。-ids：可在导出中看到完整身份证号（否则打码）。
@@ -54,6 +59,7 @@ func (c *cli) account(args []string) error {
 	display := fs.String("display", "", "使用人姓名 / the person's name")
 	ids := fs.Bool("ids", false, "可看完整身份证号 / may see whole ID numbers")
 	server := serverFlag(fs)
+	url := dbFlag(fs)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -63,11 +69,28 @@ func (c *cli) account(args []string) error {
 	if *server != "" {
 		return c.remoteAccount(*server, sub, office.APIAccount{Name: *name, Display: *display, Place: *place, IDs: *ids})
 	}
-	db, err := openExisting(*dir)
-	if err != nil {
-		return err
+	// db holds the records (on PostgreSQL, a mirror of them); accts the
+	// accounts.
+	var db *store.DB
+	var accts office.Accounts
+	if *url != "" {
+		rep, err := openReplica(*url, "")
+		if err != nil {
+			return err
+		}
+		defer rep.Close()
+		if db, err = rep.Mirror(); err != nil {
+			return err
+		}
+		accts = rep.Office()
+	} else {
+		var err error
+		if db, err = openExisting(*dir); err != nil {
+			return err
+		}
+		defer db.Close()
+		accts = db
 	}
-	defer db.Close()
 	switch sub {
 	case "add":
 		p, err := findOffice(db, *place)
@@ -81,43 +104,43 @@ func (c *cli) account(args []string) error {
 		if *display == "" {
 			*display = *name
 		}
-		if err := db.CreateAccount(store.Account{Name: *name, Display: *display, Place: p.ID, IDs: *ids}, pw); err != nil {
+		if err := accts.CreateAccount(store.Account{Name: *name, Display: *display, Place: p.ID, IDs: *ids}, pw); err != nil {
 			return err
 		}
-		db.Audit(store.AuditEntry{At: db.Now(), Action: "account", Target: *name, Detail: "bangfud account add", Place: p.ID})
+		accts.Audit(store.AuditEntry{At: db.Now(), Action: "account", Target: *name, Detail: "bangfud account add", Place: p.ID})
 		fmt.Fprintf(c.stdout, "已建账号 / account created: %s（%s，%s）\n", *name, *display, p.Name)
 	case "passwd":
 		pw, err := readPassword(os.Stdin)
 		if err != nil {
 			return err
 		}
-		if err := db.SetPassword(*name, pw); err != nil {
+		if err := accts.SetPassword(*name, pw); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "已修改密码 / password changed: %s\n", *name)
 	case "disable":
-		if err := db.DisableAccount(*name, db.Now()); err != nil {
+		if err := accts.DisableAccount(*name, db.Now()); err != nil {
 			return err
 		}
-		if err := db.RevokeTokens(*name); err != nil {
+		if err := accts.RevokeTokens(*name); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "已停用 / disabled: %s\n", *name)
 	case "token":
-		token, err := db.CreateToken(*name, db.Now())
+		token, err := accts.CreateToken(*name, db.Now())
 		if err != nil {
 			return err
 		}
-		db.Audit(store.AuditEntry{At: db.Now(), Account: *name, Action: "token", Target: *name, Detail: "bangfud account token"})
+		accts.Audit(store.AuditEntry{At: db.Now(), Account: *name, Action: "token", Target: *name, Detail: "bangfud account token"})
 		fmt.Fprintf(c.stderr, "命令行令牌（只显示这一次）/ API token (shown once); use: %s=TOKEN bangfud devices -server URL\n", tokenEnv)
 		fmt.Fprintln(c.stdout, token)
 	case "list":
-		accts, err := db.Accounts()
+		list, err := accts.Accounts()
 		if err != nil {
 			return err
 		}
 		var rows []office.APIAccount
-		for _, a := range accts {
+		for _, a := range list {
 			scope := a.Place.String()
 			if r, err := db.Get(domain.KindPlace, a.Place); err == nil {
 				scope = r.(*domain.Place).Name

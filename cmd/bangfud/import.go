@@ -246,8 +246,11 @@ roster_bad.csv, roster_bad.xlsx (bad rows, for -dry-run).`
 
 // consoleImport checks and applies roster files uploaded to the console.
 // A town's office may import only what lies in its town: a row whose
-// household or place is elsewhere refuses the whole file.
-func consoleImport(db *store.DB) office.Importer {
+// household or place is elsewhere refuses the whole file. The file is
+// checked against db and its records saved with put: db.Put on bbolt; on
+// PostgreSQL, db is the instance's mirror and put pushes into the shared
+// log (pgstore.Replica.Put).
+func consoleImport(db *store.DB, put func(author uuid.UUID, recs ...domain.Record) error) office.Importer {
 	return func(name string, data []byte, scope uuid.UUID, apply bool) (*office.ImportResult, error) {
 		var tables []roster.Table
 		var bad []*roster.FileError
@@ -289,7 +292,7 @@ func consoleImport(db *store.DB) office.Importer {
 			return out, nil
 		}
 		if apply && len(res.Records) > 0 {
-			if err := db.Put(uuid.Nil, res.Records...); err != nil {
+			if err := put(uuid.Nil, res.Records...); err != nil {
 				return nil, fmt.Errorf("写入失败，未写入任何数据 (the import failed and wrote nothing): %w", err)
 			}
 		}

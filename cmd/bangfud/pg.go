@@ -66,18 +66,23 @@ func openRegistry(url string) (*pgstore.DB, error) {
 	return db, nil
 }
 
-// pgHandler serves the sync endpoints on a replica. The office console
-// needs the bbolt store (its accounts and sessions, and writes that go
-// into the store): it is not served on PostgreSQL, and a browser sent to
-// it is told so and what to use instead.
-func pgHandler(r *pgstore.Replica, log *slog.Logger, escrowKey []byte, photos server.Photos) http.Handler {
+// pgHandler serves the sync endpoints on a replica and, under /office/,
+// the office console: its accounts, sessions, registry and audit log in
+// the database every instance shares, its pages read from this instance's
+// mirror (brought up to date at each request), its writes (settings, a
+// roster import) pushed into the shared log, a roster file kept in the
+// database between its check and its confirmation, which may reach
+// another instance.
+func pgHandler(r *pgstore.Replica, mirror *store.DB, log *slog.Logger, secure bool, escrowKey []byte, photos server.Photos) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(office.Prefix, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusNotImplemented)
-		fmt.Fprint(w, "办公室管理后台暂不支持 PostgreSQL 服务器：注册码用 bangfud enroll -db，设备解锁码用 bangfud unlock -db。\n"+
-			"The office console is not served on PostgreSQL yet: issue enrolment codes with bangfud enroll -db, unlock codes with bangfud unlock -db.\n")
-	})
+	fresh := func() error {
+		_, err := r.Mirror()
+		return err
+	}
+	st := r.Office()
+	mux.Handle(office.Prefix, office.New(mirror, office.Options{Logger: log, Secure: secure, Store: st, Uploads: st, Logins: st, Fresh: fresh,
+		Export: consoleExport(mirror, photos), Import: consoleImport(mirror, r.Put)}))
+	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
 	mux.Handle("/", server.New(r, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))
 	return mux
 }

@@ -52,10 +52,13 @@ connections, lets the syncs in flight finish (at most -shutdown-timeout) and exi
 While it runs it holds the store alone: stop it before running an admin command.
 
 -db postgres://…：数据保存在 PostgreSQL（代替 -data），多个实例可共用一个数据库，设备连哪个都行；
-每个实例在 -mirror 文件（默认临时文件）中保留一份由数据库推导的副本。办公室管理后台只在 bbolt 上提供。
+每个实例在 -mirror 文件（默认临时文件）中保留一份由数据库推导的副本。办公室管理后台在每个实例上都可用
+（账号和登录保存在数据库中，各实例通用；账号用 bangfud account add -db 创建；备份请用 pg_dump）。
 -db postgres://… keeps the records in PostgreSQL instead of -data: any number of instances
 share one database and serve any device. Each instance keeps a copy derived from the database
-in the -mirror file (a temporary one by default). The office console is served on bbolt only.
+in the -mirror file (a temporary one by default). The office console is served by every
+instance (accounts and logins live in the database; make accounts with bangfud account add -db;
+back up with pg_dump).
 每个实例都要有同一个 -escrow-key 文件（第一个实例创建它；复制到其他实例所在机器，与数据库分开保存）：
 数据库只记录该密钥的标识，用别的密钥或缺少密钥文件的实例拒绝启动。
 Every instance needs the same -escrow-key file (the first instance makes it; copy it to the
@@ -161,7 +164,12 @@ otherwise missing on the others.`, "")
 
 	h, where := http.Handler(nil), ""
 	if rep != nil {
-		h, where = pgHandler(rep, log, escrowKey, photos), "postgres"
+		mirror, err := rep.Mirror()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		h, where = pgHandler(rep, mirror, log, *cert != "", escrowKey, photos), "postgres"
 	} else {
 		h, where = handler(db, log, *cert != "", escrowKey, photos), filepath.Clean(db.Path())
 	}
@@ -250,7 +258,7 @@ func loadEscrowKey(path string, rep *pgstore.Replica) ([]byte, error) {
 // on the same port; "/" sends a browser to the console.
 func handler(db *store.DB, log *slog.Logger, secure bool, escrowKey []byte, photos server.Photos) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db, photos), Import: consoleImport(db)}))
+	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db, photos), Import: consoleImport(db, db.Put)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
 	mux.Handle("/", server.New(db, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))
 	return mux

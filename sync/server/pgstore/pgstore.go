@@ -124,6 +124,52 @@ var migrations = []string{
 		units bytea NOT NULL
 	);
 	CREATE INDEX scopes_at ON scopes (at);`,
+	// The office console's accounts, their sessions and API tokens (see
+	// store/account.go and office.go), shared so that a login at one
+	// instance is valid at every other; roster files between their check
+	// and their confirmation, which may reach another instance; failed
+	// logins, counted once for every instance.
+	`CREATE TABLE office_accounts (
+		name     text PRIMARY KEY,
+		display  text NOT NULL,
+		place    uuid NOT NULL,
+		ids      boolean NOT NULL,
+		hash     bytea NOT NULL,
+		created  bigint NOT NULL,
+		disabled bigint NOT NULL DEFAULT 0
+	);
+	CREATE TABLE office_sessions (
+		hash    bytea PRIMARY KEY,
+		account text NOT NULL REFERENCES office_accounts (name),
+		csrf    text NOT NULL,
+		created bigint NOT NULL,
+		expires bigint NOT NULL
+	);
+	CREATE INDEX office_sessions_account ON office_sessions (account);
+	CREATE INDEX office_sessions_expires ON office_sessions (expires);
+	CREATE TABLE office_tokens (
+		hash    bytea PRIMARY KEY,
+		account text NOT NULL REFERENCES office_accounts (name),
+		created bigint NOT NULL
+	);
+	CREATE INDEX office_tokens_account ON office_tokens (account);
+	CREATE TABLE office_uploads (
+		hash    bytea PRIMARY KEY,
+		account text NOT NULL,
+		name    text NOT NULL,
+		data    bytea NOT NULL,
+		marked  bytea,
+		created bigint NOT NULL,
+		expires bigint NOT NULL
+	);
+	CREATE INDEX office_uploads_account ON office_uploads (account);
+	CREATE TABLE office_logins (
+		key      text PRIMARY KEY,
+		failures int NOT NULL,
+		next     bigint NOT NULL,
+		last     bigint NOT NULL
+	);
+	CREATE INDEX office_logins_last ON office_logins (last);`,
 }
 
 // migrationLock is the advisory lock key held while migrating.

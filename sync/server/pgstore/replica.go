@@ -218,25 +218,61 @@ func (r *Replica) Epoch() (uint64, error) { return r.epoch, nil }
 // shared log and committed before the mirror commits. A push seen before
 // logs nothing. Pushes to any instance are serialised.
 func (r *Replica) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard store.Guard) ([]error, error) {
+	var rejected []error
+	err := r.push(func(then func([]store.Entry) error) error {
+		var err error
+		rejected, err = r.mirror.ApplyGuardedThen(from, changes, guard, then)
+		return err
+	})
+	if err != nil {
+		var refused *store.Refused
+		if errors.As(err, &refused) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("pgstore: push: %w", err)
+	}
+	return rejected, nil
+}
+
+// Put saves records edited by author, as store.DB.Put does, through the
+// shared log: under the push lock the mirror catches up, the changes are
+// made against it, and the entries they log are written to the shared log
+// and committed before the mirror commits, exactly as a push is. The office
+// console saves settings this way; writing to the mirror alone would
+// separate it from the log.
+func (r *Replica) Put(author uuid.UUID, recs ...domain.Record) error {
+	err := r.push(func(then func([]store.Entry) error) error {
+		return r.mirror.PutThen(author, then, recs...)
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: put: %w", err)
+	}
+	return nil
+}
+
+// push runs write on the mirror under the push lock, after the mirror has
+// caught up; write hands the entries it logged to then, which copies them
+// into the shared log and commits it.
+func (r *Replica) push(write func(then func([]store.Entry) error) error) error {
 	r.write.Lock()
 	defer r.write.Unlock()
 	ctx := context.Background()
 	tx, err := r.pool.Begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: push: %w", err)
+		return err
 	}
 	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pushLock)); err != nil {
-		return nil, fmt.Errorf("pgstore: push: %w", err)
+		return err
 	}
 	// Reads keep catching up while the push waits for the lock; from here
 	// the mirror is the push's.
 	r.catch.Lock()
 	defer r.catch.Unlock()
 	if err := r.catchUp(ctx, tx); err != nil {
-		return nil, fmt.Errorf("pgstore: push: %w", err)
+		return err
 	}
-	rejected, err := r.mirror.ApplyGuardedThen(from, changes, guard, func(added []store.Entry) error {
+	return write(func(added []store.Entry) error {
 		if len(added) == 0 {
 			return nil
 		}
@@ -253,14 +289,6 @@ func (r *Replica) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard st
 		}
 		return tx.Commit(ctx)
 	})
-	if err != nil {
-		var refused *store.Refused
-		if errors.As(err, &refused) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("pgstore: push: %w", err)
-	}
-	return rejected, nil
 }
 
 // LogWhere reads the shared log after sequence after, all partitions.

@@ -1,0 +1,52 @@
+package office
+
+import (
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+// Accounts keeps the console's office accounts, their sessions and API
+// tokens, and the audit log (store.DB on bbolt; on PostgreSQL, tables every
+// instance shares, so that a login at one instance is valid at another).
+type Accounts interface {
+	CreateAccount(a store.Account, password string) error
+	SetPassword(name, password string) error
+	DisableAccount(name string, now time.Time) error
+	Accounts() ([]store.Account, error)
+	Login(name, password string, ttl time.Duration, now time.Time) (string, store.Session, error)
+	CheckPassword(name, password string) error
+	Session(token string, now time.Time) (store.Session, error)
+	Logout(token string) error
+	CreateToken(name string, now time.Time) (string, error)
+	RevokeTokens(name string) error
+	TokenAccount(token string) (store.Account, error)
+	Audit(e store.AuditEntry) error
+	AuditLog(limit int, keep func(store.AuditEntry) bool) ([]store.AuditEntry, error)
+}
+
+// Registry is the device registry the console administers.
+type Registry interface {
+	Devices() ([]store.Device, error)
+	Revoke(device uuid.UUID, reason store.Reason, now time.Time) error
+	IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error)
+	CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error)
+}
+
+// Store is everything the console keeps or changes: accounts, the registry,
+// the records it writes (settings) and the backup. What it reads — places,
+// cadres, households, visits — it reads from the *store.DB given to New.
+type Store interface {
+	Accounts
+	Registry
+	// Put saves records edited by author, as store.DB.Put does.
+	Put(author uuid.UUID, recs ...domain.Record) error
+	// Backup writes a consistent copy of the server's database to w.
+	Backup(w io.Writer) (int64, error)
+}
+
+var _ Store = (*store.DB)(nil)
