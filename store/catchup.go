@@ -211,6 +211,18 @@ func (db *DB) scopeUnits(in *Within, readable func(*Entry) bool, collect bool) (
 		}
 		sc := newScoper(tx)
 		var groups [][]byte // with in: the places whose households may be readable
+		loaded := map[uuid.UUID]*domain.Place{}
+		load := func(id uuid.UUID) (*domain.Place, error) {
+			if p, ok := loaded[id]; ok {
+				if p == nil {
+					return nil, notFound(domain.KindPlace, id)
+				}
+				return p, nil
+			}
+			p, err := loadPlace(tx, id)
+			loaded[id] = p // nil if it cannot be read: placeScope stops there
+			return p, err
+		}
 		if b := kindBucket(tx, domain.KindPlace); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
 				r, err := openRow(tx, domain.KindPlace, k, v)
@@ -221,9 +233,14 @@ func (db *DB) scopeUnits(in *Within, readable func(*Entry) bool, collect bool) (
 				if err != nil {
 					return err
 				}
-				e := sc.entry(rec)
+				// The header sc.entry gives a place, each place decoded once
+				// for the walk up from every other.
+				p := rec.(*domain.Place)
+				loaded[p.ID] = p
+				e := Entry{Change: domain.Change{Kind: domain.KindPlace, Record: p.ID}}
+				e.Village, e.Town = placeScopeWith(p, load)
 				// What sc.place would work out for it (the same row).
-				sc.places[uuid.UUID(k)] = [2]uuid.UUID{e.Village, e.Town}
+				sc.places[p.ID] = [2]uuid.UUID{e.Village, e.Town}
 				if in != nil && (in.Villages[e.Village] || in.Towns[e.Town]) {
 					groups = append(groups, slices.Clone(k))
 				}

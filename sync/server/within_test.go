@@ -188,3 +188,59 @@ func compareWalks(t *testing.T, db *store.DB, cadres []*domain.Cadre) walkCounts
 	}
 	return n
 }
+
+// BenchmarkScopeUnits is the fingerprint every sync works out, for a group
+// cadre and for a village's team leader of a generated town of 5,000
+// households (the kinds the fingerprint reads): walking every unit
+// (store.DB.ScopeUnits) and only where the scope reaches (ScopeUnitsIn, what
+// the server does).
+func BenchmarkScopeUnits(b *testing.B) {
+	d := demo.Town(3, time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), 5000)
+	db, err := store.Open(filepath.Join(b.TempDir(), "server.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var recs []domain.Record
+	for _, r := range d.Records() {
+		switch r.Kind() {
+		case domain.KindPlace, domain.KindCadre, domain.KindHousehold, domain.KindAssignment:
+			recs = append(recs, r)
+		}
+	}
+	if err := db.Put(d.Cadres[0].ID, recs...); err != nil {
+		b.Fatal(err)
+	}
+	for _, who := range []struct {
+		name  string
+		cadre uuid.UUID
+	}{{"group-cadre", d.GroupCadre.ID}, {"team-leader", d.TeamLeader.ID}} {
+		reach, err := db.Reach(who.cadre)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := newScope(who.cadre, uuid.Nil, reach, nil)
+		sc.loadStaff = db.Staff
+		sc.loadStaffNow()
+		in, _ := sc.within()
+		for _, walk := range []struct {
+			name string
+			fn   func() ([]uuid.UUID, error)
+		}{
+			{"whole", func() ([]uuid.UUID, error) { _, _, us, err := db.ScopeUnits(sc.readable); return us, err }},
+			{"within", func() ([]uuid.UUID, error) { _, _, us, err := db.ScopeUnitsIn(in, sc.readable); return us, err }},
+		} {
+			b.Run(who.name+"/"+walk.name, func(b *testing.B) {
+				units := 0
+				for b.Loop() {
+					us, err := walk.fn()
+					if err != nil {
+						b.Fatal(err)
+					}
+					units = len(us)
+				}
+				b.ReportMetric(float64(units), "units")
+			})
+		}
+	}
+}
