@@ -219,23 +219,19 @@ func (db *DB) scopeUnits(in *Within, readable func(*Entry) bool, collect bool) (
 				}
 				return p, nil
 			}
-			p, err := loadPlace(tx, id)
+			p, err := db.places.load(tx, id)
 			loaded[id] = p // nil if it cannot be read: placeScope stops there
 			return p, err
 		}
 		if b := kindBucket(tx, domain.KindPlace); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
-				r, err := openRow(tx, domain.KindPlace, k, v)
+				// Decoded once while its bytes stay the same (db.places).
+				p, err := db.places.get(tx, uuid.UUID(k), v)
 				if err != nil {
 					return err
 				}
-				rec, err := r.record(domain.KindPlace, uuid.UUID(k))
-				if err != nil {
-					return err
-				}
-				// The header sc.entry gives a place, each place decoded once
+				// The header sc.entry gives a place, each place loaded once
 				// for the walk up from every other.
-				p := rec.(*domain.Place)
 				loaded[p.ID] = p
 				e := Entry{Change: domain.Change{Kind: domain.KindPlace, Record: p.ID}}
 				e.Village, e.Town = placeScopeWith(p, load)
