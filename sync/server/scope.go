@@ -135,11 +135,12 @@ func (s *scope) loadStaffNow() {
 
 // within returns where the units readable accepts can be (store.Within),
 // from the same sets readable reads, and false for a device reading
-// everything. The staff must be loaded (loadStaffNow).
+// everything.
 func (s *scope) within() (store.Within, bool) {
 	if s.all {
 		return store.Within{}, false
 	}
+	s.loadStaffNow() // the cadres readable reads
 	in := store.Within{Villages: s.villages, Towns: s.towns, Cadres: []uuid.UUID{s.cadre}}
 	for id := range s.households {
 		in.Households = append(in.Households, id)
