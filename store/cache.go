@@ -95,3 +95,56 @@ func copyRecord(rec domain.Record) domain.Record {
 	}
 	return nil
 }
+
+// placeCache keeps every place the fingerprint of a scope decoded
+// (ScopePrint walks them all at every sync), deleted ones included, with
+// the stored bytes they were decoded from: as for recordCache, a place is
+// reused only if the bytes its walk reads are the same. The places handed
+// out are shared: read only.
+type placeCache struct {
+	mu sync.Mutex
+	m  map[uuid.UUID]cachedPlace
+}
+
+type cachedPlace struct {
+	raw []byte
+	p   *domain.Place
+}
+
+// get returns the place with id whose stored bytes are raw.
+func (c *placeCache) get(tx *bolt.Tx, id uuid.UUID, raw []byte) (*domain.Place, error) {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && bytes.Equal(e.raw, raw) {
+		return e.p, nil
+	}
+	r, err := openRow(tx, domain.KindPlace, id[:], raw)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := r.record(domain.KindPlace, id)
+	if err != nil {
+		return nil, err
+	}
+	e = cachedPlace{raw: clone(raw), p: rec.(*domain.Place)}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = map[uuid.UUID]cachedPlace{}
+	}
+	c.m[id] = e
+	c.mu.Unlock()
+	return e.p, nil
+}
+
+// load is loadPlace through the cache.
+func (c *placeCache) load(tx *bolt.Tx, id uuid.UUID) (*domain.Place, error) {
+	var raw []byte
+	if b := kindBucket(tx, domain.KindPlace); b != nil {
+		raw = b.Get(id[:])
+	}
+	if raw == nil {
+		return nil, notFound(domain.KindPlace, id)
+	}
+	return c.get(tx, id, raw)
+}

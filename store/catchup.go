@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -158,12 +159,43 @@ func (s *scoper) entry(rec domain.Record) Entry {
 // left the device's scope, whether because the device's assignments changed,
 // a household moved, or the predicate itself did.
 func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
-	print, last, _, err := db.scopeUnits(readable, false)
+	print, last, _, err := db.scopeUnits(nil, readable, false)
 	return print, last, err
 }
 
-// scopeUnits is ScopePrint that also returns the units, if collect.
-func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint64, []uuid.UUID, error) {
+// Within says where the units a readable predicate accepts can be, so that
+// ScopePrintIn and ScopeUnitsIn walk those instead of every household,
+// assignment and cadre of the store: a sync then costs what the device's
+// scope holds, not what the server does. The predicate must accept
+//
+//   - a live household only if Households names it, or the village or town
+//     of its group (as its header says) is in Villages or Towns;
+//   - a pairing whose household it does not accept only if Pairings names it;
+//   - a cadre only if Cadres names it.
+//
+// Every place is still judged (a deleted place, or one whose parent is gone,
+// is found by no index). Within names candidates: the predicate still
+// decides, so naming too many is harmless, and naming too few changes the
+// fingerprint (a server's readable and its Within come from one scope).
+type Within struct {
+	Households      []uuid.UUID
+	Villages, Towns map[uuid.UUID]bool
+	Pairings        []uuid.UUID
+	Cadres          []uuid.UUID
+}
+
+// ScopePrintIn is ScopePrint walking only the units in (see Within): the
+// same fingerprint, for a predicate that keeps Within's promise.
+func (db *DB) ScopePrintIn(in Within, readable func(*Entry) bool) (string, uint64, error) {
+	print, last, _, err := db.scopeUnits(&in, readable, false)
+	return print, last, err
+}
+
+// scopeUnits is ScopePrint that also returns the units, if collect; with
+// in, it walks only the households, pairings and cadres in names, in the
+// order the whole walk meets them (their index or bucket keys), so that
+// the fingerprint is the same.
+func (db *DB) scopeUnits(in *Within, readable func(*Entry) bool, collect bool) (string, uint64, []uuid.UUID, error) {
 	h := sha256.New()
 	var last uint64
 	var units []uuid.UUID
@@ -178,17 +210,37 @@ func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint
 			last = binary.BigEndian.Uint64(k)
 		}
 		sc := newScoper(tx)
+		var groups [][]byte // with in: the places whose households may be readable
+		loaded := map[uuid.UUID]*domain.Place{}
+		load := func(id uuid.UUID) (*domain.Place, error) {
+			if p, ok := loaded[id]; ok {
+				if p == nil {
+					return nil, notFound(domain.KindPlace, id)
+				}
+				return p, nil
+			}
+			p, err := db.places.load(tx, id)
+			loaded[id] = p // nil if it cannot be read: placeScope stops there
+			return p, err
+		}
 		if b := kindBucket(tx, domain.KindPlace); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
-				r, err := openRow(tx, domain.KindPlace, k, v)
+				// Decoded once while its bytes stay the same (db.places).
+				p, err := db.places.get(tx, uuid.UUID(k), v)
 				if err != nil {
 					return err
 				}
-				rec, err := r.record(domain.KindPlace, uuid.UUID(k))
-				if err != nil {
-					return err
+				// The header sc.entry gives a place, each place loaded once
+				// for the walk up from every other.
+				loaded[p.ID] = p
+				e := Entry{Change: domain.Change{Kind: domain.KindPlace, Record: p.ID}}
+				e.Village, e.Town = placeScopeWith(p, load)
+				// What sc.place would work out for it (the same row).
+				sc.places[p.ID] = [2]uuid.UUID{e.Village, e.Town}
+				if in != nil && (in.Villages[e.Village] || in.Towns[e.Town]) {
+					groups = append(groups, slices.Clone(k))
 				}
-				if e := sc.entry(rec); readable(&e) {
+				if readable(&e) {
 					unit(k)
 				}
 				return nil
@@ -199,7 +251,7 @@ func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint
 		}
 		h.Write([]byte("households"))
 		// hh_group: group + household, for every live household.
-		scan(tx, "hh_group", nil, func(key []byte, id uuid.UUID) bool {
+		household := func(key []byte, id uuid.UUID) bool {
 			v := sc.place(uuid.UUID(key[:16]))
 			// What householdScope would read from the row: the pairings
 			// below find it here rather than decoding every household.
@@ -210,61 +262,108 @@ func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint
 				unit(id[:])
 			}
 			return true
-		})
+		}
+		if in == nil {
+			scan(tx, "hh_group", nil, household)
+		} else {
+			// The index keys of the groups' households and of those named,
+			// in key order as the whole walk meets them.
+			var keys [][]byte
+			for _, g := range groups {
+				scan(tx, "hh_group", g, func(key []byte, _ uuid.UUID) bool {
+					keys = append(keys, slices.Clone(key))
+					return true
+				})
+			}
+			if ix := indexOf(tx, "hh_group"); ix != nil {
+				for _, id := range in.Households {
+					g := householdGroup(tx, id)
+					key := append(append(make([]byte, 0, 32), g[:]...), id[:]...)
+					if k, _ := ix.cursor().Seek(key); k != nil && string(k) == string(key) {
+						keys = append(keys, key)
+					}
+				}
+			}
+			slices.SortFunc(keys, bytes.Compare)
+			keys = slices.CompactFunc(keys, bytes.Equal)
+			for _, k := range keys {
+				household(k, uuid.UUID(k[16:]))
+			}
+		}
 		// Pairings readable although their household is not: the pairings
 		// elsewhere of a village's cadres, which a device reading the village
 		// receives (a server's crossPairing). Those of readable households
 		// follow their household.
-		// Every assignment is walked at every sync: only its role and
-		// target are read from the row, not the whole record decoded.
+		// Only its role and target are read from an assignment's row, not
+		// the whole record decoded.
 		h.Write([]byte("pairings"))
-		if b := kindBucket(tx, domain.KindAssignment); b != nil {
-			err := b.ForEach(func(k, v []byte) error {
-				r, err := openRow(tx, domain.KindAssignment, k, v)
-				if err != nil {
-					return fmt.Errorf("%s %x: %w", domain.KindAssignment, k, err)
-				}
-				var role domain.Role
-				var target uuid.UUID
-				if c, ok := r.Fields["role"]; ok {
-					if err := json.Unmarshal(c.V, &role); err != nil {
-						return fmt.Errorf("%s %x role: %w", domain.KindAssignment, k, err)
-					}
-				}
-				if !role.IsPairing() {
-					return nil
-				}
-				if c, ok := r.Fields["target"]; ok {
-					if err := json.Unmarshal(c.V, &target); err != nil {
-						return fmt.Errorf("%s %x target: %w", domain.KindAssignment, k, err)
-					}
-				}
-				// The header sc.entry gives a pairing: its household's.
-				e := Entry{Household: target, Change: domain.Change{Kind: domain.KindAssignment, Record: uuid.UUID(k)}}
-				if target != uuid.Nil {
-					v := sc.household(target)
-					e.Village, e.Town = v[0], v[1]
-				}
-				hh := Entry{Household: e.Household, Village: e.Village, Town: e.Town,
-					Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
-				if !readable(&hh) && readable(&e) {
-					unit(k)
-				}
-				return nil
-			})
+		pairing := func(k, v []byte) error {
+			r, err := openRow(tx, domain.KindAssignment, k, v)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s %x: %w", domain.KindAssignment, k, err)
+			}
+			var role domain.Role
+			var target uuid.UUID
+			if c, ok := r.Fields["role"]; ok {
+				if err := json.Unmarshal(c.V, &role); err != nil {
+					return fmt.Errorf("%s %x role: %w", domain.KindAssignment, k, err)
+				}
+			}
+			if !role.IsPairing() {
+				return nil
+			}
+			if c, ok := r.Fields["target"]; ok {
+				if err := json.Unmarshal(c.V, &target); err != nil {
+					return fmt.Errorf("%s %x target: %w", domain.KindAssignment, k, err)
+				}
+			}
+			// The header sc.entry gives a pairing: its household's.
+			e := Entry{Household: target, Change: domain.Change{Kind: domain.KindAssignment, Record: uuid.UUID(k)}}
+			if target != uuid.Nil {
+				v := sc.household(target)
+				e.Village, e.Town = v[0], v[1]
+			}
+			hh := Entry{Household: e.Household, Village: e.Village, Town: e.Town,
+				Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
+			if !readable(&hh) && readable(&e) {
+				unit(k)
+			}
+			return nil
+		}
+		if b := kindBucket(tx, domain.KindAssignment); b != nil {
+			if in == nil {
+				// Every assignment, at every sync.
+				if err := b.ForEach(pairing); err != nil {
+					return err
+				}
+			} else {
+				for _, id := range sortedIDs(in.Pairings) {
+					if v := b.Get(id[:]); v != nil {
+						if err := pairing(id[:], v); err != nil {
+							return err
+						}
+					}
+				}
 			}
 		}
 		h.Write([]byte("cadres"))
 		if b := kindBucket(tx, domain.KindCadre); b != nil {
-			b.ForEach(func(k, _ []byte) error {
+			cadre := func(k, _ []byte) error {
 				e := Entry{Change: domain.Change{Kind: domain.KindCadre, Record: uuid.UUID(k)}}
 				if readable(&e) {
 					unit(k)
 				}
 				return nil
-			})
+			}
+			if in == nil {
+				b.ForEach(cadre)
+			} else {
+				for _, id := range sortedIDs(in.Cadres) {
+					if v := b.Get(id[:]); v != nil {
+						cadre(id[:], v)
+					}
+				}
+			}
 		}
 		return nil
 	})
@@ -272,6 +371,13 @@ func (db *DB) scopeUnits(readable func(*Entry) bool, collect bool) (string, uint
 		return "", 0, nil, fmt.Errorf("store: scope fingerprint: %w", err)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8]), last, units, nil
+}
+
+// sortedIDs returns ids sorted and without repeats, as a bucket's keys.
+func sortedIDs(ids []uuid.UUID) []uuid.UUID {
+	out := slices.Clone(ids)
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return slices.Compact(out)
 }
 
 // State calls fn with the current state of each record that readable
@@ -295,6 +401,10 @@ func (db *DB) State(pos StatePos, readable func(*Entry) bool, fn func(next State
 			if b == nil {
 				continue
 			}
+			// The records of households (all but households, places,
+			// assignments and cadres) are placed by their household field.
+			d := domain.Declared(kind)
+			byCell := d != nil && d.Household != nil && kind != domain.KindHousehold
 			c := b.Cursor()
 			k, v := c.First()
 			if ki == pos.Kind && pos.After != uuid.Nil {
@@ -309,12 +419,30 @@ func (db *DB) State(pos StatePos, readable func(*Entry) bool, fn func(next State
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", kind, id, err)
 				}
-				rec, err := r.record(kind, id)
-				if err != nil {
-					return fmt.Errorf("%s %s: %w", kind, id, err)
-				}
-				if e := sc.entry(rec); !readable(&e) {
-					continue
+				if byCell && !stateDecodeAll {
+					// The header sc.entry gives a record of a household:
+					// its "household" field and the household's place, read
+					// without decoding the record; decoded only if sent,
+					// so that a record that cannot be read still fails.
+					e := Entry{Change: domain.Change{Kind: kind, Record: id}, Household: r.uuid("household")}
+					if e.Household != uuid.Nil {
+						v := sc.household(e.Household)
+						e.Village, e.Town = v[0], v[1]
+					}
+					if !readable(&e) {
+						continue
+					}
+					if _, err := r.record(kind, id); err != nil {
+						return fmt.Errorf("%s %s: %w", kind, id, err)
+					}
+				} else {
+					rec, err := r.record(kind, id)
+					if err != nil {
+						return fmt.Errorf("%s %s: %w", kind, id, err)
+					}
+					if e := sc.entry(rec); !readable(&e) {
+						continue
+					}
 				}
 				more, err := fn(StatePos{Kind: ki, After: id}, stateChanges(kind, id, r))
 				if err != nil || !more {
@@ -329,6 +457,10 @@ func (db *DB) State(pos StatePos, readable func(*Entry) bool, fn func(next State
 	}
 	return last, nil
 }
+
+// stateDecodeAll makes State decode every record to judge it, as it did
+// before reading the household field from the row: what its tests compare.
+var stateDecodeAll bool
 
 // Page is one answer of a pull as a device applies it (ApplyPage).
 type Page struct {

@@ -79,6 +79,7 @@ type DB struct {
 	now    func() time.Time
 	path   string
 	cache  recordCache // decoded records for read transactions (cache.go)
+	places placeCache  // the places ScopePrint decoded (cache.go)
 }
 
 // initialMmap is the size bbolt maps a store at first (see Open). On

@@ -9,3 +9,7 @@ func SetSealHook(fn func(stage string)) { sealHook = fn }
 
 // BoltStats returns bbolt's statistics of the open file (pages written).
 func (db *DB) BoltStats() bolt.Stats { return db.bolt.raw().Stats() }
+
+// SetStateDecodeAll makes State decode every record to judge it (the
+// reference its cheaper reading of the household field is compared with).
+func SetStateDecodeAll(on bool) { stateDecodeAll = on }

@@ -63,6 +63,11 @@ func householdGroup(tx *bolt.Tx, household uuid.UUID) uuid.UUID {
 // placeScope walks up from p to the village and town that contain it (p itself
 // when it is one).
 func placeScope(tx *bolt.Tx, p *domain.Place) (village, town uuid.UUID) {
+	return placeScopeWith(p, func(id uuid.UUID) (*domain.Place, error) { return loadPlace(tx, id) })
+}
+
+// placeScopeWith is placeScope reading the parents with load.
+func placeScopeWith(p *domain.Place, load func(uuid.UUID) (*domain.Place, error)) (village, town uuid.UUID) {
 	for i := 0; p != nil && i < 8; i++ {
 		switch p.Level {
 		case domain.Village:
@@ -73,7 +78,7 @@ func placeScope(tx *bolt.Tx, p *domain.Place) (village, town uuid.UUID) {
 		case domain.City:
 			return
 		}
-		next, err := loadPlace(tx, p.Parent)
+		next, err := load(p.Parent)
 		if err != nil {
 			return
 		}

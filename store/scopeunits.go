@@ -43,7 +43,14 @@ const (
 // made of — the IDs of the readable places, live households, pairings
 // readable without their household and cadres — sorted.
 func (db *DB) ScopeUnits(readable func(*Entry) bool) (print string, last uint64, units []uuid.UUID, err error) {
-	print, last, units, err = db.scopeUnits(readable, true)
+	print, last, units, err = db.scopeUnits(nil, readable, true)
+	slices.SortFunc(units, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return print, last, units, err
+}
+
+// ScopeUnitsIn is ScopeUnits walking only the units in (see Within).
+func (db *DB) ScopeUnitsIn(in Within, readable func(*Entry) bool) (print string, last uint64, units []uuid.UUID, err error) {
+	print, last, units, err = db.scopeUnits(&in, readable, true)
 	slices.SortFunc(units, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 	return print, last, units, err
 }

@@ -131,9 +131,19 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	var last uint64
 	var units []uuid.UUID
 	var err error
-	if us != nil {
+	// The units are looked for where the scope reaches only, when the
+	// storage can (the same fingerprint as the walk of every unit).
+	in, narrow := sc.within()
+	uin, _ := us.(unitsIn)
+	pin, _ := s.db.(printIn)
+	switch {
+	case us != nil && narrow && uin != nil:
+		print, last, units, err = uin.ScopeUnitsIn(in, sc.readable)
+	case us != nil:
 		print, last, units, err = us.ScopeUnits(sc.readable)
-	} else {
+	case narrow && pin != nil:
+		print, last, err = pin.ScopePrintIn(in, sc.readable)
+	default:
 		print, last, err = s.db.ScopePrint(sc.readable)
 	}
 	if err != nil {
@@ -304,6 +314,17 @@ type unitStore interface {
 	ScopeUnits(readable func(*store.Entry) bool) (string, uint64, []uuid.UUID, error)
 	RememberScope(print string, units []uuid.UUID, now time.Time) error
 	ScopeUnitsOf(print string) ([]uuid.UUID, bool, error)
+}
+
+// printIn and unitsIn are what a Store offers to fingerprint a scope by
+// walking only where it reaches (store.DB does): ScopePrint and ScopeUnits
+// with the candidates of scope.within.
+type printIn interface {
+	ScopePrintIn(in store.Within, readable func(*store.Entry) bool) (string, uint64, error)
+}
+
+type unitsIn interface {
+	ScopeUnitsIn(in store.Within, readable func(*store.Entry) bool) (string, uint64, []uuid.UUID, error)
 }
 
 // known reports whether the units behind fingerprint held are remembered:

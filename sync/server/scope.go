@@ -133,6 +133,29 @@ func (s *scope) loadStaffNow() {
 	}
 }
 
+// within returns where the units readable accepts can be (store.Within),
+// from the same sets readable reads, and false for a device reading
+// everything.
+func (s *scope) within() (store.Within, bool) {
+	if s.all {
+		return store.Within{}, false
+	}
+	s.loadStaffNow() // the cadres readable reads
+	in := store.Within{Villages: s.villages, Towns: s.towns, Cadres: []uuid.UUID{s.cadre}}
+	for id := range s.households {
+		in.Households = append(in.Households, id)
+	}
+	for id := range s.pairings {
+		in.Pairings = append(in.Pairings, id)
+	}
+	for id, ok := range s.staff {
+		if ok {
+			in.Cadres = append(in.Cadres, id)
+		}
+	}
+	return in, true
+}
+
 // readable reports whether the device may pull log entry e, from its header
 // alone. A cadre record is readable when it is the device's cadre's or one of
 // the staff worked out at sync time (store.Staff: the cadres of the device's

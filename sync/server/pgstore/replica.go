@@ -399,6 +399,15 @@ func (r *Replica) ScopePrint(readable func(*store.Entry) bool) (string, uint64, 
 	return r.mirror.ScopePrint(readable)
 }
 
+// ScopePrintIn fingerprints a scope in the mirror, walking only where it
+// reaches (store.Within).
+func (r *Replica) ScopePrintIn(in store.Within, readable func(*store.Entry) bool) (string, uint64, error) {
+	if err := r.fresh(); err != nil {
+		return "", 0, err
+	}
+	return r.mirror.ScopePrintIn(in, readable)
+}
+
 // State walks the current state of a scope in the mirror.
 func (r *Replica) State(pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
 	if err := r.fresh(); err != nil {

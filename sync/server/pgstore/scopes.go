@@ -40,6 +40,15 @@ func (r *Replica) ScopeUnits(readable func(*store.Entry) bool) (string, uint64, 
 	return r.mirror.ScopeUnits(readable)
 }
 
+// ScopeUnitsIn is ScopeUnits walking only where the scope reaches
+// (store.Within), as store.DB.ScopeUnitsIn does.
+func (r *Replica) ScopeUnitsIn(in store.Within, readable func(*store.Entry) bool) (string, uint64, []uuid.UUID, error) {
+	if err := r.fresh(); err != nil {
+		return "", 0, nil, err
+	}
+	return r.mirror.ScopeUnitsIn(in, readable)
+}
+
 // RememberScope records units as those of fingerprint print, at now,
 // unless they were recorded less than scopeRefresh ago, and forgets the
 // fingerprints not recorded for scopeKeep, as store.DB.RememberScope does.
