@@ -23,6 +23,7 @@ type RulesForm struct {
 	OverdueDays            *widget.Entry
 	BackdateDays           *widget.Entry // how many days back a visit's time may be set
 	CorrectDays            *widget.Entry // for how many days a cadre may correct their visit
+	Photos                 *widget.Entry // how many photos one visit, problem or measure may carry
 	Approvers              *widget.CheckGroup
 	// Inherited says the village has no rules of its own yet.
 	Inherited *widget.Label
@@ -45,6 +46,7 @@ func newRulesForm(a *App, village uuid.UUID) *RulesForm {
 	f.County, f.Section, f.Other, f.OverdueDays = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.BackdateDays = widget.NewEntry()
 	f.CorrectDays = widget.NewEntry()
+	f.Photos = widget.NewEntry()
 	var names []string
 	for _, r := range approverRoles {
 		names = append(names, roleText(r))
@@ -66,6 +68,7 @@ func newRulesForm(a *App, village uuid.UUID) *RulesForm {
 		widget.NewFormItem(lang.L("rules.overdue"), f.OverdueDays),
 		widget.NewFormItem(lang.L("rules.backdate"), f.BackdateDays),
 		widget.NewFormItem(lang.L("rules.correct"), f.CorrectDays),
+		widget.NewFormItem(lang.L("rules.photos"), f.Photos),
 		widget.NewFormItem(lang.L("rules.approvers"), f.Approvers),
 	)
 	hint := wrapLabel(lang.L("rules.hint"))
@@ -105,6 +108,7 @@ func (f *RulesForm) load() {
 			f.OverdueDays.SetText(strconv.Itoa(rules.OverdueDays))
 			f.BackdateDays.SetText(strconv.Itoa(rules.Backdate()))
 			f.CorrectDays.SetText(strconv.Itoa(rules.Correct()))
+			f.Photos.SetText(strconv.Itoa(rules.PhotoLimit()))
 			var sel []string
 			for _, r := range rules.Approvers {
 				sel = append(sel, roleText(r))
@@ -128,7 +132,7 @@ func (f *RulesForm) record() (*domain.Place, error) {
 	for _, x := range []struct {
 		e   *widget.Entry
 		dst *int
-	}{{f.County, &r.County}, {f.Section, &r.Section}, {f.Other, &r.Other}, {f.OverdueDays, &r.OverdueDays}, {f.BackdateDays, &r.BackdateDays}, {f.CorrectDays, &r.CorrectDays}} {
+	}{{f.County, &r.County}, {f.Section, &r.Section}, {f.Other, &r.Other}, {f.OverdueDays, &r.OverdueDays}, {f.BackdateDays, &r.BackdateDays}, {f.CorrectDays, &r.CorrectDays}, {f.Photos, &r.Photos}} {
 		v, err := strconv.Atoi(strings.TrimSpace(x.e.Text))
 		if err != nil {
 			return nil, domain.Errorf(domain.EINVALID, "rules", "请填写整数", "enter whole numbers")

@@ -44,6 +44,11 @@ func TestRulesForm(t *testing.T) {
 	}
 	f.BackdateDays.SetText("")
 	test.Type(f.BackdateDays, "10")
+	if f.Photos.Text != "6" {
+		t.Errorf("the form starts at %q photos a record, want the default 6", f.Photos.Text)
+	}
+	f.Photos.SetText("")
+	test.Type(f.Photos, "3")
 	f.Approvers.SetSelected([]string{"驻村工作队长"})
 	test.Tap(f.Save)
 	a.Wait()
@@ -51,7 +56,7 @@ func TestRulesForm(t *testing.T) {
 		t.Fatalf("not saved: %q", f.Error.Text)
 	}
 	r, err := d.db.Rules(e.data.Village.ID)
-	if err != nil || r.OverdueDays != 7 || r.BackdateDays != 10 || len(r.Approvers) != 1 || r.Approvers[0] != domain.TeamLeader {
+	if err != nil || r.OverdueDays != 7 || r.BackdateDays != 10 || r.PhotoLimit() != 3 || len(r.Approvers) != 1 || r.Approvers[0] != domain.TeamLeader {
 		t.Fatalf("the tablet's rules: %+v, %v", r, err)
 	}
 	if err := d.client.Sync(context.Background()); err != nil {

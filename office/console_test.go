@@ -706,7 +706,7 @@ func TestSettings(t *testing.T) {
 	}
 	form := func(county, overdue string) url.Values {
 		return url.Values{"csrf": {b.csrf}, "place": {v}, "county": {county}, "section": {"2"}, "other": {"1"},
-			"stationed": {"80"}, "overdue_days": {overdue}, "backdate_days": {"10"}, "correct_days": {"5"}, "statuses": {"registered", "lifted", "monitored"},
+			"stationed": {"80"}, "overdue_days": {overdue}, "backdate_days": {"10"}, "correct_days": {"5"}, "photos": {"4"}, "statuses": {"registered", "lifted", "monitored"},
 			"approvers": {"first_secretary", "team_leader"}}
 	}
 	for _, bad := range []struct{ county, overdue, want string }{
@@ -747,7 +747,7 @@ func TestSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, _ := e.db.Get(domain.KindPlace, e.demo.Village.ID)
-	if r.County != 9 || r.OverdueDays != 45 || r.BackdateDays != 10 || r.CorrectDays != 5 || rec.(*domain.Place).Rules == nil {
+	if r.County != 9 || r.OverdueDays != 45 || r.BackdateDays != 10 || r.CorrectDays != 5 || r.PhotoLimit() != 4 || rec.(*domain.Place).Rules == nil {
 		t.Errorf("the village's rules after saving: %+v", r)
 	}
 	if after := gaps(b); after == before {

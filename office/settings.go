@@ -29,6 +29,7 @@ var ruleInts = []ruleInt{
 	{"overdue_days", "多少天未走访算逾期", "days without a visit before a household is overdue", func(r *domain.Rules) *int { return &r.OverdueDays }},
 	{"backdate_days", "走访最多可补录天数（0 为默认 7 天）", "days back a visit's time may be set (0: the default, 7)", func(r *domain.Rules) *int { return &r.BackdateDays }},
 	{"correct_days", "走访记录可由本人修改的天数（0 为默认 3 天）", "days a cadre may correct their own visit (0: the default, 3)", func(r *domain.Rules) *int { return &r.CorrectDays }},
+	{"photos", "每次走访、每个问题或每项措施最多可附照片数（0 为默认 6 张）", "photos one visit, problem or measure may carry (0: the default, 6)", func(r *domain.Rules) *int { return &r.Photos }},
 }
 
 var ruleStatuses = []domain.Status{domain.Registered, domain.Lifted, domain.Monitored, domain.Ordinary}

@@ -217,7 +217,10 @@ func mustRows(t *testing.T, f *excelize.File, sheet string) [][]string {
 func TestRulesCommand(t *testing.T) {
 	dir := demoDir(t)
 	before := readStats(t, dir).Gaps.Cadres
-	r := must(t, "rules", "-data", dir, "-town", "枹罕镇", "-quotas", "99/2/1", "-overdue", "45", "-backdate", "10", "-correct", "5")
+	r := must(t, "rules", "-data", dir, "-town", "枹罕镇", "-quotas", "99/2/1", "-overdue", "45", "-backdate", "10", "-correct", "5", "-photos", "4")
+	if !strings.Contains(r.stdout, "photos a record may carry: 4 张") {
+		t.Errorf("rules -photos output:\n%s", r.stdout)
+	}
 	if !strings.Contains(r.stdout, "99/2/1") || !strings.Contains(r.stdout, "45 天") || !strings.Contains(r.stdout, "back-dated up to: 10 天") ||
 		!strings.Contains(r.stdout, "corrected by their cadre for: 5 天") {
 		t.Errorf("rules -town output:\n%s", r.stdout)

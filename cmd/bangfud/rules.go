@@ -14,7 +14,7 @@ import (
 )
 
 func (c *cli) rules(args []string) error {
-	fs := c.flags("rules", "-data DIR (-village NAME | -town NAME) [-quotas 3/2/1] [-overdue DAYS] [-stationed PERCENT] [-approvers ROLE,ROLE] [-backdate DAYS] [-correct DAYS] [-clear]", `
+	fs := c.flags("rules", "-data DIR (-village NAME | -town NAME) [-quotas 3/2/1] [-overdue DAYS] [-stationed PERCENT] [-approvers ROLE,ROLE] [-backdate DAYS] [-correct DAYS] [-photos N] [-clear]", `
 显示或设置一个村或镇的帮扶规则：三级帮扶结对户数（县级/科级/其他）、走访提醒天数、镇干部驻村比例、
 可以审核一户一策的职责、走访时间最多可补录的天数。规则随村、镇的记录同步到在那里工作的设备；村的规则优先于镇的，都没有时用默认值
 （3/2/1、30 天、80%、第一书记和驻村工作队长、补录 7 天）。不带设置参数时只显示当前生效的规则。-clear 删除该地的规则。
@@ -33,6 +33,7 @@ force. -clear removes the place's own rules.`, lockedHelp)
 	approvers := fs.String("approvers", "", "可审核计划的职责，逗号分隔 / roles that may approve plans, comma-separated")
 	backdate := fs.Int("backdate", 0, "走访时间最多可补录的天数 / days back a visit's time may be set")
 	correct := fs.Int("correct", 0, "走访记录可由本人修改的天数 / days a cadre may correct their own visit")
+	photos := fs.Int("photos", 0, "每次走访、每个问题或每项措施最多可附照片数 / photos one visit, problem or measure may carry")
 	clear := fs.Bool("clear", false, "删除该地的规则 / remove the place's own rules")
 	if err := parseNone(fs, args); err != nil {
 		return err
@@ -62,7 +63,7 @@ force. -clear removes the place's own rules.`, lockedHelp)
 		}
 		return db.Rules(uuid.Nil)
 	}
-	set := *quotas != "" || *overdue != 0 || *stationed >= 0 || *approvers != "" || *backdate != 0 || *correct != 0 || *clear
+	set := *quotas != "" || *overdue != 0 || *stationed >= 0 || *approvers != "" || *backdate != 0 || *correct != 0 || *photos != 0 || *clear
 	if set {
 		p := *place
 		if *clear {
@@ -80,6 +81,9 @@ force. -clear removes the place's own rules.`, lockedHelp)
 			}
 			if *correct != 0 {
 				r.CorrectDays = *correct
+			}
+			if *photos != 0 {
+				r.Photos = *photos
 			}
 			if err := r.Validate(); err != nil {
 				return err
@@ -106,6 +110,7 @@ force. -clear removes the place's own rules.`, lockedHelp)
 	fmt.Fprintf(w, "  驻村比例 / stationed: %d%%\n", r.Stationed)
 	fmt.Fprintf(w, "  补录走访 / visits back-dated up to: %d 天 days\n", r.Backdate())
 	fmt.Fprintf(w, "  修改走访 / visits corrected by their cadre for: %d 天 days\n", r.Correct())
+	fmt.Fprintf(w, "  照片 / photos a record may carry: %d 张\n", r.PhotoLimit())
 	var roles []string
 	for _, a := range r.Approvers {
 		zh, _ := domain.RoleName(a)
