@@ -454,7 +454,7 @@ func ReadRequest(r *http.Request, v any) error {
 	}
 	data, err := readBody(r.Header, r.Body, r.ContentLength, MaxCompressedBytes, MaxRequestBytes, nil)
 	if err != nil {
-		return requestBodyError(err)
+		return requestBodyError(err, MaxCompressedBytes, MaxRequestBytes)
 	}
 	return Unmarshal(data, v)
 }
@@ -471,24 +471,28 @@ func ReadRequestWithin(r *http.Request, v any, maxPlain int64, b *Budget) (relea
 	}
 	c := &claim{b: b}
 	maxPlain = min(maxPlain, MaxRequestBytes)
-	data, err := readBody(r.Header, r.Body, r.ContentLength, min(MaxCompressedBytes, maxPlain), maxPlain, c)
+	maxSent := min(MaxCompressedBytes, maxPlain)
+	data, err := readBody(r.Header, r.Body, r.ContentLength, maxSent, maxPlain, c)
 	if err != nil {
 		c.release()
-		return func() {}, requestBodyError(err)
+		return func() {}, requestBodyError(err, maxSent, maxPlain)
 	}
 	return c.release, Unmarshal(data, v)
 }
 
-func requestBodyError(err error) error {
+// requestBodyError words an error reading a request body whose caps were
+// maxSent bytes as sent and maxPlain of JSON: a refusal names the caps of
+// the endpoint that refused, not the sync's.
+func requestBodyError(err error, maxSent, maxPlain int64) error {
 	var enc errEncoding
 	switch {
 	case errors.Is(err, errBusy):
 		return ErrBusy
 	case errors.Is(err, errCap):
 		return domain.Errorf(domain.EINVALID, ErrTooLarge.Field,
-			"请求太大：压缩后最多 %d MiB，解压后最多 %d MiB；请分批同步",
-			"request too large: at most %d MiB compressed and %d MiB of JSON; sync in smaller batches",
-			MaxCompressedBytes>>20, MaxRequestBytes>>20)
+			"请求太大：压缩后最多 %s，解压后最多 %s；请分批同步",
+			"request too large: at most %s compressed and %s of JSON; sync in smaller batches",
+			sizeText(maxSent), sizeText(maxPlain))
 	case errors.As(err, &enc):
 		return domain.Errorf(domain.EINVALID, "content-encoding",
 			"不支持的 Content-Encoding %q（应为 gzip 或不压缩）",
@@ -564,12 +568,12 @@ func NewRequest(ctx context.Context, method, url, token string, v any) (*http.Re
 			return nil, err
 		}
 		if len(body) > MaxRequestBytes {
-			return nil, requestBodyError(errCap)
+			return nil, requestBodyError(errCap, MaxCompressedBytes, MaxRequestBytes)
 		}
 		if len(body) >= gzipMin {
 			body = compress(body)
 			if len(body) > MaxCompressedBytes {
-				return nil, requestBodyError(errCap)
+				return nil, requestBodyError(errCap, MaxCompressedBytes, MaxRequestBytes)
 			}
 			req.Header.Set("Content-Encoding", "gzip")
 		}
@@ -677,4 +681,15 @@ func errorOf(status int, h http.Header, data []byte) error {
 		ids = append(ids, id)
 	}
 	return &ChangesError{Err: e, Changes: ids}
+}
+
+// sizeText writes a byte count as people read a limit: 8 MiB, 64 KiB.
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	}
+	if n >= 1<<10 && n%(1<<10) == 0 {
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
 }

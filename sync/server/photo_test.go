@@ -887,3 +887,33 @@ func TestPhotoAttachedWhileRemoved(t *testing.T) {
 		t.Fatalf("the server said it held the photo (answer before the removal ended: %v), and removed it: %v", early != nil, err)
 	}
 }
+
+// TestPhotoHaveTooLarge: a have request over its cap (far more hashes than
+// MaxHave) is refused with the cap of this endpoint, not the sync's.
+func TestPhotoHaveTooLarge(t *testing.T) {
+	p := newPhotoEnv(t, server.Options{})
+	var body bytes.Buffer
+	body.WriteString(`{"hashes":[`)
+	for i := range 2000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `"%064x"`, i)
+	}
+	body.WriteString(`]}`)
+	req, err := http.NewRequest(http.MethodPost, p.srv.URL+protocol.PathPhotosHave, &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+p.tok1)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = protocol.ReadResponse(resp, &protocol.HaveResponse{})
+	if resp.StatusCode != http.StatusBadRequest || domain.ErrorField(err) != "size" ||
+		!strings.Contains(domain.Message(err, "zh"), "64 KiB") || !strings.Contains(domain.Message(err, "en"), "64 KiB of JSON") {
+		t.Fatalf("%d: %s / %s", resp.StatusCode, domain.Message(err, "zh"), domain.Message(err, "en"))
+	}
+}
