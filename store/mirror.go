@@ -61,14 +61,9 @@ func (db *DB) Install(entries []Entry) error {
 // push.
 func (db *DB) ApplyGuardedThen(from uuid.UUID, changes []domain.Change, guard Guard, then func(added []Entry) error) (rejected []error, err error) {
 	return db.apply(from, changes, guard, func(tx *bolt.Tx, start uint64) error {
-		var added []Entry
-		c := tx.Bucket(bucketLog).Cursor()
-		for k, v := c.Seek(u64(start + 1)); k != nil; k, v = c.Next() {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
-			if err != nil {
-				return err
-			}
-			added = append(added, e)
+		added, err := loggedAfter(tx, start)
+		if err != nil {
+			return err
 		}
 		return then(added)
 	})
@@ -106,14 +101,9 @@ func (db *DB) PutThen(author uuid.UUID, then func(added []Entry) error, recs ...
 		if err := db.saveClock(tx); err != nil {
 			return err
 		}
-		var added []Entry
-		c := tx.Bucket(bucketLog).Cursor()
-		for k, v := c.Seek(u64(start + 1)); k != nil; k, v = c.Next() {
-			e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
-			if err != nil {
-				return err
-			}
-			added = append(added, e)
+		added, err := loggedAfter(tx, start)
+		if err != nil {
+			return err
 		}
 		return then(added)
 	})
@@ -121,4 +111,19 @@ func (db *DB) PutThen(author uuid.UUID, then func(added []Entry) error, recs ...
 		return fmt.Errorf("store: put: %w", err)
 	}
 	return nil
+}
+
+// loggedAfter returns the log entries after sequence start: what the
+// transaction tx logged since it read start.
+func loggedAfter(tx *bolt.Tx, start uint64) ([]Entry, error) {
+	var added []Entry
+	c := tx.Bucket(bucketLog).Cursor()
+	for k, v := c.Seek(u64(start + 1)); k != nil; k, v = c.Next() {
+		e, err := decodeEntry(binary.BigEndian.Uint64(k), v)
+		if err != nil {
+			return nil, err
+		}
+		added = append(added, e)
+	}
+	return added, nil
 }

@@ -31,24 +31,7 @@ func (db *DB) Put(author uuid.UUID, recs ...domain.Record) error {
 // in the same transaction: a visit typed as a draft becomes a record, and a
 // crash can leave the draft or the record but never both, nor neither.
 func (db *DB) PutDraft(author uuid.UUID, key string, recs ...domain.Record) error {
-	now := db.Now()
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, rec := range recs {
-			if err := db.put(tx, author, rec, now); err != nil {
-				return err
-			}
-		}
-		if key != "" {
-			if err := dropDraft(tx, key); err != nil {
-				return err
-			}
-		}
-		return db.saveClock(tx)
-	})
-	if err != nil {
-		return fmt.Errorf("store: put: %w", err)
-	}
-	return nil
+	return db.PutBlobs(author, key, nil, recs...)
 }
 
 func (db *DB) put(tx *bolt.Tx, author uuid.UUID, rec domain.Record, now time.Time) error {
