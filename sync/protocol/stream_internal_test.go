@@ -56,7 +56,23 @@ func TestDecodeChangeMatchesJSON(t *testing.T) {
 		}
 	}
 	var c Change
-	if !fastChange([]byte(base), &c) {
+	if p := (scan{b: []byte(base)}); !new(streamReader).fastChange(&p, &c) {
 		t.Error("a change as a server writes it took the slow path")
 	}
+}
+
+// decodeChange decodes raw, the JSON text of one change, as the stream
+// reader does: with fastChange when it reads it whole, with json.Unmarshal
+// otherwise.
+func decodeChange(raw []byte, c *Change) error {
+	r := &streamReader{}
+	p := scan{b: raw}
+	if r.fastChange(&p, c) && !p.short {
+		p.space()
+		if p.i == len(raw) {
+			return nil
+		}
+	}
+	*c = Change{}
+	return json.Unmarshal(raw, c)
 }
