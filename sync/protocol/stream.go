@@ -90,6 +90,7 @@ type streamReader struct {
 	seen     map[string]bool // keys read
 	streamed map[string]int  // changes handed over, by list
 	ch       Change          // the change being read
+	values   trust           // what the scan found of ch's values
 	fields   []span          // of ch, in the text read
 	base     []span
 	fieldMap map[string]json.RawMessage // ch's, reused
@@ -216,7 +217,7 @@ func (r *streamReader) list(key string) error {
 		case !ok:
 			return r.reference(where, key, i)
 		}
-		d, err := r.ch.convert(true, true) // the scan checked the values
+		d, err := r.ch.convert(true, r.values) // the scan checked the values
 		if err != nil {
 			return at(i, err)
 		}
@@ -373,7 +374,7 @@ func (r *streamReader) refChanges(key string, i int) error {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return err
 		}
-		d, err := c.convert(true, true) // the decoder checked the values
+		d, err := c.convert(true, valid) // the decoder checked the values
 		if err != nil {
 			return at(i, err)
 		}
@@ -514,6 +515,7 @@ func (r *streamReader) fastChange(p *scan, c *Change) bool {
 	}
 	var head [5]span // id, kind, record, author, stamp
 	r.fields, r.base = r.fields[:0], r.base[:0]
+	p.loose = false
 	var fields span // the text of the fields' object
 	var seen uint8
 	for first := true; ; first = false {
@@ -564,6 +566,10 @@ func (r *streamReader) fastChange(p *scan, c *Change) bool {
 	}
 	if p.short {
 		return false
+	}
+	r.values = compact
+	if p.loose {
+		r.values = valid
 	}
 
 	// One string for the header and the base stamps, which only pass
@@ -704,6 +710,7 @@ type scan struct {
 	b     []byte
 	i     int
 	short bool
+	loose bool // value skipped a space within a value
 }
 
 func (p *scan) peek() byte {
@@ -763,7 +770,7 @@ func (p *scan) value() bool {
 	var objects uint64 // bit d: the value open at depth d is an object
 	depth := 0
 	for {
-		p.space()
+		p.spaceIn()
 		switch c := p.peek(); {
 		case c == '{' || c == '[':
 			if depth == maxDepth {
@@ -775,7 +782,7 @@ func (p *scan) value() bool {
 				objects |= 1 << depth
 			}
 			depth++
-			p.space()
+			p.spaceIn()
 			if c == '{' && p.peek() == '}' || c == '[' && p.peek() == ']' {
 				p.i++
 				depth--
@@ -813,7 +820,7 @@ func (p *scan) value() bool {
 			if depth == 0 {
 				return true
 			}
-			p.space()
+			p.spaceIn()
 			c, object := p.peek(), objects>>(depth-1)&1 == 1
 			if c == ',' {
 				p.i++
@@ -831,10 +838,21 @@ func (p *scan) value() bool {
 	}
 }
 
+// spaceIn skips space within a value.
+func (p *scan) spaceIn() {
+	i := p.i
+	p.space()
+	p.loose = p.loose || p.i > i
+}
+
 // key reads an object's key and its colon.
 func (p *scan) key() bool {
-	p.space()
-	return p.peek() == '"' && p.str() && p.byte(':')
+	p.spaceIn()
+	if p.peek() != '"' || !p.str() {
+		return false
+	}
+	p.spaceIn()
+	return p.byte(':')
 }
 
 // str reads a string, escapes and all.

@@ -1,8 +1,6 @@
 package protocol
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,7 +142,7 @@ func (r *refReader) list(key string) error {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return err
 		}
-		d, err := c.convert(true, true)
+		d, err := c.convert(true, valid)
 		if err != nil {
 			return at(i, err)
 		}
@@ -205,11 +203,7 @@ func readWith(read func(*http.Response, *SyncResponse, func(bool, domain.Change)
 	body []byte, n int, gz, cut, noEach bool, stop int) readResult {
 	h := http.Header{"Content-Type": {"application/json"}}
 	if gz {
-		var b bytes.Buffer
-		zw := gzip.NewWriter(&b)
-		zw.Write(body)
-		zw.Close()
-		body = b.Bytes()
+		body = compress(body)
 		h.Set("Content-Encoding", "gzip")
 	}
 	src := &chunks{b: body, n: n}
