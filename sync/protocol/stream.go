@@ -137,8 +137,8 @@ func (r *streamReader) read() error {
 		case !ok:
 			return r.reference(at, "", 0)
 		case stream:
-			if err := r.list(key); err != nil {
-				return err
+			if err := r.list(key); err != nil || r.dec != nil {
+				return err // or the reference reader read the rest
 			}
 		}
 		at = afterMember
