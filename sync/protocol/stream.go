@@ -169,7 +169,7 @@ func (r *streamReader) member(comma bool) (key string, stream, ok bool, err erro
 					r.in.pos += p.i + 1
 					return key, true, true, nil
 				}
-			} else if p.value() && !p.short {
+			} else if p.value() && p.ends(start) && !p.short {
 				// Decoded as json.Unmarshal would decode the key on its
 				// own into v: the same rules for every other key.
 				raw := p.b[start:p.i]
@@ -836,6 +836,16 @@ func (p *scan) value() bool {
 			depth--
 		}
 	}
+}
+
+// ends reports, for the value read from start, whether the text shows where
+// it ends as a json.Decoder sees it: one byte more, unless the value is an
+// object or a list (sets short if that byte is still to come).
+func (p *scan) ends(start int) bool {
+	if c := p.b[start]; c != '{' && c != '[' {
+		p.peek()
+	}
+	return true
 }
 
 // spaceIn skips space within a value.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -338,6 +339,45 @@ func TestReadSyncMatchesReferenceCut(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestReadSyncMatchesReferenceMutated is the fuzz test's comparison on
+// answers mutated at random where JSON is most fragile — a byte dropped,
+// doubled or replaced by one that means something to a JSON reader — so
+// that every run covers what the fuzzer would find first.
+func TestReadSyncMatchesReferenceMutated(t *testing.T) {
+	seeds := seedAnswers(t, 6)
+	const special = "{}[]\",: \t\n\\u0-9eE.+-tfnulx\x00\x1f\xc3\xa9\xff"
+	r := rand.New(rand.NewPCG(8, 1))
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	for range n {
+		b := []byte(string(seeds[r.IntN(len(seeds))]))
+		for range 1 + r.IntN(3) {
+			i := r.IntN(len(b))
+			switch r.IntN(4) {
+			case 0:
+				b = append(b[:i], b[i+1:]...)
+			case 1:
+				b = append(b[:i+1], b[i:]...)
+			default:
+				b[i] = special[r.IntN(len(special))]
+			}
+		}
+		if r.IntN(4) == 0 {
+			b = b[:r.IntN(len(b))]
+		}
+		chunk, flags, stop := r.IntN(300), r.IntN(8), r.IntN(8)
+		gz, cut, noEach := flags&1 != 0, flags&2 != 0, flags&4 != 0
+		got := readWith(ReadSync, b, chunk, gz, cut, noEach, stop)
+		want := readWith(refReadSync, b, chunk, gz, cut, noEach, stop)
+		if !sameError(got.err, want.err) || !reflect.DeepEqual(got.handed, want.handed) || !reflect.DeepEqual(got.v, want.v) {
+			t.Fatalf("%q (chunks of %d, flags %b, stop %d):\n got  %d changes, %+v, %v\n want %d changes, %+v, %v",
+				b, chunk, flags, stop, len(got.handed), got.v, got.err, len(want.handed), want.v, want.err)
 		}
 	}
 }
