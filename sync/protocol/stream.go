@@ -456,6 +456,8 @@ func (in *input) fill(want int) bool {
 	return read
 }
 
+// Read gives the unread text, then the rest of src: what the reference
+// reader reads.
 func (in *input) Read(p []byte) (int, error) {
 	if in.pos < len(in.buf) {
 		n := copy(p, in.buf[in.pos:])
