@@ -753,6 +753,11 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.C
 	if len(logged) == 0 {
 		return nil
 	}
+	// A state comes in ID order (see State): its records are appended to
+	// their bucket, or inserted as sorted runs, and bbolt's default split
+	// at half a page left a fresh device's visits two to a page, 40 %
+	// used, written out twice the size they are.
+	kindBucket(tx, kind).FillPercent = 1
 	if err := putRow(tx, kind, id, r); err != nil {
 		return err
 	}
