@@ -568,6 +568,9 @@ func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, c
 		}
 		i = j
 	}
+	if err := lk.flush(); err != nil {
+		return err
+	}
 	for i, ch := range changes {
 		if lk.seen(ch.ID) {
 			continue
@@ -589,18 +592,37 @@ func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, c
 // Bucket.Get allocates a cursor and its stack at every call, and a first
 // pull makes tens of thousands. Each lookup seeks from the root, so the
 // writes between two lookups do not mislead it.
+//
+// It also holds the seen marks and the index keys of the new records
+// merged, written in key order by flush (see indexBatch).
 type lookups struct {
 	tx       *bolt.Tx
 	seenKeys *bolt.Cursor
 	rows     map[domain.Kind]*bolt.Cursor
+	marks    seenBatch
+	keys     indexBatch
 }
 
 func newLookups(tx *bolt.Tx) *lookups {
-	return &lookups{tx: tx, seenKeys: tx.Bucket(bucketSeen).Cursor(), rows: map[domain.Kind]*bolt.Cursor{}}
+	return &lookups{tx: tx, seenKeys: tx.Bucket(bucketSeen).Cursor(), rows: map[domain.Kind]*bolt.Cursor{},
+		marks: seenBatch{}, keys: indexBatch{}}
 }
 
 // seen reports whether the change with this ID is merged already.
-func (l *lookups) seen(id uuid.UUID) bool { return seek(l.seenKeys, id[:]) != nil }
+func (l *lookups) seen(id uuid.UUID) bool {
+	if _, ok := l.marks[id]; ok {
+		return true
+	}
+	return seek(l.seenKeys, id[:]) != nil
+}
+
+// flush writes the seen marks and index keys held back.
+func (l *lookups) flush() error {
+	if err := l.marks.flush(l.tx); err != nil {
+		return err
+	}
+	return l.keys.flush(l.tx)
+}
 
 // row is getRow.
 func (l *lookups) row(kind domain.Kind, id uuid.UUID) (*row, error) {
@@ -820,7 +842,14 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, lk *lookups, from uuid.UUID, c
 	if err != nil {
 		return err
 	}
-	if err := reindex(tx, kind, old, rec); err != nil {
+	if old != nil {
+		// Its keys may be held back (a record merged twice in a page),
+		// and a photo's reindex reads photo_hash.
+		if err := lk.flush(); err != nil {
+			return err
+		}
+	}
+	if err := reindexInto(tx, kind, old, rec, lk.keys); err != nil {
 		return err
 	}
 	switch kind {
@@ -833,7 +862,7 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, lk *lookups, from uuid.UUID, c
 	at := sc.entry(rec)
 	for _, ch := range logged {
 		e := &Entry{From: from, Household: at.Household, Village: at.Village, Town: at.Town, Change: ch}
-		if err := appendLog(tx, e); err != nil {
+		if err := appendLogSeen(tx, e, lk.marks); err != nil {
 			return err
 		}
 	}

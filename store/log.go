@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -237,6 +238,29 @@ func parseBase(m map[string]string) (map[string]domain.Stamp, error) {
 // appendLog adds e to the log under the next sequence number and marks its
 // change as seen.
 func appendLog(tx *bolt.Tx, e *Entry) error {
+	return appendLogSeen(tx, e, nil)
+}
+
+// seenBatch holds the seen marks of logged changes (change ID -> log
+// sequence) until flush writes them in key order, as indexBatch does.
+type seenBatch map[uuid.UUID][]byte
+
+// flush writes the marks of batch in key order and empties it.
+func (batch seenBatch) flush(tx *bolt.Tx) error {
+	ids := slices.SortedFunc(maps.Keys(batch), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	seen := tx.Bucket(bucketSeen)
+	for _, id := range ids {
+		if err := seen.Put(id[:], batch[id]); err != nil {
+			return err
+		}
+	}
+	clear(batch)
+	return nil
+}
+
+// appendLogSeen is appendLog that adds the seen mark to batch, if not nil,
+// instead of writing it.
+func appendLogSeen(tx *bolt.Tx, e *Entry, batch seenBatch) error {
 	log := tx.Bucket(bucketLog)
 	log.FillPercent = 1 // keys only ever grow: pack pages full
 	seq, err := log.NextSequence()
@@ -250,6 +274,10 @@ func appendLog(tx *bolt.Tx, e *Entry) error {
 	}
 	if err := log.Put(u64(seq), v); err != nil {
 		return err
+	}
+	if batch != nil {
+		batch[e.Change.ID] = u64(seq)
+		return nil
 	}
 	return tx.Bucket(bucketSeen).Put(e.Change.ID[:], u64(seq))
 }
