@@ -663,8 +663,15 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 		}
 		held := tx.Bucket(bucketHeld)
 		if held != nil {
-			for _, r := range p.Held {
-				if err := held.Put(heldKey(r.Kind, r.ID), []byte{1}); err != nil {
+			// In key order: the records of a pulled state come by kind,
+			// and a key is ID then kind.
+			keys := make([][]byte, len(p.Held))
+			for i, r := range p.Held {
+				keys[i] = heldKey(r.Kind, r.ID)
+			}
+			slices.SortFunc(keys, bytes.Compare)
+			for _, k := range keys {
+				if err := held.Put(k, []byte{1}); err != nil {
 					return err
 				}
 			}
@@ -920,16 +927,7 @@ func leaveWith(tx *bolt.Tx, lv *bolt.Bucket, gone map[uuid.UUID]bool, aside []uu
 // receive from upstream, and keep.
 func kept(tx *bolt.Tx, upstream uuid.UUID, after uint64, keep []uuid.UUID) map[uuid.UUID]bool {
 	out := map[uuid.UUID]bool{}
-	for _, id := range keep {
-		out[id] = true
-		for _, kind := range domain.Kinds {
-			if r, err := getRow(tx, kind, id); err == nil && r != nil {
-				if h := rowHousehold(kind, id, r); h != uuid.Nil {
-					out[h] = true
-				}
-			}
-		}
-	}
+	keepAlso(tx, keep, out)
 	c := tx.Bucket(bucketLog).Cursor()
 	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
 		if len(v) > 17 && v[0] == logBinary && string(v[1:17]) == string(upstream[:]) {
@@ -945,6 +943,20 @@ func kept(tx *bolt.Tx, upstream uuid.UUID, after uint64, keep []uuid.UUID) map[u
 		}
 	}
 	return out
+}
+
+// keepAlso adds to out the records of keep and their households.
+func keepAlso(tx *bolt.Tx, keep []uuid.UUID, out map[uuid.UUID]bool) {
+	for _, id := range keep {
+		out[id] = true
+		for _, kind := range domain.Kinds {
+			if r, err := getRow(tx, kind, id); err == nil && r != nil {
+				if h := rowHousehold(kind, id, r); h != uuid.Nil {
+					out[h] = true
+				}
+			}
+		}
+	}
 }
 
 // settle ends a catch-up: every record not held leaves, now or (if kept)
@@ -971,6 +983,8 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 	// held: the upstream took them (they are in scope) or will refuse them
 	// (and Keep keeps them while the user has to see that).
 	fresh := kept(tx, upstream, start, nil)
+	hc := held.Cursor() // one cursor and key for every record's lookup
+	var key []byte
 	for _, kind := range domain.Kinds {
 		b := kindBucket(tx, kind)
 		if b == nil {
@@ -978,8 +992,8 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 		}
 		err := b.ForEach(func(k, v []byte) error {
 			id := uuid.UUID(k)
-			key := heldKey(kind, id)
-			if held.Get(key) != nil || fresh[id] {
+			key = append(append(key[:0], k...), kind...)
+			if seek(hc, key) != nil || fresh[id] {
 				return nil
 			}
 			if r, err := openRow(tx, kind, k, v); err == nil {
@@ -996,7 +1010,10 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 	if err := tx.DeleteBucket(bucketHeld); err != nil {
 		return 0, err
 	}
-	return removeLeaving(tx, kept(tx, upstream, start, keep))
+	// The log has not changed since fresh was read from it.
+	all := maps.Clone(fresh)
+	keepAlso(tx, keep, all)
+	return removeLeaving(tx, all)
 }
 
 // purgeLeaving removes the leaving records nothing keeps any more.
