@@ -138,4 +138,3 @@ func scanRecords(r *reader, name string, prefix []byte, kind domain.Kind, max in
 		return max <= 0 || n < max
 	})
 }
-
