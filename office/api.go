@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/store/query"
 )
@@ -173,7 +174,7 @@ func (c *Console) apiRevoke(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	if d.Revoked.IsZero() {
-		if err := c.st.Revoke(d.ID, store.Reason(req.Reason), c.now()); err != nil {
+		if err := c.st.Revoke(d.ID, replica.Reason(req.Reason), c.now()); err != nil {
 			c.apiFail(w, err)
 			return
 		}

@@ -22,6 +22,7 @@ import (
 	"bangfu/domain"
 	"bangfu/domain/demo"
 	"bangfu/office"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -595,7 +596,7 @@ func TestAccountsPage(t *testing.T) {
 }
 
 // reason returns why dev was revoked, as the device registry holds it.
-func (e *env) reason(dev uuid.UUID) store.Reason {
+func (e *env) reason(dev uuid.UUID) replica.Reason {
 	devs, err := e.db.Devices()
 	if err != nil {
 		e.t.Fatal(err)
@@ -619,7 +620,7 @@ func TestRevokeKeepsReason(t *testing.T) {
 	if status, where := b.post(office.Prefix+"devices/revoke", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}, "reason": {"replaced"}}); status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d %s", status, where)
 	}
-	if r := e.reason(e.devA); r != store.Replaced {
+	if r := e.reason(e.devA); r != replica.Replaced {
 		t.Errorf("console revoke as replaced: the device holds reason %q", r)
 	}
 	tok, err := e.db.CreateToken("city", time.Now())
@@ -636,14 +637,14 @@ func TestRevokeKeepsReason(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("API revoke: %d", resp.StatusCode)
 	}
-	if r := e.reason(e.devB); r != store.Replaced {
+	if r := e.reason(e.devB); r != replica.Replaced {
 		t.Errorf("API revoke as replaced: the device holds reason %q", r)
 	}
 	// A replaced phone that goes missing before its last push is declared lost.
 	if status, _ := b.post(office.Prefix+"devices/revoke", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}, "reason": {"lost"}}); status != http.StatusSeeOther {
 		t.Fatalf("revoke as lost: %d", status)
 	}
-	if r := e.reason(e.devA); r != store.Lost {
+	if r := e.reason(e.devA); r != replica.Lost {
 		t.Errorf("console revoke as lost after replaced: the device holds reason %q", r)
 	}
 }

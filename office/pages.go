@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/store/query"
 )
@@ -162,7 +163,7 @@ func (c *Console) cadreName(id uuid.UUID) string {
 
 // deviceRow is a device on the devices page.
 type deviceRow struct {
-	store.Device
+	replica.Device
 	CadreName string
 }
 
@@ -237,7 +238,7 @@ func (c *Console) revoke(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "device", "没有这台设备", "there is no such device"))
 		return
 	}
-	if err := c.st.Revoke(id, store.Reason(reason), c.now()); err != nil {
+	if err := c.st.Revoke(id, replica.Reason(reason), c.now()); err != nil {
 		c.fail(w, r, u, err)
 		return
 	}

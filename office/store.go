@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -31,8 +32,8 @@ type Accounts interface {
 
 // Registry is the device registry the console administers.
 type Registry interface {
-	Devices() ([]store.Device, error)
-	Revoke(device uuid.UUID, reason store.Reason, now time.Time) error
+	Devices() ([]replica.Device, error)
+	Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error
 	IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error)
 	CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error)
 }

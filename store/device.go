@@ -12,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -32,28 +30,9 @@ var (
 	bucketDevices = []byte("devices")
 )
 
-// codeAlphabet is what enrolment codes are made of: digits and capitals
-// without the ones people confuse (0 O, 1 I L).
-const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
 // tokenPrefix starts every device token, so a token is recognisable in a
 // log line or a bug report and a future format can be told apart.
 const tokenPrefix = "bft1."
-
-// Device is an enrolled device as the server knows it (replica.Device).
-type Device = replica.Device
-
-// Reason is why a device was revoked (replica.Reason).
-type Reason = replica.Reason
-
-// The reasons for revoking a device.
-const (
-	Lost     = replica.Lost
-	Replaced = replica.Replaced
-)
-
-// ParseReason returns the reason named s ("lost" or "replaced").
-func ParseReason(s string) (Reason, error) { return replica.ParseReason(s) }
 
 // deviceRow is a device's stored form: the token is kept only as its hash.
 // Rows written before reasons were kept decode with an empty Reason and a
@@ -66,24 +45,24 @@ type deviceRow struct {
 	// enrolments (a retry, a new code) that no sync has superseded yet: an
 	// answer can be lost or a request delivered twice, so the device may hold
 	// any of them. The first token used wins and the others stop working.
-	Earlier  [][]byte  `json:"earlier,omitempty"`
-	Enrolled time.Time `json:"enrolled"`
-	LastSync time.Time `json:"last_sync"`
-	Revoked  time.Time `json:"revoked"`
-	Reason   Reason    `json:"reason,omitempty"`
-	Closed   time.Time `json:"closed,omitzero"`
+	Earlier  [][]byte       `json:"earlier,omitempty"`
+	Enrolled time.Time      `json:"enrolled"`
+	LastSync time.Time      `json:"last_sync"`
+	Revoked  time.Time      `json:"revoked"`
+	Reason   replica.Reason `json:"reason,omitempty"`
+	Closed   time.Time      `json:"closed,omitzero"`
 }
 
-func (r *deviceRow) device(id uuid.UUID) Device {
-	return Device{ID: id, Cadre: r.Cadre, Name: r.Name, Enrolled: r.Enrolled, LastSync: r.LastSync,
+func (r *deviceRow) device(id uuid.UUID) replica.Device {
+	return replica.Device{ID: id, Cadre: r.Cadre, Name: r.Name, Enrolled: r.Enrolled, LastSync: r.LastSync,
 		Revoked: r.Revoked, Reason: r.Reason, Closed: r.Closed}
 }
 
 // reason returns why the revoked device was revoked, Lost for rows older
 // than reasons.
-func (r *deviceRow) reason() Reason {
+func (r *deviceRow) reason() replica.Reason {
 	if r.Reason == "" {
-		return Lost
+		return replica.Lost
 	}
 	return r.Reason
 }
@@ -95,85 +74,6 @@ type enrolCode struct {
 	Expires time.Time `json:"expires"`
 	Used    time.Time `json:"used"`   // zero until used
 	Device  uuid.UUID `json:"device"` // the device that used it
-}
-
-// Errors of enrolment and authentication. Each is an EUNAUTHORIZED (or
-// EINVALID) *domain.Error that a cadre can read; match them with errors.Is.
-var (
-	// ErrCodeUnknown is returned for a code that was never issued.
-	ErrCodeUnknown = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "code",
-		Zh: "注册码不正确，请核对后重新输入", En: "the enrolment code is not valid; check it and try again"}
-	// ErrCodeUsed is returned for a code that has already enrolled a device.
-	ErrCodeUsed = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "code_used",
-		Zh: "注册码已被使用，请向管理员申请新的注册码", En: "the enrolment code has already been used; ask the administrator for a new one"}
-	// ErrCodeExpired is returned for a code past its expiry.
-	ErrCodeExpired = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "code_expired",
-		Zh: "注册码已过期，请向管理员申请新的注册码", En: "the enrolment code has expired; ask the administrator for a new one"}
-	// ErrTokenUnknown is returned for a token that belongs to no enrolled device.
-	ErrTokenUnknown = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "token",
-		Zh: "设备未注册或凭证无效，请重新注册", En: "this device is not enrolled or its credentials are not valid; enrol it again"}
-	// ErrRevoked is returned for the token of a revoked device that is
-	// closed: one replaced by a new device, after its last push.
-	ErrRevoked = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "revoked",
-		Zh: "此设备已被停用（已换新设备），请联系管理员", En: "this device has been revoked (replaced by a new one); contact the administrator"}
-	// ErrLost is returned for the token of a device revoked as lost; the
-	// device wipes its local store when it hears it.
-	ErrLost = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "lost",
-		Zh: "此设备已登记为丢失并被停用，本机数据已清除；如已找回，请向管理员申请新的注册码",
-		En: "this device was reported lost and revoked, and its data has been wiped; if it has been found, ask the administrator for a new enrolment code"}
-	// ErrReplaced is returned with the device by Authenticate for a device
-	// revoked as replaced that has not made its last push yet: the server
-	// applies one push from it, pulls nothing, and closes it (Close).
-	ErrReplaced = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "replaced",
-		Zh: "此设备已换新设备并被停用：未同步的记录已送到服务器，请在新设备上继续工作",
-		En: "this device has been replaced and revoked: its unsent records have reached the server; carry on on the new device"}
-	// ErrDeviceTaken is returned for an enrolment with the ID of a device
-	// that belongs to another cadre, or that was revoked: a device ID is
-	// bound to the first cadre that enrolled it, for good.
-	ErrDeviceTaken = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "device_taken",
-		Zh: "此设备标识已属于另一台设备或已被停用，不能再注册；请清除应用数据后重新注册",
-		En: "this device ID belongs to another device or was revoked and cannot enrol again; clear the app's data and enrol afresh"}
-)
-
-// MaxDeviceName caps a device name, in characters.
-const MaxDeviceName = 40
-
-// CheckDeviceName refuses a device name that is empty, longer than
-// MaxDeviceName characters, not valid UTF-8, or that holds control or
-// formatting characters (terminal escapes, line breaks, bidirectional
-// overrides) or U+FFFD (what a JSON decoder makes of invalid UTF-8): names are
-// printed in the office's terminal and on other devices' screens.
-func CheckDeviceName(name string) error {
-	if strings.TrimSpace(name) == "" {
-		return domain.Errorf(domain.EINVALID, "name", "请填写设备名称", "enter a name for the device")
-	}
-	if !utf8.ValidString(name) || strings.ContainsRune(name, utf8.RuneError) {
-		return domain.Errorf(domain.EINVALID, "name", "设备名称含有无效字符（不是有效的 UTF-8）",
-			"the device name holds invalid characters (not valid UTF-8)")
-	}
-	if utf8.RuneCountInString(name) > MaxDeviceName {
-		return domain.Errorf(domain.EINVALID, "name", "设备名称太长：最多 %d 个字", "the device name is too long: at most %d characters", MaxDeviceName)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			return domain.Errorf(domain.EINVALID, "name", "设备名称不能含有控制字符（如换行、终端转义）：%U",
-				"the device name must not hold control characters (line breaks, terminal escapes): %U", r)
-		}
-	}
-	return nil
-}
-
-// NormalizeCode returns an enrolment code as typed by a person in the form it
-// was issued: capitals, without spaces or dashes.
-func NormalizeCode(code string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(code) {
-		if r == ' ' || r == '-' || r == '\t' || r == '—' || r == '－' {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func hashSecret(s string) []byte {
@@ -188,7 +88,7 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	code, err := NewCode()
+	code, err := replica.NewCode()
 	if err != nil {
 		return "", fmt.Errorf("store: enrol code: %w", err)
 	}
@@ -205,7 +105,7 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 		if err != nil {
 			return err
 		}
-		return b.Put(hashSecret(NormalizeCode(code)), v)
+		return b.Put(hashSecret(replica.NormalizeCode(code)), v)
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: enrol code for cadre %s: %w", cadre, err)
@@ -232,7 +132,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		return "", uuid.Nil, domain.Errorf(domain.EINVALID, "device", "设备标识无效", "the device ID is not valid")
 	}
 	name = strings.TrimSpace(name)
-	if err := CheckDeviceName(name); err != nil {
+	if err := replica.CheckDeviceName(name); err != nil {
 		return "", uuid.Nil, err
 	}
 	var secret [32]byte
@@ -240,7 +140,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		return "", uuid.Nil, fmt.Errorf("store: enroll: %w", err)
 	}
 	token = tokenPrefix + device.String() + "." + base64.RawURLEncoding.EncodeToString(secret[:])
-	key := hashSecret(NormalizeCode(code))
+	key := hashSecret(replica.NormalizeCode(code))
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		codes, err := tx.CreateBucketIfNotExists(bucketEnrol)
 		if err != nil {
@@ -248,7 +148,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		}
 		v := codes.Get(key)
 		if v == nil {
-			return ErrCodeUnknown
+			return replica.ErrCodeUnknown
 		}
 		var c enrolCode
 		if err := json.Unmarshal(v, &c); err != nil {
@@ -257,9 +157,9 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		retry := false
 		switch {
 		case !c.Used.IsZero() && c.Device != device:
-			return ErrCodeUsed
+			return replica.ErrCodeUsed
 		case !now.Before(c.Expires):
-			return ErrCodeExpired
+			return replica.ErrCodeExpired
 		case !c.Used.IsZero():
 			retry = true
 		}
@@ -272,12 +172,12 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 			return err
 		}
 		if old != nil && (old.Cadre != c.Cadre || !old.Revoked.IsZero()) {
-			return ErrDeviceTaken
+			return replica.ErrDeviceTaken
 		}
 		if retry && old == nil {
 			// The code was used by this device, whose row is gone: no
 			// identity to give back.
-			return ErrCodeUsed
+			return replica.ErrCodeUsed
 		}
 		if !retry {
 			c.Used, c.Device = now, device
@@ -331,16 +231,16 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 // When the device was enrolled more than once (a retried enrolment, a new
 // code), the token of any of those enrolments is accepted until one is
 // used: the first one used becomes the device's only token.
-func (db *DB) Authenticate(token string) (Device, error) {
+func (db *DB) Authenticate(token string) (replica.Device, error) {
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
 	if !ok || len(rest) < 37 || rest[36] != '.' {
-		return Device{}, ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
 	id, err := uuid.Parse(rest[:36])
 	if err != nil {
-		return Device{}, ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
-	var d Device
+	var d replica.Device
 	h := hashSecret(token)
 	settle := false // the token is one of several: make it the only one
 	err = db.bolt.View(func(tx *bolt.Tx) error {
@@ -349,28 +249,28 @@ func (db *DB) Authenticate(token string) (Device, error) {
 			return err
 		}
 		if row == nil {
-			return ErrTokenUnknown
+			return replica.ErrTokenUnknown
 		}
 		ok := subtle.ConstantTimeCompare(h, row.TokenHash) == 1
 		for _, e := range row.Earlier {
 			ok = subtle.ConstantTimeCompare(h, e) == 1 || ok
 		}
 		if !ok {
-			return ErrTokenUnknown
+			return replica.ErrTokenUnknown
 		}
 		settle = len(row.Earlier) > 0 && row.Revoked.IsZero()
 		d = row.device(id)
 		switch {
 		case row.Revoked.IsZero():
 			return nil
-		case row.reason() == Lost:
-			d = Device{}
-			return ErrLost
+		case row.reason() == replica.Lost:
+			d = replica.Device{}
+			return replica.ErrLost
 		case row.Closed.IsZero():
-			return ErrReplaced
+			return replica.ErrReplaced
 		}
-		d = Device{}
-		return ErrRevoked
+		d = replica.Device{}
+		return replica.ErrRevoked
 	})
 	if err == nil && settle {
 		err = db.updateDevice(id, func(r *deviceRow) {
@@ -380,7 +280,7 @@ func (db *DB) Authenticate(token string) (Device, error) {
 			}
 		})
 		if err != nil {
-			return Device{}, fmt.Errorf("store: settle the token of device %s: %w", id, err)
+			return replica.Device{}, fmt.Errorf("store: settle the token of device %s: %w", id, err)
 		}
 	}
 	return d, err
@@ -433,16 +333,16 @@ func (db *DB) updateDevice(id uuid.UUID, fn func(*deviceRow)) error {
 // Revoking a revoked device again changes nothing, except that a device
 // replaced but not yet closed may be declared lost after all (the old phone
 // went missing before its last push).
-func (db *DB) Revoke(device uuid.UUID, reason Reason, now time.Time) error {
-	if _, err := ParseReason(string(reason)); err != nil {
+func (db *DB) Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error {
+	if _, err := replica.ParseReason(string(reason)); err != nil {
 		return fmt.Errorf("store: revoke device: %w", err)
 	}
 	err := db.updateDevice(device, func(r *deviceRow) {
 		switch {
 		case r.Revoked.IsZero():
 			r.Revoked, r.Reason = now, reason
-		case reason == Lost && r.reason() == Replaced && r.Closed.IsZero():
-			r.Reason = Lost
+		case reason == replica.Lost && r.reason() == replica.Replaced && r.Closed.IsZero():
+			r.Reason = replica.Lost
 		}
 	})
 	if err != nil {
@@ -480,8 +380,8 @@ func (db *DB) Touch(device uuid.UUID, now time.Time) error {
 
 // Devices returns the enrolled devices, revoked ones included, in order of
 // enrolment.
-func (db *DB) Devices() ([]Device, error) {
-	var out []Device
+func (db *DB) Devices() ([]replica.Device, error) {
+	var out []replica.Device
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDevices)
 		if b == nil {
@@ -496,7 +396,7 @@ func (db *DB) Devices() ([]Device, error) {
 			return nil
 		})
 	})
-	slices.SortFunc(out, func(a, b Device) int {
+	slices.SortFunc(out, func(a, b replica.Device) int {
 		if c := a.Enrolled.Compare(b.Enrolled); c != 0 {
 			return c
 		}
@@ -633,18 +533,9 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 // value a Lockout (JSON).
 var bucketLockouts = []byte("lockouts")
 
-// Lockout is a time during which the server refused enrolment attempts, from
-// one address or from everyone, after too many wrong codes.
-type Lockout struct {
-	Address  string    `json:"address"`  // the address refused; "" for every address
-	From     time.Time `json:"from"`     // when it began
-	Until    time.Time `json:"until"`    // when it ends
-	Failures int       `json:"failures"` // the wrong codes that caused it
-}
-
 // RecordLockout keeps l, so that `bangfud lockouts` shows it and a restarted
 // server keeps refusing until it ends.
-func (db *DB) RecordLockout(l Lockout) error {
+func (db *DB) RecordLockout(l replica.Lockout) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketLockouts)
 		if err != nil {
@@ -665,15 +556,15 @@ func (db *DB) RecordLockout(l Lockout) error {
 
 // Lockouts returns the recorded enrolment lockouts that end after since,
 // oldest first.
-func (db *DB) Lockouts(since time.Time) ([]Lockout, error) {
-	var out []Lockout
+func (db *DB) Lockouts(since time.Time) ([]replica.Lockout, error) {
+	var out []replica.Lockout
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLockouts)
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(_, v []byte) error {
-			var l Lockout
+			var l replica.Lockout
 			if err := json.Unmarshal(v, &l); err != nil {
 				return fmt.Errorf("decode lockout: %w", err)
 			}

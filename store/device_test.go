@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -103,16 +104,16 @@ func TestEnrolment(t *testing.T) {
 	}
 
 	// A code works once.
-	if _, _, err := db.Enroll(code, uuid.New(), "另一台手机", now.Add(2*time.Minute)); !errors.Is(err, store.ErrCodeUsed) {
+	if _, _, err := db.Enroll(code, uuid.New(), "另一台手机", now.Add(2*time.Minute)); !errors.Is(err, replica.ErrCodeUsed) {
 		t.Fatalf("second use of a code: %v, want ErrCodeUsed", err)
 	}
 	// An unknown code, an expired code.
-	if _, _, err := db.Enroll("2345-6789", uuid.New(), "x", now); !errors.Is(err, store.ErrCodeUnknown) {
+	if _, _, err := db.Enroll("2345-6789", uuid.New(), "x", now); !errors.Is(err, replica.ErrCodeUnknown) {
 		t.Fatalf("unknown code: %v", err)
 	}
 	short, err := db.CreateEnrolCode(r.leader.ID, time.Minute)
 	devMust(t, err)
-	if _, _, err := db.Enroll(short, uuid.New(), "平板", now.Add(time.Minute)); !errors.Is(err, store.ErrCodeExpired) {
+	if _, _, err := db.Enroll(short, uuid.New(), "平板", now.Add(time.Minute)); !errors.Is(err, replica.ErrCodeExpired) {
 		t.Fatalf("expired code: %v", err)
 	} else if domain.ErrorCode(err) != domain.EUNAUTHORIZED || domain.Message(err, "zh") == "" {
 		t.Fatalf("expired code: code %q, message %q", domain.ErrorCode(err), domain.Message(err, "zh"))
@@ -133,7 +134,7 @@ func TestEnrolment(t *testing.T) {
 	// Tokens that are not the token.
 	for _, bad := range []string{"", "bft1.", token[:len(token)-1], token + "x", "bft1." + phone.String() + ".AAAA",
 		strings.Replace(token, phone.String(), uuid.NewString(), 1), "Bearer " + token} {
-		if _, err := db.Authenticate(bad); !errors.Is(err, store.ErrTokenUnknown) {
+		if _, err := db.Authenticate(bad); !errors.Is(err, replica.ErrTokenUnknown) {
 			t.Fatalf("token %q: %v, want ErrTokenUnknown", bad, err)
 		}
 	}
@@ -148,21 +149,21 @@ func TestEnrolment(t *testing.T) {
 	if d, err := db.Authenticate(token2); err != nil || d.Name != "马兴文的新手机" {
 		t.Fatalf("new token: %+v %v", d, err)
 	}
-	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrTokenUnknown) {
+	if _, err := db.Authenticate(token); !errors.Is(err, replica.ErrTokenUnknown) {
 		t.Fatalf("old token after re-enrolment: %v", err)
 	}
 
-	devMust(t, db.Revoke(phone, store.Lost, now.Add(2*time.Hour)))
-	if _, err := db.Authenticate(token2); !errors.Is(err, store.ErrLost) || domain.ErrorCode(err) != domain.EUNAUTHORIZED {
+	devMust(t, db.Revoke(phone, replica.Lost, now.Add(2*time.Hour)))
+	if _, err := db.Authenticate(token2); !errors.Is(err, replica.ErrLost) || domain.ErrorCode(err) != domain.EUNAUTHORIZED {
 		t.Fatalf("revoked token: %v", err)
 	}
 	devs, err := db.Devices()
 	devMust(t, err)
 	if len(devs) != 1 || devs[0].ID != phone || !devs[0].LastSync.Equal(now.Add(time.Hour)) ||
-		!devs[0].Revoked.Equal(now.Add(2*time.Hour)) || devs[0].Reason != store.Lost {
+		!devs[0].Revoked.Equal(now.Add(2*time.Hour)) || devs[0].Reason != replica.Lost {
 		t.Fatalf("devices: %+v", devs)
 	}
-	if err := db.Revoke(uuid.New(), store.Lost, now); domain.ErrorCode(err) != domain.ENOTFOUND {
+	if err := db.Revoke(uuid.New(), replica.Lost, now); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Fatalf("revoke unknown device: %v", err)
 	}
 	if err := db.Revoke(phone, "stolen", now); domain.ErrorCode(err) != domain.EINVALID {
@@ -174,7 +175,7 @@ func TestEnrolment(t *testing.T) {
 	devMust(t, db.Close())
 	raw, err := os.ReadFile(path)
 	devMust(t, err)
-	for _, secret := range []string{code, store.NormalizeCode(code), again, store.NormalizeCode(again), token, token2,
+	for _, secret := range []string{code, replica.NormalizeCode(code), again, replica.NormalizeCode(again), token, token2,
 		token2[strings.LastIndexByte(token2, '.')+1:]} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Fatalf("%q is stored in clear", secret)
@@ -183,7 +184,7 @@ func TestEnrolment(t *testing.T) {
 	db2, err := store.Open(path, nil)
 	devMust(t, err)
 	defer db2.Close()
-	if _, err := db2.Authenticate(token2); !errors.Is(err, store.ErrLost) {
+	if _, err := db2.Authenticate(token2); !errors.Is(err, replica.ErrLost) {
 		t.Fatalf("after reopen: %v", err)
 	}
 }
@@ -204,7 +205,7 @@ func TestDeviceBinding(t *testing.T) {
 
 	cadreCode, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
 	devMust(t, err)
-	if _, _, err := db.Enroll(cadreCode, tablet, "马兴文的手机", now); !errors.Is(err, store.ErrDeviceTaken) {
+	if _, _, err := db.Enroll(cadreCode, tablet, "马兴文的手机", now); !errors.Is(err, replica.ErrDeviceTaken) {
 		t.Fatalf("another cadre's code with the leader's device ID: %v, want ErrDeviceTaken", err)
 	} else if domain.Message(err, "zh") == "" || domain.Message(err, "en") == "" {
 		t.Fatalf("no words: %v", err)
@@ -219,11 +220,11 @@ func TestDeviceBinding(t *testing.T) {
 	}
 
 	// Revoked: the ID is bound for good, for any cadre.
-	devMust(t, db.Revoke(tablet, store.Replaced, now))
+	devMust(t, db.Revoke(tablet, replica.Replaced, now))
 	for _, who := range []uuid.UUID{r.leader.ID, r.groupCadre.ID} {
 		c, err := db.CreateEnrolCode(who, time.Hour)
 		devMust(t, err)
-		if _, _, err := db.Enroll(c, tablet, "平板", now); !errors.Is(err, store.ErrDeviceTaken) {
+		if _, _, err := db.Enroll(c, tablet, "平板", now); !errors.Is(err, replica.ErrDeviceTaken) {
 			t.Fatalf("re-enrol a revoked device for %s: %v, want ErrDeviceTaken", who, err)
 		}
 	}
@@ -252,13 +253,13 @@ func TestEnrolmentRetry(t *testing.T) {
 		t.Fatalf("second token: %+v %v", d, err)
 	}
 	// The second token was used: the first stops working.
-	if _, err := db.Authenticate(first); !errors.Is(err, store.ErrTokenUnknown) {
+	if _, err := db.Authenticate(first); !errors.Is(err, replica.ErrTokenUnknown) {
 		t.Fatalf("first token after the second was used: %v", err)
 	}
-	if _, _, err := db.Enroll(code, uuid.New(), "别人的手机", now.Add(11*time.Minute)); !errors.Is(err, store.ErrCodeUsed) {
+	if _, _, err := db.Enroll(code, uuid.New(), "别人的手机", now.Add(11*time.Minute)); !errors.Is(err, replica.ErrCodeUsed) {
 		t.Fatalf("another device with the used code: %v", err)
 	}
-	if _, _, err := db.Enroll(code, phone, "马兴文的手机", now.Add(time.Hour)); !errors.Is(err, store.ErrCodeExpired) {
+	if _, _, err := db.Enroll(code, phone, "马兴文的手机", now.Add(time.Hour)); !errors.Is(err, replica.ErrCodeExpired) {
 		t.Fatalf("retry after the code's life: %v", err)
 	}
 }
@@ -275,18 +276,18 @@ func TestRevokeReasons(t *testing.T) {
 	phone := uuid.New()
 	token, _, err := db.Enroll(code, phone, "旧手机", now)
 	devMust(t, err)
-	devMust(t, db.Revoke(phone, store.Replaced, now))
-	devMust(t, db.Revoke(phone, store.Replaced, now.Add(time.Hour))) // already revoked: no change
+	devMust(t, db.Revoke(phone, replica.Replaced, now))
+	devMust(t, db.Revoke(phone, replica.Replaced, now.Add(time.Hour))) // already revoked: no change
 	d, err := db.Authenticate(token)
-	if !errors.Is(err, store.ErrReplaced) || d.ID != phone || d.Cadre != r.groupCadre.ID {
+	if !errors.Is(err, replica.ErrReplaced) || d.ID != phone || d.Cadre != r.groupCadre.ID {
 		t.Fatalf("replaced: %+v %v", d, err)
 	}
 	devMust(t, db.CloseDevice(phone, now))
-	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrRevoked) {
+	if _, err := db.Authenticate(token); !errors.Is(err, replica.ErrRevoked) {
 		t.Fatalf("closed: %v", err)
 	}
-	devMust(t, db.Revoke(phone, store.Lost, now)) // closed: stays replaced
-	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrRevoked) {
+	devMust(t, db.Revoke(phone, replica.Lost, now)) // closed: stays replaced
+	if _, err := db.Authenticate(token); !errors.Is(err, replica.ErrRevoked) {
 		t.Fatalf("closed, then revoked as lost: %v", err)
 	}
 	// Replaced, then found missing before its last push: lost after all.
@@ -295,12 +296,12 @@ func TestRevokeReasons(t *testing.T) {
 	tablet := uuid.New()
 	t2, _, err := db.Enroll(c2, tablet, "旧平板", now)
 	devMust(t, err)
-	devMust(t, db.Revoke(tablet, store.Replaced, now))
-	devMust(t, db.Revoke(tablet, store.Lost, now))
-	if _, err := db.Authenticate(t2); !errors.Is(err, store.ErrLost) {
+	devMust(t, db.Revoke(tablet, replica.Replaced, now))
+	devMust(t, db.Revoke(tablet, replica.Lost, now))
+	if _, err := db.Authenticate(t2); !errors.Is(err, replica.ErrLost) {
 		t.Fatalf("replaced, then lost: %v", err)
 	}
-	if _, err := store.ParseReason("Lost "); err != nil {
+	if _, err := replica.ParseReason("Lost "); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -314,12 +315,12 @@ func TestDeviceNames(t *testing.T) {
 	code, err := db.CreateEnrolCode(r.groupCadre.ID, time.Hour)
 	devMust(t, err)
 	for _, name := range []string{"", "  ", "a\nb", "x\x1b[31mred", "\xff\xfe", "\xc0\xaf", "名\u202e字", "a\u0085b",
-		"坏\ufffd名", strings.Repeat("长", store.MaxDeviceName+1)} {
+		"坏\ufffd名", strings.Repeat("长", replica.MaxDeviceName+1)} {
 		if _, _, err := db.Enroll(code, uuid.New(), name, now); domain.ErrorCode(err) != domain.EINVALID {
 			t.Errorf("name %q: %v, want invalid", name, err)
 		}
 	}
-	if _, _, err := db.Enroll(code, uuid.New(), strings.Repeat("长", store.MaxDeviceName), now); err != nil {
+	if _, _, err := db.Enroll(code, uuid.New(), strings.Repeat("长", replica.MaxDeviceName), now); err != nil {
 		t.Errorf("a long but not too long name: %v", err)
 	}
 }
@@ -329,8 +330,8 @@ func TestDeviceNames(t *testing.T) {
 func TestLockouts(t *testing.T) {
 	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	db := devOpen(t, "server.db", func() time.Time { return now })
-	devMust(t, db.RecordLockout(store.Lockout{Address: "10.0.0.7", From: now, Until: now.Add(time.Hour), Failures: 10}))
-	devMust(t, db.RecordLockout(store.Lockout{From: now.Add(time.Minute), Until: now.Add(2 * time.Hour), Failures: 100}))
+	devMust(t, db.RecordLockout(replica.Lockout{Address: "10.0.0.7", From: now, Until: now.Add(time.Hour), Failures: 10}))
+	devMust(t, db.RecordLockout(replica.Lockout{From: now.Add(time.Minute), Until: now.Add(2 * time.Hour), Failures: 100}))
 	got, err := db.Lockouts(now)
 	devMust(t, err)
 	if len(got) != 2 || got[0].Address != "10.0.0.7" || got[1].Address != "" || got[1].Failures != 100 {
@@ -543,7 +544,7 @@ func TestDeviceRowsBeforeReasons(t *testing.T) {
 	db, err = store.Open(path, nil)
 	devMust(t, err)
 	defer db.Close()
-	if _, err := db.Authenticate(token); !errors.Is(err, store.ErrLost) {
+	if _, err := db.Authenticate(token); !errors.Is(err, replica.ErrLost) {
 		t.Fatalf("an old revoked row: %v, want ErrLost", err)
 	}
 	devs, err := db.Devices()
@@ -574,7 +575,7 @@ func TestEnrolmentDeliveredTwice(t *testing.T) {
 			t.Fatalf("the token the device holds, use %d: %+v %v", i+1, d, err)
 		}
 	}
-	if _, err := db.Authenticate(repeated); !errors.Is(err, store.ErrTokenUnknown) {
+	if _, err := db.Authenticate(repeated); !errors.Is(err, replica.ErrTokenUnknown) {
 		t.Fatalf("the repeated answer's token after the first was used: %v", err)
 	}
 }

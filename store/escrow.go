@@ -1,7 +1,6 @@
 package store
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 )
 
 // The server's escrow of devices' data keys, for a cadre who forgot the
@@ -20,9 +20,6 @@ import (
 //
 //	escrow    device ID -> escrowRow (JSON)
 var bucketEscrow = []byte("escrow")
-
-// MaxSealedKey caps a deposit: a sealed data key is a few dozen bytes.
-const MaxSealedKey = 256
 
 // maxUnlockTries is how many wrong unlock codes a device may send before
 // the code it was issued stops working.
@@ -46,29 +43,6 @@ type escrowRow struct {
 	Released time.Time `json:"released,omitzero"`
 }
 
-// Errors of the escrow. Match them with errors.Is.
-var (
-	// ErrNoDeposit is returned when a device that never deposited its key
-	// asks for it, or the office acts for one.
-	ErrNoDeposit = &domain.Error{Code: domain.ENOTFOUND, Field: "escrow",
-		Zh: "服务器上没有此设备的数据密钥备份，无法找回；请联系乡镇办公室",
-		En: "the server holds no copy of this device's data key, so it cannot be recovered; contact the township office"}
-	// ErrNoGrant is returned when a device asks for its key before the
-	// office has issued an unlock code for it or enrolled it again.
-	ErrNoGrant = &domain.Error{Code: domain.EFORBIDDEN, Field: "unlock",
-		Zh: "乡镇办公室尚未为此设备办理解锁：请向办公室申请解锁码，或重新注册本设备",
-		En: "the township office has not unlocked this device yet: ask the office for an unlock code, or to enrol this device again"}
-	// ErrUnlockCode is returned for a wrong, expired or used-up unlock
-	// code.
-	ErrUnlockCode = &domain.Error{Code: domain.EFORBIDDEN, Field: "unlock_code",
-		Zh: "解锁码不正确或已过期，请核对，或向乡镇办公室申请新的解锁码",
-		En: "the unlock code is wrong or has expired; check it, or ask the township office for a new one"}
-	// ErrEscrowCadre is returned when the device asking acts for another
-	// cadre than the one whose device deposited the key.
-	ErrEscrowCadre = &domain.Error{Code: domain.EFORBIDDEN, Field: "cadre",
-		Zh: "数据密钥属于另一位干部，不能发给此设备", En: "the data key belongs to another cadre and cannot be released to this device"}
-)
-
 // liveDevice returns device's row, refusing one not enrolled or revoked.
 func liveDevice(tx *bolt.Tx, device uuid.UUID) (*deviceRow, error) {
 	row, err := getDevice(tx, device)
@@ -80,10 +54,10 @@ func liveDevice(tx *bolt.Tx, device uuid.UUID) (*deviceRow, error) {
 			Zh: fmt.Sprintf("设备 %s 未注册", short(device)), En: fmt.Sprintf("device %s is not enrolled", short(device))}
 	}
 	if !row.Revoked.IsZero() {
-		if row.reason() == Lost {
-			return nil, ErrLost
+		if row.reason() == replica.Lost {
+			return nil, replica.ErrLost
 		}
-		return nil, ErrRevoked
+		return nil, replica.ErrRevoked
 	}
 	return row, nil
 }
@@ -132,7 +106,7 @@ func grantEscrow(tx *bolt.Tx, device uuid.UUID, now time.Time) error {
 // deposit, keeping what the office has granted. The store never sees the
 // key itself.
 func (db *DB) Deposit(device uuid.UUID, sealed []byte, now time.Time) error {
-	if len(sealed) == 0 || len(sealed) > MaxSealedKey {
+	if len(sealed) == 0 || len(sealed) > replica.MaxSealedKey {
 		return domain.Errorf(domain.EINVALID, "key", "数据密钥的长度不对", "the data key has the wrong length")
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
@@ -164,7 +138,7 @@ func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	code, err := NewCode()
+	code, err := replica.NewCode()
 	if err != nil {
 		return "", fmt.Errorf("store: unlock code: %w", err)
 	}
@@ -178,9 +152,9 @@ func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 			return err
 		}
 		if row == nil {
-			return ErrNoDeposit
+			return replica.ErrNoDeposit
 		}
-		row.Unlock, row.Expires, row.Tries = hashSecret(NormalizeCode(code)), now.Add(ttl), 0
+		row.Unlock, row.Expires, row.Tries = hashSecret(replica.NormalizeCode(code)), now.Add(ttl), 0
 		return putEscrow(tx, device, row)
 	})
 	if err != nil {
@@ -211,21 +185,21 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) (seal
 			return err
 		}
 		if row == nil {
-			return ErrNoDeposit
+			return replica.ErrNoDeposit
 		}
 		if cadre == uuid.Nil {
 			if code == "" {
-				return ErrUnlockCode
+				return replica.ErrUnlockCode
 			}
 			cadre = dev.Cadre
 		}
 		if row.Cadre != cadre || dev.Cadre != cadre {
-			return ErrEscrowCadre
+			return replica.ErrEscrowCadre
 		}
 		switch {
 		case code != "":
 			ok := row.Unlock != nil && now.Before(row.Expires) && row.Tries < maxUnlockTries &&
-				subtle.ConstantTimeCompare(hashSecret(NormalizeCode(code)), row.Unlock) == 1
+				subtle.ConstantTimeCompare(hashSecret(replica.NormalizeCode(code)), row.Unlock) == 1
 			if !ok {
 				if row.Unlock != nil {
 					row.Tries++
@@ -235,13 +209,13 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) (seal
 					wrong = true
 					return putEscrow(tx, device, row)
 				}
-				return ErrUnlockCode
+				return replica.ErrUnlockCode
 			}
 			how = "unlock code"
 		case !row.Granted.IsZero():
 			how = "re-enrolment"
 		default:
-			return ErrNoGrant
+			return replica.ErrNoGrant
 		}
 		sealed = append([]byte(nil), row.Sealed...)
 		row.Granted, row.Unlock, row.Expires, row.Tries, row.Released = time.Time{}, nil, time.Time{}, 0, now
@@ -252,30 +226,10 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) (seal
 			Detail: how})
 	})
 	if err == nil && wrong {
-		err = ErrUnlockCode
+		err = replica.ErrUnlockCode
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("store: release the key of device %s: %w", device, err)
 	}
 	return sealed, how, nil
-}
-
-// NewCode returns a random code of eight characters of codeAlphabet in two
-// groups of four: the form of enrolment and unlock codes, here and in any
-// other registry (pgstore).
-func NewCode() (string, error) {
-	var buf [8]byte
-	if _, err := rand.Read(buf[:]); err != nil {
-		return "", err
-	}
-	code := make([]byte, 0, 9)
-	for i, b := range buf {
-		if i == 4 {
-			code = append(code, '-')
-		}
-		// 256 is not a multiple of 31; the bias (at most 1/256 per
-		// character) costs a fraction of a bit of the ~40.
-		code = append(code, codeAlphabet[int(b)%len(codeAlphabet)])
-	}
-	return string(code), nil
 }

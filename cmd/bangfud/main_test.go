@@ -21,6 +21,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/store/query"
 )
@@ -678,7 +679,7 @@ func TestRevokeReasonsAndLockouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := db.Now()
-	for _, l := range []store.Lockout{{Address: "192.0.2.7", From: now, Until: now.Add(time.Hour), Failures: 10},
+	for _, l := range []replica.Lockout{{Address: "192.0.2.7", From: now, Until: now.Add(time.Hour), Failures: 10},
 		{From: now, Until: now.Add(time.Hour), Failures: 60}, {Address: "old", From: now.Add(-3 * time.Hour), Until: now.Add(-2 * time.Hour)}} {
 		if err := db.RecordLockout(l); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/office"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -57,7 +58,7 @@ of a key is written to the console's audit log.`, lockedHelp+"\n"+remoteHelp)
 		return nil
 	}
 	var db interface {
-		Devices() ([]store.Device, error)
+		Devices() ([]replica.Device, error)
 		IssueUnlock(uuid.UUID, time.Duration) (string, error)
 		Audit(store.AuditEntry) error
 	}

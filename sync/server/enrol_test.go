@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
@@ -34,7 +35,7 @@ func TestEnrolTakeover(t *testing.T) {
 		Name: "马兴文的手机", Device: tablet})
 	var bad protocol.ErrorBody
 	json.Unmarshal(body, &bad)
-	if status != http.StatusUnauthorized || bad.Error.Field != store.ErrDeviceTaken.Field || bad.Error.Zh == "" || bad.Error.En == "" {
+	if status != http.StatusUnauthorized || bad.Error.Field != replica.ErrDeviceTaken.Field || bad.Error.Zh == "" || bad.Error.En == "" {
 		t.Fatalf("enrolling the leader's device ID with another cadre's code: %d %s", status, body)
 	}
 	if status, _, bad := e.sync(t, leaderToken, 0); status != http.StatusOK {
@@ -85,7 +86,7 @@ func TestEnrolDeviceNames(t *testing.T) {
 		`{"v":1,"code":"` + code + `","name":"x\u001b[31m","device":"` + uuid.NewString() + `"}`,
 		`{"v":1,"code":"` + code + `","name":"\ud800","device":"` + uuid.NewString() + `"}`,
 		`{"v":1,"code":"` + code + `","name":"` + "\xff\xfe" + `","device":"` + uuid.NewString() + `"}`,
-		`{"v":1,"code":"` + code + `","name":"` + strings.Repeat("长", store.MaxDeviceName+1) + `","device":"` + uuid.NewString() + `"}`,
+		`{"v":1,"code":"` + code + `","name":"` + strings.Repeat("长", replica.MaxDeviceName+1) + `","device":"` + uuid.NewString() + `"}`,
 	} {
 		status, body := e.post(t, protocol.PathEnroll, "", []byte(raw))
 		var bad protocol.ErrorBody
@@ -187,11 +188,11 @@ func TestRevokedLost(t *testing.T) {
 	if err := d.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.DB.Revoke(d.DB.Device(), store.Lost, time.Now()); err != nil {
+	if err := e.srv.DB.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	err := d.Sync()
-	if !errors.Is(err, client.ErrLost) || protocol.Transient(err) || errors.Is(err, store.ErrRevoked) {
+	if !errors.Is(err, client.ErrLost) || protocol.Transient(err) || errors.Is(err, replica.ErrRevoked) {
 		t.Fatalf("sync of a lost device: %v", err)
 	}
 }
@@ -224,7 +225,7 @@ func TestRevokedReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := e.srv.DB.Revoke(old.DB.Device(), store.Replaced, time.Now()); err != nil {
+	if err := e.srv.DB.Revoke(old.DB.Device(), replica.Replaced, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := old.Sync(); !errors.Is(err, client.ErrReplaced) {
@@ -237,7 +238,7 @@ func TestRevokedReplaced(t *testing.T) {
 		t.Errorf("the replaced device pulled in its last sync")
 	}
 	err := old.Sync()
-	if !errors.Is(err, store.ErrRevoked) || errors.Is(err, client.ErrLost) {
+	if !errors.Is(err, replica.ErrRevoked) || errors.Is(err, client.ErrLost) {
 		t.Fatalf("sync after the last push: %v", err)
 	}
 	// The leader's tablet receives the visit.

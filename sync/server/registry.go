@@ -12,7 +12,7 @@ import (
 // Registry is the server's record of enrolment: one-time codes, devices,
 // their tokens and revocation. It never syncs. *store.DB (bbolt) and
 // pgstore.DB (PostgreSQL) implement it; registrytest is the suite both
-// pass. The errors are store's (store.ErrCodeUnknown, store.ErrLost, …),
+// pass. The errors are store's (replica.ErrCodeUnknown, replica.ErrLost, …),
 // which the protocol turns into what a device is told.
 //
 // It speaks replica.Device and replica.Reason, which store keeps aliases

@@ -89,7 +89,6 @@ import (
 
 	"bangfu/domain"
 	"bangfu/replica"
-	"bangfu/store"
 	"bangfu/sync/protocol"
 )
 
@@ -438,7 +437,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	}
 	dev, err := s.db.Authenticate(token)
 	// A device revoked as replaced makes one last push, and pulls nothing.
-	last := errors.Is(err, store.ErrReplaced)
+	last := errors.Is(err, replica.ErrReplaced)
 	if err != nil && !last {
 		s.fail(w, r, err)
 		return

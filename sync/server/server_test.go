@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
@@ -225,7 +226,7 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("%s token: %d %+v", name, status, bad)
 		}
 	}
-	if err := e.srv.DB.Revoke(dev, store.Lost, time.Now()); err != nil {
+	if err := e.srv.DB.Revoke(dev, replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	status, _, bad := e.sync(t, token, 0)
@@ -238,7 +239,7 @@ func TestAuthentication(t *testing.T) {
 	if err := d.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.DB.Revoke(d.DB.Device(), store.Lost, time.Now()); err != nil {
+	if err := e.srv.DB.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	err := d.Sync()

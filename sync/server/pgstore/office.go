@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -320,10 +321,10 @@ func (o *Office) AuditLog(limit int, keep func(store.AuditEntry) bool) ([]store.
 }
 
 // Devices returns the enrolled devices.
-func (o *Office) Devices() ([]store.Device, error) { return o.r.Devices() }
+func (o *Office) Devices() ([]replica.Device, error) { return o.r.Devices() }
 
 // Revoke refuses a device from now on.
-func (o *Office) Revoke(device uuid.UUID, reason store.Reason, now time.Time) error {
+func (o *Office) Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error {
 	return o.r.Revoke(device, reason, now)
 }
 
