@@ -45,10 +45,10 @@ func TestEnrollErrors(t *testing.T) {
 	l.Close()
 
 	used := e.code(e.data.GroupCadre.ID)
-	if _, _, err := e.db.Enroll(used, e.newDevice("other").db.Device(), "另一台手机", demoNow); err != nil {
+	if _, _, err := e.reg.Enroll(used, e.newDevice("other").db.Device(), "另一台手机", demoNow); err != nil {
 		t.Fatal(err)
 	}
-	expired, err := e.db.CreateEnrolCode(e.data.GroupCadre.ID, time.Nanosecond)
+	expired, err := e.reg.CreateEnrolCode(e.data.GroupCadre.ID, time.Nanosecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestRevokedDevice(t *testing.T) {
 	if err := d.db.Put(e.data.GroupCadre.ID, visit); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.Revoke(d.db.Device(), replica.Replaced, demoNow); err != nil {
+	if err := e.reg.Revoke(d.db.Device(), replica.Replaced, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(a.Bar.Sync)
@@ -163,7 +163,7 @@ func TestLostDeviceWipes(t *testing.T) {
 		t.Fatal("enrolment failed")
 	}
 	old := d.db.Device()
-	if err := e.db.Revoke(old, replica.Lost, demoNow); err != nil {
+	if err := e.reg.Revoke(old, replica.Lost, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(a.Bar.Sync)

@@ -24,6 +24,7 @@ import (
 	"bangfu/office"
 	"bangfu/replica"
 	"bangfu/store"
+	"bangfu/sync/server"
 )
 
 const password = "correct horse battery"
@@ -48,6 +49,7 @@ func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 type env struct {
 	t        *testing.T
 	db       *store.DB
+	reg      *server.BoltRegistry // the device registry in db
 	clock    *fakeClock
 	srv      *httptest.Server
 	demo     *demo.Data
@@ -71,7 +73,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, clock: &fakeClock{t: now}, demo: demoOnce.data}
+	e := &env{t: t, db: db, reg: server.NewBoltRegistry(db), clock: &fakeClock{t: now}, demo: demoOnce.data}
 	var town1 *domain.Place
 	for _, p := range e.demo.Places {
 		switch p.Level {
@@ -102,7 +104,7 @@ func newEnv(t *testing.T) *env {
 	}
 	e.devA = e.enrol(e.demo.GroupCadre.ID, "马兴文的手机")
 	e.devB = e.enrol(e.cadreB.ID, "丁东区的手机")
-	e.srv = httptest.NewServer(office.New(db, office.Options{Now: e.clock.Now,
+	e.srv = httptest.NewServer(office.New(db, office.Options{Now: e.clock.Now, Registry: e.reg,
 		Export: func(w io.Writer, q office.ExportQuery) error {
 			e.exported = append(e.exported, q)
 			_, err := w.Write([]byte("PK-workbook"))
@@ -149,12 +151,12 @@ func demoStore(t *testing.T) []byte {
 }
 
 func (e *env) enrol(cadre uuid.UUID, name string) uuid.UUID {
-	code, err := e.db.CreateEnrolCode(cadre, time.Hour)
+	code, err := e.reg.CreateEnrolCode(cadre, time.Hour)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	dev := uuid.New()
-	if _, _, err := e.db.Enroll(code, dev, name, time.Now()); err != nil {
+	if _, _, err := e.reg.Enroll(code, dev, name, time.Now()); err != nil {
 		e.t.Fatal(err)
 	}
 	return dev
@@ -222,7 +224,7 @@ func (b *browser) tryLogin(name, pw string) (int, string) {
 }
 
 func (e *env) revoked(dev uuid.UUID) bool {
-	devs, err := e.db.Devices()
+	devs, err := e.reg.Devices()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -408,7 +410,7 @@ func TestEnrolAndBackup(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no code on the page:\n%s", body)
 	}
-	if _, cadre, err := e.db.Enroll(m[1], uuid.New(), "新手机", time.Now()); err != nil || cadre != e.cadreB.ID {
+	if _, cadre, err := e.reg.Enroll(m[1], uuid.New(), "新手机", time.Now()); err != nil || cadre != e.cadreB.ID {
 		t.Fatalf("the code from the console does not enrol: %v %v", cadre, err)
 	}
 
@@ -597,7 +599,7 @@ func TestAccountsPage(t *testing.T) {
 
 // reason returns why dev was revoked, as the device registry holds it.
 func (e *env) reason(dev uuid.UUID) replica.Reason {
-	devs, err := e.db.Devices()
+	devs, err := e.reg.Devices()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -772,7 +774,7 @@ func TestSettings(t *testing.T) {
 // device of another town is unknown to it; the audit log records it.
 func TestUnlockCode(t *testing.T) {
 	e := newEnv(t)
-	if err := e.db.Deposit(e.devA, []byte("sealed"), time.Now()); err != nil {
+	if err := e.reg.Deposit(e.devA, []byte("sealed"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	b := e.browser()
@@ -785,7 +787,7 @@ func TestUnlockCode(t *testing.T) {
 	if status != http.StatusOK || m == nil {
 		t.Fatalf("unlock: %d, no code in the page", status)
 	}
-	if sealed, _, err := e.db.Release(e.devA, uuid.Nil, m[1], time.Now()); err != nil || string(sealed) != "sealed" {
+	if sealed, _, err := e.reg.Release(e.devA, uuid.Nil, m[1], time.Now()); err != nil || string(sealed) != "sealed" {
 		t.Errorf("the code does not release the key: %v", err)
 	}
 	if status, _ := b.post(office.Prefix+"devices/unlock", url.Values{"device": {e.devA.String()}}); status != http.StatusForbidden {
@@ -817,7 +819,7 @@ func TestUnlockCode(t *testing.T) {
 	if s != http.StatusOK || c.Cadre != e.demo.GroupCadre.ID {
 		t.Fatalf("API unlock: %d %+v", s, c)
 	}
-	if _, _, err := e.db.Release(e.devA, uuid.Nil, c.Code, time.Now()); err != nil {
+	if _, _, err := e.reg.Release(e.devA, uuid.Nil, c.Code, time.Now()); err != nil {
 		t.Errorf("the API's code does not release the key: %v", err)
 	}
 }

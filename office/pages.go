@@ -251,7 +251,7 @@ const unlockTTL = 24 * time.Hour
 
 // unlock issues an unlock code for a device of the account's scope whose
 // cadre forgot the app's PIN: typed on the phone, it gives the phone its
-// deposited data key back (store.DB.Release). The code is shown on the
+// deposited data key back (server.BoltRegistry.Release). The code is shown on the
 // page it answers with, never put in a URL.
 func (c *Console) unlock(w http.ResponseWriter, r *http.Request, u *user) {
 	id, err := uuid.Parse(r.PostFormValue("device"))

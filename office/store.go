@@ -50,4 +50,12 @@ type Store interface {
 	Backup(w io.Writer) (int64, error)
 }
 
-var _ Store = (*store.DB)(nil)
+// boltStore is the Store of a server on one bbolt file: the accounts, the
+// records and the backup in the store, and the registry kept in its local
+// buckets (server.BoltRegistry), given to New as Options.Registry.
+type boltStore struct {
+	*store.DB
+	Registry
+}
+
+var _ Store = boltStore{}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -566,4 +567,9 @@ func secretRow(tx *bolt.Tx, bucket []byte, secret string) []byte {
 		return nil
 	}
 	return b.Get(hashSecret(secret))
+}
+
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
 }

@@ -13,6 +13,7 @@ import (
 	"bangfu/office"
 	"bangfu/replica"
 	"bangfu/store"
+	"bangfu/sync/server"
 )
 
 func (c *cli) enroll(args []string) error {
@@ -73,7 +74,7 @@ the answer was lost on a weak link).`, lockedHelp+"\n"+remoteHelp)
 			return err
 		}
 		defer db.Close()
-		codes = db
+		codes = boltStorage(db)
 	}
 	cadre, err := findCadre(db, *who)
 	if err != nil {
@@ -159,7 +160,7 @@ why. Control characters in names (line breaks, terminal escapes) print as escape
 			return err
 		}
 		defer db.Close()
-		if devs, err = db.Devices(); err != nil {
+		if devs, err = boltStorage(db).Devices(); err != nil {
 			return err
 		}
 		for _, d := range devs {
@@ -253,7 +254,8 @@ again as lost. The console's audit log records who revoked what and why.`, locke
 		return err
 	}
 	defer db.Close()
-	devs, err := db.Devices()
+	reg := boltStorage(db)
+	devs, err := reg.Devices()
 	if err != nil {
 		return err
 	}
@@ -267,7 +269,7 @@ again as lost. The console's audit log records who revoked what and why.`, locke
 		fmt.Fprintf(c.stdout, "设备 %[1]s 已于 %[2]s 注销 / device %[1]s was already revoked at %[2]s\n", d.ID, when(d.Revoked))
 		return nil
 	}
-	if err := db.Revoke(d.ID, reason, db.Now()); err != nil {
+	if err := reg.Revoke(d.ID, reason, db.Now()); err != nil {
 		return err
 	}
 	db.Audit(store.AuditEntry{At: db.Now(), Action: "revoke", Target: fmt.Sprintf("%s（%s）", d.Name, d.ID), Detail: string(reason)})
@@ -296,7 +298,7 @@ address, or from every address (someone is guessing codes). Only those still in 
 	if *all {
 		since = time.Time{}
 	}
-	ls, err := db.Lockouts(since)
+	ls, err := boltStorage(db).Lockouts(since)
 	if err != nil {
 		return err
 	}
@@ -338,3 +340,7 @@ func findDevice(devs []replica.Device, id string) (replica.Device, error) {
 	return replica.Device{}, domain.Errorf(domain.EINVALID, "device", "有 %[1]d 台设备的 ID 以 %[2]s 开头，请给出完整 ID",
 		"%[1]d devices have IDs starting with %[2]s; give the full ID", len(found), id)
 }
+
+// boltStorage is the sync server's storage on db, a server's bbolt file: the
+// replica and the device registry in its local buckets.
+func boltStorage(db *store.DB) server.Bolt { return server.NewBolt(db) }

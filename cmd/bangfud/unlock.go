@@ -76,7 +76,7 @@ of a key is written to the console's audit log.`, lockedHelp+"\n"+remoteHelp)
 			return err
 		}
 		defer s.Close()
-		db, now = s, s.Now
+		db, now = boltStorage(s), s.Now
 	}
 	devs, err := db.Devices()
 	if err != nil {

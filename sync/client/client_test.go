@@ -137,7 +137,7 @@ func TestRunStopsOnPermanentError(t *testing.T) {
 	d := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{
 		HTTP: &http.Client{Transport: tr}, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Interval: 10 * time.Millisecond,
 	}, nil)
-	if err := srv.DB.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
+	if err := srv.Reg.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ch, stop := d.Client.Subscribe()

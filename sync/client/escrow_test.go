@@ -77,7 +77,7 @@ func TestEscrowForgottenPIN(t *testing.T) {
 	}
 
 	// The office issues an unlock code for the phone.
-	code, err := srv.DB.IssueUnlock(phone.DB.Device(), time.Hour)
+	code, err := srv.Reg.IssueUnlock(phone.DB.Device(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +109,11 @@ func TestEscrowForgottenPIN(t *testing.T) {
 	}
 
 	// A phone revoked as lost gets nothing, whatever the office issued.
-	code, err = srv.DB.IssueUnlock(phone.DB.Device(), time.Hour)
+	code, err = srv.Reg.IssueUnlock(phone.DB.Device(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.DB.Revoke(phone.DB.Device(), replica.Lost, time.Now()); err != nil {
+	if err := srv.Reg.Revoke(phone.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := phone.Client.Recover(ctx, code); domain.ErrorCode(err) != domain.EUNAUTHORIZED {
@@ -172,7 +172,7 @@ func TestRecoverKeyLocked(t *testing.T) {
 	if _, _, err := client.RecoverKey(ctx, nil, srv.URL, dev, "phone", "2345-6789"); !errors.Is(err, replica.ErrUnlockCode) {
 		t.Errorf("a made-up code: %v", err)
 	}
-	code, err := srv.DB.IssueUnlock(dev, time.Hour)
+	code, err := srv.Reg.IssueUnlock(dev, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

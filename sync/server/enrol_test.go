@@ -112,7 +112,7 @@ func TestEnrolRateLimit(t *testing.T) {
 	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	e := newEnv(t, server.Options{Now: clock}, &store.Options{Now: clock})
-	srv := server.New(e.srv.DB, server.Options{Now: clock, Logger: quiet()})
+	srv := server.New(server.NewBolt(e.srv.DB), server.Options{Now: clock, Logger: quiet()})
 	enrol := func(addr, code string) *httptest.ResponseRecorder {
 		b, _ := protocol.Marshal(protocol.EnrollRequest{V: 1, Code: code, Name: "手机", Device: uuid.New()})
 		r := httptest.NewRequest(http.MethodPost, protocol.PathEnroll, strings.NewReader(string(b)))
@@ -158,7 +158,7 @@ func TestEnrolRateLimit(t *testing.T) {
 	if w := enrol("198.51.100.2:1", e.srv.Code(t, e.w.Cadre2.ID)); w.Code != http.StatusServiceUnavailable {
 		t.Errorf("the right code during an overall lockout: %d %s", w.Code, w.Body)
 	}
-	ls, err := e.srv.DB.Lockouts(now)
+	ls, err := e.srv.Reg.Lockouts(now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestEnrolRateLimit(t *testing.T) {
 		t.Errorf("lockouts kept: %q", addrs)
 	}
 	// A restarted server keeps refusing until the lockout ends.
-	srv = server.New(e.srv.DB, server.Options{Now: clock, Logger: quiet()})
+	srv = server.New(server.NewBolt(e.srv.DB), server.Options{Now: clock, Logger: quiet()})
 	if w := enrol("198.51.100.3:1", e.srv.Code(t, e.w.Cadre2.ID)); w.Code != http.StatusServiceUnavailable {
 		t.Errorf("after a restart: %d %s", w.Code, w.Body)
 	}
@@ -188,7 +188,7 @@ func TestRevokedLost(t *testing.T) {
 	if err := d.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.DB.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
+	if err := e.srv.Reg.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	err := d.Sync()
@@ -225,7 +225,7 @@ func TestRevokedReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := e.srv.DB.Revoke(old.DB.Device(), replica.Replaced, time.Now()); err != nil {
+	if err := e.srv.Reg.Revoke(old.DB.Device(), replica.Replaced, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := old.Sync(); !errors.Is(err, client.ErrReplaced) {

@@ -53,7 +53,7 @@ var ErrNoEscrow = &domain.Error{Code: domain.EUNAVAILABLE, Field: "escrow",
 	Zh: "此服务器未开启数据密钥备份", En: "this server does not keep data keys"}
 
 // Escrow is what the server needs from the registry to keep devices' keys:
-// store.DB and pgstore.DB (see Registry).
+// BoltRegistry and pgstore.DB (see Registry).
 type Escrow interface {
 	// Deposit keeps a device's sealed data key.
 	Deposit(device uuid.UUID, sealed []byte, now time.Time) error

@@ -82,7 +82,7 @@ func (s *Store) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, err
 	return c, nil
 }
 
-// Enroll trades a one-time code for a device token, as store.DB.Enroll
+// Enroll trades a one-time code for a device token, as server.BoltRegistry.Enroll
 // does: a device ID belongs to its first cadre for good; the same device
 // with the same code gets its identity back with a new token; the same
 // cadre's live device may enrol again with a new code.
@@ -142,7 +142,7 @@ func (s *Store) Enroll(c string, id uuid.UUID, name string, now time.Time) (stri
 }
 
 // Authenticate returns the device token belongs to, as
-// store.DB.Authenticate does; the first of a device's tokens used becomes
+// server.BoltRegistry.Authenticate does; the first of a device's tokens used becomes
 // its only one.
 func (s *Store) Authenticate(token string) (replica.Device, error) {
 	rest, ok := strings.CutPrefix(token, "bft1.")

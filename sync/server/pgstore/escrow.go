@@ -37,7 +37,7 @@ func live(ctx context.Context, tx pgx.Tx, device uuid.UUID) (*row, error) {
 	return nil, replica.ErrRevoked
 }
 
-// Deposit keeps device's sealed data key, as store.DB.Deposit does.
+// Deposit keeps device's sealed data key, as server.BoltRegistry.Deposit does.
 func (db *DB) Deposit(device uuid.UUID, sealed []byte, now time.Time) error {
 	if len(sealed) == 0 || len(sealed) > replica.MaxSealedKey {
 		return domain.Errorf(domain.EINVALID, "key", "数据密钥的长度不对", "the data key has the wrong length")
@@ -63,7 +63,7 @@ func (db *DB) Deposit(device uuid.UUID, sealed []byte, now time.Time) error {
 }
 
 // IssueUnlock issues a one-time unlock code for device, as
-// store.DB.IssueUnlock does.
+// server.BoltRegistry.IssueUnlock does.
 func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
@@ -92,7 +92,7 @@ func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 }
 
 // Release returns device's sealed key to it once the office has acted, as
-// store.DB.Release does. PostgreSQL keeps no audit log: the server logs
+// server.BoltRegistry.Release does. PostgreSQL keeps no audit log: the server logs
 // every release and refusal.
 func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) ([]byte, string, error) {
 	ctx := context.Background()

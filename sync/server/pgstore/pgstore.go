@@ -342,7 +342,7 @@ func scanRow(s pgx.Row) (*row, error) {
 	return &r, nil
 }
 
-// Enroll trades a one-time code for a device token, as store.DB.Enroll
+// Enroll trades a one-time code for a device token, as server.BoltRegistry.Enroll
 // does: the code's row is locked for the transaction, so that two
 // instances given the same code at once enrol one device.
 func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) (string, uuid.UUID, error) {
@@ -439,7 +439,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 }
 
 // Authenticate returns the device a token belongs to, as
-// store.DB.Authenticate does.
+// server.BoltRegistry.Authenticate does.
 func (db *DB) Authenticate(token string) (replica.Device, error) {
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
 	if !ok || len(rest) < 37 || rest[36] != '.' {
@@ -514,7 +514,7 @@ func (db *DB) update(what string, id uuid.UUID, sql string, args ...any) error {
 	return nil
 }
 
-// Revoke stops a device for reason, as store.DB.Revoke does.
+// Revoke stops a device for reason, as server.BoltRegistry.Revoke does.
 func (db *DB) Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error {
 	if _, err := replica.ParseReason(string(reason)); err != nil {
 		return fmt.Errorf("pgstore: revoke device: %w", err)

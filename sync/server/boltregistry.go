@@ -1,4 +1,4 @@
-package store
+package server
 
 import (
 	"bytes"
@@ -8,26 +8,56 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
 	"bangfu/replica"
+	"bangfu/store"
 )
+
+// BoltRegistry is the Registry (and the lockouts, see limit.go) on the
+// server's bbolt file: buckets of local state in the store (store.Tx.Bucket),
+// never logged and never replicated, written in transactions that read the
+// roster (an enrolment's cadre must be on it) and append to the audit log (a
+// released key). The buckets and their encodings are those store itself
+// kept before the registry moved here, so a server's file reads the same
+// (TestBoltRegistryReadsOldFile).
+type BoltRegistry struct{ db *store.DB }
+
+// NewBoltRegistry returns the registry kept in db.
+func NewBoltRegistry(db *store.DB) *BoltRegistry { return &BoltRegistry{db: db} }
+
+// Bolt is the server's storage on one bbolt file: the replica (store.DB)
+// and the registry in its local buckets. It is a Store and a Registry.
+type Bolt struct {
+	*store.DB
+	*BoltRegistry
+}
+
+// NewBolt returns the storage of a server on db.
+func NewBolt(db *store.DB) Bolt { return Bolt{DB: db, BoltRegistry: NewBoltRegistry(db)} }
+
+var (
+	_ Store    = Bolt{}
+	_ Registry = (*BoltRegistry)(nil)
+)
+
+func short(id uuid.UUID) string { return id.String()[:8] }
 
 // The server-side records of enrolment: they never sync, and live in their
 // own buckets, created on first use.
 //
 //	enrol     SHA-256 of a normalised code -> enrolCode (JSON)
 //	devices   device ID -> deviceRow (JSON)
-var (
-	bucketEnrol   = []byte("enrol")
-	bucketDevices = []byte("devices")
+const (
+	bucketEnrol   = "enrol"
+	bucketDevices = "devices"
 )
 
 // tokenPrefix starts every device token, so a token is recognisable in a
@@ -84,20 +114,20 @@ func hashSecret(s string) []byte {
 // CreateEnrolCode issues a one-time code that enrols one device for cadre,
 // valid for ttl. The code is eight characters in two groups ("7QK4-M2PX"),
 // from an alphabet without look-alikes; only its SHA-256 is stored.
-func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error) {
+func (r *BoltRegistry) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
 	}
 	code, err := replica.NewCode()
 	if err != nil {
-		return "", fmt.Errorf("store: enrol code: %w", err)
+		return "", fmt.Errorf("registry: enrol code: %w", err)
 	}
-	now := db.Now()
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		if _, err := load(tx, domain.KindCadre, cadre); err != nil {
-			return refErr(err, "cadre")
+	now := r.db.Now()
+	err = r.db.Update(func(tx *store.Tx) error {
+		if _, err := tx.Get(domain.KindCadre, cadre); err != nil {
+			return fieldErr(err, "cadre")
 		}
-		b, err := tx.CreateBucketIfNotExists(bucketEnrol)
+		b, err := tx.CreateBucket(bucketEnrol)
 		if err != nil {
 			return err
 		}
@@ -108,7 +138,7 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 		return b.Put(hashSecret(replica.NormalizeCode(code)), v)
 	})
 	if err != nil {
-		return "", fmt.Errorf("store: enrol code for cadre %s: %w", cadre, err)
+		return "", fmt.Errorf("registry: enrol code for cadre %s: %w", cadre, err)
 	}
 	return code, nil
 }
@@ -127,8 +157,8 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 // identity back, with a fresh token that replaces the first: an enrolment
 // whose answer was lost costs nothing. The code is still used up for any
 // other device (ErrCodeUsed).
-func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error) {
-	if device == uuid.Nil || device == db.device {
+func (r *BoltRegistry) Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error) {
+	if device == uuid.Nil || device == r.db.Device() {
 		return "", uuid.Nil, domain.Errorf(domain.EINVALID, "device", "设备标识无效", "the device ID is not valid")
 	}
 	name = strings.TrimSpace(name)
@@ -137,12 +167,12 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 	}
 	var secret [32]byte
 	if _, err := rand.Read(secret[:]); err != nil {
-		return "", uuid.Nil, fmt.Errorf("store: enroll: %w", err)
+		return "", uuid.Nil, fmt.Errorf("registry: enroll: %w", err)
 	}
 	token = tokenPrefix + device.String() + "." + base64.RawURLEncoding.EncodeToString(secret[:])
 	key := hashSecret(replica.NormalizeCode(code))
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		codes, err := tx.CreateBucketIfNotExists(bucketEnrol)
+	err = r.db.Update(func(tx *store.Tx) error {
+		codes, err := tx.CreateBucket(bucketEnrol)
 		if err != nil {
 			return err
 		}
@@ -163,7 +193,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		case !c.Used.IsZero():
 			retry = true
 		}
-		if _, err := load(tx, domain.KindCadre, c.Cadre); err != nil {
+		if _, err := tx.Get(domain.KindCadre, c.Cadre); err != nil {
 			return domain.Errorf(domain.EUNAUTHORIZED, "cadre", "注册码所属的干部已不在名册中",
 				"the cadre this code was issued for is no longer on the roster")
 		}
@@ -188,7 +218,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 				return err
 			}
 		}
-		devs, err := tx.CreateBucketIfNotExists(bucketDevices)
+		devs, err := tx.CreateBucket(bucketDevices)
 		if err != nil {
 			return err
 		}
@@ -217,7 +247,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		return devs.Put(device[:], v)
 	})
 	if err != nil {
-		return "", uuid.Nil, fmt.Errorf("store: enroll device %s: %w", device, err)
+		return "", uuid.Nil, fmt.Errorf("registry: enroll device %s: %w", device, err)
 	}
 	return token, cadre, nil
 }
@@ -231,7 +261,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 // When the device was enrolled more than once (a retried enrolment, a new
 // code), the token of any of those enrolments is accepted until one is
 // used: the first one used becomes the device's only token.
-func (db *DB) Authenticate(token string) (replica.Device, error) {
+func (r *BoltRegistry) Authenticate(token string) (replica.Device, error) {
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
 	if !ok || len(rest) < 37 || rest[36] != '.' {
 		return replica.Device{}, replica.ErrTokenUnknown
@@ -243,7 +273,7 @@ func (db *DB) Authenticate(token string) (replica.Device, error) {
 	var d replica.Device
 	h := hashSecret(token)
 	settle := false // the token is one of several: make it the only one
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = r.db.View(func(tx *store.Tx) error {
 		row, err := getDevice(tx, id)
 		if err != nil {
 			return err
@@ -273,14 +303,14 @@ func (db *DB) Authenticate(token string) (replica.Device, error) {
 		return replica.ErrRevoked
 	})
 	if err == nil && settle {
-		err = db.updateDevice(id, func(r *deviceRow) {
+		err = r.updateDevice(id, func(r *deviceRow) {
 			// Unless another of its tokens won meanwhile.
 			if bytes.Equal(r.TokenHash, h) || slices.ContainsFunc(r.Earlier, func(e []byte) bool { return bytes.Equal(e, h) }) {
 				r.TokenHash, r.Earlier = h, nil
 			}
 		})
 		if err != nil {
-			return replica.Device{}, fmt.Errorf("store: settle the token of device %s: %w", id, err)
+			return replica.Device{}, fmt.Errorf("registry: settle the token of device %s: %w", id, err)
 		}
 	}
 	return d, err
@@ -290,7 +320,7 @@ func (db *DB) Authenticate(token string) (replica.Device, error) {
 // syncing keeps only its newest few tokens.
 const maxEarlierTokens = 3
 
-func getDevice(tx *bolt.Tx, id uuid.UUID) (*deviceRow, error) {
+func getDevice(tx *store.Tx, id uuid.UUID) (*deviceRow, error) {
 	b := tx.Bucket(bucketDevices)
 	if b == nil {
 		return nil, nil
@@ -307,8 +337,8 @@ func getDevice(tx *bolt.Tx, id uuid.UUID) (*deviceRow, error) {
 }
 
 // updateDevice applies fn to the stored device id in one transaction.
-func (db *DB) updateDevice(id uuid.UUID, fn func(*deviceRow)) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+func (r *BoltRegistry) updateDevice(id uuid.UUID, fn func(*deviceRow)) error {
+	return r.db.Update(func(tx *store.Tx) error {
 		row, err := getDevice(tx, id)
 		if err != nil {
 			return err
@@ -333,11 +363,11 @@ func (db *DB) updateDevice(id uuid.UUID, fn func(*deviceRow)) error {
 // Revoking a revoked device again changes nothing, except that a device
 // replaced but not yet closed may be declared lost after all (the old phone
 // went missing before its last push).
-func (db *DB) Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error {
+func (r *BoltRegistry) Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error {
 	if _, err := replica.ParseReason(string(reason)); err != nil {
-		return fmt.Errorf("store: revoke device: %w", err)
+		return fmt.Errorf("registry: revoke device: %w", err)
 	}
-	err := db.updateDevice(device, func(r *deviceRow) {
+	err := r.updateDevice(device, func(r *deviceRow) {
 		switch {
 		case r.Revoked.IsZero():
 			r.Revoked, r.Reason = now, reason
@@ -346,43 +376,43 @@ func (db *DB) Revoke(device uuid.UUID, reason replica.Reason, now time.Time) err
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("store: revoke device: %w", err)
+		return fmt.Errorf("registry: revoke device: %w", err)
 	}
 	return nil
 }
 
 // CloseDevice ends a device revoked as replaced once it has made its last push:
 // its token is refused with ErrRevoked from now on.
-func (db *DB) CloseDevice(device uuid.UUID, now time.Time) error {
-	err := db.updateDevice(device, func(r *deviceRow) {
+func (r *BoltRegistry) CloseDevice(device uuid.UUID, now time.Time) error {
+	err := r.updateDevice(device, func(r *deviceRow) {
 		if !r.Revoked.IsZero() && r.Closed.IsZero() {
 			r.Closed = now
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("store: close device: %w", err)
+		return fmt.Errorf("registry: close device: %w", err)
 	}
 	return nil
 }
 
 // Touch records a successful sync of device at now.
-func (db *DB) Touch(device uuid.UUID, now time.Time) error {
-	err := db.updateDevice(device, func(r *deviceRow) {
+func (r *BoltRegistry) Touch(device uuid.UUID, now time.Time) error {
+	err := r.updateDevice(device, func(r *deviceRow) {
 		if now.After(r.LastSync) {
 			r.LastSync = now
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("store: touch device: %w", err)
+		return fmt.Errorf("registry: touch device: %w", err)
 	}
 	return nil
 }
 
 // Devices returns the enrolled devices, revoked ones included, in order of
 // enrolment.
-func (db *DB) Devices() ([]replica.Device, error) {
+func (r *BoltRegistry) Devices() ([]replica.Device, error) {
 	var out []replica.Device
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := r.db.View(func(tx *store.Tx) error {
 		b := tx.Bucket(bucketDevices)
 		if b == nil {
 			return nil
@@ -405,139 +435,16 @@ func (db *DB) Devices() ([]replica.Device, error) {
 	return out, err
 }
 
-// Location is where a record belongs in the hierarchy (replica.Location).
-type Location = replica.Location
-
-// locate returns where rec belongs, reading the places and households it
-// points at from tx but taking rec itself as given (it may not be stored yet).
-func locate(tx *bolt.Tx, rec domain.Record) Location {
-	switch r := rec.(type) {
-	case *domain.Household:
-		l := groupLocation(tx, r.Group)
-		l.Household = r.ID
-		return l
-	case *domain.Place:
-		var l Location
-		l.Village, l.Town = placeScope(tx, r)
-		if r.Level == domain.Group {
-			l.Group = r.ID
-		}
-		return l
-	case *domain.Assignment:
-		if r.Role.IsPairing() {
-			return householdLocation(tx, r.Target)
-		}
-		p, err := loadPlace(tx, r.Target)
-		if err != nil {
-			return Location{}
-		}
-		return locate(tx, p)
-	case *domain.Cadre:
-		return Location{}
-	}
-	if h := domain.HouseholdOf(rec); h != uuid.Nil {
-		return householdLocation(tx, h)
-	}
-	return Location{}
-}
-
-// householdLocation returns the location of the stored household id; only the
-// household is known when it is not stored.
-func householdLocation(tx *bolt.Tx, id uuid.UUID) Location {
-	if r, err := getRow(tx, domain.KindHousehold, id); err == nil && r != nil {
-		if rec, err := r.record(domain.KindHousehold, id); err == nil {
-			l := groupLocation(tx, rec.(*domain.Household).Group)
-			l.Household = id
-			return l
-		}
-	}
-	return Location{Household: id}
-}
-
-func groupLocation(tx *bolt.Tx, group uuid.UUID) Location {
-	g, err := loadPlace(tx, group)
-	if err != nil {
-		return Location{Group: group}
-	}
-	return locate(tx, g)
-}
-
-// Assigned is one of a cadre's assignments, resolved against the roster
-// (replica.Assigned).
-type Assigned = replica.Assigned
-
-// Reach returns the current assignments of cadre (an ended one gives no
-// scope), each with where its target is and, for a group, the group's
-// current households, for a village the pairings of its cadres: what a
-// server needs to work out a cadre's scope. Assignments whose target is
-// missing are left out.
-func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
-	var out []Assigned
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		t, err := db.newTx(tx)
-		if err != nil {
-			return err
-		}
-		pairings := map[uuid.UUID][]uuid.UUID{} // by village: a leader often holds two roles there
-		var ids []uuid.UUID
-		scan(tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
-			ids = append(ids, id)
-			return true
-		})
-		for _, id := range ids {
-			rec, err := load(tx, domain.KindAssignment, id)
-			if err != nil {
-				continue
-			}
-			a := rec.(*domain.Assignment)
-			if a.Cadre != cadre || !a.Current() {
-				continue
-			}
-			x := Assigned{Role: a.Role, Target: a.Target}
-			if a.Role.IsPairing() {
-				if _, err := load(tx, domain.KindHousehold, a.Target); err != nil {
-					continue
-				}
-				x.Location = householdLocation(tx, a.Target)
-			} else {
-				p, err := loadPlace(tx, a.Target)
-				if err != nil || p.Deleted {
-					continue
-				}
-				x.Level, x.Location = p.Level, locate(tx, p)
-				if p.Level == domain.Village {
-					if pairings[p.ID] == nil {
-						pairings[p.ID] = t.pairingsOfVillage(p.ID)
-					}
-					x.Pairings = pairings[p.ID]
-				}
-				if p.Level == domain.Group {
-					scan(tx, "hh_group", p.ID[:], func(_ []byte, h uuid.UUID) bool {
-						x.Households = append(x.Households, h)
-						return true
-					})
-				}
-			}
-			out = append(out, x)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: reach of cadre %s: %w", cadre, err)
-	}
-	return out, nil
-}
-
 // bucketLockouts holds the server's enrolment lockouts, for the office to
 // see: key the lockout's start (big-endian Unix nanoseconds) and its scope,
 // value a Lockout (JSON).
-var bucketLockouts = []byte("lockouts")
+const bucketLockouts = "lockouts"
 
 // RecordLockout keeps l, so that `bangfud lockouts` shows it and a restarted
 // server keeps refusing until it ends.
-func (db *DB) RecordLockout(l replica.Lockout) error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketLockouts)
+func (r *BoltRegistry) RecordLockout(l replica.Lockout) error {
+	err := r.db.Update(func(tx *store.Tx) error {
+		b, err := tx.CreateBucket(bucketLockouts)
 		if err != nil {
 			return err
 		}
@@ -549,16 +456,16 @@ func (db *DB) RecordLockout(l replica.Lockout) error {
 		return b.Put(append(key, l.Address...), v)
 	})
 	if err != nil {
-		return fmt.Errorf("store: record lockout: %w", err)
+		return fmt.Errorf("registry: record lockout: %w", err)
 	}
 	return nil
 }
 
 // Lockouts returns the recorded enrolment lockouts that end after since,
 // oldest first.
-func (db *DB) Lockouts(since time.Time) ([]replica.Lockout, error) {
+func (r *BoltRegistry) Lockouts(since time.Time) ([]replica.Lockout, error) {
 	var out []replica.Lockout
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := r.db.View(func(tx *store.Tx) error {
 		b := tx.Bucket(bucketLockouts)
 		if b == nil {
 			return nil
@@ -575,7 +482,240 @@ func (db *DB) Lockouts(since time.Time) ([]replica.Lockout, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: lockouts: %w", err)
+		return nil, fmt.Errorf("registry: lockouts: %w", err)
 	}
 	return out, nil
+}
+
+// The server's escrow of devices' data keys, for a cadre who forgot the
+// app's PIN: a device deposits its data key, sealed by the server (the
+// store sees only the sealed bytes, see sync/server), and takes it back
+// once the office has acted. Like enrolment, it never syncs.
+//
+//	escrow    device ID -> escrowRow (JSON)
+const bucketEscrow = "escrow"
+
+// maxUnlockTries is how many wrong unlock codes a device may send before
+// the code it was issued stops working.
+const maxUnlockTries = 5
+
+// escrowRow is a device's deposit and what the office has done about it.
+type escrowRow struct {
+	Cadre     uuid.UUID `json:"cadre"`
+	Sealed    []byte    `json:"sealed"`
+	Deposited time.Time `json:"deposited"`
+	// Granted is when the office enrolled the device again after the
+	// deposit (zero if it has not since the last release): that lets the
+	// device take its key back without a code.
+	Granted time.Time `json:"granted,omitzero"`
+	// Unlock is the SHA-256 of the unlock code the office issued for the
+	// device, nil if none is outstanding; it works until Expires, for
+	// fewer than maxUnlockTries wrong tries.
+	Unlock   []byte    `json:"unlock,omitempty"`
+	Expires  time.Time `json:"expires,omitzero"`
+	Tries    int       `json:"tries,omitempty"`
+	Released time.Time `json:"released,omitzero"`
+}
+
+// liveDevice returns device's row, refusing one not enrolled or revoked.
+func liveDevice(tx *store.Tx, device uuid.UUID) (*deviceRow, error) {
+	row, err := getDevice(tx, device)
+	if err != nil {
+		return nil, err
+	}
+	if row == nil {
+		return nil, &domain.Error{Code: domain.ENOTFOUND, Field: "device",
+			Zh: fmt.Sprintf("设备 %s 未注册", short(device)), En: fmt.Sprintf("device %s is not enrolled", short(device))}
+	}
+	if !row.Revoked.IsZero() {
+		if row.reason() == replica.Lost {
+			return nil, replica.ErrLost
+		}
+		return nil, replica.ErrRevoked
+	}
+	return row, nil
+}
+
+func getEscrow(tx *store.Tx, device uuid.UUID) (*escrowRow, error) {
+	b := tx.Bucket(bucketEscrow)
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get(device[:])
+	if v == nil {
+		return nil, nil
+	}
+	row := new(escrowRow)
+	if err := json.Unmarshal(v, row); err != nil {
+		return nil, fmt.Errorf("decode escrow of %s: %w", device, err)
+	}
+	return row, nil
+}
+
+func putEscrow(tx *store.Tx, device uuid.UUID, row *escrowRow) error {
+	b, err := tx.CreateBucket(bucketEscrow)
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(row)
+	if err != nil {
+		return err
+	}
+	return b.Put(device[:], v)
+}
+
+// grantEscrow records that the office enrolled device again: its deposit,
+// if any, may be released without a code.
+func grantEscrow(tx *store.Tx, device uuid.UUID, now time.Time) error {
+	row, err := getEscrow(tx, device)
+	if err != nil || row == nil {
+		return err
+	}
+	row.Granted = now
+	return putEscrow(tx, device, row)
+}
+
+// Deposit keeps sealed, device's data key as the server sealed it, for
+// device, which must be enrolled and not revoked; it replaces an earlier
+// deposit, keeping what the office has granted. The store never sees the
+// key itself.
+func (r *BoltRegistry) Deposit(device uuid.UUID, sealed []byte, now time.Time) error {
+	if len(sealed) == 0 || len(sealed) > replica.MaxSealedKey {
+		return domain.Errorf(domain.EINVALID, "key", "数据密钥的长度不对", "the data key has the wrong length")
+	}
+	err := r.db.Update(func(tx *store.Tx) error {
+		dev, err := liveDevice(tx, device)
+		if err != nil {
+			return err
+		}
+		row, err := getEscrow(tx, device)
+		if err != nil {
+			return err
+		}
+		if row == nil || row.Cadre != dev.Cadre {
+			row = &escrowRow{}
+		}
+		row.Cadre, row.Sealed, row.Deposited = dev.Cadre, append([]byte(nil), sealed...), now
+		return putEscrow(tx, device, row)
+	})
+	if err != nil {
+		return fmt.Errorf("registry: deposit the key of device %s: %w", device, err)
+	}
+	return nil
+}
+
+// IssueUnlock issues a one-time code with which device, enrolled, not
+// revoked and holding a deposit, takes its data key back (Release), valid
+// for ttl; a new code replaces an outstanding one. The code looks like an
+// enrolment code ("7QK4-M2PX"); only its SHA-256 is kept.
+func (r *BoltRegistry) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
+	if ttl <= 0 {
+		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
+	}
+	code, err := replica.NewCode()
+	if err != nil {
+		return "", fmt.Errorf("registry: unlock code: %w", err)
+	}
+	now := r.db.Now()
+	err = r.db.Update(func(tx *store.Tx) error {
+		if _, err := liveDevice(tx, device); err != nil {
+			return err
+		}
+		row, err := getEscrow(tx, device)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return replica.ErrNoDeposit
+		}
+		row.Unlock, row.Expires, row.Tries = hashSecret(replica.NormalizeCode(code)), now.Add(ttl), 0
+		return putEscrow(tx, device, row)
+	})
+	if err != nil {
+		return "", fmt.Errorf("registry: unlock code for device %s: %w", device, err)
+	}
+	return code, nil
+}
+
+// Release returns device's sealed data key to the device, which acts for
+// cadre, once the office has acted: code is the unlock code issued for it
+// (IssueUnlock), or, with code empty, the device was enrolled again since
+// its deposit. The device must be enrolled and not revoked, and the deposit
+// must be cadre's. What allowed the release is used up, and the release is
+// written to the audit log in the same transaction; how is
+// "unlock code" or "re-enrolment". A wrong code counts: after
+// maxUnlockTries the code stops working. A locked phone cannot read its own
+// token: it asks with cadre uuid.Nil and a code, which stands for the
+// device's own cadre (the code was issued for the device alone).
+func (r *BoltRegistry) Release(device, cadre uuid.UUID, code string, now time.Time) (sealed []byte, how string, err error) {
+	var wrong bool
+	err = r.db.Update(func(tx *store.Tx) error {
+		dev, err := liveDevice(tx, device)
+		if err != nil {
+			return err
+		}
+		row, err := getEscrow(tx, device)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return replica.ErrNoDeposit
+		}
+		if cadre == uuid.Nil {
+			if code == "" {
+				return replica.ErrUnlockCode
+			}
+			cadre = dev.Cadre
+		}
+		if row.Cadre != cadre || dev.Cadre != cadre {
+			return replica.ErrEscrowCadre
+		}
+		switch {
+		case code != "":
+			ok := row.Unlock != nil && now.Before(row.Expires) && row.Tries < maxUnlockTries &&
+				subtle.ConstantTimeCompare(hashSecret(replica.NormalizeCode(code)), row.Unlock) == 1
+			if !ok {
+				if row.Unlock != nil {
+					row.Tries++
+					if row.Tries >= maxUnlockTries {
+						row.Unlock = nil
+					}
+					wrong = true
+					return putEscrow(tx, device, row)
+				}
+				return replica.ErrUnlockCode
+			}
+			how = "unlock code"
+		case !row.Granted.IsZero():
+			how = "re-enrolment"
+		default:
+			return replica.ErrNoGrant
+		}
+		sealed = append([]byte(nil), row.Sealed...)
+		row.Granted, row.Unlock, row.Expires, row.Tries, row.Released = time.Time{}, nil, time.Time{}, 0, now
+		if err := putEscrow(tx, device, row); err != nil {
+			return err
+		}
+		return tx.Audit(replica.AuditEntry{At: now, Action: "release-key", Target: dev.Name + " (" + short(device) + ")",
+			Detail: how})
+	})
+	if err == nil && wrong {
+		err = replica.ErrUnlockCode
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("registry: release the key of device %s: %w", device, err)
+	}
+	return sealed, how, nil
+}
+
+// fieldErr names field in err when it is a record not found: the cadre of
+// a code is not on the roster.
+func fieldErr(err error, field string) error {
+	var e *domain.Error
+	if errors.As(err, &e) && e.Code == domain.ENOTFOUND {
+		c := *e
+		c.Field = field
+		return &c
+	}
+	return err
 }
