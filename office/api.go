@@ -15,7 +15,6 @@ import (
 
 	"bangfu/domain"
 	"bangfu/replica"
-	"bangfu/store"
 	"bangfu/store/query"
 )
 
@@ -103,7 +102,7 @@ func (c *Console) api(h handler) http.HandlerFunc {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		acct, err := c.st.TokenAccount(strings.TrimSpace(token))
 		if !ok || err != nil {
-			c.apiFail(w, store.ErrSession)
+			c.apiFail(w, ErrSession)
 			return
 		}
 		if err := c.refresh(); err != nil {
@@ -111,7 +110,7 @@ func (c *Console) api(h handler) http.HandlerFunc {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxRoster)
-		h(w, r, &user{Session: store.Session{Account: acct}})
+		h(w, r, &user{Session: Session{Account: acct}})
 	}
 }
 
@@ -542,7 +541,7 @@ func (c *Console) apiAddAccount(w http.ResponseWriter, r *http.Request, u *user)
 	if display == "" || utf8.RuneCountInString(display) > 40 {
 		display = name
 	}
-	if err := c.st.CreateAccount(store.Account{Name: name, Display: display, Place: place.ID, IDs: req.IDs}, req.Password); err != nil {
+	if err := c.st.CreateAccount(Account{Name: name, Display: display, Place: place.ID, IDs: req.IDs}, req.Password); err != nil {
 		c.apiFail(w, err)
 		return
 	}

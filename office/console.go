@@ -118,7 +118,7 @@ func New(db *store.DB, opts Options) *Console {
 		if opts.Registry == nil {
 			panic("office: New needs Options.Store or Options.Registry")
 		}
-		c.st = boltStore{DB: db, Registry: opts.Registry}
+		c.st = NewBoltStore(db, opts.Registry)
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -186,7 +186,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // user is the logged-in session a request runs for.
 type user struct {
-	store.Session
+	Session
 	token string
 }
 
@@ -198,7 +198,7 @@ type handler func(w http.ResponseWriter, r *http.Request, u *user)
 func (c *Console) auth(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ck, err := r.Cookie(cookieName)
-		var s store.Session
+		var s Session
 		if err == nil {
 			s, err = c.st.Session(ck.Value, c.now())
 		}
@@ -207,7 +207,7 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 				http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
 				return
 			}
-			c.fail(w, r, nil, store.ErrSession)
+			c.fail(w, r, nil, ErrSession)
 			return
 		}
 		u := &user{Session: s, token: ck.Value}

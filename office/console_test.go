@@ -31,7 +31,7 @@ const password = "correct horse battery"
 
 func TestMain(m *testing.M) {
 	// Cheap hashes: the tests log in dozens of times, under -race too.
-	store.BcryptCost = bcrypt.MinCost
+	office.BcryptCost = bcrypt.MinCost
 	os.Exit(m.Run())
 }
 
@@ -50,6 +50,7 @@ type env struct {
 	t        *testing.T
 	db       *store.DB
 	reg      *server.BoltRegistry // the device registry in db
+	acc      *office.BoltAccounts // the accounts in db
 	clock    *fakeClock
 	srv      *httptest.Server
 	demo     *demo.Data
@@ -73,7 +74,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, reg: server.NewBoltRegistry(db), clock: &fakeClock{t: now}, demo: demoOnce.data}
+	e := &env{t: t, db: db, reg: server.NewBoltRegistry(db), acc: office.NewBoltAccounts(db), clock: &fakeClock{t: now}, demo: demoOnce.data}
 	var town1 *domain.Place
 	for _, p := range e.demo.Places {
 		switch p.Level {
@@ -93,12 +94,12 @@ func newEnv(t *testing.T) *env {
 	if err := db.Put(uuid.Nil, e.town2, village, group, hh, e.cadreB, as); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []store.Account{
+	for _, a := range []office.Account{
 		{Name: "fuhan", Display: "枹罕镇办", Place: town1.ID},
 		{Name: "dongqu", Display: "东区办", Place: e.town2.ID},
 		{Name: "city", Display: "市办", Place: e.city.ID, IDs: true},
 	} {
-		if err := db.CreateAccount(a, password); err != nil {
+		if err := e.acc.CreateAccount(a, password); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -532,7 +533,7 @@ func TestAPIOnlyWithToken(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the API with a session cookie: %d", resp.StatusCode)
 	}
-	town2, _ := e.db.CreateToken("dongqu", time.Now())
+	town2, _ := e.acc.CreateToken("dongqu", time.Now())
 	if s := call(town2, "POST", "revoke", revoke); s != http.StatusNotFound {
 		t.Errorf("another town's token revoking: %d, want 404", s)
 	}
@@ -542,11 +543,11 @@ func TestAPIOnlyWithToken(t *testing.T) {
 	if e.revoked(e.devA) {
 		t.Fatal("revoked without the right token")
 	}
-	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	town1, _ := e.acc.CreateToken("fuhan", time.Now())
 	if s := call(town1, "POST", "revoke", revoke); s != http.StatusOK || !e.revoked(e.devA) {
 		t.Errorf("revoke with the town's token: %d", s)
 	}
-	if err := e.db.DisableAccount("fuhan", time.Now()); err != nil {
+	if err := e.acc.DisableAccount("fuhan", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if s := call(town1, "GET", "devices", ""); s != http.StatusUnauthorized {
@@ -579,7 +580,7 @@ func TestAccountsPage(t *testing.T) {
 	if status, _ := town.get(office.Prefix + "devices"); status != http.StatusSeeOther {
 		t.Error("the session survived the password change")
 	}
-	if err := e.db.CheckPassword("dongqu", "a new password"); err != nil {
+	if err := e.acc.CheckPassword("dongqu", "a new password"); err != nil {
 		t.Error(err)
 	}
 	city := e.browser()
@@ -625,7 +626,7 @@ func TestRevokeKeepsReason(t *testing.T) {
 	if r := e.reason(e.devA); r != replica.Replaced {
 		t.Errorf("console revoke as replaced: the device holds reason %q", r)
 	}
-	tok, err := e.db.CreateToken("city", time.Now())
+	tok, err := e.acc.CreateToken("city", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -666,8 +667,8 @@ func TestAPIBoardAndCards(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b
 	}
-	town1, _ := e.db.CreateToken("fuhan", time.Now())
-	town2, _ := e.db.CreateToken("dongqu", time.Now())
+	town1, _ := e.acc.CreateToken("fuhan", time.Now())
+	town2, _ := e.acc.CreateToken("dongqu", time.Now())
 	v := url.QueryEscape(e.demo.Village.Name)
 	for _, p := range []string{"board.pdf?village=" + v, "cards.pdf?village=" + v + "&group=" + url.QueryEscape("一社"),
 		"board.pdf?village=" + e.demo.Village.ID.String()} {
@@ -811,7 +812,7 @@ func TestUnlockCode(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&c)
 		return resp.StatusCode, c
 	}
-	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	town1, _ := e.acc.CreateToken("fuhan", time.Now())
 	if s, _ := api(town1, `{"device":"`+e.devB.String()[:8]+`"}`); s != http.StatusNotFound {
 		t.Errorf("an API unlock code for another town's device: %d, want 404", s)
 	}

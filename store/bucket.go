@@ -26,7 +26,7 @@ var ownBuckets = map[string]bool{}
 func init() {
 	for _, b := range [][]byte{bucketMeta, bucketLog, bucketSeen, bucketCursor, bucketRec, bucketIdx, bucketDraft,
 		bucketLocal, bucketBlob, bucketThumb, bucketBlobSent, bucketBlobDraft, bucketHeld, bucketLeaving, bucketScopes,
-		bucketAccounts, bucketSessions, bucketAudit, bucketTokens} {
+		bucketAudit} {
 		ownBuckets[string(b)] = true
 	}
 }

@@ -125,7 +125,7 @@ var migrations = []string{
 	);
 	CREATE INDEX scopes_at ON scopes (at);`,
 	// The office console's accounts, their sessions and API tokens (see
-	// store/account.go and office.go), shared so that a login at one
+	// office/boltaccounts.go and office.go), shared so that a login at one
 	// instance is valid at every other; roster files between their check
 	// and their confirmation, which may reach another instance; failed
 	// logins, counted once for every instance.
