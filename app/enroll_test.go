@@ -11,6 +11,7 @@ import (
 
 	"bangfu/app"
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/store/query"
 	"bangfu/sync/client"
@@ -44,10 +45,10 @@ func TestEnrollErrors(t *testing.T) {
 	l.Close()
 
 	used := e.code(e.data.GroupCadre.ID)
-	if _, _, err := e.db.Enroll(used, e.newDevice("other").db.Device(), "另一台手机", demoNow); err != nil {
+	if _, _, err := e.reg.Enroll(used, e.newDevice("other").db.Device(), "另一台手机", demoNow); err != nil {
 		t.Fatal(err)
 	}
-	expired, err := e.db.CreateEnrolCode(e.data.GroupCadre.ID, time.Nanosecond)
+	expired, err := e.reg.CreateEnrolCode(e.data.GroupCadre.ID, time.Nanosecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +60,9 @@ func TestEnrollErrors(t *testing.T) {
 		{"no server", "", "ABCD-EFGH", "手机", "请输入服务器地址"},
 		{"no code", e.url, "", "手机", "请输入注册码"},
 		{"no name", e.url, "ABCD-EFGH", "", "请填写设备名称"},
-		{"wrong code", e.url, "ABCD-EFGH", "手机", store.ErrCodeUnknown.Zh},
-		{"used code", e.url, used, "手机", store.ErrCodeUsed.Zh},
-		{"expired code", e.url, expired, "手机", store.ErrCodeExpired.Zh},
+		{"wrong code", e.url, "ABCD-EFGH", "手机", replica.ErrCodeUnknown.Zh},
+		{"used code", e.url, used, "手机", replica.ErrCodeUsed.Zh},
+		{"expired code", e.url, expired, "手机", replica.ErrCodeExpired.Zh},
 		{"unreachable server", closed, "ABCD-EFGH", "手机", "无法连接服务器"},
 	} {
 		enrolWith(a, tc.server, tc.code, tc.device)
@@ -97,7 +98,7 @@ func TestRevokedDevice(t *testing.T) {
 	if err := d.db.Put(e.data.GroupCadre.ID, visit); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.Revoke(d.db.Device(), store.Replaced, demoNow); err != nil {
+	if err := e.reg.Revoke(d.db.Device(), replica.Replaced, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(a.Bar.Sync)
@@ -110,8 +111,8 @@ func TestRevokedDevice(t *testing.T) {
 	}
 	test.Tap(a.Bar.Sync)
 	a.Wait()
-	if got := labelText(t, a.Bar.Error); got != store.ErrRevoked.Zh {
-		t.Errorf("after the last push: sync bar says %q, want %q", got, store.ErrRevoked.Zh)
+	if got := labelText(t, a.Bar.Error); got != replica.ErrRevoked.Zh {
+		t.Errorf("after the last push: sync bar says %q, want %q", got, replica.ErrRevoked.Zh)
 	}
 	if !a.Bar.ReEnroll.Visible() {
 		t.Fatal("no way to enrol again after revocation")
@@ -125,7 +126,7 @@ func TestRevokedDevice(t *testing.T) {
 		t.Errorf("the server address is not kept: %q", a.Enroll.Server.Text)
 	}
 	enrolWith(a, e.url, e.code(e.data.GroupCadre.ID), "phone")
-	if a.Enroll == nil || !strings.Contains(a.Enroll.Error.Text, store.ErrDeviceTaken.Zh) {
+	if a.Enroll == nil || !strings.Contains(a.Enroll.Error.Text, replica.ErrDeviceTaken.Zh) {
 		t.Fatalf("a revoked device ID enrolled again (message %q)", a.Enroll.Error.Text)
 	}
 }
@@ -162,7 +163,7 @@ func TestLostDeviceWipes(t *testing.T) {
 		t.Fatal("enrolment failed")
 	}
 	old := d.db.Device()
-	if err := e.db.Revoke(old, store.Lost, demoNow); err != nil {
+	if err := e.reg.Revoke(old, replica.Lost, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(a.Bar.Sync)

@@ -30,7 +30,8 @@ var (
 // env is a real sync server on 127.0.0.1 with the demo village in its store.
 type env struct {
 	t    *testing.T
-	db   *store.DB // the server's replica
+	db   *store.DB            // the server's replica
+	reg  *server.BoltRegistry // the server's device registry, in db
 	url  string
 	data *demo.Data
 	fa   fyne.App
@@ -68,9 +69,10 @@ func newEnvWith(t *testing.T, d *demo.Data) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(db, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet,
+	st := server.NewBolt(db)
+	h := server.New(st, server.Options{Now: func() time.Time { return demoNow.Add(time.Second) }, Logger: quiet,
 		EscrowKey: make([]byte, server.EscrowKeySize), Photos: photos})
-	e := &env{t: t, db: db, data: d}
+	e := &env{t: t, db: db, reg: st.BoltRegistry, data: d}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e.down.Load() || e.noSync.Load() && r.URL.Path == "/v1/sync" {
 			panic(http.ErrAbortHandler) // the connection drops, as on a lost signal
@@ -88,7 +90,7 @@ func newEnvWith(t *testing.T, d *demo.Data) *env {
 // code issues a one-time enrolment code for cadre.
 func (e *env) code(cadre uuid.UUID) string {
 	e.t.Helper()
-	c, err := e.db.CreateEnrolCode(cadre, time.Hour)
+	c, err := e.reg.CreateEnrolCode(cadre, time.Hour)
 	if err != nil {
 		e.t.Fatal(err)
 	}

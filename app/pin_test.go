@@ -141,7 +141,7 @@ func TestPINAtEnrolmentAndLock(t *testing.T) {
 		t.Fatal("the store is not encrypted after the PIN was chosen")
 	}
 	// The key was deposited: the office can issue an unlock code for it.
-	if _, err := e.db.IssueUnlock(d.db.Device(), time.Hour); err != nil {
+	if _, err := e.reg.IssueUnlock(d.db.Device(), time.Hour); err != nil {
 		t.Fatalf("no deposit on the server: %v", err)
 	}
 
@@ -241,7 +241,7 @@ func TestForgottenPINKeepsUnsynced(t *testing.T) {
 	shootPIN(t, a, phone, "phone-pin-locked.png")
 
 	r := a.Pin.Recovery
-	code, err := e.db.IssueUnlock(d.db.Device(), time.Hour)
+	code, err := e.reg.IssueUnlock(d.db.Device(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,11 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
 )
 
 // accountRow is an account as the accounts page shows it.
 type accountRow struct {
-	store.Account
+	Account
 	PlaceName string
 }
 
@@ -94,7 +93,7 @@ func (c *Console) addAccount(w http.ResponseWriter, r *http.Request, u *user) {
 	if display == "" || utf8.RuneCountInString(display) > 40 {
 		display = name
 	}
-	a := store.Account{Name: name, Display: display, Place: place, IDs: r.PostFormValue("ids") == "1"}
+	a := Account{Name: name, Display: display, Place: place, IDs: r.PostFormValue("ids") == "1"}
 	if err := c.st.CreateAccount(a, r.PostFormValue("password")); err != nil {
 		c.fail(w, r, u, err)
 		return

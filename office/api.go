@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/replica"
 	"bangfu/store/query"
 )
 
@@ -102,7 +102,7 @@ func (c *Console) api(h handler) http.HandlerFunc {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		acct, err := c.st.TokenAccount(strings.TrimSpace(token))
 		if !ok || err != nil {
-			c.apiFail(w, store.ErrSession)
+			c.apiFail(w, ErrSession)
 			return
 		}
 		if err := c.refresh(); err != nil {
@@ -110,7 +110,7 @@ func (c *Console) api(h handler) http.HandlerFunc {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxRoster)
-		h(w, r, &user{Session: store.Session{Account: acct}})
+		h(w, r, &user{Session: Session{Account: acct}})
 	}
 }
 
@@ -173,7 +173,7 @@ func (c *Console) apiRevoke(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	if d.Revoked.IsZero() {
-		if err := c.st.Revoke(d.ID, store.Reason(req.Reason), c.now()); err != nil {
+		if err := c.st.Revoke(d.ID, replica.Reason(req.Reason), c.now()); err != nil {
 			c.apiFail(w, err)
 			return
 		}
@@ -541,7 +541,7 @@ func (c *Console) apiAddAccount(w http.ResponseWriter, r *http.Request, u *user)
 	if display == "" || utf8.RuneCountInString(display) > 40 {
 		display = name
 	}
-	if err := c.st.CreateAccount(store.Account{Name: name, Display: display, Place: place.ID, IDs: req.IDs}, req.Password); err != nil {
+	if err := c.st.CreateAccount(Account{Name: name, Display: display, Place: place.ID, IDs: req.IDs}, req.Password); err != nil {
 		c.apiFail(w, err)
 		return
 	}

@@ -61,10 +61,13 @@ type Options struct {
 	// Secure marks cookies Secure (the server runs TLS).
 	Secure bool
 	// Store keeps the accounts, sessions and audit log and the device
-	// registry, and takes the console's writes; the db given to New if nil.
-	// A server whose records live elsewhere (PostgreSQL) gives New its
-	// read-only copy of them and, here, where they are kept.
+	// registry, and takes the console's writes; if nil, the db given to New
+	// with Registry. A server whose records live elsewhere (PostgreSQL)
+	// gives New its read-only copy of them and, here, where they are kept.
 	Store Store
+	// Registry is the device registry when Store is nil: on bbolt,
+	// server.BoltRegistry on the db given to New. One of the two is needed.
+	Registry Registry
 	// Fresh brings the db given to New up to date before a request reads
 	// it; nil when it always is.
 	Fresh func() error
@@ -112,7 +115,10 @@ func New(db *store.DB, opts Options) *Console {
 	c := &Console{db: db, st: opts.Store, fresh: opts.Fresh, shared: opts.Uploads, logins: opts.Logins, log: opts.Logger, now: opts.Now, export: opts.Export, secure: opts.Secure,
 		limiter: newLimiter(), importer: opts.Import}
 	if c.st == nil {
-		c.st = db
+		if opts.Registry == nil {
+			panic("office: New needs Options.Store or Options.Registry")
+		}
+		c.st = NewBoltStore(db, opts.Registry)
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -180,7 +186,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // user is the logged-in session a request runs for.
 type user struct {
-	store.Session
+	Session
 	token string
 }
 
@@ -192,7 +198,7 @@ type handler func(w http.ResponseWriter, r *http.Request, u *user)
 func (c *Console) auth(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ck, err := r.Cookie(cookieName)
-		var s store.Session
+		var s Session
 		if err == nil {
 			s, err = c.st.Session(ck.Value, c.now())
 		}
@@ -201,7 +207,7 @@ func (c *Console) auth(h handler) http.HandlerFunc {
 				http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
 				return
 			}
-			c.fail(w, r, nil, store.ErrSession)
+			c.fail(w, r, nil, ErrSession)
 			return
 		}
 		u := &user{Session: s, token: ck.Value}

@@ -22,14 +22,16 @@ import (
 	"bangfu/domain"
 	"bangfu/domain/demo"
 	"bangfu/office"
+	"bangfu/replica"
 	"bangfu/store"
+	"bangfu/sync/server"
 )
 
 const password = "correct horse battery"
 
 func TestMain(m *testing.M) {
 	// Cheap hashes: the tests log in dozens of times, under -race too.
-	store.BcryptCost = bcrypt.MinCost
+	office.BcryptCost = bcrypt.MinCost
 	os.Exit(m.Run())
 }
 
@@ -47,6 +49,8 @@ func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 type env struct {
 	t        *testing.T
 	db       *store.DB
+	reg      *server.BoltRegistry // the device registry in db
+	acc      *office.BoltAccounts // the accounts in db
 	clock    *fakeClock
 	srv      *httptest.Server
 	demo     *demo.Data
@@ -70,7 +74,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, clock: &fakeClock{t: now}, demo: demoOnce.data}
+	e := &env{t: t, db: db, reg: server.NewBoltRegistry(db), acc: office.NewBoltAccounts(db), clock: &fakeClock{t: now}, demo: demoOnce.data}
 	var town1 *domain.Place
 	for _, p := range e.demo.Places {
 		switch p.Level {
@@ -90,18 +94,18 @@ func newEnv(t *testing.T) *env {
 	if err := db.Put(uuid.Nil, e.town2, village, group, hh, e.cadreB, as); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []store.Account{
+	for _, a := range []office.Account{
 		{Name: "fuhan", Display: "枹罕镇办", Place: town1.ID},
 		{Name: "dongqu", Display: "东区办", Place: e.town2.ID},
 		{Name: "city", Display: "市办", Place: e.city.ID, IDs: true},
 	} {
-		if err := db.CreateAccount(a, password); err != nil {
+		if err := e.acc.CreateAccount(a, password); err != nil {
 			t.Fatal(err)
 		}
 	}
 	e.devA = e.enrol(e.demo.GroupCadre.ID, "马兴文的手机")
 	e.devB = e.enrol(e.cadreB.ID, "丁东区的手机")
-	e.srv = httptest.NewServer(office.New(db, office.Options{Now: e.clock.Now,
+	e.srv = httptest.NewServer(office.New(db, office.Options{Now: e.clock.Now, Registry: e.reg,
 		Export: func(w io.Writer, q office.ExportQuery) error {
 			e.exported = append(e.exported, q)
 			_, err := w.Write([]byte("PK-workbook"))
@@ -148,12 +152,12 @@ func demoStore(t *testing.T) []byte {
 }
 
 func (e *env) enrol(cadre uuid.UUID, name string) uuid.UUID {
-	code, err := e.db.CreateEnrolCode(cadre, time.Hour)
+	code, err := e.reg.CreateEnrolCode(cadre, time.Hour)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	dev := uuid.New()
-	if _, _, err := e.db.Enroll(code, dev, name, time.Now()); err != nil {
+	if _, _, err := e.reg.Enroll(code, dev, name, time.Now()); err != nil {
 		e.t.Fatal(err)
 	}
 	return dev
@@ -221,7 +225,7 @@ func (b *browser) tryLogin(name, pw string) (int, string) {
 }
 
 func (e *env) revoked(dev uuid.UUID) bool {
-	devs, err := e.db.Devices()
+	devs, err := e.reg.Devices()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -407,7 +411,7 @@ func TestEnrolAndBackup(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no code on the page:\n%s", body)
 	}
-	if _, cadre, err := e.db.Enroll(m[1], uuid.New(), "新手机", time.Now()); err != nil || cadre != e.cadreB.ID {
+	if _, cadre, err := e.reg.Enroll(m[1], uuid.New(), "新手机", time.Now()); err != nil || cadre != e.cadreB.ID {
 		t.Fatalf("the code from the console does not enrol: %v %v", cadre, err)
 	}
 
@@ -529,7 +533,7 @@ func TestAPIOnlyWithToken(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the API with a session cookie: %d", resp.StatusCode)
 	}
-	town2, _ := e.db.CreateToken("dongqu", time.Now())
+	town2, _ := e.acc.CreateToken("dongqu", time.Now())
 	if s := call(town2, "POST", "revoke", revoke); s != http.StatusNotFound {
 		t.Errorf("another town's token revoking: %d, want 404", s)
 	}
@@ -539,11 +543,11 @@ func TestAPIOnlyWithToken(t *testing.T) {
 	if e.revoked(e.devA) {
 		t.Fatal("revoked without the right token")
 	}
-	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	town1, _ := e.acc.CreateToken("fuhan", time.Now())
 	if s := call(town1, "POST", "revoke", revoke); s != http.StatusOK || !e.revoked(e.devA) {
 		t.Errorf("revoke with the town's token: %d", s)
 	}
-	if err := e.db.DisableAccount("fuhan", time.Now()); err != nil {
+	if err := e.acc.DisableAccount("fuhan", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if s := call(town1, "GET", "devices", ""); s != http.StatusUnauthorized {
@@ -576,7 +580,7 @@ func TestAccountsPage(t *testing.T) {
 	if status, _ := town.get(office.Prefix + "devices"); status != http.StatusSeeOther {
 		t.Error("the session survived the password change")
 	}
-	if err := e.db.CheckPassword("dongqu", "a new password"); err != nil {
+	if err := e.acc.CheckPassword("dongqu", "a new password"); err != nil {
 		t.Error(err)
 	}
 	city := e.browser()
@@ -595,8 +599,8 @@ func TestAccountsPage(t *testing.T) {
 }
 
 // reason returns why dev was revoked, as the device registry holds it.
-func (e *env) reason(dev uuid.UUID) store.Reason {
-	devs, err := e.db.Devices()
+func (e *env) reason(dev uuid.UUID) replica.Reason {
+	devs, err := e.reg.Devices()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -619,10 +623,10 @@ func TestRevokeKeepsReason(t *testing.T) {
 	if status, where := b.post(office.Prefix+"devices/revoke", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}, "reason": {"replaced"}}); status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d %s", status, where)
 	}
-	if r := e.reason(e.devA); r != store.Replaced {
+	if r := e.reason(e.devA); r != replica.Replaced {
 		t.Errorf("console revoke as replaced: the device holds reason %q", r)
 	}
-	tok, err := e.db.CreateToken("city", time.Now())
+	tok, err := e.acc.CreateToken("city", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -636,14 +640,14 @@ func TestRevokeKeepsReason(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("API revoke: %d", resp.StatusCode)
 	}
-	if r := e.reason(e.devB); r != store.Replaced {
+	if r := e.reason(e.devB); r != replica.Replaced {
 		t.Errorf("API revoke as replaced: the device holds reason %q", r)
 	}
 	// A replaced phone that goes missing before its last push is declared lost.
 	if status, _ := b.post(office.Prefix+"devices/revoke", url.Values{"csrf": {b.csrf}, "device": {e.devA.String()}, "reason": {"lost"}}); status != http.StatusSeeOther {
 		t.Fatalf("revoke as lost: %d", status)
 	}
-	if r := e.reason(e.devA); r != store.Lost {
+	if r := e.reason(e.devA); r != replica.Lost {
 		t.Errorf("console revoke as lost after replaced: the device holds reason %q", r)
 	}
 }
@@ -663,8 +667,8 @@ func TestAPIBoardAndCards(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b
 	}
-	town1, _ := e.db.CreateToken("fuhan", time.Now())
-	town2, _ := e.db.CreateToken("dongqu", time.Now())
+	town1, _ := e.acc.CreateToken("fuhan", time.Now())
+	town2, _ := e.acc.CreateToken("dongqu", time.Now())
 	v := url.QueryEscape(e.demo.Village.Name)
 	for _, p := range []string{"board.pdf?village=" + v, "cards.pdf?village=" + v + "&group=" + url.QueryEscape("一社"),
 		"board.pdf?village=" + e.demo.Village.ID.String()} {
@@ -771,7 +775,7 @@ func TestSettings(t *testing.T) {
 // device of another town is unknown to it; the audit log records it.
 func TestUnlockCode(t *testing.T) {
 	e := newEnv(t)
-	if err := e.db.Deposit(e.devA, []byte("sealed"), time.Now()); err != nil {
+	if err := e.reg.Deposit(e.devA, []byte("sealed"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	b := e.browser()
@@ -784,7 +788,7 @@ func TestUnlockCode(t *testing.T) {
 	if status != http.StatusOK || m == nil {
 		t.Fatalf("unlock: %d, no code in the page", status)
 	}
-	if sealed, _, err := e.db.Release(e.devA, uuid.Nil, m[1], time.Now()); err != nil || string(sealed) != "sealed" {
+	if sealed, _, err := e.reg.Release(e.devA, uuid.Nil, m[1], time.Now()); err != nil || string(sealed) != "sealed" {
 		t.Errorf("the code does not release the key: %v", err)
 	}
 	if status, _ := b.post(office.Prefix+"devices/unlock", url.Values{"device": {e.devA.String()}}); status != http.StatusForbidden {
@@ -808,7 +812,7 @@ func TestUnlockCode(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&c)
 		return resp.StatusCode, c
 	}
-	town1, _ := e.db.CreateToken("fuhan", time.Now())
+	town1, _ := e.acc.CreateToken("fuhan", time.Now())
 	if s, _ := api(town1, `{"device":"`+e.devB.String()[:8]+`"}`); s != http.StatusNotFound {
 		t.Errorf("an API unlock code for another town's device: %d, want 404", s)
 	}
@@ -816,7 +820,7 @@ func TestUnlockCode(t *testing.T) {
 	if s != http.StatusOK || c.Cadre != e.demo.GroupCadre.ID {
 		t.Fatalf("API unlock: %d %+v", s, c)
 	}
-	if _, _, err := e.db.Release(e.devA, uuid.Nil, c.Code, time.Now()); err != nil {
+	if _, _, err := e.reg.Release(e.devA, uuid.Nil, c.Code, time.Now()); err != nil {
 		t.Errorf("the API's code does not release the key: %v", err)
 	}
 }

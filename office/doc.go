@@ -18,7 +18,7 @@
 //
 // Accounts are made on the server machine (bangfud account add) and are
 // scoped like devices: a town office's account sees its town, the city
-// office's everything (store.Account). Passwords are kept as bcrypt hashes.
+// office's everything (Account). Passwords are kept as bcrypt hashes.
 // A login starts a session whose token lives only in an HttpOnly,
 // SameSite=Strict cookie; every form carries the session's CSRF token and a
 // POST without it is refused; failed logins from one address or for one name
@@ -32,7 +32,9 @@
 // What the console keeps or changes it reaches through Store (accounts,
 // sessions, API tokens, the audit log, the device registry, writes, the
 // backup); what it reads it reads from the *store.DB given to New. On bbolt
-// both are the server's store. On PostgreSQL (sync/server/pgstore) every
+// both are the server's store: the accounts in its local buckets
+// (BoltAccounts), the device registry too (server.BoltRegistry, handed over
+// as Options.Registry), the audit log the store's own. On PostgreSQL (sync/server/pgstore) every
 // instance serves the console: Store is the database every instance shares,
 // the records read are the instance's mirror, brought up to date at each
 // request (Options.Fresh), and roster files wait for their confirmation in

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/store/query"
 )
@@ -162,7 +163,7 @@ func (c *Console) cadreName(id uuid.UUID) string {
 
 // deviceRow is a device on the devices page.
 type deviceRow struct {
-	store.Device
+	replica.Device
 	CadreName string
 }
 
@@ -237,7 +238,7 @@ func (c *Console) revoke(w http.ResponseWriter, r *http.Request, u *user) {
 		c.fail(w, r, u, domain.Errorf(domain.ENOTFOUND, "device", "没有这台设备", "there is no such device"))
 		return
 	}
-	if err := c.st.Revoke(id, store.Reason(reason), c.now()); err != nil {
+	if err := c.st.Revoke(id, replica.Reason(reason), c.now()); err != nil {
 		c.fail(w, r, u, err)
 		return
 	}
@@ -250,7 +251,7 @@ const unlockTTL = 24 * time.Hour
 
 // unlock issues an unlock code for a device of the account's scope whose
 // cadre forgot the app's PIN: typed on the phone, it gives the phone its
-// deposited data key back (store.DB.Release). The code is shown on the
+// deposited data key back (server.BoltRegistry.Release). The code is shown on the
 // page it answers with, never put in a URL.
 func (c *Console) unlock(w http.ResponseWriter, r *http.Request, u *user) {
 	id, err := uuid.Parse(r.PostFormValue("device"))

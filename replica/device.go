@@ -31,13 +31,13 @@ type Reason string
 
 // The reasons for revoking a device.
 const (
-	// Lost: the device may be in a stranger's hands. It is refused (store.ErrLost) at
+	// Lost: the device may be in a stranger's hands. It is refused (ErrLost) at
 	// its next contact, and a device that hears it wipes its
 	// local store.
 	Lost Reason = "lost"
 	// Replaced: the cadre has a new device. The old one may push what it
 	// still holds once (nothing is pulled), then it is closed and refused
-	// (store.ErrRevoked).
+	// (ErrRevoked).
 	Replaced Reason = "replaced"
 )
 

@@ -3,7 +3,9 @@
 // (Entry), where a walk of its current state resumes (StatePos), where a
 // record belongs (Location), a cadre's assignments as the server reads them
 // (Assigned, Duty), a push refused (Refused), and the server's registry of
-// devices and audit log (Device, Reason, AuditEntry).
+// devices and audit log (Device, Reason, AuditEntry) with what every registry
+// says alike: the errors a device is told (ErrLost, ErrCodeUsed, …), the
+// form of codes and device names, lockouts (enrol.go).
 //
 // The types were store's; store keeps aliases of them, so that code written
 // against store.Entry and the rest compiles unchanged. Implementations of

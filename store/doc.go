@@ -33,6 +33,8 @@
 //	local                   name -> value: the replica's local state (its sync account), never replicated
 //	idx/...                 secondary indexes (see index.go)
 //	draft                   key -> bytes: local drafts, never logged or synced
+//	<any other name>        a local bucket another package keeps (Tx.Bucket): the sync server's
+//	                        device registry (enrol, devices, escrow, lockouts), never logged
 //
 // In a sealed store the values of rec, log (the body after the header),
 // draft and cursor are sealed, and idx/hh_search and idx/member_name are
@@ -50,6 +52,16 @@
 // indexes they walk stay here, updated in the transaction that writes the
 // record. The search key a household is indexed under ([SearchKey]) is part
 // of the layout.
+//
+// # Local state of other packages
+//
+// [DB.Update] runs a read-write transaction with the same [Tx]: it reads the
+// replica as View does and writes only local state — buckets another
+// package keeps ([Tx.Bucket], [Tx.CreateBucket], a [Bucket] with values,
+// nested buckets and a [Cursor]) and the audit log ([Tx.Audit]) — never the
+// records or the log. The sync server keeps its device registry so
+// (server.BoltRegistry): an enrolment reads the cadre on the roster and
+// writes the device in one transaction.
 //
 // # Encryption at rest
 //

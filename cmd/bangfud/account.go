@@ -89,7 +89,7 @@ func (c *cli) account(args []string) error {
 			return err
 		}
 		defer db.Close()
-		accts = db
+		accts = office.NewBoltStore(db, boltStorage(db))
 	}
 	switch sub {
 	case "add":
@@ -104,7 +104,7 @@ func (c *cli) account(args []string) error {
 		if *display == "" {
 			*display = *name
 		}
-		if err := accts.CreateAccount(store.Account{Name: *name, Display: *display, Place: p.ID, IDs: *ids}, pw); err != nil {
+		if err := accts.CreateAccount(office.Account{Name: *name, Display: *display, Place: p.ID, IDs: *ids}, pw); err != nil {
 			return err
 		}
 		accts.Audit(store.AuditEntry{At: db.Now(), Action: "account", Target: *name, Detail: "bangfud account add", Place: p.ID})

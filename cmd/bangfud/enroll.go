@@ -11,7 +11,9 @@ import (
 
 	"bangfu/domain"
 	"bangfu/office"
+	"bangfu/replica"
 	"bangfu/store"
+	"bangfu/sync/server"
 )
 
 func (c *cli) enroll(args []string) error {
@@ -72,7 +74,7 @@ the answer was lost on a weak link).`, lockedHelp+"\n"+remoteHelp)
 			return err
 		}
 		defer db.Close()
-		codes = db
+		codes = boltStorage(db)
 	}
 	cadre, err := findCadre(db, *who)
 	if err != nil {
@@ -137,7 +139,7 @@ why. Control characters in names (line breaks, terminal escapes) print as escape
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	var devs []store.Device
+	var devs []replica.Device
 	names := map[uuid.UUID]string{}
 	if *server != "" {
 		r, err := newRemote(*server)
@@ -149,7 +151,7 @@ why. Control characters in names (line breaks, terminal escapes) print as escape
 			return err
 		}
 		for _, d := range list {
-			devs = append(devs, store.Device{ID: d.ID, Cadre: d.Cadre, Name: d.Name, Enrolled: d.Enrolled, LastSync: d.LastSync, Revoked: d.Revoked})
+			devs = append(devs, replica.Device{ID: d.ID, Cadre: d.Cadre, Name: d.Name, Enrolled: d.Enrolled, LastSync: d.LastSync, Revoked: d.Revoked})
 			names[d.Cadre] = d.CadreName
 		}
 	} else {
@@ -158,7 +160,7 @@ why. Control characters in names (line breaks, terminal escapes) print as escape
 			return err
 		}
 		defer db.Close()
-		if devs, err = db.Devices(); err != nil {
+		if devs, err = boltStorage(db).Devices(); err != nil {
 			return err
 		}
 		for _, d := range devs {
@@ -181,9 +183,9 @@ why. Control characters in names (line breaks, terminal escapes) print as escape
 		state := "正常 / active"
 		switch {
 		case d.Revoked.IsZero():
-		case d.Reason == store.Replaced && d.Closed.IsZero():
+		case d.Reason == replica.Replaced && d.Closed.IsZero():
 			state = "已换新，待最后一次推送 / replaced, last push pending " + when(d.Revoked)
-		case d.Reason == store.Replaced:
+		case d.Reason == replica.Replaced:
 			state = "已换新 / replaced " + when(d.Revoked)
 		default:
 			state = "已注销（丢失）/ revoked (lost) " + when(d.Revoked)
@@ -230,7 +232,7 @@ again as lost. The console's audit log records who revoked what and why.`, locke
 	if len(pos) != 1 {
 		return usagef("请给出一个设备 ID", "give one device ID")
 	}
-	reason, err := store.ParseReason(*why)
+	reason, err := replica.ParseReason(*why)
 	if err != nil {
 		return usagef("请用 -reason lost（丢失）或 -reason replaced（换新设备）说明注销原因",
 			"say why with -reason lost or -reason replaced")
@@ -252,7 +254,8 @@ again as lost. The console's audit log records who revoked what and why.`, locke
 		return err
 	}
 	defer db.Close()
-	devs, err := db.Devices()
+	reg := boltStorage(db)
+	devs, err := reg.Devices()
 	if err != nil {
 		return err
 	}
@@ -261,12 +264,12 @@ again as lost. The console's audit log records who revoked what and why.`, locke
 		return err
 	}
 	// A device replaced but not yet closed may still be declared lost.
-	lostAfterAll := reason == store.Lost && d.Reason == store.Replaced && d.Closed.IsZero()
+	lostAfterAll := reason == replica.Lost && d.Reason == replica.Replaced && d.Closed.IsZero()
 	if !d.Revoked.IsZero() && !lostAfterAll {
 		fmt.Fprintf(c.stdout, "设备 %[1]s 已于 %[2]s 注销 / device %[1]s was already revoked at %[2]s\n", d.ID, when(d.Revoked))
 		return nil
 	}
-	if err := db.Revoke(d.ID, reason, db.Now()); err != nil {
+	if err := reg.Revoke(d.ID, reason, db.Now()); err != nil {
 		return err
 	}
 	db.Audit(store.AuditEntry{At: db.Now(), Action: "revoke", Target: fmt.Sprintf("%s（%s）", d.Name, d.ID), Detail: string(reason)})
@@ -295,7 +298,7 @@ address, or from every address (someone is guessing codes). Only those still in 
 	if *all {
 		since = time.Time{}
 	}
-	ls, err := db.Lockouts(since)
+	ls, err := boltStorage(db).Lockouts(since)
 	if err != nil {
 		return err
 	}
@@ -316,12 +319,12 @@ address, or from every address (someone is guessing codes). Only those still in 
 }
 
 // findDevice finds a device by its ID or a unique prefix of it.
-func findDevice(devs []store.Device, id string) (store.Device, error) {
+func findDevice(devs []replica.Device, id string) (replica.Device, error) {
 	id = strings.ToLower(strings.TrimSpace(id))
 	if len(id) < 8 {
-		return store.Device{}, usagef("设备 ID 至少要 8 位", "a device ID needs at least 8 characters")
+		return replica.Device{}, usagef("设备 ID 至少要 8 位", "a device ID needs at least 8 characters")
 	}
-	var found []store.Device
+	var found []replica.Device
 	for _, d := range devs {
 		if strings.HasPrefix(d.ID.String(), id) {
 			found = append(found, d)
@@ -329,11 +332,15 @@ func findDevice(devs []store.Device, id string) (store.Device, error) {
 	}
 	switch len(found) {
 	case 0:
-		return store.Device{}, domain.Errorf(domain.ENOTFOUND, "device", "没有 ID 为 %[1]s 的设备（bangfud devices 可列出设备）",
+		return replica.Device{}, domain.Errorf(domain.ENOTFOUND, "device", "没有 ID 为 %[1]s 的设备（bangfud devices 可列出设备）",
 			"no device has the ID %[1]s (bangfud devices lists them)", id)
 	case 1:
 		return found[0], nil
 	}
-	return store.Device{}, domain.Errorf(domain.EINVALID, "device", "有 %[1]d 台设备的 ID 以 %[2]s 开头，请给出完整 ID",
+	return replica.Device{}, domain.Errorf(domain.EINVALID, "device", "有 %[1]d 台设备的 ID 以 %[2]s 开头，请给出完整 ID",
 		"%[1]d devices have IDs starting with %[2]s; give the full ID", len(found), id)
 }
+
+// boltStorage is the sync server's storage on db, a server's bbolt file: the
+// replica and the device registry in its local buckets.
+func boltStorage(db *store.DB) server.Bolt { return server.NewBolt(db) }

@@ -21,8 +21,10 @@ import (
 
 	"bangfu/domain"
 	"bangfu/domain/demo"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/store/query"
+	syncserver "bangfu/sync/server"
 )
 
 // bin is the bangfud binary built for the tests.
@@ -615,12 +617,12 @@ func TestDevicesPrintsPlainText(t *testing.T) {
 	dir := demoDir(t)
 	db := openDB(t, dir)
 	d := demo.Village(1, time.Now())
-	code, err := db.CreateEnrolCode(d.GroupCadre.ID, time.Hour)
+	code, err := syncserver.NewBolt(db).CreateEnrolCode(d.GroupCadre.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	phone := uuid.New()
-	if _, _, err := db.Enroll(code, phone, "手机", db.Now()); err != nil {
+	if _, _, err := syncserver.NewBolt(db).Enroll(code, phone, "手机", db.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -669,18 +671,18 @@ func TestRevokeReasonsAndLockouts(t *testing.T) {
 	dir := demoDir(t)
 	db := openDB(t, dir)
 	d := demo.Village(1, time.Now())
-	code, err := db.CreateEnrolCode(d.GroupCadre.ID, time.Hour)
+	code, err := syncserver.NewBolt(db).CreateEnrolCode(d.GroupCadre.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	phone := uuid.New()
-	if _, _, err := db.Enroll(code, phone, "旧手机", db.Now()); err != nil {
+	if _, _, err := syncserver.NewBolt(db).Enroll(code, phone, "旧手机", db.Now()); err != nil {
 		t.Fatal(err)
 	}
 	now := db.Now()
-	for _, l := range []store.Lockout{{Address: "192.0.2.7", From: now, Until: now.Add(time.Hour), Failures: 10},
+	for _, l := range []replica.Lockout{{Address: "192.0.2.7", From: now, Until: now.Add(time.Hour), Failures: 10},
 		{From: now, Until: now.Add(time.Hour), Failures: 60}, {Address: "old", From: now.Add(-3 * time.Hour), Until: now.Add(-2 * time.Hour)}} {
-		if err := db.RecordLockout(l); err != nil {
+		if err := syncserver.NewBolt(db).RecordLockout(l); err != nil {
 			t.Fatal(err)
 		}
 	}

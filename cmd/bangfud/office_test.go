@@ -23,6 +23,7 @@ import (
 
 	"bangfu/cmd/bangfud/internal/report"
 	"bangfu/domain"
+	"bangfu/office"
 	"bangfu/store"
 	"bangfu/store/query"
 	"bangfu/sync/client"
@@ -264,7 +265,7 @@ func TestBackupOfRunningServerAndRestore(t *testing.T) {
 	if got != want || epoch == 0 {
 		t.Errorf("restored log to %d (want %d), epoch %d (want a new one)", got, want, epoch)
 	}
-	if accts, _ := db.Accounts(); len(accts) != 3 {
+	if accts, _ := office.NewBoltAccounts(db).Accounts(); len(accts) != 3 {
 		t.Errorf("the restored store has %d accounts", len(accts))
 	}
 }
@@ -589,10 +590,10 @@ func TestAccountThroughAPI(t *testing.T) {
 	srv.stop(syscall.SIGTERM)
 	db := openDB(t, dir)
 	defer db.Close()
-	if err := db.CheckPassword("xinlai", "another long password"); err == nil {
+	if err := office.NewBoltAccounts(db).CheckPassword("xinlai", "another long password"); err == nil {
 		t.Error("the disabled account still logs in")
 	}
-	accts, _ := db.Accounts()
+	accts, _ := office.NewBoltAccounts(db).Accounts()
 	made := false
 	for _, a := range accts {
 		made = made || (a.Name == "xinlai" && !a.Disabled.IsZero())

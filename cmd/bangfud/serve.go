@@ -122,7 +122,7 @@ otherwise missing on the others.`, "")
 	if err != nil {
 		return err
 	}
-	var st server.Store = db
+	var st server.Store = server.NewBolt(db)
 	if rep != nil {
 		st = rep
 	}
@@ -258,9 +258,11 @@ func loadEscrowKey(path string, rep *pgstore.Replica) ([]byte, error) {
 // on the same port; "/" sends a browser to the console.
 func handler(db *store.DB, log *slog.Logger, secure bool, escrowKey []byte, photos server.Photos) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Export: consoleExport(db, photos), Import: consoleImport(db, db.Put)}))
+	st := server.NewBolt(db)
+	mux.Handle(office.Prefix, office.New(db, office.Options{Logger: log, Secure: secure, Registry: st.BoltRegistry,
+		Export: consoleExport(db, photos), Import: consoleImport(db, db.Put)}))
 	mux.Handle("GET /{$}", http.RedirectHandler(office.Prefix, http.StatusSeeOther))
-	mux.Handle("/", server.New(db, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))
+	mux.Handle("/", server.New(st, server.Options{Logger: log, EscrowKey: escrowKey, Photos: photos}))
 	return mux
 }
 
@@ -280,7 +282,7 @@ func (c *cli) serveDemo(db *store.DB, log *slog.Logger, addr net.Addr, scheme st
 		log.Info("demo village loaded", "households", d.Counts.Households, "people", d.Counts.People,
 			"visits", d.Counts.Visits, "took", time.Since(start).Round(time.Millisecond).String())
 	}
-	return c.printDemo(log, d, db, db, addr, scheme)
+	return c.printDemo(log, d, db, server.NewBoltRegistry(db), addr, scheme)
 }
 
 // printDemo prints the server's URLs and a one-time enrolment code for the

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/office"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -57,7 +58,7 @@ of a key is written to the console's audit log.`, lockedHelp+"\n"+remoteHelp)
 		return nil
 	}
 	var db interface {
-		Devices() ([]store.Device, error)
+		Devices() ([]replica.Device, error)
 		IssueUnlock(uuid.UUID, time.Duration) (string, error)
 		Audit(store.AuditEntry) error
 	}
@@ -75,7 +76,7 @@ of a key is written to the console's audit log.`, lockedHelp+"\n"+remoteHelp)
 			return err
 		}
 		defer s.Close()
-		db, now = s, s.Now
+		db, now = boltStorage(s), s.Now
 	}
 	devs, err := db.Devices()
 	if err != nil {

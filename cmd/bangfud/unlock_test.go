@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain/demo"
+	syncserver "bangfu/sync/server"
 )
 
 // TestUnlock: bangfud unlock prints a code that releases the phone's
@@ -17,12 +18,12 @@ func TestUnlock(t *testing.T) {
 	dir := demoDir(t)
 	db := openDB(t, dir)
 	d := demo.Village(1, time.Now())
-	code, err := db.CreateEnrolCode(d.GroupCadre.ID, time.Hour)
+	code, err := syncserver.NewBolt(db).CreateEnrolCode(d.GroupCadre.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	phone := uuid.New()
-	if _, _, err := db.Enroll(code, phone, "手机", db.Now()); err != nil {
+	if _, _, err := syncserver.NewBolt(db).Enroll(code, phone, "手机", db.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -32,7 +33,7 @@ func TestUnlock(t *testing.T) {
 		t.Errorf("unlock before a deposit: %s", r)
 	}
 	db = openDB(t, dir)
-	if err := db.Deposit(phone, []byte("sealed"), db.Now()); err != nil {
+	if err := syncserver.NewBolt(db).Deposit(phone, []byte("sealed"), db.Now()); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -43,10 +44,10 @@ func TestUnlock(t *testing.T) {
 	}
 	db = openDB(t, dir)
 	defer db.Close()
-	if _, _, err := db.Release(phone, d.TeamLeader.ID, m[1], db.Now()); err == nil {
+	if _, _, err := syncserver.NewBolt(db).Release(phone, d.TeamLeader.ID, m[1], db.Now()); err == nil {
 		t.Error("released to another cadre")
 	}
-	if sealed, how, err := db.Release(phone, d.GroupCadre.ID, m[1], db.Now()); err != nil || string(sealed) != "sealed" || how != "unlock code" {
+	if sealed, how, err := syncserver.NewBolt(db).Release(phone, d.GroupCadre.ID, m[1], db.Now()); err != nil || string(sealed) != "sealed" || how != "unlock code" {
 		t.Errorf("release: %q %q %v", sealed, how, err)
 	}
 	log, err := db.AuditLog(10, nil)

@@ -233,7 +233,7 @@ func newEnv(tb testing.TB, f *fixture, dir string) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(db, server.Options{Logger: quiet}))
+	srv := httptest.NewServer(server.New(server.NewBolt(db), server.Options{Logger: quiet}))
 	e := &env{db: db, srv: srv, url: srv.URL}
 	tb.Cleanup(e.close)
 	return e
@@ -251,7 +251,7 @@ func (e *env) close() {
 // code issues a one-time enrolment code for cadre.
 func (e *env) code(tb testing.TB, cadre uuid.UUID) string {
 	tb.Helper()
-	code, err := e.db.CreateEnrolCode(cadre, time.Hour)
+	code, err := server.NewBoltRegistry(e.db).CreateEnrolCode(cadre, time.Hour)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
@@ -136,7 +137,7 @@ func TestRunStopsOnPermanentError(t *testing.T) {
 	d := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{
 		HTTP: &http.Client{Transport: tr}, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Interval: 10 * time.Millisecond,
 	}, nil)
-	if err := srv.DB.Revoke(d.DB.Device(), store.Lost, time.Now()); err != nil {
+	if err := srv.Reg.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ch, stop := d.Client.Subscribe()

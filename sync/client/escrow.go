@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/replica"
 	"bangfu/sync/protocol"
 )
 
@@ -126,7 +126,7 @@ func RecoverKey(ctx context.Context, hc *http.Client, url string, device uuid.UU
 	if err == nil {
 		return resp.Key, false, nil
 	}
-	if !errors.Is(err, store.ErrUnlockCode) {
+	if !errors.Is(err, replica.ErrUnlockCode) {
 		return nil, false, err
 	}
 	unlockErr := err
@@ -136,7 +136,7 @@ func RecoverKey(ctx context.Context, hc *http.Client, url string, device uuid.UU
 	}
 	var er protocol.EnrollResponse
 	if _, err := c.do(ctx, http.MethodPost, url+protocol.PathEnroll, "", &enrol, &er); err != nil {
-		if errors.Is(err, store.ErrCodeUnknown) {
+		if errors.Is(err, replica.ErrCodeUnknown) {
 			return nil, false, unlockErr // neither kind of code: say the unlock code is wrong
 		}
 		return nil, false, err

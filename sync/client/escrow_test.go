@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/client"
 	"bangfu/sync/server"
@@ -68,15 +69,15 @@ func TestEscrowForgottenPIN(t *testing.T) {
 	if err := phone.Client.Deposit(ctx, dataKey); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := phone.Client.Recover(ctx, ""); !errors.Is(err, store.ErrNoGrant) {
+	if _, err := phone.Client.Recover(ctx, ""); !errors.Is(err, replica.ErrNoGrant) {
 		t.Fatalf("released before the office acted: %v", err)
 	}
-	if _, err := other.Client.Recover(ctx, ""); !errors.Is(err, store.ErrNoDeposit) {
+	if _, err := other.Client.Recover(ctx, ""); !errors.Is(err, replica.ErrNoDeposit) {
 		t.Errorf("another cadre's phone: %v", err)
 	}
 
 	// The office issues an unlock code for the phone.
-	code, err := srv.DB.IssueUnlock(phone.DB.Device(), time.Hour)
+	code, err := srv.Reg.IssueUnlock(phone.DB.Device(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestEscrowForgottenPIN(t *testing.T) {
 	if err != nil || !bytes.Equal(got, dataKey) {
 		t.Fatalf("recovered %q, %v", got, err)
 	}
-	if _, err := phone.Client.Recover(ctx, code); !errors.Is(err, store.ErrUnlockCode) {
+	if _, err := phone.Client.Recover(ctx, code); !errors.Is(err, replica.ErrUnlockCode) {
 		t.Errorf("the unlock code worked twice: %v", err)
 	}
 	audit, err := srv.DB.AuditLog(10, func(e store.AuditEntry) bool { return e.Action == "release-key" })
@@ -108,11 +109,11 @@ func TestEscrowForgottenPIN(t *testing.T) {
 	}
 
 	// A phone revoked as lost gets nothing, whatever the office issued.
-	code, err = srv.DB.IssueUnlock(phone.DB.Device(), time.Hour)
+	code, err = srv.Reg.IssueUnlock(phone.DB.Device(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.DB.Revoke(phone.DB.Device(), store.Lost, time.Now()); err != nil {
+	if err := srv.Reg.Revoke(phone.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := phone.Client.Recover(ctx, code); domain.ErrorCode(err) != domain.EUNAUTHORIZED {
@@ -168,10 +169,10 @@ func TestRecoverKeyLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev := phone.DB.Device()
-	if _, _, err := client.RecoverKey(ctx, nil, srv.URL, dev, "phone", "2345-6789"); !errors.Is(err, store.ErrUnlockCode) {
+	if _, _, err := client.RecoverKey(ctx, nil, srv.URL, dev, "phone", "2345-6789"); !errors.Is(err, replica.ErrUnlockCode) {
 		t.Errorf("a made-up code: %v", err)
 	}
-	code, err := srv.DB.IssueUnlock(dev, time.Hour)
+	code, err := srv.Reg.IssueUnlock(dev, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestRecoverKeyLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Another cadre's enrolment code enrols nothing on this phone.
-	if _, _, err := client.RecoverKey(ctx, nil, srv.URL, dev, "phone", srv.Code(t, w.Cadre2.ID)); !errors.Is(err, store.ErrDeviceTaken) {
+	if _, _, err := client.RecoverKey(ctx, nil, srv.URL, dev, "phone", srv.Code(t, w.Cadre2.ID)); !errors.Is(err, replica.ErrDeviceTaken) {
 		t.Errorf("another cadre's enrolment code: %v", err)
 	}
 }

@@ -156,7 +156,7 @@ func TestConverge(t *testing.T) {
 	if _, err := phone1.DB.Get(domain.KindVisit, visitOf(visits, "队长走访：核实危房改造进度")); err == nil {
 		t.Fatalf("phone1 holds a visit to a household of another group")
 	}
-	list, err := srv.DB.Devices()
+	list, err := srv.Reg.Devices()
 	if err != nil || len(list) != 3 {
 		t.Fatalf("devices %v %v", list, err)
 	}

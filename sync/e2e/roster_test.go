@@ -110,7 +110,7 @@ func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.
 // reenrol enrols d again with a new code for its cadre (a phone set up
 // afresh by the office), retrying through the faults (a code is used up by
 // an enrolment whose answer was lost); the new token replaces the old one.
-// A revoked device ID never enrols again (see store.DB.Enroll): revocation,
+// A revoked device ID never enrols again (see server.BoltRegistry.Enroll): revocation,
 // and a lost device wiping itself, are tested in sync/server and app.
 func reenrol(t *testing.T, srv *synctest.Server, d *synctest.Device) {
 	t.Helper()

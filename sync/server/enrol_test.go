@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
@@ -34,7 +35,7 @@ func TestEnrolTakeover(t *testing.T) {
 		Name: "马兴文的手机", Device: tablet})
 	var bad protocol.ErrorBody
 	json.Unmarshal(body, &bad)
-	if status != http.StatusUnauthorized || bad.Error.Field != store.ErrDeviceTaken.Field || bad.Error.Zh == "" || bad.Error.En == "" {
+	if status != http.StatusUnauthorized || bad.Error.Field != replica.ErrDeviceTaken.Field || bad.Error.Zh == "" || bad.Error.En == "" {
 		t.Fatalf("enrolling the leader's device ID with another cadre's code: %d %s", status, body)
 	}
 	if status, _, bad := e.sync(t, leaderToken, 0); status != http.StatusOK {
@@ -85,7 +86,7 @@ func TestEnrolDeviceNames(t *testing.T) {
 		`{"v":1,"code":"` + code + `","name":"x\u001b[31m","device":"` + uuid.NewString() + `"}`,
 		`{"v":1,"code":"` + code + `","name":"\ud800","device":"` + uuid.NewString() + `"}`,
 		`{"v":1,"code":"` + code + `","name":"` + "\xff\xfe" + `","device":"` + uuid.NewString() + `"}`,
-		`{"v":1,"code":"` + code + `","name":"` + strings.Repeat("长", store.MaxDeviceName+1) + `","device":"` + uuid.NewString() + `"}`,
+		`{"v":1,"code":"` + code + `","name":"` + strings.Repeat("长", replica.MaxDeviceName+1) + `","device":"` + uuid.NewString() + `"}`,
 	} {
 		status, body := e.post(t, protocol.PathEnroll, "", []byte(raw))
 		var bad protocol.ErrorBody
@@ -111,7 +112,7 @@ func TestEnrolRateLimit(t *testing.T) {
 	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	e := newEnv(t, server.Options{Now: clock}, &store.Options{Now: clock})
-	srv := server.New(e.srv.DB, server.Options{Now: clock, Logger: quiet()})
+	srv := server.New(server.NewBolt(e.srv.DB), server.Options{Now: clock, Logger: quiet()})
 	enrol := func(addr, code string) *httptest.ResponseRecorder {
 		b, _ := protocol.Marshal(protocol.EnrollRequest{V: 1, Code: code, Name: "手机", Device: uuid.New()})
 		r := httptest.NewRequest(http.MethodPost, protocol.PathEnroll, strings.NewReader(string(b)))
@@ -157,7 +158,7 @@ func TestEnrolRateLimit(t *testing.T) {
 	if w := enrol("198.51.100.2:1", e.srv.Code(t, e.w.Cadre2.ID)); w.Code != http.StatusServiceUnavailable {
 		t.Errorf("the right code during an overall lockout: %d %s", w.Code, w.Body)
 	}
-	ls, err := e.srv.DB.Lockouts(now)
+	ls, err := e.srv.Reg.Lockouts(now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestEnrolRateLimit(t *testing.T) {
 		t.Errorf("lockouts kept: %q", addrs)
 	}
 	// A restarted server keeps refusing until the lockout ends.
-	srv = server.New(e.srv.DB, server.Options{Now: clock, Logger: quiet()})
+	srv = server.New(server.NewBolt(e.srv.DB), server.Options{Now: clock, Logger: quiet()})
 	if w := enrol("198.51.100.3:1", e.srv.Code(t, e.w.Cadre2.ID)); w.Code != http.StatusServiceUnavailable {
 		t.Errorf("after a restart: %d %s", w.Code, w.Body)
 	}
@@ -187,11 +188,11 @@ func TestRevokedLost(t *testing.T) {
 	if err := d.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.DB.Revoke(d.DB.Device(), store.Lost, time.Now()); err != nil {
+	if err := e.srv.Reg.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	err := d.Sync()
-	if !errors.Is(err, client.ErrLost) || protocol.Transient(err) || errors.Is(err, store.ErrRevoked) {
+	if !errors.Is(err, client.ErrLost) || protocol.Transient(err) || errors.Is(err, replica.ErrRevoked) {
 		t.Fatalf("sync of a lost device: %v", err)
 	}
 }
@@ -224,7 +225,7 @@ func TestRevokedReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := e.srv.DB.Revoke(old.DB.Device(), store.Replaced, time.Now()); err != nil {
+	if err := e.srv.Reg.Revoke(old.DB.Device(), replica.Replaced, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := old.Sync(); !errors.Is(err, client.ErrReplaced) {
@@ -237,7 +238,7 @@ func TestRevokedReplaced(t *testing.T) {
 		t.Errorf("the replaced device pulled in its last sync")
 	}
 	err := old.Sync()
-	if !errors.Is(err, store.ErrRevoked) || errors.Is(err, client.ErrLost) {
+	if !errors.Is(err, replica.ErrRevoked) || errors.Is(err, client.ErrLost) {
 		t.Fatalf("sync after the last push: %v", err)
 	}
 	// The leader's tablet receives the visit.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/protocol"
 )
@@ -52,7 +53,7 @@ var ErrNoEscrow = &domain.Error{Code: domain.EUNAVAILABLE, Field: "escrow",
 	Zh: "此服务器未开启数据密钥备份", En: "this server does not keep data keys"}
 
 // Escrow is what the server needs from the registry to keep devices' keys:
-// store.DB and pgstore.DB (see Registry).
+// BoltRegistry and pgstore.DB (see Registry).
 type Escrow interface {
 	// Deposit keeps a device's sealed data key.
 	Deposit(device uuid.UUID, sealed []byte, now time.Time) error
@@ -144,20 +145,20 @@ func (s *Server) open(device uuid.UUID, sealed []byte) ([]byte, error) {
 
 // liveDevice authenticates the request's device: a revoked one (even one
 // replaced that has not made its last push) is refused.
-func (s *Server) liveDevice(w http.ResponseWriter, r *http.Request) (store.Device, bool) {
+func (s *Server) liveDevice(w http.ResponseWriter, r *http.Request) (replica.Device, bool) {
 	token, ok := protocol.BearerToken(r)
 	if !ok {
 		s.fail(w, r, domain.Errorf(domain.EUNAUTHORIZED, "token", "缺少设备凭证，请先注册设备",
 			"no device token; enrol the device first"))
-		return store.Device{}, false
+		return replica.Device{}, false
 	}
 	dev, err := s.db.Authenticate(token)
-	if errors.Is(err, store.ErrReplaced) {
-		err = store.ErrRevoked
+	if errors.Is(err, replica.ErrReplaced) {
+		err = replica.ErrRevoked
 	}
 	if err != nil {
 		s.fail(w, r, err)
-		return store.Device{}, false
+		return replica.Device{}, false
 	}
 	note(r, "device", dev.ID.String(), "cadre", dev.Cadre.String())
 	return dev, true
@@ -199,7 +200,7 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, ErrNoEscrow)
 		return
 	}
-	var dev store.Device
+	var dev replica.Device
 	if _, ok := protocol.BearerToken(r); ok {
 		if dev, ok = s.liveDevice(w, r); !ok {
 			return
@@ -230,7 +231,7 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	sealed, how, err := s.db.Release(dev.ID, dev.Cadre, req.Code, now)
 	if err != nil {
-		if errors.Is(err, store.ErrUnlockCode) {
+		if errors.Is(err, replica.ErrUnlockCode) {
 			s.lim.fail(addr, now) // counted like wrong enrolment codes
 		}
 		s.log.Warn("data key not released", "device", dev.ID, "cadre", dev.Cadre, "code", req.Code != "", "err", err)

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"bangfu/store"
+	"bangfu/replica"
 	"bangfu/sync/protocol"
 )
 
@@ -34,8 +34,8 @@ const maxTracked = 10000
 // lockoutStore is what a Store offers, optionally, to keep lockouts where
 // the office sees them (`bangfud lockouts`) and a restarted server finds them.
 type lockoutStore interface {
-	RecordLockout(store.Lockout) error
-	Lockouts(since time.Time) ([]store.Lockout, error)
+	RecordLockout(replica.Lockout) error
+	Lockouts(since time.Time) ([]replica.Lockout, error)
 }
 
 // limiter counts wrong enrolment codes per address and overall, in a sliding
@@ -137,15 +137,15 @@ func (l *limiter) fail(addr string, now time.Time) {
 			delete(l.locked, k) // ended
 		}
 	}
-	var out []store.Lockout
+	var out []replica.Lockout
 	if len(f) >= l.perAddr && !l.locked[addr].After(now) {
 		l.locked[addr] = now.Add(l.window)
-		out = append(out, store.Lockout{Address: addr, From: now, Until: now.Add(l.window), Failures: len(f)})
+		out = append(out, replica.Lockout{Address: addr, From: now, Until: now.Add(l.window), Failures: len(f)})
 		delete(l.fails, addr)
 	}
 	if len(l.all) >= l.overall && !l.locked[""].After(now) {
 		l.locked[""] = now.Add(l.window)
-		out = append(out, store.Lockout{From: now, Until: now.Add(l.window), Failures: len(l.all)})
+		out = append(out, replica.Lockout{From: now, Until: now.Add(l.window), Failures: len(l.all)})
 		l.all = nil
 	}
 	l.mu.Unlock()

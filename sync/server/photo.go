@@ -17,6 +17,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/photo"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/protocol"
 )
@@ -86,10 +87,10 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
 }
 
 // photoScope authenticates the request's device and works out its scope.
-func (s *Server) photoScope(r *http.Request) (store.Device, *scope, error) {
+func (s *Server) photoScope(r *http.Request) (replica.Device, *scope, error) {
 	token, ok := protocol.BearerToken(r)
 	if !ok {
-		return store.Device{}, nil, domain.Errorf(domain.EUNAUTHORIZED, "token", "缺少设备凭证，请先注册设备",
+		return replica.Device{}, nil, domain.Errorf(domain.EUNAUTHORIZED, "token", "缺少设备凭证，请先注册设备",
 			"no device token; enrol the device first")
 	}
 	dev, err := s.db.Authenticate(token)
@@ -126,7 +127,7 @@ func (s *Server) mayPhoto(sc *scope, hash string) (bool, error) {
 
 // photoAccess authenticates the request and checks that its device may
 // touch hash; on failure it has answered.
-func (s *Server) photoAccess(w http.ResponseWriter, r *http.Request, hash string) (store.Device, bool) {
+func (s *Server) photoAccess(w http.ResponseWriter, r *http.Request, hash string) (replica.Device, bool) {
 	dev, sc, err := s.photoScope(r)
 	if err == nil {
 		var ok bool

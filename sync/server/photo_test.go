@@ -701,7 +701,7 @@ func TestPhotoSweep(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(p.disk.Dir(), "partial", orphan), stray[:100], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(p.srv.DB, server.Options{Photos: p.disk})
+	srv := server.New(server.NewBolt(p.srv.DB), server.Options{Photos: p.disk})
 	photos, partials, err := srv.SweepPhotos()
 	if err != nil || photos != 1 || partials != 2 {
 		t.Fatalf("sweep: %d photos, %d partials, %v", photos, partials, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/protocol"
 )
@@ -364,11 +365,18 @@ func (s *Server) sendable(dev uuid.UUID, sc *scope, e *store.Entry) bool {
 	return sc.readable(e)
 }
 
+// Roster is what Readable reads of a Store: a cadre's assignments and who
+// is assigned where (a *store.DB is one).
+type Roster interface {
+	Reach(cadre uuid.UUID) ([]replica.Assigned, error)
+	Staff(within, at []uuid.UUID) (map[uuid.UUID]bool, error)
+}
+
 // Readable returns the predicate that decides which records the devices of
 // cadre may read now, as a sync would work it out: what tests and tools
 // compare a device's records with (a device holds exactly the records whose
 // current state store.State yields for it).
-func Readable(db Store, cadre uuid.UUID) (func(*store.Entry) bool, error) {
+func Readable(db Roster, cadre uuid.UUID) (func(*store.Entry) bool, error) {
 	reach, err := db.Reach(cadre)
 	if err != nil {
 		return nil, err

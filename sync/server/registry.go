@@ -6,23 +6,20 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/replica"
-	"bangfu/store"
 )
 
 // Registry is the server's record of enrolment: one-time codes, devices,
-// their tokens and revocation. It never syncs. *store.DB (bbolt) and
-// pgstore.DB (PostgreSQL) implement it; registrytest is the suite both
-// pass. The errors are store's (store.ErrCodeUnknown, store.ErrLost, …),
-// which the protocol turns into what a device is told.
-//
-// It speaks replica.Device and replica.Reason, which store keeps aliases
-// of; the bbolt registry itself moves out of store into this package once
-// store's typed transaction lands (issue 12).
+// their tokens and revocation. It never syncs. BoltRegistry (bbolt, in the
+// store's local buckets), pgstore.DB (PostgreSQL) and memstore.Store (the
+// in-memory model) implement it; registrytest is the suite they pass. It
+// speaks replica.Device and replica.Reason, and its errors are replica's
+// (replica.ErrCodeUnknown, replica.ErrLost, …), which the protocol turns
+// into what a device is told.
 type Registry interface {
 	// CreateEnrolCode issues a one-time code that enrols one device for
 	// cadre, valid for ttl.
 	CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error)
-	// Enroll trades a one-time code for a device token (see store.DB.Enroll
+	// Enroll trades a one-time code for a device token (see BoltRegistry.Enroll
 	// for retries and re-enrolment).
 	Enroll(code string, device uuid.UUID, name string, now time.Time) (token string, cadre uuid.UUID, err error)
 	// Authenticate returns the device a token belongs to.
@@ -46,5 +43,3 @@ type Registry interface {
 	// device that deposited its key takes it back.
 	IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error)
 }
-
-var _ Registry = (*store.DB)(nil)

@@ -58,8 +58,8 @@
 // # Identity and limits
 //
 // A device ID belongs to the first cadre that enrolled it, for good (see
-// store.DB.Enroll); a device revoked as lost is refused with field "lost" and
-// wipes itself, one revoked as replaced makes one last push without a pull
+// BoltRegistry.Enroll); a device revoked as lost is refused with field
+// "lost" and wipes itself, one revoked as replaced makes one last push without a pull
 // (sync answers "revoked": "replaced") and is then refused. Wrong enrolment
 // codes are counted per address and overall and lock enrolment out for a
 // while (limit.go); the lockouts are logged and kept in the store. Request
@@ -69,7 +69,9 @@
 // # Storage
 //
 // The server reads and writes through [Store], a narrow interface that
-// *store.DB (bbolt, the default) satisfies; another backend can replace it.
+// [Bolt] satisfies (bbolt, the default: a *store.DB, the replica, and
+// [BoltRegistry], the device registry in its local buckets); another
+// backend can replace it.
 // A Server holds no global state and nothing tied to its process, so a
 // team leader's app can run one on its own store and relay for phones.
 package server
@@ -90,7 +92,6 @@ import (
 
 	"bangfu/domain"
 	"bangfu/replica"
-	"bangfu/store"
 	"bangfu/sync/protocol"
 )
 
@@ -440,7 +441,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	}
 	dev, err := s.db.Authenticate(token)
 	// A device revoked as replaced makes one last push, and pulls nothing.
-	last := errors.Is(err, store.ErrReplaced)
+	last := errors.Is(err, replica.ErrReplaced)
 	if err != nil && !last {
 		s.fail(w, r, err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
@@ -183,7 +184,7 @@ func TestEnrolment(t *testing.T) {
 		t.Fatalf("second use: %d %s", status, body)
 	}
 	// An expired code.
-	late, err := e.srv.DB.CreateEnrolCode(e.w.Leader.ID, time.Minute)
+	late, err := e.srv.Reg.CreateEnrolCode(e.w.Leader.ID, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("%s token: %d %+v", name, status, bad)
 		}
 	}
-	if err := e.srv.DB.Revoke(dev, store.Lost, time.Now()); err != nil {
+	if err := e.srv.Reg.Revoke(dev, replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	status, _, bad := e.sync(t, token, 0)
@@ -238,7 +239,7 @@ func TestAuthentication(t *testing.T) {
 	if err := d.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.DB.Revoke(d.DB.Device(), store.Lost, time.Now()); err != nil {
+	if err := e.srv.Reg.Revoke(d.DB.Device(), replica.Lost, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	err := d.Sync()

@@ -20,7 +20,7 @@ func TestStore(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		hs := make([]server.Store, n)
 		for i := range hs {
-			hs[i] = db
+			hs[i] = server.NewBolt(db)
 		}
 		return hs
 	})

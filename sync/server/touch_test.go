@@ -60,7 +60,7 @@ func TestNoOpSyncWritesNothing(t *testing.T) {
 		t.Errorf("no-op syncs wrote to the store: %v %d bytes, then %v %d bytes",
 			before.ModTime(), before.Size(), after.ModTime(), after.Size())
 	}
-	devs, err := e.srv.DB.Devices()
+	devs, err := e.srv.Reg.Devices()
 	if err != nil || len(devs) != 1 {
 		t.Fatalf("devices: %v %v", devs, err)
 	}
@@ -75,7 +75,7 @@ func TestNoOpSyncWritesNothing(t *testing.T) {
 	if after := file(); same(before, after) {
 		t.Error("a sync after TouchEvery did not record the last sync")
 	}
-	if devs, err = e.srv.DB.Devices(); err != nil || !devs[0].LastSync.After(recorded) || !devs[0].LastSync.Equal(now()) {
+	if devs, err = e.srv.Reg.Devices(); err != nil || !devs[0].LastSync.After(recorded) || !devs[0].LastSync.Equal(now()) {
 		t.Errorf("last sync %v, recorded before %v, now %v (%v)", devs[0].LastSync, recorded, now(), err)
 	}
 }

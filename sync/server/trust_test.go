@@ -123,8 +123,9 @@ func mustReviews(t *testing.T, db *store.DB, household uuid.UUID) []uuid.UUID {
 }
 
 func mustDevice(t *testing.T, db *store.DB, token string) uuid.UUID {
+	reg := server.NewBoltRegistry(db)
 	t.Helper()
-	d, err := db.Authenticate(token)
+	d, err := reg.Authenticate(token)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,6 +139,9 @@ type Server struct {
 	URL  string    // http://127.0.0.1:port
 	Path string    // the store's file
 	DB   *store.DB // the server's store, while running
+	// Reg is the server's device registry (in DB's local buckets), while
+	// running.
+	Reg *server.BoltRegistry
 	// Starts counts the times the server was started.
 	Starts int
 
@@ -184,8 +187,9 @@ func (s *Server) start(addr string) error {
 		db.Close()
 		return err
 	}
-	s.DB, s.addr, s.URL = db, ln.Addr().String(), "http://"+ln.Addr().String()
-	s.hs = &http.Server{Handler: server.New(db, s.opts), ReadHeaderTimeout: 10 * time.Second}
+	bolt := server.NewBolt(db)
+	s.DB, s.Reg, s.addr, s.URL = db, bolt.BoltRegistry, ln.Addr().String(), "http://"+ln.Addr().String()
+	s.hs = &http.Server{Handler: server.New(bolt, s.opts), ReadHeaderTimeout: 10 * time.Second}
 	s.done = make(chan struct{})
 	go func(hs *http.Server, done chan struct{}) {
 		hs.Serve(ln)
@@ -224,7 +228,7 @@ func (s *Server) Restart(tb testing.TB) {
 // Code issues a one-time enrolment code for cadre, valid for an hour.
 func (s *Server) Code(tb testing.TB, cadre uuid.UUID) string {
 	tb.Helper()
-	code, err := s.DB.CreateEnrolCode(cadre, time.Hour)
+	code, err := s.Reg.CreateEnrolCode(cadre, time.Hour)
 	if err != nil {
 		tb.Fatal(err)
 	}

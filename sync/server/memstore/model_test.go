@@ -541,7 +541,7 @@ func logOf(t *testing.T, st server.Store) (map[uuid.UUID]header, []uuid.UUID) {
 func (s *sim) compare() {
 	t := s.t
 	t.Helper()
-	lb, ob := logOf(t, s.db)
+	lb, ob := logOf(t, server.NewBolt(s.db))
 	lm, om := logOf(t, s.m)
 	if len(lb) != len(lm) || !slices.Equal(ob, om) {
 		t.Fatalf("bbolt logged %d entries (%d pushed), the model %d (%d)", len(lb), len(ob), len(lm), len(om))
@@ -552,7 +552,7 @@ func (s *sim) compare() {
 		}
 	}
 	all := func(*replica.Entry) bool { return true }
-	sb, qb := state(t, s.db, all)
+	sb, qb := state(t, server.NewBolt(s.db), all)
 	sm, qm := state(t, s.m, all)
 	if qb != qm || qb != uint64(len(lb)) {
 		t.Fatalf("the states reflect sequences %d (bbolt) and %d (the model) of %d", qb, qm, len(lb))
@@ -584,7 +584,7 @@ func (s *sim) compare() {
 			if pb != pm {
 				t.Fatalf("place %s: bbolt fingerprints %s, the model %s", p, pb, pm)
 			}
-			if vb, _ := state(t, s.db, readable); !reflect.DeepEqual(vb, first(state(t, s.m, readable))) {
+			if vb, _ := state(t, server.NewBolt(s.db), readable); !reflect.DeepEqual(vb, first(state(t, s.m, readable))) {
 				t.Fatalf("place %s: bbolt and the model yield different states", p)
 			}
 		}

@@ -12,7 +12,6 @@ import (
 
 	"bangfu/domain"
 	"bangfu/replica"
-	"bangfu/store"
 )
 
 // The registry: enrolment codes, devices and their tokens, the escrow of
@@ -69,7 +68,7 @@ func (s *Store) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, err
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	c, err := store.NewCode()
+	c, err := replica.NewCode()
 	if err != nil {
 		return "", fmt.Errorf("memstore: enrol code: %w", err)
 	}
@@ -79,11 +78,11 @@ func (s *Store) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, err
 	if !s.onRoster(cadre) {
 		return "", domain.Errorf(domain.ENOTFOUND, "cadre", "干部不在名册中", "the cadre is not on the roster")
 	}
-	s.codes[store.NormalizeCode(c)] = &code{cadre: cadre, expires: now.Add(ttl)}
+	s.codes[replica.NormalizeCode(c)] = &code{cadre: cadre, expires: now.Add(ttl)}
 	return c, nil
 }
 
-// Enroll trades a one-time code for a device token, as store.DB.Enroll
+// Enroll trades a one-time code for a device token, as server.BoltRegistry.Enroll
 // does: a device ID belongs to its first cadre for good; the same device
 // with the same code gets its identity back with a new token; the same
 // cadre's live device may enrol again with a new code.
@@ -92,7 +91,7 @@ func (s *Store) Enroll(c string, id uuid.UUID, name string, now time.Time) (stri
 		return "", uuid.Nil, domain.Errorf(domain.EINVALID, "device", "设备标识无效", "the device ID is not valid")
 	}
 	name = strings.TrimSpace(name)
-	if err := store.CheckDeviceName(name); err != nil {
+	if err := replica.CheckDeviceName(name); err != nil {
 		return "", uuid.Nil, err
 	}
 	var secret [32]byte
@@ -102,14 +101,14 @@ func (s *Store) Enroll(c string, id uuid.UUID, name string, now time.Time) (stri
 	token := "bft1." + id.String() + "." + base64.RawURLEncoding.EncodeToString(secret[:])
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, ok := s.codes[store.NormalizeCode(c)]
+	k, ok := s.codes[replica.NormalizeCode(c)]
 	switch {
 	case !ok:
-		return "", uuid.Nil, store.ErrCodeUnknown
+		return "", uuid.Nil, replica.ErrCodeUnknown
 	case !k.used.IsZero() && k.device != id:
-		return "", uuid.Nil, store.ErrCodeUsed
+		return "", uuid.Nil, replica.ErrCodeUsed
 	case !now.Before(k.expires):
-		return "", uuid.Nil, store.ErrCodeExpired
+		return "", uuid.Nil, replica.ErrCodeExpired
 	}
 	retry := !k.used.IsZero()
 	if !s.onRoster(k.cadre) {
@@ -118,10 +117,10 @@ func (s *Store) Enroll(c string, id uuid.UUID, name string, now time.Time) (stri
 	}
 	d := s.devices[id]
 	if d != nil && (d.Cadre != k.cadre || !d.Revoked.IsZero()) {
-		return "", uuid.Nil, store.ErrDeviceTaken
+		return "", uuid.Nil, replica.ErrDeviceTaken
 	}
 	if retry && d == nil {
-		return "", uuid.Nil, store.ErrCodeUsed
+		return "", uuid.Nil, replica.ErrCodeUsed
 	}
 	if !retry {
 		k.used, k.device = now, id
@@ -143,33 +142,33 @@ func (s *Store) Enroll(c string, id uuid.UUID, name string, now time.Time) (stri
 }
 
 // Authenticate returns the device token belongs to, as
-// store.DB.Authenticate does; the first of a device's tokens used becomes
+// server.BoltRegistry.Authenticate does; the first of a device's tokens used becomes
 // its only one.
 func (s *Store) Authenticate(token string) (replica.Device, error) {
 	rest, ok := strings.CutPrefix(token, "bft1.")
 	if !ok || len(rest) < 37 || rest[36] != '.' {
-		return replica.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
 	id, err := uuid.Parse(rest[:36])
 	if err != nil {
-		return replica.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.devices[id]
 	if d == nil || d.token != token && !slices.Contains(d.earlier, token) {
-		return replica.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
 	switch {
 	case d.Revoked.IsZero():
 		d.token, d.earlier = token, nil
 		return d.Device, nil
 	case d.Reason == replica.Lost || d.Reason == "":
-		return replica.Device{}, store.ErrLost
+		return replica.Device{}, replica.ErrLost
 	case d.Closed.IsZero():
-		return d.Device, store.ErrReplaced
+		return d.Device, replica.ErrReplaced
 	}
-	return replica.Device{}, store.ErrRevoked
+	return replica.Device{}, replica.ErrRevoked
 }
 
 // update applies fn to enrolled device id.
@@ -246,15 +245,15 @@ func (s *Store) live(id uuid.UUID) (*device, error) {
 	case d.Revoked.IsZero():
 		return d, nil
 	case d.Reason == replica.Lost || d.Reason == "":
-		return nil, store.ErrLost
+		return nil, replica.ErrLost
 	}
-	return nil, store.ErrRevoked
+	return nil, replica.ErrRevoked
 }
 
 // Deposit keeps a live device's sealed data key, replacing an earlier
 // deposit; what the office granted stays if the cadre is the same.
 func (s *Store) Deposit(id uuid.UUID, sealed []byte, now time.Time) error {
-	if len(sealed) == 0 || len(sealed) > store.MaxSealedKey {
+	if len(sealed) == 0 || len(sealed) > replica.MaxSealedKey {
 		return domain.Errorf(domain.EINVALID, "key", "数据密钥的长度不对", "the data key has the wrong length")
 	}
 	s.mu.Lock()
@@ -279,7 +278,7 @@ func (s *Store) IssueUnlock(id uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	c, err := store.NewCode()
+	c, err := replica.NewCode()
 	if err != nil {
 		return "", fmt.Errorf("memstore: unlock code: %w", err)
 	}
@@ -291,9 +290,9 @@ func (s *Store) IssueUnlock(id uuid.UUID, ttl time.Duration) (string, error) {
 	}
 	dep := s.escrow[id]
 	if dep == nil {
-		return "", store.ErrNoDeposit
+		return "", replica.ErrNoDeposit
 	}
-	dep.unlock, dep.expires, dep.tries = store.NormalizeCode(c), now.Add(ttl), 0
+	dep.unlock, dep.expires, dep.tries = replica.NormalizeCode(c), now.Add(ttl), 0
 	return c, nil
 }
 
@@ -310,35 +309,35 @@ func (s *Store) Release(id, cadre uuid.UUID, c string, now time.Time) ([]byte, s
 	}
 	dep := s.escrow[id]
 	if dep == nil {
-		return nil, "", store.ErrNoDeposit
+		return nil, "", replica.ErrNoDeposit
 	}
 	if cadre == uuid.Nil {
 		if c == "" {
-			return nil, "", store.ErrUnlockCode
+			return nil, "", replica.ErrUnlockCode
 		}
 		cadre = d.Cadre
 	}
 	if dep.cadre != cadre || d.Cadre != cadre {
-		return nil, "", store.ErrEscrowCadre
+		return nil, "", replica.ErrEscrowCadre
 	}
 	var how string
 	switch {
 	case c != "":
 		if dep.unlock == "" {
-			return nil, "", store.ErrUnlockCode
+			return nil, "", replica.ErrUnlockCode
 		}
-		if store.NormalizeCode(c) != dep.unlock || !now.Before(dep.expires) || dep.tries >= maxUnlockTries {
+		if replica.NormalizeCode(c) != dep.unlock || !now.Before(dep.expires) || dep.tries >= maxUnlockTries {
 			dep.tries++
 			if dep.tries >= maxUnlockTries {
 				dep.unlock = ""
 			}
-			return nil, "", store.ErrUnlockCode
+			return nil, "", replica.ErrUnlockCode
 		}
 		how = "unlock code"
 	case dep.granted:
 		how = "re-enrolment"
 	default:
-		return nil, "", store.ErrNoGrant
+		return nil, "", replica.ErrNoGrant
 	}
 	dep.granted, dep.unlock, dep.expires, dep.tries, dep.released = false, "", time.Time{}, 0, now
 	s.audit = append(s.audit, replica.AuditEntry{Seq: uint64(len(s.audit) + 1), At: now, Action: "release-key",

@@ -78,7 +78,7 @@ func TestServe(t *testing.T) {
 	for _, st := range []interface {
 		server.Store
 		CreateEnrolCode(uuid.UUID, time.Duration) (string, error)
-	}{db, m} {
+	}{server.NewBolt(db), m} {
 		name := "bbolt"
 		if st == server.Store(m) {
 			name = "model"

@@ -120,10 +120,10 @@ func backends(b *testing.B) (*benchData, map[string]*backend) {
 		b.Fatal(err)
 	}
 	b.Cleanup(rep.Close)
-	for name, s := range map[string]server.Store{"bbolt": db, "postgres": rep} {
+	for name, s := range map[string]server.Store{"bbolt": server.NewBolt(db), "postgres": rep} {
 		h := httptest.NewServer(server.New(s, server.Options{Logger: quiet}))
 		b.Cleanup(h.Close)
-		be := &backend{url: h.URL, codes: db.CreateEnrolCode}
+		be := &backend{url: h.URL, codes: server.NewBoltRegistry(db).CreateEnrolCode}
 		if name == "postgres" {
 			be.codes = rep.CreateEnrolCode
 		}

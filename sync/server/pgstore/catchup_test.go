@@ -135,7 +135,7 @@ func TestCatchUpEnteredMatchesBbolt(t *testing.T) {
 		t.Cleanup(h.Close)
 		return h.URL
 	}
-	bbURL, pgA, pgB := serve(bb), serve(reps[0]), serve(reps[1])
+	bbURL, pgA, pgB := serve(server.NewBolt(bb)), serve(reps[0]), serve(reps[1])
 
 	// A phone on each storage; on PostgreSQL it changes instance at each
 	// sync, through a transport that sends every other request to B.
@@ -159,7 +159,7 @@ func TestCatchUpEnteredMatchesBbolt(t *testing.T) {
 		}
 		return c, a
 	}
-	bbPhone, bbAnswers := phone(bbURL, bb.CreateEnrolCode, func(a *answers) http.RoundTripper { return a })
+	bbPhone, bbAnswers := phone(bbURL, server.NewBoltRegistry(bb).CreateEnrolCode, func(a *answers) http.RoundTripper { return a })
 	pgPhone, pgAnswers := phone(pgA, reps[0].CreateEnrolCode, func(a *answers) http.RoundTripper {
 		return &alternate{next: a, to: pgB}
 	})

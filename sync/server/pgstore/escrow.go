@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
@@ -30,15 +31,15 @@ func live(ctx context.Context, tx pgx.Tx, device uuid.UUID) (*row, error) {
 		return nil, notEnrolled(device)
 	case r.revoked == 0:
 		return r, nil
-	case r.reasonOr() == store.Lost:
-		return nil, store.ErrLost
+	case r.reasonOr() == replica.Lost:
+		return nil, replica.ErrLost
 	}
-	return nil, store.ErrRevoked
+	return nil, replica.ErrRevoked
 }
 
-// Deposit keeps device's sealed data key, as store.DB.Deposit does.
+// Deposit keeps device's sealed data key, as server.BoltRegistry.Deposit does.
 func (db *DB) Deposit(device uuid.UUID, sealed []byte, now time.Time) error {
-	if len(sealed) == 0 || len(sealed) > store.MaxSealedKey {
+	if len(sealed) == 0 || len(sealed) > replica.MaxSealedKey {
 		return domain.Errorf(domain.EINVALID, "key", "数据密钥的长度不对", "the data key has the wrong length")
 	}
 	ctx := context.Background()
@@ -62,12 +63,12 @@ func (db *DB) Deposit(device uuid.UUID, sealed []byte, now time.Time) error {
 }
 
 // IssueUnlock issues a one-time unlock code for device, as
-// store.DB.IssueUnlock does.
+// server.BoltRegistry.IssueUnlock does.
 func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
 		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
 	}
-	code, err := store.NewCode()
+	code, err := replica.NewCode()
 	if err != nil {
 		return "", fmt.Errorf("pgstore: unlock code: %w", err)
 	}
@@ -78,9 +79,9 @@ func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `UPDATE escrow SET unlock = $2, expires = $3, tries = 0 WHERE device = $1`,
-			device.String(), hashSecret(store.NormalizeCode(code)), nanos(now.Add(ttl)))
+			device.String(), hashSecret(replica.NormalizeCode(code)), nanos(now.Add(ttl)))
 		if err == nil && tag.RowsAffected() == 0 {
-			return store.ErrNoDeposit
+			return replica.ErrNoDeposit
 		}
 		return err
 	})
@@ -91,7 +92,7 @@ func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 }
 
 // Release returns device's sealed key to it once the office has acted, as
-// store.DB.Release does. PostgreSQL keeps no audit log: the server logs
+// server.BoltRegistry.Release does. PostgreSQL keeps no audit log: the server logs
 // every release and refusal.
 func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) ([]byte, string, error) {
 	ctx := context.Background()
@@ -110,27 +111,27 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) ([]by
 		err = tx.QueryRow(ctx, `SELECT cadre::text, sealed, granted, unlock, expires, tries FROM escrow WHERE device = $1 FOR UPDATE`,
 			device.String()).Scan(&owner, &sealed, &granted, &unlock, &expires, &tries)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNoDeposit
+			return replica.ErrNoDeposit
 		}
 		if err != nil {
 			return err
 		}
 		if cadre == uuid.Nil {
 			if code == "" {
-				return store.ErrUnlockCode
+				return replica.ErrUnlockCode
 			}
 			cadre = r.cadre
 		}
 		if owner != cadre.String() || r.cadre != cadre {
-			return store.ErrEscrowCadre
+			return replica.ErrEscrowCadre
 		}
 		switch {
 		case code != "":
 			ok := unlock != nil && nanos(now) < expires && tries < maxUnlockTries &&
-				subtle.ConstantTimeCompare(hashSecret(store.NormalizeCode(code)), unlock) == 1
+				subtle.ConstantTimeCompare(hashSecret(replica.NormalizeCode(code)), unlock) == 1
 			if !ok {
 				if unlock == nil {
-					return store.ErrUnlockCode
+					return replica.ErrUnlockCode
 				}
 				wrong = true
 				_, err := tx.Exec(ctx, `UPDATE escrow SET tries = tries + 1,
@@ -141,14 +142,14 @@ func (db *DB) Release(device, cadre uuid.UUID, code string, now time.Time) ([]by
 		case granted != 0:
 			how = "re-enrolment"
 		default:
-			return store.ErrNoGrant
+			return replica.ErrNoGrant
 		}
 		_, err = tx.Exec(ctx, `UPDATE escrow SET granted = 0, unlock = NULL, expires = 0, tries = 0, released = $2 WHERE device = $1`,
 			device.String(), nanos(now))
 		return err
 	})
 	if err == nil && wrong {
-		err = store.ErrUnlockCode
+		err = replica.ErrUnlockCode
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("pgstore: release the key of device %s: %w", device, err)

@@ -15,12 +15,14 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"bangfu/domain"
+	"bangfu/office"
+	"bangfu/replica"
 	"bangfu/store"
 )
 
 // The office console's storage on PostgreSQL (office.Store): accounts,
-// sessions and API tokens in tables every instance shares, with store's
-// meaning (store/account.go); the registry and the audit log the sync
+// sessions and API tokens in tables every instance shares, with bbolt's
+// meaning (office/boltaccounts.go); the registry and the audit log the sync
 // server already keeps here; records the console saves pushed into the
 // shared log (Replica.Put). What the console reads it reads from the
 // instance's mirror.
@@ -53,11 +55,11 @@ func noAccount(name string) error {
 
 // CreateAccount adds an office account with password; the place must be a
 // town or city on the roster. An existing name is refused (ECONFLICT).
-func (o *Office) CreateAccount(a store.Account, password string) error {
-	if err := store.CheckAccountName(a.Name); err != nil {
+func (o *Office) CreateAccount(a office.Account, password string) error {
+	if err := office.CheckAccountName(a.Name); err != nil {
 		return err
 	}
-	hash, err := store.HashPassword(password)
+	hash, err := office.HashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -107,7 +109,7 @@ func (o *Office) changeAccount(what, name, sql string, args ...any) error {
 
 // SetPassword replaces an account's password and ends its sessions.
 func (o *Office) SetPassword(name, password string) error {
-	hash, err := store.HashPassword(password)
+	hash, err := office.HashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -122,8 +124,8 @@ func (o *Office) DisableAccount(name string, now time.Time) error {
 
 const accountColumns = `name, display, place::text, ids, created, disabled`
 
-func scanAccount(s pgx.Row, more ...any) (store.Account, error) {
-	var a store.Account
+func scanAccount(s pgx.Row, more ...any) (office.Account, error) {
+	var a office.Account
 	var place string
 	var created, disabled int64
 	if err := s.Scan(append([]any{&a.Name, &a.Display, &place, &a.IDs, &created, &disabled}, more...)...); err != nil {
@@ -135,13 +137,13 @@ func scanAccount(s pgx.Row, more ...any) (store.Account, error) {
 }
 
 // Accounts returns the office accounts by name.
-func (o *Office) Accounts() ([]store.Account, error) {
+func (o *Office) Accounts() ([]office.Account, error) {
 	rows, err := o.r.pool.Query(context.Background(), `SELECT `+accountColumns+` FROM office_accounts ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: accounts: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Account
+	var out []office.Account
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {
@@ -153,23 +155,23 @@ func (o *Office) Accounts() ([]store.Account, error) {
 }
 
 // checkPassword returns the live account name if password is its own, and
-// store.ErrLogin for an unknown name, a wrong password or a disabled
+// office.ErrLogin for an unknown name, a wrong password or a disabled
 // account alike.
-func (o *Office) checkPassword(name, password string) (store.Account, error) {
+func (o *Office) checkPassword(name, password string) (office.Account, error) {
 	var hash []byte
 	a, err := scanAccount(o.r.pool.QueryRow(context.Background(),
 		`SELECT `+accountColumns+`, hash FROM office_accounts WHERE name = $1`, name), &hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return a, fmt.Errorf("pgstore: check password of %s: %w", name, err)
 	}
-	if !store.PasswordMatches(hash, password) || !a.Disabled.IsZero() {
-		return store.Account{}, store.ErrLogin
+	if !office.PasswordMatches(hash, password) || !a.Disabled.IsZero() {
+		return office.Account{}, office.ErrLogin
 	}
 	return a, nil
 }
 
 // CheckPassword reports whether password is that of the live account
-// name: nil, or store.ErrLogin.
+// name: nil, or office.ErrLogin.
 func (o *Office) CheckPassword(name, password string) error {
 	_, err := o.checkPassword(name, password)
 	return err
@@ -177,13 +179,13 @@ func (o *Office) CheckPassword(name, password string) error {
 
 // Login checks name and password and starts a session valid for ttl, kept
 // in the database so that every instance knows it.
-func (o *Office) Login(name, password string, ttl time.Duration, now time.Time) (string, store.Session, error) {
+func (o *Office) Login(name, password string, ttl time.Duration, now time.Time) (string, office.Session, error) {
 	a, err := o.checkPassword(name, password)
 	if err != nil {
-		return "", store.Session{}, err
+		return "", office.Session{}, err
 	}
 	token := sessionPrefix + randomText(32)
-	s := store.Session{Account: a, CSRF: randomText(24), Expires: now.Add(ttl)}
+	s := office.Session{Account: a, CSRF: randomText(24), Expires: now.Add(ttl)}
 	ctx := context.Background()
 	err = pgx.BeginFunc(ctx, o.r.pool, func(tx pgx.Tx) error {
 		// Sweep expired sessions while here.
@@ -195,31 +197,31 @@ func (o *Office) Login(name, password string, ttl time.Duration, now time.Time) 
 		return err
 	})
 	if err != nil {
-		return "", store.Session{}, fmt.Errorf("pgstore: login %s: %w", name, err)
+		return "", office.Session{}, fmt.Errorf("pgstore: login %s: %w", name, err)
 	}
 	return token, s, nil
 }
 
-// Session returns the live session of token: store.ErrSession if it is
+// Session returns the live session of token: office.ErrSession if it is
 // unknown, expired, or its account disabled.
-func (o *Office) Session(token string, now time.Time) (store.Session, error) {
+func (o *Office) Session(token string, now time.Time) (office.Session, error) {
 	if !strings.HasPrefix(token, sessionPrefix) {
-		return store.Session{}, store.ErrSession
+		return office.Session{}, office.ErrSession
 	}
-	var s store.Session
+	var s office.Session
 	var expires int64
 	a, err := scanAccount(o.r.pool.QueryRow(context.Background(), `SELECT a.name, a.display, a.place::text, a.ids, a.created, a.disabled,
 		s.csrf, s.expires FROM office_sessions s JOIN office_accounts a ON a.name = s.account WHERE s.hash = $1`,
 		hashSecret(token)), &s.CSRF, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Session{}, store.ErrSession
+		return office.Session{}, office.ErrSession
 	}
 	if err != nil {
-		return store.Session{}, fmt.Errorf("pgstore: session: %w", err)
+		return office.Session{}, fmt.Errorf("pgstore: session: %w", err)
 	}
 	s.Account, s.Expires = a, fromNanos(expires)
 	if !now.Before(s.Expires) || !a.Disabled.IsZero() {
-		return store.Session{}, store.ErrSession
+		return office.Session{}, office.ErrSession
 	}
 	return s, nil
 }
@@ -257,21 +259,21 @@ func (o *Office) RevokeTokens(name string) error {
 }
 
 // TokenAccount returns the account an API token belongs to:
-// store.ErrSession if the token is unknown or its account disabled.
-func (o *Office) TokenAccount(token string) (store.Account, error) {
+// office.ErrSession if the token is unknown or its account disabled.
+func (o *Office) TokenAccount(token string) (office.Account, error) {
 	if !strings.HasPrefix(token, apiPrefix) {
-		return store.Account{}, store.ErrSession
+		return office.Account{}, office.ErrSession
 	}
 	a, err := scanAccount(o.r.pool.QueryRow(context.Background(), `SELECT a.name, a.display, a.place::text, a.ids, a.created, a.disabled
 		FROM office_tokens t JOIN office_accounts a ON a.name = t.account WHERE t.hash = $1`, hashSecret(token)))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Account{}, store.ErrSession
+		return office.Account{}, office.ErrSession
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("pgstore: token: %w", err)
+		return office.Account{}, fmt.Errorf("pgstore: token: %w", err)
 	}
 	if !a.Disabled.IsZero() {
-		return store.Account{}, store.ErrSession
+		return office.Account{}, office.ErrSession
 	}
 	return a, nil
 }
@@ -320,10 +322,10 @@ func (o *Office) AuditLog(limit int, keep func(store.AuditEntry) bool) ([]store.
 }
 
 // Devices returns the enrolled devices.
-func (o *Office) Devices() ([]store.Device, error) { return o.r.Devices() }
+func (o *Office) Devices() ([]replica.Device, error) { return o.r.Devices() }
 
 // Revoke refuses a device from now on.
-func (o *Office) Revoke(device uuid.UUID, reason store.Reason, now time.Time) error {
+func (o *Office) Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error {
 	return o.r.Revoke(device, reason, now)
 }
 

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"bangfu/domain"
+	"bangfu/office"
 	"bangfu/store"
 	"bangfu/sync/server/pgstore"
 )
@@ -21,7 +22,7 @@ import (
 // the other's mirror.
 func TestOffice(t *testing.T) {
 	needPG(t)
-	store.BcryptCost = bcrypt.MinCost
+	office.BcryptCost = bcrypt.MinCost
 	ctx := context.Background()
 	url, err := pg.NewDB(ctx)
 	if err != nil {
@@ -41,11 +42,11 @@ func TestOffice(t *testing.T) {
 	a, b := ra.Office(), rb.Office()
 	now := time.Now()
 
-	acct := store.Account{Name: "fuhan", Display: "张主任", Place: w.Town.ID, IDs: true}
+	acct := office.Account{Name: "fuhan", Display: "张主任", Place: w.Town.ID, IDs: true}
 	if err := a.CreateAccount(acct, "short"); domain.ErrorCode(err) != domain.EINVALID {
 		t.Errorf("a short password: %v", err)
 	}
-	if err := a.CreateAccount(store.Account{Name: "v", Place: w.Village.ID}, "a long enough password"); domain.ErrorCode(err) != domain.EINVALID {
+	if err := a.CreateAccount(office.Account{Name: "v", Place: w.Village.ID}, "a long enough password"); domain.ErrorCode(err) != domain.EINVALID {
 		t.Errorf("an account for a village: %v", err)
 	}
 	if err := a.CreateAccount(acct, "a long enough password"); err != nil {
@@ -54,10 +55,10 @@ func TestOffice(t *testing.T) {
 	if err := b.CreateAccount(acct, "another long password"); domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Errorf("the same name at the other instance: %v", err)
 	}
-	if _, _, err := b.Login("fuhan", "a wrong password!", time.Hour, now); !errors.Is(err, store.ErrLogin) {
+	if _, _, err := b.Login("fuhan", "a wrong password!", time.Hour, now); !errors.Is(err, office.ErrLogin) {
 		t.Errorf("a wrong password: %v", err)
 	}
-	if _, _, err := b.Login("nobody", "a long enough password", time.Hour, now); !errors.Is(err, store.ErrLogin) {
+	if _, _, err := b.Login("nobody", "a long enough password", time.Hour, now); !errors.Is(err, office.ErrLogin) {
 		t.Errorf("an unknown name: %v", err)
 	}
 	token, s, err := b.Login("fuhan", "a long enough password", time.Hour, now)
@@ -68,7 +69,7 @@ func TestOffice(t *testing.T) {
 	if err != nil || got.CSRF != s.CSRF || got.Account.Place != w.Town.ID || !got.Account.IDs || got.Account.Display != "张主任" {
 		t.Fatalf("the session of B at A: %+v, %v", got, err)
 	}
-	if _, err := a.Session(token, now.Add(2*time.Hour)); !errors.Is(err, store.ErrSession) {
+	if _, err := a.Session(token, now.Add(2*time.Hour)); !errors.Is(err, office.ErrSession) {
 		t.Errorf("an expired session: %v", err)
 	}
 	api, err := a.CreateToken("fuhan", now)
@@ -85,7 +86,7 @@ func TestOffice(t *testing.T) {
 	if err := a.SetPassword("fuhan", "a new long password"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Session(token, now); !errors.Is(err, store.ErrSession) {
+	if _, err := b.Session(token, now); !errors.Is(err, office.ErrSession) {
 		t.Errorf("a session after the password changed: %v", err)
 	}
 	token, _, err = a.Login("fuhan", "a new long password", time.Hour, now)
@@ -95,17 +96,17 @@ func TestOffice(t *testing.T) {
 	if err := b.Logout(token); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Session(token, now); !errors.Is(err, store.ErrSession) {
+	if _, err := a.Session(token, now); !errors.Is(err, office.ErrSession) {
 		t.Errorf("a session logged out at the other instance: %v", err)
 	}
 	// Disabled: no login, no token.
 	if err := b.DisableAccount("fuhan", now); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Login("fuhan", "a new long password", time.Hour, now); !errors.Is(err, store.ErrLogin) {
+	if _, _, err := a.Login("fuhan", "a new long password", time.Hour, now); !errors.Is(err, office.ErrLogin) {
 		t.Errorf("a disabled account logged in: %v", err)
 	}
-	if _, err := a.TokenAccount(api); !errors.Is(err, store.ErrSession) {
+	if _, err := a.TokenAccount(api); !errors.Is(err, office.ErrSession) {
 		t.Errorf("the token of a disabled account: %v", err)
 	}
 	if err := a.SetPassword("nobody", "a long enough password"); domain.ErrorCode(err) != domain.ENOTFOUND {

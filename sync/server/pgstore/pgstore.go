@@ -28,7 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/replica"
 )
 
 // migrations are applied in order, each once; append, never edit.
@@ -125,7 +125,7 @@ var migrations = []string{
 	);
 	CREATE INDEX scopes_at ON scopes (at);`,
 	// The office console's accounts, their sessions and API tokens (see
-	// store/account.go and office.go), shared so that a login at one
+	// office/boltaccounts.go and office.go), shared so that a login at one
 	// instance is valid at every other; roster files between their check
 	// and their confirmation, which may reach another instance; failed
 	// logins, counted once for every instance.
@@ -284,14 +284,14 @@ func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error
 	if !ok {
 		return "", domain.Errorf(domain.ENOTFOUND, "cadre", "干部不在名册中", "the cadre is not on the roster")
 	}
-	code, err := store.NewCode()
+	code, err := replica.NewCode()
 	if err != nil {
 		return "", fmt.Errorf("pgstore: enrol code: %w", err)
 	}
 	now := db.opt.Now()
 	_, err = db.pool.Exec(context.Background(),
 		`INSERT INTO enrol_codes (hash, cadre, created, expires) VALUES ($1, $2, $3, $4)`,
-		hashSecret(store.NormalizeCode(code)), cadre.String(), nanos(now), nanos(now.Add(ttl)))
+		hashSecret(replica.NormalizeCode(code)), cadre.String(), nanos(now), nanos(now.Add(ttl)))
 	if err != nil {
 		return "", fmt.Errorf("pgstore: enrol code for cadre %s: %w", cadre, err)
 	}
@@ -311,17 +311,17 @@ type row struct {
 	closed    int64
 }
 
-func (r *row) device(id uuid.UUID) store.Device {
-	return store.Device{ID: id, Cadre: r.cadre, Name: r.name, Enrolled: fromNanos(r.enrolled),
-		LastSync: fromNanos(r.lastSync), Revoked: fromNanos(r.revoked), Reason: store.Reason(r.reason),
+func (r *row) device(id uuid.UUID) replica.Device {
+	return replica.Device{ID: id, Cadre: r.cadre, Name: r.name, Enrolled: fromNanos(r.enrolled),
+		LastSync: fromNanos(r.lastSync), Revoked: fromNanos(r.revoked), Reason: replica.Reason(r.reason),
 		Closed: fromNanos(r.closed)}
 }
 
-func (r *row) reasonOr() store.Reason {
+func (r *row) reasonOr() replica.Reason {
 	if r.reason == "" {
-		return store.Lost
+		return replica.Lost
 	}
-	return store.Reason(r.reason)
+	return replica.Reason(r.reason)
 }
 
 const rowColumns = `cadre::text, name, token_hash, earlier, enrolled, last_sync, revoked, reason, closed`
@@ -342,7 +342,7 @@ func scanRow(s pgx.Row) (*row, error) {
 	return &r, nil
 }
 
-// Enroll trades a one-time code for a device token, as store.DB.Enroll
+// Enroll trades a one-time code for a device token, as server.BoltRegistry.Enroll
 // does: the code's row is locked for the transaction, so that two
 // instances given the same code at once enrol one device.
 func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) (string, uuid.UUID, error) {
@@ -350,7 +350,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		return "", uuid.Nil, domain.Errorf(domain.EINVALID, "device", "设备标识无效", "the device ID is not valid")
 	}
 	name = strings.TrimSpace(name)
-	if err := store.CheckDeviceName(name); err != nil {
+	if err := replica.CheckDeviceName(name); err != nil {
 		return "", uuid.Nil, err
 	}
 	var secret [32]byte
@@ -358,7 +358,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		return "", uuid.Nil, fmt.Errorf("pgstore: enroll: %w", err)
 	}
 	token := tokenPrefix + device.String() + "." + base64.RawURLEncoding.EncodeToString(secret[:])
-	key := hashSecret(store.NormalizeCode(code))
+	key := hashSecret(replica.NormalizeCode(code))
 	var cadre uuid.UUID
 	ctx := context.Background()
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -368,7 +368,7 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		err := tx.QueryRow(ctx, `SELECT cadre::text, expires, used, device::text FROM enrol_codes WHERE hash = $1 FOR UPDATE`, key).
 			Scan(&cadreText, &expires, &used, &usedBy)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrCodeUnknown
+			return replica.ErrCodeUnknown
 		}
 		if err != nil {
 			return err
@@ -380,9 +380,9 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 		retry := false
 		switch {
 		case used != 0 && (usedBy == nil || *usedBy != device.String()):
-			return store.ErrCodeUsed
+			return replica.ErrCodeUsed
 		case nanos(now) >= expires:
-			return store.ErrCodeExpired
+			return replica.ErrCodeExpired
 		case used != 0:
 			retry = true
 		}
@@ -399,10 +399,10 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 			return err
 		}
 		if old != nil && (old.cadre != c || old.revoked != 0) {
-			return store.ErrDeviceTaken
+			return replica.ErrDeviceTaken
 		}
 		if retry && old == nil {
-			return store.ErrCodeUsed
+			return replica.ErrCodeUsed
 		}
 		if !retry {
 			if _, err := tx.Exec(ctx, `UPDATE enrol_codes SET used = $2, device = $3 WHERE hash = $1`, key, nanos(now), device.String()); err != nil {
@@ -439,23 +439,23 @@ func (db *DB) Enroll(code string, device uuid.UUID, name string, now time.Time) 
 }
 
 // Authenticate returns the device a token belongs to, as
-// store.DB.Authenticate does.
-func (db *DB) Authenticate(token string) (store.Device, error) {
+// server.BoltRegistry.Authenticate does.
+func (db *DB) Authenticate(token string) (replica.Device, error) {
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
 	if !ok || len(rest) < 37 || rest[36] != '.' {
-		return store.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
 	id, err := uuid.Parse(rest[:36])
 	if err != nil {
-		return store.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
 	ctx := context.Background()
 	r, err := scanRow(db.pool.QueryRow(ctx, `SELECT `+rowColumns+` FROM devices WHERE id = $1`, id.String()))
 	if err != nil {
-		return store.Device{}, fmt.Errorf("pgstore: authenticate: %w", err)
+		return replica.Device{}, fmt.Errorf("pgstore: authenticate: %w", err)
 	}
 	if r == nil {
-		return store.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
 	h := hashSecret(token)
 	ok = subtle.ConstantTimeCompare(h, r.tokenHash) == 1
@@ -463,17 +463,17 @@ func (db *DB) Authenticate(token string) (store.Device, error) {
 		ok = subtle.ConstantTimeCompare(h, e) == 1 || ok
 	}
 	if !ok {
-		return store.Device{}, store.ErrTokenUnknown
+		return replica.Device{}, replica.ErrTokenUnknown
 	}
 	d := r.device(id)
 	switch {
 	case r.revoked == 0:
-	case r.reasonOr() == store.Lost:
-		return store.Device{}, store.ErrLost
+	case r.reasonOr() == replica.Lost:
+		return replica.Device{}, replica.ErrLost
 	case r.closed == 0:
-		return d, store.ErrReplaced
+		return d, replica.ErrReplaced
 	default:
-		return store.Device{}, store.ErrRevoked
+		return replica.Device{}, replica.ErrRevoked
 	}
 	if len(r.earlier) > 0 {
 		// The first of its tokens used becomes its only one, unless another
@@ -481,7 +481,7 @@ func (db *DB) Authenticate(token string) (store.Device, error) {
 		_, err := db.pool.Exec(ctx, `UPDATE devices SET token_hash = $2, earlier = '{}'
 			WHERE id = $1 AND revoked = 0 AND (token_hash = $2 OR $2 = ANY(earlier))`, id.String(), h)
 		if err != nil {
-			return store.Device{}, fmt.Errorf("pgstore: settle the token of device %s: %w", id, err)
+			return replica.Device{}, fmt.Errorf("pgstore: settle the token of device %s: %w", id, err)
 		}
 	}
 	return d, nil
@@ -514,9 +514,9 @@ func (db *DB) update(what string, id uuid.UUID, sql string, args ...any) error {
 	return nil
 }
 
-// Revoke stops a device for reason, as store.DB.Revoke does.
-func (db *DB) Revoke(device uuid.UUID, reason store.Reason, now time.Time) error {
-	if _, err := store.ParseReason(string(reason)); err != nil {
+// Revoke stops a device for reason, as server.BoltRegistry.Revoke does.
+func (db *DB) Revoke(device uuid.UUID, reason replica.Reason, now time.Time) error {
+	if _, err := replica.ParseReason(string(reason)); err != nil {
 		return fmt.Errorf("pgstore: revoke device: %w", err)
 	}
 	return db.update("revoke device", device, `UPDATE devices SET
@@ -539,14 +539,14 @@ func (db *DB) Touch(device uuid.UUID, now time.Time) error {
 }
 
 // Devices returns the enrolled devices in order of enrolment.
-func (db *DB) Devices() ([]store.Device, error) {
+func (db *DB) Devices() ([]replica.Device, error) {
 	ctx := context.Background()
 	rows, err := db.pool.Query(ctx, `SELECT id::text, `+rowColumns+` FROM devices ORDER BY enrolled, id`)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: devices: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Device
+	var out []replica.Device
 	for rows.Next() {
 		var id, cadre string
 		var r row

@@ -125,9 +125,9 @@ var prefect = sync.OnceValues(func() (*prefecture, error) {
 	if err != nil {
 		return nil, err
 	}
-	for name, s := range map[string]server.Store{"bbolt": bolt, "postgres": rep} {
+	for name, s := range map[string]server.Store{"bbolt": server.NewBolt(bolt), "postgres": rep} {
 		h := httptest.NewServer(server.New(s, server.Options{Logger: quiet}))
-		be := &backend{url: h.URL, codes: bolt.CreateEnrolCode}
+		be := &backend{url: h.URL, codes: server.NewBoltRegistry(bolt).CreateEnrolCode}
 		if name == "postgres" {
 			be.codes = rep.CreateEnrolCode
 		}

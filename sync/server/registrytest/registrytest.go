@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
-	"bangfu/store"
+	"bangfu/replica"
 	"bangfu/sync/server"
 )
 
@@ -104,9 +104,9 @@ func testEnrol(t *testing.T, open Open) {
 		!d.LastSync.IsZero() || !d.Revoked.IsZero() {
 		t.Errorf("authenticated %+v, %v", d, err)
 	}
-	is(t, "a forged token", func() error { _, err := r.Authenticate(token[:len(token)-2] + "xx"); return err }(), store.ErrTokenUnknown)
-	is(t, "garbage", func() error { _, err := r.Authenticate("nonsense"); return err }(), store.ErrTokenUnknown)
-	is(t, "another device's ID", func() error { _, err := r.Authenticate("bft1." + uuid.NewString() + ".abc"); return err }(), store.ErrTokenUnknown)
+	is(t, "a forged token", func() error { _, err := r.Authenticate(token[:len(token)-2] + "xx"); return err }(), replica.ErrTokenUnknown)
+	is(t, "garbage", func() error { _, err := r.Authenticate("nonsense"); return err }(), replica.ErrTokenUnknown)
+	is(t, "another device's ID", func() error { _, err := r.Authenticate("bft1." + uuid.NewString() + ".abc"); return err }(), replica.ErrTokenUnknown)
 	if _, _, err := r.Enroll(code(t, r, cadre), uuid.Nil, "x", now); domain.ErrorCode(err) != domain.EINVALID {
 		t.Errorf("enrolled the nil device: %v", err)
 	}
@@ -138,16 +138,16 @@ func testCodes(t *testing.T, open Open) {
 	clock, r, cadre, _ := start(t, open)
 	now := clock.Now()
 	_, _, err := r.Enroll("2345-6789", uuid.New(), "x", now)
-	is(t, "a code never issued", err, store.ErrCodeUnknown)
+	is(t, "a code never issued", err, replica.ErrCodeUnknown)
 	c := code(t, r, cadre)
 	if _, _, err := r.Enroll(c, uuid.New(), "一", now); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = r.Enroll(c, uuid.New(), "二", now)
-	is(t, "a code used by another device", err, store.ErrCodeUsed)
+	is(t, "a code used by another device", err, replica.ErrCodeUsed)
 	late := code(t, r, cadre)
 	_, _, err = r.Enroll(late, uuid.New(), "三", now.Add(time.Hour))
-	is(t, "a code an hour old", err, store.ErrCodeExpired)
+	is(t, "a code an hour old", err, replica.ErrCodeExpired)
 	if _, _, err := r.Enroll(late, uuid.New(), "三", now.Add(time.Hour-time.Nanosecond)); err != nil {
 		t.Errorf("a code just before it expires: %v", err)
 	}
@@ -178,7 +178,7 @@ func testRetry(t *testing.T, open Open) {
 	}
 	for _, tok := range []string{t1, t3} {
 		_, err := r.Authenticate(tok)
-		is(t, "a token superseded by its device's first use of another", err, store.ErrTokenUnknown)
+		is(t, "a token superseded by its device's first use of another", err, replica.ErrTokenUnknown)
 	}
 	if _, err := r.Authenticate(t2); err != nil {
 		t.Errorf("the token in use: %v", err)
@@ -196,12 +196,12 @@ func testTaken(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	_, _, err := r.Enroll(code(t, r, cadre2), dev, "手机", now)
-	is(t, "another cadre's device ID", err, store.ErrDeviceTaken)
-	if err := r.Revoke(dev, store.Lost, now); err != nil {
+	is(t, "another cadre's device ID", err, replica.ErrDeviceTaken)
+	if err := r.Revoke(dev, replica.Lost, now); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = r.Enroll(code(t, r, cadre1), dev, "手机", now)
-	is(t, "a revoked device ID", err, store.ErrDeviceTaken)
+	is(t, "a revoked device ID", err, replica.ErrDeviceTaken)
 }
 
 func testRevoke(t *testing.T, open Open) {
@@ -216,52 +216,52 @@ func testRevoke(t *testing.T, open Open) {
 		return dev, tok
 	}
 	lost, lostTok := enrol()
-	if err := r.Revoke(lost, store.Lost, now.Add(time.Minute)); err != nil {
+	if err := r.Revoke(lost, replica.Lost, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	_, err := r.Authenticate(lostTok)
-	is(t, "a lost device", err, store.ErrLost)
+	is(t, "a lost device", err, replica.ErrLost)
 
 	old, oldTok := enrol()
-	if err := r.Revoke(old, store.Replaced, now.Add(time.Minute)); err != nil {
+	if err := r.Revoke(old, replica.Replaced, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	d, err := r.Authenticate(oldTok)
-	is(t, "a replaced device before its last push", err, store.ErrReplaced)
-	if d.ID != old || d.Reason != store.Replaced || !d.Revoked.Equal(now.Add(time.Minute)) {
+	is(t, "a replaced device before its last push", err, replica.ErrReplaced)
+	if d.ID != old || d.Reason != replica.Replaced || !d.Revoked.Equal(now.Add(time.Minute)) {
 		t.Errorf("a replaced device is returned with its error: %+v", d)
 	}
 	// Revoking again changes nothing.
-	if err := r.Revoke(old, store.Replaced, now.Add(time.Hour)); err != nil {
+	if err := r.Revoke(old, replica.Replaced, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.CloseDevice(old, now.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = r.Authenticate(oldTok)
-	is(t, "a replaced device after its last push", err, store.ErrRevoked)
+	is(t, "a replaced device after its last push", err, replica.ErrRevoked)
 	// Closed: it cannot be declared lost after all.
-	if err := r.Revoke(old, store.Lost, now.Add(3*time.Minute)); err != nil {
+	if err := r.Revoke(old, replica.Lost, now.Add(3*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = r.Authenticate(oldTok)
-	is(t, "a closed device declared lost", err, store.ErrRevoked)
+	is(t, "a closed device declared lost", err, replica.ErrRevoked)
 
 	// Replaced but not closed, then lost: the old phone went missing.
 	gone, goneTok := enrol()
-	if err := r.Revoke(gone, store.Replaced, now); err != nil {
+	if err := r.Revoke(gone, replica.Replaced, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Revoke(gone, store.Lost, now.Add(time.Minute)); err != nil {
+	if err := r.Revoke(gone, replica.Lost, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = r.Authenticate(goneTok)
-	is(t, "a replaced device declared lost", err, store.ErrLost)
+	is(t, "a replaced device declared lost", err, replica.ErrLost)
 
-	if err := r.Revoke(uuid.New(), store.Lost, now); domain.ErrorCode(err) != domain.ENOTFOUND {
+	if err := r.Revoke(uuid.New(), replica.Lost, now); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("revoked a device never enrolled: %v", err)
 	}
-	if err := r.Revoke(gone, store.Reason("stolen"), now); domain.ErrorCode(err) != domain.EINVALID {
+	if err := r.Revoke(gone, replica.Reason("stolen"), now); domain.ErrorCode(err) != domain.EINVALID {
 		t.Errorf("revoked for no known reason: %v", err)
 	}
 	devs, err := r.Devices()
@@ -272,7 +272,7 @@ func testRevoke(t *testing.T, open Open) {
 		if d.Revoked.IsZero() {
 			t.Errorf("device %v not revoked", d)
 		}
-		if d.ID == old && (d.Reason != store.Replaced || !d.Closed.Equal(now.Add(2*time.Minute)) || !d.Revoked.Equal(now.Add(time.Minute))) {
+		if d.ID == old && (d.Reason != replica.Replaced || !d.Closed.Equal(now.Add(2*time.Minute)) || !d.Revoked.Equal(now.Add(time.Minute))) {
 			t.Errorf("the replaced device %+v", d)
 		}
 	}
@@ -312,9 +312,9 @@ func testEscrow(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	_, _, err := r.Release(dev, cadre, "", now)
-	is(t, "a release before any deposit", err, store.ErrNoDeposit)
+	is(t, "a release before any deposit", err, replica.ErrNoDeposit)
 	_, err = r.IssueUnlock(dev, time.Hour)
-	is(t, "an unlock code before any deposit", err, store.ErrNoDeposit)
+	is(t, "an unlock code before any deposit", err, replica.ErrNoDeposit)
 	if err := r.Deposit(uuid.New(), []byte("sealed"), now); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("a deposit for a device never enrolled: %v", err)
 	}
@@ -326,9 +326,9 @@ func testEscrow(t *testing.T, open Open) {
 	}
 	// Nothing from the office yet.
 	_, _, err = r.Release(dev, cadre, "", now)
-	is(t, "a release the office has not allowed", err, store.ErrNoGrant)
+	is(t, "a release the office has not allowed", err, replica.ErrNoGrant)
 	_, _, err = r.Release(dev, cadre, "2345-6789", now)
-	is(t, "a code never issued", err, store.ErrUnlockCode)
+	is(t, "a code never issued", err, replica.ErrUnlockCode)
 
 	// The office issues an unlock code.
 	unlock, err := r.IssueUnlock(dev, time.Hour)
@@ -336,11 +336,11 @@ func testEscrow(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	_, _, err = r.Release(dev, other, unlock, now)
-	is(t, "the key asked for as another cadre", err, store.ErrEscrowCadre)
+	is(t, "the key asked for as another cadre", err, replica.ErrEscrowCadre)
 	_, _, err = r.Release(dev, cadre, "2345-6789", now)
-	is(t, "a wrong code", err, store.ErrUnlockCode)
+	is(t, "a wrong code", err, replica.ErrUnlockCode)
 	_, _, err = r.Release(dev, uuid.Nil, "", now)
-	is(t, "no cadre and no code", err, store.ErrUnlockCode)
+	is(t, "no cadre and no code", err, replica.ErrUnlockCode)
 	sealed, how, err := r.Release(dev, cadre, " "+lower(unlock)+" ", now.Add(time.Minute))
 	if err != nil || string(sealed) != "sealed key 1" || how != "unlock code" {
 		t.Fatalf("released %q by %q: %v", sealed, how, err)
@@ -354,9 +354,9 @@ func testEscrow(t *testing.T, open Open) {
 		t.Fatalf("released by code alone %q: %v", sealed, err)
 	}
 	_, _, err = r.Release(dev, cadre, unlock, now.Add(time.Minute))
-	is(t, "an unlock code used once", err, store.ErrUnlockCode)
+	is(t, "an unlock code used once", err, replica.ErrUnlockCode)
 	_, _, err = r.Release(dev, cadre, "", now.Add(time.Minute))
-	is(t, "a release after the one allowed", err, store.ErrNoGrant)
+	is(t, "a release after the one allowed", err, replica.ErrNoGrant)
 
 	// A new deposit (the new PIN's key), then the office enrols the
 	// device again: the key goes back without a code, once.
@@ -373,13 +373,13 @@ func testEscrow(t *testing.T, open Open) {
 		t.Fatalf("released after re-enrolment %q by %q: %v", sealed, how, err)
 	}
 	_, _, err = r.Release(dev, cadre, "", now.Add(2*time.Hour))
-	is(t, "a second release after one re-enrolment", err, store.ErrNoGrant)
+	is(t, "a second release after one re-enrolment", err, replica.ErrNoGrant)
 	// A retry of that enrolment is not the office acting again.
 	if _, _, err := r.Enroll(again, dev, "手机", now.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = r.Release(dev, cadre, "", now.Add(2*time.Hour))
-	is(t, "a release after a retried enrolment", err, store.ErrNoGrant)
+	is(t, "a release after a retried enrolment", err, replica.ErrNoGrant)
 }
 
 func testEscrowRefusals(t *testing.T, open Open) {
@@ -401,7 +401,7 @@ func testEscrowRefusals(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	_, _, err = r.Release(dev, cadre, unlock, now.Add(time.Hour))
-	is(t, "an expired unlock code", err, store.ErrUnlockCode)
+	is(t, "an expired unlock code", err, replica.ErrUnlockCode)
 	// Guessing uses the code up.
 	unlock, err = r.IssueUnlock(dev, time.Hour)
 	if err != nil {
@@ -409,23 +409,23 @@ func testEscrowRefusals(t *testing.T, open Open) {
 	}
 	for range 5 {
 		_, _, err = r.Release(dev, cadre, "2345-6789", now)
-		is(t, "a guess", err, store.ErrUnlockCode)
+		is(t, "a guess", err, replica.ErrUnlockCode)
 	}
 	_, _, err = r.Release(dev, cadre, unlock, now)
-	is(t, "the right code after five guesses", err, store.ErrUnlockCode)
+	is(t, "the right code after five guesses", err, replica.ErrUnlockCode)
 	// The office issues one more, and the device is then revoked.
 	unlock, err = r.IssueUnlock(dev, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Revoke(dev, store.Lost, now); err != nil {
+	if err := r.Revoke(dev, replica.Lost, now); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = r.Release(dev, cadre, unlock, now)
-	is(t, "a release to a device revoked as lost", err, store.ErrLost)
-	is(t, "a deposit from a lost device", r.Deposit(dev, []byte("x"), now), store.ErrLost)
+	is(t, "a release to a device revoked as lost", err, replica.ErrLost)
+	is(t, "a deposit from a lost device", r.Deposit(dev, []byte("x"), now), replica.ErrLost)
 	_, err = r.IssueUnlock(dev, time.Hour)
-	is(t, "an unlock code for a lost device", err, store.ErrLost)
+	is(t, "an unlock code for a lost device", err, replica.ErrLost)
 
 	replaced := uuid.New()
 	if _, _, err := r.Enroll(code(t, r, cadre), replaced, "旧手机", now); err != nil {
@@ -438,9 +438,9 @@ func testEscrowRefusals(t *testing.T, open Open) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Revoke(replaced, store.Replaced, now); err != nil {
+	if err := r.Revoke(replaced, replica.Replaced, now); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = r.Release(replaced, cadre, unlock, now)
-	is(t, "a release to a replaced device", err, store.ErrRevoked)
+	is(t, "a release to a replaced device", err, replica.ErrRevoked)
 }
