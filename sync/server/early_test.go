@@ -68,10 +68,10 @@ func TestPushedBeforeItsBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs lockedBuffer
-	srv := server.New(db, server.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	srv := server.New(server.NewBolt(db), server.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	e := &env{srv: &synctest.Server{URL: hs.URL, DB: db}, w: w, now: time.Now}
+	e := &env{srv: &synctest.Server{URL: hs.URL, DB: db, Reg: server.NewBoltRegistry(db)}, w: w, now: time.Now}
 	dev, token := e.enroll(t, w.Cadre1.ID)
 
 	h := w.Group(w.G1)[0]
