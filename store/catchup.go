@@ -503,7 +503,7 @@ func (db *DB) state(in *Within, pos StatePos, readable func(*Entry) bool, fn fun
 				return fn(StatePos{Kind: ki, After: id}, stateChanges(kind, id, r))
 			}
 			resume := ki == pos.Kind && pos.After != uuid.Nil
-			if in == nil || kind == domain.KindPlace {
+			if in == nil || !partitioned(kind) {
 				c := b.Cursor()
 				k, v := c.First()
 				if resume {

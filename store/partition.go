@@ -21,9 +21,10 @@ import (
 //	part_place  target + assignment: every assignment that is not a pairing,
 //	            by the place it targets
 //
-// Places and cadres need none: every place is judged (there are few, and a
-// deleted place or one whose parent is gone is where no index would say),
-// and the cadres a scope reads are named (Within.Cadres).
+// Places and cadres need none: every place is judged (there are few, and
+// no index could say where a deleted place or one whose parent is gone
+// belongs), and the cadres a scope reads are named (Within.Cadres). A kind
+// none of these place is judged whole (partitioned).
 var (
 	partGroup = index{name: "part_group", keys: func(r domain.Record) [][]byte {
 		h := r.(*domain.Household)
@@ -65,6 +66,18 @@ func init() {
 			indexes[d.Kind] = append(indexes[d.Kind], partHousehold)
 		}
 	}
+}
+
+// partitioned reports whether the partitions (partition) list the records
+// of kind; those of the other kinds (places, and any kind not placed by a
+// household, an assignment's target or a cadre's ID) are all judged.
+func partitioned(kind domain.Kind) bool {
+	switch kind {
+	case domain.KindHousehold, domain.KindAssignment, domain.KindCadre:
+		return true
+	}
+	d := domain.Declared(kind)
+	return d != nil && d.Household != nil
 }
 
 // buildPartitions puts the keys of every record, deleted ones included, in
