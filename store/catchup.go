@@ -475,7 +475,15 @@ func (db *DB) state(in *Within, pos StatePos, readable func(*Entry) bool, fn fun
 				if err != nil {
 					return false, fmt.Errorf("%s %s: %w", kind, id, err)
 				}
-				if byCell && !stateDecodeAll {
+				if h, ok := sc.places[id]; ok && in != nil && kind == domain.KindPlace {
+					// The header sc.entry gives a place, worked out for
+					// every place of this transaction by partition, which
+					// decoded them all (db.places): not again for each.
+					e := Entry{Change: domain.Change{Kind: kind, Record: id}, Village: h[0], Town: h[1]}
+					if !readable(&e) {
+						return true, nil
+					}
+				} else if byCell && !stateDecodeAll {
 					// The header sc.entry gives a record of a household:
 					// its "household" field and the household's place, read
 					// without decoding the record; decoded only if sent,
