@@ -81,9 +81,12 @@ func partitioned(kind domain.Kind) bool {
 }
 
 // buildPartitions puts the keys of every record, deleted ones included, in
-// the partition indexes (a migration: their buckets are new).
+// the partition indexes (a migration: their buckets are new). The keys are
+// put in order: bbolt splits no node before the commit, so keys put in
+// random order into one transaction would each be inserted into one
+// growing node (quadratic: minutes for a prefecture's store).
 func buildPartitions(tx *bolt.Tx) error {
-	idx := tx.Bucket(bucketIdx)
+	keys := map[string][][]byte{}
 	for kind, ixs := range indexes {
 		var kept []index
 		for _, ix := range ixs {
@@ -95,13 +98,6 @@ func buildPartitions(tx *bolt.Tx) error {
 		if len(kept) == 0 || b == nil {
 			continue
 		}
-		buckets := make([]*bolt.Bucket, len(kept))
-		for i, ix := range kept {
-			var err error
-			if buckets[i], err = idx.CreateBucketIfNotExists([]byte(ix.name)); err != nil {
-				return err
-			}
-		}
 		err := b.ForEach(func(k, v []byte) error {
 			r, err := openRow(tx, kind, k, v)
 			if err != nil {
@@ -111,17 +107,27 @@ func buildPartitions(tx *bolt.Tx) error {
 			if err != nil {
 				return err
 			}
-			for i, ix := range kept {
-				for _, key := range ix.keysOf(rec) {
-					if err := buckets[i].Put(key, nil); err != nil {
-						return err
-					}
-				}
+			for _, ix := range kept {
+				keys[ix.name] = append(keys[ix.name], ix.keysOf(rec)...)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+	}
+	idx := tx.Bucket(bucketIdx)
+	for name, ks := range keys {
+		b, err := idx.CreateBucketIfNotExists([]byte(name))
+		if err != nil {
+			return err
+		}
+		b.FillPercent = 1 // filled in order
+		slices.SortFunc(ks, bytes.Compare)
+		for _, k := range ks {
+			if err := b.Put(k, nil); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
