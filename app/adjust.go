@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -225,31 +226,32 @@ func (f *AdjustForm) leave() {
 		return
 	}
 	a := f.app
+	me := a.cadre
 	c := *f.adj.Cadre
-	villages := append([]*domain.Place(nil), a.villages...)
 	f.save(func() ([]domain.Record, error) {
-		// The cadre's current duties the replica holds, and those among
-		// them in the leader's villages.
+		// The server's rule (domain.Scope.MayChangeCadre) on the cadre's
+		// duties the replica holds: the leader may when the cadre works
+		// where they lead — villages or a town — and nowhere else.
+		rights, err := query.RightsOf(a.db, me)
+		if err != nil {
+			return nil, err
+		}
+		if err := rights.MayChangeCadre(c.ID); errors.Is(err, domain.ErrCadreElsewhere) {
+			return nil, domain.Errorf(domain.EFORBIDDEN, "left",
+				"%[1]s在您负责的村（镇）以外还有职责，离岗须由镇或市办公室办理", "%[1]s holds duties beyond the villages or town you lead: the town or city office records their leaving", c.Name)
+		} else if err != nil {
+			return nil, err
+		}
 		held, err := query.Assignments(a.db, c.ID)
 		if err != nil {
 			return nil, err
 		}
 		here := map[uuid.UUID]*domain.Assignment{}
-		for _, v := range villages {
-			h, err := query.History(a.db, v.ID)
-			if err != nil {
-				return nil, err
-			}
-			for _, x := range h.Adjustments {
-				if x.Assignment.Cadre == c.ID && x.Assignment.Current() {
-					here[x.Assignment.ID] = x.Assignment
-				}
-			}
-		}
 		for _, x := range held {
-			if x.Current() && here[x.ID] == nil {
-				return nil, domain.Errorf(domain.EFORBIDDEN, "left",
-					"%[1]s在您负责的村以外还有职责，离岗须由镇或市办公室办理", "%[1]s holds duties beyond the villages you lead: the town or city office records their leaving", c.Name)
+			if ok, err := rights.MayRoster(x.Target); err != nil {
+				return nil, err
+			} else if ok && x.Current() {
+				here[x.ID] = x
 			}
 		}
 		c.Left, c.LeftOn, c.LeftReason = left, day, reason

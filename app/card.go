@@ -68,6 +68,8 @@ type Card struct {
 	title     string
 	content   fyne.CanvasObject
 	correct   int // the village's correction days
+	// mayRoster: the leader may pair, move or close the household here.
+	mayRoster bool
 
 	photos photoSet // of the visits and problems shown
 }
@@ -83,7 +85,7 @@ func newCard(a *App, household uuid.UUID) *Card {
 	})
 	c.Correct = widget.NewButtonWithIcon(lang.L("correct.open"), theme.DocumentCreateIcon(), func() {
 		if c.Data != nil {
-			a.nav.Push(newCorrectForm(a, c.Data.Household))
+			a.nav.Push(newCorrectForm(a, c.Data.Household, c.mayRoster))
 		}
 	})
 	c.Members = widget.NewButtonWithIcon(lang.L("members.open"), theme.AccountIcon(), func() {
@@ -138,6 +140,15 @@ func (c *Card) load() {
 		if err == nil {
 			resolved, err = query.ResolvedProblems(a.db, c.household, cardResolved)
 		}
+		// Whether the leader may pair, move or close the household, as the
+		// server decides it (query.Rights).
+		mayRoster := false
+		if err == nil && a.Leader() {
+			var rights *query.Rights
+			if rights, err = query.RightsOf(a.db, a.cadre); err == nil {
+				mayRoster, err = rights.MayRoster(c.household)
+			}
+		}
 		correct := domain.DefaultCorrectDays
 		if err == nil && card.Village != nil {
 			if r, rerr := a.db.Rules(card.Village.ID); rerr == nil {
@@ -157,6 +168,7 @@ func (c *Card) load() {
 		}
 		return func() {
 			c.correct = correct
+			c.mayRoster = mayRoster
 			c.photos = photos
 			if err != nil {
 				c.Error.SetText(errText(err))

@@ -47,7 +47,9 @@ type CorrectForm struct {
 	content fyne.CanvasObject
 }
 
-func newCorrectForm(a *App, h *domain.Household) *CorrectForm {
+// mayRoster says whether the leader may write the roster at the household
+// (query.Rights.MayRoster): move it, record its leaving.
+func newCorrectForm(a *App, h *domain.Household, mayRoster bool) *CorrectForm {
 	f := &CorrectForm{app: a, h: *h}
 	f.Phone = widget.NewEntry()
 	f.Phone.SetText(h.Phone)
@@ -92,7 +94,7 @@ func newCorrectForm(a *App, h *domain.Household) *CorrectForm {
 		widget.NewFormItem(lang.L("correct.reason"), f.RequestReason),
 	)
 	body := container.NewVBox(form, section(lang.L("correct.status")), hint, f.Pending, request)
-	if a.Leader() && h.Current() {
+	if mayRoster && h.Current() {
 		body.Add(f.exitSection())
 	}
 	f.content = container.NewBorder(nil, container.NewVBox(f.Error, f.Save), nil, nil, container.NewVScroll(body))

@@ -36,10 +36,21 @@ func coverageItems(c domain.Coverage) []Item {
 // every assignment, current and ended, with its dates and why it ended, then
 // the households that left and the cadres who retired or were transferred.
 // Tapping a current assignment opens its adjustment (AdjustForm): end it, or
-// record that its cadre left.
-func rosterHistory(a *App, village uuid.UUID) Screen {
-	return newListScreen(a, lang.L("history.title"), func() ([]Item, error) {
+// record that its cadre left — where the leader may write the roster, as the
+// server decides it (query.Rights). For a town (a town lead's or the
+// office's tablet) the list is the town's own duties and its villages'.
+func rosterHistory(a *App, place uuid.UUID) Screen {
+	return rosterHistoryTitled(a, lang.L("history.title"), place)
+}
+
+func rosterHistoryTitled(a *App, title string, village uuid.UUID) Screen {
+	me := a.cadre
+	return newListScreen(a, title, func() ([]Item, error) {
 		h, err := query.History(a.db, village)
+		if err != nil {
+			return nil, err
+		}
+		rights, err := query.RightsOf(a.db, me)
 		if err != nil {
 			return nil, err
 		}
@@ -54,7 +65,11 @@ func rosterHistory(a *App, village uuid.UUID) Screen {
 			if as.Until.IsZero() {
 				it.Detail = lang.L("history.since", map[string]any{"Since": dateText(as.Since)})
 				x := x
-				it.open = func() { a.nav.Push(newAdjustForm(a, x)) }
+				if may, err := rights.MayRoster(as.Target); err != nil {
+					return nil, err
+				} else if may {
+					it.open = func() { a.nav.Push(newAdjustForm(a, x)) }
+				}
 			} else {
 				it.Detail = lang.L("history.ended", map[string]any{"Since": dateText(as.Since), "Until": dateText(as.Until), "Reason": as.EndReason})
 				it.Warn = true

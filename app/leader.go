@@ -82,6 +82,12 @@ func newMenu(a *App) *Menu {
 			town = append(town, menuItem{lang.L("town.title_of", map[string]any{"Town": t.Name}), theme.GridIcon(),
 				func() Screen { return newTownOverview(a, id) }})
 		}
+		// The towns' own duties (a town lead, the town office) and their
+		// villages', to adjust as the server allows a town's lead.
+		for _, t := range a.towns {
+			id, title := t.ID, lang.L("history.title_of", map[string]any{"Place": t.Name})
+			town = append(town, menuItem{title, theme.HistoryIcon(), func() Screen { return rosterHistoryTitled(a, title, id) }})
+		}
 		town = append(town, menuItem{lang.L("town.inbox"), theme.MailComposeIcon(), func() Screen { return townInbox(a) }})
 		m.sections = append(town, m.sections...)
 		m.villageAt = len(town)

@@ -12,11 +12,12 @@ import (
 	"bangfu/store/query"
 )
 
-// pairButtons returns, on a team leader's tablet, a button for each level
+// pairButtons returns, on a tablet of a leader who may write the roster at
+// the household (Card.mayRoster), a button for each level
 // of the three-level assistance (县级领导, 科级干部, 帮扶责任人) the household
 // of a current card lacks, which opens the PairForm for it; nil elsewhere.
 func (c *Card) pairButtons(card *query.HouseholdCard) []*widget.Button {
-	if !c.app.Leader() || !card.Household.Current() {
+	if !c.mayRoster || !card.Household.Current() {
 		return nil
 	}
 	have := map[domain.Role]bool{}

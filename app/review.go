@@ -90,15 +90,15 @@ func (r *Review) load() {
 		var rules domain.Rules
 		may := false
 		if err == nil && card.Village != nil {
+			// As the server decides (domain.Scope.Approves): a role of the
+			// cadre's at the village or its town among the approvers.
 			rules, err = a.db.Rules(card.Village.ID)
-			as, aerr := query.Assignments(a.db, me)
+			rights, rerr := query.RightsOf(a.db, me)
 			if err == nil {
-				err = aerr
+				err = rerr
 			}
-			for _, as := range as {
-				if as.Current() && (as.Target == card.Village.ID || as.Target == card.Village.Parent) && rules.MayApprove(as.Role) {
-					may = true
-				}
+			if err == nil {
+				may, err = rights.Approves(card.Village.ID)
 			}
 		}
 		return func() {

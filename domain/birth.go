@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"bytes"
+	"sort"
 	"time"
 )
 
@@ -67,4 +69,60 @@ func (m *Member) checkBirth(now time.Time) error {
 		return Errorf(EINVALID, "birth", "出生日期 %[1]s 与身份证号（%[2]s 出生）不符，请核对", "birth date %[1]s does not match the ID number (born %[2]s); please check them", day, t.Format("2006-01-02"))
 	}
 	return nil
+}
+
+// birthKey is the calendar day a member was born on as YYYYMMDD, for
+// ordering: Birth's own day (in the zone it was entered in), else the ID
+// number's date, else 1 January of BirthYear as Born reckons it; 0 when
+// nothing says.
+func (m *Member) birthKey() int {
+	t, _ := m.Born(time.UTC)
+	if t.IsZero() {
+		return 0
+	}
+	y, mo, d := t.Date()
+	return y*10000 + int(mo)*100 + d
+}
+
+// SortMembers orders a household's members as its card lists them: the head
+// first (the earliest-born member whose relation is 户主, or else one named
+// headName), then the others from the oldest to the youngest by their full
+// birth date (Born: the date, else the ID number's, else the year), those
+// with none last; equal days by name, then by ID, so the order never depends
+// on the order ms came in.
+func SortMembers(ms []*Member, headName string) {
+	sort.SliceStable(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		ka, kb := a.birthKey(), b.birthKey()
+		if (ka == 0) != (kb == 0) {
+			return kb == 0
+		}
+		if ka != kb {
+			return ka < kb
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return bytes.Compare(a.ID[:], b.ID[:]) < 0
+	})
+	head := -1
+	for i, m := range ms {
+		if m.Relation == "户主" {
+			head = i
+			break
+		}
+	}
+	if head < 0 && headName != "" {
+		for i, m := range ms {
+			if m.Name == headName {
+				head = i
+				break
+			}
+		}
+	}
+	if head > 0 {
+		h := ms[head]
+		copy(ms[1:head+1], ms[:head])
+		ms[0] = h
+	}
 }

@@ -1,6 +1,8 @@
 package domain_test
 
 import (
+	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,4 +73,47 @@ func fieldOf(err error) string {
 		return "?"
 	}
 	return ""
+}
+
+// TestSortMembers: the head first, then by full birth date, those with no
+// date last, same days by name then ID — the same order from every input
+// order (each rotation and the reverse).
+func TestSortMembers(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	day := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, cst) }
+	lo, hi := id(5), id(6)
+	if bytes.Compare(lo[:], hi[:]) > 0 {
+		lo, hi = hi, lo
+	}
+	want := []*domain.Member{
+		{Meta: domain.Meta{ID: id(9)}, Name: "马福", Relation: "户主", Birth: day(1980, 1, 1)},
+		{Meta: domain.Meta{ID: id(2)}, Name: "马母", Relation: "母", BirthYear: 1949},        // 1949-01-01
+		{Meta: domain.Meta{ID: id(3)}, Name: "马父", Relation: "父", IDNumber: idX},          // 1949-12-31
+		{Meta: domain.Meta{ID: id(4)}, Name: "马乙", Relation: "子", Birth: day(2005, 3, 1)}, // same day: by name (U+4E59 < U+7532),
+		{Meta: domain.Meta{ID: lo}, Name: "马甲", Relation: "子", Birth: day(2005, 3, 1)},    // then by ID
+		{Meta: domain.Meta{ID: hi}, Name: "马甲", Relation: "子", Birth: day(2005, 3, 1)},
+		{Meta: domain.Meta{ID: id(7)}, Name: "马丙", Relation: "女", Birth: day(2005, 11, 30).UTC()}, // the day in its own zone: 29 Nov UTC
+		{Meta: domain.Meta{ID: id(1)}, Name: "马丁", Relation: "孙子"},
+	}
+	for r := 0; r < 2*len(want); r++ {
+		in := make([]*domain.Member, len(want))
+		for i := range want {
+			in[i] = want[(i+r)%len(want)]
+		}
+		if r >= len(want) {
+			slices.Reverse(in)
+		}
+		domain.SortMembers(in, "")
+		for i := range in {
+			if in[i] != want[i] {
+				t.Fatalf("input order %d: position %d is %s %v, want %s %v", r, i, in[i].Name, in[i].ID, want[i].Name, want[i].ID)
+			}
+		}
+	}
+	// With no 户主, the member named like the head comes first.
+	ms := []*domain.Member{{Name: "甲", BirthYear: 1950}, {Name: "乙", BirthYear: 1960}, {Name: "丙", BirthYear: 1970}}
+	domain.SortMembers(ms, "丙")
+	if ms[0].Name != "丙" || ms[1].Name != "甲" || ms[2].Name != "乙" {
+		t.Errorf("head by name: %s %s %s", ms[0].Name, ms[1].Name, ms[2].Name)
+	}
 }

@@ -47,21 +47,31 @@ type FieldState struct {
 // dropped: no edit disappears without a trace.
 //
 // MergeField assumes edits arrive in causal order: an edit arrives after
-// every edit its editor saw (its base). It is not asserted. An edit B made
-// on A that arrives before A finds the replica still at the value C0 that A
-// replaced (B's base is newer than the stamp held: the held stamp only
-// grows, so that is how to detect it); B is then taken as concurrent with
-// C0 (C0 "lost") and A, arriving next, as concurrent with B (A "lost") —
-// two conflicts that a replica merging A first does not record (the value
-// held is B's everywhere all the same).
-// Keeping B's base in the row would hide the second but not tell whether
-// the first is real (it is when A's own base was not C0's stamp). One
-// upstream whose log is in order never delivers B first; a change set aside
-// and offered again later, or a server restored from a backup that lost A
-// while another device had built B on it, can. Refusing such a B until A
-// arrives is not safe as it stands: a base the upstream will never hold (the
-// edit at it rejected for good, or rewritten by store.DB.Restamp after the
-// upstream already had it under its first stamp) would hold B back for ever.
+// every edit its editor saw (its base). One upstream whose log is in order
+// never delivers an edit first; a change set aside and offered again later,
+// a relay, or a server restored from a backup that lost A while another
+// device had built B on it, can. An edit B made on A that arrives before A
+// finds the replica still at the value C0 that A replaced; B is then taken
+// as concurrent with C0 (C0 "lost") and A, arriving next, as concurrent
+// with B (A "lost") — two conflicts that a replica merging A first does
+// not record (the value held is B's everywhere all the same).
+//
+// The assumption is asserted, not enforced: [ArrivedEarly] tells such a B
+// at merge time (its base is newer than the stamp held: the held stamp
+// only grows), and the replica engines (store, the server's model in
+// sync/server/memstore) report it as a replica.Early, which the server
+// logs and counts and the simulations (TestFaults, TestModel, the store's
+// tests) treat as a failure where delivery is in order. The merge itself
+// is unchanged, so every replica keeps the same winner and makes the same
+// conflict records whatever order it saw: a mark on the conflict would
+// differ between a replica that saw B early and one that got C0 after B
+// (the same conflict, C0 lost to B, made without any early arrival).
+// Refusing such a B until A arrives is not safe: a base the upstream will
+// never hold (the edit at it rejected for good, or rewritten by
+// store.DB.Restamp after the upstream already had it under its first
+// stamp) would hold B back for ever. Keeping B's base in the row would
+// hide the second conflict but not tell whether the first is real (it is
+// when A's own base was not C0's stamp).
 func MergeField(cur FieldState, has bool, in FieldState, base Stamp) (next FieldState, lost *FieldState) {
 	if !has {
 		return in, nil
@@ -79,6 +89,17 @@ func MergeField(cur FieldState, has bool, in FieldState, base Stamp) (next Field
 		return winner, &l
 	}
 	return winner, nil
+}
+
+// ArrivedEarly reports whether an incoming edit whose editor saw base for a
+// field arrives before the edit it was based on: the replica holds the field
+// (has) at cur, and base is newer than cur.Stamp. The stamp a replica holds
+// for a field only grows, so the edit at base has not been merged here yet
+// (see MergeField on causal order). A field the replica does not hold at all
+// tells nothing: its record may have come into the replica's scope with this
+// very edit.
+func ArrivedEarly(cur FieldState, has bool, base Stamp) bool {
+	return has && base.After(cur.Stamp)
 }
 
 func jsonEqual(a, b json.RawMessage) bool { return bytes.Equal(compact(a), compact(b)) }

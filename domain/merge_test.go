@@ -406,3 +406,69 @@ func TestMergeFieldSequentialBehind(t *testing.T) {
 		t.Errorf("an equal value was reported lost: %s", showLost(lost))
 	}
 }
+
+// TestArrivedEarly: an edit arrives early when its base is newer than the
+// stamp held; one based on what is held, on something older, or on nothing,
+// or reaching a field the replica does not hold, does not.
+func TestArrivedEarly(t *testing.T) {
+	held := ordered[3]
+	for _, c := range []struct {
+		name string
+		has  bool
+		base domain.Stamp
+		want bool
+	}{
+		{"based on what is held", true, held.Stamp, false},
+		{"based on an older value (concurrent)", true, ordered[1].Stamp, false},
+		{"based on nothing (a new field)", true, domain.Stamp{}, false},
+		{"based on a newer value not merged yet", true, ordered[4].Stamp, true},
+		{"newer by the device alone", true, stamp(held.Stamp.Wall, held.Stamp.Logical, uuid.Max), true},
+		{"a field not held", false, ordered[4].Stamp, false},
+	} {
+		if got := domain.ArrivedEarly(held, c.has, c.base); got != c.want {
+			t.Errorf("%s: ArrivedEarly = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestMergeFieldOutOfOrder shows what MergeField's comment says of an edit
+// B made on A that arrives before A: the same winner as in causal order,
+// two conflicts that causal order does not make, and ArrivedEarly true for
+// B alone.
+func TestMergeFieldOutOfOrder(t *testing.T) {
+	c0 := base
+	a := field(`"A"`, stamp(2_000, 0, devLow), authorA)
+	b := field(`"B"`, stamp(3_000, 0, devLow), authorA)
+
+	// In order: A on C0, B on A.
+	if domain.ArrivedEarly(c0, true, c0.Stamp) {
+		t.Error("A, on what is held, reported early")
+	}
+	cur, lost := domain.MergeField(c0, true, a, c0.Stamp)
+	if lost != nil {
+		t.Errorf("in order, A lost %s", showLost(lost))
+	}
+	if domain.ArrivedEarly(cur, true, a.Stamp) {
+		t.Error("B, on what is held, reported early")
+	}
+	inOrder, lost := domain.MergeField(cur, true, b, a.Stamp)
+	if lost != nil {
+		t.Errorf("in order, B lost %s", showLost(lost))
+	}
+
+	// B first.
+	if !domain.ArrivedEarly(c0, true, a.Stamp) {
+		t.Error("B, arriving before A, was not reported early")
+	}
+	cur, lost1 := domain.MergeField(c0, true, b, a.Stamp)
+	if domain.ArrivedEarly(cur, true, c0.Stamp) {
+		t.Error("A, arriving after B, reported early")
+	}
+	cur, lost2 := domain.MergeField(cur, true, a, c0.Stamp)
+	if !sameField(cur, inOrder) {
+		t.Errorf("out of order the winner is %s, in order %s", showField(cur), showField(inOrder))
+	}
+	if lost1 == nil || !sameField(*lost1, c0) || lost2 == nil || !sameField(*lost2, a) {
+		t.Errorf("out of order lost %s and %s, want C0 and A", showLost(lost1), showLost(lost2))
+	}
+}

@@ -1,6 +1,10 @@
 package domain
 
-import "github.com/google/uuid"
+import (
+	"slices"
+
+	"github.com/google/uuid"
+)
 
 // Post is one current assignment of a cadre, resolved against the roster by
 // whoever holds it (the server's store, a device's replica): plain values, so
@@ -51,8 +55,9 @@ type Scope struct {
 	LeadVillages, LeadTowns map[uuid.UUID]bool
 	// Pairings are assignments readable wherever they are (Post.Pairings).
 	Pairings map[uuid.UUID]bool
-	// Roles are the cadre's roles at each village of Villages.
-	Roles map[uuid.UUID][]Role
+	// Roles are the cadre's roles at each village of Villages; TownRoles
+	// at each town of Towns.
+	Roles, TownRoles map[uuid.UUID][]Role
 }
 
 // ScopeOf works out the scope of a cadre from their current posts. It reads
@@ -64,7 +69,7 @@ func ScopeOf(posts []Post) Scope {
 		Villages: map[uuid.UUID]bool{}, Towns: map[uuid.UUID]bool{},
 		RosterVillages: map[uuid.UUID]bool{}, RosterTowns: map[uuid.UUID]bool{},
 		LeadVillages: map[uuid.UUID]bool{}, LeadTowns: map[uuid.UUID]bool{},
-		Pairings: map[uuid.UUID]bool{}, Roles: map[uuid.UUID][]Role{},
+		Pairings: map[uuid.UUID]bool{}, Roles: map[uuid.UUID][]Role{}, TownRoles: map[uuid.UUID][]Role{},
 	}
 	add := func(m map[uuid.UUID]bool, id uuid.UUID) {
 		if id != uuid.Nil {
@@ -95,6 +100,7 @@ func ScopeOf(posts []Post) Scope {
 			s.All = true
 		case p.Level == Town:
 			add(s.Towns, p.Target)
+			s.TownRoles[p.Target] = append(s.TownRoles[p.Target], p.Role)
 			if p.Role.Leads() {
 				add(s.LeadTowns, p.Target)
 			}
@@ -111,3 +117,89 @@ func ScopeOf(posts []Post) Scope {
 	}
 	return s
 }
+
+// The decisions below are the roster's rights: the server applies them to
+// what a device pushes (sync/server's scope) and the app to what it offers
+// (store/query's Rights), from the same posts, so that a tablet never
+// offers what the server refuses nor hides what it accepts.
+
+// MayRoster reports whether the cadre may write the roster — places,
+// assignments (a pairing, a duty, its end), a household's group and status —
+// at a target in village and town (uuid.Nil where there is none: a
+// town-level duty has no village): a lead of the village or of the town, or
+// the city office.
+func (s Scope) MayRoster(village, town uuid.UUID) bool {
+	return s.All || (village != uuid.Nil && s.LeadVillages[village]) || (town != uuid.Nil && s.LeadTowns[town])
+}
+
+// DutyAt is one of a cadre's duties, current or ended, by where its target
+// is: its village and town (uuid.Nil where there is none).
+type DutyAt struct {
+	Village, Town uuid.UUID
+	Current       bool
+}
+
+// MayChangeCadre decides whether the cadre may write the roster fields of
+// another cadre's record (rank, and the departure: retired or transferred)
+// whose duties are duties: the city office may, for anyone; a lead may for a
+// new cadre (exists false), and for one who works where the lead leads (a
+// duty there, current or ended) and nowhere else (no current duty outside
+// it): retiring a cadre ends their duties everywhere, which only those who
+// lead there may do. Otherwise it returns ErrRoster (not a lead) or
+// ErrCadreElsewhere.
+func (s Scope) MayChangeCadre(exists bool, duties []DutyAt) error {
+	switch {
+	case s.All:
+		return nil
+	case len(s.LeadVillages) == 0 && len(s.LeadTowns) == 0:
+		return ErrRoster
+	case !exists:
+		return nil
+	}
+	here := false
+	for _, d := range duties {
+		if s.MayRoster(d.Village, d.Town) {
+			here = true
+		} else if d.Current {
+			return ErrCadreElsewhere
+		}
+	}
+	if !here {
+		return ErrCadreElsewhere
+	}
+	return nil
+}
+
+// Approves reports whether the cadre approves plans (reviews, a plan's
+// approval) in village, of town, where approvers are the roles that do
+// (Rules.Approvers, as in force there): a role of theirs at the village, or
+// at its town (a town lead, when the rules name TownLead).
+func (s Scope) Approves(village, town uuid.UUID, approvers []Role) bool {
+	if village == uuid.Nil {
+		return false
+	}
+	for _, r := range s.Roles[village] {
+		if slices.Contains(approvers, r) {
+			return true
+		}
+	}
+	if town != uuid.Nil {
+		for _, r := range s.TownRoles[town] {
+			if slices.Contains(approvers, r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ErrRoster refuses a roster edit by a cadre who leads nothing there.
+var ErrRoster = &Error{Code: EFORBIDDEN, Field: "role",
+	Zh: "只有驻村工作队长、包村领导或办公室可以修改花名册、职级和职责",
+	En: "only leads and the office may change the roster, ranks and roles"}
+
+// ErrCadreElsewhere refuses a lead's change of a cadre who works beyond, or
+// not in, what the lead leads (MayChangeCadre).
+var ErrCadreElsewhere = &Error{Code: EFORBIDDEN, Field: "role",
+	Zh: "这名干部在您负责的村（镇）以外还有职责或不在您负责的村（镇）工作，其离岗、调离或职级变更由镇或市办公室办理",
+	En: "this cadre works beyond the villages or town you lead, or not in them: their retirement, transfer or rank is for the town or city office to record"}

@@ -64,3 +64,58 @@ func TestScopeOf(t *testing.T) {
 		}
 	}
 }
+
+// TestRosterRights: MayRoster, MayChangeCadre and Approves for a team leader
+// of one village, a town lead and the city office, on duties here, at the
+// town and in another village.
+func TestRosterRights(t *testing.T) {
+	id := func(n byte) uuid.UUID { return uuid.UUID{15: n} }
+	city, town, v1, v2, other := id(1), id(2), id(3), id(4), id(5) // other: another town
+	leader := domain.ScopeOf([]domain.Post{{Role: domain.TeamLeader, Target: v1, Level: domain.Village, Village: v1, Town: town}})
+	lead := domain.ScopeOf([]domain.Post{{Role: domain.TownLead, Target: town, Level: domain.Town, Town: town}})
+	office := domain.ScopeOf([]domain.Post{{Role: domain.Office, Target: city, Level: domain.City}})
+	member := domain.ScopeOf([]domain.Post{{Role: domain.TeamMember, Target: v1, Level: domain.Village, Village: v1, Town: town}})
+	at := func(v, tn uuid.UUID, current bool) domain.DutyAt {
+		return domain.DutyAt{Village: v, Town: tn, Current: current}
+	}
+	for _, tc := range []struct {
+		name                       string
+		s                          domain.Scope
+		v1, townDuty, v2, far      bool // MayRoster in v1, at the town, in v2, in another town
+		onlyV1, withTown, withV2   error
+		endedV2, none              error
+		approvesV1, approvesWithTL bool // defaults; with TownLead among the approvers
+	}{
+		{"team leader", leader, true, false, false, false, nil, domain.ErrCadreElsewhere, domain.ErrCadreElsewhere, nil, domain.ErrCadreElsewhere, true, true},
+		{"town lead", lead, true, true, true, false, nil, nil, nil, nil, domain.ErrCadreElsewhere, false, true},
+		{"city office", office, true, true, true, true, nil, nil, nil, nil, nil, false, false},
+		{"team member", member, false, false, false, false, domain.ErrRoster, domain.ErrRoster, domain.ErrRoster, domain.ErrRoster, domain.ErrRoster, false, false},
+	} {
+		got := []bool{tc.s.MayRoster(v1, town), tc.s.MayRoster(uuid.Nil, town), tc.s.MayRoster(v2, town), tc.s.MayRoster(uuid.Nil, other)}
+		if want := []bool{tc.v1, tc.townDuty, tc.v2, tc.far}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: MayRoster v1, town, v2, other town = %v, want %v", tc.name, got, want)
+		}
+		for _, c := range []struct {
+			what   string
+			duties []domain.DutyAt
+			want   error
+		}{
+			{"only in v1", []domain.DutyAt{at(v1, town, true)}, tc.onlyV1},
+			{"in v1 and at the town", []domain.DutyAt{at(v1, town, true), at(uuid.Nil, town, true)}, tc.withTown},
+			{"in v1 and v2", []domain.DutyAt{at(v1, town, true), at(v2, town, true)}, tc.withV2},
+			{"in v1, ended in v2", []domain.DutyAt{at(v1, town, true), at(v2, town, false)}, tc.endedV2},
+			{"in another town only", []domain.DutyAt{at(uuid.Nil, other, true)}, tc.none},
+		} {
+			if err := tc.s.MayChangeCadre(true, c.duties); err != c.want {
+				t.Errorf("%s: MayChangeCadre of a cadre %s = %v, want %v", tc.name, c.what, err, c.want)
+			}
+		}
+		if got := tc.s.Approves(v1, town, domain.DefaultApprovers()); got != tc.approvesV1 {
+			t.Errorf("%s: Approves in v1 = %v, want %v", tc.name, got, tc.approvesV1)
+		}
+		withTL := append(domain.DefaultApprovers(), domain.TownLead)
+		if got := tc.s.Approves(v1, town, withTL); got != tc.approvesWithTL {
+			t.Errorf("%s: Approves in v1 with the town lead among the approvers = %v, want %v", tc.name, got, tc.approvesWithTL)
+		}
+	}
+}

@@ -626,7 +626,11 @@ func (db *DB) ApplyPart(from uuid.UUID, state, changes []domain.Change) (rejecte
 // then changes; rejected has one slot per change, state's first.
 func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, changes []domain.Change, rejected []error) error {
 	sc := newScoper(tx)
-	leaving := tx.Bucket(bucketLeaving)
+	lk := newLookups(tx)
+	var leaving *bolt.Cursor
+	if b := tx.Bucket(bucketLeaving); b != nil {
+		leaving = b.Cursor()
+	}
 	// A record's state comes as consecutive changes: merged at once.
 	for i := 0; i < len(state); {
 		j := i + 1
@@ -645,19 +649,21 @@ func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, c
 		}
 		// A record waiting to leave whose state comes again is back in
 		// scope (a catch-up of what entered the scope, without Reset).
-		if leaving != nil && leaving.Get(key) != nil {
-			if err := leaving.Delete(key); err != nil {
+		if leaving != nil && seek(leaving, key) != nil {
+			if err := leaving.Bucket().Delete(key); err != nil {
 				return err
 			}
 		}
-		if err := db.mergeState(tx, sc, from, group, rejected[i:j]); err != nil {
+		if err := db.mergeState(tx, sc, lk, from, group, rejected[i:j]); err != nil {
 			return err
 		}
 		i = j
 	}
-	seen := tx.Bucket(bucketSeen)
+	if err := lk.flush(); err != nil {
+		return err
+	}
 	for i, ch := range changes {
-		if seen.Get(ch.ID[:]) != nil {
+		if lk.seen(ch.ID) {
 			continue
 		}
 		if err := checkChange(tx, ch); err != nil {
@@ -670,6 +676,67 @@ func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, c
 		db.clock.Observe(ch.Stamp)
 	}
 	return nil
+}
+
+// lookups reads what merging a page looks up once per change or record —
+// seen, and the rows — through cursors kept for the transaction: bbolt's
+// Bucket.Get allocates a cursor and its stack at every call, and a first
+// pull makes tens of thousands. Each lookup seeks from the root, so the
+// writes between two lookups do not mislead it.
+//
+// It also holds the seen marks and the index keys of the new records
+// merged, written in key order by flush (see indexBatch).
+type lookups struct {
+	tx       *bolt.Tx
+	seenKeys *bolt.Cursor
+	rows     map[domain.Kind]*bolt.Cursor
+	marks    seenBatch
+	keys     indexBatch
+}
+
+func newLookups(tx *bolt.Tx) *lookups {
+	return &lookups{tx: tx, seenKeys: tx.Bucket(bucketSeen).Cursor(), rows: map[domain.Kind]*bolt.Cursor{},
+		marks: seenBatch{}, keys: indexBatch{}}
+}
+
+// seen reports whether the change with this ID is merged already.
+func (l *lookups) seen(id uuid.UUID) bool {
+	if _, ok := l.marks[id]; ok {
+		return true
+	}
+	return seek(l.seenKeys, id[:]) != nil
+}
+
+// flush writes the seen marks and index keys held back.
+func (l *lookups) flush() error {
+	if err := l.marks.flush(l.tx); err != nil {
+		return err
+	}
+	return l.keys.flush(l.tx)
+}
+
+// row is getRow.
+func (l *lookups) row(kind domain.Kind, id uuid.UUID) (*row, error) {
+	c, ok := l.rows[kind]
+	if !ok {
+		c = kindBucket(l.tx, kind).Cursor()
+		l.rows[kind] = c
+	}
+	v := seek(c, id[:])
+	if v == nil {
+		return nil, nil
+	}
+	return openRow(l.tx, kind, id[:], v)
+}
+
+// seek returns the value stored under key in c's bucket, nil if none (or
+// a nested bucket), as Bucket.Get does.
+func seek(c *bolt.Cursor, key []byte) []byte {
+	k, v := c.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }
 
 // ApplyPage applies one pulled page in one transaction: the state, the
@@ -687,8 +754,15 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 		}
 		held := tx.Bucket(bucketHeld)
 		if held != nil {
-			for _, r := range p.Held {
-				if err := held.Put(heldKey(r.Kind, r.ID), []byte{1}); err != nil {
+			// In key order: the records of a pulled state come by kind,
+			// and a key is ID then kind.
+			keys := make([][]byte, len(p.Held))
+			for i, r := range p.Held {
+				keys[i] = heldKey(r.Kind, r.ID)
+			}
+			slices.SortFunc(keys, bytes.Compare)
+			for _, k := range keys {
+				if err := held.Put(k, []byte{1}); err != nil {
 					return err
 				}
 			}
@@ -779,28 +853,46 @@ func resetHeld(tx *bolt.Tx, unsent uint64) error {
 // rejected. The changes that changed something are logged (as received from
 // from), so that a state sent again costs no log entry; the record is
 // decoded, indexed and located once.
-func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.Change, rejected []error) error {
+func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, lk *lookups, from uuid.UUID, chs []domain.Change, rejected []error) error {
 	kind, id := chs[0].Kind, chs[0].Record
-	r, err := getRow(tx, kind, id)
+	r, err := lk.row(kind, id)
 	if err != nil {
 		return err
 	}
 	var old domain.Record
-	if r == nil {
-		r = &row{}
-	} else if old, err = r.record(kind, id); err != nil {
-		return err
+	if r != nil {
+		if old, err = r.record(kind, id); err != nil {
+			return err
+		}
 	}
-	seen := tx.Bucket(bucketSeen)
+	// A new record's first change is its whole row: kept as the change
+	// and encoded from it (encodeFresh), unless a later change of the
+	// state changes it too. A first pull is mostly such records.
+	var fresh *domain.Change
 	var logged []domain.Change
-	var rec domain.Record // r decoded
-	for i, ch := range chs {
-		if seen.Get(ch.ID[:]) != nil {
+	var rec domain.Record // the row decoded
+	for i := range chs {
+		ch := &chs[i]
+		if lk.seen(ch.ID) {
 			continue
 		}
 		if ch.ID == uuid.Nil || len(ch.Fields) == 0 {
 			rejected[i] = domain.Errorf(domain.EINVALID, "change", "变更不完整", "the change is incomplete")
 			continue
+		}
+		if r == nil && fresh == nil {
+			dec, err := (&row{Updated: max(ch.Stamp.Wall, 0)}).recordOf(kind, id, ch.Fields)
+			if err != nil {
+				rejected[i] = rejectState(tx, *ch, err)
+				continue
+			}
+			fresh, rec = ch, dec
+			logged = append(logged, *ch)
+			db.clock.Observe(ch.Stamp)
+			continue
+		}
+		if r == nil {
+			r = freshRow(fresh)
 		}
 		changed := false
 		for name := range ch.Fields {
@@ -823,31 +915,39 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.C
 			}
 			next.set(name, domain.FieldState{Value: values(value), Stamp: ch.Stamp, Author: ch.Author})
 		}
-		var dec domain.Record
-		if len(r.Fields) == 0 {
-			// A new record: its fields are the change's.
-			dec, err = next.recordOf(kind, id, ch.Fields)
-		} else {
-			dec, err = next.record(kind, id)
-		}
+		dec, err := next.record(kind, id)
 		if err != nil {
-			rejected[i] = checkChange(tx, ch) // says which field
-			if rejected[i] == nil {
-				rejected[i] = domain.Errorf(domain.EINVALID, "fields", "变更内容无法读取：%v", "the change cannot be read: %v", err)
-			}
+			rejected[i] = rejectState(tx, *ch, err)
 			continue
 		}
 		r, rec = next, dec
-		logged = append(logged, ch)
+		logged = append(logged, *ch)
 		db.clock.Observe(ch.Stamp)
 	}
 	if len(logged) == 0 {
 		return nil
 	}
-	if err := putRow(tx, kind, id, r); err != nil {
+	// A state comes in ID order (see State): its records are appended to
+	// their bucket, or inserted as sorted runs, and bbolt's default split
+	// at half a page left a fresh device's visits two to a page, 40 %
+	// used, written out twice the size they are.
+	kindBucket(tx, kind).FillPercent = 1
+	if r != nil {
+		err = putRow(tx, kind, id, r)
+	} else {
+		err = putEncodedRow(tx, kind, id, encodeFresh(fresh))
+	}
+	if err != nil {
 		return err
 	}
-	if err := reindex(tx, kind, old, rec); err != nil {
+	if old != nil {
+		// Its keys may be held back (a record merged twice in a page),
+		// and a photo's reindex reads photo_hash.
+		if err := lk.flush(); err != nil {
+			return err
+		}
+	}
+	if err := reindexInto(tx, kind, old, rec, lk.keys); err != nil {
 		return err
 	}
 	switch kind {
@@ -860,11 +960,30 @@ func (db *DB) mergeState(tx *bolt.Tx, sc *scoper, from uuid.UUID, chs []domain.C
 	at := sc.entry(rec)
 	for _, ch := range logged {
 		e := &Entry{From: from, Household: at.Household, Village: at.Village, Town: at.Town, Change: ch}
-		if err := appendLog(tx, e); err != nil {
+		if err := appendLogSeen(tx, e, lk.marks); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// rejectState returns the error of a state's change whose fields, merged,
+// cannot be decoded (err): checkChange's, which says which field.
+func rejectState(tx *bolt.Tx, ch domain.Change, err error) error {
+	if bad := checkChange(tx, ch); bad != nil {
+		return bad
+	}
+	return domain.Errorf(domain.EINVALID, "fields", "变更内容无法读取：%v", "the change cannot be read: %v", err)
+}
+
+// freshRow is the row of a new record made by ch alone.
+func freshRow(ch *domain.Change) *row {
+	r := &row{Fields: make(map[string]cell, len(ch.Fields))}
+	values := cloneValues(ch.Fields)
+	for name, value := range ch.Fields {
+		r.set(name, domain.FieldState{Value: values(value), Stamp: ch.Stamp, Author: ch.Author})
+	}
+	return r
 }
 
 // leaveWith puts in the leaving list the records of the changes aside
@@ -899,16 +1018,7 @@ func leaveWith(tx *bolt.Tx, lv *bolt.Bucket, gone map[uuid.UUID]bool, aside []uu
 // receive from upstream, and keep.
 func kept(tx *bolt.Tx, upstream uuid.UUID, after uint64, keep []uuid.UUID) map[uuid.UUID]bool {
 	out := map[uuid.UUID]bool{}
-	for _, id := range keep {
-		out[id] = true
-		for _, kind := range domain.Kinds {
-			if r, err := getRow(tx, kind, id); err == nil && r != nil {
-				if h := rowHousehold(kind, id, r); h != uuid.Nil {
-					out[h] = true
-				}
-			}
-		}
-	}
+	keepAlso(tx, keep, out)
 	c := tx.Bucket(bucketLog).Cursor()
 	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
 		if len(v) > 17 && v[0] == logBinary && string(v[1:17]) == string(upstream[:]) {
@@ -924,6 +1034,20 @@ func kept(tx *bolt.Tx, upstream uuid.UUID, after uint64, keep []uuid.UUID) map[u
 		}
 	}
 	return out
+}
+
+// keepAlso adds to out the records of keep and their households.
+func keepAlso(tx *bolt.Tx, keep []uuid.UUID, out map[uuid.UUID]bool) {
+	for _, id := range keep {
+		out[id] = true
+		for _, kind := range domain.Kinds {
+			if r, err := getRow(tx, kind, id); err == nil && r != nil {
+				if h := rowHousehold(kind, id, r); h != uuid.Nil {
+					out[h] = true
+				}
+			}
+		}
+	}
 }
 
 // settle ends a catch-up: every record not held leaves, now or (if kept)
@@ -950,6 +1074,8 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 	// held: the upstream took them (they are in scope) or will refuse them
 	// (and Keep keeps them while the user has to see that).
 	fresh := kept(tx, upstream, start, nil)
+	hc := held.Cursor() // one cursor and key for every record's lookup
+	var key []byte
 	for _, kind := range domain.Kinds {
 		b := kindBucket(tx, kind)
 		if b == nil {
@@ -957,8 +1083,8 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 		}
 		err := b.ForEach(func(k, v []byte) error {
 			id := uuid.UUID(k)
-			key := heldKey(kind, id)
-			if held.Get(key) != nil || fresh[id] {
+			key = append(append(key[:0], k...), kind...)
+			if seek(hc, key) != nil || fresh[id] {
 				return nil
 			}
 			if r, err := openRow(tx, kind, k, v); err == nil {
@@ -975,7 +1101,10 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 	if err := tx.DeleteBucket(bucketHeld); err != nil {
 		return 0, err
 	}
-	return removeLeaving(tx, kept(tx, upstream, start, keep))
+	// The log has not changed since fresh was read from it.
+	all := maps.Clone(fresh)
+	keepAlso(tx, keep, all)
+	return removeLeaving(tx, all)
 }
 
 // purgeLeaving removes the leaving records nothing keeps any more.

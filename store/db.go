@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/seal"
 )
 
@@ -66,6 +67,13 @@ type Options struct {
 	// PINParams are the Argon2id costs of wrapping the data key by a PIN
 	// (pin.go); seal.DefaultParams if nil. Tests make them cheap.
 	PINParams *seal.Params
+	// Early, if not nil, is called after each commit that merged a change
+	// received from another replica before an edit it was based on, once per
+	// such field (see replica.Early and domain.ArrivedEarly). The merge is
+	// not changed by it. It runs after the commit, before the method that
+	// merged returns, and must not call the DB. Tests fail on it where
+	// delivery is in causal order; a server logs it.
+	Early func(replica.Early)
 }
 
 // DB is one replica's database. It is safe for concurrent use.
@@ -80,6 +88,7 @@ type DB struct {
 	path   string
 	cache  recordCache // decoded records for read transactions (cache.go)
 	places placeCache  // the places ScopePrint decoded (cache.go)
+	early  func(replica.Early)
 }
 
 // initialMmap is the size bbolt maps a store at first (see Open). On
@@ -123,7 +132,7 @@ func Open(path string, opt *Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	v := &vault{}
-	db := &DB{bolt: &handle{b: b, v: v}, vault: v, params: seal.DefaultParams, bopts: bopts, now: now, path: path}
+	db := &DB{bolt: &handle{b: b, v: v}, vault: v, params: seal.DefaultParams, bopts: bopts, now: now, path: path, early: opt.Early}
 	if opt.PINParams != nil {
 		db.params = *opt.PINParams
 	}

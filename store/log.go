@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -54,12 +55,16 @@ type entryBody struct {
 }
 
 func encodeEntry(e *Entry) ([]byte, error) {
-	js, err := encodeBody(&e.Change)
-	if err != nil {
-		return nil, err
-	}
+	b := make([]byte, 0, headSize(&e.Change)+bodySize(&e.Change))
+	return appendBody(appendHead(b, e), &e.Change)
+}
+
+// headSize bounds the length of an entry's binary header.
+func headSize(ch *domain.Change) int { return 1 + 7*16 + 30 + len(ch.Kind) }
+
+// appendHead appends the binary header of e to b.
+func appendHead(b []byte, e *Entry) []byte {
 	ch := &e.Change
-	b := make([]byte, 0, 1+7*16+30+len(ch.Kind)+len(js))
 	b = append(b, logBinary)
 	for _, id := range [...]uuid.UUID{e.From, e.Household, e.Village, e.Town, ch.ID, ch.Record, ch.Author} {
 		b = append(b, id[:]...)
@@ -68,20 +73,24 @@ func encodeEntry(e *Entry) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(ch.Stamp.Logical))
 	b = append(b, ch.Stamp.Device[:]...)
 	b = binary.AppendUvarint(b, uint64(len(ch.Kind)))
-	b = append(b, ch.Kind...)
-	return append(b, js...), nil
+	return append(b, ch.Kind...)
 }
 
-// encodeBody writes the JSON tail of an entry as json.Marshal of an
-// entryBody would (keys in order, values compacted), without reflection: a
-// first sync logs thousands of entries.
-func encodeBody(ch *domain.Change) ([]byte, error) {
-	names := sortedNames(ch.Fields)
-	size := 16
-	for _, k := range names {
-		size += len(k) + len(ch.Fields[k]) + 4
+// bodySize is about the length of an entry's JSON body (more if a value
+// is not compact).
+func bodySize(ch *domain.Change) int {
+	size := 16 + len(ch.Base)*72
+	for k, v := range ch.Fields {
+		size += len(k) + len(v) + 4
 	}
-	b := make([]byte, 0, size+len(ch.Base)*72)
+	return size
+}
+
+// appendBody appends the JSON tail of an entry to b as json.Marshal of an
+// entryBody would write it (keys in order, values compacted), without
+// reflection: a first sync logs thousands of entries.
+func appendBody(b []byte, ch *domain.Change) ([]byte, error) {
+	names := sortedNames(ch.Fields)
 	b = append(b, `{"f":{`...)
 	for i, k := range names {
 		if i > 0 {
@@ -229,6 +238,29 @@ func parseBase(m map[string]string) (map[string]domain.Stamp, error) {
 // appendLog adds e to the log under the next sequence number and marks its
 // change as seen.
 func appendLog(tx *bolt.Tx, e *Entry) error {
+	return appendLogSeen(tx, e, nil)
+}
+
+// seenBatch holds the seen marks of logged changes (change ID -> log
+// sequence) until flush writes them in key order, as indexBatch does.
+type seenBatch map[uuid.UUID][]byte
+
+// flush writes the marks of batch in key order and empties it.
+func (batch seenBatch) flush(tx *bolt.Tx) error {
+	ids := slices.SortedFunc(maps.Keys(batch), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	seen := tx.Bucket(bucketSeen)
+	for _, id := range ids {
+		if err := seen.Put(id[:], batch[id]); err != nil {
+			return err
+		}
+	}
+	clear(batch)
+	return nil
+}
+
+// appendLogSeen is appendLog that adds the seen mark to batch, if not nil,
+// instead of writing it.
+func appendLogSeen(tx *bolt.Tx, e *Entry, batch seenBatch) error {
 	log := tx.Bucket(bucketLog)
 	log.FillPercent = 1 // keys only ever grow: pack pages full
 	seq, err := log.NextSequence()
@@ -242,6 +274,10 @@ func appendLog(tx *bolt.Tx, e *Entry) error {
 	}
 	if err := log.Put(u64(seq), v); err != nil {
 		return err
+	}
+	if batch != nil {
+		batch[e.Change.ID] = u64(seq)
+		return nil
 	}
 	return tx.Bucket(bucketSeen).Put(e.Change.ID[:], u64(seq))
 }

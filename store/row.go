@@ -119,6 +119,16 @@ func putRow(tx *bolt.Tx, kind domain.Kind, id uuid.UUID, r *row) error {
 	return kindBucket(tx, kind).Put(id[:], v)
 }
 
+// putEncodedRow stores a row encoded already (encodeFresh), sealed when the
+// store is.
+func putEncodedRow(tx *bolt.Tx, kind domain.Kind, id uuid.UUID, b []byte) error {
+	v, err := vaultOf(tx).sealValue(b, rowAD(kind, id[:]), true)
+	if err != nil {
+		return err
+	}
+	return kindBucket(tx, kind).Put(id[:], v)
+}
+
 // load returns a live (not deleted) record, or domain.ErrNotFound.
 func load(tx *bolt.Tx, kind domain.Kind, id uuid.UUID) (domain.Record, error) {
 	r, err := getRow(tx, kind, id)

@@ -87,6 +87,35 @@ func (r *row) encode() ([]byte, error) {
 	return b, nil
 }
 
+// encodeFresh encodes the row of a new record made by ch alone — every
+// field of ch with its stamp and author — as encoding that row would,
+// without building it.
+func encodeFresh(ch *domain.Change) []byte {
+	names := sortedNames(ch.Fields)
+	size := 16 + 48
+	for name, v := range ch.Fields {
+		size += len(name) + len(v) + 6
+	}
+	b := make([]byte, 0, size)
+	b = append(b, rowBinary)
+	b = binary.AppendUvarint(b, uint64(max(ch.Stamp.Wall, 0)))
+	b = binary.AppendUvarint(b, 1)
+	b = binary.AppendUvarint(b, uint64(ch.Stamp.Wall))
+	b = binary.AppendUvarint(b, uint64(ch.Stamp.Logical))
+	b = append(b, ch.Stamp.Device[:]...)
+	b = append(b, ch.Author[:]...)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, name := range names {
+		v := ch.Fields[name]
+		b = binary.AppendUvarint(b, uint64(len(name)))
+		b = append(b, name...)
+		b = append(b, 0) // the stamp's index
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
+
 // sortedNames returns the keys of m in order, in a slice the caller must
 // not change. The rows of a kind and the changes that make them mostly have
 // the same fields: the order last found for a set of that size is reused

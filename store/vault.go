@@ -271,20 +271,20 @@ func sealRow(tx *bolt.Tx, kind domain.Kind, id []byte, r *row) ([]byte, error) {
 // sealEntry encodes a log entry for storing: its body sealed when the store
 // is, its header (IDs, stamp, kind) in clear.
 func sealEntry(v *vault, e *Entry) ([]byte, error) {
-	b, err := encodeEntry(e)
-	if err != nil || !v.sealed.Load() {
-		return b, err
+	if !v.sealed.Load() {
+		return encodeEntry(e)
 	}
-	_, body, err := decodeHeader(e.Seq, b)
+	c := v.cipher.Load()
+	if c == nil {
+		return nil, ErrNeedPIN
+	}
+	body, err := appendBody(make([]byte, 0, bodySize(&e.Change)), &e.Change)
 	if err != nil {
 		return nil, err
 	}
-	s, err := v.sealValue(body, logAD(e.Change.ID[:]), true)
-	if err != nil {
-		return nil, err
-	}
-	head := b[:len(b)-len(body)]
-	return append(head[:len(head):len(head)], s...), nil
+	b := appendHead(make([]byte, 0, headSize(&e.Change)+1+len(body)+seal.Overhead), e)
+	b = append(b, sealedMark)
+	return c.Seal(b, body, logAD(e.Change.ID[:])), nil
 }
 
 // openBody is decodeBody for a body that is sealed when the store is.

@@ -406,14 +406,28 @@ func (db *DB) mergeEntry(tx *bolt.Tx, e *Entry, conflicts bool) (bool, error) {
 		winner, loser domain.FieldState
 	}
 	var losses []loss
+	var early []replica.Early
 	for name, value := range ch.Fields {
 		cur, has := r.state(name)
 		in := domain.FieldState{Value: clone(value), Stamp: ch.Stamp, Author: ch.Author}
 		next, lost := domain.MergeField(cur, has, in, ch.Base[name])
 		r.set(name, next)
+		var conflict uuid.UUID
 		if lost != nil && ch.Kind != domain.KindConflict && conflicts {
 			losses = append(losses, loss{name, next, *lost})
+			conflict = domain.ConflictID(ch.Record, name, lost.Stamp)
 		}
+		// A mirror installs another replica's log: that replica reported it.
+		if conflicts && domain.ArrivedEarly(cur, has, ch.Base[name]) {
+			early = append(early, replica.NewEarly(e.From, ch, name, cur.Stamp, conflict))
+		}
+	}
+	if len(early) > 0 && db.early != nil {
+		tx.OnCommit(func() {
+			for _, x := range early {
+				db.early(x)
+			}
+		})
 	}
 	if err := putRow(tx, ch.Kind, ch.Record, r); err != nil {
 		return false, err

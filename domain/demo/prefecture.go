@@ -21,7 +21,9 @@ const (
 // prefecture's office, for benchmarks. Its first town is Town's 枹罕镇 and
 // its first village 王坪村 (with the seed's figures when households is 252 or
 // more), which holds the deliberate gaps; the other towns are built alike,
-// each with its own office cadre and town lead.
+// each with its own office cadre and town lead. The visits' notes and
+// follow-ups are written by NewNotes (see Data.VaryNotes), so that they
+// compress as typed notes do; Village's and Town's keep the seed's phrases.
 func Prefecture(seed int64, now time.Time, towns, villages, households int) *Data {
 	towns, villages, households = max(towns, 1), max(villages, 1), max(households, 60)
 	g := newGen(seed, now, 24, 34)
@@ -45,6 +47,7 @@ func Prefecture(seed int64, now time.Time, towns, villages, households int) *Dat
 	}
 	g.sortGaps()
 	g.count()
+	g.d.VaryNotes(uint64(seed))
 	return g.d
 }
 

@@ -69,8 +69,8 @@ func Card(db *store.DB, household uuid.UUID, now time.Time) (*HouseholdCard, err
 				}
 			}
 		}
-		sortMembers(c.Members, h.HeadName)
-		sortMembers(c.FormerMembers, h.HeadName)
+		domain.SortMembers(c.Members, h.HeadName)
+		domain.SortMembers(c.FormerMembers, h.HeadName)
 
 		assigned := r.assignmentsTo(h.ID)
 		for _, a := range r.assignmentsTo(h.Group) {
@@ -136,43 +136,5 @@ func scanRecords(r *reader, name string, prefix []byte, kind domain.Kind, max in
 			n++
 		}
 		return max <= 0 || n < max
-	})
-}
-
-// sortMembers puts the head of household first (relation 户主, or else the
-// member named like the head), then the others by birth year, unknown years
-// last, then by name.
-func sortMembers(ms []*domain.Member, headName string) {
-	head := -1
-	for i, m := range ms {
-		if m.Relation == "户主" {
-			head = i
-			break
-		}
-	}
-	if head < 0 {
-		for i, m := range ms {
-			if m.Name == headName {
-				head = i
-				break
-			}
-		}
-	}
-	if head > 0 {
-		ms[0], ms[head] = ms[head], ms[0]
-	}
-	rest := ms
-	if head >= 0 {
-		rest = ms[1:]
-	}
-	sort.SliceStable(rest, func(i, j int) bool {
-		a, b := rest[i], rest[j]
-		if (a.BirthYear == 0) != (b.BirthYear == 0) {
-			return b.BirthYear == 0
-		}
-		if a.BirthYear != b.BirthYear {
-			return a.BirthYear < b.BirthYear
-		}
-		return a.Name < b.Name
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -128,5 +129,37 @@ func TestCard(t *testing.T) {
 	var e *domain.Error
 	if _, err := query.Card(db, uuid.New(), v.Now); !errors.As(err, &e) || e.Zh == "" || e.En == "" {
 		t.Errorf("Card error is not bilingual: %v", err)
+	}
+}
+
+// TestCardMembersByBirthDate: after the head, a card lists members by their
+// full birth date (the date, else the ID number's, else the year alone),
+// those with none last, same days by name: two born the same year come in
+// the order of their birthdays, whatever order they were written in.
+func TestCardMembersByBirthDate(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	day := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, cst) }
+	ms := []*domain.Member{
+		{Household: v.Han.ID, Name: "韩小雨", Relation: "女", Gender: "女"}, // nothing known: last
+		{Household: v.Han.ID, Name: "韩冬梅", Relation: "女", Gender: "女", Birth: day(2001, 12, 30), BirthYear: 2001},
+		{Household: v.Han.ID, Name: "韩春生", Relation: "子", Gender: "男", Birth: day(2001, 2, 3), BirthYear: 2001},
+		{Household: v.Han.ID, Name: "韩秋实", Relation: "子", Gender: "男", IDNumber: idNumber("20010815", "031")}, // the ID number's date
+		{Household: v.Han.ID, Name: "韩老太", Relation: "母", Gender: "女", BirthYear: 1950},                       // the year alone
+		{Household: v.Han.ID, Name: "韩东生", Relation: "户主", Gender: "男", Birth: day(1975, 5, 6), BirthYear: 1975},
+		{Household: v.Han.ID, Name: "韩夏至", Relation: "子", Gender: "男", Birth: day(2001, 6, 21)},
+	}
+	for _, m := range ms {
+		mustPut(t, db, v.He.ID, m)
+	}
+	c, err := query.Card(db, v.Han.ID, v.Now)
+	must(t, err)
+	var got []string
+	for _, m := range c.Members {
+		got = append(got, m.Name)
+	}
+	want := []string{"韩东生", "韩老太", "韩春生", "韩夏至", "韩秋实", "韩冬梅", "韩小雨"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("members = %v, want %v", got, want)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/replica"
 	"bangfu/store"
 	"bangfu/store/query"
 )
@@ -34,10 +35,15 @@ func MustOpen(tb testing.TB) *store.DB {
 	return MustOpenAt(tb, filepath.Join(tb.TempDir(), "bangfu.db"), Now)
 }
 
-// MustOpenAt opens the store at path with its clock fixed at now.
+// MustOpenAt opens the store at path with its clock fixed at now. The
+// tests that use it deliver changes in causal order, and assert it: a
+// change merged before an edit it was based on (store.Options.Early) fails
+// the test. A test that delivers out of order opens its store itself.
 func MustOpenAt(tb testing.TB, path string, now time.Time) *store.DB {
 	tb.Helper()
-	db, err := store.Open(path, &store.Options{Now: ClockAt(now)})
+	db, err := store.Open(path, &store.Options{Now: ClockAt(now), Early: func(e replica.Early) {
+		tb.Errorf("%s: merged out of causal order: %v", filepath.Base(path), e)
+	}})
 	if err != nil {
 		tb.Fatalf("open %s: %v", path, err)
 	}

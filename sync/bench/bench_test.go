@@ -95,6 +95,7 @@ func benchFirst(b *testing.B, f *fixture, cadre uuid.UUID) {
 	e := newEnv(b, f, b.TempDir())
 	var total usage
 	var payload, plain, changes, allowed int64
+	var notes float64
 	var elapsed time.Duration
 	b.ResetTimer()
 	b.StopTimer()
@@ -111,10 +112,13 @@ func benchFirst(b *testing.B, f *fixture, cadre uuid.UUID) {
 		plain += r.plain
 		changes += int64(r.changes)
 		allowed += r.allowed()
+		notes += r.notes
 	}
 	report(b, total, b.N)
 	b.ReportMetric(float64(payload)/float64(b.N), "payload-gzip-B")
 	b.ReportMetric(float64(plain)/float64(b.N), "payload-json-B")
+	b.ReportMetric(float64(plain)/float64(payload), "gzip-ratio") // of the pages' changes
+	b.ReportMetric(notes/float64(b.N), "notes-gzip-ratio")        // of their visits' notes alone
 	b.ReportMetric(float64(changes)/float64(b.N), "changes")
 	b.ReportMetric(float64(allowed)/float64(b.N), "max-req")
 	// The whole first sync on 127.0.0.1, the server's work included (it

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"bangfu/domain"
+	"bangfu/domain/demo"
 	"bangfu/store"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
@@ -50,6 +51,7 @@ const (
 var historyStore = &fixture{name: "village-2y", base: villageStore, build: func(db *store.DB) error {
 	d := village()
 	r := rand.New(rand.NewPCG(2, 730))
+	notes := demo.NewNotes(730)
 	var measures []*domain.Measure
 	measures = append(measures, d.Measures...)
 	for day := range editDays {
@@ -67,7 +69,7 @@ var historyStore = &fixture{name: "village-2y", base: villageStore, build: func(
 				case 0:
 					hh.Phone = fmt.Sprintf("139%08d", r.IntN(1e8))
 				case 1:
-					hh.Notes = fmt.Sprintf("第 %d 天核实：%s", day, pick(r, d.Visits).Notes)
+					hh.Notes = fmt.Sprintf("第 %d 天核实：%s", day, notes.Note())
 				default:
 					hh.Income = pick(r, []string{"务农", "务工", "养殖", "务工、养殖", "手工"})
 				}
@@ -90,7 +92,7 @@ var historyStore = &fixture{name: "village-2y", base: villageStore, build: func(
 					return err
 				}
 				v := rec.(*domain.Visit)
-				v.FollowUp = fmt.Sprintf("第 %d 天补记 %d：%s", day, i, pick(r, d.Visits).Notes)
+				v.FollowUp = fmt.Sprintf("第 %d 天补记 %d：%s", day, i, notes.Note())
 				v.Due = v.At.AddDate(0, 0, 7)
 				batch = append(batch, v)
 			}

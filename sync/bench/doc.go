@@ -12,6 +12,14 @@
 // what it reads and writes, so headers, compressed bodies and HTTP framing
 // all count (the TCP/IP headers below do not).
 //
+// The bytes depend on how the records compress, most on the visits' notes:
+// the benchmarks' visits (the demo village's, and every visit made here) get
+// notes and follow-ups from demo.NewNotes, which as a corpus, and within a
+// first sync, compress about 2× with gzip as typed notes do (the demo's
+// phrase menus did 15 to 18×, and flattered every figure); the first syncs
+// report both ratios (gzip-ratio of the changes, notes-gzip-ratio of their
+// notes) and the budget tests hold the notes to about 2×.
+//
 // The weak-signal case goes through a shaper, a net.Conn that delays every
 // byte 300 ms each way and caps each direction at 256 kbit/s with a token
 // bucket; opening a connection costs one round trip, as a TCP handshake does.

@@ -2,6 +2,8 @@ package bench_test
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -115,7 +117,7 @@ func (s *smallSync) prepare(tb testing.TB) (push, pull []domain.Change) {
 			tb.Fatal(err)
 		}
 		hh := rec.(*domain.Household)
-		hh.Notes = fmt.Sprintf("第 %d 轮第 %d 次核实：家庭人口、收入来源无变化，饮水安全，已宣讲医保和养老保险缴费政策。", s.round, i+1)
+		hh.Notes = fmt.Sprintf("第 %d 轮第 %d 次核实：%s", s.round, i+1, demo.NewNotes(s.r.Uint64()).Note())
 		if err := s.b.db.Put(s.b.cadre, hh); err != nil {
 			tb.Fatal(err)
 		}
@@ -161,6 +163,7 @@ type first struct {
 	payload int64 // gzip size of the changes pulled, as one body
 	plain   int64 // their size as JSON
 	changes int
+	notes   float64 // how many times gzip shrinks the visits' notes and follow-ups pulled, as one text
 	dev     *device
 }
 
@@ -177,7 +180,36 @@ func firstSync(tb testing.TB, e *env, cadre uuid.UUID, measure func(func())) fir
 	measure(func() { u = d.sync(tb) })
 	changes := d.since(tb, 0)
 	plain, gz := payloadSize(tb, changes)
-	return first{use: u, payload: gz, plain: plain, changes: len(changes), dev: d}
+	return first{use: u, payload: gz, plain: plain, changes: len(changes), notes: notesRatio(tb, changes), dev: d}
+}
+
+// notesRatio returns how many times gzip shrinks the text of the visits'
+// notes and follow-ups among changes, in their order, one a line: the
+// text a page's bytes depend on most (about 2× for typed notes).
+func notesRatio(tb testing.TB, changes []domain.Change) float64 {
+	tb.Helper()
+	var raw bytes.Buffer
+	for _, ch := range changes {
+		if ch.Kind != domain.KindVisit {
+			continue
+		}
+		for _, name := range []string{"notes", "follow_up"} {
+			var s string
+			if v, ok := ch.Fields[name]; !ok || json.Unmarshal(v, &s) != nil || s == "" {
+				continue
+			}
+			raw.WriteString(s)
+			raw.WriteByte('\n')
+		}
+	}
+	if raw.Len() == 0 {
+		return 0
+	}
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	w.Write(raw.Bytes())
+	w.Close()
+	return float64(raw.Len()) / float64(z.Len())
 }
 
 // now runs f: for tests, which measure nothing but what is on the wire.

@@ -23,9 +23,9 @@ import (
 // record the server holds, field by field: a merge bug in store that the
 // devices all inherit from the server shows as a difference here. It
 // returns the records compared.
-func modelAgrees(t *testing.T, srv *store.DB) int {
+func modelAgrees(t *testing.T, srv *store.DB, order *causalOrder) int {
 	t.Helper()
-	m := memstore.New(memstore.Options{Device: srv.Device()})
+	m := memstore.New(memstore.Options{Device: srv.Device(), Early: func(e replica.Early) { order.report("the model", e) }})
 	own := func(e *replica.Entry) bool { return e.Change.Kind == domain.KindConflict && e.From == uuid.Nil }
 	if err := memstore.Replay(m, srv, func(e *replica.Entry) bool { return !own(e) }); err != nil {
 		t.Fatalf("the model refused the server's log: %v", err)

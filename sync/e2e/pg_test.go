@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,14 @@ func startInstance(t *testing.T, bin, url string) *instance {
 	cmd := exec.Command(bin, "serve", "-db", url, "-addr", "127.0.0.1:0", "-log-level", "warn", "-data", t.TempDir(),
 		"-escrow-key", filepath.Join(filepath.Dir(bin), "escrow.key"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// The instances' temporary mirrors in the test's directory, not /tmp:
+	// those the SIGKILLs leave are swept by the next instance to start, and
+	// whatever is left goes with the test.
+	tmp := filepath.Join(filepath.Dir(bin), "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

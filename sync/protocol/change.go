@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,18 +63,26 @@ func FromDomain(c domain.Change) (Change, error) {
 // the kind is known, that field names are 1 to MaxFieldName bytes and that
 // every value is JSON. The values are compacted copies. A failed check is an
 // EINVALID *domain.Error naming the wire field.
-func (c Change) Domain() (domain.Change, error) { return c.convert(true, false) }
+func (c Change) Domain() (domain.Change, error) { return c.convert(true, unchecked) }
 
 // check checks c as Domain does, without making the domain change.
 func (c Change) check() error {
-	_, err := c.convert(false, false)
+	_, err := c.convert(false, unchecked)
 	return err
 }
 
-// convert checks c and, if build, makes the domain change. valid says the
-// values are known to be JSON (decoded by encoding/json as parts of a
-// document it checked): those already compact are then taken as they are.
-func (c Change) convert(build, valid bool) (domain.Change, error) {
+// trust is what convert may take for granted about a change's values.
+type trust int
+
+const (
+	unchecked trust = iota // nothing: they are checked and compacted
+	valid                  // they are JSON (decoded as parts of a document checked whole): those already compact are taken as they are
+	compact                // they are compact JSON: taken as they are
+)
+
+// convert checks c and, if build, makes the domain change, trusting its
+// values as much as values says.
+func (c Change) convert(build bool, values trust) (domain.Change, error) {
 	id, err := parseID("id", c.ID)
 	if err != nil {
 		return domain.Change{}, err
@@ -95,15 +104,15 @@ func (c Change) convert(build, valid bool) (domain.Change, error) {
 		return domain.Change{}, err
 	}
 	d := domain.Change{ID: id, Kind: c.Kind, Record: rec, Author: author, Stamp: stamp}
-	var values *bytes.Buffer // one array for all the compacted values
+	var compacted *bytes.Buffer // one array for all the compacted values
 	if build {
 		d.Fields = make(domain.Fields, len(c.Fields))
 		n := 0
 		for _, v := range c.Fields {
 			n += len(v)
 		}
-		if !valid {
-			values = bytes.NewBuffer(make([]byte, 0, n))
+		if values == unchecked {
+			compacted = bytes.NewBuffer(make([]byte, 0, n))
 		}
 	}
 	for name, v := range c.Fields {
@@ -111,17 +120,17 @@ func (c Change) convert(build, valid bool) (domain.Change, error) {
 			return domain.Change{}, err
 		}
 		bad := len(v) == 0
-		if build && !bad && valid && domain.IsCompact(v) {
+		if build && !bad && (values == compact || values == valid && domain.IsCompact(v)) {
 			d.Fields[name] = v[:len(v):len(v)]
 			continue
 		}
 		if build && !bad {
-			if values == nil {
-				values = new(bytes.Buffer)
+			if compacted == nil {
+				compacted = new(bytes.Buffer)
 			}
-			start := values.Len()
-			bad = json.Compact(values, v) != nil
-			d.Fields[name] = values.Bytes()[start:values.Len():values.Len()]
+			start := compacted.Len()
+			bad = json.Compact(compacted, v) != nil
+			d.Fields[name] = compacted.Bytes()[start:compacted.Len():compacted.Len()]
 		} else if !bad {
 			bad = !json.Valid(v)
 		}
@@ -279,11 +288,33 @@ func parseID(field, s string) (uuid.UUID, error) {
 
 func parseStamp(field, s string) (domain.Stamp, error) {
 	st, err := domain.ParseStamp(s)
-	if err != nil || st.String() != s {
+	if err != nil || !canonicalStamp(s) {
 		return domain.Stamp{}, domain.Errorf(domain.EINVALID, field,
 			"时间戳无效：%q", "bad stamp %q (want <wall ms>.<logical>.<device uuid>)", clip(s))
 	}
 	return st, nil
+}
+
+// canonicalStamp reports whether s, a stamp domain.ParseStamp reads, is in
+// the form domain.Stamp.String writes: both numbers in decimal without a
+// sign or leading zeros, the device's UUID canonical.
+func canonicalStamp(s string) bool {
+	wall, rest, _ := strings.Cut(s, ".")
+	logical, dev, _ := strings.Cut(rest, ".")
+	return decimal(wall) && decimal(logical) && canonical(dev)
+}
+
+// decimal reports whether s is a number as strconv.FormatUint writes it.
+func decimal(s string) bool {
+	if s == "" || s[0] == '0' && len(s) > 1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func checkFieldName(field, name string) error {

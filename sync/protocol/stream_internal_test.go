@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"bangfu/domain"
 )
 
 // TestDecodeChangeMatchesJSON decodes changes as servers write them and in
@@ -56,7 +58,45 @@ func TestDecodeChangeMatchesJSON(t *testing.T) {
 		}
 	}
 	var c Change
-	if !fastChange([]byte(base), &c) {
+	if p := (scan{b: []byte(base)}); !new(streamReader).fastChange(&p, &c) {
 		t.Error("a change as a server writes it took the slow path")
+	}
+}
+
+// decodeChange decodes raw, the JSON text of one change, as the stream
+// reader does: with fastChange when it reads it whole, with json.Unmarshal
+// otherwise.
+func decodeChange(raw []byte, c *Change) error {
+	r := &streamReader{}
+	p := scan{b: raw}
+	if r.fastChange(&p, c) && !p.short {
+		p.space()
+		if p.i == len(raw) {
+			return nil
+		}
+	}
+	*c = Change{}
+	return json.Unmarshal(raw, c)
+}
+
+// TestCanonicalStamp checks canonicalStamp against what it stands for: a
+// stamp domain.ParseStamp reads and domain.Stamp.String writes back the
+// same.
+func TestCanonicalStamp(t *testing.T) {
+	dev := "d2642ae3-470d-564f-bc53-2eb784fb97c8"
+	walls := []string{"0", "1", "1740817740125", "01", "+1", "-1", "", "1_000", "9223372036854775807", "9223372036854775808", "00", " 1", "1e3"}
+	logicals := []string{"0", "3", "4294967295", "4294967296", "03", "+3", "", "-0"}
+	devs := []string{dev, strings.ToUpper(dev), "{" + dev + "}", "urn:uuid:" + dev, strings.ReplaceAll(dev, "-", ""), dev + ".1", ""}
+	for _, w := range walls {
+		for _, l := range logicals {
+			for _, d := range devs {
+				s := w + "." + l + "." + d
+				st, err := domain.ParseStamp(s)
+				want := err == nil && st.String() == s
+				if _, err := parseStamp("stamp", s); (err == nil) != want {
+					t.Errorf("%q: parseStamp says %v, want canonical %v", s, err, want)
+				}
+			}
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +45,9 @@ import (
 // Within the scope, who may write what follows the kinds' declarations
 // (domain.Decls), field by field: see check.
 type scope struct {
+	// sc is the scope as domain.ScopeOf works it out: its decisions
+	// (MayRoster, MayChangeCadre, Approves) are the app's too.
+	sc        domain.Scope
 	all       bool
 	cadre     uuid.UUID
 	device    uuid.UUID
@@ -85,7 +87,7 @@ func newScope(cadre, device uuid.UUID, reach []store.Assigned, approvers domain.
 		posts[i] = a.Post()
 	}
 	sc := domain.ScopeOf(posts)
-	s := &scope{cadre: cadre, device: device, approvers: approvers, all: sc.All, roles: sc.Roles,
+	s := &scope{sc: sc, cadre: cadre, device: device, approvers: approvers, all: sc.All, roles: sc.Roles,
 		households: sc.Households, groups: sc.Groups, villages: sc.Villages, towns: sc.Towns,
 		rosterVillages: sc.RosterVillages, rosterTowns: sc.RosterTowns,
 		leadVillages: sc.LeadVillages, leadTowns: sc.LeadTowns, pairings: sc.Pairings,
@@ -190,9 +192,10 @@ func (s *scope) household(l store.Location) bool {
 		s.villages[l.Village] || s.towns[l.Town]
 }
 
-// roster reports whether the device may write places and assignments at l.
+// roster reports whether the device may write places and assignments at l
+// (domain.Scope.MayRoster).
 func (s *scope) roster(l store.Location) bool {
-	return s.leadVillages[l.Village] || s.leadTowns[l.Town]
+	return s.sc.MayRoster(l.Village, l.Town)
 }
 
 // leads reports whether the device's cadre leads anything.
@@ -504,7 +507,7 @@ func (s *scope) may(p *store.Proposal, who domain.Who, name string, v []byte) er
 			return errRoster
 		}
 	case domain.WriteApprovers:
-		if !s.approves(p.After.Village) {
+		if !s.approves(p.After) {
 			return errApprover
 		}
 		if s.ownPlan(p) {
@@ -553,26 +556,13 @@ func (s *scope) may(p *store.Proposal, who domain.Who, name string, v []byte) er
 // leaves the cadre to the town or city office, since retiring them ends
 // their duties there too.
 func (s *scope) cadreRoster(p *store.Proposal) error {
-	switch {
-	case s.all:
-		return nil
-	case !s.leads():
-		return errRoster
-	case !p.Existed:
-		return nil
-	}
-	here := false
-	for _, d := range p.Duties(p.Change.Record) {
-		if s.roster(d.Location) {
-			here = true
-		} else if d.Assignment.Current() {
-			return errCadreElsewhere
+	var duties []domain.DutyAt
+	if p.Existed && !s.all {
+		for _, d := range p.Duties(p.Change.Record) {
+			duties = append(duties, domain.DutyAt{Village: d.Location.Village, Town: d.Location.Town, Current: d.Assignment.Current()})
 		}
 	}
-	if !here {
-		return errCadreElsewhere
-	}
-	return nil
+	return s.sc.MayChangeCadre(p.Existed, duties)
 }
 
 // step decides whether the device may add the problem step p proposes:
@@ -604,18 +594,14 @@ func (s *scope) step(p *store.Proposal) error {
 	return nil
 }
 
-// approves reports whether the device's cadre approves plans in village.
-func (s *scope) approves(village uuid.UUID) bool {
-	if village == uuid.Nil {
+// approves reports whether the device's cadre approves plans at l: a role
+// of theirs at its village or town among the village's approvers
+// (domain.Scope.Approves).
+func (s *scope) approves(l store.Location) bool {
+	if l.Village == uuid.Nil {
 		return false
 	}
-	roles := s.approvers(village)
-	for _, r := range s.roles[village] {
-		if slices.Contains(roles, r) {
-			return true
-		}
-	}
-	return false
+	return s.sc.Approves(l.Village, l.Town, s.approvers(l.Village))
 }
 
 // ownPlan reports whether the proposed change approves or returns a plan the
@@ -667,10 +653,7 @@ var (
 		"the change was not made by this device's cadre on this device (author or stamp)")
 	errNotSelf = roleError("只能以本人的身份记录（走访人、审核人、上报人、处理人须为本人）",
 		"you may record only in your own name (visitor, reviewer, reporter, resolver must be you)")
-	errRoster = roleError("只有驻村工作队长、包村领导或办公室可以修改花名册、职级和职责",
-		"only leads and the office may change the roster, ranks and roles")
-	errCadreElsewhere = roleError("这名干部在您负责的村（镇）以外还有职责或不在您负责的村（镇）工作，其离岗、调离或职级变更由镇或市办公室办理",
-		"this cadre works beyond the villages or town you lead, or not in them: their retirement, transfer or rank is for the town or city office to record")
+	errRoster   = domain.ErrRoster
 	errApprover = roleError("只有本村的驻村工作队长或第一书记可以审核帮扶计划",
 		"only the village's work team leader or first secretary may review plans")
 	errOwnPlan = roleError("不能审核自己制定的帮扶计划",

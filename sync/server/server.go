@@ -83,6 +83,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -246,6 +247,7 @@ type Server struct {
 	// bytes the server had just said it held, and removed.
 	photoMu sync.RWMutex
 	ups     uploads
+	early   atomic.Uint64 // fields pushed before an edit they were based on (early.go)
 }
 
 // backdate returns how many days back a visit's time may be set in village:
@@ -482,6 +484,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 	resp := protocol.SyncResponse{V: protocol.Version, Acked: req.Through}
 	if len(changes) > 0 {
 		guard, gone := s.photoGuard(sc.check)
+		guard, early := watchEarly(dev.ID, guard)
 		photos := s.photos != nil && slices.ContainsFunc(changes, func(c domain.Change) bool { return c.Kind == domain.KindPhoto })
 		if photos {
 			s.photoMu.RLock()
@@ -507,6 +510,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.dropPhotos(*gone) // the push is committed: photos no record names go
+		s.reportEarly(r, dev, *early)
 		for i, e := range rejected {
 			if e != nil {
 				resp.Rejected = append(resp.Rejected, protocol.RejectionOf(changes[i].ID, e))

@@ -42,6 +42,10 @@ type Options struct {
 	// Now reads the clock for the codes the registry issues; time.Now if
 	// nil.
 	Now func() time.Time
+	// Early, if not nil, is called after each push that merged a change
+	// before an edit it was based on, once per such field, as
+	// store.Options.Early is; pushes wait while it runs.
+	Early func(replica.Early)
 }
 
 // Store is the model. One lock, mu, guards everything; pushes are also
@@ -50,8 +54,9 @@ type Options struct {
 // (Rules, Staff) during a push, and sees it as the push found it, as it
 // does with bbolt's read transactions.
 type Store struct {
-	id  uuid.UUID
-	now func() time.Time
+	id    uuid.UUID
+	now   func() time.Time
+	early func(replica.Early)
 
 	write sync.Mutex
 	mu    sync.RWMutex
@@ -79,7 +84,7 @@ func New(opt Options) *Store {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Store{id: opt.Device, now: opt.Now,
+	return &Store{id: opt.Device, now: opt.Now, early: opt.Early,
 		rows: map[domain.Kind]map[uuid.UUID]*row{}, seen: map[uuid.UUID]bool{},
 		codes: map[string]*code{}, devices: map[uuid.UUID]*device{}, escrow: map[uuid.UUID]*deposit{}}
 }
@@ -149,6 +154,8 @@ type tx struct {
 	log  []replica.Entry
 	seen map[uuid.UUID]bool
 	from uuid.UUID
+	// early lists the fields merged before an edit they were based on.
+	early []replica.Early
 }
 
 func (t *tx) row(kind domain.Kind, id uuid.UUID) *row {
@@ -286,6 +293,11 @@ func (s *Store) ApplyGuarded(from uuid.UUID, changes []domain.Change, guard repl
 		return nil, refused
 	}
 	t.commit()
+	if s.early != nil {
+		for _, e := range t.early {
+			s.early(e)
+		}
+	}
 	return rejected, nil
 }
 
@@ -370,8 +382,13 @@ func (t *tx) merge(from uuid.UUID, ch domain.Change) error {
 		in := domain.FieldState{Value: ch.Fields[name], Stamp: ch.Stamp, Author: ch.Author}
 		next, lost := domain.MergeField(cur, has, in, ch.Base[name])
 		r.fields[name] = next
+		var conflict uuid.UUID
 		if lost != nil && ch.Kind != domain.KindConflict {
 			losses = append(losses, loss{name, next, *lost})
+			conflict = domain.ConflictID(ch.Record, name, lost.Stamp)
+		}
+		if domain.ArrivedEarly(cur, has, ch.Base[name]) {
+			t.early = append(t.early, replica.NewEarly(from, ch, name, cur.Stamp, conflict))
 		}
 	}
 	t.put(ch.Kind, ch.Record, r)

@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -72,16 +73,30 @@ type sim struct {
 	vhh    map[uuid.UUID]uuid.UUID
 	banned uuid.UUID // the household the guard refuses
 	seen   []string  // what the guard saw, in this push
+
+	// Causal order. The pushes are not in it (a device's outbox goes in
+	// any order, the banned household's edits never arrive): held is the
+	// newest stamp of each field in the log, read after every push, from
+	// which the pushed fields merged before an edit they were based on are
+	// worked out; each storage must report exactly those (Options.Early).
+	held           map[string]domain.Stamp
+	logged         uint64 // the log entries read into held
+	earlyB, earlyM []replica.Early
+	early          int // fields reported, in all
 }
 
 func simulate(t *testing.T, seed uint64, steps int) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "server.db"), &store.Options{NoSync: true})
+	var earlyB *[]replica.Early
+	db, err := store.Open(filepath.Join(t.TempDir(), "server.db"), &store.Options{NoSync: true,
+		Early: func(e replica.Early) { *earlyB = append(*earlyB, e) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s := &sim{t: t, rnd: rand.New(rand.NewPCG(seed, 12)), db: db, m: memstore.New(memstore.Options{}),
-		d: demo.Town(int64(seed)+1, t0, 60), vhh: map[uuid.UUID]uuid.UUID{}}
+	s := &sim{t: t, rnd: rand.New(rand.NewPCG(seed, 12)), d: demo.Town(int64(seed)+1, t0, 60),
+		vhh: map[uuid.UUID]uuid.UUID{}, held: map[string]domain.Stamp{}}
+	s.db, earlyB = db, &s.earlyB
+	s.m = memstore.New(memstore.Options{Early: func(e replica.Early) { s.earlyM = append(s.earlyM, e) }})
 	for _, p := range s.d.Places {
 		switch p.Level {
 		case domain.Group:
@@ -153,7 +168,8 @@ func simulate(t *testing.T, seed uint64, steps int) {
 	if conflicts == 0 {
 		t.Errorf("%d entries and no conflict: the simulation made no concurrent edit", n)
 	}
-	t.Logf("seed %d: %d seed changes, %d log entries, %d conflicts", seed, len(seedChanges), n, conflicts)
+	t.Logf("seed %d: %d seed changes, %d log entries, %d conflicts, %d fields merged before an edit they were based on",
+		seed, len(seedChanges), n, conflicts, s.early)
 }
 
 // stamp returns the device's next stamp.
@@ -360,12 +376,13 @@ func (s *sim) guard(p *replica.Proposal) error {
 // returns the indexes refused.
 func (s *sim) push(d *dev, batch []domain.Change) []int {
 	s.t.Helper()
-	s.seen = nil
+	s.seen, s.earlyB, s.earlyM = nil, nil, nil
 	rb, errb := s.db.ApplyGuarded(d.id, batch, s.guard)
 	seenb := s.seen
 	s.seen = nil
 	rm, errm := s.m.ApplyGuarded(d.id, batch, s.guard)
 	seenm := s.seen
+	s.causal(d)
 	if (errb == nil) != (errm == nil) {
 		s.t.Fatalf("bbolt answered %v, the model %v", errb, errm)
 	}
@@ -392,6 +409,65 @@ func (s *sim) push(d *dev, batch []domain.Change) []int {
 	}
 	d.sent = append(d.sent, batch)
 	return nil
+}
+
+// causal reads the entries the last push logged into s.held and checks
+// that both storages reported, after the push committed, exactly the
+// fields it merged before an edit they were based on: those whose base is
+// newer than the newest stamp the log held for the field. A field whose
+// base the log already held (delivered in order) must not be reported.
+func (s *sim) causal(d *dev) {
+	s.t.Helper()
+	type early struct {
+		change     uuid.UUID
+		field      string
+		base, held domain.Stamp
+	}
+	var want []early
+	err := s.db.LogWhere(s.logged, nil, func(e replica.Entry) (bool, error) {
+		s.logged = e.Seq
+		ch := e.Change
+		for _, name := range slices.Sorted(maps.Keys(ch.Fields)) {
+			k := key(ch.Kind, ch.Record, name)
+			held, has := s.held[k]
+			if has && ch.Base[name].After(held) {
+				want = append(want, early{ch.ID, name, ch.Base[name], held})
+			}
+			if !has || ch.Stamp.After(held) {
+				s.held[k] = ch.Stamp
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	got := func(name string, reported []replica.Early) []early {
+		var out []early
+		for _, e := range reported {
+			if e.From != d.id {
+				s.t.Errorf("%s reported %v from %s, pushed by %s", name, e, e.From, d.id)
+			}
+			out = append(out, early{e.Change, e.Field, e.Base, e.Held})
+		}
+		return out
+	}
+	order := func(a, b replica.Early) int {
+		return cmp.Or(bytes.Compare(a.Change[:], b.Change[:]), strings.Compare(a.Field, b.Field))
+	}
+	slices.SortFunc(s.earlyB, order)
+	slices.SortFunc(s.earlyM, order)
+	if !slices.Equal(s.earlyB, s.earlyM) {
+		s.t.Fatalf("bbolt reported early\n%v\nthe model\n%v", s.earlyB, s.earlyM)
+	}
+	gotB := got("bbolt", s.earlyB)
+	slices.SortFunc(want, func(a, b early) int {
+		return cmp.Or(bytes.Compare(a.change[:], b.change[:]), strings.Compare(a.field, b.field))
+	})
+	if !slices.Equal(gotB, want) {
+		s.t.Fatalf("the storages reported merged out of causal order\n%+v\nthe log says\n%+v", gotB, want)
+	}
+	s.early += len(want)
 }
 
 func compact(b []byte) string {

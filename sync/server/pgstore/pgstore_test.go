@@ -29,6 +29,10 @@ var pg *pgtest.Server
 var missing error
 
 func TestMain(m *testing.M) {
+	if url := os.Getenv(mirrorChildEnv); url != "" {
+		mirrorChild(url) // a child process of TestKilledInstanceMirror
+		return
+	}
 	var err error
 	pg, err = pgtest.Start()
 	switch {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -43,7 +44,9 @@ const pushLock = 0x62616e6766750002
 type ReplicaOptions struct {
 	// Mirror is the path of this instance's bbolt mirror. A new file in a
 	// temporary directory, removed on Close, if empty: the instance then
-	// reads the whole log once when it starts.
+	// reads the whole log once when it starts, and first removes the
+	// temporary mirrors of instances that died without Close (a SIGKILL)
+	// and no live instance holds.
 	Mirror string
 }
 
@@ -100,7 +103,10 @@ func (r *Replica) init(ctx context.Context, opt ReplicaOptions) error {
 	r.opt.Server = r.id
 	path := opt.Mirror
 	if path == "" {
-		if r.tmp, err = os.MkdirTemp("", "bangfu-mirror-"); err != nil {
+		// Mirrors that instances killed without Close left behind go
+		// first; those of live instances stay (sweepMirrors).
+		sweepMirrors(os.TempDir(), mirrorGrace, time.Now())
+		if r.tmp, err = os.MkdirTemp("", mirrorPrefix); err != nil {
 			return fmt.Errorf("pgstore: mirror: %w", err)
 		}
 		path = filepath.Join(r.tmp, "mirror.db")

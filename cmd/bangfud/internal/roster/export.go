@@ -96,19 +96,31 @@ func Export(w io.Writer, s Snapshot) (map[string]int, error) {
 	var ms sheetData
 	ms.name = SheetMembers
 	ms.header = []string{"镇", "村", "社", "户主", "户主身份证号", "成员姓名", "与户主关系", "身份证号", "性别", "出生日期", "健康状况", "文化程度", "从业情况", "成员状态", "结束日期", "结束原因", "户编号"}
-	members := append([]*domain.Member(nil), s.Members...)
-	sort.SliceStable(members, func(i, j int) bool {
-		a, b := households[members[i].Household], households[members[j].Household]
-		if a != nil && b != nil && a != b {
-			return key(a) < key(b)
+	// Households in the order of the first sheet; each one's members as its
+	// card lists them: the current ones (head first, then by birth date),
+	// then those gone.
+	byHousehold := map[uuid.UUID][]*domain.Member{}
+	for _, m := range s.Members {
+		if households[m.Household] != nil {
+			byHousehold[m.Household] = append(byHousehold[m.Household], m)
 		}
-		return members[i].ID.String() < members[j].ID.String()
-	})
+	}
+	var members []*domain.Member
+	for _, h := range sorted {
+		var current, former []*domain.Member
+		for _, m := range byHousehold[h.ID] {
+			if m.Current() {
+				current = append(current, m)
+			} else {
+				former = append(former, m)
+			}
+		}
+		domain.SortMembers(current, h.HeadName)
+		domain.SortMembers(former, h.HeadName)
+		members = append(append(members, current...), former...)
+	}
 	for _, m := range members {
 		h := households[m.Household]
-		if h == nil {
-			continue
-		}
 		_, town, village, group := where(h.Group)
 		birth := ""
 		switch {
