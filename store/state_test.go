@@ -87,27 +87,37 @@ func TestStateReadsHouseholdCell(t *testing.T) {
 }
 
 // BenchmarkState is a first sync's walk of the current state for a device
-// reading 王坪村 in a town of 1,000 households: decoding every record to
-// judge it, and reading the household field of the rows.
+// reading 王坪村 in a town of 1,000 households: the whole walk decoding every
+// record to judge it, the whole walk reading the household field of the
+// rows, and the walk of the village's partitions (StateIn, what a server
+// does).
 func BenchmarkState(b *testing.B) {
 	d := demo.Town(3, demoNow, 1000)
 	db := loadDemo(b, filepath.Join(b.TempDir(), "town.db"), d, demoNow)
 	defer db.Close()
 	readable := func(e *store.Entry) bool { return e.Village == d.Village.ID }
+	in := store.Within{Villages: map[uuid.UUID]bool{d.Village.ID: true}}
 	for _, mode := range []struct {
 		name string
 		all  bool
-	}{{"decode-all", true}, {"household-cell", false}} {
+		in   bool
+	}{{"decode-all", true, false}, {"household-cell", false, false}, {"partitions", false, true}} {
 		b.Run(mode.name, func(b *testing.B) {
 			store.SetStateDecodeAll(mode.all)
 			defer store.SetStateDecodeAll(false)
 			n := 0
+			fn := func(store.StatePos, []domain.Change) (bool, error) {
+				n++
+				return true, nil
+			}
 			for b.Loop() {
 				n = 0
-				_, err := db.State(store.StatePos{}, readable, func(store.StatePos, []domain.Change) (bool, error) {
-					n++
-					return true, nil
-				})
+				var err error
+				if mode.in {
+					_, err = db.StateIn(in, store.StatePos{}, readable, fn)
+				} else {
+					_, err = db.State(store.StatePos{}, readable, fn)
+				}
 				must(b, err)
 			}
 			b.ReportMetric(float64(n), "records")
