@@ -2,7 +2,6 @@ package pgstore_test
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,42 +138,19 @@ var prefect = sync.OnceValues(func() (*prefecture, error) {
 // them.
 var benchDirs []string
 
-// loadBolt writes the prefecture into a new store through Put, the store's
-// own path, in transactions of up to 5,000 records of one kind and author.
+// loadBolt writes the prefecture into a new store with store.Load, which
+// writes what Put would, record by record in Records' order (a village's
+// town first), each as its author's edit, in key order bucket by bucket.
 func loadBolt(path string, d *demo.Data) error {
 	db, err := store.Open(path, &store.Options{NoSync: true})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	recs := d.Records()
-	// By kind in Records' order (safe to apply), then by author, except
-	// places, whose parents come first.
-	kinds := map[domain.Kind]int{}
-	for _, r := range recs {
-		if _, ok := kinds[r.Kind()]; !ok {
-			kinds[r.Kind()] = len(kinds)
-		}
+	if _, err := db.Load(d.Records()); err != nil {
+		db.Close()
+		return err
 	}
-	slices.SortStableFunc(recs, func(a, b domain.Record) int {
-		if c := cmp.Compare(kinds[a.Kind()], kinds[b.Kind()]); c != 0 || a.Kind() == domain.KindPlace {
-			return c
-		}
-		x, y := a.Metadata().Author, b.Metadata().Author
-		return bytes.Compare(x[:], y[:])
-	})
-	for i := 0; i < len(recs); {
-		j := i + 1
-		for j < len(recs) && j-i < 5000 && recs[j].Kind() == recs[i].Kind() &&
-			recs[j].Metadata().Author == recs[i].Metadata().Author {
-			j++
-		}
-		if err := db.Put(recs[i].Metadata().Author, recs[i:j]...); err != nil {
-			return err
-		}
-		i = j
-	}
-	return nil
+	return db.Close()
 }
 
 func backupTo(db *store.DB, path string) error {
