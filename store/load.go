@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,8 +44,36 @@ func (db *DB) Load(recs []domain.Record) (int, error) {
 	return n, nil
 }
 
-// loadTxBytes is about how much Load writes in one transaction.
-const loadTxBytes = 128 << 20
+// loadChunk is how many records Load encodes together and writes in one
+// transaction.
+const loadChunk = 1 << 15
+
+// inParallel calls fn for every i from lo to hi on GOMAXPROCS goroutines,
+// and returns one of the errors fn returned.
+func inParallel(lo, hi int, fn func(i int) error) error {
+	var next atomic.Int64
+	next.Store(int64(lo))
+	var first atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= hi || first.Load() != nil {
+					return
+				}
+				if err := fn(i); err != nil {
+					first.CompareAndSwap(nil, &err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := first.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
 
 func (db *DB) load(recs []domain.Record) (int, error) {
 	if db.vault.sealed.Load() {
@@ -86,92 +117,112 @@ func (db *DB) load(recs []domain.Record) (int, error) {
 		return nil, notFound(domain.KindPlace, id)
 	}
 	group := func(h uuid.UUID) uuid.UUID { return groups[h] }
-	next := 0
-	for next < len(recs) {
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
-			log := tx.Bucket(bucketLog)
-			log.FillPercent = 1
-			v := vaultOf(tx)
-			size := 0
-			for ; next < len(recs) && size < loadTxBytes; next++ {
-				rec := recs[next]
-				m := rec.Metadata()
-				fields, err := domain.Encode(rec)
-				if err != nil {
-					return err
+	v := db.vault
+	for lo := 0; lo < len(recs); lo += loadChunk {
+		hi := min(lo+loadChunk, len(recs))
+		// Encoded on every core, stamped and placed in order, as Put
+		// would one after the other.
+		entries := make([]Entry, hi-lo)
+		vals := make([][]byte, hi-lo)
+		err := inParallel(lo, hi, func(i int) error {
+			fields, err := domain.Encode(recs[i])
+			entries[i-lo].Change.Fields = domain.Diff(nil, fields)
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		for i := lo; i < hi; i++ {
+			rec, e := recs[i], &entries[i-lo]
+			m := rec.Metadata()
+			e.Seq = uint64(i + 1)
+			e.Change = domain.Change{ID: uuid.New(), Kind: rec.Kind(), Record: m.ID, Author: m.Author, Stamp: db.clock.Now(),
+				Fields: e.Change.Fields}
+			switch r := rec.(type) {
+			case *domain.Place:
+				places[r.ID] = r
+			case *domain.Household:
+				groups[r.ID] = r.Group
+			}
+			e.Household, e.Village, e.Town = scopeWith(rec, place, group)
+			seen = append(seen, seenRef{e.Change.ID, e.Seq})
+			rows[e.Change.Kind] = append(rows[e.Change.Kind], rowRef{m.ID, i, e.Change.Stamp})
+			for _, ix := range indexes[e.Change.Kind] {
+				if _, ok := keys[ix.name]; !ok {
+					keys[ix.name] = nil // reindex makes the bucket of a kind's every index
 				}
-				ch := domain.Change{ID: uuid.New(), Kind: rec.Kind(), Record: m.ID, Author: m.Author, Stamp: db.clock.Now(),
-					Fields: domain.Diff(nil, fields)}
-				switch r := rec.(type) {
-				case *domain.Place:
-					places[r.ID] = r
-				case *domain.Household:
-					groups[r.ID] = r.Group
-				}
-				e := Entry{Seq: uint64(next + 1), Change: ch}
-				e.Household, e.Village, e.Town = scopeWith(rec, place, group)
-				b, err := sealEntry(v, &e)
-				if err != nil {
-					return err
-				}
-				if err := log.Put(u64(e.Seq), b); err != nil {
-					return err
-				}
-				size += 2 * len(b)
-				seen = append(seen, seenRef{ch.ID, e.Seq})
-				rows[ch.Kind] = append(rows[ch.Kind], rowRef{m.ID, next, ch.Stamp})
-				for _, ix := range indexes[ch.Kind] {
-					if _, ok := keys[ix.name]; !ok {
-						keys[ix.name] = nil // reindex makes the bucket of a kind's every index
-					}
-					if !m.Deleted {
-						keys[ix.name] = append(keys[ix.name], ix.keys(rec)...)
-					}
+				if !m.Deleted {
+					keys[ix.name] = append(keys[ix.name], ix.keys(rec)...)
 				}
 			}
-			if next == len(recs) {
+		}
+		err = inParallel(lo, hi, func(i int) error {
+			var err error
+			vals[i-lo], err = sealEntry(v, &entries[i-lo])
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		err = db.bolt.Update(func(tx *bolt.Tx) error {
+			log := tx.Bucket(bucketLog)
+			log.FillPercent = 1
+			for i, b := range vals {
+				if err := log.Put(u64(entries[i].Seq), b); err != nil {
+					return err
+				}
+			}
+			if hi == len(recs) {
 				if err := log.SetSequence(uint64(len(recs))); err != nil {
 					return err
 				}
-				return db.saveClock(tx)
 			}
-			return nil
+			return db.saveClock(tx)
 		})
 		if err != nil {
 			return 0, err
 		}
 	}
 
-	// The rows, kind by kind in ID order.
+	// The rows, kind by kind in ID order, encoded again (rather than kept)
+	// on every core.
 	for _, kind := range slices.Sorted(maps.Keys(rows)) {
 		refs := rows[kind]
 		slices.SortFunc(refs, func(a, b rowRef) int { return bytes.Compare(a.id[:], b.id[:]) })
-		for i := 0; i < len(refs); {
-			err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for lo := 0; lo < len(refs); lo += loadChunk {
+			hi := min(lo+loadChunk, len(refs))
+			vals := make([][]byte, hi-lo)
+			err := inParallel(lo, hi, func(i int) error {
+				ref := refs[i]
+				rec := recs[ref.rec]
+				fields, err := domain.Encode(rec)
+				if err != nil {
+					return err
+				}
+				r := &row{Fields: make(map[string]cell, len(fields))}
+				author := rec.Metadata().Author
+				for name, value := range domain.Diff(nil, fields) {
+					st, _ := domain.MergeField(domain.FieldState{}, false,
+						domain.FieldState{Value: clone(value), Stamp: ref.stamp, Author: author}, domain.Stamp{})
+					r.set(name, st)
+				}
+				b, err := r.encode()
+				if err != nil {
+					return err
+				}
+				vals[i-lo], err = v.sealValue(b, rowAD(kind, ref.id[:]), true)
+				return err
+			})
+			if err != nil {
+				return 0, err
+			}
+			err = db.bolt.Update(func(tx *bolt.Tx) error {
 				b := kindBucket(tx, kind)
 				b.FillPercent = 1
-				for size := 0; i < len(refs) && size < loadTxBytes; i++ {
-					ref := refs[i]
-					rec := recs[ref.rec]
-					fields, err := domain.Encode(rec)
-					if err != nil {
+				for i, val := range vals {
+					if err := b.Put(refs[lo+i].id[:], val); err != nil {
 						return err
 					}
-					r := &row{Fields: make(map[string]cell, len(fields))}
-					author := rec.Metadata().Author
-					for name, value := range domain.Diff(nil, fields) {
-						st, _ := domain.MergeField(domain.FieldState{}, false,
-							domain.FieldState{Value: clone(value), Stamp: ref.stamp, Author: author}, domain.Stamp{})
-						r.set(name, st)
-					}
-					v, err := sealRow(tx, kind, ref.id[:], r)
-					if err != nil {
-						return err
-					}
-					if err := b.Put(ref.id[:], v); err != nil {
-						return err
-					}
-					size += 2 * len(v)
 				}
 				return nil
 			})
