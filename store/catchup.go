@@ -177,11 +177,48 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 // is found by no index). Within names candidates: the predicate still
 // decides, so naming too many is harmless, and naming too few changes the
 // fingerprint (a server's readable and its Within come from one scope).
+//
+// StateIn, which walks records rather than units, asks more of the
+// predicate: it must accept
+//
+//   - a household (deleted or history too), or a record of one (a pairing
+//     included), only as above for its household, or if it names none;
+//   - another assignment only if Pairings names it, or the village of its
+//     target is in Villages or RosterVillages, or its town in Towns or
+//     RosterTowns, or its target lies in neither a village nor a town;
+//   - a cadre only if Cadres names it.
 type Within struct {
 	Households      []uuid.UUID
 	Villages, Towns map[uuid.UUID]bool
 	Pairings        []uuid.UUID
 	Cadres          []uuid.UUID
+	// RosterVillages and RosterTowns are where the places and assignments
+	// (the roster) are readable besides Villages and Towns (StateIn).
+	RosterVillages, RosterTowns map[uuid.UUID]bool
+}
+
+// Union returns where the units of w or of o can be.
+func (w Within) Union(o Within) Within {
+	set := func(a, b map[uuid.UUID]bool) map[uuid.UUID]bool {
+		m := make(map[uuid.UUID]bool, len(a)+len(b))
+		for _, x := range []map[uuid.UUID]bool{a, b} {
+			for id, ok := range x {
+				if ok {
+					m[id] = true
+				}
+			}
+		}
+		return m
+	}
+	return Within{
+		Households:     slices.Concat(w.Households, o.Households),
+		Villages:       set(w.Villages, o.Villages),
+		Towns:          set(w.Towns, o.Towns),
+		Pairings:       slices.Concat(w.Pairings, o.Pairings),
+		Cadres:         slices.Concat(w.Cadres, o.Cadres),
+		RosterVillages: set(w.RosterVillages, o.RosterVillages),
+		RosterTowns:    set(w.RosterTowns, o.RosterTowns),
+	}
 }
 
 // ScopePrintIn is ScopePrint walking only the units in (see Within): the
@@ -388,13 +425,38 @@ func sortedIDs(ids []uuid.UUID) []uuid.UUID {
 // log entry of the record would have now. State returns the sequence of the
 // newest log entry, read in the same transaction: every change after it is
 // in the log's tail.
+//
+// State judges every record of the store: what a device reading everything
+// needs. StateIn judges only those of a scope.
 func (db *DB) State(pos StatePos, readable func(*Entry) bool, fn func(next StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
+	return db.state(nil, pos, readable, fn)
+}
+
+// StateIn is State judging only the records in says the scope may read (see
+// Within), found through the partition indexes (partition.go), deleted
+// ones included: for a predicate that keeps Within's promise, it yields
+// what State yields — the same records, states and positions — at the cost
+// of the scope rather than of the store. Every place is still judged.
+func (db *DB) StateIn(in Within, pos StatePos, readable func(*Entry) bool, fn func(next StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
+	return db.state(&in, pos, readable, fn)
+}
+
+// state is State, or with in StateIn: the records judged are those of the
+// partitions in names instead of every one, judged the same way.
+func (db *DB) state(in *Within, pos StatePos, readable func(*Entry) bool, fn func(next StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
 	var last uint64
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
 			last = binary.BigEndian.Uint64(k)
 		}
 		sc := newScoper(tx)
+		var part map[domain.Kind][]uuid.UUID
+		if in != nil {
+			var err error
+			if part, err = db.partition(tx, sc, in); err != nil {
+				return err
+			}
+		}
 		for ki := pos.Kind; ki < len(domain.Kinds); ki++ {
 			kind := domain.Kinds[ki]
 			b := kindBucket(tx, kind)
@@ -405,19 +467,13 @@ func (db *DB) State(pos StatePos, readable func(*Entry) bool, fn func(next State
 			// assignments and cadres) are placed by their household field.
 			d := domain.Declared(kind)
 			byCell := d != nil && d.Household != nil && kind != domain.KindHousehold
-			c := b.Cursor()
-			k, v := c.First()
-			if ki == pos.Kind && pos.After != uuid.Nil {
-				k, v = c.Seek(pos.After[:])
-				if k != nil && string(k) == string(pos.After[:]) {
-					k, v = c.Next()
-				}
-			}
-			for ; k != nil; k, v = c.Next() {
+			// send judges record k, stored as v, and yields its state if
+			// readable accepts it; false: stop.
+			send := func(k, v []byte) (bool, error) {
 				id := uuid.UUID(k)
 				r, err := openRow(tx, kind, k, v)
 				if err != nil {
-					return fmt.Errorf("%s %s: %w", kind, id, err)
+					return false, fmt.Errorf("%s %s: %w", kind, id, err)
 				}
 				if byCell && !stateDecodeAll {
 					// The header sc.entry gives a record of a household:
@@ -430,22 +486,49 @@ func (db *DB) State(pos StatePos, readable func(*Entry) bool, fn func(next State
 						e.Village, e.Town = v[0], v[1]
 					}
 					if !readable(&e) {
-						continue
+						return true, nil
 					}
 					if _, err := r.record(kind, id); err != nil {
-						return fmt.Errorf("%s %s: %w", kind, id, err)
+						return false, fmt.Errorf("%s %s: %w", kind, id, err)
 					}
 				} else {
 					rec, err := r.record(kind, id)
 					if err != nil {
-						return fmt.Errorf("%s %s: %w", kind, id, err)
+						return false, fmt.Errorf("%s %s: %w", kind, id, err)
 					}
 					if e := sc.entry(rec); !readable(&e) {
-						continue
+						return true, nil
 					}
 				}
-				more, err := fn(StatePos{Kind: ki, After: id}, stateChanges(kind, id, r))
-				if err != nil || !more {
+				return fn(StatePos{Kind: ki, After: id}, stateChanges(kind, id, r))
+			}
+			resume := ki == pos.Kind && pos.After != uuid.Nil
+			if in == nil || kind == domain.KindPlace {
+				c := b.Cursor()
+				k, v := c.First()
+				if resume {
+					k, v = c.Seek(pos.After[:])
+					if k != nil && string(k) == string(pos.After[:]) {
+						k, v = c.Next()
+					}
+				}
+				for ; k != nil; k, v = c.Next() {
+					if more, err := send(k, v); err != nil || !more {
+						return err
+					}
+				}
+				continue
+			}
+			ids := part[kind]
+			if resume {
+				ids = after(ids, pos.After)
+			}
+			for _, id := range ids {
+				v := b.Get(id[:])
+				if v == nil {
+					continue // named, not stored
+				}
+				if more, err := send(id[:], v); err != nil || !more {
 					return err
 				}
 			}

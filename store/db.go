@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the layout version this code writes. Opening a file of an
 // older version migrates it (see migrate.go); a newer one is refused.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = &domain.Error{

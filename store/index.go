@@ -18,12 +18,23 @@ import (
 // values are empty. A deleted record has no keys, nor has a household that
 // is history (moved out, merged or gone): every query that walks the
 // household indexes sees only what is current. Ended assignments keep theirs
-// (the queries filter them). Indexes are updated in the
-// same transaction as the record, by diffing the keys of the old and the new
-// version.
+// (the queries filter them). The partition indexes (keptIndexNames) are the
+// exception: they hold deleted records and households that are history too,
+// as the walk of a scope's current state sends those (StateIn). Indexes are
+// updated in the same transaction as the record, by diffing the keys of the
+// old and the new version.
 type index struct {
 	name string
 	keys func(domain.Record) [][]byte
+}
+
+// keysOf returns the keys of rec (nil: none): none for a deleted record,
+// unless the index keeps them.
+func (ix index) keysOf(rec domain.Record) [][]byte {
+	if rec == nil || (rec.Metadata().Deleted && !keptIndexNames[ix.name]) {
+		return nil
+	}
+	return ix.keys(rec)
 }
 
 // The indexes, by the kind of record they index.
@@ -172,13 +183,7 @@ func reindex(tx *bolt.Tx, kind domain.Kind, old, rec domain.Record) error {
 	v := vaultOf(tx)
 	idx := tx.Bucket(bucketIdx)
 	for _, ix := range indexes[kind] {
-		var oldKeys, newKeys [][]byte
-		if old != nil && !old.Metadata().Deleted {
-			oldKeys = ix.keys(old)
-		}
-		if rec != nil && !rec.Metadata().Deleted {
-			newKeys = ix.keys(rec)
-		}
+		oldKeys, newKeys := ix.keysOf(old), ix.keysOf(rec)
 		if v.sealed.Load() && memIndexNames[ix.name] {
 			v.stage(tx, ix.name, oldKeys, newKeys) // never in the file (memindex.go)
 			continue

@@ -21,6 +21,8 @@ import (
 // Version 6 added the local state (local.go): the sync client's account,
 // kept until then under the cursor sync.account, moves there.
 // Version 7 added step_problem (a problem's history): rebuilt too.
+// Version 8 added the partition indexes part_group, part_hh and part_place
+// (partition.go), which keep deleted records: built from every row.
 func migrate(tx *bolt.Tx, from uint32) error {
 	if from < 6 {
 		if err := moveLocal(tx); err != nil {
@@ -38,6 +40,11 @@ func migrate(tx *bolt.Tx, from uint32) error {
 		}
 		if err := rewriteLog(tx); err != nil {
 			return err
+		}
+	}
+	if from < 8 {
+		if err := buildPartitions(tx); err != nil {
+			return fmt.Errorf("partition indexes: %w", err)
 		}
 	}
 	return nil

@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -217,4 +219,107 @@ func gunzip(tb testing.TB, src, dst string) {
 		tb.Fatal(err)
 	}
 	must(tb, out.Close())
+}
+
+// indexKeys reads the keys of the named indexes of a closed file.
+func indexKeys(tb testing.TB, path string, names ...string) map[string][]string {
+	tb.Helper()
+	raw, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	must(tb, err)
+	defer raw.Close()
+	out := map[string][]string{}
+	must(tb, raw.View(func(tx *bolt.Tx) error {
+		for _, name := range names {
+			b := tx.Bucket([]byte("idx")).Bucket([]byte(name))
+			if b == nil {
+				continue
+			}
+			if err := b.ForEach(func(k, _ []byte) error { out[name] = append(out[name], string(k)); return nil }); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	return out
+}
+
+// TestMigrateBuildsPartitions opens a schema-7 file, as the code before
+// the partition indexes left it (written now, those indexes dropped): the
+// migration builds them from every row, deleted records and households
+// that are history included, with the keys the writes themselves make;
+// and the walk of a village's state through them is the whole walk's.
+func TestMigrateBuildsPartitions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := mustOpenAt(t, path, fixtureNow)
+	v := buildVillage(t, db, fixtureNow)
+	visit, member, pairing, post := *v.Visits[1], *v.Members[1], *v.Assignments[3], *v.Assignments[0]
+	visit.Deleted, member.Deleted, pairing.Deleted, post.Deleted = true, true, true, true
+	gone, out := *v.Han, *v.Zhanghj
+	gone.Deleted = true
+	out.Exit, out.ExitOn = domain.MovedOut, v.DaysAgo(2)
+	mustPut(t, db, v.Office, &visit, &member, &pairing, &post, &gone, &out)
+	vil := v.Vil.ID
+	readable := func(e *store.Entry) bool { return e.Village == vil }
+	in := store.Within{Villages: map[uuid.UUID]bool{vil: true}}
+	state := func(db *store.DB, in *store.Within) []domain.Change {
+		var chs []domain.Change
+		fn := func(_ store.StatePos, changes []domain.Change) (bool, error) {
+			chs = append(chs, changes...)
+			return true, nil
+		}
+		var err error
+		if in != nil {
+			_, err = db.StateIn(*in, store.StatePos{}, readable, fn)
+		} else {
+			_, err = db.State(store.StatePos{}, readable, fn)
+		}
+		must(t, err)
+		return chs
+	}
+	whole := state(db, nil)
+	must(t, db.Close())
+
+	parts := []string{"part_group", "part_hh", "part_place"}
+	want := indexKeys(t, path, parts...)
+	if len(want) != len(parts) {
+		t.Fatalf("written now, the file has the partition indexes %v", slices.Collect(maps.Keys(want)))
+	}
+	raw, err := bolt.Open(path, 0o600, nil)
+	must(t, err)
+	must(t, raw.Update(func(tx *bolt.Tx) error {
+		for _, name := range parts {
+			if err := tx.Bucket([]byte("idx")).DeleteBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint32(nil, 7))
+	}))
+	must(t, raw.Close())
+	if got := indexKeys(t, path, parts...); len(got) != 0 {
+		t.Fatalf("indexes left: %v", slices.Collect(maps.Keys(got)))
+	}
+
+	db = mustOpenAt(t, path, fixtureNow)
+	got := state(db, &in)
+	must(t, db.Close())
+	if version, _ := schemaOf(t, path); version != store.SchemaVersion {
+		t.Errorf("after migration: schema %d", version)
+	}
+	if built := indexKeys(t, path, parts...); !reflect.DeepEqual(built, want) {
+		for _, name := range parts {
+			t.Errorf("%s: the migration built %d keys, the writes made %d", name, len(built[name]), len(want[name]))
+		}
+	}
+	held := map[uuid.UUID]bool{}
+	for _, ch := range whole {
+		held[ch.Record] = true
+	}
+	for _, id := range []uuid.UUID{visit.ID, member.ID, pairing.ID, post.ID, gone.ID, out.ID} {
+		if !held[id] {
+			t.Errorf("the village's state lacks %s", id)
+		}
+	}
+	if !reflect.DeepEqual(got, whole) {
+		t.Errorf("after the migration the partitions' state has %d changes, the whole walk's %d", len(got), len(whole))
+	}
 }

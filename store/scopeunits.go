@@ -154,3 +154,17 @@ func HeldUnder(units []uuid.UUID) func(e *Entry) bool {
 		return true
 	}
 }
+
+// HeldWithin returns where the records HeldUnder(units) accepts can be (see
+// Within, for StateIn): a catch-up of what entered a scope walks these with
+// the scope's own, to name what left it.
+func HeldWithin(units []uuid.UUID) Within {
+	set := make(map[uuid.UUID]bool, len(units))
+	for _, u := range units {
+		set[u] = true
+	}
+	// A unit is a household, a pairing, a cadre or a place: the records of
+	// a household it names, the assignment or cadre itself, and the roster
+	// of a village or town it names.
+	return Within{Households: units, Pairings: units, Cadres: units, RosterVillages: set, RosterTowns: set}
+}

@@ -188,6 +188,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			resp.Reset = true
 		} else {
 			held := store.HeldUnder(old)
+			in = in.Union(store.HeldWithin(old)) // what left is named too
 			readable = func(e *store.Entry) bool {
 				now, before := sc.readable(e), held(e)
 				left = before && !now
@@ -208,7 +209,15 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		return true
 	}
 	if cur.pos != nil {
-		seen, err := s.db.State(*cur.pos, readable, func(next store.StatePos, changes []domain.Change) (bool, error) {
+		// The records of the device's partitions only, when the storage
+		// can find them (the same records as the walk of every one).
+		state := s.db.State
+		if sin, ok := s.db.(stateIn); ok && narrow {
+			state = func(pos store.StatePos, readable func(*store.Entry) bool, fn func(store.StatePos, []domain.Change) (bool, error)) (uint64, error) {
+				return sin.StateIn(in, pos, readable, fn)
+			}
+		}
+		seen, err := state(*cur.pos, readable, func(next store.StatePos, changes []domain.Change) (bool, error) {
 			if left { // readable called just before, for this record
 				if pulled > 0 && size+len(changes[0].Kind)+64 > s.page {
 					resp.More = true
@@ -325,6 +334,13 @@ type printIn interface {
 
 type unitsIn interface {
 	ScopeUnitsIn(in store.Within, readable func(*store.Entry) bool) (string, uint64, []uuid.UUID, error)
+}
+
+// stateIn is what a Store offers to walk the current state of a scope's
+// partitions only (store.DB does): State with the candidates of
+// scope.within.
+type stateIn interface {
+	StateIn(in store.Within, pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error)
 }
 
 // known reports whether the units behind fingerprint held are remembered:

@@ -141,7 +141,8 @@ func (s *scope) within() (store.Within, bool) {
 		return store.Within{}, false
 	}
 	s.loadStaffNow() // the cadres readable reads
-	in := store.Within{Villages: s.villages, Towns: s.towns, Cadres: []uuid.UUID{s.cadre}}
+	in := store.Within{Villages: s.villages, Towns: s.towns, Cadres: []uuid.UUID{s.cadre},
+		RosterVillages: s.rosterVillages, RosterTowns: s.rosterTowns}
 	for id := range s.households {
 		in.Households = append(in.Households, id)
 	}

@@ -416,6 +416,15 @@ func (r *Replica) State(pos store.StatePos, readable func(*store.Entry) bool, fn
 	return r.mirror.State(pos, readable, fn)
 }
 
+// StateIn walks the current state of a scope's partitions in the mirror
+// (store.DB.StateIn).
+func (r *Replica) StateIn(in store.Within, pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
+	if err := r.fresh(); err != nil {
+		return 0, err
+	}
+	return r.mirror.StateIn(in, pos, readable, fn)
+}
+
 // Mirror returns this instance's mirror, for reading only: the roster,
 // the records, exports. Writing to it separates it from the shared log.
 func (r *Replica) Mirror() (*store.DB, error) {
