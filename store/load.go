@@ -151,9 +151,7 @@ func (db *DB) load(recs []domain.Record) (int, error) {
 				if _, ok := keys[ix.name]; !ok {
 					keys[ix.name] = nil // reindex makes the bucket of a kind's every index
 				}
-				if !m.Deleted {
-					keys[ix.name] = append(keys[ix.name], ix.keys(rec)...)
-				}
+				keys[ix.name] = append(keys[ix.name], ix.keysOf(rec)...)
 			}
 		}
 		err = inParallel(lo, hi, func(i int) error {

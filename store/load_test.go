@@ -46,8 +46,10 @@ func putByAuthor(tb testing.TB, db *store.DB, recs []domain.Record) {
 // TestLoadIsPut: a store built by Load holds what one built by Put holds,
 // read through the public reads — the log entry for entry (but the
 // changes' random IDs, each found again through EntryOf), every record's
-// fields with their stamps and authors, every index key, the scope
-// fingerprints and first-sync states of a village, a town and everything,
+// fields with their stamps and authors, every index key (the partition
+// indexes with their deleted records too), the scope fingerprints and
+// first-sync states (ScopePrintIn, StateIn) of a village and a town and of
+// everything (ScopePrint, State),
 // the clock — and goes on as one: the next Put logs the same entries after
 // the loaded ones.
 func TestLoadIsPut(t *testing.T) {
@@ -129,25 +131,42 @@ func TestLoadIsPut(t *testing.T) {
 				t.Errorf("%s: index %s is empty: the data does not test it", what, name)
 			}
 		}
-		scopes := map[string]func(*store.Entry) bool{
-			"everything": func(*store.Entry) bool { return true },
-			"王坪村":        func(e *store.Entry) bool { return e.Village == dp.Village.ID },
-			"the town":   func(e *store.Entry) bool { return e.Town == dp.Town.ID },
+		scopes := map[string]struct {
+			readable func(*store.Entry) bool
+			in       *store.Within // nil: the whole walk
+		}{
+			"everything": {func(*store.Entry) bool { return true }, nil},
+			"王坪村": {func(e *store.Entry) bool { return e.Village == dp.Village.ID },
+				&store.Within{Villages: map[uuid.UUID]bool{dp.Village.ID: true}}},
+			"the town": {func(e *store.Entry) bool { return e.Town == dp.Town.ID },
+				&store.Within{Towns: map[uuid.UUID]bool{dp.Town.ID: true}}},
 		}
-		for scope, readable := range scopes {
-			p1, s1, err := put.ScopePrint(readable)
+		for scope, sc := range scopes {
+			print := func(db *store.DB) (string, uint64, error) {
+				if sc.in != nil {
+					return db.ScopePrintIn(*sc.in, sc.readable)
+				}
+				return db.ScopePrint(sc.readable)
+			}
+			p1, s1, err := print(put)
 			must(t, err)
-			p2, s2, err := loaded.ScopePrint(readable)
+			p2, s2, err := print(loaded)
 			must(t, err)
 			if p1 != p2 || s1 != s2 {
 				t.Errorf("%s: scope %s: fingerprint %s at %d from Put, %s at %d from Load", what, scope, p1, s1, p2, s2)
 			}
 			stateOf := func(db *store.DB) []domain.Change {
 				var out []domain.Change
-				_, err := db.State(store.StatePos{}, readable, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+				fn := func(_ store.StatePos, chs []domain.Change) (bool, error) {
 					out = append(out, chs...)
 					return true, nil
-				})
+				}
+				var err error
+				if sc.in != nil {
+					_, err = db.StateIn(*sc.in, store.StatePos{}, sc.readable, fn)
+				} else {
+					_, err = db.State(store.StatePos{}, sc.readable, fn)
+				}
 				must(t, err)
 				return out
 			}
