@@ -14,6 +14,11 @@
 // draft's removal ([DB.PutDraft]). Bytes never leave a transaction without
 // being copied.
 //
+// [DB.Load] is the exception: it builds a new, empty store from millions of
+// records (the prefecture benchmarks), writing what Put would write record by
+// record, but bucket by bucket in key order over several transactions, after
+// checking every record as Put does.
+//
 // # Merging
 //
 // Content rules (each record's Validate, and the references a local edit must

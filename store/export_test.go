@@ -1,6 +1,10 @@
 package store
 
-import bolt "go.etcd.io/bbolt"
+import (
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // SetSealHook sets the function Seal calls at each of its stages ("copied":
 // the sealed copy is written, the clear file not replaced yet; "renamed":
@@ -13,3 +17,15 @@ func (db *DB) BoltStats() bolt.Stats { return db.bolt.raw().Stats() }
 // SetStateDecodeAll makes State decode every record to judge it (the
 // reference its cheaper reading of the household field is compared with).
 func SetStateDecodeAll(on bool) { stateDecodeAll = on }
+
+// IndexNames returns the names of every secondary index (index.go).
+func IndexNames() []string {
+	var out []string
+	for _, ixs := range indexes {
+		for _, ix := range ixs {
+			out = append(out, ix.name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

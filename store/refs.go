@@ -13,19 +13,44 @@ import (
 // household must exist, a measure's due date must not precede its plan, and so
 // on. Changes from other replicas are not held to this (they may arrive in any
 // order); their origin checked them.
-func checkRefs(tx *bolt.Tx, rec domain.Record) error {
+func checkRefs(tx *bolt.Tx, rec domain.Record) error { return checkRefsIn(txRefs{tx}, rec) }
+
+// refReader reads what checkRefs checks a record against: the stored
+// records of a transaction, or for Load the records loaded before it.
+type refReader interface {
+	// live returns the live record of kind with id, or an error matching
+	// domain.ErrNotFound, as load does.
+	live(kind domain.Kind, id uuid.UUID) (domain.Record, error)
+	// plans calls fn with the plans of a household (index plan_hh) until
+	// fn returns false.
+	plans(household uuid.UUID, fn func(id uuid.UUID) bool)
+}
+
+// txRefs reads the stored records of a transaction.
+type txRefs struct{ tx *bolt.Tx }
+
+func (r txRefs) live(kind domain.Kind, id uuid.UUID) (domain.Record, error) {
+	return load(r.tx, kind, id)
+}
+
+func (r txRefs) plans(household uuid.UUID, fn func(uuid.UUID) bool) {
+	scan(r.tx, "plan_hh", household[:], func(_ []byte, id uuid.UUID) bool { return fn(id) })
+}
+
+// checkRefsIn is checkRefs reading the records rec points at through tx.
+func checkRefsIn(tx refReader, rec domain.Record) error {
 	switch r := rec.(type) {
 	case *domain.Place:
 		if r.Level == domain.City {
 			return nil
 		}
-		p, err := place(tx, r.Parent, "parent")
+		p, err := refPlace(tx, r.Parent, "parent")
 		if err != nil {
 			return err
 		}
 		return r.ValidParent(p)
 	case *domain.Household:
-		g, err := place(tx, r.Group, "group")
+		g, err := refPlace(tx, r.Group, "group")
 		if err != nil {
 			return err
 		}
@@ -33,20 +58,20 @@ func checkRefs(tx *bolt.Tx, rec domain.Record) error {
 			return domain.Errorf(domain.EINVALID, "group", "“%s”不是一个社", "%q is not a group (社)", g.Name)
 		}
 		if r.NaturalVillage != uuid.Nil {
-			if _, err := place(tx, r.NaturalVillage, "natural_village"); err != nil {
+			if _, err := refPlace(tx, r.NaturalVillage, "natural_village"); err != nil {
 				return err
 			}
 		}
 	case *domain.Member:
-		return exists(tx, domain.KindHousehold, r.Household, "household")
+		return refExists(tx, domain.KindHousehold, r.Household, "household")
 	case *domain.Assignment:
-		if err := exists(tx, domain.KindCadre, r.Cadre, "cadre"); err != nil {
+		if err := refExists(tx, domain.KindCadre, r.Cadre, "cadre"); err != nil {
 			return err
 		}
 		if r.Role.IsPairing() {
-			return exists(tx, domain.KindHousehold, r.Target, "target")
+			return refExists(tx, domain.KindHousehold, r.Target, "target")
 		}
-		p, err := place(tx, r.Target, "target")
+		p, err := refPlace(tx, r.Target, "target")
 		if err != nil {
 			return err
 		}
@@ -57,29 +82,29 @@ func checkRefs(tx *bolt.Tx, rec domain.Record) error {
 			return domain.Errorf(domain.EINVALID, "target", "%[1]s应安排到%[2]s", "a %[3]s is assigned to a %[4]s", zh, wzh, en, wen)
 		}
 	case *domain.Visit:
-		if err := exists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
+		if err := refExists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
 			return err
 		}
-		if exists(tx, domain.KindVisit, r.ID, "visit") == nil {
+		if refExists(tx, domain.KindVisit, r.ID, "visit") == nil {
 			// An edit of a visit already here: its cadre may be one this
 			// device does not hold (a device reads only the cadres it
 			// needs; the visit may be by a cadre since moved elsewhere).
 			return nil
 		}
-		return exists(tx, domain.KindCadre, r.Cadre, "cadre")
+		return refExists(tx, domain.KindCadre, r.Cadre, "cadre")
 	case *domain.Problem:
-		if err := exists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
+		if err := refExists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
 			return err
 		}
 		if r.Visit != uuid.Nil {
-			return exists(tx, domain.KindVisit, r.Visit, "visit")
+			return refExists(tx, domain.KindVisit, r.Visit, "visit")
 		}
 	case *domain.Plan:
-		if err := exists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
+		if err := refExists(tx, domain.KindHousehold, r.Household, "household"); err != nil {
 			return err
 		}
 		var other uuid.UUID
-		scan(tx, "plan_hh", r.Household[:], func(_ []byte, id uuid.UUID) bool {
+		tx.plans(r.Household, func(id uuid.UUID) bool {
 			if id != r.ID {
 				other = id
 			}
@@ -90,7 +115,7 @@ func checkRefs(tx *bolt.Tx, rec domain.Record) error {
 				"this household already has a plan; edit that one")
 		}
 	case *domain.Measure:
-		rp, err := load(tx, domain.KindPlan, r.Plan)
+		rp, err := tx.live(domain.KindPlan, r.Plan)
 		if err != nil {
 			return refErr(err, "plan")
 		}
@@ -100,25 +125,29 @@ func checkRefs(tx *bolt.Tx, rec domain.Record) error {
 		}
 		return r.CheckDue(p)
 	case *domain.Review:
-		rp, err := load(tx, domain.KindPlan, r.Plan)
+		rp, err := tx.live(domain.KindPlan, r.Plan)
 		if err != nil {
 			return refErr(err, "plan")
 		}
 		if rp.(*domain.Plan).Household != r.Household {
 			return domain.Errorf(domain.EINVALID, "household", "审核与计划不属于同一户", "the review and its plan belong to different households")
 		}
-		return exists(tx, domain.KindCadre, r.Reviewer, "reviewer")
+		return refExists(tx, domain.KindCadre, r.Reviewer, "reviewer")
 	}
 	return nil
 }
 
 func exists(tx *bolt.Tx, kind domain.Kind, id uuid.UUID, field string) error {
-	_, err := load(tx, kind, id)
+	return refExists(txRefs{tx}, kind, id, field)
+}
+
+func refExists(tx refReader, kind domain.Kind, id uuid.UUID, field string) error {
+	_, err := tx.live(kind, id)
 	return refErr(err, field)
 }
 
-func place(tx *bolt.Tx, id uuid.UUID, field string) (*domain.Place, error) {
-	r, err := load(tx, domain.KindPlace, id)
+func refPlace(tx refReader, id uuid.UUID, field string) (*domain.Place, error) {
+	r, err := tx.live(domain.KindPlace, id)
 	if err != nil {
 		return nil, refErr(err, field)
 	}

@@ -12,6 +12,13 @@ import (
 // Cadres belong to no place: their names and phones are posted on every
 // village's supervision board (岗位监督栏).
 func scopeOf(tx *bolt.Tx, rec domain.Record) (household, village, town uuid.UUID) {
+	return scopeWith(rec, func(id uuid.UUID) (*domain.Place, error) { return loadPlace(tx, id) },
+		func(h uuid.UUID) uuid.UUID { return householdGroup(tx, h) })
+}
+
+// scopeWith is scopeOf reading places with place and the group of a stored
+// household with group (uuid.Nil if none is stored): Load's are its own.
+func scopeWith(rec domain.Record, place func(uuid.UUID) (*domain.Place, error), group func(uuid.UUID) uuid.UUID) (household, village, town uuid.UUID) {
 	d := domain.Declared(rec.Kind())
 	if d == nil {
 		return
@@ -20,13 +27,13 @@ func scopeOf(tx *bolt.Tx, rec domain.Record) (household, village, town uuid.UUID
 	case domain.ByCadre:
 		return
 	case domain.ByPlace:
-		village, town = placeScope(tx, rec.(*domain.Place))
+		village, town = placeScopeWith(rec.(*domain.Place), place)
 		return uuid.Nil, village, town
 	case domain.ByTarget:
 		a := rec.(*domain.Assignment)
 		if !a.Role.IsPairing() {
-			if p, err := loadPlace(tx, a.Target); err == nil {
-				village, town = placeScope(tx, p)
+			if p, err := place(a.Target); err == nil {
+				village, town = placeScopeWith(p, place)
 			}
 			return uuid.Nil, village, town
 		}
@@ -37,7 +44,11 @@ func scopeOf(tx *bolt.Tx, rec domain.Record) (household, village, town uuid.UUID
 	if household == uuid.Nil {
 		return
 	}
-	village, town = householdScope(tx, household)
+	g, err := place(group(household))
+	if err != nil {
+		return household, uuid.Nil, uuid.Nil
+	}
+	village, town = placeScopeWith(g, place)
 	return household, village, town
 }
 
