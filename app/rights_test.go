@@ -42,6 +42,7 @@ func TestTownLeadAdjustsTownDuties(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("the town's history does not list the clerk's duty: %+v", hist.Items)
 	}
+	shoot(t, a.Window, "tablet-town-duties.png")
 	hist.Open(i)
 	a.Wait()
 	f, ok := a.Nav().Top().(*app.AdjustForm)
