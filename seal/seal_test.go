@@ -157,4 +157,3 @@ func BenchmarkUnwrap(b *testing.B) {
 		}
 	}
 }
-
