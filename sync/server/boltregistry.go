@@ -321,7 +321,13 @@ func (r *BoltRegistry) Authenticate(token string) (replica.Device, error) {
 const maxEarlierTokens = 3
 
 func getDevice(tx *store.Tx, id uuid.UUID) (*deviceRow, error) {
-	b := tx.Bucket(bucketDevices)
+	return getRow[deviceRow](tx, bucketDevices, id, "device")
+}
+
+// getRow reads the JSON row of id in the local bucket name: nil when the
+// bucket or the row is not there.
+func getRow[T any](tx *store.Tx, name string, id uuid.UUID, what string) (*T, error) {
+	b := tx.Bucket(name)
 	if b == nil {
 		return nil, nil
 	}
@@ -329,9 +335,9 @@ func getDevice(tx *store.Tx, id uuid.UUID) (*deviceRow, error) {
 	if v == nil {
 		return nil, nil
 	}
-	row := new(deviceRow)
+	row := new(T)
 	if err := json.Unmarshal(v, row); err != nil {
-		return nil, fmt.Errorf("decode device %s: %w", id, err)
+		return nil, fmt.Errorf("decode %s %s: %w", what, id, err)
 	}
 	return row, nil
 }
@@ -537,19 +543,7 @@ func liveDevice(tx *store.Tx, device uuid.UUID) (*deviceRow, error) {
 }
 
 func getEscrow(tx *store.Tx, device uuid.UUID) (*escrowRow, error) {
-	b := tx.Bucket(bucketEscrow)
-	if b == nil {
-		return nil, nil
-	}
-	v := b.Get(device[:])
-	if v == nil {
-		return nil, nil
-	}
-	row := new(escrowRow)
-	if err := json.Unmarshal(v, row); err != nil {
-		return nil, fmt.Errorf("decode escrow of %s: %w", device, err)
-	}
-	return row, nil
+	return getRow[escrowRow](tx, bucketEscrow, device, "escrow of")
 }
 
 func putEscrow(tx *store.Tx, device uuid.UUID, row *escrowRow) error {
