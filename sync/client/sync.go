@@ -98,6 +98,11 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		h, err := c.send(ctx, http.MethodPost, acct.URL+protocol.PathSync, acct.Token, &req, func(r *http.Response) error {
 			return protocol.ReadSync(r, &resp, pg.add)
 		})
+		// Every part handed over is merged before anything else happens,
+		// whatever the answer was: the last part follows them.
+		if derr := pg.done(); err == nil {
+			err = derr
+		}
 		t1 := c.raw()
 		var outside *protocol.ChangesError
 		switch {
