@@ -68,6 +68,7 @@ func TestApplyPartRecordTwice(t *testing.T) {
 		}))
 		return out
 	}
+	devMust(t, byPart.Settle()) // a part of state holds its keys (held.go)
 	got, want := keys(byPart), keys(byChange)
 	if len(got["h1"]) != 1 || got["h1"][0] != y || len(got["h2"]) != 1 || got["h2"][0] != x || len(got["cadre"]) != 2 {
 		t.Fatalf("visit_hh / visit_cadre after ApplyPart: %v (x %s, y %s)", got, x, y)

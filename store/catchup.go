@@ -610,23 +610,40 @@ type Ref struct {
 // ApplyPage does.
 func (db *DB) ApplyPart(from uuid.UUID, state, changes []domain.Change) (rejected []error, err error) {
 	rejected = make([]error, len(state)+len(changes))
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := db.mergePage(tx, from, nil, state, changes, rejected); err != nil {
+	err = db.bolt.holding(func(tx *bolt.Tx) error {
+		if db.held.repair.Load() {
+			if err := db.settleHeld(tx); err != nil {
+				return err
+			}
+		}
+		before := tx.Bucket(bucketLog).Sequence()
+		// A part of state alone may hold its new records' keys for a later
+		// transaction (held.go); changes are merged against every key.
+		if err := db.mergePage(tx, from, nil, state, changes, rejected, len(changes) == 0); err != nil {
+			return err
+		}
+		if err := db.markHeld(tx, before, db.held.count() > 0); err != nil {
 			return err
 		}
 		return db.saveClock(tx)
 	})
 	if err != nil {
+		db.held.drop()
 		return nil, fmt.Errorf("store: apply part of a pulled page: %w", err)
 	}
 	return rejected, nil
 }
 
 // mergePage merges state, marking each record held in held if not nil,
-// then changes; rejected has one slot per change, state's first.
-func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, changes []domain.Change, rejected []error) error {
+// then changes; rejected has one slot per change, state's first. If hold,
+// the seen marks and index keys of the records the state creates join those
+// DB.held keeps, and stay there unless enough are held (held.go).
+func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, changes []domain.Change, rejected []error, hold bool) error {
 	sc := newScoper(tx)
 	lk := newLookups(tx)
+	if hold {
+		lk.marks, lk.keys = db.held.marks, db.held.keys
+	}
 	var leaving *bolt.Cursor
 	if b := tx.Bucket(bucketLeaving); b != nil {
 		leaving = b.Cursor()
@@ -659,8 +676,10 @@ func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, c
 		}
 		i = j
 	}
-	if err := lk.flush(); err != nil {
-		return err
+	if !hold || db.held.full(db.now()) {
+		if err := lk.flush(); err != nil {
+			return err
+		}
 	}
 	for i, ch := range changes {
 		if lk.seen(ch.ID) {
@@ -767,7 +786,7 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 				}
 			}
 		}
-		if err := db.mergePage(tx, from, held, p.State, p.Changes, rejected); err != nil {
+		if err := db.mergePage(tx, from, held, p.State, p.Changes, rejected, false); err != nil {
 			return err
 		}
 		if err := putCursors(tx, p.Cursors); err != nil {

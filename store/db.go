@@ -89,6 +89,7 @@ type DB struct {
 	cache  recordCache // decoded records for read transactions (cache.go)
 	places placeCache  // the places ScopePrint decoded (cache.go)
 	early  func(replica.Early)
+	held   *heldKeys // index keys of a pulled page not yet written (held.go)
 }
 
 // initialMmap is the size bbolt maps a store at first (see Open). On
@@ -132,7 +133,9 @@ func Open(path string, opt *Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	v := &vault{}
-	db := &DB{bolt: &handle{b: b, v: v}, vault: v, params: seal.DefaultParams, bopts: bopts, now: now, path: path, early: opt.Early}
+	db := &DB{bolt: &handle{b: b, v: v}, vault: v, params: seal.DefaultParams, bopts: bopts, now: now, path: path, early: opt.Early,
+		held: newHeldKeys()}
+	db.bolt.before = db.settleHeld
 	if opt.PINParams != nil {
 		db.params = *opt.PINParams
 	}
@@ -189,6 +192,15 @@ func (db *DB) init(device uuid.UUID) error {
 				return err
 			}
 		}
+		// Keys held by a page that never finished (held.go): rebuilt now, or
+		// by the transaction that unlocks a sealed store.
+		if meta.Get(keyHeldSince) != nil {
+			if sealed {
+				db.held.repair.Store(true)
+			} else if err := repairHeld(tx); err != nil {
+				return fmt.Errorf("rebuild the keys of an unfinished page: %w", err)
+			}
+		}
 
 		stored := meta.Get(keyDevice)
 		switch {
@@ -221,8 +233,12 @@ func (db *DB) init(device uuid.UUID) error {
 
 func equalBytes(a, b []byte) bool { return string(a) == string(b) }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close closes the database, writing the keys a pulled page holds first.
+// (A locked store cannot: they are rebuilt when it is unlocked again.)
+func (db *DB) Close() error {
+	db.settle()
+	return db.bolt.Close()
+}
 
 // Path returns the file's path.
 func (db *DB) Path() string { return db.path }

@@ -11,6 +11,9 @@ import (
 // replaced), so that a crash test can kill the process there.
 func SetSealHook(fn func(stage string)) { sealHook = fn }
 
+// Settle writes the index keys a pulled page's parts hold (held.go).
+func (db *DB) Settle() error { return db.settle() }
+
 // BoltStats returns bbolt's statistics of the open file (pages written).
 func (db *DB) BoltStats() bolt.Stats { return db.bolt.raw().Stats() }
 

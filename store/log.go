@@ -330,6 +330,9 @@ func (db *DB) LastSeq() (uint64, error) {
 
 // Seen reports whether the replica has applied the change with this ID.
 func (db *DB) Seen(id uuid.UUID) (bool, error) {
+	if err := db.settle(); err != nil {
+		return false, err
+	}
 	var ok bool
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		ok = tx.Bucket(bucketSeen).Get(id[:]) != nil
@@ -341,6 +344,9 @@ func (db *DB) Seen(id uuid.UUID) (bool, error) {
 // EntryOf returns the log entry of the change with this ID, and whether
 // the log holds it.
 func (db *DB) EntryOf(id uuid.UUID) (Entry, bool, error) {
+	if err := db.settle(); err != nil {
+		return Entry{}, false, err
+	}
 	var e Entry
 	var ok bool
 	err := db.bolt.View(func(tx *bolt.Tx) error {

@@ -195,6 +195,9 @@ type handle struct {
 	mu sync.RWMutex
 	b  *bolt.DB
 	v  *vault
+	// before runs first in every write transaction but holding's
+	// (DB.settleHeld).
+	before func(*bolt.Tx) error
 }
 
 // View runs a read transaction unless the store is locked.
@@ -209,6 +212,25 @@ func (h *handle) View(fn func(*bolt.Tx) error) error {
 
 // Update runs a write transaction unless the store is locked.
 func (h *handle) Update(fn func(*bolt.Tx) error) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if err := h.v.ready(); err != nil {
+		return err
+	}
+	if h.before == nil {
+		return h.b.Update(fn)
+	}
+	return h.b.Update(func(tx *bolt.Tx) error {
+		if err := h.before(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// holding is Update without before: for the parts of a pulled page, which
+// may leave index keys held (held.go).
+func (h *handle) holding(fn func(*bolt.Tx) error) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if err := h.v.ready(); err != nil {
