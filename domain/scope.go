@@ -20,8 +20,10 @@ type Post struct {
 	// Households, for a group, are the group's current households.
 	Households []uuid.UUID
 	// Pairings, for a village, are the pairings of every cadre of the
-	// village's roster, wherever they are: a device reading the whole
-	// village receives them for its three-level check.
+	// village's roster, wherever they are, and their current duties outside
+	// the village: a device reading the whole village receives them for its
+	// three-level check and to judge a change of those cadres as the server
+	// does (MayChangeCadre), without the other villages' places.
 	Pairings []uuid.UUID
 }
 
@@ -53,7 +55,8 @@ type Scope struct {
 	RosterVillages, RosterTowns map[uuid.UUID]bool
 	// The roster is writable in these.
 	LeadVillages, LeadTowns map[uuid.UUID]bool
-	// Pairings are assignments readable wherever they are (Post.Pairings).
+	// Pairings are assignments — pairings and duties — readable wherever
+	// they are (Post.Pairings).
 	Pairings map[uuid.UUID]bool
 	// Roles are the cadre's roles at each village of Villages; TownRoles
 	// at each town of Towns.

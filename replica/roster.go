@@ -25,7 +25,9 @@ type Assigned struct {
 	Households []uuid.UUID  // for a group: the households in it
 	// Pairings, for a village: the pairings (current and ended) of every cadre of the
 	// village's roster, in this village or another (see query.Roster), which a
-	// device reading the whole village receives for its three-level check.
+	// device reading the whole village receives for its three-level check,
+	// and their current duties outside the village, for its roster rights
+	// (domain.Scope.MayChangeCadre); not the places those name.
 	Pairings []uuid.UUID
 }
 

@@ -8,18 +8,31 @@ import (
 	"bangfu/domain"
 )
 
-// pairingsOfVillage returns the IDs of the pairings, current and ended, of
-// every cadre who has or had a duty in a village (an assignment, current or
-// ended, to the village, its groups and natural villages, or its households;
-// retired cadres too), wherever the households are: what a device that reads
-// the whole village must receive so that its three-level check counts a
-// cadre's pairings in other villages as the server does. Ended ones, and
-// those of cadres whose duty here ended, stay in, so that the device learns
-// of the end (or the deletion) instead of keeping a stale copy of a pairing that left the set
-// (ScopePrint covers the set, so a cadre who joins the village brings
-// its pairings elsewhere in a catch-up). It reads the village's households from the
-// index alone and every assignment once: a server works it out at every
-// sync of a team leader's tablet.
+// pairingsOfVillage returns the IDs of the assignments that a device
+// reading the whole village receives wherever they are, of every cadre who
+// has or had a duty in the village (an assignment, current or ended, to the
+// village, its groups and natural villages, or its households; retired
+// cadres too):
+//
+//   - their pairings, current and ended, wherever the households are, so
+//     that the device's three-level check counts a cadre's pairings in
+//     other villages as the server does. Ended ones, and those of cadres
+//     whose duty here ended, stay in, so that the device learns of the end
+//     (or the deletion) instead of keeping a stale copy of a pairing that
+//     left the set;
+//   - their current duties (assignments to a place) outside the village, so
+//     that the device judges a change of such a cadre (domain.Scope's
+//     MayChangeCadre: a retirement ends their duties everywhere) as the
+//     server does. Only the assignments travel, not the places they name:
+//     a duty whose place the device does not hold is one where its cadre
+//     leads nothing, which is all MayChangeCadre needs to know. A duty that
+//     ends, or is deleted, leaves the set, and the device removes it (the
+//     scope's units change: ScopePrint counts it).
+//
+// ScopePrint covers the set, so a cadre who joins the village brings
+// their pairings and duties elsewhere in a catch-up. It reads the village's
+// households from the index alone and every assignment once: a server works
+// it out at every sync of a team leader's tablet.
 func (t *Tx) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
 	targets := map[uuid.UUID]bool{village: true}
 	for _, level := range []domain.Level{domain.Group, domain.NaturalVillage} {
@@ -35,21 +48,21 @@ func (t *Tx) pairingsOfVillage(village uuid.UUID) []uuid.UUID {
 		}
 	}
 	cadres := map[uuid.UUID]bool{}
-	pairings := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing IDs
+	held := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing and duty IDs
 	// Deleted pairings too, so that the device learns of the deletion.
 	_ = eachStored(t.tx, domain.KindAssignment, func(rec domain.Record) error {
 		a := rec.(*domain.Assignment)
 		if !a.Deleted && targets[a.Target] {
 			cadres[a.Cadre] = true
 		}
-		if a.Role.IsPairing() {
-			pairings[a.Cadre] = append(pairings[a.Cadre], a.ID)
+		if a.Role.IsPairing() || (a.Current() && !targets[a.Target]) {
+			held[a.Cadre] = append(held[a.Cadre], a.ID)
 		}
 		return nil
 	})
 	var out []uuid.UUID
 	for c := range cadres {
-		out = append(out, pairings[c]...)
+		out = append(out, held[c]...)
 	}
 	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
 	return out

@@ -677,9 +677,10 @@ func (s *Store) Reach(cadre uuid.UUID) ([]replica.Assigned, error) {
 	return out, nil
 }
 
-// pairingsOf returns the pairings, current, ended and deleted, of every
-// cadre with a duty (current or ended) in village: to the village, its
-// groups and natural villages, or the households of its groups.
+// pairingsOf returns the pairings, current, ended and deleted, and the
+// current duties outside the village, of every cadre with a duty (current
+// or ended) in village: to the village, its groups and natural villages, or
+// the households of its groups (store's pairingsOfVillage).
 func pairingsOf(v view, village uuid.UUID) []uuid.UUID {
 	targets := map[uuid.UUID]bool{village: true}
 	for _, c := range children(v, village) {
@@ -699,7 +700,7 @@ func pairingsOf(v view, village uuid.UUID) []uuid.UUID {
 	}
 	var out []uuid.UUID
 	each(v, domain.KindAssignment, func(rec domain.Record) {
-		if a := rec.(*domain.Assignment); a.Role.IsPairing() && cadres[a.Cadre] {
+		if a := rec.(*domain.Assignment); cadres[a.Cadre] && (a.Role.IsPairing() || a.Current() && !targets[a.Target]) {
 			out = append(out, a.ID)
 		}
 	})
@@ -767,14 +768,17 @@ func (s *Store) PlanApprovers(village uuid.UUID) ([]domain.Role, error) {
 }
 
 // ScopePrint fingerprints the units of scope readable accepts — places,
-// current households, pairings readable without their household, cadres
-// — as store.DB.ScopePrint does, unit for unit, so that the two agree.
+// current households, pairings readable without their household, duties
+// readable without their place, cadres — as store.DB.ScopePrint does, unit
+// for unit, so that the two agree.
 func (s *Store) ScopePrint(readable func(*replica.Entry) bool) (string, uint64, error) {
 	type unit struct {
-		id   uuid.UUID
-		e    replica.Entry
-		hh   *replica.Entry // for a pairing: its household's header, which must not be readable
-		mark string         // written before the unit, when not ""
+		id uuid.UUID
+		e  replica.Entry
+		// hh, for an assignment: the header of its household (a pairing)
+		// or of its place (a duty), which must not be readable.
+		hh   *replica.Entry
+		mark string // written before the unit, when not ""
 	}
 	var units []unit
 	s.mu.RLock()
@@ -796,12 +800,14 @@ func (s *Store) ScopePrint(readable func(*replica.Entry) bool) (string, uint64, 
 	}
 	units = append(units, unit{mark: "pairings"})
 	each(v, domain.KindAssignment, func(rec domain.Record) {
-		if a := rec.(*domain.Assignment); a.Role.IsPairing() {
-			e := header(v, a)
-			hh := replica.Entry{Household: e.Household, Village: e.Village, Town: e.Town,
-				Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
-			units = append(units, unit{id: a.ID, e: e, hh: &hh})
+		a := rec.(*domain.Assignment)
+		e := header(v, a)
+		hh := replica.Entry{Household: e.Household, Village: e.Village, Town: e.Town,
+			Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
+		if !a.Role.IsPairing() {
+			hh = replica.Entry{Village: e.Village, Town: e.Town, Change: domain.Change{Kind: domain.KindPlace, Record: a.Target}}
 		}
+		units = append(units, unit{id: a.ID, e: e, hh: &hh})
 	})
 	units = append(units, unit{mark: "cadres"})
 	for _, id := range v.ids(domain.KindCadre) {
