@@ -25,7 +25,8 @@ type sees struct {
 	places     map[uuid.UUID]bool
 	cadres     map[uuid.UUID]bool
 	// pairsOf: a device reading a whole village also reads the pairings,
-	// anywhere, of these cadres (those with a duty in the village).
+	// anywhere, and the current duties elsewhere of these cadres (those
+	// with a duty in the village), not the places those name.
 	pairsOf map[uuid.UUID]bool
 }
 
@@ -63,7 +64,7 @@ func (s sees) visible(rec domain.Record) bool {
 		if r.Role.IsPairing() {
 			return s.households[r.Target] || s.pairsOf[r.Cadre]
 		}
-		return s.places[r.Target]
+		return s.places[r.Target] || (s.pairsOf[r.Cadre] && r.Current())
 	case *domain.Conflict:
 		if r.Household == uuid.Nil {
 			return true

@@ -19,9 +19,11 @@ import (
 // township office does (the roster is the office's): it gives a group to
 // another group cadre (editing the assignment, or ending it and making a new
 // one), moves a household to another group (in the village or the other
-// one), ends a pairing or pairs a cadre with a household, adds a member to a
-// household or removes one, or revokes a device and enrols it again. It
-// returns what it did.
+// one), ends a pairing or pairs a cadre with a household, makes a group
+// cadre a team member of the other village or ends or deletes that duty
+// (which the team leader's tablet reads without the village), adds a member
+// to a household or removes one, or revokes a device and enrols it again.
+// It returns what it did.
 func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.World, devs []*synctest.Device) string {
 	t.Helper()
 	db := srv.DB
@@ -86,7 +88,7 @@ func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.
 		h := households[rng.IntN(len(households))]
 		put(&domain.Assignment{Cadre: cadres[rng.IntN(2)].ID, Role: domain.Helper, Target: h.ID, Since: time.Now().Truncate(24 * time.Hour)})
 		return "pairing added"
-	case p < 85:
+	case p < 78:
 		var members []*domain.Member
 		db.Each(domain.KindMember, func(r domain.Record) error {
 			members = append(members, r.(*domain.Member))
@@ -100,6 +102,22 @@ func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.
 		put(&domain.Member{Household: h.ID, Name: fmt.Sprintf("成员%d", rng.IntN(1000)), Relation: "子",
 			Gender: "男", BirthYear: 1990 + rng.IntN(30), Work: "务农"})
 		return "member added"
+	case p < 85:
+		c := cadres[rng.IntN(2)]
+		for _, a := range assignments {
+			if a.Cadre != c.ID || a.Target != w.Village2.ID || !a.Current() {
+				continue
+			}
+			if rng.IntN(2) == 0 {
+				a.End(time.Now().Truncate(24*time.Hour), "帮扶力量调整")
+				put(a)
+				return "duty elsewhere ended"
+			}
+			del(domain.KindAssignment, a.ID)
+			return "duty elsewhere deleted"
+		}
+		put(&domain.Assignment{Cadre: c.ID, Role: domain.TeamMember, Target: w.Village2.ID, Since: time.Now().Truncate(24 * time.Hour)})
+		return "duty elsewhere given"
 	default:
 		d := devs[rng.IntN(len(devs))]
 		reenrol(t, srv, d)
@@ -175,6 +193,10 @@ func rosterSees(t *testing.T, db *store.DB, w *synctest.World, cadre uuid.UUID) 
 			groups[w.G1.ID], groups[w.G2.ID] = true, true
 			villages[w.Village.ID] = true
 			whole[w.Village.ID] = true
+		case a.Target == w.Village2.ID && a.Current(): // an ended duty reaches nothing
+			groups[w.G3.ID] = true
+			villages[w.Village2.ID] = true
+			whole[w.Village2.ID] = true
 		}
 		return nil
 	})
