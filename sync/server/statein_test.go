@@ -31,8 +31,9 @@ import (
 // another begun, a group, an assignment and a cadre deleted; and for the
 // catch-up of what entered each scope since before those changes (readable
 // now or held then, store.HeldWithin). The team leader of the first village
-// reads that cadre's duty elsewhere (a unit of its scope), and the catch-up
-// names the ended one as left and sends the new one.
+// reads that cadre's duty elsewhere (a unit of its scope), as does the lead
+// of its town when the duty is in another town, and the team leader's
+// catch-up names the ended one as left and sends the new one.
 func TestStateInMatchesWholeWalk(t *testing.T) {
 	now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
@@ -84,6 +85,21 @@ func TestStateInMatchesWholeWalk(t *testing.T) {
 			if sc := scopeOf(t, db, leader); !sc.pairings[f.duty.ID] || !slices.Contains(before[leader], f.duty.ID) {
 				t.Fatalf("the first village's team leader does not read the duty in the last village of a cadre of both (a unit: %v)",
 					slices.Contains(before[leader], f.duty.ID))
+			}
+			// In a prefecture the last village is in another town: the
+			// first town's lead reads that duty too, without its town.
+			if town := f.parentOf(f.group.Parent); town != f.farTown {
+				lead := uuid.Nil
+				for _, a := range d.Assignments {
+					if a.Role == domain.TownLead && a.Target == town && a.Current() {
+						lead = a.Cadre
+					}
+				}
+				if sc := scopeOf(t, db, lead); lead == uuid.Nil || !sc.pairings[f.duty.ID] || !slices.Contains(before[lead], f.duty.ID) {
+					t.Fatalf("the first town's lead (%s) does not read the duty in another town of a cadre of both (in its scope %v, a unit %v)", lead, scopeOf(t, db, lead).pairings[f.duty.ID], slices.Contains(before[lead], f.duty.ID))
+				}
+			} else if c.name == "prefecture" {
+				t.Fatal("the prefecture's first and last villages are in one town")
 			}
 			deleted := f.change(t, db, admin)
 			seen = compareStates(t, db, d, before)
@@ -139,6 +155,7 @@ type stateFixture struct {
 	both        *domain.Cadre
 	duty, later *domain.Assignment
 	farGroup    uuid.UUID // a group of the last village (of another if the town has one)
+	farTown     uuid.UUID // the town of that village
 }
 
 // parentOf returns the parent of a place of the generated roster.
@@ -242,7 +259,7 @@ func (f *stateFixture) extras(t *testing.T, db *store.DB, admin uuid.UUID) {
 		}
 		far, farGroup = v.ID, g.ID
 	}
-	f.farGroup = farGroup
+	f.farGroup, f.farTown = farGroup, f.parentOf(f.parentOf(f.other.Group))
 	f.both = &domain.Cadre{Name: "两村队员", Rank: domain.RankOther}
 	f.both.ID = uuid.New()
 	since := f.now.AddDate(0, -3, 0)

@@ -666,8 +666,8 @@ func (s *Store) Reach(cadre uuid.UUID) ([]replica.Assigned, error) {
 			}
 			x.Level, x.Location = p.Level, locate(v, p)
 			switch p.Level {
-			case domain.Village:
-				x.Pairings = pairingsOf(v, p.ID)
+			case domain.Village, domain.Town:
+				x.Pairings = pairingsOf(v, p.ID, p.Level)
 			case domain.Group:
 				x.Households = households(v, p.ID)
 			}
@@ -677,21 +677,33 @@ func (s *Store) Reach(cadre uuid.UUID) ([]replica.Assigned, error) {
 	return out, nil
 }
 
-// pairingsOf returns the pairings, current, ended and deleted, and the
-// current duties outside the village, of every cadre with a duty (current
-// or ended) in village: to the village, its groups and natural villages, or
-// the households of its groups (store's pairingsOfVillage).
-func pairingsOf(v view, village uuid.UUID) []uuid.UUID {
-	targets := map[uuid.UUID]bool{village: true}
-	for _, c := range children(v, village) {
-		switch c.Level {
-		case domain.Group:
-			targets[c.ID] = true
-			for _, h := range households(v, c.ID) {
-				targets[h] = true
+// pairingsOf returns the pairings, current, ended and deleted, with
+// households outside place (a village or a town), and the current duties
+// outside it, of every cadre with a duty (current or ended) there: to the
+// place, its villages, their groups and natural villages, or the households
+// of those groups (store's pairingsOfPlace).
+func pairingsOf(v view, place uuid.UUID, level domain.Level) []uuid.UUID {
+	targets := map[uuid.UUID]bool{place: true}
+	villages := []uuid.UUID{place}
+	if level == domain.Town {
+		for _, c := range children(v, place) {
+			if c.Level == domain.Village {
+				targets[c.ID] = true
+				villages = append(villages, c.ID)
 			}
-		case domain.NaturalVillage:
-			targets[c.ID] = true
+		}
+	}
+	for _, village := range villages {
+		for _, c := range children(v, village) {
+			switch c.Level {
+			case domain.Group:
+				targets[c.ID] = true
+				for _, h := range households(v, c.ID) {
+					targets[h] = true
+				}
+			case domain.NaturalVillage:
+				targets[c.ID] = true
+			}
 		}
 	}
 	cadres := map[uuid.UUID]bool{}
@@ -700,7 +712,7 @@ func pairingsOf(v view, village uuid.UUID) []uuid.UUID {
 	}
 	var out []uuid.UUID
 	each(v, domain.KindAssignment, func(rec domain.Record) {
-		if a := rec.(*domain.Assignment); cadres[a.Cadre] && (a.Role.IsPairing() || a.Current() && !targets[a.Target]) {
+		if a := rec.(*domain.Assignment); cadres[a.Cadre] && !targets[a.Target] && (a.Role.IsPairing() || a.Current()) {
 			out = append(out, a.ID)
 		}
 	})
