@@ -19,11 +19,12 @@ import (
 // township office does (the roster is the office's): it gives a group to
 // another group cadre (editing the assignment, or ending it and making a new
 // one), moves a household to another group (in the village or the other
-// one), ends a pairing or pairs a cadre with a household, makes a group
-// cadre a team member of the other village or ends or deletes that duty
-// (which the team leader's tablet reads without the village), adds a member
-// to a household or removes one, or revokes a device and enrols it again.
-// It returns what it did.
+// one), ends a pairing or pairs a cadre with a household, has the other
+// village's group cadre (who has no device) help a household of the village
+// or stop, or ends his group there and makes it anew (the team leader's
+// tablet reads that duty, without the other village, while he helps here),
+// adds a member to a household or removes one, or revokes a device and
+// enrols it again. It returns what it did.
 func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.World, devs []*synctest.Device) string {
 	t.Helper()
 	db := srv.DB
@@ -103,21 +104,34 @@ func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.
 			Gender: "男", BirthYear: 1990 + rng.IntN(30), Work: "务农"})
 		return "member added"
 	case p < 85:
-		c := cadres[rng.IntN(2)]
-		for _, a := range assignments {
-			if a.Cadre != c.ID || a.Target != w.Village2.ID || !a.Current() {
-				continue
+		today := time.Now().Truncate(24 * time.Hour)
+		c3 := w.Cadre3.ID
+		if rng.IntN(2) == 0 {
+			for _, a := range assignments {
+				if a.Cadre == c3 && a.Role == domain.GroupCadre && a.Target == w.G3.ID && a.Current() {
+					a.End(today, "帮扶力量调整")
+					put(a, &domain.Assignment{Cadre: c3, Role: domain.GroupCadre, Target: w.G3.ID, Since: today})
+					return "other village's group ended and made anew"
+				}
 			}
-			if rng.IntN(2) == 0 {
-				a.End(time.Now().Truncate(24*time.Hour), "帮扶力量调整")
-				put(a)
-				return "duty elsewhere ended"
-			}
-			del(domain.KindAssignment, a.ID)
-			return "duty elsewhere deleted"
 		}
-		put(&domain.Assignment{Cadre: c.ID, Role: domain.TeamMember, Target: w.Village2.ID, Since: time.Now().Truncate(24 * time.Hour)})
-		return "duty elsewhere given"
+		for _, a := range assignments {
+			if a.Cadre == c3 && a.Role.IsPairing() {
+				del(domain.KindAssignment, a.ID)
+				return "other village's group cadre stops helping"
+			}
+		}
+		var here []*domain.Household
+		for _, h := range households {
+			if h.Group == w.G1.ID || h.Group == w.G2.ID {
+				here = append(here, h)
+			}
+		}
+		if len(here) == 0 {
+			return "none"
+		}
+		put(&domain.Assignment{Cadre: c3, Role: domain.Helper, Target: here[rng.IntN(len(here))].ID, Since: today})
+		return "other village's group cadre helps here"
 	default:
 		d := devs[rng.IntN(len(devs))]
 		reenrol(t, srv, d)
@@ -193,10 +207,6 @@ func rosterSees(t *testing.T, db *store.DB, w *synctest.World, cadre uuid.UUID) 
 			groups[w.G1.ID], groups[w.G2.ID] = true, true
 			villages[w.Village.ID] = true
 			whole[w.Village.ID] = true
-		case a.Target == w.Village2.ID && a.Current(): // an ended duty reaches nothing
-			groups[w.G3.ID] = true
-			villages[w.Village2.ID] = true
-			whole[w.Village2.ID] = true
 		}
 		return nil
 	})
