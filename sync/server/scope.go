@@ -39,9 +39,10 @@ import (
 //   - A conflict record that belongs to no household (a roster field edited
 //     twice at once) is readable by anyone, and may be marked resolved by
 //     those who may write the field in conflict.
-//   - A device reading a whole village also reads the pairings of every cadre
-//     of the village elsewhere, and their current duties elsewhere (see
-//     [scope.crossPairing]); not the places, households or members there.
+//   - A device reading a whole village (or town) also reads the pairings of
+//     every cadre of the village elsewhere, and their current duties
+//     elsewhere (see [scope.crossPairing]); not the places, households or
+//     members there.
 //
 // Within the scope, who may write what follows the kinds' declarations
 // (domain.Decls), field by field: see check.
@@ -100,8 +101,8 @@ func newScope(cadre, device uuid.UUID, reach []store.Assigned, approvers domain.
 }
 
 // crossPairing reports whether e is an assignment that a device reading a
-// whole village receives although its target is elsewhere: a pairing, or a
-// current duty, of a cadre of the village (store.Assigned.Pairings). Without
+// whole village (or town) receives although its target is elsewhere: a
+// pairing, or a current duty, of a cadre of the village (store.Assigned.Pairings). Without
 // the pairings, a county-level leader paired with one household here and two
 // in other villages shows as "1/3" on the team leader's tablet while the
 // server's export shows no gap; without the duties, the village lead's
