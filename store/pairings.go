@@ -1,7 +1,9 @@
 package store
 
 import (
+	"encoding/json"
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -18,8 +20,7 @@ import (
 //     place, so that the device's three-level check counts a cadre's
 //     pairings elsewhere as the server does. Ended ones, and those of
 //     cadres whose duty here ended, stay in, so that the device learns of
-//     the end (or the deletion) instead of keeping a stale copy of a
-//     pairing that left the set;
+//     the end; a deleted one leaves the set, and the device removes it;
 //   - their current duties (assignments to a place) outside the place, so
 //     that the device judges a change of such a cadre (domain.Scope's
 //     MayChangeCadre: a retirement ends their duties everywhere) as the
@@ -31,9 +32,11 @@ import (
 //
 // Those inside the place are readable with it and not named. ScopePrint
 // covers the set, so a cadre who joins the place brings their pairings and
-// duties elsewhere in a catch-up. It reads the place's households from the
-// index alone and every assignment once: a server works it out at every
-// sync of a team leader's or a town lead's tablet.
+// duties elsewhere in a catch-up. It reads the place's households and the
+// cadres assigned there from the indexes, without decoding their
+// assignments, and decodes only those cadres' assignments: a server works
+// it out at every sync of a team leader's or a town lead's tablet, at the
+// cost of the place rather than of the store.
 func (t *Tx) pairingsOfPlace(place uuid.UUID, level domain.Level) []uuid.UUID {
 	targets := map[uuid.UUID]bool{place: true}
 	villages := []uuid.UUID{place}
@@ -59,22 +62,38 @@ func (t *Tx) pairingsOfPlace(place uuid.UUID, level domain.Level) []uuid.UUID {
 			}
 		}
 	}
+	// The cadre of each live assignment to a target, read from its row.
 	cadres := map[uuid.UUID]bool{}
-	held := map[uuid.UUID][]uuid.UUID{} // cadre -> pairing and duty IDs
-	// Deleted pairings too, so that the device learns of the deletion.
-	_ = eachStored(t.tx, domain.KindAssignment, func(rec domain.Record) error {
-		a := rec.(*domain.Assignment)
-		if !a.Deleted && targets[a.Target] {
-			cadres[a.Cadre] = true
-		}
-		if !targets[a.Target] && (a.Role.IsPairing() || a.Current()) {
-			held[a.Cadre] = append(held[a.Cadre], a.ID)
-		}
-		return nil
-	})
+	for target := range targets {
+		t.Scan("assign_target", target[:], func(_ []byte, id uuid.UUID) bool {
+			if r, err := getRow(t.tx, domain.KindAssignment, id); err == nil && r != nil && !r.deleted() {
+				if c := r.uuid("cadre"); c != uuid.Nil {
+					cadres[c] = true
+				}
+			}
+			return true
+		})
+	}
+	// Their assignments, read from the rows: role, target, until.
 	var out []uuid.UUID
 	for c := range cadres {
-		out = append(out, held[c]...)
+		for _, id := range t.ids("assign_cadre", c[:]) {
+			r, err := getRow(t.tx, domain.KindAssignment, id)
+			if err != nil || r == nil || r.deleted() || r.uuid("cadre") != c || targets[r.uuid("target")] {
+				continue
+			}
+			var role domain.Role
+			var until time.Time
+			if st, ok := r.state("role"); ok {
+				_ = json.Unmarshal(st.Value, &role)
+			}
+			if st, ok := r.state("until"); ok {
+				_ = json.Unmarshal(st.Value, &until)
+			}
+			if role.IsPairing() || until.IsZero() { // a pairing, or a current duty
+				out = append(out, id)
+			}
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return string(out[i][:]) < string(out[j][:]) })
 	return out

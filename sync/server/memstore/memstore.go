@@ -677,7 +677,7 @@ func (s *Store) Reach(cadre uuid.UUID) ([]replica.Assigned, error) {
 	return out, nil
 }
 
-// pairingsOf returns the pairings, current, ended and deleted, with
+// pairingsOf returns the pairings, current and ended, with
 // households outside place (a village or a town), and the current duties
 // outside it, of every cadre with a duty (current or ended) there: to the
 // place, its villages, their groups and natural villages, or the households
@@ -711,11 +711,11 @@ func pairingsOf(v view, place uuid.UUID, level domain.Level) []uuid.UUID {
 		cadres[a.Cadre] = true
 	}
 	var out []uuid.UUID
-	each(v, domain.KindAssignment, func(rec domain.Record) {
-		if a := rec.(*domain.Assignment); cadres[a.Cadre] && !targets[a.Target] && (a.Role.IsPairing() || a.Current()) {
-			out = append(out, a.ID)
-		}
-	})
+	for _, a := range assignments(v, func(a *domain.Assignment) bool {
+		return cadres[a.Cadre] && !targets[a.Target] && (a.Role.IsPairing() || a.Current())
+	}) {
+		out = append(out, a.ID)
+	}
 	return out
 }
 
