@@ -288,3 +288,64 @@ func TestReplaceHelperOnTablet(t *testing.T) {
 		})
 	}
 }
+
+// TestRetireCadreOfTwoVillagesOnTablet: a helper of the village who is also
+// a team member of another village may not be recorded as transferred by
+// the team leader (the server would refuse it: only the town or city office
+// ends duties there). The tablet holds that duty — not the other village —
+// so the form says why at once, in the cadre's name, and changes nothing;
+// the history of the village does not list the duty elsewhere.
+func TestRetireCadreOfTwoVillagesOnTablet(t *testing.T) {
+	e := newEnv(t)
+	var both *domain.Cadre
+	for _, x := range e.data.Assignments {
+		if x.Role == domain.Helper && x.Current() {
+			both = cadreOf(t, e, x)
+			break
+		}
+	}
+	far := &domain.Place{Level: domain.Village, Name: "罗家湾村", Parent: e.data.Town.ID}
+	if err := e.db.Put(e.data.TeamLeader.ID, far); err != nil {
+		t.Fatal(err)
+	}
+	there := &domain.Assignment{Cadre: both.ID, Role: domain.TeamMember, Target: far.ID, Since: demoNow.AddDate(-1, 0, 0)}
+	if err := e.db.Put(e.data.TeamLeader.ID, there); err != nil {
+		t.Fatal(err)
+	}
+	a, d := e.enrolled("tablet", e.data.TeamLeader.ID, tablet)
+	if _, err := d.db.Get(domain.KindAssignment, there.ID); err != nil {
+		t.Fatalf("the tablet lacks the helper's duty in 罗家湾村: %v", err)
+	}
+	if _, err := d.db.Get(domain.KindPlace, far.ID); err == nil {
+		t.Error("the tablet holds 罗家湾村")
+	}
+	hist, h := openHistory(t, a, d, e)
+	opened := false
+	for i, x := range h.Adjustments {
+		if x.Assignment.ID == there.ID {
+			t.Error("the village's history lists the duty in 罗家湾村")
+		}
+		if !opened && x.Cadre != nil && x.Cadre.ID == both.ID && x.Assignment.Current() {
+			hist.Open(i)
+			opened = true
+		}
+	}
+	if !opened {
+		t.Fatalf("the history does not list %s", both.Name)
+	}
+	a.Wait()
+	f := a.Nav().Top().(*app.AdjustForm)
+	test.Type(f.Reason, "调任")
+	f.Departure.SetSelected("调离")
+	test.Tap(f.Leave)
+	a.Wait()
+	if got := labelText(t, f.Error); !strings.Contains(got, both.Name+"在您负责的村（镇）以外还有职责") {
+		t.Errorf("transferring a cadre of two villages: %q", got)
+	}
+	if c := must(d.db.Get(domain.KindCadre, both.ID)).(*domain.Cadre); c.Left != "" {
+		t.Errorf("the cadre of two villages is recorded as %s", c.Left)
+	}
+	if st := d.client.Status(); st.Pending > 0 {
+		t.Errorf("%d changes wait to be sent", st.Pending)
+	}
+}

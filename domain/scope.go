@@ -19,9 +19,11 @@ type Post struct {
 	Village, Town uuid.UUID
 	// Households, for a group, are the group's current households.
 	Households []uuid.UUID
-	// Pairings, for a village, are the pairings of every cadre of the
-	// village's roster, wherever they are: a device reading the whole
-	// village receives them for its three-level check.
+	// Pairings, for a village or a town, are the pairings of every cadre of
+	// its roster with households outside it, and their current duties
+	// outside it: a device reading the whole village or town receives them
+	// for its three-level check and to judge a change of those cadres as
+	// the server does (MayChangeCadre), without the places they name.
 	Pairings []uuid.UUID
 }
 
@@ -53,7 +55,8 @@ type Scope struct {
 	RosterVillages, RosterTowns map[uuid.UUID]bool
 	// The roster is writable in these.
 	LeadVillages, LeadTowns map[uuid.UUID]bool
-	// Pairings are assignments readable wherever they are (Post.Pairings).
+	// Pairings are assignments — pairings and duties — readable wherever
+	// they are (Post.Pairings).
 	Pairings map[uuid.UUID]bool
 	// Roles are the cadre's roles at each village of Villages; TownRoles
 	// at each town of Towns.
@@ -101,6 +104,9 @@ func ScopeOf(posts []Post) Scope {
 		case p.Level == Town:
 			add(s.Towns, p.Target)
 			s.TownRoles[p.Target] = append(s.TownRoles[p.Target], p.Role)
+			for _, id := range p.Pairings {
+				add(s.Pairings, id)
+			}
 			if p.Role.Leads() {
 				add(s.LeadTowns, p.Target)
 			}

@@ -11,7 +11,7 @@ import (
 
 func TestScopeOf(t *testing.T) {
 	id := func(n byte) uuid.UUID { return uuid.UUID{15: n} }
-	town, village, group, hh1, hh2, hh3, pair := id(1), id(2), id(3), id(4), id(5), id(6), id(7)
+	town, village, group, hh1, hh2, hh3, pair, duty := id(1), id(2), id(3), id(4), id(5), id(6), id(7), id(8)
 	set := func(ids ...uuid.UUID) map[uuid.UUID]bool {
 		m := map[uuid.UUID]bool{}
 		for _, x := range ids {
@@ -24,7 +24,7 @@ func TestScopeOf(t *testing.T) {
 	pairedAway := domain.Post{Role: domain.PairCounty, Target: hh3}
 	leader := domain.Post{Role: domain.TeamLeader, Target: village, Level: domain.Village, Village: village, Town: town, Pairings: []uuid.UUID{pair}}
 	member := domain.Post{Role: domain.TeamMember, Target: village, Level: domain.Village, Village: village, Town: town}
-	townLead := domain.Post{Role: domain.TownLead, Target: town, Level: domain.Town, Town: town}
+	townLead := domain.Post{Role: domain.TownLead, Target: town, Level: domain.Town, Town: town, Pairings: []uuid.UUID{duty}}
 	office := domain.Post{Role: domain.Office, Target: id(9), Level: domain.City}
 	for _, tc := range []struct {
 		name  string
@@ -52,8 +52,9 @@ func TestScopeOf(t *testing.T) {
 		{"two roles in one village: both kept", []domain.Post{leader, member}, func(s domain.Scope) bool {
 			return reflect.DeepEqual(s.Roles[village], []domain.Role{domain.TeamLeader, domain.TeamMember})
 		}},
-		{"town lead: the whole town, leads it", []domain.Post{townLead}, func(s domain.Scope) bool {
-			return !s.All && reflect.DeepEqual(s.Towns, set(town)) && reflect.DeepEqual(s.LeadTowns, set(town)) && len(s.Villages) == 0
+		{"town lead: the whole town, leads it, its cadres' duties elsewhere", []domain.Post{townLead}, func(s domain.Scope) bool {
+			return !s.All && reflect.DeepEqual(s.Towns, set(town)) && reflect.DeepEqual(s.LeadTowns, set(town)) && len(s.Villages) == 0 &&
+				reflect.DeepEqual(s.Pairings, set(duty))
 		}},
 		{"office at the city: everything", []domain.Post{office}, func(s domain.Scope) bool {
 			return s.All && len(s.Towns) == 0

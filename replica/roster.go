@@ -23,9 +23,12 @@ type Assigned struct {
 	Level      domain.Level // the target place's level; "" for a household
 	Location   Location     // where the target is
 	Households []uuid.UUID  // for a group: the households in it
-	// Pairings, for a village: the pairings (current and ended) of every cadre of the
-	// village's roster, in this village or another (see query.Roster), which a
-	// device reading the whole village receives for its three-level check.
+	// Pairings, for a village or a town: the pairings (current and ended) of
+	// every cadre of its roster with households outside it (see
+	// query.Roster), which a device reading the whole village or town
+	// receives for its three-level check, and their current duties outside
+	// it, for its roster rights (domain.Scope.MayChangeCadre); not the
+	// places or households those name.
 	Pairings []uuid.UUID
 }
 

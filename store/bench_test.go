@@ -186,17 +186,27 @@ func BenchmarkStaff(b *testing.B) {
 }
 
 // BenchmarkReach works out the reach a server reads at every sync: a group
-// cadre's, and the team leader's, which now carries the pairings of every
-// cadre of the village (Assigned.Pairings).
+// cadre's, the team leader's, which carries the pairings and duties
+// elsewhere of every cadre of the village (Assigned.Pairings), and the town
+// lead's, which carries those of the town's cadres outside the town.
 func BenchmarkReach(b *testing.B) {
 	d := demo.Village(1, demoNow)
 	db, err := store.Open(demoFile(b, d), &store.Options{Now: clockAt(demoNow)})
 	must(b, err)
 	defer db.Close()
+	townLead := d.TeamLeader
+	for _, a := range d.Assignments {
+		if a.Role == domain.TownLead && a.Current() {
+			townLead = &domain.Cadre{Meta: domain.Meta{ID: a.Cadre}}
+		}
+	}
+	if townLead == d.TeamLeader {
+		b.Fatal("the demo has no town lead")
+	}
 	for _, c := range []struct {
 		name  string
 		cadre *domain.Cadre
-	}{{"group_cadre", d.GroupCadre}, {"team_leader", d.TeamLeader}} {
+	}{{"group_cadre", d.GroupCadre}, {"team_leader", d.TeamLeader}, {"town_lead", townLead}} {
 		b.Run(c.name, func(b *testing.B) {
 			pairings := 0
 			for i := 0; i < b.N; i++ {

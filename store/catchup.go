@@ -151,7 +151,8 @@ func (s *scoper) entry(rec domain.Record) Entry {
 
 // ScopePrint returns a fingerprint of what readable accepts among the
 // units of scope — every live household, every place, every pairing readable
-// without its household and every cadre, each
+// without its household, every duty readable without its place and every
+// cadre, each
 // judged by the header its log entries would have — and the sequence of the
 // newest log entry, read in one transaction. Two calls return the same
 // fingerprint when the same units are readable: a server compares it with the
@@ -171,6 +172,8 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 //   - a live household only if Households names it, or the village or town
 //     of its group (as its header says) is in Villages or Towns;
 //   - a pairing whose household it does not accept only if Pairings names it;
+//   - another assignment (a duty) whose place it does not accept only if
+//     Pairings names it;
 //   - a cadre only if Cadres names it.
 //
 // Every place is still judged (a deleted place, or one whose parent is gone,
@@ -190,8 +193,10 @@ func (db *DB) ScopePrint(readable func(*Entry) bool) (string, uint64, error) {
 type Within struct {
 	Households      []uuid.UUID
 	Villages, Towns map[uuid.UUID]bool
-	Pairings        []uuid.UUID
-	Cadres          []uuid.UUID
+	// Pairings are assignments readable wherever they are: pairings, and
+	// duties (domain.Post.Pairings).
+	Pairings []uuid.UUID
+	Cadres   []uuid.UUID
 	// RosterVillages and RosterTowns are where the places and assignments
 	// (the roster) are readable besides Villages and Towns (StateIn).
 	RosterVillages, RosterTowns map[uuid.UUID]bool
@@ -327,10 +332,11 @@ func (db *DB) scopeUnits(in *Within, readable func(*Entry) bool, collect bool) (
 				household(k, uuid.UUID(k[16:]))
 			}
 		}
-		// Pairings readable although their household is not: the pairings
-		// elsewhere of a village's cadres, which a device reading the village
-		// receives (a server's crossPairing). Those of readable households
-		// follow their household.
+		// Pairings readable although their household is not, and duties
+		// readable although the roster of their place is not: the pairings
+		// and current duties elsewhere of a village's cadres, which a device
+		// reading the village receives (a server's crossPairing). Those of
+		// readable households and places follow them.
 		// Only its role and target are read from an assignment's row, not
 		// the whole record decoded.
 		h.Write([]byte("pairings"))
@@ -346,13 +352,21 @@ func (db *DB) scopeUnits(in *Within, readable func(*Entry) bool, collect bool) (
 					return fmt.Errorf("%s %x role: %w", domain.KindAssignment, k, err)
 				}
 			}
-			if !role.IsPairing() {
-				return nil
-			}
 			if c, ok := r.Fields["target"]; ok {
 				if err := json.Unmarshal(c.V, &target); err != nil {
 					return fmt.Errorf("%s %x target: %w", domain.KindAssignment, k, err)
 				}
+			}
+			if !role.IsPairing() {
+				// The header sc.entry gives a duty: its place's, which a
+				// place's own header has too.
+				v := sc.place(target)
+				e := Entry{Village: v[0], Town: v[1], Change: domain.Change{Kind: domain.KindAssignment, Record: uuid.UUID(k)}}
+				at := Entry{Village: v[0], Town: v[1], Change: domain.Change{Kind: domain.KindPlace, Record: target}}
+				if !readable(&at) && readable(&e) {
+					unit(k)
+				}
+				return nil
 			}
 			// The header sc.entry gives a pairing: its household's.
 			e := Entry{Household: target, Change: domain.Change{Kind: domain.KindAssignment, Record: uuid.UUID(k)}}

@@ -196,6 +196,69 @@ func TestReachPairingsOfVillage(t *testing.T) {
 	}
 }
 
+// TestReachDutiesOfVillage: a team leader's reach also carries the current
+// duties outside the village of every cadre of the village — not an ended
+// one, not a duty in the village (its roster is read anyway), not a duty of
+// a cadre who works elsewhere only — so that the tablet judges retiring such
+// a cadre as the server does.
+func TestReachDutiesOfVillage(t *testing.T) {
+	db := mustOpen(t)
+	v := buildVillage(t, db, fixtureNow)
+	other := &domain.Place{Level: domain.Village, Name: "罗家湾村", Parent: v.Town.ID}
+	mustPut(t, db, v.Office, other)
+	og := &domain.Place{Level: domain.Group, Name: "一社", Parent: other.ID}
+	stranger := &domain.Cadre{Name: "罗社长", Rank: domain.RankOther}
+	mustPut(t, db, v.Office, og, stranger)
+	since := fixtureNow.AddDate(-1, 0, 0)
+	there := &domain.Assignment{Cadre: v.He.ID, Role: domain.TeamMember, Target: other.ID, Since: since}
+	ended := &domain.Assignment{Cadre: v.He.ID, Role: domain.GroupCadre, Target: og.ID, Since: since,
+		Until: fixtureNow.AddDate(0, -1, 0), EndReason: "帮扶力量调整"}
+	notOurs := &domain.Assignment{Cadre: stranger.ID, Role: domain.GroupCadre, Target: og.ID, Since: since}
+	mustPut(t, db, v.Office, there, ended, notOurs)
+	var here []uuid.UUID // 何秀英's duties in the village
+	for _, a := range v.Assignments {
+		if a.Cadre == v.He.ID && !a.Role.IsPairing() {
+			here = append(here, a.ID)
+		}
+	}
+	if len(here) == 0 {
+		t.Fatal("何秀英 has no duty in the village")
+	}
+	pairings := func() []uuid.UUID {
+		t.Helper()
+		reach, err := db.Reach(v.Zhao.ID)
+		must(t, err)
+		for _, a := range reach {
+			if a.Level == domain.Village && a.Target == v.Vil.ID {
+				return a.Pairings
+			}
+		}
+		t.Fatal("赵德明 does not reach the village")
+		return nil
+	}
+	got := pairings()
+	if !slices.Contains(got, there.ID) {
+		t.Errorf("the team leader's reach lacks 何秀英's duty in 罗家湾村")
+	}
+	if slices.Contains(got, ended.ID) {
+		t.Errorf("the team leader's reach has 何秀英's ended duty in 罗家湾村")
+	}
+	if slices.Contains(got, notOurs.ID) {
+		t.Errorf("the team leader's reach has a duty of a cadre of another village")
+	}
+	for _, id := range here {
+		if slices.Contains(got, id) {
+			t.Errorf("the team leader's reach names 何秀英's duty %s in the village itself", id)
+		}
+	}
+	// Ended, it leaves the set.
+	there.End(fixtureNow, "帮扶力量调整")
+	mustPut(t, db, v.Office, there)
+	if slices.Contains(pairings(), there.ID) {
+		t.Errorf("the team leader's reach keeps 何秀英's duty in 罗家湾村 once ended")
+	}
+}
+
 // TestRulesLiveInTheData: a town's rules hold in its villages, a village's
 // own rules over its town's, and the replica's settings only where neither
 // sets any; the overdue threshold, the quotas and the approvers all follow.

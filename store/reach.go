@@ -73,8 +73,9 @@ type Assigned = replica.Assigned
 
 // Reach returns the current assignments of cadre (an ended one gives no
 // scope), each with where its target is and, for a group, the group's
-// current households, for a village the pairings of its cadres: what a
-// server needs to work out a cadre's scope. Assignments whose target is
+// current households, for a village or a town the pairings and duties of
+// its cadres outside it (pairingsOfPlace): what a server needs to work out
+// a cadre's scope. Assignments whose target is
 // missing are left out.
 func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 	var out []Assigned
@@ -83,7 +84,7 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 		if err != nil {
 			return err
 		}
-		pairings := map[uuid.UUID][]uuid.UUID{} // by village: a leader often holds two roles there
+		pairings := map[uuid.UUID][]uuid.UUID{} // by place: a leader often holds two roles there
 		var ids []uuid.UUID
 		scan(tx, "assign_cadre", cadre[:], func(_ []byte, id uuid.UUID) bool {
 			ids = append(ids, id)
@@ -110,9 +111,9 @@ func (db *DB) Reach(cadre uuid.UUID) ([]Assigned, error) {
 					continue
 				}
 				x.Level, x.Location = p.Level, locate(tx, p)
-				if p.Level == domain.Village {
+				if p.Level == domain.Village || p.Level == domain.Town {
 					if pairings[p.ID] == nil {
-						pairings[p.ID] = t.pairingsOfVillage(p.ID)
+						pairings[p.ID] = t.pairingsOfPlace(p.ID, p.Level)
 					}
 					x.Pairings = pairings[p.ID]
 				}

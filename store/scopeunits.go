@@ -41,7 +41,8 @@ const (
 
 // ScopeUnits is ScopePrint that also returns the units the fingerprint is
 // made of — the IDs of the readable places, live households, pairings
-// readable without their household and cadres — sorted.
+// readable without their household, duties readable without their place
+// and cadres — sorted.
 func (db *DB) ScopeUnits(readable func(*Entry) bool) (print string, last uint64, units []uuid.UUID, err error) {
 	print, last, units, err = db.scopeUnits(nil, readable, true)
 	slices.SortFunc(units, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
@@ -128,7 +129,7 @@ func (db *DB) ScopeUnitsOf(print string) ([]uuid.UUID, bool, error) {
 
 // HeldUnder returns whether a device whose scope was made of units (as
 // ScopeUnits returns them) held the record whose log entry header is e: its
-// own unit (a place, household, cross-village pairing or cadre) was
+// own unit (a place, household, cross-village pairing or duty, or cadre) was
 // readable, or, for the others, the unit whose header it shares — its
 // household, else the village or town it belongs to (a place's header is its
 // village and town). A record without any header is readable by every
@@ -163,8 +164,8 @@ func HeldWithin(units []uuid.UUID) Within {
 	for _, u := range units {
 		set[u] = true
 	}
-	// A unit is a household, a pairing, a cadre or a place: the records of
-	// a household it names, the assignment or cadre itself, and the roster
+	// A unit is a household, a pairing or duty, a cadre or a place: the
+	// records of a household it names, the assignment or cadre itself, and the roster
 	// of a village or town it names.
 	return Within{Households: units, Pairings: units, Cadres: units, RosterVillages: set, RosterTowns: set}
 }

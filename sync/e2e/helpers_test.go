@@ -24,8 +24,10 @@ type sees struct {
 	households map[uuid.UUID]bool
 	places     map[uuid.UUID]bool
 	cadres     map[uuid.UUID]bool
-	// pairsOf: a device reading a whole village also reads the pairings,
-	// anywhere, of these cadres (those with a duty in the village).
+	// pairsOf: a device reading a whole village also reads the pairings
+	// (not deleted ones), anywhere, and the current duties elsewhere of
+	// these cadres (those with a duty in the village), not the households
+	// or places those name.
 	pairsOf map[uuid.UUID]bool
 }
 
@@ -61,9 +63,9 @@ func (s sees) visible(rec domain.Record) bool {
 		return s.places[r.ID]
 	case *domain.Assignment:
 		if r.Role.IsPairing() {
-			return s.households[r.Target] || s.pairsOf[r.Cadre]
+			return s.households[r.Target] || (s.pairsOf[r.Cadre] && !r.Deleted)
 		}
-		return s.places[r.Target]
+		return s.places[r.Target] || (s.pairsOf[r.Cadre] && r.Current())
 	case *domain.Conflict:
 		if r.Household == uuid.Nil {
 			return true

@@ -19,9 +19,12 @@ import (
 // township office does (the roster is the office's): it gives a group to
 // another group cadre (editing the assignment, or ending it and making a new
 // one), moves a household to another group (in the village or the other
-// one), ends a pairing or pairs a cadre with a household, adds a member to a
-// household or removes one, or revokes a device and enrols it again. It
-// returns what it did.
+// one), ends a pairing or pairs a cadre with a household, has the other
+// village's group cadre (who has no device) help a household of the village
+// or stop, or ends his group there and makes it anew (the team leader's
+// tablet reads that duty, without the other village, while he helps here),
+// adds a member to a household or removes one, or revokes a device and
+// enrols it again. It returns what it did.
 func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.World, devs []*synctest.Device) string {
 	t.Helper()
 	db := srv.DB
@@ -86,7 +89,7 @@ func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.
 		h := households[rng.IntN(len(households))]
 		put(&domain.Assignment{Cadre: cadres[rng.IntN(2)].ID, Role: domain.Helper, Target: h.ID, Since: time.Now().Truncate(24 * time.Hour)})
 		return "pairing added"
-	case p < 85:
+	case p < 78:
 		var members []*domain.Member
 		db.Each(domain.KindMember, func(r domain.Record) error {
 			members = append(members, r.(*domain.Member))
@@ -100,6 +103,35 @@ func rosterStep(t *testing.T, rng *rand.Rand, srv *synctest.Server, w *synctest.
 		put(&domain.Member{Household: h.ID, Name: fmt.Sprintf("成员%d", rng.IntN(1000)), Relation: "子",
 			Gender: "男", BirthYear: 1990 + rng.IntN(30), Work: "务农"})
 		return "member added"
+	case p < 85:
+		today := time.Now().Truncate(24 * time.Hour)
+		c3 := w.Cadre3.ID
+		if rng.IntN(2) == 0 {
+			for _, a := range assignments {
+				if a.Cadre == c3 && a.Role == domain.GroupCadre && a.Target == w.G3.ID && a.Current() {
+					a.End(today, "帮扶力量调整")
+					put(a, &domain.Assignment{Cadre: c3, Role: domain.GroupCadre, Target: w.G3.ID, Since: today})
+					return "other village's group ended and made anew"
+				}
+			}
+		}
+		for _, a := range assignments {
+			if a.Cadre == c3 && a.Role.IsPairing() {
+				del(domain.KindAssignment, a.ID)
+				return "other village's group cadre stops helping"
+			}
+		}
+		var here []*domain.Household
+		for _, h := range households {
+			if h.Group == w.G1.ID || h.Group == w.G2.ID {
+				here = append(here, h)
+			}
+		}
+		if len(here) == 0 {
+			return "none"
+		}
+		put(&domain.Assignment{Cadre: c3, Role: domain.Helper, Target: here[rng.IntN(len(here))].ID, Since: today})
+		return "other village's group cadre helps here"
 	default:
 		d := devs[rng.IntN(len(devs))]
 		reenrol(t, srv, d)

@@ -13,8 +13,8 @@ import (
 // TestCrossPairingsConverge: a team leader's tablet reads the pairings, in
 // other villages too, of the cadres of its village (the three-level check).
 // When such a cadre's duty in the village ends, the ending of its pairing
-// elsewhere still reaches the tablet (no stale current pairing), and so does
-// the deletion of one entered by mistake; when a
+// elsewhere still reaches the tablet (no stale current pairing), and one
+// entered by mistake and deleted leaves it (or is held deleted); when a
 // cadre joins the village, its pairings elsewhere, written long before,
 // reach the tablet in a catch-up.
 func TestCrossPairingsConverge(t *testing.T) {

@@ -39,8 +39,10 @@ import (
 //   - A conflict record that belongs to no household (a roster field edited
 //     twice at once) is readable by anyone, and may be marked resolved by
 //     those who may write the field in conflict.
-//   - A device reading a whole village also reads the pairings of every cadre
-//     of the village elsewhere (see [scope.crossPairing]).
+//   - A device reading a whole village (or town) also reads the pairings of
+//     every cadre of the village elsewhere, and their current duties
+//     elsewhere (see [scope.crossPairing]); not the places, households or
+//     members there.
 //
 // Within the scope, who may write what follows the kinds' declarations
 // (domain.Decls), field by field: see check.
@@ -98,12 +100,18 @@ func newScope(cadre, device uuid.UUID, reach []store.Assigned, approvers domain.
 	return s
 }
 
-// crossPairing reports whether e is a pairing that a device reading a whole
-// village receives although the household is elsewhere: a pairing of a cadre
-// of the village (store.Assigned.Pairings). Without it, a county-level leader
-// paired with one household here and two in other villages shows as "1/3" on
-// the team leader's tablet while the server's export shows no gap. Only the
-// assignment travels, not the household.
+// crossPairing reports whether e is an assignment that a device reading a
+// whole village (or town) receives although its target is elsewhere: a
+// pairing, or a current duty, of a cadre of the village (store.Assigned.Pairings). Without
+// the pairings, a county-level leader paired with one household here and two
+// in other villages shows as "1/3" on the team leader's tablet while the
+// server's export shows no gap; without the duties, the village lead's
+// tablet offers to retire a cadre who also works in another village, which
+// the server refuses (domain.Scope.MayChangeCadre). Only the assignment
+// travels, not the household or place it names: the tablet, holding no such
+// place, judges the duty as one where its cadre leads nothing, as the
+// server does. Reading it gives no right to write it: the guard judges a
+// pushed assignment by where its target is (scope.roster).
 func (s *scope) crossPairing(e *store.Entry) bool {
 	return e.Change.Kind == domain.KindAssignment && s.pairings[e.Change.Record]
 }

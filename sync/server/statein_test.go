@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,9 +27,13 @@ import (
 // comparison is made again after deletions of every kind, households moved
 // between groups, villages and towns, one moved out, a record moved to
 // another household, a pairing retargeted, cross-village pairings added and
-// deleted, a group, an assignment and a cadre deleted; and for the
+// deleted, a duty in another village of a cadre of two villages ended and
+// another begun, a group, an assignment and a cadre deleted; and for the
 // catch-up of what entered each scope since before those changes (readable
-// now or held then, store.HeldWithin).
+// now or held then, store.HeldWithin). The team leader of the first village
+// reads that cadre's duty elsewhere (a unit of its scope), as does the lead
+// of its town when the duty is in another town, and the team leader's
+// catch-up names the ended one as left and sends the new one.
 func TestStateInMatchesWholeWalk(t *testing.T) {
 	now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
@@ -76,8 +81,52 @@ func TestStateInMatchesWholeWalk(t *testing.T) {
 				}
 				before[c.ID] = units
 			}
+			leader := f.leader(t)
+			if sc := scopeOf(t, db, leader); !sc.pairings[f.duty.ID] || !slices.Contains(before[leader], f.duty.ID) {
+				t.Fatalf("the first village's team leader does not read the duty in the last village of a cadre of both (a unit: %v)",
+					slices.Contains(before[leader], f.duty.ID))
+			}
+			// In a prefecture the last village is in another town: the
+			// first town's lead reads that duty too, without its town.
+			if town := f.parentOf(f.group.Parent); town != f.farTown {
+				lead := uuid.Nil
+				for _, a := range d.Assignments {
+					if a.Role == domain.TownLead && a.Target == town && a.Current() {
+						lead = a.Cadre
+					}
+				}
+				if sc := scopeOf(t, db, lead); lead == uuid.Nil || !sc.pairings[f.duty.ID] || !slices.Contains(before[lead], f.duty.ID) {
+					t.Fatalf("the first town's lead (%s) does not read the duty in another town of a cadre of both (in its scope %v, a unit %v)", lead, scopeOf(t, db, lead).pairings[f.duty.ID], slices.Contains(before[lead], f.duty.ID))
+				}
+			} else if c.name == "prefecture" {
+				t.Fatal("the prefecture's first and last villages are in one town")
+			}
 			deleted := f.change(t, db, admin)
 			seen = compareStates(t, db, d, before)
+			// The team leader's catch-up of what entered: the ended duty
+			// elsewhere named as left, the new one sent.
+			sc := scopeOf(t, db, leader)
+			held := store.HeldUnder(before[leader])
+			left, sent := map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
+			in, _ := sc.within()
+			if _, err := db.StateIn(in.Union(store.HeldWithin(before[leader])), store.StatePos{}, func(e *store.Entry) bool {
+				now, was := sc.readable(e), held(e)
+				if was && !now {
+					left[e.Change.Record] = true
+				}
+				return now != was
+			}, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+				sent[chs[0].Record] = true
+				return true, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !left[f.duty.ID] || !sent[f.duty.ID] {
+				t.Errorf("the team leader's catch-up does not name the ended duty in the last village as left")
+			}
+			if !sent[f.later.ID] || left[f.later.ID] {
+				t.Errorf("the team leader's catch-up does not send the new duty in the last village")
+			}
 			if seen.cross == 0 {
 				t.Fatalf("no scope holds a pairing without its household: %+v", seen)
 			}
@@ -101,6 +150,34 @@ type stateFixture struct {
 	h0    *domain.Household // paired, in group
 	other *domain.Household // the last village's last household
 	added []domain.Record   // steps, photos, conflicts
+	// A cadre of the first village and of the last: duty, in the last,
+	// ends; later begins there.
+	both        *domain.Cadre
+	duty, later *domain.Assignment
+	farGroup    uuid.UUID // a group of the last village (of another if the town has one)
+	farTown     uuid.UUID // the town of that village
+}
+
+// parentOf returns the parent of a place of the generated roster.
+func (f *stateFixture) parentOf(group uuid.UUID) uuid.UUID {
+	for _, p := range f.d.Places {
+		if p.ID == group {
+			return p.Parent
+		}
+	}
+	return uuid.Nil
+}
+
+// leader returns the team leader of the first village.
+func (f *stateFixture) leader(t *testing.T) uuid.UUID {
+	t.Helper()
+	for _, a := range f.d.Assignments {
+		if a.Role == domain.TeamLeader && a.Target == f.group.Parent && a.Current() {
+			return a.Cadre
+		}
+	}
+	t.Fatal("the first village has no team leader")
+	return uuid.Nil
 }
 
 func newFixture(t *testing.T, d *demo.Data, now time.Time) *stateFixture {
@@ -126,7 +203,8 @@ func newFixture(t *testing.T, d *demo.Data, now time.Time) *stateFixture {
 }
 
 // extras adds a step, a photo and a conflict to households of the first
-// and the last village, and a conflict on the roster.
+// and the last village, a conflict on the roster, and a cadre of two
+// villages.
 func (f *stateFixture) extras(t *testing.T, db *store.DB, admin uuid.UUID) {
 	for i, h := range []*domain.Household{f.h0, f.other} {
 		var p *domain.Problem
@@ -167,6 +245,28 @@ func (f *stateFixture) extras(t *testing.T, db *store.DB, admin uuid.UUID) {
 			t.Fatal(err)
 		}
 		f.added = append(f.added, append(recs, photo)...)
+	}
+	// A cadre of two villages: a team member of the first and of the last
+	// (of a village added to the town if it has one only).
+	far, farGroup := f.parentOf(f.other.Group), f.other.Group
+	if far == f.group.Parent {
+		v := &domain.Place{Level: domain.Village, Name: "罗家湾村", Parent: f.parentOf(far)}
+		v.ID = uuid.New()
+		g := &domain.Place{Level: domain.Group, Name: "一社", Parent: v.ID}
+		g.ID = uuid.New()
+		if err := db.Put(admin, v, g); err != nil {
+			t.Fatal(err)
+		}
+		far, farGroup = v.ID, g.ID
+	}
+	f.farGroup, f.farTown = farGroup, f.parentOf(f.parentOf(f.other.Group))
+	f.both = &domain.Cadre{Name: "两村队员", Rank: domain.RankOther}
+	f.both.ID = uuid.New()
+	since := f.now.AddDate(0, -3, 0)
+	f.duty = &domain.Assignment{Cadre: f.both.ID, Role: domain.TeamMember, Target: far, Since: since}
+	f.duty.ID = uuid.New()
+	if err := db.Put(admin, f.both, &domain.Assignment{Cadre: f.both.ID, Role: domain.TeamMember, Target: f.group.Parent, Since: since}, f.duty); err != nil {
+		t.Fatal(err)
 	}
 	roster := &domain.Conflict{RecordKind: domain.KindPlace, Record: f.d.Village.ID, Field: "name",
 		Winner: json.RawMessage(`"王坪村"`), WinnerStamp: "1.0." + uuid.Nil.String(), WinnerAuthor: admin,
@@ -259,7 +359,11 @@ func (f *stateFixture) change(t *testing.T, db *store.DB, admin uuid.UUID) []uui
 	retarget.Target = d.Households[len(d.Households)-3].ID
 	cross := &domain.Assignment{Cadre: villager, Role: domain.Helper, Target: f.other.ID, Since: f.now.AddDate(0, -1, 0)}
 	goneCross := &domain.Assignment{Cadre: villager, Role: domain.PairSection, Target: d.Households[len(d.Households)-2].ID, Since: f.now.AddDate(0, -2, 0)}
-	if err := db.Put(admin, across, away, out, member, retarget, cross, goneCross); err != nil {
+	// The two villages' cadre's duty in the last ends; another begins there.
+	ended := clone(t, f.duty).(*domain.Assignment)
+	ended.End(f.now.AddDate(0, 0, -2), "帮扶力量调整")
+	f.later = &domain.Assignment{Cadre: f.both.ID, Role: domain.GroupCadre, Target: f.farGroup, Since: f.now.AddDate(0, 0, -2)}
+	if err := db.Put(admin, across, away, out, member, retarget, cross, goneCross, ended, f.later); err != nil {
 		t.Fatal(err)
 	}
 	goneCross = clone(t, goneCross).(*domain.Assignment)

@@ -666,8 +666,8 @@ func (s *Store) Reach(cadre uuid.UUID) ([]replica.Assigned, error) {
 			}
 			x.Level, x.Location = p.Level, locate(v, p)
 			switch p.Level {
-			case domain.Village:
-				x.Pairings = pairingsOf(v, p.ID)
+			case domain.Village, domain.Town:
+				x.Pairings = pairingsOf(v, p.ID, p.Level)
 			case domain.Group:
 				x.Households = households(v, p.ID)
 			}
@@ -677,20 +677,33 @@ func (s *Store) Reach(cadre uuid.UUID) ([]replica.Assigned, error) {
 	return out, nil
 }
 
-// pairingsOf returns the pairings, current, ended and deleted, of every
-// cadre with a duty (current or ended) in village: to the village, its
-// groups and natural villages, or the households of its groups.
-func pairingsOf(v view, village uuid.UUID) []uuid.UUID {
-	targets := map[uuid.UUID]bool{village: true}
-	for _, c := range children(v, village) {
-		switch c.Level {
-		case domain.Group:
-			targets[c.ID] = true
-			for _, h := range households(v, c.ID) {
-				targets[h] = true
+// pairingsOf returns the pairings, current and ended, with
+// households outside place (a village or a town), and the current duties
+// outside it, of every cadre with a duty (current or ended) there: to the
+// place, its villages, their groups and natural villages, or the households
+// of those groups (store's pairingsOfPlace).
+func pairingsOf(v view, place uuid.UUID, level domain.Level) []uuid.UUID {
+	targets := map[uuid.UUID]bool{place: true}
+	villages := []uuid.UUID{place}
+	if level == domain.Town {
+		for _, c := range children(v, place) {
+			if c.Level == domain.Village {
+				targets[c.ID] = true
+				villages = append(villages, c.ID)
 			}
-		case domain.NaturalVillage:
-			targets[c.ID] = true
+		}
+	}
+	for _, village := range villages {
+		for _, c := range children(v, village) {
+			switch c.Level {
+			case domain.Group:
+				targets[c.ID] = true
+				for _, h := range households(v, c.ID) {
+					targets[h] = true
+				}
+			case domain.NaturalVillage:
+				targets[c.ID] = true
+			}
 		}
 	}
 	cadres := map[uuid.UUID]bool{}
@@ -698,11 +711,11 @@ func pairingsOf(v view, village uuid.UUID) []uuid.UUID {
 		cadres[a.Cadre] = true
 	}
 	var out []uuid.UUID
-	each(v, domain.KindAssignment, func(rec domain.Record) {
-		if a := rec.(*domain.Assignment); a.Role.IsPairing() && cadres[a.Cadre] {
-			out = append(out, a.ID)
-		}
-	})
+	for _, a := range assignments(v, func(a *domain.Assignment) bool {
+		return cadres[a.Cadre] && !targets[a.Target] && (a.Role.IsPairing() || a.Current())
+	}) {
+		out = append(out, a.ID)
+	}
 	return out
 }
 
@@ -767,14 +780,17 @@ func (s *Store) PlanApprovers(village uuid.UUID) ([]domain.Role, error) {
 }
 
 // ScopePrint fingerprints the units of scope readable accepts — places,
-// current households, pairings readable without their household, cadres
-// — as store.DB.ScopePrint does, unit for unit, so that the two agree.
+// current households, pairings readable without their household, duties
+// readable without their place, cadres — as store.DB.ScopePrint does, unit
+// for unit, so that the two agree.
 func (s *Store) ScopePrint(readable func(*replica.Entry) bool) (string, uint64, error) {
 	type unit struct {
-		id   uuid.UUID
-		e    replica.Entry
-		hh   *replica.Entry // for a pairing: its household's header, which must not be readable
-		mark string         // written before the unit, when not ""
+		id uuid.UUID
+		e  replica.Entry
+		// hh, for an assignment: the header of its household (a pairing)
+		// or of its place (a duty), which must not be readable.
+		hh   *replica.Entry
+		mark string // written before the unit, when not ""
 	}
 	var units []unit
 	s.mu.RLock()
@@ -796,12 +812,14 @@ func (s *Store) ScopePrint(readable func(*replica.Entry) bool) (string, uint64, 
 	}
 	units = append(units, unit{mark: "pairings"})
 	each(v, domain.KindAssignment, func(rec domain.Record) {
-		if a := rec.(*domain.Assignment); a.Role.IsPairing() {
-			e := header(v, a)
-			hh := replica.Entry{Household: e.Household, Village: e.Village, Town: e.Town,
-				Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
-			units = append(units, unit{id: a.ID, e: e, hh: &hh})
+		a := rec.(*domain.Assignment)
+		e := header(v, a)
+		hh := replica.Entry{Household: e.Household, Village: e.Village, Town: e.Town,
+			Change: domain.Change{Kind: domain.KindHousehold, Record: e.Household}}
+		if !a.Role.IsPairing() {
+			hh = replica.Entry{Village: e.Village, Town: e.Town, Change: domain.Change{Kind: domain.KindPlace, Record: a.Target}}
 		}
+		units = append(units, unit{id: a.ID, e: e, hh: &hh})
 	})
 	units = append(units, unit{mark: "cadres"})
 	for _, id := range v.ids(domain.KindCadre) {

@@ -571,10 +571,18 @@ func (s *sim) compare() {
 			towns = append(towns, p.ID)
 		}
 	}
+	// Every other assignment named by ID, as a server names the pairings and
+	// duties elsewhere of a village's cadres (crossPairing): those whose
+	// household or place is not readable are units of the fingerprint.
+	named := map[uuid.UUID]bool{}
+	for i, a := range s.d.Assignments {
+		named[a.ID] = i%2 == 0
+	}
 	for _, p := range append(slices.Clone(s.vills), towns...) {
 		for _, readable := range []func(*replica.Entry) bool{
 			func(e *replica.Entry) bool { return e.Village == p || e.Town == p },
 			func(e *replica.Entry) bool { return e.Village == p && e.Change.Kind != domain.KindCadre },
+			func(e *replica.Entry) bool { return e.Village == p || named[e.Change.Record] },
 		} {
 			pb, _, err := s.db.ScopePrint(readable)
 			if err != nil {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Open) {
 		{"StatePages", testStatePages},
 		{"Scope", testScope},
 		{"Roster", testRoster},
+		{"CrossDuties", testCrossDuties},
 		{"Proposal", testProposal},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -830,6 +831,90 @@ func testRoster(t *testing.T, open Open) {
 		}
 		if slices.ContainsFunc(reach, func(x replica.Assigned) bool { return x.Target == duty.Target }) {
 			t.Errorf("handle %d: the ended assignment still reaches its group", i)
+		}
+	}
+}
+
+// testCrossDuties gives a cadre of one village a duty in the other: the
+// first village's team leader reaches it among the assignments a device
+// reading the village receives wherever they are (Assigned.Pairings), as it
+// does not reach that cadre's duty in the village itself nor an ended one;
+// a fingerprint whose predicate reads it by ID, as a server's does, counts
+// it (a duty readable without its place); once ended, the reach drops it.
+func testCrossDuties(t *testing.T, open Open) {
+	hs := open(t, 2)
+	tw := newTown(t)
+	tw.seed(t, hs[0])
+	villages, groups := tw.villages()
+	if len(villages) < 2 {
+		t.Fatalf("the town has %d villages", len(villages))
+	}
+	a, b := villages[0], villages[1]
+	var leader uuid.UUID
+	var here *domain.Assignment // a group cadre's duty in a
+	for _, x := range tw.d.Assignments {
+		switch {
+		case x.Role == domain.TeamLeader && x.Target == a && x.Current():
+			leader = x.Cadre
+		case here == nil && x.Role == domain.GroupCadre && slices.Contains(groups[a], x.Target) && x.Current():
+			here = x
+		}
+	}
+	if leader == uuid.Nil || here == nil {
+		t.Fatalf("the first village has no team leader (%s) or no group cadre (%v)", leader, here)
+	}
+	mk := func(a *domain.Assignment, logical int) domain.Change {
+		a.ID, a.Author = uuid.New(), tw.d.Cadres[0].ID
+		ch := tw.change(t, a, logical)
+		ch.Stamp.Wall += 9000
+		tw.stamp[a.ID] = ch.Stamp
+		return ch
+	}
+	since := now.AddDate(0, -2, 0)
+	there := &domain.Assignment{Cadre: here.Cadre, Role: domain.TeamMember, Target: b, Since: since}
+	ended := &domain.Assignment{Cadre: here.Cadre, Role: domain.VillageCommittee, Target: b, Since: since.AddDate(-1, 0, 0), Until: since}
+	push(t, hs[1], tw.device, []domain.Change{mk(there, 1), mk(ended, 2)})
+	reached := func(s server.Store) []uuid.UUID {
+		t.Helper()
+		reach, err := s.Reach(leader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range reach {
+			if x.Target == a {
+				return x.Pairings
+			}
+		}
+		t.Fatal("the team leader does not reach the village")
+		return nil
+	}
+	inA := func(e *replica.Entry) bool { return e.Village == a }
+	named := func(e *replica.Entry) bool { return e.Village == a || e.Change.Record == there.ID }
+	for i, s := range hs {
+		got := reached(s)
+		if !slices.Contains(got, there.ID) || slices.Contains(got, ended.ID) || slices.Contains(got, here.ID) {
+			t.Errorf("handle %d: the team leader reaches the duty elsewhere %v, the ended one %v, the one in the village %v; want only the first",
+				i, slices.Contains(got, there.ID), slices.Contains(got, ended.ID), slices.Contains(got, here.ID))
+		}
+		p1, _, err := s.ScopePrint(inA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p2, _, err := s.ScopePrint(named)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p1 == p2 {
+			t.Errorf("handle %d: the fingerprint does not count a duty readable without its place", i)
+		}
+	}
+	end := domain.Change{ID: uuid.New(), Kind: domain.KindAssignment, Record: there.ID, Author: leader,
+		Stamp:  domain.Stamp{Wall: now.UnixMilli() + 10000, Device: tw.device},
+		Fields: domain.Fields{"until": []byte(`"` + now.Format(time.RFC3339) + `"`)}, Base: map[string]domain.Stamp{"until": tw.stamp[there.ID]}}
+	push(t, hs[0], tw.device, []domain.Change{end})
+	for i, s := range hs {
+		if slices.Contains(reached(s), there.ID) {
+			t.Errorf("handle %d: the team leader still reaches the duty elsewhere once it ended", i)
 		}
 	}
 }
