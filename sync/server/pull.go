@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -268,9 +269,32 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	}
 	// Entries the device may not have, or sent itself, are skipped from
 	// their header alone; the cursor passes them, so they are not walked again.
+	//
+	// But an entry of a household readable now, skipped because its header
+	// is not, was written while the household was elsewhere: it moved away
+	// and back since the device's last sync, which leaves the fingerprint
+	// as it was. What was written meanwhile would never reach the device;
+	// the household's records as they are now do, in a catch-up of what
+	// entered (below). Entries through the window are reflected by the
+	// state of a catch-up just made.
+	var now map[uuid.UUID]bool // the households readable now
+	if us != nil {
+		now = make(map[uuid.UUID]bool, len(units))
+		for _, u := range units {
+			now[u] = true
+		}
+	}
+	var back []uuid.UUID // came back, in the order met
 	keep := func(e *store.Entry) bool {
+		if back != nil {
+			return false // the walk stopped at the first: see below
+		}
 		if s.sendable(dev, sc, e) {
 			return true
+		}
+		if e.Seq > cur.window && e.Household != uuid.Nil && now[e.Household] &&
+			e.From != dev && e.Change.Stamp.Device != dev {
+			back = append(back, e.Household)
 		}
 		cur.seq = e.Seq
 		return false
@@ -298,11 +322,18 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		// The storage reads the device's partitions only; what it passes
 		// over is out of scope, so a pull that ends passes the log's end as
 		// it stood before the read (entries commit in sequence order).
+		//
+		// The households readable now are read wherever their entries
+		// were written, to find one that came back (keep).
+		p := sc.partitions()
+		if now != nil && !p.All {
+			p.Households = append(p.Households, units...)
+		}
 		var through uint64
 		if through, err = s.db.LastSeq(); err == nil {
-			err = pl.LogIn(cur.seq, sc.partitions(), keep, each)
+			err = pl.LogIn(cur.seq, p, keep, each)
 		}
-		if err == nil && !resp.More && through > cur.seq {
+		if err == nil && !resp.More && back == nil && through > cur.seq {
 			cur.seq = through
 		}
 	} else {
@@ -310,6 +341,18 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	}
 	if err != nil {
 		return 0, err
+	}
+	if back != nil {
+		// The device is taken to hold what is readable now but the
+		// household that came back: remembered under a fingerprint of its
+		// own, for the catch-up of what entered to start from.
+		held := slices.DeleteFunc(slices.Clone(units), func(u uuid.UUID) bool { return u == back[0] })
+		from := print + "^" + back[0].String()
+		if err := us.RememberScope(from, held, s.now()); err != nil {
+			return 0, err
+		}
+		cur = cursor{seq: cur.seq, scope: print, pos: &store.StatePos{}, window: max(cur.window, last), from: from}
+		resp.More = true
 	}
 	if cur.window <= cur.seq {
 		cur.window = 0

@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"bangfu/domain"
+	"bangfu/sync/client"
+	"bangfu/sync/server"
+	"bangfu/sync/synctest"
+)
+
+// TestAwayAndBack: a household that leaves a device's scope and comes back
+// between two of its syncs — moved to another village by mistake and moved
+// back — leaves the scope's fingerprint as it was, yet what was written
+// about it while it was away (its log entries name the other village) never
+// reached the device. The next sync sends the household's records as they
+// are now: the device ends with exactly the server's records, values,
+// stamps and authors, with no change arriving before the edit it was made
+// on.
+func TestAwayAndBack(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w, db := e.w, e.srv.DB
+	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", e.srv, w.Cadre1.ID, client.Options{}, nil)
+	sync := func() {
+		t.Helper()
+		for _, d := range []*synctest.Device{tablet, phone} {
+			for range 2 {
+				if err := d.Sync(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	exact := func(step string) {
+		t.Helper()
+		for _, d := range []struct {
+			name string
+			dev  *synctest.Device
+			who  domain.Record
+		}{{"tablet", tablet, w.Leader}, {"phone", phone, w.Cadre1}} {
+			readable, err := server.Readable(db, d.who.Metadata().ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, diffs, err := synctest.CheckScope(db, d.dev.DB, readable, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, diff := range diffs {
+				t.Errorf("%s, %s: %s", step, d.name, diff)
+			}
+			if n == 0 {
+				t.Fatalf("%s, %s: no record compared", step, d.name)
+			}
+		}
+	}
+	sync()
+	exact("first sync")
+
+	h := w.Group(w.G1)[0]
+	get := func() *domain.Household {
+		t.Helper()
+		r, err := db.Get(domain.KindHousehold, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.(*domain.Household)
+	}
+	put := func(recs ...domain.Record) {
+		t.Helper()
+		if err := db.Put(w.Admin, recs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	away := get()
+	away.Group = w.G3.ID // 石头村
+	put(away)
+	there := get()
+	there.Phone, there.Notes = "13912345678", "在石头村期间核实：新建蔬菜大棚一座"
+	member := &domain.Member{Household: h.ID, Name: "王小丽", Relation: "女", Gender: "女", BirthYear: 2012}
+	put(there, member)
+	back := get()
+	back.Group = w.G1.ID
+	back.Income = "务工、种植"
+	put(back)
+	time.Sleep(2 * time.Millisecond)
+	sync()
+	exact("moved away and back between two syncs")
+	r, err := tablet.DB.Get(domain.KindHousehold, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.(*domain.Household); got.Phone != there.Phone || got.Notes != there.Notes || got.Income != back.Income {
+		t.Errorf("the tablet's household after it came back: phone %q, notes %q, income %q", got.Phone, got.Notes, got.Income)
+	}
+	if _, err := tablet.DB.Get(domain.KindMember, member.ID); err != nil {
+		t.Errorf("the member added while the household was away is not on the tablet: %v", err)
+	}
+}
