@@ -107,7 +107,10 @@ const (
 	keyRejected = "sync.rejected"
 	keyAside    = "sync.aside"
 	keyRetry    = "sync.retry" // "1": offer the changes set aside again
-	keyAudit    = "sync.audit" // the last audit entry sent to the server
+	// keyRecheck "1": offer the changes set aside again in the next sync,
+	// once: they were set aside since it was last done (see sync).
+	keyRecheck = "sync.recheck"
+	keyAudit   = "sync.audit" // the last audit entry sent to the server
 )
 
 // maxRounds bounds the round trips of one Sync; a sync that needs more

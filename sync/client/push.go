@@ -33,8 +33,8 @@ func (c *Client) keep(rejected []Rejected) []uuid.UUID {
 // retries returns the changes set aside as out of scope to offer again
 // after a catch-up (none unless one ended since they were last offered), by
 // change ID, but those in tried.
-func (c *Client) retries(tried map[uuid.UUID]bool) (map[uuid.UUID]store.Entry, error) {
-	if v, err := c.db.Cursor(keyRetry); err != nil || v == "" {
+func (c *Client) retries(tried map[uuid.UUID]bool, recheck bool) (map[uuid.UUID]store.Entry, error) {
+	if v, err := c.db.Cursor(keyRetry); err != nil || v == "" && !recheck {
 		return nil, err
 	}
 	return c.candidates(tried)
@@ -140,7 +140,7 @@ func (c *Client) setAside(ce *protocol.ChangesError, sent map[uuid.UUID]store.En
 	}
 	rejected = trimRejected(rejected)
 	rv, _ := json.Marshal(rejected)
-	if err := c.db.SetCursors(map[string]string{keyAside: encodeAside(aside), keyRejected: string(rv)}); err != nil {
+	if err := c.db.SetCursors(map[string]string{keyAside: encodeAside(aside), keyRejected: string(rv), keyRecheck: "1"}); err != nil {
 		return 0, fmt.Errorf("client: set aside changes out of scope: %w", err)
 	}
 	c.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -117,15 +118,23 @@ func TestOutOfScopeSetAside(t *testing.T) {
 	}
 	check("after the sync")
 
-	// Not sent again: the next sync is one request, and pushes nothing.
+	// Offered once more in the next sync (the scope might have come back
+	// unseen: TestSetAsideBackUnseen), refused again, and pushed no more.
 	sent = tr.count(protocol.PathSync)
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 1 {
-		t.Fatalf("next sync: %d requests, the visit out of scope pushed %d times", n, rec.times(outChange))
+	if n := tr.count(protocol.PathSync) - sent; n != 2 || rec.times(outChange) != 2 {
+		t.Fatalf("next sync: %d requests, the visit out of scope pushed %d times; want 2 and 2", n, rec.times(outChange))
 	}
 	check("after the next sync")
+	sent = tr.count(protocol.PathSync)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 2 {
+		t.Fatalf("the sync after: %d requests, the visit out of scope pushed %d times; want 1 and 2", n, rec.times(outChange))
+	}
 
 	// Across a restart: still shown, still not sent.
 	phone.Restart(t)
@@ -134,7 +143,7 @@ func TestOutOfScopeSetAside(t *testing.T) {
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 1 {
+	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 2 {
 		t.Fatalf("sync after a restart: %d requests, the visit out of scope pushed %d times", n, rec.times(outChange))
 	}
 	check("after a restart and a sync")
@@ -155,7 +164,7 @@ func TestOutOfScopeSetAside(t *testing.T) {
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if rec.times(outChange) != 1 || serverHolds(t, srv.DB, out.ID) {
+	if rec.times(outChange) != 2 || serverHolds(t, srv.DB, out.ID) {
 		t.Fatalf("after ClearRejected the visit out of scope was pushed %d times", rec.times(outChange))
 	}
 	if _, err := srv.DB.Get(domain.KindVisit, later.ID); err != nil {
@@ -169,7 +178,7 @@ func TestOutOfScopeSetAside(t *testing.T) {
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 1 || serverHolds(t, srv.DB, out.ID) {
+	if n := tr.count(protocol.PathSync) - sent; n != 1 || rec.times(outChange) != 2 || serverHolds(t, srv.DB, out.ID) {
 		t.Fatalf("after ClearRejected and a restart: %d requests, pushed %d times", n, rec.times(outChange))
 	}
 }
@@ -290,5 +299,64 @@ func TestRoleRefusalSetAside(t *testing.T) {
 	}
 	if c, _ := srv.DB.Get(domain.KindCadre, w.Cadre1.ID); c.(*domain.Cadre).Rank == domain.RankCounty {
 		t.Fatal("the server's record has the raised rank")
+	}
+}
+
+// dropper is a transport that, while armed, loses the answer to the sync
+// request that follows a refused push (403): the server has answered it.
+type dropper struct {
+	next    http.RoundTripper
+	armed   atomic.Bool
+	refused bool
+}
+
+func (d *dropper) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := d.next.RoundTrip(r)
+	if err != nil || r.URL.Path != protocol.PathSync || !d.armed.Load() {
+		return resp, err
+	}
+	if !d.refused {
+		d.refused = resp.StatusCode == http.StatusForbidden
+		return resp, err
+	}
+	d.armed.Store(false)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return nil, errors.New("dropper: the answer was lost")
+}
+
+// TestSetAsideBackUnseen: a visit refused as out of scope (its group given
+// to another cadre) is set aside, and the answer to the push without it —
+// the pull that would show the device its smaller scope — is lost. The
+// group comes back before the next sync: the scope the device holds is the
+// one it had, so no catch-up comes to offer the visit again. The next sync
+// offers it once all the same, and the server takes it.
+func TestSetAsideBackUnseen(t *testing.T) {
+	srv, w := setup(t)
+	tr := &dropper{next: http.DefaultTransport}
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: tr}}, nil)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	out := visit(t, phone, w.Group(w.G1)[0], "一社走访：宣传医保政策")
+	reassign(t, srv, w.Admin, w.Cadre1.ID, w.Cadre2.ID, w.G1.ID)
+	// The first request is refused (403): its answer arrives. The second,
+	// without the visit, is answered and the answer lost.
+	tr.armed.Store(true)
+	if err := phone.Sync(); err == nil {
+		t.Fatal("a sync whose answer was lost succeeded")
+	}
+	if st := phone.Client.Status(); len(st.Rejected) != 1 || st.Rejected[0].Record != out.ID {
+		t.Fatalf("the visit out of scope is not set aside: %+v", st.Rejected)
+	}
+	reassign(t, srv, w.Admin, w.Cadre2.ID, w.Cadre1.ID, w.G1.ID)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if !serverHolds(t, srv.DB, out.ID) {
+		t.Fatal("the visit set aside never reached the server, though its group came back")
+	}
+	if st := phone.Client.Status(); len(st.Rejected) != 0 || st.Pending != 0 {
+		t.Fatalf("after the group came back: %+v", st)
 	}
 }

@@ -60,6 +60,15 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 	}
 	restamped, cursorReset := false, false
 	tried := map[uuid.UUID]bool{} // changes set aside offered again in this sync and refused again
+	// Changes set aside in an earlier sync are offered again once in this
+	// one, whatever its answer: the scope that refused them may have
+	// changed back before the device saw it change (the answer that would
+	// have shown it lost), and then no catch-up comes to offer them again.
+	recheck, err := c.db.Cursor(keyRecheck)
+	if err != nil {
+		return err
+	}
+	asideNow := false // changes set aside in this sync: offered again in the next
 	for round := 1; ; round++ {
 		push, pull, err := c.cursors()
 		if err != nil {
@@ -72,7 +81,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		// After a catch-up the device's scope is new: the changes set aside
 		// as out of scope are offered again, so that those back in scope
 		// reach the server rather than differ from it for good.
-		retry, err := c.retries(tried)
+		retry, err := c.retries(tried, recheck != "")
 		if err != nil {
 			return err
 		}
@@ -128,6 +137,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 				tried[id] = true // set aside in this sync: not offered again in it
 			}
 			n, aerr := c.setAside(fresh, sent)
+			asideNow = asideNow || n > 0
 			if aerr == nil && n+again == 0 {
 				return err
 			}
@@ -241,6 +251,10 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		} else if retryOn, _ := c.db.Cursor(keyRetry); retryOn != "" {
 			state[keyRetry] = "" // offered (or refused again): until the next catch-up
 		}
+		if recheck != "" && !asideNow {
+			state[keyRecheck] = "" // offered once; a new refusal sets it again
+		}
+		recheck = ""
 		idle := pulled == 0 && pulledState == 0 && len(resp.Left) == 0 && len(state) == 0 && !resp.Reset && !resp.Settled && len(retry) == 0
 		if idle {
 			// Nothing to write, unless records wait to leave.
