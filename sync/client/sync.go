@@ -64,10 +64,11 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 	// one, whatever its answer: the scope that refused them may have
 	// changed back before the device saw it change (the answer that would
 	// have shown it lost), and then no catch-up comes to offer them again.
-	recheck, err := c.db.Cursor(keyRecheck)
+	v, err := c.db.Cursor(keyRecheck)
 	if err != nil {
 		return err
 	}
+	recheck := v != ""
 	asideNow := false // changes set aside in this sync: offered again in the next
 	for round := 1; ; round++ {
 		push, pull, err := c.cursors()
@@ -81,7 +82,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		// After a catch-up the device's scope is new: the changes set aside
 		// as out of scope are offered again, so that those back in scope
 		// reach the server rather than differ from it for good.
-		retry, err := c.retries(tried, recheck != "")
+		retry, err := c.retries(tried, recheck)
 		if err != nil {
 			return err
 		}
@@ -251,10 +252,10 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 		} else if retryOn, _ := c.db.Cursor(keyRetry); retryOn != "" {
 			state[keyRetry] = "" // offered (or refused again): until the next catch-up
 		}
-		if recheck != "" && !asideNow {
+		if recheck && !asideNow {
 			state[keyRecheck] = "" // offered once; a new refusal sets it again
 		}
-		recheck = ""
+		recheck = false
 		idle := pulled == 0 && pulledState == 0 && len(resp.Left) == 0 && len(state) == 0 && !resp.Reset && !resp.Settled && len(retry) == 0
 		if idle {
 			// Nothing to write, unless records wait to leave.

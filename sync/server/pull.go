@@ -277,24 +277,23 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	// the household's records as they are now do, in a catch-up of what
 	// entered (below). Entries through the window are reflected by the
 	// state of a catch-up just made.
-	var now map[uuid.UUID]bool // the households readable now
+	var now map[uuid.UUID]bool // the units readable now: households among them
 	if us != nil {
 		now = make(map[uuid.UUID]bool, len(units))
 		for _, u := range units {
 			now[u] = true
 		}
 	}
-	var back []uuid.UUID // came back, in the order met
+	var back uuid.UUID // the first household found to have come back
 	keep := func(e *store.Entry) bool {
-		if back != nil {
-			return false // the walk stopped at the first: see below
+		if back != uuid.Nil {
+			return false // the walk stopped there: see below
 		}
 		if s.sendable(dev, sc, e) {
 			return true
 		}
-		if e.Seq > cur.window && e.Household != uuid.Nil && now[e.Household] &&
-			e.From != dev && e.Change.Stamp.Device != dev {
-			back = append(back, e.Household)
+		if e.Seq > cur.window && e.Household != uuid.Nil && now[e.Household] && !own(dev, e) {
+			back = e.Household
 		}
 		cur.seq = e.Seq
 		return false
@@ -333,7 +332,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		if through, err = s.db.LastSeq(); err == nil {
 			err = pl.LogIn(cur.seq, p, keep, each)
 		}
-		if err == nil && !resp.More && back == nil && through > cur.seq {
+		if err == nil && !resp.More && back == uuid.Nil && through > cur.seq {
 			cur.seq = through
 		}
 	} else {
@@ -342,12 +341,12 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	if err != nil {
 		return 0, err
 	}
-	if back != nil {
+	if back != uuid.Nil {
 		// The device is taken to hold what is readable now but the
 		// household that came back: remembered under a fingerprint of its
 		// own, for the catch-up of what entered to start from.
-		held := slices.DeleteFunc(slices.Clone(units), func(u uuid.UUID) bool { return u == back[0] })
-		from := print + "^" + back[0].String()
+		held := slices.DeleteFunc(slices.Clone(units), func(u uuid.UUID) bool { return u == back })
+		from := print + "^" + back.String()
 		if err := us.RememberScope(from, held, s.now()); err != nil {
 			return 0, err
 		}
@@ -415,13 +414,13 @@ func entered(r *http.Request) bool {
 // not from it. A conflict record is sent even when stamped with the device's
 // own winning edit, as the device may not have detected the loss itself.
 func (s *Server) sendable(dev uuid.UUID, sc *scope, e *store.Entry) bool {
-	if e.From == dev {
-		return false
-	}
-	if e.Change.Stamp.Device == dev && e.Change.Kind != domain.KindConflict {
-		return false
-	}
-	return sc.readable(e)
+	return !own(dev, e) && sc.readable(e)
+}
+
+// own reports whether the device dev sent or made the entry e, and so holds
+// it already; a conflict record it stamped is not its own (see sendable).
+func own(dev uuid.UUID, e *store.Entry) bool {
+	return e.From == dev || e.Change.Stamp.Device == dev && e.Change.Kind != domain.KindConflict
 }
 
 // Roster is what Readable reads of a Store: a cadre's assignments and who
