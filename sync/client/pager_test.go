@@ -44,16 +44,7 @@ func (c *cutter) RoundTrip(r *http.Request) (*http.Response, error) {
 // with exactly the server's records, each change logged once.
 func TestPageInParts(t *testing.T) {
 	srv, w := setup(t)
-	g1 := w.Group(w.G1)
-	var recs []domain.Record
-	at := time.Now().Add(-48 * time.Hour)
-	for i := range 2500 {
-		recs = append(recs, &domain.Visit{Household: g1[i%len(g1)].ID, Cadre: w.Cadre1.ID, At: at.Add(time.Duration(i) * time.Second),
-			Type: domain.VisitRoutine, Notes: fmt.Sprintf("第 %d 次走访：核实两不愁三保障", i)})
-	}
-	if err := srv.DB.Put(w.Cadre1.ID, recs...); err != nil {
-		t.Fatal(err)
-	}
+	putVisits(t, srv, w, 2500, "第 %d 次走访：核实两不愁三保障")
 	tr := &cutter{next: http.DefaultTransport}
 	tr.cut.Store(true)
 	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: tr}}, nil)
@@ -83,8 +74,32 @@ func TestPageInParts(t *testing.T) {
 	if after < 2500 {
 		t.Errorf("%d visits after the second sync, want all 2500 and the world's", after)
 	}
+	n := loggedOnce(t, phone.DB)
+	t.Logf("%d visits from half an answer, %d after the page was pulled again; %d log entries", before, after, n)
+}
+
+// putVisits puts n visits of the cadre of 一社 to its households on the
+// server, their notes made by format from their number.
+func putVisits(t *testing.T, srv *synctest.Server, w *synctest.World, n int, format string) {
+	t.Helper()
+	g1 := w.Group(w.G1)
+	recs := make([]domain.Record, 0, n)
+	at := time.Now().Add(-48 * time.Hour)
+	for i := range n {
+		recs = append(recs, &domain.Visit{Household: g1[i%len(g1)].ID, Cadre: w.Cadre1.ID, At: at.Add(time.Duration(i) * time.Second),
+			Type: domain.VisitRoutine, Notes: fmt.Sprintf(format, i)})
+	}
+	if err := srv.DB.Put(w.Cadre1.ID, recs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loggedOnce fails t for each change db's log holds twice, and returns how
+// many entries it holds.
+func loggedOnce(t *testing.T, db *store.DB) int {
+	t.Helper()
 	ids := map[uuid.UUID]bool{}
-	err = phone.DB.Log(0, func(e store.Entry) (bool, error) {
+	err := db.Log(0, func(e store.Entry) (bool, error) {
 		if ids[e.Change.ID] {
 			t.Errorf("change %s logged twice", e.Change.ID)
 		}
@@ -94,7 +109,7 @@ func TestPageInParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d visits from half an answer, %d after the page was pulled again; %d log entries", before, after, len(ids))
+	return len(ids)
 }
 
 // locker is a transport that locks a sealed store once half the bytes of
@@ -149,16 +164,7 @@ func (b *lockingBody) Read(p []byte) (int, error) {
 // goroutines would let the cursor pass changes never merged.
 func TestPartMergeFails(t *testing.T) {
 	srv, w := setup(t)
-	g1 := w.Group(w.G1)
-	var recs []domain.Record
-	at := time.Now().Add(-48 * time.Hour)
-	for i := range 4000 {
-		recs = append(recs, &domain.Visit{Household: g1[i%len(g1)].ID, Cadre: w.Cadre1.ID, At: at.Add(time.Duration(i) * time.Second),
-			Type: domain.VisitRoutine, Notes: fmt.Sprintf("第 %d 次走访：核实饮水安全和住房情况", i)})
-	}
-	if err := srv.DB.Put(w.Cadre1.ID, recs...); err != nil {
-		t.Fatal(err)
-	}
+	putVisits(t, srv, w, 4000, "第 %d 次走访：核实饮水安全和住房情况")
 	tr := &locker{next: http.DefaultTransport}
 	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: tr}}, nil)
 	const pin = "402719"
@@ -198,16 +204,6 @@ func TestPartMergeFails(t *testing.T) {
 	if after < 4000 {
 		t.Errorf("%d visits after the second sync, want all 4000 and the world's", after)
 	}
-	ids := map[uuid.UUID]bool{}
-	err = phone.DB.Log(0, func(e store.Entry) (bool, error) {
-		if ids[e.Change.ID] {
-			t.Errorf("change %s logged twice", e.Change.ID)
-		}
-		ids[e.Change.ID] = true
-		return true, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	loggedOnce(t, phone.DB)
 	t.Logf("%d visits merged before the lock, %d after the page was pulled again", before, after)
 }
