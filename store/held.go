@@ -98,9 +98,7 @@ func (db *DB) settleHeld(tx *bolt.Tx) error {
 	h := db.held
 	switch {
 	case h.repair.Load():
-		clear(h.marks)
-		clear(h.keys)
-		h.any.Store(false)
+		h.drop() // what is held now the repair writes too
 		if err := repairHeld(tx); err != nil {
 			return err
 		}

@@ -209,11 +209,9 @@ func (db *DB) open(key seal.Key, also func(meta *bolt.Bucket) error) error {
 		if err := v.build(tx); err != nil {
 			return err
 		}
-		if db.held.repair.Load() {
-			if err := repairHeld(tx); err != nil {
-				return fmt.Errorf("rebuild the keys of an unfinished page: %w", err)
-			}
-			tx.OnCommit(func() { db.held.repair.Store(false) })
+		// Keys of an unfinished page the store was locked with.
+		if err := db.settleHeld(tx); err != nil {
+			return fmt.Errorf("rebuild the keys of an unfinished page: %w", err)
 		}
 		if also != nil {
 			if err := also(meta); err != nil {
