@@ -55,6 +55,9 @@ var (
 	ErrDeviceTaken = &domain.Error{Code: domain.EUNAUTHORIZED, Field: "device_taken",
 		Zh: "此设备标识已属于另一台设备或已被停用，不能再注册；请清除应用数据后重新注册",
 		En: "this device ID belongs to another device or was revoked and cannot enrol again; clear the app's data and enrol afresh"}
+	// ErrCodeTTL refuses an enrolment code that would never be valid.
+	ErrCodeTTL = &domain.Error{Code: domain.EINVALID, Field: "ttl",
+		Zh: "注册码有效期必须大于零", En: "the code's lifetime must be positive"}
 )
 
 // MaxDeviceName caps a device name, in characters.
@@ -142,6 +145,9 @@ var (
 	// cadre than the one whose device deposited the key.
 	ErrEscrowCadre = &domain.Error{Code: domain.EFORBIDDEN, Field: "cadre",
 		Zh: "数据密钥属于另一位干部，不能发给此设备", En: "the data key belongs to another cadre and cannot be released to this device"}
+	// ErrUnlockTTL refuses an unlock code that would never be valid.
+	ErrUnlockTTL = &domain.Error{Code: domain.EINVALID, Field: "ttl",
+		Zh: "解锁码有效期必须大于零", En: "the code's lifetime must be positive"}
 )
 
 // Lockout is a time during which the server refused enrolment attempts, from

@@ -116,7 +116,7 @@ func hashSecret(s string) []byte {
 // from an alphabet without look-alikes; only its SHA-256 is stored.
 func (r *BoltRegistry) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
-		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
+		return "", replica.ErrCodeTTL
 	}
 	code, err := replica.NewCode()
 	if err != nil {
@@ -604,7 +604,7 @@ func (r *BoltRegistry) Deposit(device uuid.UUID, sealed []byte, now time.Time) e
 // enrolment code ("7QK4-M2PX"); only its SHA-256 is kept.
 func (r *BoltRegistry) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
-		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
+		return "", replica.ErrUnlockTTL
 	}
 	code, err := replica.NewCode()
 	if err != nil {

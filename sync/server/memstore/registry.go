@@ -66,7 +66,7 @@ func (s *Store) onRoster(cadre uuid.UUID) bool {
 // roster, valid for ttl.
 func (s *Store) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
-		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
+		return "", replica.ErrCodeTTL
 	}
 	c, err := replica.NewCode()
 	if err != nil {
@@ -276,7 +276,7 @@ func (s *Store) Deposit(id uuid.UUID, sealed []byte, now time.Time) error {
 // one.
 func (s *Store) IssueUnlock(id uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
-		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
+		return "", replica.ErrUnlockTTL
 	}
 	c, err := replica.NewCode()
 	if err != nil {

@@ -66,7 +66,7 @@ func (db *DB) Deposit(device uuid.UUID, sealed []byte, now time.Time) error {
 // server.BoltRegistry.IssueUnlock does.
 func (db *DB) IssueUnlock(device uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
-		return "", domain.Errorf(domain.EINVALID, "ttl", "解锁码有效期必须大于零", "the code's lifetime must be positive")
+		return "", replica.ErrUnlockTTL
 	}
 	code, err := replica.NewCode()
 	if err != nil {

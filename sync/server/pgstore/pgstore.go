@@ -275,7 +275,7 @@ const maxEarlierTokens = 3
 // CreateEnrolCode issues a one-time code for cadre, valid for ttl.
 func (db *DB) CreateEnrolCode(cadre uuid.UUID, ttl time.Duration) (string, error) {
 	if ttl <= 0 {
-		return "", domain.Errorf(domain.EINVALID, "ttl", "注册码有效期必须大于零", "the code's lifetime must be positive")
+		return "", replica.ErrCodeTTL
 	}
 	ok, err := db.opt.Cadre(cadre)
 	if err != nil {
