@@ -281,6 +281,7 @@ func (f *AdjustForm) leave() {
 func (f *AdjustForm) fail(err error) {
 	f.Error.SetText(errText(err))
 	f.Error.Show()
+	f.content.Refresh() // the border lays the label out below the form, not over its top
 }
 
 // save works out the records off the UI goroutine, saves them in one

@@ -342,6 +342,7 @@ func TestRetireCadreOfTwoVillagesOnTablet(t *testing.T) {
 	if got := labelText(t, f.Error); !strings.Contains(got, both.Name+"在您负责的村（镇）以外还有职责") {
 		t.Errorf("transferring a cadre of two villages: %q", got)
 	}
+	shoot(t, a.Window, "tablet-retire-two-villages.png")
 	if c := must(d.db.Get(domain.KindCadre, both.ID)).(*domain.Cadre); c.Left != "" {
 		t.Errorf("the cadre of two villages is recorded as %s", c.Left)
 	}
