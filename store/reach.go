@@ -59,6 +59,20 @@ func householdLocation(tx *bolt.Tx, id uuid.UUID) Location {
 	return Location{Household: id}
 }
 
+// Locate returns where each of households is now: its group, village and
+// town, deleted households included (a deleted household stays where it
+// was). A household not stored is placed nowhere but itself.
+func (db *DB) Locate(households []uuid.UUID) (map[uuid.UUID]Location, error) {
+	out := make(map[uuid.UUID]Location, len(households))
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for _, id := range households {
+			out[id] = householdLocation(tx, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
 func groupLocation(tx *bolt.Tx, group uuid.UUID) Location {
 	g, err := loadPlace(tx, group)
 	if err != nil {

@@ -99,3 +99,72 @@ func TestAwayAndBack(t *testing.T) {
 		t.Errorf("the member added while the household was away is not on the tablet: %v", err)
 	}
 }
+
+// TestLeftThenTail: a visit recorded on a household that then moves to
+// another village before the village's tablet syncs. The tablet's catch-up
+// names the household and the visit as left; the log's tail after the
+// tablet's cursor still holds the visit, whose header names the tablet's
+// village (where it was written), and must not bring it back; a household
+// of the village removed meanwhile is removed from the tablet. The tablet
+// ends with exactly the records it may read now.
+func TestLeftThenTail(t *testing.T) {
+	// Small pages: the names of what left and the tail come in answers of
+	// their own, as they do for a household with a long history.
+	e := newEnv(t, server.Options{PageBytes: 256}, nil)
+	w, db := e.w, e.srv.DB
+	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", e.srv, w.Cadre1.ID, client.Options{}, nil)
+	for _, d := range []*synctest.Device{tablet, phone} {
+		if err := d.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := w.Group(w.G1)[0]
+	v := &domain.Visit{Household: h.ID, Cadre: w.Cadre1.ID, At: phone.DB.Now().Add(-time.Hour), Type: domain.VisitRoutine, Notes: "家中有人，散养鸡长势良好"}
+	if err := phone.DB.Put(w.Cadre1.ID, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.Get(domain.KindHousehold, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := r.(*domain.Household)
+	moved.Group = w.G3.ID // 石头村
+	if err := db.Put(w.Admin, moved); err != nil {
+		t.Fatal(err)
+	}
+	// And a household of the village removed meanwhile: the tablet learns
+	// it from the same window, where it is now.
+	removed := w.Group(w.G2)[0]
+	if err := db.Delete(w.Admin, domain.KindHousehold, removed.ID); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := tablet.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readable, err := server.Readable(db, w.Leader.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, diffs, err := synctest.CheckScope(db, tablet.DB, readable, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, diff := range diffs {
+		t.Errorf("tablet: %s", diff)
+	}
+	if n == 0 {
+		t.Fatal("no record compared")
+	}
+	if _, err := tablet.DB.Get(domain.KindVisit, v.ID); err == nil {
+		t.Error("the visit of the household that moved away is back on the tablet")
+	}
+	if _, err := tablet.DB.Get(domain.KindHousehold, removed.ID); err == nil {
+		t.Error("the household removed is still on the tablet")
+	}
+}

@@ -284,12 +284,43 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			now[u] = true
 		}
 	}
+	// The walk of the log after the cursor: the device's partitions only,
+	// when the storage can read them. What it passes over is out of scope.
+	// The households readable now are read wherever their entries were
+	// written, to find one that came back (keep).
+	pl, partitioned := s.db.(PartitionedLog)
+	walk := s.db.LogWhere
+	if partitioned {
+		p := sc.partitions()
+		if now != nil && !p.All {
+			p.Households = append(p.Households, units...)
+		}
+		walk = func(after uint64, keep func(*store.Entry) bool, fn func(store.Entry) (bool, error)) error {
+			return pl.LogIn(after, p, keep, fn)
+		}
+	}
+	// Entries through the window were written before a catch-up read the
+	// state of the scope, and their headers say where their records were
+	// then. One of a household that has left the scope since (moved to a
+	// village the device does not read) would bring back what the
+	// catch-up named as left: such entries are judged by where their
+	// household is now.
+	var whereNow map[uuid.UUID]bool // households not among the units: readable where they are now
+	if now != nil && cur.window > cur.seq {
+		if whereNow, err = s.readableWhereNow(sc, cur, now, walk); err != nil {
+			return 0, err
+		}
+	}
+	gone := func(e *store.Entry) bool {
+		readable, judged := whereNow[e.Household]
+		return e.Seq <= cur.window && judged && !readable && !now[e.Change.Record]
+	}
 	var back uuid.UUID // the first household found to have come back
 	keep := func(e *store.Entry) bool {
 		if back != uuid.Nil {
 			return false // the walk stopped there: see below
 		}
-		if s.sendable(dev, sc, e) {
+		if s.sendable(dev, sc, e) && !gone(e) {
 			return true
 		}
 		if e.Seq > cur.window && e.Household != uuid.Nil && now[e.Household] && !own(dev, e) {
@@ -317,26 +348,19 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		cur.seq = e.Seq
 		return true, nil
 	}
-	if pl, ok := s.db.(PartitionedLog); ok {
-		// The storage reads the device's partitions only; what it passes
-		// over is out of scope, so a pull that ends passes the log's end as
-		// it stood before the read (entries commit in sequence order).
-		//
-		// The households readable now are read wherever their entries
-		// were written, to find one that came back (keep).
-		p := sc.partitions()
-		if now != nil && !p.All {
-			p.Households = append(p.Households, units...)
-		}
+	if partitioned {
+		// What the storage passes over is out of scope, so a pull that
+		// ends passes the log's end as it stood before the read (entries
+		// commit in sequence order).
 		var through uint64
 		if through, err = s.db.LastSeq(); err == nil {
-			err = pl.LogIn(cur.seq, p, keep, each)
+			err = walk(cur.seq, keep, each)
 		}
 		if err == nil && !resp.More && back == uuid.Nil && through > cur.seq {
 			cur.seq = through
 		}
 	} else {
-		err = s.db.LogWhere(cur.seq, keep, each)
+		err = walk(cur.seq, keep, each)
 	}
 	if err != nil {
 		return 0, err
@@ -358,6 +382,51 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	}
 	resp.Cursor = s.encodeCursor(cur)
 	return pulled, nil
+}
+
+// readableWhereNow returns, for the households of the entries after the
+// cursor through its window that sc reads from their headers but that are
+// not among the units readable now (now), whether sc reads them where they
+// are now: false for one that left the scope, true for one deleted since
+// (a deleted household is no unit, and the device holds it). Without a
+// storage that locates households it returns nil, and headers decide.
+func (s *Server) readableWhereNow(sc *scope, cur cursor, now map[uuid.UUID]bool, walk func(uint64, func(*store.Entry) bool, func(store.Entry) (bool, error)) error) (map[uuid.UUID]bool, error) {
+	loc, ok := s.db.(locator)
+	if !ok {
+		return nil, nil
+	}
+	var ids []uuid.UUID
+	found := map[uuid.UUID]bool{}
+	err := walk(cur.seq, func(e *store.Entry) bool {
+		if e.Seq > cur.window {
+			return true // past the window: the walk stops there
+		}
+		if h := e.Household; h != uuid.Nil && !now[h] && !now[e.Change.Record] && !found[h] && sc.readable(e) {
+			found[h] = true
+			ids = append(ids, h)
+		}
+		return false
+	}, func(store.Entry) (bool, error) { return false, nil })
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	where, err := loc.Locate(ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]bool, len(ids))
+	for _, h := range ids {
+		l := where[h]
+		out[h] = sc.readable(&store.Entry{Household: h, Village: l.Village, Town: l.Town,
+			Change: domain.Change{Kind: domain.KindHousehold, Record: h}})
+	}
+	return out, nil
+}
+
+// locator is what a Store offers to tell where households are now
+// (store.DB does).
+type locator interface {
+	Locate(households []uuid.UUID) (map[uuid.UUID]store.Location, error)
 }
 
 // unitStore is what a Store offers to catch a device up on only what

@@ -414,6 +414,15 @@ func (r *Replica) ScopePrintIn(in store.Within, readable func(*store.Entry) bool
 	return r.mirror.ScopePrintIn(in, readable)
 }
 
+// Locate returns where households are now, from the mirror
+// (store.DB.Locate).
+func (r *Replica) Locate(households []uuid.UUID) (map[uuid.UUID]store.Location, error) {
+	if err := r.fresh(); err != nil {
+		return nil, err
+	}
+	return r.mirror.Locate(households)
+}
+
 // State walks the current state of a scope in the mirror.
 func (r *Replica) State(pos store.StatePos, readable func(*store.Entry) bool, fn func(next store.StatePos, changes []domain.Change) (bool, error)) (uint64, error) {
 	if err := r.fresh(); err != nil {

@@ -749,6 +749,43 @@ func testScope(t *testing.T, open Open) {
 			t.Errorf("handle %d: the fingerprint of the cadres changed when a household moved", i)
 		}
 	}
+
+	// Where households are now, for a storage that tells (the server
+	// judges a catch-up's window by it): the one moved in its new village,
+	// one deleted where it was, one never stored nowhere.
+	type locator interface {
+		Locate([]uuid.UUID) (map[uuid.UUID]replica.Location, error)
+	}
+	if _, ok := hs[0].(locator); !ok {
+		return
+	}
+	var gone *domain.Household
+	for _, x := range tw.d.Households {
+		if x.ID != h.ID && slices.Contains(groups[a], x.Group) {
+			gone = x
+			break
+		}
+	}
+	del := tw.edit(gone, tw.device, now.UnixMilli()+6000, "")
+	del.Fields = domain.Fields{"deleted": []byte("true")}
+	del.Base = map[string]domain.Stamp{"deleted": tw.stamp[gone.ID]}
+	push(t, hs[0], tw.device, []domain.Change{del})
+	stranger := uuid.New()
+	for i, s := range hs {
+		where, err := s.(locator).Locate([]uuid.UUID{h.ID, gone.ID, stranger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what    string
+			id      uuid.UUID
+			village uuid.UUID
+		}{{"moved", h.ID, b}, {"deleted", gone.ID, a}, {"never stored", stranger, uuid.Nil}} {
+			if l := where[c.id]; l.Household != c.id || l.Village != c.village {
+				t.Errorf("handle %d: the household %s is located at household %s, village %s; want village %s", i, c.what, l.Household, l.Village, c.village)
+			}
+		}
+	}
 }
 
 // testRoster checks what the server works scopes out from: a group
