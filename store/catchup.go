@@ -605,6 +605,13 @@ type Page struct {
 	// that belong to a household named in Left.
 	Left  []Ref
 	Aside []uuid.UUID
+	// Continues says this page is part of a catch-up of what entered the
+	// scope that goes on in the next page: nothing waiting to leave goes
+	// before the catch-up ends, as its state still to come may bring it
+	// back (a household that left and returned, whose plan the walk by
+	// kind sends after it). Without it, what waits to leave goes at once
+	// once nothing keeps it.
+	Continues bool
 }
 
 // Ref names a record.
@@ -846,7 +853,7 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 		switch {
 		case p.Settled && held != nil:
 			removed, err = settle(tx, from, p.Unsent, p.Keep)
-		case held == nil:
+		case held == nil && !p.Continues:
 			removed, err = purgeLeaving(tx, from, p.Unsent, p.Keep)
 		}
 		if err != nil {

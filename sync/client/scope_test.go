@@ -5,11 +5,14 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -18,6 +21,7 @@ import (
 	"bangfu/store/query"
 	"bangfu/sync/client"
 	"bangfu/sync/protocol"
+	"bangfu/sync/server"
 	"bangfu/sync/synctest"
 )
 
@@ -358,5 +362,121 @@ func TestSetAsideBackUnseen(t *testing.T) {
 	}
 	if st := phone.Client.Status(); len(st.Rejected) != 0 || st.Pending != 0 {
 		t.Fatalf("after the group came back: %+v", st)
+	}
+}
+
+// onePage lets through one answer to a sync request after it is armed with
+// allow, and loses the next ones after the server committed them: each
+// Sync applies exactly one page and fails.
+type onePage struct {
+	next  http.RoundTripper
+	allow atomic.Int32
+	armed atomic.Bool
+}
+
+func (o *onePage) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := o.next.RoundTrip(r)
+	if err != nil || r.URL.Path != protocol.PathSync || !o.armed.Load() || o.allow.Add(-1) >= 0 {
+		return resp, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return nil, errors.New("onePage: the answer was lost")
+}
+
+// TestBackInPages: a household whose group went to another cadre leaves
+// the phone but for the visit recorded on it meanwhile, set aside: it waits
+// to leave with all its records. The group comes back: the next sync offers
+// the visit again, the server takes it, and the catch-up of what entered
+// sends the household's records again, kind by kind over many small pages,
+// its plan after it. Each sync below applies one page and loses the next
+// answer, as a phone on a poor link does: whatever page it stops at, a
+// household the phone holds has its plan and measures with it.
+func TestBackInPages(t *testing.T) {
+	srv := synctest.StartServer(t, filepath.Join(t.TempDir(), "server.db"), server.Options{PageBytes: 512}, nil)
+	w, err := synctest.BuildWorld(srv.DB, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &onePage{next: http.DefaultTransport}
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: tr}}, nil)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	h := w.Group(w.G1)[0]
+	// Every record of the household the phone holds.
+	var own []synctest.Key
+	recs, err := synctest.Records(phone.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, st := range recs {
+		r, err := synctest.Decode(k, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if domain.HouseholdOf(r) == h.ID && k.Kind != domain.KindAssignment {
+			own = append(own, k)
+		}
+	}
+	kinds := map[domain.Kind]bool{}
+	for _, k := range own {
+		kinds[k.Kind] = true
+	}
+	if !kinds[domain.KindPlan] || !kinds[domain.KindMeasure] {
+		t.Fatalf("the household's records on the phone lack a plan or a measure: %v", kinds)
+	}
+	out := visit(t, phone, h, "一社走访：家中有人，讲解医保政策")
+	reassign(t, srv, w.Admin, w.Cadre1.ID, w.Cadre2.ID, w.G1.ID)
+	if err := phone.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if st := phone.Client.Status(); len(st.Rejected) != 1 || st.Rejected[0].Record != out.ID {
+		t.Fatalf("the visit out of scope is not set aside: %+v", st.Rejected)
+	}
+	whole := func(step string) {
+		t.Helper()
+		if _, err := phone.DB.Get(domain.KindHousehold, h.ID); err != nil {
+			return
+		}
+		for _, k := range own {
+			if _, err := phone.DB.Get(k.Kind, k.ID); err != nil {
+				t.Fatalf("%s: the phone holds the household but not its %s %s: %v", step, k.Kind, k.ID, err)
+			}
+		}
+	}
+	whole("group given to another cadre")
+
+	reassign(t, srv, w.Admin, w.Cadre2.ID, w.Cadre1.ID, w.G1.ID)
+	tr.armed.Store(true)
+	pages := 0
+	for {
+		pages++
+		if pages > 200 {
+			t.Fatal("the catch-up does not end")
+		}
+		tr.allow.Store(1)
+		err := phone.Sync()
+		whole(fmt.Sprintf("after page %d of the group's return", pages))
+		if err == nil {
+			break
+		}
+	}
+	if pages < 3 {
+		t.Fatalf("the return took %d pages: too few to stop between the household and its plan", pages)
+	}
+	if !serverHolds(t, srv.DB, out.ID) {
+		t.Fatal("the visit set aside never reached the server, though its group came back")
+	}
+	readable, err := server.Readable(srv.DB, w.Cadre1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diffs, err := synctest.CheckScope(srv.DB, phone.DB, readable, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Errorf("after the group came back: %s", d)
 	}
 }

@@ -270,6 +270,9 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			// device's scope once nothing keeps them.
 			page := store.Page{Reset: resp.Reset, State: stateChanges, Changes: changes, Settled: resp.Settled,
 				Unsent: max(acked, push), Keep: c.keep(rejected), Cursors: state, Held: pg.held}
+			// A page of a catch-up that goes on holds state or names what
+			// left (each holds at least one); one that ends is Settled.
+			page.Continues = resp.More && !resp.Settled && (pulledState > 0 || len(resp.Left) > 0)
 			for _, e := range retry {
 				page.Back = append(page.Back, e.Change.Record)
 			}
