@@ -103,3 +103,87 @@ func TestCrossPairingsConverge(t *testing.T) {
 		t.Error("the tablet lacks the new pairing in its village")
 	}
 }
+
+// TestCrossPairingComesHome: a pairing of a village cadre with a household
+// of another village is on the tablet as a pairing elsewhere. Between two
+// of the tablet's syncs one such pairing is deleted (entered by mistake),
+// another ended, and both households move into the village. What was
+// written about the pairings names the other village, where the tablet
+// reads nothing; the pairings are now the tablet's through their
+// households. It ends holding them as the server does: one deleted, one
+// ended.
+func TestCrossPairingComesHome(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w, db := e.w, e.srv.DB
+	start := time.Now().AddDate(0, -1, 0)
+	x := &domain.Cadre{Name: "县级领导甲", Rank: domain.RankCounty, Phone: "13909301011", Unit: "市政府"}
+	if err := db.Put(w.Admin, x); err != nil {
+		t.Fatal(err)
+	}
+	here := &domain.Assignment{Cadre: x.ID, Role: domain.PairCounty, Target: w.Households[0].ID, Since: start}
+	mistaken := &domain.Assignment{Cadre: x.ID, Role: domain.Helper, Target: w.Households[8].ID, Since: start}
+	ended := &domain.Assignment{Cadre: x.ID, Role: domain.PairCounty, Target: w.Households[9].ID, Since: start}
+	if err := db.Put(w.Admin, here, mistaken, ended); err != nil {
+		t.Fatal(err)
+	}
+	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
+	sync := func() {
+		t.Helper()
+		for range 3 {
+			if err := tablet.Sync(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	held := func(a *domain.Assignment) *domain.Assignment {
+		t.Helper()
+		r, err := tablet.DB.Get(domain.KindAssignment, a.ID)
+		if err != nil {
+			return nil
+		}
+		return r.(*domain.Assignment)
+	}
+	sync()
+	for _, a := range []*domain.Assignment{mistaken, ended} {
+		if got := held(a); got == nil || !got.Current() {
+			t.Fatalf("the tablet does not hold the village cadre's pairing in 石头村: %+v", got)
+		}
+	}
+
+	if err := db.Delete(w.Admin, domain.KindAssignment, mistaken.ID); err != nil {
+		t.Fatal(err)
+	}
+	ended.Until, ended.EndReason = time.Now().Truncate(24*time.Hour), "帮扶力量调整"
+	if err := db.Put(w.Admin, ended); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*domain.Household{w.Households[8], w.Households[9]} {
+		r, err := db.Get(domain.KindHousehold, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := r.(*domain.Household)
+		moved.Group = w.G1.ID
+		if err := db.Put(w.Admin, moved); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync()
+	if got := held(mistaken); got != nil {
+		t.Errorf("the tablet holds the pairing deleted while its household was elsewhere as current: %+v", got)
+	}
+	if got := held(ended); got == nil || got.Current() {
+		t.Errorf("the tablet holds the pairing ended while its household was elsewhere as current: %+v", got)
+	}
+	readable, err := server.Readable(db, w.Leader.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diffs, err := synctest.CheckScope(db, tablet.DB, readable, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Errorf("tablet: %s", d)
+	}
+}

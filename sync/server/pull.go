@@ -191,10 +191,17 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		} else {
 			held := store.HeldUnder(old)
 			in = in.Union(store.HeldWithin(old)) // what left is named too
+			// A record that was a unit of its own (a pairing or duty
+			// elsewhere) and is readable now through its household or
+			// place comes again: what was written about it while it was
+			// elsewhere (its ending, its deletion) named a village the
+			// device does not read, and the tail skipped it.
+			ownBefore, ownNow := unitSet(old), unitSet(units)
 			readable = func(e *store.Entry) bool {
 				now, before := sc.readable(e), held(e)
 				left = before && !now
-				return now != before
+				home := now && before && ownBefore[e.Change.Record] && !ownNow[e.Change.Record]
+				return now != before || home
 			}
 		}
 	}
@@ -279,10 +286,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	// state of a catch-up just made.
 	var now map[uuid.UUID]bool // the units readable now: households among them
 	if us != nil {
-		now = make(map[uuid.UUID]bool, len(units))
-		for _, u := range units {
-			now[u] = true
-		}
+		now = unitSet(units)
 	}
 	// The walk of the log after the cursor: the device's partitions only,
 	// when the storage can read them. What it passes over is out of scope.
@@ -382,6 +386,14 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	}
 	resp.Cursor = s.encodeCursor(cur)
 	return pulled, nil
+}
+
+func unitSet(units []uuid.UUID) map[uuid.UUID]bool {
+	set := make(map[uuid.UUID]bool, len(units))
+	for _, u := range units {
+		set[u] = true
+	}
+	return set
 }
 
 // readableWhereNow returns, for the households of the entries after the
