@@ -814,8 +814,16 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 			return err
 		}
 		if lv := tx.Bucket(bucketLeaving); lv != nil {
+			// A record of a household stays or goes with its household
+			// (removeLeaving); one without a household taken upstream is
+			// in scope again.
 			for _, id := range p.Back {
 				for _, kind := range domain.Kinds {
+					if r, err := getRow(tx, kind, id); err != nil {
+						return err
+					} else if r == nil || rowHousehold(kind, id, r) != uuid.Nil {
+						continue
+					}
 					if err := lv.Delete(heldKey(kind, id)); err != nil {
 						return err
 					}
@@ -1160,7 +1168,10 @@ func purgeLeaving(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UU
 }
 
 // removeLeaving removes every leaving record that keep names neither nor
-// by its household: its row, index keys and log entries.
+// by its household: its row, index keys and log entries. A record whose
+// household the device holds and does not see leave is back in scope with
+// it (its household came back, or its own state did while its plan's did
+// not): it no longer waits to leave. A household's records go with it.
 func removeLeaving(tx *bolt.Tx, keep map[uuid.UUID]bool) (int, error) {
 	leaving := tx.Bucket(bucketLeaving)
 	type gone struct {
@@ -1168,6 +1179,7 @@ func removeLeaving(tx *bolt.Tx, keep map[uuid.UUID]bool) (int, error) {
 		id   uuid.UUID
 	}
 	var out []gone
+	var back [][]byte
 	err := leaving.ForEach(func(k, _ []byte) error {
 		id, kind := uuid.UUID(k[:16]), domain.Kind(k[16:])
 		if keep[id] {
@@ -1178,8 +1190,17 @@ func removeLeaving(tx *bolt.Tx, keep map[uuid.UUID]bool) (int, error) {
 			return err
 		}
 		if r != nil {
-			if h := rowHousehold(kind, id, r); h != uuid.Nil && keep[h] {
+			h := rowHousehold(kind, id, r)
+			if h != uuid.Nil && keep[h] {
 				return nil
+			}
+			if h != uuid.Nil && h != id && leaving.Get(heldKey(domain.KindHousehold, h)) == nil {
+				if hr, err := getRow(tx, domain.KindHousehold, h); err != nil {
+					return err
+				} else if hr != nil {
+					back = append(back, slices.Clone(k))
+					return nil
+				}
 			}
 		}
 		out = append(out, gone{kind, id})
@@ -1187,6 +1208,11 @@ func removeLeaving(tx *bolt.Tx, keep map[uuid.UUID]bool) (int, error) {
 	})
 	if err != nil {
 		return 0, err
+	}
+	for _, k := range back {
+		if err := leaving.Delete(k); err != nil {
+			return 0, err
+		}
 	}
 	if len(out) == 0 {
 		return 0, nil

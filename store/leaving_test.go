@@ -1,0 +1,106 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bangfu/domain"
+	"bangfu/store"
+)
+
+// TestLeavingWithHousehold: what waits to leave a device stays or goes
+// with its household. A device holds a household, its plan and a visit,
+// pulled from upstream. Then:
+//
+//   - the plan and the visit alone are named as left: the household stays,
+//     so they are back with it, and nothing waits;
+//   - the household is named as left with them, and kept while the user has
+//     a refusal about it to see; the refusal gone (its change taken
+//     upstream, Page.Back), the household is no more in scope than before
+//     and all three go;
+//   - pulled again and named as left again, kept, and then its own state
+//     comes back (its household moved back in) while the plan's has not
+//     yet: the plan and the visit stay, with no plan missing from the
+//     household the device shows.
+func TestLeavingWithHousehold(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	up := devOpen(t, "up.db", clockAt(now))
+	r := buildDevRoster(t, up)
+	plan := &domain.Plan{Household: r.h1.ID, Start: now.AddDate(0, -1, 0), Status: domain.PlanDraft, Goal: "发展养殖，年增收三千元"}
+	visit := &domain.Visit{Household: r.h1.ID, Cadre: r.groupCadre.ID, At: now.Add(-time.Hour), Type: domain.VisitRoutine,
+		Notes: "入户核实家庭收入，讲解养殖补贴。", Water: domain.WaterSafe}
+	devMust(t, up.Put(r.groupCadre.ID, plan, visit))
+	stateOf := func(ids ...uuid.UUID) []domain.Change {
+		t.Helper()
+		var out []domain.Change
+		devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
+			for _, id := range ids {
+				if e.Change.Record == id {
+					out = append(out, e.Change)
+				}
+			}
+			return true, nil
+		}))
+		return out
+	}
+	var all []domain.Change
+	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
+		all = append(all, e.Change)
+		return true, nil
+	}))
+
+	dev := devOpen(t, "dev.db", clockAt(now))
+	apply := func(p store.Page) {
+		t.Helper()
+		_, _, err := dev.ApplyPage(up.Device(), p)
+		devMust(t, err)
+	}
+	holds := func(step string, want bool, recs ...domain.Record) {
+		t.Helper()
+		for _, rec := range recs {
+			_, err := dev.Get(rec.Kind(), rec.Metadata().ID)
+			if got := err == nil; got != want {
+				t.Errorf("%s: the device holds the %s: %v, want %v (%v)", step, rec.Kind(), got, want, err)
+			}
+		}
+	}
+	waiting := func(step string, want int) {
+		t.Helper()
+		n, err := dev.Leaving()
+		devMust(t, err)
+		if n != want {
+			t.Errorf("%s: %d records wait to leave, want %d", step, n, want)
+		}
+	}
+	h1 := r.h1
+	left := func(recs ...domain.Record) []store.Ref {
+		var out []store.Ref
+		for _, rec := range recs {
+			out = append(out, store.Ref{Kind: rec.Kind(), ID: rec.Metadata().ID})
+		}
+		return out
+	}
+	apply(store.Page{Reset: true, Settled: true, State: all})
+	holds("pulled", true, h1, plan, visit)
+
+	apply(store.Page{Left: left(plan, visit)})
+	holds("plan and visit named as left, their household not", true, h1, plan, visit)
+	waiting("plan and visit named as left, their household not", 0)
+
+	apply(store.Page{Left: left(h1, plan, visit), Keep: []uuid.UUID{h1.ID}})
+	holds("the household named as left, kept", true, h1, plan, visit)
+	waiting("the household named as left, kept", 3)
+	apply(store.Page{Back: []uuid.UUID{h1.ID}})
+	holds("the household's change taken upstream", false, h1, plan, visit)
+	waiting("the household's change taken upstream", 0)
+
+	apply(store.Page{State: all})
+	apply(store.Page{Left: left(h1, plan, visit), Keep: []uuid.UUID{h1.ID}})
+	waiting("named as left again, kept", 3)
+	apply(store.Page{State: stateOf(h1.ID), Continues: true})
+	apply(store.Page{})
+	holds("the household back, its plan not yet", true, h1, plan, visit)
+	waiting("the household back, its plan not yet", 0)
+}
