@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"bangfu/domain"
 	"bangfu/sync/protocol"
 )
@@ -43,6 +45,11 @@ func (c *Client) send(ctx context.Context, method, url, token string, in any, re
 	}
 	if strings.HasSuffix(url, protocol.PathSync) {
 		req.Header.Set(protocol.HeaderFeatures, protocol.FeatureEntered)
+		// A sync may be sent twice (changes apply once by ID, the pull
+		// reads from the cursor): the key lets the transport send it again
+		// on a new connection when the server closed the idle one it went
+		// out on, as it does when it restarts.
+		req.Header.Set("Idempotency-Key", uuid.NewString())
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
