@@ -1214,6 +1214,26 @@ func removeLeaving(tx *bolt.Tx, keep map[uuid.UUID]bool) (int, error) {
 			return 0, err
 		}
 	}
+	// A household's records go with it, those never named too: the
+	// device's own, which the upstream took while the household was in
+	// its scope there but not in the scope the device held (index part_hh:
+	// household, kind, 0, ID).
+	named := make(map[uuid.UUID]bool, len(out))
+	for _, g := range out {
+		named[g.id] = true
+	}
+	for _, g := range out {
+		if g.kind != domain.KindHousehold {
+			continue
+		}
+		scan(tx, "part_hh", g.id[:], func(k []byte, id uuid.UUID) bool {
+			if !named[id] && !keep[id] && len(k) > 33 {
+				named[id] = true
+				out = append(out, gone{domain.Kind(k[16 : len(k)-17]), id})
+			}
+			return true
+		})
+	}
 	if len(out) == 0 {
 		return 0, nil
 	}

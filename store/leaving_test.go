@@ -23,7 +23,10 @@ import (
 //   - pulled again and named as left again, kept, and then its own state
 //     comes back (its household moved back in) while the plan's has not
 //     yet: the plan and the visit stay, with no plan missing from the
-//     household the device shows.
+//     household the device shows;
+//   - named as left once more after the device recorded a visit of its own
+//     there, which the upstream took: the visit, never named, goes with
+//     its household.
 func TestLeavingWithHousehold(t *testing.T) {
 	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 	up := devOpen(t, "up.db", clockAt(now))
@@ -103,4 +106,16 @@ func TestLeavingWithHousehold(t *testing.T) {
 	apply(store.Page{})
 	holds("the household back, its plan not yet", true, h1, plan, visit)
 	waiting("the household back, its plan not yet", 0)
+
+	// A visit of the device's own, taken upstream: the upstream names
+	// what leaves as it knew the device to hold it, not this visit; it
+	// goes with its household all the same.
+	own := &domain.Visit{Household: h1.ID, Cadre: r.groupCadre.ID, At: now.Add(-2 * time.Hour), Type: domain.VisitRoutine,
+		Notes: "再次入户，了解务工收入。", Water: domain.WaterSafe}
+	devMust(t, dev.Put(r.groupCadre.ID, own))
+	sent, err := dev.LastSeq()
+	devMust(t, err)
+	apply(store.Page{Left: left(h1, plan, visit), Unsent: sent})
+	holds("the household named as left, the device's own visit not", false, h1, plan, visit, own)
+	waiting("the household named as left, the device's own visit not", 0)
 }
