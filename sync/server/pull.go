@@ -28,9 +28,12 @@ import (
 // (store.ScopePrint). During a catch-up, pos is where the walk of the current
 // state resumes (store.StatePos); window is the newest log sequence a page of
 // the catch-up has reflected: log entries through it, which the state may
-// already show newer values of, are sent as state too. from, during a
-// catch-up of what entered the scope, is the fingerprint the device's scope
-// had before: the records of its units are not sent again.
+// already show newer values of, are sent as state too (pos empty once the
+// state is sent and the tail is still within the window). from, during a
+// catch-up of what entered the scope and until the tail passes its window,
+// is the fingerprint the device's scope had before: the records of its
+// units are not sent again, and their entries through the window are sent
+// as the tail's.
 type cursor struct {
 	seq    uint64
 	scope  string
@@ -62,6 +65,9 @@ func (s *Server) encodeCursor(c cursor) string {
 		}
 	case c.window > c.seq:
 		b += "~~" + strconv.FormatUint(c.window, 10)
+		if c.from != "" {
+			b += "~" + c.from
+		}
 	}
 	return b
 }
@@ -96,7 +102,7 @@ func (s *Server) parseCursor(c string) (cursor, error) {
 		}
 	}
 	if len(parts) > 4 {
-		if cur.pos == nil || parts[4] == "" {
+		if parts[4] == "" || cur.pos == nil && cur.window <= seq {
 			return cursor{}, protocol.ErrCursor
 		}
 		cur.from = parts[4]
@@ -177,6 +183,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	// state sends the records readable now that the device did not hold,
 	// and names those it held that are no longer readable.
 	readable, left := sc.readable, false
+	var before map[uuid.UUID]bool // the units held before a catch-up of what entered
 	if cur.pos != nil && cur.from != "" {
 		var old []uuid.UUID
 		var ok bool
@@ -197,6 +204,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			// elsewhere (its ending, its deletion) named a village the
 			// device does not read, and the tail skipped it.
 			ownBefore, ownNow := unitSet(old), unitSet(units)
+			before = ownBefore
 			readable = func(e *store.Entry) bool {
 				now, before := sc.readable(e), held(e)
 				left = before && !now
@@ -267,7 +275,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			resp.Cursor = s.encodeCursor(cur)
 			return pulled, nil
 		}
-		cur.pos, cur.from = nil, ""
+		cur.pos = nil
 		// Also at the end of a catch-up of what entered the scope: the
 		// device holds no catch-up's marks then (it began without Reset),
 		// so it removes nothing, and it offers the changes it set aside
@@ -288,6 +296,26 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	if us != nil {
 		now = unitSet(units)
 	}
+	// Through the window of a catch-up of what entered, its state was
+	// what entered alone: a household the device held before was not
+	// sent again, so its entries there are the tail's like any other —
+	// sent as changes, and one skipped tells that it went away and came
+	// back (keep) while the catch-up's pages were read.
+	if cur.pos == nil && cur.from != "" && before == nil {
+		var old []uuid.UUID
+		ok := false
+		if us != nil {
+			if old, ok, err = us.ScopeUnitsOf(cur.from); err != nil {
+				return 0, err
+			}
+		}
+		if ok {
+			before = unitSet(old)
+		} else {
+			cur.from = "" // forgotten: the state is taken to reflect the window, as before
+		}
+	}
+	heldBefore := func(e *store.Entry) bool { return e.Household != uuid.Nil && before[e.Household] }
 	// The walk of the log after the cursor: the device's partitions only,
 	// when the storage can read them. What it passes over is out of scope.
 	// The households readable now are read wherever their entries were
@@ -327,7 +355,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		if s.sendable(dev, sc, e) && !gone(e) {
 			return true
 		}
-		if e.Seq > cur.window && e.Household != uuid.Nil && now[e.Household] && !own(dev, e) {
+		if (e.Seq > cur.window || heldBefore(e)) && e.Household != uuid.Nil && now[e.Household] && !own(dev, e) {
 			back = e.Household
 		}
 		cur.seq = e.Seq
@@ -343,7 +371,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			return true, nil
 		}
 		list := &resp.Changes
-		if e.Seq <= cur.window {
+		if e.Seq <= cur.window && !heldBefore(&e) {
 			list = &resp.State // the catch-up's state may already be newer
 		}
 		if !add(list, wc) {
@@ -383,6 +411,9 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	}
 	if cur.window <= cur.seq {
 		cur.window = 0
+		if cur.pos == nil {
+			cur.from = ""
+		}
 	}
 	resp.Cursor = s.encodeCursor(cur)
 	return pulled, nil
