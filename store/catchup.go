@@ -1217,7 +1217,9 @@ func removeLeaving(tx *bolt.Tx, keep map[uuid.UUID]bool) (int, error) {
 	// A household's records go with it, those never named too: the
 	// device's own, which the upstream took while the household was in
 	// its scope there but not in the scope the device held (index part_hh:
-	// household, kind, 0, ID).
+	// household, kind, 0, ID). Not its pairings: one of a cadre whose
+	// pairings elsewhere the device reads stays, and the upstream names
+	// any other.
 	named := make(map[uuid.UUID]bool, len(out))
 	for _, g := range out {
 		named[g.id] = true
@@ -1227,9 +1229,12 @@ func removeLeaving(tx *bolt.Tx, keep map[uuid.UUID]bool) (int, error) {
 			continue
 		}
 		scan(tx, "part_hh", g.id[:], func(k []byte, id uuid.UUID) bool {
-			if !named[id] && !keep[id] && len(k) > 33 {
+			if len(k) <= 33 || named[id] || keep[id] {
+				return true
+			}
+			if kind := domain.Kind(k[16 : len(k)-17]); kind != domain.KindAssignment {
 				named[id] = true
-				out = append(out, gone{domain.Kind(k[16 : len(k)-17]), id})
+				out = append(out, gone{kind, id})
 			}
 			return true
 		})

@@ -187,3 +187,60 @@ func TestCrossPairingComesHome(t *testing.T) {
 		t.Errorf("tablet: %s", d)
 	}
 }
+
+// TestPairingStaysWhenHouseholdLeaves: a village cadre's pairing with a
+// household of the village stays on the tablet when the household moves to
+// another village: the tablet no longer holds the household, and reads the
+// pairing as one of its cadres' pairings elsewhere.
+func TestPairingStaysWhenHouseholdLeaves(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w, db := e.w, e.srv.DB
+	x := &domain.Cadre{Name: "县级领导甲", Rank: domain.RankCounty, Phone: "13909301011", Unit: "市政府"}
+	if err := db.Put(w.Admin, x); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().AddDate(0, -1, 0)
+	h := w.Group(w.G1)[1]
+	here := &domain.Assignment{Cadre: x.ID, Role: domain.PairCounty, Target: w.Group(w.G1)[0].ID, Since: start}
+	moving := &domain.Assignment{Cadre: x.ID, Role: domain.Helper, Target: h.ID, Since: start}
+	if err := db.Put(w.Admin, here, moving); err != nil {
+		t.Fatal(err)
+	}
+	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
+	sync := func() {
+		t.Helper()
+		for range 3 {
+			if err := tablet.Sync(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sync()
+	r, err := db.Get(domain.KindHousehold, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := r.(*domain.Household)
+	moved.Group = w.G3.ID // 石头村
+	if err := db.Put(w.Admin, moved); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	if _, err := tablet.DB.Get(domain.KindHousehold, h.ID); err == nil {
+		t.Error("the household moved away is still on the tablet")
+	}
+	if _, err := tablet.DB.Get(domain.KindAssignment, moving.ID); err != nil {
+		t.Errorf("the village cadre's pairing with the household moved away left the tablet: %v", err)
+	}
+	readable, err := server.Readable(db, w.Leader.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diffs, err := synctest.CheckScope(db, tablet.DB, readable, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Errorf("tablet: %s", d)
+	}
+}
