@@ -179,11 +179,15 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			return 0, err
 		}
 	}
+	var now map[uuid.UUID]bool // the units readable now: households among them
+	if us != nil {
+		now = unitSet(units)
+	}
 	// In a catch-up of what entered the scope, the walk of the current
 	// state sends the records readable now that the device did not hold,
 	// and names those it held that are no longer readable.
 	readable, left := sc.readable, false
-	var before map[uuid.UUID]bool // the units held before a catch-up of what entered
+	var was map[uuid.UUID]bool // the units held before a catch-up of what entered
 	if cur.pos != nil && cur.from != "" {
 		var old []uuid.UUID
 		var ok bool
@@ -203,13 +207,12 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			// place comes again: what was written about it while it was
 			// elsewhere (its ending, its deletion) named a village the
 			// device does not read, and the tail skipped it.
-			ownBefore, ownNow := unitSet(old), unitSet(units)
-			before = ownBefore
+			was = unitSet(old)
 			readable = func(e *store.Entry) bool {
-				now, before := sc.readable(e), held(e)
-				left = before && !now
-				home := now && before && ownBefore[e.Change.Record] && !ownNow[e.Change.Record]
-				return now != before || home
+				r, h := sc.readable(e), held(e)
+				left = h && !r
+				home := r && h && was[e.Change.Record] && !now[e.Change.Record]
+				return r != h || home
 			}
 		}
 	}
@@ -292,16 +295,12 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 	// the household's records as they are now do, in a catch-up of what
 	// entered (below). Entries through the window are reflected by the
 	// state of a catch-up just made.
-	var now map[uuid.UUID]bool // the units readable now: households among them
-	if us != nil {
-		now = unitSet(units)
-	}
 	// Through the window of a catch-up of what entered, its state was
 	// what entered alone: a household the device held before was not
 	// sent again, so its entries there are the tail's like any other —
 	// sent as changes, and one skipped tells that it went away and came
 	// back (keep) while the catch-up's pages were read.
-	if cur.pos == nil && cur.from != "" && before == nil {
+	if cur.pos == nil && cur.from != "" && was == nil {
 		var old []uuid.UUID
 		ok := false
 		if us != nil {
@@ -310,12 +309,12 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			}
 		}
 		if ok {
-			before = unitSet(old)
+			was = unitSet(old)
 		} else {
 			cur.from = "" // forgotten: the state is taken to reflect the window, as before
 		}
 	}
-	heldBefore := func(e *store.Entry) bool { return e.Household != uuid.Nil && before[e.Household] }
+	heldBefore := func(e *store.Entry) bool { return e.Household != uuid.Nil && was[e.Household] }
 	// The walk of the log after the cursor: the device's partitions only,
 	// when the storage can read them. What it passes over is out of scope.
 	// The households readable now are read wherever their entries were
