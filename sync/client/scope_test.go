@@ -365,25 +365,6 @@ func TestSetAsideBackUnseen(t *testing.T) {
 	}
 }
 
-// onePage lets through one answer to a sync request after it is armed with
-// allow, and loses the next ones after the server committed them: each
-// Sync applies exactly one page and fails.
-type onePage struct {
-	next  http.RoundTripper
-	allow atomic.Int32
-	armed atomic.Bool
-}
-
-func (o *onePage) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := o.next.RoundTrip(r)
-	if err != nil || r.URL.Path != protocol.PathSync || !o.armed.Load() || o.allow.Add(-1) >= 0 {
-		return resp, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return nil, errors.New("onePage: the answer was lost")
-}
-
 // TestBackInPages: a household whose group went to another cadre leaves
 // the phone but for the visit recorded on it meanwhile, set aside: it waits
 // to leave with all its records. The group comes back: the next sync offers
@@ -398,7 +379,7 @@ func TestBackInPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &onePage{next: http.DefaultTransport}
+	tr := &synctest.OnePage{}
 	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: tr}}, nil)
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
@@ -448,14 +429,13 @@ func TestBackInPages(t *testing.T) {
 	whole("group given to another cadre")
 
 	reassign(t, srv, w.Admin, w.Cadre2.ID, w.Cadre1.ID, w.G1.ID)
-	tr.armed.Store(true)
 	pages := 0
 	for {
 		pages++
 		if pages > 200 {
 			t.Fatal("the catch-up does not end")
 		}
-		tr.allow.Store(1)
+		tr.Arm()
 		err := phone.Sync()
 		whole(fmt.Sprintf("after page %d of the group's return", pages))
 		if err == nil {

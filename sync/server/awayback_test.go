@@ -1,10 +1,7 @@
 package server_test
 
 import (
-	"errors"
-	"io"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,7 +9,6 @@ import (
 
 	"bangfu/domain"
 	"bangfu/sync/client"
-	"bangfu/sync/protocol"
 	"bangfu/sync/server"
 	"bangfu/sync/synctest"
 )
@@ -32,34 +28,17 @@ func TestAwayAndBack(t *testing.T) {
 	phone := synctest.NewDevice(t, t.TempDir(), "phone", e.srv, w.Cadre1.ID, client.Options{}, nil)
 	sync := func() {
 		t.Helper()
-		for _, d := range []*synctest.Device{tablet, phone} {
-			for range 2 {
-				if err := d.Sync(); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		syncs(t, tablet, 2)
+		syncs(t, phone, 2)
 	}
 	exact := func(step string) {
 		t.Helper()
 		for _, d := range []struct {
-			name string
-			dev  *synctest.Device
-			who  domain.Record
-		}{{"tablet", tablet, w.Leader}, {"phone", phone, w.Cadre1}} {
-			readable, err := server.Readable(db, d.who.Metadata().ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, diffs, err := synctest.CheckScope(db, d.dev.DB, readable, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, diff := range diffs {
-				t.Errorf("%s, %s: %s", step, d.name, diff)
-			}
-			if n == 0 {
-				t.Fatalf("%s, %s: no record compared", step, d.name)
+			dev *synctest.Device
+			who uuid.UUID
+		}{{tablet, w.Leader.ID}, {phone, w.Cadre1.ID}} {
+			if exactScope(t, db, d.dev, d.who, nil, step) == 0 {
+				t.Fatalf("%s, %s: no record compared", step, d.dev.Name)
 			}
 		}
 	}
@@ -121,11 +100,8 @@ func TestLeftThenTail(t *testing.T) {
 	w, db := e.w, e.srv.DB
 	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
 	phone := synctest.NewDevice(t, t.TempDir(), "phone", e.srv, w.Cadre1.ID, client.Options{}, nil)
-	for _, d := range []*synctest.Device{tablet, phone} {
-		if err := d.Sync(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	syncs(t, tablet, 1)
+	syncs(t, phone, 1)
 	h := w.Group(w.G1)[0]
 	v := &domain.Visit{Household: h.ID, Cadre: w.Cadre1.ID, At: phone.DB.Now().Add(-time.Hour), Type: domain.VisitRoutine, Notes: "家中有人，散养鸡长势良好"}
 	if err := phone.DB.Put(w.Cadre1.ID, v); err != nil {
@@ -134,38 +110,15 @@ func TestLeftThenTail(t *testing.T) {
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := db.Get(domain.KindHousehold, h.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	moved := r.(*domain.Household)
-	moved.Group = w.G3.ID // 石头村
-	if err := db.Put(w.Admin, moved); err != nil {
-		t.Fatal(err)
-	}
+	moveHousehold(t, db, w.Admin, h.ID, w.G3.ID) // 石头村
 	// And a household of the village removed meanwhile: the tablet learns
 	// it from the same window, where it is now.
 	removed := w.Group(w.G2)[0]
 	if err := db.Delete(w.Admin, domain.KindHousehold, removed.ID); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if err := tablet.Sync(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	readable, err := server.Readable(db, w.Leader.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, diffs, err := synctest.CheckScope(db, tablet.DB, readable, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, diff := range diffs {
-		t.Errorf("tablet: %s", diff)
-	}
-	if n == 0 {
+	syncs(t, tablet, 2)
+	if exactScope(t, db, tablet, w.Leader.ID, nil, "after the move") == 0 {
 		t.Fatal("no record compared")
 	}
 	if _, err := tablet.DB.Get(domain.KindVisit, v.ID); err == nil {
@@ -174,24 +127,6 @@ func TestLeftThenTail(t *testing.T) {
 	if _, err := tablet.DB.Get(domain.KindHousehold, removed.ID); err == nil {
 		t.Error("the household removed is still on the tablet")
 	}
-}
-
-// onePage lets through one answer to a sync request once armed with allow,
-// and loses the next ones after the server committed them: each Sync
-// applies one page and fails.
-type onePage struct {
-	next  http.RoundTripper
-	allow atomic.Int32
-}
-
-func (o *onePage) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := o.next.RoundTrip(r)
-	if err != nil || r.URL.Path != protocol.PathSync || o.allow.Add(-1) >= 0 {
-		return resp, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return nil, errors.New("onePage: the answer was lost")
 }
 
 // TestAwayAndBackInCatchUp: a household the tablet holds moves to another
@@ -204,14 +139,9 @@ func (o *onePage) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestAwayAndBackInCatchUp(t *testing.T) {
 	e := newEnv(t, server.Options{PageBytes: 512}, nil)
 	w, db := e.w, e.srv.DB
-	tr := &onePage{next: http.DefaultTransport}
-	tr.allow.Store(1 << 20)
+	tr := &synctest.OnePage{}
 	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{HTTP: &http.Client{Transport: tr}}, nil)
-	for range 2 {
-		if err := tablet.Sync(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	syncs(t, tablet, 2)
 	get := func(id uuid.UUID) *domain.Household {
 		t.Helper()
 		r, err := db.Get(domain.KindHousehold, id)
@@ -227,11 +157,9 @@ func TestAwayAndBackInCatchUp(t *testing.T) {
 		}
 	}
 	for _, h := range w.Group(w.G3) {
-		in := get(h.ID)
-		in.Group = w.G2.ID
-		put(in)
+		moveHousehold(t, db, w.Admin, h.ID, w.G2.ID)
 	}
-	tr.allow.Store(1)
+	tr.Arm()
 	if err := tablet.Sync(); err == nil {
 		t.Fatal("the catch-up took one page: nothing can happen between two")
 	}
@@ -249,26 +177,16 @@ func TestAwayAndBackInCatchUp(t *testing.T) {
 		if i == 500 {
 			t.Fatal("the catch-up does not end")
 		}
-		tr.allow.Store(1)
+		tr.Arm()
 		if err := tablet.Sync(); err == nil {
 			break
 		}
 	}
-	tr.allow.Store(1 << 20)
+	tr.Disarm()
 	if err := tablet.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	readable, err := server.Readable(db, w.Leader.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diffs, err := synctest.CheckScope(db, tablet.DB, readable, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range diffs {
-		t.Errorf("tablet: %s", d)
-	}
+	exactScope(t, db, tablet, w.Leader.ID, nil, "after the catch-up")
 	r, err := tablet.DB.Get(domain.KindHousehold, h.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -49,39 +49,18 @@ func TestCrossDutiesConverge(t *testing.T) {
 	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
 	sync := func() {
 		t.Helper()
-		for range 3 {
-			if err := tablet.Sync(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		syncs(t, tablet, 3)
 	}
-	held := func(a *domain.Assignment) *domain.Assignment {
-		t.Helper()
-		r, err := tablet.DB.Get(domain.KindAssignment, a.ID)
-		if err != nil {
-			return nil
-		}
-		return r.(*domain.Assignment)
-	}
+	held := func(a *domain.Assignment) *domain.Assignment { return heldAssignment(tablet, a.ID) }
 	// exact checks that the tablet holds what the server's rules let it
 	// read, and nothing of 石头村 but the duties of the village's cadres.
 	exact := func(step string) {
 		t.Helper()
-		readable, err := server.Readable(db, w.Leader.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
 		keep := map[uuid.UUID]bool{}
 		for _, r := range tablet.Client.Status().Rejected {
 			keep[r.Record] = true
 		}
-		_, diffs, err := synctest.CheckScope(db, tablet.DB, readable, keep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range diffs {
-			t.Errorf("%s: %s", step, d)
-		}
+		exactScope(t, db, tablet, w.Leader.ID, keep, step)
 		for _, id := range append([]uuid.UUID{w.Village2.ID, w.G3.ID, member.ID, w.Cadre3.ID}, ids(w.Group(w.G3))...) {
 			for _, kind := range []domain.Kind{domain.KindPlace, domain.KindHousehold, domain.KindMember, domain.KindCadre} {
 				if _, err := tablet.DB.Get(kind, id); err == nil {

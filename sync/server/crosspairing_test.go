@@ -41,20 +41,9 @@ func TestCrossPairingsConverge(t *testing.T) {
 	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
 	sync := func() {
 		t.Helper()
-		for range 3 {
-			if err := tablet.Sync(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		syncs(t, tablet, 3)
 	}
-	held := func(a *domain.Assignment) *domain.Assignment {
-		t.Helper()
-		r, err := tablet.DB.Get(domain.KindAssignment, a.ID)
-		if err != nil {
-			return nil
-		}
-		return r.(*domain.Assignment)
-	}
+	held := func(a *domain.Assignment) *domain.Assignment { return heldAssignment(tablet, a.ID) }
 	sync()
 	if got := held(gone); got == nil || !got.Current() {
 		t.Fatalf("the tablet does not hold the village cadre's second pairing in 石头村: %+v", got)
@@ -129,20 +118,9 @@ func TestCrossPairingComesHome(t *testing.T) {
 	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
 	sync := func() {
 		t.Helper()
-		for range 3 {
-			if err := tablet.Sync(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		syncs(t, tablet, 3)
 	}
-	held := func(a *domain.Assignment) *domain.Assignment {
-		t.Helper()
-		r, err := tablet.DB.Get(domain.KindAssignment, a.ID)
-		if err != nil {
-			return nil
-		}
-		return r.(*domain.Assignment)
-	}
+	held := func(a *domain.Assignment) *domain.Assignment { return heldAssignment(tablet, a.ID) }
 	sync()
 	for _, a := range []*domain.Assignment{mistaken, ended} {
 		if got := held(a); got == nil || !got.Current() {
@@ -158,15 +136,7 @@ func TestCrossPairingComesHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, h := range []*domain.Household{w.Households[8], w.Households[9]} {
-		r, err := db.Get(domain.KindHousehold, h.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		moved := r.(*domain.Household)
-		moved.Group = w.G1.ID
-		if err := db.Put(w.Admin, moved); err != nil {
-			t.Fatal(err)
-		}
+		moveHousehold(t, db, w.Admin, h.ID, w.G1.ID)
 	}
 	sync()
 	if got := held(mistaken); got != nil {
@@ -175,17 +145,7 @@ func TestCrossPairingComesHome(t *testing.T) {
 	if got := held(ended); got == nil || got.Current() {
 		t.Errorf("the tablet holds the pairing ended while its household was elsewhere as current: %+v", got)
 	}
-	readable, err := server.Readable(db, w.Leader.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diffs, err := synctest.CheckScope(db, tablet.DB, readable, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range diffs {
-		t.Errorf("tablet: %s", d)
-	}
+	exactScope(t, db, tablet, w.Leader.ID, nil, "households moved into the village")
 }
 
 // TestPairingStaysWhenHouseholdLeaves: a village cadre's pairing with a
@@ -207,40 +167,14 @@ func TestPairingStaysWhenHouseholdLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
-	sync := func() {
-		t.Helper()
-		for range 3 {
-			if err := tablet.Sync(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	sync()
-	r, err := db.Get(domain.KindHousehold, h.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	moved := r.(*domain.Household)
-	moved.Group = w.G3.ID // 石头村
-	if err := db.Put(w.Admin, moved); err != nil {
-		t.Fatal(err)
-	}
-	sync()
+	syncs(t, tablet, 3)
+	moveHousehold(t, db, w.Admin, h.ID, w.G3.ID) // 石头村
+	syncs(t, tablet, 3)
 	if _, err := tablet.DB.Get(domain.KindHousehold, h.ID); err == nil {
 		t.Error("the household moved away is still on the tablet")
 	}
 	if _, err := tablet.DB.Get(domain.KindAssignment, moving.ID); err != nil {
 		t.Errorf("the village cadre's pairing with the household moved away left the tablet: %v", err)
 	}
-	readable, err := server.Readable(db, w.Leader.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diffs, err := synctest.CheckScope(db, tablet.DB, readable, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range diffs {
-		t.Errorf("tablet: %s", d)
-	}
+	exactScope(t, db, tablet, w.Leader.ID, nil, "household moved away")
 }

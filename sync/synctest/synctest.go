@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"bangfu/domain"
 	"bangfu/store"
 	"bangfu/sync/client"
+	"bangfu/sync/protocol"
 	"bangfu/sync/server"
 )
 
@@ -518,4 +520,39 @@ func CheckScope(srv, dev *store.DB, readable func(*store.Entry) bool, keep map[u
 		diffs = append(diffs, fmt.Sprintf("%s extra: out of the device's scope", k))
 	}
 	return len(want), diffs, nil
+}
+
+// OnePage is an http.RoundTripper for a link that drops between two pages
+// of a sync: once armed (Arm, before each Sync), it lets one answer to a
+// sync request through and loses the next ones after the server committed
+// them, so that the Sync applies one page and fails. The zero value, and
+// one disarmed again, passes everything to Next (http.DefaultTransport if
+// nil).
+type OnePage struct {
+	Next  http.RoundTripper
+	armed atomic.Bool
+	allow atomic.Int32
+}
+
+// Arm lets the next answer to a sync request through and loses the others.
+func (o *OnePage) Arm() {
+	o.allow.Store(1)
+	o.armed.Store(true)
+}
+
+// Disarm passes every answer through again.
+func (o *OnePage) Disarm() { o.armed.Store(false) }
+
+func (o *OnePage) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := o.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(r)
+	if err != nil || r.URL.Path != protocol.PathSync || !o.armed.Load() || o.allow.Add(-1) >= 0 {
+		return resp, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return nil, errors.New("synctest: the answer was lost between two pages")
 }
