@@ -205,6 +205,32 @@ func TestServe(t *testing.T) {
 		t.Errorf("devices while the server runs: %s", r)
 	}
 
+	// The pull cursor's form that names the scope a catch-up came from
+	// after its state, sent malformed as anyone could: refused with the
+	// cursor at fault (a huge one too); one naming a scope the server does not know is
+	// answered, as if the catch-up's window were reflected.
+	code, body = post(t, srv.url+"/v1/sync", enrolled.Token, map[string]any{"v": 1, "cursor": "", "through": 0, "changes": []any{}})
+	var first struct{ Cursor string }
+	if err := json.Unmarshal(body, &first); code != http.StatusOK || err != nil || !strings.Contains(first.Cursor, "@") {
+		t.Fatalf("first sync: %d %.300s", code, body)
+	}
+	seq, _, _ := strings.Cut(first.Cursor, "~")
+	tag := seq[strings.Index(seq, "@"):] // "@" and the server's tag
+	for _, c := range []struct {
+		cursor string
+		status int
+	}{
+		{"1" + tag + "~x~~0~y", http.StatusBadRequest},
+		{"1" + tag + "~x~~2~", http.StatusBadRequest},
+		{"1" + tag + "~x~~2~" + strings.Repeat("y", 64<<10), http.StatusBadRequest}, // too long
+		{"1" + tag + "~made-up~~2~made-up", http.StatusOK},
+	} {
+		code, body := post(t, srv.url+"/v1/sync", enrolled.Token, map[string]any{"v": 1, "cursor": c.cursor, "through": 0, "changes": []any{}})
+		if code != c.status || c.status != http.StatusOK && !bytes.Contains(body, []byte(`"cursor"`)) || c.status == http.StatusOK && bytes.Contains(body, []byte("made-up")) {
+			t.Errorf("sync with cursor %.40q: %d %.200s, want %d", c.cursor, code, body, c.status)
+		}
+	}
+
 	// A sync in flight when SIGTERM arrives is finished before the server
 	// exits: send half the request, signal, then the rest.
 	syncBody := []byte(`{"v":1,"cursor":"","through":0,"changes":[]}`)

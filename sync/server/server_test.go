@@ -474,6 +474,8 @@ func TestRefusals(t *testing.T) {
 		{"bad cursor", `{"v":1,"cursor":"12@ffffffff","through":0,"changes":[]}`, "cursor"},
 		{"cursor beyond the log", `{"v":1,"cursor":"999999@` + e.srv.DB.Device().String()[:8] + `","through":0,"changes":[]}`, "cursor"},
 		{"unknown field", `{"v":1,"cursor":"","through":0,"changes":[],"extra":1}`, "body"},
+		{"cursor naming a scope before, without a window", `{"v":1,"cursor":"1@` + e.srv.DB.Device().String()[:8] + `~x~~0~y","through":0,"changes":[]}`, "cursor"},
+		{"cursor naming an empty scope before", `{"v":1,"cursor":"1@` + e.srv.DB.Device().String()[:8] + `~x~~2~","through":0,"changes":[]}`, "cursor"},
 	} {
 		status, body := e.post(t, protocol.PathSync, token, []byte(c.body))
 		var eb protocol.ErrorBody
@@ -481,6 +483,13 @@ func TestRefusals(t *testing.T) {
 		if status != http.StatusBadRequest || eb.Error.Field != c.field || eb.Error.Zh == "" || eb.Error.En == "" {
 			t.Errorf("%s: %d %s, want 400 field %q", c.name, status, body, c.field)
 		}
+	}
+	// A well-formed cursor naming a scope before that the server does not
+	// know (forgotten, or made up) is read as one whose window is
+	// reflected: answered, and the answer's cursor does not name it.
+	status, body := e.post(t, protocol.PathSync, token, []byte(`{"v":1,"cursor":"1@`+e.srv.DB.Device().String()[:8]+`~made-up~~2~made-up","through":0,"changes":[]}`))
+	if status != http.StatusOK || bytes.Contains(body, []byte("made-up")) {
+		t.Errorf("a cursor naming an unknown scope before: %d %s", status, body)
 	}
 	// A body beyond the cap is refused before it is read.
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+protocol.PathSync, io.LimitReader(zeros{}, protocol.MaxRequestBytes+1))
