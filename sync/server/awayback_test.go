@@ -195,3 +195,42 @@ func TestAwayAndBackInCatchUp(t *testing.T) {
 		t.Errorf("the tablet's household after it came back: phone %q, notes %q", got.Phone, got.Notes)
 	}
 }
+
+// TestInAndOut: a household of another village moves into the tablet's
+// village, is edited there, and moves back, all between two of the
+// tablet's syncs (an office correcting a wrong move). The fingerprint is
+// the same at both syncs, and the entries written while the household was
+// in the village read as the village's from their headers: sent, they
+// would give the tablet a household made of a few edits, with no head,
+// which it can neither show nor edit. The same for the phone of the group
+// it passed through.
+func TestInAndOut(t *testing.T) {
+	e := newEnv(t, server.Options{}, nil)
+	w, db := e.w, e.srv.DB
+	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", e.srv, w.Leader.ID, client.Options{}, nil)
+	phone := synctest.NewDevice(t, t.TempDir(), "phone", e.srv, w.Cadre1.ID, client.Options{}, nil)
+	syncs(t, tablet, 1)
+	syncs(t, phone, 1)
+	h := w.Group(w.G3)[0] // 石头村
+	moveHousehold(t, db, w.Admin, h.ID, w.G1.ID)
+	r, err := db.Get(domain.KindHousehold, h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	here := r.(*domain.Household)
+	here.Phone, here.Notes = "13912345678", "迁入后核实：户主外出务工"
+	if err := db.Put(w.Admin, here, &domain.Member{Household: h.ID, Name: "王小军", Relation: "子", Gender: "男", BirthYear: 2008}); err != nil {
+		t.Fatal(err)
+	}
+	moveHousehold(t, db, w.Admin, h.ID, w.G3.ID) // a wrong move, undone
+	for _, d := range []*synctest.Device{tablet, phone} {
+		syncs(t, d, 2)
+		if _, err := d.DB.Get(domain.KindHousehold, h.ID); err == nil {
+			t.Errorf("%s holds the household that came and went before it synced", d.Name)
+		}
+	}
+	if exactScope(t, db, tablet, w.Leader.ID, nil, "after in and out") == 0 {
+		t.Fatal("no record compared")
+	}
+	exactScope(t, db, phone, w.Cadre1.ID, nil, "after in and out")
+}

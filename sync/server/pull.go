@@ -330,29 +330,45 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			return pl.LogIn(after, p, keep, fn)
 		}
 	}
-	// Entries through the window were written before a catch-up read the
-	// state of the scope, and their headers say where their records were
-	// then. One of a household that has left the scope since (moved to a
-	// village the device does not read) would bring back what the
-	// catch-up named as left: such entries are judged by where their
-	// household is now.
-	var whereNow map[uuid.UUID]bool // households not among the units: readable where they are now
-	if now != nil && cur.window > cur.seq {
-		if whereNow, err = s.readableWhereNow(sc, cur, now, walk); err != nil {
-			return 0, err
-		}
+	// An entry whose header the device reads, of a household that is not
+	// among the units readable now, was written while the household was
+	// in the scope: it left since. Through the window of a catch-up the
+	// state has named it as left; after it, the household came in and
+	// went out again since the device's last sync, and the device never
+	// held it. Sent, the entry would bring back a piece of what was named
+	// as left, or give the device a household made of one edit (no head,
+	// no members). Where the household is now decides, as the state
+	// would (store.DB.Locate; a deleted household stays where it was, so
+	// its deletion reaches the devices that hold it): the walk stops at
+	// the first household not yet located, and goes on once it is.
+	loc, _ := s.db.(locator)
+	if now == nil {
+		loc = nil // without units, headers decide
 	}
-	gone := func(e *store.Entry) bool {
-		readable, judged := whereNow[e.Household]
-		return e.Seq <= cur.window && judged && !readable && !now[e.Change.Record]
+	whereNow := map[uuid.UUID]bool{} // households located: readable where they are now
+	var ask uuid.UUID                // the household to locate before the walk goes on
+	gone := func(e *store.Entry) (gone, unknown bool) {
+		h := e.Household
+		if loc == nil || h == uuid.Nil || now[h] || now[e.Change.Record] {
+			return false, false
+		}
+		readable, located := whereNow[h]
+		return located && !readable, !located
 	}
 	var back uuid.UUID // the first household found to have come back
 	keep := func(e *store.Entry) bool {
 		if back != uuid.Nil {
 			return false // the walk stopped there: see below
 		}
-		if s.sendable(dev, sc, e) && !gone(e) {
-			return true
+		if s.sendable(dev, sc, e) {
+			g, unknown := gone(e)
+			if unknown {
+				ask = e.Household
+				return true // each stops the walk there
+			}
+			if !g {
+				return true
+			}
 		}
 		if (e.Seq > cur.window || heldBefore(e)) && e.Household != uuid.Nil && now[e.Household] && !own(dev, e) {
 			back = e.Household
@@ -361,6 +377,9 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		return false
 	}
 	each := func(e store.Entry) (bool, error) {
+		if ask != uuid.Nil {
+			return false, nil // not passed: walked again once located
+		}
 		wc, err := protocol.FromDomain(e.Change)
 		if err != nil {
 			// A change that cannot travel is logged and skipped, so that one
@@ -379,22 +398,33 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		cur.seq = e.Seq
 		return true, nil
 	}
+	// What a partitioned storage passes over is out of scope, so a pull
+	// that ends passes the log's end as it stood before the read (entries
+	// commit in sequence order).
+	var through uint64
 	if partitioned {
-		// What the storage passes over is out of scope, so a pull that
-		// ends passes the log's end as it stood before the read (entries
-		// commit in sequence order).
-		var through uint64
-		if through, err = s.db.LastSeq(); err == nil {
-			err = walk(cur.seq, keep, each)
+		if through, err = s.db.LastSeq(); err != nil {
+			return 0, err
 		}
-		if err == nil && !resp.More && back == uuid.Nil && through > cur.seq {
-			cur.seq = through
-		}
-	} else {
-		err = walk(cur.seq, keep, each)
 	}
-	if err != nil {
-		return 0, err
+	for {
+		ask = uuid.Nil
+		if err := walk(cur.seq, keep, each); err != nil {
+			return 0, err
+		}
+		if ask == uuid.Nil {
+			break
+		}
+		where, err := loc.Locate([]uuid.UUID{ask})
+		if err != nil {
+			return 0, err
+		}
+		l := where[ask]
+		whereNow[ask] = sc.readable(&store.Entry{Household: ask, Village: l.Village, Town: l.Town,
+			Change: domain.Change{Kind: domain.KindHousehold, Record: ask}})
+	}
+	if partitioned && !resp.More && back == uuid.Nil && through > cur.seq {
+		cur.seq = through
 	}
 	if back != uuid.Nil {
 		// The device is taken to hold what is readable now but the
@@ -424,45 +454,6 @@ func unitSet(units []uuid.UUID) map[uuid.UUID]bool {
 		set[u] = true
 	}
 	return set
-}
-
-// readableWhereNow returns, for the households of the entries after the
-// cursor through its window that sc reads from their headers but that are
-// not among the units readable now (now), whether sc reads them where they
-// are now: false for one that left the scope, true for one deleted since
-// (a deleted household is no unit, and the device holds it). Without a
-// storage that locates households it returns nil, and headers decide.
-func (s *Server) readableWhereNow(sc *scope, cur cursor, now map[uuid.UUID]bool, walk func(uint64, func(*store.Entry) bool, func(store.Entry) (bool, error)) error) (map[uuid.UUID]bool, error) {
-	loc, ok := s.db.(locator)
-	if !ok {
-		return nil, nil
-	}
-	var ids []uuid.UUID
-	found := map[uuid.UUID]bool{}
-	err := walk(cur.seq, func(e *store.Entry) bool {
-		if e.Seq > cur.window {
-			return true // past the window: the walk stops there
-		}
-		if h := e.Household; h != uuid.Nil && !now[h] && !now[e.Change.Record] && !found[h] && sc.readable(e) {
-			found[h] = true
-			ids = append(ids, h)
-		}
-		return false
-	}, func(store.Entry) (bool, error) { return false, nil })
-	if err != nil || len(ids) == 0 {
-		return nil, err
-	}
-	where, err := loc.Locate(ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[uuid.UUID]bool, len(ids))
-	for _, h := range ids {
-		l := where[h]
-		out[h] = sc.readable(&store.Entry{Household: h, Village: l.Village, Town: l.Town,
-			Change: domain.Change{Kind: domain.KindHousehold, Record: h}})
-	}
-	return out, nil
 }
 
 // locator is what a Store offers to tell where households are now
