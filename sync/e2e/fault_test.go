@@ -204,6 +204,7 @@ func TestFaults(t *testing.T) {
 			}
 			if rng.IntN(100) < 60 {
 				err := order.sync(t, d)
+				whole(t, d, round)
 				switch {
 				case err == nil:
 					syncs["succeeded"]++
