@@ -24,6 +24,16 @@ import (
 // as its merge, not as its decoding and merge one after the other. The
 // hand-over waits while a part is being merged, so at most two parts are in
 // memory: the one merged and the one read.
+//
+// Merged state is another matter when the page does not end: the records
+// of a catch-up came into the device's scope, and the cursor that says so
+// did not arrive. Should the scope change back before the next sync (a
+// group given by mistake and taken back), the fingerprint the old cursor
+// names would be the server's again, and nothing would name as left what
+// the part brought. So before the first part with state is merged, the
+// pull cursor is cleared: a page that ends stores its own, and one that
+// does not leaves the device to pull its whole scope again (a catch-up
+// with a reset, which removes what it does not send).
 const (
 	partChanges = 1000
 	partBytes   = 1 << 20
@@ -41,6 +51,7 @@ type pager struct {
 	bytes          int             // of the values not yet handed over
 	held           []store.Ref     // records whose state went in a part
 	nState, nTail  int             // received, in all
+	doubt          bool            // state merged before the page's cursor: the pull cursor is cleared
 
 	parts  chan part  // to the applier; nil until the first part
 	free   chan part  // merged parts, their slices to fill again
@@ -83,6 +94,12 @@ func sameRecord(a, b domain.Change) bool { return a.Record == b.Record && a.Kind
 func (p *pager) flush() error {
 	if len(p.state)+len(p.changes) == 0 {
 		return p.err
+	}
+	if len(p.state) > 0 && !p.doubt {
+		if err := p.db.SetCursor(keyPull, ""); err != nil {
+			return err
+		}
+		p.doubt = true
 	}
 	if p.parts == nil {
 		p.parts, p.free, p.failed = make(chan part), make(chan part, 2), make(chan error, 1)

@@ -209,7 +209,7 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 				state[keyAside], aside = encodeAside(kept), kept
 			}
 		}
-		if resp.Cursor != pull {
+		if resp.Cursor != pull || pg.doubt {
 			state[keyPull] = resp.Cursor
 		}
 		var rejected []Rejected
