@@ -430,7 +430,9 @@ func (s *scope) correction(p *store.Proposal, old *domain.Visit) error {
 // own edit: its IDs derive from the record, field, loser and winner
 // (domain.ConflictID, domain.ConflictChange), the lost or the winning edit
 // was stamped by this device for its cadre, the record in conflict is in
-// scope, and the upstream holds that field at the winner's stamp or later.
+// scope (otherwise it is refused as out of scope, like any change of a
+// record that left), and the upstream holds that field at the winner's
+// stamp or later.
 // Anything else — a conflict between other cadres' edits, a winner the
 // upstream never had — is refused. What cannot be checked: the lost value of
 // another cadre's edit that the device's own edit overwrote (the upstream
@@ -454,8 +456,13 @@ func (s *scope) merged(p *store.Proposal) error {
 	}
 	d := domain.Declared(c.RecordKind)
 	rec, l, found := p.Record(c.RecordKind, c.Record)
-	if d == nil || !found || (!s.all && !s.reaches(d, l, rec)) {
+	if d == nil || !found {
 		return errMerged
+	}
+	if !s.all && !s.reaches(d, l, rec) {
+		// The device's own loss, on a record that left its scope: set
+		// aside as out of scope, and offered again when it comes back.
+		return errOutOfScope
 	}
 	if cur, ok := p.StateOf(c.RecordKind, c.Record, c.Field); !ok || winner.After(cur.Stamp) ||
 		(cur.Stamp == winner && !jsonEqual(cur.Value, c.Winner)) {
