@@ -92,24 +92,29 @@ func (a *answers) take(t *testing.T) (reset bool, sent []byte, households int) {
 	return reset, b, households
 }
 
-// TestCatchUpEnteredMatchesBbolt gives a group cadre's phone a second
-// group, takes it away and gives it again, with the same log on a bbolt
-// server and on two instances on PostgreSQL (the phone asks one, then the
-// other): each time PostgreSQL answers what bbolt does, byte for byte —
-// only the group's records when it came in (no reset), the records that
-// left named when it went.
-func TestCatchUpEnteredMatchesBbolt(t *testing.T) {
+// parity serves the same records from bbolt and from two PostgreSQL
+// instances loaded from it, for devices that sync with each and compare
+// the answers.
+type parity struct {
+	bb             *store.DB
+	reps           []*pgstore.Replica
+	bbURL, pgA, pg string // pg: instance B, every other request of a PostgreSQL device
+	now            time.Time
+}
+
+// newParity puts recs into a bbolt store and loads it into PostgreSQL.
+func newParity(t *testing.T, recs []domain.Record, now time.Time) *parity {
+	t.Helper()
 	needPG(t)
-	now := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
-	d := demo.Village(1, now)
-	dir := t.TempDir()
-	bb, err := store.Open(filepath.Join(dir, "server.db"), &store.Options{NoSync: true})
+	p := &parity{now: now}
+	var err error
+	p.bb, err = store.Open(filepath.Join(t.TempDir(), "server.db"), &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bb.Close()
-	for _, r := range d.Records() {
-		if err := bb.Put(r.Metadata().Author, r); err != nil {
+	t.Cleanup(func() { p.bb.Close() })
+	for _, r := range recs {
+		if err := p.bb.Put(r.Metadata().Author, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,30 +122,34 @@ func TestCatchUpEnteredMatchesBbolt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pgstore.Load(context.Background(), url, bb); err != nil {
+	if _, err := pgstore.Load(context.Background(), url, p.bb); err != nil {
 		t.Fatal(err)
 	}
-	var reps []*pgstore.Replica
 	for range 2 {
 		rep, err := pgstore.OpenReplica(context.Background(), url, pgstore.ReplicaOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rep.Close()
-		reps = append(reps, rep)
+		t.Cleanup(func() { rep.Close() })
+		p.reps = append(p.reps, rep)
 	}
-	clock := func() time.Time { return now }
+	clock := func() time.Time { return p.now }
 	serve := func(s server.Store) string {
 		h := httptest.NewServer(server.New(s, server.Options{Logger: quiet, Now: clock}))
 		t.Cleanup(h.Close)
 		return h.URL
 	}
-	bbURL, pgA, pgB := serve(server.NewBolt(bb)), serve(reps[0]), serve(reps[1])
+	p.bbURL, p.pgA, p.pg = serve(server.NewBolt(p.bb)), serve(p.reps[0]), serve(p.reps[1])
+	return p
+}
 
-	// A phone on each storage; on PostgreSQL it changes instance at each
-	// sync, through a transport that sends every other request to B.
-	phone := func(url string, codes func(uuid.UUID, time.Duration) (string, error), tr func(*answers) http.RoundTripper) (*client.Client, *answers) {
-		db, err := store.Open(filepath.Join(t.TempDir(), "phone.db"), &store.Options{NoSync: true})
+// devices enrols a device of cadre on each storage; on PostgreSQL it
+// changes instance at each sync, through a transport that sends every
+// other request to B.
+func (p *parity) devices(t *testing.T, cadre uuid.UUID) *pair {
+	t.Helper()
+	device := func(url string, codes func(uuid.UUID, time.Duration) (string, error), tr func(*answers) http.RoundTripper) (*client.Client, *store.DB, *answers) {
+		db, err := store.Open(filepath.Join(t.TempDir(), "device.db"), &store.Options{NoSync: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,42 +159,94 @@ func TestCatchUpEnteredMatchesBbolt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, err := codes(d.GroupCadre.ID, time.Hour)
+		code, err := codes(cadre, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Enroll(context.Background(), url, code, "phone"); err != nil {
+		if err := c.Enroll(context.Background(), url, code, "device"); err != nil {
 			t.Fatal(err)
 		}
-		return c, a
+		return c, db, a
 	}
-	bbPhone, bbAnswers := phone(bbURL, server.NewBoltRegistry(bb).CreateEnrolCode, func(a *answers) http.RoundTripper { return a })
-	pgPhone, pgAnswers := phone(pgA, reps[0].CreateEnrolCode, func(a *answers) http.RoundTripper {
-		return &alternate{next: a, to: pgB}
+	var d pair
+	d.bb, d.bbDB, d.bbAnswers = device(p.bbURL, server.NewBoltRegistry(p.bb).CreateEnrolCode, func(a *answers) http.RoundTripper { return a })
+	d.pg, d.pgDB, d.pgAnswers = device(p.pgA, p.reps[0].CreateEnrolCode, func(a *answers) http.RoundTripper {
+		return &alternate{next: a, to: p.pg}
 	})
-	sync := func(when string) (households int) {
+	return &d
+}
+
+// put writes recs on bbolt as author and pushes the entries they logged,
+// as they stand in bbolt's log, to PostgreSQL: both logs stay the same.
+func (p *parity) put(t *testing.T, author uuid.UUID, recs ...domain.Record) {
+	t.Helper()
+	seq, err := p.bb.LastSeq()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.bb.Put(author, recs...); err != nil {
+		t.Fatal(err)
+	}
+	var chs []domain.Change
+	if err := p.bb.Log(seq, func(e store.Entry) (bool, error) {
+		chs = append(chs, e.Change)
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rejected, err := p.reps[1].ApplyGuarded(p.bb.Device(), chs, nil)
+	if err != nil || len(rejected) > 0 && rejected[0] != nil {
+		t.Fatalf("push to PostgreSQL: %v %v", rejected, err)
+	}
+}
+
+// pair is a device on bbolt and the same cadre's on PostgreSQL.
+type pair struct {
+	bb, pg               *client.Client
+	bbDB, pgDB           *store.DB
+	bbAnswers, pgAnswers *answers
+}
+
+// sync syncs both devices and fails t unless PostgreSQL answered what bbolt
+// did, byte for byte; it returns the households whose state was sent.
+func (d *pair) sync(t *testing.T, when string) (reset bool, households int) {
+	t.Helper()
+	for _, c := range []*client.Client{d.bb, d.pg} {
+		if err := c.Sync(context.Background()); err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+	}
+	bbReset, bbSent, n := d.bbAnswers.take(t)
+	pgReset, pgSent, _ := d.pgAnswers.take(t)
+	if bbReset != pgReset || !bytes.Equal(bbSent, pgSent) {
+		t.Fatalf("%s: PostgreSQL answered (reset %v) %d bytes, bbolt (reset %v) %d bytes:\n%.2000s\n%.2000s",
+			when, pgReset, len(pgSent), bbReset, len(bbSent), pgSent, bbSent)
+	}
+	t.Logf("%s: %d bytes of records, %d households", when, len(pgSent), n)
+	return bbReset, n
+}
+
+// TestCatchUpEnteredMatchesBbolt gives a group cadre's phone a second
+// group, takes it away and gives it again, with the same log on a bbolt
+// server and on two instances on PostgreSQL (the phone asks one, then the
+// other): each time PostgreSQL answers what bbolt does, byte for byte —
+// only the group's records when it came in (no reset), the records that
+// left named when it went.
+func TestCatchUpEnteredMatchesBbolt(t *testing.T) {
+	now := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+	d := demo.Village(1, now)
+	p := newParity(t, d.Records(), now)
+	phone := p.devices(t, d.GroupCadre.ID)
+	sync := func(when string) int {
 		t.Helper()
-		for _, c := range []*client.Client{bbPhone, pgPhone} {
-			if err := c.Sync(context.Background()); err != nil {
-				t.Fatalf("%s: %v", when, err)
-			}
-		}
-		bbReset, bbSent, n := bbAnswers.take(t)
-		pgReset, pgSent, _ := pgAnswers.take(t)
-		if bbReset != pgReset || !bytes.Equal(bbSent, pgSent) {
-			t.Fatalf("%s: PostgreSQL answered (reset %v) %d bytes, bbolt (reset %v) %d bytes:\n%.2000s\n%.2000s",
-				when, pgReset, len(pgSent), bbReset, len(bbSent), pgSent, bbSent)
-		}
-		if when != "first sync" && pgReset {
+		reset, n := phone.sync(t, when)
+		if when != "first sync" && reset {
 			t.Errorf("%s: a whole catch-up (reset)", when)
 		}
-		t.Logf("%s: %d bytes of records, %d households", when, len(pgSent), n)
 		return n
 	}
 	sync("first sync")
 
-	// The change of assignment is made on bbolt and pushed, as it stands
-	// in bbolt's log, to PostgreSQL: both logs stay the same.
 	var given *domain.Assignment
 	for _, a := range d.Assignments {
 		if a.Role == domain.GroupCadre && a.Cadre != d.GroupCadre.ID && given == nil {
@@ -200,30 +261,13 @@ func TestCatchUpEnteredMatchesBbolt(t *testing.T) {
 	}
 	reassign := func(cadre uuid.UUID) {
 		t.Helper()
-		seq, err := bb.LastSeq()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := bb.Get(domain.KindAssignment, given.ID)
+		rec, err := p.bb.Get(domain.KindAssignment, given.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		x := rec.(*domain.Assignment)
 		x.Cadre = cadre
-		if err := bb.Put(d.TeamLeader.ID, x); err != nil {
-			t.Fatal(err)
-		}
-		var chs []domain.Change
-		if err := bb.Log(seq, func(e store.Entry) (bool, error) {
-			chs = append(chs, e.Change)
-			return true, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		rejected, err := reps[1].ApplyGuarded(bb.Device(), chs, nil)
-		if err != nil || len(rejected) > 0 && rejected[0] != nil {
-			t.Fatalf("push the reassignment: %v %v", rejected, err)
-		}
+		p.put(t, d.TeamLeader.ID, x)
 	}
 	other := given.Cadre
 	reassign(d.GroupCadre.ID)
@@ -235,6 +279,54 @@ func TestCatchUpEnteredMatchesBbolt(t *testing.T) {
 	reassign(d.GroupCadre.ID)
 	if n := sync("group given again"); n != group {
 		t.Errorf("the group given again: %d households sent, want %d", n, group)
+	}
+}
+
+// TestInAndOutMatchesBbolt: a household of another village comes into the
+// team leader's village, is edited there and goes back between two of the
+// tablet's syncs. PostgreSQL answers what bbolt does — neither sends the
+// tablet a piece of the household (sync/server TestInAndOut) — and both
+// tablets end without it.
+func TestInAndOutMatchesBbolt(t *testing.T) {
+	now := time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)
+	d := demo.Village(1, now)
+	admin := d.TeamLeader.ID
+	village := &domain.Place{Meta: domain.Meta{ID: uuid.New(), Author: admin}, Level: domain.Village, Name: "石头村", Parent: d.Town.ID}
+	group := &domain.Place{Meta: domain.Meta{ID: uuid.New(), Author: admin}, Level: domain.Group, Name: "一社", Parent: village.ID}
+	away := &domain.Household{Meta: domain.Meta{ID: uuid.New(), Author: admin}, HeadName: "石有才", Group: group.ID, Status: domain.Registered, Size: 4, Phone: "13909300008"}
+	p := newParity(t, append(d.Records(), village, group, away), now)
+	tablet := p.devices(t, d.TeamLeader.ID)
+	tablet.sync(t, "first sync")
+
+	move := func(to uuid.UUID, edit func(*domain.Household)) {
+		t.Helper()
+		r, err := p.bb.Get(domain.KindHousehold, away.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := r.(*domain.Household)
+		h.Group = to
+		if edit != nil {
+			edit(h)
+		}
+		p.put(t, admin, h)
+	}
+	var here uuid.UUID
+	for _, h := range d.Households {
+		here = h.Group
+		break
+	}
+	move(here, nil)
+	move(here, func(h *domain.Household) { h.Notes = "迁入后核实：户主外出务工" })
+	move(group.ID, nil) // a wrong move, undone
+	if _, n := tablet.sync(t, "in and out"); n != 0 {
+		t.Errorf("in and out: %d households sent", n)
+	}
+	tablet.sync(t, "again")
+	for name, db := range map[string]*store.DB{"bbolt": tablet.bbDB, "PostgreSQL": tablet.pgDB} {
+		if _, err := db.Get(domain.KindHousehold, away.ID); err == nil {
+			t.Errorf("the tablet on %s holds the household that came and went", name)
+		}
 	}
 }
 
