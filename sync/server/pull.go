@@ -1,6 +1,9 @@
 package server
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"slices"
 	"strconv"
@@ -18,7 +21,7 @@ import (
 // cursor is where a device's pull stands, as the opaque string of the
 // protocol carries it:
 //
-//	<seq>@<server>~<scope>[~<pos>[~<window>[~<from>]]]
+//	<seq>@<server>~<scope>[~<pos>[~<window>[~<from>]]]!<mac>
 //
 // seq is the last log sequence the device has been answered for; server the
 // first 8 hex digits of the server's replica ID and its epoch (see tag), so
@@ -33,7 +36,7 @@ import (
 // catch-up of what entered the scope and until the tail passes its window,
 // is the fingerprint the device's scope had before: the records of its
 // units are not sent again, and their entries through the window are sent
-// as the tail's.
+// as the tail's. mac seals the rest to the device's token (sealCursor).
 type cursor struct {
 	seq    uint64
 	scope  string
@@ -55,7 +58,7 @@ func (s *Server) tag() string {
 	return t
 }
 
-func (s *Server) encodeCursor(c cursor) string {
+func (s *Server) encodeCursor(c cursor, token string) string {
 	b := strconv.FormatUint(c.seq, 10) + "@" + s.tag() + "~" + c.scope
 	switch {
 	case c.pos != nil:
@@ -69,16 +72,46 @@ func (s *Server) encodeCursor(c cursor) string {
 			b += "~" + c.from
 		}
 	}
-	return b
+	return sealCursor(b, token)
 }
 
-// parseCursor reads a device's cursor. A cursor of an older server (without
-// a scope fingerprint) reads as one with an unknown scope: the device
+// sealCursor appends to cursor c its MAC under token, the token of the
+// device it is issued to (<cursor>!<mac>). A cursor names scopes the server
+// remembers the units of, and a catch-up from one names as left what its
+// units hold that the device may no longer read: a cursor copied from
+// another device would have the server name, by kind and ID, records of
+// that device's scope. One that does not open under the token of the
+// device that hands it back keeps its position only (parseCursor): its
+// scope is taken as unknown, and the device catches up with a reset, as a
+// device enrolled again (with a new token) does once.
+func sealCursor(c, token string) string { return c + "!" + cursorMAC(c, token) }
+
+// openCursor splits the MAC off c, and reports whether it is c's under
+// token.
+func openCursor(c, token string) (body string, sealed bool) {
+	i := strings.LastIndexByte(c, '!')
+	if i < 0 {
+		return c, false
+	}
+	body = c[:i]
+	return body, hmac.Equal([]byte(c[i+1:]), []byte(cursorMAC(body, token)))
+}
+
+func cursorMAC(c, token string) string {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte(c))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+}
+
+// parseCursor reads the cursor c of the device whose token is token. A
+// cursor of an older server (without a scope fingerprint), or one not
+// sealed under token, reads as one with an unknown scope: the device
 // catches up once.
-func (s *Server) parseCursor(c string) (cursor, error) {
+func (s *Server) parseCursor(c, token string) (cursor, error) {
 	if c == "" {
 		return cursor{}, nil
 	}
+	c, sealed := openCursor(c, token)
 	parts := strings.Split(c, "~")
 	num, tag, ok := strings.Cut(parts[0], "@")
 	seq, err := strconv.ParseUint(num, 10, 64)
@@ -114,6 +147,9 @@ func (s *Server) parseCursor(c string) (cursor, error) {
 	if seq > last || cur.window > last {
 		return cursor{}, protocol.ErrCursor
 	}
+	if !sealed {
+		return cursor{seq: seq}, nil
+	}
 	return cur, nil
 }
 
@@ -126,7 +162,7 @@ func (s *Server) parseCursor(c string) (cursor, error) {
 // position, then the log entries written meanwhile as state, then the tail.
 // Whatever sc.readable accepts now is sent whatever it accepted before, so
 // the catch-up does not depend on how the scope is worked out.
-func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *protocol.SyncResponse) (int, error) {
+func (s *Server) pull(dev uuid.UUID, token string, sc *scope, cur cursor, delta bool, resp *protocol.SyncResponse) (int, error) {
 	sc.loadStaffNow() // before ScopePrint, State and LogWhere call readable in their transactions
 	if sc.staffErr != nil {
 		return 0, sc.staffErr
@@ -275,7 +311,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 		}
 		cur.window = max(cur.window, seen)
 		if resp.More {
-			resp.Cursor = s.encodeCursor(cur)
+			resp.Cursor = s.encodeCursor(cur, token)
 			return pulled, nil
 		}
 		cur.pos = nil
@@ -444,7 +480,7 @@ func (s *Server) pull(dev uuid.UUID, sc *scope, cur cursor, delta bool, resp *pr
 			cur.from = ""
 		}
 	}
-	resp.Cursor = s.encodeCursor(cur)
+	resp.Cursor = s.encodeCursor(cur, token)
 	return pulled, nil
 }
 

@@ -464,7 +464,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	after, err := s.parseCursor(req.Cursor)
+	after, err := s.parseCursor(req.Cursor, token)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -530,7 +530,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	pulled, err := s.pull(dev.ID, sc, after, entered(r), &resp)
+	pulled, err := s.pull(dev.ID, token, sc, after, entered(r), &resp)
 	if err == nil {
 		err = sc.staffErr
 	}

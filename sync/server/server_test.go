@@ -485,8 +485,9 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 	// A well-formed cursor naming a scope before that the server does not
-	// know (forgotten, or made up) is read as one whose window is
-	// reflected: answered, and the answer's cursor does not name it.
+	// know (forgotten, or made up), and not sealed for this device, is read
+	// as one of an unknown scope: answered, and the answer's cursor does
+	// not name it (TestBorrowedCursor).
 	status, body := e.post(t, protocol.PathSync, token, []byte(`{"v":1,"cursor":"1@`+e.srv.DB.Device().String()[:8]+`~made-up~~2~made-up","through":0,"changes":[]}`))
 	if status != http.StatusOK || bytes.Contains(body, []byte("made-up")) {
 		t.Errorf("a cursor naming an unknown scope before: %d %s", status, body)
