@@ -221,21 +221,32 @@ func (s *Server) pull(dev uuid.UUID, token string, sc *scope, cur cursor, delta 
 	}
 	// In a catch-up of what entered the scope, the walk of the current
 	// state sends the records readable now that the device did not hold,
-	// and names those it held that are no longer readable.
+	// and names those it held that are no longer readable. Through the
+	// window of one, its state was what entered alone: a household the
+	// device held before was not sent again, so its entries there are the
+	// tail's like any other — sent as changes, and one skipped tells that
+	// it went away and came back (keep) while the catch-up's pages were
+	// read.
 	readable, left := sc.readable, false
 	var was map[uuid.UUID]bool // the units held before a catch-up of what entered
-	if cur.pos != nil && cur.from != "" {
+	if cur.from != "" {
 		var old []uuid.UUID
-		var ok bool
+		ok := false
 		if us != nil {
 			if old, ok, err = us.ScopeUnitsOf(cur.from); err != nil {
 				return 0, err
 			}
 		}
-		if !ok { // forgotten meanwhile, or a device that stopped naming the feature
+		switch {
+		case ok:
+			was = unitSet(old)
+		case cur.pos != nil: // forgotten meanwhile, or a device that stopped naming the feature
 			cur = cursor{seq: last, scope: print, pos: &store.StatePos{}, window: last}
 			resp.Reset = true
-		} else {
+		default:
+			cur.from = "" // forgotten: the state is taken to reflect the window, as before
+		}
+		if was != nil && cur.pos != nil {
 			held := store.HeldUnder(old)
 			in = in.Union(store.HeldWithin(old)) // what left is named too
 			// A record that was a unit of its own (a pairing or duty
@@ -243,7 +254,6 @@ func (s *Server) pull(dev uuid.UUID, token string, sc *scope, cur cursor, delta 
 			// place comes again: what was written about it while it was
 			// elsewhere (its ending, its deletion) named a village the
 			// device does not read, and the tail skipped it.
-			was = unitSet(old)
 			readable = func(e *store.Entry) bool {
 				r, h := sc.readable(e), held(e)
 				left = h && !r
@@ -331,25 +341,6 @@ func (s *Server) pull(dev uuid.UUID, token string, sc *scope, cur cursor, delta 
 	// the household's records as they are now do, in a catch-up of what
 	// entered (below). Entries through the window are reflected by the
 	// state of a catch-up just made.
-	// Through the window of a catch-up of what entered, its state was
-	// what entered alone: a household the device held before was not
-	// sent again, so its entries there are the tail's like any other —
-	// sent as changes, and one skipped tells that it went away and came
-	// back (keep) while the catch-up's pages were read.
-	if cur.pos == nil && cur.from != "" && was == nil {
-		var old []uuid.UUID
-		ok := false
-		if us != nil {
-			if old, ok, err = us.ScopeUnitsOf(cur.from); err != nil {
-				return 0, err
-			}
-		}
-		if ok {
-			was = unitSet(old)
-		} else {
-			cur.from = "" // forgotten: the state is taken to reflect the window, as before
-		}
-	}
 	heldBefore := func(e *store.Entry) bool { return e.Household != uuid.Nil && was[e.Household] }
 	// The walk of the log after the cursor: the device's partitions only,
 	// when the storage can read them. What it passes over is out of scope.
