@@ -582,7 +582,8 @@ type Page struct {
 	// Settled says the whole state has arrived: every record not held is
 	// removed, unless Keep names it or the device wrote something about it
 	// that is unsent (after log sequence Unsent) or made since the catch-up
-	// began; those wait in the leaving list, and go once neither holds.
+	// began; those wait in the leaving list, and go once neither holds —
+	// but for those of a household held, which are in scope with it.
 	Settled bool
 	// Unsent is the push cursor: log entries after it that were not
 	// received from the upstream are not yet acknowledged.
@@ -1118,12 +1119,17 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 	if err != nil {
 		return 0, err
 	}
-	// Records the device wrote about since the catch-up began count as
-	// held: the upstream took them (they are in scope) or will refuse them
-	// (and Keep keeps them while the user has to see that).
+	// Records the device wrote about since the catch-up began (fresh) may
+	// be missing from the state: the walk passed them before the upstream
+	// took them. One of a household held is in scope with it, and stays.
+	// Any other waits to leave like the rest, kept while the write is
+	// unsent or its refusal shown: the upstream may refuse it, or take it
+	// while the household is back in scope for a moment and answer when
+	// it is gone again (a write it has already is not judged again), and
+	// then nothing would ever name the household to the device as left.
 	fresh := kept(tx, upstream, start, nil)
 	hc := held.Cursor() // one cursor and key for every record's lookup
-	var key []byte
+	var key, hkey []byte
 	for _, kind := range domain.Kinds {
 		b := kindBucket(tx, kind)
 		if b == nil {
@@ -1132,11 +1138,19 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 		err := b.ForEach(func(k, v []byte) error {
 			id := uuid.UUID(k)
 			key = append(append(key[:0], k...), kind...)
-			if seek(hc, key) != nil || fresh[id] {
+			if seek(hc, key) != nil {
 				return nil
 			}
+			h := uuid.Nil
 			if r, err := openRow(tx, kind, k, v); err == nil {
-				if h := rowHousehold(kind, id, r); h != uuid.Nil && fresh[h] {
+				h = rowHousehold(kind, id, r)
+			}
+			if fresh[id] || h != uuid.Nil && fresh[h] {
+				if h == uuid.Nil {
+					return nil
+				}
+				hkey = append(append(hkey[:0], h[:]...), domain.KindHousehold...)
+				if h != id && seek(hc, hkey) != nil {
 					return nil
 				}
 			}

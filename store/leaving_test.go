@@ -119,3 +119,68 @@ func TestLeavingWithHousehold(t *testing.T) {
 	holds("the household named as left, the device's own visit not", false, h1, plan, visit, own)
 	waiting("the household named as left, the device's own visit not", 0)
 }
+
+// TestSettleWhatTheDeviceWrote: a catch-up with a reset, and the device
+// writes meanwhile. The walk of the state may have passed what it wrote
+// before the upstream took it, so a record it wrote about stays at the
+// end when its household is held (in scope): its new visit of a household
+// the state brought. One whose household the state did not bring left the
+// scope with it: it waits to leave while the write is unsent, and goes
+// once it is sent (taken or refused, the upstream answers for it: Keep
+// keeps what the user has to see). It stayed for good when every record
+// the device wrote about since the catch-up began was spared.
+func TestSettleWhatTheDeviceWrote(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	up := devOpen(t, "up.db", clockAt(now))
+	r := buildDevRoster(t, up)
+	var all, rest []domain.Change
+	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
+		all = append(all, e.Change)
+		if e.Change.Record != r.h1.ID {
+			rest = append(rest, e.Change)
+		}
+		return true, nil
+	}))
+	dev := devOpen(t, "dev.db", clockAt(now))
+	apply := func(p store.Page) {
+		t.Helper()
+		_, _, err := dev.ApplyPage(up.Device(), p)
+		devMust(t, err)
+	}
+	apply(store.Page{Reset: true, Settled: true, State: all})
+	sent, err := dev.LastSeq()
+	devMust(t, err)
+
+	// h1 left the scope; the catch-up begins, and the device writes a
+	// visit of h1 (which it still shows) and one of h2 (in scope).
+	apply(store.Page{Reset: true, Unsent: sent, State: rest[:len(rest)/2]})
+	away := &domain.Visit{Household: r.h1.ID, Cadre: r.groupCadre.ID, At: now.Add(-time.Hour), Type: domain.VisitRoutine,
+		Notes: "入户了解务工收入。", Water: domain.WaterSafe}
+	here := &domain.Visit{Household: r.h2.ID, Cadre: r.groupCadre.ID, At: now.Add(-time.Hour), Type: domain.VisitRoutine,
+		Notes: "讲解养殖补贴政策。", Water: domain.WaterSafe}
+	devMust(t, dev.Put(r.groupCadre.ID, away, here))
+	apply(store.Page{Settled: true, Unsent: sent, State: rest[len(rest)/2:]})
+	for _, rec := range []domain.Record{r.h1, away, here} {
+		if _, err := dev.Get(rec.Kind(), rec.Metadata().ID); err != nil {
+			t.Errorf("settled, the writes unsent: the %s is gone: %v", rec.Kind(), err)
+		}
+	}
+	if n, err := dev.Leaving(); err != nil || n != 2 {
+		t.Errorf("settled, the writes unsent: %d records wait to leave (%v), want 2: h1 and its visit", n, err)
+	}
+
+	sent, err = dev.LastSeq()
+	devMust(t, err)
+	apply(store.Page{Unsent: sent})
+	for _, rec := range []domain.Record{r.h1, away} {
+		if _, err := dev.Get(rec.Kind(), rec.Metadata().ID); err == nil {
+			t.Errorf("the writes sent: the %s of the household that left is still there", rec.Kind())
+		}
+	}
+	if _, err := dev.Get(domain.KindVisit, here.ID); err != nil {
+		t.Errorf("the writes sent: the visit of a household in scope is gone: %v", err)
+	}
+	if n, err := dev.Leaving(); err != nil || n != 0 {
+		t.Errorf("the writes sent: %d records wait to leave (%v)", n, err)
+	}
+}
