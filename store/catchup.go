@@ -577,7 +577,9 @@ type Page struct {
 	// upstream that sent it detects any when this device's own edits reach
 	// it), and marking each record held.
 	State []domain.Change
-	// Changes are the log's tail, merged as Apply does.
+	// Changes are the log's tail, merged as Apply does; during a catch-up
+	// their records are marked held too (the upstream sent them as in
+	// scope).
 	Changes []domain.Change
 	// Settled says the whole state has arrived: every record not held is
 	// removed, unless Keep names it or the device wrote something about it
@@ -704,6 +706,13 @@ func (db *DB) mergePage(tx *bolt.Tx, from uuid.UUID, held *bolt.Bucket, state, c
 		}
 	}
 	for i, ch := range changes {
+		// The tail of a catch-up's page is in scope as its state is:
+		// written upstream after the walk read its kind, and sent.
+		if held != nil {
+			if err := held.Put(heldKey(ch.Kind, ch.Record), []byte{1}); err != nil {
+				return err
+			}
+		}
 		if lk.seen(ch.ID) {
 			continue
 		}

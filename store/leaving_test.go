@@ -184,3 +184,43 @@ func TestSettleWhatTheDeviceWrote(t *testing.T) {
 		t.Errorf("the writes sent: %d records wait to leave (%v)", n, err)
 	}
 }
+
+// TestSettleWithTail: the page that ends a catch-up with a reset carries
+// the log's tail after the state, and a record the tail creates (written
+// upstream after the walk of the state read its kind) is in scope like the
+// state's: it stays, whether it belongs to a household (a visit) or not (a
+// new group, a cadre's duty there).
+func TestSettleWithTail(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	up := devOpen(t, "up.db", clockAt(now))
+	r := buildDevRoster(t, up)
+	var all []domain.Change
+	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
+		all = append(all, e.Change)
+		return true, nil
+	}))
+	last, err := up.LastSeq()
+	devMust(t, err)
+	visit := &domain.Visit{Household: r.h1.ID, Cadre: r.groupCadre.ID, At: now.Add(-time.Hour), Type: domain.VisitRoutine,
+		Notes: "入户核实家庭收入。", Water: domain.WaterSafe}
+	devMust(t, up.Put(r.groupCadre.ID, visit))
+	group := &domain.Place{Level: domain.Group, Name: "三社", Parent: r.vil1.ID}
+	admin := uuid.New()
+	devMust(t, up.Put(admin, group))
+	duty := &domain.Assignment{Cadre: r.groupCadre.ID, Role: domain.GroupCadre, Target: group.ID}
+	devMust(t, up.Put(admin, duty))
+	var tail []domain.Change
+	devMust(t, up.Log(last, func(e store.Entry) (bool, error) {
+		tail = append(tail, e.Change)
+		return true, nil
+	}))
+	dev := devOpen(t, "dev.db", clockAt(now))
+	if _, _, err := dev.ApplyPage(up.Device(), store.Page{Reset: true, Settled: true, State: all, Changes: tail}); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range []domain.Record{visit, group, duty} {
+		if _, err := dev.Get(rec.Kind(), rec.Metadata().ID); err != nil {
+			t.Errorf("the %s the tail brought is gone: %v", rec.Kind(), err)
+		}
+	}
+}
