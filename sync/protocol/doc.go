@@ -343,13 +343,18 @@
 // The device merges "state" field by field, the newer stamp winning, without
 // recording conflicts: a concurrent edit of its own that is not yet sent is
 // merged, and any conflict recorded, by the upstream when it arrives there.
-// It marks every record of the state as held; at "settled" it removes, in one
-// transaction with the page, every record it holds that was not in the state
-// — its row, index keys and log entries — except those it wrote about since
-// the catch-up began, and those of changes it has not yet sent or whose
+// It marks every record of the state, and of the tail that follows it on the
+// last page, as held; at "settled" it removes, in one transaction with the
+// page, every record it holds that was not in the state — its row, index
+// keys and log entries — except those it wrote about since the catch-up
+// began in a household it holds (the walk may have passed them before the
+// upstream took them), and those of changes it has not yet sent or whose
 // refusal its user has not yet seen (set aside as out of scope), with their
 // households. Those wait in a leaving list and go at a later sync, once
-// nothing keeps them. Nothing is removed by a push: removal is local. After a
+// nothing keeps them. A write the upstream took is no reason to keep a
+// household the state did not bring: the upstream may have taken it while
+// the household was back in scope for a moment, and acknowledge it again
+// when offered after it left (sync/client TestEditDuringCatchUpOutOfScope). Nothing is removed by a push: removal is local. After a
 // catch-up the device offers its changes set aside as out of scope once
 // again: those whose records are back in scope are applied, the others are
 // named in a 403 again and stay set aside.
