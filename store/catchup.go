@@ -592,10 +592,11 @@ type Page struct {
 	Unsent uint64
 	// Keep are records the device still shows its user (changes about them
 	// the upstream refused): kept, with their households, until gone from it.
+	// A change the upstream takes later says nothing of its record's scope
+	// (it may have taken it while the record was back for a moment, and
+	// acknowledge it again once it is gone): a record back in scope is one
+	// whose state comes again.
 	Keep []uuid.UUID
-	// Back are records of changes set aside that the upstream has now
-	// taken: in scope again, they no longer wait to leave.
-	Back []uuid.UUID
 	// Cursors are stored in the same transaction, as ApplyPull does.
 	Cursors map[string]string
 	// Held are records whose state came in earlier parts of this page
@@ -822,23 +823,6 @@ func (db *DB) ApplyPage(from uuid.UUID, p Page) (rejected []error, removed int, 
 		}
 		if err := putCursors(tx, p.Cursors); err != nil {
 			return err
-		}
-		if lv := tx.Bucket(bucketLeaving); lv != nil {
-			// A record of a household stays or goes with its household
-			// (removeLeaving); one without a household taken upstream is
-			// in scope again.
-			for _, id := range p.Back {
-				for _, kind := range domain.Kinds {
-					if r, err := getRow(tx, kind, id); err != nil {
-						return err
-					} else if r == nil || rowHousehold(kind, id, r) != uuid.Nil {
-						continue
-					}
-					if err := lv.Delete(heldKey(kind, id)); err != nil {
-						return err
-					}
-				}
-			}
 		}
 		if len(p.Left) > 0 {
 			lv, err := tx.CreateBucketIfNotExists(bucketLeaving)

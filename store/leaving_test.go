@@ -18,8 +18,8 @@ import (
 //     so they are back with it, and nothing waits;
 //   - the household is named as left with them, and kept while the user has
 //     a refusal about it to see; the refusal gone (its change taken
-//     upstream, Page.Back), the household is no more in scope than before
-//     and all three go;
+//     upstream), the household is no more in scope than before and all
+//     three go;
 //   - pulled again and named as left again, kept, and then its own state
 //     comes back (its household moved back in) while the plan's has not
 //     yet: the plan and the visit stay, with no plan missing from the
@@ -95,7 +95,7 @@ func TestLeavingWithHousehold(t *testing.T) {
 	apply(store.Page{Left: left(h1, plan, visit), Keep: []uuid.UUID{h1.ID}})
 	holds("the household named as left, kept", true, h1, plan, visit)
 	waiting("the household named as left, kept", 3)
-	apply(store.Page{Back: []uuid.UUID{h1.ID}})
+	apply(store.Page{})
 	holds("the household's change taken upstream", false, h1, plan, visit)
 	waiting("the household's change taken upstream", 0)
 

@@ -147,3 +147,93 @@ func (l *lossy) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	return nil, errors.New("injected: the answer was lost")
 }
+
+// TestRulesEditAwayAndBack: what holds for a household holds for a record
+// without one. A team leader loses the village, edits its rules on the
+// tablet (which still shows them), and the push is refused: the village
+// waits to leave while the refusal is shown. The leader is given the
+// village again, the edit offered again is taken and the answer lost; the
+// village is taken away again before the tablet saw it back, and the edit
+// offered once more is acknowledged. The village's records must go: the
+// server counts them nowhere among what the tablet holds. They stayed for
+// good when a change taken upstream took its record off the leaving list.
+func TestRulesEditAwayAndBack(t *testing.T) {
+	srv, w := setup(t)
+	link := &lossy{next: http.DefaultTransport}
+	link.pass.Store(-1)
+	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", srv, w.Leader.ID, client.Options{HTTP: &http.Client{Transport: link}}, nil)
+	if err := tablet.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	var lead *domain.Assignment
+	srv.DB.Each(domain.KindAssignment, func(r domain.Record) error {
+		if a := r.(*domain.Assignment); a.Cadre == w.Leader.ID && a.Role == domain.TeamLeader && a.Target == w.Village.ID {
+			lead = a
+		}
+		return nil
+	})
+	if lead == nil {
+		t.Fatal("no team leader assignment in the world")
+	}
+	end := func() {
+		t.Helper()
+		if err := srv.DB.Delete(w.Admin, domain.KindAssignment, lead.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end()
+	r, err := tablet.DB.Get(domain.KindPlace, w.Village.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	village := r.(*domain.Place)
+	rules := domain.DefaultRules()
+	rules.OverdueDays = 45
+	village.Rules = &rules
+	if err := tablet.DB.Put(tablet.Cadre, village); err != nil {
+		t.Fatal(err)
+	}
+	if err := tablet.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if rs := tablet.Client.Status().Rejected; len(rs) != 1 || rs[0].Record != w.Village.ID {
+		t.Fatalf("refusals %+v, want the edit of the village's rules", rs)
+	}
+	if _, err := tablet.DB.Get(domain.KindPlace, w.Village.ID); err != nil {
+		t.Fatalf("the village left while its edit's refusal is shown: %v", err)
+	}
+	// Given back: the edit offered again is taken, and the answer is lost.
+	lead = &domain.Assignment{Cadre: w.Leader.ID, Role: domain.TeamLeader, Target: w.Village.ID, Since: time.Now().Truncate(24 * time.Hour)}
+	if err := srv.DB.Put(w.Admin, lead); err != nil {
+		t.Fatal(err)
+	}
+	link.lose.Store(true)
+	if err := tablet.Sync(); err == nil {
+		t.Fatal("the answer was not lost")
+	}
+	link.lose.Store(false)
+	if r, _ := srv.DB.Get(domain.KindPlace, w.Village.ID); r.(*domain.Place).Rules == nil || r.(*domain.Place).Rules.OverdueDays != 45 {
+		t.Fatal("the server did not take the edit offered again")
+	}
+	// Taken away again, before the tablet saw it back.
+	end()
+	for range 2 {
+		if err := tablet.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rs := tablet.Client.Status().Rejected; len(rs) != 0 {
+		t.Errorf("refusals still shown after the server took the edit: %+v", rs)
+	}
+	readable, err := server.Readable(srv.DB, tablet.Cadre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diffs, err := synctest.CheckScope(srv.DB, tablet.DB, readable, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Errorf("tablet: %s", d)
+	}
+}

@@ -273,9 +273,6 @@ func (c *Client) sync(ctx context.Context, acct account) error {
 			// A page of a catch-up that goes on holds state or names what
 			// left (each holds at least one); one that ends is Settled.
 			page.Continues = resp.More && !resp.Settled && (pulledState > 0 || len(resp.Left) > 0)
-			for _, e := range retry {
-				page.Back = append(page.Back, e.Change.Record)
-			}
 			if resp.Revoked == "" && len(resp.Left) > 0 {
 				for _, l := range resp.Left {
 					id, _ := uuid.Parse(l.Record) // checked by Validate
