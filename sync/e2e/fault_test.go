@@ -205,6 +205,9 @@ func TestFaults(t *testing.T) {
 			if rng.IntN(100) < 60 {
 				err := order.sync(t, d)
 				whole(t, d, round)
+				if err == nil {
+					inScope(t, srv.DB, d, round)
+				}
 				switch {
 				case err == nil:
 					syncs["succeeded"]++

@@ -13,6 +13,7 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
+	"bangfu/sync/server"
 	"bangfu/sync/synctest"
 )
 
@@ -236,5 +237,34 @@ func whole(t *testing.T, d *synctest.Device, round int) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// inScope fails t for a record d holds outside its scope after a sync that
+// succeeded, but those a refusal it shows keeps: what left its scope is
+// gone by then (nothing is unsent), not merely out of sight until the
+// final check. A later round may heal such a leak or hide it; a household
+// left for good behind a catch-up failed the final check 1 run in 500,
+// and this check 1 in 40 with roster steps three times as frequent.
+func inScope(t *testing.T, srv *store.DB, d *synctest.Device, round int) {
+	t.Helper()
+	readable, err := server.Readable(srv, d.Cadre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := map[uuid.UUID]bool{}
+	for _, r := range d.Client.Status().Rejected {
+		keep[r.Record] = true
+	}
+	extra, err := synctest.Extra(srv, d.DB, readable, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range extra {
+		if i == 5 {
+			t.Errorf("round %d: … %d more", round, len(extra)-5)
+			break
+		}
+		t.Errorf("round %d: %s holds %s outside its scope after a sync", round, d.Name, k)
 	}
 }

@@ -457,12 +457,7 @@ func compact(b []byte) string {
 // the differences, described, and how many records it compared.
 func CheckScope(srv, dev *store.DB, readable func(*store.Entry) bool, keep map[uuid.UUID]bool) (int, []string, error) {
 	var diffs []string
-	want := map[Key]bool{}
-	_, err := srv.State(store.StatePos{}, readable, func(_ store.StatePos, chs []domain.Change) (bool, error) {
-		k := Key{chs[0].Kind, chs[0].Record}
-		want[k] = true
-		return true, nil
-	})
+	want, err := readableKeys(srv, readable)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -491,16 +486,51 @@ func CheckScope(srv, dev *store.DB, readable func(*store.Entry) bool, keep map[u
 			}
 		}
 	}
-	held, err := Records(dev)
+	extra, err := extraKeys(dev, want, keep)
 	if err != nil {
 		return 0, nil, err
+	}
+	for _, k := range extra {
+		diffs = append(diffs, fmt.Sprintf("%s extra: out of the device's scope", k))
+	}
+	return len(want), diffs, nil
+}
+
+// Extra returns the records a device holds outside what the server says it
+// may read now (readable), but those keep names and their households', as
+// CheckScope finds them: what a device must not hold even in the middle of
+// things, while its other records may still wait for a sync.
+func Extra(srv, dev *store.DB, readable func(*store.Entry) bool, keep map[uuid.UUID]bool) ([]Key, error) {
+	want, err := readableKeys(srv, readable)
+	if err != nil {
+		return nil, err
+	}
+	return extraKeys(dev, want, keep)
+}
+
+// readableKeys returns the records of srv that readable accepts now.
+func readableKeys(srv *store.DB, readable func(*store.Entry) bool) (map[Key]bool, error) {
+	want := map[Key]bool{}
+	_, err := srv.State(store.StatePos{}, readable, func(_ store.StatePos, chs []domain.Change) (bool, error) {
+		want[Key{chs[0].Kind, chs[0].Record}] = true
+		return true, nil
+	})
+	return want, err
+}
+
+// extraKeys returns the records dev holds that are not in want, but those
+// keep names and their households'.
+func extraKeys(dev *store.DB, want map[Key]bool, keep map[uuid.UUID]bool) ([]Key, error) {
+	held, err := Records(dev)
+	if err != nil {
+		return nil, err
 	}
 	household := func(st map[string]domain.FieldState) uuid.UUID {
 		var id uuid.UUID
 		if h, ok := st["household"]; ok {
 			json.Unmarshal(h.Value, &id)
 		} else if h, ok := st["target"]; ok {
-			json.Unmarshal(h.Value, &id) // a pairing's household (a place is never kept)
+			json.Unmarshal(h.Value, &id) // a pairing's household, a duty's place
 		}
 		return id
 	}
@@ -513,13 +543,14 @@ func CheckScope(srv, dev *store.DB, readable func(*store.Entry) bool, keep map[u
 			}
 		}
 	}
+	var out []Key
 	for k, st := range held {
 		if h := household(st); want[k] || kept[k.ID] || (h != uuid.Nil && kept[h]) {
 			continue
 		}
-		diffs = append(diffs, fmt.Sprintf("%s extra: out of the device's scope", k))
+		out = append(out, k)
 	}
-	return len(want), diffs, nil
+	return out, nil
 }
 
 // OnePage is an http.RoundTripper for a link that drops between two pages
