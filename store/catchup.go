@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -1114,13 +1115,15 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 	}
 	// Records the device wrote about since the catch-up began (fresh) may
 	// be missing from the state: the walk passed them before the upstream
-	// took them. One of a household held is in scope with it, and stays.
+	// took them. One of a household held is in scope with it, and stays;
+	// so is one of the roster whose village (or town) is held.
 	// Any other waits to leave like the rest, kept while the write is
 	// unsent or its refusal shown: the upstream may refuse it, or take it
 	// while the household is back in scope for a moment and answer when
 	// it is gone again (a write it has already is not judged again), and
 	// then nothing would ever name the household to the device as left.
 	fresh := kept(tx, upstream, start, nil)
+	sc := newScoper(tx)
 	hc := held.Cursor() // one cursor and key for every record's lookup
 	var key, hkey []byte
 	for _, kind := range domain.Kinds {
@@ -1135,15 +1138,30 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 				return nil
 			}
 			h := uuid.Nil
-			if r, err := openRow(tx, kind, k, v); err == nil {
+			r, err := openRow(tx, kind, k, v)
+			if err == nil {
 				h = rowHousehold(kind, id, r)
 			}
 			if fresh[id] || h != uuid.Nil && fresh[h] {
-				if h == uuid.Nil {
+				// Its unit: its household, or the village (else town) of
+				// a record of the roster; a cadre has none, and stays.
+				unit, unitKind := h, domain.KindHousehold
+				if r == nil {
 					return nil
 				}
-				hkey = append(append(hkey[:0], h[:]...), domain.KindHousehold...)
-				if h != id && seek(hc, hkey) != nil {
+				if h == uuid.Nil {
+					rec, err := r.record(kind, id)
+					if err != nil {
+						return nil
+					}
+					e := sc.entry(rec)
+					unit, unitKind = cmp.Or(e.Village, e.Town), domain.KindPlace
+					if unit == uuid.Nil {
+						return nil
+					}
+				}
+				hkey = append(append(hkey[:0], unit[:]...), unitKind...)
+				if unit != id && seek(hc, hkey) != nil {
 					return nil
 				}
 			}

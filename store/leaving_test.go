@@ -224,3 +224,60 @@ func TestSettleWithTail(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleWhatTheDeviceWroteOnTheRoster: the same for the roster, whose
+// unit is the village. During a catch-up with a reset, a team leader's
+// device edits the rules of a village that left its scope, and adds a group
+// to one it still leads. The new group stays (its village is held); the
+// village that left waits while the edit is unsent, then goes.
+func TestSettleWhatTheDeviceWroteOnTheRoster(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	up := devOpen(t, "up.db", clockAt(now))
+	r := buildDevRoster(t, up)
+	var all, rest []domain.Change
+	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
+		all = append(all, e.Change)
+		if e.Change.Record != r.vil2.ID {
+			rest = append(rest, e.Change)
+		}
+		return true, nil
+	}))
+	dev := devOpen(t, "dev.db", clockAt(now))
+	apply := func(p store.Page) {
+		t.Helper()
+		_, _, err := dev.ApplyPage(up.Device(), p)
+		devMust(t, err)
+	}
+	apply(store.Page{Reset: true, Settled: true, State: all})
+	sent, err := dev.LastSeq()
+	devMust(t, err)
+
+	apply(store.Page{Reset: true, Unsent: sent, State: rest[:len(rest)/2]})
+	got, err := dev.Get(domain.KindPlace, r.vil2.ID)
+	devMust(t, err)
+	vil2 := got.(*domain.Place)
+	rules := domain.DefaultRules()
+	rules.OverdueDays = 45
+	vil2.Rules = &rules
+	group := &domain.Place{Level: domain.Group, Name: "三社", Parent: r.vil1.ID}
+	devMust(t, dev.Put(r.leader.ID, vil2, group))
+	apply(store.Page{Settled: true, Unsent: sent, State: rest[len(rest)/2:]})
+	for _, rec := range []domain.Record{vil2, group} {
+		if _, err := dev.Get(rec.Kind(), rec.Metadata().ID); err != nil {
+			t.Errorf("settled, the writes unsent: the place %s is gone: %v", rec.(*domain.Place).Name, err)
+		}
+	}
+	if n, err := dev.Leaving(); err != nil || n != 1 {
+		t.Errorf("settled, the writes unsent: %d records wait to leave (%v), want 1: the village", n, err)
+	}
+
+	sent, err = dev.LastSeq()
+	devMust(t, err)
+	apply(store.Page{Unsent: sent})
+	if _, err := dev.Get(domain.KindPlace, vil2.ID); err == nil {
+		t.Error("the writes sent: the village that left is still there")
+	}
+	if _, err := dev.Get(domain.KindPlace, group.ID); err != nil {
+		t.Errorf("the writes sent: the group added to a village in scope is gone: %v", err)
+	}
+}

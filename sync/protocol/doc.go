@@ -347,8 +347,8 @@
 // last page, as held; at "settled" it removes, in one transaction with the
 // page, every record it holds that was not in the state — its row, index
 // keys and log entries — except those it wrote about since the catch-up
-// began in a household it holds (the walk may have passed them before the
-// upstream took them), and those of changes it has not yet sent or whose
+// began in a household it holds, or on the roster of a village it holds
+// (the walk may have passed them before the upstream took them), and those of changes it has not yet sent or whose
 // refusal its user has not yet seen (set aside as out of scope), with their
 // households. Those wait in a leaving list and go at a later sync, once
 // nothing keeps them. A write the upstream took is no reason to keep a
