@@ -1174,10 +1174,9 @@ func settle(tx *bolt.Tx, upstream uuid.UUID, unsent uint64, keep []uuid.UUID) (i
 	if err := tx.DeleteBucket(bucketHeld); err != nil {
 		return 0, err
 	}
-	// The log has not changed since fresh was read from it.
-	all := maps.Clone(fresh)
-	keepAlso(tx, keep, all)
-	return removeLeaving(tx, all)
+	// What waits to leave goes now unless a write about it is unsent or
+	// its refusal shown: one taken upstream keeps nothing (see above).
+	return removeLeaving(tx, kept(tx, upstream, unsent, keep))
 }
 
 // purgeLeaving removes the leaving records nothing keeps any more.

@@ -185,6 +185,49 @@ func TestSettleWhatTheDeviceWrote(t *testing.T) {
 	}
 }
 
+// TestSettleAcknowledged: the same catch-up, but the visit of the household
+// that left is acknowledged by the page that ends it (the upstream had it
+// already: it took it while the household was back for a moment, and does
+// not judge it again). Nothing keeps the household: it goes with the
+// catch-up's end, not at some later sync, which may be hours away.
+func TestSettleAcknowledged(t *testing.T) {
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	up := devOpen(t, "up.db", clockAt(now))
+	r := buildDevRoster(t, up)
+	var all, rest []domain.Change
+	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
+		all = append(all, e.Change)
+		if e.Change.Record != r.h1.ID {
+			rest = append(rest, e.Change)
+		}
+		return true, nil
+	}))
+	dev := devOpen(t, "dev.db", clockAt(now))
+	apply := func(p store.Page) {
+		t.Helper()
+		_, _, err := dev.ApplyPage(up.Device(), p)
+		devMust(t, err)
+	}
+	apply(store.Page{Reset: true, Settled: true, State: all})
+	sent, err := dev.LastSeq()
+	devMust(t, err)
+	apply(store.Page{Reset: true, Unsent: sent, State: rest[:len(rest)/2]})
+	away := &domain.Visit{Household: r.h1.ID, Cadre: r.groupCadre.ID, At: now.Add(-time.Hour), Type: domain.VisitRoutine,
+		Notes: "入户了解务工收入。", Water: domain.WaterSafe}
+	devMust(t, dev.Put(r.groupCadre.ID, away))
+	sent, err = dev.LastSeq()
+	devMust(t, err)
+	apply(store.Page{Settled: true, Unsent: sent, State: rest[len(rest)/2:]})
+	for _, rec := range []domain.Record{r.h1, away} {
+		if _, err := dev.Get(rec.Kind(), rec.Metadata().ID); err == nil {
+			t.Errorf("the %s of the household that left is still there at the catch-up's end", rec.Kind())
+		}
+	}
+	if n, err := dev.Leaving(); err != nil || n != 0 {
+		t.Errorf("%d records wait to leave (%v), though nothing keeps them", n, err)
+	}
+}
+
 // TestSettleWithTail: the page that ends a catch-up with a reset carries
 // the log's tail after the state, and a record the tail creates (written
 // upstream after the walk of the state read its kind) is in scope like the
