@@ -248,14 +248,7 @@ func whole(t *testing.T, d *synctest.Device, round int) {
 // and this check 1 in 40 with roster steps three times as frequent.
 func inScope(t *testing.T, srv *store.DB, d *synctest.Device, round int) {
 	t.Helper()
-	readable, err := server.Readable(srv, d.Cadre)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keep := map[uuid.UUID]bool{}
-	for _, r := range d.Client.Status().Rejected {
-		keep[r.Record] = true
-	}
+	readable, keep := scopeOf(t, srv, d)
 	extra, err := synctest.Extra(srv, d.DB, readable, keep)
 	if err != nil {
 		t.Fatal(err)
@@ -267,4 +260,19 @@ func inScope(t *testing.T, srv *store.DB, d *synctest.Device, round int) {
 		}
 		t.Errorf("round %d: %s holds %s outside its scope after a sync", round, d.Name, k)
 	}
+}
+
+// scopeOf returns what d's cadre may read now, as a sync works it out, and
+// the records d keeps outside it: those of the refusals it shows.
+func scopeOf(t *testing.T, srv *store.DB, d *synctest.Device) (func(*store.Entry) bool, map[uuid.UUID]bool) {
+	t.Helper()
+	readable, err := server.Readable(srv, d.Cadre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := map[uuid.UUID]bool{}
+	for _, r := range d.Client.Status().Rejected {
+		keep[r.Record] = true
+	}
+	return readable, keep
 }

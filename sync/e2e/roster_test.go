@@ -11,7 +11,6 @@ import (
 
 	"bangfu/domain"
 	"bangfu/store"
-	"bangfu/sync/server"
 	"bangfu/sync/synctest"
 )
 
@@ -253,14 +252,7 @@ func checkScopes(t *testing.T, srv *store.DB, devs []*synctest.Device) int {
 	t.Helper()
 	total := 0
 	for _, d := range devs {
-		readable, err := server.Readable(srv, d.Cadre)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keep := map[uuid.UUID]bool{}
-		for _, r := range d.Client.Status().Rejected {
-			keep[r.Record] = true
-		}
+		readable, keep := scopeOf(t, srv, d)
 		n, diffs, err := synctest.CheckScope(srv, d.DB, readable, keep)
 		if err != nil {
 			t.Fatal(err)
