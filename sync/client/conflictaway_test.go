@@ -1,10 +1,8 @@
 package client_test
 
 import (
-	"errors"
 	"net/http"
 	"reflect"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +22,8 @@ import (
 // replica must end with the same conflict record — the later winner's.
 func TestOwnConflictAwayAndBack(t *testing.T) {
 	srv, w := setup(t)
-	link := &dropAfter{next: http.DefaultTransport}
-	link.left.Store(-1)
+	link := &lossy{next: http.DefaultTransport}
+	link.pass.Store(-1)
 	phone := synctest.NewDevice(t, t.TempDir(), "phone", srv, w.Cadre1.ID, client.Options{HTTP: &http.Client{Transport: link}}, nil)
 	tablet := synctest.NewDevice(t, t.TempDir(), "tablet", srv, w.Leader.ID, client.Options{}, nil)
 	sync := func(ds ...*synctest.Device) {
@@ -59,23 +57,12 @@ func TestOwnConflictAwayAndBack(t *testing.T) {
 	// The phone pushes both and pulls the leader's: it records a conflict
 	// with its second edit as the winner, and the link drops before it
 	// can push that.
-	link.left.Store(1)
+	link.pass.Store(1)
 	if err := phone.Sync(); err == nil {
 		t.Fatal("the sync went on after the link dropped")
 	}
-	link.left.Store(-1)
-	move := func(to uuid.UUID) {
-		t.Helper()
-		r, err := srv.DB.Get(domain.KindHousehold, h.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := r.(*domain.Household)
-		x.Group = to
-		if err := srv.DB.Put(w.Admin, x); err != nil {
-			t.Fatal(err)
-		}
-	}
+	link.pass.Store(-1)
+	move := func(to uuid.UUID) { t.Helper(); moveHousehold(t, srv, w, h.ID, to) }
 	move(w.G2.ID)
 	if err := phone.Sync(); err != nil {
 		t.Fatal(err)
@@ -123,19 +110,4 @@ func TestOwnConflictAwayAndBack(t *testing.T) {
 	if r := phone.Client.Status().Rejected; len(r) != 0 {
 		t.Errorf("refusals still shown once the household is back: %+v", r)
 	}
-}
-
-// dropAfter lets left requests through, then refuses every other, while
-// left is not negative.
-type dropAfter struct {
-	left atomic.Int64
-	next http.RoundTripper
-}
-
-func (d *dropAfter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if d.left.Load() >= 0 && d.left.Add(-1) < 0 {
-		d.left.Store(0)
-		return nil, errors.New("injected: no signal")
-	}
-	return d.next.RoundTrip(r)
 }

@@ -42,18 +42,7 @@ func TestEditDuringCatchUpOutOfScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := w.Group(w.G1)[0]
-	move := func(to uuid.UUID) {
-		t.Helper()
-		r, err := srv.DB.Get(domain.KindHousehold, h.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := r.(*domain.Household)
-		x.Group = to
-		if err := srv.DB.Put(w.Admin, x); err != nil {
-			t.Fatal(err)
-		}
-	}
+	move := func(to uuid.UUID) { t.Helper(); moveHousehold(t, srv, w, h.ID, to) }
 	move(w.G2.ID)
 	// Enrolled again, the phone's cursor does not open under its new
 	// token: it catches up with a reset, and the link drops after the
@@ -122,6 +111,20 @@ func TestEditDuringCatchUpOutOfScope(t *testing.T) {
 	}
 	if _, err := phone.DB.Get(domain.KindHousehold, h.ID); err == nil {
 		t.Error("the phone still holds the household that left its group")
+	}
+}
+
+// moveHousehold has the office move household h to group to.
+func moveHousehold(t *testing.T, srv *synctest.Server, w *synctest.World, h, to uuid.UUID) {
+	t.Helper()
+	r, err := srv.DB.Get(domain.KindHousehold, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := r.(*domain.Household)
+	x.Group = to
+	if err := srv.DB.Put(w.Admin, x); err != nil {
+		t.Fatal(err)
 	}
 }
 
