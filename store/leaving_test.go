@@ -130,26 +130,8 @@ func TestLeavingWithHousehold(t *testing.T) {
 // keeps what the user has to see). It stayed for good when every record
 // the device wrote about since the catch-up began was spared.
 func TestSettleWhatTheDeviceWrote(t *testing.T) {
-	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
-	up := devOpen(t, "up.db", clockAt(now))
-	r := buildDevRoster(t, up)
-	var all, rest []domain.Change
-	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
-		all = append(all, e.Change)
-		if e.Change.Record != r.h1.ID {
-			rest = append(rest, e.Change)
-		}
-		return true, nil
-	}))
-	dev := devOpen(t, "dev.db", clockAt(now))
-	apply := func(p store.Page) {
-		t.Helper()
-		_, _, err := dev.ApplyPage(up.Device(), p)
-		devMust(t, err)
-	}
-	apply(store.Page{Reset: true, Settled: true, State: all})
-	sent, err := dev.LastSeq()
-	devMust(t, err)
+	now, r, dev, apply, rest, sent := settleCase(t, func(r *devRoster) uuid.UUID { return r.h1.ID })
+	var err error
 
 	// h1 left the scope; the catch-up begins, and the device writes a
 	// visit of h1 (which it still shows) and one of h2 (in scope).
@@ -191,26 +173,8 @@ func TestSettleWhatTheDeviceWrote(t *testing.T) {
 // not judge it again). Nothing keeps the household: it goes with the
 // catch-up's end, not at some later sync, which may be hours away.
 func TestSettleAcknowledged(t *testing.T) {
-	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
-	up := devOpen(t, "up.db", clockAt(now))
-	r := buildDevRoster(t, up)
-	var all, rest []domain.Change
-	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
-		all = append(all, e.Change)
-		if e.Change.Record != r.h1.ID {
-			rest = append(rest, e.Change)
-		}
-		return true, nil
-	}))
-	dev := devOpen(t, "dev.db", clockAt(now))
-	apply := func(p store.Page) {
-		t.Helper()
-		_, _, err := dev.ApplyPage(up.Device(), p)
-		devMust(t, err)
-	}
-	apply(store.Page{Reset: true, Settled: true, State: all})
-	sent, err := dev.LastSeq()
-	devMust(t, err)
+	now, r, dev, apply, rest, sent := settleCase(t, func(r *devRoster) uuid.UUID { return r.h1.ID })
+	var err error
 	apply(store.Page{Reset: true, Unsent: sent, State: rest[:len(rest)/2]})
 	away := &domain.Visit{Household: r.h1.ID, Cadre: r.groupCadre.ID, At: now.Add(-time.Hour), Type: domain.VisitRoutine,
 		Notes: "入户了解务工收入。", Water: domain.WaterSafe}
@@ -274,26 +238,7 @@ func TestSettleWithTail(t *testing.T) {
 // to one it still leads. The new group stays (its village is held); the
 // village that left waits while the edit is unsent, then goes.
 func TestSettleWhatTheDeviceWroteOnTheRoster(t *testing.T) {
-	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
-	up := devOpen(t, "up.db", clockAt(now))
-	r := buildDevRoster(t, up)
-	var all, rest []domain.Change
-	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
-		all = append(all, e.Change)
-		if e.Change.Record != r.vil2.ID {
-			rest = append(rest, e.Change)
-		}
-		return true, nil
-	}))
-	dev := devOpen(t, "dev.db", clockAt(now))
-	apply := func(p store.Page) {
-		t.Helper()
-		_, _, err := dev.ApplyPage(up.Device(), p)
-		devMust(t, err)
-	}
-	apply(store.Page{Reset: true, Settled: true, State: all})
-	sent, err := dev.LastSeq()
-	devMust(t, err)
+	_, r, dev, apply, rest, sent := settleCase(t, func(r *devRoster) uuid.UUID { return r.vil2.ID })
 
 	apply(store.Page{Reset: true, Unsent: sent, State: rest[:len(rest)/2]})
 	got, err := dev.Get(domain.KindPlace, r.vil2.ID)
@@ -323,4 +268,35 @@ func TestSettleWhatTheDeviceWroteOnTheRoster(t *testing.T) {
 	if _, err := dev.Get(domain.KindPlace, group.ID); err != nil {
 		t.Errorf("the writes sent: the group added to a village in scope is gone: %v", err)
 	}
+}
+
+// settleCase sets up the catch-ups of the TestSettle tests: a device that
+// holds the whole of an upstream's roster (pulled, settled), and the state
+// of that roster but the record left names, which left the scope. It
+// returns the upstream's time, its roster, the device, how it applies a
+// page, that state and the device's last log sequence (nothing unsent).
+func settleCase(t *testing.T, left func(*devRoster) uuid.UUID) (time.Time, *devRoster, *store.DB, func(store.Page), []domain.Change, uint64) {
+	t.Helper()
+	now := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	up := devOpen(t, "up.db", clockAt(now))
+	r := buildDevRoster(t, up)
+	gone := left(r)
+	var all, rest []domain.Change
+	devMust(t, up.Log(0, func(e store.Entry) (bool, error) {
+		all = append(all, e.Change)
+		if e.Change.Record != gone {
+			rest = append(rest, e.Change)
+		}
+		return true, nil
+	}))
+	dev := devOpen(t, "dev.db", clockAt(now))
+	apply := func(p store.Page) {
+		t.Helper()
+		_, _, err := dev.ApplyPage(up.Device(), p)
+		devMust(t, err)
+	}
+	apply(store.Page{Reset: true, Settled: true, State: all})
+	sent, err := dev.LastSeq()
+	devMust(t, err)
+	return now, r, dev, apply, rest, sent
 }
